@@ -1,0 +1,110 @@
+/*
+ * pio/host.h — libpio-host: find plugin folders on the plugin path, read and
+ * validate their manifests, check them against this machine, load one
+ * through libltdl, and resolve a model name to the plugin that serves it.
+ *
+ * Thread safety: a pio_registry is read-only after pio_registry_open and may
+ * be shared by threads; pio_plugin_load/unload may be called from any thread
+ * (libltdl calls are serialised inside).  See docs/abi.md.
+ */
+#ifndef PIO_HOST_H
+#define PIO_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pio/plugin.h"
+#include "pio/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status of one plugin folder as the registry sees it. */
+typedef enum pio_plugin_state {
+  PIO_PLUGIN_OK = 0,
+  PIO_PLUGIN_INVALID = 1,      /* manifest unreadable or a field is wrong */
+  PIO_PLUGIN_INCOMPATIBLE = 2, /* valid, but this machine lacks what it needs */
+  PIO_PLUGIN_FAILED = 3,       /* a trial load or handshake failed */
+  PIO_PLUGIN_CRASHED = 4,      /* a trial load died on a signal */
+  PIO_PLUGIN_SHADOWED = 5      /* same name found earlier on the path */
+} pio_plugin_state;
+
+/* "ok", "invalid", "incompatible", "failed", "crashed", "shadowed". */
+const char *pio_plugin_state_name(pio_plugin_state state);
+
+/* The validated manifest.  Defined in host/manifest.h for the host;
+ * callers use the accessors of pio_plugin_record. */
+typedef struct pio_manifest pio_manifest;
+
+/* One plugin folder found on the path.  Owned by its registry. */
+typedef struct pio_plugin_record {
+  const char *name;               /* manifest name, or the folder's name when unreadable */
+  const char *version;            /* "" when unknown */
+  const char *model_architecture; /* "" when unknown */
+  const char *manifest_path;      /* absolute path of plugin_manifest.json */
+  const char *dir;                /* absolute path of the plugin folder */
+  const char *module_path;        /* resolved module file, NULL when not found */
+  pio_plugin_state state;
+  const char *reason;             /* why not ok, one line; "" when ok */
+  const char *const *warnings;    /* NULL-terminated: unknown fields and the like */
+  const pio_manifest *manifest;   /* NULL when the manifest could not be read */
+} pio_plugin_record;
+
+typedef struct pio_registry pio_registry;
+
+typedef struct pio_registry_options {
+  uint32_t struct_size;
+  const char *const *plugin_paths; /* --plugin-path folders, first wins */
+  size_t n_plugin_paths;
+  int skip_environment;            /* ignore PIO_PLUGIN_PATH */
+  int skip_default_paths;          /* ignore build tree, installed and XDG folders */
+  const char *cache_dir;           /* registry cache folder; NULL: the default */
+  int no_cache;                    /* neither read nor write the cache */
+  int check_load;                  /* trial-load every valid plugin in a child */
+} pio_registry_options;
+
+/* Fills opts with defaults (every path source, the cache on). */
+void pio_registry_options_init(pio_registry_options *opts);
+
+/* Scans the plugin path.  Problems with single plugins are recorded in
+ * their records, not returned; only a failure to scan at all (no memory)
+ * is an error.  *out owned by the caller (pio_registry_close). */
+pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **out,
+                             pio_error *err);
+void pio_registry_close(pio_registry *registry);
+
+/* The folders searched, in order (for --help and info). */
+size_t pio_registry_path_count(const pio_registry *registry);
+const char *pio_registry_path_at(const pio_registry *registry, size_t index);
+
+size_t pio_registry_count(const pio_registry *registry);
+const pio_plugin_record *pio_registry_at(const pio_registry *registry, size_t index);
+/* First non-shadowed record with this name, NULL when none. */
+const pio_plugin_record *pio_registry_find(const pio_registry *registry, const char *name);
+/* First ok record whose model_architecture equals architecture. */
+const pio_plugin_record *pio_registry_find_architecture(const pio_registry *registry,
+                                                        const char *architecture);
+
+/* A plugin loaded into this process. */
+typedef struct pio_loaded_plugin pio_loaded_plugin;
+
+/* Loads record's module through libltdl (local symbols), calls its entry
+ * point and checks the handshake (ABI major, struct_size, name, version,
+ * architecture against the manifest).  The record must be ok.  *out owned
+ * by the caller (pio_plugin_unload); it keeps no pointer into the registry. */
+pio_status pio_plugin_load(const pio_plugin_record *record, pio_loaded_plugin **out,
+                           pio_error *err);
+/* The plugin's table: valid until pio_plugin_unload. */
+const pio_plugin *pio_loaded_plugin_table(const pio_loaded_plugin *plugin);
+void pio_plugin_unload(pio_loaded_plugin *plugin);
+
+/* Trial load in a child process: load, handshake, unload.  Returns
+ * PIO_PLUGIN_OK, PIO_PLUGIN_FAILED or PIO_PLUGIN_CRASHED with a reason
+ * ("crashed: SIGSEGV ...") in err's message. */
+pio_plugin_state pio_plugin_trial_load(const pio_plugin_record *record, pio_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

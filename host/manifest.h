@@ -1,0 +1,65 @@
+/* host/manifest.h — the validated plugin manifest (internal to libpio-host).
+ * Field meanings: docs/manifest.md and manifests/plugin_manifest.schema.json. */
+#ifndef PIO_HOST_MANIFEST_H
+#define PIO_HOST_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pio/host.h"
+#include "pio/status.h"
+
+/* Largest manifest read, and deepest nesting accepted. */
+#define PIO_MANIFEST_MAX_BYTES (1u << 20)
+#define PIO_MANIFEST_MAX_DEPTH 32
+
+typedef struct pio_manifest_dependency {
+  char *name;        /* plugin name or library soname */
+  char *kind;        /* "plugin" or "library" */
+  char *version;     /* semver requirement such as ">=1.2.0", or NULL */
+} pio_manifest_dependency;
+
+typedef struct pio_string_list {
+  char **items;
+  size_t count;
+} pio_string_list;
+
+typedef struct pio_manifest_compatibility {
+  uint16_t abi_min_major, abi_min_minor; /* oldest ABI the plugin runs on */
+  uint16_t abi_max_major, abi_max_minor; /* newest ABI it was built for */
+  pio_string_list os;            /* "linux", ...; empty: any */
+  pio_string_list arch;          /* "x86_64", "aarch64", ...; empty: any */
+  pio_string_list cpu_features;  /* "avx2", "avx512_bf16", ... */
+  double min_memory_gb;          /* 0 when absent */
+} pio_manifest_compatibility;
+
+struct pio_manifest {
+  char *path;                 /* the manifest file read */
+  char *name;                 /* [a-z][a-z0-9_-]{0,63} */
+  char *version;              /* semver */
+  char *author;
+  char *description;
+  char *plugin_type;          /* "model" */
+  char *model_architecture;   /* e.g. "LlamaForCausalLM" */
+  char *model_family;
+  char *model_size;           /* free text, e.g. "8B" */
+  char *license;              /* SPDX identifier */
+  double required_memory_gb;
+  uint64_t num_parameters;
+  pio_string_list supported_modalities;
+  pio_string_list tags;
+  pio_manifest_dependency *dependencies;
+  size_t n_dependencies;
+  char *entry_module;         /* entry_point.module: a plain file base name */
+  char *entry_function;       /* entry_point.factory_function: a C identifier */
+  pio_manifest_compatibility compatibility;
+  pio_string_list warnings;   /* unknown fields and other non-fatal remarks */
+};
+
+/* Reads and validates the manifest at path.  Errors carry
+ * "path:line:column: field: what was expected, what was found".
+ * *out owned by the caller (pio_manifest_free). */
+pio_status pio_manifest_load(const char *path, pio_manifest **out, pio_error *err);
+void pio_manifest_free(pio_manifest *manifest);
+
+#endif

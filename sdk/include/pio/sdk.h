@@ -1,0 +1,14 @@
+/* pio/sdk.h — everything a plugin author includes. */
+#ifndef PIO_SDK_H
+#define PIO_SDK_H
+
+#include "pio/dtype.h"
+#include "pio/json.h"
+#include "pio/kernels.h"
+#include "pio/plugin.h"
+#include "pio/safetensors.h"
+#include "pio/status.h"
+#include "pio/threadpool.h"
+#include "pio/version.h"
+
+#endif
