@@ -2,6 +2,7 @@
 #ifndef PIO_SDK_H
 #define PIO_SDK_H
 
+#include "pio/cpu.h"
 #include "pio/dtype.h"
 #include "pio/json.h"
 #include "pio/kernels.h"
