@@ -66,6 +66,14 @@ pio_status pio_json_get_bool(const json_object *object, const char *where, const
 pio_status pio_json_get_string(const json_object *object, const char *where, const char *key,
                                int required, const char **out, pio_error *err);
 
+/*
+ * Writes text into out (size bytes, always terminated) as a double-quoted,
+ * escaped quotation fit for a message: control characters, quotes and
+ * backslashes escaped as in JSON, bytes that are not UTF-8 as \xNN, and
+ * cut with "..." when it does not fit.  Returns out.  NULL text gives null.
+ */
+char *pio_json_quote(const char *text, char *out, size_t size);
+
 /* Name of a json-c type as a person says it ("a string", "an object"). */
 const char *pio_json_type_phrase(json_type type);
 
