@@ -52,6 +52,15 @@ void pio_silu_mul(float *gate, const float *up, size_t n);
 /* Converts n elements of dtype to f32. */
 void pio_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst);
 
+/* The four above on a chosen path (the scalar one when path is not
+ * available); those above use pio_kernel_best().  For tests and benchmarks
+ * that compare paths. */
+void pio_rmsnorm_on(pio_kernel_path path, const float *x, const float *weight, size_t n,
+                    float eps, float *out);
+void pio_softmax_on(pio_kernel_path path, float *x, size_t n);
+void pio_silu_mul_on(pio_kernel_path path, float *gate, const float *up, size_t n);
+void pio_to_f32_on(pio_kernel_path path, const void *src, pio_dtype dtype, size_t n, float *dst);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,150 @@
+/* sdk/src/kernels.c — picks a kernel path by CPU feature and build, and
+ * spreads matmuls over the thread pool by output rows. */
+#include <stdlib.h>
+
+#include "kernels_internal.h"
+#include "pio/cpu.h"
+
+/* Below this many multiply-adds a matmul runs on the caller's thread: waking
+ * the pool would cost more than it saves. */
+#define MATMUL_THREADING_MIN_MACS (1u << 15)
+
+static const pio_k_path_ops *path_ops(pio_kernel_path path) {
+  switch (path) {
+#if defined(PIO_HAVE_AVX2)
+    case PIO_KERNEL_AVX2: return &pio_k_avx2_ops;
+#endif
+#if defined(PIO_HAVE_AVX512)
+    case PIO_KERNEL_AVX512: return &pio_k_avx512_ops;
+#endif
+#if defined(PIO_HAVE_AVX512_BF16)
+    case PIO_KERNEL_AVX512_BF16: return &pio_k_avx512bf16_ops;
+#endif
+    default: return NULL;
+  }
+}
+
+int pio_kernel_path_available(pio_kernel_path path) {
+  if (path == PIO_KERNEL_SCALAR) return 1;
+  if (path_ops(path) == NULL) return 0;
+  switch (path) {
+    case PIO_KERNEL_AVX2:
+      return pio_cpu_has(PIO_CPU_AVX2) && pio_cpu_has(PIO_CPU_FMA) && pio_cpu_has(PIO_CPU_F16C);
+    case PIO_KERNEL_AVX512:
+      return pio_cpu_has(PIO_CPU_AVX512F) && pio_cpu_has(PIO_CPU_AVX512BW) &&
+             pio_cpu_has(PIO_CPU_AVX512VL);
+    case PIO_KERNEL_AVX512_BF16:
+      return pio_kernel_path_available(PIO_KERNEL_AVX512) && pio_cpu_has(PIO_CPU_AVX512_BF16);
+    default: return 0;
+  }
+}
+
+pio_kernel_path pio_kernel_best(void) {
+  for (int p = PIO_KERNEL_PATH_COUNT - 1; p > PIO_KERNEL_SCALAR; p--)
+    if (pio_kernel_path_available((pio_kernel_path)p)) return (pio_kernel_path)p;
+  return PIO_KERNEL_SCALAR;
+}
+
+const char *pio_kernel_path_name(pio_kernel_path path) {
+  switch (path) {
+    case PIO_KERNEL_SCALAR: return "scalar";
+    case PIO_KERNEL_AVX2: return "avx2";
+    case PIO_KERNEL_AVX512: return "avx512";
+    case PIO_KERNEL_AVX512_BF16: return "avx512bf16";
+    default: return "unknown";
+  }
+}
+
+/* The ops of path when it can run here, else the scalar ones: a caller
+ * passing an unavailable path gets correct results rather than SIGILL. */
+static const pio_k_path_ops *usable_ops(pio_kernel_path path) {
+  const pio_k_path_ops *ops = pio_kernel_path_available(path) ? path_ops(path) : NULL;
+  return ops != NULL ? ops : &pio_k_scalar_ops;
+}
+
+/* The best path's ops, looked up once: the CPU does not change under us. */
+static const pio_k_path_ops *best_ops(void) {
+  static const pio_k_path_ops *_Atomic cached;
+  const pio_k_path_ops *ops = cached;
+  if (ops == NULL) {
+    ops = usable_ops(pio_kernel_best());
+    cached = ops;
+  }
+  return ops;
+}
+
+typedef struct matmul_task {
+  const pio_k_path_ops *ops;
+  const pio_matrix *w;
+  const float *x;        /* x[n][cols] */
+  const uint16_t *xb;    /* x rounded to bf16, [n][xb_stride], or NULL */
+  size_t xb_stride;
+  size_t n;
+  float *y;              /* y[n][rows] */
+} matmul_task;
+
+static void matmul_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads) {
+  const matmul_task *task = ctx;
+  size_t begin, end;
+  pio_split_range(task->w->rows, task->ops->row_block, thread_index, n_threads, &begin, &end);
+  if (begin >= end) return;
+  if (task->xb != NULL)
+    task->ops->matmul_rows_bf16x(task->w, task->xb, task->xb_stride, task->n, task->y, begin,
+                                 end);
+  else
+    task->ops->matmul_rows(task->w, task->x, task->n, task->y, begin, end);
+}
+
+/* x rounded to bf16 with rows padded to 32 elements, so the dot-product
+ * loop reads whole vectors; NULL when out of memory (the caller then takes
+ * the f32-activation route, which needs no buffer). */
+static uint16_t *round_activations(const pio_k_path_ops *ops, const float *x, size_t n,
+                                   size_t cols, size_t *stride) {
+  *stride = (cols + 31) / 32 * 32;
+  uint16_t *xb = aligned_alloc(64, n * *stride * sizeof *xb);
+  if (xb == NULL) return NULL;
+  for (size_t t = 0; t < n; t++) {
+    ops->f32_to_bf16(x + t * cols, cols, xb + t * *stride);
+    for (size_t k = cols; k < *stride; k++) xb[t * *stride + k] = 0;
+  }
+  return xb;
+}
+
+void pio_matmul(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
+                const float *x, size_t n, float *y) {
+  if (n == 0 || w->rows == 0) return;
+  matmul_task task = {.ops = usable_ops(path), .w = w, .x = x, .n = n, .y = y};
+  if (w->dtype == PIO_DTYPE_BF16 && task.ops->matmul_rows_bf16x != NULL && w->cols > 0)
+    task.xb = round_activations(task.ops, x, n, w->cols, &task.xb_stride);
+  if ((double)n * w->rows * w->cols < MATMUL_THREADING_MIN_MACS) pool = NULL;
+  pio_threadpool_run(pool, matmul_task_run, &task);
+  free((void *)task.xb);
+}
+
+void pio_rmsnorm(const float *x, const float *weight, size_t n, float eps, float *out) {
+  best_ops()->rmsnorm(x, weight, n, eps, out);
+}
+
+void pio_softmax(float *x, size_t n) { best_ops()->softmax(x, n); }
+
+void pio_silu_mul(float *gate, const float *up, size_t n) { best_ops()->silu_mul(gate, up, n); }
+
+void pio_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst) {
+  best_ops()->to_f32(src, dtype, n, dst);
+}
+
+void pio_rmsnorm_on(pio_kernel_path path, const float *x, const float *weight, size_t n,
+                    float eps, float *out) {
+  usable_ops(path)->rmsnorm(x, weight, n, eps, out);
+}
+
+void pio_softmax_on(pio_kernel_path path, float *x, size_t n) { usable_ops(path)->softmax(x, n); }
+
+void pio_silu_mul_on(pio_kernel_path path, float *gate, const float *up, size_t n) {
+  usable_ops(path)->silu_mul(gate, up, n);
+}
+
+void pio_to_f32_on(pio_kernel_path path, const void *src, pio_dtype dtype, size_t n,
+                   float *dst) {
+  usable_ops(path)->to_f32(src, dtype, n, dst);
+}

@@ -1,0 +1,86 @@
+/* sdk/src/kernels_scalar.c — the reference path: plain C that every CPU
+ * runs and every vector path is tested against.  Written for clarity first;
+ * it keeps four partial sums so it is not needlessly slow where it is the
+ * only path. */
+#include <math.h>
+#include <string.h>
+
+#include "kernels_internal.h"
+
+static float weight_at(const void *data, pio_dtype dtype, size_t i) {
+  switch (dtype) {
+    case PIO_DTYPE_BF16: return pio_bf16_to_f32(((const uint16_t *)data)[i]);
+    case PIO_DTYPE_F16: return pio_f16_to_f32(((const uint16_t *)data)[i]);
+    default: return ((const float *)data)[i];
+  }
+}
+
+/* dot(x[cols], row[cols]) of one weight row starting at element `base`. */
+static float dot_row(const pio_matrix *w, size_t base, const float *x) {
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t k = 0, cols = w->cols;
+  for (; k + 4 <= cols; k += 4) {
+    s0 += x[k + 0] * weight_at(w->data, w->dtype, base + k + 0);
+    s1 += x[k + 1] * weight_at(w->data, w->dtype, base + k + 1);
+    s2 += x[k + 2] * weight_at(w->data, w->dtype, base + k + 2);
+    s3 += x[k + 3] * weight_at(w->data, w->dtype, base + k + 3);
+  }
+  for (; k < cols; k++) s0 += x[k] * weight_at(w->data, w->dtype, base + k);
+  return (s0 + s1) + (s2 + s3);
+}
+
+/* y[n][rows] for rows [row_begin, row_end). */
+static void scalar_matmul_rows(const pio_matrix *w, const float *x, size_t n, float *y,
+                               size_t row_begin, size_t row_end) {
+  for (size_t r = row_begin; r < row_end; r++) {
+    for (size_t t = 0; t < n; t++)
+      y[t * w->rows + r] = dot_row(w, r * (size_t)w->cols, x + t * w->cols);
+  }
+}
+
+static void scalar_rmsnorm(const float *x, const float *weight, size_t n, float eps, float *out) {
+  double sum = 0;
+  for (size_t i = 0; i < n; i++) sum += (double)x[i] * x[i];
+  float scale = (float)(1.0 / sqrt(sum / (double)(n ? n : 1) + eps));
+  for (size_t i = 0; i < n; i++) out[i] = x[i] * scale * weight[i];
+}
+
+static void scalar_softmax(float *x, size_t n) {
+  if (n == 0) return;
+  float max = x[0];
+  for (size_t i = 1; i < n; i++) max = x[i] > max ? x[i] : max;
+  double sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    x[i] = expf(x[i] - max);
+    sum += x[i];
+  }
+  float inv = (float)(1.0 / sum);
+  for (size_t i = 0; i < n; i++) x[i] *= inv;
+}
+
+static void scalar_silu_mul(float *gate, const float *up, size_t n) {
+  for (size_t i = 0; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+}
+
+static void scalar_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst) {
+  if (dtype == PIO_DTYPE_F32) {
+    memmove(dst, src, n * sizeof *dst);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) dst[i] = weight_at(src, dtype, i);
+}
+
+static void scalar_f32_to_bf16(const float *src, size_t n, uint16_t *dst) {
+  for (size_t i = 0; i < n; i++) dst[i] = pio_f32_to_bf16(src[i]);
+}
+
+const pio_k_path_ops pio_k_scalar_ops = {
+    .matmul_rows = scalar_matmul_rows,
+    .matmul_rows_bf16x = NULL,
+    .f32_to_bf16 = scalar_f32_to_bf16,
+    .rmsnorm = scalar_rmsnorm,
+    .softmax = scalar_softmax,
+    .silu_mul = scalar_silu_mul,
+    .to_f32 = scalar_to_f32,
+    .row_block = 1,
+};

@@ -1,0 +1,240 @@
+/* sdk/src/threadpool.c — persistent worker threads for the kernels' data
+ * parallelism.  A decode step dispatches ~100 matmuls per token, so a run
+ * must cost microseconds: workers spin on a generation counter for a short
+ * while after each task and only then sleep on a condition variable; the
+ * caller runs share 0 itself and spins (then sleeps) until the rest finish. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pio/threadpool.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+/* How long a thread spins before it sleeps: long enough to bridge the
+ * serial work between two matmuls of a decode step, short enough that an
+ * idle pool gives the cores back quickly. */
+#define SPIN_NS 200000
+
+/* The most threads one pool may have; far above any machine we target and
+ * keeps a hostile --threads from exhausting the process. */
+#define MAX_THREADS 1024
+
+struct pio_threadpool {
+  uint32_t n_threads; /* workers + the caller */
+  pthread_t *workers; /* n_threads - 1 */
+  uint32_t n_started;
+
+  /* The task of the current generation; written before generation moves. */
+  pio_task_fn fn;
+  void *ctx;
+
+  atomic_uint_fast64_t generation; /* bumped once per run */
+  atomic_uint pending;             /* workers still running this generation */
+  atomic_int stop;
+
+  /* Sleeping: workers wait on wake for a new generation, the caller waits
+   * on done for pending to reach zero.  The sleeper counts let the other
+   * side skip the mutex when nobody sleeps. */
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  pthread_cond_t done;
+  atomic_uint sleeping_workers;
+  atomic_int caller_sleeping;
+};
+
+struct worker_arg {
+  pio_threadpool *pool;
+  uint32_t index;
+};
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Spins until generation differs from seen (or stop), up to SPIN_NS.
+ * Returns 1 when it changed. */
+static int spin_for_generation(pio_threadpool *pool, uint64_t seen) {
+  uint64_t start = now_ns();
+  for (uint32_t i = 1;; i++) {
+    if (atomic_load_explicit(&pool->generation, memory_order_acquire) != seen ||
+        atomic_load_explicit(&pool->stop, memory_order_relaxed))
+      return 1;
+    cpu_relax();
+    if ((i & 255u) == 0 && now_ns() - start > SPIN_NS) return 0;
+  }
+}
+
+static void wait_for_generation(pio_threadpool *pool, uint64_t seen) {
+  if (spin_for_generation(pool, seen)) return;
+  pthread_mutex_lock(&pool->lock);
+  /* seq_cst: either the dispatcher sees us counted as sleeping, or we see
+   * its new generation here (it bumps generation before reading the count). */
+  atomic_fetch_add(&pool->sleeping_workers, 1);
+  while (atomic_load(&pool->generation) == seen && !atomic_load(&pool->stop))
+    pthread_cond_wait(&pool->wake, &pool->lock);
+  atomic_fetch_sub(&pool->sleeping_workers, 1);
+  pthread_mutex_unlock(&pool->lock);
+}
+
+static void finish_share(pio_threadpool *pool) {
+  if (atomic_fetch_sub(&pool->pending, 1) != 1) return;
+  /* Last one out: wake the caller if it went to sleep (seq_cst pairs with
+   * the caller setting caller_sleeping before re-reading pending). */
+  if (atomic_load(&pool->caller_sleeping)) {
+    pthread_mutex_lock(&pool->lock);
+    pthread_cond_signal(&pool->done);
+    pthread_mutex_unlock(&pool->lock);
+  }
+}
+
+static void *worker_main(void *arg_ptr) {
+  struct worker_arg arg = *(struct worker_arg *)arg_ptr;
+  free(arg_ptr);
+  pio_threadpool *pool = arg.pool;
+  uint64_t seen = 0;
+  for (;;) {
+    wait_for_generation(pool, seen);
+    if (atomic_load_explicit(&pool->stop, memory_order_acquire)) return NULL;
+    seen = atomic_load_explicit(&pool->generation, memory_order_acquire);
+    pool->fn(pool->ctx, arg.index, pool->n_threads);
+    finish_share(pool);
+  }
+}
+
+uint32_t pio_online_cores(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n >= 1 ? (uint32_t)n : 1u;
+}
+
+static void stop_workers(pio_threadpool *pool) {
+  pthread_mutex_lock(&pool->lock);
+  atomic_store(&pool->stop, 1);
+  pthread_cond_broadcast(&pool->wake);
+  pthread_mutex_unlock(&pool->lock);
+  for (uint32_t i = 0; i < pool->n_started; i++) pthread_join(pool->workers[i], NULL);
+}
+
+static pio_status start_workers(pio_threadpool *pool, pio_error *err) {
+  for (uint32_t i = 1; i < pool->n_threads; i++) {
+    struct worker_arg *arg = malloc(sizeof *arg);
+    if (arg == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "thread pool: out of memory");
+    arg->pool = pool;
+    arg->index = i;
+    int rc = pthread_create(&pool->workers[i - 1], NULL, worker_main, arg);
+    if (rc != 0) {
+      free(arg);
+      return pio_error_set(err, PIO_ERR_INTERNAL,
+                           "thread pool: cannot start worker %u of %u: %s", i,
+                           pool->n_threads - 1, strerror(rc));
+    }
+    pool->n_started++;
+  }
+  return PIO_OK;
+}
+
+pio_status pio_threadpool_create(uint32_t n_threads, pio_threadpool **out, pio_error *err) {
+  if (out == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "thread pool: out is NULL");
+  *out = NULL;
+  if (n_threads == 0) n_threads = pio_online_cores();
+  if (n_threads > MAX_THREADS)
+    return pio_error_set(err, PIO_ERR_LIMIT, "thread pool: %u threads asked, at most %u",
+                         n_threads, (unsigned)MAX_THREADS);
+  pio_threadpool *pool = calloc(1, sizeof *pool);
+  if (pool == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "thread pool: out of memory");
+  pool->n_threads = n_threads;
+  atomic_init(&pool->generation, 0);
+  atomic_init(&pool->pending, 0);
+  atomic_init(&pool->stop, 0);
+  atomic_init(&pool->sleeping_workers, 0);
+  atomic_init(&pool->caller_sleeping, 0);
+  pthread_mutex_init(&pool->lock, NULL);
+  pthread_cond_init(&pool->wake, NULL);
+  pthread_cond_init(&pool->done, NULL);
+  pool->workers = calloc(n_threads, sizeof *pool->workers);
+  if (pool->workers == NULL) {
+    pio_threadpool_destroy(pool);
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "thread pool: out of memory");
+  }
+  pio_status status = start_workers(pool, err);
+  if (status != PIO_OK) {
+    pio_threadpool_destroy(pool);
+    return status;
+  }
+  *out = pool;
+  return PIO_OK;
+}
+
+void pio_threadpool_destroy(pio_threadpool *pool) {
+  if (pool == NULL) return;
+  stop_workers(pool);
+  pthread_cond_destroy(&pool->done);
+  pthread_cond_destroy(&pool->wake);
+  pthread_mutex_destroy(&pool->lock);
+  free(pool->workers);
+  free(pool);
+}
+
+uint32_t pio_threadpool_size(const pio_threadpool *pool) {
+  return pool != NULL ? pool->n_threads : 1u;
+}
+
+static void wait_for_workers(pio_threadpool *pool) {
+  uint64_t start = now_ns();
+  for (uint32_t i = 1;; i++) {
+    if (atomic_load_explicit(&pool->pending, memory_order_acquire) == 0) return;
+    cpu_relax();
+    if ((i & 255u) == 0 && now_ns() - start > SPIN_NS) break;
+  }
+  pthread_mutex_lock(&pool->lock);
+  atomic_store(&pool->caller_sleeping, 1);
+  while (atomic_load(&pool->pending) != 0) pthread_cond_wait(&pool->done, &pool->lock);
+  atomic_store(&pool->caller_sleeping, 0);
+  pthread_mutex_unlock(&pool->lock);
+}
+
+void pio_threadpool_run(pio_threadpool *pool, pio_task_fn fn, void *ctx) {
+  if (pool == NULL || pool->n_threads == 1) {
+    fn(ctx, 0, 1);
+    return;
+  }
+  pool->fn = fn;
+  pool->ctx = ctx;
+  atomic_store_explicit(&pool->pending, pool->n_threads - 1, memory_order_relaxed);
+  atomic_fetch_add(&pool->generation, 1); /* seq_cst: publishes fn, ctx, pending */
+  if (atomic_load(&pool->sleeping_workers) != 0) {
+    pthread_mutex_lock(&pool->lock);
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->lock);
+  }
+  fn(ctx, 0, pool->n_threads);
+  wait_for_workers(pool);
+}
+
+void pio_split_range(size_t n, size_t align, uint32_t i, uint32_t n_threads, size_t *begin,
+                     size_t *end) {
+  if (align == 0) align = 1;
+  if (n_threads == 0) n_threads = 1;
+  size_t blocks = n / align + (n % align != 0);
+  /* Blocks spread as evenly as integers allow: the first `extra` threads
+   * take one block more. */
+  size_t base = blocks / n_threads, extra = blocks % n_threads;
+  size_t first = (size_t)i * base + (i < extra ? i : extra);
+  size_t count = base + (i < extra ? 1 : 0);
+  size_t b = first * align, e = (first + count) * align;
+  *begin = b < n ? b : n;
+  *end = e < n ? e : n;
+}

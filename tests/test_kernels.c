@@ -1,0 +1,275 @@
+/* tests/test_kernels.c — every kernel path this CPU can run against a
+ * double-precision reference, for f32/bf16/f16 weights and shapes that are
+ * not multiples of any vector width.  Paths the CPU lacks are skipped; the
+ * scalar path always runs. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pio/kernels.h"
+
+static uint64_t rng_state;
+
+static float rand_unit(void) { /* uniform in [-1, 1) */
+  rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+  return (float)((double)(rng_state >> 40) / (double)(1ull << 23) - 1.0);
+}
+
+/* Weights stored in dtype, plus the exact f32 values they hold. */
+static void *make_weights(pio_dtype dtype, size_t count, float *exact) {
+  void *data = malloc(count * 4 + 4);
+  for (size_t i = 0; i < count; i++) {
+    float v = rand_unit();
+    if (dtype == PIO_DTYPE_F32) {
+      ((float *)data)[i] = exact[i] = v;
+    } else if (dtype == PIO_DTYPE_BF16) {
+      ((uint16_t *)data)[i] = pio_f32_to_bf16(v);
+      exact[i] = pio_bf16_to_f32(((uint16_t *)data)[i]);
+    } else {
+      ((uint16_t *)data)[i] = pio_f32_to_f16(v);
+      exact[i] = pio_f16_to_f32(((uint16_t *)data)[i]);
+    }
+  }
+  return data;
+}
+
+static const pio_dtype weight_dtypes[] = {PIO_DTYPE_F32, PIO_DTYPE_BF16, PIO_DTYPE_F16};
+
+/* rows, cols, n: odd sizes around the vector widths (8, 16, 32) and the row
+ * and token blocks of the vector paths. */
+static const size_t shapes[][3] = {
+    {1, 1, 1},   {3, 7, 1},    {5, 33, 2},   {17, 100, 3}, {8, 16, 1},    {33, 257, 5},
+    {64, 512, 8}, {67, 1031, 13}, {129, 64, 1}, {6, 48, 7},  {13, 95, 20}, {200, 300, 1},
+};
+
+/* Checks pio_matmul on `path` for every dtype and shape against the
+ * double-precision dot of the stored weights with x — rounded to bf16 first
+ * where the path does that for bf16 weights. */
+static void check_matmul_path(pio_kernel_path path, pio_threadpool *pool) {
+  for (size_t d = 0; d < 3; d++) {
+    pio_dtype dtype = weight_dtypes[d];
+    int rounds_x = path == PIO_KERNEL_AVX512_BF16 && dtype == PIO_DTYPE_BF16;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+      size_t rows = shapes[s][0], cols = shapes[s][1], n = shapes[s][2];
+      float *exact = malloc(rows * cols * sizeof *exact);
+      void *data = make_weights(dtype, rows * cols, exact);
+      float *x = malloc(n * cols * sizeof *x);
+      float *y = malloc(n * rows * sizeof *y);
+      for (size_t i = 0; i < n * cols; i++) x[i] = rand_unit();
+      for (size_t i = 0; i < n * rows; i++) y[i] = NAN;
+      pio_matrix w = {.data = data, .dtype = dtype, .rows = (uint32_t)rows, .cols = (uint32_t)cols};
+      pio_matmul(pool, path, &w, x, n, y);
+      for (size_t t = 0; t < n; t++) {
+        for (size_t r = 0; r < rows; r++) {
+          double ref = 0, mag = 0;
+          for (size_t k = 0; k < cols; k++) {
+            float xv = x[t * cols + k];
+            if (rounds_x) xv = pio_bf16_to_f32(pio_f32_to_bf16(xv));
+            ref += (double)xv * exact[r * cols + k];
+            mag += fabs((double)xv * exact[r * cols + k]);
+          }
+          double got = y[t * rows + r];
+          /* f32 accumulation: error grows like sqrt(cols) ulps of the
+           * magnitude; 1e-5 relative to the sum of |terms| is generous for
+           * that and far below any real bug (wrong element, missed tail). */
+          double tol = 1e-5 * mag + 1e-6;
+          if (!(fabs(got - ref) <= tol))
+            ck_abort_msg("%s %s rows=%zu cols=%zu n=%zu: y[%zu][%zu] = %.9g, expected %.9g (tol %g)",
+                         pio_kernel_path_name(path), pio_dtype_name(dtype), rows, cols, n, t, r,
+                         got, ref, tol);
+        }
+      }
+      free(exact);
+      free(data);
+      free(x);
+      free(y);
+    }
+  }
+}
+
+static int skip_unavailable(pio_kernel_path path) {
+  if (pio_kernel_path_available(path)) return 0;
+  fprintf(stderr, "skipped: this CPU or build lacks the %s path\n", pio_kernel_path_name(path));
+  return 1;
+}
+
+START_TEST(test_kernels_matmul_matches_reference_single_thread) {
+  pio_kernel_path path = (pio_kernel_path)_i;
+  if (skip_unavailable(path)) return;
+  rng_state = 42 + (uint64_t)_i;
+  check_matmul_path(path, NULL);
+}
+END_TEST
+
+START_TEST(test_kernels_matmul_matches_reference_on_three_threads) {
+  pio_kernel_path path = (pio_kernel_path)_i;
+  if (skip_unavailable(path)) return;
+  rng_state = 7 + (uint64_t)_i;
+  pio_threadpool *pool = NULL;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_threadpool_create(3, &pool, &err), PIO_OK);
+  check_matmul_path(path, pool);
+  pio_threadpool_destroy(pool);
+}
+END_TEST
+
+/* bf16 activations lose ~3 significant digits: against the unrounded
+ * reference the error stays within 2^-8 of the magnitude. */
+START_TEST(test_kernels_bf16_activation_error_stays_within_bf16_precision) {
+  if (skip_unavailable(PIO_KERNEL_AVX512_BF16)) return;
+  rng_state = 99;
+  size_t rows = 40, cols = 777;
+  float *exact = malloc(rows * cols * sizeof *exact);
+  void *data = make_weights(PIO_DTYPE_BF16, rows * cols, exact);
+  float x[777], y[40];
+  for (size_t k = 0; k < cols; k++) x[k] = rand_unit();
+  pio_matrix w = {.data = data, .dtype = PIO_DTYPE_BF16, .rows = 40, .cols = 777};
+  pio_matmul(NULL, PIO_KERNEL_AVX512_BF16, &w, x, 1, y);
+  for (size_t r = 0; r < rows; r++) {
+    double ref = 0, mag = 0;
+    for (size_t k = 0; k < cols; k++) {
+      ref += (double)x[k] * exact[r * cols + k];
+      mag += fabs((double)x[k] * exact[r * cols + k]);
+    }
+    ck_assert_double_le(fabs(y[r] - ref), mag / 256);
+  }
+  free(exact);
+  free(data);
+}
+END_TEST
+
+START_TEST(test_kernels_rmsnorm_matches_reference) {
+  pio_kernel_path path = (pio_kernel_path)_i;
+  if (skip_unavailable(path)) return;
+  rng_state = 5;
+  const size_t sizes[] = {1, 7, 16, 33, 100, 2048, 2051};
+  for (size_t s = 0; s < 7; s++) {
+    size_t n = sizes[s];
+    float *x = malloc(n * sizeof *x), *wt = malloc(n * sizeof *wt), *out = malloc(n * sizeof *out);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+      x[i] = rand_unit() * 3;
+      wt[i] = rand_unit();
+      sum += (double)x[i] * x[i];
+    }
+    pio_rmsnorm_on(path, x, wt, n, 1e-5f, out);
+    double scale = 1.0 / sqrt(sum / (double)n + 1e-5);
+    for (size_t i = 0; i < n; i++)
+      ck_assert_double_le(fabs(out[i] - x[i] * scale * wt[i]),
+                          2e-6 * fabs(x[i] * scale) + 1e-7);
+    free(x);
+    free(wt);
+    free(out);
+  }
+}
+END_TEST
+
+START_TEST(test_kernels_softmax_matches_reference_and_sums_to_one) {
+  pio_kernel_path path = (pio_kernel_path)_i;
+  if (skip_unavailable(path)) return;
+  rng_state = 6;
+  const size_t sizes[] = {1, 5, 16, 31, 128, 1000};
+  for (size_t s = 0; s < 6; s++) {
+    size_t n = sizes[s];
+    float *x = malloc(n * sizeof *x);
+    double *ref = malloc(n * sizeof *ref);
+    /* large offsets: the max must be subtracted before exp */
+    for (size_t i = 0; i < n; i++) x[i] = rand_unit() * 20 + 500;
+    double max = x[0], sum = 0;
+    for (size_t i = 1; i < n; i++) max = x[i] > max ? x[i] : max;
+    for (size_t i = 0; i < n; i++) sum += ref[i] = exp(x[i] - max);
+    pio_softmax_on(path, x, n);
+    double total = 0;
+    for (size_t i = 0; i < n; i++) {
+      ck_assert_double_le(fabs(x[i] - ref[i] / sum), 4e-6 * ref[i] / sum + 1e-9);
+      total += x[i];
+    }
+    ck_assert_double_le(fabs(total - 1), 1e-5);
+    free(x);
+    free(ref);
+  }
+}
+END_TEST
+
+START_TEST(test_kernels_silu_mul_matches_reference) {
+  pio_kernel_path path = (pio_kernel_path)_i;
+  if (skip_unavailable(path)) return;
+  rng_state = 8;
+  const size_t sizes[] = {1, 9, 16, 47, 8192};
+  for (size_t s = 0; s < 5; s++) {
+    size_t n = sizes[s];
+    float *g = malloc(n * sizeof *g), *u = malloc(n * sizeof *u), *g0 = malloc(n * sizeof *g0);
+    for (size_t i = 0; i < n; i++) {
+      g0[i] = g[i] = rand_unit() * 12; /* both tails of the sigmoid */
+      u[i] = rand_unit();
+    }
+    if (n > 2) g[0] = g0[0] = -100.0f, g[1] = g0[1] = 100.0f;
+    pio_silu_mul_on(path, g, u, n);
+    for (size_t i = 0; i < n; i++) {
+      double ref = g0[i] / (1.0 + exp(-(double)g0[i])) * u[i];
+      ck_assert_double_le(fabs(g[i] - ref), 4e-6 * fabs(ref) + 1e-30);
+    }
+    free(g);
+    free(u);
+    free(g0);
+  }
+}
+END_TEST
+
+START_TEST(test_kernels_to_f32_converts_every_dtype_exactly) {
+  pio_kernel_path path = (pio_kernel_path)_i;
+  if (skip_unavailable(path)) return;
+  rng_state = 9;
+  size_t n = 37;
+  for (size_t d = 0; d < 3; d++) {
+    float exact[37], out[37];
+    void *data = make_weights(weight_dtypes[d], n, exact);
+    if (weight_dtypes[d] != PIO_DTYPE_F32) {
+      ((uint16_t *)data)[3] = weight_dtypes[d] == PIO_DTYPE_BF16 ? 0x7f80 : 0x7c00; /* inf */
+      exact[3] = INFINITY;
+      ((uint16_t *)data)[4] = weight_dtypes[d] == PIO_DTYPE_BF16 ? 0x0001 : 0x0001; /* subnormal */
+      exact[4] = weight_dtypes[d] == PIO_DTYPE_BF16 ? pio_bf16_to_f32(1) : ldexpf(1, -24);
+    }
+    pio_to_f32_on(path, data, weight_dtypes[d], n, out);
+    for (size_t i = 0; i < n; i++) ck_assert_float_eq(out[i], exact[i]);
+    free(data);
+  }
+}
+END_TEST
+
+START_TEST(test_kernels_path_names_and_best_is_available) {
+  ck_assert_str_eq(pio_kernel_path_name(PIO_KERNEL_SCALAR), "scalar");
+  ck_assert_str_eq(pio_kernel_path_name(PIO_KERNEL_AVX2), "avx2");
+  ck_assert_str_eq(pio_kernel_path_name(PIO_KERNEL_AVX512), "avx512");
+  ck_assert_str_eq(pio_kernel_path_name(PIO_KERNEL_AVX512_BF16), "avx512bf16");
+  ck_assert_int_eq(pio_kernel_path_available(PIO_KERNEL_SCALAR), 1);
+  ck_assert_int_eq(pio_kernel_path_available(pio_kernel_best()), 1);
+  ck_assert_int_eq(pio_kernel_path_available(PIO_KERNEL_PATH_COUNT), 0);
+}
+END_TEST
+
+int main(void) {
+  Suite *suite = suite_create("kernels");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 120);
+  tcase_add_loop_test(tc, test_kernels_matmul_matches_reference_single_thread, 0,
+                      PIO_KERNEL_PATH_COUNT);
+  tcase_add_loop_test(tc, test_kernels_matmul_matches_reference_on_three_threads, 0,
+                      PIO_KERNEL_PATH_COUNT);
+  tcase_add_test(tc, test_kernels_bf16_activation_error_stays_within_bf16_precision);
+  tcase_add_loop_test(tc, test_kernels_rmsnorm_matches_reference, 0, PIO_KERNEL_PATH_COUNT);
+  tcase_add_loop_test(tc, test_kernels_softmax_matches_reference_and_sums_to_one, 0,
+                      PIO_KERNEL_PATH_COUNT);
+  tcase_add_loop_test(tc, test_kernels_silu_mul_matches_reference, 0, PIO_KERNEL_PATH_COUNT);
+  tcase_add_loop_test(tc, test_kernels_to_f32_converts_every_dtype_exactly, 0,
+                      PIO_KERNEL_PATH_COUNT);
+  tcase_add_test(tc, test_kernels_path_names_and_best_is_available);
+  suite_add_tcase(suite, tc);
+  SRunner *runner = srunner_create(suite);
+  srunner_run_all(runner, CK_NORMAL);
+  int failed = srunner_ntests_failed(runner);
+  srunner_free(runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
