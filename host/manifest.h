@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pio/cpu.h"
 #include "pio/host.h"
 #include "pio/status.h"
 
@@ -26,12 +27,18 @@ typedef struct pio_string_list {
 
 typedef struct pio_manifest_compatibility {
   uint16_t abi_min_major, abi_min_minor; /* oldest ABI the plugin runs on */
-  uint16_t abi_max_major, abi_max_minor; /* newest ABI it was built for */
+  uint16_t abi_max_major, abi_max_minor; /* newest ABI it runs on; minor
+                                            PIO_MANIFEST_ABI_ANY_MINOR when
+                                            max names only a major ("1") */
   pio_string_list os;            /* "linux", ...; empty: any */
   pio_string_list arch;          /* "x86_64", "aarch64", ...; empty: any */
   pio_string_list cpu_features;  /* "avx2", "avx512_bf16", ... */
-  double min_memory_gb;          /* 0 when absent */
+  double min_memory_gb;          /* GiB (2^30 bytes); 0 when absent */
+  pio_cpu_features cpu_feature_mask; /* cpu_features as bits (pio/cpu.h) */
 } pio_manifest_compatibility;
+
+/* abi_max_minor when compatibility.abi.max is a bare major. */
+#define PIO_MANIFEST_ABI_ANY_MINOR UINT16_MAX
 
 struct pio_manifest {
   char *path;                 /* the manifest file read */
@@ -61,5 +68,23 @@ struct pio_manifest {
  * *out owned by the caller (pio_manifest_free). */
 pio_status pio_manifest_load(const char *path, pio_manifest **out, pio_error *err);
 void pio_manifest_free(pio_manifest *manifest);
+
+/* Same for a manifest already in memory; path is kept and used in messages. */
+pio_status pio_manifest_parse_buffer(const char *path, const char *text, size_t len,
+                                     pio_manifest **out, pio_error *err);
+
+/*
+ * Checks the manifest's dependencies of kind "plugin" with a lookup the
+ * caller supplies (the registry): lookup returns the version of the named
+ * plugin when it is present and usable, or NULL.  Each missing plugin or
+ * version outside the requirement fails with PIO_ERR_NOT_FOUND /
+ * PIO_ERR_INCOMPATIBLE naming the dependency, what is needed and what was
+ * found.  Dependencies of kind "library" are not checked here (that needs
+ * the loader); see docs/manifest.md.
+ */
+typedef const char *(*pio_manifest_plugin_lookup)(void *context, const char *name);
+pio_status pio_manifest_check_plugin_dependencies(const pio_manifest *manifest,
+                                                  pio_manifest_plugin_lookup lookup,
+                                                  void *context, pio_error *err);
 
 #endif
