@@ -1,0 +1,45 @@
+/* plugin.c — the llama3_1 plugin's entry point and its static tables: the
+ * config, KV-cache and model components of LlamaForCausalLM. */
+#include "config/llama_config.h"
+#include "kv_cache/kv_figures.h"
+#include "pio/plugin.h"
+
+static const pio_config_api llama_config_api = {
+    .struct_size = sizeof(pio_config_api),
+    .parse_file = llama_config_parse_file,
+    .free = llama_config_free,
+    .summarize = llama_config_summarize,
+};
+
+static const pio_kv_cache_api llama_kv_cache_api = {
+    .struct_size = sizeof(pio_kv_cache_api),
+    .figures = llama_kv_figures,
+};
+
+static const pio_plugin llama_plugin = {
+    .struct_size = sizeof(pio_plugin),
+    .abi_major = PIO_ABI_MAJOR,
+    .abi_minor = PIO_ABI_MINOR,
+    .name = "llama3_1",
+    .version = "0.1.0",
+    .model_architecture = "LlamaForCausalLM",
+    .components = PIO_COMPONENT_CONFIG | PIO_COMPONENT_KV_CACHE,
+    .config = &llama_config_api,
+    .kv_cache = &llama_kv_cache_api,
+    .model = NULL,
+};
+
+PIO_PLUGIN_ENTRY(pio_llama3_1_entry) {
+  /* The host refuses a plugin of another ABI major; the plugin returns the
+   * favour, since the host table's layout would differ. */
+  if (host == NULL || host->struct_size < sizeof(uint32_t) + 2 * sizeof(uint16_t)) {
+    pio_error_set(err, PIO_ERR_ABI, "llama3_1: host services table missing or too small");
+    return NULL;
+  }
+  if (host->abi_major != PIO_ABI_MAJOR) {
+    pio_error_set(err, PIO_ERR_ABI, "llama3_1: built for pio ABI %d.x, host speaks %u.%u",
+                  PIO_ABI_MAJOR, (unsigned)host->abi_major, (unsigned)host->abi_minor);
+    return NULL;
+  }
+  return &llama_plugin;
+}
