@@ -1,0 +1,101 @@
+/* config/deepseek_config.h — the typed, validated form of a Hugging Face
+ * DeepseekV3ForCausalLM config.json (DeepSeek-V3, DeepSeek-R1): multi-head
+ * latent attention (MLA) and the mixture of experts (MoE), with limits that
+ * keep hostile values out of every byte and parameter count. */
+#ifndef PIO_DEEPSEEK_R1_CONFIG_H
+#define PIO_DEEPSEEK_R1_CONFIG_H
+
+#include <stdint.h>
+
+#include "pio/plugin.h"
+
+#define DEEPSEEK_ARCHITECTURE "DeepseekV3ForCausalLM"
+
+/* Largest values accepted: generous next to DeepSeek-V3 (61 layers, 7168
+ * hidden, 18432 intermediate, 128 heads, 256 experts, 129280 vocabulary,
+ * 163840 positions) while every product the plugin forms stays in 64 bits. */
+#define DEEPSEEK_MAX_HIDDEN 65536u
+#define DEEPSEEK_MAX_INTERMEDIATE 1048576u
+#define DEEPSEEK_MAX_LAYERS 1024u
+#define DEEPSEEK_MAX_HEADS 1024u
+#define DEEPSEEK_MAX_HEAD_DIM 4096u
+#define DEEPSEEK_MAX_RANK 65536u
+#define DEEPSEEK_MAX_EXPERTS 4096u
+#define DEEPSEEK_MAX_VOCAB 4194304u
+#define DEEPSEEK_MAX_POSITIONS 16777216u
+#define DEEPSEEK_CONFIG_MAX_BYTES (1u << 20)
+#define DEEPSEEK_CONFIG_MAX_DEPTH 16
+
+/* rope_scaling of type "yarn" (DeepSeek-V3: factor 40 over 4096 positions). */
+typedef struct deepseek_yarn {
+  int enabled;                    /* 0: rope_scaling null or absent */
+  double factor;                  /* >= 1 */
+  uint32_t original_max_position; /* original_max_position_embeddings */
+  double beta_fast;               /* default 32 */
+  double beta_slow;               /* default 1 */
+  double mscale;                  /* default 1 */
+  double mscale_all_dim;          /* default 0 */
+} deepseek_yarn;
+
+/* The opaque handle of the config API, defined for this plugin.  Owns its
+ * strings. */
+struct pio_model_config {
+  char *path;                     /* config.json read, for messages */
+  char *architecture;             /* "DeepseekV3ForCausalLM" */
+  uint32_t hidden_size;           /* d_model */
+  uint32_t intermediate_size;     /* d_ff of the dense layers */
+  uint32_t n_layers;              /* num_hidden_layers */
+  uint32_t n_heads;               /* num_attention_heads */
+  uint32_t n_kv_heads;            /* num_key_value_heads (unused by MLA; default n_heads) */
+  uint32_t vocab_size;
+  uint32_t max_position;          /* max_position_embeddings */
+  /* MLA */
+  uint32_t q_lora_rank;           /* 0: queries not compressed (q_lora_rank null) */
+  uint32_t kv_lora_rank;          /* the latent c_kv cached per token and layer */
+  uint32_t qk_rope_head_dim;      /* decoupled RoPE key, cached beside the latent */
+  uint32_t qk_nope_head_dim;
+  uint32_t v_head_dim;
+  int attention_bias;
+  /* MoE: layer i is MoE when n_routed_experts > 0, i >= first_k_dense_replace
+   * and i % moe_layer_freq == 0 (as Transformers' DeepseekV3 decides). */
+  uint32_t moe_intermediate_size; /* d_ff of one expert */
+  uint32_t n_routed_experts;      /* 0: no MoE layers */
+  uint32_t n_shared_experts;
+  uint32_t n_experts_per_tok;     /* routed experts a token uses */
+  uint32_t first_k_dense_replace;
+  uint32_t moe_layer_freq;
+  uint32_t n_group;               /* expert groups of the router */
+  uint32_t topk_group;            /* groups a token may pick from */
+  int score_correction_bias;      /* topk_method "noaux_tc": a bias per expert and layer */
+  uint32_t n_nextn_predict_layers; /* multi-token-prediction modules (not counted) */
+  double rms_norm_eps;
+  double rope_theta;
+  deepseek_yarn rope_scaling;
+  int tie_word_embeddings;
+  int has_torch_dtype;
+  pio_dtype torch_dtype;          /* F32, BF16 or F16 when present */
+  int weights_fp8;                /* quantization_config.quant_method "fp8" */
+};
+
+/* Parses and validates the config.json at path (pio_config_api.parse_file).
+ * Errors read "path:line:column: field 'x': expected ..., found ...".
+ * *out owned by the caller (deepseek_config_free). */
+pio_status deepseek_config_parse_file(const char *path, pio_model_config **out,
+                                      pio_error *err);
+void deepseek_config_free(pio_model_config *config);
+
+/* Layer index is a mixture-of-experts layer. */
+int deepseek_config_layer_is_moe(const pio_model_config *config, uint32_t layer);
+
+/* Parameter counts from the shapes: embeddings, every layer (MLA, norms,
+ * dense MLP or MoE with router), final norm, lm_head unless tied; the
+ * multi-token-prediction module is left out, as the published 671B is.
+ * total: every expert; active: the experts one token uses. */
+void deepseek_config_param_counts(const pio_model_config *config, uint64_t *total,
+                                  uint64_t *active);
+
+/* pio_config_api.summarize.  out->struct_size set by the caller. */
+pio_status deepseek_config_summarize(const pio_model_config *config, pio_model_summary *out,
+                                     pio_error *err);
+
+#endif

@@ -1,0 +1,46 @@
+/* plugin.c — the deepseek_r1 plugin's entry point and its static tables:
+ * config parsing and KV-cache sizing of DeepseekV3ForCausalLM (DeepSeek-V3
+ * and DeepSeek-R1).  There is no forward pass yet, so the model table is
+ * NULL and only the config and kv_cache component bits are set. */
+#include "config/deepseek_config.h"
+#include "kv_cache/kv_figures.h"
+#include "pio/plugin.h"
+
+static const pio_config_api deepseek_config_api = {
+    .struct_size = sizeof(pio_config_api),
+    .parse_file = deepseek_config_parse_file,
+    .free = deepseek_config_free,
+    .summarize = deepseek_config_summarize,
+};
+
+static const pio_kv_cache_api deepseek_kv_cache_api = {
+    .struct_size = sizeof(pio_kv_cache_api),
+    .figures = deepseek_kv_figures,
+};
+
+static const pio_plugin deepseek_plugin = {
+    .struct_size = sizeof(pio_plugin),
+    .abi_major = PIO_ABI_MAJOR,
+    .abi_minor = PIO_ABI_MINOR,
+    .name = "deepseek_r1",
+    .version = "0.1.0",
+    .model_architecture = DEEPSEEK_ARCHITECTURE,
+    .components = PIO_COMPONENT_CONFIG | PIO_COMPONENT_KV_CACHE,
+    .config = &deepseek_config_api,
+    .kv_cache = &deepseek_kv_cache_api,
+    .model = NULL,
+};
+
+PIO_PLUGIN_ENTRY(pio_deepseek_r1_entry) {
+  /* The host table's layout is only known for this ABI major. */
+  if (host == NULL || host->struct_size < sizeof(uint32_t) + 2 * sizeof(uint16_t)) {
+    pio_error_set(err, PIO_ERR_ABI, "deepseek_r1: host services table missing or too small");
+    return NULL;
+  }
+  if (host->abi_major != PIO_ABI_MAJOR) {
+    pio_error_set(err, PIO_ERR_ABI, "deepseek_r1: built for pio ABI %d.x, host speaks %u.%u",
+                  PIO_ABI_MAJOR, (unsigned)host->abi_major, (unsigned)host->abi_minor);
+    return NULL;
+  }
+  return &deepseek_plugin;
+}

@@ -1,0 +1,128 @@
+/* sdk/src/kv.c — KV-cache sizing rules shared by every model plugin
+ * (pio/kv.h): query checks, pipeline stages, GQA head sharding, and the
+ * per-rank and per-page arithmetic. */
+#include <stddef.h>
+
+#include "pio/kv.h"
+
+/* Bytes of struct_size that an ABI 1.0 table covers. */
+#define KV_QUERY_V1_SIZE (offsetof(pio_kv_query, formula) + sizeof(pio_kv_formula))
+#define KV_FIGURES_V1_SIZE (offsetof(pio_kv_figures, layout) + sizeof(const char *))
+
+int pio_kv_mul_u64(uint64_t a, uint64_t b, uint64_t *out) {
+  if (a != 0 && b > UINT64_MAX / a) return -1;
+  *out = a * b;
+  return 0;
+}
+
+pio_status pio_kv_query_check(const pio_kv_query *q, uint32_t n_layers, pio_error *err) {
+  if (q == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV query: no query given");
+  if (q->struct_size < KV_QUERY_V1_SIZE)
+    return pio_error_set(err, PIO_ERR_ABI, "KV query: struct_size is %u, at least %zu "
+                         "expected (ABI 1.0)", q->struct_size, (size_t)KV_QUERY_V1_SIZE);
+  if (pio_dtype_size(q->kv_dtype) == 0)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV query: kv_dtype: expected fp32, "
+                         "bf16, fp16, fp8 or int8, found value %d", (int)q->kv_dtype);
+  if (q->tp < 1)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "KV query: tp: expected at least 1 rank, found 0");
+  if (q->pp < 1)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "KV query: pp: expected at least 1 stage, found 0");
+  if (q->page_size < 1)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "KV query: page_size: expected at least 1 token, found 0");
+  if (q->access != PIO_KV_ACCESS_BLOCK && q->access != PIO_KV_ACCESS_LAYER)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV query: access: expected block "
+                         "or layer, found value %d", (int)q->access);
+  if (q->formula != PIO_KV_FORMULA_PIO && q->formula != PIO_KV_FORMULA_KVBENCH)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV query: formula: expected pio or "
+                         "kvbench, found value %d", (int)q->formula);
+  if (q->formula == PIO_KV_FORMULA_PIO && q->pp > n_layers)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV query: pp: expected at most %u "
+                         "stages (the model's layers; every stage holds one), found %u",
+                         n_layers, q->pp);
+  return PIO_OK;
+}
+
+pio_status pio_kv_figures_check(const pio_kv_figures *out, pio_error *err) {
+  if (out == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV figures: no output table given");
+  if (out->struct_size < KV_FIGURES_V1_SIZE)
+    return pio_error_set(err, PIO_ERR_ABI, "KV figures: struct_size is %u, at least %zu "
+                         "expected (set it to sizeof(pio_kv_figures) before the call)",
+                         out->struct_size, (size_t)KV_FIGURES_V1_SIZE);
+  return PIO_OK;
+}
+
+uint32_t pio_kv_layers_per_stage(uint32_t n_layers, uint32_t pp) {
+  if (pp == 0) return 0;
+  return n_layers / pp + (n_layers % pp != 0);
+}
+
+pio_status pio_kv_gqa_shard(uint32_t n_heads, uint32_t n_kv_heads, uint32_t tp,
+                            uint32_t *kv_heads_per_rank, uint32_t *replication,
+                            pio_error *err) {
+  if (tp == 0 || n_heads == 0 || n_kv_heads == 0)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "tp %u with %u query heads and %u KV "
+                         "heads: every count must be at least 1", tp, n_heads, n_kv_heads);
+  if (n_heads % tp != 0)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "tp %u does not divide the %u "
+                         "attention heads (each rank takes an equal share of query heads)",
+                         tp, n_heads);
+  if (tp <= n_kv_heads) {
+    if (n_kv_heads % tp != 0)
+      return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "tp %u does not divide the %u KV "
+                           "heads (each rank takes an equal share of KV heads)", tp,
+                           n_kv_heads);
+    *kv_heads_per_rank = n_kv_heads / tp;
+    *replication = 1;
+    return PIO_OK;
+  }
+  if (tp % n_kv_heads != 0)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "tp %u exceeds the %u KV heads and is "
+                         "not a multiple of them (each head must be replicated on an equal "
+                         "number of ranks)", tp, n_kv_heads);
+  *kv_heads_per_rank = 1;
+  *replication = tp / n_kv_heads;
+  return PIO_OK;
+}
+
+pio_status pio_kv_figures_fill(const pio_kv_query *q, uint32_t n_layers,
+                               uint64_t per_layer, uint64_t per_layer_per_rank,
+                               uint32_t kv_heads_per_rank, uint32_t replication,
+                               const char *layout, pio_kv_figures *out, pio_error *err) {
+  uint32_t layers_per_rank = pio_kv_layers_per_stage(n_layers, q->pp);
+  uint64_t per_token = 0, per_rank = 0, per_page = 0, io = 0;
+  uint64_t io_layers = q->access == PIO_KV_ACCESS_BLOCK ? layers_per_rank : 1;
+  if (pio_kv_mul_u64(per_layer, n_layers, &per_token) != 0 ||
+      pio_kv_mul_u64(per_layer_per_rank, layers_per_rank, &per_rank) != 0 ||
+      pio_kv_mul_u64(per_layer_per_rank, q->page_size, &per_page) != 0 ||
+      pio_kv_mul_u64(per_page, io_layers, &io) != 0)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV figures: a byte count exceeds "
+                         "64 bits (page_size %u, %u layers)", q->page_size, n_layers);
+  out->bytes_per_token = per_token;
+  out->bytes_per_token_per_rank = per_rank;
+  out->bytes_per_token_per_layer_per_rank = per_layer_per_rank;
+  out->io_bytes_per_page = io;
+  out->layers_per_rank = layers_per_rank;
+  out->kv_heads_per_rank = kv_heads_per_rank;
+  out->replication = replication;
+  out->layout = layout;
+  return PIO_OK;
+}
+
+pio_status pio_kv_kvbench_precision_bytes(pio_dtype dtype, uint32_t *out, pio_error *err) {
+  switch (dtype) {
+    case PIO_DTYPE_FP8:
+    case PIO_DTYPE_INT8: *out = 1; return PIO_OK;
+    case PIO_DTYPE_F16:
+    case PIO_DTYPE_BF16: *out = 2; return PIO_OK;
+    case PIO_DTYPE_F32:
+    case PIO_DTYPE_COUNT: break;
+  }
+  return pio_error_set(err, PIO_ERR_UNSUPPORTED, "kvbench formula: kvbench knows the "
+                       "precisions fp8, int8, fp16 and bfloat16, not %s (the pio formula "
+                       "takes every dtype)", pio_dtype_name(dtype));
+}

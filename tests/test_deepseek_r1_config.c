@@ -1,0 +1,453 @@
+/* tests/test_deepseek_r1_config.c — the deepseek_r1 plugin's config and
+ * kv_cache components: DeepSeek-V3's published config.json parses into the
+ * right typed values, the parameter counts match the shapes (and the
+ * published 671B / 37B), every bad field is refused naming file and field,
+ * and the MLA KV figures follow pio's and kvbench's rules. */
+#include <check.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/deepseek_config.h"
+#include "kv_cache/kv_figures.h"
+#include "pio/plugin.h"
+
+PIO_PLUGIN_EXPORT const pio_plugin *pio_deepseek_r1_entry(const pio_host_services *host,
+                                                          pio_error *err);
+
+#ifndef PIO_TEST_MODELS_DIR
+#error "PIO_TEST_MODELS_DIR must name manifests/models"
+#endif
+#define V3_PRESET PIO_TEST_MODELS_DIR "/deepseek-v3.json"
+
+static char tmp_path[256];
+
+static void write_text(const char *text) {
+  snprintf(tmp_path, sizeof tmp_path, "%s/pio_deepseek_cfg_XXXXXX",
+           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  int fd = mkstemp(tmp_path);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Writes the V3 preset with member key of `parent` ("" for the top) set to
+ * json_value, or removed when json_value is NULL. */
+static void write_with(const char *parent, const char *key, const char *json_value) {
+  json_object *root = json_object_from_file(V3_PRESET);
+  ck_assert_ptr_nonnull(root);
+  json_object *target = root;
+  if (parent[0] != '\0') ck_assert(json_object_object_get_ex(root, parent, &target));
+  if (json_value == NULL) {
+    json_object_object_del(target, key);
+  } else {
+    json_object *v = json_tokener_parse(json_value);
+    if (v == NULL) ck_assert_str_eq(json_value, "null");
+    json_object_object_add(target, key, v);
+  }
+  write_text(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
+  json_object_put(root);
+}
+
+/* Parses tmp_path expecting status and a message holding the path and the
+ * fragments given (fragment2 may be NULL). */
+static void expect_error(pio_status status, const char *fragment, const char *fragment2) {
+  pio_model_config *c = NULL;
+  pio_error err = {0};
+  pio_status s = deepseek_config_parse_file(tmp_path, &c, &err);
+  unlink(tmp_path);
+  ck_assert_ptr_null(c);
+  ck_assert_msg(s == status, "status %d, expected %d: %s", (int)s, (int)status, err.message);
+  ck_assert_msg(strstr(err.message, tmp_path) != NULL, "no path in: %s", err.message);
+  ck_assert_msg(strstr(err.message, fragment) != NULL, "no '%s' in: %s", fragment, err.message);
+  if (fragment2 != NULL)
+    ck_assert_msg(strstr(err.message, fragment2) != NULL, "no '%s' in: %s", fragment2,
+                  err.message);
+}
+
+static pio_model_config *parse_ok(const char *path) {
+  pio_model_config *c = NULL;
+  pio_error err = {0};
+  pio_status s = deepseek_config_parse_file(path, &c, &err);
+  ck_assert_msg(s == PIO_OK, "%s", err.message);
+  return c;
+}
+
+START_TEST(test_v3_preset_parses_published_shapes) {
+  pio_model_config *c = parse_ok(V3_PRESET);
+  ck_assert_uint_eq(c->hidden_size, 7168);
+  ck_assert_uint_eq(c->intermediate_size, 18432);
+  ck_assert_uint_eq(c->n_layers, 61);
+  ck_assert_uint_eq(c->n_heads, 128);
+  ck_assert_uint_eq(c->vocab_size, 129280);
+  ck_assert_uint_eq(c->kv_lora_rank, 512);
+  ck_assert_uint_eq(c->q_lora_rank, 1536);
+  ck_assert_uint_eq(c->qk_rope_head_dim, 64);
+  ck_assert_uint_eq(c->qk_nope_head_dim, 128);
+  ck_assert_uint_eq(c->v_head_dim, 128);
+  ck_assert_uint_eq(c->n_routed_experts, 256);
+  ck_assert_uint_eq(c->n_shared_experts, 1);
+  ck_assert_uint_eq(c->n_experts_per_tok, 8);
+  ck_assert_uint_eq(c->moe_intermediate_size, 2048);
+  ck_assert_uint_eq(c->first_k_dense_replace, 3);
+  ck_assert_int_eq(c->score_correction_bias, 1);
+  ck_assert_int_eq(c->rope_scaling.enabled, 1);
+  ck_assert_double_eq(c->rope_scaling.factor, 40.0);
+  ck_assert_uint_eq(c->rope_scaling.original_max_position, 4096);
+  ck_assert_int_eq(c->weights_fp8, 1);
+  ck_assert_int_eq(c->torch_dtype, PIO_DTYPE_BF16);
+  ck_assert_int_eq(deepseek_config_layer_is_moe(c, 2), 0);
+  ck_assert_int_eq(deepseek_config_layer_is_moe(c, 3), 1);
+  deepseek_config_free(c);
+}
+END_TEST
+
+/* The counts written out from the shapes of DeepSeek-V3, term by term. */
+START_TEST(test_v3_param_counts_match_the_shapes_and_the_published_sizes) {
+  const uint64_t d = 7168, vocab = 129280, heads = 128;
+  const uint64_t attn = d * 1536 + 1536 + 1536 * heads * (128 + 64) /* q_a, norm, q_b */
+                        + d * (512 + 64) + 512                       /* kv_a, norm */
+                        + 512 * heads * (128 + 128)                  /* kv_b */
+                        + heads * 128 * d;                           /* o_proj */
+  ck_assert_uint_eq(attn, 187107328u);
+  const uint64_t expert = 3 * d * 2048, router = 256 * d + 256;
+  const uint64_t dense_layer = attn + 2 * d + 3 * d * 18432;
+  const uint64_t moe_common = attn + 2 * d + router + expert /* shared */;
+  const uint64_t total = 2 * vocab * d + d + 3 * dense_layer + 58 * (moe_common + 256 * expert);
+  const uint64_t active = 2 * vocab * d + d + 3 * dense_layer + 58 * (moe_common + 8 * expert);
+  pio_model_config *c = parse_ok(V3_PRESET);
+  uint64_t n = 0, a = 0;
+  deepseek_config_param_counts(c, &n, &a);
+  ck_assert_uint_eq(n, total);
+  ck_assert_uint_eq(a, active);
+  ck_assert_uint_eq(n, 671026419200u);
+  /* The model card: 671B total, 37B activated per token. */
+  ck_assert(n > 670000000000u && n < 672000000000u);
+  ck_assert(a > 37000000000u && a < 38000000000u);
+  deepseek_config_free(c);
+}
+END_TEST
+
+START_TEST(test_summary_reports_mla_and_both_counts) {
+  pio_model_config *c = parse_ok(V3_PRESET);
+  pio_model_summary s = {.struct_size = sizeof s};
+  pio_error err = {0};
+  ck_assert_int_eq(deepseek_config_summarize(c, &s, &err), PIO_OK);
+  ck_assert_str_eq(s.architecture, "DeepseekV3ForCausalLM");
+  ck_assert_str_eq(s.attention_kind, "mla");
+  ck_assert_uint_eq(s.n_layers, 61);
+  ck_assert_uint_eq(s.n_kv_heads, 1);
+  ck_assert_uint_eq(s.head_dim, 192);
+  ck_assert_uint_eq(s.n_params, 671026419200u);
+  ck_assert(s.n_params_active < s.n_params);
+  pio_model_summary small = {.struct_size = 8};
+  ck_assert_int_eq(deepseek_config_summarize(c, &small, &err), PIO_ERR_ABI);
+  ck_assert_ptr_nonnull(strstr(err.message, "struct_size"));
+  deepseek_config_free(c);
+}
+END_TEST
+
+START_TEST(test_q_lora_rank_null_means_an_uncompressed_query) {
+  write_with("", "q_lora_rank", "null");
+  pio_model_config *c = parse_ok(tmp_path);
+  unlink(tmp_path);
+  ck_assert_uint_eq(c->q_lora_rank, 0);
+  uint64_t n = 0, a = 0, n_v3 = 0, a_v3 = 0;
+  deepseek_config_param_counts(c, &n, &a);
+  deepseek_config_free(c);
+  c = parse_ok(V3_PRESET);
+  deepseek_config_param_counts(c, &n_v3, &a_v3);
+  deepseek_config_free(c);
+  /* q_proj d x heads x 192 replaces q_a + norm + q_b on 61 layers. */
+  const uint64_t lora = 7168u * 1536 + 1536 + 1536u * 128 * 192, full = 7168u * 128 * 192;
+  ck_assert_uint_eq(n, n_v3 - 61 * lora + 61 * full);
+}
+END_TEST
+
+START_TEST(test_missing_kv_lora_rank_names_file_and_field) {
+  write_with("", "kv_lora_rank", NULL);
+  expect_error(PIO_ERR_INVALID, "kv_lora_rank", "missing");
+}
+END_TEST
+
+START_TEST(test_kv_lora_rank_as_string_is_refused) {
+  write_with("", "kv_lora_rank", "\"512\"");
+  expect_error(PIO_ERR_INVALID, "kv_lora_rank", "string");
+}
+END_TEST
+
+START_TEST(test_odd_qk_rope_head_dim_is_refused) {
+  write_with("", "qk_rope_head_dim", "63");
+  expect_error(PIO_ERR_INVALID, "qk_rope_head_dim", "even");
+}
+END_TEST
+
+START_TEST(test_more_experts_per_token_than_experts_is_refused) {
+  write_with("", "num_experts_per_tok", "300");
+  expect_error(PIO_ERR_INVALID, "num_experts_per_tok", "300");
+}
+END_TEST
+
+START_TEST(test_n_group_not_dividing_the_experts_is_refused) {
+  write_with("", "n_group", "7");
+  expect_error(PIO_ERR_INVALID, "n_group", "divisor");
+}
+END_TEST
+
+START_TEST(test_topk_group_above_n_group_is_refused) {
+  write_with("", "topk_group", "9");
+  expect_error(PIO_ERR_INVALID, "topk_group", "n_group");
+}
+END_TEST
+
+START_TEST(test_first_k_dense_replace_past_the_layers_is_refused) {
+  write_with("", "first_k_dense_replace", "62");
+  expect_error(PIO_ERR_INVALID, "first_k_dense_replace", "62");
+}
+END_TEST
+
+START_TEST(test_unknown_topk_method_is_refused) {
+  write_with("", "topk_method", "\"random\"");
+  expect_error(PIO_ERR_INVALID, "topk_method", "noaux_tc");
+}
+END_TEST
+
+START_TEST(test_rope_scaling_of_another_type_is_refused) {
+  write_with("rope_scaling", "type", "\"linear\"");
+  expect_error(PIO_ERR_INVALID, "'type'", "yarn");
+}
+END_TEST
+
+START_TEST(test_rope_scaling_without_factor_is_refused) {
+  write_with("rope_scaling", "factor", NULL);
+  expect_error(PIO_ERR_INVALID, "factor", "missing");
+}
+END_TEST
+
+START_TEST(test_other_architecture_is_refused) {
+  write_with("", "architectures", "[\"LlamaForCausalLM\"]");
+  expect_error(PIO_ERR_INVALID, "architectures", "DeepseekV3ForCausalLM");
+}
+END_TEST
+
+START_TEST(test_hidden_act_other_than_silu_is_refused) {
+  write_with("", "hidden_act", "\"gelu\"");
+  expect_error(PIO_ERR_INVALID, "hidden_act", "gelu");
+}
+END_TEST
+
+START_TEST(test_broken_json_reports_line_and_column) {
+  write_text("{\n  \"hidden_size\": 7168,\n  \"vocab_size\": ,\n}\n");
+  expect_error(PIO_ERR_PARSE, ":3:", NULL);
+}
+END_TEST
+
+START_TEST(test_field_errors_carry_line_and_column) {
+  write_with("", "v_head_dim", "0");
+  pio_model_config *c = NULL;
+  pio_error err = {0};
+  ck_assert_int_eq(deepseek_config_parse_file(tmp_path, &c, &err), PIO_ERR_INVALID);
+  unlink(tmp_path);
+  char prefix[300];
+  snprintf(prefix, sizeof prefix, "%s:", tmp_path);
+  ck_assert_msg(strncmp(err.message, prefix, strlen(prefix)) == 0 &&
+                    err.message[strlen(prefix)] >= '1' && err.message[strlen(prefix)] <= '9',
+                "no line number in: %s", err.message);
+  ck_assert_ptr_nonnull(strstr(err.message, "v_head_dim"));
+}
+END_TEST
+
+/* ---- KV figures ---- */
+
+static pio_kv_figures figures(const pio_model_config *c, pio_dtype dtype, uint32_t tp,
+                              uint32_t pp, uint32_t page, pio_kv_access access,
+                              pio_kv_formula formula, pio_status expect, pio_error *err) {
+  pio_kv_query q = {.struct_size = sizeof q, .kv_dtype = dtype, .tp = tp, .pp = pp,
+                    .page_size = page, .access = access, .formula = formula};
+  pio_kv_figures f;
+  memset(&f, 0, sizeof f);
+  f.struct_size = sizeof f;
+  pio_status s = deepseek_kv_figures(c, &q, &f, err);
+  ck_assert_msg(s == expect, "status %d, expected %d: %s", (int)s, (int)expect, err->message);
+  return f;
+}
+
+START_TEST(test_mla_bytes_per_token_is_layers_times_latent_and_rope) {
+  pio_model_config *c = parse_ok(V3_PRESET);
+  pio_error err = {0};
+  pio_kv_figures f = figures(c, PIO_DTYPE_BF16, 1, 1, 16, PIO_KV_ACCESS_BLOCK,
+                             PIO_KV_FORMULA_PIO, PIO_OK, &err);
+  ck_assert_uint_eq(f.bytes_per_token, 61u * (512 + 64) * 2); /* 70272 */
+  ck_assert_uint_eq(f.bytes_per_token_per_rank, 70272u);
+  ck_assert_uint_eq(f.io_bytes_per_page, 61u * 576 * 2 * 16);
+  f = figures(c, PIO_DTYPE_FP8, 1, 1, 16, PIO_KV_ACCESS_LAYER, PIO_KV_FORMULA_PIO, PIO_OK, &err);
+  ck_assert_uint_eq(f.bytes_per_token, 61u * 576);
+  ck_assert_uint_eq(f.io_bytes_per_page, 576u * 16);
+  f = figures(c, PIO_DTYPE_F32, 1, 1, 1, PIO_KV_ACCESS_LAYER, PIO_KV_FORMULA_PIO, PIO_OK, &err);
+  ck_assert_uint_eq(f.bytes_per_token, 61u * 576 * 4);
+  deepseek_config_free(c);
+}
+END_TEST
+
+START_TEST(test_mla_latent_is_replicated_on_every_tp_rank) {
+  pio_model_config *c = parse_ok(V3_PRESET);
+  pio_error err = {0};
+  pio_kv_figures f = figures(c, PIO_DTYPE_BF16, 8, 1, 16, PIO_KV_ACCESS_BLOCK,
+                             PIO_KV_FORMULA_PIO, PIO_OK, &err);
+  ck_assert_uint_eq(f.bytes_per_token, 70272u);
+  ck_assert_uint_eq(f.bytes_per_token_per_rank, 70272u);
+  ck_assert_uint_eq(f.replication, 8);
+  ck_assert_uint_eq(f.kv_heads_per_rank, 1);
+  deepseek_config_free(c);
+}
+END_TEST
+
+START_TEST(test_pp_gives_the_largest_stage_its_layers) {
+  pio_model_config *c = parse_ok(V3_PRESET);
+  pio_error err = {0};
+  /* 61 layers over 2 stages: 31 and 30; the larger sizes each rank. */
+  pio_kv_figures f = figures(c, PIO_DTYPE_BF16, 1, 2, 32, PIO_KV_ACCESS_BLOCK,
+                             PIO_KV_FORMULA_PIO, PIO_OK, &err);
+  ck_assert_uint_eq(f.layers_per_rank, 31);
+  ck_assert_uint_eq(f.bytes_per_token_per_rank, 31u * 1152);
+  ck_assert_uint_eq(f.io_bytes_per_page, 31u * 1152 * 32);
+  figures(c, PIO_DTYPE_BF16, 1, 62, 32, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO,
+          PIO_ERR_INVALID_ARGUMENT, &err);
+  ck_assert_ptr_nonnull(strstr(err.message, "pp"));
+  deepseek_config_free(c);
+}
+END_TEST
+
+START_TEST(test_tp_not_dividing_the_heads_is_refused) {
+  pio_model_config *c = parse_ok(V3_PRESET);
+  pio_error err = {0};
+  figures(c, PIO_DTYPE_BF16, 3, 1, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO,
+          PIO_ERR_INVALID_ARGUMENT, &err);
+  ck_assert_ptr_nonnull(strstr(err.message, "tp 3"));
+  ck_assert_ptr_nonnull(strstr(err.message, "128"));
+  deepseek_config_free(c);
+}
+END_TEST
+
+START_TEST(test_page_size_zero_is_refused) {
+  pio_model_config *c = parse_ok(V3_PRESET);
+  pio_error err = {0};
+  figures(c, PIO_DTYPE_BF16, 1, 1, 0, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO,
+          PIO_ERR_INVALID_ARGUMENT, &err);
+  ck_assert_ptr_nonnull(strstr(err.message, "page_size"));
+  deepseek_config_free(c);
+}
+END_TEST
+
+/* kvbench's arithmetic by hand: fp8, tp 5, pp 1, page 16, block:
+ * 576 / 5 = 115.2 per layer and rank; x 61 = 7027.2; x 16 = 112435.2 -> 112435. */
+START_TEST(test_kvbench_formula_divides_the_latent_and_truncates_last) {
+  pio_model_config *c = parse_ok(V3_PRESET);
+  pio_error err = {0};
+  pio_kv_figures f = figures(c, PIO_DTYPE_FP8, 5, 1, 16, PIO_KV_ACCESS_BLOCK,
+                             PIO_KV_FORMULA_KVBENCH, PIO_OK, &err);
+  ck_assert_uint_eq(f.bytes_per_token, 35136u);
+  ck_assert_uint_eq(f.io_bytes_per_page, 112435u);
+  ck_assert_uint_eq(f.replication, 1);
+  /* layer access: 115.2 x 16 = 1843.2 -> 1843. */
+  f = figures(c, PIO_DTYPE_FP8, 5, 1, 16, PIO_KV_ACCESS_LAYER, PIO_KV_FORMULA_KVBENCH, PIO_OK,
+              &err);
+  ck_assert_uint_eq(f.io_bytes_per_page, 1843u);
+  /* pp 4: ceil(61 / 4) = 16 layers; bf16, tp 8: 1152 / 8 = 144; x 16 x 16 = 36864. */
+  f = figures(c, PIO_DTYPE_BF16, 8, 4, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_KVBENCH, PIO_OK,
+              &err);
+  ck_assert_uint_eq(f.io_bytes_per_page, 36864u);
+  ck_assert_uint_eq(f.layers_per_rank, 16);
+  /* kvbench checks no divisibility: tp 3 is accepted, 1152 / 3 x 61 x 1 = 23424. */
+  f = figures(c, PIO_DTYPE_BF16, 3, 1, 1, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_KVBENCH, PIO_OK,
+              &err);
+  ck_assert_uint_eq(f.io_bytes_per_page, 23424u);
+  deepseek_config_free(c);
+}
+END_TEST
+
+START_TEST(test_kvbench_formula_refuses_fp32) {
+  pio_model_config *c = parse_ok(V3_PRESET);
+  pio_error err = {0};
+  figures(c, PIO_DTYPE_F32, 1, 1, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_KVBENCH,
+          PIO_ERR_UNSUPPORTED, &err);
+  ck_assert_ptr_nonnull(strstr(err.message, "fp32"));
+  deepseek_config_free(c);
+}
+END_TEST
+
+START_TEST(test_figures_struct_size_too_small_is_refused) {
+  pio_model_config *c = parse_ok(V3_PRESET);
+  pio_error err = {0};
+  pio_kv_query q = {.struct_size = sizeof q, .kv_dtype = PIO_DTYPE_BF16, .tp = 1, .pp = 1,
+                    .page_size = 16};
+  pio_kv_figures f = {.struct_size = 4};
+  ck_assert_int_eq(deepseek_kv_figures(c, &q, &f, &err), PIO_ERR_ABI);
+  ck_assert_ptr_nonnull(strstr(err.message, "struct_size"));
+  deepseek_config_free(c);
+}
+END_TEST
+
+START_TEST(test_entry_returns_config_and_kv_components_only) {
+  pio_host_services host = {.struct_size = sizeof host, .abi_major = PIO_ABI_MAJOR,
+                            .abi_minor = PIO_ABI_MINOR};
+  pio_error err = {0};
+  const pio_plugin *p = pio_deepseek_r1_entry(&host, &err);
+  ck_assert_ptr_nonnull(p);
+  ck_assert_str_eq(p->name, "deepseek_r1");
+  ck_assert_str_eq(p->model_architecture, "DeepseekV3ForCausalLM");
+  ck_assert_uint_eq(p->components, PIO_COMPONENT_CONFIG | PIO_COMPONENT_KV_CACHE);
+  ck_assert_ptr_null(p->model);
+  host.abi_major = PIO_ABI_MAJOR + 1;
+  ck_assert_ptr_null(pio_deepseek_r1_entry(&host, &err));
+  ck_assert_int_eq(err.code, PIO_ERR_ABI);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("deepseek_r1_config");
+  TCase *t = tcase_create("config");
+  tcase_add_test(t, test_v3_preset_parses_published_shapes);
+  tcase_add_test(t, test_v3_param_counts_match_the_shapes_and_the_published_sizes);
+  tcase_add_test(t, test_summary_reports_mla_and_both_counts);
+  tcase_add_test(t, test_q_lora_rank_null_means_an_uncompressed_query);
+  tcase_add_test(t, test_missing_kv_lora_rank_names_file_and_field);
+  tcase_add_test(t, test_kv_lora_rank_as_string_is_refused);
+  tcase_add_test(t, test_odd_qk_rope_head_dim_is_refused);
+  tcase_add_test(t, test_more_experts_per_token_than_experts_is_refused);
+  tcase_add_test(t, test_n_group_not_dividing_the_experts_is_refused);
+  tcase_add_test(t, test_topk_group_above_n_group_is_refused);
+  tcase_add_test(t, test_first_k_dense_replace_past_the_layers_is_refused);
+  tcase_add_test(t, test_unknown_topk_method_is_refused);
+  tcase_add_test(t, test_rope_scaling_of_another_type_is_refused);
+  tcase_add_test(t, test_rope_scaling_without_factor_is_refused);
+  tcase_add_test(t, test_other_architecture_is_refused);
+  tcase_add_test(t, test_hidden_act_other_than_silu_is_refused);
+  tcase_add_test(t, test_broken_json_reports_line_and_column);
+  tcase_add_test(t, test_field_errors_carry_line_and_column);
+  suite_add_tcase(s, t);
+  TCase *k = tcase_create("kv_cache");
+  tcase_add_test(k, test_mla_bytes_per_token_is_layers_times_latent_and_rope);
+  tcase_add_test(k, test_mla_latent_is_replicated_on_every_tp_rank);
+  tcase_add_test(k, test_pp_gives_the_largest_stage_its_layers);
+  tcase_add_test(k, test_tp_not_dividing_the_heads_is_refused);
+  tcase_add_test(k, test_page_size_zero_is_refused);
+  tcase_add_test(k, test_kvbench_formula_divides_the_latent_and_truncates_last);
+  tcase_add_test(k, test_kvbench_formula_refuses_fp32);
+  tcase_add_test(k, test_figures_struct_size_too_small_is_refused);
+  tcase_add_test(k, test_entry_returns_config_and_kv_components_only);
+  suite_add_tcase(s, k);
+  return s;
+}
+
+int main(void) {
+  SRunner *r = srunner_create(suite());
+  srunner_run_all(r, CK_NORMAL);
+  int failed = srunner_ntests_failed(r);
+  srunner_free(r);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
