@@ -1,0 +1,105 @@
+/* benchmarks/run_bench.h — `pio-bench run`: what the forward-pass benchmark
+ * is asked (options), what it measures (result), and the three steps
+ * (cmd_run.c parses, run_measure.c measures, run_report.c prints). */
+#ifndef PIO_BENCH_RUN_BENCH_H
+#define PIO_BENCH_RUN_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pio/dtype.h"
+#include "pio/plugin.h"
+#include "pio/status.h"
+
+#include "compute_limits.h"
+#include "progress.h"
+
+#define PIO_BENCH_RUN_PROMPT_DEFAULT 128
+#define PIO_BENCH_RUN_GEN_DEFAULT 32
+#define PIO_BENCH_RUN_REPEAT_DEFAULT 3
+#define PIO_BENCH_RUN_REPEAT_MAX 1000
+#define PIO_BENCH_RUN_MAX_PLUGIN_PATHS 16
+
+typedef struct pio_bench_run_options {
+  const char *model;          /* preset name or Hugging Face folder */
+  int synthetic;              /* build random weights instead of reading files */
+  uint64_t seed;              /* of the synthetic weights */
+  pio_dtype dtype;            /* synthetic weight dtype */
+  uint32_t prompt_tokens;     /* P: tokens of the prefill */
+  uint32_t gen_tokens;        /* N: single-token decode steps after it */
+  uint32_t threads;           /* 0: every online core */
+  uint32_t repeat;            /* timed repetitions; figures are their medians */
+  int json;                   /* JSON on stdout instead of the table */
+  const char *json_out;       /* also write JSON here (NULL: no) */
+  int progress;               /* status line on a terminal */
+  uint64_t read_buffer_bytes; /* bandwidth buffer; 0: the default */
+  const char *plugin_paths[PIO_BENCH_RUN_MAX_PLUGIN_PATHS];
+  size_t n_plugin_paths;
+} pio_bench_run_options;
+
+/* Which peak the prefill is compared with. */
+typedef enum pio_bench_prefill_peak {
+  PIO_BENCH_PEAK_F32_FMA = 0,  /* f32 FMA peak: f32 math on every path but bf16 dot */
+  PIO_BENCH_PEAK_BF16_DOT = 1  /* vdpbf16ps peak: the plugin's kernel is avx512bf16 */
+} pio_bench_prefill_peak;
+
+typedef struct pio_bench_run_result {
+  /* What ran. */
+  char plugin_name[128];
+  char plugin_version[64];
+  char architecture[128];
+  char kernel[64];            /* the plugin's kernel path */
+  pio_model_stats stats;      /* kernel points at `kernel` above */
+  /* Per repetition, seconds; repeat entries each (owned, freed by
+   * pio_bench_run_result_free). */
+  double *prefill_s;
+  double *ttft_s;
+  double *decode_s;
+  uint32_t repeat;
+  uint32_t first_token;       /* greedy token after the prompt, run 1 (a check) */
+  /* Medians and single figures. */
+  double load_s;              /* model->create: weights built or mapped */
+  double ttft_median_s;       /* prefill + choosing the first token */
+  double prefill_tok_s;       /* P / prefill time */
+  double decode_tok_s;        /* N / decode time */
+  double effective_bytes_per_s; /* decode_tok_s x weight bytes per token */
+  uint64_t peak_rss_bytes;    /* ru_maxrss before the limits were measured */
+  /* Limits of the same run. */
+  pio_bench_limits limits;
+  pio_bench_prefill_peak prefill_peak;
+  double prefill_peak_flops;  /* the peak prefill is compared with */
+  double decode_limit_tok_s;  /* read bandwidth / weight bytes per token */
+  double prefill_limit_tok_s; /* prefill peak / FLOP per token */
+  double decode_percent;      /* 100 x decode_tok_s / decode_limit_tok_s */
+  double prefill_percent;
+} pio_bench_run_result;
+
+/* Exit status of pio-bench run: success, a failure while running, or a
+ * request that cannot be served as asked (bad option, unknown model). */
+enum { PIO_BENCH_EXIT_OK = 0, PIO_BENCH_EXIT_FAILED = 1, PIO_BENCH_EXIT_USAGE = 2 };
+
+/* Loads opts->model through libpio-host, times it and the machine limits,
+ * and fills *out (release with pio_bench_run_result_free).  On failure err
+ * says why and *exit_code is PIO_BENCH_EXIT_USAGE when the request itself
+ * was wrong (unknown model, preset without --synthetic, tokens past the
+ * model's context), else PIO_BENCH_EXIT_FAILED. */
+pio_status pio_bench_run_measure(const pio_bench_run_options *opts, pio_bench_progress *progress,
+                                 pio_bench_run_result *out, int *exit_code, pio_error *err);
+void pio_bench_run_result_free(pio_bench_run_result *result);
+
+/* Fills the limit figures (limit tok/s, percentages, which peak) of r from
+ * r->limits, r->stats and the measured rates. */
+void pio_bench_run_derive(pio_bench_run_result *r);
+
+/* The table for people, on f. */
+void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_bench_run_result *r,
+                               FILE *f);
+/* The JSON document, pretty-printed with a final newline; owned by the
+ * caller (free). NULL when out of memory. */
+char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_result *r);
+
+/* `pio-bench run ARGS`: argv[0] is "run".  Returns the exit status. */
+int pio_bench_cmd_run(int argc, char **argv);
+
+#endif

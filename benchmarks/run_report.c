@@ -1,0 +1,203 @@
+/* benchmarks/run_report.c — `pio-bench run`'s figures beside their limits:
+ * the derived limits and percentages, the table for people and the JSON
+ * document for scripts. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "run_bench.h"
+
+static double percent(double value, double limit) {
+  return limit > 0.0 ? 100.0 * value / limit : 0.0;
+}
+
+void pio_bench_run_derive(pio_bench_run_result *r) {
+  /* Prefill on the bf16 dot-product kernel is bounded by vdpbf16ps; every
+   * other kernel path (f32, f16 and bf16 weights widened to f32) does f32
+   * FMAs, so the f32 FMA peak bounds it. */
+  int bf16_kernel = strcmp(r->kernel, "avx512bf16") == 0;
+  if (bf16_kernel && r->limits.has_bf16) {
+    r->prefill_peak = PIO_BENCH_PEAK_BF16_DOT;
+    r->prefill_peak_flops = r->limits.bf16_flops_per_s;
+  } else {
+    r->prefill_peak = PIO_BENCH_PEAK_F32_FMA;
+    r->prefill_peak_flops = r->limits.f32_flops_per_s;
+  }
+  r->decode_limit_tok_s = r->stats.weight_bytes_per_token > 0
+                              ? r->limits.read_bytes_per_s / (double)r->stats.weight_bytes_per_token
+                              : 0.0;
+  r->prefill_limit_tok_s = r->stats.flops_per_token > 0
+                               ? r->prefill_peak_flops / (double)r->stats.flops_per_token
+                               : 0.0;
+  r->decode_percent = percent(r->decode_tok_s, r->decode_limit_tok_s);
+  r->prefill_percent = percent(r->prefill_tok_s, r->prefill_limit_tok_s);
+}
+
+static const char *peak_key(pio_bench_prefill_peak peak) {
+  return peak == PIO_BENCH_PEAK_BF16_DOT ? "bf16_dot" : "f32_fma";
+}
+
+static const char *peak_phrase(pio_bench_prefill_peak peak) {
+  return peak == PIO_BENCH_PEAK_BF16_DOT ? "bf16 dot-product peak" : "f32 FMA peak";
+}
+
+/* Bytes with a binary unit, for sizes people read. */
+static void format_bytes(char *buf, size_t size, double bytes) {
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024.0 && u < 4) {
+    bytes /= 1024.0;
+    u++;
+  }
+  snprintf(buf, size, u == 0 ? "%.0f %s" : "%.2f %s", bytes, units[u]);
+}
+
+void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_bench_run_result *r,
+                               FILE *f) {
+  char weights[96];
+  if (opts->synthetic)
+    snprintf(weights, sizeof weights, "synthetic %s weights (seed %llu)",
+             pio_dtype_name(opts->dtype), (unsigned long long)opts->seed);
+  else
+    snprintf(weights, sizeof weights, "weights from files");
+  fprintf(f, "pio-bench run: %s (plugin %s %s, %s), %s\n", opts->model, r->plugin_name,
+          r->plugin_version, r->architecture, weights);
+  fprintf(f, "kernel %s, %u threads, %u prompt + %u generated tokens, median of %u runs\n\n",
+          r->kernel, r->stats.n_threads, opts->prompt_tokens, opts->gen_tokens, r->repeat);
+
+  char wb[32], rss[32], wpt[32];
+  format_bytes(wb, sizeof wb, (double)r->stats.weight_bytes);
+  format_bytes(rss, sizeof rss, (double)r->peak_rss_bytes);
+  format_bytes(wpt, sizeof wpt, (double)r->stats.weight_bytes_per_token);
+  const char *row = "%-26s %16s   %-44s %s\n";
+  char v[64], lim[96], pct[32];
+  fprintf(f, row, "figure", "value", "limit measured in this run", "reached");
+  snprintf(v, sizeof v, "%.3f s", r->load_s);
+  fprintf(f, row, "load (create)", v, "", "");
+  snprintf(v, sizeof v, "%.3f s", r->ttft_median_s);
+  fprintf(f, row, "time to first token", v, "", "");
+  snprintf(v, sizeof v, "%.2f tok/s", r->prefill_tok_s);
+  snprintf(lim, sizeof lim, "%.2f tok/s (%s %.1f GFLOP/s)", r->prefill_limit_tok_s,
+           peak_phrase(r->prefill_peak), r->prefill_peak_flops / 1e9);
+  snprintf(pct, sizeof pct, "%.1f %%", r->prefill_percent);
+  fprintf(f, row, "prefill", v, lim, pct);
+  snprintf(v, sizeof v, "%.2f tok/s", r->decode_tok_s);
+  snprintf(lim, sizeof lim, "%.2f tok/s (read bandwidth %.2f GB/s)", r->decode_limit_tok_s,
+           r->limits.read_bytes_per_s / 1e9);
+  snprintf(pct, sizeof pct, "%.1f %%", r->decode_percent);
+  fprintf(f, row, "decode", v, lim, pct);
+  fprintf(f, row, "weight bytes per token", wpt, "", "");
+  snprintf(v, sizeof v, "%.2f GB/s", r->effective_bytes_per_s / 1e9);
+  snprintf(lim, sizeof lim, "%.2f GB/s (memory read bandwidth)", r->limits.read_bytes_per_s / 1e9);
+  snprintf(pct, sizeof pct, "%.1f %%", percent(r->effective_bytes_per_s, r->limits.read_bytes_per_s));
+  fprintf(f, row, "effective read bandwidth", v, lim, pct);
+  fprintf(f, row, "peak RSS", rss, "", "");
+
+  fprintf(f, "\nmodel: %.3f B parameters, %s of weights, %.2f GFLOP per token (without "
+             "attention)\n",
+          (double)r->stats.n_params / 1e9, wb, (double)r->stats.flops_per_token / 1e9);
+  fprintf(f, "limits (%u threads, median of %u passes): memory read %.2f GB/s (%s loads, %llu MiB "
+             "buffer), f32 FMA peak %.1f GFLOP/s (%s)",
+          r->limits.n_threads, r->limits.passes, r->limits.read_bytes_per_s / 1e9,
+          pio_bench_isa_name(r->limits.read_isa),
+          (unsigned long long)(r->limits.read_buffer_bytes >> 20), r->limits.f32_flops_per_s / 1e9,
+          pio_bench_isa_name(r->limits.f32_isa));
+  if (r->limits.has_bf16)
+    fprintf(f, ", bf16 dot-product peak %.1f GFLOP/s (vdpbf16ps)", r->limits.bf16_flops_per_s / 1e9);
+  fprintf(f, "\nprefill is compared with the %s\n", peak_phrase(r->prefill_peak));
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+static void put(json_object *o, const char *key, json_object *value) {
+  json_object_object_add(o, key, value);
+}
+
+static json_object *num(double v) {
+  /* JSON has no NaN or infinity; a figure that could not be formed is null. */
+  return isfinite(v) ? json_object_new_double(v) : NULL;
+}
+
+static json_object *array_of(const double *v, uint32_t n) {
+  json_object *a = json_object_new_array();
+  for (uint32_t i = 0; i < n; i++) json_object_array_add(a, num(v[i]));
+  return a;
+}
+
+static json_object *limits_json(const pio_bench_limits *l) {
+  json_object *o = json_object_new_object();
+  put(o, "threads", json_object_new_int64(l->n_threads));
+  put(o, "passes", json_object_new_int64(l->passes));
+  put(o, "memory_read_bytes_per_second", num(l->read_bytes_per_s));
+  put(o, "memory_read_isa", json_object_new_string(pio_bench_isa_name(l->read_isa)));
+  put(o, "memory_read_buffer_bytes", json_object_new_int64((int64_t)l->read_buffer_bytes));
+  put(o, "f32_fma_flops_per_second", num(l->f32_flops_per_s));
+  put(o, "f32_fma_isa", json_object_new_string(pio_bench_isa_name(l->f32_isa)));
+  put(o, "bf16_dot_flops_per_second", l->has_bf16 ? num(l->bf16_flops_per_s) : NULL);
+  return o;
+}
+
+static json_object *model_json(const pio_bench_run_options *opts, const pio_bench_run_result *r) {
+  json_object *o = json_object_new_object();
+  put(o, "name", json_object_new_string(opts->model));
+  put(o, "plugin", json_object_new_string(r->plugin_name));
+  put(o, "plugin_version", json_object_new_string(r->plugin_version));
+  put(o, "architecture", json_object_new_string(r->architecture));
+  put(o, "weights", json_object_new_string(opts->synthetic ? "synthetic" : "files"));
+  if (opts->synthetic) {
+    put(o, "seed", json_object_new_uint64(opts->seed));
+    put(o, "weight_dtype", json_object_new_string(pio_dtype_name(opts->dtype)));
+  }
+  put(o, "n_params", json_object_new_uint64(r->stats.n_params));
+  put(o, "weight_bytes", json_object_new_uint64(r->stats.weight_bytes));
+  put(o, "flops_per_token", json_object_new_uint64(r->stats.flops_per_token));
+  put(o, "kv_bytes", json_object_new_uint64(r->stats.kv_bytes));
+  put(o, "kernel", json_object_new_string(r->kernel));
+  return o;
+}
+
+char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_result *r) {
+  json_object *o = json_object_new_object();
+  put(o, "scenario", json_object_new_string("run"));
+  put(o, "model", model_json(opts, r));
+  put(o, "threads", json_object_new_int64(r->stats.n_threads));
+  put(o, "prompt_tokens", json_object_new_int64(opts->prompt_tokens));
+  put(o, "gen_tokens", json_object_new_int64(opts->gen_tokens));
+  put(o, "repeat", json_object_new_int64(r->repeat));
+  put(o, "first_token", json_object_new_int64(r->first_token));
+  put(o, "load_seconds", num(r->load_s));
+  put(o, "time_to_first_token_seconds", num(r->ttft_median_s));
+  put(o, "prefill_tokens_per_second", num(r->prefill_tok_s));
+  put(o, "prefill_limit_tokens_per_second", num(r->prefill_limit_tok_s));
+  put(o, "prefill_percent_of_limit", num(r->prefill_percent));
+  put(o, "prefill_peak", json_object_new_string(peak_key(r->prefill_peak)));
+  put(o, "prefill_peak_flops_per_second", num(r->prefill_peak_flops));
+  put(o, "decode_tokens_per_second", num(r->decode_tok_s));
+  put(o, "decode_limit_tokens_per_second", num(r->decode_limit_tok_s));
+  put(o, "decode_percent_of_limit", num(r->decode_percent));
+  put(o, "weight_bytes_per_token", json_object_new_uint64(r->stats.weight_bytes_per_token));
+  put(o, "effective_bytes_per_second", num(r->effective_bytes_per_s));
+  put(o, "effective_percent_of_bandwidth",
+      num(percent(r->effective_bytes_per_s, r->limits.read_bytes_per_s)));
+  put(o, "peak_rss_bytes", json_object_new_uint64(r->peak_rss_bytes));
+  put(o, "limits", limits_json(&r->limits));
+  json_object *reps = json_object_new_object();
+  put(reps, "prefill_seconds", array_of(r->prefill_s, r->repeat));
+  put(reps, "time_to_first_token_seconds", array_of(r->ttft_s, r->repeat));
+  put(reps, "decode_seconds", array_of(r->decode_s, r->repeat));
+  put(o, "repetitions", reps);
+  const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                          JSON_C_TO_STRING_SPACED);
+  size_t len = strlen(text);
+  char *copy = malloc(len + 2);
+  if (copy != NULL) {
+    memcpy(copy, text, len);
+    copy[len] = '\n';
+    copy[len + 1] = '\0';
+  }
+  json_object_put(o);
+  return copy;
+}
