@@ -1,0 +1,71 @@
+/* host/cli/cli_common.h — what every pio-host command shares: the common
+ * options (--plugin-path, --no-cache, --help), exit codes, opening the
+ * registry, and printing text from manifests escaped. */
+#ifndef PIO_CLI_COMMON_H
+#define PIO_CLI_COMMON_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "pio/host.h"
+
+enum {
+  PIO_CLI_EXIT_OK = 0,      /* all well */
+  PIO_CLI_EXIT_PLUGIN = 1,  /* a plugin problem */
+  PIO_CLI_EXIT_USAGE = 2    /* bad usage */
+};
+
+/* getopt_long values of the common options. */
+enum { PIO_CLI_OPT_PLUGIN_PATH = 0x100, PIO_CLI_OPT_NO_CACHE, PIO_CLI_OPT_HELP };
+
+/* The common options, to splice into a command's option table. */
+#define PIO_CLI_COMMON_OPTIONS                                                \
+  {"plugin-path", required_argument, NULL, PIO_CLI_OPT_PLUGIN_PATH},          \
+      {"no-cache", no_argument, NULL, PIO_CLI_OPT_NO_CACHE},                  \
+      {"help", no_argument, NULL, PIO_CLI_OPT_HELP}
+
+/* Help text lines for the common options. */
+#define PIO_CLI_COMMON_HELP                                                        \
+  "  --plugin-path DIR  search DIR for plugin folders first (repeatable)\n"       \
+  "  --no-cache         neither read nor write the registry cache\n"              \
+  "  -h, --help         show this help\n"
+
+typedef struct pio_cli_common {
+  const char **plugin_paths; /* argv strings; the array is owned */
+  size_t n_plugin_paths;
+  int no_cache;
+  int help;
+} pio_cli_common;
+
+/* Handles opt when it is a common option: returns 1 when it was one, 0
+ * when not, -1 when out of memory. */
+int pio_cli_common_option(pio_cli_common *common, int opt, const char *arg);
+void pio_cli_common_free(pio_cli_common *common);
+
+/* Reports a usage error ("pio-host CMD: message; see --help") on stderr
+ * and returns PIO_CLI_EXIT_USAGE. */
+int pio_cli_usage_error(const char *command, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Opens the registry with the common options.  On failure prints the
+ * error and returns NULL. */
+pio_registry *pio_cli_open_registry(const pio_cli_common *common, int check_load);
+
+/* Prints text escaped (control characters, invalid UTF-8). */
+void pio_cli_put(FILE *out, const char *text);
+/* Prints text escaped, padded with spaces to width columns. */
+void pio_cli_put_padded(FILE *out, const char *text, size_t width);
+/* Columns text takes once escaped. */
+size_t pio_cli_columns(const char *text);
+
+/* The component folders, in PIO_COMPONENT_* bit order. */
+extern const char *const pio_cli_component_names[];
+extern const size_t pio_cli_component_count;
+
+/* "ok", or "STATE: REASON". */
+void pio_cli_put_status(FILE *out, const pio_plugin_record *record);
+
+#endif

@@ -1,0 +1,198 @@
+/* host/cli/cmd_list.c — `pio-host list`: every plugin on the plugin path
+ * with its version, architecture and status, as a table or JSON.  Reads
+ * manifests and checks module files; loads code only with --check-load, and
+ * then in a child process.
+ *
+ * Exit status: 0 when the path could be scanned, whatever the plugins'
+ * states (a broken plugin is shown, not fatal); 1 when a NAME given on the
+ * command line is missing or not ok; 2 on bad usage. */
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "registry_internal.h"
+#include "text_escape.h"
+
+typedef struct list_args {
+  pio_cli_common common;
+  int json;
+  int check_load;
+  char **names; /* NAME arguments (argv strings); n_names 0: all */
+  int n_names;
+} list_args;
+
+static void print_help(void) {
+  fputs("Usage: pio-host list [OPTION...] [NAME...]\n"
+        "\n"
+        "List every plugin found on the plugin path: name, version, model\n"
+        "architecture and status (ok, invalid, incompatible, failed, crashed,\n"
+        "shadowed) with the reason when not ok.  Only manifests and module files\n"
+        "are read; no plugin code runs unless --check-load is given.\n"
+        "With NAMEs, only those plugins are listed.\n"
+        "\n"
+        "Options:\n"
+        "  --json             print a JSON array of objects for scripts\n"
+        "  --check-load       also load each ok plugin in a child process\n" PIO_CLI_COMMON_HELP
+        "\n"
+        "Exit status: 0 when the plugin path could be scanned; 1 when a NAME\n"
+        "is missing or not ok; 2 on bad usage.\n",
+        stdout);
+}
+
+enum { OPT_JSON = 0x200, OPT_CHECK_LOAD };
+
+static int parse_args(int argc, char **argv, list_args *args) {
+  static const struct option options[] = {
+      {"json", no_argument, NULL, OPT_JSON},
+      {"check-load", no_argument, NULL, OPT_CHECK_LOAD},
+      PIO_CLI_COMMON_OPTIONS,
+      {NULL, 0, NULL, 0}};
+  int opt;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    if (opt == OPT_JSON) {
+      args->json = 1;
+    } else if (opt == OPT_CHECK_LOAD) {
+      args->check_load = 1;
+    } else if (pio_cli_common_option(&args->common, opt, optarg) != 1) {
+      return pio_cli_usage_error("list", "bad option");
+    }
+  }
+  args->names = argv + optind;
+  args->n_names = argc - optind;
+  return PIO_CLI_EXIT_OK;
+}
+
+static int is_selected(const list_args *args, const pio_plugin_record *rec) {
+  if (args->n_names == 0) return 1;
+  for (int i = 0; i < args->n_names; i++)
+    if (strcmp(args->names[i], rec->name) == 0) return 1;
+  return 0;
+}
+
+static json_object *json_text(const char *text) {
+  return text != NULL ? json_object_new_string(text) : NULL;
+}
+
+static json_object *record_json(const pio_plugin_record *rec) {
+  json_object *obj = json_object_new_object();
+  json_object_object_add(obj, "name", json_text(rec->name));
+  json_object_object_add(obj, "version", json_text(rec->version));
+  json_object_object_add(obj, "model_architecture", json_text(rec->model_architecture));
+  json_object_object_add(obj, "path", json_text(rec->manifest_path));
+  json_object_object_add(obj, "status", json_text(pio_plugin_state_name(rec->state)));
+  json_object_object_add(obj, "reason", json_text(rec->reason));
+  json_object_object_add(obj, "dir", json_text(rec->dir));
+  json_object_object_add(obj, "module", json_text(rec->module_path));
+  json_object *warnings = json_object_new_array();
+  for (size_t i = 0; rec->warnings != NULL && rec->warnings[i] != NULL; i++)
+    json_object_array_add(warnings, json_text(rec->warnings[i]));
+  json_object_object_add(obj, "warnings", warnings);
+  const pio_trial_result *trial = pio_registry_trial_result(rec);
+  if (trial != NULL && trial->state == PIO_PLUGIN_OK) {
+    json_object *components = json_object_new_array();
+    for (size_t bit = 0; bit < pio_cli_component_count; bit++)
+      if (trial->components & (1u << bit))
+        json_object_array_add(components, json_text(pio_cli_component_names[bit]));
+    json_object_object_add(obj, "components", components);
+  }
+  return obj;
+}
+
+static int print_json(const pio_registry *registry, const list_args *args) {
+  json_object *array = json_object_new_array();
+  for (size_t i = 0; i < pio_registry_count(registry); i++) {
+    const pio_plugin_record *rec = pio_registry_at(registry, i);
+    if (is_selected(args, rec)) json_object_array_add(array, record_json(rec));
+  }
+  const char *text = json_object_to_json_string_ext(
+      array, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+  char *safe = pio_text_escape_json(text);
+  int rc = safe != NULL ? PIO_CLI_EXIT_OK : PIO_CLI_EXIT_PLUGIN;
+  if (safe != NULL) printf("%s\n", safe);
+  free(safe);
+  json_object_put(array);
+  return rc;
+}
+
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+
+static void print_table(const pio_registry *registry, const list_args *args) {
+  size_t w_name = 4, w_version = 7, w_arch = 12, shown = 0;
+  size_t per_state[PIO_PLUGIN_SHADOWED + 1] = {0};
+  for (size_t i = 0; i < pio_registry_count(registry); i++) {
+    const pio_plugin_record *rec = pio_registry_at(registry, i);
+    if (!is_selected(args, rec)) continue;
+    w_name = max_size(w_name, pio_cli_columns(rec->name));
+    w_version = max_size(w_version, pio_cli_columns(rec->version));
+    w_arch = max_size(w_arch, pio_cli_columns(rec->model_architecture));
+  }
+  printf("%-*s  %-*s  %-*s  STATUS\n", (int)w_name, "NAME", (int)w_version, "VERSION",
+         (int)w_arch, "ARCHITECTURE");
+  for (size_t i = 0; i < pio_registry_count(registry); i++) {
+    const pio_plugin_record *rec = pio_registry_at(registry, i);
+    if (!is_selected(args, rec)) continue;
+    pio_cli_put_padded(stdout, rec->name, w_name + 2);
+    pio_cli_put_padded(stdout, rec->version[0] != '\0' ? rec->version : "-", w_version + 2);
+    pio_cli_put_padded(stdout, rec->model_architecture[0] != '\0' ? rec->model_architecture : "-",
+                       w_arch + 2);
+    pio_cli_put_status(stdout, rec);
+    fputc('\n', stdout);
+    shown++;
+    per_state[rec->state]++;
+  }
+  printf("\n%zu plugin%s", shown, shown == 1 ? "" : "s");
+  for (int s = PIO_PLUGIN_OK; s <= PIO_PLUGIN_SHADOWED; s++)
+    if (per_state[s] > 0) printf(", %zu %s", per_state[s], pio_plugin_state_name((pio_plugin_state)s));
+  fputc('\n', stdout);
+}
+
+static void print_path(const pio_registry *registry) {
+  fputs("pio-host list: no plugins found.  Plugin path searched:\n", stderr);
+  for (size_t i = 0; i < pio_registry_path_count(registry); i++) {
+    fputs("  ", stderr);
+    pio_cli_put(stderr, pio_registry_path_at(registry, i));
+    fprintf(stderr, " (%s)\n", pio_registry_path_source_at(registry, i));
+  }
+}
+
+/* 1 when a NAME asked for is missing or not ok. */
+static int named_problem(const pio_registry *registry, const list_args *args) {
+  int problem = 0;
+  for (int i = 0; i < args->n_names; i++) {
+    const pio_plugin_record *rec = pio_registry_find(registry, args->names[i]);
+    if (rec == NULL) {
+      fputs("pio-host list: no plugin named '", stderr);
+      pio_cli_put(stderr, args->names[i]);
+      fputs("' on the plugin path\n", stderr);
+    }
+    if (rec == NULL || rec->state != PIO_PLUGIN_OK) problem = 1;
+  }
+  return problem;
+}
+
+int pio_cli_list(int argc, char **argv) {
+  list_args args;
+  memset(&args, 0, sizeof args);
+  int rc = parse_args(argc, argv, &args);
+  if (rc == PIO_CLI_EXIT_OK && args.common.help) print_help();
+  if (rc != PIO_CLI_EXIT_OK || args.common.help) {
+    pio_cli_common_free(&args.common);
+    return rc;
+  }
+  pio_registry *registry = pio_cli_open_registry(&args.common, args.check_load);
+  pio_cli_common_free(&args.common);
+  if (registry == NULL) return PIO_CLI_EXIT_PLUGIN;
+  if (args.json) {
+    rc = print_json(registry, &args);
+  } else if (pio_registry_count(registry) == 0) {
+    print_path(registry);
+  } else {
+    print_table(registry, &args);
+  }
+  if (rc == PIO_CLI_EXIT_OK && named_problem(registry, &args)) rc = PIO_CLI_EXIT_PLUGIN;
+  pio_registry_close(registry);
+  return rc;
+}

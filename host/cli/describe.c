@@ -1,0 +1,150 @@
+/* host/cli/describe.c — printing everything known about one plugin.  All
+ * text from the manifest goes through pio_cli_put (escaped). */
+#include "describe.h"
+
+#include <inttypes.h>
+
+#include "cli_common.h"
+#include "manifest.h"
+
+static void field(FILE *out, const char *label, const char *value) {
+  fprintf(out, "  %-20s ", label);
+  pio_cli_put(out, value != NULL && value[0] != '\0' ? value : "-");
+  fputc('\n', out);
+}
+
+static void list_field(FILE *out, const char *label, const pio_string_list *list,
+                       const char *when_empty) {
+  fprintf(out, "  %-20s ", label);
+  if (list->count == 0) fputs(when_empty, out);
+  for (size_t i = 0; i < list->count; i++) {
+    if (i > 0) fputs(", ", out);
+    pio_cli_put(out, list->items[i]);
+  }
+  fputc('\n', out);
+}
+
+static void gib_field(FILE *out, const char *label, double gib) {
+  if (gib > 0)
+    fprintf(out, "  %-20s %g GiB\n", label, gib);
+  else
+    fprintf(out, "  %-20s -\n", label);
+}
+
+static void details(FILE *out, const pio_plugin_record *rec) {
+  const pio_manifest *m = rec->manifest;
+  fputs("Plugin Details:\n", out);
+  field(out, "Name", rec->name);
+  field(out, "Version", rec->version);
+  if (m != NULL) {
+    field(out, "Description", m->description);
+    field(out, "Author", m->author);
+    field(out, "License", m->license);
+    field(out, "Plugin type", m->plugin_type);
+  }
+  field(out, "Model architecture", rec->model_architecture);
+  if (m == NULL) return;
+  field(out, "Model family", m->model_family);
+  field(out, "Model size", m->model_size);
+  if (m->num_parameters > 0)
+    fprintf(out, "  %-20s %" PRIu64 "\n", "Parameters", m->num_parameters);
+  else
+    field(out, "Parameters", NULL);
+  gib_field(out, "Required memory", m->required_memory_gb);
+  list_field(out, "Modalities", &m->supported_modalities, "-");
+  list_field(out, "Tags", &m->tags, "-");
+}
+
+static void files(FILE *out, const pio_plugin_record *rec) {
+  field(out, "Manifest", rec->manifest_path);
+  field(out, "Folder", rec->dir);
+  field(out, "Module", rec->module_path != NULL ? rec->module_path : "(not resolved)");
+  if (rec->manifest != NULL) {
+    fprintf(out, "  %-20s ", "Entry point");
+    pio_cli_put(out, rec->manifest->entry_module);
+    fputs(" : ", out);
+    pio_cli_put(out, rec->manifest->entry_function);
+    fputc('\n', out);
+  }
+}
+
+static void abi_bound(FILE *out, uint16_t major, uint16_t minor) {
+  if (minor == PIO_MANIFEST_ABI_ANY_MINOR)
+    fprintf(out, "%u.x", (unsigned)major);
+  else
+    fprintf(out, "%u.%u", (unsigned)major, (unsigned)minor);
+}
+
+static void compatibility(FILE *out, const pio_manifest_compatibility *c) {
+  fputs("\nCompatibility:\n", out);
+  fprintf(out, "  %-20s ", "Plugin ABI");
+  abi_bound(out, c->abi_min_major, c->abi_min_minor);
+  fputs(" to ", out);
+  abi_bound(out, c->abi_max_major, c->abi_max_minor);
+  fprintf(out, " (this host: %d.%d)\n", PIO_ABI_MAJOR, PIO_ABI_MINOR);
+  list_field(out, "Operating systems", &c->os, "any");
+  list_field(out, "Architectures", &c->arch, "any");
+  list_field(out, "CPU features", &c->cpu_features, "none");
+  gib_field(out, "Minimum memory", c->min_memory_gb);
+}
+
+static void dependencies(FILE *out, const pio_manifest *m) {
+  fputs("\nDependencies:\n", out);
+  if (m->n_dependencies == 0) fputs("  none\n", out);
+  for (size_t i = 0; i < m->n_dependencies; i++) {
+    const pio_manifest_dependency *d = &m->dependencies[i];
+    fputs("  ", out);
+    pio_cli_put(out, d->name);
+    fputs(" (", out);
+    pio_cli_put(out, d->kind);
+    fputs(")", out);
+    if (d->version != NULL) {
+      fputc(' ', out);
+      pio_cli_put(out, d->version);
+    }
+    fputc('\n', out);
+  }
+}
+
+static void components(FILE *out, const pio_trial_result *trial, pio_plugin_state state) {
+  fputs("\nComponents (from the plugin table, loaded in a child process):\n", out);
+  if (trial == NULL || trial->state != PIO_PLUGIN_OK) {
+    fprintf(out, "  unknown: the plugin was not loaded (%s)\n", pio_plugin_state_name(state));
+    return;
+  }
+  for (size_t bit = 0; bit < pio_cli_component_count; bit++)
+    fprintf(out, "  %-20s %s\n", pio_cli_component_names[bit],
+            (trial->components & (1u << bit)) ? "present" : "absent");
+  fprintf(out, "  %-20s %s, %s, %s\n", "Tables", trial->has_config ? "config" : "no config",
+          trial->has_kv_cache ? "kv_cache" : "no kv_cache", trial->has_model ? "model" : "no model");
+  fprintf(out, "  %-20s ABI %u.%u, plugin table %u bytes\n", "Built with",
+          (unsigned)trial->abi_major, (unsigned)trial->abi_minor, (unsigned)trial->struct_size);
+}
+
+static void warnings(FILE *out, const pio_plugin_record *rec) {
+  if (rec->warnings == NULL || rec->warnings[0] == NULL) return;
+  fputs("\nWarnings:\n", out);
+  for (size_t i = 0; rec->warnings[i] != NULL; i++) {
+    fputs("  ", out);
+    pio_cli_put(out, rec->warnings[i]);
+    fputc('\n', out);
+  }
+}
+
+void pio_cli_describe(FILE *out, const pio_plugin_record *record, pio_plugin_state state,
+                      const char *reason, const pio_trial_result *trial) {
+  details(out, record);
+  files(out, record);
+  fprintf(out, "  %-20s %s", "Status", pio_plugin_state_name(state));
+  if (reason != NULL && reason[0] != '\0') {
+    fputs(": ", out);
+    pio_cli_put(out, reason);
+  }
+  fputc('\n', out);
+  if (record->manifest != NULL) {
+    compatibility(out, &record->manifest->compatibility);
+    dependencies(out, record->manifest);
+    components(out, trial, state);
+  }
+  warnings(out, record);
+}

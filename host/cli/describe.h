@@ -1,0 +1,18 @@
+/* host/cli/describe.h — the full description of one plugin, shared by
+ * `info` and `validate` (like gst-inspect-1.0 NAME). */
+#ifndef PIO_CLI_DESCRIBE_H
+#define PIO_CLI_DESCRIBE_H
+
+#include <stdio.h>
+
+#include "pio/host.h"
+#include "trial_load.h"
+
+/* Prints record's manifest fields, files, compatibility, dependencies,
+ * components and warnings.  state/reason are the verdict to show (the
+ * record's, or a trial load's); trial (may be NULL) tells which components
+ * the loaded table has. */
+void pio_cli_describe(FILE *out, const pio_plugin_record *record, pio_plugin_state state,
+                      const char *reason, const pio_trial_result *trial);
+
+#endif

@@ -1,0 +1,67 @@
+/* host/cli/main.c — pio-host: list, inspect and validate pio plugins.  The
+ * command table below maps a name to its function (one file per command,
+ * host/cli/cmd_*.c); this file only dispatches. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "pio/version.h"
+
+typedef struct pio_cli_command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} pio_cli_command;
+
+/* H4: add `{"run", pio_cli_run, "..."},` here once host/cli/cmd_run.c is in
+ * pio_cli_sources (host/meson.build). */
+static const pio_cli_command commands[] = {
+    {"list", pio_cli_list, "list every plugin on the plugin path and its status"},
+    {"info", pio_cli_info, "show everything about one plugin"},
+    {"validate", pio_cli_validate, "check a plugin folder, with a trial load in a child"},
+};
+
+static void print_help(FILE *out) {
+  fputs("Usage: pio-host COMMAND [OPTION...] [ARG...]\n"
+        "       pio-host --help | --version\n"
+        "\n"
+        "Find, check and load pio model plugins.\n"
+        "\n"
+        "Commands:\n",
+        out);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fputs("\n"
+        "'pio-host COMMAND --help' shows a command's options.\n"
+        "\n"
+        "Plugin path (first wins; later plugins of the same name are 'shadowed'):\n"
+        "  --plugin-path DIR, then PIO_PLUGIN_PATH (colon list), then the build\n"
+        "  tree's plugins (uninstalled runs only), the installed plugin folder,\n"
+        "  and $XDG_DATA_HOME/pio/plugins (default ~/.local/share/pio/plugins).\n"
+        "\n"
+        "Exit status: 0 all well, 1 a plugin problem, 2 bad usage.\n",
+        out);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    print_help(stderr);
+    return PIO_CLI_EXIT_USAGE;
+  }
+  const char *name = argv[1];
+  if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+    print_help(stdout);
+    return PIO_CLI_EXIT_OK;
+  }
+  if (strcmp(name, "--version") == 0) {
+    printf("pio-host %s (plugin ABI %d.%d)\n", PIO_VERSION_STRING, PIO_ABI_MAJOR, PIO_ABI_MINOR);
+    return PIO_CLI_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(name, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+  fputs("pio-host: unknown command '", stderr);
+  pio_cli_put(stderr, name);
+  fputs("'\nTry 'pio-host --help'.\n", stderr);
+  return PIO_CLI_EXIT_USAGE;
+}

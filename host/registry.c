@@ -1,0 +1,377 @@
+/* host/registry.c — the registry: every plugin folder on the plugin path,
+ * each with its manifest, module, state and a one-line reason.  Listing
+ * reads manifests and checks module files; code is loaded only by a trial
+ * load in a child (check_load). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "compat.h"
+#include "manifest.h"
+#include "module_check.h"
+#include "plugin_path.h"
+#include "registry_internal.h"
+#include "trial_load.h"
+
+/* A record and the memory behind its const pointers. */
+typedef struct registry_record {
+  pio_plugin_record pub; /* first: a pio_plugin_record * is a registry_record * */
+  pio_manifest *manifest;
+  const char **warnings; /* NULL-terminated; items borrowed from manifest */
+  int trial_done;
+  pio_trial_result trial;
+} registry_record;
+
+struct pio_registry {
+  pio_machine machine; /* probed once per open */
+  pio_plugin_path path;
+  registry_record **records;
+  size_t count;
+};
+
+static const char manifest_file_name[] = "plugin_manifest.json";
+
+void pio_registry_options_init(pio_registry_options *opts) {
+  memset(opts, 0, sizeof *opts);
+  opts->struct_size = sizeof *opts;
+}
+
+static char *dup_or_empty(const char *text) { return strdup(text != NULL ? text : ""); }
+
+static void record_free(registry_record *rec) {
+  if (rec == NULL) return;
+  free((char *)rec->pub.name);
+  free((char *)rec->pub.version);
+  free((char *)rec->pub.model_architecture);
+  free((char *)rec->pub.manifest_path);
+  free((char *)rec->pub.dir);
+  free((char *)rec->pub.module_path);
+  free((char *)rec->pub.reason);
+  free(rec->warnings);
+  pio_manifest_free(rec->manifest);
+  free(rec);
+}
+
+static int set_reason(registry_record *rec, pio_plugin_state state, const char *reason) {
+  char *copy = strdup(reason);
+  if (copy == NULL) return -1;
+  free((char *)rec->pub.reason);
+  rec->pub.reason = copy;
+  rec->pub.state = state;
+  return 0;
+}
+
+/* Takes name, version, architecture and warnings from a readable manifest. */
+static int adopt_manifest(registry_record *rec, pio_manifest *manifest) {
+  rec->manifest = manifest;
+  rec->pub.manifest = manifest;
+  free((char *)rec->pub.name);
+  free((char *)rec->pub.version);
+  free((char *)rec->pub.model_architecture);
+  rec->pub.name = dup_or_empty(manifest->name);
+  rec->pub.version = dup_or_empty(manifest->version);
+  rec->pub.model_architecture = dup_or_empty(manifest->model_architecture);
+  rec->warnings = calloc(manifest->warnings.count + 1, sizeof *rec->warnings);
+  if (rec->pub.name == NULL || rec->pub.version == NULL || rec->pub.model_architecture == NULL ||
+      rec->warnings == NULL)
+    return -1;
+  for (size_t i = 0; i < manifest->warnings.count; i++)
+    rec->warnings[i] = manifest->warnings.items[i];
+  rec->pub.warnings = rec->warnings;
+  return 0;
+}
+
+/* The checks that need no code loaded: manifest, module file, machine.
+ * A broken folder is invalid wherever it goes, so those checks come before
+ * the ones about this machine. */
+static int examine(registry_record *rec, const pio_machine *machine) {
+  pio_error err;
+  pio_error_clear(&err);
+  pio_manifest *manifest = NULL;
+  if (pio_manifest_load(rec->pub.manifest_path, &manifest, &err) != PIO_OK)
+    return set_reason(rec, PIO_PLUGIN_INVALID, err.message);
+  if (adopt_manifest(rec, manifest) != 0) return -1;
+  char *module_path = NULL;
+  if (pio_module_resolve(rec->pub.dir, manifest->entry_module, &module_path, &err) != PIO_OK)
+    return set_reason(rec, PIO_PLUGIN_INVALID, err.message);
+  rec->pub.module_path = module_path;
+  if (pio_compat_check(manifest, machine, &err) != PIO_OK)
+    return set_reason(rec, PIO_PLUGIN_INCOMPATIBLE, err.message);
+  return 0;
+}
+
+/* A new record for the plugin folder dir/name (dir absolute). */
+static registry_record *record_new(const char *dir, const char *name) {
+  registry_record *rec = calloc(1, sizeof *rec);
+  if (rec == NULL) return NULL;
+  char *plugin_dir = NULL, *manifest_path = NULL;
+  if (asprintf(&plugin_dir, "%s/%s", dir, name) < 0) plugin_dir = NULL;
+  if (asprintf(&manifest_path, "%s/%s/%s", dir, name, manifest_file_name) < 0)
+    manifest_path = NULL;
+  rec->pub.dir = plugin_dir;
+  rec->pub.manifest_path = manifest_path;
+  rec->pub.name = strdup(name); /* until a manifest says otherwise */
+  rec->pub.version = strdup("");
+  rec->pub.model_architecture = strdup("");
+  rec->pub.reason = strdup("");
+  rec->pub.state = PIO_PLUGIN_OK;
+  if (plugin_dir == NULL || manifest_path == NULL || rec->pub.name == NULL ||
+      rec->pub.version == NULL || rec->pub.model_architecture == NULL || rec->pub.reason == NULL) {
+    record_free(rec);
+    return NULL;
+  }
+  return rec;
+}
+
+static int registry_append(pio_registry *registry, registry_record *rec) {
+  registry_record **grown =
+      realloc(registry->records, (registry->count + 1) * sizeof *registry->records);
+  if (grown == NULL) return -1;
+  registry->records = grown;
+  registry->records[registry->count++] = rec;
+  return 0;
+}
+
+static int compare_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_plugin_folder(const char *dir, const char *name) {
+  char *path = NULL;
+  if (asprintf(&path, "%s/%s/%s", dir, name, manifest_file_name) < 0) return 0;
+  struct stat st;
+  int found = lstat(path, &st) == 0;
+  free(path);
+  return found;
+}
+
+/* Names of dir's immediate subfolders holding a manifest, sorted so that
+ * output is stable.  Returns the count, or -1 when out of memory; a folder
+ * that cannot be read holds no plugins. */
+static long plugin_folder_names(const char *dir, char ***out) {
+  *out = NULL;
+  DIR *d = opendir(dir);
+  if (d == NULL) return 0;
+  char **names = NULL;
+  long count = 0;
+  struct dirent *ent;
+  while ((ent = readdir(d)) != NULL) {
+    if (ent->d_name[0] == '.' || !is_plugin_folder(dir, ent->d_name)) continue;
+    char **grown = realloc(names, (size_t)(count + 1) * sizeof *names);
+    char *copy = strdup(ent->d_name);
+    if (grown == NULL || copy == NULL) {
+      free(copy);
+      names = grown != NULL ? grown : names;
+      for (long i = 0; i < count; i++) free(names[i]);
+      free(names);
+      closedir(d);
+      return -1;
+    }
+    names = grown;
+    names[count++] = copy;
+  }
+  closedir(d);
+  if (count > 1) qsort(names, (size_t)count, sizeof *names, compare_names);
+  *out = names;
+  return count;
+}
+
+static pio_status scan_folder(pio_registry *registry, const char *dir, pio_error *err) {
+  char **names = NULL;
+  long n = plugin_folder_names(dir, &names);
+  if (n < 0) return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
+  pio_status st = PIO_OK;
+  for (long i = 0; i < n; i++) {
+    registry_record *rec = st == PIO_OK ? record_new(dir, names[i]) : NULL;
+    if (st == PIO_OK && (rec == NULL || examine(rec, &registry->machine) != 0 || registry_append(registry, rec) != 0)) {
+      record_free(rec);
+      st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
+    }
+    free(names[i]);
+  }
+  free(names);
+  return st;
+}
+
+/* First wins: a later record with an earlier record's name is shadowed.
+ * An unreadable manifest counts under its folder's name. */
+static int mark_shadowed(pio_registry *registry) {
+  for (size_t i = 1; i < registry->count; i++) {
+    registry_record *rec = registry->records[i];
+    for (size_t j = 0; j < i; j++) {
+      const registry_record *first = registry->records[j];
+      if (first->pub.state == PIO_PLUGIN_SHADOWED || strcmp(first->pub.name, rec->pub.name) != 0)
+        continue;
+      char *reason = NULL;
+      if (asprintf(&reason, "shadowed by %s", first->pub.manifest_path) < 0) return -1;
+      int rc = set_reason(rec, PIO_PLUGIN_SHADOWED, reason);
+      free(reason);
+      if (rc != 0) return -1;
+      break;
+    }
+  }
+  return 0;
+}
+
+/* The version of the usable plugin name, for dependency checks. */
+static const char *usable_version(void *context, const char *name) {
+  const pio_plugin_record *rec = pio_registry_find(context, name);
+  return rec != NULL && rec->state == PIO_PLUGIN_OK ? rec->version : NULL;
+}
+
+/* Plugins that need another plugin: in path order, so a dependency on a
+ * plugin whose own dependencies fail fails too when it comes later. */
+static int check_dependencies(pio_registry *registry) {
+  for (size_t i = 0; i < registry->count; i++) {
+    registry_record *rec = registry->records[i];
+    if (rec->pub.state != PIO_PLUGIN_OK || rec->manifest->n_dependencies == 0) continue;
+    pio_error err;
+    pio_error_clear(&err);
+    if (pio_manifest_check_plugin_dependencies(rec->manifest, usable_version, registry, &err) !=
+            PIO_OK &&
+        set_reason(rec, PIO_PLUGIN_INCOMPATIBLE, err.message) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int trial_load(registry_record *rec) {
+  pio_error err;
+  pio_error_clear(&err);
+  pio_plugin_state state = pio_trial_load_module(rec->pub.module_path, rec->manifest,
+                                                 PIO_TRIAL_LOAD_TIMEOUT_MS, &rec->trial, &err);
+  rec->trial_done = 1;
+  if (state == PIO_PLUGIN_OK) return 0;
+  return set_reason(rec, state, err.message);
+}
+
+static pio_status trial_load_ok_records(pio_registry *registry, pio_error *err) {
+  for (size_t i = 0; i < registry->count; i++) {
+    registry_record *rec = registry->records[i];
+    if (rec->pub.state == PIO_PLUGIN_OK && trial_load(rec) != 0)
+      return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
+  }
+  return PIO_OK;
+}
+
+/* The checks that look across records, then the trial loads. */
+static pio_status finish(pio_registry *registry, int check_load, pio_error *err) {
+  if (mark_shadowed(registry) != 0 || check_dependencies(registry) != 0)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
+  if (check_load) return trial_load_ok_records(registry, err);
+  return PIO_OK;
+}
+
+pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **out,
+                             pio_error *err) {
+  if (opts == NULL || out == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "pio_registry_open: no options");
+  if (opts->struct_size < offsetof(pio_registry_options, check_load) + sizeof opts->check_load)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "pio_registry_open: options struct_size %u too small "
+                         "(use pio_registry_options_init)", (unsigned)opts->struct_size);
+  pio_registry *registry = calloc(1, sizeof *registry);
+  if (registry == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
+  pio_machine_probe(&registry->machine);
+  pio_status st = pio_plugin_path_from_options(opts, &registry->path, err);
+  for (size_t i = 0; st == PIO_OK && i < registry->path.count; i++)
+    st = scan_folder(registry, registry->path.entries[i].dir, err);
+  if (st == PIO_OK) st = finish(registry, opts->check_load, err);
+  if (st != PIO_OK) {
+    pio_registry_close(registry);
+    return st;
+  }
+  *out = registry;
+  return PIO_OK;
+}
+
+pio_status pio_registry_open_folder(const char *dir, int check_load, pio_registry **out,
+                                    pio_error *err) {
+  char *real = realpath(dir, NULL);
+  if (real == NULL)
+    return pio_error_set(err, PIO_ERR_NOT_FOUND, "plugin folder %s: %s", dir, strerror(errno));
+  pio_registry *registry = calloc(1, sizeof *registry);
+  char *parent = strdup(real);
+  char *slash = parent != NULL ? strrchr(parent, '/') : NULL;
+  pio_status st = PIO_OK;
+  if (registry == NULL || slash == NULL) {
+    st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
+  } else {
+    pio_machine_probe(&registry->machine);
+    const char *base = slash + 1;
+    *slash = '\0';
+    registry_record *rec = record_new(parent[0] != '\0' ? parent : "", base);
+    if (rec == NULL || examine(rec, &registry->machine) != 0 || registry_append(registry, rec) != 0) {
+      record_free(rec);
+      st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
+    }
+  }
+  if (st == PIO_OK) st = finish(registry, check_load, err);
+  free(parent);
+  free(real);
+  if (st != PIO_OK) {
+    pio_registry_close(registry);
+    return st;
+  }
+  *out = registry;
+  return PIO_OK;
+}
+
+void pio_registry_close(pio_registry *registry) {
+  if (registry == NULL) return;
+  for (size_t i = 0; i < registry->count; i++) record_free(registry->records[i]);
+  free(registry->records);
+  pio_plugin_path_clear(&registry->path);
+  free(registry);
+}
+
+size_t pio_registry_path_count(const pio_registry *registry) {
+  return registry != NULL ? registry->path.count : 0;
+}
+
+const char *pio_registry_path_at(const pio_registry *registry, size_t index) {
+  if (registry == NULL || index >= registry->path.count) return NULL;
+  return registry->path.entries[index].dir;
+}
+
+const char *pio_registry_path_source_at(const pio_registry *registry, size_t index) {
+  if (registry == NULL || index >= registry->path.count) return NULL;
+  return pio_path_source_name(registry->path.entries[index].source);
+}
+
+size_t pio_registry_count(const pio_registry *registry) {
+  return registry != NULL ? registry->count : 0;
+}
+
+const pio_plugin_record *pio_registry_at(const pio_registry *registry, size_t index) {
+  if (registry == NULL || index >= registry->count) return NULL;
+  return &registry->records[index]->pub;
+}
+
+const pio_plugin_record *pio_registry_find(const pio_registry *registry, const char *name) {
+  if (registry == NULL || name == NULL) return NULL;
+  for (size_t i = 0; i < registry->count; i++) {
+    const pio_plugin_record *rec = &registry->records[i]->pub;
+    if (rec->state != PIO_PLUGIN_SHADOWED && strcmp(rec->name, name) == 0) return rec;
+  }
+  return NULL;
+}
+
+const pio_plugin_record *pio_registry_find_architecture(const pio_registry *registry,
+                                                        const char *architecture) {
+  if (registry == NULL || architecture == NULL) return NULL;
+  for (size_t i = 0; i < registry->count; i++) {
+    const pio_plugin_record *rec = &registry->records[i]->pub;
+    if (rec->state == PIO_PLUGIN_OK && strcmp(rec->model_architecture, architecture) == 0)
+      return rec;
+  }
+  return NULL;
+}
+
+const pio_trial_result *pio_registry_trial_result(const pio_plugin_record *record) {
+  const registry_record *rec = (const registry_record *)record;
+  return rec != NULL && rec->trial_done ? &rec->trial : NULL;
+}

@@ -1,0 +1,30 @@
+/* host/text_escape.h — making text read from manifests and plugins safe to
+ * print: control characters and invalid UTF-8 never reach a terminal raw. */
+#ifndef PIO_HOST_TEXT_ESCAPE_H
+#define PIO_HOST_TEXT_ESCAPE_H
+
+#include <stddef.h>
+
+/*
+ * Returns a printable copy of text (NULL reads as ""), owned by the caller
+ * (free()), or NULL when out of memory.  Valid UTF-8 printable characters
+ * pass through; backslash becomes "\\"; \n \t \r become "\n" "\t" "\r";
+ * other C0 controls, DEL and C1 controls (U+0080..U+009F) become "\xNN" /
+ * "\u00NN"; each byte of invalid UTF-8 becomes "\xNN".
+ */
+char *pio_text_escape(const char *text);
+
+/* Number of terminal columns the escaped text takes (one per code point;
+ * good enough to align table columns of names and versions). */
+size_t pio_text_columns(const char *escaped);
+
+/*
+ * Makes serialised JSON (as json-c writes it, which escapes C0 controls)
+ * safe for a terminal and valid UTF-8: DEL and C1 controls become \u00NN
+ * escapes, invalid UTF-8 bytes become \ufffd.  Structure is ASCII, so only
+ * string contents change and the result is still valid JSON.  Returns a
+ * copy owned by the caller, or NULL when out of memory.
+ */
+char *pio_text_escape_json(const char *json);
+
+#endif

@@ -1,0 +1,36 @@
+/* host/trial_load.h — loading a plugin in a child process, as
+ * gst-plugin-scanner does, so that a crash in its constructor or entry point
+ * is reported instead of taking the host down (internal). */
+#ifndef PIO_HOST_TRIAL_LOAD_H
+#define PIO_HOST_TRIAL_LOAD_H
+
+#include <stdint.h>
+
+#include "manifest.h"
+#include "pio/host.h"
+
+/* How long a child may take before it is killed and the load is `failed`. */
+#define PIO_TRIAL_LOAD_TIMEOUT_MS 30000u
+
+/* What the child learnt from the plugin table (valid when state is ok). */
+typedef struct pio_trial_result {
+  pio_plugin_state state;
+  uint32_t components;   /* PIO_COMPONENT_* bits of the table */
+  uint32_t struct_size;  /* the table's struct_size as the plugin built it */
+  uint16_t abi_major;
+  uint16_t abi_minor;
+  int has_config, has_kv_cache, has_model; /* component tables present */
+  int signal;            /* the signal that killed the child, 0 when none */
+} pio_trial_result;
+
+/* Forks; the child loads module_path, checks the handshake, unloads, and
+ * reports through a pipe.  Returns the state (ok, failed or crashed) and
+ * fills *result (may be NULL); err holds the reason when not ok, without the
+ * state word, e.g.
+ * "SIGSEGV (Segmentation fault) in a constructor while loading
+ * the module".  A child alive after timeout_ms is killed: failed. */
+pio_plugin_state pio_trial_load_module(const char *module_path, const pio_manifest *manifest,
+                                       unsigned timeout_ms, pio_trial_result *result,
+                                       pio_error *err);
+
+#endif
