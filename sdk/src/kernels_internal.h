@@ -45,6 +45,14 @@ PIO_HIDDEN extern const pio_k_path_ops pio_k_avx2_ops;
 #endif
 #if defined(PIO_HAVE_AVX512)
 PIO_HIDDEN extern const pio_k_path_ops pio_k_avx512_ops;
+/* The avx512bf16 path reuses these for everything but bf16 weights. */
+PIO_HIDDEN void pio_k_avx512_matmul_rows(const pio_matrix *w, const float *x, size_t n, float *y,
+                                         size_t row_begin, size_t row_end);
+PIO_HIDDEN void pio_k_avx512_rmsnorm(const float *x, const float *weight, size_t n, float eps,
+                                     float *out);
+PIO_HIDDEN void pio_k_avx512_softmax(float *x, size_t n);
+PIO_HIDDEN void pio_k_avx512_silu_mul(float *gate, const float *up, size_t n);
+PIO_HIDDEN void pio_k_avx512_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst);
 #endif
 #if defined(PIO_HAVE_AVX512_BF16)
 PIO_HIDDEN extern const pio_k_path_ops pio_k_avx512bf16_ops;

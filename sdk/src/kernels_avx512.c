@@ -1,0 +1,218 @@
+/* sdk/src/kernels_avx512.c — the AVX-512 F/BW/VL path: f32, bf16 and f16
+ * weights widened to f32 in registers and multiplied with f32 activations.
+ * Compiled with -mavx512f -mavx512bw -mavx512vl; only called when the CPU
+ * has them (kernels.c checks). */
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels_internal.h"
+
+#define INLINE static inline __attribute__((always_inline))
+#define ROWS 4   /* rows of w per micro-kernel */
+#define TOKENS 4 /* rows of x per micro-kernel: 16 accumulators + 4 weights + x */
+
+/* 16 weights from element i of row data, widened to f32. */
+INLINE __m512 load_w(const void *data, size_t i, pio_dtype dtype) {
+  if (dtype == PIO_DTYPE_BF16) {
+    __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)data + i));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+  if (dtype == PIO_DTYPE_F16)
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)data + i)));
+  return _mm512_loadu_ps((const float *)data + i);
+}
+
+/* The same for the last cols % 16 elements: lanes outside mask read as 0. */
+INLINE __m512 load_w_tail(const void *data, size_t i, pio_dtype dtype, __mmask16 mask) {
+  if (dtype == PIO_DTYPE_BF16) {
+    __m256i h = _mm256_maskz_loadu_epi16(mask, (const uint16_t *)data + i);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+  if (dtype == PIO_DTYPE_F16)
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, (const uint16_t *)data + i));
+  return _mm512_maskz_loadu_ps(mask, (const float *)data + i);
+}
+
+/* y[t0..t0+T)[r0..r0+R) of y[n][rows] = x[n][cols] . w^T, all cols. */
+INLINE void micro_kernel(const pio_matrix *w, pio_dtype dtype, const float *x, float *y,
+                         size_t r0, size_t t0, int R, int T) {
+  const size_t cols = w->cols, rows = w->rows;
+  __m512 acc[ROWS][TOKENS];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++) acc[r][t] = _mm512_setzero_ps();
+  size_t k = 0;
+  for (; k + 16 <= cols; k += 16) {
+    __m512 wv[ROWS];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) wv[r] = load_w(w->data, (r0 + r) * cols + k, dtype);
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++) {
+      __m512 xv = _mm512_loadu_ps(x + (t0 + t) * cols + k);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+  }
+  if (k < cols) {
+    __mmask16 mask = (__mmask16)((1u << (cols - k)) - 1u);
+    __m512 wv[ROWS];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) wv[r] = load_w_tail(w->data, (r0 + r) * cols + k, dtype, mask);
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++) {
+      __m512 xv = _mm512_maskz_loadu_ps(mask, x + (t0 + t) * cols + k);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int t = 0; t < T; t++)
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) y[(t0 + t) * rows + r0 + r] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+typedef void (*block_fn)(const pio_matrix *w, const float *x, float *y, size_t r0, size_t t0);
+
+#define DEFINE_BLOCK(NAME, DTYPE, R, T)                                                      \
+  static void NAME##_##R##x##T(const pio_matrix *w, const float *x, float *y, size_t r0,    \
+                               size_t t0) {                                                \
+    micro_kernel(w, DTYPE, x, y, r0, t0, R, T);                                             \
+  }
+#define DEFINE_BLOCKS(NAME, DTYPE)                                                           \
+  DEFINE_BLOCK(NAME, DTYPE, 4, 1)                                                            \
+  DEFINE_BLOCK(NAME, DTYPE, 4, 2)                                                            \
+  DEFINE_BLOCK(NAME, DTYPE, 4, 3)                                                            \
+  DEFINE_BLOCK(NAME, DTYPE, 4, 4)                                                            \
+  DEFINE_BLOCK(NAME, DTYPE, 1, 1)                                                            \
+  DEFINE_BLOCK(NAME, DTYPE, 1, 2)                                                            \
+  DEFINE_BLOCK(NAME, DTYPE, 1, 3)                                                            \
+  DEFINE_BLOCK(NAME, DTYPE, 1, 4)                                                            \
+  static const block_fn NAME##_blocks[2][TOKENS] = {                                         \
+      {NAME##_1x1, NAME##_1x2, NAME##_1x3, NAME##_1x4},                                      \
+      {NAME##_4x1, NAME##_4x2, NAME##_4x3, NAME##_4x4}};
+
+DEFINE_BLOCKS(f32, PIO_DTYPE_F32)
+DEFINE_BLOCKS(bf16, PIO_DTYPE_BF16)
+DEFINE_BLOCKS(f16, PIO_DTYPE_F16)
+
+/* Rows outer, tokens inner: a block of weight rows stays in cache while
+ * every token passes over it, so weights stream from memory once. */
+void pio_k_avx512_matmul_rows(const pio_matrix *w, const float *x, size_t n, float *y,
+                              size_t row_begin, size_t row_end) {
+  const block_fn(*blocks)[TOKENS] = w->dtype == PIO_DTYPE_BF16  ? bf16_blocks
+                                    : w->dtype == PIO_DTYPE_F16 ? f16_blocks
+                                                                : f32_blocks;
+  for (size_t r = row_begin; r < row_end;) {
+    int full = row_end - r >= ROWS;
+    for (size_t t = 0; t < n; t += TOKENS) {
+      size_t tn = n - t < TOKENS ? n - t : TOKENS;
+      if (full) {
+        blocks[1][tn - 1](w, x, y, r, t);
+      } else {
+        for (size_t rr = r; rr < row_end; rr++) blocks[0][tn - 1](w, x, y, rr, t);
+      }
+    }
+    r = full ? r + ROWS : row_end;
+  }
+}
+
+/* exp(x) for x <= 88.7: Cephes' polynomial on x - n ln2, then scaled by
+ * 2^n with scalef, which also produces the subnormals and zero below. */
+static __m512 exp512(__m512 x) {
+  const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
+  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.72283905f)), _mm512_set1_ps(-104.0f));
+  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, log2e), _MM_FROUND_TO_NEAREST_INT);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);
+}
+
+static __mmask16 tail_mask(size_t left) {
+  return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
+}
+
+void pio_k_avx512_rmsnorm(const float *x, const float *weight, size_t n, float eps, float *out) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m512 a = _mm512_loadu_ps(x + i), b = _mm512_loadu_ps(x + i + 16);
+    s0 = _mm512_fmadd_ps(a, a, s0);
+    s1 = _mm512_fmadd_ps(b, b, s1);
+  }
+  for (; i < n; i += 16) {
+    __m512 a = _mm512_maskz_loadu_ps(tail_mask(n - i), x + i);
+    s0 = _mm512_fmadd_ps(a, a, s0);
+  }
+  double sum = (double)_mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+  __m512 scale = _mm512_set1_ps((float)(1.0 / __builtin_sqrt(sum / (double)(n ? n : 1) + eps)));
+  for (i = 0; i < n; i += 16) {
+    __mmask16 m = tail_mask(n - i);
+    __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), scale);
+    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, weight + i)));
+  }
+}
+
+void pio_k_avx512_softmax(float *x, size_t n) {
+  if (n == 0) return;
+  __m512 vmax = _mm512_set1_ps(x[0]);
+  for (size_t i = 0; i < n; i += 16)
+    vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(vmax, tail_mask(n - i), x + i));
+  __m512 max = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
+  __m512 sum = _mm512_setzero_ps();
+  for (size_t i = 0; i < n; i += 16) {
+    __mmask16 m = tail_mask(n - i);
+    __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), max));
+    e = _mm512_maskz_mov_ps(m, e);
+    sum = _mm512_add_ps(sum, e);
+    _mm512_mask_storeu_ps(x + i, m, e);
+  }
+  __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+  for (size_t i = 0; i < n; i += 16) {
+    __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv));
+  }
+}
+
+void pio_k_avx512_silu_mul(float *gate, const float *up, size_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (size_t i = 0; i < n; i += 16) {
+    __mmask16 m = tail_mask(n - i);
+    __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
+    __m512 sig = _mm512_div_ps(g, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), g))));
+    _mm512_mask_storeu_ps(gate + i, m, _mm512_mul_ps(sig, _mm512_maskz_loadu_ps(m, up + i)));
+  }
+}
+
+void pio_k_avx512_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst) {
+  if (dtype == PIO_DTYPE_F32) {
+    memmove(dst, src, n * sizeof *dst);
+    return;
+  }
+  for (size_t i = 0; i < n; i += 16) {
+    __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(dst + i, m, load_w_tail(src, i, dtype, m));
+  }
+}
+
+static void avx512_f32_to_bf16(const float *src, size_t n, uint16_t *dst) {
+  pio_k_scalar_ops.f32_to_bf16(src, n, dst);
+}
+
+const pio_k_path_ops pio_k_avx512_ops = {
+    .matmul_rows = pio_k_avx512_matmul_rows,
+    .matmul_rows_bf16x = NULL,
+    .f32_to_bf16 = avx512_f32_to_bf16,
+    .rmsnorm = pio_k_avx512_rmsnorm,
+    .softmax = pio_k_avx512_softmax,
+    .silu_mul = pio_k_avx512_silu_mul,
+    .to_f32 = pio_k_avx512_to_f32,
+    .row_block = ROWS,
+};

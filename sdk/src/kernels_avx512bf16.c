@@ -1,0 +1,116 @@
+/* sdk/src/kernels_avx512bf16.c — the AVX-512 BF16 path: bf16 weights
+ * multiplied with activations rounded to bf16 once per matmul, 32 products
+ * a lane pair per vdpbf16ps, summed in f32.  f32 and f16 weights, and the
+ * vector helpers, are the AVX-512 path's.  Compiled with the AVX-512 flags
+ * plus -mavx512bf16; only called when the CPU has them. */
+#include <immintrin.h>
+
+#include "kernels_internal.h"
+
+#define INLINE static inline __attribute__((always_inline))
+#define ROWS 4   /* rows of w per micro-kernel */
+#define TOKENS 6 /* 24 accumulators + 4 weights + x of the 32 registers */
+
+INLINE __m512bh as_bh(__m512i v) { return (__m512bh)v; }
+
+/* y[t0..t0+T)[r0..r0+R) over all cols; xb rows are zero-padded to a
+ * multiple of 32, weight rows are not, so their last load is masked. */
+INLINE void micro_kernel(const pio_matrix *w, const uint16_t *xb, size_t stride, float *y,
+                         size_t r0, size_t t0, int R, int T) {
+  const size_t cols = w->cols, rows = w->rows;
+  const uint16_t *wd = w->data;
+  __m512 acc[ROWS][TOKENS];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 6
+    for (int t = 0; t < T; t++) acc[r][t] = _mm512_setzero_ps();
+  size_t k = 0;
+  for (; k + 32 <= cols; k += 32) {
+    __m512i wv[ROWS];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) wv[r] = _mm512_loadu_si512(wd + (r0 + r) * cols + k);
+#pragma GCC unroll 6
+    for (int t = 0; t < T; t++) {
+      __m512i xv = _mm512_loadu_si512(xb + (t0 + t) * stride + k);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], as_bh(wv[r]), as_bh(xv));
+    }
+  }
+  if (k < cols) {
+    __mmask32 mask = (__mmask32)((1u << (cols - k)) - 1u);
+    __m512i wv[ROWS];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) wv[r] = _mm512_maskz_loadu_epi16(mask, wd + (r0 + r) * cols + k);
+#pragma GCC unroll 6
+    for (int t = 0; t < T; t++) {
+      __m512i xv = _mm512_loadu_si512(xb + (t0 + t) * stride + k);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], as_bh(wv[r]), as_bh(xv));
+    }
+  }
+#pragma GCC unroll 6
+  for (int t = 0; t < T; t++)
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) y[(t0 + t) * rows + r0 + r] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+typedef void (*block_fn)(const pio_matrix *w, const uint16_t *xb, size_t stride, float *y,
+                         size_t r0, size_t t0);
+
+#define DEFINE_BLOCK(R, T)                                                                   \
+  static void block_##R##x##T(const pio_matrix *w, const uint16_t *xb, size_t stride, float *y, \
+                              size_t r0, size_t t0) {                                        \
+    micro_kernel(w, xb, stride, y, r0, t0, R, T);                                            \
+  }
+DEFINE_BLOCK(4, 1)
+DEFINE_BLOCK(4, 2)
+DEFINE_BLOCK(4, 3)
+DEFINE_BLOCK(4, 4)
+DEFINE_BLOCK(4, 5)
+DEFINE_BLOCK(4, 6)
+DEFINE_BLOCK(1, 1)
+DEFINE_BLOCK(1, 2)
+DEFINE_BLOCK(1, 3)
+DEFINE_BLOCK(1, 4)
+DEFINE_BLOCK(1, 5)
+DEFINE_BLOCK(1, 6)
+
+static const block_fn blocks[2][TOKENS] = {
+    {block_1x1, block_1x2, block_1x3, block_1x4, block_1x5, block_1x6},
+    {block_4x1, block_4x2, block_4x3, block_4x4, block_4x5, block_4x6}};
+
+static void bf16x_matmul_rows(const pio_matrix *w, const uint16_t *xb, size_t stride, size_t n,
+                              float *y, size_t row_begin, size_t row_end) {
+  for (size_t r = row_begin; r < row_end;) {
+    int full = row_end - r >= ROWS;
+    for (size_t t = 0; t < n; t += TOKENS) {
+      size_t tn = n - t < TOKENS ? n - t : TOKENS;
+      if (full) {
+        blocks[1][tn - 1](w, xb, stride, y, r, t);
+      } else {
+        for (size_t rr = r; rr < row_end; rr++) blocks[0][tn - 1](w, xb, stride, y, rr, t);
+      }
+    }
+    r = full ? r + ROWS : row_end;
+  }
+}
+
+/* Round to nearest even, as vcvtneps2bf16 does. */
+static void bf16_f32_to_bf16(const float *src, size_t n, uint16_t *dst) {
+  for (size_t i = 0; i < n; i += 16) {
+    __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
+    __m256bh h = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
+    _mm256_mask_storeu_epi16(dst + i, m, (__m256i)h);
+  }
+}
+
+const pio_k_path_ops pio_k_avx512bf16_ops = {
+    .matmul_rows = pio_k_avx512_matmul_rows,
+    .matmul_rows_bf16x = bf16x_matmul_rows,
+    .f32_to_bf16 = bf16_f32_to_bf16,
+    .rmsnorm = pio_k_avx512_rmsnorm,
+    .softmax = pio_k_avx512_softmax,
+    .silu_mul = pio_k_avx512_silu_mul,
+    .to_f32 = pio_k_avx512_to_f32,
+    .row_block = ROWS,
+};
