@@ -1,0 +1,424 @@
+/* host/registry_cache.c — the registry cache file: finding it, reading and
+ * checking it (magic, version, byte order, size, checksum, fingerprint,
+ * ownership), looking folders up by path, and writing a new file atomically
+ * when something changed.  The byte layout lives in registry_cache_format.c. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pio/cpu.h"
+#include "pio/version.h"
+#include "registry_cache_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* Where the file is.                                                  */
+
+static char *join3(const char *a, const char *b, const char *c) {
+  size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+  char *s = malloc(la + lb + lc + 1);
+  if (s == NULL) return NULL;
+  memcpy(s, a, la);
+  memcpy(s + la, b, lb);
+  memcpy(s + la + lb, c, lc + 1);
+  return s;
+}
+
+/* Relative values are ignored, as the XDG base directory spec asks. */
+static const char *absolute_env(const char *name) {
+  const char *v = getenv(name);
+  return v != NULL && v[0] == '/' ? v : NULL;
+}
+
+char *pio_registry_cache_default_file(const char *cache_dir) {
+  struct utsname u;
+  char leaf[96];
+  snprintf(leaf, sizeof leaf, "/registry-%s.bin", uname(&u) == 0 ? u.machine : "unknown");
+  if (cache_dir != NULL && cache_dir[0] != '\0') return join3(cache_dir, leaf, "");
+  const char *file = getenv("PIO_REGISTRY");
+  if (file != NULL && file[0] != '\0') return strdup(file);
+  const char *xdg = absolute_env("XDG_CACHE_HOME");
+  if (xdg != NULL) return join3(xdg, "/pio", leaf);
+  const char *home = absolute_env("HOME");
+  if (home != NULL) return join3(home, "/.cache/pio", leaf);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Fingerprint: what else the cached verdicts depend on.  A file written
+ * by another pio build, for another ABI, or on a machine with other CPU
+ * features or memory is foreign and ignored. */
+
+static void add_text(uint64_t *h, const char *text) {
+  *h = pio_cache_hash(text, strlen(text) + 1, *h);
+}
+
+static void add_u64(uint64_t *h, uint64_t v) { *h = pio_cache_hash(&v, sizeof v, *h); }
+
+static void add_mem_total(uint64_t *h) {
+  FILE *f = fopen("/proc/meminfo", "re");
+  if (f == NULL) return;
+  char line[128];
+  while (fgets(line, sizeof line, f) != NULL)
+    if (strncmp(line, "MemTotal:", 9) == 0) add_text(h, line);
+  fclose(f);
+}
+
+/* The library holding this code: a rebuilt libpio-host (changed checks)
+ * must not trust verdicts its predecessor cached. */
+static const char own_binary_anchor = 0;
+
+static void add_own_binary(uint64_t *h) {
+  Dl_info info;
+  struct stat st;
+  if (dladdr(&own_binary_anchor, &info) == 0 || info.dli_fname == NULL)
+    return;
+  add_text(h, info.dli_fname);
+  if (stat(info.dli_fname, &st) != 0) return;
+  add_u64(h, (uint64_t)st.st_ino);
+  add_u64(h, (uint64_t)st.st_size);
+  add_u64(h, (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec);
+}
+
+static uint64_t compute_fingerprint(void) {
+  uint64_t h = 0x70696f2d6361636bULL;
+  add_text(&h, PIO_VERSION_STRING);
+  add_u64(&h, PIO_ABI_PACK(PIO_ABI_MAJOR, PIO_ABI_MINOR));
+  add_u64(&h, PIO_CACHE_FORMAT_VERSION);
+  struct utsname u;
+  if (uname(&u) == 0) {
+    add_text(&h, u.sysname);
+    add_text(&h, u.machine);
+  }
+  add_u64(&h, (uint64_t)pio_cpu_detect());
+  add_mem_total(&h);
+  add_own_binary(&h);
+  return h;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading the old file.                                               */
+
+static int read_all(int fd, unsigned char *buf, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t got = read(fd, buf + done, len - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return -1;
+    done += (size_t)got;
+  }
+  return 0;
+}
+
+/* The index and every entry slice lie inside the file, in order. */
+static int index_is_sane(const unsigned char *bytes, size_t len, uint32_t n) {
+  size_t entries_start = PIO_CACHE_HEADER_SIZE + (size_t)n * PIO_CACHE_INDEX_ITEM_SIZE;
+  if (entries_start > len) return 0;
+  uint64_t prev_hash = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const unsigned char *item = bytes + PIO_CACHE_HEADER_SIZE + (size_t)i * PIO_CACHE_INDEX_ITEM_SIZE;
+    uint64_t hash;
+    uint32_t off, elen;
+    memcpy(&hash, item, 8);
+    memcpy(&off, item + 8, 4);
+    memcpy(&elen, item + 12, 4);
+    if (i > 0 && hash < prev_hash) return 0;
+    if (off < entries_start || off > len || elen > len - off) return 0;
+    prev_hash = hash;
+  }
+  return 1;
+}
+
+/* Checks everything that can be checked before use.  Returns 0 when the
+ * file may be used. */
+static int check_file(const unsigned char *bytes, size_t len, uint64_t fingerprint,
+                      uint32_t *n_entries) {
+  pio_cache_header h;
+  if (len < PIO_CACHE_HEADER_SIZE) return -1;
+  memcpy(&h, bytes, sizeof h);
+  if (memcmp(h.magic, PIO_CACHE_MAGIC, 8) != 0 || h.format_version != PIO_CACHE_FORMAT_VERSION ||
+      h.byte_order != PIO_CACHE_BYTE_ORDER || h.file_size != len ||
+      h.index_offset != PIO_CACHE_HEADER_SIZE || h.n_entries > PIO_CACHE_MAX_ENTRIES)
+    return -1;
+#ifndef PIO_FUZZING_BUILD /* fuzzers reach the structure checks below */
+  if (h.checksum != pio_cache_checksum(bytes, len) || h.fingerprint != fingerprint) return -1;
+#else
+  (void)fingerprint;
+#endif
+  if (!index_is_sane(bytes, len, h.n_entries)) return -1;
+  *n_entries = h.n_entries;
+  return 0;
+}
+
+/* A cache file someone else could have written is not trusted: it must be
+ * a regular file of ours that only we can write (as ssh treats its keys). */
+static int file_is_ours(const struct stat *st) {
+  return S_ISREG(st->st_mode) && st->st_uid == geteuid() && (st->st_mode & 022) == 0;
+}
+
+static void load_old(pio_registry_cache *cache) {
+  int fd = open(cache->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    if (errno != ENOENT) cache->stats.file_ignored = 1;
+    return;
+  }
+  struct stat st;
+  unsigned char *bytes = NULL;
+  size_t len = 0;
+  /* read(), not mmap: a file truncated under us must not become SIGBUS. */
+  if (fstat(fd, &st) == 0 && file_is_ours(&st) && st.st_size >= (off_t)PIO_CACHE_HEADER_SIZE &&
+      st.st_size <= (off_t)PIO_CACHE_MAX_FILE_BYTES) {
+    len = (size_t)st.st_size;
+    bytes = malloc(len);
+    if (bytes != NULL && read_all(fd, bytes, len) != 0) {
+      free(bytes);
+      bytes = NULL;
+    }
+  }
+  close(fd);
+  uint32_t n = 0;
+  if (bytes == NULL || check_file(bytes, len, cache->fingerprint, &n) != 0 ||
+      (cache->old_state = calloc((size_t)n + 1, 1)) == NULL) {
+    free(bytes);
+    cache->stats.file_ignored = 1;
+    return;
+  }
+  cache->old = bytes;
+  cache->old_len = len;
+  cache->n_old = n;
+  cache->stats.loaded = n;
+}
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+pio_registry_cache *pio_registry_cache_open(const char *file) {
+  pio_registry_cache *cache = calloc(1, sizeof *cache);
+  if (cache == NULL) return NULL;
+  cache->file = file != NULL ? strdup(file) : pio_registry_cache_default_file(NULL);
+  if (cache->file == NULL) {
+    free(cache);
+    return NULL;
+  }
+  cache->scan_start_ns = now_ns();
+  cache->racy_margin_ns = 1000000000LL;
+  cache->fingerprint = compute_fingerprint();
+  load_old(cache);
+  return cache;
+}
+
+void pio_registry_cache_set_racy_margin(pio_registry_cache *cache, int64_t margin_ns) {
+  if (cache != NULL) cache->racy_margin_ns = margin_ns;
+}
+
+void pio_registry_cache_close(pio_registry_cache *cache) {
+  if (cache == NULL) return;
+  free(cache->file);
+  free(cache->old);
+  free(cache->old_state);
+  pio_cache_buffer_free(&cache->fresh);
+  free(cache->fresh_items);
+  for (size_t i = 0; i < cache->cap_visits; i++) free(cache->visits[i].path);
+  free(cache->visits);
+  free(cache);
+}
+
+void pio_registry_cache_get_stats(const pio_registry_cache *cache,
+                                  pio_registry_cache_stats *out) {
+  memset(out, 0, sizeof *out);
+  if (cache != NULL) *out = cache->stats;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookup.                                                             */
+
+uint64_t pio_cache_path_hash(const char *path, size_t len) { return pio_cache_hash(path, len, 0); }
+
+void pio_cache_old_item(const pio_registry_cache *cache, uint32_t i, uint64_t *hash,
+                        const unsigned char **bytes, size_t *len) {
+  const unsigned char *item =
+      cache->old + PIO_CACHE_HEADER_SIZE + (size_t)i * PIO_CACHE_INDEX_ITEM_SIZE;
+  uint32_t off, elen;
+  memcpy(hash, item, 8);
+  memcpy(&off, item + 8, 4);
+  memcpy(&elen, item + 12, 4);
+  *bytes = cache->old + off;
+  *len = elen;
+}
+
+/* Index of the old entry for path, or -1: binary search on the hash, then
+ * the paths compared. */
+static long find_old(const pio_registry_cache *cache, const char *path, uint64_t want) {
+  size_t want_len = strlen(path);
+  uint32_t lo = 0, hi = cache->n_old;
+  uint64_t h;
+  const unsigned char *b;
+  size_t l;
+  while (lo < hi) { /* first item whose hash >= want */
+    uint32_t mid = lo + (hi - lo) / 2;
+    pio_cache_old_item(cache, mid, &h, &b, &l);
+    if (h < want) lo = mid + 1;
+    else hi = mid;
+  }
+  for (uint32_t i = lo; i < cache->n_old; i++) {
+    const char *p;
+    size_t plen;
+    pio_cache_old_item(cache, i, &h, &b, &l);
+    if (h != want) break;
+    if (pio_cache_peek_path(b, l, &p, &plen) == 0 && plen == want_len &&
+        memcmp(p, path, plen) == 0)
+      return (long)i;
+  }
+  return -1;
+}
+
+/* The visit for path; with create, a new one when absent.  NULL when
+ * absent (or out of memory). */
+static pio_cache_visit *find_visit(pio_registry_cache *cache, const char *path, uint64_t hash,
+                                   int create) {
+  if (create && (cache->n_visits + 1) * 2 > cache->cap_visits) {
+    size_t cap = cache->cap_visits ? cache->cap_visits * 2 : 256;
+    pio_cache_visit *table = calloc(cap, sizeof *table);
+    if (table == NULL) return NULL;
+    for (size_t i = 0; i < cache->cap_visits; i++) {
+      if (cache->visits[i].path == NULL) continue;
+      size_t j = (size_t)cache->visits[i].hash & (cap - 1);
+      while (table[j].path != NULL) j = (j + 1) & (cap - 1);
+      table[j] = cache->visits[i];
+    }
+    free(cache->visits);
+    cache->visits = table;
+    cache->cap_visits = cap;
+  }
+  if (cache->cap_visits == 0) return NULL;
+  size_t mask = cache->cap_visits - 1;
+  for (size_t j = (size_t)hash & mask;; j = (j + 1) & mask) {
+    pio_cache_visit *v = &cache->visits[j];
+    if (v->path == NULL) {
+      if (!create || (v->path = strdup(path)) == NULL) return NULL;
+      v->hash = hash;
+      cache->n_visits++;
+      return v;
+    }
+    if (v->hash == hash && strcmp(v->path, path) == 0) return v;
+  }
+}
+
+/* The entry speaks only of its own folder: a module path outside it (a
+ * planted or damaged entry) would make the loader open another file. */
+static int entry_is_confined(const pio_cache_entry *e, const char *dir, const char *manifest_path) {
+  if (strcmp(e->dir, dir) != 0 || strcmp(e->manifest_path, manifest_path) != 0) return 0;
+  if (e->manifest != NULL && strcmp(e->manifest->path, manifest_path) != 0) return 0;
+  if (e->module_path == NULL) return !e->module_key.present;
+  size_t dlen = strlen(dir);
+  if (strncmp(e->module_path, dir, dlen) != 0 || e->module_path[dlen] != '/') return 0;
+  const char *leaf = e->module_path + dlen + 1;
+  return leaf[0] != '\0' && strchr(leaf, '/') == NULL && strcmp(leaf, ".") != 0 &&
+         strcmp(leaf, "..") != 0;
+}
+
+static int entry_is_fresh(const pio_cache_entry *e, const pio_cache_visit *v) {
+  if (!pio_cache_file_key_equal(&e->dir_key, &v->dir_key) ||
+      !pio_cache_file_key_equal(&e->manifest_key, &v->manifest_key))
+    return 0;
+  if (e->module_path == NULL) return 1;
+  pio_cache_file_key now;
+  pio_cache_file_key_take(e->module_path, &now);
+  return pio_cache_file_key_equal(&e->module_key, &now);
+}
+
+int pio_registry_cache_lookup(pio_registry_cache *cache, const char *dir,
+                              const char *manifest_path, pio_cache_entry *entry) {
+  memset(entry, 0, sizeof *entry);
+  if (cache == NULL || dir == NULL || manifest_path == NULL) return 0;
+  uint64_t hash = pio_cache_path_hash(manifest_path, strlen(manifest_path));
+  pio_cache_visit *v = find_visit(cache, manifest_path, hash, 1);
+  if (v == NULL) return 0;
+  pio_cache_file_key_take(dir, &v->dir_key);
+  pio_cache_file_key_take(manifest_path, &v->manifest_key);
+  v->hit = v->hit_trial_done = 0;
+  long i = cache->old != NULL ? find_old(cache, manifest_path, hash) : -1;
+  if (i < 0) {
+    cache->stats.misses++;
+    return 0;
+  }
+  uint64_t h;
+  const unsigned char *b;
+  size_t l;
+  pio_cache_old_item(cache, (uint32_t)i, &h, &b, &l);
+  if (pio_cache_decode_entry(b, l, entry) != 0 || !entry_is_confined(entry, dir, manifest_path) ||
+      !entry_is_fresh(entry, v)) {
+    pio_cache_entry_clear(entry);
+    cache->old_state[i] = PIO_CACHE_OLD_STALE;
+    cache->stats.misses++;
+    return 0;
+  }
+  cache->old_state[i] = PIO_CACHE_OLD_HIT;
+  v->hit = 1;
+  v->hit_trial_done = entry->trial_done;
+  cache->stats.hits++;
+  return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Store.                                                              */
+
+/* Changed within the margin before the scan began, or after: a second
+ * change inside the same timestamp tick would leave the key as it is. */
+static int is_racy(const pio_registry_cache *cache, const pio_cache_file_key *k) {
+  int64_t limit = cache->scan_start_ns - cache->racy_margin_ns;
+  return k->present && (k->mtime_ns >= limit || k->ctime_ns >= limit ||
+                        k->target_mtime_ns >= limit || k->target_ctime_ns >= limit);
+}
+
+static pio_cache_pending *new_fresh_item(pio_registry_cache *cache) {
+  if (cache->n_fresh == cache->cap_fresh) {
+    size_t cap = cache->cap_fresh ? cache->cap_fresh * 2 : 64;
+    pio_cache_pending *grown = realloc(cache->fresh_items, cap * sizeof *grown);
+    if (grown == NULL) return NULL;
+    cache->fresh_items = grown;
+    cache->cap_fresh = cap;
+  }
+  return &cache->fresh_items[cache->n_fresh];
+}
+
+void pio_registry_cache_store(pio_registry_cache *cache, const pio_plugin_record *record,
+                              int trial_done) {
+  if (cache == NULL || record == NULL || record->manifest_path == NULL || record->dir == NULL ||
+      record->state == PIO_PLUGIN_SHADOWED)
+    return;
+  size_t plen = strlen(record->manifest_path);
+  pio_cache_visit *v =
+      find_visit(cache, record->manifest_path, pio_cache_path_hash(record->manifest_path, plen), 0);
+  if (v == NULL || (v->hit && (!trial_done || v->hit_trial_done))) return;
+  pio_cache_file_key module_key;
+  pio_cache_file_key_take(record->module_path, &module_key);
+  pio_cache_pending *item = new_fresh_item(cache);
+  if (item == NULL || is_racy(cache, &v->dir_key) || is_racy(cache, &v->manifest_key) ||
+      is_racy(cache, &module_key))
+    return;
+  size_t start = cache->fresh.len;
+  pio_cache_encode_entry(&cache->fresh, record->manifest_path, record->dir, &v->dir_key,
+                         &v->manifest_key, &module_key, record, trial_done);
+  if (cache->fresh.failed) return;
+  if (cache->fresh.len - start > UINT32_MAX) {
+    cache->fresh.len = start;
+    return;
+  }
+  item->hash = v->hash;
+  item->bytes = NULL;
+  item->offset = start;
+  item->len = cache->fresh.len - start;
+  item->order = 0;
+  cache->n_fresh++;
+  cache->stats.stored++;
+}

@@ -1,0 +1,720 @@
+/* tests/test_registry_cache.c — the registry cache on its own: a stored
+ * record comes back while its files are unchanged, any change to the
+ * folder, manifest or module makes it a miss, a corrupt, truncated, foreign
+ * or unsafe cache file is ignored and rebuilt, entries that point outside
+ * their folder are refused, and two processes writing at once leave a
+ * valid file. */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "registry_cache.h"
+
+static char tmpdir[64];
+static char cache_file[128];
+
+static const char manifest_text[] =
+    "{\n"
+    "  \"name\": \"%s\",\n"
+    "  \"version\": \"%s\",\n"
+    "  \"author\": \"pio tests\",\n"
+    "  \"description\": \"cache fixture\",\n"
+    "  \"plugin_type\": \"model\",\n"
+    "  \"model_architecture\": \"LlamaForCausalLM\",\n"
+    "  \"model_family\": \"llama\",\n"
+    "  \"model_size\": \"1B\",\n"
+    "  \"license\": \"MIT\",\n"
+    "  \"required_memory_gb\": 0.5,\n"
+    "  \"num_parameters\": 1234,\n"
+    "  \"supported_modalities\": [\"text\"],\n"
+    "  \"tags\": [\"a\", \"b\"],\n"
+    "  \"dependencies\": [],\n"
+    "  \"entry_point\": {\"module\": \"mod\", \"factory_function\": \"entry\"},\n"
+    "  \"compatibility\": {\"abi\": {\"min\": \"1.0\", \"max\": \"1.0\"}, \"os\": [\"linux\"],\n"
+    "                    \"arch\": [], \"cpu_features\": [\"sse4_2\"], \"min_memory_gb\": 0.25},\n"
+    "  \"surprise\": 1\n"
+    "}\n";
+
+static void sh(const char *fmt, const char *arg) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, fmt, arg);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+static void setup(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/pio-test-cache-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+  snprintf(cache_file, sizeof cache_file, "%s/cache/registry.bin", tmpdir);
+}
+
+static void teardown(void) { sh("rm -rf '%s'", tmpdir); }
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A plugin folder tmpdir/NAME with a manifest and a module file. */
+typedef struct fixture {
+  char dir[160], manifest_path[200], module_path[200];
+  pio_manifest *manifest;
+  const char *warnings[2];
+  pio_plugin_record record;
+} fixture;
+
+static void write_manifest(fixture *fx, const char *name, const char *version) {
+  char text[2048];
+  snprintf(text, sizeof text, manifest_text, name, version);
+  write_file(fx->manifest_path, text);
+}
+
+static void fixture_make(fixture *fx, const char *name) {
+  memset(fx, 0, sizeof *fx);
+  snprintf(fx->dir, sizeof fx->dir, "%s/%s", tmpdir, name);
+  snprintf(fx->manifest_path, sizeof fx->manifest_path, "%s/plugin_manifest.json", fx->dir);
+  snprintf(fx->module_path, sizeof fx->module_path, "%s/mod.so", fx->dir);
+  ck_assert_int_eq(mkdir(fx->dir, 0755), 0);
+  write_manifest(fx, name, "1.2.3");
+  write_file(fx->module_path, "not really a shared object");
+}
+
+/* The record the registry would build from the folder as it is now. */
+static const pio_plugin_record *fixture_record(fixture *fx) {
+  pio_error err;
+  pio_manifest_free(fx->manifest);
+  fx->manifest = NULL;
+  ck_assert_int_eq(pio_manifest_load(fx->manifest_path, &fx->manifest, &err), PIO_OK);
+  fx->warnings[0] = fx->manifest->warnings.count ? fx->manifest->warnings.items[0] : NULL;
+  fx->record = (pio_plugin_record){
+      .name = fx->manifest->name,
+      .version = fx->manifest->version,
+      .model_architecture = fx->manifest->model_architecture,
+      .manifest_path = fx->manifest_path,
+      .dir = fx->dir,
+      .module_path = fx->module_path,
+      .state = PIO_PLUGIN_OK,
+      .reason = "",
+      .warnings = fx->warnings,
+      .manifest = fx->manifest,
+  };
+  return &fx->record;
+}
+
+static void fixture_free(fixture *fx) { pio_manifest_free(fx->manifest); }
+
+static pio_registry_cache *open_cache(void) {
+  pio_registry_cache *cache = pio_registry_cache_open(cache_file);
+  ck_assert_ptr_nonnull(cache);
+  pio_registry_cache_set_racy_margin(cache, 0); /* files made by the test count at once */
+  return cache;
+}
+
+/* One run of the registry over fx: lookup, and on a miss store.  Returns
+ * whether it was a hit. */
+static int scan(fixture *fx, int trial_done) {
+  pio_registry_cache *cache = open_cache();
+  pio_cache_entry entry;
+  int hit = pio_registry_cache_lookup(cache, fx->dir, fx->manifest_path, &entry);
+  pio_cache_entry_clear(&entry);
+  if (!hit || trial_done) pio_registry_cache_store(cache, fixture_record(fx), trial_done);
+  pio_error err;
+  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
+  pio_registry_cache_close(cache);
+  return hit;
+}
+
+static pio_registry_cache_stats stats_of_fresh_open(void) {
+  pio_registry_cache *cache = open_cache();
+  pio_registry_cache_stats stats;
+  pio_registry_cache_get_stats(cache, &stats);
+  pio_registry_cache_close(cache);
+  return stats;
+}
+
+START_TEST(test_stored_record_comes_back_whole) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  pio_registry_cache *cache = open_cache();
+  pio_cache_entry e;
+  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 1);
+  ck_assert_str_eq(e.name, "alpha");
+  ck_assert_str_eq(e.version, "1.2.3");
+  ck_assert_str_eq(e.model_architecture, "LlamaForCausalLM");
+  ck_assert_str_eq(e.module_path, fx.module_path);
+  ck_assert_int_eq(e.state, PIO_PLUGIN_OK);
+  ck_assert_str_eq(e.reason, "");
+  ck_assert_uint_eq(e.n_warnings, 1);
+  ck_assert_ptr_nonnull(strstr(e.warnings[0], "surprise"));
+  ck_assert_ptr_null(e.warnings[1]);
+  ck_assert_int_eq(e.trial_done, 0);
+  const pio_manifest *m = e.manifest;
+  ck_assert_ptr_nonnull(m);
+  ck_assert_str_eq(m->path, fx.manifest_path);
+  ck_assert_str_eq(m->entry_module, "mod");
+  ck_assert_str_eq(m->entry_function, "entry");
+  ck_assert_str_eq(m->license, "MIT");
+  ck_assert_uint_eq(m->num_parameters, 1234);
+  ck_assert_double_eq(m->required_memory_gb, 0.5);
+  ck_assert_uint_eq(m->tags.count, 2);
+  ck_assert_str_eq(m->tags.items[1], "b");
+  ck_assert_uint_eq(m->compatibility.cpu_features.count, 1);
+  ck_assert_uint_eq(m->compatibility.cpu_feature_mask, fixture_record(&fx)->manifest->compatibility.cpu_feature_mask);
+  ck_assert_double_eq(m->compatibility.min_memory_gb, 0.25);
+  ck_assert_uint_eq(m->compatibility.abi_max_major, 1);
+  pio_cache_entry_clear(&e);
+  pio_registry_cache_close(cache);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_unchanged_folder_is_a_hit_and_writes_nothing) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  struct stat before, after;
+  ck_assert_int_eq(stat(cache_file, &before), 0);
+  ck_assert_int_eq(scan(&fx, 0), 1);
+  ck_assert_int_eq(stat(cache_file, &after), 0);
+  ck_assert_uint_eq(before.st_ino, after.st_ino); /* not rewritten */
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_changed_manifest_is_read_again) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  write_manifest(&fx, "alpha", "1.2.40");
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx, 0), 1);
+  pio_registry_cache *cache = open_cache();
+  pio_cache_entry e;
+  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 1);
+  ck_assert_str_eq(e.version, "1.2.40");
+  pio_cache_entry_clear(&e);
+  pio_registry_cache_close(cache);
+  fixture_free(&fx);
+}
+END_TEST
+
+/* Same size, same inode: only the modification time tells. */
+START_TEST(test_manifest_with_new_mtime_only_is_read_again) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  struct timespec times[2] = {{.tv_sec = 1000000000, .tv_nsec = 5}, {.tv_sec = 1000000000, .tv_nsec = 5}};
+  ck_assert_int_eq(utimensat(AT_FDCWD, fx.manifest_path, times, 0), 0);
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_changed_module_is_read_again) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  write_file(fx.module_path, "a longer, different, rebuilt module");
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx, 0), 1);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_module_replaced_through_a_symlink_is_read_again) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  char real_a[220], real_b[220];
+  snprintf(real_a, sizeof real_a, "%s/a.so", fx.dir);
+  snprintf(real_b, sizeof real_b, "%s/b.so", fx.dir);
+  write_file(real_a, "module a");
+  write_file(real_b, "module b, another size");
+  ck_assert_int_eq(unlink(fx.module_path), 0);
+  ck_assert_int_eq(symlink("a.so", fx.module_path), 0);
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx, 0), 1);
+  /* Same link, other target content: the link's own lstat does not change. */
+  write_file(real_a, "module a, rebuilt larger");
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_module_appearing_in_the_folder_is_seen) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  ck_assert_int_eq(unlink(fx.module_path), 0);
+  /* An old folder time, so that the module's arrival surely changes it
+   * even inside one timestamp tick. */
+  struct timespec old[2] = {{.tv_sec = 1000000000, .tv_nsec = 0}, {.tv_sec = 1000000000, .tv_nsec = 0}};
+  ck_assert_int_eq(utimensat(AT_FDCWD, fx.dir, old, 0), 0);
+  pio_registry_cache *cache = open_cache();
+  pio_cache_entry e;
+  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
+  pio_plugin_record rec = *fixture_record(&fx);
+  rec.module_path = NULL;
+  rec.state = PIO_PLUGIN_INVALID;
+  rec.reason = "entry_point.module: mod.so not found";
+  pio_registry_cache_store(cache, &rec, 0);
+  pio_error err;
+  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
+  pio_registry_cache_close(cache);
+  write_file(fx.module_path, "now built");
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_folder_made_writable_by_others_is_read_again) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(chmod(fx.dir, 0777), 0);
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_trial_verdict_is_kept) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  /* A later run trial-loads the hit and finds it crashes. */
+  pio_registry_cache *cache = open_cache();
+  pio_cache_entry e;
+  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 1);
+  ck_assert_int_eq(e.trial_done, 0);
+  pio_cache_entry_clear(&e);
+  pio_plugin_record rec = *fixture_record(&fx);
+  rec.state = PIO_PLUGIN_CRASHED;
+  rec.reason = "SIGSEGV (Segmentation fault) in the entry point";
+  pio_registry_cache_store(cache, &rec, 1);
+  pio_error err;
+  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
+  pio_registry_cache_close(cache);
+  cache = open_cache();
+  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 1);
+  ck_assert_int_eq(e.state, PIO_PLUGIN_CRASHED);
+  ck_assert_int_eq(e.trial_done, 1);
+  ck_assert_str_eq(e.reason, "SIGSEGV (Segmentation fault) in the entry point");
+  pio_cache_entry_clear(&e);
+  pio_registry_cache_close(cache);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_shadowed_record_is_not_stored) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  pio_registry_cache *cache = open_cache();
+  pio_cache_entry e;
+  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
+  pio_plugin_record rec = *fixture_record(&fx);
+  rec.state = PIO_PLUGIN_SHADOWED;
+  pio_registry_cache_store(cache, &rec, 0);
+  pio_registry_cache_stats stats;
+  pio_registry_cache_get_stats(cache, &stats);
+  ck_assert_uint_eq(stats.stored, 0);
+  pio_registry_cache_close(cache);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_files_changed_during_the_scan_are_not_stored) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  pio_registry_cache *cache = pio_registry_cache_open(cache_file); /* default margin */
+  pio_cache_entry e;
+  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
+  pio_registry_cache_store(cache, fixture_record(&fx), 0);
+  pio_registry_cache_stats stats;
+  pio_registry_cache_get_stats(cache, &stats);
+  ck_assert_uint_eq(stats.stored, 0);
+  pio_error err;
+  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
+  pio_registry_cache_close(cache);
+  ck_assert_int_ne(access(cache_file, F_OK), 0);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_record_never_looked_up_is_not_stored) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  pio_registry_cache *cache = open_cache();
+  pio_registry_cache_store(cache, fixture_record(&fx), 0);
+  pio_registry_cache_stats stats;
+  pio_registry_cache_get_stats(cache, &stats);
+  ck_assert_uint_eq(stats.stored, 0);
+  pio_registry_cache_close(cache);
+  fixture_free(&fx);
+}
+END_TEST
+
+/* A damaged file or a planted one must not steer the loader elsewhere. */
+START_TEST(test_entry_with_module_outside_its_folder_is_refused) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  char outside[220];
+  snprintf(outside, sizeof outside, "%s/evil.so", tmpdir);
+  write_file(outside, "evil");
+  pio_registry_cache *cache = open_cache();
+  pio_cache_entry e;
+  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
+  pio_plugin_record rec = *fixture_record(&fx);
+  rec.module_path = outside;
+  pio_registry_cache_store(cache, &rec, 0);
+  pio_error err;
+  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
+  pio_registry_cache_close(cache);
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  fixture_free(&fx);
+}
+END_TEST
+
+/* Writes a good cache of one entry and returns its bytes (caller frees). */
+static unsigned char *good_cache_bytes(fixture *fx, size_t *len) {
+  fixture_make(fx, "alpha");
+  ck_assert_int_eq(scan(fx, 0), 0);
+  FILE *f = fopen(cache_file, "rb");
+  ck_assert_ptr_nonnull(f);
+  unsigned char *bytes = malloc(1 << 20);
+  *len = fread(bytes, 1, 1 << 20, f);
+  fclose(f);
+  ck_assert_uint_gt(*len, PIO_CACHE_HEADER_SIZE);
+  return bytes;
+}
+
+static void put_cache_bytes(const unsigned char *bytes, size_t len) {
+  FILE *f = fopen(cache_file, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+  ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The damaged file is ignored, the folder read again, and the cache
+ * rebuilt so that the next run hits. */
+static void assert_ignored_then_rebuilt(fixture *fx) {
+  pio_registry_cache_stats stats = stats_of_fresh_open();
+  ck_assert_int_eq(stats.file_ignored, 1);
+  ck_assert_uint_eq(stats.loaded, 0);
+  ck_assert_int_eq(scan(fx, 0), 0);
+  stats = stats_of_fresh_open();
+  ck_assert_int_eq(stats.file_ignored, 0);
+  ck_assert_uint_eq(stats.loaded, 1);
+  ck_assert_int_eq(scan(fx, 0), 1);
+}
+
+START_TEST(test_cache_with_a_flipped_byte_is_ignored_and_rebuilt) {
+  fixture fx;
+  size_t len;
+  unsigned char *bytes = good_cache_bytes(&fx, &len);
+  bytes[len - 3] ^= 0x40;
+  put_cache_bytes(bytes, len);
+  assert_ignored_then_rebuilt(&fx);
+  free(bytes);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_truncated_cache_is_ignored_and_rebuilt) {
+  fixture fx;
+  size_t len;
+  unsigned char *bytes = good_cache_bytes(&fx, &len);
+  put_cache_bytes(bytes, len / 2);
+  assert_ignored_then_rebuilt(&fx);
+  put_cache_bytes(bytes, 10);
+  assert_ignored_then_rebuilt(&fx);
+  put_cache_bytes(bytes, 0);
+  assert_ignored_then_rebuilt(&fx);
+  free(bytes);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_foreign_file_is_ignored_and_rebuilt) {
+  fixture fx;
+  size_t len;
+  unsigned char *bytes = good_cache_bytes(&fx, &len);
+  write_file(cache_file, "this is some other program's file, not a pio registry at all, "
+                         "long enough to hold a header and then some more bytes");
+  assert_ignored_then_rebuilt(&fx);
+  free(bytes);
+  fixture_free(&fx);
+}
+END_TEST
+
+/* A header field changed and the checksum made to match again: the field
+ * itself must be checked, not only the checksum. */
+static void patch_and_reseal(unsigned char *bytes, size_t len, size_t offset, uint32_t value) {
+  memcpy(bytes + offset, &value, 4);
+  uint64_t sum = pio_cache_checksum(bytes, len);
+  memcpy(bytes + offsetof(pio_cache_header, checksum), &sum, 8);
+}
+
+START_TEST(test_cache_of_another_format_version_is_ignored) {
+  fixture fx;
+  size_t len;
+  unsigned char *bytes = good_cache_bytes(&fx, &len);
+  patch_and_reseal(bytes, len, offsetof(pio_cache_header, format_version),
+                   PIO_CACHE_FORMAT_VERSION + 1);
+  put_cache_bytes(bytes, len);
+  assert_ignored_then_rebuilt(&fx);
+  free(bytes);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_cache_of_another_byte_order_is_ignored) {
+  fixture fx;
+  size_t len;
+  unsigned char *bytes = good_cache_bytes(&fx, &len);
+  patch_and_reseal(bytes, len, offsetof(pio_cache_header, byte_order), 0x04030201u);
+  put_cache_bytes(bytes, len);
+  assert_ignored_then_rebuilt(&fx);
+  free(bytes);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_cache_from_another_machine_or_build_is_ignored) {
+  fixture fx;
+  size_t len;
+  unsigned char *bytes = good_cache_bytes(&fx, &len);
+  patch_and_reseal(bytes, len, offsetof(pio_cache_header, fingerprint), 0x12345678u);
+  put_cache_bytes(bytes, len);
+  assert_ignored_then_rebuilt(&fx);
+  free(bytes);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_index_pointing_past_the_end_is_ignored) {
+  fixture fx;
+  size_t len;
+  unsigned char *bytes = good_cache_bytes(&fx, &len);
+  patch_and_reseal(bytes, len, PIO_CACHE_HEADER_SIZE + 12, (uint32_t)len);
+  put_cache_bytes(bytes, len);
+  assert_ignored_then_rebuilt(&fx);
+  free(bytes);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_malformed_entry_with_good_checksum_is_a_miss) {
+  fixture fx;
+  size_t len;
+  unsigned char *bytes = good_cache_bytes(&fx, &len);
+  /* The entry's first string claims to be longer than the entry. */
+  uint32_t entry_offset;
+  memcpy(&entry_offset, bytes + PIO_CACHE_HEADER_SIZE + 8, 4);
+  patch_and_reseal(bytes, len, entry_offset, 0x7fffffffu);
+  put_cache_bytes(bytes, len);
+  pio_registry_cache_stats stats = stats_of_fresh_open();
+  ck_assert_uint_eq(stats.loaded, 1); /* the file is sound, the entry is not */
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx, 0), 1);
+  free(bytes);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_cache_writable_by_others_is_ignored) {
+  fixture fx;
+  size_t len;
+  unsigned char *bytes = good_cache_bytes(&fx, &len);
+  ck_assert_int_eq(chmod(cache_file, 0666), 0);
+  assert_ignored_then_rebuilt(&fx);
+  struct stat st;
+  ck_assert_int_eq(stat(cache_file, &st), 0);
+  ck_assert_uint_eq(st.st_mode & 0777, 0600);
+  free(bytes);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_cache_that_is_a_symlink_is_ignored) {
+  fixture fx;
+  size_t len;
+  unsigned char *bytes = good_cache_bytes(&fx, &len);
+  char elsewhere[200];
+  snprintf(elsewhere, sizeof elsewhere, "%s/elsewhere.bin", tmpdir);
+  ck_assert_int_eq(rename(cache_file, elsewhere), 0);
+  ck_assert_int_eq(symlink(elsewhere, cache_file), 0);
+  assert_ignored_then_rebuilt(&fx);
+  free(bytes);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_folders_not_visited_stay_while_their_manifest_exists) {
+  fixture a, b;
+  fixture_make(&a, "alpha");
+  fixture_make(&b, "beta");
+  ck_assert_int_eq(scan(&a, 0), 0);
+  ck_assert_int_eq(scan(&b, 0), 0); /* writes alpha (kept) and beta */
+  ck_assert_uint_eq(stats_of_fresh_open().loaded, 2);
+  ck_assert_int_eq(scan(&a, 0), 1);
+  sh("rm -rf '%s'", a.dir);
+  write_file(b.module_path, "beta rebuilt, so that something is written");
+  ck_assert_int_eq(scan(&b, 0), 0);
+  ck_assert_uint_eq(stats_of_fresh_open().loaded, 1);
+  fixture_free(&a);
+  fixture_free(&b);
+}
+END_TEST
+
+START_TEST(test_unwritable_cache_folder_is_an_error_not_a_crash) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  pio_registry_cache *cache = pio_registry_cache_open("/proc/no-such-place/pio/registry.bin");
+  ck_assert_ptr_nonnull(cache);
+  pio_registry_cache_set_racy_margin(cache, 0);
+  pio_cache_entry e;
+  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
+  pio_registry_cache_store(cache, fixture_record(&fx), 0);
+  pio_error err;
+  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_ERR_IO);
+  ck_assert_ptr_nonnull(strstr(err.message, "/proc/no-such-place/pio/registry.bin"));
+  pio_registry_cache_close(cache);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_null_cache_does_nothing) {
+  pio_cache_entry e;
+  ck_assert_int_eq(pio_registry_cache_lookup(NULL, "/x", "/x/plugin_manifest.json", &e), 0);
+  pio_registry_cache_store(NULL, NULL, 0);
+  pio_error err;
+  ck_assert_int_eq(pio_registry_cache_commit(NULL, &err), PIO_OK);
+  pio_registry_cache_close(NULL);
+}
+END_TEST
+
+START_TEST(test_cache_file_location_follows_options_then_environment) {
+  char *f = pio_registry_cache_default_file("/opt/c");
+  ck_assert_ptr_nonnull(strstr(f, "/opt/c/registry-"));
+  free(f);
+  setenv("PIO_REGISTRY", "/tmp/explicit.bin", 1);
+  f = pio_registry_cache_default_file(NULL);
+  ck_assert_str_eq(f, "/tmp/explicit.bin");
+  free(f);
+  unsetenv("PIO_REGISTRY");
+  setenv("XDG_CACHE_HOME", "/xdg", 1);
+  f = pio_registry_cache_default_file(NULL);
+  ck_assert_ptr_nonnull(strstr(f, "/xdg/pio/registry-"));
+  free(f);
+  setenv("XDG_CACHE_HOME", "relative/ignored", 1);
+  setenv("HOME", "/home/someone", 1);
+  f = pio_registry_cache_default_file(NULL);
+  ck_assert_ptr_nonnull(strstr(f, "/home/someone/.cache/pio/registry-"));
+  free(f);
+  unsetenv("XDG_CACHE_HOME");
+  unsetenv("HOME");
+  ck_assert_ptr_null(pio_registry_cache_default_file(NULL));
+}
+END_TEST
+
+/* Several processes each scanning their own folders and committing over
+ * and over into one cache file: every commit renames a whole file, so the
+ * file is always valid, and no temporary file is left behind. */
+START_TEST(test_processes_writing_at_once_leave_a_valid_file) {
+  enum { N_PROC = 4, N_ROUNDS = 40 };
+  fixture fx[N_PROC];
+  for (int p = 0; p < N_PROC; p++) {
+    char name[16];
+    snprintf(name, sizeof name, "plugin%d", p);
+    fixture_make(&fx[p], name);
+  }
+  pid_t pids[N_PROC];
+  for (int p = 0; p < N_PROC; p++) {
+    pids[p] = fork();
+    ck_assert_int_ge(pids[p], 0);
+    if (pids[p] != 0) continue;
+    for (int round = 0; round < N_ROUNDS; round++) {
+      pio_registry_cache *cache = open_cache();
+      pio_registry_cache_stats stats;
+      pio_registry_cache_get_stats(cache, &stats);
+      if (stats.file_ignored) _exit(3); /* saw a half-written file */
+      pio_cache_entry e;
+      pio_registry_cache_lookup(cache, fx[p].dir, fx[p].manifest_path, &e);
+      pio_cache_entry_clear(&e);
+      pio_plugin_record rec = *fixture_record(&fx[p]);
+      char version[16];
+      snprintf(version, sizeof version, "1.0.%d", round); /* news every round */
+      rec.version = version;
+      pio_registry_cache_store(cache, &rec, round & 1);
+      pio_error err;
+      if (pio_registry_cache_commit(cache, &err) != PIO_OK) _exit(4);
+      pio_registry_cache_close(cache);
+    }
+    _exit(0);
+  }
+  for (int p = 0; p < N_PROC; p++) {
+    int status;
+    ck_assert_int_eq(waitpid(pids[p], &status, 0), pids[p]);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d: status %d", p,
+                  status);
+  }
+  pio_registry_cache_stats stats = stats_of_fresh_open();
+  ck_assert_int_eq(stats.file_ignored, 0);
+  ck_assert_uint_ge(stats.loaded, 1);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "ls '%s/cache' | grep -q tmp", tmpdir);
+  ck_assert_int_ne(system(cmd), 0);
+  for (int p = 0; p < N_PROC; p++) fixture_free(&fx[p]);
+}
+END_TEST
+
+static Suite *registry_cache_suite(void) {
+  Suite *s = suite_create("registry_cache");
+  TCase *tc = tcase_create("registry_cache");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_stored_record_comes_back_whole);
+  tcase_add_test(tc, test_unchanged_folder_is_a_hit_and_writes_nothing);
+  tcase_add_test(tc, test_changed_manifest_is_read_again);
+  tcase_add_test(tc, test_manifest_with_new_mtime_only_is_read_again);
+  tcase_add_test(tc, test_changed_module_is_read_again);
+  tcase_add_test(tc, test_module_replaced_through_a_symlink_is_read_again);
+  tcase_add_test(tc, test_module_appearing_in_the_folder_is_seen);
+  tcase_add_test(tc, test_folder_made_writable_by_others_is_read_again);
+  tcase_add_test(tc, test_trial_verdict_is_kept);
+  tcase_add_test(tc, test_shadowed_record_is_not_stored);
+  tcase_add_test(tc, test_files_changed_during_the_scan_are_not_stored);
+  tcase_add_test(tc, test_record_never_looked_up_is_not_stored);
+  tcase_add_test(tc, test_entry_with_module_outside_its_folder_is_refused);
+  tcase_add_test(tc, test_cache_with_a_flipped_byte_is_ignored_and_rebuilt);
+  tcase_add_test(tc, test_truncated_cache_is_ignored_and_rebuilt);
+  tcase_add_test(tc, test_foreign_file_is_ignored_and_rebuilt);
+  tcase_add_test(tc, test_cache_of_another_format_version_is_ignored);
+  tcase_add_test(tc, test_cache_of_another_byte_order_is_ignored);
+  tcase_add_test(tc, test_cache_from_another_machine_or_build_is_ignored);
+  tcase_add_test(tc, test_index_pointing_past_the_end_is_ignored);
+  tcase_add_test(tc, test_malformed_entry_with_good_checksum_is_a_miss);
+  tcase_add_test(tc, test_cache_writable_by_others_is_ignored);
+  tcase_add_test(tc, test_cache_that_is_a_symlink_is_ignored);
+  tcase_add_test(tc, test_folders_not_visited_stay_while_their_manifest_exists);
+  tcase_add_test(tc, test_unwritable_cache_folder_is_an_error_not_a_crash);
+  tcase_add_test(tc, test_null_cache_does_nothing);
+  tcase_add_test(tc, test_cache_file_location_follows_options_then_environment);
+  tcase_add_test(tc, test_processes_writing_at_once_leave_a_valid_file);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(registry_cache_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
