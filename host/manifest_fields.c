@@ -137,10 +137,11 @@ pio_status pio_mf_warn_unknown(const pio_mf_reader *r, const json_object *object
     if (is_known(key, known)) continue;
     int line, column;
     position_of(r, object, key, &line, &column);
-    char quoted[160], warning[PIO_ERROR_MESSAGE_MAX];
-    pio_json_quote(key, quoted, sizeof quoted);
-    snprintf(warning, sizeof warning, "%s:%d:%d: unknown field %s%s%s ignored", r->path, line,
-             column, prefix, *prefix ? "." : "", quoted);
+    char full[256], quoted[300], warning[PIO_ERROR_MESSAGE_MAX];
+    snprintf(full, sizeof full, "%s%s%s", prefix, *prefix ? "." : "", key);
+    pio_json_quote(full, quoted, sizeof quoted);
+    snprintf(warning, sizeof warning, "%s:%d:%d: unknown field %s ignored", r->path, line, column,
+             quoted);
     if (pio_string_list_push(r->warnings, warning) != 0)
       return pio_error_set(r->err, PIO_ERR_NO_MEMORY, "%s: out of memory", r->path);
   }
