@@ -9,6 +9,7 @@
 #include "pio/plugin.h"
 #include "pio/safetensors.h"
 #include "pio/status.h"
+#include "pio/synthetic.h"
 #include "pio/threadpool.h"
 #include "pio/version.h"
 
