@@ -154,7 +154,7 @@ static void check_cpu(report *rep, const pio_manifest_compatibility *c, const pi
 static void check_memory(report *rep, const pio_manifest_compatibility *c, const pio_machine *mc) {
   /* Unknown memory (no /proc/meminfo) is not held against a plugin. */
   if (c->min_memory_gb <= 0 || mc->memory_gib < 0 || mc->memory_gib >= c->min_memory_gb) return;
-  add(rep, "compatibility.min_memory_gb: needs %g GiB of memory, this machine has %.1f GiB",
+  add(rep, "compatibility.min_memory_gb: needs %.10g GiB of memory, this machine has %.1f GiB",
       c->min_memory_gb, mc->memory_gib);
 }
 

@@ -247,7 +247,7 @@ pio_status pio_mf_number(const pio_mf_reader *r, const json_object *object, cons
   double d = json_object_get_double(value);
   if (!(d >= min && d <= max)) /* also catches NaN and infinities */
     return pio_mf_fail(r, object, key, field, PIO_ERR_INVALID,
-                       "expected a number from %g to %g, found %g", min, max, d);
+                       "expected a number from %.10g to %.10g, found %.10g", min, max, d);
   *out = d;
   return PIO_OK;
 }
