@@ -41,7 +41,7 @@ typedef struct pio_bench_run_options {
 /* Which peak the prefill is compared with. */
 typedef enum pio_bench_prefill_peak {
   PIO_BENCH_PEAK_F32_FMA = 0,  /* f32 FMA peak: f32 math on every path but bf16 dot */
-  PIO_BENCH_PEAK_BF16_DOT = 1  /* vdpbf16ps peak: the plugin's kernel is avx512bf16 */
+  PIO_BENCH_PEAK_BF16_DOT = 1  /* vdpbf16ps peak: bf16 weights on the avx512bf16 kernel */
 } pio_bench_prefill_peak;
 
 typedef struct pio_bench_run_result {
@@ -51,6 +51,7 @@ typedef struct pio_bench_run_result {
   char architecture[128];
   char kernel[64];            /* the plugin's kernel path */
   pio_model_stats stats;      /* kernel points at `kernel` above */
+  int bf16_weights;           /* weights may be bf16: synthetic bf16, or files */
   /* Per repetition, seconds; repeat entries each (owned, freed by
    * pio_bench_run_result_free). */
   double *prefill_s;
@@ -89,7 +90,7 @@ pio_status pio_bench_run_measure(const pio_bench_run_options *opts, pio_bench_pr
 void pio_bench_run_result_free(pio_bench_run_result *result);
 
 /* Fills the limit figures (limit tok/s, percentages, which peak) of r from
- * r->limits, r->stats and the measured rates. */
+ * r->limits, r->stats, r->kernel, r->bf16_weights and the measured rates. */
 void pio_bench_run_derive(pio_bench_run_result *r);
 
 /* The table for people, on f. */

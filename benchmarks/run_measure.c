@@ -231,7 +231,8 @@ static void copy_text(char *dst, size_t size, const char *src) {
   snprintf(dst, size, "%s", src != NULL ? src : "");
 }
 
-static pio_status read_stats(session *s, pio_bench_run_result *out, pio_error *err) {
+static pio_status read_stats(const pio_bench_run_options *opts, session *s,
+                             pio_bench_run_result *out, pio_error *err) {
   out->stats.struct_size = sizeof out->stats;
   if (s->plugin->model->stats(s->model, &out->stats, err) != PIO_OK)
     return pio_error_prefix(err, "reading the model's figures");
@@ -240,6 +241,9 @@ static pio_status read_stats(session *s, pio_bench_run_result *out, pio_error *e
   copy_text(out->plugin_name, sizeof out->plugin_name, s->plugin->name);
   copy_text(out->plugin_version, sizeof out->plugin_version, s->plugin->version);
   copy_text(out->architecture, sizeof out->architecture, s->resolved.architecture);
+  /* Files keep their own dtype, which the stats do not name: trust the
+   * kernel path the plugin reports. */
+  out->bf16_weights = !opts->synthetic || opts->dtype == PIO_DTYPE_BF16;
   return PIO_OK;
 }
 
@@ -266,7 +270,7 @@ pio_status pio_bench_run_measure(const pio_bench_run_options *opts, pio_bench_pr
   if (st == PIO_OK) st = parse_config(opts, &s, exit_code, err);
   if (st == PIO_OK) st = create_model(opts, &s, &out->load_s, err);
   if (st == PIO_OK) st = time_repetitions(opts, &s, progress, out, err);
-  if (st == PIO_OK) st = read_stats(&s, out, err);
+  if (st == PIO_OK) st = read_stats(opts, &s, out, err);
   session_close(&s);
   if (st != PIO_OK) return st;
   summarize_timings(opts, out);

@@ -15,11 +15,12 @@ static double percent(double value, double limit) {
 }
 
 void pio_bench_run_derive(pio_bench_run_result *r) {
-  /* Prefill on the bf16 dot-product kernel is bounded by vdpbf16ps; every
-   * other kernel path (f32, f16 and bf16 weights widened to f32) does f32
-   * FMAs, so the f32 FMA peak bounds it. */
+  /* Prefill of bf16 weights on the bf16 dot-product kernel is bounded by
+   * vdpbf16ps; every other case (f32 or f16 weights, or bf16 weights
+   * widened to f32 on another path) does f32 FMAs, so the f32 FMA peak
+   * bounds it. */
   int bf16_kernel = strcmp(r->kernel, "avx512bf16") == 0;
-  if (bf16_kernel && r->limits.has_bf16) {
+  if (bf16_kernel && r->bf16_weights && r->limits.has_bf16) {
     r->prefill_peak = PIO_BENCH_PEAK_BF16_DOT;
     r->prefill_peak_flops = r->limits.bf16_flops_per_s;
   } else {
@@ -72,7 +73,7 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
   format_bytes(wb, sizeof wb, (double)r->stats.weight_bytes);
   format_bytes(rss, sizeof rss, (double)r->peak_rss_bytes);
   format_bytes(wpt, sizeof wpt, (double)r->stats.weight_bytes_per_token);
-  const char *row = "%-26s %16s   %-44s %s\n";
+  const char *row = "%-26s %16s   %-54s %s\n";
   char v[64], lim[96], pct[32];
   fprintf(f, row, "figure", "value", "limit measured in this run", "reached");
   snprintf(v, sizeof v, "%.3f s", r->load_s);

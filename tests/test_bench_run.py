@@ -1,0 +1,282 @@
+#!/usr/bin/python3
+"""tests/test_bench_run.py — `pio-bench run` end to end on a tiny synthetic
+Llama: every figure is in the JSON, limits are positive, each percentage and
+limit agrees with the figures it is made of, and bad requests exit 2 with a
+message that says why.  No timing thresholds: only the arithmetic between
+figures measured in the same run is checked.
+
+usage: test_bench_run.py PIO_BENCH FIXTURE_GOOD_DIR
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import unittest
+
+PIO_BENCH = None
+FIXTURE_GOOD = None
+
+TINY = {
+    "architectures": ["LlamaForCausalLM"],
+    "attention_bias": False,
+    "head_dim": 16,
+    "hidden_act": "silu",
+    "hidden_size": 64,
+    "intermediate_size": 96,
+    "max_position_embeddings": 64,
+    "mlp_bias": False,
+    "model_type": "llama",
+    "num_attention_heads": 4,
+    "num_hidden_layers": 2,
+    "num_key_value_heads": 2,
+    "rms_norm_eps": 1e-05,
+    "rope_scaling": {
+        "factor": 32.0,
+        "high_freq_factor": 4.0,
+        "low_freq_factor": 1.0,
+        "original_max_position_embeddings": 16,
+        "rope_type": "llama3",
+    },
+    "rope_theta": 500000.0,
+    "tie_word_embeddings": True,
+    "torch_dtype": "bfloat16",
+    "vocab_size": 256,
+}
+
+# Small limits buffer and few repetitions: the test checks arithmetic, not speed.
+FAST = ["--bandwidth-mib", "8", "--no-progress"]
+
+
+class BenchRun(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="pio-bench-run-")
+        cls.models = os.path.join(cls.tmp, "models")
+        os.mkdir(cls.models)
+        with open(os.path.join(cls.models, "tiny-bench-llama.json"), "w") as f:
+            json.dump(TINY, f)
+        fixture_arch = {"architectures": ["FixtureForCausalLM"], "vocab_size": 16}
+        with open(os.path.join(cls.models, "tiny-bench-nomodel.json"), "w") as f:
+            json.dump(fixture_arch, f)
+        # A private copy of the fixture plugin that has no components, alone
+        # on its plugin path, so no other fixture serves its architecture.
+        cls.plugins = os.path.join(cls.tmp, "plugins")
+        os.mkdir(cls.plugins)
+        shutil.copytree(FIXTURE_GOOD, os.path.join(cls.plugins, "good"))
+        cls.env = dict(os.environ, PIO_MODELS_PATH=cls.models,
+                       XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"))
+        cls.run_json = None
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def bench(self, *args):
+        return subprocess.run([PIO_BENCH, "run", *args], env=self.env, capture_output=True,
+                              text=True, timeout=300)
+
+    def tiny_run(self):
+        """The JSON of one good run, shared by the tests that read figures."""
+        if BenchRun.run_json is None:
+            p = self.bench("--model", "tiny-bench-llama", "--synthetic=7", "--prompt-tokens", "5",
+                           "--gen-tokens", "4", "--threads", "2", "--repeat", "3", "--json",
+                           *FAST)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            BenchRun.run_json = json.loads(p.stdout)
+        return BenchRun.run_json
+
+    def assertClose(self, got, expected, what):
+        self.assertTrue(abs(got - expected) <= 1e-9 * max(abs(expected), 1e-300),
+                        f"{what}: got {got}, expected {expected}")
+
+    # ---- figures -----------------------------------------------------------
+
+    def test_json_has_every_figure(self):
+        j = self.tiny_run()
+        for key in ["load_seconds", "time_to_first_token_seconds", "prefill_tokens_per_second",
+                    "prefill_limit_tokens_per_second", "prefill_percent_of_limit",
+                    "prefill_peak", "prefill_peak_flops_per_second",
+                    "decode_tokens_per_second", "decode_limit_tokens_per_second",
+                    "decode_percent_of_limit", "weight_bytes_per_token",
+                    "effective_bytes_per_second", "effective_percent_of_bandwidth",
+                    "peak_rss_bytes", "limits", "repetitions", "threads", "model"]:
+            self.assertIn(key, j)
+            self.assertIsNotNone(j[key], key)
+        self.assertEqual(j["scenario"], "run")
+        self.assertEqual(j["prompt_tokens"], 5)
+        self.assertEqual(j["gen_tokens"], 4)
+        self.assertEqual(j["repeat"], 3)
+        self.assertEqual(j["threads"], 2)
+        self.assertEqual(j["model"]["weights"], "synthetic")
+        self.assertEqual(j["model"]["seed"], 7)
+        self.assertEqual(j["model"]["weight_dtype"], "bf16")
+        self.assertEqual(j["model"]["architecture"], "LlamaForCausalLM")
+        self.assertTrue(j["model"]["kernel"])
+
+    def test_figures_and_limits_are_positive(self):
+        j = self.tiny_run()
+        for key in ["load_seconds", "time_to_first_token_seconds", "prefill_tokens_per_second",
+                    "prefill_limit_tokens_per_second", "decode_tokens_per_second",
+                    "decode_limit_tokens_per_second", "weight_bytes_per_token",
+                    "effective_bytes_per_second", "peak_rss_bytes"]:
+            self.assertGreater(j[key], 0, key)
+        lim = j["limits"]
+        self.assertGreater(lim["memory_read_bytes_per_second"], 0)
+        self.assertGreater(lim["f32_fma_flops_per_second"], 0)
+        self.assertEqual(lim["threads"], 2)
+        self.assertEqual(lim["memory_read_buffer_bytes"], 8 << 20)
+        bf16 = lim["bf16_dot_flops_per_second"]
+        self.assertTrue(bf16 is None or bf16 > 0)
+
+    def test_decode_limit_is_bandwidth_over_bytes_per_token(self):
+        j = self.tiny_run()
+        bw = j["limits"]["memory_read_bytes_per_second"]
+        self.assertClose(j["decode_limit_tokens_per_second"], bw / j["weight_bytes_per_token"],
+                         "decode limit")
+        self.assertClose(j["decode_percent_of_limit"],
+                         100 * j["decode_tokens_per_second"] / j["decode_limit_tokens_per_second"],
+                         "decode percent")
+        self.assertClose(j["effective_bytes_per_second"],
+                         j["decode_tokens_per_second"] * j["weight_bytes_per_token"],
+                         "effective bandwidth")
+        self.assertClose(j["effective_percent_of_bandwidth"],
+                         100 * j["effective_bytes_per_second"] / bw, "effective percent")
+
+    def test_prefill_limit_is_the_kernels_peak_over_flops_per_token(self):
+        j = self.tiny_run()
+        lim = j["limits"]
+        if j["model"]["kernel"] == "avx512bf16" and lim["bf16_dot_flops_per_second"]:
+            self.assertEqual(j["prefill_peak"], "bf16_dot")
+            peak = lim["bf16_dot_flops_per_second"]
+        else:
+            self.assertEqual(j["prefill_peak"], "f32_fma")
+            peak = lim["f32_fma_flops_per_second"]
+        self.assertClose(j["prefill_peak_flops_per_second"], peak, "prefill peak")
+        self.assertClose(j["prefill_limit_tokens_per_second"],
+                         peak / j["model"]["flops_per_token"], "prefill limit")
+        self.assertClose(j["prefill_percent_of_limit"],
+                         100 * j["prefill_tokens_per_second"]
+                         / j["prefill_limit_tokens_per_second"], "prefill percent")
+
+    def test_figures_are_medians_of_the_repetitions(self):
+        j = self.tiny_run()
+        reps = j["repetitions"]
+        for key in ["prefill_seconds", "decode_seconds", "time_to_first_token_seconds"]:
+            self.assertEqual(len(reps[key]), 3, key)
+            self.assertTrue(all(v > 0 for v in reps[key]), key)
+        self.assertClose(j["prefill_tokens_per_second"],
+                         statistics.median(5 / s for s in reps["prefill_seconds"]), "prefill")
+        self.assertClose(j["decode_tokens_per_second"],
+                         statistics.median(4 / s for s in reps["decode_seconds"]), "decode")
+        self.assertClose(j["time_to_first_token_seconds"],
+                         statistics.median(reps["time_to_first_token_seconds"]), "ttft")
+        for t, p in zip(reps["time_to_first_token_seconds"], reps["prefill_seconds"]):
+            self.assertGreaterEqual(t, p)
+
+    def test_bytes_per_token_fit_inside_the_weights(self):
+        j = self.tiny_run()
+        m = j["model"]
+        self.assertGreater(m["weight_bytes"], 0)
+        # Every weight at most once, plus the one embedding row a token looks
+        # up when the LM head shares the embedding matrix.
+        self.assertLessEqual(j["weight_bytes_per_token"],
+                             m["weight_bytes"] + 4 * TINY["hidden_size"])
+        self.assertGreater(m["flops_per_token"], 0)
+        self.assertGreater(m["n_params"], 0)
+        self.assertLess(j["first_token"], TINY["vocab_size"])
+
+    def test_json_out_writes_json_beside_the_table(self):
+        out = os.path.join(self.tmp, "run.json")
+        p = self.bench("--model", "tiny-bench-llama", "--synthetic", "--dtype", "f32",
+                       "--prompt-tokens", "3", "--gen-tokens", "2", "--repeat", "1",
+                       "--threads", "1", "--json-out", out, *FAST)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for word in ["prefill", "decode", "time to first token", "peak RSS",
+                     "weight bytes per token", "read bandwidth", "compared with the"]:
+            self.assertIn(word, p.stdout)
+        with open(out) as f:
+            j = json.load(f)
+        self.assertEqual(j["model"]["weight_dtype"], "fp32")
+        self.assertEqual(j["model"]["seed"], 0)
+        self.assertEqual(j["threads"], 1)
+        self.assertEqual(j["prefill_peak"], "f32_fma")
+
+    # ---- bad requests --------------------------------------------------------
+
+    def assertUsage(self, args, message):
+        p = self.bench(*args)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn(message, p.stderr)
+        self.assertEqual(p.stdout, "")
+
+    def test_missing_model_is_a_usage_error(self):
+        self.assertUsage(["--synthetic"], "--model NAME is required")
+
+    def test_zero_prompt_tokens_is_refused(self):
+        self.assertUsage(["--model", "tiny-bench-llama", "--synthetic", "--prompt-tokens", "0"],
+                         "invalid --prompt-tokens '0': expected a whole number from 1")
+
+    def test_non_numeric_threads_is_refused(self):
+        self.assertUsage(["--model", "tiny-bench-llama", "--threads", "two"],
+                         "invalid --threads 'two'")
+
+    def test_negative_repeat_is_refused(self):
+        self.assertUsage(["--model", "tiny-bench-llama", "--repeat", "-3"],
+                         "invalid --repeat '-3'")
+
+    def test_unknown_dtype_is_refused(self):
+        self.assertUsage(["--model", "tiny-bench-llama", "--synthetic", "--dtype", "int8"],
+                         "invalid --dtype 'int8': expected bf16, f16 or f32")
+
+    def test_bad_seed_is_refused(self):
+        self.assertUsage(["--model", "tiny-bench-llama", "--synthetic=abc"],
+                         "invalid --synthetic seed 'abc'")
+
+    def test_unknown_option_is_refused(self):
+        self.assertUsage(["--model", "tiny-bench-llama", "--frobnicate"],
+                         "unknown option '--frobnicate'")
+
+    def test_option_without_value_is_refused(self):
+        self.assertUsage(["--model", "tiny-bench-llama", "--gen-tokens"],
+                         "option '--gen-tokens' needs a value")
+
+    def test_stray_argument_is_refused(self):
+        self.assertUsage(["--model", "tiny-bench-llama", "extra"], "unexpected argument 'extra'")
+
+    def test_unknown_model_lists_the_presets(self):
+        p = self.bench("--model", "no-such-model-xyz", "--synthetic", *FAST)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("no-such-model-xyz", p.stderr)
+        self.assertIn("tiny-bench-llama", p.stderr)
+
+    def test_preset_without_synthetic_is_refused(self):
+        p = self.bench("--model", "tiny-bench-llama", *FAST)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("add --synthetic", p.stderr)
+
+    def test_more_tokens_than_the_context_is_refused(self):
+        p = self.bench("--model", "tiny-bench-llama", "--synthetic", "--prompt-tokens", "60",
+                       "--gen-tokens", "10", *FAST)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("more than the model's context of 64", p.stderr)
+
+    def test_plugin_without_a_model_component_is_a_clear_error(self):
+        p = self.bench("--model", "tiny-bench-nomodel", "--synthetic", "--plugin-path",
+                       self.plugins, *FAST)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("has no model component", p.stderr)
+        self.assertIn("fixture-good", p.stderr)
+
+    def test_help_exits_zero_with_usage(self):
+        p = self.bench("--help")
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("usage: pio-bench run --model NAME", p.stdout)
+
+
+if __name__ == "__main__":
+    PIO_BENCH = os.path.abspath(sys.argv[1])
+    FIXTURE_GOOD = os.path.abspath(sys.argv[2])
+    unittest.main(argv=sys.argv[:1], verbosity=2)
