@@ -2,6 +2,7 @@
  * field, every type, the syntax rules, limits, and the positions in errors;
  * plus the semantic versions manifests carry. */
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -565,6 +566,54 @@ START_TEST(test_free_accepts_null) {
 }
 END_TEST
 
+/* ---- the shared corpus (tests/data/manifests), also judged by the schema
+ * in test_manifest_schema.py: parser and schema must agree on each ---- */
+
+#ifndef PIO_TEST_MANIFEST_DIR
+#error "PIO_TEST_MANIFEST_DIR must name tests/data/manifests"
+#endif
+
+/* Loads every .json under dir; returns how many were read, and asserts
+ * each loads (want_ok) or is refused with a positioned message. */
+static int load_corpus(const char *dir, int want_ok) {
+  DIR *d = opendir(dir);
+  ck_assert_msg(d != NULL, "cannot open %s", dir);
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    size_t len = strlen(e->d_name);
+    if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0) continue;
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    pio_manifest *m = NULL;
+    pio_error err;
+    pio_error_clear(&err);
+    pio_status s = pio_manifest_load(path, &m, &err);
+    if (want_ok) {
+      ck_assert_msg(s == PIO_OK, "%s refused: %s", path, err.message);
+    } else {
+      ck_assert_msg(s != PIO_OK, "%s accepted", path);
+      char prefix[600];
+      snprintf(prefix, sizeof prefix, "%s:", path);
+      ck_assert_msg(strncmp(err.message, prefix, strlen(prefix)) == 0, "%s", err.message);
+    }
+    pio_manifest_free(m);
+    n++;
+  }
+  closedir(d);
+  return n;
+}
+
+START_TEST(test_corpus_valid_manifests_load) {
+  ck_assert_int_ge(load_corpus(PIO_TEST_MANIFEST_DIR "/valid", 1), 5);
+}
+END_TEST
+
+START_TEST(test_corpus_invalid_manifests_are_refused) {
+  ck_assert_int_ge(load_corpus(PIO_TEST_MANIFEST_DIR "/invalid", 0), 20);
+}
+END_TEST
+
 /* ---- semantic versions ---- */
 
 START_TEST(test_semver_precedence_follows_the_spec) {
@@ -676,6 +725,10 @@ int main(void) {
   tcase_add_test(j, test_missing_manifest_file_is_not_found);
   tcase_add_test(j, test_free_accepts_null);
   suite_add_tcase(s, j);
+  TCase *c = tcase_create("corpus");
+  tcase_add_test(c, test_corpus_valid_manifests_load);
+  tcase_add_test(c, test_corpus_invalid_manifests_are_refused);
+  suite_add_tcase(s, c);
   TCase *v = tcase_create("semver");
   tcase_add_test(v, test_semver_precedence_follows_the_spec);
   tcase_add_test(v, test_semver_build_metadata_is_ignored);
