@@ -13,6 +13,7 @@
 #include "manifest.h"
 #include "module_check.h"
 #include "plugin_path.h"
+#include "registry_cache.h"
 #include "registry_internal.h"
 #include "trial_load.h"
 
@@ -30,6 +31,7 @@ struct pio_registry {
   pio_plugin_path path;
   registry_record **records;
   size_t count;
+  pio_registry_cache *cache; /* while pio_registry_open runs; NULL: no cache */
 };
 
 static const char manifest_file_name[] = "plugin_manifest.json";
@@ -100,6 +102,28 @@ static int examine(registry_record *rec, const pio_machine *machine) {
   rec->pub.module_path = module_path;
   if (pio_compat_check(manifest, machine, &err) != PIO_OK)
     return set_reason(rec, PIO_PLUGIN_INCOMPATIBLE, err.message);
+  return 0;
+}
+
+/* Takes a cached verdict (host/registry_cache.h) instead of examining. */
+static int adopt_cached(registry_record *rec, pio_cache_entry *entry) {
+  int rc = 0;
+  if (entry->manifest != NULL) rc = adopt_manifest(rec, entry->manifest);
+  entry->manifest = NULL; /* the record owns it now, even on failure */
+  rec->pub.module_path = entry->module_path;
+  entry->module_path = NULL;
+  if (rc == 0 && entry->state != PIO_PLUGIN_OK) rc = set_reason(rec, entry->state, entry->reason);
+  pio_cache_entry_clear(entry);
+  return rc;
+}
+
+/* examine(), or its verdict from the cache while the files are unchanged. */
+static int examine_cached(pio_registry *registry, registry_record *rec) {
+  pio_cache_entry entry;
+  if (pio_registry_cache_lookup(registry->cache, rec->pub.dir, rec->pub.manifest_path, &entry))
+    return adopt_cached(rec, &entry);
+  if (examine(rec, &registry->machine) != 0) return -1;
+  pio_registry_cache_store(registry->cache, &rec->pub, 0);
   return 0;
 }
 
@@ -186,7 +210,7 @@ static pio_status scan_folder(pio_registry *registry, const char *dir, pio_error
   pio_status st = PIO_OK;
   for (long i = 0; i < n; i++) {
     registry_record *rec = st == PIO_OK ? record_new(dir, names[i]) : NULL;
-    if (st == PIO_OK && (rec == NULL || examine(rec, &registry->machine) != 0 || registry_append(registry, rec) != 0)) {
+    if (st == PIO_OK && (rec == NULL || examine_cached(registry, rec) != 0 || registry_append(registry, rec) != 0)) {
       record_free(rec);
       st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
     }
@@ -265,6 +289,25 @@ static pio_status finish(pio_registry *registry, int check_load, pio_error *err)
   return PIO_OK;
 }
 
+static pio_registry_cache *open_cache(const char *cache_dir) {
+  char *file = pio_registry_cache_default_file(cache_dir);
+  pio_registry_cache *cache = file != NULL ? pio_registry_cache_open(file) : NULL;
+  free(file);
+  return cache;
+}
+
+/* Remembers the trial loads' verdicts and writes the cache.  A cache that
+ * cannot be written only costs speed next time, so its error is dropped. */
+static void close_cache(pio_registry *registry) {
+  for (size_t i = 0; i < registry->count; i++)
+    if (registry->records[i]->trial_done)
+      pio_registry_cache_store(registry->cache, &registry->records[i]->pub, 1);
+  pio_error ignored;
+  pio_registry_cache_commit(registry->cache, &ignored);
+  pio_registry_cache_close(registry->cache);
+  registry->cache = NULL;
+}
+
 pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **out,
                              pio_error *err) {
   if (opts == NULL || out == NULL)
@@ -277,9 +320,11 @@ pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **ou
   if (registry == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
   pio_machine_probe(&registry->machine);
   pio_status st = pio_plugin_path_from_options(opts, &registry->path, err);
+  if (!opts->no_cache) registry->cache = open_cache(opts->cache_dir);
   for (size_t i = 0; st == PIO_OK && i < registry->path.count; i++)
     st = scan_folder(registry, registry->path.entries[i].dir, err);
   if (st == PIO_OK) st = finish(registry, opts->check_load, err);
+  if (st == PIO_OK) close_cache(registry);
   if (st != PIO_OK) {
     pio_registry_close(registry);
     return st;
@@ -325,6 +370,7 @@ void pio_registry_close(pio_registry *registry) {
   for (size_t i = 0; i < registry->count; i++) record_free(registry->records[i]);
   free(registry->records);
   pio_plugin_path_clear(&registry->path);
+  pio_registry_cache_close(registry->cache);
   free(registry);
 }
 

@@ -25,6 +25,7 @@ int pio_cli_common_option(pio_cli_common *common, int opt, const char *arg) {
       return 1;
     }
     case PIO_CLI_OPT_NO_CACHE: common->no_cache = 1; return 1;
+    case PIO_CLI_OPT_CACHE: common->cache_dir = arg; return 1;
     case PIO_CLI_OPT_HELP:
     case 'h': common->help = 1; return 1;
     default: return 0;
@@ -53,6 +54,7 @@ pio_registry *pio_cli_open_registry(const pio_cli_common *common, int check_load
   opts.plugin_paths = common->plugin_paths;
   opts.n_plugin_paths = common->n_plugin_paths;
   opts.no_cache = common->no_cache;
+  opts.cache_dir = common->cache_dir;
   opts.check_load = check_load;
   pio_registry *registry = NULL;
   pio_error err;

@@ -16,24 +16,27 @@ enum {
 };
 
 /* getopt_long values of the common options. */
-enum { PIO_CLI_OPT_PLUGIN_PATH = 0x100, PIO_CLI_OPT_NO_CACHE, PIO_CLI_OPT_HELP };
+enum { PIO_CLI_OPT_PLUGIN_PATH = 0x100, PIO_CLI_OPT_NO_CACHE, PIO_CLI_OPT_HELP, PIO_CLI_OPT_CACHE };
 
 /* The common options, to splice into a command's option table. */
 #define PIO_CLI_COMMON_OPTIONS                                                \
   {"plugin-path", required_argument, NULL, PIO_CLI_OPT_PLUGIN_PATH},          \
       {"no-cache", no_argument, NULL, PIO_CLI_OPT_NO_CACHE},                  \
+      {"cache", required_argument, NULL, PIO_CLI_OPT_CACHE},                  \
       {"help", no_argument, NULL, PIO_CLI_OPT_HELP}
 
 /* Help text lines for the common options. */
 #define PIO_CLI_COMMON_HELP                                                        \
   "  --plugin-path DIR  search DIR for plugin folders first (repeatable)\n"       \
   "  --no-cache         neither read nor write the registry cache\n"              \
+  "  --cache DIR        keep the registry cache in DIR\n"                         \
   "  -h, --help         show this help\n"
 
 typedef struct pio_cli_common {
   const char **plugin_paths; /* argv strings; the array is owned */
   size_t n_plugin_paths;
   int no_cache;
+  const char *cache_dir; /* --cache DIR: an argv string, or NULL */
   int help;
 } pio_cli_common;
 

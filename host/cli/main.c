@@ -14,12 +14,11 @@ typedef struct pio_cli_command {
   const char *summary;
 } pio_cli_command;
 
-/* H4: add `{"run", pio_cli_run, "..."},` here once host/cli/cmd_run.c is in
- * pio_cli_sources (host/meson.build). */
 static const pio_cli_command commands[] = {
     {"list", pio_cli_list, "list every plugin on the plugin path and its status"},
     {"info", pio_cli_info, "show everything about one plugin"},
     {"validate", pio_cli_validate, "check a plugin folder, with a trial load in a child"},
+    {"run", pio_cli_run, "run a model on a prompt of token ids and decode greedily"},
 };
 
 static void print_help(FILE *out) {
@@ -39,6 +38,10 @@ static void print_help(FILE *out) {
         "  --plugin-path DIR, then PIO_PLUGIN_PATH (colon list), then the build\n"
         "  tree's plugins (uninstalled runs only), the installed plugin folder,\n"
         "  and $XDG_DATA_HOME/pio/plugins (default ~/.local/share/pio/plugins).\n"
+        "\n"
+        "Registry cache (what was learnt of each plugin folder, re-read when a\n"
+        "file changes): --cache DIR, else the file $PIO_REGISTRY, else\n"
+        "$XDG_CACHE_HOME/pio (default ~/.cache/pio); --no-cache bypasses it.\n"
         "\n"
         "Exit status: 0 all well, 1 a plugin problem, 2 bad usage.\n",
         out);

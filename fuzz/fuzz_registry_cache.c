@@ -1,0 +1,104 @@
+/* fuzz/fuzz_registry_cache.c — libFuzzer target for the registry cache
+ * reader and writer.  The input is a cache file: it is opened (built with
+ * PIO_FUZZING_BUILD, so the checksum and fingerprint do not stop the
+ * fuzzer at the door), every entry the index names is decoded, a folder is
+ * looked up, and a record is stored and committed, which copies the old
+ * entries into a new file that must then open cleanly. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "registry_cache.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void require(int condition, const char *what) {
+  if (!condition) {
+    fprintf(stderr, "fuzz_registry_cache: broken promise: %s\n", what);
+    abort();
+  }
+}
+
+static char dir[64];
+static char cache_file[128];
+static char plugin_dir[128];
+static char manifest_path[160];
+
+/* One scratch folder per process, with a plugin folder to look up. */
+static void prepare(void) {
+  if (dir[0] != '\0') return;
+  snprintf(dir, sizeof dir, "/tmp/pio-fuzz-cache-XXXXXX");
+  require(mkdtemp(dir) != NULL, "scratch folder");
+  snprintf(cache_file, sizeof cache_file, "%s/registry.bin", dir);
+  snprintf(plugin_dir, sizeof plugin_dir, "%s/plugin", dir);
+  snprintf(manifest_path, sizeof manifest_path, "%s/plugin_manifest.json", plugin_dir);
+  mkdir(plugin_dir, 0755);
+  FILE *f = fopen(manifest_path, "w");
+  require(f != NULL, "manifest written");
+  fputs("{}", f);
+  fclose(f);
+}
+
+static void write_input(const uint8_t *data, size_t size) {
+  unlink(cache_file);
+  FILE *f = fopen(cache_file, "wb");
+  require(f != NULL, "cache file written");
+  if (size > 0) fwrite(data, 1, size, f);
+  fclose(f);
+  chmod(cache_file, 0600);
+}
+
+/* Decodes every slice the index names, as lookups would. */
+static void decode_all(const uint8_t *data, size_t size) {
+  if (size < PIO_CACHE_HEADER_SIZE) return;
+  pio_cache_header h;
+  memcpy(&h, data, sizeof h);
+  size_t n = h.n_entries;
+  if (n > (size - PIO_CACHE_HEADER_SIZE) / PIO_CACHE_INDEX_ITEM_SIZE) return;
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t *item = data + PIO_CACHE_HEADER_SIZE + i * PIO_CACHE_INDEX_ITEM_SIZE;
+    uint32_t off, len;
+    memcpy(&off, item + 8, 4);
+    memcpy(&len, item + 12, 4);
+    if (off > size || len > size - off) continue;
+    pio_cache_entry e;
+    if (pio_cache_decode_entry(data + off, len, &e) == 0) {
+      require(e.manifest_path != NULL && e.dir != NULL && e.name != NULL && e.reason != NULL,
+              "a decoded entry has its required strings");
+      pio_cache_entry_clear(&e);
+    }
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  prepare();
+  decode_all(data, size);
+  write_input(data, size);
+  pio_registry_cache *cache = pio_registry_cache_open(cache_file);
+  require(cache != NULL, "a bad file still gives a cache");
+  pio_registry_cache_set_racy_margin(cache, -((int64_t)1 << 62)); /* nothing is racy */
+  pio_cache_entry e;
+  if (pio_registry_cache_lookup(cache, plugin_dir, manifest_path, &e)) pio_cache_entry_clear(&e);
+  const char *warnings[] = {NULL};
+  pio_plugin_record rec = {.name = "plugin", .version = "", .model_architecture = "",
+                           .manifest_path = manifest_path, .dir = plugin_dir,
+                           .state = PIO_PLUGIN_INVALID, .reason = "fuzz", .warnings = warnings};
+  pio_registry_cache_store(cache, &rec, 0);
+  pio_error err;
+  require(pio_registry_cache_commit(cache, &err) == PIO_OK, "commit succeeds");
+  pio_registry_cache_close(cache);
+  /* What was written is a sound file holding at least the stored entry. */
+  cache = pio_registry_cache_open(cache_file);
+  pio_registry_cache_stats stats;
+  pio_registry_cache_get_stats(cache, &stats);
+  require(!stats.file_ignored && stats.loaded >= 1, "the rewritten file opens");
+  pio_registry_cache_set_racy_margin(cache, -((int64_t)1 << 62));
+  require(pio_registry_cache_lookup(cache, plugin_dir, manifest_path, &e) == 1,
+          "the stored entry is found");
+  pio_cache_entry_clear(&e);
+  pio_registry_cache_close(cache);
+  return 0;
+}
