@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_options.h"
 #include "run_bench.h"
+
+#define SCENARIO "run"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -35,31 +38,6 @@ static void usage(FILE *f) {
           PIO_BENCH_RUN_PROMPT_DEFAULT, PIO_BENCH_RUN_GEN_DEFAULT, PIO_BENCH_RUN_REPEAT_DEFAULT);
 }
 
-/* Parses an unsigned integer option in [min, max]; prints why not. */
-static int parse_u64(const char *option, const char *text, uint64_t min, uint64_t max,
-                     uint64_t *out) {
-  char *end = NULL;
-  errno = 0;
-  unsigned long long v = strtoull(text, &end, 10);
-  if (text[0] == '\0' || text[0] == '-' || text[0] == '+' || *end != '\0' || errno != 0 ||
-      v < min || v > max) {
-    fprintf(stderr,
-            "pio-bench run: invalid %s '%s': expected a whole number from %llu to %llu\n",
-            option, text, (unsigned long long)min, (unsigned long long)max);
-    return -1;
-  }
-  *out = v;
-  return 0;
-}
-
-static int parse_u32(const char *option, const char *text, uint32_t min, uint32_t max,
-                     uint32_t *out) {
-  uint64_t v;
-  if (parse_u64(option, text, min, max, &v) != 0) return -1;
-  *out = (uint32_t)v;
-  return 0;
-}
-
 enum {
   OPT_MODEL = 256, OPT_SYNTHETIC, OPT_DTYPE, OPT_PROMPT, OPT_GEN, OPT_THREADS, OPT_REPEAT,
   OPT_JSON, OPT_JSON_OUT, OPT_BANDWIDTH, OPT_PLUGIN_PATH, OPT_NO_PROGRESS, OPT_HELP
@@ -82,11 +60,13 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int parse_dtype(const char *text, pio_dtype *out) {
+/* Synthetic weights come in the types the kernels take. */
+static int parse_weight_dtype(const char *text, pio_dtype *out) {
   pio_dtype d;
-  if (pio_dtype_parse(text, &d) != 0 ||
-      (d != PIO_DTYPE_BF16 && d != PIO_DTYPE_F16 && d != PIO_DTYPE_F32)) {
-    fprintf(stderr, "pio-bench run: invalid --dtype '%s': expected bf16, f16 or f32\n", text);
+  if (pio_bench_parse_dtype(SCENARIO, "--dtype", text, &d) != 0) return -1;
+  if (d != PIO_DTYPE_BF16 && d != PIO_DTYPE_F16 && d != PIO_DTYPE_F32) {
+    fprintf(stderr, "pio-bench run: --dtype: expected bf16, f16 or f32 for weights, found '%s'\n",
+            text);
     return -1;
   }
   *out = d;
@@ -100,35 +80,36 @@ static int apply_option(int c, const char *arg, const char *argv_opt, pio_bench_
     case OPT_MODEL: o->model = arg; return 0;
     case OPT_SYNTHETIC:
       o->synthetic = 1;
-      return arg == NULL ? 0 : parse_u64("--synthetic seed", arg, 0, UINT64_MAX, &o->seed);
-    case OPT_DTYPE: return parse_dtype(arg, &o->dtype);
-    case OPT_PROMPT: return parse_u32("--prompt-tokens", arg, 1, 1u << 20, &o->prompt_tokens);
-    case OPT_GEN: return parse_u32("--gen-tokens", arg, 1, 1u << 20, &o->gen_tokens);
-    case OPT_THREADS: return parse_u32("--threads", arg, 1, 1024, &o->threads);
+      return arg == NULL ? 0 : pio_bench_parse_u64(SCENARIO, "--synthetic", arg, 0, UINT64_MAX,
+                                                   &o->seed);
+    case OPT_DTYPE: return parse_weight_dtype(arg, &o->dtype);
+    case OPT_PROMPT:
+      return pio_bench_parse_u32(SCENARIO, "--prompt-tokens", arg, 1, 1u << 20, &o->prompt_tokens);
+    case OPT_GEN:
+      return pio_bench_parse_u32(SCENARIO, "--gen-tokens", arg, 1, 1u << 20, &o->gen_tokens);
+    case OPT_THREADS: return pio_bench_parse_u32(SCENARIO, "--threads", arg, 1, 1024, &o->threads);
     case OPT_REPEAT:
-      return parse_u32("--repeat", arg, 1, PIO_BENCH_RUN_REPEAT_MAX, &o->repeat);
+      return pio_bench_parse_u32(SCENARIO, "--repeat", arg, 1, PIO_BENCH_RUN_REPEAT_MAX,
+                                 &o->repeat);
     case OPT_JSON: o->json = 1; return 0;
     case OPT_JSON_OUT: o->json_out = arg; return 0;
     case OPT_BANDWIDTH:
-      if (parse_u64("--bandwidth-mib", arg, 1, 1u << 20, &mib) != 0) return -1;
+      if (pio_bench_parse_u64(SCENARIO, "--bandwidth-mib", arg, 1, 1u << 20, &mib) != 0)
+        return -1;
       o->read_buffer_bytes = mib << 20;
       return 0;
     case OPT_PLUGIN_PATH:
-      if (o->n_plugin_paths == PIO_BENCH_RUN_MAX_PLUGIN_PATHS) {
-        fprintf(stderr, "pio-bench run: at most %d --plugin-path options\n",
-                PIO_BENCH_RUN_MAX_PLUGIN_PATHS);
+      if (o->n_plugin_paths == PIO_BENCH_MAX_PLUGIN_PATHS) {
+        pio_bench_usage_error(SCENARIO, "--plugin-path: at most %d folders",
+                              PIO_BENCH_MAX_PLUGIN_PATHS);
         return -1;
       }
       o->plugin_paths[o->n_plugin_paths++] = arg;
       return 0;
     case OPT_NO_PROGRESS: o->progress = 0; return 0;
     case OPT_HELP: return 1;
-    case ':':
-      fprintf(stderr, "pio-bench run: option '%s' needs a value\n", argv_opt);
-      return -1;
-    default:
-      fprintf(stderr, "pio-bench run: unknown option '%s'\n", argv_opt);
-      return -1;
+    case ':': pio_bench_usage_error(SCENARIO, "missing value for '%s'", argv_opt); return -1;
+    default: pio_bench_usage_error(SCENARIO, "unknown option '%s'", argv_opt); return -1;
   }
 }
 
@@ -156,11 +137,11 @@ static int parse_args(int argc, char **argv, pio_bench_run_options *o) {
     if (r != 0) return -1;
   }
   if (optind < argc) {
-    fprintf(stderr, "pio-bench run: unexpected argument '%s'\n", argv[optind]);
+    pio_bench_usage_error(SCENARIO, "unexpected argument '%s'", argv[optind]);
     return -1;
   }
   if (o->model == NULL) {
-    fprintf(stderr, "pio-bench run: --model NAME is required (a preset or a model folder)\n");
+    pio_bench_usage_error(SCENARIO, "--model NAME is required (a preset or a model folder)");
     return -1;
   }
   return 0;
@@ -184,16 +165,16 @@ static int report(const pio_bench_run_options *o, const pio_bench_run_result *r)
     json = pio_bench_run_json(o, r);
     if (json == NULL) {
       fprintf(stderr, "pio-bench run: out of memory formatting JSON\n");
-      return PIO_BENCH_EXIT_FAILED;
+      return PIO_BENCH_STATUS_FAILED;
     }
   }
   if (o->json)
     fputs(json, stdout);
   else
     pio_bench_run_print_table(o, r, stdout);
-  int status = PIO_BENCH_EXIT_OK;
+  int status = PIO_BENCH_STATUS_OK;
   if (o->json_out != NULL && write_json_file(o->json_out, json) != 0)
-    status = PIO_BENCH_EXIT_FAILED;
+    status = PIO_BENCH_STATUS_FAILED;
   free(json);
   return status;
 }
@@ -201,16 +182,13 @@ static int report(const pio_bench_run_options *o, const pio_bench_run_result *r)
 int pio_bench_cmd_run(int argc, char **argv) {
   pio_bench_run_options o;
   int parsed = parse_args(argc, argv, &o);
-  if (parsed == 1) return PIO_BENCH_EXIT_OK;
-  if (parsed != 0) {
-    fprintf(stderr, "Try 'pio-bench run --help'.\n");
-    return PIO_BENCH_EXIT_USAGE;
-  }
+  if (parsed == 1) return PIO_BENCH_STATUS_OK;
+  if (parsed != 0) return PIO_BENCH_STATUS_USAGE;
   pio_bench_progress progress;
   pio_bench_progress_init(&progress, o.progress);
   pio_bench_run_result r;
   pio_error err = {0};
-  int exit_code = PIO_BENCH_EXIT_FAILED;
+  int exit_code = PIO_BENCH_STATUS_FAILED;
   pio_status st = pio_bench_run_measure(&o, &progress, &r, &exit_code, &err);
   pio_bench_progress_clear(&progress);
   if (st != PIO_OK) {

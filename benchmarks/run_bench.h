@@ -12,6 +12,7 @@
 #include "pio/plugin.h"
 #include "pio/status.h"
 
+#include "bench_options.h"
 #include "compute_limits.h"
 #include "progress.h"
 
@@ -19,7 +20,6 @@
 #define PIO_BENCH_RUN_GEN_DEFAULT 32
 #define PIO_BENCH_RUN_REPEAT_DEFAULT 3
 #define PIO_BENCH_RUN_REPEAT_MAX 1000
-#define PIO_BENCH_RUN_MAX_PLUGIN_PATHS 16
 
 typedef struct pio_bench_run_options {
   const char *model;          /* preset name or Hugging Face folder */
@@ -34,7 +34,7 @@ typedef struct pio_bench_run_options {
   const char *json_out;       /* also write JSON here (NULL: no) */
   int progress;               /* status line on a terminal */
   uint64_t read_buffer_bytes; /* bandwidth buffer; 0: the default */
-  const char *plugin_paths[PIO_BENCH_RUN_MAX_PLUGIN_PATHS];
+  const char *plugin_paths[PIO_BENCH_MAX_PLUGIN_PATHS];
   size_t n_plugin_paths;
 } pio_bench_run_options;
 
@@ -76,15 +76,11 @@ typedef struct pio_bench_run_result {
   double prefill_percent;
 } pio_bench_run_result;
 
-/* Exit status of pio-bench run: success, a failure while running, or a
- * request that cannot be served as asked (bad option, unknown model). */
-enum { PIO_BENCH_EXIT_OK = 0, PIO_BENCH_EXIT_FAILED = 1, PIO_BENCH_EXIT_USAGE = 2 };
-
 /* Loads opts->model through libpio-host, times it and the machine limits,
  * and fills *out (release with pio_bench_run_result_free).  On failure err
- * says why and *exit_code is PIO_BENCH_EXIT_USAGE when the request itself
+ * says why and *exit_code is PIO_BENCH_STATUS_USAGE when the request itself
  * was wrong (unknown model, preset without --synthetic, tokens past the
- * model's context), else PIO_BENCH_EXIT_FAILED. */
+ * model's context), else PIO_BENCH_STATUS_FAILED. */
 pio_status pio_bench_run_measure(const pio_bench_run_options *opts, pio_bench_progress *progress,
                                  pio_bench_run_result *out, int *exit_code, pio_error *err);
 void pio_bench_run_result_free(pio_bench_run_result *result);

@@ -6,112 +6,70 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "pio/host.h"
-#include "pio/models.h"
 #include "pio/threadpool.h"
 
+#include "bench_model.h"
 #include "run_bench.h"
 #include "stats.h"
 
 /* Everything loaded for one run, released by session_close. */
 typedef struct session {
-  pio_registry *registry;
-  pio_resolved_model resolved;
-  int resolved_set;
-  pio_loaded_plugin *loaded;
-  const pio_plugin *plugin;
-  pio_model_config *config;
-  pio_model_summary summary;
+  pio_bench_model m; /* registry, resolved name, plugin, parsed config */
+  int opened;
   pio_model *model;
-  int32_t *tokens; /* tokens[prompt_tokens] */
-  float *logits;   /* logits[vocab_size] */
+  int32_t *tokens;   /* tokens[prompt_tokens] */
+  float *logits;     /* logits[vocab_size] */
 } session;
 
 static void session_close(session *s) {
-  if (s->model != NULL) s->plugin->model->destroy(s->model);
-  if (s->config != NULL) s->plugin->config->free(s->config);
-  if (s->loaded != NULL) pio_plugin_unload(s->loaded);
-  if (s->resolved_set) pio_resolved_model_clear(&s->resolved);
-  if (s->registry != NULL) pio_registry_close(s->registry);
+  if (s->model != NULL) s->m.table->model->destroy(s->model);
+  if (s->opened) pio_bench_model_close(&s->m);
   free(s->tokens);
   free(s->logits);
   memset(s, 0, sizeof *s);
 }
 
-/* An unknown name says which names exist, even if the resolver did not. */
-static void append_presets(pio_error *err) {
-  if (strstr(err->message, "preset") != NULL) return;
-  char **names = NULL;
-  size_t count = 0;
-  pio_error ignored;
-  if (pio_model_preset_names(&names, &count, &ignored) != PIO_OK) return;
-  size_t len = strlen(err->message);
-  int n = snprintf(err->message + len, sizeof err->message - len, "; presets:");
-  for (size_t i = 0; i < count && n >= 0; i++) {
-    len = strlen(err->message);
-    n = snprintf(err->message + len, sizeof err->message - len, " %s", names[i]);
-  }
-  pio_model_preset_names_free(names, count);
+/* The plugin's model table covers every call the benchmark makes. */
+static int has_model(const pio_plugin *p) {
+  const pio_model_api *m = PIO_TABLE_HAS(p, pio_plugin, model) ? p->model : NULL;
+  return m != NULL && (p->components & PIO_COMPONENT_MODEL) &&
+         PIO_TABLE_HAS(m, pio_model_api, stats) && m->create != NULL && m->destroy != NULL &&
+         m->forward != NULL && m->reset != NULL && m->stats != NULL;
 }
 
-/* Registry, name resolution and the plugin's tables, checked for the
- * components a forward pass needs. */
-static pio_status open_plugin(const pio_bench_run_options *opts, session *s, int *exit_code,
-                              pio_error *err) {
-  pio_registry_options ro;
-  pio_registry_options_init(&ro);
-  ro.plugin_paths = opts->plugin_paths;
-  ro.n_plugin_paths = opts->n_plugin_paths;
-  if (pio_registry_open(&ro, &s->registry, err) != PIO_OK) return err->code;
-  if (pio_model_resolve(s->registry, opts->model, &s->resolved, err) != PIO_OK) {
-    *exit_code = PIO_BENCH_EXIT_USAGE;
-    if (err->code == PIO_ERR_NOT_FOUND) append_presets(err);
-    return err->code;
-  }
-  s->resolved_set = 1;
-  if (!opts->synthetic && s->resolved.weights_dir == NULL) {
-    *exit_code = PIO_BENCH_EXIT_USAGE;
+/* Opens the model by name (pio_bench_model_open: registry, resolution,
+ * plugin load, config) and checks that it can run as asked. */
+static pio_status open_model(const pio_bench_run_options *opts, session *s, int *exit_code,
+                             pio_error *err) {
+  pio_status st = pio_bench_model_open(opts->model, opts->plugin_paths, opts->n_plugin_paths,
+                                       &s->m, exit_code, err);
+  if (st != PIO_OK) return st;
+  s->opened = 1;
+  *exit_code = PIO_BENCH_STATUS_FAILED;
+  if (!has_model(s->m.table))
+    return pio_error_set(err, PIO_ERR_UNSUPPORTED,
+                         "plugin '%s' (%s) has no model component with create, forward, "
+                         "reset and stats: it cannot run a forward pass",
+                         s->m.plugin_name, s->m.resolved.record->dir);
+  if (!opts->synthetic && s->m.resolved.weights_dir == NULL) {
+    *exit_code = PIO_BENCH_STATUS_USAGE;
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
                          "'%s' is a preset: it has no weights files; add --synthetic for "
                          "random weights of its shapes, or name a Hugging Face model folder",
                          opts->model);
   }
-  if (pio_plugin_load(s->resolved.record, &s->loaded, err) != PIO_OK)
-    return pio_error_prefix(err, "loading plugin '%s'", s->resolved.record->name);
-  s->plugin = pio_loaded_plugin_table(s->loaded);
-  const pio_plugin *p = s->plugin;
-  const pio_model_api *m = PIO_TABLE_HAS(p, pio_plugin, model) ? p->model : NULL;
-  int has_config = PIO_TABLE_HAS(p, pio_plugin, config) && p->config != NULL &&
-                   PIO_TABLE_HAS(p->config, pio_config_api, summarize);
-  if (m == NULL || !(p->components & PIO_COMPONENT_MODEL) || !has_config ||
-      !PIO_TABLE_HAS(m, pio_model_api, stats) || m->create == NULL || m->forward == NULL ||
-      m->reset == NULL || m->stats == NULL) {
-    return pio_error_set(err, PIO_ERR_UNSUPPORTED,
-                         "plugin '%s' (%s) has no model component with create, forward, "
-                         "reset and stats (and a config component): it cannot run a "
-                         "forward pass",
-                         p->name, s->resolved.record->dir);
-  }
-  return PIO_OK;
-}
-
-static pio_status parse_config(const pio_bench_run_options *opts, session *s, int *exit_code,
-                               pio_error *err) {
-  const pio_config_api *c = s->plugin->config;
-  if (c->parse_file(s->resolved.config_path, &s->config, err) != PIO_OK) return err->code;
-  s->summary.struct_size = sizeof s->summary;
-  if (c->summarize(s->config, &s->summary, err) != PIO_OK) return err->code;
   uint64_t needed = (uint64_t)opts->prompt_tokens + opts->gen_tokens;
-  if (s->summary.max_position != 0 && needed > s->summary.max_position) {
-    *exit_code = PIO_BENCH_EXIT_USAGE;
+  uint32_t context = s->m.summary.max_position;
+  if (context != 0 && needed > context) {
+    *exit_code = PIO_BENCH_STATUS_USAGE;
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
                          "--prompt-tokens %u + --gen-tokens %u = %llu tokens, more than the "
                          "model's context of %u (max_position_embeddings)",
                          opts->prompt_tokens, opts->gen_tokens, (unsigned long long)needed,
-                         s->summary.max_position);
+                         context);
   }
-  if (s->summary.vocab_size == 0)
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: vocab_size is 0", s->resolved.config_path);
+  if (s->m.summary.vocab_size == 0)
+    return pio_error_set(err, PIO_ERR_INVALID, "%s: vocab_size is 0", s->m.resolved.config_path);
   return PIO_OK;
 }
 
@@ -119,7 +77,7 @@ static pio_status create_model(const pio_bench_run_options *opts, session *s, do
                                pio_error *err) {
   pio_model_options mo = {
       .struct_size = sizeof mo,
-      .weights_dir = opts->synthetic ? NULL : s->resolved.weights_dir,
+      .weights_dir = opts->synthetic ? NULL : s->m.resolved.weights_dir,
       .synthetic = opts->synthetic,
       .seed = opts->seed,
       .weight_dtype = opts->dtype,
@@ -127,17 +85,17 @@ static pio_status create_model(const pio_bench_run_options *opts, session *s, do
       .max_context = opts->prompt_tokens + opts->gen_tokens,
   };
   double t0 = pio_bench_now();
-  pio_status st = s->plugin->model->create(s->config, &mo, &s->model, err);
+  pio_status st = s->m.table->model->create(s->m.config, &mo, &s->model, err);
   *load_s = pio_bench_now() - t0;
   if (st != PIO_OK) return pio_error_prefix(err, "creating the model");
   s->tokens = malloc(opts->prompt_tokens * sizeof *s->tokens);
-  s->logits = malloc((size_t)s->summary.vocab_size * sizeof *s->logits);
+  s->logits = malloc((size_t)s->m.summary.vocab_size * sizeof *s->logits);
   if (s->tokens == NULL || s->logits == NULL)
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "cannot allocate prompt and logits buffers");
   /* A fixed, spread-out prompt: the forward pass's cost does not depend on
    * the ids, and the same ids every run keep runs comparable. */
   for (uint32_t i = 0; i < opts->prompt_tokens; i++)
-    s->tokens[i] = (int32_t)(((uint64_t)i * 7919u + 17u) % s->summary.vocab_size);
+    s->tokens[i] = (int32_t)(((uint64_t)i * 7919u + 17u) % s->m.summary.vocab_size);
   return PIO_OK;
 }
 
@@ -152,19 +110,19 @@ static int32_t argmax(const float *x, uint32_t n) {
  * token, then N greedy single-token decode steps. */
 static pio_status run_once(const pio_bench_run_options *opts, session *s, double *prefill_s,
                            double *ttft_s, double *decode_s, int32_t *first, pio_error *err) {
-  const pio_model_api *m = s->plugin->model;
+  const pio_model_api *m = s->m.table->model;
   m->reset(s->model);
   double t0 = pio_bench_now();
   if (m->forward(s->model, s->tokens, opts->prompt_tokens, s->logits, 0, err) != PIO_OK)
     return pio_error_prefix(err, "prefill of %u tokens", opts->prompt_tokens);
   double t1 = pio_bench_now();
-  int32_t token = argmax(s->logits, s->summary.vocab_size);
+  int32_t token = argmax(s->logits, s->m.summary.vocab_size);
   double t2 = pio_bench_now();
   *first = token;
   for (uint32_t i = 0; i < opts->gen_tokens; i++) {
     if (m->forward(s->model, &token, 1, s->logits, 0, err) != PIO_OK)
       return pio_error_prefix(err, "decode step %u", i + 1);
-    token = argmax(s->logits, s->summary.vocab_size);
+    token = argmax(s->logits, s->m.summary.vocab_size);
   }
   double t3 = pio_bench_now();
   *prefill_s = t1 - t0;
@@ -175,12 +133,12 @@ static pio_status run_once(const pio_bench_run_options *opts, session *s, double
 
 /* Touches every weight, scratch buffer and cache page once, untimed. */
 static pio_status warm_up(const pio_bench_run_options *opts, session *s, pio_error *err) {
-  const pio_model_api *m = s->plugin->model;
+  const pio_model_api *m = s->m.table->model;
   uint32_t n = opts->prompt_tokens < 8 ? opts->prompt_tokens : 8;
   m->reset(s->model);
   if (m->forward(s->model, s->tokens, n, s->logits, 0, err) != PIO_OK)
     return pio_error_prefix(err, "warm-up prefill");
-  int32_t token = argmax(s->logits, s->summary.vocab_size);
+  int32_t token = argmax(s->logits, s->m.summary.vocab_size);
   if (m->forward(s->model, &token, 1, s->logits, 0, err) != PIO_OK)
     return pio_error_prefix(err, "warm-up decode");
   return PIO_OK;
@@ -207,7 +165,7 @@ static pio_status time_repetitions(const pio_bench_run_options *opts, session *s
       return err->code;
     if (r == 0) out->first_token = (uint32_t)first;
   }
-  s->plugin->model->reset(s->model);
+  s->m.table->model->reset(s->model);
   return PIO_OK;
 }
 
@@ -234,13 +192,13 @@ static void copy_text(char *dst, size_t size, const char *src) {
 static pio_status read_stats(const pio_bench_run_options *opts, session *s,
                              pio_bench_run_result *out, pio_error *err) {
   out->stats.struct_size = sizeof out->stats;
-  if (s->plugin->model->stats(s->model, &out->stats, err) != PIO_OK)
+  if (s->m.table->model->stats(s->model, &out->stats, err) != PIO_OK)
     return pio_error_prefix(err, "reading the model's figures");
   copy_text(out->kernel, sizeof out->kernel, out->stats.kernel);
   out->stats.kernel = out->kernel; /* the plugin's string goes with its unload */
-  copy_text(out->plugin_name, sizeof out->plugin_name, s->plugin->name);
-  copy_text(out->plugin_version, sizeof out->plugin_version, s->plugin->version);
-  copy_text(out->architecture, sizeof out->architecture, s->resolved.architecture);
+  copy_text(out->plugin_name, sizeof out->plugin_name, s->m.plugin_name);
+  copy_text(out->plugin_version, sizeof out->plugin_version, s->m.plugin_version);
+  copy_text(out->architecture, sizeof out->architecture, s->m.resolved.architecture);
   /* Files keep their own dtype, which the stats do not name: trust the
    * kernel path the plugin reports. */
   out->bf16_weights = !opts->synthetic || opts->dtype == PIO_DTYPE_BF16;
@@ -263,11 +221,10 @@ static pio_status measure_limits(const pio_bench_run_options *opts, uint32_t n_t
 pio_status pio_bench_run_measure(const pio_bench_run_options *opts, pio_bench_progress *progress,
                                  pio_bench_run_result *out, int *exit_code, pio_error *err) {
   memset(out, 0, sizeof *out);
-  *exit_code = PIO_BENCH_EXIT_FAILED;
+  *exit_code = PIO_BENCH_STATUS_FAILED;
   session s = {0};
   pio_bench_progress_update(progress, "run %s: loading", opts->model);
-  pio_status st = open_plugin(opts, &s, exit_code, err);
-  if (st == PIO_OK) st = parse_config(opts, &s, exit_code, err);
+  pio_status st = open_model(opts, &s, exit_code, err);
   if (st == PIO_OK) st = create_model(opts, &s, &out->load_s, err);
   if (st == PIO_OK) st = time_repetitions(opts, &s, progress, out, err);
   if (st == PIO_OK) st = read_stats(opts, &s, out, err);
@@ -282,7 +239,7 @@ pio_status pio_bench_run_measure(const pio_bench_run_options *opts, pio_bench_pr
   st = measure_limits(opts, n_threads, progress, &out->limits, err);
   if (st != PIO_OK) return st;
   pio_bench_run_derive(out);
-  *exit_code = PIO_BENCH_EXIT_OK;
+  *exit_code = PIO_BENCH_STATUS_OK;
   return PIO_OK;
 }
 

@@ -5,7 +5,7 @@ limit agrees with the figures it is made of, and bad requests exit 2 with a
 message that says why.  No timing thresholds: only the arithmetic between
 figures measured in the same run is checked.
 
-usage: test_bench_run.py PIO_BENCH FIXTURE_GOOD_DIR
+usage: test_bench_run.py PIO_BENCH CONFIG_ONLY_PLUGIN_DIR
 """
 import json
 import os
@@ -17,7 +17,7 @@ import tempfile
 import unittest
 
 PIO_BENCH = None
-FIXTURE_GOOD = None
+CONFIG_ONLY = None
 
 TINY = {
     "architectures": ["LlamaForCausalLM"],
@@ -58,14 +58,11 @@ class BenchRun(unittest.TestCase):
         os.mkdir(cls.models)
         with open(os.path.join(cls.models, "tiny-bench-llama.json"), "w") as f:
             json.dump(TINY, f)
-        fixture_arch = {"architectures": ["FixtureForCausalLM"], "vocab_size": 16}
+        fixture_arch = {"architectures": ["FixtureConfigOnlyForCausalLM"], "vocab_size": 16}
         with open(os.path.join(cls.models, "tiny-bench-nomodel.json"), "w") as f:
             json.dump(fixture_arch, f)
-        # A private copy of the fixture plugin that has no components, alone
-        # on its plugin path, so no other fixture serves its architecture.
-        cls.plugins = os.path.join(cls.tmp, "plugins")
-        os.mkdir(cls.plugins)
-        shutil.copytree(FIXTURE_GOOD, os.path.join(cls.plugins, "good"))
+        # The fixture plugin with a config and no model component.
+        cls.plugins = os.path.dirname(CONFIG_ONLY)
         cls.env = dict(os.environ, PIO_MODELS_PATH=cls.models,
                        XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"))
         cls.run_json = None
@@ -217,23 +214,23 @@ class BenchRun(unittest.TestCase):
 
     def test_zero_prompt_tokens_is_refused(self):
         self.assertUsage(["--model", "tiny-bench-llama", "--synthetic", "--prompt-tokens", "0"],
-                         "invalid --prompt-tokens '0': expected a whole number from 1")
+                         "--prompt-tokens: expected a whole number from 1 to 1048576, found '0'")
 
     def test_non_numeric_threads_is_refused(self):
         self.assertUsage(["--model", "tiny-bench-llama", "--threads", "two"],
-                         "invalid --threads 'two'")
+                         "--threads: expected a whole number from 1 to 1024, found 'two'")
 
     def test_negative_repeat_is_refused(self):
         self.assertUsage(["--model", "tiny-bench-llama", "--repeat", "-3"],
-                         "invalid --repeat '-3'")
+                         "--repeat: expected a whole number from 1 to 1000, found '-3'")
 
     def test_unknown_dtype_is_refused(self):
         self.assertUsage(["--model", "tiny-bench-llama", "--synthetic", "--dtype", "int8"],
-                         "invalid --dtype 'int8': expected bf16, f16 or f32")
+                         "--dtype: expected bf16, f16 or f32 for weights, found 'int8'")
 
     def test_bad_seed_is_refused(self):
         self.assertUsage(["--model", "tiny-bench-llama", "--synthetic=abc"],
-                         "invalid --synthetic seed 'abc'")
+                         "--synthetic: expected a whole number from 0 to")
 
     def test_unknown_option_is_refused(self):
         self.assertUsage(["--model", "tiny-bench-llama", "--frobnicate"],
@@ -241,7 +238,7 @@ class BenchRun(unittest.TestCase):
 
     def test_option_without_value_is_refused(self):
         self.assertUsage(["--model", "tiny-bench-llama", "--gen-tokens"],
-                         "option '--gen-tokens' needs a value")
+                         "missing value for '--gen-tokens'")
 
     def test_stray_argument_is_refused(self):
         self.assertUsage(["--model", "tiny-bench-llama", "extra"], "unexpected argument 'extra'")
@@ -268,7 +265,7 @@ class BenchRun(unittest.TestCase):
                        self.plugins, *FAST)
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn("has no model component", p.stderr)
-        self.assertIn("fixture-good", p.stderr)
+        self.assertIn("fixture-config-only", p.stderr)
 
     def test_help_exits_zero_with_usage(self):
         p = self.bench("--help")
@@ -278,5 +275,5 @@ class BenchRun(unittest.TestCase):
 
 if __name__ == "__main__":
     PIO_BENCH = os.path.abspath(sys.argv[1])
-    FIXTURE_GOOD = os.path.abspath(sys.argv[2])
+    CONFIG_ONLY = os.path.abspath(sys.argv[2])
     unittest.main(argv=sys.argv[:1], verbosity=2)
