@@ -149,7 +149,7 @@ pio_status pio_loader_open(const char *module_path, const pio_manifest *manifest
   st = call_entry(plugin, manifest, err);
   if (st != PIO_OK) {
     pio_loader_close(plugin, on_phase, ctx);
-    return pio_error_prefix(err, "%s", manifest->name != NULL ? manifest->name : module_path);
+    return st;
   }
   *out = plugin;
   return PIO_OK;
@@ -175,6 +175,7 @@ pio_status pio_plugin_load(const pio_plugin_record *record, pio_loaded_plugin **
   if (st != PIO_OK) return pio_error_prefix(err, "%s", record->name);
   st = pio_loader_open(module_path, record->manifest, NULL, NULL, out, err);
   free(module_path);
+  if (st != PIO_OK) pio_error_prefix(err, "%s", record->name);
   return st;
 }
 

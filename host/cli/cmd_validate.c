@@ -4,8 +4,10 @@
  * a plugin crashing in its constructor or entry point is reported as
  * `crashed` with the signal's name while pio-host exits normally.
  *
- * Exit status: 0 when the plugin is ok, 1 when not, 2 on bad usage. */
+ * Exit status: 0 when the plugin is ok, 1 when not, 2 on bad usage (DIR
+ * missing or not a folder). */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli_common.h"
 #include "commands.h"
@@ -37,6 +39,9 @@ static int parse_args(int argc, char **argv, pio_cli_common *common, const char 
     return pio_cli_usage_error("validate", "expected one plugin folder DIR, got %d arguments",
                                argc - optind);
   *dir = argv[optind];
+  struct stat st;
+  if (stat(*dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    return pio_cli_usage_error("validate", "%s is not a folder", *dir);
   return PIO_CLI_EXIT_OK;
 }
 

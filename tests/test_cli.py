@@ -1,0 +1,318 @@
+#!/usr/bin/python3
+"""tests/test_cli.py — `pio-host` end to end: output and exit status of
+list, list --json, list --check-load, info and validate against the fixture
+plugins; crashing plugins reported as `crashed` while pio-host exits
+normally; --help everywhere; bad usage exits 2; text from manifests and
+folder names never reaches the terminal raw.
+
+usage: test_cli.py PIO_HOST FIXTURE_DIR
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+PIO_HOST = None
+FIXTURES = None
+RAW_CONTROLS = [chr(c) for c in range(0x20) if chr(c) not in "\n"] + ["\x7f"]
+
+
+class PioHostTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="pio-test-cli-")
+        os.chmod(self.tmp, 0o755)
+        self.env = dict(os.environ)
+        self.env.pop("PIO_PLUGIN_PATH", None)
+        self.env.pop("PIO_REGISTRY", None)
+        # Keep the user's folders out of it: no user plugins, no cache.
+        self.env["XDG_DATA_HOME"] = os.path.join(self.tmp, "data")
+        self.env["XDG_CACHE_HOME"] = os.path.join(self.tmp, "cache")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def run_host(self, *args, paths=None):
+        """Runs pio-host COMMAND --plugin-path P... --no-cache ARGS."""
+        paths = (FIXTURES,) if paths is None else paths
+        argv = [PIO_HOST]
+        if args and not args[0].startswith("-"):
+            argv.append(args[0])
+            args = args[1:]
+            for p in paths:
+                argv += ["--plugin-path", p]
+            argv.append("--no-cache")
+        argv += list(args)
+        proc = subprocess.run(argv, env=self.env, capture_output=True, timeout=120)
+        self.assertGreaterEqual(proc.returncode, 0, "pio-host died on a signal: %r" % (argv,))
+        return proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
+
+    def list_json(self, *args, paths=None):
+        paths = (FIXTURES,) if paths is None else paths
+        rc, out, err = self.run_host("list", "--json", *args, paths=paths)
+        self.assertEqual(rc, 0, err)
+        return {p["name"]: p for p in json.loads(out) if p["dir"].startswith(tuple(paths))}
+
+    def copy_fixture(self, name, parent, as_name=None):
+        dest = os.path.join(parent, as_name or name)
+        shutil.copytree(os.path.join(FIXTURES, name), dest, symlinks=True)
+        os.chmod(dest, 0o755)
+        return dest
+
+    def assert_no_raw_controls(self, text):
+        for c in RAW_CONTROLS:
+            self.assertNotIn(c, text, "raw control character %r reached the output" % c)
+
+
+class Usage(PioHostTest):
+    def test_help_everywhere_exits_0(self):
+        for args in (["--help"], ["list", "--help"], ["info", "--help"], ["validate", "--help"],
+                     ["list", "-h"]):
+            proc = subprocess.run([PIO_HOST] + args, env=self.env, capture_output=True)
+            self.assertEqual(proc.returncode, 0, args)
+            self.assertIn(b"Usage: pio-host", proc.stdout, args)
+            self.assertIn(b"Exit status", proc.stdout, args)
+
+    def test_version_exits_0(self):
+        proc = subprocess.run([PIO_HOST, "--version"], capture_output=True)
+        self.assertEqual(proc.returncode, 0)
+        self.assertRegex(proc.stdout.decode(), r"^pio-host \d+\.\d+\.\d+ \(plugin ABI \d+\.\d+\)")
+
+    def test_no_command_is_bad_usage(self):
+        proc = subprocess.run([PIO_HOST], capture_output=True)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn(b"Usage: pio-host", proc.stderr)
+
+    def test_unknown_command_is_bad_usage(self):
+        proc = subprocess.run([PIO_HOST, "frobnicate"], capture_output=True)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn(b"unknown command 'frobnicate'", proc.stderr)
+
+    def test_unknown_option_is_bad_usage(self):
+        rc, _, err = self.run_host("list", "--bogus")
+        self.assertEqual(rc, 2)
+        self.assertIn("Try 'pio-host list --help'", err)
+
+    def test_info_needs_exactly_one_name(self):
+        rc, _, err = self.run_host("info")
+        self.assertEqual(rc, 2)
+        self.assertIn("expected one plugin NAME", err)
+        rc, _, _ = self.run_host("info", "a", "b")
+        self.assertEqual(rc, 2)
+
+    def test_validate_of_a_missing_folder_is_bad_usage(self):
+        rc, _, err = self.run_host("validate", os.path.join(self.tmp, "absent"))
+        self.assertEqual(rc, 2)
+        self.assertIn("not a folder", err)
+
+
+class List(PioHostTest):
+    def test_table_lists_good_and_broken_plugins_and_exits_0(self):
+        rc, out, err = self.run_host("list")
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertRegex(lines[0], r"^NAME +VERSION +ARCHITECTURE +STATUS$")
+        row = [l for l in lines if l.startswith("fixture-good ")]
+        self.assertEqual(len(row), 1)
+        self.assertRegex(row[0], r"^fixture-good +1\.0\.0 +FixtureForCausalLM +ok$")
+        row = [l for l in lines if l.startswith("fixture-missing-module ")][0]
+        self.assertIn("invalid: module not found", row)
+        row = [l for l in lines if l.startswith("fixture-incompatible ")][0]
+        self.assertIn("incompatible: ", row)
+        self.assertIn("min_memory_gb", row)
+        self.assertRegex(lines[-1], r"^\d+ plugins, \d+ ok, ")
+
+    def test_json_has_the_documented_fields(self):
+        plugins = self.list_json()
+        self.assertEqual(len(plugins), 16)
+        for p in plugins.values():
+            for key in ("name", "version", "model_architecture", "path", "status", "reason",
+                        "dir", "module", "warnings"):
+                self.assertIn(key, p)
+            self.assertIn(p["status"], ("ok", "invalid", "incompatible", "failed", "crashed",
+                                        "shadowed"))
+            self.assertTrue(p["path"].endswith("/plugin_manifest.json"))
+            self.assertEqual(p["status"] == "ok", p["reason"] == "")
+        good = plugins["fixture-good"]
+        self.assertEqual(good["status"], "ok")
+        self.assertEqual(good["version"], "1.0.0")
+        self.assertEqual(good["model_architecture"], "FixtureForCausalLM")
+        self.assertEqual(good["path"], os.path.join(FIXTURES, "good", "plugin_manifest.json"))
+        self.assertEqual(good["module"], os.path.join(FIXTURES, "good", "fixture_good.so"))
+        self.assertEqual(plugins["fixture-missing-module"]["status"], "invalid")
+        self.assertIsNone(plugins["fixture-missing-module"]["module"])
+        self.assertEqual(plugins["invalid_json"]["status"], "invalid")
+        self.assertRegex(plugins["invalid_json"]["reason"], r"plugin_manifest\.json:\d+:\d+: ")
+        self.assertEqual(plugins["path_traversal"]["status"], "invalid")
+        self.assertEqual(plugins["fixture-incompatible"]["status"], "incompatible")
+        # Listing loads no code.
+        self.assertEqual(plugins["fixture-ctor-crash"]["status"], "ok")
+
+    def test_check_load_reports_crashes_and_pio_host_lives(self):
+        plugins = self.list_json("--check-load")
+        crash = plugins["fixture-ctor-crash"]
+        self.assertEqual(crash["status"], "crashed")
+        self.assertIn("SIGSEGV (Segmentation fault) in a constructor", crash["reason"])
+        self.assertEqual(plugins["fixture-entry-crash"]["status"], "crashed")
+        self.assertEqual(plugins["fixture-abi-major"]["status"], "failed")
+        self.assertEqual(plugins["fixture-version-mismatch"]["status"], "failed")
+        self.assertEqual(plugins["fixture-good"]["status"], "ok")
+        self.assertEqual(plugins["fixture-good"]["components"], [])
+
+    def test_named_plugin_sets_the_exit_status(self):
+        rc, out, _ = self.run_host("list", "fixture-good")
+        self.assertEqual(rc, 0)
+        self.assertEqual(len([l for l in out.splitlines() if l.startswith("fixture-")]), 1)
+        rc, _, _ = self.run_host("list", "fixture-good", "fixture-missing-module")
+        self.assertEqual(rc, 1)
+        rc, _, err = self.run_host("list", "no-such-plugin")
+        self.assertEqual(rc, 1)
+        self.assertIn("no plugin named 'no-such-plugin'", err)
+
+    def test_later_duplicate_is_shadowed(self):
+        first, second = os.path.join(self.tmp, "a"), os.path.join(self.tmp, "b")
+        os.makedirs(first)
+        os.makedirs(second)
+        self.copy_fixture("good", first)
+        self.copy_fixture("good", second)
+        rc, out, _ = self.run_host("list", "--json", paths=(first, second))
+        self.assertEqual(rc, 0)
+        mine = [p for p in json.loads(out) if p["name"] == "fixture-good"]
+        self.assertEqual([p["status"] for p in mine], ["ok", "shadowed"])
+        self.assertIn(os.path.join(first, "good", "plugin_manifest.json"), mine[1]["reason"])
+
+    def test_pio_plugin_path_is_searched(self):
+        self.env["PIO_PLUGIN_PATH"] = "/nonexistent:" + FIXTURES
+        rc, out, _ = self.run_host("list", "--json", paths=())
+        self.assertEqual(rc, 0)
+        self.assertIn("fixture-good", [p["name"] for p in json.loads(out)])
+
+    def test_hostile_module_files_are_invalid(self):
+        root = os.path.join(self.tmp, "plugins")
+        os.makedirs(root)
+        os.chmod(root, 0o755)
+        escape = self.copy_fixture("good", root, "escape")
+        os.rename(os.path.join(escape, "fixture_good.so"), os.path.join(self.tmp, "outside.so"))
+        os.symlink(os.path.join(self.tmp, "outside.so"), os.path.join(escape, "fixture_good.so"))
+        writable = self.copy_fixture("good", root, "writable")
+        os.chmod(os.path.join(writable, "fixture_good.so"), 0o777)
+        rc, out, _ = self.run_host("list", "--json", paths=(root,))
+        self.assertEqual(rc, 0)
+        by_dir = {os.path.basename(p["dir"]): p for p in json.loads(out)
+                  if p["dir"].startswith(root)}
+        self.assertEqual(by_dir["escape"]["status"], "invalid")
+        self.assertIn("outside the plugin folder", by_dir["escape"]["reason"])
+        self.assertEqual(by_dir["writable"]["status"], "shadowed")  # same name as escape
+        rc, out, _ = self.run_host("list", "--json", paths=(writable,))
+        rc, out, _ = self.run_host("validate", writable)
+        self.assertEqual(rc, 1)
+        self.assertIn("writable by others", out)
+
+    def test_control_characters_in_folder_names_are_escaped(self):
+        root = os.path.join(self.tmp, "plugins")
+        os.makedirs(root)
+        os.chmod(root, 0o755)
+        self.copy_fixture("invalid_json", root, "evil\x1b[2J\x07")
+        rc, out, _ = self.run_host("list", paths=(root,))
+        self.assertEqual(rc, 0)
+        self.assert_no_raw_controls(out)
+        self.assertIn("evil\\x1B[2J\\x07", out)
+        rc, out, _ = self.run_host("list", "--json", paths=(root,))
+        self.assert_no_raw_controls(out)
+        names = [p["name"] for p in json.loads(out)]
+        self.assertIn("evil\x1b[2J\x07", names)  # JSON keeps the text, escaped
+
+
+class Info(PioHostTest):
+    def test_info_shows_everything_about_a_good_plugin(self):
+        rc, out, err = self.run_host("info", "fixture-good")
+        self.assertEqual(rc, 0, err)
+        for text in ("Plugin Details:", "fixture-good", "1.0.0", "FixtureForCausalLM",
+                     "pio tests", "MIT", os.path.join(FIXTURES, "good", "plugin_manifest.json"),
+                     "fixture_good : fixture_good_entry", "Status               ok",
+                     "Compatibility:", "Operating systems    linux", "Dependencies:",
+                     "Components (from the plugin table", "config               absent"):
+            self.assertIn(text, out)
+
+    def test_info_of_a_crashing_plugin_reports_crashed_and_exits_1(self):
+        rc, out, _ = self.run_host("info", "fixture-entry-crash")
+        self.assertEqual(rc, 1)
+        self.assertIn("crashed: SIGSEGV (Segmentation fault) in the entry point", out)
+
+    def test_info_of_a_broken_plugin_exits_1(self):
+        rc, out, _ = self.run_host("info", "fixture-missing-module")
+        self.assertEqual(rc, 1)
+        self.assertIn("invalid: module not found", out)
+
+    def test_info_of_an_unknown_plugin_exits_1(self):
+        rc, _, err = self.run_host("info", "no-such-plugin")
+        self.assertEqual(rc, 1)
+        self.assertIn("no plugin named 'no-such-plugin'", err)
+
+    def test_terminal_escapes_in_the_manifest_are_escaped(self):
+        rc, out, _ = self.run_host("info", "fixture-control-chars")
+        self.assertEqual(rc, 0)
+        self.assert_no_raw_controls(out)
+        self.assertIn("\\x1B[31mred\\x1B[0m text, a bell \\x07 and a DEL \\x7F", out)
+        self.assertIn("Mallory \\x1B]0;pwned\\x07", out)
+
+
+class Validate(PioHostTest):
+    def validate(self, fixture):
+        return self.run_host("validate", os.path.join(FIXTURES, fixture))
+
+    def test_good_plugin_validates(self):
+        rc, out, _ = self.validate("good")
+        self.assertEqual(rc, 0)
+        self.assertTrue(out.rstrip().endswith("Result: ok"), out)
+
+    def test_constructor_crash_is_crashed_and_pio_host_exits_1(self):
+        rc, out, _ = self.validate("ctor_crash")
+        self.assertEqual(rc, 1)
+        self.assertIn("Result: crashed: SIGSEGV (Segmentation fault) in a constructor", out)
+
+    def test_entry_point_crash_is_crashed(self):
+        rc, out, _ = self.validate("entry_crash")
+        self.assertEqual(rc, 1)
+        self.assertIn("Result: crashed: SIGSEGV", out)
+        self.assertIn("fixture_entry_crash_entry", out)
+
+    def test_handshake_failures_are_failed_with_the_reason(self):
+        cases = {"abi_major": "a different major is refused",
+                 "small_struct": "smaller than the ABI 1.0 table",
+                 "name_mismatch": "name is \"fixture-some-other-name\"",
+                 "version_mismatch": "version is \"1.0.1\"",
+                 "missing_symbol": "entry point fixture_not_exported not found",
+                 "entry_null": "always refuses to load"}
+        for fixture, reason in cases.items():
+            rc, out, _ = self.validate(fixture)
+            self.assertEqual(rc, 1, fixture)
+            self.assertIn("Result: failed: ", out, fixture)
+            self.assertIn(reason, out, fixture)
+
+    def test_static_problems_are_reported_without_loading(self):
+        for fixture, result in (("missing_module", "Result: invalid: module not found"),
+                                ("invalid_json", "Result: invalid: "),
+                                ("path_traversal", "Result: invalid: "),
+                                ("incompatible", "Result: incompatible: ")):
+            rc, out, _ = self.validate(fixture)
+            self.assertEqual(rc, 1, fixture)
+            self.assertIn(result, out, fixture)
+
+    def test_folder_without_manifest_is_invalid(self):
+        empty = os.path.join(self.tmp, "empty")
+        os.makedirs(empty)
+        rc, out, _ = self.run_host("validate", empty)
+        self.assertEqual(rc, 1)
+        self.assertIn("Result: invalid: ", out)
+        self.assertIn("plugin_manifest.json", out)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    PIO_HOST = os.path.abspath(sys.argv[1])
+    FIXTURES = os.path.realpath(sys.argv[2])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
