@@ -2,6 +2,7 @@
  * config, KV-cache and model components of LlamaForCausalLM. */
 #include "config/llama_config.h"
 #include "kv_cache/kv_figures.h"
+#include "model/model.h"
 #include "pio/plugin.h"
 
 static const pio_config_api llama_config_api = {
@@ -16,6 +17,15 @@ static const pio_kv_cache_api llama_kv_cache_api = {
     .figures = llama_kv_figures,
 };
 
+static const pio_model_api llama_model_api = {
+    .struct_size = sizeof(pio_model_api),
+    .create = llama_model_create,
+    .destroy = llama_model_destroy,
+    .forward = llama_model_forward,
+    .reset = llama_model_reset,
+    .stats = llama_model_stats,
+};
+
 static const pio_plugin llama_plugin = {
     .struct_size = sizeof(pio_plugin),
     .abi_major = PIO_ABI_MAJOR,
@@ -23,10 +33,12 @@ static const pio_plugin llama_plugin = {
     .name = "llama3_1",
     .version = "0.1.0",
     .model_architecture = "LlamaForCausalLM",
-    .components = PIO_COMPONENT_CONFIG | PIO_COMPONENT_KV_CACHE,
+    .components = PIO_COMPONENT_CONFIG | PIO_COMPONENT_MODEL | PIO_COMPONENT_ATTENTION |
+                  PIO_COMPONENT_KV_CACHE | PIO_COMPONENT_MLP | PIO_COMPONENT_ROTARY |
+                  PIO_COMPONENT_FUSED_LAYERS,
     .config = &llama_config_api,
     .kv_cache = &llama_kv_cache_api,
-    .model = NULL,
+    .model = &llama_model_api,
 };
 
 PIO_PLUGIN_ENTRY(pio_llama3_1_entry) {

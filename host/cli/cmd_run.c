@@ -1,0 +1,359 @@
+/* host/cli/cmd_run.c — `pio-host run MODEL --tokens 1,2,3`: resolves the
+ * model (a preset or a Hugging Face folder) to its plugin, loads it through
+ * libpio-host, runs the prompt, decodes greedily and prints the token ids.
+ * --dump-logits writes the prompt's logits, float32 little-endian
+ * [n_prompt][vocab], for comparison with a reference.
+ *
+ * Exit status: 0 all well, 1 a model or plugin problem, 2 bad usage. */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "pio/models.h"
+
+/* Longest prompt accepted on the command line. */
+#define RUN_MAX_TOKENS (1u << 20)
+
+enum { OPT_TOKENS = 0x200, OPT_MAX_NEW, OPT_THREADS, OPT_DUMP, OPT_SYNTHETIC, OPT_DTYPE,
+       OPT_MAX_CONTEXT };
+
+typedef struct run_args {
+  pio_cli_common common;
+  const char *model;
+  int32_t *tokens; /* owned */
+  uint32_t n_tokens;
+  uint32_t max_new;
+  uint32_t threads;
+  uint32_t max_context;
+  const char *dump_path;
+  int synthetic;
+  uint64_t seed;
+  int has_dtype;
+  pio_dtype dtype;
+} run_args;
+
+static void print_help(void) {
+  fputs("Usage: pio-host run [OPTION...] MODEL --tokens ID,ID,...\n"
+        "\n"
+        "Run a model on a prompt of token ids and print the greedily decoded ids.\n"
+        "MODEL is a preset name (see manifests/models; needs --synthetic) or a\n"
+        "Hugging Face model folder holding config.json and *.safetensors.\n"
+        "\n"
+        "Options:\n"
+        "  --tokens LIST          prompt token ids, comma-separated (required)\n"
+        "  --max-new-tokens N     tokens to decode after the prompt (default 16;\n"
+        "                         0 runs the prompt only)\n"
+        "  --threads T            compute threads (default: all online cores)\n"
+        "  --dump-logits FILE     write the prompt's logits to FILE: float32\n"
+        "                         little-endian, [prompt tokens][vocab_size]\n"
+        "  --synthetic[=SEED]     deterministic random weights of the model's\n"
+        "                         shapes instead of files (SEED default 0)\n"
+        "  --dtype DTYPE          synthetic weights' dtype: fp32, bf16 or fp16\n"
+        "                         (default bf16; weights from files keep theirs)\n"
+        "  --max-context N        KV-cache capacity (default: prompt + new tokens)\n" PIO_CLI_COMMON_HELP
+        "\n"
+        "Output: the new token ids on one line, comma-separated, on stdout; a\n"
+        "summary with timings on stderr.\n"
+        "\n"
+        "Exit status: 0 all well; 1 a model or plugin problem; 2 bad usage.\n",
+        stdout);
+}
+
+/* A decimal in [min, max] into *out; -1 when it is not one. */
+static int parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out) {
+  if (text == NULL || *text < '0' || *text > '9') return -1;
+  errno = 0;
+  char *end = NULL;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (errno != 0 || *end != '\0' || v < min || v > max) return -1;
+  *out = v;
+  return 0;
+}
+
+static int parse_u32_option(const char *name, const char *text, uint32_t min, uint32_t max,
+                            uint32_t *out) {
+  uint64_t v = 0;
+  if (parse_u64(text, min, max, &v) != 0)
+    return pio_cli_usage_error("run", "%s: expected a whole number from %u to %u, found '%s'",
+                               name, min, max, text);
+  *out = (uint32_t)v;
+  return PIO_CLI_EXIT_OK;
+}
+
+/* "1,2,3" into a new array. */
+static int parse_tokens(const char *text, run_args *a) {
+  size_t n = 1;
+  for (const char *p = text; *p; p++) n += *p == ',';
+  if (n > RUN_MAX_TOKENS)
+    return pio_cli_usage_error("run", "--tokens: at most %u tokens, found %zu", RUN_MAX_TOKENS, n);
+  free(a->tokens);
+  a->tokens = malloc(n * sizeof *a->tokens);
+  if (a->tokens == NULL) return pio_cli_usage_error("run", "--tokens: out of memory");
+  char *copy = strdup(text);
+  if (copy == NULL) return pio_cli_usage_error("run", "--tokens: out of memory");
+  a->n_tokens = 0;
+  int rc = PIO_CLI_EXIT_OK;
+  char *save = NULL;
+  for (char *item = strtok_r(copy, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+    uint64_t v = 0;
+    if (parse_u64(item, 0, INT32_MAX, &v) != 0) {
+      rc = pio_cli_usage_error("run", "--tokens: expected token ids (whole numbers from 0) "
+                               "separated by commas, found '%s'", item);
+      break;
+    }
+    a->tokens[a->n_tokens++] = (int32_t)v;
+  }
+  free(copy);
+  if (rc == PIO_CLI_EXIT_OK && (a->n_tokens == 0 || a->n_tokens != n))
+    rc = pio_cli_usage_error("run", "--tokens: expected token ids separated by single commas, "
+                             "found '%s'", text);
+  return rc;
+}
+
+static int parse_option(run_args *a, int opt, const char *arg) {
+  uint64_t seed = 0;
+  switch (opt) {
+    case OPT_TOKENS: return parse_tokens(arg, a);
+    case OPT_MAX_NEW: return parse_u32_option("--max-new-tokens", arg, 0, RUN_MAX_TOKENS, &a->max_new);
+    case OPT_THREADS: return parse_u32_option("--threads", arg, 1, 4096, &a->threads);
+    case OPT_MAX_CONTEXT:
+      return parse_u32_option("--max-context", arg, 1, UINT32_MAX, &a->max_context);
+    case OPT_DUMP: a->dump_path = arg; return PIO_CLI_EXIT_OK;
+    case OPT_SYNTHETIC:
+      a->synthetic = 1;
+      if (arg != NULL && parse_u64(arg, 0, UINT64_MAX, &seed) != 0)
+        return pio_cli_usage_error("run", "--synthetic: expected a whole-number seed, found "
+                                   "'%s'", arg);
+      a->seed = seed;
+      return PIO_CLI_EXIT_OK;
+    case OPT_DTYPE:
+      if (pio_dtype_parse(arg, &a->dtype) != 0 ||
+          (a->dtype != PIO_DTYPE_F32 && a->dtype != PIO_DTYPE_BF16 && a->dtype != PIO_DTYPE_F16))
+        return pio_cli_usage_error("run", "--dtype: expected fp32, bf16 or fp16, found '%s'", arg);
+      a->has_dtype = 1;
+      return PIO_CLI_EXIT_OK;
+    default: {
+      int common = pio_cli_common_option(&a->common, opt, arg);
+      return common == 1 ? PIO_CLI_EXIT_OK : pio_cli_usage_error("run", "bad option");
+    }
+  }
+}
+
+static int parse_args(int argc, char **argv, run_args *a) {
+  static const struct option options[] = {
+      {"tokens", required_argument, NULL, OPT_TOKENS},
+      {"max-new-tokens", required_argument, NULL, OPT_MAX_NEW},
+      {"threads", required_argument, NULL, OPT_THREADS},
+      {"dump-logits", required_argument, NULL, OPT_DUMP},
+      {"synthetic", optional_argument, NULL, OPT_SYNTHETIC},
+      {"dtype", required_argument, NULL, OPT_DTYPE},
+      {"max-context", required_argument, NULL, OPT_MAX_CONTEXT},
+      PIO_CLI_COMMON_OPTIONS,
+      {NULL, 0, NULL, 0}};
+  a->max_new = 16;
+  int opt;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    if (opt == '?') return pio_cli_usage_error("run", "bad option");
+    int rc = parse_option(a, opt == 'h' ? PIO_CLI_OPT_HELP : opt, optarg);
+    if (rc != PIO_CLI_EXIT_OK) return rc;
+  }
+  if (a->common.help) return PIO_CLI_EXIT_OK;
+  if (argc - optind != 1)
+    return pio_cli_usage_error("run", "expected one MODEL, got %d arguments", argc - optind);
+  a->model = argv[optind];
+  if (a->n_tokens == 0) return pio_cli_usage_error("run", "--tokens is required");
+  return PIO_CLI_EXIT_OK;
+}
+
+/* What a run holds; released together by release(). */
+typedef struct run_state {
+  pio_registry *registry;
+  pio_resolved_model resolved;
+  pio_loaded_plugin *plugin;
+  const pio_plugin *table;
+  pio_model_config *config;
+  pio_model *model;
+  float *logits; /* [n_prompt or 1][vocab] */
+} run_state;
+
+static void release(run_state *st) {
+  if (st->model != NULL) st->table->model->destroy(st->model);
+  if (st->config != NULL) st->table->config->free(st->config);
+  if (st->plugin != NULL) pio_plugin_unload(st->plugin);
+  pio_resolved_model_clear(&st->resolved);
+  if (st->registry != NULL) pio_registry_close(st->registry);
+  free(st->logits);
+}
+
+static int report(const char *model, const pio_error *err, int exit_status) {
+  fputs("pio-host run: ", stderr);
+  pio_cli_put(stderr, model);
+  fputs(": ", stderr);
+  pio_cli_put(stderr, err->message);
+  fputc('\n', stderr);
+  return exit_status;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The plugin's table has config and model components this host can call. */
+static int has_model(const pio_plugin *t) {
+  return t->config != NULL && t->model != NULL && (t->components & PIO_COMPONENT_MODEL) &&
+         PIO_TABLE_HAS(t->config, pio_config_api, summarize) &&
+         PIO_TABLE_HAS(t->model, pio_model_api, stats) && t->model->create != NULL &&
+         t->model->forward != NULL && t->model->destroy != NULL;
+}
+
+/* Index of the largest of row[n]; the first one on a tie, as torch.argmax. */
+static int32_t argmax(const float *row, size_t n) {
+  size_t best = 0;
+  for (size_t i = 1; i < n; i++)
+    if (row[i] > row[best]) best = i;
+  return (int32_t)best;
+}
+
+/* rows x vocab floats to path, little-endian whatever this machine is. */
+static pio_status dump_logits(const char *path, const float *logits, size_t count,
+                              pio_error *err) {
+  FILE *f = fopen(path, "wb");
+  if (f == NULL)
+    return pio_error_set(err, PIO_ERR_IO, "--dump-logits %s: %s", path, strerror(errno));
+  int ok = 1;
+  for (size_t i = 0; ok && i < count; i++) {
+    uint32_t bits;
+    memcpy(&bits, &logits[i], sizeof bits);
+    unsigned char le[4] = {(unsigned char)bits, (unsigned char)(bits >> 8),
+                           (unsigned char)(bits >> 16), (unsigned char)(bits >> 24)};
+    ok = fwrite(le, 1, 4, f) == 4;
+  }
+  if (fclose(f) != 0) ok = 0;
+  if (!ok) return pio_error_set(err, PIO_ERR_IO, "--dump-logits %s: write failed", path);
+  return PIO_OK;
+}
+
+/* Resolves, loads and parses: everything up to creating the model. */
+static int open_model(const run_args *a, run_state *st, pio_error *err) {
+  st->registry = pio_cli_open_registry(&a->common, 0);
+  if (st->registry == NULL) return PIO_CLI_EXIT_PLUGIN;
+  pio_status s = pio_model_resolve(st->registry, a->model, &st->resolved, err);
+  if (s != PIO_OK)
+    return report(a->model, err, s == PIO_ERR_NOT_FOUND ? PIO_CLI_EXIT_USAGE : PIO_CLI_EXIT_PLUGIN);
+  if (st->resolved.weights_dir == NULL && !a->synthetic) {
+    pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "a preset has no weights; add --synthetic, "
+                  "or name a Hugging Face model folder");
+    return report(a->model, err, PIO_CLI_EXIT_USAGE);
+  }
+  s = pio_plugin_load(st->resolved.record, &st->plugin, err);
+  if (s != PIO_OK) return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+  st->table = pio_loaded_plugin_table(st->plugin);
+  if (!has_model(st->table)) {
+    pio_error_set(err, PIO_ERR_UNSUPPORTED, "plugin '%s' has no model component: it cannot "
+                  "run models", st->resolved.record->name);
+    return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+  }
+  s = st->table->config->parse_file(st->resolved.config_path, &st->config, err);
+  if (s != PIO_OK) return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+  return PIO_CLI_EXIT_OK;
+}
+
+static int create_model(const run_args *a, run_state *st, pio_model_summary *sum,
+                        pio_error *err) {
+  memset(sum, 0, sizeof *sum);
+  sum->struct_size = sizeof *sum;
+  pio_status s = st->table->config->summarize(st->config, sum, err);
+  if (s != PIO_OK) return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+  pio_model_options o;
+  memset(&o, 0, sizeof o);
+  o.struct_size = sizeof o;
+  o.weights_dir = a->synthetic ? NULL : st->resolved.weights_dir;
+  o.synthetic = a->synthetic;
+  o.seed = a->seed;
+  o.weight_dtype = a->has_dtype ? a->dtype : PIO_DTYPE_BF16;
+  o.n_threads = a->threads;
+  /* Just the context this run needs, unless asked for more. */
+  const uint64_t needed = (uint64_t)a->n_tokens + (a->max_new > 0 ? a->max_new - 1 : 0);
+  o.max_context = a->max_context ? a->max_context : (uint32_t)(needed > UINT32_MAX ? UINT32_MAX : needed);
+  s = st->table->model->create(st->config, &o, &st->model, err);
+  if (s != PIO_OK) return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+  const size_t rows = a->dump_path ? a->n_tokens : 1;
+  st->logits = malloc(rows * sum->vocab_size * sizeof *st->logits);
+  if (st->logits == NULL) {
+    pio_error_set(err, PIO_ERR_NO_MEMORY, "logits of %zu tokens: out of memory", rows);
+    return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+  }
+  return PIO_CLI_EXIT_OK;
+}
+
+/* Prefill, optional dump, greedy decode; prints the ids. */
+static int generate(const run_args *a, run_state *st, const pio_model_summary *sum,
+                    pio_error *err) {
+  const pio_model_api *api = st->table->model;
+  const size_t vocab = sum->vocab_size;
+  const int all = a->dump_path != NULL;
+  double t0 = now_s();
+  pio_status s = api->forward(st->model, a->tokens, a->n_tokens, st->logits, all, err);
+  if (s != PIO_OK) return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+  double prefill_s = now_s() - t0;
+  if (all && (s = dump_logits(a->dump_path, st->logits, a->n_tokens * vocab, err)) != PIO_OK)
+    return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+  const float *last = st->logits + (all ? (size_t)(a->n_tokens - 1) * vocab : 0);
+  t0 = now_s();
+  for (uint32_t i = 0; i < a->max_new; i++) {
+    int32_t next = argmax(i == 0 ? last : st->logits, vocab);
+    printf(i == 0 ? "%d" : ",%d", (int)next);
+    if (i + 1 == a->max_new) break;
+    s = api->forward(st->model, &next, 1, st->logits, 0, err);
+    if (s != PIO_OK) {
+      putchar('\n');
+      return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+    }
+  }
+  putchar('\n');
+  fflush(stdout);
+  double decode_s = now_s() - t0;
+  pio_model_stats stats;
+  memset(&stats, 0, sizeof stats);
+  stats.struct_size = sizeof stats;
+  if (api->stats(st->model, &stats, err) == PIO_OK)
+    fprintf(stderr, "pio-host run: plugin %s, kernel %s, %u threads: prefill %u tokens in "
+            "%.3f s (%.1f tokens/s); decode %u tokens in %.3f s (%.1f tokens/s)\n",
+            st->resolved.record->name, stats.kernel ? stats.kernel : "?", stats.n_threads,
+            a->n_tokens, prefill_s, a->n_tokens / (prefill_s > 0 ? prefill_s : 1e-9),
+            a->max_new > 1 ? a->max_new - 1 : 0, decode_s,
+            a->max_new > 1 ? (a->max_new - 1) / (decode_s > 0 ? decode_s : 1e-9) : 0.0);
+  return PIO_CLI_EXIT_OK;
+}
+
+static int run_model(const run_args *a) {
+  run_state st;
+  memset(&st, 0, sizeof st);
+  pio_error err;
+  pio_error_clear(&err);
+  pio_model_summary sum;
+  int rc = open_model(a, &st, &err);
+  if (rc == PIO_CLI_EXIT_OK) rc = create_model(a, &st, &sum, &err);
+  if (rc == PIO_CLI_EXIT_OK) rc = generate(a, &st, &sum, &err);
+  release(&st);
+  return rc;
+}
+
+int pio_cli_run(int argc, char **argv) {
+  run_args a;
+  memset(&a, 0, sizeof a);
+  int rc = parse_args(argc, argv, &a);
+  if (rc == PIO_CLI_EXIT_OK && a.common.help) print_help();
+  if (rc == PIO_CLI_EXIT_OK && !a.common.help) rc = run_model(&a);
+  free(a.tokens);
+  pio_cli_common_free(&a.common);
+  return rc;
+}

@@ -1,0 +1,108 @@
+/* model/forward.c — the LlamaForCausalLM forward pass: embedding, the
+ * decoder layers (attention and SwiGLU, each behind an RMSNorm with a
+ * residual), final norm, lm_head.  Prefill and decode are the same code:
+ * n new tokens at positions [position, position + n), n = 1 for decode.
+ * Shapes are written beside each step; d = hidden_size. */
+#include <string.h>
+
+#include "attention/attention.h"
+#include "fused_layers/fused.h"
+#include "mlp/mlp.h"
+#include "model/model.h"
+
+/* x[n][d] = embedding rows of tokens[n], widened to f32. */
+static void embed(const pio_model *m, const int32_t *tokens, uint32_t n) {
+  const pio_matrix *e = &m->weights.embed;
+  const size_t row_bytes = (size_t)e->cols * pio_dtype_size(e->dtype);
+  for (uint32_t t = 0; t < n; t++)
+    pio_to_f32((const unsigned char *)e->data + (size_t)tokens[t] * row_bytes, e->dtype, e->cols,
+               m->x + (size_t)t * e->cols);
+}
+
+/* Rotates q and k of every new token and stores k, v in the cache.
+ * qkv[n][qkv_dim] holds q[n_heads][head_dim], k and v[n_kv_heads][head_dim]. */
+static void rotate_and_cache(pio_model *m, uint32_t layer, uint32_t start, uint32_t n) {
+  const pio_model_config *c = m->config;
+  const size_t q_dim = (size_t)c->n_heads * c->head_dim;
+  const size_t kv_dim = (size_t)c->n_kv_heads * c->head_dim;
+  for (uint32_t t = 0; t < n; t++) {
+    float *q = m->qkv + (size_t)t * m->qkv_dim;
+    float *k = q + q_dim, *v = k + kv_dim;
+    llama_rope_apply(&m->rope, q, c->n_heads, start + t);
+    llama_rope_apply(&m->rope, k, c->n_kv_heads, start + t);
+    memcpy(llama_kv_k(&m->cache, layer, start + t), k, kv_dim * sizeof *k);
+    memcpy(llama_kv_v(&m->cache, layer, start + t), v, kv_dim * sizeof *v);
+  }
+}
+
+/* One decoder layer on n tokens.  On entry xn[n][d] is rmsnorm(x) with this
+ * layer's input norm; on exit x has both residuals added and xn is x
+ * normalised with next_norm (the next layer's input norm, or the final). */
+static void layer_forward(pio_model *m, uint32_t l, uint32_t start, uint32_t n,
+                          const float *next_norm) {
+  const pio_model_config *c = m->config;
+  const llama_layer_weights *L = &m->weights.layers[l];
+  const float eps = (float)c->rms_norm_eps;
+  pio_matmul(m->pool, m->path, &L->qkv, m->xn, n, m->qkv); /* qkv[n][qkv_dim] */
+  rotate_and_cache(m, l, start, n);
+  const llama_attention_args args = {.cache = &m->cache, .layer = l, .start = start,
+                                     .n_tokens = n, .n_heads = c->n_heads, .q = m->qkv,
+                                     .q_stride = m->qkv_dim, .out = m->attn,
+                                     .scores = m->scores};
+  llama_attention(m->pool, &args);                          /* attn[n][n_heads * head_dim] */
+  pio_matmul(m->pool, m->path, &L->o, m->attn, n, m->proj); /* proj[n][d] */
+  llama_residual_rmsnorm(m->x, m->proj, L->mlp_norm, n, c->hidden_size, eps, m->xn);
+  llama_mlp(m->pool, m->path, &L->mlp, m->xn, n, m->mlp, m->proj); /* proj[n][d] */
+  llama_residual_rmsnorm(m->x, m->proj, next_norm, n, c->hidden_size, eps, m->xn);
+}
+
+/* Runs n <= chunk tokens at the current position; writes logits[n][vocab]
+ * when all_logits, else (when last_chunk) logits[vocab] of the last one. */
+static void run_chunk(pio_model *m, const int32_t *tokens, uint32_t n, float *logits,
+                      int all_logits, int last_chunk) {
+  const pio_model_config *c = m->config;
+  const llama_weights *w = &m->weights;
+  const uint32_t start = m->position;
+  embed(m, tokens, n);
+  llama_residual_rmsnorm(m->x, NULL, w->layers[0].attn_norm, n, c->hidden_size,
+                         (float)c->rms_norm_eps, m->xn);
+  for (uint32_t l = 0; l < c->n_layers; l++)
+    layer_forward(m, l, start, n, l + 1 < c->n_layers ? w->layers[l + 1].attn_norm
+                                                      : w->final_norm);
+  m->position = start + n;
+  if (all_logits)
+    pio_matmul(m->pool, m->path, &w->lm_head, m->xn, n, logits); /* logits[n][vocab] */
+  else if (last_chunk)
+    pio_matmul(m->pool, m->path, &w->lm_head, m->xn + (size_t)(n - 1) * c->hidden_size, 1,
+               logits);                                            /* logits[vocab] */
+}
+
+static pio_status check_input(const pio_model *m, const int32_t *tokens, uint32_t n,
+                              const float *logits, pio_error *err) {
+  if (m == NULL || tokens == NULL || logits == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "forward: model, tokens or logits "
+                         "is NULL");
+  if (n == 0) return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "forward: no tokens given");
+  if (n > m->cache.max_context - m->position)
+    return pio_error_set(err, PIO_ERR_LIMIT, "forward: %u new tokens after %u do not fit the "
+                         "KV cache of %u tokens", n, m->position, m->cache.max_context);
+  for (uint32_t t = 0; t < n; t++)
+    if (tokens[t] < 0 || (uint32_t)tokens[t] >= m->config->vocab_size)
+      return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "forward: token %u is %d, outside "
+                           "the vocabulary [0, %u)", t, (int)tokens[t], m->config->vocab_size);
+  return PIO_OK;
+}
+
+pio_status llama_model_forward(pio_model *m, const int32_t *tokens, uint32_t n_tokens,
+                               float *logits, int all_logits, pio_error *err) {
+  pio_status s = check_input(m, tokens, n_tokens, logits, err);
+  if (s != PIO_OK) return s;
+  const size_t vocab = m->config->vocab_size;
+  for (uint32_t done = 0; done < n_tokens;) {
+    const uint32_t n = n_tokens - done < m->chunk ? n_tokens - done : m->chunk;
+    run_chunk(m, tokens + done, n, all_logits ? logits + done * vocab : logits, all_logits,
+              done + n == n_tokens);
+    done += n;
+  }
+  return PIO_OK;
+}

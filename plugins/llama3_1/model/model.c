@@ -1,0 +1,155 @@
+/* model/model.c — creating, resetting, describing and destroying a Llama
+ * model instance.  Everything a forward pass touches is allocated here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+
+/* The caller's options, defaults where its (older) table stops. */
+static pio_model_options read_options(const pio_model_options *opts) {
+  pio_model_options o;
+  memset(&o, 0, sizeof o);
+  o.struct_size = sizeof o;
+  o.weight_dtype = PIO_DTYPE_BF16;
+  if (opts == NULL) return o;
+  if (PIO_TABLE_HAS(opts, pio_model_options, weights_dir)) o.weights_dir = opts->weights_dir;
+  if (PIO_TABLE_HAS(opts, pio_model_options, synthetic)) o.synthetic = opts->synthetic;
+  if (PIO_TABLE_HAS(opts, pio_model_options, seed)) o.seed = opts->seed;
+  if (PIO_TABLE_HAS(opts, pio_model_options, weight_dtype)) o.weight_dtype = opts->weight_dtype;
+  if (PIO_TABLE_HAS(opts, pio_model_options, n_threads)) o.n_threads = opts->n_threads;
+  if (PIO_TABLE_HAS(opts, pio_model_options, max_context)) o.max_context = opts->max_context;
+  return o;
+}
+
+static pio_status context_size(const pio_model_config *c, uint32_t asked, uint32_t *out,
+                               pio_error *err) {
+  if (asked == 0) {
+    *out = c->max_position < LLAMA_DEFAULT_CONTEXT ? c->max_position : LLAMA_DEFAULT_CONTEXT;
+    return PIO_OK;
+  }
+  if (asked > c->max_position)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "max_context %u exceeds the model's "
+                         "max_position_embeddings %u", asked, c->max_position);
+  *out = asked;
+  return PIO_OK;
+}
+
+static float *scratch(size_t count, pio_status *s) {
+  float *p = aligned_alloc(64, (count * sizeof(float) + 63) / 64 * 64);
+  if (p == NULL) *s = PIO_ERR_NO_MEMORY;
+  return p;
+}
+
+static pio_status alloc_scratch(pio_model *m, pio_error *err) {
+  const pio_model_config *c = m->config;
+  const size_t n = m->chunk;
+  pio_status s = PIO_OK;
+  m->qkv_dim = (c->n_heads + 2 * c->n_kv_heads) * c->head_dim;
+  m->x = scratch(n * c->hidden_size, &s);
+  m->xn = scratch(n * c->hidden_size, &s);
+  m->qkv = scratch(n * m->qkv_dim, &s);
+  m->attn = scratch(n * c->n_heads * c->head_dim, &s);
+  m->proj = scratch(n * c->hidden_size, &s);
+  m->mlp = scratch(n * 2 * (size_t)c->intermediate_size, &s);
+  m->scores = scratch((size_t)pio_threadpool_size(m->pool) * m->cache.max_context, &s);
+  if (s != PIO_OK)
+    return pio_error_set(err, s, "model scratch for %u tokens: out of memory", m->chunk);
+  return PIO_OK;
+}
+
+/* Multiply-adds x 2 of one token through every matrix. */
+static uint64_t flops_per_token(const llama_weights *w) {
+  uint64_t macs = (uint64_t)w->lm_head.rows * w->lm_head.cols;
+  for (uint32_t l = 0; l < w->n_layers; l++) {
+    const llama_layer_weights *L = &w->layers[l];
+    macs += (uint64_t)L->qkv.rows * L->qkv.cols + (uint64_t)L->o.rows * L->o.cols +
+            (uint64_t)L->mlp.gate_up.rows * L->mlp.gate_up.cols +
+            (uint64_t)L->mlp.down.rows * L->mlp.down.cols;
+  }
+  return 2 * macs;
+}
+
+static pio_status build(pio_model *m, const pio_model_config *config,
+                        const pio_model_options *o, pio_error *err) {
+  uint32_t max_context = 0;
+  pio_status s = llama_config_copy(config, &m->config, err);
+  if (s == PIO_OK) s = context_size(config, o->max_context, &max_context, err);
+  if (s == PIO_OK) s = pio_threadpool_create(o->n_threads, &m->pool, err);
+  if (s == PIO_OK)
+    s = o->synthetic ? llama_weights_synthetic(&m->weights, config, o->weight_dtype, o->seed,
+                                               m->pool, err)
+                     : llama_weights_load(&m->weights, config, o->weights_dir, err);
+  if (s == PIO_OK) s = llama_rope_init(&m->rope, config, max_context, err);
+  if (s == PIO_OK) s = llama_kv_cache_init(&m->cache, config, max_context, err);
+  if (s != PIO_OK) return s;
+  m->chunk = max_context < LLAMA_PREFILL_CHUNK ? max_context : LLAMA_PREFILL_CHUNK;
+  m->path = pio_kernel_best();
+  m->flops_per_token = flops_per_token(&m->weights);
+  m->weight_bytes_per_token = llama_weights_bytes_per_token(&m->weights, config);
+  return alloc_scratch(m, err);
+}
+
+pio_status llama_model_create(const pio_model_config *config, const pio_model_options *opts,
+                              pio_model **out, pio_error *err) {
+  if (config == NULL || out == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model create: config or out is NULL");
+  *out = NULL;
+  const pio_model_options o = read_options(opts);
+  if (!o.synthetic && o.weights_dir == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model create: neither weights_dir "
+                         "nor synthetic weights given");
+  pio_model *m = calloc(1, sizeof *m);
+  if (m == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "model create: out of memory");
+  pio_status s = build(m, config, &o, err);
+  if (s != PIO_OK) {
+    llama_model_destroy(m);
+    return s;
+  }
+  *out = m;
+  return PIO_OK;
+}
+
+void llama_model_destroy(pio_model *m) {
+  if (m == NULL) return;
+  free(m->x);
+  free(m->xn);
+  free(m->qkv);
+  free(m->attn);
+  free(m->proj);
+  free(m->mlp);
+  free(m->scores);
+  llama_kv_cache_free(&m->cache);
+  llama_rope_free(&m->rope);
+  pio_threadpool_destroy(m->pool);
+  llama_weights_free(&m->weights);
+  llama_config_free(m->config);
+  free(m);
+}
+
+void llama_model_reset(pio_model *m) {
+  if (m != NULL) m->position = 0;
+}
+
+pio_status llama_model_stats(const pio_model *m, pio_model_stats *out, pio_error *err) {
+  if (m == NULL || out == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model stats: model or out is NULL");
+  const size_t abi_1_0 = offsetof(pio_model_stats, kernel) + sizeof(const char *);
+  if (out->struct_size < abi_1_0)
+    return pio_error_set(err, PIO_ERR_ABI, "model stats: struct_size %u is smaller than the "
+                         "ABI 1.0 stats (%zu)", out->struct_size, abi_1_0);
+  pio_model_stats s;
+  memset(&s, 0, sizeof s);
+  s.n_params = llama_config_param_count(m->config);
+  s.weight_bytes = m->weights.weight_bytes;
+  s.weight_bytes_per_token = m->weight_bytes_per_token;
+  s.flops_per_token = m->flops_per_token;
+  s.kv_bytes = m->cache.bytes;
+  s.position = m->position;
+  s.max_context = m->cache.max_context;
+  s.n_threads = pio_threadpool_size(m->pool);
+  s.kernel = pio_kernel_path_name(m->path);
+  const uint32_t size = out->struct_size < sizeof s ? out->struct_size : (uint32_t)sizeof s;
+  s.struct_size = size;
+  memcpy(out, &s, size);
+  return PIO_OK;
+}

@@ -1,0 +1,61 @@
+/* model/weights.h — a Llama model's weights as the forward pass reads them:
+ * matrices kept in their stored dtype (views into the safetensors mapping,
+ * or stacked copies where two matrices are read by one matmul), norm
+ * vectors widened to f32. */
+#ifndef PIO_LLAMA3_1_WEIGHTS_H
+#define PIO_LLAMA3_1_WEIGHTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/llama_config.h"
+#include "mlp/mlp.h"
+#include "pio/kernels.h"
+#include "pio/safetensors.h"
+#include "pio/threadpool.h"
+
+typedef struct llama_layer_weights {
+  const float *attn_norm; /* input_layernorm [d] */
+  const float *mlp_norm;  /* post_attention_layernorm [d] */
+  pio_matrix qkv;         /* [(H + 2 KV) * head_dim][d]: q rows, k rows, v rows */
+  pio_matrix o;           /* [d][H * head_dim] */
+  llama_mlp_weights mlp;
+} llama_layer_weights;
+
+typedef struct llama_weights {
+  pio_safetensors *set;        /* the mapped files; NULL for synthetic weights */
+  pio_matrix embed;            /* embed_tokens [vocab][d] */
+  pio_matrix lm_head;          /* [vocab][d]; the embedding when tied */
+  const float *final_norm;     /* [d] */
+  llama_layer_weights *layers; /* [n_layers], owned */
+  uint32_t n_layers;
+  void **owned;                /* buffers to free: copies, f32 norms, synthetic data */
+  size_t n_owned, cap_owned;
+  uint64_t weight_bytes;       /* every weight tensor as stored */
+} llama_weights;
+
+/* Reads the weights of config from the safetensors in dir: every tensor
+ * LlamaForCausalLM has, each with exactly its shape.  Tensors the model
+ * does not use are an error naming them (the config and the files then
+ * disagree), except rotary inv_freq buffers and a tied lm_head, which
+ * Transformers ignores too.  w is filled; free with llama_weights_free. */
+pio_status llama_weights_load(llama_weights *w, const pio_model_config *config,
+                              const char *dir, pio_error *err);
+
+/* Deterministic random weights of config's shapes in dtype (f32, bf16 or
+ * f16), built with pool (may be NULL) and scaled so activations keep unit
+ * size through every layer. */
+pio_status llama_weights_synthetic(llama_weights *w, const pio_model_config *config,
+                                   pio_dtype dtype, uint64_t seed, pio_threadpool *pool,
+                                   pio_error *err);
+
+void llama_weights_free(llama_weights *w);
+
+/* Bytes one decoded token reads: every matrix, the norms as f32, one
+ * embedding row. */
+uint64_t llama_weights_bytes_per_token(const llama_weights *w, const pio_model_config *config);
+
+/* Bytes of a matrix as stored. */
+uint64_t llama_matrix_bytes(const pio_matrix *m);
+
+#endif
