@@ -1,0 +1,149 @@
+/* benchmarks/kernels_micro.c — a kernel-level microbenchmark for tuning the
+ * matmul paths and the synthetic fill: the median time of pio_matmul over
+ * weights larger than the caches, as GB/s of weights and GFLOP/s.
+ *
+ *   pio-kernels-micro [--path NAME] [--dtype bf16] [--rows R] [--cols C]
+ *                     [--n TOKENS] [--threads T] [--reps K] [--mib M] [--fill]
+ *
+ * Each timed pass is followed by a read-bandwidth pass over a buffer of the
+ * same size, so the ratio of the two medians holds even on a loaded
+ * machine.  Not a test: timings depend on the machine and its load. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compute_limits.h"
+#include "pio/kernels.h"
+#include "pio/synthetic.h"
+
+typedef struct options {
+  pio_kernel_path path;
+  pio_dtype dtype;
+  uint32_t rows, cols, threads;
+  size_t n, reps, mib;
+  int fill;
+} options;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int compare_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static int parse_path(const char *name, pio_kernel_path *out) {
+  for (int p = 0; p < PIO_KERNEL_PATH_COUNT; p++) {
+    if (strcmp(name, pio_kernel_path_name((pio_kernel_path)p)) == 0) {
+      *out = (pio_kernel_path)p;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static int parse_options(int argc, char **argv, options *o) {
+  *o = (options){.path = pio_kernel_best(), .dtype = PIO_DTYPE_BF16, .rows = 2048,
+                 .cols = 8192, .threads = 0, .n = 1, .reps = 20, .mib = 512};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--fill") == 0) { o->fill = 1; continue; }
+    if (v == NULL) return -1;
+    i++;
+    if (strcmp(a, "--path") == 0) { if (parse_path(v, &o->path) != 0) return -1; }
+    else if (strcmp(a, "--dtype") == 0) { if (pio_dtype_parse(v, &o->dtype) != 0) return -1; }
+    else if (strcmp(a, "--rows") == 0) o->rows = (uint32_t)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--cols") == 0) o->cols = (uint32_t)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--n") == 0) o->n = strtoul(v, NULL, 10);
+    else if (strcmp(a, "--threads") == 0) o->threads = (uint32_t)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--reps") == 0) o->reps = strtoul(v, NULL, 10);
+    else if (strcmp(a, "--mib") == 0) o->mib = strtoul(v, NULL, 10);
+    else return -1;
+  }
+  return o->rows && o->cols && o->n && o->reps ? 0 : -1;
+}
+
+/* Times filling o->mib MiB of weights. */
+static int bench_fill(const options *o, pio_threadpool *pool) {
+  size_t n = o->mib * (1u << 20) / pio_dtype_size(o->dtype);
+  void *buf = malloc(n * pio_dtype_size(o->dtype));
+  if (buf == NULL) return 1;
+  pio_error err = {0};
+  for (size_t rep = 0; rep < 3; rep++) {
+    double t0 = now_s();
+    if (pio_synthetic_fill(pool, rep, 1, PIO_SYNTHETIC_NORMAL, 0, 0.02f, o->dtype, buf, n, &err))
+      return fprintf(stderr, "%s\n", err.message), 1;
+    double dt = now_s() - t0;
+    printf("fill %s %zu MiB: %.3f s (%.2f GB/s)%s\n", pio_dtype_name(o->dtype), o->mib, dt,
+           (double)n * pio_dtype_size(o->dtype) / dt * 1e-9, rep == 0 ? " (first touch)" : "");
+  }
+  free(buf);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  options o;
+  if (parse_options(argc, argv, &o) != 0) {
+    fprintf(stderr, "usage: %s [--path scalar|avx2|avx512|avx512bf16] [--dtype bf16] [--rows R]"
+                    " [--cols C] [--n TOKENS] [--threads T] [--reps K] [--mib M] [--fill]\n",
+            argv[0]);
+    return 2;
+  }
+  pio_threadpool *pool = NULL;
+  pio_error err = {0};
+  if (pio_threadpool_create(o.threads, &pool, &err) != PIO_OK)
+    return fprintf(stderr, "%s\n", err.message), 1;
+  if (o.fill) return bench_fill(&o, pool);
+  if (!pio_kernel_path_available(o.path))
+    return fprintf(stderr, "path %s not available here\n", pio_kernel_path_name(o.path)), 1;
+
+  /* Enough distinct matrices that the set exceeds the caches, as a
+   * model's layers do. */
+  size_t matrix_bytes = (size_t)o.rows * o.cols * pio_dtype_size(o.dtype);
+  size_t copies = o.mib * (1u << 20) / matrix_bytes;
+  if (copies == 0) copies = 1;
+  char *weights = malloc(copies * matrix_bytes);
+  float *x = malloc(o.n * o.cols * sizeof *x), *y = malloc(o.n * o.rows * sizeof *y);
+  if (weights == NULL || x == NULL || y == NULL) return fprintf(stderr, "out of memory\n"), 1;
+  pio_synthetic_fill(pool, 1, 1, PIO_SYNTHETIC_NORMAL, 0, 0.02f, o.dtype, weights,
+                     copies * matrix_bytes / pio_dtype_size(o.dtype), &err);
+  pio_synthetic_fill(pool, 1, 2, PIO_SYNTHETIC_NORMAL, 0, 1, PIO_DTYPE_F32, x, o.n * o.cols, &err);
+
+  double *times = malloc(o.reps * sizeof *times), *bws = malloc(o.reps * sizeof *bws);
+  for (size_t rep = 0; rep < o.reps + 2; rep++) { /* 2 warm-up passes */
+    double t0 = now_s();
+    for (size_t c = 0; c < copies; c++) {
+      pio_matrix w = {.data = weights + c * matrix_bytes, .dtype = o.dtype, .rows = o.rows,
+                      .cols = o.cols};
+      pio_matmul(pool, o.path, &w, x, o.n, y);
+    }
+    if (rep >= 2) {
+      times[rep - 2] = (now_s() - t0) / (double)copies;
+      if (pio_bench_measure_read_bandwidth(pool, pio_bench_isa_best(), copies * matrix_bytes, 1,
+                                           &bws[rep - 2], &err) != PIO_OK)
+        return fprintf(stderr, "%s\n", err.message), 1;
+    }
+  }
+  qsort(times, o.reps, sizeof *times, compare_double);
+  qsort(bws, o.reps, sizeof *bws, compare_double);
+  printf("read bandwidth, interleaved: median %.1f GB/s (best %.1f)\n", bws[o.reps / 2] * 1e-9,
+         bws[o.reps - 1] * 1e-9);
+  double median = times[o.reps / 2], best = times[0];
+  double flop = 2.0 * o.rows * o.cols * (double)o.n;
+  printf("%s %s rows=%u cols=%u n=%zu threads=%u: median %.1f us  %.1f GB/s  %.1f GFLOP/s"
+         "  (best %.1f GB/s %.1f GFLOP/s)\n",
+         pio_kernel_path_name(o.path), pio_dtype_name(o.dtype), o.rows, o.cols, o.n,
+         pio_threadpool_size(pool), median * 1e6, matrix_bytes / median * 1e-9,
+         flop / median * 1e-9, matrix_bytes / best * 1e-9, flop / best * 1e-9);
+  free(times);
+  free(bws);
+  free(weights);
+  free(x);
+  free(y);
+  pio_threadpool_destroy(pool);
+  return 0;
+}
