@@ -121,18 +121,20 @@ int pio_semver_compare(const pio_semver *a, const pio_semver *b) {
 typedef enum op { OP_EQ, OP_GT, OP_GE, OP_LT, OP_LE, OP_CARET, OP_TILDE } op;
 
 static op read_op(const char **p) {
-  const char *s = *p;
-  op o = OP_EQ;
-  if (s[0] == '>' && s[1] == '=') o = OP_GE, s += 2;
-  else if (s[0] == '<' && s[1] == '=') o = OP_LE, s += 2;
-  else if (s[0] == '=' && s[1] == '=') o = OP_EQ, s += 2;
-  else if (s[0] == '>') o = OP_GT, s++;
-  else if (s[0] == '<') o = OP_LT, s++;
-  else if (s[0] == '=') o = OP_EQ, s++;
-  else if (s[0] == '^') o = OP_CARET, s++;
-  else if (s[0] == '~') o = OP_TILDE, s++;
-  *p = s;
-  return o;
+  /* Two-character operators first, so ">=" is not read as ">". */
+  static const struct {
+    const char *text;
+    op o;
+  } ops[] = {{">=", OP_GE}, {"<=", OP_LE}, {"==", OP_EQ}, {">", OP_GT},   {"<", OP_LT},
+             {"=", OP_EQ},  {"^", OP_CARET}, {"~", OP_TILDE}};
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+    size_t n = strlen(ops[i].text);
+    if (strncmp(*p, ops[i].text, n) == 0) {
+      *p += n;
+      return ops[i].o;
+    }
+  }
+  return OP_EQ;
 }
 
 /* Upper bound (exclusive) of ^v and ~v. */

@@ -69,7 +69,10 @@ static int table_add(pio_json_positions *table, const void *owner, const char *k
   }
   char *copy = NULL;
   if (key != NULL && (copy = strdup(key)) == NULL) return -1;
-  *e = (position_entry){owner, copy, line, column};
+  e->owner = owner;
+  e->key = copy; /* the table owns it now: pio_json_positions_free */
+  e->line = line;
+  e->column = column;
   table->count++;
   return 1;
 }
