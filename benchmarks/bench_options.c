@@ -1,0 +1,86 @@
+/* benchmarks/bench_options.c — option values of pio-bench scenarios,
+ * checked with messages a person can act on. */
+#include "bench_options.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int bad(const char *scenario, const char *option, const char *expected,
+               const char *text) {
+  fprintf(stderr, "pio-bench %s: %s: expected %s, found '%s'\n", scenario, option, expected,
+          text);
+  return -1;
+}
+
+int pio_bench_parse_u64(const char *scenario, const char *option, const char *text,
+                        uint64_t min, uint64_t max, uint64_t *out) {
+  char expected[96];
+  snprintf(expected, sizeof expected, "a whole number from %llu to %llu",
+           (unsigned long long)min, (unsigned long long)max);
+  if (text == NULL || text[0] < '0' || text[0] > '9') return bad(scenario, option, expected,
+                                                                 text ? text : "");
+  errno = 0;
+  char *end = NULL;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (errno != 0 || *end != '\0' || v < min || v > max)
+    return bad(scenario, option, expected, text);
+  *out = v;
+  return 0;
+}
+
+int pio_bench_parse_u32(const char *scenario, const char *option, const char *text,
+                        uint32_t min, uint32_t max, uint32_t *out) {
+  uint64_t v = 0;
+  if (pio_bench_parse_u64(scenario, option, text, min, max, &v) != 0) return -1;
+  *out = (uint32_t)v;
+  return 0;
+}
+
+int pio_bench_parse_double(const char *scenario, const char *option, const char *text,
+                           double min, double max, double *out) {
+  char expected[96];
+  snprintf(expected, sizeof expected, "a number from %g to %g", min, max);
+  errno = 0;
+  char *end = NULL;
+  double v = text ? strtod(text, &end) : NAN;
+  if (text == NULL || end == text || *end != '\0' || errno != 0 || !isfinite(v) || v < min ||
+      v > max)
+    return bad(scenario, option, expected, text ? text : "");
+  *out = v;
+  return 0;
+}
+
+int pio_bench_parse_dtype(const char *scenario, const char *option, const char *text,
+                          pio_dtype *out) {
+  if (text != NULL && pio_dtype_parse(text, out) == 0) return 0;
+  return bad(scenario, option, "one of fp32, bf16, fp16, fp8, int8", text ? text : "");
+}
+
+int pio_bench_parse_access(const char *scenario, const char *option, const char *text,
+                           pio_kv_access *out) {
+  if (text != NULL && strcmp(text, "block") == 0) *out = PIO_KV_ACCESS_BLOCK;
+  else if (text != NULL && strcmp(text, "layer") == 0) *out = PIO_KV_ACCESS_LAYER;
+  else return bad(scenario, option, "block or layer", text ? text : "");
+  return 0;
+}
+
+int pio_bench_parse_formula(const char *scenario, const char *option, const char *text,
+                            pio_kv_formula *out) {
+  if (text != NULL && strcmp(text, "pio") == 0) *out = PIO_KV_FORMULA_PIO;
+  else if (text != NULL && strcmp(text, "kvbench") == 0) *out = PIO_KV_FORMULA_KVBENCH;
+  else return bad(scenario, option, "pio or kvbench", text ? text : "");
+  return 0;
+}
+
+void pio_bench_usage_error(const char *scenario, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "pio-bench %s: ", scenario);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, " (see pio-bench %s --help)\n", scenario);
+}

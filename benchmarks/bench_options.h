@@ -1,0 +1,48 @@
+/* benchmarks/bench_options.h — reading option values of pio-bench scenarios
+ * with messages that name the option, what it takes and what was given.
+ * Each parser prints "pio-bench SCENARIO: --OPTION: ..." on stderr and
+ * returns -1 on a bad value; 0 on success.  Callers exit with status 2. */
+#ifndef PIO_BENCH_OPTIONS_H
+#define PIO_BENCH_OPTIONS_H
+
+#include <stdint.h>
+
+#include "pio/dtype.h"
+#include "pio/plugin.h"
+
+/* Exit statuses of every pio-bench scenario. */
+enum {
+  PIO_BENCH_STATUS_OK = 0,
+  PIO_BENCH_STATUS_FAILED = 1, /* the run failed: a file, a plugin, the machine */
+  PIO_BENCH_STATUS_USAGE = 2   /* the request was wrong: an option, a model name */
+};
+
+/* The most --plugin-path options one run takes. */
+#define PIO_BENCH_MAX_PLUGIN_PATHS 16
+
+int pio_bench_parse_u32(const char *scenario, const char *option, const char *text,
+                        uint32_t min, uint32_t max, uint32_t *out);
+int pio_bench_parse_u64(const char *scenario, const char *option, const char *text,
+                        uint64_t min, uint64_t max, uint64_t *out);
+/* A finite number in [min, max]. */
+int pio_bench_parse_double(const char *scenario, const char *option, const char *text,
+                           double min, double max, double *out);
+/* fp32, bf16, fp16, fp8, int8 and the aliases of pio_dtype_parse. */
+int pio_bench_parse_dtype(const char *scenario, const char *option, const char *text,
+                          pio_dtype *out);
+/* "block" or "layer". */
+int pio_bench_parse_access(const char *scenario, const char *option, const char *text,
+                           pio_kv_access *out);
+/* "pio" or "kvbench". */
+int pio_bench_parse_formula(const char *scenario, const char *option, const char *text,
+                            pio_kv_formula *out);
+
+/* Prints "pio-bench SCENARIO: MESSAGE (see pio-bench SCENARIO --help)" for
+ * an unknown option or a missing value, as getopt reports them. */
+void pio_bench_usage_error(const char *scenario, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif

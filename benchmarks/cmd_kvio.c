@@ -1,0 +1,228 @@
+/* benchmarks/cmd_kvio.c — `pio-bench kvio`: reads the options, sizes the
+ * pages through the model's plugin, measures the limits and the KV page IO,
+ * and reports.  The timed loops are in kvio_run.c, the output in
+ * kvio_report.c. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kv_pattern.h"
+#include "kvio_bench.h"
+
+static const char kvio_usage[] =
+    "usage: pio-bench kvio --model NAME [options]\n"
+    "\n"
+    "Writes the KV pages of one request on one rank to a file and reads them back:\n"
+    "pages in the model's layout as its plugin sizes them, IOs of the plugin's page\n"
+    "IO size, every byte verified.  Reports GB/s and IOPS for access block and\n"
+    "layer beside limits measured in the same run: memcpy bandwidth and the file's\n"
+    "sequential bandwidth with 16 MiB IOs.  O_DIRECT is used where the file system\n"
+    "takes it; otherwise the page cache is dropped (fsync + posix_fadvise DONTNEED)\n"
+    "before each read pass, and the report says so.\n"
+    "\n"
+    "  --model NAME         preset or Hugging Face model folder\n"
+    "  --kv-dtype T         fp32 bf16 fp16 fp8 int8 (bf16)\n"
+    "  --tp N, --pp N       parallelism of the rank simulated (1, 1)\n"
+    "  --page-size N        tokens per page (16)\n"
+    "  --isl N              tokens of the request (4096)\n"
+    "  --access A           block, layer or both (both)\n"
+    "  --dir DIR            folder for the file (default: a new folder under\n"
+    "                       $TMPDIR or /var/tmp, removed afterwards)\n"
+    "  --reps N             timed repetitions; figures are medians (5)\n"
+    "  --buffered           never use O_DIRECT\n"
+    "  --no-progress        no status line on the terminal\n"
+    "  --plugin-path DIR    search DIR for plugins first (repeatable)\n"
+    "  --json               print JSON instead of the table\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 the run failed (IO error, data read back wrong),\n"
+    "2 a bad option or model name.\n";
+
+enum {
+  OPT_MODEL = 256, OPT_KV_DTYPE, OPT_TP, OPT_PP, OPT_PAGE, OPT_ISL, OPT_ACCESS, OPT_DIR,
+  OPT_REPS, OPT_BUFFERED, OPT_NO_PROGRESS, OPT_PLUGIN_PATH, OPT_JSON
+};
+
+static const struct option kvio_long_options[] = {
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"kv-dtype", required_argument, NULL, OPT_KV_DTYPE},
+    {"tp", required_argument, NULL, OPT_TP},
+    {"pp", required_argument, NULL, OPT_PP},
+    {"page-size", required_argument, NULL, OPT_PAGE},
+    {"isl", required_argument, NULL, OPT_ISL},
+    {"access", required_argument, NULL, OPT_ACCESS},
+    {"dir", required_argument, NULL, OPT_DIR},
+    {"reps", required_argument, NULL, OPT_REPS},
+    {"buffered", no_argument, NULL, OPT_BUFFERED},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"plugin-path", required_argument, NULL, OPT_PLUGIN_PATH},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+static int take_access(pio_bench_kvio_options *o, const char *v) {
+  if (strcmp(v, "both") == 0) {
+    o->access_block = o->access_layer = 1;
+    return 0;
+  }
+  pio_kv_access a;
+  if (pio_bench_parse_access("kvio", "--access", v, &a) != 0) {
+    fprintf(stderr, "pio-bench kvio: --access also takes 'both'\n");
+    return -1;
+  }
+  o->access_block = a == PIO_KV_ACCESS_BLOCK;
+  o->access_layer = a == PIO_KV_ACCESS_LAYER;
+  return 0;
+}
+
+static int kvio_take(pio_bench_kvio_options *o, int id, const char *v) {
+  switch (id) {
+    case OPT_MODEL: o->model = v; return 0;
+    case OPT_KV_DTYPE: return pio_bench_parse_dtype("kvio", "--kv-dtype", v, &o->kv_dtype);
+    case OPT_TP: return pio_bench_parse_u32("kvio", "--tp", v, 1, 65536, &o->tp);
+    case OPT_PP: return pio_bench_parse_u32("kvio", "--pp", v, 1, 65536, &o->pp);
+    case OPT_PAGE: return pio_bench_parse_u32("kvio", "--page-size", v, 1, 1u << 20, &o->page_size);
+    case OPT_ISL: return pio_bench_parse_u32("kvio", "--isl", v, 1, 1u << 24, &o->isl);
+    case OPT_ACCESS: return take_access(o, v);
+    case OPT_DIR: o->dir = v; return 0;
+    case OPT_REPS:
+      return pio_bench_parse_u32("kvio", "--reps", v, 1, PIO_BENCH_KVIO_MAX_REPS, &o->reps);
+    case OPT_BUFFERED: o->buffered = 1; return 0;
+    case OPT_NO_PROGRESS: o->progress = 0; return 0;
+    case OPT_JSON: o->json = 1; return 0;
+    case OPT_PLUGIN_PATH:
+      if (o->n_plugin_paths == PIO_BENCH_MAX_PLUGIN_PATHS) {
+        pio_bench_usage_error("kvio", "--plugin-path: at most %d folders",
+                              PIO_BENCH_MAX_PLUGIN_PATHS);
+        return -1;
+      }
+      o->plugin_paths[o->n_plugin_paths++] = v;
+      return 0;
+  }
+  return -1;
+}
+
+/* Returns 0, 1 for --help, -1 for a usage error (reported). */
+static int kvio_parse(int argc, char **argv, pio_bench_kvio_options *o) {
+  memset(o, 0, sizeof *o);
+  o->kv_dtype = PIO_DTYPE_BF16;
+  o->tp = o->pp = 1;
+  o->page_size = 16;
+  o->isl = 4096;
+  o->access_block = o->access_layer = 1;
+  o->reps = 5;
+  o->progress = 1;
+  optind = 1;
+  opterr = 0;
+  int id;
+  while ((id = getopt_long(argc, argv, ":h", kvio_long_options, NULL)) != -1) {
+    if (id == 'h') return 1;
+    if (id == '?' || id == ':') {
+      pio_bench_usage_error("kvio", "%s '%s'",
+                            id == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
+      return -1;
+    }
+    if (kvio_take(o, id, optarg) != 0) return -1;
+  }
+  if (optind < argc) {
+    pio_bench_usage_error("kvio", "unexpected argument '%s'", argv[optind]);
+    return -1;
+  }
+  if (o->model == NULL) {
+    pio_bench_usage_error("kvio", "--model NAME is required");
+    return -1;
+  }
+  return 0;
+}
+
+/* The pages are held twice at most (buffer + page cache); refuse a request
+ * that would push the machine into swap rather than measure swapping. */
+static pio_status check_memory(uint64_t bytes, pio_error *err) {
+  long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return PIO_OK;
+  uint64_t avail = (uint64_t)pages * (uint64_t)page;
+  if (bytes <= avail / 2) return PIO_OK;
+  return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "the request's KV pages take %llu bytes, "
+                       "more than half of the %llu bytes of free memory; lower --isl or raise "
+                       "--tp/--pp", (unsigned long long)bytes, (unsigned long long)avail);
+}
+
+/* Sizes, allocates, measures.  *status is the exit status on failure. */
+static pio_status kvio_run(const pio_bench_kvio_options *o, const pio_bench_model *m,
+                           pio_bench_kvio_file *file, uint8_t **buf, pio_bench_kvio_result *r,
+                           int *status, pio_error *err) {
+  const uint64_t seed = 0x70696f2d6b76696full; /* "pio-kvio" */
+  pio_kv_figures layer;
+  pio_kv_query q = pio_bench_kv_query(o->kv_dtype, o->tp, o->pp, o->page_size,
+                                      PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
+  *status = PIO_BENCH_STATUS_USAGE; /* sharding the plugin refuses, or too large */
+  pio_status s = pio_bench_model_kv_figures(m, &q, &r->figures, err);
+  q.access = PIO_KV_ACCESS_LAYER;
+  if (s == PIO_OK) s = pio_bench_model_kv_figures(m, &q, &layer, err);
+  if (s == PIO_OK)
+    s = pio_bench_kvio_layout_from(&r->figures, &layer, o->isl, o->page_size, &r->layout, err);
+  if (s == PIO_OK) s = check_memory(r->layout.total_bytes, err);
+  if (s != PIO_OK) return s;
+  *status = PIO_BENCH_STATUS_FAILED;
+  if (posix_memalign((void **)buf, PIO_BENCH_IO_BUFFER_ALIGN, r->layout.total_bytes) != 0)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "no memory for %llu bytes of KV pages",
+                         (unsigned long long)r->layout.total_bytes);
+  pio_bench_pattern_fill(*buf, r->layout.total_bytes, 0, seed);
+  s = pio_bench_kvio_file_open(o->dir, r->layout.total_bytes, !o->buffered, file, err);
+  if (s != PIO_OK) return s;
+  pio_bench_progress progress;
+  pio_bench_progress_init(&progress, o->progress);
+  r->reps = o->reps;
+  if ((s = pio_bench_memcpy_bandwidth(*buf, r->layout.total_bytes, o->reps,
+                                      &r->memcpy_bytes_per_s, err)) != PIO_OK ||
+      (s = pio_bench_file_seq_bandwidth(file, *buf, r->layout.total_bytes,
+                                        PIO_BENCH_SEQ_IO_BYTES, o->reps, &r->seq, err)) != PIO_OK)
+    return s;
+  if (o->access_block &&
+      (s = pio_bench_kvio_measure(file, &r->layout, PIO_KV_ACCESS_BLOCK, *buf, seed, o->reps,
+                                  &progress, &r->block, err)) != PIO_OK)
+    return s;
+  if (o->access_layer &&
+      (s = pio_bench_kvio_measure(file, &r->layout, PIO_KV_ACCESS_LAYER, *buf, seed, o->reps,
+                                  &progress, &r->layer, err)) != PIO_OK)
+    return s;
+  *status = PIO_BENCH_STATUS_OK;
+  return PIO_OK;
+}
+
+int pio_bench_cmd_kvio(int argc, char **argv) {
+  pio_bench_kvio_options opts;
+  int parsed = kvio_parse(argc, argv, &opts);
+  if (parsed == 1) {
+    fputs(kvio_usage, stdout);
+    return PIO_BENCH_STATUS_OK;
+  }
+  if (parsed != 0) return PIO_BENCH_STATUS_USAGE;
+  pio_bench_model model;
+  pio_error err = {0};
+  int status = PIO_BENCH_STATUS_FAILED;
+  if (pio_bench_model_open(opts.model, opts.plugin_paths, opts.n_plugin_paths, &model, &status,
+                           &err) != PIO_OK) {
+    fprintf(stderr, "pio-bench kvio: %s\n", err.message);
+    return status;
+  }
+  pio_bench_kvio_file file;
+  memset(&file, 0, sizeof file);
+  file.fd_buffered = file.fd_direct = -1;
+  uint8_t *buf = NULL;
+  pio_bench_kvio_result result;
+  memset(&result, 0, sizeof result);
+  if (kvio_run(&opts, &model, &file, &buf, &result, &status, &err) != PIO_OK)
+    fprintf(stderr, "pio-bench kvio: %s\n", err.message);
+  else if (opts.json)
+    status = pio_bench_kvio_print_json(&opts, &model, &file, &result, stdout) == 0
+                 ? PIO_BENCH_STATUS_OK : PIO_BENCH_STATUS_FAILED;
+  else
+    pio_bench_kvio_print_table(&opts, &model, &file, &result, stdout);
+  pio_bench_kvio_file_close(&file);
+  free(buf);
+  pio_bench_model_close(&model);
+  return status;
+}

@@ -1,0 +1,134 @@
+/* benchmarks/kvio_report.c — what `pio-bench kvio` prints: the pages and
+ * the file, the KV page IO beside the limits of the same run, as a table or
+ * as JSON. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kvio_bench.h"
+#include "units.h"
+
+/* How the page cache was kept out of the read figures, in words. */
+static const char *cache_policy(const pio_bench_kvio_file *f, int direct) {
+  if (f->in_memory) return "the file system is memory (tmpfs/ramfs): figures are memory speed";
+  return direct ? "O_DIRECT" : "buffered; fsync + posix_fadvise(DONTNEED) before reads";
+}
+
+static void pass_row(FILE *out, const char *name, const pio_bench_kvio_pass *p) {
+  char size[48], wr[32], rd[32];
+  fprintf(out, "  %-14s %-12s %10llu %12s %12.0f %12s %12.0f   %s%s\n", name,
+          pio_bench_format_bytes(p->io_bytes, size, sizeof size), (unsigned long long)p->n_ios,
+          pio_bench_format_rate(p->write_bytes_per_s, wr, sizeof wr), p->write_iops,
+          pio_bench_format_rate(p->read_bytes_per_s, rd, sizeof rd), p->read_iops,
+          p->verified ? "yes" : "NO", p->direct ? "" : " (buffered)");
+}
+
+void pio_bench_kvio_print_table(const pio_bench_kvio_options *o, const pio_bench_model *m,
+                                const pio_bench_kvio_file *f, const pio_bench_kvio_result *r,
+                                FILE *out) {
+  const pio_bench_kvio_layout *l = &r->layout;
+  char total[96], page[48], rate[32];
+  fprintf(out, "pio-bench kvio: %s (%s, plugin %s %s)\n", m->resolved.name,
+          m->resolved.architecture, m->plugin_name, m->plugin_version);
+  fprintf(out, "  pages    ISL %u tokens on one rank (tp %u, pp %u): %llu pages of %u tokens x "
+               "%u layers, %s\n", o->isl, o->tp, o->pp, (unsigned long long)l->pages,
+          o->page_size, l->layers, pio_bench_format_bytes_exact(l->total_bytes, total,
+                                                                sizeof total));
+  fprintf(out, "  dtype    %s; layout %s\n", pio_dtype_name(o->kv_dtype),
+          r->figures.layout ? r->figures.layout : "(not given)");
+  fprintf(out, "  file     %s on %s\n", f->path, f->fs_type);
+  if (f->fd_direct >= 0)
+    fprintf(out, "  direct   O_DIRECT, alignment %zu B\n", f->direct_align);
+  else
+    fprintf(out, "  direct   not used: %s\n", f->direct_note);
+  if (f->in_memory)
+    fprintf(out, "  note     %s is in memory: these are not device figures (use --dir)\n",
+            f->fs_type);
+  fprintf(out, "  reps     %u; figures are medians; writes include fsync\n\n", r->reps);
+  fprintf(out, "  %-14s %-12s %10s %12s %12s %12s %12s   %s\n", "access", "IO size", "IOs",
+          "write", "write IOPS", "read", "read IOPS", "verified");
+  if (r->block.measured) pass_row(out, "block", &r->block);
+  if (r->layer.measured) pass_row(out, "layer", &r->layer);
+  fprintf(out, "\nLimits measured in this run\n");
+  fprintf(out, "  %-40s %s\n", "memcpy",
+          pio_bench_format_rate(r->memcpy_bytes_per_s, rate, sizeof rate));
+  fprintf(out, "  file, sequential %s IOs (%s)\n",
+          pio_bench_format_bytes(r->seq.io_bytes, page, sizeof page),
+          cache_policy(f, r->seq.direct));
+  fprintf(out, "  %-40s %s\n", "  write + fsync",
+          pio_bench_format_rate(r->seq.write_bytes_per_s, rate, sizeof rate));
+  fprintf(out, "  %-40s %s\n", "  read",
+          pio_bench_format_rate(r->seq.read_bytes_per_s, rate, sizeof rate));
+}
+
+static void put_u64(json_object *o, const char *key, uint64_t v) {
+  json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+static void put_double(json_object *o, const char *key, double v) {
+  json_object_object_add(o, key, json_object_new_double(v));
+}
+
+static json_object *pass_json(const pio_bench_kvio_file *f, const pio_bench_kvio_pass *p) {
+  if (!p->measured) return NULL;
+  json_object *j = json_object_new_object();
+  put_u64(j, "io_bytes", p->io_bytes);
+  put_u64(j, "n_ios", p->n_ios);
+  json_object_object_add(j, "direct", json_object_new_boolean(p->direct));
+  json_object_object_add(j, "cache_policy", json_object_new_string(cache_policy(f, p->direct)));
+  put_double(j, "write_seconds", p->write_s);
+  put_double(j, "read_seconds", p->read_s);
+  put_double(j, "write_gb_per_s", p->write_bytes_per_s / 1e9);
+  put_double(j, "read_gb_per_s", p->read_bytes_per_s / 1e9);
+  put_double(j, "write_iops", p->write_iops);
+  put_double(j, "read_iops", p->read_iops);
+  json_object_object_add(j, "verified", json_object_new_boolean(p->verified));
+  return j;
+}
+
+static json_object *limits_json(const pio_bench_kvio_file *f, const pio_bench_kvio_result *r) {
+  json_object *j = json_object_new_object();
+  put_double(j, "memcpy_gb_per_s", r->memcpy_bytes_per_s / 1e9);
+  put_u64(j, "seq_io_bytes", r->seq.io_bytes);
+  json_object_object_add(j, "seq_direct", json_object_new_boolean(r->seq.direct));
+  json_object_object_add(j, "seq_cache_policy",
+                         json_object_new_string(cache_policy(f, r->seq.direct)));
+  put_double(j, "seq_write_gb_per_s", r->seq.write_bytes_per_s / 1e9);
+  put_double(j, "seq_read_gb_per_s", r->seq.read_bytes_per_s / 1e9);
+  return j;
+}
+
+int pio_bench_kvio_print_json(const pio_bench_kvio_options *o, const pio_bench_model *m,
+                              const pio_bench_kvio_file *f, const pio_bench_kvio_result *r,
+                              FILE *out) {
+  const pio_bench_kvio_layout *l = &r->layout;
+  json_object *j = json_object_new_object();
+  if (j == NULL) return -1;
+  json_object_object_add(j, "model", json_object_new_string(m->resolved.name));
+  json_object_object_add(j, "architecture", json_object_new_string(m->resolved.architecture));
+  json_object_object_add(j, "plugin", json_object_new_string(m->plugin_name));
+  json_object_object_add(j, "kv_dtype", json_object_new_string(pio_dtype_name(o->kv_dtype)));
+  put_u64(j, "tp", o->tp);
+  put_u64(j, "pp", o->pp);
+  put_u64(j, "page_size", o->page_size);
+  put_u64(j, "isl", o->isl);
+  put_u64(j, "pages", l->pages);
+  put_u64(j, "layers_per_rank", l->layers);
+  put_u64(j, "total_bytes", l->total_bytes);
+  put_u64(j, "reps", r->reps);
+  json_object_object_add(j, "file", json_object_new_string(f->path));
+  json_object_object_add(j, "fs_type", json_object_new_string(f->fs_type));
+  json_object_object_add(j, "in_memory", json_object_new_boolean(f->in_memory));
+  json_object_object_add(j, "direct_available", json_object_new_boolean(f->fd_direct >= 0));
+  put_u64(j, "direct_align", f->direct_align);
+  json_object_object_add(j, "direct_note",
+                         f->fd_direct >= 0 ? NULL : json_object_new_string(f->direct_note));
+  json_object_object_add(j, "block", pass_json(f, &r->block));
+  json_object_object_add(j, "layer", pass_json(f, &r->layer));
+  json_object_object_add(j, "limits", limits_json(f, r));
+  const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+                                                           JSON_C_TO_STRING_NOSLASHESCAPE);
+  int ok = text != NULL && fprintf(out, "%s\n", text) >= 0;
+  json_object_put(j);
+  return ok ? 0 : -1;
+}
