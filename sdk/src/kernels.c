@@ -1,5 +1,6 @@
 /* sdk/src/kernels.c — picks a kernel path by CPU feature and build, and
  * spreads matmuls over the thread pool by output rows. */
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "kernels_internal.h"
@@ -74,6 +75,8 @@ static const pio_k_path_ops *best_ops(void) {
 }
 
 typedef struct matmul_task {
+  atomic_size_t next_row; /* first row of the next chunk to take */
+  size_t chunk_rows;
   const pio_k_path_ops *ops;
   const pio_matrix *w;
   const float *x;        /* x[n][cols] */
@@ -83,16 +86,31 @@ typedef struct matmul_task {
   float *y;              /* y[n][rows] */
 } matmul_task;
 
+/* Threads take chunks of rows from a shared counter rather than fixed
+ * shares: on a machine where other work steals a core for a while, the
+ * other threads take up its rows instead of waiting for it. */
 static void matmul_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads) {
-  const matmul_task *task = ctx;
-  size_t begin, end;
-  pio_split_range(task->w->rows, task->ops->row_block, thread_index, n_threads, &begin, &end);
-  if (begin >= end) return;
-  if (task->xb != NULL)
-    task->ops->matmul_rows_bf16x(task->w, task->xb, task->xb_stride, task->n, task->y, begin,
-                                 end);
-  else
-    task->ops->matmul_rows(task->w, task->x, task->n, task->y, begin, end);
+  matmul_task *task = ctx;
+  const size_t rows = task->w->rows;
+  for (;;) {
+    size_t begin = atomic_fetch_add_explicit(&task->next_row, task->chunk_rows,
+                                             memory_order_relaxed);
+    if (begin >= rows) return;
+    size_t end = begin + task->chunk_rows < rows ? begin + task->chunk_rows : rows;
+    if (task->xb != NULL)
+      task->ops->matmul_rows_bf16x(task->w, task->xb, task->xb_stride, task->n, task->y, begin,
+                                   end);
+    else
+      task->ops->matmul_rows(task->w, task->x, task->n, task->y, begin, end);
+  }
+}
+
+/* About eight chunks a thread, whole row blocks, at least 16 rows so that
+ * taking one costs nothing beside the work in it. */
+static size_t chunk_rows_for(size_t rows, uint32_t n_threads, uint32_t row_block) {
+  size_t chunk = rows / ((size_t)n_threads * 8);
+  if (chunk < 16) chunk = 16;
+  return (chunk + row_block - 1) / row_block * row_block;
 }
 
 /* x rounded to bf16 with rows padded to 32 elements, so the dot-product
@@ -117,6 +135,8 @@ void pio_matmul(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
   if (w->dtype == PIO_DTYPE_BF16 && task.ops->matmul_rows_bf16x != NULL && w->cols > 0)
     task.xb = round_activations(task.ops, x, n, w->cols, &task.xb_stride);
   if ((double)n * w->rows * w->cols < MATMUL_THREADING_MIN_MACS) pool = NULL;
+  atomic_init(&task.next_row, 0);
+  task.chunk_rows = chunk_rows_for(w->rows, pio_threadpool_size(pool), task.ops->row_block);
   pio_threadpool_run(pool, matmul_task_run, &task);
   free((void *)task.xb);
 }
