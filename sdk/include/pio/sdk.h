@@ -6,6 +6,7 @@
 #include "pio/dtype.h"
 #include "pio/json.h"
 #include "pio/kernels.h"
+#include "pio/memory.h"
 #include "pio/plugin.h"
 #include "pio/safetensors.h"
 #include "pio/status.h"
