@@ -1,6 +1,7 @@
 /* model/weights.c — what loaded and synthetic weights share: the buffers a
  * weight set owns, freeing, and byte accounting. */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "model/weights.h"
 #include "model/weights_internal.h"
@@ -9,10 +10,39 @@ uint64_t llama_matrix_bytes(const pio_matrix *m) {
   return (uint64_t)m->rows * m->cols * pio_dtype_size(m->dtype);
 }
 
+/* Buffers from this size up are mapped with huge pages advised. */
+#define HUGE_PAGE_BYTES ((size_t)2 << 20)
+
+static llama_buffer buffer_new(size_t bytes) {
+  llama_buffer b = {NULL, 0};
+  if (bytes >= HUGE_PAGE_BYTES) {
+    size_t size = (bytes + HUGE_PAGE_BYTES - 1) / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+#if defined(MADV_HUGEPAGE)
+      madvise(p, size, MADV_HUGEPAGE); /* advice only: failure changes nothing */
+#endif
+      b.data = p;
+      b.mapped = size;
+      return b;
+    }
+  }
+  /* 64-byte alignment: the kernels' vector loads never split a line. */
+  b.data = aligned_alloc(64, (bytes + 63) / 64 * 64);
+  return b;
+}
+
+static void buffer_free(llama_buffer *b) {
+  if (b->mapped)
+    munmap(b->data, b->mapped);
+  else
+    free(b->data);
+}
+
 void *llama_weights_alloc(llama_weights *w, size_t bytes, pio_error *err) {
   if (w->n_owned == w->cap_owned) {
     size_t cap = w->cap_owned ? 2 * w->cap_owned : 64;
-    void **grown = realloc(w->owned, cap * sizeof *grown);
+    llama_buffer *grown = realloc(w->owned, cap * sizeof *grown);
     if (grown == NULL) {
       pio_error_set(err, PIO_ERR_NO_MEMORY, "weights: out of memory");
       return NULL;
@@ -20,14 +50,13 @@ void *llama_weights_alloc(llama_weights *w, size_t bytes, pio_error *err) {
     w->owned = grown;
     w->cap_owned = cap;
   }
-  /* 64-byte alignment: the kernels' vector loads never split a line. */
-  void *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
-  if (p == NULL) {
+  llama_buffer b = buffer_new(bytes);
+  if (b.data == NULL) {
     pio_error_set(err, PIO_ERR_NO_MEMORY, "weights: out of memory allocating %zu bytes", bytes);
     return NULL;
   }
-  w->owned[w->n_owned++] = p;
-  return p;
+  w->owned[w->n_owned++] = b;
+  return b.data;
 }
 
 pio_status llama_weights_begin(llama_weights *w, const pio_model_config *c, pio_error *err) {
@@ -39,7 +68,7 @@ pio_status llama_weights_begin(llama_weights *w, const pio_model_config *c, pio_
 
 void llama_weights_free(llama_weights *w) {
   if (w == NULL) return;
-  for (size_t i = 0; i < w->n_owned; i++) free(w->owned[i]);
+  for (size_t i = 0; i < w->n_owned; i++) buffer_free(&w->owned[i]);
   free(w->owned);
   free(w->layers);
   pio_safetensors_close(w->set);
