@@ -3,6 +3,7 @@
  * a message that names the problem; trial loads in a child report crashes
  * by signal and survive them. */
 #include <check.h>
+#include <pthread.h>
 #include <signal.h>
 
 #include "loader.h"
@@ -162,6 +163,33 @@ START_TEST(test_load_checks_the_module_file_again) {
 }
 END_TEST
 
+/* Loads and unloads the good fixture many times; returns NULL when every
+ * load worked and the table was right, else the failing message. */
+static void *load_repeatedly(void *arg) {
+  const pio_plugin_record *rec = arg;
+  static __thread pio_error err;
+  for (int i = 0; i < 50; i++) {
+    pio_loaded_plugin *plugin = NULL;
+    if (pio_plugin_load(rec, &plugin, &err) != PIO_OK) return err.message;
+    if (strcmp(pio_loaded_plugin_table(plugin)->name, "fixture-good") != 0) return "wrong table";
+    pio_plugin_unload(plugin);
+  }
+  return NULL;
+}
+
+START_TEST(test_loads_from_several_threads_at_once_all_succeed) {
+  const pio_plugin_record *rec = fixture("fixture-good");
+  pthread_t threads[4];
+  for (int i = 0; i < 4; i++)
+    ck_assert_int_eq(pthread_create(&threads[i], NULL, load_repeatedly, (void *)rec), 0);
+  for (int i = 0; i < 4; i++) {
+    void *failure = NULL;
+    pthread_join(threads[i], &failure);
+    ck_assert_msg(failure == NULL, "thread %d: %s", i, (const char *)failure);
+  }
+}
+END_TEST
+
 /* ---- trial loads in a child ---- */
 
 static pio_plugin_state trial(const char *name, pio_trial_result *result, pio_error *err) {
@@ -261,6 +289,7 @@ static Suite *loader_suite(void) {
   tcase_add_test(tc, test_entry_returning_null_is_an_error_with_the_plugin_reason);
   tcase_add_test(tc, test_incompatible_plugin_is_not_loaded);
   tcase_add_test(tc, test_load_checks_the_module_file_again);
+  tcase_add_test(tc, test_loads_from_several_threads_at_once_all_succeed);
   tcase_add_test(tc, test_state_names_are_the_documented_words);
   suite_add_tcase(s, tc);
   TCase *tt = tcase_create("trial");
