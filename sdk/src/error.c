@@ -27,9 +27,17 @@ pio_status pio_error_prefix(pio_error *err, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
-  char joined[PIO_ERROR_MESSAGE_MAX];
-  snprintf(joined, sizeof joined, "%s: %s", prefix, err->message);
-  memcpy(err->message, joined, sizeof joined);
+  /* message becomes "prefix: message", the old message cut to fit. */
+  const size_t room = sizeof err->message - 1;
+  size_t prefix_len = strlen(prefix);
+  if (prefix_len > room - 2) prefix_len = room - 2;
+  size_t keep = strnlen(err->message, room);
+  if (keep > room - 2 - prefix_len) keep = room - 2 - prefix_len;
+  memmove(err->message + prefix_len + 2, err->message, keep);
+  memcpy(err->message, prefix, prefix_len);
+  err->message[prefix_len] = ':';
+  err->message[prefix_len + 1] = ' ';
+  err->message[prefix_len + 2 + keep] = '\0';
   return err->code;
 }
 
