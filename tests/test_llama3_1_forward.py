@@ -210,6 +210,10 @@ class TestWeightErrors(ModelCase):
         folder = self.model("extra", "--extra", "model.layers.0.self_attn.q_proj.bias")
         self.expect_failure(folder, "model.layers.0.self_attn.q_proj.bias", "does not use")
 
+    def test_tied_model_with_misshapen_lm_head_is_refused(self):
+        folder = self.model("tiedhead", "--tied", "--extra", "lm_head.weight")
+        self.expect_failure(folder, "lm_head.weight", "[2, 2]", "expected [256, 64]")
+
     def test_rotary_inv_freq_buffer_is_ignored(self):
         folder = self.model("invfreq", "--extra", "model.layers.0.self_attn.rotary_emb.inv_freq")
         rc, _, err = run(folder, "--tokens", "1,2", "--max-new-tokens", "1")
