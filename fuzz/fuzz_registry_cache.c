@@ -30,7 +30,9 @@ static char manifest_path[160];
 /* One scratch folder per process, with a plugin folder to look up. */
 static void prepare(void) {
   if (dir[0] != '\0') return;
-  snprintf(dir, sizeof dir, "/tmp/pio-fuzz-cache-XXXXXX");
+  /* In memory when possible: the fuzzer writes a file per input. */
+  snprintf(dir, sizeof dir, "%s/pio-fuzz-cache-XXXXXX",
+           access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
   require(mkdtemp(dir) != NULL, "scratch folder");
   snprintf(cache_file, sizeof cache_file, "%s/registry.bin", dir);
   snprintf(plugin_dir, sizeof plugin_dir, "%s/plugin", dir);

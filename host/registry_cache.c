@@ -286,7 +286,7 @@ static long find_old(const pio_registry_cache *cache, const char *path, uint64_t
 static pio_cache_visit *find_visit(pio_registry_cache *cache, const char *path, uint64_t hash,
                                    int create) {
   if (create && (cache->n_visits + 1) * 2 > cache->cap_visits) {
-    size_t cap = cache->cap_visits ? cache->cap_visits * 2 : 256;
+    size_t cap = cache->cap_visits ? cache->cap_visits * 2 : 16;
     pio_cache_visit *table = calloc(cap, sizeof *table);
     if (table == NULL) return NULL;
     for (size_t i = 0; i < cache->cap_visits; i++) {
