@@ -40,11 +40,13 @@ typedef struct pio_bench_limits {
 uint64_t pio_bench_read_buffer_size(uint64_t bytes);
 
 /*
- * Stream-reads a buffer of pio_bench_read_buffer_size(bytes) `passes` times with every thread of pool
- * (NULL: the caller's thread) using isa's loads, after one untimed pass;
- * *bytes_per_s is the median.  The buffer is filled first so its pages are
- * real.  PIO_ERR_NO_MEMORY when it cannot be allocated; PIO_ERR_INTERNAL
- * when a pass's checksum is wrong (a kernel that skipped data).
+ * Stream-reads a buffer of pio_bench_read_buffer_size(bytes) `passes`
+ * times with every thread of pool (NULL: the caller's thread) using isa's
+ * loads, after one untimed pass; *bytes_per_s is the median.  The buffer
+ * comes from pio_pages_alloc, as model weights do, and is filled first so
+ * its pages are real.  PIO_ERR_NO_MEMORY when it cannot be allocated;
+ * PIO_ERR_INTERNAL when a pass's checksum is wrong (a loop that skipped
+ * data).
  */
 pio_status pio_bench_measure_read_bandwidth(pio_threadpool *pool, pio_bench_isa isa,
                                             uint64_t bytes, uint32_t passes,
