@@ -220,24 +220,44 @@ static pio_status scan_folder(pio_registry *registry, const char *dir, pio_error
   return st;
 }
 
+/* A record and where it stands on the path, for sorting by name. */
+typedef struct name_slot {
+  registry_record *rec;
+  size_t position;
+} name_slot;
+
+static int compare_slots(const void *a, const void *b) {
+  const name_slot *x = a, *y = b;
+  int c = strcmp(x->rec->pub.name, y->rec->pub.name);
+  if (c != 0) return c;
+  return (x->position > y->position) - (x->position < y->position);
+}
+
 /* First wins: a later record with an earlier record's name is shadowed.
- * An unreadable manifest counts under its folder's name. */
+ * An unreadable manifest counts under its folder's name.  Sorted by name
+ * (then position) rather than compared pairwise, so that 10,000 plugins
+ * cost n log n, not n^2. */
 static int mark_shadowed(pio_registry *registry) {
-  for (size_t i = 1; i < registry->count; i++) {
-    registry_record *rec = registry->records[i];
-    for (size_t j = 0; j < i; j++) {
-      const registry_record *first = registry->records[j];
-      if (first->pub.state == PIO_PLUGIN_SHADOWED || strcmp(first->pub.name, rec->pub.name) != 0)
-        continue;
-      char *reason = NULL;
-      if (asprintf(&reason, "shadowed by %s", first->pub.manifest_path) < 0) return -1;
-      int rc = set_reason(rec, PIO_PLUGIN_SHADOWED, reason);
-      free(reason);
-      if (rc != 0) return -1;
-      break;
+  if (registry->count < 2) return 0;
+  name_slot *slots = malloc(registry->count * sizeof *slots);
+  if (slots == NULL) return -1;
+  for (size_t i = 0; i < registry->count; i++) slots[i] = (name_slot){registry->records[i], i};
+  qsort(slots, registry->count, sizeof *slots, compare_slots);
+  int rc = 0;
+  const registry_record *first = slots[0].rec;
+  for (size_t i = 1; i < registry->count && rc == 0; i++) {
+    registry_record *rec = slots[i].rec;
+    if (strcmp(rec->pub.name, first->pub.name) != 0) {
+      first = rec;
+      continue;
     }
+    char *reason = NULL;
+    if (asprintf(&reason, "shadowed by %s", first->pub.manifest_path) < 0) rc = -1;
+    else rc = set_reason(rec, PIO_PLUGIN_SHADOWED, reason);
+    free(reason);
   }
-  return 0;
+  free(slots);
+  return rc;
 }
 
 /* The version of the usable plugin name, for dependency checks. */
