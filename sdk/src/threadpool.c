@@ -2,7 +2,12 @@
  * parallelism.  A decode step dispatches ~100 matmuls per token, so a run
  * must cost microseconds: workers spin on a generation counter for a short
  * while after each task and only then sleep on a condition variable; the
- * caller runs share 0 itself and spins (then sleeps) until the rest finish. */
+ * caller runs share 0 itself and spins (then sleeps) until the rest finish.
+ *
+ * Shares 1..n-1 are tickets that workers take: on a machine where a worker
+ * is descheduled (2 cores shared with a compiler), the caller takes back
+ * the shares nobody started and runs them itself, rather than waiting for
+ * the scheduler to bring the worker back. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -40,7 +45,8 @@ struct pio_threadpool {
   void *ctx;
 
   atomic_uint_fast64_t generation; /* bumped once per run */
-  atomic_uint pending;             /* workers still running this generation */
+  atomic_uint tickets;             /* shares 1..tickets not yet taken */
+  atomic_uint pending;             /* shares 1..n-1 not yet finished */
   atomic_int stop;
 
   /* Sleeping: workers wait on wake for a new generation, the caller waits
@@ -51,11 +57,6 @@ struct pio_threadpool {
   pthread_cond_t done;
   atomic_uint sleeping_workers;
   atomic_int caller_sleeping;
-};
-
-struct worker_arg {
-  pio_threadpool *pool;
-  uint32_t index;
 };
 
 static uint64_t now_ns(void) {
@@ -89,8 +90,18 @@ static void wait_for_generation(pio_threadpool *pool, uint64_t seen) {
   pthread_mutex_unlock(&pool->lock);
 }
 
-static void finish_share(pio_threadpool *pool) {
-  if (atomic_fetch_sub(&pool->pending, 1) != 1) return;
+/* Takes one share: its index, or 0 when none is left. */
+static uint32_t take_ticket(pio_threadpool *pool) {
+  unsigned v = atomic_load_explicit(&pool->tickets, memory_order_acquire);
+  while (v > 0 && !atomic_compare_exchange_weak_explicit(&pool->tickets, &v, v - 1,
+                                                          memory_order_acq_rel,
+                                                          memory_order_acquire)) {
+  }
+  return v;
+}
+
+static void finish_shares(pio_threadpool *pool, unsigned count) {
+  if (atomic_fetch_sub(&pool->pending, count) != count) return;
   /* Last one out: wake the caller if it went to sleep (seq_cst pairs with
    * the caller setting caller_sleeping before re-reading pending). */
   if (atomic_load(&pool->caller_sleeping)) {
@@ -100,17 +111,19 @@ static void finish_share(pio_threadpool *pool) {
   }
 }
 
-static void *worker_main(void *arg_ptr) {
-  struct worker_arg arg = *(struct worker_arg *)arg_ptr;
-  free(arg_ptr);
-  pio_threadpool *pool = arg.pool;
+static void *worker_main(void *pool_ptr) {
+  pio_threadpool *pool = pool_ptr;
   uint64_t seen = 0;
   for (;;) {
     wait_for_generation(pool, seen);
     if (atomic_load_explicit(&pool->stop, memory_order_acquire)) return NULL;
     seen = atomic_load_explicit(&pool->generation, memory_order_acquire);
-    pool->fn(pool->ctx, arg.index, pool->n_threads);
-    finish_share(pool);
+    /* A ticket taken (acquire) shows the fn and ctx of its run, even when
+     * this worker saw the generation late. */
+    for (uint32_t share; (share = take_ticket(pool)) != 0;) {
+      pool->fn(pool->ctx, share, pool->n_threads);
+      finish_shares(pool, 1);
+    }
   }
 }
 
@@ -129,17 +142,11 @@ static void stop_workers(pio_threadpool *pool) {
 
 static pio_status start_workers(pio_threadpool *pool, pio_error *err) {
   for (uint32_t i = 1; i < pool->n_threads; i++) {
-    struct worker_arg *arg = malloc(sizeof *arg);
-    if (arg == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "thread pool: out of memory");
-    arg->pool = pool;
-    arg->index = i;
-    int rc = pthread_create(&pool->workers[i - 1], NULL, worker_main, arg);
-    if (rc != 0) {
-      free(arg);
+    int rc = pthread_create(&pool->workers[i - 1], NULL, worker_main, pool);
+    if (rc != 0)
       return pio_error_set(err, PIO_ERR_INTERNAL,
                            "thread pool: cannot start worker %u of %u: %s", i,
                            pool->n_threads - 1, strerror(rc));
-    }
     pool->n_started++;
   }
   return PIO_OK;
@@ -158,6 +165,7 @@ pio_status pio_threadpool_create(uint32_t n_threads, pio_threadpool **out, pio_e
   pool->n_threads = n_threads;
   atomic_init(&pool->generation, 0);
   atomic_init(&pool->pending, 0);
+  atomic_init(&pool->tickets, 0);
   atomic_init(&pool->stop, 0);
   atomic_init(&pool->sleeping_workers, 0);
   atomic_init(&pool->caller_sleeping, 0);
@@ -214,6 +222,7 @@ void pio_threadpool_run(pio_threadpool *pool, pio_task_fn fn, void *ctx) {
   pool->fn = fn;
   pool->ctx = ctx;
   atomic_store_explicit(&pool->pending, pool->n_threads - 1, memory_order_relaxed);
+  atomic_store_explicit(&pool->tickets, pool->n_threads - 1, memory_order_release);
   atomic_fetch_add(&pool->generation, 1); /* seq_cst: publishes fn, ctx, pending */
   if (atomic_load(&pool->sleeping_workers) != 0) {
     pthread_mutex_lock(&pool->lock);
@@ -221,6 +230,10 @@ void pio_threadpool_run(pio_threadpool *pool, pio_task_fn fn, void *ctx) {
     pthread_mutex_unlock(&pool->lock);
   }
   fn(ctx, 0, pool->n_threads);
+  /* Shares still untaken are 1..left (workers take from the top). */
+  unsigned left = atomic_exchange_explicit(&pool->tickets, 0, memory_order_acq_rel);
+  for (unsigned share = 1; share <= left; share++) fn(ctx, share, pool->n_threads);
+  if (left > 0) finish_shares(pool, left);
   wait_for_workers(pool);
 }
 

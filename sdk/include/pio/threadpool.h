@@ -23,9 +23,12 @@ pio_status pio_threadpool_create(uint32_t n_threads, pio_threadpool **out, pio_e
 void pio_threadpool_destroy(pio_threadpool *pool);
 uint32_t pio_threadpool_size(const pio_threadpool *pool);
 
-/* Runs fn(ctx, i, n) on every thread of the pool and returns when all are
- * done.  Not re-entrant: one run at a time per pool.  pool may be NULL,
- * which runs fn(ctx, 0, 1) on the caller's thread. */
+/* Runs fn(ctx, i, n) for every share i in [0, n), n the pool's size, and
+ * returns when all are done.  Each share runs exactly once, share 0 on the
+ * caller's thread; a share no worker has started when the caller finishes
+ * its own is run by the caller too, so shares are not tied to threads.
+ * Not re-entrant: one run at a time per pool.  pool may be NULL, which
+ * runs fn(ctx, 0, 1) on the caller's thread. */
 void pio_threadpool_run(pio_threadpool *pool, pio_task_fn fn, void *ctx);
 
 /* The share [*begin, *end) of n items that thread i of n_threads takes,
