@@ -4,6 +4,7 @@
  *
  *   pio-kernels-micro [--path NAME] [--dtype bf16] [--rows R] [--cols C]
  *                     [--n TOKENS] [--threads T] [--reps K] [--mib M] [--fill]
+ *                     [--small-pages]
  *
  * Each timed pass is followed by a read-bandwidth pass over a buffer of the
  * same size, so the ratio of the two medians holds even on a loaded
@@ -15,6 +16,7 @@
 
 #include "compute_limits.h"
 #include "pio/kernels.h"
+#include "pio/memory.h"
 #include "pio/synthetic.h"
 
 typedef struct options {
@@ -22,7 +24,7 @@ typedef struct options {
   pio_dtype dtype;
   uint32_t rows, cols, threads;
   size_t n, reps, mib;
-  int fill;
+  int fill, small_pages;
 } options;
 
 static double now_s(void) {
@@ -52,6 +54,7 @@ static int parse_options(int argc, char **argv, options *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--fill") == 0) { o->fill = 1; continue; }
+    if (strcmp(a, "--small-pages") == 0) { o->small_pages = 1; continue; }
     if (v == NULL) return -1;
     i++;
     if (strcmp(a, "--path") == 0) { if (parse_path(v, &o->path) != 0) return -1; }
@@ -89,7 +92,7 @@ int main(int argc, char **argv) {
   options o;
   if (parse_options(argc, argv, &o) != 0) {
     fprintf(stderr, "usage: %s [--path scalar|avx2|avx512|avx512bf16] [--dtype bf16] [--rows R]"
-                    " [--cols C] [--n TOKENS] [--threads T] [--reps K] [--mib M] [--fill]\n",
+                    " [--cols C] [--n TOKENS] [--threads T] [--reps K] [--mib M] [--fill] [--small-pages]\n",
             argv[0]);
     return 2;
   }
@@ -106,7 +109,11 @@ int main(int argc, char **argv) {
   size_t matrix_bytes = (size_t)o.rows * o.cols * pio_dtype_size(o.dtype);
   size_t copies = o.mib * (1u << 20) / matrix_bytes;
   if (copies == 0) copies = 1;
-  char *weights = malloc(copies * matrix_bytes);
+  /* Weights in huge pages, as a plugin should hold them (--small-pages:
+   * plain malloc, to see the difference). */
+  char *weights = NULL;
+  if (o.small_pages) weights = malloc(copies * matrix_bytes);
+  else if (pio_pages_alloc(copies * matrix_bytes, (void **)&weights, &err) != PIO_OK) weights = NULL;
   float *x = malloc(o.n * o.cols * sizeof *x), *y = malloc(o.n * o.rows * sizeof *y);
   if (weights == NULL || x == NULL || y == NULL) return fprintf(stderr, "out of memory\n"), 1;
   pio_synthetic_fill(pool, 1, 1, PIO_SYNTHETIC_NORMAL, 0, 0.02f, o.dtype, weights,
@@ -141,7 +148,8 @@ int main(int argc, char **argv) {
          flop / median * 1e-9, matrix_bytes / best * 1e-9, flop / best * 1e-9);
   free(times);
   free(bws);
-  free(weights);
+  if (o.small_pages) free(weights);
+  else pio_pages_free(weights, copies * matrix_bytes);
   free(x);
   free(y);
   pio_threadpool_destroy(pool);
