@@ -116,14 +116,19 @@ pio_status pio_bench_kvio_file_open(const char *dir, uint64_t size, int want_dir
   f->fd_buffered = -1;
   f->fd_direct = -1;
   pio_status s = make_dir(dir, f, err);
-  if (s == PIO_OK && asprintf(&f->path, "%s/pio-kvio.bin", f->dir) < 0) {
+  if (s == PIO_OK && asprintf(&f->path, "%s/pio-kvio-XXXXXX", f->dir) < 0) {
     f->path = NULL;
     s = pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory");
   }
   if (s == PIO_OK) {
-    f->fd_buffered = open(f->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (f->fd_buffered < 0)
-      s = pio_error_set(err, PIO_ERR_IO, "cannot create %s: %s", f->path, strerror(errno));
+    /* A new name of our own: a file the user keeps in --dir is never touched. */
+    f->fd_buffered = mkostemp(f->path, O_CLOEXEC);
+    if (f->fd_buffered < 0) {
+      s = pio_error_set(err, PIO_ERR_IO, "cannot create a file in %s: %s", f->dir,
+                        strerror(errno));
+      free(f->path);
+      f->path = NULL;
+    }
   }
   if (s == PIO_OK) {
     describe_fs(f);

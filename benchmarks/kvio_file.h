@@ -27,8 +27,8 @@ typedef struct pio_bench_kvio_file {
 } pio_bench_kvio_file;
 
 /*
- * Creates dir/pio-kvio.bin (dir NULL: a new mkdtemp folder under $TMPDIR or
- * /var/tmp, removed on close), allocates size bytes for it, and opens it
+ * Creates a new file dir/pio-kvio-XXXXXX (dir NULL: a new mkdtemp folder
+ * under $TMPDIR or /var/tmp, removed on close), allocates size bytes for it, and opens it
  * buffered and, unless want_direct is 0, with O_DIRECT.  When O_DIRECT fails
  * (EINVAL: the file system has none) direct_note says so and fd_direct is -1.
  * *out owned by the caller (pio_bench_kvio_file_close).
