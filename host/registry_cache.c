@@ -78,10 +78,12 @@ static const char own_binary_anchor = 0;
 static void add_own_binary(uint64_t *h) {
   Dl_info info;
   struct stat st;
-  if (dladdr(&own_binary_anchor, &info) == 0 || info.dli_fname == NULL)
+  /* The file's identity, not its name: two programs may reach one library
+   * by different paths ($ORIGIN rpaths) and must agree. */
+  if (dladdr(&own_binary_anchor, &info) == 0 || info.dli_fname == NULL ||
+      stat(info.dli_fname, &st) != 0)
     return;
-  add_text(h, info.dli_fname);
-  if (stat(info.dli_fname, &st) != 0) return;
+  add_u64(h, (uint64_t)st.st_dev);
   add_u64(h, (uint64_t)st.st_ino);
   add_u64(h, (uint64_t)st.st_size);
   add_u64(h, (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec);
