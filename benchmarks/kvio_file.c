@@ -120,7 +120,7 @@ pio_status pio_bench_kvio_file_open(const char *dir, uint64_t size, int want_dir
     f->path = NULL;
     s = pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory");
   }
-  if (s == PIO_OK) {
+  if (s == PIO_OK && f->path != NULL) {
     /* A new name of our own: a file the user keeps in --dir is never touched. */
     f->fd_buffered = mkostemp(f->path, O_CLOEXEC);
     if (f->fd_buffered < 0) {

@@ -189,7 +189,7 @@ void pio_model_preset_list_text(const pio_model_preset_dirs *dirs, char *out, si
 pio_status pio_model_preset_names(char ***names, size_t *count, pio_error *err) {
   if (names == NULL || count == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model presets: NULL output");
-  pio_model_preset_dirs dirs;
+  pio_model_preset_dirs dirs = {NULL, 0};
   pio_status s = pio_model_preset_dirs_get(&dirs, err);
   if (s != PIO_OK) return s;
   s = pio_model_preset_names_in(&dirs, names, count, err);

@@ -142,7 +142,7 @@ static pio_status resolve_folder(const char *model, pio_resolved_model *out, pio
 
 /* Finds the preset, or reports every place searched and every preset. */
 static pio_status resolve_preset(const char *model, pio_resolved_model *out, pio_error *err) {
-  pio_model_preset_dirs dirs;
+  pio_model_preset_dirs dirs = {NULL, 0};
   pio_status s = pio_model_preset_dirs_get(&dirs, err);
   if (s != PIO_OK) return s;
   char *path = pio_model_preset_name_valid(model) ? pio_model_preset_find(&dirs, model) : NULL;
