@@ -18,6 +18,7 @@ import unittest
 PIO_HOST = None
 FIXTURES = None
 RAW_CONTROLS = [chr(c) for c in range(0x20) if chr(c) not in "\n"] + ["\x7f"]
+PROBLEMS = ("invalid", "incompatible", "failed", "crashed")  # exit 1; ok and shadowed exit 0
 
 
 class PioHostTest(unittest.TestCase):
@@ -52,8 +53,9 @@ class PioHostTest(unittest.TestCase):
     def list_json(self, *args, paths=None):
         paths = (FIXTURES,) if paths is None else paths
         rc, out, err = self.run_host("list", "--json", *args, paths=paths)
-        self.assertEqual(rc, 0, err)
-        return {p["name"]: p for p in json.loads(out) if p["dir"].startswith(tuple(paths))}
+        listed = json.loads(out)
+        self.assertEqual(rc, 1 if any(p["status"] in PROBLEMS for p in listed) else 0, err)
+        return {p["name"]: p for p in listed if p["dir"].startswith(tuple(paths))}
 
     def copy_fixture(self, name, parent, as_name=None):
         dest = os.path.join(parent, as_name or name)
@@ -109,9 +111,9 @@ class Usage(PioHostTest):
 
 
 class List(PioHostTest):
-    def test_table_lists_good_and_broken_plugins_and_exits_0(self):
+    def test_table_lists_good_and_broken_plugins_and_exits_1(self):
         rc, out, err = self.run_host("list")
-        self.assertEqual(rc, 0, err)
+        self.assertEqual(rc, 1, err)
         lines = out.splitlines()
         self.assertRegex(lines[0], r"^NAME +VERSION +ARCHITECTURE +STATUS$")
         row = [l for l in lines if l.startswith("fixture-good ")]
@@ -123,6 +125,34 @@ class List(PioHostTest):
         self.assertIn("incompatible: ", row)
         self.assertIn("min_memory_gb", row)
         self.assertRegex(lines[-1], r"^\d+ plugins, \d+ ok, ")
+
+    def test_all_ok_exits_0_and_one_broken_plugin_exits_1(self):
+        root = os.path.join(self.tmp, "plugins")
+        os.makedirs(root)
+        os.chmod(root, 0o755)
+        self.copy_fixture("good", root)
+        for args in (("list",), ("list", "--json")):
+            rc, out, err = self.run_host(*args, paths=(root,))
+            self.assertEqual(rc, 0, out + err)
+        self.copy_fixture("missing_module", root)
+        for args in (("list",), ("list", "--json")):
+            rc, out, err = self.run_host(*args, paths=(root,))
+            self.assertEqual(rc, 1, out + err)
+            self.assertIn("fixture-good", out)  # still listed
+            self.assertIn("module not found", out)
+        rc, _, _ = self.run_host("list", "fixture-good", paths=(root,))
+        self.assertEqual(rc, 0)  # only the plugins listed count
+
+    def test_check_load_crash_exits_1(self):
+        root = os.path.join(self.tmp, "plugins")
+        os.makedirs(root)
+        os.chmod(root, 0o755)
+        self.copy_fixture("ctor_crash", root)
+        rc, out, _ = self.run_host("list", paths=(root,))
+        self.assertEqual(rc, 0, out)  # listing loads no code: nothing known wrong
+        rc, out, _ = self.run_host("list", "--check-load", paths=(root,))
+        self.assertEqual(rc, 1, out)
+        self.assertIn("crashed: SIGSEGV", out)
 
     def test_json_has_the_documented_fields(self):
         plugins = self.list_json()
@@ -186,7 +216,7 @@ class List(PioHostTest):
     def test_pio_plugin_path_is_searched(self):
         self.env["PIO_PLUGIN_PATH"] = "/nonexistent:" + FIXTURES
         rc, out, _ = self.run_host("list", "--json", paths=())
-        self.assertEqual(rc, 0)
+        self.assertEqual(rc, 1)  # the fixtures hold broken plugins
         self.assertIn("fixture-good", [p["name"] for p in json.loads(out)])
 
     def test_hostile_module_files_are_invalid(self):
@@ -199,7 +229,7 @@ class List(PioHostTest):
         writable = self.copy_fixture("good", root, "writable")
         os.chmod(os.path.join(writable, "fixture_good.so"), 0o777)
         rc, out, _ = self.run_host("list", "--json", paths=(root,))
-        self.assertEqual(rc, 0)
+        self.assertEqual(rc, 1)  # escape is invalid
         by_dir = {os.path.basename(p["dir"]): p for p in json.loads(out)
                   if p["dir"].startswith(root)}
         self.assertEqual(by_dir["escape"]["status"], "invalid")
@@ -216,7 +246,7 @@ class List(PioHostTest):
         os.chmod(root, 0o755)
         self.copy_fixture("invalid_json", root, "evil\x1b[2J\x07")
         rc, out, _ = self.run_host("list", paths=(root,))
-        self.assertEqual(rc, 0)
+        self.assertEqual(rc, 1)  # the manifest is invalid JSON
         self.assert_no_raw_controls(out)
         self.assertIn("evil\\x1B[2J\\x07", out)
         rc, out, _ = self.run_host("list", "--json", paths=(root,))

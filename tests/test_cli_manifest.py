@@ -63,9 +63,10 @@ class ManifestCli(unittest.TestCase):
 
     def listed(self):
         rc, out, err = self.host("list", "--json")
-        self.assertEqual(rc, 0, err)
-        return {os.path.basename(p["dir"]): p for p in json.loads(out)
-                if p["dir"].startswith(self.path)}
+        listed = json.loads(out)
+        problems = ("invalid", "incompatible", "failed", "crashed")
+        self.assertEqual(rc, 1 if any(p["status"] in problems for p in listed) else 0, err)
+        return {os.path.basename(p["dir"]): p for p in listed if p["dir"].startswith(self.path)}
 
     def manifest_path(self, folder):
         return os.path.join(self.path, folder, "plugin_manifest.json")

@@ -3,9 +3,11 @@
  * manifests and checks module files; loads code only with --check-load, and
  * then in a child process.
  *
- * Exit status: 0 when the path could be scanned, whatever the plugins'
- * states (a broken plugin is shown, not fatal); 1 when a NAME given on the
- * command line is missing or not ok; 2 on bad usage. */
+ * Exit status: 0 when every plugin listed is ok (or shadowed: a later
+ * duplicate is not a problem of a plugin); 1 when a plugin listed is
+ * invalid, incompatible, failed or crashed, or a NAME given on the command
+ * line is missing; 2 on bad usage.  Everything is printed either way: a
+ * broken plugin is shown, and only the exit status says it. */
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +38,9 @@ static void print_help(void) {
         "  --json             print a JSON array of objects for scripts\n"
         "  --check-load       also load each ok plugin in a child process\n" PIO_CLI_COMMON_HELP
         "\n"
-        "Exit status: 0 when the plugin path could be scanned; 1 when a NAME\n"
-        "is missing or not ok; 2 on bad usage.\n",
+        "Exit status: 0 when every plugin listed is ok or shadowed; 1 when one\n"
+        "is invalid, incompatible, failed or crashed, or a NAME is missing\n"
+        "(everything is still listed); 2 on bad usage.\n",
         stdout);
 }
 
@@ -158,19 +161,28 @@ static void print_path(const pio_registry *registry) {
   }
 }
 
-/* 1 when a NAME asked for is missing or not ok. */
-static int named_problem(const pio_registry *registry, const list_args *args) {
-  int problem = 0;
-  for (int i = 0; i < args->n_names; i++) {
-    const pio_plugin_record *rec = pio_registry_find(registry, args->names[i]);
-    if (rec == NULL) {
-      fputs("pio-host list: no plugin named '", stderr);
-      pio_cli_put(stderr, args->names[i]);
-      fputs("' on the plugin path\n", stderr);
-    }
-    if (rec == NULL || rec->state != PIO_PLUGIN_OK) problem = 1;
+/* 1 when a plugin listed has a problem of its own: a shadowed duplicate
+ * is fine (its original is listed too), every other state but ok is not. */
+static int listed_problem(const pio_registry *registry, const list_args *args) {
+  for (size_t i = 0; i < pio_registry_count(registry); i++) {
+    const pio_plugin_record *rec = pio_registry_at(registry, i);
+    if (is_selected(args, rec) && rec->state != PIO_PLUGIN_OK && rec->state != PIO_PLUGIN_SHADOWED)
+      return 1;
   }
-  return problem;
+  return 0;
+}
+
+/* 1 when a NAME asked for is not on the path at all. */
+static int named_missing(const pio_registry *registry, const list_args *args) {
+  int missing = 0;
+  for (int i = 0; i < args->n_names; i++) {
+    if (pio_registry_find(registry, args->names[i]) != NULL) continue;
+    fputs("pio-host list: no plugin named '", stderr);
+    pio_cli_put(stderr, args->names[i]);
+    fputs("' on the plugin path\n", stderr);
+    missing = 1;
+  }
+  return missing;
 }
 
 int pio_cli_list(int argc, char **argv) {
@@ -192,7 +204,8 @@ int pio_cli_list(int argc, char **argv) {
   } else {
     print_table(registry, &args);
   }
-  if (rc == PIO_CLI_EXIT_OK && named_problem(registry, &args)) rc = PIO_CLI_EXIT_PLUGIN;
+  if (rc == PIO_CLI_EXIT_OK && (named_missing(registry, &args) | listed_problem(registry, &args)))
+    rc = PIO_CLI_EXIT_PLUGIN;
   pio_registry_close(registry);
   return rc;
 }
