@@ -142,9 +142,10 @@ typedef struct pio_kv_figures {
 
 typedef struct pio_kv_cache_api {
   uint32_t struct_size;
-  /* KV-cache sizing for config under query.  Invalid sharding (tp that
-   * must divide the heads and does not, pp that does not divide the
-   * layers, page_size 0) is PIO_ERR_INVALID_ARGUMENT with a reason. */
+  /* KV-cache sizing for config under query.  A pipeline stage holds
+   * ceil(layers / pp) layers.  Invalid sharding (tp that must divide the
+   * heads and does not, pp larger than the layer count, page_size 0) is
+   * PIO_ERR_INVALID_ARGUMENT with a reason. */
   pio_status (*figures)(const pio_model_config *config, const pio_kv_query *query,
                         pio_kv_figures *out, pio_error *err);
 } pio_kv_cache_api;
