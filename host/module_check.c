@@ -1,5 +1,6 @@
 /* host/module_check.c — module file security: plain name, resolved inside
- * the plugin folder, regular file, not writable by others, trusted owner. */
+ * the plugin folder, regular file, not writable by others nor by a group
+ * other than the user's or root's, trusted owner. */
 #include "module_check.h"
 
 #include <errno.h>
@@ -29,14 +30,26 @@ pio_status pio_module_check_name(const char *module, pio_error *err) {
   return PIO_OK;
 }
 
-/* Refuses what another local user could have replaced. */
+/* A group whose members are only people the user already trusts: the
+ * user's own effective group (with user-private groups, a umask of 002
+ * makes every file group-writable by that group alone) or root's. */
+static int trusted_group(gid_t gid) { return gid == getegid() || gid == 0; }
+
+/* Refuses what another local user could have replaced: writable by others
+ * (a sticky folder still lets others add files), writable by a group that
+ * is not trusted_group(), owned by someone other than root or the user. */
 static pio_status check_trust(const char *what, const char *path, const struct stat *st,
                               pio_error *err) {
-  if (st->st_mode & (S_IWGRP | S_IWOTH))
+  if (st->st_mode & S_IWOTH)
     return pio_error_set(err, PIO_ERR_INVALID,
-                         "%s %s is writable by %s (mode %04o); run chmod go-w on it", what, path,
-                         (st->st_mode & S_IWOTH) ? "others" : "its group",
-                         (unsigned)(st->st_mode & 07777));
+                         "%s %s is writable by others (mode %04o); run chmod o-w on it", what,
+                         path, (unsigned)(st->st_mode & 07777));
+  if ((st->st_mode & S_IWGRP) && !trusted_group(st->st_gid))
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s %s is writable by its group, gid %u (mode %04o), which is neither "
+                         "the current user's group (gid %u) nor root's; run chmod g-w on it",
+                         what, path, (unsigned)st->st_gid, (unsigned)(st->st_mode & 07777),
+                         (unsigned)getegid());
   if (st->st_uid != 0 && st->st_uid != geteuid())
     return pio_error_set(err, PIO_ERR_INVALID,
                          "%s %s is owned by uid %u, expected root or uid %u (the current user)",

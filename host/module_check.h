@@ -13,7 +13,9 @@
  *  - module is a plain file name: no '/', no "..";
  *  - the file resolves (symlinks followed) inside the folder;
  *  - it is a regular file;
- *  - neither the file nor the folder is writable by group or others;
+ *  - neither the file nor the folder is writable by others (sticky or
+ *    not), nor writable by a group other than the effective user's own
+ *    group (getegid()) or root's (gid 0);
  *  - both are owned by root or by the effective user.
  * On success *out_path is the resolved absolute path of the shared object
  * to open (owned by the caller, free()).  Errors: PIO_ERR_NOT_FOUND when no

@@ -1,6 +1,7 @@
 /* tests/test_module_check.c — the module file rules: a plain name, found
  * by extension search, resolved inside the plugin folder, a regular file,
- * not writable by group or others, owned by root or the current user. */
+ * not writable by others nor by a group other than the user's or root's,
+ * owned by root or the current user. */
 #include <check.h>
 #include <errno.h>
 
@@ -110,16 +111,74 @@ START_TEST(test_world_writable_module_is_refused) {
   ck_assert_int_eq(chmod(path, 0757), 0);
   const char *msg = resolve_expecting("fixture_good", PIO_ERR_INVALID, NULL);
   ck_assert_ptr_nonnull(strstr(msg, "writable by others"));
-  ck_assert_ptr_nonnull(strstr(msg, "chmod go-w"));
+  ck_assert_ptr_nonnull(strstr(msg, "chmod o-w"));
 }
 END_TEST
 
-START_TEST(test_group_writable_module_is_refused) {
+/* A group nobody here is in: neither our effective group nor root's. */
+static gid_t foreign_group(void) { return getegid() == 65534 ? 65533 : 65534; }
+
+START_TEST(test_group_writable_module_of_our_own_group_is_accepted) {
+  /* What a umask of 002 with user-private groups makes. */
   char path[PATH_MAX];
   in_dir(path, sizeof path, "fixture_good.so");
+  ck_assert_int_eq(chown(path, (uid_t)-1, getegid()), 0);
+  ck_assert_int_eq(chmod(path, 0775), 0);
+  char *resolved = NULL;
+  resolve_expecting("fixture_good", PIO_OK, &resolved);
+  ck_assert_str_eq(resolved, path);
+  free(resolved);
+}
+END_TEST
+
+START_TEST(test_group_writable_folder_of_our_own_group_is_accepted) {
+  ck_assert_int_eq(chown(dir, (uid_t)-1, getegid()), 0);
+  ck_assert_int_eq(chmod(dir, 0775), 0);
+  resolve_expecting("fixture_good", PIO_OK, NULL);
+}
+END_TEST
+
+START_TEST(test_group_writable_module_of_another_group_is_refused) {
+  /* Registered only when running as root, who can give the file away. */
+  char path[PATH_MAX];
+  in_dir(path, sizeof path, "fixture_good.so");
+  ck_assert_int_eq(chown(path, (uid_t)-1, foreign_group()), 0);
   ck_assert_int_eq(chmod(path, 0775), 0);
   const char *msg = resolve_expecting("fixture_good", PIO_ERR_INVALID, NULL);
+  char want[64];
+  helper_path(want, sizeof want, "writable by its group, gid %u", (unsigned)foreign_group());
+  ck_assert_ptr_nonnull(strstr(msg, want));
+  ck_assert_ptr_nonnull(strstr(msg, "chmod g-w"));
+}
+END_TEST
+
+START_TEST(test_group_writable_folder_of_another_group_is_refused) {
+  /* Registered only when running as root. */
+  ck_assert_int_eq(chown(dir, (uid_t)-1, foreign_group()), 0);
+  ck_assert_int_eq(chmod(dir, 0775), 0);
+  const char *msg = resolve_expecting("fixture_good", PIO_ERR_INVALID, NULL);
+  ck_assert_ptr_nonnull(strstr(msg, "plugin folder"));
   ck_assert_ptr_nonnull(strstr(msg, "writable by its group"));
+}
+END_TEST
+
+START_TEST(test_module_of_another_group_not_group_writable_is_accepted) {
+  /* Registered only when running as root: the group alone is no risk. */
+  char path[PATH_MAX];
+  in_dir(path, sizeof path, "fixture_good.so");
+  ck_assert_int_eq(chown(path, (uid_t)-1, foreign_group()), 0);
+  ck_assert_int_eq(chmod(path, 0755), 0);
+  resolve_expecting("fixture_good", PIO_OK, NULL);
+}
+END_TEST
+
+START_TEST(test_world_writable_module_of_our_own_group_is_refused) {
+  char path[PATH_MAX];
+  in_dir(path, sizeof path, "fixture_good.so");
+  ck_assert_int_eq(chown(path, (uid_t)-1, getegid()), 0);
+  ck_assert_int_eq(chmod(path, 0777), 0);
+  const char *msg = resolve_expecting("fixture_good", PIO_ERR_INVALID, NULL);
+  ck_assert_ptr_nonnull(strstr(msg, "writable by others"));
 }
 END_TEST
 
@@ -209,7 +268,14 @@ static Suite *module_check_suite(void) {
   tcase_add_test(tc, test_symlink_escaping_folder_is_refused);
   tcase_add_test(tc, test_dangling_symlink_is_refused);
   tcase_add_test(tc, test_world_writable_module_is_refused);
-  tcase_add_test(tc, test_group_writable_module_is_refused);
+  tcase_add_test(tc, test_group_writable_module_of_our_own_group_is_accepted);
+  tcase_add_test(tc, test_group_writable_folder_of_our_own_group_is_accepted);
+  tcase_add_test(tc, test_world_writable_module_of_our_own_group_is_refused);
+  if (geteuid() == 0) {
+    tcase_add_test(tc, test_group_writable_module_of_another_group_is_refused);
+    tcase_add_test(tc, test_group_writable_folder_of_another_group_is_refused);
+    tcase_add_test(tc, test_module_of_another_group_not_group_writable_is_accepted);
+  }
   tcase_add_test(tc, test_world_writable_folder_is_refused);
   tcase_add_test(tc, test_sticky_world_writable_folder_is_still_refused);
   tcase_add_test(tc, test_module_that_is_a_folder_is_refused);
