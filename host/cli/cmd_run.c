@@ -304,7 +304,7 @@ static int generate(const run_args *a, run_state *st, const pio_model_summary *s
   pio_status s = api->forward(st->model, a->tokens, a->n_tokens, st->logits, all, err);
   if (s != PIO_OK) return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
   double prefill_s = now_s() - t0;
-  if (all && (s = dump_logits(a->dump_path, st->logits, a->n_tokens * vocab, err)) != PIO_OK)
+  if (all && dump_logits(a->dump_path, st->logits, a->n_tokens * vocab, err) != PIO_OK)
     return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
   const float *last = st->logits + (all ? (size_t)(a->n_tokens - 1) * vocab : 0);
   t0 = now_s();

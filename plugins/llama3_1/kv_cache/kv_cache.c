@@ -17,7 +17,7 @@ pio_status llama_kv_cache_init(llama_kv_cache *cache, const pio_model_config *co
   if (s != PIO_OK) return s;
   /* bytes_per_token covers K and V of every layer; under the config limits
    * it is at most 1024 x 1024 x 1024 x 8, and max_context below 2^24. */
-  if (f.bytes_per_token > UINT64_MAX / max_context || max_context == 0)
+  if (max_context == 0 || f.bytes_per_token > UINT64_MAX / max_context)
     return pio_error_set(err, PIO_ERR_LIMIT, "KV cache of %u tokens: size overflows",
                          max_context);
   const uint64_t bytes = f.bytes_per_token * max_context;

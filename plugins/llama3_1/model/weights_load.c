@@ -152,8 +152,12 @@ static pio_status load_all(llama_weights *w, const pio_model_config *c, const ch
      * the embedding is used, but the tensor must still have its shape. */
     if ((s = expect(w, "lm_head.weight", c->vocab_size, c->hidden_size, &head, err))) return s;
   }
-  w->lm_head = c->tie_word_embeddings ? w->embed : as_matrix(head);
-  if (c->tie_word_embeddings && head != NULL) w->weight_bytes -= head->n_bytes;
+  if (c->tie_word_embeddings) {
+    w->lm_head = w->embed;
+    if (head != NULL) w->weight_bytes -= head->n_bytes; /* present, unused */
+  } else {
+    w->lm_head = as_matrix(head);
+  }
   return check_unused(w, dir, err);
 }
 
