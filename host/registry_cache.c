@@ -31,7 +31,8 @@ static char *join3(const char *a, const char *b, const char *c) {
   return s;
 }
 
-/* Relative values are ignored, as the XDG base directory spec asks. */
+/* Relative values are ignored, as the XDG base directory spec asks: a
+ * cache file that moves with the working folder would be a surprise. */
 static const char *absolute_env(const char *name) {
   const char *v = getenv(name);
   return v != NULL && v[0] == '/' ? v : NULL;
@@ -42,8 +43,8 @@ char *pio_registry_cache_default_file(const char *cache_dir) {
   char leaf[96];
   snprintf(leaf, sizeof leaf, "/registry-%s.bin", uname(&u) == 0 ? u.machine : "unknown");
   if (cache_dir != NULL && cache_dir[0] != '\0') return join3(cache_dir, leaf, "");
-  const char *file = getenv("PIO_REGISTRY");
-  if (file != NULL && file[0] != '\0') return strdup(file);
+  const char *file = absolute_env("PIO_REGISTRY");
+  if (file != NULL) return strdup(file);
   const char *xdg = absolute_env("XDG_CACHE_HOME");
   if (xdg != NULL) return join3(xdg, "/pio", leaf);
   const char *home = absolute_env("HOME");

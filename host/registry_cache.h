@@ -30,7 +30,8 @@ typedef struct pio_registry_cache pio_registry_cache;
 /* The file the cache uses, in order: cache_dir/registry-ARCH.bin when
  * cache_dir is given (--cache DIR), $PIO_REGISTRY (a file path, like
  * GST_REGISTRY), $XDG_CACHE_HOME/pio/registry-ARCH.bin, then
- * $HOME/.cache/pio/registry-ARCH.bin.  Returns a new string owned by the
+ * $HOME/.cache/pio/registry-ARCH.bin; relative environment values are
+ * ignored.  Returns a new string owned by the
  * caller (free), or NULL when there is nowhere to put it. */
 char *pio_registry_cache_default_file(const char *cache_dir);
 

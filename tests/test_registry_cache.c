@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "manifest.h"
+#include "pio/host.h"
 #include "registry_cache.h"
 
 static char tmpdir[64];
@@ -607,6 +608,11 @@ START_TEST(test_cache_file_location_follows_options_then_environment) {
   f = pio_registry_cache_default_file(NULL);
   ck_assert_str_eq(f, "/tmp/explicit.bin");
   free(f);
+  setenv("PIO_REGISTRY", "relative/ignored.bin", 1);
+  setenv("XDG_CACHE_HOME", "/xdg", 1);
+  f = pio_registry_cache_default_file(NULL);
+  ck_assert_ptr_nonnull(strstr(f, "/xdg/pio/registry-"));
+  free(f);
   unsetenv("PIO_REGISTRY");
   setenv("XDG_CACHE_HOME", "/xdg", 1);
   f = pio_registry_cache_default_file(NULL);
@@ -674,6 +680,122 @@ START_TEST(test_processes_writing_at_once_leave_a_valid_file) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Through pio_registry_open and pio-host: a forged entry (a manifest
+ * whose version says 9.9.9, keyed to the unchanged files) shows that the
+ * cache is read; --no-cache and a changed file show that it is bypassed. */
+
+static void forge_entry(fixture *fx, const char *cache_dir) {
+  char *file = pio_registry_cache_default_file(cache_dir);
+  pio_registry_cache *cache = pio_registry_cache_open(file);
+  free(file);
+  pio_registry_cache_set_racy_margin(cache, 0);
+  pio_cache_entry e;
+  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx->dir, fx->manifest_path, &e), 0);
+  pio_plugin_record rec = *fixture_record(fx);
+  free(fx->manifest->version);
+  fx->manifest->version = strdup("9.9.9");
+  rec.version = fx->manifest->version;
+  pio_registry_cache_store(cache, &rec, 0);
+  pio_error err;
+  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
+  pio_registry_cache_close(cache);
+}
+
+/* The version the registry reports for fx, read with or without cache. */
+static char *registry_version(const char *cache_dir, int no_cache) {
+  pio_registry_options opts;
+  pio_registry_options_init(&opts);
+  const char *paths[] = {tmpdir};
+  opts.plugin_paths = paths;
+  opts.n_plugin_paths = 1;
+  opts.skip_environment = 1;
+  opts.skip_default_paths = 1;
+  opts.cache_dir = cache_dir;
+  opts.no_cache = no_cache;
+  pio_registry *registry = NULL;
+  pio_error err;
+  ck_assert_int_eq(pio_registry_open(&opts, &registry, &err), PIO_OK);
+  const pio_plugin_record *rec = pio_registry_find(registry, "alpha");
+  ck_assert_ptr_nonnull(rec);
+  char *version = strdup(rec->version);
+  pio_registry_close(registry);
+  return version;
+}
+
+START_TEST(test_registry_reads_the_cache_and_no_cache_bypasses_it) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  char cache_dir[128];
+  snprintf(cache_dir, sizeof cache_dir, "%s/cache", tmpdir);
+  forge_entry(&fx, cache_dir);
+  char *cached = registry_version(cache_dir, 0), *fresh = registry_version(cache_dir, 1);
+  ck_assert_str_eq(cached, "9.9.9");
+  ck_assert_str_eq(fresh, "1.2.3");
+  free(cached);
+  free(fresh);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_registry_sees_a_changed_manifest_despite_the_cache) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  char cache_dir[128];
+  snprintf(cache_dir, sizeof cache_dir, "%s/cache", tmpdir);
+  forge_entry(&fx, cache_dir);
+  write_manifest(&fx, "alpha", "2.0.0-rc.1");
+  char *version = registry_version(cache_dir, 0);
+  ck_assert_str_eq(version, "2.0.0-rc.1");
+  free(version);
+  fixture_free(&fx);
+}
+END_TEST
+
+START_TEST(test_cache_folder_and_file_are_private) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  ck_assert_int_eq(scan(&fx, 0), 0);
+  struct stat st;
+  char folder[128];
+  snprintf(folder, sizeof folder, "%s/cache", tmpdir);
+  ck_assert_int_eq(stat(folder, &st), 0);
+  ck_assert_uint_eq(st.st_mode & 0777, 0700);
+  ck_assert_int_eq(stat(cache_file, &st), 0);
+  ck_assert_uint_eq(st.st_mode & 0777, 0600);
+  fixture_free(&fx);
+}
+END_TEST
+
+/* pio-host list's line for alpha (NAME VERSION ...), from the table. */
+static void pio_host_line(const char *extra, char *line, size_t size) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "'%s' list --plugin-path '%s' --cache '%s/cache' %s", PIO_TEST_PIO_HOST,
+           tmpdir, tmpdir, extra);
+  FILE *p = popen(cmd, "r");
+  ck_assert_ptr_nonnull(p);
+  line[0] = '\0';
+  char buf[1024];
+  while (fgets(buf, sizeof buf, p) != NULL)
+    if (strncmp(buf, "alpha ", 6) == 0) snprintf(line, size, "%s", buf);
+  pclose(p);
+  ck_assert_msg(line[0] != '\0', "pio-host list %s did not list alpha", extra);
+}
+
+START_TEST(test_pio_host_list_reads_the_cache_and_no_cache_bypasses_it) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  char cache_dir[128], line[1024];
+  snprintf(cache_dir, sizeof cache_dir, "%s/cache", tmpdir);
+  forge_entry(&fx, cache_dir);
+  pio_host_line("", line, sizeof line);
+  ck_assert_msg(strstr(line, "9.9.9") != NULL, "cache not read: %s", line);
+  pio_host_line("--no-cache", line, sizeof line);
+  ck_assert_msg(strstr(line, "1.2.3") != NULL, "--no-cache read the cache: %s", line);
+  fixture_free(&fx);
+}
+END_TEST
+
 static Suite *registry_cache_suite(void) {
   Suite *s = suite_create("registry_cache");
   TCase *tc = tcase_create("registry_cache");
@@ -707,6 +829,10 @@ static Suite *registry_cache_suite(void) {
   tcase_add_test(tc, test_null_cache_does_nothing);
   tcase_add_test(tc, test_cache_file_location_follows_options_then_environment);
   tcase_add_test(tc, test_processes_writing_at_once_leave_a_valid_file);
+  tcase_add_test(tc, test_registry_reads_the_cache_and_no_cache_bypasses_it);
+  tcase_add_test(tc, test_registry_sees_a_changed_manifest_despite_the_cache);
+  tcase_add_test(tc, test_cache_folder_and_file_are_private);
+  tcase_add_test(tc, test_pio_host_list_reads_the_cache_and_no_cache_bypasses_it);
   suite_add_tcase(s, tc);
   return s;
 }
