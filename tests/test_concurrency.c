@@ -61,10 +61,14 @@ static int worker_fail(worker *w, const char *what, const pio_error *err) {
 static int one_model(worker *w, const pio_plugin *table) {
   float logits[TINY_VOCAB];
   pio_error err = {0};
-  if (hardening_run_tiny_model(table, w->config_path, 7, 1, logits, &err) != PIO_OK)
+  /* Odd threads run their model on a pool of two: the plugin's thread
+   * pool, too, must be race-free beside other instances.  Its sums may
+   * then be split differently, hence the tolerance. */
+  uint32_t pool = (uint32_t)(1 + w->id % 2);
+  if (hardening_run_tiny_model(table, w->config_path, 7, pool, logits, &err) != PIO_OK)
     return worker_fail(w, "model", &err);
   for (int i = 0; i < TINY_VOCAB; i++)
-    if (fabsf(logits[i] - w->reference[i]) > 1e-5f) return worker_fail(w, "logits differ", NULL);
+    if (fabsf(logits[i] - w->reference[i]) > 1e-4f) return worker_fail(w, "logits differ", NULL);
   return 0;
 }
 
