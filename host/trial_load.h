@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "config_probe.h"
 #include "manifest.h"
 #include "pio/host.h"
 
@@ -32,5 +33,15 @@ typedef struct pio_trial_result {
 pio_plugin_state pio_trial_load_module(const char *module_path, const pio_manifest *manifest,
                                        unsigned timeout_ms, pio_trial_result *result,
                                        pio_error *err);
+
+/* The same trial load; while the plugin is loaded, the child also runs
+ * pio_config_probe_run for each of config_paths[n_configs] and hands the
+ * results back into probes[n_configs] (caller-owned; filled only when the
+ * state is ok).  A plugin crashing while it reads a config is `crashed`
+ * "... while computing its figures for the model config PATH". */
+pio_plugin_state pio_trial_load_probe(const char *module_path, const pio_manifest *manifest,
+                                      unsigned timeout_ms, const char *const *config_paths,
+                                      size_t n_configs, pio_trial_result *result,
+                                      pio_config_probe *probes, pio_error *err);
 
 #endif

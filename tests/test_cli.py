@@ -28,6 +28,7 @@ class PioHostTest(unittest.TestCase):
         self.env = dict(os.environ)
         self.env.pop("PIO_PLUGIN_PATH", None)
         self.env.pop("PIO_REGISTRY", None)
+        self.env.pop("PIO_MODELS_PATH", None)
         # Keep the user's folders out of it: no user plugins, no cache.
         self.env["XDG_DATA_HOME"] = os.path.join(self.tmp, "data")
         self.env["XDG_CACHE_HOME"] = os.path.join(self.tmp, "cache")
@@ -71,7 +72,7 @@ class PioHostTest(unittest.TestCase):
 class Usage(PioHostTest):
     def test_help_everywhere_exits_0(self):
         for args in (["--help"], ["list", "--help"], ["info", "--help"], ["validate", "--help"],
-                     ["list", "-h"]):
+                     ["list", "-h"], ["info", "-h"]):
             proc = subprocess.run([PIO_HOST] + args, env=self.env, capture_output=True)
             self.assertEqual(proc.returncode, 0, args)
             self.assertIn(b"Usage: pio-host", proc.stdout, args)
@@ -156,7 +157,7 @@ class List(PioHostTest):
 
     def test_json_has_the_documented_fields(self):
         plugins = self.list_json()
-        self.assertEqual(len(plugins), 16)
+        self.assertEqual(len(plugins), 17)
         for p in plugins.values():
             for key in ("name", "version", "model_architecture", "path", "status", "reason",
                         "dir", "module", "warnings"):
@@ -287,6 +288,133 @@ class Info(PioHostTest):
         self.assert_no_raw_controls(out)
         self.assertIn("\\x1B[31mred\\x1B[0m text, a bell \\x07 and a DEL \\x7F", out)
         self.assertIn("Mallory \\x1B]0;pwned\\x07", out)
+
+
+class InfoPresets(PioHostTest):
+    """info lists the presets of the plugin's architecture with the figures
+    the plugin computes for each through the ABI; the expected KV bytes per
+    token are worked out by hand from the published configs."""
+
+    def preset_lines(self, out):
+        section = out.split("\nPresets (", 1)[1].split("\n\n", 1)[0]
+        return {l.split()[0]: l for l in section.splitlines()[1:]}
+
+    def models_dir(self, presets):
+        d = os.path.join(self.tmp, "models")
+        os.makedirs(d, exist_ok=True)
+        for name, config in presets.items():
+            with open(os.path.join(d, name + ".json"), "w") as f:
+                json.dump(config, f)
+        return d
+
+    def test_llama3_1_lists_its_presets_with_kv_bytes_per_token(self):
+        rc, out, err = self.run_host("info", "llama3_1")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("KV cache bf16, tp 1", out)
+        lines = self.preset_lines(out)
+        # 32 layers x 8 KV heads x 128 head_dim x 2 (K and V) x 2 bytes (bf16)
+        self.assertRegex(lines["llama-3.1-8b"],
+                         r"^  llama-3\.1-8b +8030261248 parameters, KV cache 131072 bytes/token$")
+        # 16 layers x 8 x 64 x 2 x 2
+        self.assertIn("KV cache 32768 bytes/token", lines["llama-3.2-1b"])
+        self.assertNotIn("deepseek-r1", lines)  # another architecture's preset
+
+    def test_deepseek_r1_lists_its_presets_with_the_mla_latent_size(self):
+        rc, out, err = self.run_host("info", "deepseek_r1")
+        self.assertEqual(rc, 0, err)
+        lines = self.preset_lines(out)
+        # 61 layers x (512 latent + 64 rope) x 2 bytes: one latent, no separate V
+        self.assertRegex(lines["deepseek-r1"], r"^  deepseek-r1 +\d+ parameters "
+                                               r"\(\d+ active per token\), KV cache 70272 bytes/token$")
+        self.assertNotIn("llama-3.1-8b", lines)
+
+    def test_json_has_the_presets_with_figures(self):
+        rc, out, err = self.run_host("info", "--json", "llama3_1")
+        self.assertEqual(rc, 0, err)
+        info = json.loads(out)
+        self.assertEqual(info["name"], "llama3_1")
+        self.assertEqual(info["status"], "ok")
+        self.assertEqual(info["model_architecture"], "LlamaForCausalLM")
+        self.assertIn("kv_cache", info["components"])
+        self.assertTrue(info["table"]["kv_cache"])
+        self.assertEqual(info["entry_point"]["module"], "pio_llama3_1")
+        presets = {p["name"]: p for p in info["presets"]}
+        p = presets["llama-3.1-8b"]
+        self.assertEqual(p["kv_bytes_per_token"], 131072)
+        self.assertEqual((p["kv_dtype"], p["tp"]), ("bf16", 1))
+        self.assertEqual(p["n_params"], 8030261248)
+        self.assertEqual(p["n_params_active"], 8030261248)
+        self.assertIsNone(p["error"])
+        self.assertTrue(p["config"].endswith("/llama-3.1-8b.json"))
+        rc, out, err = self.run_host("info", "--json", "deepseek_r1")
+        self.assertEqual(rc, 0, err)
+        p = {p["name"]: p for p in json.loads(out)["presets"]}["deepseek-r1"]
+        self.assertEqual(p["kv_bytes_per_token"], 70272)
+        self.assertLess(p["n_params_active"], p["n_params"])  # MoE
+
+    def test_plugin_without_presets_says_none(self):
+        rc, out, _ = self.run_host("info", "fixture-good")
+        self.assertEqual(rc, 0)
+        self.assertIn("  none: no preset has architecture FixtureForCausalLM", out)
+        rc, out, _ = self.run_host("info", "--json", "fixture-good")
+        self.assertEqual(json.loads(out)["presets"], [])
+
+    def test_preset_the_plugin_refuses_shows_its_reason_and_exits_0(self):
+        self.env["PIO_MODELS_PATH"] = self.models_dir(
+            {"bad-llama": {"architectures": ["LlamaForCausalLM"], "hidden_size": "x"}})
+        rc, out, err = self.run_host("info", "llama3_1")
+        self.assertEqual(rc, 0, err)  # the plugin is ok; the preset is what is wrong
+        line = self.preset_lines(out)["bad-llama"]
+        self.assertRegex(line, r"bad-llama +error: .*bad-llama\.json:\d+:\d+: field "
+                               r"'hidden_size': expected an integer")
+        self.assertIn("llama-3.1-8b", self.preset_lines(out))  # the others still there
+        rc, out, _ = self.run_host("info", "--json", "llama3_1")
+        p = {p["name"]: p for p in json.loads(out)["presets"]}["bad-llama"]
+        self.assertIsNone(p["kv_bytes_per_token"])
+        self.assertIn("hidden_size", p["error"])
+
+    def test_plugin_without_config_component_says_so_per_preset(self):
+        self.env["PIO_MODELS_PATH"] = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                   "data", "models")
+        rc, out, _ = self.run_host("info", "fixture-good")
+        self.assertEqual(rc, 0)
+        self.assertRegex(self.preset_lines(out)["fixture-tiny"],
+                         r"fixture-tiny +error: the plugin has no config component to read "
+                         r".*/fixture-tiny\.json$")
+
+    def test_plugin_crashing_on_a_preset_is_crashed_naming_it(self):
+        self.env["PIO_MODELS_PATH"] = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                   "data", "models")
+        rc, out, _ = self.run_host("info", "fixture-config-crash")
+        self.assertEqual(rc, 1)
+        self.assertRegex(out, r"Status +crashed: SIGSEGV \(Segmentation fault\) while computing "
+                              r"its figures for the model config .*/fixture-tiny\.json")
+        rc, out, _ = self.run_host("info", "--json", "fixture-config-crash")
+        self.assertEqual(rc, 1)
+        info = json.loads(out)
+        self.assertEqual(info["status"], "crashed")
+        self.assertIsNone(info["presets"])
+        self.assertIsNone(info["table"])
+
+    def test_json_of_a_broken_plugin_exits_1_with_the_reason(self):
+        rc, out, _ = self.run_host("info", "--json", "fixture-missing-module")
+        self.assertEqual(rc, 1)
+        info = json.loads(out)
+        self.assertEqual(info["status"], "invalid")
+        self.assertIn("module not found", info["reason"])
+        self.assertIsNone(info["module"])
+        self.assertIsNone(info["presets"])
+
+    def test_json_escapes_nothing_raw_and_keeps_the_text(self):
+        rc, out, _ = self.run_host("info", "--json", "fixture-control-chars")
+        self.assertEqual(rc, 0)
+        self.assert_no_raw_controls(out)
+        self.assertIn("\x1b[31mred", json.loads(out)["description"])
+
+    def test_info_bad_option_is_bad_usage(self):
+        rc, _, err = self.run_host("info", "--bogus", "llama3_1")
+        self.assertEqual(rc, 2)
+        self.assertIn("Try 'pio-host info --help'", err)
 
 
 class Validate(PioHostTest):

@@ -1,7 +1,8 @@
 /* tests/test_loader.c — loading plugins through libltdl and the handshake:
  * the good fixture loads and unloads; each broken fixture is refused with
  * a message that names the problem; trial loads in a child report crashes
- * by signal and survive them. */
+ * by signal and survive them, and hand back the plugin's figures for
+ * config files (pio_trial_load_probe). */
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
@@ -263,6 +264,68 @@ START_TEST(test_public_trial_load_names_the_state_first) {
 }
 END_TEST
 
+/* Two config paths; the probes run in the child never open them unless the
+ * plugin has a config component. */
+static const char *const probe_paths[] = {"/nonexistent/first/config.json",
+                                          "/nonexistent/second/config.json"};
+
+START_TEST(test_trial_load_probe_hands_back_one_result_per_config) {
+  const pio_plugin_record *rec = fixture("fixture-good");
+  pio_config_probe probes[2];
+  memset(probes, 0x5a, sizeof probes); /* every byte must come from the child */
+  pio_trial_result result;
+  pio_error err;
+  pio_error_clear(&err);
+  ck_assert_int_eq(pio_trial_load_probe(rec->module_path, rec->manifest, PIO_TRIAL_LOAD_TIMEOUT_MS,
+                                        probe_paths, 2, &result, probes, &err),
+                   PIO_PLUGIN_OK);
+  ck_assert_uint_eq(result.struct_size, sizeof(pio_plugin));
+  for (size_t i = 0; i < 2; i++) {
+    ck_assert_int_eq(probes[i].status, PIO_ERR_UNSUPPORTED);
+    ck_assert_int_eq(probes[i].has_kv, 0);
+    ck_assert_msg(strstr(probes[i].message, "no config component") != NULL, "%s",
+                  probes[i].message);
+    ck_assert_ptr_nonnull(strstr(probes[i].message, probe_paths[i]));
+  }
+}
+END_TEST
+
+START_TEST(test_crash_while_reading_a_config_is_crashed_naming_the_config) {
+  const pio_plugin_record *rec = fixture("fixture-config-crash");
+  pio_config_probe probes[2];
+  pio_trial_result result;
+  pio_error err;
+  pio_error_clear(&err);
+  ck_assert_int_eq(pio_trial_load_probe(rec->module_path, rec->manifest, PIO_TRIAL_LOAD_TIMEOUT_MS,
+                                        probe_paths, 2, &result, probes, &err),
+                   PIO_PLUGIN_CRASHED);
+  ck_assert_int_eq(result.signal, SIGSEGV);
+  ck_assert_msg(strstr(err.message, "SIGSEGV (Segmentation fault) while computing its figures "
+                                    "for the model config /nonexistent/first/config.json") != NULL,
+                "%s", err.message);
+}
+END_TEST
+
+START_TEST(test_config_crash_plugin_loads_when_no_config_is_probed) {
+  pio_trial_result result;
+  pio_error err;
+  ck_assert_int_eq(trial("fixture-config-crash", &result, &err), PIO_PLUGIN_OK);
+  ck_assert_int_eq(result.has_config, 1);
+}
+END_TEST
+
+START_TEST(test_trial_load_probe_without_room_for_results_is_refused) {
+  const pio_plugin_record *rec = fixture("fixture-good");
+  pio_error err;
+  pio_error_clear(&err);
+  ck_assert_int_eq(pio_trial_load_probe(rec->module_path, rec->manifest, PIO_TRIAL_LOAD_TIMEOUT_MS,
+                                        probe_paths, 2, NULL, NULL, &err),
+                   PIO_PLUGIN_FAILED);
+  ck_assert_int_eq(err.code, PIO_ERR_INVALID_ARGUMENT);
+  ck_assert_ptr_nonnull(strstr(err.message, "without room"));
+}
+END_TEST
+
 START_TEST(test_state_names_are_the_documented_words) {
   ck_assert_str_eq(pio_plugin_state_name(PIO_PLUGIN_OK), "ok");
   ck_assert_str_eq(pio_plugin_state_name(PIO_PLUGIN_INVALID), "invalid");
@@ -300,6 +363,10 @@ static Suite *loader_suite(void) {
   tcase_add_test(tt, test_trial_load_handshake_failure_is_failed_with_the_reason);
   tcase_add_test(tt, test_trial_load_that_never_finishes_is_failed);
   tcase_add_test(tt, test_public_trial_load_names_the_state_first);
+  tcase_add_test(tt, test_trial_load_probe_hands_back_one_result_per_config);
+  tcase_add_test(tt, test_crash_while_reading_a_config_is_crashed_naming_the_config);
+  tcase_add_test(tt, test_config_crash_plugin_loads_when_no_config_is_probed);
+  tcase_add_test(tt, test_trial_load_probe_without_room_for_results_is_refused);
   suite_add_tcase(s, tt);
   return s;
 }

@@ -1,8 +1,11 @@
 /* host/cli/cmd_info.c — `pio-host info NAME`: everything about one plugin,
- * like gst-inspect-1.0 NAME.  The plugin is loaded to read its component
- * table, and that load runs in a child process (as `validate` does) so that
- * a plugin crashing in its constructor or entry point cannot take pio-host
- * down; it is then reported as crashed.
+ * like gst-inspect-1.0 NAME: manifest, files, status, compatibility,
+ * dependencies, components, and the model presets it serves with the
+ * plugin's own figures for each (parameters, KV bytes per token).  The
+ * plugin is loaded to read its table and compute those figures, and that
+ * load runs in a child process (as `validate` does) so that a plugin
+ * crashing in its constructor, entry point or config parser cannot take
+ * pio-host down; it is then reported as crashed.
  *
  * Exit status: 0 when the plugin is ok, 1 when it is missing or not ok,
  * 2 on bad usage. */
@@ -11,75 +14,120 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "describe.h"
+#include "describe_json.h"
+#include "presets.h"
 #include "trial_load.h"
 
 static void print_help(void) {
   fputs("Usage: pio-host info [OPTION...] NAME\n"
         "\n"
         "Show everything about the plugin NAME: manifest fields, files, status,\n"
-        "compatibility, dependencies and the components its table provides.  The\n"
-        "plugin is loaded in a child process to read its table.\n"
+        "compatibility, dependencies, the components its table provides, and the\n"
+        "model presets it serves (presets whose config.json names its\n"
+        "architecture) with the plugin's own figures for each: parameter count\n"
+        "and KV-cache bytes per token (bf16, tp 1).  The plugin is loaded in a\n"
+        "child process to read its table and compute those figures.\n"
         "\n"
-        "Options:\n" PIO_CLI_COMMON_HELP
+        "Options:\n"
+        "  --json             print one JSON object for scripts\n" PIO_CLI_COMMON_HELP
         "\n"
         "Exit status: 0 when the plugin is ok; 1 when it is missing or not ok;\n"
         "2 on bad usage.\n",
         stdout);
 }
 
-static int parse_args(int argc, char **argv, pio_cli_common *common, const char **name) {
-  static const struct option options[] = {PIO_CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+enum { OPT_JSON = 0x200 };
+
+typedef struct info_args {
+  pio_cli_common common;
+  int json;
+  const char *name; /* an argv string */
+} info_args;
+
+static int parse_args(int argc, char **argv, info_args *args) {
+  static const struct option options[] = {
+      {"json", no_argument, NULL, OPT_JSON}, PIO_CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1)
-    if (pio_cli_common_option(common, opt, optarg) != 1)
+  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    if (opt == OPT_JSON)
+      args->json = 1;
+    else if (pio_cli_common_option(&args->common, opt, optarg) != 1)
       return pio_cli_usage_error("info", "bad option");
-  if (common->help) return PIO_CLI_EXIT_OK;
+  }
+  if (args->common.help) return PIO_CLI_EXIT_OK;
   if (argc - optind != 1)
     return pio_cli_usage_error("info", "expected one plugin NAME, got %d arguments", argc - optind);
-  *name = argv[optind];
+  args->name = argv[optind];
   return PIO_CLI_EXIT_OK;
 }
 
-static int describe(const pio_plugin_record *rec) {
+/* Loads rec in a child, which also computes the figures of presets. */
+static pio_plugin_state load(const pio_plugin_record *rec, pio_cli_presets *presets,
+                             pio_trial_result *trial, pio_error *err) {
+  pio_plugin_state state = pio_trial_load_probe(
+      rec->module_path, rec->manifest, PIO_TRIAL_LOAD_TIMEOUT_MS,
+      (const char *const *)presets->config_paths, presets->count, trial, presets->probes, err);
+  presets->probed = state == PIO_PLUGIN_OK;
+  return state;
+}
+
+static int describe(const pio_registry *registry, const pio_plugin_record *rec, int json) {
   pio_plugin_state state = rec->state;
   const char *reason = rec->reason;
   pio_trial_result trial;
   memset(&trial, 0, sizeof trial);
+  pio_cli_presets presets;
+  memset(&presets, 0, sizeof presets);
   pio_error err;
   pio_error_clear(&err);
   int loaded = 0;
   if (state == PIO_PLUGIN_OK) {
-    state = pio_trial_load_module(rec->module_path, rec->manifest, PIO_TRIAL_LOAD_TIMEOUT_MS,
-                                  &trial, &err);
+    if (pio_cli_presets_find(registry, rec, &presets, &err) != PIO_OK) {
+      fputs("pio-host info: ", stderr);
+      pio_cli_put(stderr, err.message);
+      fputc('\n', stderr);
+      return PIO_CLI_EXIT_PLUGIN;
+    }
+    state = load(rec, &presets, &trial, &err);
     if (state != PIO_PLUGIN_OK) reason = err.message;
     loaded = 1;
   }
-  pio_cli_describe(stdout, rec, state, reason, loaded ? &trial : NULL);
-  return state == PIO_PLUGIN_OK ? PIO_CLI_EXIT_OK : PIO_CLI_EXIT_PLUGIN;
+  int rc = state == PIO_PLUGIN_OK ? PIO_CLI_EXIT_OK : PIO_CLI_EXIT_PLUGIN;
+  if (json) {
+    json_object *obj = pio_cli_describe_json(rec, state, reason, loaded ? &trial : NULL, &presets);
+    if (obj == NULL || pio_cli_print_json(stdout, obj) != 0) {
+      fputs("pio-host info: out of memory\n", stderr);
+      rc = PIO_CLI_EXIT_PLUGIN;
+    }
+    json_object_put(obj);
+  } else {
+    pio_cli_describe(stdout, rec, state, reason, loaded ? &trial : NULL, &presets);
+  }
+  pio_cli_presets_free(&presets);
+  return rc;
 }
 
 int pio_cli_info(int argc, char **argv) {
-  pio_cli_common common;
-  memset(&common, 0, sizeof common);
-  const char *name = NULL;
-  int rc = parse_args(argc, argv, &common, &name);
-  if (rc == PIO_CLI_EXIT_OK && common.help) print_help();
-  if (rc != PIO_CLI_EXIT_OK || common.help) {
-    pio_cli_common_free(&common);
+  info_args args;
+  memset(&args, 0, sizeof args);
+  int rc = parse_args(argc, argv, &args);
+  if (rc == PIO_CLI_EXIT_OK && args.common.help) print_help();
+  if (rc != PIO_CLI_EXIT_OK || args.common.help) {
+    pio_cli_common_free(&args.common);
     return rc;
   }
-  pio_registry *registry = pio_cli_open_registry(&common, 0);
-  pio_cli_common_free(&common);
+  pio_registry *registry = pio_cli_open_registry(&args.common, 0);
+  pio_cli_common_free(&args.common);
   if (registry == NULL) return PIO_CLI_EXIT_PLUGIN;
-  const pio_plugin_record *rec = pio_registry_find(registry, name);
+  const pio_plugin_record *rec = pio_registry_find(registry, args.name);
   if (rec == NULL) {
     fputs("pio-host info: no plugin named '", stderr);
-    pio_cli_put(stderr, name);
+    pio_cli_put(stderr, args.name);
     fputs("' on the plugin path (see 'pio-host list')\n", stderr);
     rc = PIO_CLI_EXIT_PLUGIN;
   } else {
-    rc = describe(rec);
+    rc = describe(registry, rec, args.json);
   }
   pio_registry_close(registry);
   return rc;

@@ -14,8 +14,8 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "describe_json.h"
 #include "registry_internal.h"
-#include "text_escape.h"
 
 typedef struct list_args {
   pio_cli_common common;
@@ -75,49 +75,21 @@ static int is_selected(const list_args *args, const pio_plugin_record *rec) {
   return 0;
 }
 
-static json_object *json_text(const char *text) {
-  return text != NULL ? json_object_new_string(text) : NULL;
-}
-
-static json_object *record_json(const pio_plugin_record *rec) {
-  json_object *obj = json_object_new_object();
-  json_object_object_add(obj, "name", json_text(rec->name));
-  json_object_object_add(obj, "version", json_text(rec->version));
-  json_object_object_add(obj, "model_architecture", json_text(rec->model_architecture));
-  json_object_object_add(obj, "path", json_text(rec->manifest_path));
-  json_object_object_add(obj, "status", json_text(pio_plugin_state_name(rec->state)));
-  json_object_object_add(obj, "reason", json_text(rec->reason));
-  json_object_object_add(obj, "dir", json_text(rec->dir));
-  json_object_object_add(obj, "module", json_text(rec->module_path));
-  json_object *warnings = json_object_new_array();
-  for (size_t i = 0; rec->warnings != NULL && rec->warnings[i] != NULL; i++)
-    json_object_array_add(warnings, json_text(rec->warnings[i]));
-  json_object_object_add(obj, "warnings", warnings);
-  const pio_trial_result *trial = pio_registry_trial_result(rec);
-  if (trial != NULL && trial->state == PIO_PLUGIN_OK) {
-    json_object *components = json_object_new_array();
-    for (size_t bit = 0; bit < pio_cli_component_count; bit++)
-      if (trial->components & (1u << bit))
-        json_object_array_add(components, json_text(pio_cli_component_names[bit]));
-    json_object_object_add(obj, "components", components);
-  }
-  return obj;
-}
-
 static int print_json(const pio_registry *registry, const list_args *args) {
   json_object *array = json_object_new_array();
-  for (size_t i = 0; i < pio_registry_count(registry); i++) {
+  int ok = array != NULL;
+  for (size_t i = 0; ok && i < pio_registry_count(registry); i++) {
     const pio_plugin_record *rec = pio_registry_at(registry, i);
-    if (is_selected(args, rec)) json_object_array_add(array, record_json(rec));
+    if (!is_selected(args, rec)) continue;
+    json_object *obj =
+        pio_cli_record_json(rec, rec->state, rec->reason, pio_registry_trial_result(rec));
+    ok = obj != NULL && json_object_array_add(array, obj) == 0;
+    if (!ok) json_object_put(obj);
   }
-  const char *text = json_object_to_json_string_ext(
-      array, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-  char *safe = pio_text_escape_json(text);
-  int rc = safe != NULL ? PIO_CLI_EXIT_OK : PIO_CLI_EXIT_PLUGIN;
-  if (safe != NULL) printf("%s\n", safe);
-  free(safe);
+  if (ok) ok = pio_cli_print_json(stdout, array) == 0;
+  if (!ok) fputs("pio-host list: out of memory\n", stderr);
   json_object_put(array);
-  return rc;
+  return ok ? PIO_CLI_EXIT_OK : PIO_CLI_EXIT_PLUGIN;
 }
 
 static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }

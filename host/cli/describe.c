@@ -121,6 +121,45 @@ static void components(FILE *out, const pio_trial_result *trial, pio_plugin_stat
           (unsigned)trial->abi_major, (unsigned)trial->abi_minor, (unsigned)trial->struct_size);
 }
 
+/* One preset: the plugin's parameter count and KV bytes per token, or why
+ * it could not compute them. */
+static void preset_line(FILE *out, const char *name, const pio_config_probe *p) {
+  fputs("  ", out);
+  pio_cli_put_padded(out, name, 20);
+  fputc(' ', out);
+  if (p->status != PIO_OK) {
+    fputs("error: ", out);
+    pio_cli_put(out, p->message);
+    fputc('\n', out);
+    return;
+  }
+  fprintf(out, "%" PRIu64 " parameters", p->n_params);
+  if (p->n_params_active != p->n_params)
+    fprintf(out, " (%" PRIu64 " active per token)", p->n_params_active);
+  if (p->has_kv)
+    fprintf(out, ", KV cache %" PRIu64 " bytes/token", p->kv_bytes_per_token);
+  else
+    fputs(", no kv_cache component", out);
+  fputc('\n', out);
+}
+
+static void presets_section(FILE *out, const pio_plugin_record *rec, const pio_cli_presets *p,
+                            pio_plugin_state state) {
+  fputs("\nPresets (the plugin's figures for each preset's config.json; KV cache bf16, "
+        "tp 1):\n", out);
+  if (!p->probed) {
+    fprintf(out, "  unknown: the plugin did not load and compute them (%s)\n",
+            pio_plugin_state_name(state));
+    return;
+  }
+  if (p->count == 0) {
+    fputs("  none: no preset has architecture ", out);
+    pio_cli_put(out, rec->model_architecture);
+    fputs(" (PIO_MODELS_PATH adds preset folders)\n", out);
+  }
+  for (size_t i = 0; i < p->count; i++) preset_line(out, p->names[i], &p->probes[i]);
+}
+
 static void warnings(FILE *out, const pio_plugin_record *rec) {
   if (rec->warnings == NULL || rec->warnings[0] == NULL) return;
   fputs("\nWarnings:\n", out);
@@ -132,7 +171,8 @@ static void warnings(FILE *out, const pio_plugin_record *rec) {
 }
 
 void pio_cli_describe(FILE *out, const pio_plugin_record *record, pio_plugin_state state,
-                      const char *reason, const pio_trial_result *trial) {
+                      const char *reason, const pio_trial_result *trial,
+                      const pio_cli_presets *presets) {
   details(out, record);
   files(out, record);
   fprintf(out, "  %-20s %s", "Status", pio_plugin_state_name(state));
@@ -145,6 +185,7 @@ void pio_cli_describe(FILE *out, const pio_plugin_record *record, pio_plugin_sta
     compatibility(out, &record->manifest->compatibility);
     dependencies(out, record->manifest);
     components(out, trial, state);
+    if (presets != NULL) presets_section(out, record, presets, state);
   }
   warnings(out, record);
 }

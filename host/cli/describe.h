@@ -6,13 +6,16 @@
 #include <stdio.h>
 
 #include "pio/host.h"
+#include "presets.h"
 #include "trial_load.h"
 
 /* Prints record's manifest fields, files, compatibility, dependencies,
- * components and warnings.  state/reason are the verdict to show (the
- * record's, or a trial load's); trial (may be NULL) tells which components
- * the loaded table has. */
+ * components, presets and warnings.  state/reason are the verdict to show
+ * (the record's, or a trial load's); trial (may be NULL) tells which
+ * components the loaded table has; presets (may be NULL: no Presets
+ * section) the presets the plugin serves and its figures for them. */
 void pio_cli_describe(FILE *out, const pio_plugin_record *record, pio_plugin_state state,
-                      const char *reason, const pio_trial_result *trial);
+                      const char *reason, const pio_trial_result *trial,
+                      const pio_cli_presets *presets);
 
 #endif
