@@ -228,7 +228,8 @@ static pio_status add_header(pio_safetensors *set, const pio_st_file *file, json
 /* Opens and maps path into *file (zeroed on failure). */
 static pio_status map_file(const char *path, pio_st_file *file, pio_error *err) {
   memset(file, 0, sizeof *file);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO planted in place of the weights must not hang open(). */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return pio_error_set(err, errno == ENOENT ? PIO_ERR_NOT_FOUND : PIO_ERR_IO,
                                    "%s: cannot open: %s", path, strerror(errno));
   struct stat st;
