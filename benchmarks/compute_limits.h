@@ -16,6 +16,7 @@
 #define PIO_BENCH_READ_BUFFER_MIN (1ull << 20)
 #define PIO_BENCH_LIMIT_PASSES_DEFAULT 5
 #define PIO_BENCH_COMPUTE_PASS_SECONDS 0.05
+#define PIO_BENCH_MAX_THREADS 1024
 
 typedef struct pio_bench_limits_options {
   uint64_t read_buffer_bytes; /* 0: PIO_BENCH_READ_BUFFER_DEFAULT */
@@ -65,8 +66,31 @@ pio_status pio_bench_measure_bf16_peak(pio_threadpool *pool, uint32_t passes,
                                        double pass_seconds, double *flops_per_s,
                                        pio_error *err);
 
-/* All three with the widest ISA available (opts may be NULL). */
+/* All three with the widest ISA available (opts may be NULL), their
+ * passes taken one after another. */
 pio_status pio_bench_measure_limits(pio_threadpool *pool, const pio_bench_limits_options *opts,
                                     pio_bench_limits *out, pio_error *err);
+
+/*
+ * A sampler spreads the passes over a benchmark, so that on a shared
+ * machine the limits see the same load as the figures they bound: create
+ * it (buffer filled, compute loops calibrated, nothing timed yet), take a
+ * few passes of every limit between the benchmark's repetitions, then read
+ * the medians of all passes taken.  pool must outlive the sampler and have
+ * at most PIO_BENCH_MAX_THREADS threads; opts->passes is ignored.
+ * *out owned by the caller (pio_bench_limits_sampler_destroy).
+ */
+typedef struct pio_bench_limits_sampler pio_bench_limits_sampler;
+pio_status pio_bench_limits_sampler_create(pio_threadpool *pool,
+                                           const pio_bench_limits_options *opts,
+                                           uint32_t max_passes, pio_bench_limits_sampler **out,
+                                           pio_error *err);
+void pio_bench_limits_sampler_destroy(pio_bench_limits_sampler *sampler);
+/* Takes `passes` timed passes of each limit; PIO_ERR_LIMIT past max_passes. */
+pio_status pio_bench_limits_sample(pio_bench_limits_sampler *sampler, uint32_t passes,
+                                   pio_error *err);
+/* Medians of every pass taken so far (0 figures when none). */
+void pio_bench_limits_sampler_result(const pio_bench_limits_sampler *sampler,
+                                     pio_bench_limits *out);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "pio/threadpool.h"
 
@@ -144,31 +145,6 @@ static pio_status warm_up(const pio_bench_run_options *opts, session *s, pio_err
   return PIO_OK;
 }
 
-static pio_status time_repetitions(const pio_bench_run_options *opts, session *s,
-                                   pio_bench_progress *progress, pio_bench_run_result *out,
-                                   pio_error *err) {
-  out->repeat = opts->repeat;
-  out->prefill_s = calloc(opts->repeat, sizeof *out->prefill_s);
-  out->ttft_s = calloc(opts->repeat, sizeof *out->ttft_s);
-  out->decode_s = calloc(opts->repeat, sizeof *out->decode_s);
-  if (out->prefill_s == NULL || out->ttft_s == NULL || out->decode_s == NULL)
-    return pio_error_set(err, PIO_ERR_NO_MEMORY, "cannot allocate timings");
-  pio_bench_progress_update(progress, "run %s: warm-up", opts->model);
-  if (warm_up(opts, s, err) != PIO_OK) return err->code;
-  for (uint32_t r = 0; r < opts->repeat; r++) {
-    pio_bench_progress_update(progress, "run %s: repetition %u/%u (%u prompt + %u generated tokens)",
-                              opts->model, r + 1, opts->repeat, opts->prompt_tokens,
-                              opts->gen_tokens);
-    int32_t first = 0;
-    if (run_once(opts, s, &out->prefill_s[r], &out->ttft_s[r], &out->decode_s[r], &first, err) !=
-        PIO_OK)
-      return err->code;
-    if (r == 0) out->first_token = (uint32_t)first;
-  }
-  s->m.table->model->reset(s->model);
-  return PIO_OK;
-}
-
 /* Medians of the per-repetition rates (not rates of median times: the two
  * differ for an even count). */
 static void summarize_timings(const pio_bench_run_options *opts, pio_bench_run_result *out) {
@@ -205,16 +181,75 @@ static pio_status read_stats(const pio_bench_run_options *opts, session *s,
   return PIO_OK;
 }
 
-static pio_status measure_limits(const pio_bench_run_options *opts, uint32_t n_threads,
-                                 pio_bench_progress *progress, pio_bench_limits *limits,
-                                 pio_error *err) {
-  pio_threadpool *pool = NULL;
-  if (pio_threadpool_create(n_threads, &pool, err) != PIO_OK) return err->code;
-  pio_bench_progress_update(progress, "run %s: measuring memory bandwidth and compute peaks",
-                            opts->model);
+/* Timed passes of every limit after each repetition: with the default 3
+ * repetitions, 6 passes in all. */
+static uint32_t limit_passes_per_repetition(uint32_t repeat) {
+  uint32_t per = (PIO_BENCH_LIMIT_PASSES_DEFAULT + repeat - 1) / repeat;
+  return per < 2 ? 2 : per;
+}
+
+/* Lets the other pool's workers finish spinning and sleep (the SDK pool
+ * spins 0.2 ms after a run), so the model and the limit loops never
+ * compete for the cores. */
+static void settle(void) {
+  struct timespec ts = {0, 2000000};
+  nanosleep(&ts, NULL);
+}
+
+/* The limits' pool (the model's thread count) and sampler; created after
+ * the first repetition, once the model's peak RSS has been read. */
+static pio_status start_limits(const pio_bench_run_options *opts, pio_bench_run_result *out,
+                               pio_threadpool **pool, pio_bench_limits_sampler **sampler,
+                               pio_error *err) {
+  uint32_t n_threads = out->stats.n_threads != 0 ? out->stats.n_threads : opts->threads;
+  if (pio_threadpool_create(n_threads, pool, err) != PIO_OK) return err->code;
   pio_bench_limits_options lo = {.read_buffer_bytes = opts->read_buffer_bytes};
-  pio_status st = pio_bench_measure_limits(pool, &lo, limits, err);
+  uint32_t max = limit_passes_per_repetition(opts->repeat) * opts->repeat;
+  return pio_bench_limits_sampler_create(*pool, &lo, max, sampler, err);
+}
+
+/* Warm-up, then R repetitions, each followed by passes of the limits so
+ * that on a shared machine both see the same load. */
+static pio_status time_repetitions(const pio_bench_run_options *opts, session *s,
+                                   pio_bench_progress *progress, pio_bench_run_result *out,
+                                   pio_error *err) {
+  out->repeat = opts->repeat;
+  out->prefill_s = calloc(opts->repeat, sizeof *out->prefill_s);
+  out->ttft_s = calloc(opts->repeat, sizeof *out->ttft_s);
+  out->decode_s = calloc(opts->repeat, sizeof *out->decode_s);
+  if (out->prefill_s == NULL || out->ttft_s == NULL || out->decode_s == NULL)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "cannot allocate timings");
+  pio_bench_progress_update(progress, "run %s: warm-up", opts->model);
+  if (warm_up(opts, s, err) != PIO_OK) return err->code;
+  pio_threadpool *pool = NULL;
+  pio_bench_limits_sampler *sampler = NULL;
+  pio_status st = PIO_OK;
+  for (uint32_t r = 0; r < opts->repeat && st == PIO_OK; r++) {
+    pio_bench_progress_update(progress, "run %s: repetition %u/%u (%u prompt + %u generated)",
+                              opts->model, r + 1, opts->repeat, opts->prompt_tokens,
+                              opts->gen_tokens);
+    int32_t first = 0;
+    settle();
+    st = run_once(opts, s, &out->prefill_s[r], &out->ttft_s[r], &out->decode_s[r], &first, err);
+    if (st != PIO_OK) break;
+    if (r == 0) {
+      out->first_token = (uint32_t)first;
+      st = read_stats(opts, s, out, err);
+      /* The model's high-water mark, before the limits' buffer adds to it. */
+      struct rusage ru;
+      if (getrusage(RUSAGE_SELF, &ru) == 0) out->peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024u;
+      if (st == PIO_OK) st = start_limits(opts, out, &pool, &sampler, err);
+    }
+    pio_bench_progress_update(progress, "run %s: repetition %u/%u: memory bandwidth and compute "
+                              "peaks", opts->model, r + 1, opts->repeat);
+    settle();
+    if (st == PIO_OK)
+      st = pio_bench_limits_sample(sampler, limit_passes_per_repetition(opts->repeat), err);
+  }
+  if (st == PIO_OK) pio_bench_limits_sampler_result(sampler, &out->limits);
+  pio_bench_limits_sampler_destroy(sampler);
   pio_threadpool_destroy(pool);
+  s->m.table->model->reset(s->model);
   return st;
 }
 
@@ -227,17 +262,9 @@ pio_status pio_bench_run_measure(const pio_bench_run_options *opts, pio_bench_pr
   pio_status st = open_model(opts, &s, exit_code, err);
   if (st == PIO_OK) st = create_model(opts, &s, &out->load_s, err);
   if (st == PIO_OK) st = time_repetitions(opts, &s, progress, out, err);
-  if (st == PIO_OK) st = read_stats(opts, &s, out, err);
   session_close(&s);
   if (st != PIO_OK) return st;
   summarize_timings(opts, out);
-  /* Peak RSS before the bandwidth buffer can raise it. */
-  struct rusage ru;
-  if (getrusage(RUSAGE_SELF, &ru) == 0) out->peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024u;
-  /* The model is gone: its threads cannot disturb the limits. */
-  uint32_t n_threads = out->stats.n_threads != 0 ? out->stats.n_threads : opts->threads;
-  st = measure_limits(opts, n_threads, progress, &out->limits, err);
-  if (st != PIO_OK) return st;
   pio_bench_run_derive(out);
   *exit_code = PIO_BENCH_STATUS_OK;
   return PIO_OK;

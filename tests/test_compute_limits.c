@@ -192,6 +192,60 @@ START_TEST(test_limits_with_a_pool_report_its_threads_and_positive_rates) {
 }
 END_TEST
 
+static pio_bench_limits_sampler *small_sampler(uint32_t max_passes) {
+  pio_bench_limits_options opts = {.read_buffer_bytes = 1 << 20, .compute_pass_seconds = 0.001};
+  pio_bench_limits_sampler *s = NULL;
+  pio_error err = {0};
+  ck_assert_msg(pio_bench_limits_sampler_create(NULL, &opts, max_passes, &s, &err) == PIO_OK,
+                "%s", err.message);
+  return s;
+}
+
+START_TEST(test_sampler_before_any_pass_reports_no_passes) {
+  pio_bench_limits_sampler *s = small_sampler(2);
+  pio_bench_limits limits;
+  pio_bench_limits_sampler_result(s, &limits);
+  ck_assert_uint_eq(limits.passes, 0);
+  ck_assert_uint_eq(limits.n_threads, 1);
+  ck_assert_double_eq(limits.read_bytes_per_s, 0.0);
+  pio_bench_limits_sampler_destroy(s);
+}
+END_TEST
+
+START_TEST(test_sampler_adds_the_passes_of_every_call) {
+  pio_bench_limits_sampler *s = small_sampler(3);
+  pio_error err = {0};
+  ck_assert_int_eq(pio_bench_limits_sample(s, 1, &err), PIO_OK);
+  ck_assert_int_eq(pio_bench_limits_sample(s, 2, &err), PIO_OK);
+  pio_bench_limits limits;
+  pio_bench_limits_sampler_result(s, &limits);
+  ck_assert_uint_eq(limits.passes, 3);
+  ck_assert_uint_eq(limits.read_buffer_bytes, 1 << 20);
+  ck_assert(limits.read_bytes_per_s > 0.0 && limits.f32_flops_per_s > 0.0);
+  pio_bench_limits_sampler_destroy(s);
+}
+END_TEST
+
+START_TEST(test_sampler_past_its_capacity_is_refused) {
+  pio_bench_limits_sampler *s = small_sampler(2);
+  pio_error err = {0};
+  ck_assert_int_eq(pio_bench_limits_sample(s, 2, &err), PIO_OK);
+  ck_assert_int_eq(pio_bench_limits_sample(s, 1, &err), PIO_ERR_LIMIT);
+  ck_assert_ptr_nonnull(strstr(err.message, "holds 2 passes, 2 taken, 1 asked"));
+  pio_bench_limits_sampler_destroy(s);
+}
+END_TEST
+
+START_TEST(test_sampler_with_no_passes_is_refused) {
+  pio_bench_limits_sampler *s = NULL;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_bench_limits_sampler_create(NULL, NULL, 0, &s, &err),
+                   PIO_ERR_INVALID_ARGUMENT);
+  ck_assert_ptr_null(s);
+  ck_assert_ptr_nonnull(strstr(err.message, "got 0"));
+}
+END_TEST
+
 static Suite *compute_limits_suite(void) {
   Suite *s = suite_create("compute_limits");
   TCase *tc = tcase_create("core");
@@ -212,6 +266,10 @@ static Suite *compute_limits_suite(void) {
   tcase_add_test(tc, test_f32_peak_with_too_many_passes_is_refused);
   tcase_add_test(tc, test_bf16_peak_without_the_instruction_is_unsupported);
   tcase_add_test(tc, test_limits_with_a_pool_report_its_threads_and_positive_rates);
+  tcase_add_test(tc, test_sampler_before_any_pass_reports_no_passes);
+  tcase_add_test(tc, test_sampler_adds_the_passes_of_every_call);
+  tcase_add_test(tc, test_sampler_past_its_capacity_is_refused);
+  tcase_add_test(tc, test_sampler_with_no_passes_is_refused);
   suite_add_tcase(s, tc);
   return s;
 }
