@@ -306,17 +306,28 @@ static pio_cache_visit *find_visit(pio_registry_cache *cache, const char *path, 
   }
 }
 
+/* path is dir + "/" + a plain name. */
+static int is_child_of(const char *path, const char *dir) {
+  size_t dlen = strlen(dir);
+  if (strncmp(path, dir, dlen) != 0 || path[dlen] != '/') return 0;
+  const char *leaf = path + dlen + 1;
+  return leaf[0] != '\0' && strchr(leaf, '/') == NULL && strcmp(leaf, ".") != 0 &&
+         strcmp(leaf, "..") != 0;
+}
+
 /* The entry speaks only of its own folder: a module path outside it (a
- * planted or damaged entry) would make the loader open another file. */
+ * planted or damaged entry) would make the loader open another file.  The
+ * module check stores the module's resolved path, so a folder reached
+ * through a symbolic link is compared by its real path. */
 static int entry_is_confined(const pio_cache_entry *e, const char *dir, const char *manifest_path) {
   if (strcmp(e->dir, dir) != 0 || strcmp(e->manifest_path, manifest_path) != 0) return 0;
   if (e->manifest != NULL && strcmp(e->manifest->path, manifest_path) != 0) return 0;
   if (e->module_path == NULL) return !e->module_key.present;
-  size_t dlen = strlen(dir);
-  if (strncmp(e->module_path, dir, dlen) != 0 || e->module_path[dlen] != '/') return 0;
-  const char *leaf = e->module_path + dlen + 1;
-  return leaf[0] != '\0' && strchr(leaf, '/') == NULL && strcmp(leaf, ".") != 0 &&
-         strcmp(leaf, "..") != 0;
+  if (is_child_of(e->module_path, dir)) return 1;
+  char *real = realpath(dir, NULL);
+  int inside = real != NULL && is_child_of(e->module_path, real);
+  free(real);
+  return inside;
 }
 
 static int entry_is_fresh(const pio_cache_entry *e, const pio_cache_visit *v) {

@@ -360,6 +360,25 @@ START_TEST(test_record_never_looked_up_is_not_stored) {
 }
 END_TEST
 
+/* The module check records the module's real path: a folder reached
+ * through a symbolic link is still cached. */
+START_TEST(test_folder_reached_through_a_symlink_is_cached) {
+  fixture fx;
+  fixture_make(&fx, "real_alpha");
+  char link_dir[160];
+  snprintf(link_dir, sizeof link_dir, "%s/alpha", tmpdir);
+  ck_assert_int_eq(symlink(fx.dir, link_dir), 0);
+  fixture seen = fx; /* the registry's view: the link's path, the real module */
+  snprintf(seen.dir, sizeof seen.dir, "%s", link_dir);
+  snprintf(seen.manifest_path, sizeof seen.manifest_path, "%s/plugin_manifest.json", link_dir);
+  seen.manifest = NULL;
+  ck_assert_int_eq(scan(&seen, 0), 0);
+  ck_assert_int_eq(scan(&seen, 0), 1);
+  fixture_free(&seen);
+  fixture_free(&fx);
+}
+END_TEST
+
 /* A damaged file or a planted one must not steer the loader elsewhere. */
 START_TEST(test_entry_with_module_outside_its_folder_is_refused) {
   fixture fx;
@@ -814,6 +833,7 @@ static Suite *registry_cache_suite(void) {
   tcase_add_test(tc, test_files_changed_during_the_scan_are_not_stored);
   tcase_add_test(tc, test_record_never_looked_up_is_not_stored);
   tcase_add_test(tc, test_entry_with_module_outside_its_folder_is_refused);
+  tcase_add_test(tc, test_folder_reached_through_a_symlink_is_cached);
   tcase_add_test(tc, test_cache_with_a_flipped_byte_is_ignored_and_rebuilt);
   tcase_add_test(tc, test_truncated_cache_is_ignored_and_rebuilt);
   tcase_add_test(tc, test_foreign_file_is_ignored_and_rebuilt);
