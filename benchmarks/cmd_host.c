@@ -164,59 +164,71 @@ static void print_us(double seconds, size_t n) {
   else printf("  %9.1f us", seconds * 1e6 / (double)n);
 }
 
+/* One lister's row: wall clock, then the child's CPU time below it. */
+static void print_row(const char *name, size_t n, double cold, double cold_write, double warm,
+                      const char *kind) {
+  printf("%-16s %-4s %7zu", name, kind, n);
+  print_ms(cold);
+  print_ms(cold_write);
+  print_ms(warm);
+  print_us(cold, n);
+  print_us(warm, n);
+  printf("\n");
+}
+
 static void print_table(const pio_host_bench_options *o, const pio_host_bench_point *p,
                         const pio_host_bench_gst *g) {
   printf("Plugin host at scale: %zu plugin folders made (+%zu found on the default path), "
-         "median of %u runs, wall clock\n\n",
+         "median of %u runs\n\n",
          p->n_made, p->listed - p->n_made, o->repeat);
-  printf("%-16s %8s  %10s  %10s  %10s  %12s  %12s\n", "lister", "plugins", "cold", "cold+write",
-         "warm", "cold/plugin", "warm/plugin");
-  printf("%-16s %8zu", "pio-host list", p->listed);
-  print_ms(p->cold_no_cache);
-  print_ms(p->cold_fresh_cache);
-  print_ms(p->warm);
-  print_us(p->cold_no_cache, p->listed);
-  print_us(p->warm, p->listed);
-  printf("\n");
+  printf("%-16s %-4s %7s  %10s  %10s  %10s  %12s  %12s\n", "lister", "", "plugins", "cold",
+         "cold+write", "warm", "cold/plugin", "warm/plugin");
+  print_row("pio-host list", p->listed, p->cold_no_cache, p->cold_fresh_cache, p->warm, "wall");
+  print_row("", p->listed, p->cpu_cold_no_cache, p->cpu_cold_fresh_cache, p->cpu_warm, "cpu");
   if (g->ran) {
-    printf("%-16s %8zu", "gst-inspect-1.0", g->plugins);
-    print_ms(g->cold);
-    printf("  %10s", "-");
-    print_ms(g->warm);
-    print_us(g->cold, g->plugins);
-    print_us(g->warm, g->plugins);
-    printf("\n");
+    print_row("gst-inspect-1.0", g->plugins, g->cold, NAN, g->warm, "wall");
+    print_row("", g->plugins, g->cpu_cold, NAN, g->cpu_warm, "cpu");
   } else {
     printf("gst-inspect-1.0: %s\n", g->why);
   }
+  printf("(wall: elapsed time of the whole process; cpu: its user + system time, which\n"
+         " other load on the machine disturbs far less; gst-inspect's cold run includes\n"
+         " its plugin scanner processes)\n");
   printf("\nload '%s' by name among %zu (registry open, warm cache + find + load): %.2f ms\n",
          o->source, p->n_made, p->load * 1e3);
-  printf("pio-host list with and without the cache agree: %s; %zu of %zu listed ok\n",
-         p->agree ? "yes" : "NO", p->n_ok, p->listed);
+  printf("pio-host list with and without the cache agree: %s; %zu of %zu made plugins ok\n",
+         p->agree ? "yes" : "NO", p->n_ok, p->n_made);
+}
+
+/* Slope on log-log axes between two rows: 1 is linear. */
+static double growth(double t1, double t0, size_t n1, size_t n0) {
+  return log(t1 / t0) / log((double)n1 / (double)n0);
 }
 
 static void print_sweep(const pio_host_bench_point *points, size_t n) {
-  printf("\nHow listing grows (pio-host list, medians):\n");
-  printf("%8s  %10s  %10s  %12s  %12s  %16s\n", "plugins", "cold", "warm", "cold/plugin",
-         "warm/plugin", "growth cold/warm");
+  printf("\nHow listing grows (pio-host list, medians; wall and cpu as above):\n");
+  printf("%8s  %10s  %10s  %10s  %10s  %12s  %12s  %14s\n", "plugins", "cold wall", "warm wall",
+         "cold cpu", "warm cpu", "cold/plugin", "warm/plugin", "growth cold/warm");
   for (size_t i = 0; i < n; i++) {
     const pio_host_bench_point *p = &points[i];
     printf("%8zu", p->listed);
     print_ms(p->cold_no_cache);
     print_ms(p->warm);
-    print_us(p->cold_no_cache, p->listed);
-    print_us(p->warm, p->listed);
+    print_ms(p->cpu_cold_no_cache);
+    print_ms(p->cpu_warm);
+    print_us(p->cpu_cold_no_cache, p->listed);
+    print_us(p->cpu_warm, p->listed);
     if (i == 0) {
-      printf("  %16s\n", "-");
+      printf("  %14s\n", "-");
       continue;
     }
-    /* Slope on log-log axes against the previous point: 1 is linear. */
-    double dn = log((double)p->listed / (double)points[i - 1].listed);
-    printf("  %7.2f / %5.2f\n", log(p->cold_no_cache / points[i - 1].cold_no_cache) / dn,
-           log(p->warm / points[i - 1].warm) / dn);
+    const pio_host_bench_point *q = &points[i - 1];
+    printf("  %6.2f / %5.2f\n", growth(p->cpu_cold_no_cache, q->cpu_cold_no_cache, p->listed, q->listed),
+           growth(p->cpu_warm, q->cpu_warm, p->listed, q->listed));
   }
-  printf("(growth: the exponent k of time ~ plugins^k between two rows; 1 is linear,\n"
-         " below 1 while the fixed start-up cost of a process still counts)\n");
+  printf("(per plugin and growth from cpu time.  growth: the exponent k of time ~ plugins^k\n"
+         " between two rows; 1 is linear, below 1 while a process's fixed start-up cost\n"
+         " still counts)\n");
 }
 
 static json_object *ms_or_null(double seconds) {
@@ -231,6 +243,9 @@ static json_object *point_json(const pio_host_bench_point *p) {
   json_object_object_add(o, "cold_no_cache_ms", ms_or_null(p->cold_no_cache));
   json_object_object_add(o, "cold_fresh_cache_ms", ms_or_null(p->cold_fresh_cache));
   json_object_object_add(o, "warm_ms", ms_or_null(p->warm));
+  json_object_object_add(o, "cpu_cold_no_cache_ms", ms_or_null(p->cpu_cold_no_cache));
+  json_object_object_add(o, "cpu_cold_fresh_cache_ms", ms_or_null(p->cpu_cold_fresh_cache));
+  json_object_object_add(o, "cpu_warm_ms", ms_or_null(p->cpu_warm));
   json_object_object_add(o, "load_ms", ms_or_null(p->load));
   json_object_object_add(o, "cache_agrees", json_object_new_boolean(p->agree));
   return o;
@@ -251,6 +266,8 @@ static void print_json(const pio_host_bench_options *o, const pio_host_bench_poi
     json_object_object_add(gst, "plugins", json_object_new_uint64(g->plugins));
     json_object_object_add(gst, "cold_ms", ms_or_null(g->cold));
     json_object_object_add(gst, "warm_ms", ms_or_null(g->warm));
+    json_object_object_add(gst, "cpu_cold_ms", ms_or_null(g->cpu_cold));
+    json_object_object_add(gst, "cpu_warm_ms", ms_or_null(g->cpu_warm));
   } else {
     json_object_object_add(gst, "why", json_object_new_string(g->why));
   }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -178,7 +179,7 @@ void pio_host_scale_env_free(char **env) {
 }
 
 double pio_host_scale_time_command(char *const argv[], char *const env[],
-                                   const char *stdout_path, int *exit_status) {
+                                   const char *stdout_path, int *exit_status, double *cpu) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO,
@@ -191,9 +192,14 @@ double pio_host_scale_time_command(char *const argv[], char *const env[],
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return -1.0;
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage usage;
+  memset(&usage, 0, sizeof usage);
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
   double seconds = pio_bench_now() - start;
+  if (cpu != NULL)
+    *cpu = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec * 1e-6 +
+           (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec * 1e-6;
   *exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return seconds;
 }

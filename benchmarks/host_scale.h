@@ -40,10 +40,11 @@ char **pio_host_scale_env_with(char *const *env, const char *name, const char *v
  * stdout_path (/dev/null when NULL) and stderr to /dev/null, and returns
  * the wall-clock seconds from spawn to exit, or a negative value when it
  * could not be started.  *exit_status gets the exit code (128 + signal when
- * killed).
+ * killed); *cpu (may be NULL) the child's user + system CPU seconds, which
+ * other load on the machine disturbs far less than the wall clock.
  */
 double pio_host_scale_time_command(char *const argv[], char *const env[],
-                                   const char *stdout_path, int *exit_status);
+                                   const char *stdout_path, int *exit_status, double *cpu);
 
 /* Waits until every file made by make_plugins is older than seconds, so
  * that the registry cache treats none of them as racy (host/registry_cache.h). */

@@ -23,13 +23,14 @@ typedef struct bench_run {
   char scratch[256];
   char plugins_dir[300], cache_dir[300], gst_dir[300];
   char **env;
-  double *times; /* repeat slots */
+  double *times; /* repeat slots: wall clock */
+  double *cpu;   /* repeat slots: the child's CPU time */
 } bench_run;
 
 /* Runs pio-host list; exit 0 (all ok) and 1 (some plugin not ok) are both
  * a listing that worked.  Returns the seconds, or -1 with err filled. */
 static double run_list(bench_run *b, const char *cache_arg, int json, const char *out,
-                       pio_error *err) {
+                       double *cpu, pio_error *err) {
   char *argv[8];
   size_t k = 0;
   argv[k++] = (char *)b->o->pio_host;
@@ -45,7 +46,7 @@ static double run_list(bench_run *b, const char *cache_arg, int json, const char
   }
   argv[k] = NULL;
   int status = 0;
-  double t = pio_host_scale_time_command(argv, b->env, out, &status);
+  double t = pio_host_scale_time_command(argv, b->env, out, &status, cpu);
   if (t < 0 || status > 1) {
     pio_error_set(err, PIO_ERR_LOAD, "%s list --plugin-path %s: %s %d", b->o->pio_host,
                   b->plugins_dir, t < 0 ? "cannot run, error" : "exit status", status);
@@ -55,6 +56,20 @@ static double run_list(bench_run *b, const char *cache_arg, int json, const char
 }
 
 static double median_of(bench_run *b) { return pio_bench_median(b->times, b->o->repeat); }
+static double median_cpu(bench_run *b) { return pio_bench_median(b->cpu, b->o->repeat); }
+
+/* Fills *wall and *cpu with the medians of repeat runs of pio-host list;
+ * fresh: remove the cache before each run. */
+static int time_lists(bench_run *b, const char *cache_arg, int fresh, double *wall, double *cpu,
+                      pio_error *err) {
+  for (unsigned r = 0; r < b->o->repeat; r++) {
+    if (fresh) pio_host_scale_remove_tree(b->cache_dir);
+    if ((b->times[r] = run_list(b, cache_arg, 0, NULL, &b->cpu[r], err)) < 0) return -1;
+  }
+  *wall = median_of(b);
+  *cpu = median_cpu(b);
+  return 0;
+}
 
 /* Reads the whole file at path (NUL-terminated); NULL when unreadable. */
 static char *slurp(const char *path) {
@@ -77,7 +92,8 @@ static int check_listing(bench_run *b, pio_host_bench_point *p, pio_error *err) 
   char a[400], c[400];
   snprintf(a, sizeof a, "%s/list-no-cache.json", b->scratch);
   snprintf(c, sizeof c, "%s/list-cache.json", b->scratch);
-  if (run_list(b, NULL, 1, a, err) < 0 || run_list(b, b->cache_dir, 1, c, err) < 0) return -1;
+  if (run_list(b, NULL, 1, a, NULL, err) < 0 || run_list(b, b->cache_dir, 1, c, NULL, err) < 0)
+    return -1;
   char *uncached = slurp(a), *cached = slurp(c);
   p->agree = uncached != NULL && cached != NULL && strcmp(uncached, cached) == 0;
   json_object *list = cached != NULL ? json_tokener_parse(cached) : NULL;
@@ -85,7 +101,8 @@ static int check_listing(bench_run *b, pio_host_bench_point *p, pio_error *err) 
   free(cached);
   if (!json_object_is_type(list, json_type_array)) {
     json_object_put(list);
-    return pio_error_set(err, PIO_ERR_PARSE, "%s: pio-host list --json is not an array", c), -1;
+    pio_error_set(err, PIO_ERR_PARSE, "%s: pio-host list --json is not an array", c);
+    return -1;
   }
   p->listed = json_object_array_length(list);
   size_t prefix = strlen(b->plugins_dir);
@@ -133,17 +150,10 @@ static int time_load(bench_run *b, pio_host_bench_point *p, pio_error *err) {
 static int measure_point(bench_run *b, size_t n, pio_host_bench_point *p, pio_error *err) {
   memset(p, 0, sizeof *p);
   p->n_made = n;
-  for (unsigned r = 0; r < b->o->repeat; r++)
-    if ((b->times[r] = run_list(b, NULL, 0, NULL, err)) < 0) return -1;
-  p->cold_no_cache = median_of(b);
-  for (unsigned r = 0; r < b->o->repeat; r++) {
-    pio_host_scale_remove_tree(b->cache_dir);
-    if ((b->times[r] = run_list(b, b->cache_dir, 0, NULL, err)) < 0) return -1;
-  }
-  p->cold_fresh_cache = median_of(b);
-  for (unsigned r = 0; r < b->o->repeat; r++)
-    if ((b->times[r] = run_list(b, b->cache_dir, 0, NULL, err)) < 0) return -1;
-  p->warm = median_of(b);
+  if (time_lists(b, NULL, 0, &p->cold_no_cache, &p->cpu_cold_no_cache, err) != 0 ||
+      time_lists(b, b->cache_dir, 1, &p->cold_fresh_cache, &p->cpu_cold_fresh_cache, err) != 0 ||
+      time_lists(b, b->cache_dir, 0, &p->warm, &p->cpu_warm, err) != 0)
+    return -1;
   if (check_listing(b, p, err) != 0) return -1;
   return time_load(b, p, err);
 }
@@ -151,11 +161,12 @@ static int measure_point(bench_run *b, size_t n, pio_host_bench_point *p, pio_er
 /* ------------------------------------------------------------------ */
 /* GStreamer.                                                          */
 
-static double run_gst(bench_run *b, const char *registry_file, const char *out, int *status) {
+static double run_gst(bench_run *b, const char *registry_file, const char *out, int *status,
+                      double *cpu) {
   char **env = pio_host_scale_env_with(b->env, "GST_REGISTRY", registry_file);
   if (env == NULL) return -1;
   char *argv[] = {(char *)b->o->gst_inspect, NULL};
-  double t = pio_host_scale_time_command(argv, env, out, status);
+  double t = pio_host_scale_time_command(argv, env, out, status, cpu);
   pio_host_scale_env_free(env);
   return t;
 }
@@ -174,7 +185,7 @@ static void measure_gst(bench_run *b, pio_host_bench_gst *g) {
   mkdir(b->gst_dir, 0700);
   for (unsigned r = 0; r < b->o->repeat; r++) {
     snprintf(file, sizeof file, "%s/cold-%u.bin", b->gst_dir, r);
-    b->times[r] = run_gst(b, file, NULL, &status);
+    b->times[r] = run_gst(b, file, NULL, &status, &b->cpu[r]);
     if (b->times[r] < 0 || status != 0) {
       snprintf(g->why, sizeof g->why, "'%s' %s (Debian: apt-get install gstreamer1.0-tools "
                "gstreamer1.0-plugins-base gstreamer1.0-plugins-good)", b->o->gst_inspect,
@@ -183,11 +194,14 @@ static void measure_gst(bench_run *b, pio_host_bench_gst *g) {
     }
   }
   g->cold = median_of(b);
+  g->cpu_cold = median_cpu(b);
   snprintf(file, sizeof file, "%s/warm.bin", b->gst_dir);
   snprintf(listing, sizeof listing, "%s/gst-inspect.txt", b->gst_dir);
-  run_gst(b, file, listing, &status);
-  for (unsigned r = 0; r < b->o->repeat; r++) b->times[r] = run_gst(b, file, NULL, &status);
+  run_gst(b, file, listing, &status, NULL);
+  for (unsigned r = 0; r < b->o->repeat; r++)
+    b->times[r] = run_gst(b, file, NULL, &status, &b->cpu[r]);
   g->warm = median_of(b);
+  g->cpu_warm = median_cpu(b);
   g->plugins = gst_plugin_count(listing);
   g->ran = g->plugins > 0;
   if (!g->ran) snprintf(g->why, sizeof g->why, "no 'Total count' line in its output");
@@ -201,15 +215,20 @@ static int bench_open(bench_run *b, const pio_host_bench_options *o, pio_error *
   const char *tmp = getenv("TMPDIR");
   snprintf(b->scratch, sizeof b->scratch, "%s/pio-bench-host-XXXXXX",
            tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
-  if (mkdtemp(b->scratch) == NULL)
-    return pio_error_set(err, PIO_ERR_IO, "%s: cannot create the scratch folder", b->scratch), -1;
+  if (mkdtemp(b->scratch) == NULL) {
+    pio_error_set(err, PIO_ERR_IO, "%s: cannot create the scratch folder", b->scratch);
+    return -1;
+  }
   snprintf(b->plugins_dir, sizeof b->plugins_dir, "%s/plugins", b->scratch);
   snprintf(b->cache_dir, sizeof b->cache_dir, "%s/registry-cache", b->scratch);
   snprintf(b->gst_dir, sizeof b->gst_dir, "%s/gst", b->scratch);
   b->env = pio_host_scale_env(b->scratch);
   b->times = calloc(o->repeat, sizeof *b->times);
-  if (b->env == NULL || b->times == NULL)
-    return pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory"), -1;
+  b->cpu = calloc(o->repeat, sizeof *b->cpu);
+  if (b->env == NULL || b->times == NULL || b->cpu == NULL) {
+    pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory");
+    return -1;
+  }
   return 0;
 }
 
@@ -218,6 +237,7 @@ static void bench_close(bench_run *b) {
   else if (b->scratch[0] != '\0') pio_host_scale_remove_tree(b->scratch);
   pio_host_scale_env_free(b->env);
   free(b->times);
+  free(b->cpu);
 }
 
 int pio_host_bench_run(const pio_host_bench_options *o, const char *source_dir,

@@ -28,6 +28,7 @@ typedef struct pio_host_bench_point {
   double cold_fresh_cache; /* pio-host list with an empty cache (writes it) */
   double warm;             /* pio-host list with the cache written */
   double load;             /* registry open (warm) + find + load, in process */
+  double cpu_cold_no_cache, cpu_cold_fresh_cache, cpu_warm; /* child CPU, user + system */
   int agree;               /* --json output equal with and without the cache */
 } pio_host_bench_point;
 
@@ -35,6 +36,7 @@ typedef struct pio_host_bench_gst {
   int ran;
   size_t plugins;          /* "Total count: N plugins" */
   double cold, warm;
+  double cpu_cold, cpu_warm;
   char why[256];           /* when it did not run */
 } pio_host_bench_gst;
 
