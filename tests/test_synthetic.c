@@ -124,6 +124,56 @@ START_TEST(test_synthetic_half_dtypes_are_the_rounded_f32_values) {
 }
 END_TEST
 
+/* The generator as documented: splitmix64 of key + i * golden, key from
+ * seed and stream; written out again here so that any path (scalar or
+ * AVX-512) that drifts from it by one bit fails. */
+static uint64_t ref_mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+static float ref_value(uint64_t seed, uint64_t stream, int dist, float mean, float std, size_t i) {
+  const uint64_t golden = 0x9e3779b97f4a7c15ull;
+  uint64_t h = ref_mix(ref_mix(seed ^ ref_mix(stream + golden)) + i * golden);
+  float u;
+  if (dist == PIO_SYNTHETIC_UNIFORM) {
+    u = ((float)(h >> 40) * (1.0f / 16777216.0f) - 0.5f) * 3.4641016151f;
+  } else {
+    uint32_t sum = (uint32_t)(h & 0xffff) + (uint32_t)((h >> 16) & 0xffff) +
+                   (uint32_t)((h >> 32) & 0xffff) + (uint32_t)(h >> 48);
+    u = ((float)sum + 2.0f) * (1.0f / 65536.0f) * 1.7320508076f - 3.4641016151f;
+  }
+  return mean + std * u;
+}
+
+START_TEST(test_synthetic_values_are_exactly_the_documented_generator) {
+  enum { M = 1037 }; /* not a multiple of any vector width */
+  static float f[M];
+  static uint16_t h[M];
+  pio_error err = {0};
+  for (int dist = 0; dist < 2; dist++) {
+    ck_assert_int_eq(pio_synthetic_fill(NULL, 77, 5, (pio_synthetic_dist)dist, 0.25f, 0.5f,
+                                        PIO_DTYPE_F32, f, M, &err), PIO_OK);
+    for (size_t i = 0; i < M; i++) {
+      float want = ref_value(77, 5, dist, 0.25f, 0.5f, i);
+      if (memcmp(&f[i], &want, sizeof want) != 0)
+        ck_abort_msg("dist %d f32 element %zu: %.9g, expected %.9g", dist, i, f[i], want);
+    }
+    ck_assert_int_eq(pio_synthetic_fill(NULL, 77, 5, (pio_synthetic_dist)dist, 0.25f, 0.5f,
+                                        PIO_DTYPE_BF16, h, M, &err), PIO_OK);
+    for (size_t i = 0; i < M; i++)
+      if (h[i] != pio_f32_to_bf16(ref_value(77, 5, dist, 0.25f, 0.5f, i)))
+        ck_abort_msg("dist %d bf16 element %zu differs", dist, i);
+    ck_assert_int_eq(pio_synthetic_fill(NULL, 77, 5, (pio_synthetic_dist)dist, 0.25f, 0.5f,
+                                        PIO_DTYPE_F16, h, M, &err), PIO_OK);
+    for (size_t i = 0; i < M; i++)
+      if (h[i] != pio_f32_to_f16(ref_value(77, 5, dist, 0.25f, 0.5f, i)))
+        ck_abort_msg("dist %d f16 element %zu differs", dist, i);
+  }
+}
+END_TEST
+
 START_TEST(test_synthetic_bad_arguments_are_refused) {
   float v[4];
   pio_error err = {0};
@@ -165,6 +215,7 @@ int main(void) {
   tcase_add_test(tc, test_synthetic_normal_has_the_asked_mean_and_std);
   tcase_add_test(tc, test_synthetic_uniform_has_the_asked_mean_std_and_bounds);
   tcase_add_test(tc, test_synthetic_half_dtypes_are_the_rounded_f32_values);
+  tcase_add_test(tc, test_synthetic_values_are_exactly_the_documented_generator);
   tcase_add_test(tc, test_synthetic_bad_arguments_are_refused);
   tcase_add_test(tc, test_synthetic_stream_is_fnv1a_of_the_name);
   suite_add_tcase(suite, tc);
