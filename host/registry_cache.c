@@ -202,6 +202,7 @@ pio_registry_cache *pio_registry_cache_open(const char *file) {
     free(cache);
     return NULL;
   }
+  cache->parent_fd = -1;
   cache->scan_start_ns = now_ns();
   cache->racy_margin_ns = 1000000000LL;
   cache->fingerprint = compute_fingerprint();
@@ -216,6 +217,8 @@ void pio_registry_cache_set_racy_margin(pio_registry_cache *cache, int64_t margi
 void pio_registry_cache_close(pio_registry_cache *cache) {
   if (cache == NULL) return;
   free(cache->file);
+  if (cache->parent_fd >= 0) close(cache->parent_fd);
+  free(cache->parent);
   if (cache->old != NULL) munmap(cache->old, cache->old_len);
   free(cache->old_state);
   pio_cache_buffer_free(&cache->fresh);
@@ -330,13 +333,51 @@ static int entry_is_confined(const pio_cache_entry *e, const char *dir, const ch
   return inside;
 }
 
-static int entry_is_fresh(const pio_cache_entry *e, const pio_cache_visit *v) {
+/* Keys are taken relative to the folder holding the plugin folders, kept
+ * open from one lookup to the next: the kernel then walks one or two path
+ * components a stat instead of the whole absolute path, which is most of
+ * what a warm listing costs.  *rel receives path relative to that folder
+ * (in buf), or path itself with AT_FDCWD when it is not below dir's
+ * parent. */
+static int key_base(pio_registry_cache *cache, const char *dir, const char *path, char *buf,
+                    size_t size, const char **rel) {
+  *rel = path;
+  const char *slash = strrchr(dir, '/');
+  if (slash == NULL || slash == dir) return AT_FDCWD;
+  size_t plen = (size_t)(slash - dir);
+  if (strncmp(path, dir, plen) != 0 || path[plen] != '/' || strlen(path + plen + 1) >= size)
+    return AT_FDCWD;
+  if (cache->parent == NULL || strlen(cache->parent) != plen ||
+      strncmp(cache->parent, dir, plen) != 0) {
+    if (cache->parent_fd >= 0) close(cache->parent_fd);
+    free(cache->parent);
+    cache->parent = strndup(dir, plen);
+    cache->parent_fd = cache->parent != NULL
+                           ? open(cache->parent, O_PATH | O_DIRECTORY | O_CLOEXEC)
+                           : -1;
+  }
+  if (cache->parent_fd < 0) return AT_FDCWD;
+  memcpy(buf, path + plen + 1, strlen(path + plen + 1) + 1);
+  *rel = buf;
+  return cache->parent_fd;
+}
+
+static void take_key(pio_registry_cache *cache, const char *dir, const char *path,
+                     pio_cache_file_key *key) {
+  char buf[4096];
+  const char *rel;
+  int fd = key_base(cache, dir, path, buf, sizeof buf, &rel);
+  pio_cache_file_key_take_at(fd, rel, key);
+}
+
+static int entry_is_fresh(pio_registry_cache *cache, const pio_cache_entry *e,
+                          const pio_cache_visit *v) {
   if (!pio_cache_file_key_equal(&e->dir_key, &v->dir_key) ||
       !pio_cache_file_key_equal(&e->manifest_key, &v->manifest_key))
     return 0;
   if (e->module_path == NULL) return 1;
   pio_cache_file_key now;
-  pio_cache_file_key_take(e->module_path, &now);
+  take_key(cache, e->dir, e->module_path, &now);
   return pio_cache_file_key_equal(&e->module_key, &now);
 }
 
@@ -347,8 +388,8 @@ int pio_registry_cache_lookup(pio_registry_cache *cache, const char *dir,
   uint64_t hash = pio_cache_path_hash(manifest_path, strlen(manifest_path));
   pio_cache_visit *v = find_visit(cache, manifest_path, hash, 1);
   if (v == NULL) return 0;
-  pio_cache_file_key_take(dir, &v->dir_key);
-  pio_cache_file_key_take(manifest_path, &v->manifest_key);
+  take_key(cache, dir, dir, &v->dir_key);
+  take_key(cache, dir, manifest_path, &v->manifest_key);
   v->hit = v->hit_trial_done = 0;
   long i = cache->old != NULL ? find_old(cache, manifest_path, hash) : -1;
   if (i < 0) {
@@ -360,7 +401,7 @@ int pio_registry_cache_lookup(pio_registry_cache *cache, const char *dir,
   size_t l;
   pio_cache_old_item(cache, (uint32_t)i, &h, &b, &l);
   if (pio_cache_decode_entry(b, l, entry) != 0 || !entry_is_confined(entry, dir, manifest_path) ||
-      !entry_is_fresh(entry, v)) {
+      !entry_is_fresh(cache, entry, v)) {
     pio_cache_entry_clear(entry);
     cache->old_state[i] = PIO_CACHE_OLD_STALE;
     cache->stats.misses++;

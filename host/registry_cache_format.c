@@ -3,6 +3,7 @@
  * against what is left before anything is allocated or copied, and a
  * malformed entry is refused as a whole (the caller then re-reads the
  * plugin folder). */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,10 +61,10 @@ uint64_t pio_cache_checksum(const unsigned char *bytes, size_t len) {
 
 static int64_t ns_of(struct timespec t) { return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec; }
 
-void pio_cache_file_key_take(const char *path, pio_cache_file_key *key) {
+void pio_cache_file_key_take_at(int dirfd, const char *path, pio_cache_file_key *key) {
   memset(key, 0, sizeof *key);
   struct stat st;
-  if (path == NULL || lstat(path, &st) != 0) return;
+  if (path == NULL || fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
   key->present = 1;
   key->dev = (uint64_t)st.st_dev;
   key->ino = (uint64_t)st.st_ino;
@@ -73,13 +74,17 @@ void pio_cache_file_key_take(const char *path, pio_cache_file_key *key) {
   key->mtime_ns = ns_of(st.st_mtim);
   key->ctime_ns = ns_of(st.st_ctim);
   /* A link's target can change while the link stays: key the target too. */
-  if (S_ISLNK(st.st_mode) && stat(path, &st) == 0) {
+  if (S_ISLNK(st.st_mode) && fstatat(dirfd, path, &st, 0) == 0) {
     key->target_dev = (uint64_t)st.st_dev;
     key->target_ino = (uint64_t)st.st_ino;
     key->target_size = (uint64_t)st.st_size;
     key->target_mtime_ns = ns_of(st.st_mtim);
     key->target_ctime_ns = ns_of(st.st_ctim);
   }
+}
+
+void pio_cache_file_key_take(const char *path, pio_cache_file_key *key) {
+  pio_cache_file_key_take_at(AT_FDCWD, path, key);
 }
 
 int pio_cache_file_key_equal(const pio_cache_file_key *a, const pio_cache_file_key *b) {

@@ -52,6 +52,8 @@ typedef struct pio_cache_file_key {
 
 /* Takes the key of path now.  Never fails: an absent file has present = 0. */
 void pio_cache_file_key_take(const char *path, pio_cache_file_key *key);
+/* Same with path relative to the folder open as dirfd (or AT_FDCWD). */
+void pio_cache_file_key_take_at(int dirfd, const char *path, pio_cache_file_key *key);
 int pio_cache_file_key_equal(const pio_cache_file_key *a, const pio_cache_file_key *b);
 
 /* 64-bit hash of bytes (not cryptographic: it catches damage, not attacks;

@@ -37,6 +37,8 @@ struct pio_registry_cache {
   size_t n_fresh, cap_fresh;
   pio_cache_visit *visits;  /* open addressing, power-of-two capacity */
   size_t n_visits, cap_visits;
+  char *parent;             /* the folder open as parent_fd, or NULL */
+  int parent_fd;            /* keys are taken relative to it: see registry_cache.c */
   uint64_t fingerprint;
   int64_t scan_start_ns, racy_margin_ns;
   pio_registry_cache_stats stats;
