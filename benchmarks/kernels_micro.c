@@ -73,9 +73,11 @@ static int parse_options(int argc, char **argv, options *o) {
 /* Times filling o->mib MiB of weights. */
 static int bench_fill(const options *o, pio_threadpool *pool) {
   size_t n = o->mib * (1u << 20) / pio_dtype_size(o->dtype);
-  void *buf = malloc(n * pio_dtype_size(o->dtype));
-  if (buf == NULL) return 1;
+  void *buf = NULL;
   pio_error err = {0};
+  if (o->small_pages) buf = malloc(n * pio_dtype_size(o->dtype));
+  else if (pio_pages_alloc(n * pio_dtype_size(o->dtype), &buf, &err) != PIO_OK) buf = NULL;
+  if (buf == NULL) return 1;
   for (size_t rep = 0; rep < 3; rep++) {
     double t0 = now_s();
     if (pio_synthetic_fill(pool, rep, 1, PIO_SYNTHETIC_NORMAL, 0, 0.02f, o->dtype, buf, n, &err))
@@ -84,7 +86,8 @@ static int bench_fill(const options *o, pio_threadpool *pool) {
     printf("fill %s %zu MiB: %.3f s (%.2f GB/s)%s\n", pio_dtype_name(o->dtype), o->mib, dt,
            (double)n * pio_dtype_size(o->dtype) / dt * 1e-9, rep == 0 ? " (first touch)" : "");
   }
-  free(buf);
+  if (o->small_pages) free(buf);
+  else pio_pages_free(buf, n * pio_dtype_size(o->dtype));
   return 0;
 }
 

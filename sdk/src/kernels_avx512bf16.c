@@ -14,10 +14,11 @@
 
 INLINE __m512bh as_bh(__m512i v) { return (__m512bh)v; }
 
-/* y[t0..t0+T)[r0..r0+R) over all cols; xb rows are zero-padded to a
- * multiple of 32, weight rows are not, so their last load is masked. */
+/* The columns [k0, k1) of y[t0..t0+T)[r0..r0+R), stored (k0 == 0) or added
+ * to y.  xb rows are zero-padded to a multiple of 32, weight rows are not,
+ * so a last partial step masks the weight load. */
 INLINE void micro_kernel(const pio_matrix *w, const uint16_t *xb, size_t stride, float *y,
-                         size_t r0, size_t t0, int R, int T) {
+                         size_t r0, size_t t0, size_t k0, size_t k1, int R, int T) {
   const size_t cols = w->cols, rows = w->rows;
   const uint16_t *wd = w->data;
   __m512 acc[ROWS][TOKENS];
@@ -25,8 +26,8 @@ INLINE void micro_kernel(const pio_matrix *w, const uint16_t *xb, size_t stride,
   for (int r = 0; r < R; r++)
 #pragma GCC unroll 6
     for (int t = 0; t < T; t++) acc[r][t] = _mm512_setzero_ps();
-  size_t k = 0;
-  for (; k + 32 <= cols; k += 32) {
+  size_t k = k0;
+  for (; k + 32 <= k1; k += 32) {
     __m512i wv[ROWS];
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++) wv[r] = _mm512_loadu_si512(wd + (r0 + r) * cols + k);
@@ -37,8 +38,8 @@ INLINE void micro_kernel(const pio_matrix *w, const uint16_t *xb, size_t stride,
       for (int r = 0; r < R; r++) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], as_bh(wv[r]), as_bh(xv));
     }
   }
-  if (k < cols) {
-    __mmask32 mask = (__mmask32)((1u << (cols - k)) - 1u);
+  if (k < k1) {
+    __mmask32 mask = (__mmask32)((1u << (k1 - k)) - 1u);
     __m512i wv[ROWS];
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++) wv[r] = _mm512_maskz_loadu_epi16(mask, wd + (r0 + r) * cols + k);
@@ -50,18 +51,23 @@ INLINE void micro_kernel(const pio_matrix *w, const uint16_t *xb, size_t stride,
     }
   }
 #pragma GCC unroll 6
-  for (int t = 0; t < T; t++)
+  for (int t = 0; t < T; t++) {
 #pragma GCC unroll 6
-    for (int r = 0; r < R; r++) y[(t0 + t) * rows + r0 + r] = _mm512_reduce_add_ps(acc[r][t]);
+    for (int r = 0; r < R; r++) {
+      float *out = &y[(t0 + t) * rows + r0 + r];
+      float sum = _mm512_reduce_add_ps(acc[r][t]);
+      *out = k0 == 0 ? sum : *out + sum;
+    }
+  }
 }
 
 typedef void (*block_fn)(const pio_matrix *w, const uint16_t *xb, size_t stride, float *y,
-                         size_t r0, size_t t0);
+                         size_t r0, size_t t0, size_t k0, size_t k1);
 
 #define DEFINE_BLOCK(R, T)                                                                   \
   static void block_##R##x##T(const pio_matrix *w, const uint16_t *xb, size_t stride, float *y, \
-                              size_t r0, size_t t0) {                                        \
-    micro_kernel(w, xb, stride, y, r0, t0, R, T);                                            \
+                              size_t r0, size_t t0, size_t k0, size_t k1) {                  \
+    micro_kernel(w, xb, stride, y, r0, t0, k0, k1, R, T);                                    \
   }
 DEFINE_BLOCK(6, 1)
 DEFINE_BLOCK(6, 2)
@@ -75,19 +81,41 @@ DEFINE_BLOCK(1, 4)
 static const block_fn blocks[2][TOKENS] = {{block_1x1, block_1x2, block_1x3, block_1x4},
                                            {block_6x1, block_6x2, block_6x3, block_6x4}};
 
+/* Bytes of bf16 activations a column panel may take: the panel stays in a
+ * core's L2 (1 MiB on Zen 5, 2 MiB on Sapphire Rapids) while every row
+ * block of the chunk passes over it. */
+#define PANEL_BYTES (384u << 10)
+
+/* Columns per panel for n tokens: all of them when x is small (decode), else
+ * a multiple of 32 whose n rows fit PANEL_BYTES. */
+static size_t panel_cols(size_t n, size_t cols) {
+  size_t k = PANEL_BYTES / (2 * n) / 32 * 32;
+  if (k < 256) k = 256;
+  return k >= cols ? cols : k;
+}
+
+/* Panels of columns outermost, then blocks of rows, then tokens: each weight
+ * is read once, and the activations of a panel are reused from L2 by every
+ * row block (without panels, x of 128 tokens x 8192 columns spills to L3
+ * once per row block).  Later panels add to y. */
 static void bf16x_matmul_rows(const pio_matrix *w, const uint16_t *xb, size_t stride, size_t n,
                               float *y, size_t row_begin, size_t row_end) {
-  for (size_t r = row_begin; r < row_end;) {
-    int full = row_end - r >= ROWS;
-    for (size_t t = 0; t < n; t += TOKENS) {
-      size_t tn = n - t < TOKENS ? n - t : TOKENS;
-      if (full) {
-        blocks[1][tn - 1](w, xb, stride, y, r, t);
-      } else {
-        for (size_t rr = r; rr < row_end; rr++) blocks[0][tn - 1](w, xb, stride, y, rr, t);
+  const size_t cols = w->cols, kc = panel_cols(n, cols);
+  for (size_t k0 = 0; k0 < cols; k0 += kc) {
+    size_t k1 = k0 + kc < cols ? k0 + kc : cols;
+    for (size_t r = row_begin; r < row_end;) {
+      int full = row_end - r >= ROWS;
+      for (size_t t = 0; t < n; t += TOKENS) {
+        size_t tn = n - t < TOKENS ? n - t : TOKENS;
+        if (full) {
+          blocks[1][tn - 1](w, xb, stride, y, r, t, k0, k1);
+        } else {
+          for (size_t rr = r; rr < row_end; rr++)
+            blocks[0][tn - 1](w, xb, stride, y, rr, t, k0, k1);
+        }
       }
+      r = full ? r + ROWS : row_end;
     }
-    r = full ? r + ROWS : row_end;
   }
 }
 
