@@ -234,6 +234,33 @@ START_TEST(test_other_architecture_is_refused) {
 }
 END_TEST
 
+START_TEST(test_architecture_item_must_be_a_string) {
+  write_with("", "architectures", "[3, \"DeepseekV3ForCausalLM\"]");
+  expect_error(PIO_ERR_INVALID, "'architectures': item 0", "expected a string");
+}
+END_TEST
+
+START_TEST(test_unknown_torch_dtype_is_refused) {
+  write_with("", "torch_dtype", "\"float64\"");
+  expect_error(PIO_ERR_INVALID, "'torch_dtype'", "found \"float64\"");
+}
+END_TEST
+
+START_TEST(test_newer_dtype_key_is_read) {
+  json_object *root = json_object_from_file(V3_PRESET);
+  ck_assert_ptr_nonnull(root);
+  json_object_object_del(root, "torch_dtype");
+  json_object_object_add(root, "dtype", json_object_new_string("float16"));
+  write_text(json_object_to_json_string(root));
+  json_object_put(root);
+  pio_model_config *c = parse_ok(tmp_path);
+  unlink(tmp_path);
+  ck_assert_int_eq(c->has_torch_dtype, 1);
+  ck_assert_int_eq(c->torch_dtype, PIO_DTYPE_F16);
+  deepseek_config_free(c);
+}
+END_TEST
+
 START_TEST(test_hidden_act_other_than_silu_is_refused) {
   write_with("", "hidden_act", "\"gelu\"");
   expect_error(PIO_ERR_INVALID, "hidden_act", "gelu");
@@ -426,6 +453,9 @@ static Suite *suite(void) {
   tcase_add_test(t, test_rope_scaling_of_another_type_is_refused);
   tcase_add_test(t, test_rope_scaling_without_factor_is_refused);
   tcase_add_test(t, test_other_architecture_is_refused);
+  tcase_add_test(t, test_architecture_item_must_be_a_string);
+  tcase_add_test(t, test_unknown_torch_dtype_is_refused);
+  tcase_add_test(t, test_newer_dtype_key_is_read);
   tcase_add_test(t, test_hidden_act_other_than_silu_is_refused);
   tcase_add_test(t, test_broken_json_reports_line_and_column);
   tcase_add_test(t, test_field_errors_carry_line_and_column);
