@@ -87,4 +87,17 @@ static inline pio_model_config *config_parse_ok(config_parse_fn parse, const cha
   return c;
 }
 
+/* Writes text, parses it with parse (which must succeed) and unlinks it;
+ * the caller frees the result. */
+static inline pio_model_config *config_parse_text(config_parse_fn parse, const char *text) {
+  config_write_text(text);
+  pio_model_config *c = NULL;
+  pio_error err = {0};
+  pio_status s = parse(config_path, &c, &err);
+  unlink(config_path);
+  ck_assert_msg(s == PIO_OK, "parse failed: %s", err.message);
+  ck_assert_ptr_nonnull(c);
+  return c;
+}
+
 #endif

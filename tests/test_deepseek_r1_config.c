@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/deepseek_config.h"
+#include "config_file_helpers.h"
 #include "kv_cache/kv_figures.h"
 #include "pio/plugin.h"
 
@@ -22,59 +23,18 @@ PIO_PLUGIN_EXPORT const pio_plugin *pio_deepseek_r1_entry(const pio_host_service
 #endif
 #define V3_PRESET PIO_TEST_MODELS_DIR "/deepseek-v3.json"
 
-static char tmp_path[256];
-
-static void write_text(const char *text) {
-  snprintf(tmp_path, sizeof tmp_path, "%s/pio_deepseek_cfg_XXXXXX",
-           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-  int fd = mkstemp(tmp_path);
-  ck_assert_int_ge(fd, 0);
-  FILE *f = fdopen(fd, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  fclose(f);
-}
-
-/* Writes the V3 preset with member key of `parent` ("" for the top) set to
+/* The V3 preset with member key of object parent ("" for the top) set to
  * json_value, or removed when json_value is NULL. */
 static void write_with(const char *parent, const char *key, const char *json_value) {
-  json_object *root = json_object_from_file(V3_PRESET);
-  ck_assert_ptr_nonnull(root);
-  json_object *target = root;
-  if (parent[0] != '\0') ck_assert(json_object_object_get_ex(root, parent, &target));
-  if (json_value == NULL) {
-    json_object_object_del(target, key);
-  } else {
-    json_object *v = json_tokener_parse(json_value);
-    if (v == NULL) ck_assert_str_eq(json_value, "null");
-    json_object_object_add(target, key, v);
-  }
-  write_text(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
-  json_object_put(root);
+  config_write_with(json_object_from_file(V3_PRESET), parent, key, json_value);
 }
 
-/* Parses tmp_path expecting status and a message holding the path and the
- * fragments given (fragment2 may be NULL). */
 static void expect_error(pio_status status, const char *fragment, const char *fragment2) {
-  pio_model_config *c = NULL;
-  pio_error err = {0};
-  pio_status s = deepseek_config_parse_file(tmp_path, &c, &err);
-  unlink(tmp_path);
-  ck_assert_ptr_null(c);
-  ck_assert_msg(s == status, "status %d, expected %d: %s", (int)s, (int)status, err.message);
-  ck_assert_msg(strstr(err.message, tmp_path) != NULL, "no path in: %s", err.message);
-  ck_assert_msg(strstr(err.message, fragment) != NULL, "no '%s' in: %s", fragment, err.message);
-  if (fragment2 != NULL)
-    ck_assert_msg(strstr(err.message, fragment2) != NULL, "no '%s' in: %s", fragment2,
-                  err.message);
+  config_expect_error(deepseek_config_parse_file, status, fragment, fragment2);
 }
 
 static pio_model_config *parse_ok(const char *path) {
-  pio_model_config *c = NULL;
-  pio_error err = {0};
-  pio_status s = deepseek_config_parse_file(path, &c, &err);
-  ck_assert_msg(s == PIO_OK, "%s", err.message);
-  return c;
+  return config_parse_ok(deepseek_config_parse_file, path);
 }
 
 START_TEST(test_v3_preset_parses_published_shapes) {
@@ -153,8 +113,8 @@ END_TEST
 
 START_TEST(test_q_lora_rank_null_means_an_uncompressed_query) {
   write_with("", "q_lora_rank", "null");
-  pio_model_config *c = parse_ok(tmp_path);
-  unlink(tmp_path);
+  pio_model_config *c = parse_ok(config_path);
+  unlink(config_path);
   ck_assert_uint_eq(c->q_lora_rank, 0);
   uint64_t n = 0, a = 0, n_v3 = 0, a_v3 = 0;
   deepseek_config_param_counts(c, &n, &a);
@@ -250,11 +210,9 @@ START_TEST(test_newer_dtype_key_is_read) {
   json_object *root = json_object_from_file(V3_PRESET);
   ck_assert_ptr_nonnull(root);
   json_object_object_del(root, "torch_dtype");
-  json_object_object_add(root, "dtype", json_object_new_string("float16"));
-  write_text(json_object_to_json_string(root));
-  json_object_put(root);
-  pio_model_config *c = parse_ok(tmp_path);
-  unlink(tmp_path);
+  config_write_with(root, "", "dtype", "\"float16\"");
+  pio_model_config *c = parse_ok(config_path);
+  unlink(config_path);
   ck_assert_int_eq(c->has_torch_dtype, 1);
   ck_assert_int_eq(c->torch_dtype, PIO_DTYPE_F16);
   deepseek_config_free(c);
@@ -268,7 +226,7 @@ START_TEST(test_hidden_act_other_than_silu_is_refused) {
 END_TEST
 
 START_TEST(test_broken_json_reports_line_and_column) {
-  write_text("{\n  \"hidden_size\": 7168,\n  \"vocab_size\": ,\n}\n");
+  config_write_text("{\n  \"hidden_size\": 7168,\n  \"vocab_size\": ,\n}\n");
   expect_error(PIO_ERR_PARSE, ":3:", NULL);
 }
 END_TEST
@@ -277,10 +235,10 @@ START_TEST(test_field_errors_carry_line_and_column) {
   write_with("", "v_head_dim", "0");
   pio_model_config *c = NULL;
   pio_error err = {0};
-  ck_assert_int_eq(deepseek_config_parse_file(tmp_path, &c, &err), PIO_ERR_INVALID);
-  unlink(tmp_path);
+  ck_assert_int_eq(deepseek_config_parse_file(config_path, &c, &err), PIO_ERR_INVALID);
+  unlink(config_path);
   char prefix[300];
-  snprintf(prefix, sizeof prefix, "%s:", tmp_path);
+  snprintf(prefix, sizeof prefix, "%s:", config_path);
   ck_assert_msg(strncmp(err.message, prefix, strlen(prefix)) == 0 &&
                     err.message[strlen(prefix)] >= '1' && err.message[strlen(prefix)] <= '9',
                 "no line number in: %s", err.message);

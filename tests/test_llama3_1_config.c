@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config/llama_config.h"
+#include "config_file_helpers.h"
 #include "pio/plugin.h"
 
 PIO_PLUGIN_EXPORT const pio_plugin *pio_llama3_1_entry(const pio_host_services *host,
@@ -39,61 +40,24 @@ static const char base_8b[] =
     "  \"vocab_size\": 128256\n"
     "}\n";
 
-static char tmp_path[256];
-
-static void write_text(const char *text) {
-  snprintf(tmp_path, sizeof tmp_path, "%s/pio_llama_cfg_XXXXXX",
-           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-  int fd = mkstemp(tmp_path);
-  ck_assert_int_ge(fd, 0);
-  FILE *f = fdopen(fd, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  fclose(f);
-}
-
-/* Writes the 8B config with member key set to json_value (NULL: removed)
- * inside object path "" (top) or "rope_scaling". */
+/* The 8B config with member key of object parent ("" for the top) set to
+ * json_value, or removed when json_value is NULL. */
 static void write_with(const char *parent, const char *key, const char *json_value) {
-  json_object *root = json_tokener_parse(base_8b);
-  ck_assert_ptr_nonnull(root);
-  json_object *target = root;
-  if (parent[0] != '\0') ck_assert(json_object_object_get_ex(root, parent, &target));
-  if (json_value == NULL) {
-    json_object_object_del(target, key);
-  } else {
-    json_object *v = json_tokener_parse(json_value);
-    if (v == NULL) ck_assert_str_eq(json_value, "null");
-    json_object_object_add(target, key, v);
-  }
-  write_text(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
-  json_object_put(root);
+  config_write_with(json_tokener_parse(base_8b), parent, key, json_value);
 }
 
-/* Parses tmp_path, expecting failure with status and a message holding
- * the file's path, fragment and fragment2 (unless NULL). */
 static void expect_error(pio_status status, const char *fragment, const char *fragment2) {
-  pio_model_config *c = NULL;
-  pio_error err = {0};
-  pio_status s = llama_config_parse_file(tmp_path, &c, &err);
-  if (s != status || strstr(err.message, tmp_path) == NULL || strstr(err.message, fragment) == NULL ||
-      (fragment2 != NULL && strstr(err.message, fragment2) == NULL))
-    ck_abort_msg("status %d (want %d), message: %s", (int)s, (int)status, err.message);
-  ck_assert_ptr_null(c);
-  unlink(tmp_path);
+  config_expect_error(llama_config_parse_file, status, fragment, fragment2);
 }
 
 static pio_model_config *parse_ok(void) {
-  pio_model_config *c = NULL;
-  pio_error err = {0};
-  pio_status s = llama_config_parse_file(tmp_path, &c, &err);
-  if (s != PIO_OK) ck_abort_msg("parse failed: %s", err.message);
-  unlink(tmp_path);
+  pio_model_config *c = config_parse_ok(llama_config_parse_file, config_path);
+  unlink(config_path);
   return c;
 }
 
 START_TEST(test_config_8b_parses_every_field) {
-  write_text(base_8b);
+  config_write_text(base_8b);
   pio_model_config *c = parse_ok();
   ck_assert_uint_eq(c->hidden_size, 4096);
   ck_assert_uint_eq(c->intermediate_size, 14336);
@@ -161,9 +125,10 @@ START_TEST(test_config_old_type_key_names_llama3) {
 END_TEST
 
 START_TEST(test_config_absent_optionals_take_llama_defaults) {
-  write_text("{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 64, "
-             "\"intermediate_size\": 128, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
-             "\"vocab_size\": 100, \"max_position_embeddings\": 256}");
+  config_write_text("{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 64, "
+                    "\"intermediate_size\": 128, \"num_hidden_layers\": 2, "
+                    "\"num_attention_heads\": 4, \"vocab_size\": 100, "
+                    "\"max_position_embeddings\": 256}");
   pio_model_config *c = parse_ok();
   ck_assert_double_eq(c->rms_norm_eps, 1e-6);
   ck_assert_double_eq(c->rope_theta, 10000.0);
@@ -207,10 +172,10 @@ START_TEST(test_config_wrong_type_names_field_and_position) {
   /* The pretty printer puts the member on a line of its own: a line:column
    * follows the path. */
   char at[300];
-  snprintf(at, sizeof at, "%s:", tmp_path);
+  snprintf(at, sizeof at, "%s:", config_path);
   pio_model_config *c = NULL;
   pio_error err = {0};
-  ck_assert_int_eq(llama_config_parse_file(tmp_path, &c, &err), PIO_ERR_INVALID);
+  ck_assert_int_eq(llama_config_parse_file(config_path, &c, &err), PIO_ERR_INVALID);
   ck_assert_msg(strstr(err.message, quoted) != NULL, "%s", err.message);
   ck_assert_msg(strstr(err.message, "expected") != NULL, "%s", err.message);
   ck_assert_msg(strncmp(err.message, at, strlen(at)) == 0, "%s", err.message);
@@ -218,7 +183,7 @@ START_TEST(test_config_wrong_type_names_field_and_position) {
   int line = 0, column = 0;
   ck_assert_msg(sscanf(after, "%d:%d", &line, &column) == 2 && line > 1 && column > 0, "%s",
                 err.message);
-  unlink(tmp_path);
+  unlink(config_path);
 }
 END_TEST
 
@@ -254,7 +219,7 @@ END_TEST
 START_TEST(test_config_heads_must_divide_hidden_without_head_dim) {
   json_object *root = json_tokener_parse(base_8b);
   json_object_object_add(root, "num_attention_heads", json_object_new_int(24));
-  write_text(json_object_to_json_string(root));
+  config_write_text(json_object_to_json_string(root));
   json_object_put(root);
   expect_error(PIO_ERR_INVALID, "'num_attention_heads'", "divisor of hidden_size (4096)");
 }
@@ -335,7 +300,7 @@ START_TEST(test_config_newer_dtype_key_is_read) {
   json_object *root = json_tokener_parse(base_8b);
   json_object_object_del(root, "torch_dtype");
   json_object_object_add(root, "dtype", json_object_new_string("float16"));
-  write_text(json_object_to_json_string(root));
+  config_write_text(json_object_to_json_string(root));
   json_object_put(root);
   pio_model_config *c = parse_ok();
   ck_assert_int_eq(c->torch_dtype, PIO_DTYPE_F16);
@@ -344,20 +309,20 @@ START_TEST(test_config_newer_dtype_key_is_read) {
 END_TEST
 
 START_TEST(test_config_top_level_array_is_refused) {
-  write_text("[1, 2]");
+  config_write_text("[1, 2]");
   expect_error(PIO_ERR_INVALID, "expected a JSON object", "an array");
 }
 END_TEST
 
 START_TEST(test_config_syntax_error_has_line_and_column) {
-  write_text("{\n  \"hidden_size\": 4096,\n  \"vocab_size\": ,\n}\n");
+  config_write_text("{\n  \"hidden_size\": 4096,\n  \"vocab_size\": ,\n}\n");
   pio_model_config *c = NULL;
   pio_error err = {0};
-  ck_assert_int_eq(llama_config_parse_file(tmp_path, &c, &err), PIO_ERR_PARSE);
+  ck_assert_int_eq(llama_config_parse_file(config_path, &c, &err), PIO_ERR_PARSE);
   char at[300];
-  snprintf(at, sizeof at, "%s:3:", tmp_path);
+  snprintf(at, sizeof at, "%s:3:", config_path);
   ck_assert_msg(strstr(err.message, at) != NULL, "%s", err.message);
-  unlink(tmp_path);
+  unlink(config_path);
 }
 END_TEST
 
@@ -371,7 +336,7 @@ START_TEST(test_config_missing_file_is_io_error) {
 END_TEST
 
 START_TEST(test_summary_counts_8b_parameters) {
-  write_text(base_8b);
+  config_write_text(base_8b);
   pio_model_config *c = parse_ok();
   pio_model_summary s = {.struct_size = sizeof s};
   pio_error err = {0};
@@ -391,10 +356,11 @@ END_TEST
 START_TEST(test_summary_tied_embeddings_count_once) {
   /* Llama-3.2-1B: 128256*2048 + 16 * (2*2048 + 2*2048*2048 + 2*2048*512 +
    * 3*2048*8192) + 2048 = 1,235,814,400. */
-  write_text("{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 2048, "
-             "\"intermediate_size\": 8192, \"num_hidden_layers\": 16, \"num_attention_heads\": 32,"
-             " \"num_key_value_heads\": 8, \"head_dim\": 64, \"vocab_size\": 128256, "
-             "\"max_position_embeddings\": 131072, \"tie_word_embeddings\": true}");
+  config_write_text("{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 2048, "
+                    "\"intermediate_size\": 8192, \"num_hidden_layers\": 16, "
+                    "\"num_attention_heads\": 32, \"num_key_value_heads\": 8, \"head_dim\": 64, "
+                    "\"vocab_size\": 128256, \"max_position_embeddings\": 131072, "
+                    "\"tie_word_embeddings\": true}");
   pio_model_config *c = parse_ok();
   ck_assert_uint_eq(llama_config_param_count(c), 1235814400ull);
   llama_config_free(c);
@@ -402,7 +368,7 @@ START_TEST(test_summary_tied_embeddings_count_once) {
 END_TEST
 
 START_TEST(test_summary_refuses_too_small_table) {
-  write_text(base_8b);
+  config_write_text(base_8b);
   pio_model_config *c = parse_ok();
   pio_model_summary s = {.struct_size = 8};
   pio_error err = {0};

@@ -9,30 +9,19 @@
 #include <unistd.h>
 
 #include "config/llama_config.h"
+#include "config_file_helpers.h"
 #include "kv_cache/kv_figures.h"
 
 /* A config with these shapes.  hidden_size plays no part in KV sizing; it
  * is fixed so that any head count and head_dim pass the config limits. */
 static pio_model_config *make_config(uint32_t layers, uint32_t heads, uint32_t kv_heads,
                                      uint32_t head_dim) {
-  char path[256];
-  snprintf(path, sizeof path, "%s/pio_llama_kv_XXXXXX",
-           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-  int fd = mkstemp(path);
-  ck_assert_int_ge(fd, 0);
-  FILE *f = fdopen(fd, "w");
-  fprintf(f, "{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": %u, "
-             "\"intermediate_size\": 1024, \"num_hidden_layers\": %u, \"num_attention_heads\": %u,"
-             " \"num_key_value_heads\": %u, \"head_dim\": %u, \"vocab_size\": 1000, "
-             "\"max_position_embeddings\": 4096}", 4096u, layers, heads, kv_heads,
-          head_dim);
-  fclose(f);
-  pio_model_config *c = NULL;
-  pio_error err = {0};
-  pio_status s = llama_config_parse_file(path, &c, &err);
-  unlink(path);
-  if (s != PIO_OK) ck_abort_msg("config: %s", err.message);
-  return c;
+  char text[512];
+  snprintf(text, sizeof text, "{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": %u, "
+           "\"intermediate_size\": 1024, \"num_hidden_layers\": %u, \"num_attention_heads\": %u,"
+           " \"num_key_value_heads\": %u, \"head_dim\": %u, \"vocab_size\": 1000, "
+           "\"max_position_embeddings\": 4096}", 4096u, layers, heads, kv_heads, head_dim);
+  return config_parse_text(llama_config_parse_file, text);
 }
 
 static pio_kv_query query(pio_dtype dtype, uint32_t tp, uint32_t pp, uint32_t page,

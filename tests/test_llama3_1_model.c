@@ -10,31 +10,21 @@
 #include <unistd.h>
 
 #include "config/llama_config.h"
+#include "config_file_helpers.h"
 #include "model/model.h"
 
 enum { VOCAB = 97, D = 32, LAYERS = 2, HEADS = 4, KV = 2, HEAD_DIM = 8, FFN = 48 };
 
 static pio_model_config *tiny_config(int tied) {
-  char path[256];
-  snprintf(path, sizeof path, "%s/pio_llama_model_XXXXXX",
-           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-  int fd = mkstemp(path);
-  ck_assert_int_ge(fd, 0);
-  FILE *f = fdopen(fd, "w");
-  fprintf(f, "{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": %d, "
-             "\"intermediate_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d,"
-             " \"num_key_value_heads\": %d, \"head_dim\": %d, \"vocab_size\": %d, "
-             "\"max_position_embeddings\": 300, \"tie_word_embeddings\": %s, \"rope_scaling\": "
-             "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, "
-             "\"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 16}}",
-          D, FFN, LAYERS, HEADS, KV, HEAD_DIM, VOCAB, tied ? "true" : "false");
-  fclose(f);
-  pio_model_config *c = NULL;
-  pio_error err = {0};
-  pio_status s = llama_config_parse_file(path, &c, &err);
-  unlink(path);
-  if (s != PIO_OK) ck_abort_msg("config: %s", err.message);
-  return c;
+  char text[768];
+  snprintf(text, sizeof text, "{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": %d, "
+           "\"intermediate_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d,"
+           " \"num_key_value_heads\": %d, \"head_dim\": %d, \"vocab_size\": %d, "
+           "\"max_position_embeddings\": 300, \"tie_word_embeddings\": %s, \"rope_scaling\": "
+           "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, "
+           "\"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 16}}",
+           D, FFN, LAYERS, HEADS, KV, HEAD_DIM, VOCAB, tied ? "true" : "false");
+  return config_parse_text(llama_config_parse_file, text);
 }
 
 static pio_model *tiny_model(const pio_model_config *c, uint32_t max_context, uint64_t seed) {
