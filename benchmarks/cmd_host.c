@@ -48,7 +48,7 @@ static const char host_usage[] =
     "\n"
     "Exit status: 0 ok, 1 a run failed or pio-host listed a copy as not ok or\n"
     "the cached and uncached listings differ, 2 bad usage.\n"
-    "docs/benchmarks.md explains the figures.\n";
+    "docs/host-scale.md explains the figures.\n";
 
 enum { OPT_PLUGINS = 256, OPT_REPEAT, OPT_SWEEP, OPT_SOURCE, OPT_PIO_HOST, OPT_GST, OPT_NO_GST,
        OPT_KEEP, OPT_JSON };
