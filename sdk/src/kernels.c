@@ -76,7 +76,8 @@ static const pio_k_path_ops *best_ops(void) {
 
 typedef struct matmul_task {
   atomic_size_t next_row; /* first row of the next chunk to take */
-  size_t chunk_rows;
+  size_t min_rows;        /* smallest chunk: ~64 KiB of weights */
+  uint32_t n_threads;
   const pio_k_path_ops *ops;
   const pio_matrix *w;
   const float *x;        /* x[n][cols] */
@@ -86,31 +87,41 @@ typedef struct matmul_task {
   float *y;              /* y[n][rows] */
 } matmul_task;
 
-/* Threads take chunks of rows from a shared counter rather than fixed
- * shares: on a machine where other work steals a core for a while, the
- * other threads take up its rows instead of waiting for it. */
+/* Guided chunks: a thread takes 1/(2·threads) of the rows left, in whole
+ * row blocks, at least min_rows; *begin..*end, or 0 when none is left.
+ * Large chunks first keep the counter cold; small ones at the end mean the
+ * threads finish within a few microseconds of each other. */
+static int take_rows(matmul_task *task, size_t *begin, size_t *end) {
+  const size_t rows = task->w->rows, block = task->ops->row_block;
+  size_t at = atomic_load_explicit(&task->next_row, memory_order_relaxed);
+  for (;;) {
+    if (at >= rows) return 0;
+    size_t size = (rows - at) / (2 * (size_t)task->n_threads);
+    if (size < task->min_rows) size = task->min_rows;
+    size = (size + block - 1) / block * block;
+    size_t stop = at + size < rows ? at + size : rows;
+    if (atomic_compare_exchange_weak_explicit(&task->next_row, &at, stop, memory_order_relaxed,
+                                              memory_order_relaxed)) {
+      *begin = at;
+      *end = stop;
+      return 1;
+    }
+  }
+}
+
+/* Threads take rows from a shared counter rather than fixed shares: on a
+ * machine where other work steals a core for a while, the other threads
+ * take up its rows instead of waiting for it. */
 static void matmul_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads) {
   matmul_task *task = ctx;
-  const size_t rows = task->w->rows;
-  for (;;) {
-    size_t begin = atomic_fetch_add_explicit(&task->next_row, task->chunk_rows,
-                                             memory_order_relaxed);
-    if (begin >= rows) return;
-    size_t end = begin + task->chunk_rows < rows ? begin + task->chunk_rows : rows;
+  size_t begin, end;
+  while (take_rows(task, &begin, &end)) {
     if (task->xb != NULL)
       task->ops->matmul_rows_bf16x(task->w, task->xb, task->xb_stride, task->n, task->y, begin,
                                    end);
     else
       task->ops->matmul_rows(task->w, task->x, task->n, task->y, begin, end);
   }
-}
-
-/* About eight chunks a thread, whole row blocks, at least 16 rows so that
- * taking one costs nothing beside the work in it. */
-static size_t chunk_rows_for(size_t rows, uint32_t n_threads, uint32_t row_block) {
-  size_t chunk = rows / ((size_t)n_threads * 8);
-  if (chunk < 16) chunk = 16;
-  return (chunk + row_block - 1) / row_block * row_block;
 }
 
 /* x rounded to bf16 with rows padded to 32 elements, so the dot-product
@@ -136,7 +147,9 @@ void pio_matmul(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
     task.xb = round_activations(task.ops, x, n, w->cols, &task.xb_stride);
   if ((double)n * w->rows * w->cols < MATMUL_THREADING_MIN_MACS) pool = NULL;
   atomic_init(&task.next_row, 0);
-  task.chunk_rows = chunk_rows_for(w->rows, pio_threadpool_size(pool), task.ops->row_block);
+  task.n_threads = pio_threadpool_size(pool);
+  size_t row_bytes = (size_t)w->cols * pio_dtype_size(w->dtype) + 1;
+  task.min_rows = (64u << 10) / row_bytes + 1;
   pio_threadpool_run(pool, matmul_task_run, &task);
   free((void *)task.xb);
 }
