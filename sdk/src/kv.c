@@ -56,6 +56,16 @@ pio_status pio_kv_figures_check(const pio_kv_figures *out, pio_error *err) {
   return PIO_OK;
 }
 
+pio_status pio_kv_figures_args_check(const pio_model_config *config, uint32_t n_layers,
+                                     const pio_kv_query *query, const pio_kv_figures *out,
+                                     pio_error *err) {
+  if (config == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV figures: no config given");
+  pio_status s = pio_kv_figures_check(out, err);
+  if (s != PIO_OK) return s;
+  return pio_kv_query_check(query, n_layers, err);
+}
+
 uint32_t pio_kv_layers_per_stage(uint32_t n_layers, uint32_t pp) {
   if (pp == 0) return 0;
   return n_layers / pp + (n_layers % pp != 0);

@@ -63,10 +63,8 @@ static pio_status figures_kvbench(const pio_model_config *c, const pio_kv_query 
 
 pio_status deepseek_kv_figures(const pio_model_config *config, const pio_kv_query *query,
                                pio_kv_figures *out, pio_error *err) {
-  if (config == NULL)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV figures: no config given");
-  pio_status s = pio_kv_figures_check(out, err);
-  if (s == PIO_OK) s = pio_kv_query_check(query, config->n_layers, err);
+  pio_status s = pio_kv_figures_args_check(config, config ? config->n_layers : 0, query, out,
+                                           err);
   if (s != PIO_OK) return s;
   return query->formula == PIO_KV_FORMULA_KVBENCH ? figures_kvbench(config, query, out, err)
                                                   : figures_pio(config, query, out, err);

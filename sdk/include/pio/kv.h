@@ -36,6 +36,18 @@ pio_status pio_kv_query_check(const pio_kv_query *query, uint32_t n_layers, pio_
 pio_status pio_kv_figures_check(const pio_kv_figures *out, pio_error *err);
 
 /*
+ * Checks the arguments of a pio_kv_cache_api.figures call as every layout
+ * does, in this order: config given (else PIO_ERR_INVALID_ARGUMENT "KV
+ * figures: no config given"), out (pio_kv_figures_check), then query
+ * against the model's n_layers (pio_kv_query_check).  The caller reads
+ * n_layers from its config (pass 0 when config is NULL); after PIO_OK it
+ * computes the figures by query->formula.
+ */
+pio_status pio_kv_figures_args_check(const pio_model_config *config, uint32_t n_layers,
+                                     const pio_kv_query *query, const pio_kv_figures *out,
+                                     pio_error *err);
+
+/*
  * Layers the largest pipeline stage holds: ceil(n_layers / pp).  When pp
  * does not divide n_layers the stages differ by one layer (as vLLM and
  * SGLang split them); the largest one sizes the memory every rank needs.

@@ -1,0 +1,215 @@
+/* tests/test_kv.c — the SDK's KV-sizing rules (pio/kv.h) that every model
+ * plugin's kv_cache component shares: argument and query checks, pipeline
+ * stages, GQA head sharding, the per-rank and per-page arithmetic with its
+ * overflow check, and kvbench's precision table; each refusal with its
+ * message. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pio/kv.h"
+
+/* The config is opaque to the SDK; any object stands for one here. */
+struct pio_model_config {
+  uint32_t n_layers;
+};
+
+static pio_kv_query query(uint32_t tp, uint32_t pp, uint32_t page, pio_kv_access access,
+                          pio_kv_formula formula) {
+  pio_kv_query q = {.struct_size = sizeof q, .kv_dtype = PIO_DTYPE_BF16, .tp = tp, .pp = pp,
+                    .page_size = page, .access = access, .formula = formula};
+  return q;
+}
+
+/* Expects status and a message holding fragment. */
+static void expect(pio_status got, pio_status want, const pio_error *err, const char *fragment) {
+  ck_assert_msg(got == want, "status %d, expected %d: %s", (int)got, (int)want, err->message);
+  ck_assert_msg(strstr(err->message, fragment) != NULL, "no '%s' in: %s", fragment,
+                err->message);
+}
+
+START_TEST(test_args_check_accepts_a_good_call) {
+  struct pio_model_config c = {.n_layers = 32};
+  pio_kv_query q = query(1, 4, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
+  pio_kv_figures f = {.struct_size = sizeof f};
+  pio_error err = {0};
+  ck_assert_int_eq(pio_kv_figures_args_check(&c, c.n_layers, &q, &f, &err), PIO_OK);
+}
+END_TEST
+
+START_TEST(test_args_check_refuses_no_config) {
+  pio_kv_query q = query(1, 1, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
+  pio_kv_figures f = {.struct_size = sizeof f};
+  pio_error err = {0};
+  expect(pio_kv_figures_args_check(NULL, 0, &q, &f, &err), PIO_ERR_INVALID_ARGUMENT, &err,
+         "KV figures: no config given");
+}
+END_TEST
+
+START_TEST(test_args_check_refuses_small_figures_before_the_query) {
+  struct pio_model_config c = {.n_layers = 32};
+  pio_kv_query q = query(0, 1, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
+  pio_kv_figures f = {.struct_size = 4};
+  pio_error err = {0};
+  expect(pio_kv_figures_args_check(&c, c.n_layers, &q, &f, &err), PIO_ERR_ABI, &err,
+         "struct_size is 4");
+  ck_assert_int_eq(pio_kv_figures_check(NULL, &err), PIO_ERR_INVALID_ARGUMENT);
+}
+END_TEST
+
+START_TEST(test_args_check_checks_the_query_against_the_layers) {
+  struct pio_model_config c = {.n_layers = 61};
+  pio_kv_query q = query(1, 62, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
+  pio_kv_figures f = {.struct_size = sizeof f};
+  pio_error err = {0};
+  expect(pio_kv_figures_args_check(&c, c.n_layers, &q, &f, &err), PIO_ERR_INVALID_ARGUMENT,
+         &err, "pp: expected at most 61 stages");
+  /* kvbench checks nothing of the kind. */
+  q.formula = PIO_KV_FORMULA_KVBENCH;
+  ck_assert_int_eq(pio_kv_figures_args_check(&c, c.n_layers, &q, &f, &err), PIO_OK);
+}
+END_TEST
+
+/* Each bad query field and the words its message holds. */
+static const struct {
+  const char *fragment;
+  pio_status status;
+} bad_queries[] = {
+    {"struct_size is 8", PIO_ERR_ABI},          {"kv_dtype", PIO_ERR_INVALID_ARGUMENT},
+    {"tp: expected at least 1", PIO_ERR_INVALID_ARGUMENT},
+    {"pp: expected at least 1", PIO_ERR_INVALID_ARGUMENT},
+    {"page_size: expected at least 1", PIO_ERR_INVALID_ARGUMENT},
+    {"access: expected block or layer", PIO_ERR_INVALID_ARGUMENT},
+    {"formula: expected pio or kvbench", PIO_ERR_INVALID_ARGUMENT},
+};
+
+START_TEST(test_query_check_names_the_bad_field) {
+  pio_kv_query q = query(1, 1, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
+  switch (_i) {
+    case 0: q.struct_size = 8; break;
+    case 1: q.kv_dtype = PIO_DTYPE_COUNT; break;
+    case 2: q.tp = 0; break;
+    case 3: q.pp = 0; break;
+    case 4: q.page_size = 0; break;
+    case 5: q.access = (pio_kv_access)7; break;
+    default: q.formula = (pio_kv_formula)7; break;
+  }
+  pio_error err = {0};
+  expect(pio_kv_query_check(&q, 32, &err), bad_queries[_i].status, &err,
+         bad_queries[_i].fragment);
+}
+END_TEST
+
+START_TEST(test_query_check_refuses_no_query) {
+  pio_error err = {0};
+  expect(pio_kv_query_check(NULL, 32, &err), PIO_ERR_INVALID_ARGUMENT, &err, "no query");
+}
+END_TEST
+
+START_TEST(test_largest_stage_holds_the_rounded_up_share) {
+  ck_assert_uint_eq(pio_kv_layers_per_stage(61, 2), 31);
+  ck_assert_uint_eq(pio_kv_layers_per_stage(64, 4), 16);
+  ck_assert_uint_eq(pio_kv_layers_per_stage(126, 8), 16);
+  ck_assert_uint_eq(pio_kv_layers_per_stage(5, 0), 0);
+}
+END_TEST
+
+START_TEST(test_gqa_heads_split_or_replicate) {
+  uint32_t per_rank = 0, replication = 0;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_kv_gqa_shard(32, 8, 4, &per_rank, &replication, &err), PIO_OK);
+  ck_assert_uint_eq(per_rank, 2);
+  ck_assert_uint_eq(replication, 1);
+  ck_assert_int_eq(pio_kv_gqa_shard(32, 8, 16, &per_rank, &replication, &err), PIO_OK);
+  ck_assert_uint_eq(per_rank, 1);
+  ck_assert_uint_eq(replication, 2);
+}
+END_TEST
+
+START_TEST(test_gqa_refusals_name_their_rule) {
+  uint32_t per_rank = 0, replication = 0;
+  pio_error err = {0};
+  expect(pio_kv_gqa_shard(32, 8, 3, &per_rank, &replication, &err), PIO_ERR_INVALID_ARGUMENT,
+         &err, "tp 3 does not divide the 32 attention heads");
+  expect(pio_kv_gqa_shard(48, 12, 8, &per_rank, &replication, &err), PIO_ERR_INVALID_ARGUMENT,
+         &err, "tp 8 does not divide the 12 KV heads");
+  expect(pio_kv_gqa_shard(64, 6, 16, &per_rank, &replication, &err), PIO_ERR_INVALID_ARGUMENT,
+         &err, "not a multiple of them");
+  expect(pio_kv_gqa_shard(32, 0, 1, &per_rank, &replication, &err), PIO_ERR_INVALID_ARGUMENT,
+         &err, "at least 1");
+}
+END_TEST
+
+START_TEST(test_fill_multiplies_by_layers_and_pages) {
+  pio_kv_query q = query(2, 4, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
+  pio_kv_figures f = {.struct_size = sizeof f};
+  pio_error err = {0};
+  /* 30 layers, 4 stages: 8 layers on the largest. */
+  ck_assert_int_eq(pio_kv_figures_fill(&q, 30, 1000, 500, 4, 1, "L", &f, &err), PIO_OK);
+  ck_assert_uint_eq(f.bytes_per_token, 30000u);
+  ck_assert_uint_eq(f.bytes_per_token_per_rank, 4000u);
+  ck_assert_uint_eq(f.bytes_per_token_per_layer_per_rank, 500u);
+  ck_assert_uint_eq(f.io_bytes_per_page, 500u * 16 * 8);
+  ck_assert_uint_eq(f.layers_per_rank, 8);
+  ck_assert_uint_eq(f.kv_heads_per_rank, 4);
+  ck_assert_str_eq(f.layout, "L");
+  q.access = PIO_KV_ACCESS_LAYER;
+  ck_assert_int_eq(pio_kv_figures_fill(&q, 30, 1000, 500, 4, 1, "L", &f, &err), PIO_OK);
+  ck_assert_uint_eq(f.io_bytes_per_page, 500u * 16);
+}
+END_TEST
+
+START_TEST(test_fill_refuses_a_product_over_64_bits) {
+  pio_kv_query q = query(1, 1, UINT32_MAX, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
+  pio_kv_figures f = {.struct_size = sizeof f};
+  pio_error err = {0};
+  expect(pio_kv_figures_fill(&q, 1024, UINT64_MAX / 2048, UINT64_MAX / 2048, 1, 1, "L", &f,
+                             &err),
+         PIO_ERR_INVALID_ARGUMENT, &err, "exceeds 64 bits");
+  uint64_t out = 0;
+  ck_assert_int_eq(pio_kv_mul_u64(UINT64_MAX, 2, &out), -1);
+  ck_assert_int_eq(pio_kv_mul_u64(1u << 31, 1u << 31, &out), 0);
+  ck_assert_uint_eq(out, 1ull << 62);
+}
+END_TEST
+
+START_TEST(test_kvbench_precisions_and_no_fp32) {
+  uint32_t bytes = 0;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_kv_kvbench_precision_bytes(PIO_DTYPE_FP8, &bytes, &err), PIO_OK);
+  ck_assert_uint_eq(bytes, 1);
+  ck_assert_int_eq(pio_kv_kvbench_precision_bytes(PIO_DTYPE_BF16, &bytes, &err), PIO_OK);
+  ck_assert_uint_eq(bytes, 2);
+  expect(pio_kv_kvbench_precision_bytes(PIO_DTYPE_F32, &bytes, &err), PIO_ERR_UNSUPPORTED, &err,
+         "kvbench knows the precisions fp8, int8, fp16 and bfloat16");
+}
+END_TEST
+
+static Suite *kv_suite(void) {
+  Suite *s = suite_create("kv");
+  TCase *t = tcase_create("kv");
+  tcase_add_test(t, test_args_check_accepts_a_good_call);
+  tcase_add_test(t, test_args_check_refuses_no_config);
+  tcase_add_test(t, test_args_check_refuses_small_figures_before_the_query);
+  tcase_add_test(t, test_args_check_checks_the_query_against_the_layers);
+  tcase_add_loop_test(t, test_query_check_names_the_bad_field, 0,
+                      sizeof bad_queries / sizeof bad_queries[0]);
+  tcase_add_test(t, test_query_check_refuses_no_query);
+  tcase_add_test(t, test_largest_stage_holds_the_rounded_up_share);
+  tcase_add_test(t, test_gqa_heads_split_or_replicate);
+  tcase_add_test(t, test_gqa_refusals_name_their_rule);
+  tcase_add_test(t, test_fill_multiplies_by_layers_and_pages);
+  tcase_add_test(t, test_fill_refuses_a_product_over_64_bits);
+  tcase_add_test(t, test_kvbench_precisions_and_no_fp32);
+  suite_add_tcase(s, t);
+  return s;
+}
+
+int main(void) {
+  SRunner *runner = srunner_create(kv_suite());
+  srunner_run_all(runner, CK_NORMAL);
+  int failed = srunner_ntests_failed(runner);
+  srunner_free(runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
