@@ -78,6 +78,48 @@ START_TEST(test_open_null_path_is_refused) {
 }
 END_TEST
 
+/* The config is the plugin's; this one counts the reader's calls. */
+struct pio_model_config {
+  uint32_t hidden_size;
+  int calls;
+};
+
+static pio_status read_hidden_size(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
+  c->calls++;
+  return pio_hf_config_get_u32(doc, doc->root, "hidden_size", 1, 1, 65536, &c->hidden_size, err);
+}
+
+START_TEST(test_read_file_runs_the_reader_and_returns_its_status) {
+  pio_model_config c = {0};
+  pio_error err = {0};
+  config_write_text("{\"hidden_size\": 64}");
+  ck_assert_int_eq(pio_hf_config_read_file(config_path, 0, 0, read_hidden_size, &c, &err),
+                   PIO_OK);
+  unlink(config_path);
+  ck_assert_uint_eq(c.hidden_size, 64);
+  config_write_text("{\"hidden_size\": 0}");
+  ck_assert_int_eq(pio_hf_config_read_file(config_path, 0, 0, read_hidden_size, &c, &err),
+                   PIO_ERR_INVALID);
+  config_assert_message(err.message, "field 'hidden_size'", "found 0");
+  unlink(config_path);
+  ck_assert_int_eq(c.calls, 2);
+}
+END_TEST
+
+START_TEST(test_read_file_that_does_not_open_runs_no_reader) {
+  pio_model_config c = {0};
+  pio_error err = {0};
+  config_write_text("[]");
+  ck_assert_int_eq(pio_hf_config_read_file(config_path, 0, 0, read_hidden_size, &c, &err),
+                   PIO_ERR_INVALID);
+  config_assert_message(err.message, "expected a JSON object at the top", NULL);
+  ck_assert_int_eq(pio_hf_config_read_file(config_path, 0, 0, NULL, &c, &err),
+                   PIO_ERR_INVALID_ARGUMENT);
+  unlink(config_path);
+  ck_assert_int_eq(c.calls, 0);
+}
+END_TEST
+
 START_TEST(test_where_names_line_column_and_parent) {
   pio_hf_config doc;
   open_text(&doc, "{\n  \"rope_scaling\": {\n    \"factor\": 8.0\n  }\n}\n");
@@ -324,6 +366,8 @@ static Suite *hf_config_suite(void) {
   tcase_add_test(t, test_open_file_over_max_bytes_is_refused);
   tcase_add_test(t, test_open_missing_file_names_it);
   tcase_add_test(t, test_open_null_path_is_refused);
+  tcase_add_test(t, test_read_file_runs_the_reader_and_returns_its_status);
+  tcase_add_test(t, test_read_file_that_does_not_open_runs_no_reader);
   tcase_add_test(t, test_where_names_line_column_and_parent);
   tcase_add_test(t, test_where_of_absent_member_is_the_path);
   tcase_add_test(t, test_null_member_is_not_given);

@@ -33,6 +33,19 @@ void pio_hf_config_close(pio_hf_config *doc) {
   doc->positions = NULL;
 }
 
+pio_status pio_hf_config_read_file(const char *path, size_t max_bytes, int max_depth,
+                                   pio_hf_config_reader read, pio_model_config *config,
+                                   pio_error *err) {
+  if (read == NULL || config == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "config.json: reader or config is NULL");
+  pio_hf_config doc;
+  pio_status s = pio_hf_config_open(&doc, path, max_bytes, max_depth, err);
+  if (s != PIO_OK) return s;
+  s = read(&doc, config, err);
+  pio_hf_config_close(&doc);
+  return s;
+}
+
 const char *pio_hf_config_where(pio_hf_config *doc, const json_object *object, const char *key,
                                 const char *parent) {
   int line = 0, column = 0;

@@ -157,6 +157,11 @@ static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error
                                   &c->tie_word_embeddings, err)) ||
       (s = pio_hf_config_read_dtype(doc, &c->has_torch_dtype, &c->torch_dtype, err)))
     return s;
+  /* The config outlives the document: it keeps copies for messages. */
+  c->path = strdup(doc->path);
+  c->architecture = strdup(LLAMA_ARCHITECTURE);
+  if (c->path == NULL || c->architecture == NULL)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", doc->path);
   return PIO_OK;
 }
 
@@ -164,20 +169,10 @@ pio_status llama_config_parse_file(const char *path, pio_model_config **out, pio
   if (path == NULL || out == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "config path or output is NULL");
   *out = NULL;
-  pio_hf_config doc;
-  pio_status s = pio_hf_config_open(&doc, path, LLAMA_CONFIG_MAX_BYTES, LLAMA_CONFIG_MAX_DEPTH,
-                                    err);
-  if (s != PIO_OK) return s;
   pio_model_config *c = calloc(1, sizeof *c);
-  if (c == NULL) {
-    s = pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", path);
-  } else if ((s = read_config(&doc, c, err)) == PIO_OK) {
-    c->path = strdup(path);
-    c->architecture = strdup(LLAMA_ARCHITECTURE);
-    if (c->path == NULL || c->architecture == NULL)
-      s = pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", path);
-  }
-  pio_hf_config_close(&doc);
+  if (c == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", path);
+  pio_status s = pio_hf_config_read_file(path, LLAMA_CONFIG_MAX_BYTES, LLAMA_CONFIG_MAX_DEPTH,
+                                         read_config, c, err);
   if (s != PIO_OK) {
     llama_config_free(c);
     return s;

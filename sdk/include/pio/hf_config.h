@@ -16,6 +16,7 @@
 
 #include "pio/dtype.h"
 #include "pio/json.h"
+#include "pio/plugin.h"
 #include "pio/status.h"
 
 #ifdef __cplusplus
@@ -42,6 +43,20 @@ typedef struct pio_hf_config {
 pio_status pio_hf_config_open(pio_hf_config *doc, const char *path, size_t max_bytes,
                               int max_depth, pio_error *err);
 void pio_hf_config_close(pio_hf_config *doc);
+
+/* A plugin's reading of an open config.json into its own config. */
+typedef pio_status (*pio_hf_config_reader)(pio_hf_config *doc, pio_model_config *config,
+                                           pio_error *err);
+
+/*
+ * The whole of a config component's parse_file but the allocation: opens
+ * path (pio_hf_config_open), runs read on it into config (the caller's),
+ * and closes it.  Returns open's or read's status; on an error config may
+ * hold part of what read filled, for the caller to free.
+ */
+pio_status pio_hf_config_read_file(const char *path, size_t max_bytes, int max_depth,
+                                   pio_hf_config_reader read, pio_model_config *config,
+                                   pio_error *err);
 
 /*
  * Names member key of object (doc->root or an object inside it) for a
