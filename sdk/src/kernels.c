@@ -77,6 +77,7 @@ static const pio_k_path_ops *best_ops(void) {
 typedef struct matmul_task {
   atomic_size_t next_row; /* first row of the next chunk to take */
   size_t min_rows;        /* smallest chunk: ~64 KiB of weights */
+  size_t max_rows;        /* largest: 1/(8·threads) of the rows */
   uint32_t n_threads;
   const pio_k_path_ops *ops;
   const pio_matrix *w;
@@ -87,16 +88,18 @@ typedef struct matmul_task {
   float *y;              /* y[n][rows] */
 } matmul_task;
 
-/* Guided chunks: a thread takes 1/(2·threads) of the rows left, in whole
- * row blocks, at least min_rows; *begin..*end, or 0 when none is left.
- * Large chunks first keep the counter cold; small ones at the end mean the
- * threads finish within a few microseconds of each other. */
+/* Guided chunks: a thread takes 1/(2·threads) of the rows left, at most
+ * 1/(8·threads) of all rows and at least min_rows, in whole row blocks;
+ * *begin..*end, or 0 when none is left.  Small chunks at the end mean the
+ * threads finish within microseconds of each other; the cap means a thread
+ * descheduled by other work holds up little. */
 static int take_rows(matmul_task *task, size_t *begin, size_t *end) {
   const size_t rows = task->w->rows, block = task->ops->row_block;
   size_t at = atomic_load_explicit(&task->next_row, memory_order_relaxed);
   for (;;) {
     if (at >= rows) return 0;
     size_t size = (rows - at) / (2 * (size_t)task->n_threads);
+    if (size > task->max_rows) size = task->max_rows;
     if (size < task->min_rows) size = task->min_rows;
     size = (size + block - 1) / block * block;
     size_t stop = at + size < rows ? at + size : rows;
@@ -150,6 +153,7 @@ void pio_matmul(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
   task.n_threads = pio_threadpool_size(pool);
   size_t row_bytes = (size_t)w->cols * pio_dtype_size(w->dtype) + 1;
   task.min_rows = (64u << 10) / row_bytes + 1;
+  task.max_rows = w->rows / (8 * (size_t)task.n_threads);
   pio_threadpool_run(pool, matmul_task_run, &task);
   free((void *)task.xb);
 }
