@@ -29,45 +29,71 @@ static void expect(pio_status got, pio_status want, const pio_error *err, const 
                 err->message);
 }
 
-START_TEST(test_args_check_accepts_a_good_call) {
+/* Formulas that say which ran, in out->layout. */
+static pio_status by_pio(const pio_model_config *c, const pio_kv_query *q, pio_kv_figures *out,
+                         pio_error *err) {
+  out->layout = "pio";
+  out->layers_per_rank = c->n_layers / q->pp;
+  return PIO_OK;
+}
+
+static pio_status by_kvbench(const pio_model_config *c, const pio_kv_query *q,
+                             pio_kv_figures *out, pio_error *err) {
+  out->layout = "kvbench";
+  return pio_error_set(err, PIO_ERR_UNSUPPORTED, "kvbench: %u layers", c->n_layers);
+}
+
+/* Runs pio_kv_figures_compute over c (or no config) with by_pio and
+ * by_kvbench. */
+static pio_status compute(const struct pio_model_config *c, pio_kv_query q, pio_kv_figures *f,
+                          pio_error *err) {
+  return pio_kv_figures_compute(c, c ? c->n_layers : 0, &q, by_pio, by_kvbench, f, err);
+}
+
+START_TEST(test_compute_runs_the_formula_the_query_names) {
   struct pio_model_config c = {.n_layers = 32};
-  pio_kv_query q = query(1, 4, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
   pio_kv_figures f = {.struct_size = sizeof f};
   pio_error err = {0};
-  ck_assert_int_eq(pio_kv_figures_args_check(&c, c.n_layers, &q, &f, &err), PIO_OK);
+  ck_assert_int_eq(compute(&c, query(1, 4, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO), &f,
+                           &err), PIO_OK);
+  ck_assert_str_eq(f.layout, "pio");
+  ck_assert_uint_eq(f.layers_per_rank, 8);
+  /* The formula's own status comes back. */
+  expect(compute(&c, query(1, 4, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_KVBENCH), &f, &err),
+         PIO_ERR_UNSUPPORTED, &err, "kvbench: 32 layers");
+  ck_assert_str_eq(f.layout, "kvbench");
 }
 END_TEST
 
-START_TEST(test_args_check_refuses_no_config) {
-  pio_kv_query q = query(1, 1, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
-  pio_kv_figures f = {.struct_size = sizeof f};
+START_TEST(test_compute_refuses_no_config) {
+  pio_kv_figures f = {.struct_size = sizeof f, .layout = "none"};
   pio_error err = {0};
-  expect(pio_kv_figures_args_check(NULL, 0, &q, &f, &err), PIO_ERR_INVALID_ARGUMENT, &err,
-         "KV figures: no config given");
+  expect(compute(NULL, query(1, 1, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO), &f, &err),
+         PIO_ERR_INVALID_ARGUMENT, &err, "KV figures: no config given");
+  ck_assert_str_eq(f.layout, "none");
 }
 END_TEST
 
-START_TEST(test_args_check_refuses_small_figures_before_the_query) {
+START_TEST(test_compute_refuses_small_figures_before_the_query) {
   struct pio_model_config c = {.n_layers = 32};
-  pio_kv_query q = query(0, 1, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
   pio_kv_figures f = {.struct_size = 4};
   pio_error err = {0};
-  expect(pio_kv_figures_args_check(&c, c.n_layers, &q, &f, &err), PIO_ERR_ABI, &err,
-         "struct_size is 4");
+  expect(compute(&c, query(0, 1, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO), &f, &err),
+         PIO_ERR_ABI, &err, "struct_size is 4");
   ck_assert_int_eq(pio_kv_figures_check(NULL, &err), PIO_ERR_INVALID_ARGUMENT);
 }
 END_TEST
 
-START_TEST(test_args_check_checks_the_query_against_the_layers) {
+START_TEST(test_compute_checks_the_query_against_the_layers) {
   struct pio_model_config c = {.n_layers = 61};
-  pio_kv_query q = query(1, 62, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
-  pio_kv_figures f = {.struct_size = sizeof f};
+  pio_kv_figures f = {.struct_size = sizeof f, .layout = "none"};
   pio_error err = {0};
-  expect(pio_kv_figures_args_check(&c, c.n_layers, &q, &f, &err), PIO_ERR_INVALID_ARGUMENT,
-         &err, "pp: expected at most 61 stages");
-  /* kvbench checks nothing of the kind. */
-  q.formula = PIO_KV_FORMULA_KVBENCH;
-  ck_assert_int_eq(pio_kv_figures_args_check(&c, c.n_layers, &q, &f, &err), PIO_OK);
+  expect(compute(&c, query(1, 62, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO), &f, &err),
+         PIO_ERR_INVALID_ARGUMENT, &err, "pp: expected at most 61 stages");
+  ck_assert_str_eq(f.layout, "none");
+  /* kvbench checks nothing of the kind: its formula runs. */
+  compute(&c, query(1, 62, 16, PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_KVBENCH), &f, &err);
+  ck_assert_str_eq(f.layout, "kvbench");
 }
 END_TEST
 
@@ -189,10 +215,10 @@ END_TEST
 static Suite *kv_suite(void) {
   Suite *s = suite_create("kv");
   TCase *t = tcase_create("kv");
-  tcase_add_test(t, test_args_check_accepts_a_good_call);
-  tcase_add_test(t, test_args_check_refuses_no_config);
-  tcase_add_test(t, test_args_check_refuses_small_figures_before_the_query);
-  tcase_add_test(t, test_args_check_checks_the_query_against_the_layers);
+  tcase_add_test(t, test_compute_runs_the_formula_the_query_names);
+  tcase_add_test(t, test_compute_refuses_no_config);
+  tcase_add_test(t, test_compute_refuses_small_figures_before_the_query);
+  tcase_add_test(t, test_compute_checks_the_query_against_the_layers);
   tcase_add_loop_test(t, test_query_check_names_the_bad_field, 0,
                       sizeof bad_queries / sizeof bad_queries[0]);
   tcase_add_test(t, test_query_check_refuses_no_query);

@@ -56,14 +56,17 @@ pio_status pio_kv_figures_check(const pio_kv_figures *out, pio_error *err) {
   return PIO_OK;
 }
 
-pio_status pio_kv_figures_args_check(const pio_model_config *config, uint32_t n_layers,
-                                     const pio_kv_query *query, const pio_kv_figures *out,
-                                     pio_error *err) {
+pio_status pio_kv_figures_compute(const pio_model_config *config, uint32_t n_layers,
+                                  const pio_kv_query *query, pio_kv_formula_fn by_pio,
+                                  pio_kv_formula_fn by_kvbench, pio_kv_figures *out,
+                                  pio_error *err) {
   if (config == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV figures: no config given");
   pio_status s = pio_kv_figures_check(out, err);
+  if (s == PIO_OK) s = pio_kv_query_check(query, n_layers, err);
   if (s != PIO_OK) return s;
-  return pio_kv_query_check(query, n_layers, err);
+  return query->formula == PIO_KV_FORMULA_KVBENCH ? by_kvbench(config, query, out, err)
+                                                  : by_pio(config, query, out, err);
 }
 
 uint32_t pio_kv_layers_per_stage(uint32_t n_layers, uint32_t pp) {

@@ -73,9 +73,6 @@ static pio_status figures_kvbench(const pio_model_config *c, const pio_kv_query 
 
 pio_status llama_kv_figures(const pio_model_config *config, const pio_kv_query *query,
                             pio_kv_figures *out, pio_error *err) {
-  pio_status s = pio_kv_figures_args_check(config, config ? config->n_layers : 0, query, out,
-                                           err);
-  if (s != PIO_OK) return s;
-  return query->formula == PIO_KV_FORMULA_KVBENCH ? figures_kvbench(config, query, out, err)
-                                                 : figures_pio(config, query, out, err);
+  return pio_kv_figures_compute(config, config ? config->n_layers : 0, query, figures_pio,
+                                figures_kvbench, out, err);
 }

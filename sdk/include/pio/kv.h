@@ -35,17 +35,24 @@ pio_status pio_kv_query_check(const pio_kv_query *query, uint32_t n_layers, pio_
  */
 pio_status pio_kv_figures_check(const pio_kv_figures *out, pio_error *err);
 
+/* A layout's figures by one formula; called with arguments checked. */
+typedef pio_status (*pio_kv_formula_fn)(const pio_model_config *config,
+                                        const pio_kv_query *query, pio_kv_figures *out,
+                                        pio_error *err);
+
 /*
- * Checks the arguments of a pio_kv_cache_api.figures call as every layout
- * does, in this order: config given (else PIO_ERR_INVALID_ARGUMENT "KV
- * figures: no config given"), out (pio_kv_figures_check), then query
- * against the model's n_layers (pio_kv_query_check).  The caller reads
- * n_layers from its config (pass 0 when config is NULL); after PIO_OK it
- * computes the figures by query->formula.
+ * The whole of a pio_kv_cache_api.figures call but the layout's own
+ * arithmetic.  Checks, in this order: config given (else
+ * PIO_ERR_INVALID_ARGUMENT "KV figures: no config given"), out
+ * (pio_kv_figures_check), query against the model's n_layers
+ * (pio_kv_query_check); then returns by_kvbench's status under
+ * PIO_KV_FORMULA_KVBENCH, by_pio's otherwise.  The caller reads n_layers
+ * from its config (0 when config is NULL).
  */
-pio_status pio_kv_figures_args_check(const pio_model_config *config, uint32_t n_layers,
-                                     const pio_kv_query *query, const pio_kv_figures *out,
-                                     pio_error *err);
+pio_status pio_kv_figures_compute(const pio_model_config *config, uint32_t n_layers,
+                                  const pio_kv_query *query, pio_kv_formula_fn by_pio,
+                                  pio_kv_formula_fn by_kvbench, pio_kv_figures *out,
+                                  pio_error *err);
 
 /*
  * Layers the largest pipeline stage holds: ceil(n_layers / pp).  When pp
