@@ -214,6 +214,38 @@ START_TEST(test_out_of_range_names_place_and_range) {
 }
 END_TEST
 
+START_TEST(test_object_member_or_null) {
+  pio_hf_config doc;
+  open_text(&doc, "{\"rope_scaling\": {\"factor\": 8.0}, \"quantization_config\": null}");
+  json_object *o = doc.root; /* any value the call must overwrite */
+  pio_error err = {0};
+  ck_assert_int_eq(pio_hf_config_get_object(&doc, doc.root, "rope_scaling", &o, &err), PIO_OK);
+  ck_assert(json_object_is_type(o, json_type_object));
+  ck_assert_int_eq(pio_hf_config_get_object(&doc, doc.root, "quantization_config", &o, &err),
+                   PIO_OK);
+  ck_assert_ptr_null(o);
+  o = doc.root;
+  ck_assert_int_eq(pio_hf_config_get_object(&doc, doc.root, "absent", &o, &err), PIO_OK);
+  ck_assert_ptr_null(o);
+  close_doc(&doc);
+}
+END_TEST
+
+START_TEST(test_object_member_of_another_type_is_refused) {
+  pio_hf_config doc;
+  open_text(&doc, "{\n  \"rope_scaling\": [8.0]\n}");
+  json_object *o = NULL;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_hf_config_get_object(&doc, doc.root, "rope_scaling", &o, &err),
+                   PIO_ERR_INVALID);
+  char at[300];
+  snprintf(at, sizeof at, "%s:2:19: field 'rope_scaling'", config_path);
+  config_assert_message(err.message, at, "expected an object or null, found an array");
+  ck_assert_ptr_null(o);
+  close_doc(&doc);
+}
+END_TEST
+
 START_TEST(test_choice_gives_the_entry_of_choices) {
   pio_hf_config doc;
   open_text(&doc, "{\"hidden_act\": \"silu\"}");
@@ -375,6 +407,8 @@ static Suite *hf_config_suite(void) {
   tcase_add_test(t, test_required_null_is_the_wrong_type);
   tcase_add_test(t, test_required_missing_is_named);
   tcase_add_test(t, test_out_of_range_names_place_and_range);
+  tcase_add_test(t, test_object_member_or_null);
+  tcase_add_test(t, test_object_member_of_another_type_is_refused);
   tcase_add_test(t, test_choice_gives_the_entry_of_choices);
   tcase_add_test(t, test_choice_outside_choices_is_quoted_in_the_message);
   tcase_add_test(t, test_architecture_named_among_others_is_accepted);

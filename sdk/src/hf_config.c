@@ -95,6 +95,20 @@ pio_status pio_hf_config_get_string(pio_hf_config *doc, const json_object *objec
                              required, out, err);
 }
 
+pio_status pio_hf_config_get_object(pio_hf_config *doc, const json_object *object,
+                                    const char *key, json_object **out, pio_error *err) {
+  *out = NULL;
+  if (!pio_hf_config_given(object, key)) return PIO_OK;
+  json_object *value = NULL;
+  json_object_object_get_ex(object, key, &value);
+  if (!json_object_is_type(value, json_type_object))
+    return pio_error_set(err, PIO_ERR_INVALID, "%s: field '%s': expected an object or null, "
+                         "found %s", pio_hf_config_where(doc, object, key, NULL), key,
+                         pio_json_type_phrase(json_object_get_type(value)));
+  *out = value;
+  return PIO_OK;
+}
+
 pio_status pio_hf_config_get_choice(pio_hf_config *doc, const json_object *object,
                                     const char *key, const char *const *choices,
                                     const char *expected, const char **out, pio_error *err) {

@@ -135,40 +135,28 @@ static pio_status read_yarn(pio_hf_config *doc, const json_object *rs, deepseek_
 
 /* "rope_scaling": null, or {"type" (or "rope_type"): "yarn", ...}. */
 static pio_status read_rope_scaling(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
-  const json_object *root = doc->root;
-  if (!pio_hf_config_given(root, "rope_scaling")) return PIO_OK;
-  json_object *rs = NULL;
-  json_object_object_get_ex(root, "rope_scaling", &rs);
-  if (!json_object_is_type(rs, json_type_object))
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'rope_scaling': expected an object "
-                         "or null, found %s", pio_hf_config_where(doc, root, "rope_scaling", NULL),
-                         pio_json_type_phrase(json_object_get_type(rs)));
   static const char *const kinds[] = {"yarn", NULL};
+  json_object *rs = NULL;
+  pio_status s = pio_hf_config_get_object(doc, doc->root, "rope_scaling", &rs, err);
+  if (s != PIO_OK || rs == NULL) return s;
   const char *key = pio_hf_config_given(rs, "rope_type") ? "rope_type" : "type";
   const char *kind = NULL;
-  pio_status s = pio_hf_config_get_choice(doc, rs, key, kinds, "\"yarn\"", &kind, err);
-  if (s != PIO_OK) return s;
+  if ((s = pio_hf_config_get_choice(doc, rs, key, kinds, "\"yarn\"", &kind, err)) != PIO_OK)
+    return s;
   if (kind == NULL)
     return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'rope_scaling': missing required "
                          "field 'type' (expected \"yarn\")",
-                         pio_hf_config_where(doc, root, "rope_scaling", NULL));
+                         pio_hf_config_where(doc, doc->root, "rope_scaling", NULL));
   return read_yarn(doc, rs, &c->rope_scaling, err);
 }
 
 /* quantization_config's fp8 weights. */
 static pio_status read_quantization(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
-  const json_object *root = doc->root;
-  if (!pio_hf_config_given(root, "quantization_config")) return PIO_OK;
   json_object *q = NULL;
-  json_object_object_get_ex(root, "quantization_config", &q);
-  if (!json_object_is_type(q, json_type_object))
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'quantization_config': expected an "
-                         "object or null, found %s",
-                         pio_hf_config_where(doc, root, "quantization_config", NULL),
-                         pio_json_type_phrase(json_object_get_type(q)));
   const char *method = NULL;
-  pio_status s = pio_hf_config_get_string(doc, q, "quant_method", 0, &method, err);
-  if (s != PIO_OK) return s;
+  pio_status s = pio_hf_config_get_object(doc, doc->root, "quantization_config", &q, err);
+  if (s != PIO_OK || q == NULL) return s;
+  if ((s = pio_hf_config_get_string(doc, q, "quant_method", 0, &method, err)) != PIO_OK) return s;
   c->weights_fp8 = method != NULL && strcmp(method, "fp8") == 0;
   return PIO_OK;
 }

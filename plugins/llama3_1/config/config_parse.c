@@ -49,19 +49,14 @@ static pio_status read_unsupported(pio_hf_config *doc, pio_error *err) {
 
 /* "rope_scaling": null, {"rope_type": "default"} or the llama3 kind. */
 static pio_status read_rope_scaling(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
-  if (!pio_hf_config_given(doc->root, "rope_scaling")) return PIO_OK;
   json_object *rs = NULL;
-  json_object_object_get_ex(doc->root, "rope_scaling", &rs);
-  if (!json_object_is_type(rs, json_type_object))
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'rope_scaling': expected an object "
-                         "or null, found %s",
-                         pio_hf_config_where(doc, doc->root, "rope_scaling", NULL),
-                         pio_json_type_phrase(json_object_get_type(rs)));
+  pio_status s = pio_hf_config_get_object(doc, doc->root, "rope_scaling", &rs, err);
+  if (s != PIO_OK || rs == NULL) return s;
   /* Transformers reads "rope_type" and falls back to the older "type". */
   const char *key = !pio_hf_config_given(rs, "rope_type") && pio_hf_config_given(rs, "type")
                         ? "type" : "rope_type";
   const char *type = NULL;
-  pio_status s = pio_json_get_string(rs, pio_hf_config_where(doc, rs, key, "rope_scaling"), key,
+  s = pio_json_get_string(rs, pio_hf_config_where(doc, rs, key, "rope_scaling"), key,
                                      1, &type, err);
   if (s != PIO_OK) return s;
   if (strcmp(type, "default") == 0) return PIO_OK;

@@ -92,6 +92,15 @@ pio_status pio_hf_config_get_string(pio_hf_config *doc, const json_object *objec
                                     pio_error *err);
 
 /*
+ * An optional member that must be an object or null (rope_scaling,
+ * quantization_config).  Given: *out points to it, inside doc->root;
+ * absent or null: *out = NULL.  Anything else is PIO_ERR_INVALID "field
+ * 'key': expected an object or null, found an array".
+ */
+pio_status pio_hf_config_get_object(pio_hf_config *doc, const json_object *object,
+                                    const char *key, json_object **out, pio_error *err);
+
+/*
  * An optional string member that must be one of choices (NULL-terminated).
  * Given: *out is set to the matching entry of choices (so a caller may
  * compare pointers); absent or null: *out is left as it was.  Anything else
