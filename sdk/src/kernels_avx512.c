@@ -8,8 +8,8 @@
 #include "kernels_internal.h"
 
 #define INLINE static inline __attribute__((always_inline))
-#define ROWS 4   /* rows of w per micro-kernel */
-#define TOKENS 4 /* rows of x per micro-kernel: 16 accumulators + 4 weights + x */
+#define ROWS 6   /* rows of w per micro-kernel */
+#define TOKENS 4 /* rows of x per micro-kernel: 24 accumulators + 6 weights + x */
 
 /* 16 weights from element i of row data, widened to f32. */
 INLINE __m512 load_w(const void *data, size_t i, pio_dtype dtype) {
@@ -38,37 +38,37 @@ INLINE void micro_kernel(const pio_matrix *w, pio_dtype dtype, const float *x, f
                          size_t r0, size_t t0, int R, int T) {
   const size_t cols = w->cols, rows = w->rows;
   __m512 acc[ROWS][TOKENS];
-#pragma GCC unroll 4
+#pragma GCC unroll 6
   for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int t = 0; t < T; t++) acc[r][t] = _mm512_setzero_ps();
   size_t k = 0;
   for (; k + 16 <= cols; k += 16) {
     __m512 wv[ROWS];
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int r = 0; r < R; r++) wv[r] = load_w(w->data, (r0 + r) * cols + k, dtype);
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int t = 0; t < T; t++) {
       __m512 xv = _mm512_loadu_ps(x + (t0 + t) * cols + k);
-#pragma GCC unroll 4
+#pragma GCC unroll 6
       for (int r = 0; r < R; r++) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
     }
   }
   if (k < cols) {
     __mmask16 mask = (__mmask16)((1u << (cols - k)) - 1u);
     __m512 wv[ROWS];
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int r = 0; r < R; r++) wv[r] = load_w_tail(w->data, (r0 + r) * cols + k, dtype, mask);
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int t = 0; t < T; t++) {
       __m512 xv = _mm512_maskz_loadu_ps(mask, x + (t0 + t) * cols + k);
-#pragma GCC unroll 4
+#pragma GCC unroll 6
       for (int r = 0; r < R; r++) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
     }
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 6
   for (int t = 0; t < T; t++)
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int r = 0; r < R; r++) y[(t0 + t) * rows + r0 + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
@@ -80,17 +80,17 @@ typedef void (*block_fn)(const pio_matrix *w, const float *x, float *y, size_t r
     micro_kernel(w, DTYPE, x, y, r0, t0, R, T);                                             \
   }
 #define DEFINE_BLOCKS(NAME, DTYPE)                                                           \
-  DEFINE_BLOCK(NAME, DTYPE, 4, 1)                                                            \
-  DEFINE_BLOCK(NAME, DTYPE, 4, 2)                                                            \
-  DEFINE_BLOCK(NAME, DTYPE, 4, 3)                                                            \
-  DEFINE_BLOCK(NAME, DTYPE, 4, 4)                                                            \
+  DEFINE_BLOCK(NAME, DTYPE, 6, 1)                                                            \
+  DEFINE_BLOCK(NAME, DTYPE, 6, 2)                                                            \
+  DEFINE_BLOCK(NAME, DTYPE, 6, 3)                                                            \
+  DEFINE_BLOCK(NAME, DTYPE, 6, 4)                                                            \
   DEFINE_BLOCK(NAME, DTYPE, 1, 1)                                                            \
   DEFINE_BLOCK(NAME, DTYPE, 1, 2)                                                            \
   DEFINE_BLOCK(NAME, DTYPE, 1, 3)                                                            \
   DEFINE_BLOCK(NAME, DTYPE, 1, 4)                                                            \
   static const block_fn NAME##_blocks[2][TOKENS] = {                                         \
       {NAME##_1x1, NAME##_1x2, NAME##_1x3, NAME##_1x4},                                      \
-      {NAME##_4x1, NAME##_4x2, NAME##_4x3, NAME##_4x4}};
+      {NAME##_6x1, NAME##_6x2, NAME##_6x3, NAME##_6x4}};
 
 DEFINE_BLOCKS(f32, PIO_DTYPE_F32)
 DEFINE_BLOCKS(bf16, PIO_DTYPE_BF16)

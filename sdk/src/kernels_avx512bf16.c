@@ -136,5 +136,5 @@ const pio_k_path_ops pio_k_avx512bf16_ops = {
     .softmax = pio_k_avx512_softmax,
     .silu_mul = pio_k_avx512_silu_mul,
     .to_f32 = pio_k_avx512_to_f32,
-    .row_block = 12, /* whole blocks of this path (6) and of avx512's (4) */
+    .row_block = 12, /* whole blocks of this path and of avx512 (6 rows each) */
 };
