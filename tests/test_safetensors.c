@@ -353,6 +353,45 @@ START_TEST(test_safetensors_hostile_tensor_name_is_quoted_in_messages) {
 }
 END_TEST
 
+#if defined(PIO_TEST_PYTHON) && defined(PIO_TEST_TOOLS_DIR)
+/* tests/tools/safetensors_writer.py is what the model tests write their
+ * tiny models with: its files must read back here, values exact. */
+START_TEST(test_safetensors_python_writer_files_read_back_exactly) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "'%s' -c \"import sys; sys.path.insert(0, '%s'); import numpy as np; "
+           "from safetensors_writer import write_safetensors, write_sharded; "
+           "v = np.array([[1.5, -2.0, 3.25], [0.1, 1e-3, -7.0]], np.float32); "
+           "write_safetensors('%s/w.safetensors', {'a': v, 'b': (v, 'f16'), 'c': (v, 'f32')}, 'bf16'); "
+           "write_sharded('%s', {'x': v, 'y': v[0], 'z': v[1]}, 'f32', 2)\"",
+           PIO_TEST_PYTHON, PIO_TEST_TOOLS_DIR, tmpdir, tmpdir);
+  ck_assert_int_eq(system(cmd), 0);
+  const float v[6] = {1.5f, -2.0f, 3.25f, 0.1f, 1e-3f, -7.0f};
+  pio_safetensors *set = NULL;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_safetensors_open_file(path_in("w.safetensors"), &set, &err), PIO_OK);
+  const pio_tensor_info *a = pio_safetensors_find(set, "a"), *b = pio_safetensors_find(set, "b"),
+                        *c = pio_safetensors_find(set, "c");
+  ck_assert_int_eq(a->dtype, PIO_DTYPE_BF16);
+  ck_assert_int_eq(b->dtype, PIO_DTYPE_F16);
+  ck_assert_int_eq(c->dtype, PIO_DTYPE_F32);
+  ck_assert_uint_eq(a->shape[0], 2);
+  ck_assert_uint_eq(a->shape[1], 3);
+  for (int i = 0; i < 6; i++) {
+    ck_assert_uint_eq(((const uint16_t *)a->data)[i], pio_f32_to_bf16(v[i]));
+    ck_assert_uint_eq(((const uint16_t *)b->data)[i], pio_f32_to_f16(v[i]));
+    ck_assert_float_eq(((const float *)c->data)[i], v[i]);
+  }
+  pio_safetensors_close(set);
+  ck_assert_int_eq(pio_safetensors_open_dir(tmpdir, &set, &err), PIO_OK);
+  ck_assert_uint_eq(pio_safetensors_count(set), 3);
+  ck_assert_float_eq(((const float *)pio_safetensors_find(set, "z")->data)[2], -7.0f);
+  ck_assert_ptr_nonnull(strstr(pio_safetensors_find(set, "y")->file, "-of-00002.safetensors"));
+  pio_safetensors_close(set);
+}
+END_TEST
+#endif
+
 int main(void) {
   Suite *suite = suite_create("safetensors");
   TCase *tc = tcase_create("core");
@@ -386,6 +425,9 @@ int main(void) {
   tcase_add_test(tc, test_safetensors_too_many_dims_are_refused);
   tcase_add_test(tc, test_safetensors_missing_file_is_not_found);
   tcase_add_test(tc, test_safetensors_hostile_tensor_name_is_quoted_in_messages);
+#if defined(PIO_TEST_PYTHON) && defined(PIO_TEST_TOOLS_DIR)
+  tcase_add_test(tc, test_safetensors_python_writer_files_read_back_exactly);
+#endif
   suite_add_tcase(suite, tc);
   SRunner *runner = srunner_create(suite);
   srunner_run_all(runner, CK_NORMAL);
