@@ -99,7 +99,13 @@ __attribute__((target("avx512f"))) static uint64_t read_sum_avx512(const uint64_
   }
   for (; i < n_words; i += 8) s0 = _mm512_add_epi64(s0, _mm512_load_si512(words + i));
   __m512i s = _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3));
-  return (uint64_t)_mm512_reduce_add_epi64(s);
+  /* Summed as unsigned: the checksum wraps by design, and GCC's
+   * _mm512_reduce_add_epi64 adds signed (UBSan reports the wrap). */
+  uint64_t lanes[8];
+  _mm512_storeu_si512(lanes, s);
+  uint64_t sum = 0;
+  for (int lane = 0; lane < 8; lane++) sum += lanes[lane];
+  return sum;
 }
 #endif
 
