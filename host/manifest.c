@@ -335,6 +335,10 @@ pio_status pio_manifest_parse_buffer(const char *path, const char *text, size_t 
 
 void pio_manifest_free(pio_manifest *m) {
   if (m == NULL) return;
+  if (m->packed) { /* one block: host/manifest_pack.c */
+    free(m);
+    return;
+  }
   char **texts[] = {&m->path, &m->name, &m->version, &m->author, &m->description,
                     &m->plugin_type, &m->model_architecture, &m->model_family, &m->model_size,
                     &m->license, &m->entry_module, &m->entry_function};

@@ -61,6 +61,7 @@ struct pio_manifest {
   char *entry_function;       /* entry_point.factory_function: a C identifier */
   pio_manifest_compatibility compatibility;
   pio_string_list warnings;   /* unknown fields and other non-fatal remarks */
+  int packed;                 /* 1: all of it in one allocation (pio_manifest_pack) */
 };
 
 /* Reads and validates the manifest at path.  Errors carry
@@ -68,6 +69,12 @@ struct pio_manifest {
  * *out owned by the caller (pio_manifest_free). */
 pio_status pio_manifest_load(const char *path, pio_manifest **out, pio_error *err);
 void pio_manifest_free(pio_manifest *manifest);
+
+/* The manifest moved into one allocation (host/manifest_pack.c), what a
+ * registry keeps for each plugin; manifest itself is freed.  When memory
+ * runs out, manifest is returned as it was, still valid.  Either way the
+ * result is freed with pio_manifest_free. */
+pio_manifest *pio_manifest_pack(pio_manifest *manifest);
 
 /* Same for a manifest already in memory; path is kept and used in messages. */
 pio_status pio_manifest_parse_buffer(const char *path, const char *text, size_t len,

@@ -30,7 +30,7 @@ struct pio_registry {
   pio_machine machine; /* probed once per open */
   pio_plugin_path path;
   registry_record **records;
-  size_t count;
+  size_t count, cap;
   pio_registry_cache *cache; /* while pio_registry_open runs; NULL: no cache */
 };
 
@@ -95,6 +95,7 @@ static int examine(registry_record *rec, const pio_machine *machine) {
   pio_manifest *manifest = NULL;
   if (pio_manifest_load(rec->pub.manifest_path, &manifest, &err) != PIO_OK)
     return set_reason(rec, PIO_PLUGIN_INVALID, err.message);
+  manifest = pio_manifest_pack(manifest);
   if (adopt_manifest(rec, manifest) != 0) return -1;
   char *module_path = NULL;
   if (pio_module_resolve(rec->pub.dir, manifest->entry_module, &module_path, &err) != PIO_OK)
@@ -118,9 +119,11 @@ static int adopt_cached(registry_record *rec, pio_cache_entry *entry) {
 }
 
 /* examine(), or its verdict from the cache while the files are unchanged. */
-static int examine_cached(pio_registry *registry, registry_record *rec) {
+static int examine_cached(pio_registry *registry, registry_record *rec,
+                          const pio_cache_file_key *manifest_key) {
   pio_cache_entry entry;
-  if (pio_registry_cache_lookup(registry->cache, rec->pub.dir, rec->pub.manifest_path, &entry))
+  if (pio_registry_cache_lookup_keyed(registry->cache, rec->pub.dir, rec->pub.manifest_path,
+                                      manifest_key, &entry))
     return adopt_cached(rec, &entry);
   if (examine(rec, &registry->machine) != 0) return -1;
   pio_registry_cache_store(registry->cache, &rec->pub, 0);
@@ -151,73 +154,93 @@ static registry_record *record_new(const char *dir, const char *name) {
 }
 
 static int registry_append(pio_registry *registry, registry_record *rec) {
-  registry_record **grown =
-      realloc(registry->records, (registry->count + 1) * sizeof *registry->records);
-  if (grown == NULL) return -1;
-  registry->records = grown;
+  if (registry->count == registry->cap) {
+    size_t cap = registry->cap ? registry->cap * 2 : 64;
+    registry_record **grown = realloc(registry->records, cap * sizeof *registry->records);
+    if (grown == NULL) return -1;
+    registry->records = grown;
+    registry->cap = cap;
+  }
   registry->records[registry->count++] = rec;
   return 0;
 }
 
-static int compare_names(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
+/* A plugin folder found in a path folder: its name, and the key of its
+ * manifest (lstat) taken by the same call that found it, before anything in
+ * the folder is read, so the cache lookup needs no second stat. */
+typedef struct plugin_folder {
+  char *name;
+  pio_cache_file_key manifest_key;
+} plugin_folder;
+
+static int compare_folder_names(const void *a, const void *b) {
+  return strcmp(((const plugin_folder *)a)->name, ((const plugin_folder *)b)->name);
 }
 
-static int is_plugin_folder(const char *dir, const char *name) {
-  char *path = NULL;
-  if (asprintf(&path, "%s/%s/%s", dir, name, manifest_file_name) < 0) return 0;
-  struct stat st;
-  int found = lstat(path, &st) == 0;
-  free(path);
-  return found;
+static void plugin_folders_free(plugin_folder *folders, size_t count) {
+  for (size_t i = 0; i < count; i++) free(folders[i].name);
+  free(folders);
 }
 
-/* Names of dir's immediate subfolders holding a manifest, sorted so that
+/* The manifest key of folder name inside the folder open as dir_fd;
+ * present = 0 when it has no manifest.  Relative to dir_fd, the kernel
+ * walks two path components instead of the whole absolute path. */
+static void take_manifest_key(int dir_fd, const char *name, pio_cache_file_key *key) {
+  char rel[sizeof ((struct dirent *)0)->d_name + sizeof manifest_file_name + 1];
+  snprintf(rel, sizeof rel, "%s/%s", name, manifest_file_name);
+  pio_cache_file_key_take_at(dir_fd, rel, key);
+}
+
+/* dir's immediate subfolders holding a manifest, sorted by name so that
  * output is stable.  Returns the count, or -1 when out of memory; a folder
  * that cannot be read holds no plugins. */
-static long plugin_folder_names(const char *dir, char ***out) {
+static long plugin_folders(const char *dir, plugin_folder **out) {
   *out = NULL;
   DIR *d = opendir(dir);
   if (d == NULL) return 0;
-  char **names = NULL;
-  long count = 0;
+  plugin_folder *folders = NULL;
+  size_t count = 0, cap = 0;
   struct dirent *ent;
   while ((ent = readdir(d)) != NULL) {
-    if (ent->d_name[0] == '.' || !is_plugin_folder(dir, ent->d_name)) continue;
-    char **grown = realloc(names, (size_t)(count + 1) * sizeof *names);
-    char *copy = strdup(ent->d_name);
-    if (grown == NULL || copy == NULL) {
-      free(copy);
-      names = grown != NULL ? grown : names;
-      for (long i = 0; i < count; i++) free(names[i]);
-      free(names);
-      closedir(d);
-      return -1;
+    if (ent->d_name[0] == '.') continue;
+    pio_cache_file_key key;
+    take_manifest_key(dirfd(d), ent->d_name, &key);
+    if (!key.present) continue;
+    if (count == cap) {
+      cap = cap ? cap * 2 : 64;
+      plugin_folder *grown = realloc(folders, cap * sizeof *folders);
+      if (grown == NULL) break;
+      folders = grown;
     }
-    names = grown;
-    names[count++] = copy;
+    if ((folders[count].name = strdup(ent->d_name)) == NULL) break;
+    folders[count++].manifest_key = key;
   }
+  int failed = ent != NULL;
   closedir(d);
-  if (count > 1) qsort(names, (size_t)count, sizeof *names, compare_names);
-  *out = names;
-  return count;
+  if (failed) {
+    plugin_folders_free(folders, count);
+    return -1;
+  }
+  if (count > 1) qsort(folders, count, sizeof *folders, compare_folder_names);
+  *out = folders;
+  return (long)count;
 }
 
 static pio_status scan_folder(pio_registry *registry, const char *dir, pio_error *err) {
-  char **names = NULL;
-  long n = plugin_folder_names(dir, &names);
+  plugin_folder *folders = NULL;
+  long n = plugin_folders(dir, &folders);
   if (n < 0) return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
-  pio_status st = PIO_OK;
   for (long i = 0; i < n; i++) {
-    registry_record *rec = st == PIO_OK ? record_new(dir, names[i]) : NULL;
-    if (st == PIO_OK && (rec == NULL || examine_cached(registry, rec) != 0 || registry_append(registry, rec) != 0)) {
+    registry_record *rec = record_new(dir, folders[i].name);
+    if (rec == NULL || examine_cached(registry, rec, &folders[i].manifest_key) != 0 ||
+        registry_append(registry, rec) != 0) {
       record_free(rec);
-      st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
+      plugin_folders_free(folders, (size_t)n);
+      return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
     }
-    free(names[i]);
   }
-  free(names);
-  return st;
+  plugin_folders_free(folders, (size_t)n);
+  return PIO_OK;
 }
 
 /* A record and where it stands on the path, for sorting by name. */

@@ -282,7 +282,10 @@ static long find_old(const pio_registry_cache *cache, const char *path, uint64_t
 static pio_cache_visit *find_visit(pio_registry_cache *cache, const char *path, uint64_t hash,
                                    int create) {
   if (create && (cache->n_visits + 1) * 2 > cache->cap_visits) {
+    /* First sized for as many folders as the old file knew, so that a
+     * warm run never rehashes (each rehash touches the whole table). */
     size_t cap = cache->cap_visits ? cache->cap_visits * 2 : 16;
+    while (cap < 2 * ((size_t)cache->n_old + 1)) cap *= 2;
     pio_cache_visit *table = calloc(cap, sizeof *table);
     if (table == NULL) return NULL;
     for (size_t i = 0; i < cache->cap_visits; i++) {
@@ -383,13 +386,21 @@ static int entry_is_fresh(pio_registry_cache *cache, const pio_cache_entry *e,
 
 int pio_registry_cache_lookup(pio_registry_cache *cache, const char *dir,
                               const char *manifest_path, pio_cache_entry *entry) {
+  return pio_registry_cache_lookup_keyed(cache, dir, manifest_path, NULL, entry);
+}
+
+int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
+                                    const char *manifest_path,
+                                    const pio_cache_file_key *manifest_key,
+                                    pio_cache_entry *entry) {
   memset(entry, 0, sizeof *entry);
   if (cache == NULL || dir == NULL || manifest_path == NULL) return 0;
   uint64_t hash = pio_cache_path_hash(manifest_path, strlen(manifest_path));
   pio_cache_visit *v = find_visit(cache, manifest_path, hash, 1);
   if (v == NULL) return 0;
   take_key(cache, dir, dir, &v->dir_key);
-  take_key(cache, dir, manifest_path, &v->manifest_key);
+  if (manifest_key != NULL) v->manifest_key = *manifest_key;
+  else take_key(cache, dir, manifest_path, &v->manifest_key);
   v->hit = v->hit_trial_done = 0;
   long i = cache->old != NULL ? find_old(cache, manifest_path, hash) : -1;
   if (i < 0) {

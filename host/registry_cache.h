@@ -57,6 +57,12 @@ void pio_registry_cache_set_racy_margin(pio_registry_cache *cache, int64_t margi
  * checks of docs/security.md (paths inside the folder). */
 int pio_registry_cache_lookup(pio_registry_cache *cache, const char *dir,
                               const char *manifest_path, pio_cache_entry *entry);
+/* The same, with the manifest's key already taken by the caller (the
+ * registry's scan takes it when it finds the folder): one stat fewer. */
+int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
+                                    const char *manifest_path,
+                                    const pio_cache_file_key *manifest_key,
+                                    pio_cache_entry *entry);
 
 /* Remembers record, read after its lookup (a record never looked up is not
  * stored).  trial_done: the record's state includes a trial load's verdict.

@@ -12,9 +12,10 @@
 
 /* Tripwire: a field appended to pio_manifest must be encoded below, and
  * PIO_CACHE_FORMAT_VERSION bumped, or cached manifests would silently lose
- * it.  Update the size here once that is done. */
+ * it.  Update the size here once that is done.  (packed is how the manifest
+ * is held in memory, not content: it is not encoded.) */
 #if defined(__x86_64__) && defined(__LP64__)
-_Static_assert(sizeof(struct pio_manifest) == 248,
+_Static_assert(sizeof(struct pio_manifest) == 256,
                "pio_manifest changed: encode the new field and bump PIO_CACHE_FORMAT_VERSION");
 #endif
 
@@ -399,5 +400,6 @@ int pio_cache_decode_entry(const unsigned char *bytes, size_t len, pio_cache_ent
     pio_cache_entry_clear(out);
     return -1;
   }
+  out->manifest = pio_manifest_pack(out->manifest);
   return 0;
 }

@@ -103,10 +103,8 @@ static void assert_refused(const char *path, const char *value, const char *expe
 
 /* ---- a good manifest ---- */
 
-START_TEST(test_good_manifest_fills_every_field) {
-  pio_manifest *m;
-  pio_error err;
-  ck_assert_int_eq(parse_text(good, &m, &err), PIO_OK);
+/* Every field of `good` as parsed. */
+static void assert_good_fields(const pio_manifest *m) {
   ck_assert_str_eq(m->path, "m.json");
   ck_assert_str_eq(m->name, "llama3_1");
   ck_assert_str_eq(m->version, "1.2.3");
@@ -136,6 +134,51 @@ START_TEST(test_good_manifest_fills_every_field) {
   ck_assert_uint_eq(c->arch.count, 2);
   ck_assert(c->cpu_feature_mask == ((1ull << PIO_CPU_AVX2) | (1ull << PIO_CPU_FMA)));
   ck_assert_double_eq(c->min_memory_gb, 8.0);
+}
+
+START_TEST(test_good_manifest_fills_every_field) {
+  pio_manifest *m;
+  pio_error err;
+  ck_assert_int_eq(parse_text(good, &m, &err), PIO_OK);
+  assert_good_fields(m);
+  ck_assert_uint_eq(m->warnings.count, 0);
+  pio_manifest_free(m);
+}
+END_TEST
+
+/* What the registry keeps: the same manifest in one allocation. */
+START_TEST(test_packed_manifest_keeps_every_field) {
+  pio_manifest *m;
+  pio_error err;
+  ck_assert_int_eq(parse_edited("x_vendor_note", "\"kept as a warning\"", &m, &err), PIO_OK);
+  ck_assert_uint_eq(m->warnings.count, 1);
+  char *warning = strdup(m->warnings.items[0]);
+  m = pio_manifest_pack(m);
+  ck_assert_int_eq(m->packed, 1);
+  assert_good_fields(m);
+  ck_assert_str_eq(m->compatibility.cpu_features.items[1], "fma");
+  ck_assert_ptr_null(m->tags.items[m->tags.count]);
+  ck_assert_uint_eq(m->warnings.count, 1);
+  ck_assert_str_eq(m->warnings.items[0], warning);
+  ck_assert_ptr_null(m->warnings.items[1]);
+  ck_assert(pio_manifest_pack(m) == m); /* packing twice is a no-op */
+  free(warning);
+  pio_manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_packed_minimal_manifest_keeps_its_absences) {
+  pio_manifest *m;
+  pio_error err;
+  ck_assert_int_eq(parse_text(minimal, &m, &err), PIO_OK);
+  m = pio_manifest_pack(m);
+  ck_assert_int_eq(m->packed, 1);
+  ck_assert_str_eq(m->name, "tiny");
+  ck_assert_str_eq(m->entry_function, "tiny_entry");
+  ck_assert_ptr_null(m->author);
+  ck_assert_ptr_null(m->license);
+  ck_assert_uint_eq(m->n_dependencies, 0);
+  ck_assert_uint_eq(m->compatibility.os.count, 0);
   ck_assert_uint_eq(m->warnings.count, 0);
   pio_manifest_free(m);
 }
@@ -727,6 +770,8 @@ int main(void) {
   suite_add_tcase(s, j);
   TCase *c = tcase_create("corpus");
   tcase_add_test(c, test_corpus_valid_manifests_load);
+  tcase_add_test(c, test_packed_manifest_keeps_every_field);
+  tcase_add_test(c, test_packed_minimal_manifest_keeps_its_absences);
   tcase_add_test(c, test_corpus_invalid_manifests_are_refused);
   suite_add_tcase(s, c);
   TCase *v = tcase_create("semver");

@@ -13,11 +13,10 @@
 
 #include "json_internal.h"
 
-void pio_json_offset_to_line_column(const char *text, size_t len, size_t offset, int *line,
-                                    int *column) {
-  int l = 1, c = 1;
-  if (offset > len) offset = len;
-  for (size_t i = 0; i < offset; i++) {
+void pio_json_advance_line_column(const char *text, size_t from, size_t to, int *line,
+                                  int *column) {
+  int l = *line, c = *column;
+  for (size_t i = from; i < to; i++) {
     unsigned char b = (unsigned char)text[i];
     if (b == '\n') {
       l++;
@@ -28,6 +27,13 @@ void pio_json_offset_to_line_column(const char *text, size_t len, size_t offset,
   }
   *line = l;
   *column = c;
+}
+
+void pio_json_offset_to_line_column(const char *text, size_t len, size_t offset, int *line,
+                                    int *column) {
+  *line = 1;
+  *column = 1;
+  pio_json_advance_line_column(text, 0, offset < len ? offset : len, line, column);
 }
 
 /* "'x'" for a printable byte, "byte 0xNN" otherwise: a message must not

@@ -12,6 +12,11 @@
  * object free both recurse, so a larger request is clamped to this. */
 #define PIO_JSON_DEPTH_CEILING 1024
 
+/* Moves (*line, *column), the position of offset from, on to offset to
+ * (from <= to): what a walk over the text in order uses so that locating
+ * every value costs one pass, not one pass each. */
+void pio_json_advance_line_column(const char *text, size_t from, size_t to, int *line,
+                                  int *column);
 /* 1-based line and column of byte `offset` in text; the column counts
  * UTF-8 code points, so it matches what an editor shows. */
 void pio_json_offset_to_line_column(const char *text, size_t len, size_t offset, int *line,

@@ -104,7 +104,23 @@ typedef struct walker {
   pio_error *err;
   char *key;  /* decoded key of the member being read, grown as needed */
   size_t key_cap;
+  size_t located;            /* offset of the last value located, and its */
+  int located_line, located_column; /* line and column */
 } walker;
+
+/* Line and column of offset.  Values are located in text order, so each
+ * call goes on from the previous one: the walk stays linear in the text. */
+static void locate(walker *w, size_t offset, int *line, int *column) {
+  if (offset > w->len) offset = w->len;
+  if (offset < w->located) { /* not expected; correct all the same */
+    w->located = 0;
+    w->located_line = w->located_column = 1;
+  }
+  pio_json_advance_line_column(w->text, w->located, offset, &w->located_line, &w->located_column);
+  w->located = offset;
+  *line = w->located_line;
+  *column = w->located_column;
+}
 
 static pio_status fail(walker *w, size_t offset, const char *what) {
   int line, column;
@@ -253,7 +269,7 @@ static pio_status walk_value(walker *w, json_object *node);
 
 static pio_status record(walker *w, const void *owner, const char *key, size_t offset) {
   int line, column;
-  pio_json_offset_to_line_column(w->text, w->len, offset, &line, &column);
+  locate(w, offset, &line, &column);
   const position_entry *previous = NULL;
   int added = table_add(w->table, owner, key, line, column, &previous);
   if (added < 0) return pio_error_set(w->err, PIO_ERR_NO_MEMORY, "%s: out of memory", w->name);
@@ -355,6 +371,7 @@ pio_status pio_json_check_and_locate(const char *name, const char *text, size_t 
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", name);
   }
   walker w = {.name = name, .text = text, .len = len, .table = table,
+              .located_line = 1, .located_column = 1,
               .want_values = positions != NULL, .err = err};
   pio_status s = walk_value(&w, root);
   skip_ws(&w);
