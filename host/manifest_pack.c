@@ -5,40 +5,20 @@
  * touch of each new heap page costs more than the stat() calls the listing
  * needs.  Packed, a manifest takes its own size and no allocator overhead,
  * and pio_manifest_free frees it in one call. */
-#include <stdalign.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "manifest.h"
+#include "packer.h"
 
-/* Hands out pieces of one block; with base NULL it only adds up sizes. */
-typedef struct packer {
-  char *base;
-  size_t used;
-} packer;
-
-static void *pack_take(packer *p, size_t size) {
-  size_t align = alignof(max_align_t);
-  p->used = (p->used + align - 1) / align * align;
-  void *piece = p->base != NULL ? p->base + p->used : NULL;
-  p->used += size;
-  return piece;
+static char *pack_text(pio_packer *p, const char *text) {
+  return text != NULL ? pio_packer_text(p, text, strlen(text)) : NULL;
 }
 
-static char *pack_text(packer *p, const char *text) {
-  if (text == NULL) return NULL;
-  size_t len = strlen(text) + 1;
-  /* Texts need no alignment: placed byte after byte. */
-  char *copy = p->base != NULL ? p->base + p->used : NULL;
-  p->used += len;
-  if (copy != NULL) memcpy(copy, text, len);
-  return copy;
-}
-
-static void pack_list(packer *p, const pio_string_list *from, pio_string_list *to) {
+static void pack_list(pio_packer *p, const pio_string_list *from, pio_string_list *to) {
   to->count = from->count;
-  to->items = from->items != NULL ? pack_take(p, (from->count + 1) * sizeof *to->items) : NULL;
+  to->items =
+      from->items != NULL ? pio_packer_take(p, (from->count + 1) * sizeof *to->items) : NULL;
   for (size_t i = 0; i < from->count; i++) {
     char *item = pack_text(p, from->items[i]);
     if (to->items != NULL) to->items[i] = item;
@@ -46,10 +26,10 @@ static void pack_list(packer *p, const pio_string_list *from, pio_string_list *t
   if (to->items != NULL) to->items[from->count] = NULL;
 }
 
-static void pack_dependencies(packer *p, const pio_manifest *from, pio_manifest *to) {
+static void pack_dependencies(pio_packer *p, const pio_manifest *from, pio_manifest *to) {
   to->n_dependencies = from->n_dependencies;
   to->dependencies = from->dependencies != NULL
-                         ? pack_take(p, (from->n_dependencies + 1) * sizeof *to->dependencies)
+                         ? pio_packer_take(p, (from->n_dependencies + 1) * sizeof *to->dependencies)
                          : NULL;
   for (size_t i = 0; i < from->n_dependencies; i++) {
     pio_manifest_dependency d = {pack_text(p, from->dependencies[i].name),
@@ -63,7 +43,7 @@ static void pack_dependencies(packer *p, const pio_manifest *from, pio_manifest 
 
 /* Copies from into the packer; to is the struct at the block's start (or a
  * scratch struct while only adding up). */
-static void pack_manifest(packer *p, const pio_manifest *from, pio_manifest *to) {
+static void pack_manifest(pio_packer *p, const pio_manifest *from, pio_manifest *to) {
   *to = *from;
   to->packed = 1;
   char **texts_to[] = {&to->path, &to->name, &to->version, &to->author, &to->description,
@@ -86,13 +66,13 @@ static void pack_manifest(packer *p, const pio_manifest *from, pio_manifest *to)
 
 pio_manifest *pio_manifest_pack(pio_manifest *manifest) {
   if (manifest == NULL || manifest->packed) return manifest;
-  packer size = {NULL, 0};
+  pio_packer size = {NULL, 0, 0, 0};
   pio_manifest scratch;
-  pack_take(&size, sizeof scratch);
+  pio_packer_take(&size, sizeof scratch);
   pack_manifest(&size, manifest, &scratch);
-  packer block = {malloc(size.used), 0};
+  pio_packer block = {malloc(size.used), size.used, 0, 0};
   if (block.base == NULL) return manifest; /* unpacked still works */
-  pio_manifest *packed = pack_take(&block, sizeof *packed);
+  pio_manifest *packed = pio_packer_take(&block, sizeof *packed);
   pack_manifest(&block, manifest, packed);
   pio_manifest_free(manifest);
   return packed;

@@ -15,6 +15,7 @@
 #include "plugin_path.h"
 #include "registry_cache.h"
 #include "registry_internal.h"
+#include "text_join.h"
 #include "trial_load.h"
 
 /* A record and the memory behind its const pointers. */
@@ -134,10 +135,9 @@ static int examine_cached(pio_registry *registry, registry_record *rec,
 static registry_record *record_new(const char *dir, const char *name) {
   registry_record *rec = calloc(1, sizeof *rec);
   if (rec == NULL) return NULL;
-  char *plugin_dir = NULL, *manifest_path = NULL;
-  if (asprintf(&plugin_dir, "%s/%s", dir, name) < 0) plugin_dir = NULL;
-  if (asprintf(&manifest_path, "%s/%s/%s", dir, name, manifest_file_name) < 0)
-    manifest_path = NULL;
+  char *plugin_dir = pio_text_join3(dir, "/", name);
+  char *manifest_path =
+      plugin_dir != NULL ? pio_text_join3(plugin_dir, "/", manifest_file_name) : NULL;
   rec->pub.dir = plugin_dir;
   rec->pub.manifest_path = manifest_path;
   rec->pub.name = strdup(name); /* until a manifest says otherwise */

@@ -17,19 +17,10 @@
 #include "pio/cpu.h"
 #include "pio/version.h"
 #include "registry_cache_internal.h"
+#include "text_join.h"
 
 /* ------------------------------------------------------------------ */
 /* Where the file is.                                                  */
-
-static char *join3(const char *a, const char *b, const char *c) {
-  size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-  char *s = malloc(la + lb + lc + 1);
-  if (s == NULL) return NULL;
-  memcpy(s, a, la);
-  memcpy(s + la, b, lb);
-  memcpy(s + la + lb, c, lc + 1);
-  return s;
-}
 
 /* Relative values are ignored, as the XDG base directory spec asks: a
  * cache file that moves with the working folder would be a surprise. */
@@ -42,13 +33,13 @@ char *pio_registry_cache_default_file(const char *cache_dir) {
   struct utsname u;
   char leaf[96];
   snprintf(leaf, sizeof leaf, "/registry-%s.bin", uname(&u) == 0 ? u.machine : "unknown");
-  if (cache_dir != NULL && cache_dir[0] != '\0') return join3(cache_dir, leaf, "");
+  if (cache_dir != NULL && cache_dir[0] != '\0') return pio_text_join3(cache_dir, leaf, "");
   const char *file = absolute_env("PIO_REGISTRY");
   if (file != NULL) return strdup(file);
   const char *xdg = absolute_env("XDG_CACHE_HOME");
-  if (xdg != NULL) return join3(xdg, "/pio", leaf);
+  if (xdg != NULL) return pio_text_join3(xdg, "/pio", leaf);
   const char *home = absolute_env("HOME");
-  if (home != NULL) return join3(home, "/.cache/pio", leaf);
+  if (home != NULL) return pio_text_join3(home, "/.cache/pio", leaf);
   return NULL;
 }
 
@@ -223,8 +214,9 @@ void pio_registry_cache_close(pio_registry_cache *cache) {
   free(cache->old_state);
   pio_cache_buffer_free(&cache->fresh);
   free(cache->fresh_items);
-  for (size_t i = 0; i < cache->cap_visits; i++) free(cache->visits[i].path);
+  for (size_t i = 0; i < cache->n_visits; i++) free(cache->visits[i].path);
   free(cache->visits);
+  free(cache->visit_slots);
   free(cache);
 }
 
@@ -277,37 +269,60 @@ static long find_old(const pio_registry_cache *cache, const char *path, uint64_t
   return -1;
 }
 
-/* The visit for path; with create, a new one when absent.  NULL when
- * absent (or out of memory). */
-static pio_cache_visit *find_visit(pio_registry_cache *cache, const char *path, uint64_t hash,
-                                   int create) {
-  if (create && (cache->n_visits + 1) * 2 > cache->cap_visits) {
-    /* First sized for as many folders as the old file knew, so that a
-     * warm run never rehashes (each rehash touches the whole table). */
-    size_t cap = cache->cap_visits ? cache->cap_visits * 2 : 16;
-    while (cap < 2 * ((size_t)cache->n_old + 1)) cap *= 2;
-    pio_cache_visit *table = calloc(cap, sizeof *table);
-    if (table == NULL) return NULL;
-    for (size_t i = 0; i < cache->cap_visits; i++) {
-      if (cache->visits[i].path == NULL) continue;
-      size_t j = (size_t)cache->visits[i].hash & (cap - 1);
-      while (table[j].path != NULL) j = (j + 1) & (cap - 1);
-      table[j] = cache->visits[i];
-    }
-    free(cache->visits);
-    cache->visits = table;
+/* Rebuilds the slot table at twice the room the visits need. */
+static int grow_visit_slots(pio_registry_cache *cache) {
+  size_t cap = cache->cap_slots ? cache->cap_slots * 2 : 16;
+  /* First sized for as many folders as the old file knew, so that a warm
+   * run never rebuilds it. */
+  while (cap < 2 * ((size_t)cache->n_old + 1)) cap *= 2;
+  uint32_t *slots = malloc(cap * sizeof *slots);
+  if (slots == NULL) return -1;
+  memset(slots, 0xff, cap * sizeof *slots); /* all empty */
+  for (size_t i = 0; i < cache->n_visits; i++) {
+    size_t j = (size_t)cache->visits[i].hash & (cap - 1);
+    while (slots[j] != VISIT_NONE) j = (j + 1) & (cap - 1);
+    slots[j] = (uint32_t)i;
+  }
+  free(cache->visit_slots);
+  cache->visit_slots = slots;
+  cache->cap_slots = cap;
+  return 0;
+}
+
+/* A new visit for path in the dense array, or NULL (out of memory). */
+static pio_cache_visit *add_visit(pio_registry_cache *cache, const char *path, uint64_t hash) {
+  if (cache->n_visits == cache->cap_visits) {
+    size_t cap = cache->cap_visits ? cache->cap_visits * 2 : (size_t)cache->n_old + 16;
+    pio_cache_visit *grown = realloc(cache->visits, cap * sizeof *grown);
+    if (grown == NULL) return NULL;
+    cache->visits = grown;
     cache->cap_visits = cap;
   }
-  if (cache->cap_visits == 0) return NULL;
-  size_t mask = cache->cap_visits - 1;
+  pio_cache_visit *v = &cache->visits[cache->n_visits];
+  memset(v, 0, sizeof *v);
+  if ((v->path = strdup(path)) == NULL) return NULL;
+  v->hash = hash;
+  cache->n_visits++;
+  return v;
+}
+
+/* The visit for path; with create, a new one when absent.  NULL when
+ * absent (or out of memory).  Visits lie back to back in an array; an
+ * open-addressing table of their indexes finds them. */
+static pio_cache_visit *find_visit(pio_registry_cache *cache, const char *path, uint64_t hash,
+                                   int create) {
+  if (create && cache->n_visits >= UINT32_MAX - 1) return NULL;
+  if (create && (cache->n_visits + 1) * 2 > cache->cap_slots && grow_visit_slots(cache) != 0)
+    return NULL;
+  if (cache->cap_slots == 0) return NULL;
+  size_t mask = cache->cap_slots - 1;
   for (size_t j = (size_t)hash & mask;; j = (j + 1) & mask) {
-    pio_cache_visit *v = &cache->visits[j];
-    if (v->path == NULL) {
-      if (!create || (v->path = strdup(path)) == NULL) return NULL;
-      v->hash = hash;
-      cache->n_visits++;
+    if (cache->visit_slots[j] == VISIT_NONE) {
+      pio_cache_visit *v = create ? add_visit(cache, path, hash) : NULL;
+      if (v != NULL) cache->visit_slots[j] = (uint32_t)(cache->n_visits - 1);
       return v;
     }
+    pio_cache_visit *v = &cache->visits[cache->visit_slots[j]];
     if (v->hash == hash && strcmp(v->path, path) == 0) return v;
   }
 }

@@ -10,6 +10,8 @@
 
 #include "registry_cache_format.h"
 
+#include "packer.h"
+
 /* Tripwire: a field appended to pio_manifest must be encoded below, and
  * PIO_CACHE_FORMAT_VERSION bumped, or cached manifests would silently lose
  * it.  Update the size here once that is done.  (packed is how the manifest
@@ -213,6 +215,7 @@ typedef struct reader {
   const unsigned char *p;
   size_t len, pos;
   int bad;
+  pio_packer *pack; /* NULL: each piece malloc'd; else the pieces of one block */
 } reader;
 
 static int take(reader *r, void *out, size_t n) {
@@ -244,31 +247,49 @@ static double get_f64(reader *r) {
   return v;
 }
 
+/* Packing, the sizing pass hands out NULL for every piece. */
+static int sizing(const reader *r) { return r->pack != NULL && r->pack->base == NULL; }
+
 /* A string with its length checked against what is left; an embedded NUL
- * makes the entry malformed (no writer produces one). */
-static char *get_str(reader *r) {
+ * makes the entry malformed (no writer produces one), and so does an
+ * absent string that is required. */
+static char *get_text(reader *r, int required) {
   uint32_t len = get_u32(r);
-  if (r->bad || len == NULL_STRING) return NULL;
+  if (r->bad) return NULL;
+  if (len == NULL_STRING) {
+    if (required) r->bad = 1;
+    return NULL;
+  }
   if (r->len - r->pos < len || memchr(r->p + r->pos, '\0', len) != NULL) {
     r->bad = 1;
     return NULL;
   }
-  char *s = malloc((size_t)len + 1);
-  if (s == NULL) {
-    r->bad = 1;
-    return NULL;
-  }
-  memcpy(s, r->p + r->pos, len);
-  s[len] = '\0';
+  const char *from = (const char *)r->p + r->pos;
   r->pos += len;
+  char *s;
+  if (r->pack != NULL) {
+    s = pio_packer_text(r->pack, from, len);
+  } else if ((s = malloc((size_t)len + 1)) != NULL) {
+    memcpy(s, from, len);
+    s[len] = '\0';
+  }
+  if (s == NULL && !sizing(r)) r->bad = 1;
   return s;
 }
 
-/* Required string: NULL is malformed. */
-static char *get_str_required(reader *r) {
-  char *s = get_str(r);
-  if (s == NULL) r->bad = 1;
-  return s;
+static char *get_str(reader *r) { return get_text(r, 0); }
+static char *get_str_required(reader *r) { return get_text(r, 1); }
+
+/* n zeroed items of size bytes (NULL while sizing). */
+static void *get_array(reader *r, size_t n, size_t size) {
+  void *items;
+  if (r->pack != NULL) {
+    if ((items = pio_packer_take(r->pack, n * size)) != NULL) memset(items, 0, n * size);
+  } else {
+    items = calloc(n, size);
+  }
+  if (items == NULL && !sizing(r)) r->bad = 1;
+  return items;
 }
 
 /* A list of required strings, NULL-terminated.  Each string costs at least
@@ -281,12 +302,11 @@ static char **get_list(reader *r, size_t *count) {
     r->bad = 1;
     return NULL;
   }
-  char **items = calloc((size_t)n + 1, sizeof *items);
-  if (items == NULL) {
-    r->bad = 1;
-    return NULL;
+  char **items = get_array(r, (size_t)n + 1, sizeof *items);
+  for (uint32_t i = 0; i < n && !r->bad; i++) {
+    char *item = get_str_required(r);
+    if (items != NULL) items[i] = item;
   }
-  for (uint32_t i = 0; i < n && !r->bad; i++) items[i] = get_str_required(r);
   *count = n;
   return items;
 }
@@ -303,35 +323,41 @@ static void get_string_list(reader *r, pio_string_list *list) {
 
 static void get_key(reader *r, pio_cache_file_key *key) { take(r, key, sizeof *key); }
 
-static pio_manifest *get_manifest(reader *r) {
-  pio_manifest *m = calloc(1, sizeof *m);
-  if (m == NULL) {
+static void get_dependencies(reader *r, pio_manifest *m) {
+  uint32_t n_deps = get_u32(r);
+  /* Each dependency costs at least three 4-byte lengths. */
+  if (r->bad || n_deps > (r->len - r->pos) / 12) {
     r->bad = 1;
-    return NULL;
+    return;
   }
-  char **strings[] = {&m->path,         &m->name,         &m->version,
-                      &m->author,       &m->description,  &m->plugin_type,
-                      &m->model_architecture, &m->model_family, &m->model_size,
-                      &m->license,      &m->entry_module, &m->entry_function};
-  for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) *strings[i] = get_str(r);
+  m->dependencies = get_array(r, (size_t)n_deps + 1, sizeof *m->dependencies);
+  for (uint32_t i = 0; i < n_deps && !r->bad; i++) {
+    pio_manifest_dependency d;
+    d.name = get_str_required(r);
+    d.kind = get_str_required(r);
+    d.version = get_str(r);
+    if (m->dependencies != NULL) m->dependencies[i] = d;
+  }
+  m->n_dependencies = n_deps;
+}
+
+/* The manifest's fields, in the order put_manifest wrote them.  The
+ * fields every later step relies on are required. */
+static void get_manifest_fields(reader *r, pio_manifest *m) {
+  struct {
+    char **field;
+    int required;
+  } texts[] = {{&m->path, 1},         {&m->name, 1},         {&m->version, 1},
+               {&m->author, 0},       {&m->description, 0},  {&m->plugin_type, 0},
+               {&m->model_architecture, 0}, {&m->model_family, 0}, {&m->model_size, 0},
+               {&m->license, 0},      {&m->entry_module, 1}, {&m->entry_function, 1}};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    *texts[i].field = get_text(r, texts[i].required);
   m->required_memory_gb = get_f64(r);
   m->num_parameters = get_u64(r);
   get_string_list(r, &m->supported_modalities);
   get_string_list(r, &m->tags);
-  uint32_t n_deps = get_u32(r);
-  /* Each dependency costs at least three 4-byte lengths. */
-  if (!r->bad && n_deps <= (r->len - r->pos) / 12) {
-    m->dependencies = calloc((size_t)n_deps + 1, sizeof *m->dependencies);
-    if (m->dependencies == NULL) r->bad = 1;
-    for (uint32_t i = 0; i < n_deps && !r->bad; i++) {
-      m->n_dependencies = i + 1;
-      m->dependencies[i].name = get_str_required(r);
-      m->dependencies[i].kind = get_str_required(r);
-      m->dependencies[i].version = get_str(r);
-    }
-  } else {
-    r->bad = 1;
-  }
+  get_dependencies(r, m);
   pio_manifest_compatibility *c = &m->compatibility;
   uint32_t lo = get_u32(r), hi = get_u32(r);
   c->abi_min_major = (uint16_t)(lo >> 16);
@@ -344,10 +370,36 @@ static pio_manifest *get_manifest(reader *r) {
   c->min_memory_gb = get_f64(r);
   c->cpu_feature_mask = (pio_cpu_features)get_u64(r);
   get_string_list(r, &m->warnings);
-  /* The fields every later step relies on. */
-  if (m->path == NULL || m->name == NULL || m->version == NULL || m->entry_module == NULL ||
-      m->entry_function == NULL)
+}
+
+/* The manifest decoded straight into one block (host/packer.h), as the
+ * registry keeps it: a first pass over the bytes sizes it, a second fills
+ * it.  Should the bytes say more the second time, the block's bounds are
+ * still kept (overflow), and the entry is malformed. */
+static pio_manifest *get_manifest(reader *r) {
+  size_t start = r->pos;
+  pio_packer size = {NULL, 0, 0, 0};
+  pio_manifest scratch;
+  memset(&scratch, 0, sizeof scratch);
+  pio_packer_take(&size, sizeof scratch);
+  r->pack = &size;
+  get_manifest_fields(r, &scratch);
+  r->pack = NULL;
+  if (r->bad) return NULL;
+  pio_packer block = {malloc(size.used), size.used, 0, 0};
+  pio_manifest *m = pio_packer_take(&block, sizeof *m);
+  if (m == NULL) {
     r->bad = 1;
+    free(block.base);
+    return NULL;
+  }
+  memset(m, 0, sizeof *m);
+  m->packed = 1;
+  r->pos = start;
+  r->pack = &block;
+  get_manifest_fields(r, m);
+  r->pack = NULL;
+  if (block.overflow) r->bad = 1;
   return m;
 }
 
@@ -376,7 +428,7 @@ int pio_cache_peek_path(const unsigned char *bytes, size_t len, const char **pat
 }
 
 int pio_cache_decode_entry(const unsigned char *bytes, size_t len, pio_cache_entry *out) {
-  reader r = {bytes, len, 0, 0};
+  reader r = {bytes, len, 0, 0, NULL};
   memset(out, 0, sizeof *out);
   out->manifest_path = get_str_required(&r);
   out->dir = get_str_required(&r);
@@ -400,6 +452,5 @@ int pio_cache_decode_entry(const unsigned char *bytes, size_t len, pio_cache_ent
     pio_cache_entry_clear(out);
     return -1;
   }
-  out->manifest = pio_manifest_pack(out->manifest);
   return 0;
 }

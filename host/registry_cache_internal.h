@@ -23,6 +23,8 @@ typedef struct pio_cache_visit {
   int hit, hit_trial_done;
 } pio_cache_visit;
 
+#define VISIT_NONE UINT32_MAX
+
 /* What happened to each entry of the old file during this run. */
 enum { PIO_CACHE_OLD_UNSEEN = 0, PIO_CACHE_OLD_HIT = 1, PIO_CACHE_OLD_STALE = 2 };
 
@@ -35,8 +37,10 @@ struct pio_registry_cache {
   pio_cache_buffer fresh;   /* entries stored in this run, back to back */
   pio_cache_pending *fresh_items;
   size_t n_fresh, cap_fresh;
-  pio_cache_visit *visits;  /* open addressing, power-of-two capacity */
+  pio_cache_visit *visits;  /* back to back, in the order of lookup */
   size_t n_visits, cap_visits;
+  uint32_t *visit_slots;    /* indexes into visits: open addressing, power-of-two */
+  size_t cap_slots;         /* capacity; VISIT_NONE marks an empty slot */
   char *parent;             /* the folder open as parent_fd, or NULL */
   int parent_fd;            /* keys are taken relative to it: see registry_cache.c */
   uint64_t fingerprint;

@@ -10,15 +10,7 @@
 #include <unistd.h>
 
 #include "registry_cache_internal.h"
-
-static char *join(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  char *s = malloc(la + lb + 1);
-  if (s == NULL) return NULL;
-  memcpy(s, a, la);
-  memcpy(s + la, b, lb + 1);
-  return s;
-}
+#include "text_join.h"
 
 static int compare_items(const void *pa, const void *pb) {
   const pio_cache_pending *a = pa, *b = pb;
@@ -155,7 +147,7 @@ static pio_status write_atomically(const char *file, const pio_cache_buffer *buf
   if (make_parents(file) != 0)
     return pio_error_set(err, PIO_ERR_IO, "%s: cannot create its folder: %s", file,
                          strerror(errno));
-  char *tmp = join(file, ".tmp-XXXXXX");
+  char *tmp = pio_text_join3(file, ".tmp-XXXXXX", "");
   if (tmp == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", file);
   int fd = mkstemp(tmp);
   if (fd < 0) {

@@ -52,6 +52,13 @@ static size_t escape_one(char *out, uint32_t cp, int invalid_byte) {
   return (size_t)sprintf(out, "\\u%04X", (unsigned)cp);
 }
 
+int pio_text_is_plain(const char *text) {
+  if (text == NULL) return 1;
+  for (const unsigned char *s = (const unsigned char *)text; *s != '\0'; s++)
+    if (*s < 0x20 || *s > 0x7E || *s == '\\') return 0;
+  return 1;
+}
+
 char *pio_text_escape(const char *text) {
   if (text == NULL) text = "";
   const unsigned char *s = (const unsigned char *)text;

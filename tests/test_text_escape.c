@@ -21,6 +21,21 @@ static void assert_json_escapes(const char *in, const char *want) {
   free(got);
 }
 
+/* The printers' shortcut: plain text is exactly what escaping leaves
+ * unchanged among these, and only that. */
+START_TEST(test_plain_text_is_what_escaping_leaves_alone) {
+  const char *plain[] = {"", "llama3_1 0.1.0", "a ~!@#$%^&*()_+{}|:\"<>?`-=[];',./", NULL};
+  const char *not_plain[] = {"a\\b", "tab\there", "\x1b[31mred", "del\x7f",
+                             "caf\xc3\xa9", "\xff", "\x01"};
+  for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+    ck_assert_msg(pio_text_is_plain(plain[i]), "plain[%zu]", i);
+    assert_escapes(plain[i], plain[i] != NULL ? plain[i] : "");
+  }
+  for (size_t i = 0; i < sizeof not_plain / sizeof not_plain[0]; i++)
+    ck_assert_msg(!pio_text_is_plain(not_plain[i]), "not_plain[%zu]", i);
+}
+END_TEST
+
 START_TEST(test_printable_ascii_and_utf8_pass_through) {
   assert_escapes("LlamaForCausalLM 1.0.0", "LlamaForCausalLM 1.0.0");
   assert_escapes("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\xa6\x99", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\xa6\x99");
@@ -82,6 +97,7 @@ static Suite *text_escape_suite(void) {
   tcase_add_test(tc, test_backslash_is_doubled_so_escapes_are_unambiguous);
   tcase_add_test(tc, test_invalid_utf8_bytes_are_escaped_one_by_one);
   tcase_add_test(tc, test_columns_count_code_points);
+  tcase_add_test(tc, test_plain_text_is_what_escaping_leaves_alone);
   tcase_add_test(tc, test_json_output_escapes_del_c1_and_invalid_bytes);
   suite_add_tcase(s, tc);
   return s;

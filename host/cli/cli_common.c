@@ -69,12 +69,17 @@ pio_registry *pio_cli_open_registry(const pio_cli_common *common, int check_load
 }
 
 void pio_cli_put(FILE *out, const char *text) {
+  if (pio_text_is_plain(text)) {
+    fputs(text != NULL ? text : "", out);
+    return;
+  }
   char *escaped = pio_text_escape(text);
   fputs(escaped != NULL ? escaped : "(out of memory)", out);
   free(escaped);
 }
 
 size_t pio_cli_columns(const char *text) {
+  if (pio_text_is_plain(text)) return text != NULL ? strlen(text) : 0;
   char *escaped = pio_text_escape(text);
   size_t cols = escaped != NULL ? pio_text_columns(escaped) : 0;
   free(escaped);
