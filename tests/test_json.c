@@ -51,6 +51,40 @@ static pio_status parse_str(const char *text, pio_error *err) {
   return parse(text, strlen(text), 0, err);
 }
 
+/* Positions are found in one pass over the text: every member of a long
+ * document, nested values included, still has its own line and column. */
+START_TEST(test_positions_of_a_long_document_are_each_right) {
+  enum { members = 400 };
+  char *text = malloc(members * 64 + 16);
+  ck_assert_ptr_nonnull(text);
+  size_t n = (size_t)sprintf(text, "{\n");
+  for (int i = 0; i < members; i++) /* line i + 2: '  "kI": [I, {"\xc3\xa9": I}]' */
+    n += (size_t)sprintf(text + n, "  \"k%d\": [%d, {\"\xc3\xa9\": %d}]%s\n", i, i, i,
+                         i + 1 < members ? "," : "");
+  sprintf(text + n, "}");
+  json_object *root = NULL;
+  pio_json_positions *pos = NULL;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_json_parse_buffer("long.json", text, strlen(text), 0, &root, &pos, &err),
+                   PIO_OK);
+  for (int i = 0; i < members; i += 37) {
+    char key[16];
+    snprintf(key, sizeof key, "k%d", i);
+    int line = 0, column = 0, digits = snprintf(NULL, 0, "%d", i);
+    ck_assert_int_eq(pio_json_position(pos, root, key, &line, &column), 0);
+    ck_assert_int_eq(line, i + 2);
+    ck_assert_int_eq(column, 8 + digits); /* the value, after '  "kI": ' */
+    json_object *inner = json_object_array_get_idx(json_object_object_get(root, key), 1);
+    ck_assert_int_eq(pio_json_position(pos, inner, "\xc3\xa9", &line, &column), 0);
+    ck_assert_int_eq(line, i + 2);
+    ck_assert_int_eq(column, 8 + digits + 1 + digits + 2 + 6); /* é counts one column */
+  }
+  pio_json_positions_free(pos);
+  json_object_put(root);
+  free(text);
+}
+END_TEST
+
 START_TEST(test_valid_object_parses_with_positions) {
   const char *text = "{\n  \"a\": 1,\n  \"b\": [true, {\"c\": null}],\n  \"\\u00e9t\\u00e9\": \"x\"\n}";
   json_object *root = NULL;
@@ -454,6 +488,7 @@ int main(void) {
   Suite *s = suite_create("json");
   TCase *p = tcase_create("parse");
   tcase_add_test(p, test_valid_object_parses_with_positions);
+  tcase_add_test(p, test_positions_of_a_long_document_are_each_right);
   tcase_add_test(p, test_syntax_error_reports_line_and_column);
   tcase_add_test(p, test_column_counts_characters_not_bytes);
   tcase_add_test(p, test_trailing_comma_is_refused);

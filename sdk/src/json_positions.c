@@ -305,7 +305,7 @@ static pio_status walk_object(walker *w, json_object *node) {
     skip_ws(w);
     if (node != NULL) { /* the member entry points at the value, not the key */
       position_entry *e = find_slot(w->table->slots, w->table->capacity, node, w->key);
-      pio_json_offset_to_line_column(w->text, w->len, w->pos, &e->line, &e->column);
+      locate(w, w->pos, &e->line, &e->column);
     }
     s = walk_value(w, child);
     if (s != PIO_OK) return s;
