@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 PIO_HOST = None
@@ -191,6 +192,26 @@ class List(PioHostTest):
         self.assertEqual(plugins["fixture-version-mismatch"]["status"], "failed")
         self.assertEqual(plugins["fixture-good"]["status"], "ok")
         self.assertEqual(plugins["fixture-good"]["components"], [])
+
+    def test_check_load_verdicts_from_the_cache_read_as_fresh_ones(self):
+        # The cache keeps crashed and failed verdicts (so a crashing plugin
+        # is not run again while unchanged); what pio-host says from them
+        # must be what it says after loading.  Files changed less than a
+        # second ago are not cached, hence the wait.
+        time.sleep(1.1)
+        cache = os.path.join(self.tmp, "registry")
+        argv = [PIO_HOST, "list", "--plugin-path", FIXTURES, "--cache", cache, "--check-load",
+                "--json"]
+        fresh = subprocess.run(argv, env=self.env, capture_output=True, timeout=120)
+        self.assertTrue(os.listdir(cache), "no cache written")
+        cached = subprocess.run(argv, env=self.env, capture_output=True, timeout=120)
+        uncached = subprocess.run(argv[:4] + ["--no-cache"] + argv[6:], env=self.env,
+                                  capture_output=True, timeout=120)
+        self.assertEqual(fresh.returncode, 1)
+        self.assertEqual(cached.returncode, 1)
+        self.assertEqual(cached.stdout, fresh.stdout)
+        self.assertEqual(uncached.stdout, fresh.stdout)
+        self.assertIn(b"in a constructor", cached.stdout)
 
     def test_named_plugin_sets_the_exit_status(self):
         rc, out, _ = self.run_host("list", "fixture-good")
