@@ -21,7 +21,7 @@ typedef struct pio_manifest_dependency {
 } pio_manifest_dependency;
 
 typedef struct pio_string_list {
-  char **items;
+  char **items;  /* NULL-terminated, or NULL when the list is empty */
   size_t count;
 } pio_string_list;
 

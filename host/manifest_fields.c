@@ -106,13 +106,14 @@ pio_status pio_mf_fail(const pio_mf_reader *r, const json_object *object, const 
 
 int pio_string_list_push(pio_string_list *list, const char *text) {
   char *copy = strdup(text);
-  char **items = realloc(list->items, (list->count + 1) * sizeof *items);
+  char **items = realloc(list->items, (list->count + 2) * sizeof *items);
   if (copy == NULL || items == NULL) {
     free(copy);
     if (items != NULL) list->items = items;
     return -1;
   }
   items[list->count++] = copy;
+  items[list->count] = NULL;
   list->items = items;
   return 0;
 }

@@ -21,8 +21,9 @@
 /* A record and the memory behind its const pointers. */
 typedef struct registry_record {
   pio_plugin_record pub; /* first: a pio_plugin_record * is a registry_record * */
-  pio_manifest *manifest;
-  const char **warnings; /* NULL-terminated; items borrowed from manifest */
+  pio_manifest *manifest; /* name, version, architecture and warnings point into it */
+  char *folder_name;      /* pub.name while no manifest could be read */
+  char *reason;           /* pub.reason when one was set; pub.reason is "" before */
   int trial_done;
   pio_trial_result trial;
 } registry_record;
@@ -42,18 +43,15 @@ void pio_registry_options_init(pio_registry_options *opts) {
   opts->struct_size = sizeof *opts;
 }
 
-static char *dup_or_empty(const char *text) { return strdup(text != NULL ? text : ""); }
+static const char *const no_warnings[] = {NULL};
 
 static void record_free(registry_record *rec) {
   if (rec == NULL) return;
-  free((char *)rec->pub.name);
-  free((char *)rec->pub.version);
-  free((char *)rec->pub.model_architecture);
+  free(rec->folder_name);
+  free(rec->reason);
   free((char *)rec->pub.manifest_path);
   free((char *)rec->pub.dir);
   free((char *)rec->pub.module_path);
-  free((char *)rec->pub.reason);
-  free(rec->warnings);
   pio_manifest_free(rec->manifest);
   free(rec);
 }
@@ -61,30 +59,25 @@ static void record_free(registry_record *rec) {
 static int set_reason(registry_record *rec, pio_plugin_state state, const char *reason) {
   char *copy = strdup(reason);
   if (copy == NULL) return -1;
-  free((char *)rec->pub.reason);
+  free(rec->reason);
+  rec->reason = copy;
   rec->pub.reason = copy;
   rec->pub.state = state;
   return 0;
 }
 
-/* Takes name, version, architecture and warnings from a readable manifest. */
-static int adopt_manifest(registry_record *rec, pio_manifest *manifest) {
+/* Name, version, architecture and warnings from a readable manifest, which
+ * the record owns from now on (its string lists are NULL-terminated). */
+static void adopt_manifest(registry_record *rec, pio_manifest *manifest) {
   rec->manifest = manifest;
   rec->pub.manifest = manifest;
-  free((char *)rec->pub.name);
-  free((char *)rec->pub.version);
-  free((char *)rec->pub.model_architecture);
-  rec->pub.name = dup_or_empty(manifest->name);
-  rec->pub.version = dup_or_empty(manifest->version);
-  rec->pub.model_architecture = dup_or_empty(manifest->model_architecture);
-  rec->warnings = calloc(manifest->warnings.count + 1, sizeof *rec->warnings);
-  if (rec->pub.name == NULL || rec->pub.version == NULL || rec->pub.model_architecture == NULL ||
-      rec->warnings == NULL)
-    return -1;
-  for (size_t i = 0; i < manifest->warnings.count; i++)
-    rec->warnings[i] = manifest->warnings.items[i];
-  rec->pub.warnings = rec->warnings;
-  return 0;
+  rec->pub.name = manifest->name != NULL ? manifest->name : "";
+  rec->pub.version = manifest->version != NULL ? manifest->version : "";
+  rec->pub.model_architecture =
+      manifest->model_architecture != NULL ? manifest->model_architecture : "";
+  rec->pub.warnings = manifest->warnings.items != NULL
+                          ? (const char *const *)manifest->warnings.items
+                          : no_warnings;
 }
 
 /* The checks that need no code loaded: manifest, module file, machine.
@@ -97,7 +90,7 @@ static int examine(registry_record *rec, const pio_machine *machine) {
   if (pio_manifest_load(rec->pub.manifest_path, &manifest, &err) != PIO_OK)
     return set_reason(rec, PIO_PLUGIN_INVALID, err.message);
   manifest = pio_manifest_pack(manifest);
-  if (adopt_manifest(rec, manifest) != 0) return -1;
+  adopt_manifest(rec, manifest);
   char *module_path = NULL;
   if (pio_module_resolve(rec->pub.dir, manifest->entry_module, &module_path, &err) != PIO_OK)
     return set_reason(rec, PIO_PLUGIN_INVALID, err.message);
@@ -110,8 +103,8 @@ static int examine(registry_record *rec, const pio_machine *machine) {
 /* Takes a cached verdict (host/registry_cache.h) instead of examining. */
 static int adopt_cached(registry_record *rec, pio_cache_entry *entry) {
   int rc = 0;
-  if (entry->manifest != NULL) rc = adopt_manifest(rec, entry->manifest);
-  entry->manifest = NULL; /* the record owns it now, even on failure */
+  if (entry->manifest != NULL) adopt_manifest(rec, entry->manifest);
+  entry->manifest = NULL; /* the record owns it now */
   rec->pub.module_path = entry->module_path;
   entry->module_path = NULL;
   if (rc == 0 && entry->state != PIO_PLUGIN_OK) rc = set_reason(rec, entry->state, entry->reason);
@@ -140,13 +133,14 @@ static registry_record *record_new(const char *dir, const char *name) {
       plugin_dir != NULL ? pio_text_join3(plugin_dir, "/", manifest_file_name) : NULL;
   rec->pub.dir = plugin_dir;
   rec->pub.manifest_path = manifest_path;
-  rec->pub.name = strdup(name); /* until a manifest says otherwise */
-  rec->pub.version = strdup("");
-  rec->pub.model_architecture = strdup("");
-  rec->pub.reason = strdup("");
+  rec->folder_name = strdup(name);
+  rec->pub.name = rec->folder_name; /* until a manifest says otherwise */
+  rec->pub.version = "";
+  rec->pub.model_architecture = "";
+  rec->pub.reason = "";
+  rec->pub.warnings = no_warnings;
   rec->pub.state = PIO_PLUGIN_OK;
-  if (plugin_dir == NULL || manifest_path == NULL || rec->pub.name == NULL ||
-      rec->pub.version == NULL || rec->pub.model_architecture == NULL || rec->pub.reason == NULL) {
+  if (plugin_dir == NULL || manifest_path == NULL || rec->folder_name == NULL) {
     record_free(rec);
     return NULL;
   }
@@ -165,81 +159,45 @@ static int registry_append(pio_registry *registry, registry_record *rec) {
   return 0;
 }
 
-/* A plugin folder found in a path folder: its name, and the key of its
- * manifest (lstat) taken by the same call that found it, before anything in
- * the folder is read, so the cache lookup needs no second stat. */
-typedef struct plugin_folder {
-  char *name;
-  pio_cache_file_key manifest_key;
-} plugin_folder;
-
-static int compare_folder_names(const void *a, const void *b) {
-  return strcmp(((const plugin_folder *)a)->name, ((const plugin_folder *)b)->name);
-}
-
-static void plugin_folders_free(plugin_folder *folders, size_t count) {
-  for (size_t i = 0; i < count; i++) free(folders[i].name);
-  free(folders);
-}
-
 /* The manifest key of folder name inside the folder open as dir_fd;
  * present = 0 when it has no manifest.  Relative to dir_fd, the kernel
- * walks two path components instead of the whole absolute path. */
+ * walks two path components instead of the whole absolute path.  Taken by
+ * the scan that finds the folder, before anything in it is read, it also
+ * serves the cache lookup: one stat a plugin fewer. */
 static void take_manifest_key(int dir_fd, const char *name, pio_cache_file_key *key) {
   char rel[sizeof ((struct dirent *)0)->d_name + sizeof manifest_file_name + 1];
   snprintf(rel, sizeof rel, "%s/%s", name, manifest_file_name);
   pio_cache_file_key_take_at(dir_fd, rel, key);
 }
 
-/* dir's immediate subfolders holding a manifest, sorted by name so that
- * output is stable.  Returns the count, or -1 when out of memory; a folder
- * that cannot be read holds no plugins. */
-static long plugin_folders(const char *dir, plugin_folder **out) {
-  *out = NULL;
+static int compare_dirs(const void *a, const void *b) {
+  return strcmp((*(registry_record *const *)a)->pub.dir, (*(registry_record *const *)b)->pub.dir);
+}
+
+/* Every immediate subfolder of dir holding a manifest becomes a record, in
+ * the order of their names so that output is stable.  A folder that cannot
+ * be read holds no plugins. */
+static pio_status scan_folder(pio_registry *registry, const char *dir, pio_error *err) {
   DIR *d = opendir(dir);
-  if (d == NULL) return 0;
-  plugin_folder *folders = NULL;
-  size_t count = 0, cap = 0;
+  if (d == NULL) return PIO_OK;
+  size_t first = registry->count;
   struct dirent *ent;
   while ((ent = readdir(d)) != NULL) {
     if (ent->d_name[0] == '.') continue;
     pio_cache_file_key key;
     take_manifest_key(dirfd(d), ent->d_name, &key);
     if (!key.present) continue;
-    if (count == cap) {
-      cap = cap ? cap * 2 : 64;
-      plugin_folder *grown = realloc(folders, cap * sizeof *folders);
-      if (grown == NULL) break;
-      folders = grown;
-    }
-    if ((folders[count].name = strdup(ent->d_name)) == NULL) break;
-    folders[count++].manifest_key = key;
-  }
-  int failed = ent != NULL;
-  closedir(d);
-  if (failed) {
-    plugin_folders_free(folders, count);
-    return -1;
-  }
-  if (count > 1) qsort(folders, count, sizeof *folders, compare_folder_names);
-  *out = folders;
-  return (long)count;
-}
-
-static pio_status scan_folder(pio_registry *registry, const char *dir, pio_error *err) {
-  plugin_folder *folders = NULL;
-  long n = plugin_folders(dir, &folders);
-  if (n < 0) return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
-  for (long i = 0; i < n; i++) {
-    registry_record *rec = record_new(dir, folders[i].name);
-    if (rec == NULL || examine_cached(registry, rec, &folders[i].manifest_key) != 0 ||
+    registry_record *rec = record_new(dir, ent->d_name);
+    if (rec == NULL || examine_cached(registry, rec, &key) != 0 ||
         registry_append(registry, rec) != 0) {
       record_free(rec);
-      plugin_folders_free(folders, (size_t)n);
+      closedir(d);
       return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
     }
   }
-  plugin_folders_free(folders, (size_t)n);
+  closedir(d);
+  qsort(registry->records + first, registry->count - first, sizeof *registry->records,
+        compare_dirs);
   return PIO_OK;
 }
 
@@ -364,6 +322,7 @@ pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **ou
   pio_machine_probe(&registry->machine);
   pio_status st = pio_plugin_path_from_options(opts, &registry->path, err);
   if (!opts->no_cache) registry->cache = open_cache(opts->cache_dir);
+  if (opts->check_load) pio_registry_cache_expect_trial_stores(registry->cache);
   for (size_t i = 0; st == PIO_OK && i < registry->path.count; i++)
     st = scan_folder(registry, registry->path.entries[i].dir, err);
   if (st == PIO_OK) st = finish(registry, opts->check_load, err);

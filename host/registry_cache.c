@@ -404,6 +404,18 @@ int pio_registry_cache_lookup(pio_registry_cache *cache, const char *dir,
   return pio_registry_cache_lookup_keyed(cache, dir, manifest_path, NULL, entry);
 }
 
+/* Remembers the keys taken for a later store: every miss (examined next,
+ * then stored), and hits too when trial verdicts may follow. */
+static void remember_visit(pio_registry_cache *cache, const char *manifest_path, uint64_t hash,
+                           const pio_cache_visit *keys, int hit, int hit_trial_done) {
+  pio_cache_visit *v = find_visit(cache, manifest_path, hash, 1);
+  if (v == NULL) return; /* out of memory: the folder is just not stored */
+  v->dir_key = keys->dir_key;
+  v->manifest_key = keys->manifest_key;
+  v->hit = hit;
+  v->hit_trial_done = hit_trial_done;
+}
+
 int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
                                     const char *manifest_path,
                                     const pio_cache_file_key *manifest_key,
@@ -411,15 +423,14 @@ int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
   memset(entry, 0, sizeof *entry);
   if (cache == NULL || dir == NULL || manifest_path == NULL) return 0;
   uint64_t hash = pio_cache_path_hash(manifest_path, strlen(manifest_path));
-  pio_cache_visit *v = find_visit(cache, manifest_path, hash, 1);
-  if (v == NULL) return 0;
-  take_key(cache, dir, dir, &v->dir_key);
-  if (manifest_key != NULL) v->manifest_key = *manifest_key;
-  else take_key(cache, dir, manifest_path, &v->manifest_key);
-  v->hit = v->hit_trial_done = 0;
+  pio_cache_visit keys;
+  take_key(cache, dir, dir, &keys.dir_key);
+  if (manifest_key != NULL) keys.manifest_key = *manifest_key;
+  else take_key(cache, dir, manifest_path, &keys.manifest_key);
   long i = cache->old != NULL ? find_old(cache, manifest_path, hash) : -1;
   if (i < 0) {
     cache->stats.misses++;
+    remember_visit(cache, manifest_path, hash, &keys, 0, 0);
     return 0;
   }
   uint64_t h;
@@ -427,17 +438,21 @@ int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
   size_t l;
   pio_cache_old_item(cache, (uint32_t)i, &h, &b, &l);
   if (pio_cache_decode_entry(b, l, entry) != 0 || !entry_is_confined(entry, dir, manifest_path) ||
-      !entry_is_fresh(cache, entry, v)) {
+      !entry_is_fresh(cache, entry, &keys)) {
     pio_cache_entry_clear(entry);
     cache->old_state[i] = PIO_CACHE_OLD_STALE;
     cache->stats.misses++;
+    remember_visit(cache, manifest_path, hash, &keys, 0, 0);
     return 0;
   }
   cache->old_state[i] = PIO_CACHE_OLD_HIT;
-  v->hit = 1;
-  v->hit_trial_done = entry->trial_done;
   cache->stats.hits++;
+  if (cache->trial_stores_follow) remember_visit(cache, manifest_path, hash, &keys, 1, entry->trial_done);
   return 1;
+}
+
+void pio_registry_cache_expect_trial_stores(pio_registry_cache *cache) {
+  if (cache != NULL) cache->trial_stores_follow = 1;
 }
 
 /* ------------------------------------------------------------------ */

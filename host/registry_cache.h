@@ -64,6 +64,12 @@ int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
                                     const pio_cache_file_key *manifest_key,
                                     pio_cache_entry *entry);
 
+/* Announces that trial-load verdicts will be stored after the lookups
+ * (pio_registry_cache_store with trial_done): hits then keep the keys
+ * taken at lookup, as misses always do.  Without it, a hit's keys are
+ * dropped at once, and a trial verdict for a hit is not stored. */
+void pio_registry_cache_expect_trial_stores(pio_registry_cache *cache);
+
 /* Remembers record, read after its lookup (a record never looked up is not
  * stored).  trial_done: the record's state includes a trial load's verdict.
  * Not stored: a hit stored again without news, a shadowed record

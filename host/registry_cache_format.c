@@ -53,10 +53,29 @@ uint64_t pio_cache_hash(const void *data, size_t len, uint64_t seed) {
   return mix(h);
 }
 
+/* The checksum of a whole file: four independent lanes of eight bytes,
+ * so that the multiplies of one lane overlap those of the others (about
+ * four times the speed of pio_cache_hash, whose steps depend on each
+ * other); the tail and the lanes then go through pio_cache_hash. */
+static uint64_t hash_lanes(const unsigned char *p, size_t len, uint64_t seed) {
+  uint64_t lane[4] = {seed, seed ^ 0x9e3779b97f4a7c15ULL, seed ^ 0xc2b2ae3d27d4eb4fULL,
+                      seed ^ 0x165667b19e3779f9ULL};
+  size_t i = 0;
+  for (; i + 32 <= len; i += 32)
+    for (int k = 0; k < 4; k++) {
+      uint64_t w;
+      memcpy(&w, p + i + 8 * (size_t)k, 8);
+      lane[k] = (lane[k] ^ w) * 0xff51afd7ed558ccdULL;
+      lane[k] ^= lane[k] >> 31;
+    }
+  uint64_t h = pio_cache_hash(lane, sizeof lane, len);
+  return pio_cache_hash(p + i, len - i, h);
+}
+
 uint64_t pio_cache_checksum(const unsigned char *bytes, size_t len) {
   size_t field = offsetof(pio_cache_header, checksum);
-  uint64_t h = pio_cache_hash(bytes, field, 0x70696f);
-  return pio_cache_hash(bytes + field + 8, len - field - 8, h);
+  uint64_t h = hash_lanes(bytes, field, 0x70696f);
+  return hash_lanes(bytes + field + 8, len - field - 8, h);
 }
 
 /* ------------------------------------------------------------------ */
@@ -260,7 +279,9 @@ static char *get_text(reader *r, int required) {
     if (required) r->bad = 1;
     return NULL;
   }
-  if (r->len - r->pos < len || memchr(r->p + r->pos, '\0', len) != NULL) {
+  /* (The second pass of a packed decode checked them in the first.) */
+  int checked = r->pack != NULL && r->pack->base != NULL;
+  if (r->len - r->pos < len || (!checked && memchr(r->p + r->pos, '\0', len) != NULL)) {
     r->bad = 1;
     return NULL;
   }

@@ -18,10 +18,10 @@
  *   index    n_entries x {u64 path_hash, u32 offset, u32 length}, sorted by
  *            path_hash; offset/length locate the entry in the file
  *   entries  encoded entries, back to back
- * The checksum covers the whole file with the checksum field read as zero.
+ * The checksum covers the whole file but its own field.
  */
 #define PIO_CACHE_MAGIC "PIOREG\r\n" /* \r\n: a text-mode copy is caught */
-#define PIO_CACHE_FORMAT_VERSION 1u
+#define PIO_CACHE_FORMAT_VERSION 2u
 #define PIO_CACHE_BYTE_ORDER 0x01020304u
 #define PIO_CACHE_HEADER_SIZE 64u
 #define PIO_CACHE_INDEX_ITEM_SIZE 16u

@@ -290,6 +290,7 @@ START_TEST(test_trial_verdict_is_kept) {
   ck_assert_int_eq(scan(&fx, 0), 0);
   /* A later run trial-loads the hit and finds it crashes. */
   pio_registry_cache *cache = open_cache();
+  pio_registry_cache_expect_trial_stores(cache);
   pio_cache_entry e;
   ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 1);
   ck_assert_int_eq(e.trial_done, 0);
