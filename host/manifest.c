@@ -335,7 +335,8 @@ pio_status pio_manifest_parse_buffer(const char *path, const char *text, size_t 
 
 void pio_manifest_free(pio_manifest *m) {
   if (m == NULL) return;
-  if (m->packed) { /* one block: host/manifest_pack.c */
+  if (m->packed == PIO_MANIFEST_IN_ARENA) return; /* the arena frees it */
+  if (m->packed == PIO_MANIFEST_PACKED) {        /* one block: host/manifest_pack.c */
     free(m);
     return;
   }

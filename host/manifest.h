@@ -61,8 +61,12 @@ struct pio_manifest {
   char *entry_function;       /* entry_point.factory_function: a C identifier */
   pio_manifest_compatibility compatibility;
   pio_string_list warnings;   /* unknown fields and other non-fatal remarks */
-  int packed;                 /* 1: all of it in one allocation (pio_manifest_pack) */
+  int packed;                 /* PIO_MANIFEST_*: how it is held, for pio_manifest_free */
 };
+
+/* A manifest's memory: pieces (as parsed), one allocation, or pieces of
+ * an arena that frees them (host/arena.h). */
+enum { PIO_MANIFEST_PIECES = 0, PIO_MANIFEST_PACKED = 1, PIO_MANIFEST_IN_ARENA = 2 };
 
 /* Reads and validates the manifest at path.  Errors carry
  * "path:line:column: field: what was expected, what was found".
@@ -71,10 +75,12 @@ pio_status pio_manifest_load(const char *path, pio_manifest **out, pio_error *er
 void pio_manifest_free(pio_manifest *manifest);
 
 /* The manifest moved into one allocation (host/manifest_pack.c), what a
- * registry keeps for each plugin; manifest itself is freed.  When memory
- * runs out, manifest is returned as it was, still valid.  Either way the
- * result is freed with pio_manifest_free. */
-pio_manifest *pio_manifest_pack(pio_manifest *manifest);
+ * registry keeps for each plugin: from arena when not NULL (then freed
+ * with it), else malloc'd; manifest itself is freed.  When memory runs
+ * out, manifest is returned as it was, still valid.  Either way the result
+ * is given to pio_manifest_free, which frees what needs freeing. */
+struct pio_arena;
+pio_manifest *pio_manifest_pack(pio_manifest *manifest, struct pio_arena *arena);
 
 /* Same for a manifest already in memory; path is kept and used in messages. */
 pio_status pio_manifest_parse_buffer(const char *path, const char *text, size_t len,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "manifest.h"
 #include "packer.h"
 
@@ -45,7 +46,6 @@ static void pack_dependencies(pio_packer *p, const pio_manifest *from, pio_manif
  * scratch struct while only adding up). */
 static void pack_manifest(pio_packer *p, const pio_manifest *from, pio_manifest *to) {
   *to = *from;
-  to->packed = 1;
   char **texts_to[] = {&to->path, &to->name, &to->version, &to->author, &to->description,
                        &to->plugin_type, &to->model_architecture, &to->model_family,
                        &to->model_size, &to->license, &to->entry_module, &to->entry_function};
@@ -64,16 +64,18 @@ static void pack_manifest(pio_packer *p, const pio_manifest *from, pio_manifest 
   pack_list(p, &from->warnings, &to->warnings);
 }
 
-pio_manifest *pio_manifest_pack(pio_manifest *manifest) {
-  if (manifest == NULL || manifest->packed) return manifest;
+pio_manifest *pio_manifest_pack(pio_manifest *manifest, pio_arena *arena) {
+  if (manifest == NULL || manifest->packed != PIO_MANIFEST_PIECES) return manifest;
   pio_packer size = {NULL, 0, 0, 0};
   pio_manifest scratch;
   pio_packer_take(&size, sizeof scratch);
   pack_manifest(&size, manifest, &scratch);
-  pio_packer block = {malloc(size.used), size.used, 0, 0};
+  pio_packer block = {arena != NULL ? pio_arena_alloc(arena, size.used) : malloc(size.used),
+                      size.used, 0, 0};
   if (block.base == NULL) return manifest; /* unpacked still works */
   pio_manifest *packed = pio_packer_take(&block, sizeof *packed);
   pack_manifest(&block, manifest, packed);
+  packed->packed = arena != NULL ? PIO_MANIFEST_IN_ARENA : PIO_MANIFEST_PACKED;
   pio_manifest_free(manifest);
   return packed;
 }

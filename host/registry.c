@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "arena.h"
 #include "compat.h"
 #include "manifest.h"
 #include "module_check.h"
@@ -34,6 +35,7 @@ struct pio_registry {
   registry_record **records;
   size_t count, cap;
   pio_registry_cache *cache; /* while pio_registry_open runs; NULL: no cache */
+  pio_arena *arena;          /* the records' manifests (host/arena.h) */
 };
 
 static const char manifest_file_name[] = "plugin_manifest.json";
@@ -83,13 +85,13 @@ static void adopt_manifest(registry_record *rec, pio_manifest *manifest) {
 /* The checks that need no code loaded: manifest, module file, machine.
  * A broken folder is invalid wherever it goes, so those checks come before
  * the ones about this machine. */
-static int examine(registry_record *rec, const pio_machine *machine) {
+static int examine(registry_record *rec, const pio_machine *machine, pio_arena *arena) {
   pio_error err;
   pio_error_clear(&err);
   pio_manifest *manifest = NULL;
   if (pio_manifest_load(rec->pub.manifest_path, &manifest, &err) != PIO_OK)
     return set_reason(rec, PIO_PLUGIN_INVALID, err.message);
-  manifest = pio_manifest_pack(manifest);
+  manifest = pio_manifest_pack(manifest, arena);
   adopt_manifest(rec, manifest);
   char *module_path = NULL;
   if (pio_module_resolve(rec->pub.dir, manifest->entry_module, &module_path, &err) != PIO_OK)
@@ -119,7 +121,7 @@ static int examine_cached(pio_registry *registry, registry_record *rec,
   if (pio_registry_cache_lookup_keyed(registry->cache, rec->pub.dir, rec->pub.manifest_path,
                                       manifest_key, &entry))
     return adopt_cached(rec, &entry);
-  if (examine(rec, &registry->machine) != 0) return -1;
+  if (examine(rec, &registry->machine, registry->arena) != 0) return -1;
   pio_registry_cache_store(registry->cache, &rec->pub, 0);
   return 0;
 }
@@ -166,12 +168,17 @@ static int registry_append(pio_registry *registry, registry_record *rec) {
  * serves the cache lookup: one stat a plugin fewer. */
 static void take_manifest_key(int dir_fd, const char *name, pio_cache_file_key *key) {
   char rel[sizeof ((struct dirent *)0)->d_name + sizeof manifest_file_name + 1];
-  snprintf(rel, sizeof rel, "%s/%s", name, manifest_file_name);
+  size_t len = strlen(name); /* below NAME_MAX: a d_name */
+  memcpy(rel, name, len);
+  rel[len] = '/';
+  memcpy(rel + len + 1, manifest_file_name, sizeof manifest_file_name);
   pio_cache_file_key_take_at(dir_fd, rel, key);
 }
 
-static int compare_dirs(const void *a, const void *b) {
-  return strcmp((*(registry_record *const *)a)->pub.dir, (*(registry_record *const *)b)->pub.dir);
+/* Records of one path folder: by the names of their folders. */
+static int compare_folder_names(const void *a, const void *b) {
+  return strcmp((*(registry_record *const *)a)->folder_name,
+                (*(registry_record *const *)b)->folder_name);
 }
 
 /* Every immediate subfolder of dir holding a manifest becomes a record, in
@@ -197,7 +204,7 @@ static pio_status scan_folder(pio_registry *registry, const char *dir, pio_error
   }
   closedir(d);
   qsort(registry->records + first, registry->count - first, sizeof *registry->records,
-        compare_dirs);
+        compare_folder_names);
   return PIO_OK;
 }
 
@@ -321,7 +328,12 @@ pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **ou
   if (registry == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
   pio_machine_probe(&registry->machine);
   pio_status st = pio_plugin_path_from_options(opts, &registry->path, err);
+  if ((registry->arena = pio_arena_new()) == NULL) {
+    pio_registry_close(registry);
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
+  }
   if (!opts->no_cache) registry->cache = open_cache(opts->cache_dir);
+  pio_registry_cache_set_arena(registry->cache, registry->arena);
   if (opts->check_load) pio_registry_cache_expect_trial_stores(registry->cache);
   for (size_t i = 0; st == PIO_OK && i < registry->path.count; i++)
     st = scan_folder(registry, registry->path.entries[i].dir, err);
@@ -351,7 +363,8 @@ pio_status pio_registry_open_folder(const char *dir, int check_load, pio_registr
     const char *base = slash + 1;
     *slash = '\0';
     registry_record *rec = record_new(parent[0] != '\0' ? parent : "", base);
-    if (rec == NULL || examine(rec, &registry->machine) != 0 || registry_append(registry, rec) != 0) {
+    if (rec == NULL || examine(rec, &registry->machine, registry->arena) != 0 ||
+        registry_append(registry, rec) != 0) {
       record_free(rec);
       st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
     }
@@ -373,6 +386,7 @@ void pio_registry_close(pio_registry *registry) {
   free(registry->records);
   pio_plugin_path_clear(&registry->path);
   pio_registry_cache_close(registry->cache);
+  pio_arena_free(registry->arena); /* after the records: their manifests live there */
   free(registry);
 }
 

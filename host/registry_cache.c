@@ -437,7 +437,7 @@ int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
   const unsigned char *b;
   size_t l;
   pio_cache_old_item(cache, (uint32_t)i, &h, &b, &l);
-  if (pio_cache_decode_entry(b, l, entry) != 0 || !entry_is_confined(entry, dir, manifest_path) ||
+  if (pio_cache_decode_entry_in(b, l, cache->arena, entry) != 0 || !entry_is_confined(entry, dir, manifest_path) ||
       !entry_is_fresh(cache, entry, &keys)) {
     pio_cache_entry_clear(entry);
     cache->old_state[i] = PIO_CACHE_OLD_STALE;
@@ -449,6 +449,10 @@ int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
   cache->stats.hits++;
   if (cache->trial_stores_follow) remember_visit(cache, manifest_path, hash, &keys, 1, entry->trial_done);
   return 1;
+}
+
+void pio_registry_cache_set_arena(pio_registry_cache *cache, struct pio_arena *arena) {
+  if (cache != NULL) cache->arena = arena;
 }
 
 void pio_registry_cache_expect_trial_stores(pio_registry_cache *cache) {

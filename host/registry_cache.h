@@ -64,6 +64,11 @@ int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
                                     const pio_cache_file_key *manifest_key,
                                     pio_cache_entry *entry);
 
+/* Hits' manifests are from now on placed in arena (host/arena.h), which
+ * the caller keeps for as long as it keeps them. */
+struct pio_arena;
+void pio_registry_cache_set_arena(pio_registry_cache *cache, struct pio_arena *arena);
+
 /* Announces that trial-load verdicts will be stored after the lookups
  * (pio_registry_cache_store with trial_done): hits then keep the keys
  * taken at lookup, as misses always do.  Without it, a hit's keys are

@@ -10,6 +10,7 @@
 
 #include "registry_cache_format.h"
 
+#include "arena.h"
 #include "packer.h"
 
 /* Tripwire: a field appended to pio_manifest must be encoded below, and
@@ -235,6 +236,7 @@ typedef struct reader {
   size_t len, pos;
   int bad;
   pio_packer *pack; /* NULL: each piece malloc'd; else the pieces of one block */
+  pio_arena *arena; /* where the manifest's block comes from; NULL: malloc */
 } reader;
 
 static int take(reader *r, void *out, size_t n) {
@@ -407,15 +409,16 @@ static pio_manifest *get_manifest(reader *r) {
   get_manifest_fields(r, &scratch);
   r->pack = NULL;
   if (r->bad) return NULL;
-  pio_packer block = {malloc(size.used), size.used, 0, 0};
+  void *base = r->arena != NULL ? pio_arena_alloc(r->arena, size.used) : malloc(size.used);
+  pio_packer block = {base, size.used, 0, 0};
   pio_manifest *m = pio_packer_take(&block, sizeof *m);
   if (m == NULL) {
     r->bad = 1;
-    free(block.base);
+    if (r->arena == NULL) free(base);
     return NULL;
   }
   memset(m, 0, sizeof *m);
-  m->packed = 1;
+  m->packed = r->arena != NULL ? PIO_MANIFEST_IN_ARENA : PIO_MANIFEST_PACKED;
   r->pos = start;
   r->pack = &block;
   get_manifest_fields(r, m);
@@ -449,7 +452,12 @@ int pio_cache_peek_path(const unsigned char *bytes, size_t len, const char **pat
 }
 
 int pio_cache_decode_entry(const unsigned char *bytes, size_t len, pio_cache_entry *out) {
-  reader r = {bytes, len, 0, 0, NULL};
+  return pio_cache_decode_entry_in(bytes, len, NULL, out);
+}
+
+int pio_cache_decode_entry_in(const unsigned char *bytes, size_t len, pio_arena *arena,
+                              pio_cache_entry *out) {
+  reader r = {bytes, len, 0, 0, NULL, arena};
   memset(out, 0, sizeof *out);
   out->manifest_path = get_str_required(&r);
   out->dir = get_str_required(&r);

@@ -103,6 +103,11 @@ void pio_cache_encode_entry(pio_cache_buffer *buf, const char *manifest_path, co
 /* Decodes bytes[0..len) into *out (caller clears it).  Returns 0, or -1 when
  * the bytes are not a well-formed entry (out is then cleared). */
 int pio_cache_decode_entry(const unsigned char *bytes, size_t len, pio_cache_entry *out);
+/* The same with the manifest placed in arena (host/arena.h) when not NULL:
+ * it then lives as long as the arena. */
+struct pio_arena;
+int pio_cache_decode_entry_in(const unsigned char *bytes, size_t len, struct pio_arena *arena,
+                              pio_cache_entry *out);
 
 /* Reads only the manifest path of an encoded entry, pointing into bytes:
  * lookups compare it before decoding anything else.  -1 when malformed. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "manifest.h"
 #include "pio/json.h"
 #include "semver.h"
@@ -153,17 +154,36 @@ START_TEST(test_packed_manifest_keeps_every_field) {
   ck_assert_int_eq(parse_edited("x_vendor_note", "\"kept as a warning\"", &m, &err), PIO_OK);
   ck_assert_uint_eq(m->warnings.count, 1);
   char *warning = strdup(m->warnings.items[0]);
-  m = pio_manifest_pack(m);
-  ck_assert_int_eq(m->packed, 1);
+  m = pio_manifest_pack(m, NULL);
+  ck_assert_int_eq(m->packed, PIO_MANIFEST_PACKED);
   assert_good_fields(m);
   ck_assert_str_eq(m->compatibility.cpu_features.items[1], "fma");
   ck_assert_ptr_null(m->tags.items[m->tags.count]);
   ck_assert_uint_eq(m->warnings.count, 1);
   ck_assert_str_eq(m->warnings.items[0], warning);
   ck_assert_ptr_null(m->warnings.items[1]);
-  ck_assert(pio_manifest_pack(m) == m); /* packing twice is a no-op */
+  ck_assert(pio_manifest_pack(m, NULL) == m); /* packing twice is a no-op */
   free(warning);
   pio_manifest_free(m);
+}
+END_TEST
+
+/* What a registry keeps of a listing: manifests packed into its arena,
+ * freed with it (pio_manifest_free leaves them alone). */
+START_TEST(test_manifests_packed_in_an_arena_live_with_it) {
+  pio_arena *arena = pio_arena_new();
+  ck_assert_ptr_nonnull(arena);
+  pio_manifest *kept[50];
+  for (size_t i = 0; i < 50; i++) {
+    pio_manifest *m;
+    pio_error err;
+    ck_assert_int_eq(parse_text(good, &m, &err), PIO_OK);
+    kept[i] = pio_manifest_pack(m, arena);
+    ck_assert_int_eq(kept[i]->packed, PIO_MANIFEST_IN_ARENA);
+    pio_manifest_free(kept[i]); /* no effect: the arena owns it */
+  }
+  for (size_t i = 0; i < 50; i++) assert_good_fields(kept[i]);
+  pio_arena_free(arena);
 }
 END_TEST
 
@@ -171,8 +191,8 @@ START_TEST(test_packed_minimal_manifest_keeps_its_absences) {
   pio_manifest *m;
   pio_error err;
   ck_assert_int_eq(parse_text(minimal, &m, &err), PIO_OK);
-  m = pio_manifest_pack(m);
-  ck_assert_int_eq(m->packed, 1);
+  m = pio_manifest_pack(m, NULL);
+  ck_assert_int_eq(m->packed, PIO_MANIFEST_PACKED);
   ck_assert_str_eq(m->name, "tiny");
   ck_assert_str_eq(m->entry_function, "tiny_entry");
   ck_assert_ptr_null(m->author);
@@ -772,6 +792,7 @@ int main(void) {
   tcase_add_test(c, test_corpus_valid_manifests_load);
   tcase_add_test(c, test_packed_manifest_keeps_every_field);
   tcase_add_test(c, test_packed_minimal_manifest_keeps_its_absences);
+  tcase_add_test(c, test_manifests_packed_in_an_arena_live_with_it);
   tcase_add_test(c, test_corpus_invalid_manifests_are_refused);
   suite_add_tcase(s, c);
   TCase *v = tcase_create("semver");
