@@ -354,49 +354,103 @@ static int entry_is_confined(const pio_cache_entry *e, const char *dir, const ch
 /* Keys are taken relative to the folder holding the plugin folders, kept
  * open from one lookup to the next: the kernel then walks one or two path
  * components a stat instead of the whole absolute path, which is most of
- * what a warm listing costs.  *rel receives path relative to that folder
- * (in buf), or path itself with AT_FDCWD when it is not below dir's
- * parent. */
-static int key_base(pio_registry_cache *cache, const char *dir, const char *path, char *buf,
-                    size_t size, const char **rel) {
+ * what a warm listing costs.  open_parent opens the first plen bytes of
+ * parent unless that folder is open already. */
+static void open_parent(pio_registry_cache *cache, const char *parent, size_t plen) {
+  if (plen == 0) return;
+  if (cache->parent != NULL && strlen(cache->parent) == plen &&
+      strncmp(cache->parent, parent, plen) == 0)
+    return;
+  if (cache->parent_fd >= 0) close(cache->parent_fd);
+  free(cache->parent);
+  cache->parent = strndup(parent, plen);
+  cache->parent_fd =
+      cache->parent != NULL ? open(cache->parent, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
+void pio_registry_cache_enter_folder(pio_registry_cache *cache, const char *path_dir) {
+  if (cache != NULL && path_dir != NULL) open_parent(cache, path_dir, strlen(path_dir));
+}
+
+/* The folder to take path's key from, changing nothing (threads may call
+ * it at once): the open parent when path lies below it, *rel then path
+ * relative to it (in buf); else AT_FDCWD and path itself. */
+static int key_base(const pio_registry_cache *cache, const char *path, char *buf, size_t size,
+                    const char **rel) {
   *rel = path;
-  const char *slash = strrchr(dir, '/');
-  if (slash == NULL || slash == dir) return AT_FDCWD;
-  size_t plen = (size_t)(slash - dir);
-  if (strncmp(path, dir, plen) != 0 || path[plen] != '/' || strlen(path + plen + 1) >= size)
+  if (cache->parent == NULL || cache->parent_fd < 0) return AT_FDCWD;
+  size_t plen = strlen(cache->parent);
+  if (strncmp(path, cache->parent, plen) != 0 || path[plen] != '/' ||
+      strlen(path + plen + 1) >= size)
     return AT_FDCWD;
-  if (cache->parent == NULL || strlen(cache->parent) != plen ||
-      strncmp(cache->parent, dir, plen) != 0) {
-    if (cache->parent_fd >= 0) close(cache->parent_fd);
-    free(cache->parent);
-    cache->parent = strndup(dir, plen);
-    cache->parent_fd = cache->parent != NULL
-                           ? open(cache->parent, O_PATH | O_DIRECTORY | O_CLOEXEC)
-                           : -1;
-  }
-  if (cache->parent_fd < 0) return AT_FDCWD;
   memcpy(buf, path + plen + 1, strlen(path + plen + 1) + 1);
   *rel = buf;
   return cache->parent_fd;
 }
 
-static void take_key(pio_registry_cache *cache, const char *dir, const char *path,
+static void take_key(const pio_registry_cache *cache, const char *path,
                      pio_cache_file_key *key) {
   char buf[4096];
   const char *rel;
-  int fd = key_base(cache, dir, path, buf, sizeof buf, &rel);
+  int fd = key_base(cache, path, buf, sizeof buf, &rel);
   pio_cache_file_key_take_at(fd, rel, key);
 }
 
-static int entry_is_fresh(pio_registry_cache *cache, const pio_cache_entry *e,
-                          const pio_cache_visit *v) {
-  if (!pio_cache_file_key_equal(&e->dir_key, &v->dir_key) ||
-      !pio_cache_file_key_equal(&e->manifest_key, &v->manifest_key))
+static int entry_is_fresh(const pio_registry_cache *cache, const pio_cache_entry *e,
+                          const pio_cache_keys *keys) {
+  if (!pio_cache_file_key_equal(&e->dir_key, &keys->dir) ||
+      !pio_cache_file_key_equal(&e->manifest_key, &keys->manifest))
     return 0;
   if (e->module_path == NULL) return 1;
   pio_cache_file_key now;
-  take_key(cache, e->dir, e->module_path, &now);
+  take_key(cache, e->module_path, &now);
   return pio_cache_file_key_equal(&e->module_key, &now);
+}
+
+int pio_registry_cache_lookup_shared(pio_registry_cache *cache, const char *dir,
+                                     const char *manifest_path,
+                                     const pio_cache_file_key *manifest_key,
+                                     struct pio_arena *arena, pio_cache_keys *keys,
+                                     pio_cache_entry *entry) {
+  memset(entry, 0, sizeof *entry);
+  memset(keys, 0, sizeof *keys);
+  if (cache == NULL || dir == NULL || manifest_path == NULL) return 0;
+  take_key(cache, dir, &keys->dir);
+  if (manifest_key != NULL) keys->manifest = *manifest_key;
+  else take_key(cache, manifest_path, &keys->manifest);
+  uint64_t hash = pio_cache_path_hash(manifest_path, strlen(manifest_path));
+  long i = cache->old != NULL ? find_old(cache, manifest_path, hash) : -1;
+  if (i < 0) return 0;
+  uint64_t h;
+  const unsigned char *b;
+  size_t l;
+  pio_cache_old_item(cache, (uint32_t)i, &h, &b, &l);
+  /* old_state[i] belongs to this manifest path alone: no other lookup
+   * running at the same time writes it. */
+  if (pio_cache_decode_entry_in(b, l, arena, entry) != 0 ||
+      !entry_is_confined(entry, dir, manifest_path) || !entry_is_fresh(cache, entry, keys)) {
+    pio_cache_entry_clear(entry);
+    cache->old_state[i] = PIO_CACHE_OLD_STALE;
+    return 0;
+  }
+  cache->old_state[i] = PIO_CACHE_OLD_HIT;
+  return 1;
+}
+
+/* Misses are examined and stored next, so their keys are always kept;
+ * hits' only when trial verdicts may follow. */
+void pio_registry_cache_note(pio_registry_cache *cache, const char *manifest_path,
+                             const pio_cache_keys *keys, int hit, int hit_trial_done) {
+  if (cache == NULL || manifest_path == NULL) return;
+  if (hit) cache->stats.hits++;
+  else cache->stats.misses++;
+  if (hit && !cache->trial_stores_follow) return;
+  uint64_t hash = pio_cache_path_hash(manifest_path, strlen(manifest_path));
+  pio_cache_visit *v = find_visit(cache, manifest_path, hash, 1);
+  if (v == NULL) return; /* out of memory: the folder is just not stored */
+  v->keys = *keys;
+  v->hit = hit;
+  v->hit_trial_done = hit_trial_done;
 }
 
 int pio_registry_cache_lookup(pio_registry_cache *cache, const char *dir,
@@ -404,55 +458,17 @@ int pio_registry_cache_lookup(pio_registry_cache *cache, const char *dir,
   return pio_registry_cache_lookup_keyed(cache, dir, manifest_path, NULL, entry);
 }
 
-/* Remembers the keys taken for a later store: every miss (examined next,
- * then stored), and hits too when trial verdicts may follow. */
-static void remember_visit(pio_registry_cache *cache, const char *manifest_path, uint64_t hash,
-                           const pio_cache_visit *keys, int hit, int hit_trial_done) {
-  pio_cache_visit *v = find_visit(cache, manifest_path, hash, 1);
-  if (v == NULL) return; /* out of memory: the folder is just not stored */
-  v->dir_key = keys->dir_key;
-  v->manifest_key = keys->manifest_key;
-  v->hit = hit;
-  v->hit_trial_done = hit_trial_done;
-}
-
 int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
                                     const char *manifest_path,
                                     const pio_cache_file_key *manifest_key,
                                     pio_cache_entry *entry) {
-  memset(entry, 0, sizeof *entry);
-  if (cache == NULL || dir == NULL || manifest_path == NULL) return 0;
-  uint64_t hash = pio_cache_path_hash(manifest_path, strlen(manifest_path));
-  pio_cache_visit keys;
-  take_key(cache, dir, dir, &keys.dir_key);
-  if (manifest_key != NULL) keys.manifest_key = *manifest_key;
-  else take_key(cache, dir, manifest_path, &keys.manifest_key);
-  long i = cache->old != NULL ? find_old(cache, manifest_path, hash) : -1;
-  if (i < 0) {
-    cache->stats.misses++;
-    remember_visit(cache, manifest_path, hash, &keys, 0, 0);
-    return 0;
-  }
-  uint64_t h;
-  const unsigned char *b;
-  size_t l;
-  pio_cache_old_item(cache, (uint32_t)i, &h, &b, &l);
-  if (pio_cache_decode_entry_in(b, l, cache->arena, entry) != 0 || !entry_is_confined(entry, dir, manifest_path) ||
-      !entry_is_fresh(cache, entry, &keys)) {
-    pio_cache_entry_clear(entry);
-    cache->old_state[i] = PIO_CACHE_OLD_STALE;
-    cache->stats.misses++;
-    remember_visit(cache, manifest_path, hash, &keys, 0, 0);
-    return 0;
-  }
-  cache->old_state[i] = PIO_CACHE_OLD_HIT;
-  cache->stats.hits++;
-  if (cache->trial_stores_follow) remember_visit(cache, manifest_path, hash, &keys, 1, entry->trial_done);
-  return 1;
-}
-
-void pio_registry_cache_set_arena(pio_registry_cache *cache, struct pio_arena *arena) {
-  if (cache != NULL) cache->arena = arena;
+  const char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+  if (cache != NULL && slash != NULL) open_parent(cache, dir, (size_t)(slash - dir));
+  pio_cache_keys keys;
+  int hit = pio_registry_cache_lookup_shared(cache, dir, manifest_path, manifest_key,
+                                             NULL, &keys, entry);
+  pio_registry_cache_note(cache, manifest_path, &keys, hit, hit ? entry->trial_done : 0);
+  return hit;
 }
 
 void pio_registry_cache_expect_trial_stores(pio_registry_cache *cache) {
@@ -493,12 +509,12 @@ void pio_registry_cache_store(pio_registry_cache *cache, const pio_plugin_record
   pio_cache_file_key module_key;
   pio_cache_file_key_take(record->module_path, &module_key);
   pio_cache_pending *item = new_fresh_item(cache);
-  if (item == NULL || is_racy(cache, &v->dir_key) || is_racy(cache, &v->manifest_key) ||
+  if (item == NULL || is_racy(cache, &v->keys.dir) || is_racy(cache, &v->keys.manifest) ||
       is_racy(cache, &module_key))
     return;
   size_t start = cache->fresh.len;
-  pio_cache_encode_entry(&cache->fresh, record->manifest_path, record->dir, &v->dir_key,
-                         &v->manifest_key, &module_key, record, trial_done);
+  pio_cache_encode_entry(&cache->fresh, record->manifest_path, record->dir, &v->keys.dir,
+                         &v->keys.manifest, &module_key, record, trial_done);
   if (cache->fresh.failed) return;
   if (cache->fresh.len - start > UINT32_MAX) {
     cache->fresh.len = start;

@@ -64,10 +64,29 @@ int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
                                     const pio_cache_file_key *manifest_key,
                                     pio_cache_entry *entry);
 
-/* Hits' manifests are from now on placed in arena (host/arena.h), which
- * the caller keeps for as long as it keeps them. */
+/* The keys a lookup takes, before the folder is read. */
+typedef struct pio_cache_keys {
+  pio_cache_file_key dir, manifest;
+} pio_cache_keys;
+
+/* Lookups from several threads at once, for the folders of one plugin-path
+ * folder path_dir: first pio_registry_cache_enter_folder(path_dir) on one
+ * thread; then pio_registry_cache_lookup_shared for each plugin folder,
+ * from any thread (it changes nothing another lookup reads: the old
+ * entry's own state only); then, on one thread and in order,
+ * pio_registry_cache_note for each, which counts it and keeps the keys a
+ * later store needs.  lookup_shared is pio_registry_cache_lookup_keyed
+ * less the note, with the manifest placed in arena (NULL: malloc) and the
+ * keys it took in *keys. */
+void pio_registry_cache_enter_folder(pio_registry_cache *cache, const char *path_dir);
 struct pio_arena;
-void pio_registry_cache_set_arena(pio_registry_cache *cache, struct pio_arena *arena);
+int pio_registry_cache_lookup_shared(pio_registry_cache *cache, const char *dir,
+                                     const char *manifest_path,
+                                     const pio_cache_file_key *manifest_key,
+                                     struct pio_arena *arena, pio_cache_keys *keys,
+                                     pio_cache_entry *entry);
+void pio_registry_cache_note(pio_registry_cache *cache, const char *manifest_path,
+                             const pio_cache_keys *keys, int hit, int hit_trial_done);
 
 /* Announces that trial-load verdicts will be stored after the lookups
  * (pio_registry_cache_store with trial_done): hits then keep the keys

@@ -19,7 +19,7 @@ typedef struct pio_cache_pending {
 typedef struct pio_cache_visit {
   char *path; /* the manifest path; NULL: empty slot */
   uint64_t hash;
-  pio_cache_file_key dir_key, manifest_key;
+  pio_cache_keys keys;
   int hit, hit_trial_done;
 } pio_cache_visit;
 
@@ -43,7 +43,6 @@ struct pio_registry_cache {
   size_t cap_slots;         /* capacity; VISIT_NONE marks an empty slot */
   char *parent;             /* the folder open as parent_fd, or NULL */
   int parent_fd;            /* keys are taken relative to it: see registry_cache.c */
-  struct pio_arena *arena;  /* hits' manifests are placed there; NULL: malloc */
   int trial_stores_follow;  /* keep hits' visits too: trial verdicts may be stored */
   uint64_t fingerprint;
   int64_t scan_start_ns, racy_margin_ns;

@@ -303,6 +303,123 @@ START_TEST(test_options_with_a_small_struct_size_are_refused) {
 }
 END_TEST
 
+/* Writes the good fixture's manifest into dir under another name. */
+static void write_manifest_named(const char *dir, const char *name) {
+  char from[PATH_MAX], to[PATH_MAX];
+  helper_path(from, sizeof from, "%s/good/plugin_manifest.json", PIO_TEST_FIXTURE_DIR);
+  helper_path(to, sizeof to, "%s/plugin_manifest.json", dir);
+  FILE *in = fopen(from, "r");
+  ck_assert_ptr_nonnull(in);
+  static char text[16384];
+  size_t n = fread(text, 1, sizeof text - 1, in);
+  fclose(in);
+  text[n] = '\0';
+  char *at = strstr(text, "\"fixture-good\"");
+  ck_assert_ptr_nonnull(at);
+  FILE *out = fopen(to, "w");
+  ck_assert_ptr_nonnull(out);
+  fprintf(out, "%.*s\"%s\"%s", (int)(at - text), text, name, at + strlen("\"fixture-good\""));
+  fclose(out);
+}
+
+/* 300 folders (enough to be read on several threads where there are
+ * several cores): good ones, broken ones and ones without a manifest. */
+enum { many = 300 };
+
+static void make_many_folders(const char *root) {
+  for (int i = 0; i < many; i++) {
+    char name[64], dir[PATH_MAX];
+    snprintf(name, sizeof name, "p%03d", i);
+    helper_copy_fixture("good", root, name);
+    helper_path(dir, sizeof dir, "%s/%s", root, name);
+    char plugin_name[64];
+    snprintf(plugin_name, sizeof plugin_name, "fixture-many-%03d", i);
+    write_manifest_named(dir, plugin_name);
+    char manifest[PATH_MAX];
+    helper_path(manifest, sizeof manifest, "%s/plugin_manifest.json", dir);
+    if (i % 7 == 3) { /* broken JSON */
+      FILE *f = fopen(manifest, "w");
+      ck_assert_ptr_nonnull(f);
+      fputs("{\"name\": ", f);
+      fclose(f);
+    } else if (i % 11 == 5) { /* no manifest: not a plugin folder */
+      ck_assert_int_eq(unlink(manifest), 0);
+    }
+  }
+}
+
+/* What a listing says of each folder, one line each. */
+static char *describe_all(const pio_registry *registry) {
+  size_t cap = 1 << 20, len = 0;
+  char *text = malloc(cap);
+  ck_assert_ptr_nonnull(text);
+  for (size_t i = 0; i < pio_registry_count(registry); i++) {
+    const pio_plugin_record *r = pio_registry_at(registry, i);
+    int n = snprintf(text + len, cap - len, "%s|%s|%s|%s|%s\n", r->dir, r->name,
+                     pio_plugin_state_name(r->state), r->reason,
+                     r->module_path != NULL ? r->module_path : "-");
+    ck_assert(n > 0 && (size_t)n < cap - len);
+    len += (size_t)n;
+  }
+  return text;
+}
+
+static pio_registry *open_with_cache(const char *root, const char *cache_dir) {
+  pio_registry_options opts;
+  pio_registry_options_init(&opts);
+  const char *paths[] = {root};
+  opts.plugin_paths = paths;
+  opts.n_plugin_paths = 1;
+  opts.skip_environment = opts.skip_default_paths = 1;
+  opts.cache_dir = cache_dir;
+  opts.no_cache = cache_dir == NULL;
+  pio_registry *registry = NULL;
+  pio_error err;
+  pio_error_clear(&err);
+  ck_assert_msg(pio_registry_open(&opts, &registry, &err) == PIO_OK, "%s", err.message);
+  return registry;
+}
+
+/* Many folders, read on several threads: every one in name order with its
+ * own state, the same with and without the cache, cold and warm. */
+START_TEST(test_many_folders_are_each_read_alike_cold_and_warm) {
+  char root[PATH_MAX], cache_dir[PATH_MAX];
+  helper_temp_dir(root, sizeof root);
+  helper_temp_dir(cache_dir, sizeof cache_dir);
+  make_many_folders(root);
+  sleep(2); /* past the cache's racy-file margin, so the cold run stores them */
+  pio_registry *plain = open_with_cache(root, NULL);
+  size_t expected = 0;
+  for (int i = 0; i < many; i++) expected += i % 11 != 5 || i % 7 == 3;
+  ck_assert_uint_eq(pio_registry_count(plain), expected);
+  for (size_t i = 0; i + 1 < pio_registry_count(plain); i++)
+    ck_assert_msg(strcmp(pio_registry_at(plain, i)->dir, pio_registry_at(plain, i + 1)->dir) < 0,
+                  "not in name order at %zu", i);
+  for (size_t i = 0; i < pio_registry_count(plain); i++) {
+    const pio_plugin_record *r = pio_registry_at(plain, i);
+    int n = atoi(strrchr(r->dir, '/') + 2);
+    ck_assert_int_eq(r->state, n % 7 == 3 ? PIO_PLUGIN_INVALID : PIO_PLUGIN_OK);
+    if (r->state == PIO_PLUGIN_OK) {
+      char want[64];
+      snprintf(want, sizeof want, "fixture-many-%03d", n);
+      ck_assert_str_eq(r->name, want);
+    }
+  }
+  char *want = describe_all(plain);
+  pio_registry_close(plain);
+  for (int run = 0; run < 2; run++) { /* writes the cache, then reads it */
+    pio_registry *cached = open_with_cache(root, cache_dir);
+    char *got = describe_all(cached);
+    ck_assert_str_eq(got, want);
+    free(got);
+    pio_registry_close(cached);
+  }
+  free(want);
+  helper_remove_tree(root);
+  helper_remove_tree(cache_dir);
+}
+END_TEST
+
 static Suite *registry_suite(void) {
   Suite *s = suite_create("registry");
   TCase *tc = tcase_create("core");
@@ -323,6 +440,7 @@ static Suite *registry_suite(void) {
   tcase_add_test(tc, test_open_folder_checks_and_trial_loads_one_plugin);
   tcase_add_test(tc, test_open_folder_of_a_missing_folder_is_not_found);
   tcase_add_test(tc, test_options_with_a_small_struct_size_are_refused);
+  tcase_add_test(tc, test_many_folders_are_each_read_alike_cold_and_warm);
   suite_add_tcase(s, tc);
   return s;
 }

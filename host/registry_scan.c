@@ -1,0 +1,181 @@
+/* host/registry_scan.c — one folder of the plugin path read into records.
+ *
+ * Three steps.  The folder's entries are listed and sorted by name, on one
+ * thread.  Each is then stat'ed for a manifest, looked up in the registry
+ * cache and, on a miss, examined, on as many threads as there are cores
+ * (up to PIO_REGISTRY_MAX_THREADS) once there are enough folders to pay
+ * for starting them: a listing is a few stat() calls and a manifest a
+ * folder, which cost the same on any core.  Last, on one thread and in name
+ * order, each lookup is noted in the cache, each miss stored for next time
+ * and each record appended.  docs/host-scale.md has the figures. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pio/threadpool.h"
+#include "registry_parts.h"
+
+/* Below this many folders one thread is faster than starting others. */
+#define SCAN_PARALLEL_FROM 128
+
+typedef struct scan_item {
+  char *name;           /* the folder's name */
+  registry_record *rec; /* NULL: no manifest there (or failed) */
+  pio_cache_keys keys;  /* taken by the lookup, for the note */
+  int hit, hit_trial_done;
+  int failed;           /* out of memory */
+} scan_item;
+
+typedef struct scan_job {
+  pio_registry *registry;
+  const char *dir;
+  int dir_fd;
+  scan_item *items;
+  size_t n;
+} scan_job;
+
+static int compare_item_names(const void *a, const void *b) {
+  return strcmp(((const scan_item *)a)->name, ((const scan_item *)b)->name);
+}
+
+static void items_free(scan_item *items, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(items[i].name);
+    pio_record_free(items[i].rec);
+  }
+  free(items);
+}
+
+/* d's entries but the hidden ones, sorted by name.  The count, or -1 when
+ * out of memory. */
+static long list_entries(DIR *d, scan_item **out) {
+  scan_item *items = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *ent;
+  while ((ent = readdir(d)) != NULL) {
+    if (ent->d_name[0] == '.') continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 64;
+      scan_item *grown = realloc(items, cap * sizeof *items);
+      if (grown == NULL) break;
+      items = grown;
+    }
+    memset(&items[n], 0, sizeof items[n]);
+    if ((items[n].name = strdup(ent->d_name)) == NULL) break;
+    n++;
+  }
+  if (ent != NULL) {
+    items_free(items, n);
+    return -1;
+  }
+  if (n > 1) qsort(items, n, sizeof *items, compare_item_names);
+  *out = items;
+  return (long)n;
+}
+
+/* The manifest key of folder name inside the folder open as dir_fd;
+ * present = 0 when it has no manifest.  Relative to dir_fd, the kernel
+ * walks two path components instead of the whole absolute path.  Taken
+ * before anything in the folder is read, it also serves the cache lookup:
+ * one stat a plugin fewer. */
+static void take_manifest_key(int dir_fd, const char *name, pio_cache_file_key *key) {
+  char rel[sizeof ((struct dirent *)0)->d_name + 32];
+  size_t len = strlen(name); /* below NAME_MAX: a d_name */
+  memcpy(rel, name, len);
+  rel[len] = '/';
+  strcpy(rel + len + 1, pio_manifest_file_name);
+  pio_cache_file_key_take_at(dir_fd, rel, key);
+}
+
+/* One folder, on any thread: the record from the cache, or examined. */
+static void scan_one(const scan_job *job, scan_item *item, pio_arena *arena) {
+  pio_cache_file_key key;
+  take_manifest_key(job->dir_fd, item->name, &key);
+  if (!key.present) return;
+  registry_record *rec = pio_record_new(job->dir, item->name);
+  if (rec == NULL) {
+    item->failed = 1;
+    return;
+  }
+  pio_registry *registry = job->registry;
+  pio_cache_entry entry;
+  item->hit = pio_registry_cache_lookup_shared(registry->cache, rec->pub.dir,
+                                               rec->pub.manifest_path, &key, arena,
+                                               &item->keys, &entry);
+  item->hit_trial_done = item->hit && entry.trial_done;
+  int rc = item->hit ? pio_record_adopt_cached(rec, &entry)
+                     : pio_record_examine(rec, &registry->machine, arena);
+  if (rc != 0) {
+    pio_record_free(rec);
+    item->failed = 1;
+    return;
+  }
+  item->rec = rec;
+}
+
+static void scan_share(void *ctx, uint32_t share, uint32_t n_shares) {
+  const scan_job *job = ctx;
+  size_t begin, end;
+  pio_split_range(job->n, 1, share, n_shares, &begin, &end);
+  for (size_t i = begin; i < end; i++)
+    scan_one(job, &job->items[i], job->registry->arenas[share]);
+}
+
+/* Each share of the work uses its own arena (shares may run at once). */
+static int make_arenas(pio_registry *registry, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    if (registry->arenas[i] == NULL && (registry->arenas[i] = pio_arena_new()) == NULL) return -1;
+  return 0;
+}
+
+/* A pool for n folders, or NULL: one thread (too few folders, one core,
+ * or threads could not start; the caller's thread then does it all). */
+static pio_threadpool *pool_for(size_t n) {
+  uint32_t threads = pio_online_cores();
+  if (threads > PIO_REGISTRY_MAX_THREADS) threads = PIO_REGISTRY_MAX_THREADS;
+  if (n < SCAN_PARALLEL_FROM || threads < 2) return NULL;
+  pio_threadpool *pool = NULL;
+  pio_error ignored;
+  if (pio_threadpool_create(threads, &pool, &ignored) != PIO_OK) return NULL;
+  return pool;
+}
+
+/* In name order: noted in the cache, stored when examined, appended. */
+static pio_status collect(pio_registry *registry, scan_item *items, size_t n, pio_error *err) {
+  pio_status st = PIO_OK;
+  for (size_t i = 0; i < n; i++) {
+    scan_item *item = &items[i];
+    if (item->failed && st == PIO_OK)
+      st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
+    registry_record *rec = item->rec;
+    if (rec == NULL || st != PIO_OK) continue; /* items_free frees it */
+    pio_registry_cache_note(registry->cache, rec->pub.manifest_path, &item->keys, item->hit,
+                            item->hit_trial_done);
+    if (!item->hit) pio_registry_cache_store(registry->cache, &rec->pub, 0);
+    if (pio_registry_append(registry, rec) != 0)
+      st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
+    else item->rec = NULL;
+  }
+  return st;
+}
+
+pio_status pio_registry_scan_folder(pio_registry *registry, const char *dir, pio_error *err) {
+  DIR *d = opendir(dir);
+  if (d == NULL) return PIO_OK; /* a folder that cannot be read holds no plugins */
+  scan_item *items = NULL;
+  long n = list_entries(d, &items);
+  pio_threadpool *pool = n > 0 ? pool_for((size_t)n) : NULL;
+  pio_status st = PIO_OK;
+  if (n < 0 || make_arenas(registry, pool != NULL ? pio_threadpool_size(pool) : 1) != 0) {
+    st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
+  } else if (n > 0) {
+    pio_registry_cache_enter_folder(registry->cache, dir);
+    scan_job job = {registry, dir, dirfd(d), items, (size_t)n};
+    pio_threadpool_run(pool, scan_share, &job);
+    st = collect(registry, items, (size_t)n, err);
+  }
+  pio_threadpool_destroy(pool);
+  closedir(d);
+  if (n > 0) items_free(items, (size_t)n);
+  return st;
+}
