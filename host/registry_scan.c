@@ -2,12 +2,15 @@
  *
  * Three steps.  The folder's entries are listed and sorted by name, on one
  * thread.  Each is then stat'ed for a manifest, looked up in the registry
- * cache and, on a miss, examined, on as many threads as there are cores
- * (up to PIO_REGISTRY_MAX_THREADS) once there are enough folders to pay
- * for starting them: a listing is a few stat() calls and a manifest a
- * folder, which cost the same on any core.  Last, on one thread and in name
- * order, each lookup is noted in the cache, each miss stored for next time
- * and each record appended.  docs/host-scale.md has the figures. */
+ * cache and, on a miss, examined.  Examining means parsing a manifest,
+ * work that runs as well on any core, so when most folders will be
+ * examined (no cache, or one that knows fewer folders than there are) and
+ * there are enough of them to pay for starting threads, this step runs on
+ * every core (up to PIO_REGISTRY_MAX_THREADS).  A warm listing stays on
+ * one thread: it is stat() calls on one folder, which measured no faster
+ * on two cores than on one (docs/host-scale.md).  Last, on one thread and
+ * in name order, each lookup is noted in the cache, each miss stored for
+ * next time and each record appended. */
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +24,6 @@
 typedef struct scan_item {
   char *name;           /* the folder's name */
   registry_record *rec; /* NULL: no manifest there (or failed) */
-  pio_cache_keys keys;  /* taken by the lookup, for the note */
   int hit, hit_trial_done;
   int failed;           /* out of memory */
 } scan_item;
@@ -31,6 +33,7 @@ typedef struct scan_job {
   const char *dir;
   int dir_fd;
   scan_item *items;
+  pio_cache_keys *keys; /* items[i]'s keys, taken by its lookup, for its note */
   size_t n;
 } scan_job;
 
@@ -88,7 +91,8 @@ static void take_manifest_key(int dir_fd, const char *name, pio_cache_file_key *
 }
 
 /* One folder, on any thread: the record from the cache, or examined. */
-static void scan_one(const scan_job *job, scan_item *item, pio_arena *arena) {
+static void scan_one(const scan_job *job, size_t i, pio_arena *arena) {
+  scan_item *item = &job->items[i];
   pio_cache_file_key key;
   take_manifest_key(job->dir_fd, item->name, &key);
   if (!key.present) return;
@@ -101,7 +105,7 @@ static void scan_one(const scan_job *job, scan_item *item, pio_arena *arena) {
   pio_cache_entry entry;
   item->hit = pio_registry_cache_lookup_shared(registry->cache, rec->pub.dir,
                                                rec->pub.manifest_path, &key, arena,
-                                               &item->keys, &entry);
+                                               &job->keys[i], &entry);
   item->hit_trial_done = item->hit && entry.trial_done;
   int rc = item->hit ? pio_record_adopt_cached(rec, &entry)
                      : pio_record_examine(rec, &registry->machine, arena);
@@ -118,7 +122,7 @@ static void scan_share(void *ctx, uint32_t share, uint32_t n_shares) {
   size_t begin, end;
   pio_split_range(job->n, 1, share, n_shares, &begin, &end);
   for (size_t i = begin; i < end; i++)
-    scan_one(job, &job->items[i], job->registry->arenas[share]);
+    scan_one(job, i, job->registry->arenas[share]);
 }
 
 /* Each share of the work uses its own arena (shares may run at once). */
@@ -128,12 +132,15 @@ static int make_arenas(pio_registry *registry, uint32_t n) {
   return 0;
 }
 
-/* A pool for n folders, or NULL: one thread (too few folders, one core,
- * or threads could not start; the caller's thread then does it all). */
-static pio_threadpool *pool_for(size_t n) {
+/* A pool for reading n folders, or NULL: one thread (a warm cache, too
+ * few folders, one core, or threads could not start; the caller's thread
+ * then does it all). */
+static pio_threadpool *pool_for(const pio_registry *registry, size_t n) {
   uint32_t threads = pio_online_cores();
   if (threads > PIO_REGISTRY_MAX_THREADS) threads = PIO_REGISTRY_MAX_THREADS;
-  if (n < SCAN_PARALLEL_FROM || threads < 2) return NULL;
+  pio_registry_cache_stats cache;
+  pio_registry_cache_get_stats(registry->cache, &cache);
+  if (n < SCAN_PARALLEL_FROM || threads < 2 || cache.loaded >= n) return NULL;
   pio_threadpool *pool = NULL;
   pio_error ignored;
   if (pio_threadpool_create(threads, &pool, &ignored) != PIO_OK) return NULL;
@@ -141,15 +148,16 @@ static pio_threadpool *pool_for(size_t n) {
 }
 
 /* In name order: noted in the cache, stored when examined, appended. */
-static pio_status collect(pio_registry *registry, scan_item *items, size_t n, pio_error *err) {
+static pio_status collect(const scan_job *job, pio_error *err) {
+  pio_registry *registry = job->registry;
   pio_status st = PIO_OK;
-  for (size_t i = 0; i < n; i++) {
-    scan_item *item = &items[i];
+  for (size_t i = 0; i < job->n; i++) {
+    scan_item *item = &job->items[i];
     if (item->failed && st == PIO_OK)
       st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
     registry_record *rec = item->rec;
     if (rec == NULL || st != PIO_OK) continue; /* items_free frees it */
-    pio_registry_cache_note(registry->cache, rec->pub.manifest_path, &item->keys, item->hit,
+    pio_registry_cache_note(registry->cache, rec->pub.manifest_path, &job->keys[i], item->hit,
                             item->hit_trial_done);
     if (!item->hit) pio_registry_cache_store(registry->cache, &rec->pub, 0);
     if (pio_registry_append(registry, rec) != 0)
@@ -164,16 +172,22 @@ pio_status pio_registry_scan_folder(pio_registry *registry, const char *dir, pio
   if (d == NULL) return PIO_OK; /* a folder that cannot be read holds no plugins */
   scan_item *items = NULL;
   long n = list_entries(d, &items);
-  pio_threadpool *pool = n > 0 ? pool_for((size_t)n) : NULL;
+  pio_threadpool *pool = n > 0 ? pool_for(registry, (size_t)n) : NULL;
+  /* The keys live only for this scan: a scratch arena, whose pages come
+   * in one call rather than a fault each (host/arena.h). */
+  pio_arena *scratch = n > 0 ? pio_arena_new() : NULL;
+  pio_cache_keys *keys = pio_arena_alloc(scratch, (size_t)(n > 0 ? n : 0) * sizeof *keys);
   pio_status st = PIO_OK;
-  if (n < 0 || make_arenas(registry, pool != NULL ? pio_threadpool_size(pool) : 1) != 0) {
+  if (n < 0 || (n > 0 && keys == NULL) ||
+      make_arenas(registry, pool != NULL ? pio_threadpool_size(pool) : 1) != 0) {
     st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
   } else if (n > 0) {
     pio_registry_cache_enter_folder(registry->cache, dir);
-    scan_job job = {registry, dir, dirfd(d), items, (size_t)n};
+    scan_job job = {registry, dir, dirfd(d), items, keys, (size_t)n};
     pio_threadpool_run(pool, scan_share, &job);
-    st = collect(registry, items, (size_t)n, err);
+    st = collect(&job, err);
   }
+  pio_arena_free(scratch);
   pio_threadpool_destroy(pool);
   closedir(d);
   if (n > 0) items_free(items, (size_t)n);
