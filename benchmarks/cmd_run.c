@@ -15,6 +15,7 @@
 static void usage(FILE *f) {
   fprintf(f,
           "usage: pio-bench run --model NAME [--synthetic[=SEED]] [--dtype bf16|f16|f32]\n"
+          "                     [--weights map|read]\n"
           "                     [--prompt-tokens P] [--gen-tokens N] [--threads T]\n"
           "                     [--repeat R] [--json] [--json-out FILE]\n"
           "                     [--bandwidth-mib MIB] [--plugin-path DIR]... [--no-progress]\n"
@@ -26,6 +27,8 @@ static void usage(FILE *f) {
           "  --model NAME        a preset (e.g. llama-3.2-1b) or a Hugging Face model folder\n"
           "  --synthetic[=SEED]  random weights of the model's shapes (seed 0 by default)\n"
           "  --dtype D           synthetic weight type: bf16 (default), f16 or f32\n"
+          "  --weights map|read  weights from files mapped in place (default) or read\n"
+          "                      into the model's memory with huge pages\n"
           "  --prompt-tokens P   prefill length (default %d)\n"
           "  --gen-tokens N      decode steps after the prompt (default %d)\n"
           "  --threads T         threads of the model and of the limits (default: all cores)\n"
@@ -39,7 +42,7 @@ static void usage(FILE *f) {
 }
 
 enum {
-  OPT_MODEL = 256, OPT_SYNTHETIC, OPT_DTYPE, OPT_PROMPT, OPT_GEN, OPT_THREADS, OPT_REPEAT,
+  OPT_MODEL = 256, OPT_SYNTHETIC, OPT_DTYPE, OPT_WEIGHTS, OPT_PROMPT, OPT_GEN, OPT_THREADS, OPT_REPEAT,
   OPT_JSON, OPT_JSON_OUT, OPT_BANDWIDTH, OPT_PLUGIN_PATH, OPT_NO_PROGRESS, OPT_HELP
 };
 
@@ -47,6 +50,7 @@ static const struct option long_options[] = {
     {"model", required_argument, NULL, OPT_MODEL},
     {"synthetic", optional_argument, NULL, OPT_SYNTHETIC},
     {"dtype", required_argument, NULL, OPT_DTYPE},
+    {"weights", required_argument, NULL, OPT_WEIGHTS},
     {"prompt-tokens", required_argument, NULL, OPT_PROMPT},
     {"gen-tokens", required_argument, NULL, OPT_GEN},
     {"threads", required_argument, NULL, OPT_THREADS},
@@ -83,6 +87,14 @@ static int apply_option(int c, const char *arg, const char *argv_opt, pio_bench_
       return arg == NULL ? 0 : pio_bench_parse_u64(SCENARIO, "--synthetic", arg, 0, UINT64_MAX,
                                                    &o->seed);
     case OPT_DTYPE: return parse_weight_dtype(arg, &o->dtype);
+    case OPT_WEIGHTS:
+      if (strcmp(arg, "map") == 0) o->weights_load = PIO_WEIGHTS_MAP;
+      else if (strcmp(arg, "read") == 0) o->weights_load = PIO_WEIGHTS_READ;
+      else {
+        fprintf(stderr, "pio-bench run: --weights: expected map or read, found '%s'\n", arg);
+        return -1;
+      }
+      return 0;
     case OPT_PROMPT:
       return pio_bench_parse_u32(SCENARIO, "--prompt-tokens", arg, 1, 1u << 20, &o->prompt_tokens);
     case OPT_GEN:

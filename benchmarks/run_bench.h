@@ -26,6 +26,7 @@ typedef struct pio_bench_run_options {
   int synthetic;              /* build random weights instead of reading files */
   uint64_t seed;              /* of the synthetic weights */
   pio_dtype dtype;            /* synthetic weight dtype */
+  uint32_t weights_load;      /* files: PIO_WEIGHTS_MAP (default) or PIO_WEIGHTS_READ */
   uint32_t prompt_tokens;     /* P: tokens of the prefill */
   uint32_t gen_tokens;        /* N: single-token decode steps after it */
   uint32_t threads;           /* 0: every online core */

@@ -84,9 +84,11 @@ static pio_status create_model(const pio_bench_run_options *opts, session *s, do
       .weight_dtype = opts->dtype,
       .n_threads = opts->threads,
       .max_context = opts->prompt_tokens + opts->gen_tokens,
+      .weights_load = opts->weights_load,
   };
   double t0 = pio_bench_now();
-  pio_status st = s->m.table->model->create(s->m.config, &mo, &s->model, err);
+  pio_status st = pio_model_options_supported(s->m.table, &mo, err);
+  if (st == PIO_OK) st = s->m.table->model->create(s->m.config, &mo, &s->model, err);
   *load_s = pio_bench_now() - t0;
   if (st != PIO_OK) return pio_error_prefix(err, "creating the model");
   s->tokens = malloc(opts->prompt_tokens * sizeof *s->tokens);

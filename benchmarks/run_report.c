@@ -63,7 +63,8 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
     snprintf(weights, sizeof weights, "synthetic %s weights (seed %llu)",
              pio_dtype_name(opts->dtype), (unsigned long long)opts->seed);
   else
-    snprintf(weights, sizeof weights, "weights from files");
+    snprintf(weights, sizeof weights, "weights from files, %s",
+             opts->weights_load == PIO_WEIGHTS_READ ? "read into memory" : "mapped");
   fprintf(f, "pio-bench run: %s (plugin %s %s, %s), %s\n", opts->model, r->plugin_name,
           r->plugin_version, r->architecture, weights);
   fprintf(f, "kernel %s, %u threads, %u prompt + %u generated tokens, median of %u runs\n\n",
@@ -148,6 +149,9 @@ static json_object *model_json(const pio_bench_run_options *opts, const pio_benc
   put(o, "plugin_version", json_object_new_string(r->plugin_version));
   put(o, "architecture", json_object_new_string(r->architecture));
   put(o, "weights", json_object_new_string(opts->synthetic ? "synthetic" : "files"));
+  if (!opts->synthetic)
+    put(o, "weights_load",
+        json_object_new_string(opts->weights_load == PIO_WEIGHTS_READ ? "read" : "map"));
   if (opts->synthetic) {
     put(o, "seed", json_object_new_uint64(opts->seed));
     put(o, "weight_dtype", json_object_new_string(pio_dtype_name(opts->dtype)));

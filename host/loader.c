@@ -184,3 +184,17 @@ const pio_plugin *pio_loaded_plugin_table(const pio_loaded_plugin *plugin) {
 }
 
 void pio_plugin_unload(pio_loaded_plugin *plugin) { pio_loader_close(plugin, NULL, NULL); }
+
+pio_status pio_model_options_supported(const pio_plugin *table, const pio_model_options *opts,
+                                       pio_error *err) {
+  if (table == NULL || opts == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model options: no plugin or options");
+  int wants_read = opts->weights_load != PIO_WEIGHTS_MAP && !opts->synthetic;
+  if (wants_read && table->abi_major == 1 && table->abi_minor < 1)
+    return pio_error_set(err, PIO_ERR_UNSUPPORTED,
+                         "plugin '%s' was built for ABI %u.%u and cannot read weights into "
+                         "memory (ABI 1.1); map them (the default) or rebuild the plugin",
+                         table->name != NULL ? table->name : "?", (unsigned)table->abi_major,
+                         (unsigned)table->abi_minor);
+  return PIO_OK;
+}

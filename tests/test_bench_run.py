@@ -185,6 +185,23 @@ class BenchRun(unittest.TestCase):
         self.assertGreater(m["n_params"], 0)
         self.assertLess(j["first_token"], TINY["vocab_size"])
 
+    def test_weights_from_files_mapped_or_read_say_so(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
+        from make_tiny_llama import make
+        folder = os.path.join(self.tmp, "tiny-files")
+        make([folder, "--dtype", "bf16", "--seed", "3"])
+        for mode in ("map", "read"):
+            p = self.bench("--model", folder, "--weights", mode, "--prompt-tokens", "4",
+                           "--gen-tokens", "2", "--repeat", "1", "--json", *FAST)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            got = json.loads(p.stdout)
+            self.assertEqual(got["model"]["weights"], "files")
+            self.assertEqual(got["model"]["weights_load"], mode)
+            table = self.bench("--model", folder, "--weights", mode, "--prompt-tokens", "4",
+                               "--gen-tokens", "2", "--repeat", "1", *FAST)
+            self.assertEqual(table.returncode, 0, table.stderr)
+            self.assertIn("read into memory" if mode == "read" else "mapped", table.stdout)
+
     def test_json_out_writes_json_beside_the_table(self):
         out = os.path.join(self.tmp, "run.json")
         p = self.bench("--model", "tiny-bench-llama", "--synthetic", "--dtype", "f32",
@@ -227,6 +244,10 @@ class BenchRun(unittest.TestCase):
     def test_unknown_dtype_is_refused(self):
         self.assertUsage(["--model", "tiny-bench-llama", "--synthetic", "--dtype", "int8"],
                          "--dtype: expected bf16, f16 or f32 for weights, found 'int8'")
+
+    def test_unknown_weights_mode_is_refused(self):
+        self.assertUsage(["--model", "tiny-bench-llama", "--weights", "mmap"],
+                         "--weights: expected map or read, found 'mmap'")
 
     def test_bad_seed_is_refused(self):
         self.assertUsage(["--model", "tiny-bench-llama", "--synthetic=abc"],

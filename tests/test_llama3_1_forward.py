@@ -133,6 +133,14 @@ class TestAgainstReference(ModelCase):
         self.assertTrue(np.array_equal(one, three))
         self.assertEqual(tokens_one, tokens_three)
 
+    def test_weights_read_into_memory_give_the_mapped_logits(self):
+        # Sharded, so every shard is read; bf16, the dtype real models ship.
+        folder = self.model("read", "--shards", "2", "--dtype", "bf16", "--seed", "15")
+        mapped, tokens_mapped = self.pio_logits(folder, PROMPT, "--weights", "map")
+        read, tokens_read = self.pio_logits(folder, PROMPT, "--weights", "read")
+        self.assertTrue(np.array_equal(mapped, read))
+        self.assertEqual(tokens_mapped, tokens_read)
+
 
 class TestRunBehaviour(ModelCase):
     def test_max_new_tokens_zero_prints_no_tokens(self):
@@ -177,11 +185,17 @@ class TestRunBehaviour(ModelCase):
         self.assertEqual(rc, 1, err)
         self.assertIn("outside the vocabulary [0, 256)", err)
 
+    def test_unknown_weights_mode_is_bad_usage(self):
+        rc, _, err = run(self.model("usage3", "--seed", "16"), "--tokens", "1", "--weights",
+                         "mmap")
+        self.assertEqual(rc, 2, err)
+        self.assertIn("--weights: expected map or read, found 'mmap'", err)
+
     def test_help_describes_every_option(self):
         rc, out, _ = run("--help")
         self.assertEqual(rc, 0)
         for option in ["--tokens", "--max-new-tokens", "--threads", "--dump-logits",
-                       "--synthetic", "--dtype"]:
+                       "--synthetic", "--dtype", "--weights"]:
             self.assertIn(option, out)
 
 

@@ -178,6 +178,28 @@ static void *load_repeatedly(void *arg) {
   return NULL;
 }
 
+/* A plugin built before an option existed would ignore it: asking is an
+ * error naming the plugin; its defaults and synthetic weights are fine. */
+START_TEST(test_options_an_older_plugin_cannot_read_are_refused) {
+  pio_plugin old_plugin = {.struct_size = sizeof old_plugin, .abi_major = 1, .abi_minor = 0,
+                           .name = "older"};
+  pio_plugin current = old_plugin;
+  current.abi_minor = PIO_ABI_MINOR;
+  pio_model_options o = {.struct_size = sizeof o, .weights_dir = "/m"};
+  pio_error err;
+  pio_error_clear(&err);
+  ck_assert_int_eq(pio_model_options_supported(&old_plugin, &o, &err), PIO_OK);
+  o.weights_load = PIO_WEIGHTS_READ;
+  ck_assert_int_eq(pio_model_options_supported(&old_plugin, &o, &err), PIO_ERR_UNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(err.message, "plugin 'older' was built for ABI 1.0"));
+  ck_assert_ptr_nonnull(strstr(err.message, "ABI 1.1"));
+  ck_assert_int_eq(pio_model_options_supported(&current, &o, &err), PIO_OK);
+  o.synthetic = 1; /* no files to read */
+  ck_assert_int_eq(pio_model_options_supported(&old_plugin, &o, &err), PIO_OK);
+  ck_assert_int_eq(pio_model_options_supported(NULL, &o, &err), PIO_ERR_INVALID_ARGUMENT);
+}
+END_TEST
+
 START_TEST(test_loads_from_several_threads_at_once_all_succeed) {
   const pio_plugin_record *rec = fixture("fixture-good");
   pthread_t threads[4];
@@ -352,6 +374,7 @@ static Suite *loader_suite(void) {
   tcase_add_test(tc, test_entry_returning_null_is_an_error_with_the_plugin_reason);
   tcase_add_test(tc, test_incompatible_plugin_is_not_loaded);
   tcase_add_test(tc, test_load_checks_the_module_file_again);
+  tcase_add_test(tc, test_options_an_older_plugin_cannot_read_are_refused);
   tcase_add_test(tc, test_loads_from_several_threads_at_once_all_succeed);
   tcase_add_test(tc, test_state_names_are_the_documented_words);
   suite_add_tcase(s, tc);

@@ -101,6 +101,34 @@ START_TEST(test_safetensors_good_file_lists_every_tensor_with_its_data) {
 }
 END_TEST
 
+/* Read into memory: the same tensors and bytes as mapped, sharded too, and
+ * what happens to the files afterwards cannot reach them. */
+START_TEST(test_safetensors_read_into_memory_matches_the_mapping_and_outlives_the_files) {
+  write_st("model.safetensors", good_header, 34);
+  pio_safetensors *mapped = NULL, *read = NULL;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_safetensors_open_dir_with(tmpdir, PIO_SAFETENSORS_MAP, &mapped, &err),
+                   PIO_OK);
+  ck_assert_int_eq(pio_safetensors_open_dir_with(tmpdir, PIO_SAFETENSORS_READ, &read, &err),
+                   PIO_OK);
+  ck_assert_uint_eq(pio_safetensors_count(read), pio_safetensors_count(mapped));
+  for (size_t i = 0; i < pio_safetensors_count(read); i++) {
+    const pio_tensor_info *r = pio_safetensors_at(read, i), *m = pio_safetensors_at(mapped, i);
+    ck_assert_str_eq(r->name, m->name);
+    ck_assert_uint_eq(r->n_bytes, m->n_bytes);
+    ck_assert(r->data != m->data);
+    ck_assert_int_eq(memcmp(r->data, m->data, r->n_bytes), 0);
+  }
+  pio_safetensors_close(mapped);
+  /* Truncated and rewritten: a mapping would now raise SIGBUS on access. */
+  ck_assert_int_eq(truncate(path_in("model.safetensors"), 0), 0);
+  const pio_tensor_info *a = pio_safetensors_find(read, "a");
+  ck_assert_uint_eq(((const unsigned char *)a->data)[5], 5);
+  pio_safetensors_close(read);
+}
+END_TEST
+
+
 START_TEST(test_safetensors_expect_checks_shape_and_unused_reports_the_rest) {
   write_st("model.safetensors", good_header, 34);
   pio_safetensors *set = NULL;
@@ -171,6 +199,22 @@ START_TEST(test_safetensors_sharded_index_opens_every_shard) {
   ck_assert_uint_eq(pio_safetensors_find(set, "c")->n_dims, 0);
   ck_assert_uint_eq(pio_safetensors_find(set, "c")->n_bytes, 2);
   pio_safetensors_close(set);
+}
+END_TEST
+
+START_TEST(test_safetensors_read_mode_opens_shards_and_refuses_an_unknown_load) {
+  write_two_shards();
+  write_index("{\"a\":\"s1.safetensors\",\"b\":\"s2.safetensors\",\"c\":\"s2.safetensors\"}");
+  pio_safetensors *set = NULL;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_safetensors_open_dir_with(tmpdir, PIO_SAFETENSORS_READ, &set, &err),
+                   PIO_OK);
+  ck_assert_uint_eq(pio_safetensors_count(set), 3);
+  ck_assert_str_eq(pio_safetensors_find(set, "c")->file, path_in("s2.safetensors"));
+  pio_safetensors_close(set);
+  ck_assert_int_eq(pio_safetensors_open_dir_with(tmpdir, (pio_safetensors_load)7, &set, &err),
+                   PIO_ERR_INVALID_ARGUMENT);
+  ck_assert_ptr_null(set);
 }
 END_TEST
 
@@ -398,6 +442,8 @@ int main(void) {
   tcase_add_checked_fixture(tc, make_tmpdir, remove_tmpdir);
   tcase_add_test(tc, test_safetensors_good_file_lists_every_tensor_with_its_data);
   tcase_add_test(tc, test_safetensors_expect_checks_shape_and_unused_reports_the_rest);
+  tcase_add_test(tc, test_safetensors_read_into_memory_matches_the_mapping_and_outlives_the_files);
+  tcase_add_test(tc, test_safetensors_read_mode_opens_shards_and_refuses_an_unknown_load);
   tcase_add_test(tc, test_safetensors_dir_opens_the_only_safetensors_file);
   tcase_add_test(tc, test_safetensors_dir_with_two_files_and_no_index_is_refused);
   tcase_add_test(tc, test_safetensors_dir_without_weights_is_not_found);

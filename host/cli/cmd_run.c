@@ -19,7 +19,7 @@
 /* Longest prompt accepted on the command line. */
 #define RUN_MAX_TOKENS (1u << 20)
 
-enum { OPT_TOKENS = 0x200, OPT_MAX_NEW, OPT_THREADS, OPT_DUMP, OPT_SYNTHETIC, OPT_DTYPE,
+enum { OPT_TOKENS = 0x200, OPT_MAX_NEW, OPT_THREADS, OPT_DUMP, OPT_SYNTHETIC, OPT_DTYPE, OPT_WEIGHTS,
        OPT_MAX_CONTEXT };
 
 typedef struct run_args {
@@ -35,6 +35,7 @@ typedef struct run_args {
   uint64_t seed;
   int has_dtype;
   pio_dtype dtype;
+  uint32_t weights_load; /* PIO_WEIGHTS_MAP or PIO_WEIGHTS_READ */
 } run_args;
 
 static void print_help(void) {
@@ -55,7 +56,11 @@ static void print_help(void) {
         "                         shapes instead of files (SEED default 0)\n"
         "  --dtype DTYPE          synthetic weights' dtype: fp32, bf16 or fp16\n"
         "                         (default bf16; weights from files keep theirs)\n"
-        "  --max-context N        KV-cache capacity (default: prompt + new tokens)\n" PIO_CLI_COMMON_HELP
+        "  --max-context N        KV-cache capacity (default: prompt + new tokens)\n"
+        "  --weights map|read     weights from files: mapped in place (default), or\n"
+        "                         read into the model's own memory (huge pages; a\n"
+        "                         slower start, faster tokens, and immune to the\n"
+        "                         files changing afterwards)\n" PIO_CLI_COMMON_HELP
         "\n"
         "Output: the new token ids on one line, comma-separated, on stdout; a\n"
         "summary with timings on stderr.\n"
@@ -131,6 +136,11 @@ static int parse_option(run_args *a, int opt, const char *arg) {
                                    "'%s'", arg);
       a->seed = seed;
       return PIO_CLI_EXIT_OK;
+    case OPT_WEIGHTS:
+      if (strcmp(arg, "map") == 0) a->weights_load = PIO_WEIGHTS_MAP;
+      else if (strcmp(arg, "read") == 0) a->weights_load = PIO_WEIGHTS_READ;
+      else return pio_cli_usage_error("run", "--weights: expected map or read, found '%s'", arg);
+      return PIO_CLI_EXIT_OK;
     case OPT_DTYPE:
       if (pio_dtype_parse(arg, &a->dtype) != 0 ||
           (a->dtype != PIO_DTYPE_F32 && a->dtype != PIO_DTYPE_BF16 && a->dtype != PIO_DTYPE_F16))
@@ -152,6 +162,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
       {"dump-logits", required_argument, NULL, OPT_DUMP},
       {"synthetic", optional_argument, NULL, OPT_SYNTHETIC},
       {"dtype", required_argument, NULL, OPT_DTYPE},
+      {"weights", required_argument, NULL, OPT_WEIGHTS},
       {"max-context", required_argument, NULL, OPT_MAX_CONTEXT},
       PIO_CLI_COMMON_OPTIONS,
       {NULL, 0, NULL, 0}};
@@ -280,10 +291,12 @@ static int create_model(const run_args *a, run_state *st, pio_model_summary *sum
   o.seed = a->seed;
   o.weight_dtype = a->has_dtype ? a->dtype : PIO_DTYPE_BF16;
   o.n_threads = a->threads;
+  o.weights_load = a->weights_load;
   /* Just the context this run needs, unless asked for more. */
   const uint64_t needed = (uint64_t)a->n_tokens + (a->max_new > 0 ? a->max_new - 1 : 0);
   o.max_context = a->max_context ? a->max_context : (uint32_t)(needed > UINT32_MAX ? UINT32_MAX : needed);
-  s = st->table->model->create(st->config, &o, &st->model, err);
+  s = pio_model_options_supported(st->table, &o, err);
+  if (s == PIO_OK) s = st->table->model->create(st->config, &o, &st->model, err);
   if (s != PIO_OK) return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
   const size_t rows = a->dump_path ? a->n_tokens : 1;
   st->logits = malloc(rows * sum->vocab_size * sizeof *st->logits);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pio/json.h"
+#include "pio/memory.h"
 #include "safetensors_internal.h"
 
 /* A tensor as the header describes it, before it joins the set. */
@@ -225,8 +226,34 @@ static pio_status add_header(pio_safetensors *set, const pio_st_file *file, json
   return status;
 }
 
-/* Opens and maps path into *file (zeroed on failure). */
-static pio_status map_file(const char *path, pio_st_file *file, pio_error *err) {
+/* Reads the size bytes of fd into pages from pio_pages_alloc. */
+static pio_status read_pages(int fd, const char *path, size_t size, unsigned char **out,
+                             pio_error *err) {
+  void *pages = NULL;
+  pio_status status = pio_pages_alloc(size, &pages, err);
+  if (status != PIO_OK) return status;
+  size_t done = 0;
+  while (done < size) {
+    size_t want = size - done < ((size_t)1 << 30) ? size - done : (size_t)1 << 30;
+    ssize_t got = pread(fd, (unsigned char *)pages + done, want, (off_t)done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      int saved = errno;
+      pio_pages_free(pages, size);
+      if (got == 0)
+        return pio_error_set(err, PIO_ERR_IO, "%s: the file shrank while being read "
+                             "(%zu of %zu bytes)", path, done, size);
+      return pio_error_set(err, PIO_ERR_IO, "%s: cannot read: %s", path, strerror(saved));
+    }
+    done += (size_t)got;
+  }
+  *out = pages;
+  return PIO_OK;
+}
+
+/* Opens path and maps or reads it into *file (zeroed on failure). */
+static pio_status load_file(const char *path, pio_safetensors_load load, pio_st_file *file,
+                            pio_error *err) {
   memset(file, 0, sizeof *file);
   /* O_NONBLOCK: a FIFO planted in place of the weights must not hang open(). */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -243,16 +270,25 @@ static pio_status map_file(const char *path, pio_st_file *file, pio_error *err) 
     return pio_error_set(err, PIO_ERR_PARSE,
                          "%s: %zu bytes is too short for the 8-byte header length", path, size);
   }
-  void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  int saved = errno;
+  unsigned char *bytes = NULL;
+  pio_status status = PIO_OK;
+  if (load == PIO_SAFETENSORS_READ) {
+    status = read_pages(fd, path, size, &bytes, err);
+  } else {
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED)
+      status = pio_error_set(err, PIO_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
+    else bytes = map;
+  }
   close(fd);
-  if (map == MAP_FAILED)
-    return pio_error_set(err, PIO_ERR_IO, "%s: cannot map: %s", path, strerror(saved));
+  if (status != PIO_OK) return status;
   file->path = strdup(path);
-  file->map = map;
+  file->map = bytes;
   file->size = size;
+  file->read = load == PIO_SAFETENSORS_READ;
   if (file->path == NULL) {
-    munmap(map, size);
+    if (file->read) pio_pages_free(bytes, size);
+    else munmap(bytes, size);
     memset(file, 0, sizeof *file);
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", path);
   }
@@ -292,19 +328,21 @@ pio_status pio_st_add_file(pio_safetensors *set, const char *path, pio_error *er
     set->cap_files = cap;
   }
   pio_st_file *file = &set->files[set->n_files];
-  pio_status status = map_file(path, file, err);
+  pio_status status = load_file(path, set->load, file, err);
   if (status != PIO_OK) return status;
   set->n_files++;
   return parse_file(set, file, err);
 }
 
-pio_status pio_st_create(const char *where, pio_safetensors **out, pio_error *err) {
+pio_status pio_st_create(const char *where, pio_safetensors_load load, pio_safetensors **out,
+                         pio_error *err) {
   *out = NULL;
   pio_safetensors *set = calloc(1, sizeof *set);
   if (set == NULL || (set->where = strdup(where)) == NULL) {
     free(set);
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", where);
   }
+  set->load = load;
   *out = set;
   return PIO_OK;
 }
@@ -332,7 +370,7 @@ pio_status pio_safetensors_open_file(const char *path, pio_safetensors **out, pi
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "safetensors: path or out is NULL");
   *out = NULL;
   pio_safetensors *set = NULL;
-  pio_status status = pio_st_create(path, &set, err);
+  pio_status status = pio_st_create(path, PIO_SAFETENSORS_MAP, &set, err);
   if (status == PIO_OK) status = pio_st_add_file(set, path, err);
   if (status == PIO_OK) status = pio_st_complete(set, err);
   if (status != PIO_OK) {
@@ -347,7 +385,8 @@ void pio_safetensors_close(pio_safetensors *set) {
   if (set == NULL) return;
   for (size_t i = 0; i < set->n_tensors; i++) free((char *)set->tensors[i].name);
   for (size_t i = 0; i < set->n_files; i++) {
-    munmap(set->files[i].map, set->files[i].size);
+    if (set->files[i].read) pio_pages_free(set->files[i].map, set->files[i].size);
+    else munmap(set->files[i].map, set->files[i].size);
     free(set->files[i].path);
   }
   free(set->tensors);

@@ -169,11 +169,19 @@ static pio_status open_dir_into(pio_safetensors *set, const char *dir, pio_error
 }
 
 pio_status pio_safetensors_open_dir(const char *dir, pio_safetensors **out, pio_error *err) {
+  return pio_safetensors_open_dir_with(dir, PIO_SAFETENSORS_MAP, out, err);
+}
+
+pio_status pio_safetensors_open_dir_with(const char *dir, pio_safetensors_load load,
+                                         pio_safetensors **out, pio_error *err) {
   if (dir == NULL || out == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "safetensors: dir or out is NULL");
   *out = NULL;
+  if (load != PIO_SAFETENSORS_MAP && load != PIO_SAFETENSORS_READ)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "safetensors: unknown load %d",
+                         (int)load);
   pio_safetensors *set = NULL;
-  pio_status status = pio_st_create(dir, &set, err);
+  pio_status status = pio_st_create(dir, load, &set, err);
   if (status == PIO_OK) status = open_dir_into(set, dir, err);
   if (status != PIO_OK) {
     pio_safetensors_close(set);

@@ -97,6 +97,14 @@ pio_status pio_plugin_load(const pio_plugin_record *record, pio_loaded_plugin **
                            pio_error *err);
 /* The plugin's table: valid until pio_plugin_unload. */
 const pio_plugin *pio_loaded_plugin_table(const pio_loaded_plugin *plugin);
+
+/* PIO_OK when the plugin, built for table->abi_minor, reads every option
+ * set in opts.  A plugin built before a field existed would ignore it
+ * silently, so asking it for one is PIO_ERR_UNSUPPORTED naming the plugin,
+ * the option and the ABI that brought it (today: weights_load = READ,
+ * ABI 1.1). */
+pio_status pio_model_options_supported(const pio_plugin *table, const pio_model_options *opts,
+                                       pio_error *err);
 void pio_plugin_unload(pio_loaded_plugin *plugin);
 
 /* Trial load in a child process: load, handshake, unload.  Returns

@@ -18,6 +18,7 @@ static pio_model_options read_options(const pio_model_options *opts) {
   if (PIO_TABLE_HAS(opts, pio_model_options, weight_dtype)) o.weight_dtype = opts->weight_dtype;
   if (PIO_TABLE_HAS(opts, pio_model_options, n_threads)) o.n_threads = opts->n_threads;
   if (PIO_TABLE_HAS(opts, pio_model_options, max_context)) o.max_context = opts->max_context;
+  if (PIO_TABLE_HAS(opts, pio_model_options, weights_load)) o.weights_load = opts->weights_load;
   return o;
 }
 
@@ -78,7 +79,8 @@ static pio_status build(pio_model *m, const pio_model_config *config,
   if (s == PIO_OK)
     s = o->synthetic ? llama_weights_synthetic(&m->weights, config, o->weight_dtype, o->seed,
                                                m->pool, err)
-                     : llama_weights_load(&m->weights, config, o->weights_dir, err);
+                     : llama_weights_load(&m->weights, config, o->weights_dir,
+                                          o->weights_load, err);
   if (s == PIO_OK) s = llama_rope_init(&m->rope, config, max_context, err);
   if (s == PIO_OK) s = llama_kv_cache_init(&m->cache, config, max_context, err);
   if (s != PIO_OK) return s;

@@ -46,9 +46,11 @@ typedef struct llama_weights {
  * LlamaForCausalLM has, each with exactly its shape.  Tensors the model
  * does not use are an error naming them (the config and the files then
  * disagree), except rotary inv_freq buffers and a tied lm_head, which
- * Transformers ignores too.  w is filled; free with llama_weights_free. */
+ * Transformers ignores too.  The files are mapped (PIO_WEIGHTS_MAP) or read
+ * into memory of the model's own (PIO_WEIGHTS_READ; pio/plugin.h).  w is
+ * filled; free with llama_weights_free. */
 pio_status llama_weights_load(llama_weights *w, const pio_model_config *config,
-                              const char *dir, pio_error *err);
+                              const char *dir, uint32_t load, pio_error *err);
 
 /* Deterministic random weights of config's shapes in dtype (f32, bf16 or
  * f16), built with pool (may be NULL) and scaled so activations keep unit

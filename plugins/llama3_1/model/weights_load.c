@@ -135,8 +135,12 @@ static pio_status check_unused(llama_weights *w, const char *dir, pio_error *err
 }
 
 static pio_status load_all(llama_weights *w, const pio_model_config *c, const char *dir,
-                           pio_error *err) {
-  pio_status s = pio_safetensors_open_dir(dir, &w->set, err);
+                           uint32_t load, pio_error *err) {
+  if (load != PIO_WEIGHTS_MAP && load != PIO_WEIGHTS_READ)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "weights: unknown weights_load %u (0 maps, 1 reads)", (unsigned)load);
+  pio_status s = pio_safetensors_open_dir_with(
+      dir, load == PIO_WEIGHTS_READ ? PIO_SAFETENSORS_READ : PIO_SAFETENSORS_MAP, &w->set, err);
   if (s != PIO_OK) return s;
   if ((s = llama_weights_begin(w, c, err))) return s;
   const pio_tensor_info *embed = NULL, *head = NULL;
@@ -162,11 +166,11 @@ static pio_status load_all(llama_weights *w, const pio_model_config *c, const ch
 }
 
 pio_status llama_weights_load(llama_weights *w, const pio_model_config *config,
-                              const char *dir, pio_error *err) {
+                              const char *dir, uint32_t load, pio_error *err) {
   memset(w, 0, sizeof *w);
   if (dir == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "weights: no folder given");
-  pio_status s = load_all(w, config, dir, err);
+  pio_status s = load_all(w, config, dir, load, err);
   if (s != PIO_OK) llama_weights_free(w);
   return s;
 }

@@ -158,7 +158,14 @@ typedef struct pio_model_options {
   pio_dtype weight_dtype;   /* synthetic: dtype to build; from files: the files' dtype rules */
   uint32_t n_threads;       /* 0: all online cores */
   uint32_t max_context;     /* KV-cache capacity in tokens; 0: min(max_position, 4096) */
+  /* ABI 1.1: how weights from files are held, PIO_WEIGHTS_MAP (0: mapped
+   * in place) or PIO_WEIGHTS_READ (read into the model's own memory); the
+   * values of pio_safetensors_load (pio/safetensors.h). */
+  uint32_t weights_load;
 } pio_model_options;
+
+#define PIO_WEIGHTS_MAP 0u
+#define PIO_WEIGHTS_READ 1u
 
 typedef struct pio_model_stats {
   uint32_t struct_size;

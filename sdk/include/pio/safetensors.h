@@ -37,6 +37,24 @@ typedef struct pio_safetensors pio_safetensors;
  * the tensor.  *out owned by the caller (pio_safetensors_close).
  */
 pio_status pio_safetensors_open_dir(const char *dir, pio_safetensors **out, pio_error *err);
+
+/* How a set holds its files' bytes. */
+typedef enum pio_safetensors_load {
+  /* Mapped read-only: opens at once and shares the page cache, in 4 KiB
+   * pages.  A file truncated while it is mapped ends the process with
+   * SIGBUS, as for any program that maps files. */
+  PIO_SAFETENSORS_MAP = 0,
+  /* Read into private memory with huge pages advised (pio/memory.h): opening
+   * costs a copy of every file, and the memory is the process's own, but the
+   * weights stream faster (fewer TLB misses) and nothing done to the files
+   * afterwards can reach them.  A file that shrinks while it is read is an
+   * error naming it. */
+  PIO_SAFETENSORS_READ = 1
+} pio_safetensors_load;
+
+/* pio_safetensors_open_dir holding the bytes as load says. */
+pio_status pio_safetensors_open_dir_with(const char *dir, pio_safetensors_load load,
+                                         pio_safetensors **out, pio_error *err);
 /* Opens one .safetensors file. */
 pio_status pio_safetensors_open_file(const char *path, pio_safetensors **out, pio_error *err);
 void pio_safetensors_close(pio_safetensors *set);
