@@ -60,7 +60,7 @@ static int mark_shadowed(pio_registry *registry) {
     }
     char *reason = NULL;
     if (asprintf(&reason, "shadowed by %s", first->pub.manifest_path) < 0) rc = -1;
-    else rc = pio_record_set_reason(rec, PIO_PLUGIN_SHADOWED, reason);
+    else rc = pio_record_set_reason(rec, registry->arenas[0], PIO_PLUGIN_SHADOWED, reason);
     free(reason);
   }
   free(slots);
@@ -83,26 +83,26 @@ static int check_dependencies(pio_registry *registry) {
     pio_error_clear(&err);
     if (pio_manifest_check_plugin_dependencies(rec->manifest, usable_version, registry, &err) !=
             PIO_OK &&
-        pio_record_set_reason(rec, PIO_PLUGIN_INCOMPATIBLE, err.message) != 0)
+        pio_record_set_reason(rec, registry->arenas[0], PIO_PLUGIN_INCOMPATIBLE, err.message) != 0)
       return -1;
   }
   return 0;
 }
 
-static int trial_load(registry_record *rec) {
+static int trial_load(pio_registry *registry, registry_record *rec) {
   pio_error err;
   pio_error_clear(&err);
   pio_plugin_state state = pio_trial_load_module(rec->pub.module_path, rec->manifest,
                                                  PIO_TRIAL_LOAD_TIMEOUT_MS, &rec->trial, &err);
   rec->trial_done = 1;
   if (state == PIO_PLUGIN_OK) return 0;
-  return pio_record_set_reason(rec, state, err.message);
+  return pio_record_set_reason(rec, registry->arenas[0], state, err.message);
 }
 
 static pio_status trial_load_ok_records(pio_registry *registry, pio_error *err) {
   for (size_t i = 0; i < registry->count; i++) {
     registry_record *rec = registry->records[i];
-    if (rec->pub.state == PIO_PLUGIN_OK && trial_load(rec) != 0)
+    if (rec->pub.state == PIO_PLUGIN_OK && trial_load(registry, rec) != 0)
       return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
   }
   return PIO_OK;
@@ -147,6 +147,8 @@ pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **ou
   if (registry == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
   pio_machine_probe(&registry->machine);
   pio_status st = pio_plugin_path_from_options(opts, &registry->path, err);
+  if (st == PIO_OK && (registry->arenas[0] = pio_arena_new()) == NULL)
+    st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
   if (!opts->no_cache) registry->cache = open_cache(opts->cache_dir);
   if (opts->check_load) pio_registry_cache_expect_trial_stores(registry->cache);
   for (size_t i = 0; st == PIO_OK && i < registry->path.count; i++)
@@ -176,10 +178,11 @@ pio_status pio_registry_open_folder(const char *dir, int check_load, pio_registr
     pio_machine_probe(&registry->machine);
     const char *base = slash + 1;
     *slash = '\0';
-    registry_record *rec = pio_record_new(parent[0] != '\0' ? parent : "", base);
-    if (rec == NULL || pio_record_examine(rec, &registry->machine, NULL) != 0 ||
+    pio_arena *arena = registry->arenas[0] = pio_arena_new();
+    registry_record *rec = pio_record_new(arena, parent[0] != '\0' ? parent : "", base);
+    if (rec == NULL || pio_record_examine(rec, &registry->machine, arena) != 0 ||
         pio_registry_append(registry, rec) != 0) {
-      pio_record_free(rec);
+      if (rec != NULL) pio_manifest_free(rec->manifest);
       st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
     }
   }
@@ -196,12 +199,14 @@ pio_status pio_registry_open_folder(const char *dir, int check_load, pio_registr
 
 void pio_registry_close(pio_registry *registry) {
   if (registry == NULL) return;
-  for (size_t i = 0; i < registry->count; i++) pio_record_free(registry->records[i]);
+  /* The records live in the arenas; a manifest that could not be packed
+   * there is the one thing of theirs to free. */
+  for (size_t i = 0; i < registry->count; i++) pio_manifest_free(registry->records[i]->manifest);
   free(registry->records);
   pio_plugin_path_clear(&registry->path);
   pio_registry_cache_close(registry->cache);
   for (size_t i = 0; i < PIO_REGISTRY_MAX_THREADS; i++)
-    pio_arena_free(registry->arenas[i]); /* after the records: their manifests live there */
+    pio_arena_free(registry->arenas[i]);
   free(registry);
 }
 

@@ -21,8 +21,7 @@
 typedef struct registry_record {
   pio_plugin_record pub; /* first: a pio_plugin_record * is a registry_record * */
   pio_manifest *manifest; /* name, version, architecture and warnings point into it */
-  char *folder_name;      /* pub.name while no manifest could be read */
-  char *reason;           /* pub.reason when one was set; pub.reason is "" before */
+  const char *folder_name; /* pub.name while no manifest could be read */
   int trial_done;
   pio_trial_result trial;
 } registry_record;
@@ -41,24 +40,27 @@ struct pio_registry {
 extern const char pio_manifest_file_name[]; /* "plugin_manifest.json" */
 
 /* A record for the plugin folder dir/name (dir absolute), named after the
- * folder until a manifest is read; NULL when out of memory. */
-registry_record *pio_record_new(const char *dir, const char *name);
-void pio_record_free(registry_record *rec);
+ * folder until a manifest is read; NULL when out of memory.  The record and
+ * every text of it live in arena, freed with it; its manifest is given to
+ * pio_manifest_free before that (a no-op for one packed in the arena). */
+registry_record *pio_record_new(pio_arena *arena, const char *dir, const char *name);
 
-/* Sets the state and its one-line reason.  -1 when out of memory. */
-int pio_record_set_reason(registry_record *rec, pio_plugin_state state, const char *reason);
+/* Sets the state and its one-line reason (copied into arena).  -1 when out
+ * of memory. */
+int pio_record_set_reason(registry_record *rec, pio_arena *arena, pio_plugin_state state,
+                          const char *reason);
 
 /* The checks that need no code loaded: manifest, module file, machine;
- * the manifest is kept in arena (NULL: malloc).  -1 when out of memory
- * (a failed check is a state, not an error). */
+ * what the record keeps goes into arena.  -1 when out of memory (a failed
+ * check is a state, not an error). */
 int pio_record_examine(registry_record *rec, const pio_machine *machine, pio_arena *arena);
 
 /* Takes a cached verdict (host/registry_cache.h) instead of examining;
  * entry is cleared.  -1 when out of memory. */
-int pio_record_adopt_cached(registry_record *rec, pio_cache_entry *entry);
+int pio_record_adopt_cached(registry_record *rec, pio_cache_entry *entry, pio_arena *arena);
 
-/* Appends rec, which the registry owns from then on.  -1 when out of
- * memory (rec is then still the caller's). */
+/* Appends rec (from one of the registry's arenas).  -1 when out of
+ * memory. */
 int pio_registry_append(pio_registry *registry, registry_record *rec);
 
 /* Reads every plugin folder of dir (a folder of the plugin path) into

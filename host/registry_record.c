@@ -1,55 +1,61 @@
 /* host/registry_record.c — one plugin folder's record: made, examined
- * (manifest, module file, machine) or filled from the registry cache, and
- * freed. */
+ * (manifest, module file, machine) or filled from the registry cache.
+ * A record and its texts live in an arena of the registry (host/arena.h)
+ * and go with it; only a manifest that could not be packed there is freed
+ * on its own (pio_manifest_free, at close). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "module_check.h"
 #include "registry_parts.h"
-#include "text_join.h"
 
 const char pio_manifest_file_name[] = "plugin_manifest.json";
 
 static const char *const no_warnings[] = {NULL};
 
-registry_record *pio_record_new(const char *dir, const char *name) {
-  registry_record *rec = calloc(1, sizeof *rec);
+/* a, b and c one after the other, in arena. */
+static char *arena_join3(pio_arena *arena, const char *a, const char *b, const char *c) {
+  size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+  char *s = pio_arena_alloc(arena, la + lb + lc + 1);
+  if (s == NULL) return NULL;
+  memcpy(s, a, la);
+  memcpy(s + la, b, lb);
+  memcpy(s + la + lb, c, lc + 1);
+  return s;
+}
+
+/* text (malloc'd, or NULL) moved into arena: freed either way. */
+static int move_into(pio_arena *arena, char *text, const char **out) {
+  *out = NULL;
+  if (text == NULL) return 0;
+  char *copy = arena_join3(arena, text, "", "");
+  free(text);
+  *out = copy;
+  return copy != NULL ? 0 : -1;
+}
+
+registry_record *pio_record_new(pio_arena *arena, const char *dir, const char *name) {
+  registry_record *rec = pio_arena_alloc(arena, sizeof *rec); /* zeroed */
   if (rec == NULL) return NULL;
-  char *plugin_dir = pio_text_join3(dir, "/", name);
-  char *manifest_path =
-      plugin_dir != NULL ? pio_text_join3(plugin_dir, "/", pio_manifest_file_name) : NULL;
-  rec->pub.dir = plugin_dir;
-  rec->pub.manifest_path = manifest_path;
-  rec->folder_name = strdup(name);
+  rec->pub.dir = arena_join3(arena, dir, "/", name);
+  rec->pub.manifest_path =
+      rec->pub.dir != NULL ? arena_join3(arena, rec->pub.dir, "/", pio_manifest_file_name) : NULL;
+  rec->folder_name = arena_join3(arena, name, "", "");
   rec->pub.name = rec->folder_name; /* until a manifest says otherwise */
   rec->pub.version = "";
   rec->pub.model_architecture = "";
   rec->pub.reason = "";
   rec->pub.warnings = no_warnings;
   rec->pub.state = PIO_PLUGIN_OK;
-  if (plugin_dir == NULL || manifest_path == NULL || rec->folder_name == NULL) {
-    pio_record_free(rec);
+  if (rec->pub.dir == NULL || rec->pub.manifest_path == NULL || rec->folder_name == NULL)
     return NULL;
-  }
   return rec;
 }
 
-void pio_record_free(registry_record *rec) {
-  if (rec == NULL) return;
-  free(rec->folder_name);
-  free(rec->reason);
-  free((char *)rec->pub.manifest_path);
-  free((char *)rec->pub.dir);
-  free((char *)rec->pub.module_path);
-  pio_manifest_free(rec->manifest);
-  free(rec);
-}
-
-int pio_record_set_reason(registry_record *rec, pio_plugin_state state, const char *reason) {
-  char *copy = strdup(reason);
+int pio_record_set_reason(registry_record *rec, pio_arena *arena, pio_plugin_state state,
+                          const char *reason) {
+  char *copy = arena_join3(arena, reason, "", "");
   if (copy == NULL) return -1;
-  free(rec->reason);
-  rec->reason = copy;
   rec->pub.reason = copy;
   rec->pub.state = state;
   return 0;
@@ -76,25 +82,26 @@ int pio_record_examine(registry_record *rec, const pio_machine *machine, pio_are
   pio_error_clear(&err);
   pio_manifest *manifest = NULL;
   if (pio_manifest_load(rec->pub.manifest_path, &manifest, &err) != PIO_OK)
-    return pio_record_set_reason(rec, PIO_PLUGIN_INVALID, err.message);
+    return pio_record_set_reason(rec, arena, PIO_PLUGIN_INVALID, err.message);
   manifest = pio_manifest_pack(manifest, arena);
   adopt_manifest(rec, manifest);
   char *module_path = NULL;
   if (pio_module_resolve(rec->pub.dir, manifest->entry_module, &module_path, &err) != PIO_OK)
-    return pio_record_set_reason(rec, PIO_PLUGIN_INVALID, err.message);
-  rec->pub.module_path = module_path;
+    return pio_record_set_reason(rec, arena, PIO_PLUGIN_INVALID, err.message);
+  if (move_into(arena, module_path, &rec->pub.module_path) != 0) return -1;
   if (pio_compat_check(manifest, machine, &err) != PIO_OK)
-    return pio_record_set_reason(rec, PIO_PLUGIN_INCOMPATIBLE, err.message);
+    return pio_record_set_reason(rec, arena, PIO_PLUGIN_INCOMPATIBLE, err.message);
   return 0;
 }
 
-int pio_record_adopt_cached(registry_record *rec, pio_cache_entry *entry) {
+int pio_record_adopt_cached(registry_record *rec, pio_cache_entry *entry, pio_arena *arena) {
   int rc = 0;
   if (entry->manifest != NULL) adopt_manifest(rec, entry->manifest);
   entry->manifest = NULL; /* the record owns it now */
-  rec->pub.module_path = entry->module_path;
+  rc = move_into(arena, entry->module_path, &rec->pub.module_path);
   entry->module_path = NULL;
-  if (entry->state != PIO_PLUGIN_OK) rc = pio_record_set_reason(rec, entry->state, entry->reason);
+  if (rc == 0 && entry->state != PIO_PLUGIN_OK)
+    rc = pio_record_set_reason(rec, arena, entry->state, entry->reason);
   pio_cache_entry_clear(entry);
   return rc;
 }
