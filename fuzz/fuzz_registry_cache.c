@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arena.h"
+#include "manifest.h"
 #include "registry_cache.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -66,12 +68,24 @@ static void decode_all(const uint8_t *data, size_t size) {
     memcpy(&off, item + 8, 4);
     memcpy(&len, item + 12, 4);
     if (off > size || len > size - off) continue;
-    pio_cache_entry e;
-    if (pio_cache_decode_entry(data + off, len, &e) == 0) {
+    pio_cache_entry e, in_arena;
+    int ok = pio_cache_decode_entry(data + off, len, &e) == 0;
+    /* The registry's way: the manifest in an arena, in one bounded pass. */
+    pio_arena *arena = pio_arena_new();
+    require(arena != NULL, "an arena");
+    int ok_in_arena = pio_cache_decode_entry_in(data + off, len, arena, &in_arena) == 0;
+    require(ok == ok_in_arena, "an entry decodes alike with and without an arena");
+    if (ok) {
       require(e.manifest_path != NULL && e.dir != NULL && e.name != NULL && e.reason != NULL,
               "a decoded entry has its required strings");
+      require((e.manifest == NULL) == (in_arena.manifest == NULL) &&
+                  (e.manifest == NULL || (strcmp(e.manifest->name, in_arena.manifest->name) == 0 &&
+                                          e.manifest->tags.count == in_arena.manifest->tags.count)),
+              "the arena's manifest is the same manifest");
       pio_cache_entry_clear(&e);
+      pio_cache_entry_clear(&in_arena);
     }
+    pio_arena_free(arena);
   }
 }
 

@@ -236,6 +236,7 @@ typedef struct reader {
   size_t len, pos;
   int bad;
   pio_packer *pack; /* NULL: each piece malloc'd; else the pieces of one block */
+  int sized;        /* a sizing pass checked the texts already */
   pio_arena *arena; /* where the manifest's block comes from; NULL: malloc */
 } reader;
 
@@ -282,7 +283,7 @@ static char *get_text(reader *r, int required) {
     return NULL;
   }
   /* (The second pass of a packed decode checked them in the first.) */
-  int checked = r->pack != NULL && r->pack->base != NULL;
+  int checked = r->sized && r->pack != NULL && r->pack->base != NULL;
   if (r->len - r->pos < len || (!checked && memchr(r->p + r->pos, '\0', len) != NULL)) {
     r->bad = 1;
     return NULL;
@@ -395,11 +396,43 @@ static void get_manifest_fields(reader *r, pio_manifest *m) {
   get_string_list(r, &m->warnings);
 }
 
-/* The manifest decoded straight into one block (host/packer.h), as the
- * registry keeps it: a first pass over the bytes sizes it, a second fills
- * it.  Should the bytes say more the second time, the block's bounds are
- * still kept (overflow), and the entry is malformed. */
+/* The manifest's fields decoded into block (host/packer.h), the manifest
+ * itself first.  A piece that does not fit marks the entry malformed: the
+ * block's bounds are kept whatever the bytes say. */
+static pio_manifest *fill_manifest(reader *r, pio_packer *block, int packed) {
+  pio_manifest *m = pio_packer_take(block, sizeof *m);
+  if (m == NULL) {
+    r->bad = 1;
+    return NULL;
+  }
+  memset(m, 0, sizeof *m);
+  m->packed = packed;
+  r->pack = block;
+  get_manifest_fields(r, m);
+  r->pack = NULL;
+  if (block->overflow) r->bad = 1;
+  return m;
+}
+
+/* Bytes a manifest encoded in left bytes can decode to, at most: a text of
+ * n bytes costs 4 + n encoded and n + 1 decoded; a list of c items costs at
+ * least 4 + 4c and decodes to c + 1 pointers plus alignment; a dependency
+ * costs at least 12 and decodes to 24; so three times the bytes, plus the
+ * manifest and the alignment of its six lists and dependency array. */
+static size_t decoded_bound(size_t left) { return sizeof(pio_manifest) + 3 * left + 256; }
+
+/* The manifest decoded straight into one block, as the registry keeps it.
+ * In an arena: one pass into a block of the bound, its unused end given
+ * back.  Else a first pass sizes the block and a second fills it. */
 static pio_manifest *get_manifest(reader *r) {
+  size_t left = r->len - r->pos;
+  if (r->arena != NULL && left <= SIZE_MAX / 4) {
+    size_t bound = decoded_bound(left);
+    pio_packer block = {pio_arena_alloc(r->arena, bound), bound, 0, 0};
+    pio_manifest *m = fill_manifest(r, &block, PIO_MANIFEST_IN_ARENA);
+    pio_arena_give_back(r->arena, block.base, block.used);
+    return m;
+  }
   size_t start = r->pos;
   pio_packer size = {NULL, 0, 0, 0};
   pio_manifest scratch;
@@ -409,21 +442,12 @@ static pio_manifest *get_manifest(reader *r) {
   get_manifest_fields(r, &scratch);
   r->pack = NULL;
   if (r->bad) return NULL;
-  void *base = r->arena != NULL ? pio_arena_alloc(r->arena, size.used) : malloc(size.used);
-  pio_packer block = {base, size.used, 0, 0};
-  pio_manifest *m = pio_packer_take(&block, sizeof *m);
-  if (m == NULL) {
-    r->bad = 1;
-    if (r->arena == NULL) free(base);
-    return NULL;
-  }
-  memset(m, 0, sizeof *m);
-  m->packed = r->arena != NULL ? PIO_MANIFEST_IN_ARENA : PIO_MANIFEST_PACKED;
+  pio_packer block = {malloc(size.used), size.used, 0, 0};
   r->pos = start;
-  r->pack = &block;
-  get_manifest_fields(r, m);
-  r->pack = NULL;
-  if (block.overflow) r->bad = 1;
+  r->sized = 1;
+  pio_manifest *m = fill_manifest(r, &block, PIO_MANIFEST_PACKED);
+  r->sized = 0;
+  if (m == NULL) free(block.base);
   return m;
 }
 
@@ -457,7 +481,7 @@ int pio_cache_decode_entry(const unsigned char *bytes, size_t len, pio_cache_ent
 
 int pio_cache_decode_entry_in(const unsigned char *bytes, size_t len, pio_arena *arena,
                               pio_cache_entry *out) {
-  reader r = {bytes, len, 0, 0, NULL, arena};
+  reader r = {bytes, len, 0, 0, NULL, 0, arena};
   memset(out, 0, sizeof *out);
   out->manifest_path = get_str_required(&r);
   out->dir = get_str_required(&r);
