@@ -52,11 +52,12 @@ static size_t escape_one(char *out, uint32_t cp, int invalid_byte) {
   return (size_t)sprintf(out, "\\u%04X", (unsigned)cp);
 }
 
-int pio_text_is_plain(const char *text) {
-  if (text == NULL) return 1;
-  for (const unsigned char *s = (const unsigned char *)text; *s != '\0'; s++)
-    if (*s < 0x20 || *s > 0x7E || *s == '\\') return 0;
-  return 1;
+size_t pio_text_plain_length(const char *text) {
+  if (text == NULL) return 0;
+  const unsigned char *s = (const unsigned char *)text;
+  for (; *s != '\0'; s++)
+    if (*s < 0x20 || *s > 0x7E || *s == '\\') return PIO_TEXT_NOT_PLAIN;
+  return (size_t)(s - (const unsigned char *)text);
 }
 
 char *pio_text_escape(const char *text) {

@@ -14,10 +14,12 @@
  */
 char *pio_text_escape(const char *text);
 
-/* 1 when pio_text_escape would return text unchanged because it is all
- * printable ASCII without a backslash (NULL counts as ""): the common case,
- * which a caller can print as it is, with no copy. */
-int pio_text_is_plain(const char *text);
+/* The length of text when pio_text_escape would return it unchanged,
+ * because it is all printable ASCII without a backslash (NULL counts as
+ * ""): the common case, which a caller can print as it is, with no copy.
+ * PIO_TEXT_NOT_PLAIN otherwise. */
+#define PIO_TEXT_NOT_PLAIN ((size_t)-1)
+size_t pio_text_plain_length(const char *text);
 
 /* Number of terminal columns the escaped text takes (one per code point;
  * good enough to align table columns of names and versions). */

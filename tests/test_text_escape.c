@@ -28,11 +28,12 @@ START_TEST(test_plain_text_is_what_escaping_leaves_alone) {
   const char *not_plain[] = {"a\\b", "tab\there", "\x1b[31mred", "del\x7f",
                              "caf\xc3\xa9", "\xff", "\x01"};
   for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
-    ck_assert_msg(pio_text_is_plain(plain[i]), "plain[%zu]", i);
+    ck_assert_msg(pio_text_plain_length(plain[i]) == (plain[i] != NULL ? strlen(plain[i]) : 0),
+                  "plain[%zu]", i);
     assert_escapes(plain[i], plain[i] != NULL ? plain[i] : "");
   }
   for (size_t i = 0; i < sizeof not_plain / sizeof not_plain[0]; i++)
-    ck_assert_msg(!pio_text_is_plain(not_plain[i]), "not_plain[%zu]", i);
+    ck_assert_msg(pio_text_plain_length(not_plain[i]) == PIO_TEXT_NOT_PLAIN, "not_plain[%zu]", i);
 }
 END_TEST
 

@@ -68,18 +68,26 @@ pio_registry *pio_cli_open_registry(const pio_cli_common *common, int check_load
   return registry;
 }
 
-void pio_cli_put(FILE *out, const char *text) {
-  if (pio_text_is_plain(text)) {
-    fputs(text != NULL ? text : "", out);
-    return;
+/* Writes text escaped; returns the columns it took. */
+static size_t put_counted(FILE *out, const char *text) {
+  size_t plain = pio_text_plain_length(text);
+  if (plain != PIO_TEXT_NOT_PLAIN) {
+    fwrite(text != NULL ? text : "", 1, plain, out);
+    return plain;
   }
   char *escaped = pio_text_escape(text);
-  fputs(escaped != NULL ? escaped : "(out of memory)", out);
+  const char *shown = escaped != NULL ? escaped : "(out of memory)";
+  fputs(shown, out);
+  size_t cols = pio_text_columns(shown);
   free(escaped);
+  return cols;
 }
 
+void pio_cli_put(FILE *out, const char *text) { put_counted(out, text); }
+
 size_t pio_cli_columns(const char *text) {
-  if (pio_text_is_plain(text)) return text != NULL ? strlen(text) : 0;
+  size_t plain = pio_text_plain_length(text);
+  if (plain != PIO_TEXT_NOT_PLAIN) return plain;
   char *escaped = pio_text_escape(text);
   size_t cols = escaped != NULL ? pio_text_columns(escaped) : 0;
   free(escaped);
@@ -87,8 +95,12 @@ size_t pio_cli_columns(const char *text) {
 }
 
 void pio_cli_put_padded(FILE *out, const char *text, size_t width) {
-  pio_cli_put(out, text);
-  for (size_t cols = pio_cli_columns(text); cols < width; cols++) fputc(' ', out);
+  static const char spaces[] = "                                ";
+  for (size_t cols = put_counted(out, text); cols < width;) {
+    size_t n = width - cols < sizeof spaces - 1 ? width - cols : sizeof spaces - 1;
+    fwrite(spaces, 1, n, out);
+    cols += n;
+  }
 }
 
 void pio_cli_put_status(FILE *out, const pio_plugin_record *record) {
