@@ -44,20 +44,33 @@ static void assert_state(const pio_registry *registry, const char *name, pio_plu
                   name, rec->reason, reason_part);
 }
 
-/* Writes the good fixture's manifest into dir with extra members spliced in
- * after the opening brace ("\"key\": value,"). */
-static void write_manifest_with(const char *dir, const char *extra) {
-  char from[PATH_MAX], to[PATH_MAX];
+/* The good fixture's manifest text (a static buffer). */
+static const char *good_manifest_text(void) {
+  char from[PATH_MAX];
   helper_path(from, sizeof from, "%s/good/plugin_manifest.json", PIO_TEST_FIXTURE_DIR);
-  helper_path(to, sizeof to, "%s/plugin_manifest.json", dir);
   FILE *in = fopen(from, "r");
   ck_assert_ptr_nonnull(in);
   static char text[16384];
   size_t n = fread(text, 1, sizeof text - 1, in);
   fclose(in);
   text[n] = '\0';
+  return text;
+}
+
+/* Opens dir's plugin_manifest.json for writing. */
+static FILE *create_manifest(const char *dir) {
+  char to[PATH_MAX];
+  helper_path(to, sizeof to, "%s/plugin_manifest.json", dir);
   FILE *out = fopen(to, "w");
   ck_assert_ptr_nonnull(out);
+  return out;
+}
+
+/* Writes the good fixture's manifest into dir with extra members spliced in
+ * after the opening brace ("\"key\": value,"). */
+static void write_manifest_with(const char *dir, const char *extra) {
+  const char *text = good_manifest_text();
+  FILE *out = create_manifest(dir);
   fprintf(out, "{%s\n%s", extra, strchr(text, '{') + 1);
   fclose(out);
 }
@@ -305,19 +318,10 @@ END_TEST
 
 /* Writes the good fixture's manifest into dir under another name. */
 static void write_manifest_named(const char *dir, const char *name) {
-  char from[PATH_MAX], to[PATH_MAX];
-  helper_path(from, sizeof from, "%s/good/plugin_manifest.json", PIO_TEST_FIXTURE_DIR);
-  helper_path(to, sizeof to, "%s/plugin_manifest.json", dir);
-  FILE *in = fopen(from, "r");
-  ck_assert_ptr_nonnull(in);
-  static char text[16384];
-  size_t n = fread(text, 1, sizeof text - 1, in);
-  fclose(in);
-  text[n] = '\0';
-  char *at = strstr(text, "\"fixture-good\"");
+  const char *text = good_manifest_text();
+  const char *at = strstr(text, "\"fixture-good\"");
   ck_assert_ptr_nonnull(at);
-  FILE *out = fopen(to, "w");
-  ck_assert_ptr_nonnull(out);
+  FILE *out = create_manifest(dir);
   fprintf(out, "%.*s\"%s\"%s", (int)(at - text), text, name, at + strlen("\"fixture-good\""));
   fclose(out);
 }
