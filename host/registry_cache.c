@@ -455,18 +455,10 @@ void pio_registry_cache_note(pio_registry_cache *cache, const char *manifest_pat
 
 int pio_registry_cache_lookup(pio_registry_cache *cache, const char *dir,
                               const char *manifest_path, pio_cache_entry *entry) {
-  return pio_registry_cache_lookup_keyed(cache, dir, manifest_path, NULL, entry);
-}
-
-int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
-                                    const char *manifest_path,
-                                    const pio_cache_file_key *manifest_key,
-                                    pio_cache_entry *entry) {
   const char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
   if (cache != NULL && slash != NULL) open_parent(cache, dir, (size_t)(slash - dir));
   pio_cache_keys keys;
-  int hit = pio_registry_cache_lookup_shared(cache, dir, manifest_path, manifest_key,
-                                             NULL, &keys, entry);
+  int hit = pio_registry_cache_lookup_shared(cache, dir, manifest_path, NULL, NULL, &keys, entry);
   pio_registry_cache_note(cache, manifest_path, &keys, hit, hit ? entry->trial_done : 0);
   return hit;
 }

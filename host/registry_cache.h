@@ -57,12 +57,6 @@ void pio_registry_cache_set_racy_margin(pio_registry_cache *cache, int64_t margi
  * checks of docs/security.md (paths inside the folder). */
 int pio_registry_cache_lookup(pio_registry_cache *cache, const char *dir,
                               const char *manifest_path, pio_cache_entry *entry);
-/* The same, with the manifest's key already taken by the caller (the
- * registry's scan takes it when it finds the folder): one stat fewer. */
-int pio_registry_cache_lookup_keyed(pio_registry_cache *cache, const char *dir,
-                                    const char *manifest_path,
-                                    const pio_cache_file_key *manifest_key,
-                                    pio_cache_entry *entry);
 
 /* The keys a lookup takes, before the folder is read. */
 typedef struct pio_cache_keys {
@@ -75,9 +69,11 @@ typedef struct pio_cache_keys {
  * from any thread (it changes nothing another lookup reads: the old
  * entry's own state only); then, on one thread and in order,
  * pio_registry_cache_note for each, which counts it and keeps the keys a
- * later store needs.  lookup_shared is pio_registry_cache_lookup_keyed
- * less the note, with the manifest placed in arena (NULL: malloc) and the
- * keys it took in *keys. */
+ * later store needs.  lookup_shared is pio_registry_cache_lookup less the
+ * note, with the manifest placed in arena (NULL: malloc) and the keys it
+ * took in *keys; manifest_key, when not NULL, is the manifest's key the
+ * caller took already (the registry's scan, when it found the folder):
+ * one stat fewer. */
 void pio_registry_cache_enter_folder(pio_registry_cache *cache, const char *path_dir);
 struct pio_arena;
 int pio_registry_cache_lookup_shared(pio_registry_cache *cache, const char *dir,
