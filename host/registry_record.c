@@ -8,6 +8,7 @@
 
 #include "module_check.h"
 #include "registry_parts.h"
+#include "text_join.h"
 
 const char pio_manifest_file_name[] = "plugin_manifest.json";
 
@@ -15,13 +16,8 @@ static const char *const no_warnings[] = {NULL};
 
 /* a, b and c one after the other, in arena. */
 static char *arena_join3(pio_arena *arena, const char *a, const char *b, const char *c) {
-  size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-  char *s = pio_arena_alloc(arena, la + lb + lc + 1);
-  if (s == NULL) return NULL;
-  memcpy(s, a, la);
-  memcpy(s + la, b, lb);
-  memcpy(s + la + lb, c, lc + 1);
-  return s;
+  char *s = pio_arena_alloc(arena, pio_text_join3_size(a, b, c));
+  return s != NULL ? pio_text_join3_into(s, a, b, c) : NULL;
 }
 
 /* text (malloc'd, or NULL) moved into arena: freed either way. */

@@ -4,12 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t pio_text_join3_size(const char *a, const char *b, const char *c) {
+  return strlen(a) + strlen(b) + strlen(c) + 1;
+}
+
+char *pio_text_join3_into(char *out, const char *a, const char *b, const char *c) {
+  size_t la = strlen(a), lb = strlen(b);
+  memcpy(out, a, la);
+  memcpy(out + la, b, lb);
+  memcpy(out + la + lb, c, strlen(c) + 1);
+  return out;
+}
+
 char *pio_text_join3(const char *a, const char *b, const char *c) {
-  size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-  char *s = malloc(la + lb + lc + 1);
-  if (s == NULL) return NULL;
-  memcpy(s, a, la);
-  memcpy(s + la, b, lb);
-  memcpy(s + la + lb, c, lc + 1);
-  return s;
+  char *s = malloc(pio_text_join3_size(a, b, c));
+  return s != NULL ? pio_text_join3_into(s, a, b, c) : NULL;
 }
