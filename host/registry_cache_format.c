@@ -236,7 +236,6 @@ typedef struct reader {
   size_t len, pos;
   int bad;
   pio_packer *pack; /* NULL: each piece malloc'd; else the pieces of one block */
-  int sized;        /* a sizing pass checked the texts already */
   pio_arena *arena; /* where the manifest's block comes from; NULL: malloc */
 } reader;
 
@@ -282,9 +281,7 @@ static char *get_text(reader *r, int required) {
     if (required) r->bad = 1;
     return NULL;
   }
-  /* (The second pass of a packed decode checked them in the first.) */
-  int checked = r->sized && r->pack != NULL && r->pack->base != NULL;
-  if (r->len - r->pos < len || (!checked && memchr(r->p + r->pos, '\0', len) != NULL)) {
+  if (r->len - r->pos < len || memchr(r->p + r->pos, '\0', len) != NULL) {
     r->bad = 1;
     return NULL;
   }
@@ -444,9 +441,7 @@ static pio_manifest *get_manifest(reader *r) {
   if (r->bad) return NULL;
   pio_packer block = {malloc(size.used), size.used, 0, 0};
   r->pos = start;
-  r->sized = 1;
   pio_manifest *m = fill_manifest(r, &block, PIO_MANIFEST_PACKED);
-  r->sized = 0;
   if (m == NULL) free(block.base);
   return m;
 }
@@ -481,7 +476,7 @@ int pio_cache_decode_entry(const unsigned char *bytes, size_t len, pio_cache_ent
 
 int pio_cache_decode_entry_in(const unsigned char *bytes, size_t len, pio_arena *arena,
                               pio_cache_entry *out) {
-  reader r = {bytes, len, 0, 0, NULL, 0, arena};
+  reader r = {bytes, len, 0, 0, NULL, arena};
   memset(out, 0, sizeof *out);
   out->manifest_path = get_str_required(&r);
   out->dir = get_str_required(&r);
