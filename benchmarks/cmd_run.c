@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench_options.h"
+#include "pio/host.h"
 #include "run_bench.h"
 
 #define SCENARIO "run"
@@ -88,13 +89,9 @@ static int apply_option(int c, const char *arg, const char *argv_opt, pio_bench_
                                                    &o->seed);
     case OPT_DTYPE: return parse_weight_dtype(arg, &o->dtype);
     case OPT_WEIGHTS:
-      if (strcmp(arg, "map") == 0) o->weights_load = PIO_WEIGHTS_MAP;
-      else if (strcmp(arg, "read") == 0) o->weights_load = PIO_WEIGHTS_READ;
-      else {
-        fprintf(stderr, "pio-bench run: --weights: expected map or read, found '%s'\n", arg);
-        return -1;
-      }
-      return 0;
+      if (pio_weights_load_parse(arg, &o->weights_load) == 0) return 0;
+      fprintf(stderr, "pio-bench run: --weights: expected map or read, found '%s'\n", arg);
+      return -1;
     case OPT_PROMPT:
       return pio_bench_parse_u32(SCENARIO, "--prompt-tokens", arg, 1, 1u << 20, &o->prompt_tokens);
     case OPT_GEN:

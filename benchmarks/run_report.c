@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "pio/host.h"
 #include "run_bench.h"
 
 static double percent(double value, double limit) {
@@ -151,7 +152,7 @@ static json_object *model_json(const pio_bench_run_options *opts, const pio_benc
   put(o, "weights", json_object_new_string(opts->synthetic ? "synthetic" : "files"));
   if (!opts->synthetic)
     put(o, "weights_load",
-        json_object_new_string(opts->weights_load == PIO_WEIGHTS_READ ? "read" : "map"));
+        json_object_new_string(pio_weights_load_name(opts->weights_load)));
   if (opts->synthetic) {
     put(o, "seed", json_object_new_uint64(opts->seed));
     put(o, "weight_dtype", json_object_new_string(pio_dtype_name(opts->dtype)));

@@ -198,3 +198,15 @@ pio_status pio_model_options_supported(const pio_plugin *table, const pio_model_
                          (unsigned)table->abi_minor);
   return PIO_OK;
 }
+
+int pio_weights_load_parse(const char *text, uint32_t *out) {
+  if (text == NULL) return -1;
+  if (strcmp(text, "map") == 0) *out = PIO_WEIGHTS_MAP;
+  else if (strcmp(text, "read") == 0) *out = PIO_WEIGHTS_READ;
+  else return -1;
+  return 0;
+}
+
+const char *pio_weights_load_name(uint32_t load) {
+  return load == PIO_WEIGHTS_READ ? "read" : "map";
+}

@@ -200,6 +200,21 @@ START_TEST(test_options_an_older_plugin_cannot_read_are_refused) {
 }
 END_TEST
 
+START_TEST(test_weights_load_words_parse_and_name) {
+  uint32_t load = 7;
+  ck_assert_int_eq(pio_weights_load_parse("read", &load), 0);
+  ck_assert_uint_eq(load, PIO_WEIGHTS_READ);
+  ck_assert_str_eq(pio_weights_load_name(load), "read");
+  ck_assert_int_eq(pio_weights_load_parse("map", &load), 0);
+  ck_assert_uint_eq(load, PIO_WEIGHTS_MAP);
+  ck_assert_str_eq(pio_weights_load_name(load), "map");
+  ck_assert_int_eq(pio_weights_load_parse("mmap", &load), -1);
+  ck_assert_int_eq(pio_weights_load_parse("READ", &load), -1);
+  ck_assert_int_eq(pio_weights_load_parse(NULL, &load), -1);
+  ck_assert_uint_eq(load, PIO_WEIGHTS_MAP); /* unchanged by the refusals */
+}
+END_TEST
+
 START_TEST(test_loads_from_several_threads_at_once_all_succeed) {
   const pio_plugin_record *rec = fixture("fixture-good");
   pthread_t threads[4];
@@ -375,6 +390,7 @@ static Suite *loader_suite(void) {
   tcase_add_test(tc, test_incompatible_plugin_is_not_loaded);
   tcase_add_test(tc, test_load_checks_the_module_file_again);
   tcase_add_test(tc, test_options_an_older_plugin_cannot_read_are_refused);
+  tcase_add_test(tc, test_weights_load_words_parse_and_name);
   tcase_add_test(tc, test_loads_from_several_threads_at_once_all_succeed);
   tcase_add_test(tc, test_state_names_are_the_documented_words);
   suite_add_tcase(s, tc);

@@ -137,9 +137,8 @@ static int parse_option(run_args *a, int opt, const char *arg) {
       a->seed = seed;
       return PIO_CLI_EXIT_OK;
     case OPT_WEIGHTS:
-      if (strcmp(arg, "map") == 0) a->weights_load = PIO_WEIGHTS_MAP;
-      else if (strcmp(arg, "read") == 0) a->weights_load = PIO_WEIGHTS_READ;
-      else return pio_cli_usage_error("run", "--weights: expected map or read, found '%s'", arg);
+      if (pio_weights_load_parse(arg, &a->weights_load) != 0)
+        return pio_cli_usage_error("run", "--weights: expected map or read, found '%s'", arg);
       return PIO_CLI_EXIT_OK;
     case OPT_DTYPE:
       if (pio_dtype_parse(arg, &a->dtype) != 0 ||

@@ -105,6 +105,12 @@ const pio_plugin *pio_loaded_plugin_table(const pio_loaded_plugin *plugin);
  * ABI 1.1). */
 pio_status pio_model_options_supported(const pio_plugin *table, const pio_model_options *opts,
                                        pio_error *err);
+
+/* The command-line words of pio_model_options.weights_load: "map"
+ * (PIO_WEIGHTS_MAP) and "read" (PIO_WEIGHTS_READ).  parse returns 0, or -1
+ * for any other text (*out unchanged); name returns "map" or "read". */
+int pio_weights_load_parse(const char *text, uint32_t *out);
+const char *pio_weights_load_name(uint32_t load);
 void pio_plugin_unload(pio_loaded_plugin *plugin);
 
 /* Trial load in a child process: load, handshake, unload.  Returns
