@@ -32,8 +32,9 @@ struct pio_registry {
   registry_record **records;
   size_t count, cap;
   pio_registry_cache *cache; /* while pio_registry_open runs; NULL: no cache */
-  /* The records' manifests (host/arena.h): one arena for each thread that
-   * reads folders, created as needed; NULL ones unused. */
+  /* The records, their texts and their manifests (host/arena.h): one
+   * arena for each thread that reads folders, created as needed; NULL ones
+   * unused.  arenas[0] also takes the reasons set after the scan. */
   pio_arena *arenas[PIO_REGISTRY_MAX_THREADS];
 };
 
