@@ -89,22 +89,30 @@ static void check_cache_round_trip(const pio_manifest *m) {
   pio_plugin_record rec = {
       .name = m->name, .version = m->version, .model_architecture = m->model_architecture,
       .manifest_path = m->path, .dir = "/plugins/x", .module_path = "/plugins/x/m.so",
-      .state = PIO_PLUGIN_INCOMPATIBLE, .reason = "why", .warnings = warnings, .manifest = m};
+      .state = PIO_PLUGIN_INCOMPATIBLE, .reason = "why", .warnings = warnings};
   pio_cache_file_key key = {.present = 1, .ino = 7, .size = 9};
   pio_cache_buffer buf = {0};
-  pio_cache_encode_entry(&buf, m->path, "/plugins/x", &key, &key, &key, &rec, 1);
+  pio_cache_encode_entry(&buf, m->path, "/plugins/x", &key, &key, &key, &rec, m, 1);
   require(!buf.failed, "encoding succeeds");
   pio_cache_entry e;
-  require(pio_cache_decode_entry(buf.bytes, buf.len, &e) == 0, "an encoded entry decodes");
+  require(pio_cache_decode_entry(buf.bytes, buf.len, NULL, &e) == 0, "an encoded entry decodes");
   require(e.manifest != NULL && e.state == PIO_PLUGIN_INCOMPATIBLE && e.trial_done == 1 &&
-              e.n_warnings == 1,
+              e.n_warnings == 1 && e.n_dependencies == m->n_dependencies,
           "decoded record fields");
-  check_same_manifest(m, e.manifest);
-  /* Every proper prefix of an entry is malformed, never a crash. */
+  pio_manifest *decoded = pio_cache_decode_manifest(e.manifest, e.manifest_len, m->path);
+  require(decoded != NULL, "an encoded manifest decodes");
+  check_same_manifest(m, decoded);
+  /* Every proper prefix of an entry is malformed, never a crash: the
+   * entry is refused, or the manifest it leaves is (decoded only later). */
   for (size_t cut = 0; cut < buf.len; cut += 1 + buf.len / 16) {
     pio_cache_entry partial;
-    require(pio_cache_decode_entry(buf.bytes, cut, &partial) != 0, "a cut entry is refused");
+    if (pio_cache_decode_entry(buf.bytes, cut, NULL, &partial) != 0) continue;
+    require(partial.manifest != NULL &&
+                pio_cache_decode_manifest(partial.manifest, partial.manifest_len, m->path) == NULL,
+            "a cut entry is refused");
+    pio_cache_entry_clear(&partial);
   }
+  pio_manifest_free(decoded);
   pio_cache_entry_clear(&e);
   pio_cache_buffer_free(&buf);
 }

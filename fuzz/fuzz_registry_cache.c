@@ -69,19 +69,25 @@ static void decode_all(const uint8_t *data, size_t size) {
     memcpy(&len, item + 12, 4);
     if (off > size || len > size - off) continue;
     pio_cache_entry e, in_arena;
-    int ok = pio_cache_decode_entry(data + off, len, &e) == 0;
-    /* The registry's way: the manifest in an arena, in one bounded pass. */
+    int ok = pio_cache_decode_entry(data + off, len, NULL, &e) == 0;
+    /* The registry's way: the warnings' array in an arena. */
     pio_arena *arena = pio_arena_new();
     require(arena != NULL, "an arena");
-    int ok_in_arena = pio_cache_decode_entry_in(data + off, len, arena, &in_arena) == 0;
+    int ok_in_arena = pio_cache_decode_entry(data + off, len, arena, &in_arena) == 0;
     require(ok == ok_in_arena, "an entry decodes alike with and without an arena");
     if (ok) {
-      require(e.manifest_path != NULL && e.dir != NULL && e.name != NULL && e.reason != NULL,
-              "a decoded entry has its required strings");
-      require((e.manifest == NULL) == (in_arena.manifest == NULL) &&
-                  (e.manifest == NULL || (strcmp(e.manifest->name, in_arena.manifest->name) == 0 &&
-                                          e.manifest->tags.count == in_arena.manifest->tags.count)),
-              "the arena's manifest is the same manifest");
+      require(e.manifest_path != NULL && e.dir != NULL && e.name != NULL && e.reason != NULL &&
+                  e.n_warnings == in_arena.n_warnings &&
+                  (e.n_warnings == 0 || strcmp(e.warnings[0], in_arena.warnings[0]) == 0),
+              "a decoded entry has its required strings, alike in both ways");
+      /* As the registry decodes it on first use. */
+      pio_manifest *m = e.manifest != NULL
+                            ? pio_cache_decode_manifest(e.manifest, e.manifest_len, manifest_path)
+                            : NULL;
+      require(m == NULL || (m->name != NULL && m->entry_module != NULL &&
+                            strcmp(m->path, manifest_path) == 0),
+              "a decoded manifest has its required strings");
+      pio_manifest_free(m);
       pio_cache_entry_clear(&e);
       pio_cache_entry_clear(&in_arena);
     }
@@ -102,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pio_plugin_record rec = {.name = "plugin", .version = "", .model_architecture = "",
                            .manifest_path = manifest_path, .dir = plugin_dir,
                            .state = PIO_PLUGIN_INVALID, .reason = "fuzz", .warnings = warnings};
-  pio_registry_cache_store(cache, &rec, 0);
+  pio_registry_cache_store(cache, &rec, NULL, 0);
   pio_error err;
   require(pio_registry_cache_commit(cache, &err) == PIO_OK, "commit succeeds");
   pio_registry_cache_close(cache);

@@ -19,7 +19,6 @@ typedef struct arena_chunk {
 struct pio_arena {
   arena_chunk *chunks; /* newest first */
   size_t next_size;
-  char *last;          /* the last piece handed out, in chunks[0] */
 };
 
 pio_arena *pio_arena_new(void) {
@@ -56,20 +55,7 @@ void *pio_arena_alloc(pio_arena *arena, size_t size) {
   if (chunk == NULL) return NULL;
   char *piece = (char *)chunk + chunk->used;
   chunk->used += size; /* fresh anonymous pages are zero */
-  arena->last = piece;
   return piece;
-}
-
-void pio_arena_give_back(pio_arena *arena, void *piece, size_t keep) {
-  if (arena == NULL || piece == NULL || piece != arena->last) return;
-  arena_chunk *chunk = arena->chunks;
-  size_t start = (size_t)((char *)piece - (char *)chunk);
-  size_t kept = round_up(keep != 0 ? keep : 1, alignof(max_align_t));
-  if (kept >= chunk->used - start) return;
-  /* What is handed back was zero and may have been written: zero it again,
-   * as the pieces that reuse it expect. */
-  memset((char *)piece + kept, 0, chunk->used - start - kept);
-  chunk->used = start + kept;
 }
 
 void pio_arena_free(pio_arena *arena) {

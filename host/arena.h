@@ -21,11 +21,6 @@ pio_arena *pio_arena_new(void);
  * when arena is NULL.  Valid until pio_arena_free. */
 void *pio_arena_alloc(pio_arena *arena, size_t size);
 
-/* Shrinks piece, the last one handed out, to its first keep bytes, so the
- * rest serves the next pieces: for filling a block whose size is only
- * bounded beforehand.  Ignored for any other piece. */
-void pio_arena_give_back(pio_arena *arena, void *piece, size_t keep);
-
 /* Frees every piece and the arena; NULL is ignored. */
 void pio_arena_free(pio_arena *arena);
 

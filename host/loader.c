@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "module_check.h"
+#include "registry_internal.h"
 
 struct pio_loaded_plugin {
   lt_dlhandle handle;
@@ -162,18 +163,28 @@ void pio_loader_close(pio_loaded_plugin *plugin, pio_load_phase_fn on_phase, voi
   free(plugin);
 }
 
+/* An ok record whose manifest, kept by the registry cache, could not be
+ * decoded again. */
+static pio_status no_manifest(const pio_plugin_record *record, pio_error *err) {
+  return pio_error_set(err, PIO_ERR_NO_MEMORY,
+                       "plugin %s: its manifest could not be decoded from the registry cache "
+                       "(out of memory, or a damaged cache file)", record->name);
+}
+
 pio_status pio_plugin_load(const pio_plugin_record *record, pio_loaded_plugin **out,
                            pio_error *err) {
   if (record == NULL || out == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "pio_plugin_load: no record");
-  if (record->state != PIO_PLUGIN_OK || record->manifest == NULL || record->module_path == NULL)
+  if (record->state != PIO_PLUGIN_OK || record->module_path == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "plugin %s is %s: %s", record->name,
                          pio_plugin_state_name(record->state), record->reason);
+  const pio_manifest *manifest = pio_registry_manifest(record);
+  if (manifest == NULL) return no_manifest(record, err);
   /* Re-check the file now: it may have changed since the registry scan. */
   char *module_path = NULL;
-  pio_status st = pio_module_resolve(record->dir, record->manifest->entry_module, &module_path, err);
+  pio_status st = pio_module_resolve(record->dir, manifest->entry_module, &module_path, err);
   if (st != PIO_OK) return pio_error_prefix(err, "%s", record->name);
-  st = pio_loader_open(module_path, record->manifest, NULL, NULL, out, err);
+  st = pio_loader_open(module_path, manifest, NULL, NULL, out, err);
   free(module_path);
   if (st != PIO_OK) pio_error_prefix(err, "%s", record->name);
   return st;

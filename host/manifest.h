@@ -40,6 +40,7 @@ typedef struct pio_manifest_compatibility {
 /* abi_max_minor when compatibility.abi.max is a bare major. */
 #define PIO_MANIFEST_ABI_ANY_MINOR UINT16_MAX
 
+typedef struct pio_manifest pio_manifest;
 struct pio_manifest {
   char *path;                 /* the manifest file read */
   char *name;                 /* [a-z][a-z0-9_-]{0,63} */

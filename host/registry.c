@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "registry_internal.h"
 #include "registry_parts.h"
@@ -78,10 +79,12 @@ static const char *usable_version(void *context, const char *name) {
 static int check_dependencies(pio_registry *registry) {
   for (size_t i = 0; i < registry->count; i++) {
     registry_record *rec = registry->records[i];
-    if (rec->pub.state != PIO_PLUGIN_OK || rec->manifest->n_dependencies == 0) continue;
+    if (rec->pub.state != PIO_PLUGIN_OK || rec->n_dependencies == 0) continue;
+    const pio_manifest *manifest = pio_record_manifest_of(rec);
+    if (manifest == NULL) return -1; /* an ok record's: out of memory */
     pio_error err;
     pio_error_clear(&err);
-    if (pio_manifest_check_plugin_dependencies(rec->manifest, usable_version, registry, &err) !=
+    if (pio_manifest_check_plugin_dependencies(manifest, usable_version, registry, &err) !=
             PIO_OK &&
         pio_record_set_reason(rec, registry->arenas[0], PIO_PLUGIN_INCOMPATIBLE, err.message) != 0)
       return -1;
@@ -92,7 +95,9 @@ static int check_dependencies(pio_registry *registry) {
 static int trial_load(pio_registry *registry, registry_record *rec) {
   pio_error err;
   pio_error_clear(&err);
-  pio_plugin_state state = pio_trial_load_module(rec->pub.module_path, rec->manifest,
+  const pio_manifest *manifest = pio_record_manifest_of(rec);
+  if (manifest == NULL) return -1; /* an ok record's: out of memory */
+  pio_plugin_state state = pio_trial_load_module(rec->pub.module_path, manifest,
                                                  PIO_TRIAL_LOAD_TIMEOUT_MS, &rec->trial, &err);
   rec->trial_done = 1;
   if (state == PIO_PLUGIN_OK) return 0;
@@ -126,11 +131,15 @@ static pio_registry_cache *open_cache(const char *cache_dir) {
 /* Remembers the trial loads' verdicts and writes the cache.  A cache that
  * cannot be written only costs speed next time, so its error is dropped. */
 static void close_cache(pio_registry *registry) {
-  for (size_t i = 0; i < registry->count; i++)
-    if (registry->records[i]->trial_done)
-      pio_registry_cache_store(registry->cache, &registry->records[i]->pub, 1);
+  for (size_t i = 0; i < registry->count; i++) {
+    registry_record *rec = registry->records[i];
+    if (rec->trial_done)
+      pio_registry_cache_store(registry->cache, &rec->pub, pio_record_manifest_of(rec), 1);
+  }
   pio_error ignored;
   pio_registry_cache_commit(registry->cache, &ignored);
+  registry->cache_file =
+      pio_registry_cache_hand_over_file(registry->cache, &registry->cache_file_len);
   pio_registry_cache_close(registry->cache);
   registry->cache = NULL;
 }
@@ -182,7 +191,7 @@ pio_status pio_registry_open_folder(const char *dir, int check_load, pio_registr
     registry_record *rec = pio_record_new(arena, parent[0] != '\0' ? parent : "", base);
     if (rec == NULL || pio_record_examine(rec, &registry->machine, arena) != 0 ||
         pio_registry_append(registry, rec) != 0) {
-      if (rec != NULL) pio_manifest_free(rec->manifest);
+      if (rec != NULL) pio_record_release(rec);
       st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
     }
   }
@@ -199,10 +208,12 @@ pio_status pio_registry_open_folder(const char *dir, int check_load, pio_registr
 
 void pio_registry_close(pio_registry *registry) {
   if (registry == NULL) return;
-  /* The records live in the arenas; a manifest that could not be packed
-   * there is the one thing of theirs to free. */
-  for (size_t i = 0; i < registry->count; i++) pio_manifest_free(registry->records[i]->manifest);
+  /* The records live in the arenas and the cache file; a manifest decoded
+   * on its own is the one thing of theirs to free. */
+  for (size_t i = 0; i < registry->count; i++) pio_record_release(registry->records[i]);
   free(registry->records);
+  if (registry->cache_file != NULL)
+    munmap((void *)registry->cache_file, registry->cache_file_len);
   pio_plugin_path_clear(&registry->path);
   pio_registry_cache_close(registry->cache);
   for (size_t i = 0; i < PIO_REGISTRY_MAX_THREADS; i++)
@@ -251,6 +262,10 @@ const pio_plugin_record *pio_registry_find_architecture(const pio_registry *regi
       return rec;
   }
   return NULL;
+}
+
+const pio_manifest *pio_registry_manifest(const pio_plugin_record *record) {
+  return record != NULL ? pio_record_manifest_of((registry_record *)record) : NULL;
 }
 
 const pio_trial_result *pio_registry_trial_result(const pio_plugin_record *record) {

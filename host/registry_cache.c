@@ -205,6 +205,17 @@ void pio_registry_cache_set_racy_margin(pio_registry_cache *cache, int64_t margi
   if (cache != NULL) cache->racy_margin_ns = margin_ns;
 }
 
+const unsigned char *pio_registry_cache_hand_over_file(pio_registry_cache *cache, size_t *len) {
+  *len = 0;
+  if (cache == NULL || cache->old == NULL) return NULL;
+  const unsigned char *bytes = cache->old;
+  *len = cache->old_len;
+  cache->old = NULL;
+  cache->old_len = 0;
+  cache->n_old = 0;
+  return bytes;
+}
+
 void pio_registry_cache_close(pio_registry_cache *cache) {
   if (cache == NULL) return;
   free(cache->file);
@@ -342,7 +353,6 @@ static int is_child_of(const char *path, const char *dir) {
  * through a symbolic link is compared by its real path. */
 static int entry_is_confined(const pio_cache_entry *e, const char *dir, const char *manifest_path) {
   if (strcmp(e->dir, dir) != 0 || strcmp(e->manifest_path, manifest_path) != 0) return 0;
-  if (e->manifest != NULL && strcmp(e->manifest->path, manifest_path) != 0) return 0;
   if (e->module_path == NULL) return !e->module_key.present;
   if (is_child_of(e->module_path, dir)) return 1;
   char *real = realpath(dir, NULL);
@@ -427,7 +437,7 @@ int pio_registry_cache_lookup_shared(pio_registry_cache *cache, const char *dir,
   pio_cache_old_item(cache, (uint32_t)i, &h, &b, &l);
   /* old_state[i] belongs to this manifest path alone: no other lookup
    * running at the same time writes it. */
-  if (pio_cache_decode_entry_in(b, l, arena, entry) != 0 ||
+  if (pio_cache_decode_entry(b, l, arena, entry) != 0 ||
       !entry_is_confined(entry, dir, manifest_path) || !entry_is_fresh(cache, entry, keys)) {
     pio_cache_entry_clear(entry);
     cache->old_state[i] = PIO_CACHE_OLD_STALE;
@@ -490,7 +500,7 @@ static pio_cache_pending *new_fresh_item(pio_registry_cache *cache) {
 }
 
 void pio_registry_cache_store(pio_registry_cache *cache, const pio_plugin_record *record,
-                              int trial_done) {
+                              const pio_manifest *manifest, int trial_done) {
   if (cache == NULL || record == NULL || record->manifest_path == NULL || record->dir == NULL ||
       record->state == PIO_PLUGIN_SHADOWED)
     return;
@@ -506,7 +516,7 @@ void pio_registry_cache_store(pio_registry_cache *cache, const pio_plugin_record
     return;
   size_t start = cache->fresh.len;
   pio_cache_encode_entry(&cache->fresh, record->manifest_path, record->dir, &v->keys.dir,
-                         &v->keys.manifest, &module_key, record, trial_done);
+                         &v->keys.manifest, &module_key, record, manifest, trial_done);
   if (cache->fresh.failed) return;
   if (cache->fresh.len - start > UINT32_MAX) {
     cache->fresh.len = start;

@@ -50,11 +50,13 @@ void pio_registry_cache_set_racy_margin(pio_registry_cache *cache, int64_t margi
 /* Looks the folder up.  First takes the keys of the folder and its
  * manifest, kept for a later pio_registry_cache_store of the same manifest
  * path: a change made while the folder is being read is then seen next
- * time.  Returns 1 on a hit and fills *entry (owned by the caller:
- * pio_cache_entry_clear; a caller may take any pointer by setting the field
- * to NULL); 0 on a miss, entry zeroed.  A hit means the folder, the manifest
- * and the module still have the keys recorded, and the entry passed the
- * checks of docs/security.md (paths inside the folder). */
+ * time.  Returns 1 on a hit and fills *entry, whose texts point into the
+ * cache's file: valid until pio_registry_cache_close, or for as long as
+ * the caller keeps the file it took with pio_registry_cache_hand_over_file
+ * (pio_cache_entry_clear frees what else it holds); 0 on a miss, entry
+ * zeroed.  A hit means the folder, the manifest and the module still have
+ * the keys recorded, and the entry passed the checks of docs/security.md
+ * (paths inside the folder). */
 int pio_registry_cache_lookup(pio_registry_cache *cache, const char *dir,
                               const char *manifest_path, pio_cache_entry *entry);
 
@@ -70,7 +72,7 @@ typedef struct pio_cache_keys {
  * entry's own state only); then, on one thread and in order,
  * pio_registry_cache_note for each, which counts it and keeps the keys a
  * later store needs.  lookup_shared is pio_registry_cache_lookup less the
- * note, with the manifest placed in arena (NULL: malloc) and the keys it
+ * note, with the warnings' array placed in arena (NULL: malloc) and the keys it
  * took in *keys; manifest_key, when not NULL, is the manifest's key the
  * caller took already (the registry's scan, when it found the folder):
  * one stat fewer. */
@@ -97,7 +99,7 @@ void pio_registry_cache_expect_trial_stores(pio_registry_cache *cache);
  * whose files changed within the racy margin.  Call it for a record before
  * any check that looks at other folders changes its state. */
 void pio_registry_cache_store(pio_registry_cache *cache, const pio_plugin_record *record,
-                              int trial_done);
+                              const pio_manifest *manifest, int trial_done);
 
 /* Writes the cache when something was stored since open (temporary file in
  * the same folder, fsync, rename: readers see the old or the new file,
@@ -106,6 +108,12 @@ void pio_registry_cache_store(pio_registry_cache *cache, const pio_plugin_record
  * ignore or report; the cache stays usable. */
 pio_status pio_registry_cache_commit(pio_registry_cache *cache, pio_error *err);
 
+/* The file read at open, mapped, handed over to the caller with its
+ * length, for entries from lookups to stay valid after close: the caller
+ * munmaps it when they are no longer used.  Call it after commit, which
+ * copies entries from it; lookups miss from then on.  NULL when there is
+ * none. */
+const unsigned char *pio_registry_cache_hand_over_file(pio_registry_cache *cache, size_t *len);
 void pio_registry_cache_close(pio_registry_cache *cache);
 
 /* Counters since open, for tests and benchmarks. */

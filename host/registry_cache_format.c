@@ -165,7 +165,7 @@ static void put_str(pio_cache_buffer *buf, const char *s) {
     return;
   }
   put_u32(buf, (uint32_t)len);
-  pio_cache_buffer_append(buf, s, len);
+  pio_cache_buffer_append(buf, s, len + 1); /* with its NUL: decoded entries point at it */
 }
 
 static void put_key(pio_cache_buffer *buf, const pio_cache_file_key *k) {
@@ -178,10 +178,11 @@ static void put_list(pio_cache_buffer *buf, char *const *items, size_t count) {
 }
 
 static void put_manifest(pio_cache_buffer *buf, const pio_manifest *m) {
-  const char *strings[] = {m->path,         m->name,         m->version,
-                           m->author,       m->description,  m->plugin_type,
-                           m->model_architecture, m->model_family, m->model_size,
-                           m->license,      m->entry_module, m->entry_function};
+  /* Not its path: that is the entry's manifest path. */
+  const char *strings[] = {m->name,         m->version,      m->author,
+                           m->description,  m->plugin_type,  m->model_architecture,
+                           m->model_family, m->model_size,   m->license,
+                           m->entry_module, m->entry_function};
   for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) put_str(buf, strings[i]);
   put_f64(buf, m->required_memory_gb);
   put_u64(buf, m->num_parameters);
@@ -208,7 +209,8 @@ void pio_cache_encode_entry(pio_cache_buffer *buf, const char *manifest_path, co
                             const pio_cache_file_key *dir_key,
                             const pio_cache_file_key *manifest_key,
                             const pio_cache_file_key *module_key,
-                            const pio_plugin_record *record, int trial_done) {
+                            const pio_plugin_record *record, const pio_manifest *manifest,
+                            int trial_done) {
   put_str(buf, manifest_path); /* first: pio_cache_peek_path reads it alone */
   put_str(buf, dir);
   put_key(buf, dir_key);
@@ -224,8 +226,10 @@ void pio_cache_encode_entry(pio_cache_buffer *buf, const char *manifest_path, co
   while (record->warnings != NULL && record->warnings[n] != NULL) n++;
   put_list(buf, (char *const *)record->warnings, n);
   put_u32(buf, trial_done ? 1u : 0u);
-  put_u32(buf, record->manifest != NULL);
-  if (record->manifest != NULL) put_manifest(buf, record->manifest);
+  put_u32(buf, manifest != NULL);
+  if (manifest == NULL) return;
+  put_u32(buf, (uint32_t)manifest->n_dependencies); /* the registry's checks need only this */
+  put_manifest(buf, manifest); /* the rest of the entry: decoded when first needed */
 }
 
 /* ------------------------------------------------------------------ */
@@ -235,8 +239,7 @@ typedef struct reader {
   const unsigned char *p;
   size_t len, pos;
   int bad;
-  pio_packer *pack; /* NULL: each piece malloc'd; else the pieces of one block */
-  pio_arena *arena; /* where the manifest's block comes from; NULL: malloc */
+  pio_packer *pack; /* decoding a manifest: its pieces go into this block */
 } reader;
 
 static int take(reader *r, void *out, size_t n) {
@@ -268,95 +271,162 @@ static double get_f64(reader *r) {
   return v;
 }
 
-/* Packing, the sizing pass hands out NULL for every piece. */
-static int sizing(const reader *r) { return r->pack != NULL && r->pack->base == NULL; }
-
-/* A string with its length checked against what is left; an embedded NUL
- * makes the entry malformed (no writer produces one), and so does an
- * absent string that is required. */
-static char *get_text(reader *r, int required) {
+/* A string where it lies in the bytes, with its length checked against
+ * what is left: its NUL must follow it and none may be inside it (no
+ * writer produces one); an absent string that is required makes the entry
+ * malformed as well. */
+static const char *get_text(reader *r, int required) {
   uint32_t len = get_u32(r);
   if (r->bad) return NULL;
   if (len == NULL_STRING) {
     if (required) r->bad = 1;
     return NULL;
   }
-  if (r->len - r->pos < len || memchr(r->p + r->pos, '\0', len) != NULL) {
+  const char *text = (const char *)r->p + r->pos;
+  if (r->len - r->pos <= len || text[len] != '\0' || memchr(text, '\0', len) != NULL) {
     r->bad = 1;
     return NULL;
   }
-  const char *from = (const char *)r->p + r->pos;
-  r->pos += len;
-  char *s;
-  if (r->pack != NULL) {
-    s = pio_packer_text(r->pack, from, len);
-  } else if ((s = malloc((size_t)len + 1)) != NULL) {
-    memcpy(s, from, len);
-    s[len] = '\0';
-  }
-  if (s == NULL && !sizing(r)) r->bad = 1;
-  return s;
+  r->pos += (size_t)len + 1;
+  return text;
 }
 
-static char *get_str(reader *r) { return get_text(r, 0); }
-static char *get_str_required(reader *r) { return get_text(r, 1); }
+static const char *get_str(reader *r) { return get_text(r, 0); }
+static const char *get_str_required(reader *r) { return get_text(r, 1); }
 
-/* n zeroed items of size bytes (NULL while sizing). */
-static void *get_array(reader *r, size_t n, size_t size) {
-  void *items;
-  if (r->pack != NULL) {
-    if ((items = pio_packer_take(r->pack, n * size)) != NULL) memset(items, 0, n * size);
-  } else {
-    items = calloc(n, size);
-  }
-  if (items == NULL && !sizing(r)) r->bad = 1;
-  return items;
-}
+/* ---- The entry: texts borrowed from the bytes. ---- */
 
-/* A list of required strings, NULL-terminated.  Each string costs at least
- * its 4-byte length, so a count larger than the bytes left is refused
- * before the array is allocated. */
-static char **get_list(reader *r, size_t *count) {
+static void get_key(reader *r, pio_cache_file_key *key) { take(r, key, sizeof *key); }
+
+static const char *const no_warnings[] = {NULL};
+
+/* The warnings, NULL-terminated: an array from arena, or malloc'd (then
+ * also in *owned); the shared empty list when there are none.  Each costs
+ * at least its 4-byte length and NUL, so a count larger than the bytes
+ * left is refused before anything is allocated. */
+static const char *const *get_warnings(reader *r, pio_arena *arena, size_t *count, void **owned) {
   uint32_t n = get_u32(r);
   *count = 0;
-  if (r->bad || n > (r->len - r->pos) / 4) {
+  if (r->bad || n > (r->len - r->pos) / 5) {
     r->bad = 1;
     return NULL;
   }
-  char **items = get_array(r, (size_t)n + 1, sizeof *items);
-  for (uint32_t i = 0; i < n && !r->bad; i++) {
-    char *item = get_str_required(r);
-    if (items != NULL) items[i] = item;
+  if (n == 0) return no_warnings;
+  size_t size = ((size_t)n + 1) * sizeof(const char *);
+  const char **items = arena != NULL ? pio_arena_alloc(arena, size) : (*owned = malloc(size));
+  if (items == NULL) {
+    r->bad = 1;
+    return NULL;
   }
+  for (uint32_t i = 0; i < n; i++) items[i] = get_str_required(r);
+  items[n] = NULL;
   *count = n;
   return items;
 }
 
-static void free_list(char **items, size_t count) {
-  if (items == NULL) return;
-  for (size_t i = 0; i < count; i++) free(items[i]);
-  free(items);
+void pio_cache_entry_clear(pio_cache_entry *e) {
+  free(e->owned);
+  memset(e, 0, sizeof *e);
 }
 
+int pio_cache_peek_path(const unsigned char *bytes, size_t len, const char **path,
+                        size_t *path_len) {
+  uint32_t n;
+  if (len < 4) return -1;
+  memcpy(&n, bytes, 4);
+  if (n == NULL_STRING || n >= len - 4) return -1;
+  *path = (const char *)bytes + 4;
+  *path_len = n;
+  return 0;
+}
+
+int pio_cache_decode_entry(const unsigned char *bytes, size_t len, pio_arena *arena,
+                           pio_cache_entry *out) {
+  reader r = {bytes, len, 0, 0, NULL};
+  memset(out, 0, sizeof *out);
+  out->manifest_path = get_str_required(&r);
+  out->dir = get_str_required(&r);
+  get_key(&r, &out->dir_key);
+  get_key(&r, &out->manifest_key);
+  get_key(&r, &out->module_key);
+  out->module_path = get_str(&r);
+  out->name = get_str_required(&r);
+  out->version = get_str_required(&r);
+  out->model_architecture = get_str_required(&r);
+  uint32_t state = get_u32(&r);
+  if (state > PIO_PLUGIN_SHADOWED) r.bad = 1;
+  out->state = (pio_plugin_state)state;
+  out->reason = get_str_required(&r);
+  out->warnings = get_warnings(&r, arena, &out->n_warnings, &out->owned);
+  uint32_t trial = get_u32(&r), has_manifest = get_u32(&r);
+  if (trial > 1 || has_manifest > 1) r.bad = 1;
+  out->trial_done = (int)trial;
+  if (has_manifest) {
+    out->n_dependencies = get_u32(&r);
+    out->manifest = r.bad ? NULL : bytes + r.pos;
+    out->manifest_len = len - r.pos;
+    r.pos = len;
+  }
+  if (r.bad || r.pos != len) {
+    pio_cache_entry_clear(out);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- The manifest: copied into one block. ---- */
+
+/* Packing, the sizing pass hands out NULL for every piece. */
+static int sizing(const reader *r) { return r->pack->base == NULL; }
+
+/* The text copied into the block. */
+static char *pack_text(reader *r, int required) {
+  const char *text = get_text(r, required);
+  if (text == NULL) return NULL;
+  char *copy = pio_packer_text(r->pack, text, strlen(text));
+  if (copy == NULL && !sizing(r)) r->bad = 1;
+  return copy;
+}
+
+/* n zeroed items of size bytes (NULL while sizing). */
+static void *pack_array(reader *r, size_t n, size_t size) {
+  void *items = pio_packer_take(r->pack, n * size);
+  if (items != NULL) memset(items, 0, n * size);
+  else if (!sizing(r)) r->bad = 1;
+  return items;
+}
+
+/* A list of required strings, NULL-terminated.  Each string costs at least
+ * its 4-byte length and NUL, so a count larger than the bytes left is
+ * refused before the array is sized. */
 static void get_string_list(reader *r, pio_string_list *list) {
-  list->items = get_list(r, &list->count);
-}
-
-static void get_key(reader *r, pio_cache_file_key *key) { take(r, key, sizeof *key); }
-
-static void get_dependencies(reader *r, pio_manifest *m) {
-  uint32_t n_deps = get_u32(r);
-  /* Each dependency costs at least three 4-byte lengths. */
-  if (r->bad || n_deps > (r->len - r->pos) / 12) {
+  uint32_t n = get_u32(r);
+  list->count = 0;
+  if (r->bad || n > (r->len - r->pos) / 5) {
     r->bad = 1;
     return;
   }
-  m->dependencies = get_array(r, (size_t)n_deps + 1, sizeof *m->dependencies);
+  list->items = pack_array(r, (size_t)n + 1, sizeof *list->items);
+  for (uint32_t i = 0; i < n && !r->bad; i++) {
+    char *item = pack_text(r, 1);
+    if (list->items != NULL) list->items[i] = item;
+  }
+  list->count = n;
+}
+
+static void get_dependencies(reader *r, pio_manifest *m) {
+  uint32_t n_deps = get_u32(r);
+  /* Each dependency costs at least three 4-byte lengths and two NULs. */
+  if (r->bad || n_deps > (r->len - r->pos) / 14) {
+    r->bad = 1;
+    return;
+  }
+  m->dependencies = pack_array(r, (size_t)n_deps + 1, sizeof *m->dependencies);
   for (uint32_t i = 0; i < n_deps && !r->bad; i++) {
     pio_manifest_dependency d;
-    d.name = get_str_required(r);
-    d.kind = get_str_required(r);
-    d.version = get_str(r);
+    d.name = pack_text(r, 1);
+    d.kind = pack_text(r, 1);
+    d.version = pack_text(r, 0);
     if (m->dependencies != NULL) m->dependencies[i] = d;
   }
   m->n_dependencies = n_deps;
@@ -368,12 +438,12 @@ static void get_manifest_fields(reader *r, pio_manifest *m) {
   struct {
     char **field;
     int required;
-  } texts[] = {{&m->path, 1},         {&m->name, 1},         {&m->version, 1},
-               {&m->author, 0},       {&m->description, 0},  {&m->plugin_type, 0},
-               {&m->model_architecture, 0}, {&m->model_family, 0}, {&m->model_size, 0},
-               {&m->license, 0},      {&m->entry_module, 1}, {&m->entry_function, 1}};
+  } texts[] = {{&m->name, 1},         {&m->version, 1},      {&m->author, 0},
+               {&m->description, 0},  {&m->plugin_type, 0},  {&m->model_architecture, 0},
+               {&m->model_family, 0}, {&m->model_size, 0},   {&m->license, 0},
+               {&m->entry_module, 1}, {&m->entry_function, 1}};
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-    *texts[i].field = get_text(r, texts[i].required);
+    *texts[i].field = pack_text(r, texts[i].required);
   m->required_memory_gb = get_f64(r);
   m->num_parameters = get_u64(r);
   get_string_list(r, &m->supported_modalities);
@@ -393,112 +463,33 @@ static void get_manifest_fields(reader *r, pio_manifest *m) {
   get_string_list(r, &m->warnings);
 }
 
-/* The manifest's fields decoded into block (host/packer.h), the manifest
- * itself first.  A piece that does not fit marks the entry malformed: the
- * block's bounds are kept whatever the bytes say. */
-static pio_manifest *fill_manifest(reader *r, pio_packer *block, int packed) {
-  pio_manifest *m = pio_packer_take(block, sizeof *m);
-  if (m == NULL) {
-    r->bad = 1;
-    return NULL;
-  }
-  memset(m, 0, sizeof *m);
-  m->packed = packed;
-  r->pack = block;
+/* One pass over the bytes into m and block (NULL base: only sizing it);
+ * the path first, as the registry reads it with the manifest. */
+static void pack_manifest(reader *r, pio_manifest *m, const char *path) {
+  r->pos = 0;
+  m->path = pio_packer_text(r->pack, path, strlen(path));
+  if (m->path == NULL && !sizing(r)) r->bad = 1;
   get_manifest_fields(r, m);
-  r->pack = NULL;
-  if (block->overflow) r->bad = 1;
-  return m;
+  if (r->pos != r->len || r->pack->overflow) r->bad = 1;
 }
 
-/* Bytes a manifest encoded in left bytes can decode to, at most: a text of
- * n bytes costs 4 + n encoded and n + 1 decoded; a list of c items costs at
- * least 4 + 4c and decodes to c + 1 pointers plus alignment; a dependency
- * costs at least 12 and decodes to 24; so three times the bytes, plus the
- * manifest and the alignment of its six lists and dependency array. */
-static size_t decoded_bound(size_t left) { return sizeof(pio_manifest) + 3 * left + 256; }
-
-/* The manifest decoded straight into one block, as the registry keeps it.
- * In an arena: one pass into a block of the bound, its unused end given
- * back.  Else a first pass sizes the block and a second fills it. */
-static pio_manifest *get_manifest(reader *r) {
-  size_t left = r->len - r->pos;
-  if (r->arena != NULL && left <= SIZE_MAX / 4) {
-    size_t bound = decoded_bound(left);
-    pio_packer block = {pio_arena_alloc(r->arena, bound), bound, 0, 0};
-    pio_manifest *m = fill_manifest(r, &block, PIO_MANIFEST_IN_ARENA);
-    pio_arena_give_back(r->arena, block.base, block.used);
-    return m;
-  }
-  size_t start = r->pos;
-  pio_packer size = {NULL, 0, 0, 0};
+pio_manifest *pio_cache_decode_manifest(const unsigned char *bytes, size_t len,
+                                        const char *path) {
   pio_manifest scratch;
   memset(&scratch, 0, sizeof scratch);
+  pio_packer size = {NULL, 0, 0, 0};
   pio_packer_take(&size, sizeof scratch);
-  r->pack = &size;
-  get_manifest_fields(r, &scratch);
-  r->pack = NULL;
-  if (r->bad) return NULL;
+  reader r = {bytes, len, 0, 0, &size};
+  pack_manifest(&r, &scratch, path);
+  if (r.bad) return NULL;
   pio_packer block = {malloc(size.used), size.used, 0, 0};
-  r->pos = start;
-  pio_manifest *m = fill_manifest(r, &block, PIO_MANIFEST_PACKED);
-  if (m == NULL) free(block.base);
-  return m;
-}
-
-void pio_cache_entry_clear(pio_cache_entry *e) {
-  free(e->manifest_path);
-  free(e->dir);
-  free(e->module_path);
-  free(e->name);
-  free(e->version);
-  free(e->model_architecture);
-  free(e->reason);
-  free_list(e->warnings, e->n_warnings);
-  if (e->manifest != NULL) pio_manifest_free(e->manifest);
-  memset(e, 0, sizeof *e);
-}
-
-int pio_cache_peek_path(const unsigned char *bytes, size_t len, const char **path,
-                        size_t *path_len) {
-  uint32_t n;
-  if (len < 4) return -1;
-  memcpy(&n, bytes, 4);
-  if (n == NULL_STRING || n > len - 4) return -1;
-  *path = (const char *)bytes + 4;
-  *path_len = n;
-  return 0;
-}
-
-int pio_cache_decode_entry(const unsigned char *bytes, size_t len, pio_cache_entry *out) {
-  return pio_cache_decode_entry_in(bytes, len, NULL, out);
-}
-
-int pio_cache_decode_entry_in(const unsigned char *bytes, size_t len, pio_arena *arena,
-                              pio_cache_entry *out) {
-  reader r = {bytes, len, 0, 0, NULL, arena};
-  memset(out, 0, sizeof *out);
-  out->manifest_path = get_str_required(&r);
-  out->dir = get_str_required(&r);
-  get_key(&r, &out->dir_key);
-  get_key(&r, &out->manifest_key);
-  get_key(&r, &out->module_key);
-  out->module_path = get_str(&r);
-  out->name = get_str_required(&r);
-  out->version = get_str_required(&r);
-  out->model_architecture = get_str_required(&r);
-  uint32_t state = get_u32(&r);
-  if (state > PIO_PLUGIN_SHADOWED) r.bad = 1;
-  out->state = (pio_plugin_state)state;
-  out->reason = get_str_required(&r);
-  out->warnings = get_list(&r, &out->n_warnings);
-  uint32_t trial = get_u32(&r), has_manifest = get_u32(&r);
-  if (trial > 1 || has_manifest > 1) r.bad = 1;
-  out->trial_done = (int)trial;
-  if (has_manifest && !r.bad) out->manifest = get_manifest(&r);
-  if (r.bad || r.pos != len) {
-    pio_cache_entry_clear(out);
-    return -1;
-  }
-  return 0;
+  if (block.base == NULL) return NULL;
+  pio_manifest *m = pio_packer_take(&block, sizeof *m);
+  memset(m, 0, sizeof *m);
+  m->packed = PIO_MANIFEST_PACKED;
+  r.pack = &block;
+  pack_manifest(&r, m, path);
+  if (!r.bad) return m;
+  free(block.base);
+  return NULL;
 }

@@ -17,11 +17,13 @@
  *   header   64 bytes, see below
  *   index    n_entries x {u64 path_hash, u32 offset, u32 length}, sorted by
  *            path_hash; offset/length locate the entry in the file
- *   entries  encoded entries, back to back
+ *   entries  encoded entries, back to back: u32 and u64 fields, texts as
+ *            u32 length + bytes + NUL (UINT32_MAX: absent), the record,
+ *            then the manifest's dependency count and the manifest last
  * The checksum covers the whole file but its own field.
  */
 #define PIO_CACHE_MAGIC "PIOREG\r\n" /* \r\n: a text-mode copy is caught */
-#define PIO_CACHE_FORMAT_VERSION 2u
+#define PIO_CACHE_FORMAT_VERSION 3u
 #define PIO_CACHE_BYTE_ORDER 0x01020304u
 #define PIO_CACHE_HEADER_SIZE 64u
 #define PIO_CACHE_INDEX_ITEM_SIZE 16u
@@ -63,23 +65,28 @@ uint64_t pio_cache_hash(const void *data, size_t len, uint64_t seed);
  * bytes holds at least PIO_CACHE_HEADER_SIZE. */
 uint64_t pio_cache_checksum(const unsigned char *bytes, size_t len);
 
-/* One entry: where the folder's facts came from and what they were. */
+/* One entry: where the folder's facts came from and what they were.  Its
+ * texts point into the bytes it was decoded from (each is stored with its
+ * NUL), so it lives as long as they do; the manifest is left encoded, to
+ * be decoded when someone needs it (pio_cache_decode_manifest). */
 typedef struct pio_cache_entry {
-  char *manifest_path;
-  char *dir;
+  const char *manifest_path;
+  const char *dir;
   pio_cache_file_key dir_key, manifest_key, module_key;
-  char *module_path;         /* NULL when none was resolved */
-  char *name, *version, *model_architecture;
+  const char *module_path;   /* NULL when none was resolved */
+  const char *name, *version, *model_architecture;
   pio_plugin_state state;
-  char *reason;
-  char **warnings;           /* NULL-terminated */
+  const char *reason;
+  const char *const *warnings; /* NULL-terminated */
   size_t n_warnings;
-  int trial_done;            /* the state includes a trial load's verdict */
-  pio_manifest *manifest;    /* NULL when unreadable */
+  int trial_done;              /* the state includes a trial load's verdict */
+  const unsigned char *manifest; /* its encoding; NULL when unreadable */
+  size_t manifest_len;
+  size_t n_dependencies;       /* the manifest's, known without decoding it */
+  void *owned;                 /* the warnings' array when malloc'd */
 } pio_cache_entry;
 
-/* Frees what entry owns and zeroes it.  A caller that keeps a pointer sets
- * the field to NULL first. */
+/* Frees what entry allocated and zeroes it. */
 void pio_cache_entry_clear(pio_cache_entry *entry);
 
 /* A growable byte buffer the encoder writes to. */
@@ -93,21 +100,27 @@ void pio_cache_buffer_append(pio_cache_buffer *buf, const void *bytes, size_t le
 void pio_cache_buffer_free(pio_cache_buffer *buf);
 
 /* Appends the encoding of entry's fields (the const view the registry has:
- * a record, its keys, its trial flag). */
+ * a record, its manifest when readable, its keys, its trial flag). */
 void pio_cache_encode_entry(pio_cache_buffer *buf, const char *manifest_path, const char *dir,
                             const pio_cache_file_key *dir_key,
                             const pio_cache_file_key *manifest_key,
                             const pio_cache_file_key *module_key,
-                            const pio_plugin_record *record, int trial_done);
+                            const pio_plugin_record *record, const pio_manifest *manifest,
+                            int trial_done);
 
-/* Decodes bytes[0..len) into *out (caller clears it).  Returns 0, or -1 when
- * the bytes are not a well-formed entry (out is then cleared). */
-int pio_cache_decode_entry(const unsigned char *bytes, size_t len, pio_cache_entry *out);
-/* The same with the manifest placed in arena (host/arena.h) when not NULL:
- * it then lives as long as the arena. */
+/* Decodes bytes[0..len) into *out, which then points into bytes; the
+ * warnings' array comes from arena (host/arena.h) when not NULL, else
+ * from malloc (pio_cache_entry_clear frees it).  Returns 0, or -1 when the
+ * bytes are not a well-formed entry (out is then cleared). */
 struct pio_arena;
-int pio_cache_decode_entry_in(const unsigned char *bytes, size_t len, struct pio_arena *arena,
-                              pio_cache_entry *out);
+int pio_cache_decode_entry(const unsigned char *bytes, size_t len, struct pio_arena *arena,
+                           pio_cache_entry *out);
+
+/* An entry's manifest (entry.manifest, entry.manifest_len) decoded into one
+ * malloc'd block (PIO_MANIFEST_PACKED; pio_manifest_free), its path set to
+ * path.  NULL when the bytes are malformed or memory ran out. */
+pio_manifest *pio_cache_decode_manifest(const unsigned char *bytes, size_t len,
+                                        const char *path);
 
 /* Reads only the manifest path of an encoded entry, pointing into bytes:
  * lookups compare it before decoding anything else.  -1 when malformed. */

@@ -13,6 +13,12 @@
 pio_status pio_registry_open_folder(const char *dir, int check_load, pio_registry **out,
                                     pio_error *err);
 
+/* The record's validated manifest, NULL when it could not be read (or,
+ * from the registry cache, decoded: out of memory).  Decoded from the
+ * cache on first use, once, safely from several threads.  Owned by the
+ * registry. */
+const pio_manifest *pio_registry_manifest(const pio_plugin_record *record);
+
 /* The trial load's findings for record, NULL when none ran.  Owned by the
  * registry. */
 const pio_trial_result *pio_registry_trial_result(const pio_plugin_record *record);

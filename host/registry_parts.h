@@ -6,6 +6,8 @@
 #ifndef PIO_HOST_REGISTRY_PARTS_H
 #define PIO_HOST_REGISTRY_PARTS_H
 
+#include <stdatomic.h>
+
 #include "arena.h"
 #include "compat.h"
 #include "manifest.h"
@@ -20,7 +22,14 @@
 /* A record and the memory behind its const pointers. */
 typedef struct registry_record {
   pio_plugin_record pub; /* first: a pio_plugin_record * is a registry_record * */
-  pio_manifest *manifest; /* name, version, architecture and warnings point into it */
+  /* The manifest, once decoded: at once when the folder is examined, on
+   * first use (pio_record_manifest) when the record came from the cache;
+   * an examined record's name, version, architecture and warnings point
+   * into it.  NULL when unreadable or not decoded yet. */
+  _Atomic(pio_manifest *) manifest;
+  const unsigned char *manifest_bytes; /* from the cache: its encoding, in the cache file */
+  size_t manifest_len;
+  size_t n_dependencies;   /* the manifest's, known without decoding it */
   const char *folder_name; /* pub.name while no manifest could be read */
   int trial_done;
   pio_trial_result trial;
@@ -28,6 +37,10 @@ typedef struct registry_record {
 
 struct pio_registry {
   pio_machine machine; /* probed once per open */
+  /* The registry cache's file, mapped: records from the cache point into
+   * it (host/registry_cache.h). */
+  const unsigned char *cache_file;
+  size_t cache_file_len;
   pio_plugin_path path;
   registry_record **records;
   size_t count, cap;
@@ -56,9 +69,18 @@ int pio_record_set_reason(registry_record *rec, pio_arena *arena, pio_plugin_sta
  * check is a state, not an error). */
 int pio_record_examine(registry_record *rec, const pio_machine *machine, pio_arena *arena);
 
-/* Takes a cached verdict (host/registry_cache.h) instead of examining;
- * entry is cleared.  -1 when out of memory. */
-int pio_record_adopt_cached(registry_record *rec, pio_cache_entry *entry, pio_arena *arena);
+/* Takes a cached verdict (host/registry_cache.h) instead of examining:
+ * the record points into the entry's bytes, which must outlive it, and
+ * into its warnings' array (from an arena: a lookup given one). */
+void pio_record_adopt_cached(registry_record *rec, const pio_cache_entry *entry);
+
+/* The record's manifest, decoded from the cache on first use; NULL when
+ * unreadable (or undecodable).  Safe from several threads at once. */
+pio_manifest *pio_record_manifest_of(registry_record *rec);
+
+/* Frees what the record holds outside its arena: a manifest decoded on
+ * its own. */
+void pio_record_release(registry_record *rec);
 
 /* Appends rec (from one of the registry's arenas).  -1 when out of
  * memory. */

@@ -60,8 +60,8 @@ int pio_record_set_reason(registry_record *rec, pio_arena *arena, pio_plugin_sta
 /* Name, version, architecture and warnings from a readable manifest, which
  * the record owns from now on (its string lists are NULL-terminated). */
 static void adopt_manifest(registry_record *rec, pio_manifest *manifest) {
-  rec->manifest = manifest;
-  rec->pub.manifest = manifest;
+  atomic_init(&rec->manifest, manifest);
+  rec->n_dependencies = manifest->n_dependencies;
   rec->pub.name = manifest->name != NULL ? manifest->name : "";
   rec->pub.version = manifest->version != NULL ? manifest->version : "";
   rec->pub.model_architecture =
@@ -90,14 +90,36 @@ int pio_record_examine(registry_record *rec, const pio_machine *machine, pio_are
   return 0;
 }
 
-int pio_record_adopt_cached(registry_record *rec, pio_cache_entry *entry, pio_arena *arena) {
-  int rc = 0;
-  if (entry->manifest != NULL) adopt_manifest(rec, entry->manifest);
-  entry->manifest = NULL; /* the record owns it now */
-  rc = move_into(arena, entry->module_path, &rec->pub.module_path);
-  entry->module_path = NULL;
-  if (rc == 0 && entry->state != PIO_PLUGIN_OK)
-    rc = pio_record_set_reason(rec, arena, entry->state, entry->reason);
-  pio_cache_entry_clear(entry);
-  return rc;
+void pio_record_adopt_cached(registry_record *rec, const pio_cache_entry *entry) {
+  if (entry->manifest != NULL) {
+    rec->pub.name = entry->name;
+    rec->pub.version = entry->version;
+    rec->pub.model_architecture = entry->model_architecture;
+    rec->pub.warnings = entry->warnings;
+    rec->manifest_bytes = entry->manifest;
+    rec->manifest_len = entry->manifest_len;
+    rec->n_dependencies = entry->n_dependencies;
+  }
+  rec->pub.module_path = entry->module_path;
+  rec->pub.state = entry->state;
+  rec->pub.reason = entry->reason;
+}
+
+pio_manifest *pio_record_manifest_of(registry_record *rec) {
+  pio_manifest *m = atomic_load_explicit(&rec->manifest, memory_order_acquire);
+  if (m != NULL || rec->manifest_bytes == NULL) return m;
+  pio_manifest *decoded =
+      pio_cache_decode_manifest(rec->manifest_bytes, rec->manifest_len, rec->pub.manifest_path);
+  if (decoded == NULL) return NULL;
+  /* Another thread may have decoded it meanwhile: the first one stays. */
+  if (!atomic_compare_exchange_strong_explicit(&rec->manifest, &m, decoded, memory_order_acq_rel,
+                                               memory_order_acquire)) {
+    pio_manifest_free(decoded);
+    return m;
+  }
+  return decoded;
+}
+
+void pio_record_release(registry_record *rec) {
+  pio_manifest_free(atomic_load_explicit(&rec->manifest, memory_order_acquire));
 }

@@ -44,7 +44,7 @@ static int compare_item_names(const void *a, const void *b) {
 static void items_free(scan_item *items, size_t n) {
   for (size_t i = 0; i < n; i++) {
     free(items[i].name);
-    if (items[i].rec != NULL) pio_manifest_free(items[i].rec->manifest); /* not appended */
+    if (items[i].rec != NULL) pio_record_release(items[i].rec); /* not appended */
   }
   free(items);
 }
@@ -107,10 +107,10 @@ static void scan_one(const scan_job *job, size_t i, pio_arena *arena) {
                                                rec->pub.manifest_path, &key, arena,
                                                &job->keys[i], &entry);
   item->hit_trial_done = item->hit && entry.trial_done;
-  int rc = item->hit ? pio_record_adopt_cached(rec, &entry, arena)
-                     : pio_record_examine(rec, &registry->machine, arena);
-  if (rc != 0) {
-    pio_manifest_free(rec->manifest);
+  if (item->hit) {
+    pio_record_adopt_cached(rec, &entry);
+  } else if (pio_record_examine(rec, &registry->machine, arena) != 0) {
+    pio_record_release(rec);
     item->failed = 1;
     return;
   }
@@ -159,7 +159,7 @@ static pio_status collect(const scan_job *job, pio_error *err) {
     if (rec == NULL || st != PIO_OK) continue; /* items_free releases its manifest */
     pio_registry_cache_note(registry->cache, rec->pub.manifest_path, &job->keys[i], item->hit,
                             item->hit_trial_done);
-    if (!item->hit) pio_registry_cache_store(registry->cache, &rec->pub, 0);
+    if (!item->hit) pio_registry_cache_store(registry->cache, &rec->pub, rec->manifest, 0);
     if (pio_registry_append(registry, rec) != 0)
       st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
     else item->rec = NULL;

@@ -18,6 +18,7 @@
 #include "loader.h"
 #include "module_check.h"
 #include "pio_host_config.h"
+#include "registry_internal.h"
 
 /* The child writes one phase byte before each step ('O', 'E', 'P' before
  * each config probe, 'U') and then 'R' followed by this report and one
@@ -295,17 +296,18 @@ pio_plugin_state pio_trial_load_probe(const char *module_path, const pio_manifes
 }
 
 pio_plugin_state pio_plugin_trial_load(const pio_plugin_record *record, pio_error *err) {
-  if (record == NULL || record->manifest == NULL) {
+  const pio_manifest *manifest = pio_registry_manifest(record);
+  if (manifest == NULL) {
     pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "failed: no manifest to load");
     return PIO_PLUGIN_FAILED;
   }
   char *module_path = NULL;
-  if (pio_module_resolve(record->dir, record->manifest->entry_module, &module_path, err) != PIO_OK) {
+  if (pio_module_resolve(record->dir, manifest->entry_module, &module_path, err) != PIO_OK) {
     pio_error_prefix(err, "failed");
     return PIO_PLUGIN_FAILED;
   }
   pio_plugin_state state =
-      pio_trial_load_module(module_path, record->manifest, PIO_TRIAL_LOAD_TIMEOUT_MS, NULL, err);
+      pio_trial_load_module(module_path, manifest, PIO_TRIAL_LOAD_TIMEOUT_MS, NULL, err);
   free(module_path);
   if (state != PIO_PLUGIN_OK) pio_error_prefix(err, "%s", pio_plugin_state_name(state));
   return state;

@@ -40,28 +40,6 @@ START_TEST(test_a_piece_larger_than_any_chunk_is_given) {
 }
 END_TEST
 
-/* A block filled up to an unknown size: the unused end serves the next
- * pieces, zeroed again; only the last piece can give back. */
-START_TEST(test_the_last_piece_gives_back_its_unused_end) {
-  pio_arena *arena = pio_arena_new();
-  unsigned char *first = pio_arena_alloc(arena, 64);
-  unsigned char *block = pio_arena_alloc(arena, 4096);
-  memset(block, 0x5A, 4096);
-  pio_arena_give_back(arena, first, 1); /* not the last piece: ignored */
-  pio_arena_give_back(arena, block, 100);
-  unsigned char *next = pio_arena_alloc(arena, 256);
-  ck_assert(next > block && next < block + 4096); /* inside the given-back end */
-  ck_assert_uint_ge((size_t)(next - block), 100);
-  static const unsigned char zeros[256];
-  ck_assert(memcmp(next, zeros, 256) == 0);
-  ck_assert_uint_eq(block[99], 0x5A); /* what was kept stays */
-  unsigned char *after_first = pio_arena_alloc(arena, 16);
-  ck_assert(after_first > next); /* first's space was not given back */
-  pio_arena_give_back(NULL, block, 0);
-  pio_arena_free(arena);
-}
-END_TEST
-
 START_TEST(test_impossible_sizes_and_null_arenas_are_refused) {
   pio_arena *arena = pio_arena_new();
   ck_assert_ptr_null(pio_arena_alloc(arena, SIZE_MAX));
@@ -79,7 +57,6 @@ int main(void) {
   tcase_add_test(tc, test_pieces_are_aligned_zeroed_and_distinct);
   tcase_add_test(tc, test_a_piece_larger_than_any_chunk_is_given);
   tcase_add_test(tc, test_impossible_sizes_and_null_arenas_are_refused);
-  tcase_add_test(tc, test_the_last_piece_gives_back_its_unused_end);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -10,10 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hardening_helpers.h"
 #include "pio/host.h"
+#include "registry_internal.h"
 
 enum { N_THREADS = 4, ROUNDS = 12 };
 
@@ -159,6 +162,79 @@ START_TEST(test_threads_opening_registries_on_one_cache_while_loading) {
 }
 END_TEST
 
+/* Sleeps until the record's files are older than the registry cache's
+ * racy-file margin (one second), so that a scan stores the record. */
+static void wait_until_cacheable(const pio_plugin_record *rec) {
+  const char *paths[] = {rec->dir, rec->manifest_path, rec->module_path};
+  struct timespec newest = {0, 0}, now;
+  for (int i = 0; i < 3; i++) {
+    struct stat st;
+    ck_assert_int_eq(stat(paths[i], &st), 0);
+    if (st.st_mtim.tv_sec > newest.tv_sec) newest = st.st_mtim;
+    if (st.st_ctim.tv_sec > newest.tv_sec) newest = st.st_ctim;
+  }
+  clock_gettime(CLOCK_REALTIME, &now);
+  if (now.tv_sec <= newest.tv_sec + 1) sleep((unsigned)(newest.tv_sec + 2 - now.tv_sec));
+}
+
+typedef struct manifest_reader {
+  const pio_plugin_record *record;
+  pthread_barrier_t *start;
+  const pio_manifest *seen;
+  pio_status loaded;
+} manifest_reader;
+
+static void *read_manifest(void *arg) {
+  manifest_reader *r = arg;
+  pthread_barrier_wait(r->start);
+  r->seen = pio_registry_manifest(r->record);
+  pio_loaded_plugin *plugin = NULL;
+  pio_error err = {0};
+  r->loaded = pio_plugin_load(r->record, &plugin, &err);
+  pio_plugin_unload(plugin);
+  return NULL;
+}
+
+/* A registry read from the cache decodes a manifest when first asked:
+ * threads asking at once may each decode it, but all get the one kept. */
+START_TEST(test_threads_asking_for_a_cached_manifest_at_once_get_one) {
+  char cache_dir[] = "/tmp/pio-test-concurrency-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(cache_dir));
+  wait_until_cacheable(record);
+  pio_registry *warm = NULL;
+  for (int run = 0; run < 2; run++) { /* writes the cache, then reads it */
+    pio_registry_close(warm);
+    pio_registry_options opts;
+    pio_registry_options_init(&opts);
+    opts.skip_environment = 1;
+    opts.cache_dir = cache_dir;
+    pio_error err = {0};
+    ck_assert_int_eq(pio_registry_open(&opts, &warm, &err), PIO_OK);
+  }
+  const pio_plugin_record *cached = pio_registry_find(warm, record->name);
+  ck_assert_ptr_nonnull(cached);
+  pthread_barrier_t start;
+  pthread_barrier_init(&start, NULL, N_THREADS);
+  pthread_t threads[N_THREADS];
+  manifest_reader readers[N_THREADS];
+  for (int i = 0; i < N_THREADS; i++) {
+    readers[i] = (manifest_reader){cached, &start, NULL, PIO_OK};
+    ck_assert_int_eq(pthread_create(&threads[i], NULL, read_manifest, &readers[i]), 0);
+  }
+  for (int i = 0; i < N_THREADS; i++) ck_assert_int_eq(pthread_join(threads[i], NULL), 0);
+  for (int i = 0; i < N_THREADS; i++) {
+    ck_assert_ptr_nonnull(readers[i].seen);
+    ck_assert_ptr_eq(readers[i].seen, readers[0].seen);
+    ck_assert_int_eq(readers[i].loaded, PIO_OK);
+  }
+  pthread_barrier_destroy(&start);
+  pio_registry_close(warm);
+  char cmd[64];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", cache_dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *concurrency_suite(void) {
   Suite *s = suite_create("concurrency");
   TCase *tc = tcase_create("concurrency");
@@ -167,6 +243,7 @@ static Suite *concurrency_suite(void) {
   tcase_add_test(tc, test_threads_each_loading_the_plugin_and_running_models);
   tcase_add_test(tc, test_threads_sharing_one_loaded_plugin_run_independent_models);
   tcase_add_test(tc, test_threads_opening_registries_on_one_cache_while_loading);
+  tcase_add_test(tc, test_threads_asking_for_a_cached_manifest_at_once_get_one);
   suite_add_tcase(s, tc);
   return s;
 }

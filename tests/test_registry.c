@@ -110,7 +110,7 @@ START_TEST(test_unreadable_manifest_is_invalid_with_line_and_column) {
   const pio_plugin_record *rec = find(registry, "invalid_json"); /* the folder's name */
   ck_assert_int_eq(rec->state, PIO_PLUGIN_INVALID);
   ck_assert_ptr_nonnull(strstr(rec->reason, "invalid_json/plugin_manifest.json:5:"));
-  ck_assert_ptr_null(rec->manifest);
+  ck_assert_ptr_null(pio_registry_manifest(rec));
   ck_assert_str_eq(rec->version, "");
   ck_assert_ptr_null(rec->module_path);
   pio_registry_close(registry);
@@ -127,7 +127,7 @@ START_TEST(test_record_fields_come_from_the_manifest) {
   ck_assert_str_eq(rec->module_path, PIO_TEST_FIXTURE_DIR "/good/fixture_good.so");
   ck_assert_ptr_nonnull(rec->warnings);
   ck_assert_ptr_null(rec->warnings[0]);
-  ck_assert_ptr_nonnull(rec->manifest);
+  ck_assert_ptr_nonnull(pio_registry_manifest(rec));
   pio_registry_close(registry);
 }
 END_TEST
@@ -352,16 +352,22 @@ static void make_many_folders(const char *root) {
   }
 }
 
-/* What a listing says of each folder, one line each. */
+static const char *or_dash(const char *text) { return text != NULL ? text : "-"; }
+
+/* What a listing says of each folder, and some of its manifest, one line
+ * each. */
 static char *describe_all(const pio_registry *registry) {
   size_t cap = 1 << 20, len = 0;
   char *text = malloc(cap);
   ck_assert_ptr_nonnull(text);
   for (size_t i = 0; i < pio_registry_count(registry); i++) {
     const pio_plugin_record *r = pio_registry_at(registry, i);
-    int n = snprintf(text + len, cap - len, "%s|%s|%s|%s|%s\n", r->dir, r->name,
+    const pio_manifest *m = pio_registry_manifest(r); /* from the cache: decoded now */
+    int n = snprintf(text + len, cap - len, "%s|%s|%s|%s|%s|%s|%s|%s|%zu|%zu\n", r->dir, r->name,
                      pio_plugin_state_name(r->state), r->reason,
-                     r->module_path != NULL ? r->module_path : "-");
+                     or_dash(r->module_path), m ? m->path : "-", m ? m->entry_function : "-",
+                     m ? or_dash(m->description) : "-",
+                     m ? m->tags.count : 0, m ? m->compatibility.os.count : 0);
     ck_assert(n > 0 && (size_t)n < cap - len);
     len += (size_t)n;
   }

@@ -16,6 +16,7 @@
 #include "manifest.h"
 #include "pio/host.h"
 #include "registry_cache.h"
+#include "registry_internal.h"
 
 static char tmpdir[64];
 static char cache_file[128];
@@ -104,12 +105,17 @@ static const pio_plugin_record *fixture_record(fixture *fx) {
       .state = PIO_PLUGIN_OK,
       .reason = "",
       .warnings = fx->warnings,
-      .manifest = fx->manifest,
   };
   return &fx->record;
 }
 
 static void fixture_free(fixture *fx) { pio_manifest_free(fx->manifest); }
+
+/* Stores the record the registry would build from fx now. */
+static void store_fixture(pio_registry_cache *cache, fixture *fx, int trial_done) {
+  const pio_plugin_record *rec = fixture_record(fx);
+  pio_registry_cache_store(cache, rec, fx->manifest, trial_done);
+}
 
 static pio_registry_cache *open_cache(void) {
   pio_registry_cache *cache = pio_registry_cache_open(cache_file);
@@ -125,7 +131,8 @@ static int scan(fixture *fx, int trial_done) {
   pio_cache_entry entry;
   int hit = pio_registry_cache_lookup(cache, fx->dir, fx->manifest_path, &entry);
   pio_cache_entry_clear(&entry);
-  if (!hit || trial_done) pio_registry_cache_store(cache, fixture_record(fx), trial_done);
+  if (!hit || trial_done)
+    store_fixture(cache, fx, trial_done);
   pio_error err;
   ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
   pio_registry_cache_close(cache);
@@ -157,7 +164,8 @@ START_TEST(test_stored_record_comes_back_whole) {
   ck_assert_ptr_nonnull(strstr(e.warnings[0], "surprise"));
   ck_assert_ptr_null(e.warnings[1]);
   ck_assert_int_eq(e.trial_done, 0);
-  const pio_manifest *m = e.manifest;
+  ck_assert_uint_eq(e.n_dependencies, 0);
+  pio_manifest *m = pio_cache_decode_manifest(e.manifest, e.manifest_len, fx.manifest_path);
   ck_assert_ptr_nonnull(m);
   ck_assert_str_eq(m->path, fx.manifest_path);
   ck_assert_str_eq(m->entry_module, "mod");
@@ -168,9 +176,10 @@ START_TEST(test_stored_record_comes_back_whole) {
   ck_assert_uint_eq(m->tags.count, 2);
   ck_assert_str_eq(m->tags.items[1], "b");
   ck_assert_uint_eq(m->compatibility.cpu_features.count, 1);
-  ck_assert_uint_eq(m->compatibility.cpu_feature_mask, fixture_record(&fx)->manifest->compatibility.cpu_feature_mask);
+  ck_assert_uint_eq(m->compatibility.cpu_feature_mask, fx.manifest->compatibility.cpu_feature_mask);
   ck_assert_double_eq(m->compatibility.min_memory_gb, 0.25);
   ck_assert_uint_eq(m->compatibility.abi_max_major, 1);
+  pio_manifest_free(m);
   pio_cache_entry_clear(&e);
   pio_registry_cache_close(cache);
   fixture_free(&fx);
@@ -264,7 +273,7 @@ START_TEST(test_module_appearing_in_the_folder_is_seen) {
   rec.module_path = NULL;
   rec.state = PIO_PLUGIN_INVALID;
   rec.reason = "entry_point.module: mod.so not found";
-  pio_registry_cache_store(cache, &rec, 0);
+  pio_registry_cache_store(cache, &rec, fx.manifest, 0);
   pio_error err;
   ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
   pio_registry_cache_close(cache);
@@ -298,7 +307,7 @@ START_TEST(test_trial_verdict_is_kept) {
   pio_plugin_record rec = *fixture_record(&fx);
   rec.state = PIO_PLUGIN_CRASHED;
   rec.reason = "SIGSEGV (Segmentation fault) in the entry point";
-  pio_registry_cache_store(cache, &rec, 1);
+  pio_registry_cache_store(cache, &rec, fx.manifest, 1);
   pio_error err;
   ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
   pio_registry_cache_close(cache);
@@ -321,7 +330,7 @@ START_TEST(test_shadowed_record_is_not_stored) {
   ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
   pio_plugin_record rec = *fixture_record(&fx);
   rec.state = PIO_PLUGIN_SHADOWED;
-  pio_registry_cache_store(cache, &rec, 0);
+  pio_registry_cache_store(cache, &rec, fx.manifest, 0);
   pio_registry_cache_stats stats;
   pio_registry_cache_get_stats(cache, &stats);
   ck_assert_uint_eq(stats.stored, 0);
@@ -336,7 +345,7 @@ START_TEST(test_files_changed_during_the_scan_are_not_stored) {
   pio_registry_cache *cache = pio_registry_cache_open(cache_file); /* default margin */
   pio_cache_entry e;
   ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
-  pio_registry_cache_store(cache, fixture_record(&fx), 0);
+  store_fixture(cache, &fx, 0);
   pio_registry_cache_stats stats;
   pio_registry_cache_get_stats(cache, &stats);
   ck_assert_uint_eq(stats.stored, 0);
@@ -352,7 +361,7 @@ START_TEST(test_record_never_looked_up_is_not_stored) {
   fixture fx;
   fixture_make(&fx, "alpha");
   pio_registry_cache *cache = open_cache();
-  pio_registry_cache_store(cache, fixture_record(&fx), 0);
+  store_fixture(cache, &fx, 0);
   pio_registry_cache_stats stats;
   pio_registry_cache_get_stats(cache, &stats);
   ck_assert_uint_eq(stats.stored, 0);
@@ -392,7 +401,7 @@ START_TEST(test_entry_with_module_outside_its_folder_is_refused) {
   ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
   pio_plugin_record rec = *fixture_record(&fx);
   rec.module_path = outside;
-  pio_registry_cache_store(cache, &rec, 0);
+  pio_registry_cache_store(cache, &rec, fx.manifest, 0);
   pio_error err;
   ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
   pio_registry_cache_close(cache);
@@ -601,7 +610,7 @@ START_TEST(test_unwritable_cache_folder_is_an_error_not_a_crash) {
   pio_registry_cache_set_racy_margin(cache, 0);
   pio_cache_entry e;
   ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
-  pio_registry_cache_store(cache, fixture_record(&fx), 0);
+  store_fixture(cache, &fx, 0);
   pio_error err;
   ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_ERR_IO);
   ck_assert_ptr_nonnull(strstr(err.message, "/proc/no-such-place/pio/registry.bin"));
@@ -613,7 +622,7 @@ END_TEST
 START_TEST(test_null_cache_does_nothing) {
   pio_cache_entry e;
   ck_assert_int_eq(pio_registry_cache_lookup(NULL, "/x", "/x/plugin_manifest.json", &e), 0);
-  pio_registry_cache_store(NULL, NULL, 0);
+  pio_registry_cache_store(NULL, NULL, NULL, 0);
   pio_error err;
   ck_assert_int_eq(pio_registry_cache_commit(NULL, &err), PIO_OK);
   pio_registry_cache_close(NULL);
@@ -677,7 +686,7 @@ START_TEST(test_processes_writing_at_once_leave_a_valid_file) {
       char version[16];
       snprintf(version, sizeof version, "1.0.%d", round); /* news every round */
       rec.version = version;
-      pio_registry_cache_store(cache, &rec, round & 1);
+      pio_registry_cache_store(cache, &rec, fx[p].manifest, round & 1);
       pio_error err;
       if (pio_registry_cache_commit(cache, &err) != PIO_OK) _exit(4);
       pio_registry_cache_close(cache);
@@ -705,7 +714,24 @@ END_TEST
  * whose version says 9.9.9, keyed to the unchanged files) shows that the
  * cache is read; --no-cache and a changed file show that it is bypassed. */
 
-static void forge_entry(fixture *fx, const char *cache_dir) {
+/* A change the forged entry carries. */
+typedef void (*forgery)(pio_plugin_record *rec, pio_manifest *m);
+
+static void forge_version(pio_plugin_record *rec, pio_manifest *m) {
+  free(m->version);
+  m->version = strdup("9.9.9");
+  rec->version = m->version;
+}
+
+/* A manifest no decoder accepts (a required text absent), in an entry
+ * whose checksum is right: what only a forger, or a bug, could write. */
+static void forge_undecodable_manifest(pio_plugin_record *rec, pio_manifest *m) {
+  (void)rec;
+  free(m->entry_module);
+  m->entry_module = NULL;
+}
+
+static void forge_entry_with(fixture *fx, const char *cache_dir, forgery change) {
   char *file = pio_registry_cache_default_file(cache_dir);
   pio_registry_cache *cache = pio_registry_cache_open(file);
   free(file);
@@ -713,17 +739,19 @@ static void forge_entry(fixture *fx, const char *cache_dir) {
   pio_cache_entry e;
   ck_assert_int_eq(pio_registry_cache_lookup(cache, fx->dir, fx->manifest_path, &e), 0);
   pio_plugin_record rec = *fixture_record(fx);
-  free(fx->manifest->version);
-  fx->manifest->version = strdup("9.9.9");
-  rec.version = fx->manifest->version;
-  pio_registry_cache_store(cache, &rec, 0);
+  change(&rec, fx->manifest);
+  pio_registry_cache_store(cache, &rec, fx->manifest, 0);
   pio_error err;
   ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
   pio_registry_cache_close(cache);
 }
 
-/* The version the registry reports for fx, read with or without cache. */
-static char *registry_version(const char *cache_dir, int no_cache) {
+static void forge_entry(fixture *fx, const char *cache_dir) {
+  forge_entry_with(fx, cache_dir, forge_version);
+}
+
+/* A registry over tmpdir, with or without the cache in cache_dir. */
+static pio_registry *open_registry(const char *cache_dir, int no_cache) {
   pio_registry_options opts;
   pio_registry_options_init(&opts);
   const char *paths[] = {tmpdir};
@@ -736,6 +764,12 @@ static char *registry_version(const char *cache_dir, int no_cache) {
   pio_registry *registry = NULL;
   pio_error err;
   ck_assert_int_eq(pio_registry_open(&opts, &registry, &err), PIO_OK);
+  return registry;
+}
+
+/* The version the registry reports for alpha, read with or without cache. */
+static char *registry_version(const char *cache_dir, int no_cache) {
+  pio_registry *registry = open_registry(cache_dir, no_cache);
   const pio_plugin_record *rec = pio_registry_find(registry, "alpha");
   ck_assert_ptr_nonnull(rec);
   char *version = strdup(rec->version);
@@ -754,6 +788,31 @@ START_TEST(test_registry_reads_the_cache_and_no_cache_bypasses_it) {
   ck_assert_str_eq(fresh, "1.2.3");
   free(cached);
   free(fresh);
+  fixture_free(&fx);
+}
+END_TEST
+
+/* The registry decodes a cached manifest only when it is asked for; one
+ * that does not decode then makes loading fail with a message, and
+ * nothing else. */
+START_TEST(test_cached_manifest_that_does_not_decode_fails_the_load_cleanly) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  char cache_dir[128];
+  snprintf(cache_dir, sizeof cache_dir, "%s/cache", tmpdir);
+  forge_entry_with(&fx, cache_dir, forge_undecodable_manifest);
+  pio_registry *registry = open_registry(cache_dir, 0);
+  const pio_plugin_record *rec = pio_registry_find(registry, "alpha");
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_int_eq(rec->state, PIO_PLUGIN_OK); /* the cached verdict */
+  ck_assert_ptr_null(pio_registry_manifest(rec));
+  pio_loaded_plugin *plugin = NULL;
+  pio_error err;
+  pio_error_clear(&err);
+  ck_assert_int_eq(pio_plugin_load(rec, &plugin, &err), PIO_ERR_NO_MEMORY);
+  ck_assert_ptr_null(plugin);
+  ck_assert_ptr_nonnull(strstr(err.message, "could not be decoded from the registry cache"));
+  pio_registry_close(registry);
   fixture_free(&fx);
 }
 END_TEST
@@ -852,6 +911,7 @@ static Suite *registry_cache_suite(void) {
   tcase_add_test(tc, test_processes_writing_at_once_leave_a_valid_file);
   tcase_add_test(tc, test_registry_reads_the_cache_and_no_cache_bypasses_it);
   tcase_add_test(tc, test_registry_sees_a_changed_manifest_despite_the_cache);
+  tcase_add_test(tc, test_cached_manifest_that_does_not_decode_fails_the_load_cleanly);
   tcase_add_test(tc, test_cache_folder_and_file_are_private);
   tcase_add_test(tc, test_pio_host_list_reads_the_cache_and_no_cache_bypasses_it);
   suite_add_tcase(s, tc);

@@ -208,7 +208,7 @@ static void cache_alpha_now(const char *dir) {
                            .model_architecture = "LlamaForCausalLM", .manifest_path = manifest,
                            .dir = dir, .module_path = module, .state = PIO_PLUGIN_OK,
                            .reason = "", .warnings = no_warnings};
-  pio_registry_cache_store(c, &rec, 0);
+  pio_registry_cache_store(c, &rec, NULL, 0);
   pio_error err;
   ck_assert_int_eq(pio_registry_cache_commit(c, &err), PIO_OK);
   pio_registry_cache_close(c);

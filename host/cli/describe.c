@@ -6,6 +6,7 @@
 
 #include "cli_common.h"
 #include "manifest.h"
+#include "registry_internal.h"
 
 static void field(FILE *out, const char *label, const char *value) {
   fprintf(out, "  %-20s ", label);
@@ -32,7 +33,7 @@ static void gib_field(FILE *out, const char *label, double gib) {
 }
 
 static void details(FILE *out, const pio_plugin_record *rec) {
-  const pio_manifest *m = rec->manifest;
+  const pio_manifest *m = pio_registry_manifest(rec);
   fputs("Plugin Details:\n", out);
   field(out, "Name", rec->name);
   field(out, "Version", rec->version);
@@ -59,11 +60,12 @@ static void files(FILE *out, const pio_plugin_record *rec) {
   field(out, "Manifest", rec->manifest_path);
   field(out, "Folder", rec->dir);
   field(out, "Module", rec->module_path != NULL ? rec->module_path : "(not resolved)");
-  if (rec->manifest != NULL) {
+  const pio_manifest *m = pio_registry_manifest(rec);
+  if (m != NULL) {
     fprintf(out, "  %-20s ", "Entry point");
-    pio_cli_put(out, rec->manifest->entry_module);
+    pio_cli_put(out, m->entry_module);
     fputs(" : ", out);
-    pio_cli_put(out, rec->manifest->entry_function);
+    pio_cli_put(out, m->entry_function);
     fputc('\n', out);
   }
 }
@@ -181,9 +183,10 @@ void pio_cli_describe(FILE *out, const pio_plugin_record *record, pio_plugin_sta
     pio_cli_put(out, reason);
   }
   fputc('\n', out);
-  if (record->manifest != NULL) {
-    compatibility(out, &record->manifest->compatibility);
-    dependencies(out, record->manifest);
+  const pio_manifest *m = pio_registry_manifest(record);
+  if (m != NULL) {
+    compatibility(out, &m->compatibility);
+    dependencies(out, m);
     components(out, trial, state);
     if (presets != NULL) presets_section(out, record, presets, state);
   }

@@ -7,6 +7,7 @@
 
 #include "cli_common.h"
 #include "manifest.h"
+#include "registry_internal.h"
 #include "text_escape.h"
 
 static json_object *json_text(const char *text) {
@@ -154,7 +155,8 @@ json_object *pio_cli_describe_json(const pio_plugin_record *rec, pio_plugin_stat
                                    const pio_cli_presets *presets) {
   json_object *obj = pio_cli_record_json(rec, state, reason, trial);
   if (obj == NULL) return NULL;
-  if (rec->manifest != NULL) add_manifest(obj, rec->manifest);
+  const pio_manifest *m = pio_registry_manifest(rec);
+  if (m != NULL) add_manifest(obj, m);
   json_object_object_add(obj, "table", table_json(trial));
   if (presets != NULL) json_object_object_add(obj, "presets", presets_json(presets));
   return obj;

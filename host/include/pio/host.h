@@ -33,10 +33,6 @@ typedef enum pio_plugin_state {
 /* "ok", "invalid", "incompatible", "failed", "crashed", "shadowed". */
 const char *pio_plugin_state_name(pio_plugin_state state);
 
-/* The validated manifest.  Defined in host/manifest.h for the host;
- * callers use the accessors of pio_plugin_record. */
-typedef struct pio_manifest pio_manifest;
-
 /* One plugin folder found on the path.  Owned by its registry. */
 typedef struct pio_plugin_record {
   const char *name;               /* manifest name, or the folder's name when unreadable */
@@ -48,7 +44,6 @@ typedef struct pio_plugin_record {
   pio_plugin_state state;
   const char *reason;             /* why not ok, one line; "" when ok */
   const char *const *warnings;    /* NULL-terminated: unknown fields and the like */
-  const pio_manifest *manifest;   /* NULL when the manifest could not be read */
 } pio_plugin_record;
 
 typedef struct pio_registry pio_registry;
