@@ -454,7 +454,7 @@ void pio_registry_cache_note(pio_registry_cache *cache, const char *manifest_pat
   if (cache == NULL || manifest_path == NULL) return;
   if (hit) cache->stats.hits++;
   else cache->stats.misses++;
-  if (hit && !cache->trial_stores_follow) return;
+  if ((hit && !cache->trial_stores_follow) || keys == NULL) return;
   uint64_t hash = pio_cache_path_hash(manifest_path, strlen(manifest_path));
   pio_cache_visit *v = find_visit(cache, manifest_path, hash, 1);
   if (v == NULL) return; /* out of memory: the folder is just not stored */

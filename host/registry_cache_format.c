@@ -272,9 +272,9 @@ static double get_f64(reader *r) {
 }
 
 /* A string where it lies in the bytes, with its length checked against
- * what is left: its NUL must follow it and none may be inside it (no
- * writer produces one); an absent string that is required makes the entry
- * malformed as well. */
+ * what is left and its NUL after it; an absent string that is required
+ * makes the entry malformed.  (A NUL inside, which no writer produces,
+ * would only make the text shorter, for every reader alike.) */
 static const char *get_text(reader *r, int required) {
   uint32_t len = get_u32(r);
   if (r->bad) return NULL;
@@ -283,7 +283,7 @@ static const char *get_text(reader *r, int required) {
     return NULL;
   }
   const char *text = (const char *)r->p + r->pos;
-  if (r->len - r->pos <= len || text[len] != '\0' || memchr(text, '\0', len) != NULL) {
+  if (r->len - r->pos <= len || text[len] != '\0') {
     r->bad = 1;
     return NULL;
   }

@@ -37,6 +37,7 @@ typedef struct registry_record {
 
 struct pio_registry {
   pio_machine machine; /* probed once per open */
+  int check_load;      /* trial loads follow the scan */
   /* The registry cache's file, mapped: records from the cache point into
    * it (host/registry_cache.h). */
   const unsigned char *cache_file;
@@ -69,10 +70,11 @@ int pio_record_set_reason(registry_record *rec, pio_arena *arena, pio_plugin_sta
  * check is a state, not an error). */
 int pio_record_examine(registry_record *rec, const pio_machine *machine, pio_arena *arena);
 
-/* Takes a cached verdict (host/registry_cache.h) instead of examining:
- * the record points into the entry's bytes, which must outlive it, and
- * into its warnings' array (from an arena: a lookup given one). */
-void pio_record_adopt_cached(registry_record *rec, const pio_cache_entry *entry);
+/* A record from a cache hit (host/registry_cache.h) instead of an examined
+ * one: it points into the entry's bytes, which must outlive it, and into
+ * its warnings' array (from an arena: a lookup given one); NULL when out
+ * of memory. */
+registry_record *pio_record_from_cache(pio_arena *arena, const pio_cache_entry *entry);
 
 /* The record's manifest, decoded from the cache on first use; NULL when
  * unreadable (or undecodable).  Safe from several threads at once. */

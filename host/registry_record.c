@@ -90,19 +90,23 @@ int pio_record_examine(registry_record *rec, const pio_machine *machine, pio_are
   return 0;
 }
 
-void pio_record_adopt_cached(registry_record *rec, const pio_cache_entry *entry) {
-  if (entry->manifest != NULL) {
-    rec->pub.name = entry->name;
-    rec->pub.version = entry->version;
-    rec->pub.model_architecture = entry->model_architecture;
-    rec->pub.warnings = entry->warnings;
-    rec->manifest_bytes = entry->manifest;
-    rec->manifest_len = entry->manifest_len;
-    rec->n_dependencies = entry->n_dependencies;
-  }
+registry_record *pio_record_from_cache(pio_arena *arena, const pio_cache_entry *entry) {
+  registry_record *rec = pio_arena_alloc(arena, sizeof *rec); /* zeroed */
+  if (rec == NULL) return NULL;
+  rec->pub.dir = entry->dir;
+  rec->pub.manifest_path = entry->manifest_path;
+  rec->folder_name = strrchr(entry->dir, '/') + 1; /* the lookup checked dir + "/" + name */
+  rec->pub.name = entry->name; /* the folder's name when the manifest was unreadable */
+  rec->pub.version = entry->version;
+  rec->pub.model_architecture = entry->model_architecture;
+  rec->pub.warnings = entry->warnings;
   rec->pub.module_path = entry->module_path;
   rec->pub.state = entry->state;
   rec->pub.reason = entry->reason;
+  rec->manifest_bytes = entry->manifest;
+  rec->manifest_len = entry->manifest_len;
+  rec->n_dependencies = entry->n_dependencies;
+  return rec;
 }
 
 pio_manifest *pio_record_manifest_of(registry_record *rec) {

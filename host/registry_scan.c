@@ -12,6 +12,7 @@
  * in name order, each lookup is noted in the cache, each miss stored for
  * next time and each record appended. */
 #include <dirent.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@
 typedef struct scan_item {
   char *name;           /* the folder's name */
   registry_record *rec; /* NULL: no manifest there (or failed) */
+  pio_cache_keys *keys; /* taken by its lookup, for its note; NULL: not kept */
   int hit, hit_trial_done;
   int failed;           /* out of memory */
 } scan_item;
@@ -33,7 +35,6 @@ typedef struct scan_job {
   const char *dir;
   int dir_fd;
   scan_item *items;
-  pio_cache_keys *keys; /* items[i]'s keys, taken by its lookup, for its note */
   size_t n;
 } scan_job;
 
@@ -90,30 +91,64 @@ static void take_manifest_key(int dir_fd, const char *name, pio_cache_file_key *
   pio_cache_file_key_take_at(dir_fd, rel, key);
 }
 
+/* dir/name and dir/name/plugin_manifest.json, both in buf (2 * PATH_MAX
+ * bytes); -1 when they do not fit. */
+static int folder_paths(const char *dir, const char *name, char *buf, const char **folder,
+                        const char **manifest) {
+  size_t dlen = strlen(dir), nlen = strlen(name), flen = dlen + 1 + nlen;
+  size_t mlen = strlen(pio_manifest_file_name);
+  if (flen + 1 + mlen + 1 > PATH_MAX) return -1;
+  char *f = buf, *m = buf + PATH_MAX;
+  memcpy(f, dir, dlen);
+  f[dlen] = '/';
+  memcpy(f + dlen + 1, name, nlen + 1);
+  memcpy(m, f, flen);
+  m[flen] = '/';
+  memcpy(m + flen + 1, pio_manifest_file_name, mlen + 1);
+  *folder = f;
+  *manifest = m;
+  return 0;
+}
+
+/* The cache lookup for one folder: 1 on a hit.  Its keys are kept (in
+ * arena) for the note when the folder will be examined and stored, or a
+ * trial verdict may be stored for it. */
+static int look_up(const scan_job *job, scan_item *item, const pio_cache_file_key *manifest_key,
+                   pio_arena *arena, pio_cache_entry *entry) {
+  char buf[2 * PATH_MAX];
+  const char *folder, *manifest;
+  pio_cache_keys keys;
+  int hit = 0;
+  memset(&keys, 0, sizeof keys);
+  if (folder_paths(job->dir, item->name, buf, &folder, &manifest) == 0)
+    hit = pio_registry_cache_lookup_shared(job->registry->cache, folder, manifest, manifest_key,
+                                           arena, &keys, entry);
+  if (!hit || job->registry->check_load) {
+    if ((item->keys = pio_arena_alloc(arena, sizeof keys)) == NULL) return -1;
+    *item->keys = keys;
+  }
+  return hit;
+}
+
 /* One folder, on any thread: the record from the cache, or examined. */
 static void scan_one(const scan_job *job, size_t i, pio_arena *arena) {
   scan_item *item = &job->items[i];
   pio_cache_file_key key;
   take_manifest_key(job->dir_fd, item->name, &key);
   if (!key.present) return;
-  registry_record *rec = pio_record_new(arena, job->dir, item->name);
-  if (rec == NULL) {
-    item->failed = 1;
-    return;
-  }
-  pio_registry *registry = job->registry;
   pio_cache_entry entry;
-  item->hit = pio_registry_cache_lookup_shared(registry->cache, rec->pub.dir,
-                                               rec->pub.manifest_path, &key, arena,
-                                               &job->keys[i], &entry);
-  item->hit_trial_done = item->hit && entry.trial_done;
-  if (item->hit) {
-    pio_record_adopt_cached(rec, &entry);
-  } else if (pio_record_examine(rec, &registry->machine, arena) != 0) {
+  int hit = look_up(job, item, &key, arena, &entry);
+  registry_record *rec = NULL;
+  if (hit > 0) {
+    rec = pio_record_from_cache(arena, &entry);
+  } else if (hit == 0 && (rec = pio_record_new(arena, job->dir, item->name)) != NULL &&
+             pio_record_examine(rec, &job->registry->machine, arena) != 0) {
     pio_record_release(rec);
-    item->failed = 1;
-    return;
+    rec = NULL;
   }
+  item->failed = rec == NULL;
+  item->hit = hit > 0;
+  item->hit_trial_done = hit > 0 && entry.trial_done;
   item->rec = rec;
 }
 
@@ -157,7 +192,7 @@ static pio_status collect(const scan_job *job, pio_error *err) {
       st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
     registry_record *rec = item->rec;
     if (rec == NULL || st != PIO_OK) continue; /* items_free releases its manifest */
-    pio_registry_cache_note(registry->cache, rec->pub.manifest_path, &job->keys[i], item->hit,
+    pio_registry_cache_note(registry->cache, rec->pub.manifest_path, item->keys, item->hit,
                             item->hit_trial_done);
     if (!item->hit) pio_registry_cache_store(registry->cache, &rec->pub, rec->manifest, 0);
     if (pio_registry_append(registry, rec) != 0)
@@ -173,21 +208,15 @@ pio_status pio_registry_scan_folder(pio_registry *registry, const char *dir, pio
   scan_item *items = NULL;
   long n = list_entries(d, &items);
   pio_threadpool *pool = n > 0 ? pool_for(registry, (size_t)n) : NULL;
-  /* The keys live only for this scan: a scratch arena, whose pages come
-   * in one call rather than a fault each (host/arena.h). */
-  pio_arena *scratch = n > 0 ? pio_arena_new() : NULL;
-  pio_cache_keys *keys = pio_arena_alloc(scratch, (size_t)(n > 0 ? n : 0) * sizeof *keys);
   pio_status st = PIO_OK;
-  if (n < 0 || (n > 0 && keys == NULL) ||
-      make_arenas(registry, pool != NULL ? pio_threadpool_size(pool) : 1) != 0) {
+  if (n < 0 || make_arenas(registry, pool != NULL ? pio_threadpool_size(pool) : 1) != 0) {
     st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
   } else if (n > 0) {
     pio_registry_cache_enter_folder(registry->cache, dir);
-    scan_job job = {registry, dir, dirfd(d), items, keys, (size_t)n};
+    scan_job job = {registry, dir, dirfd(d), items, (size_t)n};
     pio_threadpool_run(pool, scan_share, &job);
     st = collect(&job, err);
   }
-  pio_arena_free(scratch);
   pio_threadpool_destroy(pool);
   closedir(d);
   if (n > 0) items_free(items, (size_t)n);
