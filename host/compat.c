@@ -1,5 +1,6 @@
 /* host/compat.c — checking a manifest's compatibility block against a
  * machine, and the plugin dependencies against a registry lookup. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,13 +60,22 @@ double pio_machine_read_meminfo(const char *path) {
   return gib;
 }
 
+/* Read once a process: the kernel composes /proc/meminfo anew on every
+ * read, which costs a tenth of a millisecond, and a registry open probes
+ * the machine twice (its checks and the cache's fingerprint). */
+static double memory_gib;
+static pthread_once_t memory_once = PTHREAD_ONCE_INIT;
+
+static void read_memory(void) { memory_gib = pio_machine_read_meminfo("/proc/meminfo"); }
+
 void pio_machine_probe(pio_machine *machine) {
   machine->abi_major = PIO_ABI_MAJOR;
   machine->abi_minor = PIO_ABI_MINOR;
   machine->os = PIO_THIS_OS;
   machine->arch = PIO_THIS_ARCH;
   machine->cpu_features = pio_cpu_detect();
-  machine->memory_gib = pio_machine_read_meminfo("/proc/meminfo");
+  pthread_once(&memory_once, read_memory);
+  machine->memory_gib = memory_gib;
 }
 
 /* Accumulates failures into one message. */

@@ -23,8 +23,8 @@ typedef struct pio_machine {
 
 /* Fills machine for this process: the ABI it was built with, the OS and
  * architecture it was compiled for, pio_cpu_detect(), and MemTotal from
- * /proc/meminfo (memory_gib -1 when that cannot be read, which is not an
- * error: the memory check is then skipped). */
+ * /proc/meminfo, read once a process (memory_gib -1 when that cannot be
+ * read, which is not an error: the memory check is then skipped). */
 void pio_machine_probe(pio_machine *machine);
 
 /* Checks manifest->compatibility against machine: ABI range, os, arch,

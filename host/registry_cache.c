@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pio/cpu.h"
+#include "compat.h"
 #include "pio/version.h"
 #include "registry_cache_internal.h"
 #include "text_join.h"
@@ -54,15 +54,6 @@ static void add_text(uint64_t *h, const char *text) {
 
 static void add_u64(uint64_t *h, uint64_t v) { *h = pio_cache_hash(&v, sizeof v, *h); }
 
-static void add_mem_total(uint64_t *h) {
-  FILE *f = fopen("/proc/meminfo", "re");
-  if (f == NULL) return;
-  char line[128];
-  while (fgets(line, sizeof line, f) != NULL)
-    if (strncmp(line, "MemTotal:", 9) == 0) add_text(h, line);
-  fclose(f);
-}
-
 /* The library holding this code: a rebuilt libpio-host (changed checks)
  * must not trust verdicts its predecessor cached. */
 static const char own_binary_anchor = 0;
@@ -86,13 +77,12 @@ static uint64_t compute_fingerprint(void) {
   add_text(&h, PIO_VERSION_STRING);
   add_u64(&h, PIO_ABI_PACK(PIO_ABI_MAJOR, PIO_ABI_MINOR));
   add_u64(&h, PIO_CACHE_FORMAT_VERSION);
-  struct utsname u;
-  if (uname(&u) == 0) {
-    add_text(&h, u.sysname);
-    add_text(&h, u.machine);
-  }
-  add_u64(&h, (uint64_t)pio_cpu_detect());
-  add_mem_total(&h);
+  pio_machine machine; /* what the compatibility checks compare with */
+  pio_machine_probe(&machine);
+  add_text(&h, machine.os);
+  add_text(&h, machine.arch);
+  add_u64(&h, (uint64_t)machine.cpu_features);
+  add_u64(&h, (uint64_t)(machine.memory_gib * 1048576.0)); /* KiB, as MemTotal says */
   add_own_binary(&h);
   return h;
 }
