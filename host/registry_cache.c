@@ -2,7 +2,6 @@
  * checking it (magic, version, byte order, size, checksum, fingerprint,
  * ownership), looking folders up by path, and writing a new file atomically
  * when something changed.  The byte layout lives in registry_cache_format.c. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 
 #include "compat.h"
 #include "pio/version.h"
+#include "pio_build_id.h"
 #include "registry_cache_internal.h"
 #include "text_join.h"
 
@@ -54,24 +54,6 @@ static void add_text(uint64_t *h, const char *text) {
 
 static void add_u64(uint64_t *h, uint64_t v) { *h = pio_cache_hash(&v, sizeof v, *h); }
 
-/* The library holding this code: a rebuilt libpio-host (changed checks)
- * must not trust verdicts its predecessor cached. */
-static const char own_binary_anchor = 0;
-
-static void add_own_binary(uint64_t *h) {
-  Dl_info info;
-  struct stat st;
-  /* The file's identity, not its name: two programs may reach one library
-   * by different paths ($ORIGIN rpaths) and must agree. */
-  if (dladdr(&own_binary_anchor, &info) == 0 || info.dli_fname == NULL ||
-      stat(info.dli_fname, &st) != 0)
-    return;
-  add_u64(h, (uint64_t)st.st_dev);
-  add_u64(h, (uint64_t)st.st_ino);
-  add_u64(h, (uint64_t)st.st_size);
-  add_u64(h, (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec);
-}
-
 static uint64_t compute_fingerprint(void) {
   uint64_t h = 0x70696f2d6361636bULL;
   add_text(&h, PIO_VERSION_STRING);
@@ -83,7 +65,7 @@ static uint64_t compute_fingerprint(void) {
   add_text(&h, machine.arch);
   add_u64(&h, (uint64_t)machine.cpu_features);
   add_u64(&h, (uint64_t)(machine.memory_gib * 1048576.0)); /* KiB, as MemTotal says */
-  add_own_binary(&h);
+  add_text(&h, PIO_BUILD_ID); /* a changed check must not trust what its predecessor cached */
   return h;
 }
 
