@@ -2,7 +2,8 @@
  * entry.  The decoder treats its bytes as hostile: every length is checked
  * against what is left before anything is allocated or copied, and a
  * malformed entry is refused as a whole (the caller then re-reads the
- * plugin folder). */
+ * plugin folder).  An entry's manifest is decoded apart, when the registry
+ * first needs it, with the same checks. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>

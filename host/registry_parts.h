@@ -23,7 +23,7 @@
 typedef struct registry_record {
   pio_plugin_record pub; /* first: a pio_plugin_record * is a registry_record * */
   /* The manifest, once decoded: at once when the folder is examined, on
-   * first use (pio_record_manifest) when the record came from the cache;
+   * first use (pio_record_manifest_of) when the record came from the cache;
    * an examined record's name, version, architecture and warnings point
    * into it.  NULL when unreadable or not decoded yet. */
   _Atomic(pio_manifest *) manifest;
