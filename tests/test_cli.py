@@ -213,6 +213,24 @@ class List(PioHostTest):
         self.assertEqual(uncached.stdout, fresh.stdout)
         self.assertIn(b"in a constructor", cached.stdout)
 
+    def test_info_from_the_cache_reads_as_a_fresh_one(self):
+        # A record read from the cache keeps its manifest encoded until
+        # asked for; info then decodes it and must print what a fresh read
+        # prints.
+        time.sleep(1.1)
+        cache = os.path.join(self.tmp, "registry-info")
+        common = ["--plugin-path", FIXTURES, "--json"]
+        subprocess.run([PIO_HOST, "list", "--cache", cache] + common, env=self.env,
+                       capture_output=True, timeout=120)
+        self.assertTrue(os.listdir(cache), "no cache written")
+        cached = subprocess.run([PIO_HOST, "info", "fixture-good", "--cache", cache] + common,
+                                env=self.env, capture_output=True, timeout=120)
+        fresh = subprocess.run([PIO_HOST, "info", "fixture-good", "--no-cache"] + common,
+                               env=self.env, capture_output=True, timeout=120)
+        self.assertEqual(cached.returncode, 0, cached.stderr)
+        self.assertEqual(cached.stdout, fresh.stdout)
+        self.assertIn(b'"entry_point"', cached.stdout)
+
     def test_named_plugin_sets_the_exit_status(self):
         rc, out, _ = self.run_host("list", "fixture-good")
         self.assertEqual(rc, 0)
