@@ -166,9 +166,8 @@ void pio_loader_close(pio_loaded_plugin *plugin, pio_load_phase_fn on_phase, voi
 /* An ok record whose manifest, kept by the registry cache, could not be
  * decoded again. */
 static pio_status no_manifest(const pio_plugin_record *record, pio_error *err) {
-  return pio_error_set(err, PIO_ERR_NO_MEMORY,
-                       "plugin %s: its manifest could not be decoded from the registry cache "
-                       "(out of memory, or a damaged cache file)", record->name);
+  return pio_error_set(err, PIO_ERR_NO_MEMORY, "plugin %s: " PIO_REGISTRY_UNDECODABLE_MANIFEST,
+                       record->name);
 }
 
 pio_status pio_plugin_load(const pio_plugin_record *record, pio_loaded_plugin **out,

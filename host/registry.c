@@ -74,14 +74,26 @@ static const char *usable_version(void *context, const char *name) {
   return rec != NULL && rec->state == PIO_PLUGIN_OK ? rec->version : NULL;
 }
 
+/* An ok record's manifest, for the checks after the scan.  One from the
+ * cache that does not decode makes the record invalid, saying why: then
+ * *out is NULL.  -1 only when even that cannot be noted (no memory). */
+static int manifest_for_checks(pio_registry *registry, registry_record *rec,
+                               const pio_manifest **out) {
+  *out = pio_record_manifest_of(rec);
+  if (*out != NULL) return 0;
+  return pio_record_set_reason(rec, registry->arenas[0], PIO_PLUGIN_INVALID,
+                               PIO_REGISTRY_UNDECODABLE_MANIFEST);
+}
+
 /* Plugins that need another plugin: in path order, so a dependency on a
  * plugin whose own dependencies fail fails too when it comes later. */
 static int check_dependencies(pio_registry *registry) {
   for (size_t i = 0; i < registry->count; i++) {
     registry_record *rec = registry->records[i];
     if (rec->pub.state != PIO_PLUGIN_OK || rec->n_dependencies == 0) continue;
-    const pio_manifest *manifest = pio_record_manifest_of(rec);
-    if (manifest == NULL) return -1; /* an ok record's: out of memory */
+    const pio_manifest *manifest;
+    if (manifest_for_checks(registry, rec, &manifest) != 0) return -1;
+    if (manifest == NULL) continue;
     pio_error err;
     pio_error_clear(&err);
     if (pio_manifest_check_plugin_dependencies(manifest, usable_version, registry, &err) !=
@@ -95,8 +107,9 @@ static int check_dependencies(pio_registry *registry) {
 static int trial_load(pio_registry *registry, registry_record *rec) {
   pio_error err;
   pio_error_clear(&err);
-  const pio_manifest *manifest = pio_record_manifest_of(rec);
-  if (manifest == NULL) return -1; /* an ok record's: out of memory */
+  const pio_manifest *manifest;
+  if (manifest_for_checks(registry, rec, &manifest) != 0) return -1;
+  if (manifest == NULL) return 0;
   pio_plugin_state state = pio_trial_load_module(rec->pub.module_path, manifest,
                                                  PIO_TRIAL_LOAD_TIMEOUT_MS, &rec->trial, &err);
   rec->trial_done = 1;

@@ -13,6 +13,11 @@
 pio_status pio_registry_open_folder(const char *dir, int check_load, pio_registry **out,
                                     pio_error *err);
 
+/* Why an ok record from the cache has no manifest to give. */
+#define PIO_REGISTRY_UNDECODABLE_MANIFEST                                          \
+  "its manifest could not be decoded from the registry cache (out of memory, or a " \
+  "damaged cache file)"
+
 /* The record's validated manifest, NULL when it could not be read (or,
  * from the registry cache, decoded: out of memory).  Decoded from the
  * cache on first use, once, safely from several threads.  Owned by the

@@ -731,6 +731,18 @@ static void forge_undecodable_manifest(pio_plugin_record *rec, pio_manifest *m) 
   m->entry_module = NULL;
 }
 
+/* The same, in a manifest that also needs another plugin: the registry's
+ * dependency check then asks for it. */
+static void forge_undecodable_manifest_with_a_dependency(pio_plugin_record *rec, pio_manifest *m) {
+  forge_undecodable_manifest(rec, m);
+  free(m->dependencies);
+  m->dependencies = calloc(1, sizeof *m->dependencies);
+  ck_assert_ptr_nonnull(m->dependencies);
+  m->dependencies[0].name = strdup("beta");
+  m->dependencies[0].kind = strdup("plugin");
+  m->n_dependencies = 1;
+}
+
 static void forge_entry_with(fixture *fx, const char *cache_dir, forgery change) {
   char *file = pio_registry_cache_default_file(cache_dir);
   pio_registry_cache *cache = pio_registry_cache_open(file);
@@ -750,8 +762,9 @@ static void forge_entry(fixture *fx, const char *cache_dir) {
   forge_entry_with(fx, cache_dir, forge_version);
 }
 
-/* A registry over tmpdir, with or without the cache in cache_dir. */
-static pio_registry *open_registry(const char *cache_dir, int no_cache) {
+/* A registry over tmpdir, with or without the cache in cache_dir, with or
+ * without trial loads. */
+static pio_registry *open_registry(const char *cache_dir, int no_cache, int check_load) {
   pio_registry_options opts;
   pio_registry_options_init(&opts);
   const char *paths[] = {tmpdir};
@@ -761,15 +774,17 @@ static pio_registry *open_registry(const char *cache_dir, int no_cache) {
   opts.skip_default_paths = 1;
   opts.cache_dir = cache_dir;
   opts.no_cache = no_cache;
+  opts.check_load = check_load;
   pio_registry *registry = NULL;
   pio_error err;
-  ck_assert_int_eq(pio_registry_open(&opts, &registry, &err), PIO_OK);
+  pio_error_clear(&err);
+  ck_assert_msg(pio_registry_open(&opts, &registry, &err) == PIO_OK, "%s", err.message);
   return registry;
 }
 
 /* The version the registry reports for alpha, read with or without cache. */
 static char *registry_version(const char *cache_dir, int no_cache) {
-  pio_registry *registry = open_registry(cache_dir, no_cache);
+  pio_registry *registry = open_registry(cache_dir, no_cache, 0);
   const pio_plugin_record *rec = pio_registry_find(registry, "alpha");
   ck_assert_ptr_nonnull(rec);
   char *version = strdup(rec->version);
@@ -801,7 +816,7 @@ START_TEST(test_cached_manifest_that_does_not_decode_fails_the_load_cleanly) {
   char cache_dir[128];
   snprintf(cache_dir, sizeof cache_dir, "%s/cache", tmpdir);
   forge_entry_with(&fx, cache_dir, forge_undecodable_manifest);
-  pio_registry *registry = open_registry(cache_dir, 0);
+  pio_registry *registry = open_registry(cache_dir, 0, 0);
   const pio_plugin_record *rec = pio_registry_find(registry, "alpha");
   ck_assert_ptr_nonnull(rec);
   ck_assert_int_eq(rec->state, PIO_PLUGIN_OK); /* the cached verdict */
@@ -814,6 +829,34 @@ START_TEST(test_cached_manifest_that_does_not_decode_fails_the_load_cleanly) {
   ck_assert_ptr_nonnull(strstr(err.message, "could not be decoded from the registry cache"));
   pio_registry_close(registry);
   fixture_free(&fx);
+}
+END_TEST
+
+/* The checks after the scan that need the manifest (dependencies, trial
+ * loads) find it undecodable: the record is invalid and says why; the
+ * registry still opens. */
+static void check_undecodable_manifest_makes_record_invalid(forgery change, int check_load) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  char cache_dir[128];
+  snprintf(cache_dir, sizeof cache_dir, "%s/cache", tmpdir);
+  forge_entry_with(&fx, cache_dir, change);
+  pio_registry *registry = open_registry(cache_dir, 0, check_load);
+  const pio_plugin_record *rec = pio_registry_find(registry, "alpha");
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_int_eq(rec->state, PIO_PLUGIN_INVALID);
+  ck_assert_str_eq(rec->reason, PIO_REGISTRY_UNDECODABLE_MANIFEST);
+  pio_registry_close(registry);
+  fixture_free(&fx);
+}
+
+START_TEST(test_undecodable_cached_manifest_fails_the_dependency_check_cleanly) {
+  check_undecodable_manifest_makes_record_invalid(forge_undecodable_manifest_with_a_dependency, 0);
+}
+END_TEST
+
+START_TEST(test_undecodable_cached_manifest_fails_the_trial_load_cleanly) {
+  check_undecodable_manifest_makes_record_invalid(forge_undecodable_manifest, 1);
 }
 END_TEST
 
@@ -912,6 +955,8 @@ static Suite *registry_cache_suite(void) {
   tcase_add_test(tc, test_registry_reads_the_cache_and_no_cache_bypasses_it);
   tcase_add_test(tc, test_registry_sees_a_changed_manifest_despite_the_cache);
   tcase_add_test(tc, test_cached_manifest_that_does_not_decode_fails_the_load_cleanly);
+  tcase_add_test(tc, test_undecodable_cached_manifest_fails_the_dependency_check_cleanly);
+  tcase_add_test(tc, test_undecodable_cached_manifest_fails_the_trial_load_cleanly);
   tcase_add_test(tc, test_cache_folder_and_file_are_private);
   tcase_add_test(tc, test_pio_host_list_reads_the_cache_and_no_cache_bypasses_it);
   suite_add_tcase(s, tc);
