@@ -172,7 +172,6 @@ pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **ou
   if (st == PIO_OK && (registry->arenas[0] = pio_arena_new()) == NULL)
     st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
   if (!opts->no_cache) registry->cache = open_cache(opts->cache_dir);
-  registry->check_load = opts->check_load;
   if (opts->check_load) pio_registry_cache_expect_trial_stores(registry->cache);
   for (size_t i = 0; st == PIO_OK && i < registry->path.count; i++)
     st = pio_registry_scan_folder(registry, registry->path.entries[i].dir, err);

@@ -421,12 +421,16 @@ int pio_registry_cache_lookup_shared(pio_registry_cache *cache, const char *dir,
 
 /* Misses are examined and stored next, so their keys are always kept;
  * hits' only when trial verdicts may follow. */
+int pio_registry_cache_keeps_keys(const pio_registry_cache *cache, int hit) {
+  return cache != NULL && (!hit || cache->trial_stores_follow);
+}
+
 void pio_registry_cache_note(pio_registry_cache *cache, const char *manifest_path,
                              const pio_cache_keys *keys, int hit, int hit_trial_done) {
   if (cache == NULL || manifest_path == NULL) return;
   if (hit) cache->stats.hits++;
   else cache->stats.misses++;
-  if ((hit && !cache->trial_stores_follow) || keys == NULL) return;
+  if (!pio_registry_cache_keeps_keys(cache, hit) || keys == NULL) return;
   uint64_t hash = pio_cache_path_hash(manifest_path, strlen(manifest_path));
   pio_cache_visit *v = find_visit(cache, manifest_path, hash, 1);
   if (v == NULL) return; /* out of memory: the folder is just not stored */

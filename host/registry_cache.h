@@ -85,6 +85,9 @@ int pio_registry_cache_lookup_shared(pio_registry_cache *cache, const char *dir,
                                      pio_cache_entry *entry);
 void pio_registry_cache_note(pio_registry_cache *cache, const char *manifest_path,
                              const pio_cache_keys *keys, int hit, int hit_trial_done);
+/* Whether the note for a lookup (a hit or a miss) will keep its keys: a
+ * caller may pass NULL keys to the note when not. */
+int pio_registry_cache_keeps_keys(const pio_registry_cache *cache, int hit);
 
 /* Announces that trial-load verdicts will be stored after the lookups
  * (pio_registry_cache_store with trial_done): hits then keep the keys

@@ -37,7 +37,6 @@ typedef struct registry_record {
 
 struct pio_registry {
   pio_machine machine; /* probed once per open */
-  int check_load;      /* trial loads follow the scan */
   /* The registry cache's file, mapped: records from the cache point into
    * it (host/registry_cache.h). */
   const unsigned char *cache_file;

@@ -110,9 +110,9 @@ static int folder_paths(const char *dir, const char *name, char *buf, const char
   return 0;
 }
 
-/* The cache lookup for one folder: 1 on a hit.  Its keys are kept (in
- * arena) for the note when the folder will be examined and stored, or a
- * trial verdict may be stored for it. */
+/* The cache lookup for one folder: 1 on a hit, -1 when out of memory.
+ * Its keys are kept (in arena) only when the cache's note will keep them
+ * (pio_registry_cache_keeps_keys): none without a cache. */
 static int look_up(const scan_job *job, scan_item *item, const pio_cache_file_key *manifest_key,
                    pio_arena *arena, pio_cache_entry *entry) {
   char buf[2 * PATH_MAX];
@@ -123,7 +123,7 @@ static int look_up(const scan_job *job, scan_item *item, const pio_cache_file_ke
   if (folder_paths(job->dir, item->name, buf, &folder, &manifest) == 0)
     hit = pio_registry_cache_lookup_shared(job->registry->cache, folder, manifest, manifest_key,
                                            arena, &keys, entry);
-  if (!hit || job->registry->check_load) {
+  if (pio_registry_cache_keeps_keys(job->registry->cache, hit)) {
     if ((item->keys = pio_arena_alloc(arena, sizeof keys)) == NULL) return -1;
     *item->keys = keys;
   }
