@@ -2,6 +2,7 @@
  * and cleanup for `pio-bench host` (see host_scale.h). */
 #include "host_scale.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -208,4 +209,30 @@ void pio_host_scale_let_files_age(double seconds) {
   struct timespec t = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
   while (nanosleep(&t, &t) != 0 && errno == EINTR) {
   }
+}
+
+/* The three stat() calls a listing must make for folder name: the folder,
+ * its manifest and its module (each can change on its own). */
+static void stat_folder(int dir_fd, const char *name, const char *module) {
+  char path[4200];
+  struct stat st;
+  fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW);
+  snprintf(path, sizeof path, "%s/plugin_manifest.json", name);
+  fstatat(dir_fd, path, &st, AT_SYMLINK_NOFOLLOW);
+  snprintf(path, sizeof path, "%s/%s", name, module);
+  fstatat(dir_fd, path, &st, AT_SYMLINK_NOFOLLOW);
+}
+
+double pio_host_scale_time_stat_floor(const char *source_dir, const char *plugins_dir) {
+  char module[256];
+  pio_error ignored;
+  if (find_module(source_dir, module, sizeof module, &ignored) != PIO_OK) return -1;
+  double start = pio_bench_now();
+  DIR *d = opendir(plugins_dir);
+  if (d == NULL) return -1;
+  struct dirent *ent;
+  while ((ent = readdir(d)) != NULL)
+    if (ent->d_name[0] != '.') stat_folder(dirfd(d), ent->d_name, module);
+  closedir(d);
+  return pio_bench_now() - start;
 }

@@ -46,6 +46,12 @@ char **pio_host_scale_env_with(char *const *env, const char *name, const char *v
 double pio_host_scale_time_command(char *const argv[], char *const env[],
                                    const char *stdout_path, int *exit_status, double *cpu);
 
+/* The floor under a warm listing of plugins_dir (made from source_dir),
+ * timed once in this process: reading the folder and the three stat()
+ * calls a plugin that no listing that is never wrong can skip (folder,
+ * manifest, module).  Seconds, or a negative value when it cannot run. */
+double pio_host_scale_time_stat_floor(const char *source_dir, const char *plugins_dir);
+
 /* Waits until every file made by make_plugins is older than seconds, so
  * that the registry cache treats none of them as racy (host/registry_cache.h). */
 void pio_host_scale_let_files_age(double seconds);

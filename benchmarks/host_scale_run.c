@@ -20,6 +20,7 @@
 
 typedef struct bench_run {
   const pio_host_bench_options *o;
+  const char *source_dir; /* the built plugin copied */
   char scratch[256];
   char plugins_dir[300], cache_dir[300], gst_dir[300];
   char **env;
@@ -150,12 +151,37 @@ static int time_load(bench_run *b, pio_host_bench_point *p, pio_error *err) {
   return 0;
 }
 
+/* The limits under a warm listing (host_scale_run.h), medians of repeat;
+ * measured right after the warm runs, the folders as warm as for them. */
+static int time_floor(bench_run *b, pio_host_bench_point *p, pio_error *err) {
+  char *argv[] = {(char *)b->o->pio_host, "--version", NULL};
+  for (unsigned r = 0; r < b->o->repeat; r++) {
+    int status = 0;
+    b->times[r] = pio_host_scale_time_command(argv, b->env, NULL, &status, NULL);
+    if (b->times[r] < 0 || status != 0) {
+      pio_error_set(err, PIO_ERR_LOAD, "%s --version: %s", b->o->pio_host,
+                    b->times[r] < 0 ? "cannot run" : "failed");
+      return -1;
+    }
+  }
+  p->floor_start = median_of(b);
+  for (unsigned r = 0; r < b->o->repeat; r++) {
+    if ((b->times[r] = pio_host_scale_time_stat_floor(b->source_dir, b->plugins_dir)) < 0) {
+      pio_error_set(err, PIO_ERR_IO, "%s: cannot read", b->plugins_dir);
+      return -1;
+    }
+  }
+  p->floor_stat = median_of(b);
+  return 0;
+}
+
 static int measure_point(bench_run *b, size_t n, pio_host_bench_point *p, pio_error *err) {
   memset(p, 0, sizeof *p);
   p->n_made = n;
   if (time_lists(b, NULL, 0, &p->cold_no_cache, &p->cpu_cold_no_cache, err) != 0 ||
       time_lists(b, b->cache_dir, 1, &p->cold_fresh_cache, &p->cpu_cold_fresh_cache, err) != 0 ||
-      time_lists(b, b->cache_dir, 0, &p->warm, &p->cpu_warm, err) != 0)
+      time_lists(b, b->cache_dir, 0, &p->warm, &p->cpu_warm, err) != 0 ||
+      time_floor(b, p, err) != 0)
     return -1;
   if (check_listing(b, p, err) != 0) return -1;
   return time_load(b, p, err);
@@ -250,6 +276,7 @@ int pio_host_bench_run(const pio_host_bench_options *o, const char *source_dir,
                        pio_host_bench_gst *gst, pio_error *err) {
   bench_run b;
   int rc = bench_open(&b, o, err);
+  b.source_dir = source_dir;
   for (size_t i = 0; rc == 0 && i < n_sizes; i++) {
     if (pio_host_scale_make_plugins(source_dir, b.plugins_dir, sizes[i], err) != PIO_OK) {
       rc = -1;

@@ -28,6 +28,9 @@ typedef struct pio_host_bench_point {
   double cold_fresh_cache; /* pio-host list with an empty cache (writes it) */
   double warm;             /* pio-host list with the cache written */
   double load;             /* registry open (warm) + find + load, in process */
+  /* The floor under a warm listing, in the same run: starting pio-host
+   * (--version), and reading the folder with three stat() a plugin. */
+  double floor_start, floor_stat;
   double cpu_cold_no_cache, cpu_cold_fresh_cache, cpu_warm; /* child CPU, user + system */
   int agree;               /* --json output equal with and without the cache */
 } pio_host_bench_point;

@@ -39,7 +39,7 @@ class Host(unittest.TestCase):
         self.assertGreaterEqual(point["plugins_listed"], 12)
         self.assertTrue(point["cache_agrees"])
         for key in ("cold_no_cache_ms", "cold_fresh_cache_ms", "warm_ms", "load_ms",
-                    "cpu_cold_no_cache_ms", "cpu_warm_ms"):
+                    "cpu_cold_no_cache_ms", "cpu_warm_ms", "floor_start_ms", "floor_stat_ms"):
             self.assertGreater(point[key], 0, key)
         self.assertFalse(report["gstreamer"]["ran"])
         self.assertIn("--no-gst", report["gstreamer"]["why"])
@@ -49,6 +49,7 @@ class Host(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("pio-host list", out)
         self.assertIn("load 'llama3_1' by name among 5", out)
+        self.assertIn("limits in this run, under a warm listing: starting pio-host", out)
         self.assertIn("agree: yes; 5 of 5 made plugins ok", out)
         self.assertTrue("gst-inspect-1.0  wall" in out or "gst-inspect-1.0: " in out, out)
 
