@@ -246,6 +246,145 @@ START_TEST(test_field_errors_carry_line_and_column) {
 }
 END_TEST
 
+/* ---- routing and MLA consistency, checked before any weight is read ---- */
+
+START_TEST(test_v3_preset_routing_is_read) {
+  pio_model_config *c = parse_ok(V3_PRESET);
+  ck_assert_int_eq(c->scoring, DEEPSEEK_SCORING_SIGMOID);
+  ck_assert_int_eq(c->topk_method, DEEPSEEK_TOPK_NOAUX_TC);
+  ck_assert_int_eq(c->norm_topk_prob, 1);
+  ck_assert_double_eq(c->routed_scaling_factor, 2.5);
+  ck_assert_int_eq(c->rope_interleave, 1);
+  deepseek_config_free(c);
+}
+END_TEST
+
+START_TEST(test_zero_kv_lora_rank_is_refused) {
+  write_with("", "kv_lora_rank", "0");
+  expect_error(PIO_ERR_INVALID, "'kv_lora_rank'", "found 0");
+}
+END_TEST
+
+START_TEST(test_zero_q_lora_rank_is_refused) {
+  /* null means no query compression; 0 is a rank of nothing. */
+  write_with("", "q_lora_rank", "0");
+  expect_error(PIO_ERR_INVALID, "'q_lora_rank'", "found 0");
+}
+END_TEST
+
+START_TEST(test_zero_qk_rope_head_dim_is_refused) {
+  write_with("", "qk_rope_head_dim", "0");
+  expect_error(PIO_ERR_INVALID, "'qk_rope_head_dim'", "found 0");
+}
+END_TEST
+
+START_TEST(test_zero_moe_intermediate_size_is_refused) {
+  write_with("", "moe_intermediate_size", "0");
+  expect_error(PIO_ERR_INVALID, "'moe_intermediate_size'", "found 0");
+}
+END_TEST
+
+START_TEST(test_zero_experts_per_token_is_refused) {
+  write_with("", "num_experts_per_tok", "0");
+  expect_error(PIO_ERR_INVALID, "'num_experts_per_tok'", "found 0");
+}
+END_TEST
+
+START_TEST(test_zero_n_group_is_refused) {
+  write_with("", "n_group", "0");
+  expect_error(PIO_ERR_INVALID, "'n_group'", "found 0");
+}
+END_TEST
+
+/* 4 of 8 groups of 32 hold 128 experts: a token cannot use 129. */
+START_TEST(test_more_experts_per_token_than_the_kept_groups_hold_is_refused) {
+  write_with("", "num_experts_per_tok", "129");
+  expect_error(PIO_ERR_INVALID, "'num_experts_per_tok'", "topk_group");
+}
+END_TEST
+
+/* noaux_tc ranks a group by its best two experts. */
+START_TEST(test_groups_of_one_expert_under_noaux_tc_are_refused) {
+  json_object *root = json_object_from_file(V3_PRESET);
+  json_object_object_add(root, "topk_group", json_object_new_int(8));
+  config_write_with(root, "", "n_group", "256");
+  expect_error(PIO_ERR_INVALID, "'n_group'", "two");
+}
+END_TEST
+
+START_TEST(test_topk_group_zero_is_refused) {
+  write_with("", "topk_group", "0");
+  expect_error(PIO_ERR_INVALID, "'topk_group'", "found 0");
+}
+END_TEST
+
+START_TEST(test_unknown_scoring_func_is_refused) {
+  write_with("", "scoring_func", "\"relu\"");
+  expect_error(PIO_ERR_INVALID, "'scoring_func'", "sigmoid");
+}
+END_TEST
+
+START_TEST(test_negative_routed_scaling_factor_is_refused) {
+  write_with("", "routed_scaling_factor", "-1.0");
+  expect_error(PIO_ERR_INVALID, "'routed_scaling_factor'", "-1");
+}
+END_TEST
+
+START_TEST(test_norm_topk_prob_as_string_is_refused) {
+  write_with("", "norm_topk_prob", "\"yes\"");
+  expect_error(PIO_ERR_INVALID, "'norm_topk_prob'", "string");
+}
+END_TEST
+
+START_TEST(test_rope_interleave_as_number_is_refused) {
+  write_with("", "rope_interleave", "1");
+  expect_error(PIO_ERR_INVALID, "'rope_interleave'", NULL);
+}
+END_TEST
+
+START_TEST(test_shared_experts_too_wide_are_refused) {
+  /* 4096 shared experts of 1048576: one MLP wider than any limit. */
+  json_object *root = json_object_from_file(V3_PRESET);
+  json_object_object_add(root, "moe_intermediate_size", json_object_new_int(1048576));
+  config_write_with(root, "", "n_shared_experts", "4096");
+  expect_error(PIO_ERR_INVALID, "'n_shared_experts'", "moe_intermediate_size");
+}
+END_TEST
+
+START_TEST(test_absent_routing_fields_take_transformers_defaults) {
+  json_object *root = json_object_from_file(V3_PRESET);
+  json_object_object_del(root, "scoring_func");
+  json_object_object_del(root, "topk_method");
+  json_object_object_del(root, "norm_topk_prob");
+  json_object_object_del(root, "routed_scaling_factor");
+  config_write_with(root, "", "rope_interleave", NULL);
+  pio_model_config *c = parse_ok(config_path);
+  unlink(config_path);
+  ck_assert_int_eq(c->scoring, DEEPSEEK_SCORING_SIGMOID);
+  ck_assert_int_eq(c->topk_method, DEEPSEEK_TOPK_NOAUX_TC);
+  ck_assert_int_eq(c->score_correction_bias, 1);
+  ck_assert_int_eq(c->norm_topk_prob, 1);
+  ck_assert_double_eq(c->routed_scaling_factor, 2.5);
+  ck_assert_int_eq(c->rope_interleave, 1);
+  deepseek_config_free(c);
+}
+END_TEST
+
+START_TEST(test_greedy_softmax_routing_is_read) {
+  json_object *root = json_object_from_file(V3_PRESET);
+  json_object_object_add(root, "scoring_func", json_object_new_string("softmax"));
+  json_object_object_add(root, "norm_topk_prob", json_object_new_boolean(0));
+  config_write_with(root, "", "topk_method", "\"greedy\"");
+  pio_model_config *c = parse_ok(config_path);
+  unlink(config_path);
+  ck_assert_int_eq(c->scoring, DEEPSEEK_SCORING_SOFTMAX);
+  ck_assert_int_eq(c->topk_method, DEEPSEEK_TOPK_GREEDY);
+  ck_assert_int_eq(c->score_correction_bias, 0);
+  ck_assert_int_eq(c->norm_topk_prob, 0);
+  deepseek_config_free(c);
+}
+END_TEST
+
 /* ---- KV figures ---- */
 
 static pio_kv_figures figures(const pio_model_config *c, pio_dtype dtype, uint32_t tp,
@@ -417,6 +556,23 @@ static Suite *suite(void) {
   tcase_add_test(t, test_hidden_act_other_than_silu_is_refused);
   tcase_add_test(t, test_broken_json_reports_line_and_column);
   tcase_add_test(t, test_field_errors_carry_line_and_column);
+  tcase_add_test(t, test_v3_preset_routing_is_read);
+  tcase_add_test(t, test_zero_kv_lora_rank_is_refused);
+  tcase_add_test(t, test_zero_q_lora_rank_is_refused);
+  tcase_add_test(t, test_zero_qk_rope_head_dim_is_refused);
+  tcase_add_test(t, test_zero_moe_intermediate_size_is_refused);
+  tcase_add_test(t, test_zero_experts_per_token_is_refused);
+  tcase_add_test(t, test_zero_n_group_is_refused);
+  tcase_add_test(t, test_more_experts_per_token_than_the_kept_groups_hold_is_refused);
+  tcase_add_test(t, test_groups_of_one_expert_under_noaux_tc_are_refused);
+  tcase_add_test(t, test_topk_group_zero_is_refused);
+  tcase_add_test(t, test_unknown_scoring_func_is_refused);
+  tcase_add_test(t, test_negative_routed_scaling_factor_is_refused);
+  tcase_add_test(t, test_norm_topk_prob_as_string_is_refused);
+  tcase_add_test(t, test_rope_interleave_as_number_is_refused);
+  tcase_add_test(t, test_shared_experts_too_wide_are_refused);
+  tcase_add_test(t, test_absent_routing_fields_take_transformers_defaults);
+  tcase_add_test(t, test_greedy_softmax_routing_is_read);
   suite_add_tcase(s, t);
   TCase *k = tcase_create("kv_cache");
   tcase_add_test(k, test_mla_bytes_per_token_is_layers_times_latent_and_rope);

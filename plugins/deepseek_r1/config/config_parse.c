@@ -56,12 +56,42 @@ static pio_status read_mla(pio_hf_config *doc, pio_model_config *c, pio_error *e
   return PIO_OK;
 }
 
-/* The router's grouping and the expert counts. */
-static pio_status read_router(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
+/* A choice's index in its NULL-terminated list. */
+static int choice_index(const char *const *choices, const char *chosen) {
+  int i = 0;
+  while (choices[i] != NULL && choices[i] != chosen) i++;
+  return i;
+}
+
+/* How the router scores and chooses: scoring_func and topk_method, absent
+ * as Transformers' DeepseekV3 computes (sigmoid, noaux_tc). */
+static pio_status read_router_kind(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
   static const char *const methods[] = {"greedy", "group_limited_greedy", "noaux_tc", NULL};
   static const char *const scorings[] = {"softmax", "sigmoid", NULL};
   const json_object *root = doc->root;
-  const char *method = "greedy", *scoring = "softmax";
+  const char *method = methods[2], *scoring = scorings[1];
+  pio_status s;
+  c->norm_topk_prob = 1; /* DeepseekV3Config's defaults */
+  c->routed_scaling_factor = 2.5;
+  if ((s = pio_hf_config_get_choice(doc, root, "topk_method", methods,
+                                    "\"greedy\", \"group_limited_greedy\" or \"noaux_tc\"",
+                                    &method, err)) ||
+      (s = pio_hf_config_get_choice(doc, root, "scoring_func", scorings,
+                                    "\"softmax\" or \"sigmoid\"", &scoring, err)) ||
+      (s = pio_hf_config_get_bool(doc, root, "norm_topk_prob", 0, &c->norm_topk_prob, err)) ||
+      (s = pio_hf_config_get_double(doc, root, "routed_scaling_factor", 0, 1e-6, 1e6,
+                                    &c->routed_scaling_factor, err)))
+    return s;
+  c->topk_method = (deepseek_topk_method)choice_index(methods, method);
+  c->scoring = (deepseek_scoring)choice_index(scorings, scoring);
+  c->score_correction_bias = c->topk_method == DEEPSEEK_TOPK_NOAUX_TC;
+  return PIO_OK;
+}
+
+/* The router's grouping: n_group groups of consecutive experts, of which a
+ * token may use topk_group (group-limited methods only). */
+static pio_status read_router(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
+  const json_object *root = doc->root;
   pio_status s;
   c->n_group = 1;
   c->topk_group = 1;
@@ -69,13 +99,8 @@ static pio_status read_router(pio_hf_config *doc, pio_model_config *c, pio_error
                                  err)) ||
       (s = pio_hf_config_get_u32(doc, root, "topk_group", 0, 1, DEEPSEEK_MAX_EXPERTS,
                                  &c->topk_group, err)) ||
-      (s = pio_hf_config_get_choice(doc, root, "topk_method", methods,
-                                    "\"greedy\", \"group_limited_greedy\" or \"noaux_tc\"",
-                                    &method, err)) ||
-      (s = pio_hf_config_get_choice(doc, root, "scoring_func", scorings,
-                                    "\"softmax\" or \"sigmoid\"", &scoring, err)))
+      (s = read_router_kind(doc, c, err)))
     return s;
-  c->score_correction_bias = strcmp(method, "noaux_tc") == 0;
   if (c->n_routed_experts % c->n_group != 0)
     return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'n_group': expected a divisor of "
                          "n_routed_experts (%u), found %u",
@@ -86,6 +111,19 @@ static pio_status read_router(pio_hf_config *doc, pio_model_config *c, pio_error
                          "n_group (%u), found %u",
                          pio_hf_config_where(doc, root, "topk_group", NULL), c->n_group,
                          c->topk_group);
+  if (c->topk_method == DEEPSEEK_TOPK_GREEDY || c->n_group == 1) return PIO_OK;
+  const uint32_t size = c->n_routed_experts / c->n_group;
+  if ((uint64_t)c->topk_group * size < c->n_experts_per_tok)
+    return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'num_experts_per_tok': expected at "
+                         "most the %u experts of topk_group (%u) groups of %u, found %u",
+                         pio_hf_config_where(doc, root, "num_experts_per_tok", NULL),
+                         c->topk_group * size, c->topk_group, size, c->n_experts_per_tok);
+  if (c->topk_method == DEEPSEEK_TOPK_NOAUX_TC && size < 2)
+    return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'n_group': groups of %u expert "
+                         "(n_routed_experts %u / n_group %u) cannot be ranked by their best "
+                         "two, as topk_method \"noaux_tc\" does",
+                         pio_hf_config_where(doc, root, "n_group", NULL), size,
+                         c->n_routed_experts, c->n_group);
   return PIO_OK;
 }
 
@@ -109,6 +147,13 @@ static pio_status read_moe(pio_hf_config *doc, pio_model_config *c, pio_error *e
       (s = pio_hf_config_get_u32(doc, root, "moe_layer_freq", 0, 1, DEEPSEEK_MAX_LAYERS,
                                  &c->moe_layer_freq, err)))
     return s;
+  /* The shared experts run as one MLP of their summed width. */
+  if ((uint64_t)c->n_shared_experts * c->moe_intermediate_size > DEEPSEEK_MAX_INTERMEDIATE)
+    return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'n_shared_experts': %u shared "
+                         "experts of moe_intermediate_size %u exceed the widest MLP accepted "
+                         "(%u)", pio_hf_config_where(doc, root, "n_shared_experts", NULL),
+                         c->n_shared_experts, c->moe_intermediate_size,
+                         DEEPSEEK_MAX_INTERMEDIATE);
   return read_router(doc, c, err);
 }
 
@@ -173,11 +218,13 @@ static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error
     return s;
   c->rms_norm_eps = 1e-6; /* DeepseekV3Config's defaults */
   c->rope_theta = 10000.0;
+  c->rope_interleave = 1;
   if ((s = pio_hf_config_get_double(doc, root, "rms_norm_eps", 0, 1e-30, 1.0, &c->rms_norm_eps,
                                     err)) ||
       (s = pio_hf_config_get_double(doc, root, "rope_theta", 0, 1.0, 1e12, &c->rope_theta,
                                     err)) ||
       (s = read_rope_scaling(doc, c, err)) ||
+      (s = pio_hf_config_get_bool(doc, root, "rope_interleave", 0, &c->rope_interleave, err)) ||
       (s = pio_hf_config_get_bool(doc, root, "tie_word_embeddings", 0, &c->tie_word_embeddings,
                                   err)) ||
       (s = pio_hf_config_get_u32(doc, root, "num_nextn_predict_layers", 0, 0,

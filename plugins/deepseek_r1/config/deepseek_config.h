@@ -26,6 +26,19 @@
 #define DEEPSEEK_CONFIG_MAX_BYTES (1u << 20)
 #define DEEPSEEK_CONFIG_MAX_DEPTH 16
 
+/* scoring_func: how the router turns logits into expert scores. */
+typedef enum deepseek_scoring {
+  DEEPSEEK_SCORING_SOFTMAX = 0, /* DeepSeek-V2 */
+  DEEPSEEK_SCORING_SIGMOID = 1  /* DeepSeek-V3 */
+} deepseek_scoring;
+
+/* topk_method: how a token's experts are chosen from the scores. */
+typedef enum deepseek_topk_method {
+  DEEPSEEK_TOPK_GREEDY = 0,               /* the best num_experts_per_tok (groups unused) */
+  DEEPSEEK_TOPK_GROUP_LIMITED_GREEDY = 1, /* within the topk_group groups of best expert */
+  DEEPSEEK_TOPK_NOAUX_TC = 2              /* biased scores, groups ranked by their best two */
+} deepseek_topk_method;
+
 /* rope_scaling of type "yarn" (DeepSeek-V3: factor 40 over 4096 positions). */
 typedef struct deepseek_yarn {
   int enabled;                    /* 0: rope_scaling null or absent */
@@ -66,11 +79,16 @@ struct pio_model_config {
   uint32_t moe_layer_freq;
   uint32_t n_group;               /* expert groups of the router */
   uint32_t topk_group;            /* groups a token may pick from */
+  deepseek_scoring scoring;       /* scoring_func; default sigmoid, as Transformers computes */
+  deepseek_topk_method topk_method; /* default noaux_tc, as Transformers computes */
   int score_correction_bias;      /* topk_method "noaux_tc": a bias per expert and layer */
+  int norm_topk_prob;             /* divide the chosen weights by their sum; default true */
+  double routed_scaling_factor;   /* then multiply them by this; default 2.5 */
   uint32_t n_nextn_predict_layers; /* multi-token-prediction modules (not counted) */
   double rms_norm_eps;
   double rope_theta;
   deepseek_yarn rope_scaling;
+  int rope_interleave;            /* RoPE pairs (2i, 2i+1), not (i, i + d/2); default true */
   int tie_word_embeddings;
   int has_torch_dtype;
   pio_dtype torch_dtype;          /* F32, BF16 or F16 when present */

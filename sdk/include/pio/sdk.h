@@ -7,6 +7,7 @@
 #include "pio/json.h"
 #include "pio/kernels.h"
 #include "pio/memory.h"
+#include "pio/moe.h"
 #include "pio/plugin.h"
 #include "pio/safetensors.h"
 #include "pio/status.h"
