@@ -158,21 +158,12 @@ void pio_matmul(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
   free((void *)task.xb);
 }
 
-void pio_rmsnorm(const float *x, const float *weight, size_t n, float eps, float *out) {
-  best_ops()->rmsnorm(x, weight, n, eps, out);
-}
-
 void pio_softmax(float *x, size_t n) { best_ops()->softmax(x, n); }
 
 void pio_silu_mul(float *gate, const float *up, size_t n) { best_ops()->silu_mul(gate, up, n); }
 
 void pio_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst) {
   best_ops()->to_f32(src, dtype, n, dst);
-}
-
-void pio_rmsnorm_on(pio_kernel_path path, const float *x, const float *weight, size_t n,
-                    float eps, float *out) {
-  usable_ops(path)->rmsnorm(x, weight, n, eps, out);
 }
 
 void pio_softmax_on(pio_kernel_path path, float *x, size_t n) { usable_ops(path)->softmax(x, n); }

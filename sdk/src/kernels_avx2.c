@@ -145,24 +145,6 @@ static __m256 exp256(__m256 x) {
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-static void avx2_rmsnorm(const float *x, const float *weight, size_t n, float eps, float *out) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
-    s0 = _mm256_fmadd_ps(a, a, s0);
-    s1 = _mm256_fmadd_ps(b, b, s1);
-  }
-  double sum = (double)hsum(_mm256_add_ps(s0, s1));
-  for (; i < n; i++) sum += (double)x[i] * x[i];
-  float s = (float)(1.0 / __builtin_sqrt(sum / (double)(n ? n : 1) + eps));
-  __m256 scale = _mm256_set1_ps(s);
-  for (i = 0; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), scale),
-                                            _mm256_loadu_ps(weight + i)));
-  for (; i < n; i++) out[i] = x[i] * s * weight[i];
-}
-
 static void avx2_softmax(float *x, size_t n) {
   if (n == 0) return;
   float max = x[0];
@@ -225,7 +207,6 @@ const pio_k_path_ops pio_k_avx2_ops = {
     .matmul_rows = avx2_matmul_rows,
     .matmul_rows_bf16x = NULL,
     .f32_to_bf16 = avx2_f32_to_bf16,
-    .rmsnorm = avx2_rmsnorm,
     .softmax = avx2_softmax,
     .silu_mul = avx2_silu_mul,
     .to_f32 = avx2_to_f32,

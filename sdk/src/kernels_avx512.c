@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kernels_internal.h"
+#include "simd_avx512.h"
 
 #define INLINE static inline __attribute__((always_inline))
 #define ROWS 6   /* rows of w per micro-kernel */
@@ -117,66 +118,23 @@ void pio_k_avx512_matmul_rows(const pio_matrix *w, const float *x, size_t n, flo
   }
 }
 
-/* exp(x) for x <= 88.7: Cephes' polynomial on x - n ln2, then scaled by
- * 2^n with scalef, which also produces the subnormals and zero below. */
-static __m512 exp512(__m512 x) {
-  const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
-  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.72283905f)), _mm512_set1_ps(-104.0f));
-  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, log2e), _MM_FROUND_TO_NEAREST_INT);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  return _mm512_scalef_ps(p, n);
-}
-
-static __mmask16 tail_mask(size_t left) {
-  return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
-}
-
-void pio_k_avx512_rmsnorm(const float *x, const float *weight, size_t n, float eps, float *out) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-  size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    __m512 a = _mm512_loadu_ps(x + i), b = _mm512_loadu_ps(x + i + 16);
-    s0 = _mm512_fmadd_ps(a, a, s0);
-    s1 = _mm512_fmadd_ps(b, b, s1);
-  }
-  for (; i < n; i += 16) {
-    __m512 a = _mm512_maskz_loadu_ps(tail_mask(n - i), x + i);
-    s0 = _mm512_fmadd_ps(a, a, s0);
-  }
-  double sum = (double)_mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-  __m512 scale = _mm512_set1_ps((float)(1.0 / __builtin_sqrt(sum / (double)(n ? n : 1) + eps)));
-  for (i = 0; i < n; i += 16) {
-    __mmask16 m = tail_mask(n - i);
-    __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), scale);
-    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, weight + i)));
-  }
-}
-
 void pio_k_avx512_softmax(float *x, size_t n) {
   if (n == 0) return;
   __m512 vmax = _mm512_set1_ps(x[0]);
   for (size_t i = 0; i < n; i += 16)
-    vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(vmax, tail_mask(n - i), x + i));
+    vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(vmax, pio_avx512_tail_mask(n - i), x + i));
   __m512 max = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
   __m512 sum = _mm512_setzero_ps();
   for (size_t i = 0; i < n; i += 16) {
-    __mmask16 m = tail_mask(n - i);
-    __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), max));
+    __mmask16 m = pio_avx512_tail_mask(n - i);
+    __m512 e = pio_avx512_exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), max));
     e = _mm512_maskz_mov_ps(m, e);
     sum = _mm512_add_ps(sum, e);
     _mm512_mask_storeu_ps(x + i, m, e);
   }
   __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
   for (size_t i = 0; i < n; i += 16) {
-    __mmask16 m = tail_mask(n - i);
+    __mmask16 m = pio_avx512_tail_mask(n - i);
     _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv));
   }
 }
@@ -184,9 +142,9 @@ void pio_k_avx512_softmax(float *x, size_t n) {
 void pio_k_avx512_silu_mul(float *gate, const float *up, size_t n) {
   const __m512 one = _mm512_set1_ps(1.0f);
   for (size_t i = 0; i < n; i += 16) {
-    __mmask16 m = tail_mask(n - i);
+    __mmask16 m = pio_avx512_tail_mask(n - i);
     __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
-    __m512 sig = _mm512_div_ps(g, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), g))));
+    __m512 sig = _mm512_div_ps(g, _mm512_add_ps(one, pio_avx512_exp(_mm512_sub_ps(_mm512_setzero_ps(), g))));
     _mm512_mask_storeu_ps(gate + i, m, _mm512_mul_ps(sig, _mm512_maskz_loadu_ps(m, up + i)));
   }
 }
@@ -197,7 +155,7 @@ void pio_k_avx512_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst)
     return;
   }
   for (size_t i = 0; i < n; i += 16) {
-    __mmask16 m = tail_mask(n - i);
+    __mmask16 m = pio_avx512_tail_mask(n - i);
     _mm512_mask_storeu_ps(dst + i, m, load_w_tail(src, i, dtype, m));
   }
 }
@@ -210,7 +168,6 @@ const pio_k_path_ops pio_k_avx512_ops = {
     .matmul_rows = pio_k_avx512_matmul_rows,
     .matmul_rows_bf16x = NULL,
     .f32_to_bf16 = avx512_f32_to_bf16,
-    .rmsnorm = pio_k_avx512_rmsnorm,
     .softmax = pio_k_avx512_softmax,
     .silu_mul = pio_k_avx512_silu_mul,
     .to_f32 = pio_k_avx512_to_f32,

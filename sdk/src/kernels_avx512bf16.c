@@ -159,7 +159,6 @@ const pio_k_path_ops pio_k_avx512bf16_ops = {
     .matmul_rows = pio_k_avx512_matmul_rows,
     .matmul_rows_bf16x = bf16x_matmul_rows,
     .f32_to_bf16 = bf16_f32_to_bf16,
-    .rmsnorm = pio_k_avx512_rmsnorm,
     .softmax = pio_k_avx512_softmax,
     .silu_mul = pio_k_avx512_silu_mul,
     .to_f32 = pio_k_avx512_to_f32,

@@ -32,7 +32,6 @@ typedef struct pio_k_path_ops {
   /* Non-NULL when bf16 weights take the bf16-activation route. */
   pio_k_matmul_rows_bf16x_fn matmul_rows_bf16x;
   void (*f32_to_bf16)(const float *src, size_t n, uint16_t *dst);
-  void (*rmsnorm)(const float *x, const float *weight, size_t n, float eps, float *out);
   void (*softmax)(float *x, size_t n);
   void (*silu_mul)(float *gate, const float *up, size_t n);
   void (*to_f32)(const void *src, pio_dtype dtype, size_t n, float *dst);
@@ -48,8 +47,6 @@ PIO_HIDDEN extern const pio_k_path_ops pio_k_avx512_ops;
 /* The avx512bf16 path reuses these for everything but bf16 weights. */
 PIO_HIDDEN void pio_k_avx512_matmul_rows(const pio_matrix *w, const float *x, size_t n, float *y,
                                          size_t row_begin, size_t row_end);
-PIO_HIDDEN void pio_k_avx512_rmsnorm(const float *x, const float *weight, size_t n, float eps,
-                                     float *out);
 PIO_HIDDEN void pio_k_avx512_softmax(float *x, size_t n);
 PIO_HIDDEN void pio_k_avx512_silu_mul(float *gate, const float *up, size_t n);
 PIO_HIDDEN void pio_k_avx512_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst);

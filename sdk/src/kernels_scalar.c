@@ -38,13 +38,6 @@ static void scalar_matmul_rows(const pio_matrix *w, const float *x, size_t n, fl
   }
 }
 
-static void scalar_rmsnorm(const float *x, const float *weight, size_t n, float eps, float *out) {
-  double sum = 0;
-  for (size_t i = 0; i < n; i++) sum += (double)x[i] * x[i];
-  float scale = (float)(1.0 / sqrt(sum / (double)(n ? n : 1) + eps));
-  for (size_t i = 0; i < n; i++) out[i] = x[i] * scale * weight[i];
-}
-
 static void scalar_softmax(float *x, size_t n) {
   if (n == 0) return;
   float max = x[0];
@@ -78,7 +71,6 @@ const pio_k_path_ops pio_k_scalar_ops = {
     .matmul_rows = scalar_matmul_rows,
     .matmul_rows_bf16x = NULL,
     .f32_to_bf16 = scalar_f32_to_bf16,
-    .rmsnorm = scalar_rmsnorm,
     .softmax = scalar_softmax,
     .silu_mul = scalar_silu_mul,
     .to_f32 = scalar_to_f32,

@@ -1,7 +1,8 @@
 /* pio/kernels.h — compute kernels shared by model plugins: matmul with
- * f32/bf16/f16 weights and f32 activations, RMSNorm, softmax, SiLU.  Each
- * has a scalar reference and vector paths picked at run time by CPU
- * feature; every path gives the scalar result within rounding. */
+ * f32/bf16/f16 weights and f32 activations, softmax, SiLU.  Each has a
+ * scalar reference and vector paths picked at run time by CPU feature;
+ * every path gives the scalar result within rounding.  The layer blocks
+ * built on them: pio/norm.h, pio/rope.h, pio/attention.h, pio/mlp.h. */
 #ifndef PIO_KERNELS_H
 #define PIO_KERNELS_H
 
@@ -43,8 +44,6 @@ typedef struct pio_matrix {
 void pio_matmul(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
                 const float *x, size_t n, float *y);
 
-/* out[n] = x[n] / sqrt(mean(x^2) + eps) * weight[n]; weight f32. */
-void pio_rmsnorm(const float *x, const float *weight, size_t n, float eps, float *out);
 /* x[n] = softmax(x[n]), subtracting the max first. */
 void pio_softmax(float *x, size_t n);
 /* x[n] = silu(gate[n]) * up[n] in place of gate. */
@@ -52,11 +51,9 @@ void pio_silu_mul(float *gate, const float *up, size_t n);
 /* Converts n elements of dtype to f32. */
 void pio_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst);
 
-/* The four above on a chosen path (the scalar one when path is not
+/* The three above on a chosen path (the scalar one when path is not
  * available); those above use pio_kernel_best().  For tests and benchmarks
  * that compare paths. */
-void pio_rmsnorm_on(pio_kernel_path path, const float *x, const float *weight, size_t n,
-                    float eps, float *out);
 void pio_softmax_on(pio_kernel_path path, float *x, size_t n);
 void pio_silu_mul_on(pio_kernel_path path, float *gate, const float *up, size_t n);
 void pio_to_f32_on(pio_kernel_path path, const void *src, pio_dtype dtype, size_t n, float *dst);

@@ -2,13 +2,17 @@
 #ifndef PIO_SDK_H
 #define PIO_SDK_H
 
+#include "pio/attention.h"
 #include "pio/cpu.h"
 #include "pio/dtype.h"
 #include "pio/json.h"
 #include "pio/kernels.h"
 #include "pio/memory.h"
+#include "pio/mlp.h"
 #include "pio/moe.h"
+#include "pio/norm.h"
 #include "pio/plugin.h"
+#include "pio/rope.h"
 #include "pio/safetensors.h"
 #include "pio/status.h"
 #include "pio/synthetic.h"

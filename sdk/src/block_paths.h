@@ -1,0 +1,17 @@
+/* sdk/src/block_paths.h — which variant of a layer block (norm, attention)
+ * runs for a kernel path.  The blocks have a scalar reference and an
+ * AVX-512 variant; the avx512 and avx512bf16 paths take the latter, the
+ * others the scalar one. */
+#ifndef PIO_SDK_BLOCK_PATHS_H
+#define PIO_SDK_BLOCK_PATHS_H
+
+#include "kernels_internal.h"
+
+/* Whether the AVX-512 variant runs for path: built, asked for, and this
+ * CPU has it. */
+PIO_HIDDEN int pio_block_uses_avx512(pio_kernel_path path);
+
+/* pio_kernel_best(), looked up once. */
+PIO_HIDDEN pio_kernel_path pio_block_best_path(void);
+
+#endif
