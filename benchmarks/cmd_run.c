@@ -36,7 +36,8 @@ static void usage(FILE *f) {
           "  --repeat R          timed runs, the model created once (default %d)\n"
           "  --json              JSON on stdout instead of the table\n"
           "  --json-out FILE     also write the JSON to FILE\n"
-          "  --bandwidth-mib MIB buffer of the bandwidth measurement (default 1024)\n"
+          "  --bandwidth-mib MIB buffer of the bandwidth measurement (default: the bytes a\n"
+          "                      token reads, at most 1024)\n"
           "  --plugin-path DIR   look for plugins in DIR first (repeatable)\n"
           "  --no-progress       no status line on stderr\n",
           PIO_BENCH_RUN_PROMPT_DEFAULT, PIO_BENCH_RUN_GEN_DEFAULT, PIO_BENCH_RUN_REPEAT_DEFAULT);
@@ -200,6 +201,10 @@ int pio_bench_cmd_run(int argc, char **argv) {
   int exit_code = PIO_BENCH_STATUS_FAILED;
   pio_status st = pio_bench_run_measure(&o, &progress, &r, &exit_code, &err);
   pio_bench_progress_clear(&progress);
+  if (st == PIO_OK && pio_bench_run_check(&r, &err) != PIO_OK) {
+    st = err.code;
+    exit_code = PIO_BENCH_STATUS_FAILED;
+  }
   if (st != PIO_OK) {
     fprintf(stderr, "pio-bench run: %s\n", err.message);
     pio_bench_run_result_free(&r);

@@ -1,7 +1,8 @@
-/* benchmarks/compute_kernels.c — streaming-read, f32 FMA and bf16 dot
- * product loops for the machine limits.  Vector paths are compiled with
+/* benchmarks/compute_kernels.c — streaming-read loops and, for each
+ * multiply instruction a matmul path uses, loops of independent
+ * accumulators in several widths.  Vector loops are compiled with
  * per-function target attributes, so the file builds without -mavx* and the
- * caller picks a path with pio_cpu_has at run time. */
+ * caller picks a loop with pio_cpu_has at run time. */
 #include "compute_kernels.h"
 
 #include "pio/cpu.h"
@@ -12,12 +13,6 @@
 #else
 #define PIO_BENCH_X86 0
 #endif
-
-/* Chains in flight: FMA latency (4-5 cycles) x FMA ports (2) is 8-10 on
- * current x86 cores; 12 leaves headroom without spilling registers. */
-#define SCALAR_CHAINS 8
-#define VEC_ACCUMULATORS 12
-#define BF16_ACCUMULATORS 12
 
 int pio_bench_isa_available(pio_bench_isa isa) {
   switch (isa) {
@@ -43,20 +38,6 @@ const char *pio_bench_isa_name(pio_bench_isa isa) {
     default: return "unknown";
   }
 }
-
-int pio_bench_bf16_available(void) {
-  return PIO_BENCH_X86 && pio_cpu_has(PIO_CPU_AVX512F) && pio_cpu_has(PIO_CPU_AVX512_BF16);
-}
-
-uint32_t pio_bench_fma_chains(pio_bench_isa isa) {
-  switch (isa) {
-    case PIO_BENCH_ISA_AVX2: return VEC_ACCUMULATORS * 8;
-    case PIO_BENCH_ISA_AVX512: return VEC_ACCUMULATORS * 16;
-    default: return SCALAR_CHAINS;
-  }
-}
-
-uint32_t pio_bench_bf16_chains(void) { return BF16_ACCUMULATORS * 16; }
 
 /* ---- streaming read ---------------------------------------------------- */
 
@@ -117,90 +98,264 @@ uint64_t pio_bench_read_sum(pio_bench_isa isa, const uint64_t *words, size_t n_w
   return read_sum_scalar(words, n_words);
 }
 
-/* ---- f32 FMA chains ---------------------------------------------------- */
+/* ---- arithmetic peaks --------------------------------------------------- */
 
-static float fma_scalar(uint64_t iterations) {
-  /* volatile constants keep the compiler from folding the recurrence. */
+/* Accumulator counts of each loop, increasing.  Enough chains for an
+ * instruction is its latency times its issue rate (FMA: 4 cycles x 2 ports
+ * = 8 on current cores; vdpbf16ps up to 6 x 2 = 12); the widest variants
+ * leave room for cores not yet measured, up to what the register file
+ * holds without spilling (16 xmm/ymm, 32 zmm, 8 tiles, two of them taken by
+ * the operands; 14 of 16 ymm already spilled with GCC 12). */
+static const uint32_t widths_16_regs[] = {2, 4, 8, 10, 12};
+static const uint32_t widths_32_regs[] = {4, 8, 12, 16, 24, 28};
+static const uint32_t widths_tiles[] = {1, 2, 4, 6};
+
+#define COUNT_OF(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
+
+static const uint32_t *peak_widths(pio_bench_peak peak, uint32_t *n) {
+  switch (peak) {
+    case PIO_BENCH_PEAK_SSE2:
+    case PIO_BENCH_PEAK_AVX2_FMA: *n = COUNT_OF(widths_16_regs); return widths_16_regs;
+    case PIO_BENCH_PEAK_AVX512_FMA:
+    case PIO_BENCH_PEAK_BF16_DOT: *n = COUNT_OF(widths_32_regs); return widths_32_regs;
+    case PIO_BENCH_PEAK_AMX_BF16: *n = COUNT_OF(widths_tiles); return widths_tiles;
+    default: *n = 0; return NULL;
+  }
+}
+
+int pio_bench_peak_available(pio_bench_peak peak) {
+  switch (peak) {
+    case PIO_BENCH_PEAK_SSE2: return 1;
+    case PIO_BENCH_PEAK_AVX2_FMA: return pio_bench_isa_available(PIO_BENCH_ISA_AVX2);
+    case PIO_BENCH_PEAK_AVX512_FMA: return pio_bench_isa_available(PIO_BENCH_ISA_AVX512);
+    case PIO_BENCH_PEAK_BF16_DOT:
+      return PIO_BENCH_X86 && pio_cpu_has(PIO_CPU_AVX512F) && pio_cpu_has(PIO_CPU_AVX512_BF16);
+    case PIO_BENCH_PEAK_AMX_BF16: return PIO_BENCH_X86 && pio_cpu_amx_granted(NULL);
+    default: return 0;
+  }
+}
+
+const char *pio_bench_peak_key(pio_bench_peak peak) {
+  static const char *const keys[PIO_BENCH_PEAK_COUNT] = {"sse2_mul_add", "avx2_fma",
+                                                         "avx512_fma", "bf16_dot", "amx_bf16"};
+  return (unsigned)peak < PIO_BENCH_PEAK_COUNT ? keys[peak] : "unknown";
+}
+
+const char *pio_bench_peak_instruction(pio_bench_peak peak) {
+  static const char *const names[PIO_BENCH_PEAK_COUNT] = {
+      "mulps+addps xmm", "vfmadd231ps ymm", "vfmadd231ps zmm", "vdpbf16ps zmm", "tdpbf16ps"};
+  return (unsigned)peak < PIO_BENCH_PEAK_COUNT ? names[peak] : "unknown";
+}
+
+uint32_t pio_bench_peak_variants(pio_bench_peak peak) {
+  uint32_t n;
+  peak_widths(peak, &n);
+  return n;
+}
+
+uint32_t pio_bench_peak_accumulators(pio_bench_peak peak, uint32_t variant) {
+  uint32_t n;
+  const uint32_t *w = peak_widths(peak, &n);
+  return variant < n ? w[variant] : 0;
+}
+
+double pio_bench_peak_round_flop(pio_bench_peak peak, uint32_t variant) {
+  double acc = pio_bench_peak_accumulators(peak, variant);
+  switch (peak) {
+    case PIO_BENCH_PEAK_SSE2: return acc * 4 * 2;       /* 4 lanes, mul + add */
+    case PIO_BENCH_PEAK_AVX2_FMA: return acc * 8 * 2;
+    case PIO_BENCH_PEAK_AVX512_FMA: return acc * 16 * 2;
+    case PIO_BENCH_PEAK_BF16_DOT: return acc * 16 * 4;  /* 2 multiply-adds per lane */
+    case PIO_BENCH_PEAK_AMX_BF16: return acc * 16 * 16 * 32 * 2;
+    default: return 0;
+  }
+}
+
+#if PIO_BENCH_X86
+/* One function per width: the accumulators must be registers, so their
+ * count is a constant of each loop.  volatile constants keep the compiler
+ * from folding the recurrence. */
+#define SSE2_LOOP(N)                                                                   \
+  static double sse2_##N(uint64_t rounds) {                                           \
+    volatile float vb = 0.9f, vc = 0.1f;                                               \
+    const __m128 b = _mm_set1_ps(vb), c = _mm_set1_ps(vc);                             \
+    __m128 x[N];                                                                       \
+    for (int a = 0; a < N; a++)                                                        \
+      x[a] = _mm_add_ps(_mm_set1_ps(2.0f + 4.0f * (float)a), _mm_setr_ps(0, 1, 2, 3)); \
+    for (uint64_t it = 0; it < rounds; it++) {                                         \
+      _Pragma("GCC unroll 32") for (int a = 0; a < N; a++) x[a] =                      \
+          _mm_add_ps(_mm_mul_ps(x[a], b), c);                                          \
+    }                                                                                  \
+    float lanes[4];                                                                    \
+    double sum = 0;                                                                    \
+    for (int a = 0; a < N; a++) {                                                      \
+      _mm_storeu_ps(lanes, x[a]);                                                      \
+      for (int l = 0; l < 4; l++) sum += lanes[l];                                     \
+    }                                                                                  \
+    return sum;                                                                        \
+  }
+
+#define AVX2_LOOP(N)                                                                     \
+  __attribute__((target("avx2,fma"))) static double avx2_##N(uint64_t rounds) {         \
+    volatile float vb = 0.9f, vc = 0.1f;                                                 \
+    const __m256 b = _mm256_set1_ps(vb), c = _mm256_set1_ps(vc);                         \
+    __m256 x[N];                                                                         \
+    for (int a = 0; a < N; a++)                                                          \
+      x[a] = _mm256_add_ps(_mm256_set1_ps(2.0f + 8.0f * (float)a),                       \
+                           _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7));                      \
+    for (uint64_t it = 0; it < rounds; it++) {                                           \
+      _Pragma("GCC unroll 32") for (int a = 0; a < N; a++) x[a] =                        \
+          _mm256_fmadd_ps(x[a], b, c);                                                   \
+    }                                                                                    \
+    float lanes[8];                                                                      \
+    double sum = 0;                                                                      \
+    for (int a = 0; a < N; a++) {                                                        \
+      _mm256_storeu_ps(lanes, x[a]);                                                     \
+      for (int l = 0; l < 8; l++) sum += lanes[l];                                       \
+    }                                                                                    \
+    return sum;                                                                          \
+  }
+
+#define AVX512_LANES _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+
+#define AVX512_LOOP(N)                                                                        \
+  __attribute__((target("avx512f"))) static double avx512_##N(uint64_t rounds) {             \
+    volatile float vb = 0.9f, vc = 0.1f;                                                      \
+    const __m512 b = _mm512_set1_ps(vb), c = _mm512_set1_ps(vc);                              \
+    __m512 x[N];                                                                              \
+    for (int a = 0; a < N; a++)                                                               \
+      x[a] = _mm512_add_ps(_mm512_set1_ps(2.0f + 16.0f * (float)a), AVX512_LANES);            \
+    for (uint64_t it = 0; it < rounds; it++) {                                                \
+      _Pragma("GCC unroll 32") for (int a = 0; a < N; a++) x[a] =                             \
+          _mm512_fmadd_ps(x[a], b, c);                                                        \
+    }                                                                                         \
+    double sum = 0;                                                                           \
+    for (int a = 0; a < N; a++) sum += _mm512_reduce_add_ps(x[a]);                            \
+    return sum;                                                                               \
+  }
+
+/* 32 bf16 values per register: every one 0.5 (a) or 0.25 (b), exact. */
+#define BF16_LOOP(N)                                                                       \
+  __attribute__((target("avx512f,avx512bf16"))) static double bf16_##N(uint64_t rounds) { \
+    volatile float va = 0.5f, vb = 0.25f;                                                  \
+    const __m512 fa = _mm512_set1_ps(va), fb = _mm512_set1_ps(vb);                         \
+    const __m512bh a = _mm512_cvtne2ps_pbh(fa, fa), b = _mm512_cvtne2ps_pbh(fb, fb);       \
+    __m512 x[N];                                                                           \
+    for (int k = 0; k < N; k++) x[k] = _mm512_add_ps(_mm512_set1_ps(16.0f * (float)k),     \
+                                                     AVX512_LANES);                        \
+    for (uint64_t it = 0; it < rounds; it++) {                                             \
+      _Pragma("GCC unroll 32") for (int k = 0; k < N; k++) x[k] =                          \
+          _mm512_dpbf16_ps(x[k], a, b);                                                    \
+    }                                                                                      \
+    double sum = 0;                                                                        \
+    for (int k = 0; k < N; k++) sum += _mm512_reduce_add_ps(x[k]);                         \
+    return sum;                                                                            \
+  }
+
+SSE2_LOOP(2) SSE2_LOOP(4) SSE2_LOOP(8) SSE2_LOOP(10) SSE2_LOOP(12)
+AVX2_LOOP(2) AVX2_LOOP(4) AVX2_LOOP(8) AVX2_LOOP(10) AVX2_LOOP(12)
+AVX512_LOOP(4) AVX512_LOOP(8) AVX512_LOOP(12) AVX512_LOOP(16) AVX512_LOOP(24) AVX512_LOOP(28)
+BF16_LOOP(4) BF16_LOOP(8) BF16_LOOP(12) BF16_LOOP(16) BF16_LOOP(24) BF16_LOOP(28)
+
+/* ---- AMX tiles ------------------------------------------------------------ */
+
+/* The 64-byte tile configuration LDTILECFG reads (palette 1). */
+typedef struct tile_config {
+  uint8_t palette;
+  uint8_t start_row;
+  uint8_t reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+} tile_config;
+
+/* Tiles 0..N-1 accumulate A (tile 6) x B (tile 7), both all 0.5 and 0.25
+ * in bf16; every tile 16 rows of 64 bytes. */
+#define AMX_LOOP(N)                                                                      \
+  __attribute__((target("amx-tile,amx-bf16"))) static double amx_##N(uint64_t rounds) { \
+    tile_config cfg = {.palette = 1};                                                    \
+    for (int t = 0; t < 8; t++) {                                                        \
+      cfg.colsb[t] = 64;                                                                 \
+      cfg.rows[t] = 16;                                                                  \
+    }                                                                                    \
+    uint16_t a[16 * 32], b[16 * 32];                                                     \
+    for (int i = 0; i < 16 * 32; i++) {                                                  \
+      a[i] = 0x3f00; /* 0.5 */                                                           \
+      b[i] = 0x3e80; /* 0.25 */                                                          \
+    }                                                                                    \
+    _tile_loadconfig(&cfg);                                                              \
+    _tile_loadd(6, a, 64);                                                               \
+    _tile_loadd(7, b, 64);                                                               \
+    AMX_ZERO_##N;                                                                        \
+    for (uint64_t it = 0; it < rounds; it++) {                                           \
+      AMX_DP_##N;                                                                        \
+    }                                                                                    \
+    float c[6][16 * 16];                                                                 \
+    AMX_STORE_##N;                                                                       \
+    _tile_release();                                                                     \
+    double sum = 0;                                                                      \
+    for (int t = 0; t < N; t++)                                                          \
+      for (int i = 0; i < 256; i++) sum += c[t][i];                                      \
+    return sum;                                                                          \
+  }
+
+/* Tile numbers must be constants, so each width lists its tiles. */
+#define AMX_ZERO_1 _tile_zero(0)
+#define AMX_ZERO_2 AMX_ZERO_1; _tile_zero(1)
+#define AMX_ZERO_4 AMX_ZERO_2; _tile_zero(2); _tile_zero(3)
+#define AMX_ZERO_6 AMX_ZERO_4; _tile_zero(4); _tile_zero(5)
+#define AMX_DP_1 _tile_dpbf16ps(0, 6, 7)
+#define AMX_DP_2 AMX_DP_1; _tile_dpbf16ps(1, 6, 7)
+#define AMX_DP_4 AMX_DP_2; _tile_dpbf16ps(2, 6, 7); _tile_dpbf16ps(3, 6, 7)
+#define AMX_DP_6 AMX_DP_4; _tile_dpbf16ps(4, 6, 7); _tile_dpbf16ps(5, 6, 7)
+#define AMX_STORE_1 _tile_stored(0, c[0], 64)
+#define AMX_STORE_2 AMX_STORE_1; _tile_stored(1, c[1], 64)
+#define AMX_STORE_4 AMX_STORE_2; _tile_stored(2, c[2], 64); _tile_stored(3, c[3], 64)
+#define AMX_STORE_6 AMX_STORE_4; _tile_stored(4, c[4], 64); _tile_stored(5, c[5], 64)
+
+AMX_LOOP(1) AMX_LOOP(2) AMX_LOOP(4) AMX_LOOP(6)
+
+typedef double (*peak_loop)(uint64_t rounds);
+
+/* Loops in the order of the width tables above. */
+static const peak_loop loops_sse2[] = {sse2_2, sse2_4, sse2_8, sse2_10, sse2_12};
+static const peak_loop loops_avx2[] = {avx2_2, avx2_4, avx2_8, avx2_10, avx2_12};
+static const peak_loop loops_avx512[] = {avx512_4,  avx512_8,  avx512_12,
+                                         avx512_16, avx512_24, avx512_28};
+static const peak_loop loops_bf16[] = {bf16_4, bf16_8, bf16_12, bf16_16, bf16_24, bf16_28};
+static const peak_loop loops_amx[] = {amx_1, amx_2, amx_4, amx_6};
+
+static peak_loop loop_of(pio_bench_peak peak, uint32_t variant) {
+  if (variant >= pio_bench_peak_variants(peak)) return NULL;
+  switch (peak) {
+    case PIO_BENCH_PEAK_SSE2: return loops_sse2[variant];
+    case PIO_BENCH_PEAK_AVX2_FMA: return loops_avx2[variant];
+    case PIO_BENCH_PEAK_AVX512_FMA: return loops_avx512[variant];
+    case PIO_BENCH_PEAK_BF16_DOT: return loops_bf16[variant];
+    case PIO_BENCH_PEAK_AMX_BF16: return loops_amx[variant];
+    default: return NULL;
+  }
+}
+#else
+/* Elsewhere only the plain-C loop: x = x * 0.9 + 0.1 over 4N lanes. */
+static double plain_loop(uint32_t n, uint64_t rounds) {
   volatile float vb = 0.9f, vc = 0.1f;
-  float b = vb, c = vc;
-  float x[SCALAR_CHAINS];
-  for (int k = 0; k < SCALAR_CHAINS; k++) x[k] = 2.0f + (float)k;
-  for (uint64_t it = 0; it < iterations; it++)
-#pragma GCC unroll 8
-    for (int k = 0; k < SCALAR_CHAINS; k++) x[k] = x[k] * b + c;
-  float sum = 0.0f;
-  for (int k = 0; k < SCALAR_CHAINS; k++) sum += x[k];
+  float b = vb, c = vc, x[64];
+  for (uint32_t k = 0; k < 4 * n; k++) x[k] = 2.0f + (float)k;
+  for (uint64_t it = 0; it < rounds; it++)
+    for (uint32_t k = 0; k < 4 * n; k++) x[k] = x[k] * b + c;
+  double sum = 0;
+  for (uint32_t k = 0; k < 4 * n; k++) sum += x[k];
   return sum;
 }
-
-#if PIO_BENCH_X86
-__attribute__((target("avx2,fma"))) static float fma_avx2(uint64_t iterations) {
-  volatile float vb = 0.9f, vc = 0.1f;
-  const __m256 b = _mm256_set1_ps(vb), c = _mm256_set1_ps(vc);
-  __m256 x[VEC_ACCUMULATORS];
-  /* Chain k = 8 * accumulator + lane starts at 2 + k. */
-  for (int a = 0; a < VEC_ACCUMULATORS; a++)
-    x[a] = _mm256_add_ps(_mm256_set1_ps(2.0f + 8.0f * (float)a),
-                         _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7));
-  for (uint64_t it = 0; it < iterations; it++)
-#pragma GCC unroll 16
-    for (int a = 0; a < VEC_ACCUMULATORS; a++) x[a] = _mm256_fmadd_ps(x[a], b, c);
-  __m256 s = x[0];
-  for (int a = 1; a < VEC_ACCUMULATORS; a++) s = _mm256_add_ps(s, x[a]);
-  float lanes[8];
-  _mm256_storeu_ps(lanes, s);
-  float sum = 0.0f;
-  for (int l = 0; l < 8; l++) sum += lanes[l];
-  return sum;
-}
-
-__attribute__((target("avx512f"))) static float fma_avx512(uint64_t iterations) {
-  volatile float vb = 0.9f, vc = 0.1f;
-  const __m512 b = _mm512_set1_ps(vb), c = _mm512_set1_ps(vc);
-  const __m512 lane = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  __m512 x[VEC_ACCUMULATORS];
-  for (int a = 0; a < VEC_ACCUMULATORS; a++)
-    x[a] = _mm512_add_ps(_mm512_set1_ps(2.0f + 16.0f * (float)a), lane);
-  for (uint64_t it = 0; it < iterations; it++)
-#pragma GCC unroll 16
-    for (int a = 0; a < VEC_ACCUMULATORS; a++) x[a] = _mm512_fmadd_ps(x[a], b, c);
-  __m512 s = x[0];
-  for (int a = 1; a < VEC_ACCUMULATORS; a++) s = _mm512_add_ps(s, x[a]);
-  return _mm512_reduce_add_ps(s);
-}
-
-/* ---- bf16 dot-product chains -------------------------------------------- */
-
-__attribute__((target("avx512f,avx512bf16"))) static float bf16_avx512(uint64_t iterations) {
-  volatile float va = 0.5f, vb = 0.25f;
-  const __m512 fa = _mm512_set1_ps(va), fb = _mm512_set1_ps(vb);
-  /* 32 bf16 values per register: every one 0.5 (a) or 0.25 (b), exact. */
-  const __m512bh a = _mm512_cvtne2ps_pbh(fa, fa), b = _mm512_cvtne2ps_pbh(fb, fb);
-  const __m512 lane = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  __m512 x[BF16_ACCUMULATORS];
-  for (int k = 0; k < BF16_ACCUMULATORS; k++)
-    x[k] = _mm512_add_ps(_mm512_set1_ps(16.0f * (float)k), lane);
-  for (uint64_t it = 0; it < iterations; it++)
-#pragma GCC unroll 16
-    for (int k = 0; k < BF16_ACCUMULATORS; k++) x[k] = _mm512_dpbf16_ps(x[k], a, b);
-  __m512 s = x[0];
-  for (int k = 1; k < BF16_ACCUMULATORS; k++) s = _mm512_add_ps(s, x[k]);
-  return _mm512_reduce_add_ps(s);
-}
 #endif
 
-float pio_bench_fma_f32(pio_bench_isa isa, uint64_t iterations) {
+double pio_bench_peak_run(pio_bench_peak peak, uint32_t variant, uint64_t rounds) {
+  if (!pio_bench_peak_available(peak)) return 0.0;
 #if PIO_BENCH_X86
-  if (isa == PIO_BENCH_ISA_AVX512) return fma_avx512(iterations);
-  if (isa == PIO_BENCH_ISA_AVX2) return fma_avx2(iterations);
+  peak_loop loop = loop_of(peak, variant);
+  return loop != NULL ? loop(rounds) : 0.0;
+#else
+  uint32_t n = pio_bench_peak_accumulators(peak, variant);
+  return n != 0 && n <= 16 ? plain_loop(n, rounds) : 0.0;
 #endif
-  return fma_scalar(iterations);
-}
-
-float pio_bench_bf16_dot(uint64_t iterations) {
-#if PIO_BENCH_X86
-  if (pio_bench_bf16_available()) return bf16_avx512(iterations);
-#endif
-  (void)iterations;
-  return 0.0f;
 }

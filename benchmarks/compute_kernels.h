@@ -1,7 +1,10 @@
 /* benchmarks/compute_kernels.h — the hot loops behind the machine limits
- * pio-bench measures: a streaming read, independent f32 FMA chains and
- * bf16 dot-product chains, one function per instruction set, chosen at run
- * time so the binary runs on CPUs without AVX2 or AVX-512. */
+ * pio-bench measures: a streaming read, and for every instruction a matmul
+ * path multiplies with (SSE2 mul+add, AVX2 and AVX-512 FMA, vdpbf16ps, AMX
+ * tdpbf16ps) loops of independent accumulators in several widths, so the
+ * limits can raise the count until the rate stops rising.  Each loop is
+ * chosen at run time, so the binary runs on CPUs without AVX2, AVX-512 or
+ * AMX. */
 #ifndef PIO_BENCH_COMPUTE_KERNELS_H
 #define PIO_BENCH_COMPUTE_KERNELS_H
 
@@ -28,23 +31,43 @@ const char *pio_bench_isa_name(pio_bench_isa isa);
  * same sum; the sum is what keeps the compiler from dropping the loads. */
 uint64_t pio_bench_read_sum(pio_bench_isa isa, const uint64_t *words, size_t n_words);
 
-/* Runs `iterations` rounds of independent chains x = x * 0.9f + 0.1f with
- * isa's FMA (mul + add on the scalar path), chain k of the
- * pio_bench_fma_chains(isa) chains starting at 2.0f + k.  Returns the sum
- * of the final values, so a test can recompute it; each round is
- * pio_bench_fma_chains(isa) fused multiply-adds, 2 FLOP each. */
-float pio_bench_fma_f32(pio_bench_isa isa, uint64_t iterations);
-/* Independent f32 lanes the FMA loop of isa keeps in flight. */
-uint32_t pio_bench_fma_chains(pio_bench_isa isa);
+/* The arithmetic instructions whose peak bounds a matmul path. */
+typedef enum pio_bench_peak {
+  PIO_BENCH_PEAK_SSE2 = 0,   /* mulps + addps, 4 lanes: the most the baseline (scalar)
+                                path can be compiled to */
+  PIO_BENCH_PEAK_AVX2_FMA,   /* vfmadd ymm, 8 lanes */
+  PIO_BENCH_PEAK_AVX512_FMA, /* vfmadd zmm, 16 lanes */
+  PIO_BENCH_PEAK_BF16_DOT,   /* vdpbf16ps zmm: 32 bf16 products into 16 f32 lanes */
+  PIO_BENCH_PEAK_AMX_BF16,   /* tdpbf16ps: a 16x32 by 32x16 bf16 tile product into 16x16 f32 */
+  PIO_BENCH_PEAK_COUNT
+} pio_bench_peak;
 
-/* Whether the CPU has the AVX-512 BF16 dot product (vdpbf16ps). */
-int pio_bench_bf16_available(void);
-/* Runs `iterations` rounds of pio_bench_bf16_chains() independent lanes
- * acc += a0*b0 + a1*b1 with vdpbf16ps, every a = 0.5 and b = 0.25 (so each
- * round adds 0.25 to every lane), lane k starting at k.  Returns the sum of
- * the final lanes.  Each round is 2 multiply-adds per lane, 4 FLOP.  Only
- * when pio_bench_bf16_available(); returns 0 otherwise. */
-float pio_bench_bf16_dot(uint64_t iterations);
-uint32_t pio_bench_bf16_chains(void);
+/* Whether this CPU (and, for AMX, the kernel's grant of tile data) can run
+ * the loops of peak. */
+int pio_bench_peak_available(pio_bench_peak peak);
+/* Key for JSON: "sse2_mul_add", "avx2_fma", "avx512_fma", "bf16_dot", "amx_bf16". */
+const char *pio_bench_peak_key(pio_bench_peak peak);
+/* The instruction, for people: "mulps+addps", "vfmadd231ps ymm", ... */
+const char *pio_bench_peak_instruction(pio_bench_peak peak);
+
+/* Loops of each peak come in widths (variants 0..variants-1, increasing):
+ * variant v keeps pio_bench_peak_accumulators(peak, v) registers (tiles
+ * for AMX) of independent chains. */
+uint32_t pio_bench_peak_variants(pio_bench_peak peak);
+uint32_t pio_bench_peak_accumulators(pio_bench_peak peak, uint32_t variant);
+/* FLOP of one round of variant (a multiply-add is 2). */
+double pio_bench_peak_round_flop(pio_bench_peak peak, uint32_t variant);
+
+/*
+ * Runs `rounds` rounds of variant; each round updates every accumulator
+ * once.  Returns a sum of the final values that a test can recompute:
+ * - SSE2 and FMA: lane k (of all accumulators' lanes) starts at 2 + k and
+ *   each round does x = x * 0.9f + 0.1f (fused on the FMA loops).
+ * - bf16 dot: lane k starts at k; each round adds 0.5*0.25 + 0.5*0.25.
+ * - AMX: every f32 of every accumulator tile starts at 0 and each round adds
+ *   32 products 0.5 * 0.25 (4.0).
+ * 0 when the peak is not available.
+ */
+double pio_bench_peak_run(pio_bench_peak peak, uint32_t variant, uint64_t rounds);
 
 #endif

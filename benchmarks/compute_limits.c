@@ -1,6 +1,6 @@
-/* benchmarks/compute_limits.c — measures memory read bandwidth and the f32
- * and bf16 compute peaks with a thread pool, as medians of timed passes
- * that a sampler can spread over a benchmark's run. */
+/* benchmarks/compute_limits.c — measures memory read bandwidth and the
+ * compute peak of each multiply instruction with a thread pool, as medians
+ * of timed passes that a sampler can spread over a benchmark's run. */
 #include "compute_limits.h"
 
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #define FILL_MULTIPLIER 0x9E3779B97F4A7C15ull
 #define CALIBRATION_ITERATIONS 4096ull
 #define MAX_PASSES 1000
+#define READ_PASS_SECONDS 0.002
 
 static pio_status check_passes(uint32_t passes, pio_error *err) {
   if (passes == 0 || passes > MAX_PASSES)
@@ -36,6 +37,7 @@ typedef struct read_task {
   pio_bench_isa isa;
   uint64_t *sums;  /* sums[n_threads]: each thread's share of the checksum */
   uint32_t n_threads;
+  uint32_t sweeps; /* reads of the whole buffer a pass makes */
   int fill;        /* 1: write the pattern instead of reading */
 } read_task;
 
@@ -49,7 +51,9 @@ static void read_task_run(void *ctx, uint32_t i, uint32_t n) {
     for (size_t k = 0; k < n_words; k++) w[k] = (begin * LINE_WORDS + k) * FILL_MULTIPLIER;
     return;
   }
-  t->sums[i] = pio_bench_read_sum(t->isa, w, n_words);
+  uint64_t sum = 0;
+  for (uint32_t k = 0; k < t->sweeps; k++) sum += pio_bench_read_sum(t->isa, w, n_words);
+  t->sums[i] = sum;
 }
 
 /* Sum of k * FILL_MULTIPLIER for k in [0, n) modulo 2^64. */
@@ -79,10 +83,10 @@ static pio_status read_pass(read_task *t, double *bytes_per_s, pio_error *err) {
   double elapsed = pio_bench_now() - t0;
   uint64_t sum = 0;
   for (uint32_t i = 0; i < t->n_threads; i++) sum += t->sums[i];
-  if (sum != expected_sum((uint64_t)t->n_lines * LINE_WORDS))
+  if (sum != t->sweeps * expected_sum((uint64_t)t->n_lines * LINE_WORDS))
     return pio_error_set(err, PIO_ERR_INTERNAL, "the %s read loop returned a wrong checksum",
                          pio_bench_isa_name(t->isa));
-  *bytes_per_s = (double)(t->n_lines * 64) / elapsed;
+  *bytes_per_s = (double)t->sweeps * (double)(t->n_lines * 64) / elapsed;
   return PIO_OK;
 }
 
@@ -114,8 +118,18 @@ static pio_status read_init(read_task *t, pio_threadpool *pool, pio_bench_isa is
   t->fill = 1;
   pio_threadpool_run(pool, read_task_run, t);
   t->fill = 0;
-  double ignored;
-  pio_status s = read_pass(t, &ignored, err); /* untimed: settles TLB and clocks */
+  /* Untimed: settles TLB and clocks.  A buffer small enough to be read in
+   * less than READ_PASS_SECONDS is read several times a pass, so that
+   * waking the pool does not count as time spent reading: the limit of a
+   * model whose weights sit in a cache is that cache's rate. */
+  t->sweeps = 1;
+  double rate = 0.0;
+  pio_status s = read_pass(t, &rate, err);
+  for (int i = 0; i < 2 && s == PIO_OK; i++) { /* the first pass may fault pages in */
+    double seconds = (double)(t->n_lines * 64) / rate;
+    if (seconds < READ_PASS_SECONDS) t->sweeps = (uint32_t)(READ_PASS_SECONDS / seconds) + 1;
+    s = read_pass(t, &rate, err);
+  }
   if (s != PIO_OK) read_free(t);
   return s;
 }
@@ -138,20 +152,24 @@ pio_status pio_bench_measure_read_bandwidth(pio_threadpool *pool, pio_bench_isa 
 
 /* ---- compute peaks ------------------------------------------------------ */
 
+/* Calibration passes are this share of a timed pass; the best of this many
+ * is a width's rate. */
+#define CALIBRATION_SHARE 0.2
+#define CALIBRATION_TRIES 5
+
 typedef struct compute_task {
   pio_threadpool *pool;
-  int bf16;          /* 1: vdpbf16ps chains, 0: f32 FMA chains of isa */
-  pio_bench_isa isa;
-  uint64_t iterations;
-  double flop_per_iteration; /* one thread's work of one iteration */
+  pio_bench_peak peak;
+  uint32_t variant;  /* width the calibration chose */
+  uint64_t rounds;
   uint32_t n_threads;
-  float results[PIO_BENCH_MAX_THREADS]; /* kept so the loops cannot be dropped */
+  double results[PIO_BENCH_MAX_THREADS]; /* kept so the loops cannot be dropped */
 } compute_task;
 
 static void compute_task_run(void *ctx, uint32_t i, uint32_t n) {
   (void)n;
   compute_task *t = ctx;
-  float r = t->bf16 ? pio_bench_bf16_dot(t->iterations) : pio_bench_fma_f32(t->isa, t->iterations);
+  double r = pio_bench_peak_run(t->peak, t->variant, t->rounds);
   if (i < PIO_BENCH_MAX_THREADS) t->results[i] = r;
 }
 
@@ -162,90 +180,144 @@ static double compute_seconds(compute_task *t) {
 }
 
 static double compute_pass(compute_task *t) {
-  return t->flop_per_iteration * (double)t->iterations * t->n_threads / compute_seconds(t);
+  return pio_bench_peak_round_flop(t->peak, t->variant) * (double)t->rounds * t->n_threads /
+         compute_seconds(t);
 }
 
-/* Grows the count until a pass takes a measurable time, then scales it so
- * one pass lasts about pass_seconds. */
-static void compute_calibrate(compute_task *t, double pass_seconds) {
-  t->iterations = CALIBRATION_ITERATIONS;
+/* Grows the round count until a pass takes a measurable time, then scales
+ * it so one pass lasts about seconds. */
+static void size_rounds(compute_task *t, double seconds) {
+  t->rounds = CALIBRATION_ITERATIONS;
   double elapsed = compute_seconds(t);
-  while (elapsed < pass_seconds / 20 && t->iterations < (1ull << 40)) {
-    t->iterations *= 4;
+  while (elapsed < seconds / 20 && t->rounds < (1ull << 40)) {
+    t->rounds *= 4;
     elapsed = compute_seconds(t);
   }
-  double scaled = (double)t->iterations * pass_seconds / (elapsed > 0 ? elapsed : 1e-9);
-  t->iterations = scaled < 1.0 ? 1 : (uint64_t)scaled;
+  double scaled = (double)t->rounds * seconds / (elapsed > 0 ? elapsed : 1e-9);
+  t->rounds = scaled < 1.0 ? 1 : (uint64_t)scaled;
 }
 
-static pio_status compute_init(compute_task *t, pio_threadpool *pool, int bf16, pio_bench_isa isa,
+/* Best of a few short passes of the current width. */
+static double width_rate(compute_task *t, double seconds) {
+  size_rounds(t, seconds);
+  double best = 0.0;
+  for (int i = 0; i < CALIBRATION_TRIES; i++) {
+    double r = compute_pass(t);
+    if (r > best) best = r;
+  }
+  return best;
+}
+
+/* Runs every width (more accumulators each time) and keeps the widest whose
+ * rate is within PLATEAU of the fastest: an instruction of latency L issued
+ * P times a cycle needs L x P chains, which differs between cores, and past
+ * that the rate stops rising.  Every width is tried, and the plateau's
+ * widest taken, so that a pass slowed by other work on a shared machine
+ * neither ends the search early nor picks a width short of the plateau. */
+#define PLATEAU 0.97
+
+static void calibrate_width(compute_task *t, double pass_seconds) {
+  uint32_t widths = pio_bench_peak_variants(t->peak);
+  double rates[16] = {0}, best = 0.0;
+  for (uint32_t v = 0; v < widths && v < 16; v++) {
+    t->variant = v;
+    rates[v] = width_rate(t, pass_seconds * CALIBRATION_SHARE);
+    if (rates[v] > best) best = rates[v];
+  }
+  t->variant = 0;
+  for (uint32_t v = 0; v < widths && v < 16; v++)
+    if (rates[v] >= PLATEAU * best) t->variant = v;
+}
+
+static pio_status compute_init(compute_task *t, pio_threadpool *pool, pio_bench_peak peak,
                                double pass_seconds, pio_error *err) {
   memset(t, 0, sizeof *t);
   t->pool = pool;
-  t->bf16 = bf16;
-  t->isa = isa;
+  t->peak = peak;
   t->n_threads = pool_threads(pool);
-  if (bf16) {
-    if (!pio_bench_bf16_available())
-      return pio_error_set(err, PIO_ERR_UNSUPPORTED,
-                           "this CPU has no AVX-512 BF16 dot product (avx512_bf16)");
-    t->flop_per_iteration = 4.0 * pio_bench_bf16_chains();
-  } else {
-    if (!pio_bench_isa_available(isa))
-      return pio_error_set(err, PIO_ERR_UNSUPPORTED, "this CPU cannot run the %s FMA loop",
-                           pio_bench_isa_name(isa));
-    t->flop_per_iteration = 2.0 * pio_bench_fma_chains(isa);
-  }
-  compute_calibrate(t, pass_seconds > 0.0 ? pass_seconds : PIO_BENCH_COMPUTE_PASS_SECONDS);
+  if (!pio_bench_peak_available(peak))
+    return pio_error_set(err, PIO_ERR_UNSUPPORTED, "this CPU cannot run the %s loop",
+                         pio_bench_peak_instruction(peak));
+  double seconds = pass_seconds > 0.0 ? pass_seconds : PIO_BENCH_COMPUTE_PASS_SECONDS;
+  calibrate_width(t, seconds);
+  size_rounds(t, seconds);
   return PIO_OK;
 }
 
-static pio_status measure_compute(pio_threadpool *pool, int bf16, pio_bench_isa isa,
-                                  uint32_t passes, double pass_seconds, double *flops_per_s,
+pio_status pio_bench_measure_peak(pio_threadpool *pool, pio_bench_peak peak, uint32_t passes,
+                                  double pass_seconds, pio_bench_peak_figure *out,
                                   pio_error *err) {
   pio_status s = check_passes(passes, err);
   if (s != PIO_OK) return s;
-  compute_task t;
-  s = compute_init(&t, pool, bf16, isa, pass_seconds, err);
-  if (s != PIO_OK) return s;
+  compute_task *t = malloc(sizeof *t);
   double *rates = calloc(passes, sizeof *rates);
-  if (rates == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "cannot allocate timings");
-  for (uint32_t p = 0; p < passes; p++) rates[p] = compute_pass(&t);
-  *flops_per_s = pio_bench_median(rates, passes);
+  if (t == NULL || rates == NULL) {
+    free(t);
+    free(rates);
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "cannot allocate timings");
+  }
+  s = compute_init(t, pool, peak, pass_seconds, err);
+  if (s == PIO_OK) {
+    for (uint32_t p = 0; p < passes; p++) rates[p] = compute_pass(t);
+    out->measured = 1;
+    out->accumulators = pio_bench_peak_accumulators(peak, t->variant);
+    out->flops_per_s = pio_bench_median(rates, passes);
+  }
   free(rates);
-  return PIO_OK;
+  free(t);
+  return s;
 }
 
-pio_status pio_bench_measure_f32_peak(pio_threadpool *pool, pio_bench_isa isa,
-                                      uint32_t passes, double pass_seconds,
-                                      double *flops_per_s, pio_error *err) {
-  return measure_compute(pool, 0, isa, passes, pass_seconds, flops_per_s, err);
-}
-
-pio_status pio_bench_measure_bf16_peak(pio_threadpool *pool, uint32_t passes,
-                                       double pass_seconds, double *flops_per_s,
-                                       pio_error *err) {
-  return measure_compute(pool, 1, PIO_BENCH_ISA_AVX512, passes, pass_seconds, flops_per_s, err);
+pio_bench_peak pio_bench_peak_bounding(const char *path, pio_dtype dtype) {
+  const int bf16 = dtype == PIO_DTYPE_BF16;
+  if (path == NULL) path = "";
+  if (strcmp(path, "scalar") == 0) return PIO_BENCH_PEAK_SSE2;
+  if (strcmp(path, "avx2") == 0) return PIO_BENCH_PEAK_AVX2_FMA;
+  if (strcmp(path, "avx512") == 0) return PIO_BENCH_PEAK_AVX512_FMA;
+  /* The bf16 paths widen f32 and f16 weights and use the avx512 FMA. */
+  if (strcmp(path, "avx512bf16") == 0)
+    return bf16 ? PIO_BENCH_PEAK_BF16_DOT : PIO_BENCH_PEAK_AVX512_FMA;
+  if (strcmp(path, "amx_bf16") == 0)
+    return bf16 ? PIO_BENCH_PEAK_AMX_BF16 : PIO_BENCH_PEAK_AVX512_FMA;
+  return PIO_BENCH_PEAK_COUNT;
 }
 
 /* ---- sampler: passes spread over a run ----------------------------------- */
 
 struct pio_bench_limits_sampler {
   read_task read;
-  compute_task f32;
-  compute_task bf16;
-  int has_bf16;
+  compute_task *peaks[PIO_BENCH_PEAK_COUNT]; /* NULL: not measured */
   uint32_t capacity, count; /* timed passes of each limit held / taken */
-  double *read_rates, *f32_rates, *bf16_rates;
+  double *read_rates;
+  double *peak_rates[PIO_BENCH_PEAK_COUNT];
 };
 
 void pio_bench_limits_sampler_destroy(pio_bench_limits_sampler *s) {
   if (s == NULL) return;
   read_free(&s->read);
   free(s->read_rates);
-  free(s->f32_rates);
-  free(s->bf16_rates);
+  for (int p = 0; p < PIO_BENCH_PEAK_COUNT; p++) {
+    free(s->peaks[p]);
+    free(s->peak_rates[p]);
+  }
   free(s);
+}
+
+/* The peaks asked for (0: every one) that this CPU can run. */
+static int wants_peak(const pio_bench_limits_options *opts, pio_bench_peak p) {
+  uint32_t mask = opts != NULL && opts->peaks != 0 ? opts->peaks : ~0u;
+  return ((mask >> p) & 1u) && pio_bench_peak_available(p);
+}
+
+static pio_status sampler_add_peak(pio_bench_limits_sampler *s, pio_threadpool *pool,
+                                   pio_bench_peak p, double pass_s, pio_error *err) {
+  s->peaks[p] = malloc(sizeof *s->peaks[p]);
+  s->peak_rates[p] = calloc(s->capacity, sizeof *s->peak_rates[p]);
+  if (s->peaks[p] == NULL || s->peak_rates[p] == NULL)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "cannot allocate limit timings");
+  if (compute_init(s->peaks[p], pool, p, pass_s, err) != PIO_OK)
+    return pio_error_prefix(err, "measuring the %s peak", pio_bench_peak_instruction(p));
+  return PIO_OK;
 }
 
 pio_status pio_bench_limits_sampler_create(pio_threadpool *pool,
@@ -264,19 +336,13 @@ pio_status pio_bench_limits_sampler_create(pio_threadpool *pool,
   if (s == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "cannot allocate a limits sampler");
   s->capacity = max_passes;
   s->read_rates = calloc(max_passes, sizeof *s->read_rates);
-  s->f32_rates = calloc(max_passes, sizeof *s->f32_rates);
-  s->bf16_rates = calloc(max_passes, sizeof *s->bf16_rates);
-  if (s->read_rates == NULL || s->f32_rates == NULL || s->bf16_rates == NULL)
+  if (s->read_rates == NULL)
     st = pio_error_set(err, PIO_ERR_NO_MEMORY, "cannot allocate limit timings");
-  pio_bench_isa isa = pio_bench_isa_best();
-  if (st == PIO_OK && read_init(&s->read, pool, isa, bytes, err) != PIO_OK)
+  if (st == PIO_OK && read_init(&s->read, pool, pio_bench_isa_best(), bytes, err) != PIO_OK)
     st = pio_error_prefix(err, "measuring memory read bandwidth");
-  if (st == PIO_OK && compute_init(&s->f32, pool, 0, isa, pass_s, err) != PIO_OK)
-    st = pio_error_prefix(err, "measuring the f32 FMA peak");
-  s->has_bf16 = pio_bench_bf16_available();
-  if (st == PIO_OK && s->has_bf16 &&
-      compute_init(&s->bf16, pool, 1, isa, pass_s, err) != PIO_OK)
-    st = pio_error_prefix(err, "measuring the bf16 dot-product peak");
+  for (int p = 0; p < PIO_BENCH_PEAK_COUNT && st == PIO_OK; p++)
+    if (wants_peak(opts, (pio_bench_peak)p))
+      st = sampler_add_peak(s, pool, (pio_bench_peak)p, pass_s, err);
   if (st != PIO_OK) {
     pio_bench_limits_sampler_destroy(s);
     return st;
@@ -290,13 +356,19 @@ pio_status pio_bench_limits_sample(pio_bench_limits_sampler *s, uint32_t passes,
   if (passes > s->capacity - s->count)
     return pio_error_set(err, PIO_ERR_LIMIT, "limits sampler holds %u passes, %u taken, %u asked",
                          s->capacity, s->count, passes);
-  for (uint32_t p = 0; p < passes; p++, s->count++) {
+  for (uint32_t i = 0; i < passes; i++, s->count++) {
     pio_status st = read_pass(&s->read, &s->read_rates[s->count], err);
     if (st != PIO_OK) return st;
-    s->f32_rates[s->count] = compute_pass(&s->f32);
-    if (s->has_bf16) s->bf16_rates[s->count] = compute_pass(&s->bf16);
+    for (int p = 0; p < PIO_BENCH_PEAK_COUNT; p++)
+      if (s->peaks[p] != NULL) s->peak_rates[p][s->count] = compute_pass(s->peaks[p]);
   }
   return PIO_OK;
+}
+
+/* Median of the first n of rates, on a copy: the sampler may take more. */
+static double median_copy(const double *rates, uint32_t n, double *tmp) {
+  memcpy(tmp, rates, n * sizeof *tmp);
+  return pio_bench_median(tmp, n);
 }
 
 void pio_bench_limits_sampler_result(const pio_bench_limits_sampler *s, pio_bench_limits *out) {
@@ -305,22 +377,18 @@ void pio_bench_limits_sampler_result(const pio_bench_limits_sampler *s, pio_benc
   out->passes = s->count;
   out->read_buffer_bytes = (uint64_t)s->read.n_lines * 64;
   out->read_isa = s->read.isa;
-  out->f32_isa = s->f32.isa;
-  out->has_bf16 = s->has_bf16;
-  /* Medians sort, so they work on copies: the sampler may take more. */
   double *tmp = calloc(s->count > 0 ? s->count : 1, sizeof *tmp);
   if (tmp == NULL || s->count == 0) {
     free(tmp);
     return;
   }
-  size_t bytes = s->count * sizeof *tmp;
-  memcpy(tmp, s->read_rates, bytes);
-  out->read_bytes_per_s = pio_bench_median(tmp, s->count);
-  memcpy(tmp, s->f32_rates, bytes);
-  out->f32_flops_per_s = pio_bench_median(tmp, s->count);
-  if (s->has_bf16) {
-    memcpy(tmp, s->bf16_rates, bytes);
-    out->bf16_flops_per_s = pio_bench_median(tmp, s->count);
+  out->read_bytes_per_s = median_copy(s->read_rates, s->count, tmp);
+  for (int p = 0; p < PIO_BENCH_PEAK_COUNT; p++) {
+    if (s->peaks[p] == NULL) continue;
+    out->peaks[p].measured = 1;
+    out->peaks[p].accumulators =
+        pio_bench_peak_accumulators((pio_bench_peak)p, s->peaks[p]->variant);
+    out->peaks[p].flops_per_s = median_copy(s->peak_rates[p], s->count, tmp);
   }
   free(tmp);
 }

@@ -1,19 +1,20 @@
 /* benchmarks/compute_limits.h — the machine's limits for the forward pass,
  * measured by pio-bench in the same run as the model: memory read bandwidth
- * (the decode limit), the f32 FMA peak and the bf16 dot-product peak (the
- * prefill limits), all with the benchmark's thread pool. */
+ * (the decode limit) and the peak of each multiply instruction a matmul
+ * path uses (the prefill limits), all with the benchmark's thread pool. */
 #ifndef PIO_BENCH_COMPUTE_LIMITS_H
 #define PIO_BENCH_COMPUTE_LIMITS_H
 
 #include <stdint.h>
 
+#include "pio/dtype.h"
 #include "pio/status.h"
 #include "pio/threadpool.h"
 
 #include "compute_kernels.h"
 
 #define PIO_BENCH_READ_BUFFER_DEFAULT (1ull << 30) /* 1 GiB: far past any LLC */
-#define PIO_BENCH_READ_BUFFER_MIN (1ull << 20)
+#define PIO_BENCH_READ_BUFFER_MIN (64ull << 10)
 #define PIO_BENCH_LIMIT_PASSES_DEFAULT 5
 #define PIO_BENCH_COMPUTE_PASS_SECONDS 0.05
 #define PIO_BENCH_MAX_THREADS 1024
@@ -21,8 +22,16 @@
 typedef struct pio_bench_limits_options {
   uint64_t read_buffer_bytes; /* 0: PIO_BENCH_READ_BUFFER_DEFAULT */
   uint32_t passes;            /* timed passes of each limit; 0: the default */
-  double compute_pass_seconds; /* length of one FMA / bf16 pass; 0: the default */
+  double compute_pass_seconds; /* length of one compute pass; 0: the default */
+  uint32_t peaks;             /* bit p: measure pio_bench_peak p; 0: every available one */
 } pio_bench_limits_options;
+
+/* One compute peak of a run. */
+typedef struct pio_bench_peak_figure {
+  int measured;               /* 1 when taken in this run */
+  uint32_t accumulators;      /* independent registers (tiles) the calibration chose */
+  double flops_per_s;         /* median over passes, all threads; a multiply-add = 2 FLOP */
+} pio_bench_peak_figure;
 
 typedef struct pio_bench_limits {
   uint32_t n_threads;         /* threads of the pool every figure used */
@@ -30,10 +39,7 @@ typedef struct pio_bench_limits {
   uint64_t read_buffer_bytes;
   pio_bench_isa read_isa;
   double read_bytes_per_s;    /* median over passes, all threads reading */
-  pio_bench_isa f32_isa;
-  double f32_flops_per_s;     /* median over passes, all threads; FMA = 2 FLOP */
-  int has_bf16;               /* CPU has avx512_bf16 */
-  double bf16_flops_per_s;    /* vdpbf16ps peak, all threads; 0 when !has_bf16 */
+  pio_bench_peak_figure peaks[PIO_BENCH_PEAK_COUNT];
 } pio_bench_limits;
 
 /* The buffer size a read-bandwidth measurement of `bytes` uses: at least
@@ -53,21 +59,31 @@ pio_status pio_bench_measure_read_bandwidth(pio_threadpool *pool, pio_bench_isa 
                                             uint64_t bytes, uint32_t passes,
                                             double *bytes_per_s, pio_error *err);
 
-/* f32 FMA peak of isa: every thread runs independent FMA chains for about
- * pass_seconds; *flops_per_s is the median over passes of all threads'
- * FLOP (2 per FMA) divided by the pass's wall time. */
-pio_status pio_bench_measure_f32_peak(pio_threadpool *pool, pio_bench_isa isa,
-                                      uint32_t passes, double pass_seconds,
-                                      double *flops_per_s, pio_error *err);
+/*
+ * The peak of one instruction (compute_kernels.h): first the width is
+ * calibrated, every thread running the loops of each width in turn (more
+ * accumulators each time) until the rate stops rising, so the loop hides
+ * the instruction's latency on this CPU; then `passes` passes of about
+ * pass_seconds each with the best width; out->flops_per_s is the median
+ * of all threads' FLOP divided by each pass's wall time.
+ * PIO_ERR_UNSUPPORTED when this CPU cannot run the instruction.
+ */
+pio_status pio_bench_measure_peak(pio_threadpool *pool, pio_bench_peak peak, uint32_t passes,
+                                  double pass_seconds, pio_bench_peak_figure *out,
+                                  pio_error *err);
 
-/* The same with vdpbf16ps (4 FLOP per lane and instruction).
- * PIO_ERR_UNSUPPORTED when the CPU lacks avx512_bf16. */
-pio_status pio_bench_measure_bf16_peak(pio_threadpool *pool, uint32_t passes,
-                                       double pass_seconds, double *flops_per_s,
-                                       pio_error *err);
+/* The instruction whose peak bounds a matmul over weights of dtype on the
+ * SDK kernel path named path ("scalar", "avx2", "avx512", "avx512bf16",
+ * "amx_bf16"): SSE2 mul+add for scalar code (the most the compiler can make
+ * of it on x86-64), the path's FMA for f32 and f16 weights (widened to f32),
+ * vdpbf16ps or tdpbf16ps for bf16 weights on the bf16 paths.
+ * PIO_BENCH_PEAK_COUNT for a path this build does not know: then only the
+ * highest of all peaks is a bound. */
+pio_bench_peak pio_bench_peak_bounding(const char *path, pio_dtype dtype);
 
-/* All three with the widest ISA available (opts may be NULL), their
- * passes taken one after another. */
+/* The read bandwidth (widest loads available) and the peaks opts names
+ * (opts may be NULL: every available peak), their passes taken one after
+ * another. */
 pio_status pio_bench_measure_limits(pio_threadpool *pool, const pio_bench_limits_options *opts,
                                     pio_bench_limits *out, pio_error *err);
 

@@ -39,20 +39,18 @@ typedef struct pio_bench_run_options {
   size_t n_plugin_paths;
 } pio_bench_run_options;
 
-/* Which peak the prefill is compared with. */
-typedef enum pio_bench_prefill_peak {
-  PIO_BENCH_PEAK_F32_FMA = 0,  /* f32 FMA peak: f32 math on every path but bf16 dot */
-  PIO_BENCH_PEAK_BF16_DOT = 1  /* vdpbf16ps peak: bf16 weights on the avx512bf16 kernel */
-} pio_bench_prefill_peak;
-
 typedef struct pio_bench_run_result {
   /* What ran. */
   char plugin_name[128];
   char plugin_version[64];
   char architecture[128];
-  char kernel[64];            /* the plugin's kernel path */
-  pio_model_stats stats;      /* kernel points at `kernel` above */
-  int bf16_weights;           /* weights may be bf16: synthetic bf16, or files */
+  char kernel[64];            /* the plugin's kernel paths, e.g. "amx_bf16+avx512bf16" */
+  char kernel_prefill[64];    /* path of the prefill's matmuls */
+  char kernel_decode[64];     /* path of single-token matmuls */
+  char kernel_why[512];       /* why the plugin (SDK) chose them; "" when not said */
+  pio_model_stats stats;      /* its kernel strings point at the copies above */
+  uint32_t matmul_dtypes;     /* bit (1u << d): weights held in pio_dtype d (known or assumed) */
+  uint64_t head_flops_per_token; /* of flops_per_token, the output head's: 2 x d_model x vocab */
   /* Per repetition, seconds; repeat entries each (owned, freed by
    * pio_bench_run_result_free). */
   double *prefill_s;
@@ -69,8 +67,9 @@ typedef struct pio_bench_run_result {
   uint64_t peak_rss_bytes;    /* ru_maxrss before the limits were measured */
   /* Limits of the same run. */
   pio_bench_limits limits;
-  pio_bench_prefill_peak prefill_peak;
-  double prefill_peak_flops;  /* the peak prefill is compared with */
+  pio_bench_peak prefill_peak; /* the instruction bounding the prefill's matmuls */
+  double prefill_peak_flops;  /* its peak */
+  double prefill_flops;       /* FLOP of one prefill: the head runs for its last token only */
   double decode_limit_tok_s;  /* read bandwidth / weight bytes per token */
   double prefill_limit_tok_s; /* prefill peak / FLOP per token */
   double decode_percent;      /* 100 x decode_tok_s / decode_limit_tok_s */
@@ -87,8 +86,14 @@ pio_status pio_bench_run_measure(const pio_bench_run_options *opts, pio_bench_pr
 void pio_bench_run_result_free(pio_bench_run_result *result);
 
 /* Fills the limit figures (limit tok/s, percentages, which peak) of r from
- * r->limits, r->stats, r->kernel, r->bf16_weights and the measured rates. */
-void pio_bench_run_derive(pio_bench_run_result *r);
+ * r->limits, r->stats, r->kernel_prefill, r->matmul_dtypes and the measured
+ * rates. */
+void pio_bench_run_derive(const pio_bench_run_options *opts, pio_bench_run_result *r);
+
+/* PIO_OK when every figure is within its limit; else PIO_ERR_INTERNAL with
+ * a message naming the figure and its limit: a limit that a figure beats is
+ * not a bound, so the measurement is wrong, not the figure 120 % good. */
+pio_status pio_bench_run_check(const pio_bench_run_result *r, pio_error *err);
 
 /* The table for people, on f. */
 void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_bench_run_result *r,

@@ -167,19 +167,44 @@ static void copy_text(char *dst, size_t size, const char *src) {
   snprintf(dst, size, "%s", src != NULL ? src : "");
 }
 
+/* The dtypes the matmul weights are held in: the plugin's word (ABI 1.2),
+ * else the synthetic dtype asked for, else every dtype (the highest peak
+ * then bounds whatever the files hold). */
+static uint32_t matmul_dtypes(const pio_bench_run_options *opts, const pio_model_stats *st) {
+  if (PIO_TABLE_HAS(st, pio_model_stats, matmul_dtypes) && st->matmul_dtypes != 0)
+    return st->matmul_dtypes;
+  if (opts->synthetic) return 1u << opts->dtype;
+  return (1u << PIO_DTYPE_COUNT) - 1;
+}
+
+/* A string field of the plugin's stats, or fallback when its stats do not
+ * cover the field (an older ABI) or leave it NULL. */
+#define STAT_TEXT(st, field, fallback) \
+  (PIO_TABLE_HAS(st, pio_model_stats, field) && (st)->field != NULL ? (st)->field : (fallback))
+
 static pio_status read_stats(const pio_bench_run_options *opts, session *s,
                              pio_bench_run_result *out, pio_error *err) {
   out->stats.struct_size = sizeof out->stats;
   if (s->m.table->model->stats(s->model, &out->stats, err) != PIO_OK)
     return pio_error_prefix(err, "reading the model's figures");
-  copy_text(out->kernel, sizeof out->kernel, out->stats.kernel);
-  out->stats.kernel = out->kernel; /* the plugin's string goes with its unload */
+  pio_model_stats *st = &out->stats;
+  copy_text(out->kernel, sizeof out->kernel, st->kernel);
+  copy_text(out->kernel_prefill, sizeof out->kernel_prefill,
+            STAT_TEXT(st, kernel_prefill, out->kernel));
+  copy_text(out->kernel_decode, sizeof out->kernel_decode,
+            STAT_TEXT(st, kernel_decode, out->kernel));
+  copy_text(out->kernel_why, sizeof out->kernel_why,
+            STAT_TEXT(st, kernel_why, ""));
+  /* The plugin's strings go with the model and its unload. */
+  st->kernel = out->kernel;
+  st->kernel_prefill = out->kernel_prefill;
+  st->kernel_decode = out->kernel_decode;
+  st->kernel_why = out->kernel_why;
+  out->matmul_dtypes = matmul_dtypes(opts, st);
+  out->head_flops_per_token = 2ull * s->m.summary.d_model * s->m.summary.vocab_size;
   copy_text(out->plugin_name, sizeof out->plugin_name, s->m.plugin_name);
   copy_text(out->plugin_version, sizeof out->plugin_version, s->m.plugin_version);
   copy_text(out->architecture, sizeof out->architecture, s->m.resolved.architecture);
-  /* Files keep their own dtype, which the stats do not name: trust the
-   * kernel path the plugin reports. */
-  out->bf16_weights = !opts->synthetic || opts->dtype == PIO_DTYPE_BF16;
   return PIO_OK;
 }
 
@@ -198,6 +223,33 @@ static void settle(void) {
   nanosleep(&ts, NULL);
 }
 
+/* The read-bandwidth buffer: as asked, else the bytes a decoded token
+ * reads (at most the default 1 GiB): a buffer larger than the weights would
+ * miss a cache they fit in, and their decode would beat its "limit". */
+static uint64_t read_buffer_bytes(const pio_bench_run_options *opts,
+                                  const pio_bench_run_result *out) {
+  if (opts->read_buffer_bytes != 0) return opts->read_buffer_bytes;
+  uint64_t weights = out->stats.weight_bytes_per_token;
+  return weights != 0 && weights < PIO_BENCH_READ_BUFFER_DEFAULT ? weights
+                                                                 : PIO_BENCH_READ_BUFFER_DEFAULT;
+}
+
+/* The peaks the run needs: the one bounding the prefill path for each
+ * dtype of the weights (all of them when the path is unknown), and the
+ * widest FMA and the bf16 dot product for the table. */
+static uint32_t peaks_needed(const pio_bench_run_result *out) {
+  uint32_t mask = 1u << PIO_BENCH_PEAK_AVX512_FMA | 1u << PIO_BENCH_PEAK_AVX2_FMA |
+                  1u << PIO_BENCH_PEAK_BF16_DOT;
+  if (!pio_bench_peak_available(PIO_BENCH_PEAK_AVX2_FMA)) mask |= 1u << PIO_BENCH_PEAK_SSE2;
+  if (pio_bench_peak_available(PIO_BENCH_PEAK_AVX512_FMA)) mask &= ~(1u << PIO_BENCH_PEAK_AVX2_FMA);
+  for (int d = 0; d < PIO_DTYPE_COUNT; d++) {
+    if (!((out->matmul_dtypes >> d) & 1u)) continue;
+    pio_bench_peak p = pio_bench_peak_bounding(out->kernel_prefill, (pio_dtype)d);
+    mask |= p < PIO_BENCH_PEAK_COUNT ? 1u << p : ~0u;
+  }
+  return mask;
+}
+
 /* The limits' pool (the model's thread count) and sampler; created after
  * the first repetition, once the model's peak RSS has been read. */
 static pio_status start_limits(const pio_bench_run_options *opts, pio_bench_run_result *out,
@@ -205,7 +257,8 @@ static pio_status start_limits(const pio_bench_run_options *opts, pio_bench_run_
                                pio_error *err) {
   uint32_t n_threads = out->stats.n_threads != 0 ? out->stats.n_threads : opts->threads;
   if (pio_threadpool_create(n_threads, pool, err) != PIO_OK) return err->code;
-  pio_bench_limits_options lo = {.read_buffer_bytes = opts->read_buffer_bytes};
+  pio_bench_limits_options lo = {.read_buffer_bytes = read_buffer_bytes(opts, out),
+                                 .peaks = peaks_needed(out)};
   uint32_t max = limit_passes_per_repetition(opts->repeat) * opts->repeat;
   return pio_bench_limits_sampler_create(*pool, &lo, max, sampler, err);
 }
@@ -267,7 +320,7 @@ pio_status pio_bench_run_measure(const pio_bench_run_options *opts, pio_bench_pr
   session_close(&s);
   if (st != PIO_OK) return st;
   summarize_timings(opts, out);
-  pio_bench_run_derive(out);
+  pio_bench_run_derive(opts, out);
   *exit_code = PIO_BENCH_STATUS_OK;
   return PIO_OK;
 }

@@ -15,35 +15,79 @@ static double percent(double value, double limit) {
   return limit > 0.0 ? 100.0 * value / limit : 0.0;
 }
 
-void pio_bench_run_derive(pio_bench_run_result *r) {
-  /* Prefill of bf16 weights on the bf16 dot-product kernel is bounded by
-   * vdpbf16ps; every other case (f32 or f16 weights, or bf16 weights
-   * widened to f32 on another path) does f32 FMAs, so the f32 FMA peak
-   * bounds it. */
-  int bf16_kernel = strcmp(r->kernel, "avx512bf16") == 0;
-  if (bf16_kernel && r->bf16_weights && r->limits.has_bf16) {
-    r->prefill_peak = PIO_BENCH_PEAK_BF16_DOT;
-    r->prefill_peak_flops = r->limits.bf16_flops_per_s;
-  } else {
-    r->prefill_peak = PIO_BENCH_PEAK_F32_FMA;
-    r->prefill_peak_flops = r->limits.f32_flops_per_s;
+/* The highest measured peak: the bound when the path is unknown. */
+static pio_bench_peak highest_peak(const pio_bench_limits *l) {
+  pio_bench_peak best = PIO_BENCH_PEAK_COUNT;
+  for (int p = 0; p < PIO_BENCH_PEAK_COUNT; p++)
+    if (l->peaks[p].measured &&
+        (best == PIO_BENCH_PEAK_COUNT || l->peaks[p].flops_per_s > l->peaks[best].flops_per_s))
+      best = (pio_bench_peak)p;
+  return best;
+}
+
+/* Of the peaks bounding the prefill path over each dtype the weights are
+ * held in, the highest: every FLOP runs at most that fast, so it bounds a
+ * model whose matrices differ in type too. */
+static pio_bench_peak prefill_bound(const pio_bench_run_result *r) {
+  pio_bench_peak best = PIO_BENCH_PEAK_COUNT;
+  for (int d = 0; d < PIO_DTYPE_COUNT; d++) {
+    if (!((r->matmul_dtypes >> d) & 1u)) continue;
+    pio_bench_peak p = pio_bench_peak_bounding(r->kernel_prefill, (pio_dtype)d);
+    if (p == PIO_BENCH_PEAK_COUNT || !r->limits.peaks[p].measured) return highest_peak(&r->limits);
+    if (best == PIO_BENCH_PEAK_COUNT ||
+        r->limits.peaks[p].flops_per_s > r->limits.peaks[best].flops_per_s)
+      best = p;
   }
+  return best != PIO_BENCH_PEAK_COUNT ? best : highest_peak(&r->limits);
+}
+
+void pio_bench_run_derive(const pio_bench_run_options *opts, pio_bench_run_result *r) {
+  r->prefill_peak = prefill_bound(r);
+  r->prefill_peak_flops = r->prefill_peak < PIO_BENCH_PEAK_COUNT
+                              ? r->limits.peaks[r->prefill_peak].flops_per_s
+                              : 0.0;
+  /* A forward without all_logits runs the output head for the last token
+   * only: counting it for every prompt token would put the limit below what
+   * the prefill can reach. */
+  const double p = opts->prompt_tokens, fpt = (double)r->stats.flops_per_token;
+  const double head = (double)r->head_flops_per_token < fpt ? (double)r->head_flops_per_token : 0;
+  r->prefill_flops = p * (fpt - head) + head;
   r->decode_limit_tok_s = r->stats.weight_bytes_per_token > 0
                               ? r->limits.read_bytes_per_s / (double)r->stats.weight_bytes_per_token
                               : 0.0;
-  r->prefill_limit_tok_s = r->stats.flops_per_token > 0
-                               ? r->prefill_peak_flops / (double)r->stats.flops_per_token
-                               : 0.0;
+  r->prefill_limit_tok_s = r->prefill_flops > 0 ? p * r->prefill_peak_flops / r->prefill_flops
+                                                : 0.0;
   r->decode_percent = percent(r->decode_tok_s, r->decode_limit_tok_s);
   r->prefill_percent = percent(r->prefill_tok_s, r->prefill_limit_tok_s);
 }
 
-static const char *peak_key(pio_bench_prefill_peak peak) {
-  return peak == PIO_BENCH_PEAK_BF16_DOT ? "bf16_dot" : "f32_fma";
+static const char *peak_key(pio_bench_peak peak) {
+  return peak < PIO_BENCH_PEAK_COUNT ? pio_bench_peak_key(peak) : "none";
 }
 
-static const char *peak_phrase(pio_bench_prefill_peak peak) {
-  return peak == PIO_BENCH_PEAK_BF16_DOT ? "bf16 dot-product peak" : "f32 FMA peak";
+static const char *peak_phrase(pio_bench_peak peak) {
+  return peak < PIO_BENCH_PEAK_COUNT ? pio_bench_peak_instruction(peak) : "no measured";
+}
+
+pio_status pio_bench_run_check(const pio_bench_run_result *r, pio_error *err) {
+  if (r->prefill_percent > 100.0)
+    return pio_error_set(err, PIO_ERR_INTERNAL,
+                         "prefill ran at %.2f tok/s, above its limit of %.2f tok/s (%s peak "
+                         "%.1f GFLOP/s, %.3g FLOP a prefill): that limit is no bound, so the "
+                         "measurement is wrong; no figures reported",
+                         r->prefill_tok_s, r->prefill_limit_tok_s,
+                         peak_phrase(r->prefill_peak), r->prefill_peak_flops / 1e9,
+                         r->prefill_flops);
+  if (r->decode_percent > 100.0)
+    return pio_error_set(err, PIO_ERR_INTERNAL,
+                         "decode ran at %.2f tok/s, above its limit of %.2f tok/s (read "
+                         "bandwidth %.2f GB/s over a %llu MiB buffer, %llu weight bytes a "
+                         "token): that limit is no bound (weights served from a cache the "
+                         "buffer misses?), so the measurement is wrong; no figures reported",
+                         r->decode_tok_s, r->decode_limit_tok_s, r->limits.read_bytes_per_s / 1e9,
+                         (unsigned long long)(r->limits.read_buffer_bytes >> 20),
+                         (unsigned long long)r->stats.weight_bytes_per_token);
+  return PIO_OK;
 }
 
 /* Bytes with a binary unit, for sizes people read. */
@@ -68,8 +112,12 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
              opts->weights_load == PIO_WEIGHTS_READ ? "read into memory" : "mapped");
   fprintf(f, "pio-bench run: %s (plugin %s %s, %s), %s\n", opts->model, r->plugin_name,
           r->plugin_version, r->architecture, weights);
-  fprintf(f, "kernel %s, %u threads, %u prompt + %u generated tokens, median of %u runs\n\n",
-          r->kernel, r->stats.n_threads, opts->prompt_tokens, opts->gen_tokens, r->repeat);
+  fprintf(f, "kernel: prefill %s, decode %s; %u threads, %u prompt + %u generated tokens, "
+             "median of %u runs\n",
+          r->kernel_prefill, r->kernel_decode, r->stats.n_threads, opts->prompt_tokens,
+          opts->gen_tokens, r->repeat);
+  if (r->kernel_why[0] != '\0') fprintf(f, "why: %s\n", r->kernel_why);
+  fputc('\n', f);
 
   char wb[32], rss[32], wpt[32];
   format_bytes(wb, sizeof wb, (double)r->stats.weight_bytes);
@@ -103,14 +151,19 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
              "attention)\n",
           (double)r->stats.n_params / 1e9, wb, (double)r->stats.flops_per_token / 1e9);
   fprintf(f, "limits (%u threads, median of %u passes): memory read %.2f GB/s (%s loads, %llu MiB "
-             "buffer), f32 FMA peak %.1f GFLOP/s (%s)",
+             "buffer)",
           r->limits.n_threads, r->limits.passes, r->limits.read_bytes_per_s / 1e9,
           pio_bench_isa_name(r->limits.read_isa),
-          (unsigned long long)(r->limits.read_buffer_bytes >> 20), r->limits.f32_flops_per_s / 1e9,
-          pio_bench_isa_name(r->limits.f32_isa));
-  if (r->limits.has_bf16)
-    fprintf(f, ", bf16 dot-product peak %.1f GFLOP/s (vdpbf16ps)", r->limits.bf16_flops_per_s / 1e9);
-  fprintf(f, "\nprefill is compared with the %s\n", peak_phrase(r->prefill_peak));
+          (unsigned long long)(r->limits.read_buffer_bytes >> 20));
+  for (int p = 0; p < PIO_BENCH_PEAK_COUNT; p++) {
+    const pio_bench_peak_figure *pk = &r->limits.peaks[p];
+    if (pk->measured)
+      fprintf(f, ", %s peak %.1f GFLOP/s (%u accumulators)",
+              pio_bench_peak_instruction((pio_bench_peak)p), pk->flops_per_s / 1e9,
+              pk->accumulators);
+  }
+  fprintf(f, "\nprefill (%.3g FLOP: the output head once) is compared with the %s peak\n",
+          r->prefill_flops, peak_phrase(r->prefill_peak));
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -130,6 +183,20 @@ static json_object *array_of(const double *v, uint32_t n) {
   return a;
 }
 
+/* The widest f32 FMA measured (the figure older readers know as the f32
+ * peak). */
+static pio_bench_peak widest_fma(const pio_bench_limits *l) {
+  const pio_bench_peak order[] = {PIO_BENCH_PEAK_AVX512_FMA, PIO_BENCH_PEAK_AVX2_FMA,
+                                  PIO_BENCH_PEAK_SSE2};
+  for (int i = 0; i < 3; i++)
+    if (l->peaks[order[i]].measured) return order[i];
+  return PIO_BENCH_PEAK_COUNT;
+}
+
+static json_object *peak_json(const pio_bench_limits *l, pio_bench_peak p) {
+  return p < PIO_BENCH_PEAK_COUNT && l->peaks[p].measured ? num(l->peaks[p].flops_per_s) : NULL;
+}
+
 static json_object *limits_json(const pio_bench_limits *l) {
   json_object *o = json_object_new_object();
   put(o, "threads", json_object_new_int64(l->n_threads));
@@ -137,10 +204,30 @@ static json_object *limits_json(const pio_bench_limits *l) {
   put(o, "memory_read_bytes_per_second", num(l->read_bytes_per_s));
   put(o, "memory_read_isa", json_object_new_string(pio_bench_isa_name(l->read_isa)));
   put(o, "memory_read_buffer_bytes", json_object_new_int64((int64_t)l->read_buffer_bytes));
-  put(o, "f32_fma_flops_per_second", num(l->f32_flops_per_s));
-  put(o, "f32_fma_isa", json_object_new_string(pio_bench_isa_name(l->f32_isa)));
-  put(o, "bf16_dot_flops_per_second", l->has_bf16 ? num(l->bf16_flops_per_s) : NULL);
+  pio_bench_peak fma = widest_fma(l);
+  put(o, "f32_fma_flops_per_second", peak_json(l, fma));
+  put(o, "f32_fma_instruction",
+      fma < PIO_BENCH_PEAK_COUNT ? json_object_new_string(pio_bench_peak_instruction(fma)) : NULL);
+  put(o, "bf16_dot_flops_per_second", peak_json(l, PIO_BENCH_PEAK_BF16_DOT));
+  put(o, "amx_bf16_flops_per_second", peak_json(l, PIO_BENCH_PEAK_AMX_BF16));
+  json_object *peaks = json_object_new_object();
+  for (int p = 0; p < PIO_BENCH_PEAK_COUNT; p++) {
+    if (!l->peaks[p].measured) continue;
+    json_object *one = json_object_new_object();
+    put(one, "flops_per_second", num(l->peaks[p].flops_per_s));
+    put(one, "instruction", json_object_new_string(pio_bench_peak_instruction((pio_bench_peak)p)));
+    put(one, "accumulators", json_object_new_int64(l->peaks[p].accumulators));
+    put(peaks, pio_bench_peak_key((pio_bench_peak)p), one);
+  }
+  put(o, "peaks", peaks);
   return o;
+}
+
+static json_object *dtypes_json(uint32_t mask) {
+  json_object *a = json_object_new_array();
+  for (int d = 0; d < PIO_DTYPE_COUNT; d++)
+    if ((mask >> d) & 1u) json_object_array_add(a, json_object_new_string(pio_dtype_name(d)));
+  return a;
 }
 
 static json_object *model_json(const pio_bench_run_options *opts, const pio_bench_run_result *r) {
@@ -162,6 +249,10 @@ static json_object *model_json(const pio_bench_run_options *opts, const pio_benc
   put(o, "flops_per_token", json_object_new_uint64(r->stats.flops_per_token));
   put(o, "kv_bytes", json_object_new_uint64(r->stats.kv_bytes));
   put(o, "kernel", json_object_new_string(r->kernel));
+  put(o, "kernel_prefill", json_object_new_string(r->kernel_prefill));
+  put(o, "kernel_decode", json_object_new_string(r->kernel_decode));
+  put(o, "kernel_why", r->kernel_why[0] != '\0' ? json_object_new_string(r->kernel_why) : NULL);
+  put(o, "matmul_dtypes", dtypes_json(r->matmul_dtypes));
   return o;
 }
 
@@ -181,6 +272,7 @@ char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_
   put(o, "prefill_percent_of_limit", num(r->prefill_percent));
   put(o, "prefill_peak", json_object_new_string(peak_key(r->prefill_peak)));
   put(o, "prefill_peak_flops_per_second", num(r->prefill_peak_flops));
+  put(o, "prefill_flops", num(r->prefill_flops));
   put(o, "decode_tokens_per_second", num(r->decode_tok_s));
   put(o, "decode_limit_tokens_per_second", num(r->decode_limit_tok_s));
   put(o, "decode_percent_of_limit", num(r->decode_percent));

@@ -46,8 +46,9 @@ TINY = {
     "vocab_size": 256,
 }
 
-# Small limits buffer and few repetitions: the test checks arithmetic, not speed.
-FAST = ["--bandwidth-mib", "8", "--no-progress"]
+# The limits' read buffer defaults to the bytes a token reads (a tiny model's
+# weights sit in a cache, and so does that buffer): small and fast.
+FAST = ["--no-progress"]
 
 
 class BenchRun(unittest.TestCase):
@@ -124,7 +125,8 @@ class BenchRun(unittest.TestCase):
         self.assertGreater(lim["memory_read_bytes_per_second"], 0)
         self.assertGreater(lim["f32_fma_flops_per_second"], 0)
         self.assertEqual(lim["threads"], 2)
-        self.assertEqual(lim["memory_read_buffer_bytes"], 8 << 20)
+        wpt = j["weight_bytes_per_token"]
+        self.assertEqual(lim["memory_read_buffer_bytes"], max(wpt // 4096 * 4096, 64 << 10))
         bf16 = lim["bf16_dot_flops_per_second"]
         self.assertTrue(bf16 is None or bf16 > 0)
 
@@ -142,21 +144,30 @@ class BenchRun(unittest.TestCase):
         self.assertClose(j["effective_percent_of_bandwidth"],
                          100 * j["effective_bytes_per_second"] / bw, "effective percent")
 
-    def test_prefill_limit_is_the_kernels_peak_over_flops_per_token(self):
+    def test_prefill_limit_is_the_kernels_peak_over_the_prefills_flops(self):
         j = self.tiny_run()
         lim = j["limits"]
-        if j["model"]["kernel"] == "avx512bf16" and lim["bf16_dot_flops_per_second"]:
-            self.assertEqual(j["prefill_peak"], "bf16_dot")
-            peak = lim["bf16_dot_flops_per_second"]
-        else:
-            self.assertEqual(j["prefill_peak"], "f32_fma")
-            peak = lim["f32_fma_flops_per_second"]
+        m = j["model"]
+        self.assertEqual(m["matmul_dtypes"], ["bf16"])
+        self.assertTrue(m["kernel_prefill"] and m["kernel_decode"])
+        # The peak of the instruction the prefill path multiplies bf16 with.
+        expected = {"scalar": "sse2_mul_add", "avx2": "avx2_fma", "avx512": "avx512_fma",
+                    "avx512bf16": "bf16_dot", "amx_bf16": "amx_bf16"}[m["kernel_prefill"]]
+        self.assertEqual(j["prefill_peak"], expected)
+        peak = lim["peaks"][expected]["flops_per_second"]
+        self.assertGreater(lim["peaks"][expected]["accumulators"], 0)
         self.assertClose(j["prefill_peak_flops_per_second"], peak, "prefill peak")
-        self.assertClose(j["prefill_limit_tokens_per_second"],
-                         peak / j["model"]["flops_per_token"], "prefill limit")
+        # The output head runs for the last prompt token only.
+        p, fpt = j["prompt_tokens"], m["flops_per_token"]
+        head = 2 * TINY["hidden_size"] * TINY["vocab_size"]
+        self.assertClose(j["prefill_flops"], p * (fpt - head) + head, "prefill FLOP")
+        self.assertClose(j["prefill_limit_tokens_per_second"], p * peak / j["prefill_flops"],
+                         "prefill limit")
         self.assertClose(j["prefill_percent_of_limit"],
                          100 * j["prefill_tokens_per_second"]
                          / j["prefill_limit_tokens_per_second"], "prefill percent")
+        self.assertLessEqual(j["prefill_percent_of_limit"], 100)
+        self.assertLessEqual(j["decode_percent_of_limit"], 100)
 
     def test_figures_are_medians_of_the_repetitions(self):
         j = self.tiny_run()
@@ -216,7 +227,9 @@ class BenchRun(unittest.TestCase):
         self.assertEqual(j["model"]["weight_dtype"], "fp32")
         self.assertEqual(j["model"]["seed"], 0)
         self.assertEqual(j["threads"], 1)
-        self.assertEqual(j["prefill_peak"], "f32_fma")
+        # f32 weights are never bounded by a bf16 instruction.
+        self.assertEqual(j["model"]["matmul_dtypes"], ["fp32"])
+        self.assertIn(j["prefill_peak"], ["sse2_mul_add", "avx2_fma", "avx512_fma"])
 
     # ---- bad requests --------------------------------------------------------
 

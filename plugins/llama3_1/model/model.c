@@ -70,6 +70,17 @@ static uint64_t flops_per_token(const llama_weights *w) {
   return 2 * macs;
 }
 
+/* Bit (1u << dtype) for each type the matrices are held in. */
+static uint32_t matmul_dtypes(const llama_weights *w) {
+  uint32_t mask = 1u << w->lm_head.dtype;
+  for (uint32_t l = 0; l < w->n_layers; l++) {
+    const llama_layer_weights *L = &w->layers[l];
+    mask |= 1u << L->qkv.dtype | 1u << L->o.dtype | 1u << L->mlp.gate_up.dtype |
+            1u << L->mlp.down.dtype;
+  }
+  return mask;
+}
+
 static pio_status build(pio_model *m, const pio_model_config *config,
                         const pio_model_options *o, pio_error *err) {
   uint32_t max_context = 0;
@@ -87,6 +98,7 @@ static pio_status build(pio_model *m, const pio_model_config *config,
   m->chunk = max_context < LLAMA_PREFILL_CHUNK ? max_context : LLAMA_PREFILL_CHUNK;
   m->path = pio_kernel_best();
   m->flops_per_token = flops_per_token(&m->weights);
+  m->matmul_dtypes = matmul_dtypes(&m->weights);
   m->weight_bytes_per_token = llama_weights_bytes_per_token(&m->weights, config);
   return alloc_scratch(m, err);
 }
@@ -150,6 +162,9 @@ pio_status llama_model_stats(const pio_model *m, pio_model_stats *out, pio_error
   s.max_context = m->cache.max_context;
   s.n_threads = pio_threadpool_size(m->pool);
   s.kernel = pio_kernel_path_name(m->path);
+  s.kernel_prefill = s.kernel;
+  s.kernel_decode = s.kernel;
+  s.matmul_dtypes = m->matmul_dtypes;
   const uint32_t size = out->struct_size < sizeof s ? out->struct_size : (uint32_t)sizeof s;
   s.struct_size = size;
   memcpy(out, &s, size);

@@ -39,6 +39,7 @@ struct pio_model {
   float *mlp;    /* [chunk][2 * d_ff] */
   float *scores; /* [n_threads][max_context] */
   uint64_t flops_per_token;
+  uint32_t matmul_dtypes;   /* bit (1u << dtype) per type of the matrices */
   uint64_t weight_bytes_per_token;
 };
 

@@ -43,6 +43,14 @@ const char *pio_cpu_feature_name(pio_cpu_feature feature);
 /* -1 when name is not a known feature ("amx" is accepted for amx_tile). */
 int pio_cpu_feature_parse(const char *name, pio_cpu_feature *out);
 
+/* Whether this process may run AMX bf16 tile instructions: the CPU has
+ * amx_tile and amx_bf16, the OS saves tile state, and Linux granted the
+ * process tile data (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA),
+ * asked on the first call; the grant covers every thread).  Returns 1 or 0;
+ * *why (may be NULL) gets a static sentence: what refused, or "granted ...".
+ * Thread-safe. */
+int pio_cpu_amx_granted(const char **why);
+
 #ifdef __cplusplus
 }
 #endif

@@ -178,6 +178,12 @@ typedef struct pio_model_stats {
   uint32_t max_context;
   uint32_t n_threads;
   const char *kernel;               /* kernel path in use, e.g. "avx512bf16"; static */
+  /* ABI 1.2: the matmul paths by size, why they were chosen, and the types
+   * the matmul weights are held in (what bounds the prefill). */
+  const char *kernel_prefill;       /* path of matmuls over many tokens, e.g. "amx_bf16"; static */
+  const char *kernel_decode;        /* path of single-token matmuls; static */
+  const char *kernel_why;           /* one line; valid until the model is destroyed; may be NULL */
+  uint32_t matmul_dtypes;           /* bit (1u << d) for each pio_dtype d of the matmul weights */
 } pio_model_stats;
 
 typedef struct pio_model_api {

@@ -16,7 +16,7 @@
  *    other side's struct_size and treats the rest as absent (NULL / 0).
  */
 #define PIO_ABI_MAJOR 1
-#define PIO_ABI_MINOR 1
+#define PIO_ABI_MINOR 2
 
 /* Packs a major/minor pair for range comparisons. */
 #define PIO_ABI_PACK(major, minor) (((unsigned long)(major) << 16) | (unsigned long)(minor))
