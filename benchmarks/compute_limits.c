@@ -1,6 +1,7 @@
 /* benchmarks/compute_limits.c — measures memory read bandwidth and the
- * compute peak of each multiply instruction with a thread pool, as medians
- * of timed passes that a sampler can spread over a benchmark's run. */
+ * compute peak of each multiply instruction with a thread pool, as the best
+ * and the median of timed passes that a sampler can spread over a
+ * benchmark's run. */
 #include "compute_limits.h"
 
 #include <stdlib.h>
@@ -261,7 +262,8 @@ pio_status pio_bench_measure_peak(pio_threadpool *pool, pio_bench_peak peak, uin
     for (uint32_t p = 0; p < passes; p++) rates[p] = compute_pass(t);
     out->measured = 1;
     out->accumulators = pio_bench_peak_accumulators(peak, t->variant);
-    out->flops_per_s = pio_bench_median(rates, passes);
+    out->flops_per_s = pio_bench_max(rates, passes);
+    out->median_flops_per_s = pio_bench_median(rates, passes);
   }
   free(rates);
   free(t);
@@ -382,13 +384,15 @@ void pio_bench_limits_sampler_result(const pio_bench_limits_sampler *s, pio_benc
     free(tmp);
     return;
   }
-  out->read_bytes_per_s = median_copy(s->read_rates, s->count, tmp);
+  out->read_bytes_per_s = pio_bench_max(s->read_rates, s->count);
+  out->read_median_bytes_per_s = median_copy(s->read_rates, s->count, tmp);
   for (int p = 0; p < PIO_BENCH_PEAK_COUNT; p++) {
     if (s->peaks[p] == NULL) continue;
     out->peaks[p].measured = 1;
     out->peaks[p].accumulators =
         pio_bench_peak_accumulators((pio_bench_peak)p, s->peaks[p]->variant);
-    out->peaks[p].flops_per_s = median_copy(s->peak_rates[p], s->count, tmp);
+    out->peaks[p].flops_per_s = pio_bench_max(s->peak_rates[p], s->count);
+    out->peaks[p].median_flops_per_s = median_copy(s->peak_rates[p], s->count, tmp);
   }
   free(tmp);
 }

@@ -16,7 +16,7 @@
 #define PIO_BENCH_READ_BUFFER_DEFAULT (1ull << 30) /* 1 GiB: far past any LLC */
 #define PIO_BENCH_READ_BUFFER_MIN (64ull << 10)
 #define PIO_BENCH_LIMIT_PASSES_DEFAULT 5
-#define PIO_BENCH_COMPUTE_PASS_SECONDS 0.05
+#define PIO_BENCH_COMPUTE_PASS_SECONDS 0.01
 #define PIO_BENCH_MAX_THREADS 1024
 
 typedef struct pio_bench_limits_options {
@@ -30,7 +30,8 @@ typedef struct pio_bench_limits_options {
 typedef struct pio_bench_peak_figure {
   int measured;               /* 1 when taken in this run */
   uint32_t accumulators;      /* independent registers (tiles) the calibration chose */
-  double flops_per_s;         /* median over passes, all threads; a multiply-add = 2 FLOP */
+  double flops_per_s;         /* the limit: best pass, all threads; a multiply-add = 2 FLOP */
+  double median_flops_per_s;  /* median pass */
 } pio_bench_peak_figure;
 
 typedef struct pio_bench_limits {
@@ -38,7 +39,8 @@ typedef struct pio_bench_limits {
   uint32_t passes;
   uint64_t read_buffer_bytes;
   pio_bench_isa read_isa;
-  double read_bytes_per_s;    /* median over passes, all threads reading */
+  double read_bytes_per_s;    /* the limit: best pass, all threads reading */
+  double read_median_bytes_per_s; /* median pass */
   pio_bench_peak_figure peaks[PIO_BENCH_PEAK_COUNT];
 } pio_bench_limits;
 
@@ -64,8 +66,9 @@ pio_status pio_bench_measure_read_bandwidth(pio_threadpool *pool, pio_bench_isa 
  * calibrated, every thread running the loops of each width in turn (more
  * accumulators each time) until the rate stops rising, so the loop hides
  * the instruction's latency on this CPU; then `passes` passes of about
- * pass_seconds each with the best width; out->flops_per_s is the median
- * of all threads' FLOP divided by each pass's wall time.
+ * pass_seconds each with the best width, each rated all threads' FLOP over
+ * its wall time; out->flops_per_s is the best pass, median_flops_per_s the
+ * median.
  * PIO_ERR_UNSUPPORTED when this CPU cannot run the instruction.
  */
 pio_status pio_bench_measure_peak(pio_threadpool *pool, pio_bench_peak peak, uint32_t passes,
@@ -92,7 +95,10 @@ pio_status pio_bench_measure_limits(pio_threadpool *pool, const pio_bench_limits
  * machine the limits see the same load as the figures they bound: create
  * it (buffer filled, compute loops calibrated, nothing timed yet), take a
  * few passes of every limit between the benchmark's repetitions, then read
- * the medians of all passes taken.  pool must outlive the sampler and have
+ * the best and the median of all passes taken.  The best pass is the
+ * limit: what the machine did when nothing else took its cores, which a
+ * figure timed over a shorter, luckier stretch cannot beat; the median
+ * shows the load.  pool must outlive the sampler and have
  * at most PIO_BENCH_MAX_THREADS threads; opts->passes is ignored.
  * *out owned by the caller (pio_bench_limits_sampler_destroy).
  */
@@ -105,7 +111,7 @@ void pio_bench_limits_sampler_destroy(pio_bench_limits_sampler *sampler);
 /* Takes `passes` timed passes of each limit; PIO_ERR_LIMIT past max_passes. */
 pio_status pio_bench_limits_sample(pio_bench_limits_sampler *sampler, uint32_t passes,
                                    pio_error *err);
-/* Medians of every pass taken so far (0 figures when none). */
+/* Best and median of every pass taken so far (0 figures when none). */
 void pio_bench_limits_sampler_result(const pio_bench_limits_sampler *sampler,
                                      pio_bench_limits *out);
 

@@ -208,11 +208,14 @@ static pio_status read_stats(const pio_bench_run_options *opts, session *s,
   return PIO_OK;
 }
 
-/* Timed passes of every limit after each repetition: with the default 3
- * repetitions, 6 passes in all. */
+/* Timed passes of every limit after each repetition: at least 12 in all
+ * and 4 a repetition, so that the best pass is one nothing else slowed. */
+#define RUN_LIMIT_PASSES 12u
+#define RUN_LIMIT_PASSES_PER_REPETITION 4u
+
 static uint32_t limit_passes_per_repetition(uint32_t repeat) {
-  uint32_t per = (PIO_BENCH_LIMIT_PASSES_DEFAULT + repeat - 1) / repeat;
-  return per < 2 ? 2 : per;
+  uint32_t per = (RUN_LIMIT_PASSES + repeat - 1) / repeat;
+  return per < RUN_LIMIT_PASSES_PER_REPETITION ? RUN_LIMIT_PASSES_PER_REPETITION : per;
 }
 
 /* Lets the other pool's workers finish spinning and sleep (the SDK pool

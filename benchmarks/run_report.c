@@ -150,7 +150,7 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
   fprintf(f, "\nmodel: %.3f B parameters, %s of weights, %.2f GFLOP per token (without "
              "attention)\n",
           (double)r->stats.n_params / 1e9, wb, (double)r->stats.flops_per_token / 1e9);
-  fprintf(f, "limits (%u threads, median of %u passes): memory read %.2f GB/s (%s loads, %llu MiB "
+  fprintf(f, "limits (%u threads, best of %u passes): memory read %.2f GB/s (%s loads, %llu MiB "
              "buffer)",
           r->limits.n_threads, r->limits.passes, r->limits.read_bytes_per_s / 1e9,
           pio_bench_isa_name(r->limits.read_isa),
@@ -202,6 +202,7 @@ static json_object *limits_json(const pio_bench_limits *l) {
   put(o, "threads", json_object_new_int64(l->n_threads));
   put(o, "passes", json_object_new_int64(l->passes));
   put(o, "memory_read_bytes_per_second", num(l->read_bytes_per_s));
+  put(o, "memory_read_median_bytes_per_second", num(l->read_median_bytes_per_s));
   put(o, "memory_read_isa", json_object_new_string(pio_bench_isa_name(l->read_isa)));
   put(o, "memory_read_buffer_bytes", json_object_new_int64((int64_t)l->read_buffer_bytes));
   pio_bench_peak fma = widest_fma(l);
@@ -215,6 +216,7 @@ static json_object *limits_json(const pio_bench_limits *l) {
     if (!l->peaks[p].measured) continue;
     json_object *one = json_object_new_object();
     put(one, "flops_per_second", num(l->peaks[p].flops_per_s));
+    put(one, "median_flops_per_second", num(l->peaks[p].median_flops_per_s));
     put(one, "instruction", json_object_new_string(pio_bench_peak_instruction((pio_bench_peak)p)));
     put(one, "accumulators", json_object_new_int64(l->peaks[p].accumulators));
     put(peaks, pio_bench_peak_key((pio_bench_peak)p), one);
