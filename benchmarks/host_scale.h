@@ -53,7 +53,7 @@ double pio_host_scale_time_command(char *const argv[], char *const env[],
 double pio_host_scale_time_stat_floor(const char *source_dir, const char *plugins_dir);
 
 /* Waits until every file made by make_plugins is older than seconds, so
- * that the registry cache treats none of them as racy (host/registry_cache.h). */
+ * that the registry cache treats none of them as racy (host/registry/cache/cache.h). */
 void pio_host_scale_let_files_age(double seconds);
 
 #endif

@@ -1,5 +1,5 @@
 /* fuzz/fuzz_manifest.c — libFuzzer target for the manifest parser and
- * validator (pio_manifest_parse_buffer), followed by what the registry does
+ * validator (manifest_parse_buffer), followed by what the registry does
  * with an accepted manifest: the compatibility check against a machine,
  * the plugin dependency check, and a round trip through the registry
  * cache's entry encoding, which must give back the same manifest. */
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compat.h"
-#include "manifest.h"
-#include "registry_cache_format.h"
+#include "manifest/compat.h"
+#include "manifest/manifest.h"
+#include "registry/cache/cache_format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -90,38 +90,38 @@ static void check_cache_round_trip(const pio_manifest *m) {
       .name = m->name, .version = m->version, .model_architecture = m->model_architecture,
       .manifest_path = m->path, .dir = "/plugins/x", .module_path = "/plugins/x/m.so",
       .state = PIO_PLUGIN_INCOMPATIBLE, .reason = "why", .warnings = warnings};
-  pio_cache_file_key key = {.present = 1, .ino = 7, .size = 9};
-  pio_cache_buffer buf = {0};
-  pio_cache_encode_entry(&buf, m->path, "/plugins/x", &key, &key, &key, &rec, m, 1);
+  regcache_key key = {.present = 1, .ino = 7, .size = 9};
+  regcache_buffer buf = {0};
+  regcache_encode_entry(&buf, m->path, "/plugins/x", &key, &key, &key, &rec, m, 1);
   require(!buf.failed, "encoding succeeds");
-  pio_cache_entry e;
-  require(pio_cache_decode_entry(buf.bytes, buf.len, NULL, &e) == 0, "an encoded entry decodes");
+  regcache_entry e;
+  require(regcache_decode_entry(buf.bytes, buf.len, NULL, &e) == 0, "an encoded entry decodes");
   require(e.manifest != NULL && e.state == PIO_PLUGIN_INCOMPATIBLE && e.trial_done == 1 &&
               e.n_warnings == 1 && e.n_dependencies == m->n_dependencies,
           "decoded record fields");
-  pio_manifest *decoded = pio_cache_decode_manifest(e.manifest, e.manifest_len, m->path);
+  pio_manifest *decoded = regcache_decode_manifest(e.manifest, e.manifest_len, m->path);
   require(decoded != NULL, "an encoded manifest decodes");
   check_same_manifest(m, decoded);
   /* Every proper prefix of an entry is malformed, never a crash: the
    * entry is refused, or the manifest it leaves is (decoded only later). */
   for (size_t cut = 0; cut < buf.len; cut += 1 + buf.len / 16) {
-    pio_cache_entry partial;
-    if (pio_cache_decode_entry(buf.bytes, cut, NULL, &partial) != 0) continue;
+    regcache_entry partial;
+    if (regcache_decode_entry(buf.bytes, cut, NULL, &partial) != 0) continue;
     require(partial.manifest != NULL &&
-                pio_cache_decode_manifest(partial.manifest, partial.manifest_len, m->path) == NULL,
+                regcache_decode_manifest(partial.manifest, partial.manifest_len, m->path) == NULL,
             "a cut entry is refused");
-    pio_cache_entry_clear(&partial);
+    regcache_entry_clear(&partial);
   }
-  pio_manifest_free(decoded);
-  pio_cache_entry_clear(&e);
-  pio_cache_buffer_free(&buf);
+  manifest_free(decoded);
+  regcache_entry_clear(&e);
+  regcache_buffer_free(&buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pio_manifest *m = NULL;
   pio_error err;
-  pio_status st = pio_manifest_parse_buffer("/plugins/x/plugin_manifest.json", (const char *)data,
-                                            size, &m, &err);
+  pio_status st = manifest_parse_buffer("/plugins/x/plugin_manifest.json", (const char *)data,
+                                            size, NULL, &m, &err);
   if (st != PIO_OK) {
     check_error(st, &err);
     require(m == NULL, "nothing is returned on error");
@@ -132,18 +132,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           "an accepted manifest has its required fields");
   require(strchr(m->entry_module, '/') == NULL && strcmp(m->entry_module, "..") != 0,
           "an accepted module name stays inside its folder");
-  pio_machine machine = {.abi_major = 1, .abi_minor = 0, .os = "linux", .arch = "x86_64",
+  compat_machine machine = {.abi_major = 1, .abi_minor = 0, .os = "linux", .arch = "x86_64",
                          .cpu_features = 0x5, .memory_gib = 16.0};
-  st = pio_compat_check(m, &machine, &err);
+  st = compat_check(m, &machine, &err);
   if (st != PIO_OK) check_error(st, &err);
   machine.memory_gib = -1;
-  st = pio_compat_check(m, &machine, &err);
+  st = compat_check(m, &machine, &err);
   if (st != PIO_OK) check_error(st, &err);
-  st = pio_manifest_check_plugin_dependencies(m, lookup_any, NULL, &err);
+  st = manifest_check_plugin_dependencies(m, lookup_any, NULL, &err);
   if (st != PIO_OK) check_error(st, &err);
-  st = pio_manifest_check_plugin_dependencies(m, lookup_none, NULL, &err);
+  st = manifest_check_plugin_dependencies(m, lookup_none, NULL, &err);
   if (st != PIO_OK) check_error(st, &err);
   check_cache_round_trip(m);
-  pio_manifest_free(m);
+  manifest_free(m);
   return 0;
 }

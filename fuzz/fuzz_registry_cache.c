@@ -5,15 +5,16 @@
  * looked up, and a record is stored and committed, which copies the old
  * entries into a new file that must then open cleanly. */
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "manifest.h"
-#include "registry_cache.h"
+#include "registry/arena.h"
+#include "manifest/manifest.h"
+#include "registry/cache/cache.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,23 +58,23 @@ static void write_input(const uint8_t *data, size_t size) {
 
 /* Decodes every slice the index names, as lookups would. */
 static void decode_all(const uint8_t *data, size_t size) {
-  if (size < PIO_CACHE_HEADER_SIZE) return;
-  pio_cache_header h;
+  if (size < REGCACHE_HEADER_SIZE) return;
+  regcache_header h;
   memcpy(&h, data, sizeof h);
   size_t n = h.n_entries;
-  if (n > (size - PIO_CACHE_HEADER_SIZE) / PIO_CACHE_INDEX_ITEM_SIZE) return;
+  if (n > (size - REGCACHE_HEADER_SIZE) / REGCACHE_INDEX_ITEM_SIZE) return;
   for (size_t i = 0; i < n; i++) {
-    const uint8_t *item = data + PIO_CACHE_HEADER_SIZE + i * PIO_CACHE_INDEX_ITEM_SIZE;
+    const uint8_t *item = data + REGCACHE_HEADER_SIZE + i * REGCACHE_INDEX_ITEM_SIZE;
     uint32_t off, len;
     memcpy(&off, item + 8, 4);
     memcpy(&len, item + 12, 4);
     if (off > size || len > size - off) continue;
-    pio_cache_entry e, in_arena;
-    int ok = pio_cache_decode_entry(data + off, len, NULL, &e) == 0;
+    regcache_entry e, in_arena;
+    int ok = regcache_decode_entry(data + off, len, NULL, &e) == 0;
     /* The registry's way: the warnings' array in an arena. */
-    pio_arena *arena = pio_arena_new();
+    struct arena *arena = arena_new();
     require(arena != NULL, "an arena");
-    int ok_in_arena = pio_cache_decode_entry(data + off, len, arena, &in_arena) == 0;
+    int ok_in_arena = regcache_decode_entry(data + off, len, arena, &in_arena) == 0;
     require(ok == ok_in_arena, "an entry decodes alike with and without an arena");
     if (ok) {
       require(e.manifest_path != NULL && e.dir != NULL && e.name != NULL && e.reason != NULL &&
@@ -82,16 +83,16 @@ static void decode_all(const uint8_t *data, size_t size) {
               "a decoded entry has its required strings, alike in both ways");
       /* As the registry decodes it on first use. */
       pio_manifest *m = e.manifest != NULL
-                            ? pio_cache_decode_manifest(e.manifest, e.manifest_len, manifest_path)
+                            ? regcache_decode_manifest(e.manifest, e.manifest_len, manifest_path)
                             : NULL;
       require(m == NULL || (m->name != NULL && m->entry_module != NULL &&
                             strcmp(m->path, manifest_path) == 0),
               "a decoded manifest has its required strings");
-      pio_manifest_free(m);
-      pio_cache_entry_clear(&e);
-      pio_cache_entry_clear(&in_arena);
+      manifest_free(m);
+      regcache_entry_clear(&e);
+      regcache_entry_clear(&in_arena);
     }
-    pio_arena_free(arena);
+    arena_free(arena);
   }
 }
 
@@ -99,28 +100,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   prepare();
   decode_all(data, size);
   write_input(data, size);
-  pio_registry_cache *cache = pio_registry_cache_open(cache_file);
+  const int64_t never_racy = -((int64_t)1 << 62);
+  regcache *cache = regcache_open(cache_file, never_racy);
   require(cache != NULL, "a bad file still gives a cache");
-  pio_registry_cache_set_racy_margin(cache, -((int64_t)1 << 62)); /* nothing is racy */
-  pio_cache_entry e;
-  if (pio_registry_cache_lookup(cache, plugin_dir, manifest_path, &e)) pio_cache_entry_clear(&e);
+  regcache_folder folder = {AT_FDCWD, plugin_dir, manifest_path, NULL};
+  regcache_ticket ticket;
+  regcache_entry e;
+  if (regcache_lookup(cache, &folder, NULL, &ticket, &e)) regcache_entry_clear(&e);
   const char *warnings[] = {NULL};
   pio_plugin_record rec = {.name = "plugin", .version = "", .model_architecture = "",
                            .manifest_path = manifest_path, .dir = plugin_dir,
                            .state = PIO_PLUGIN_INVALID, .reason = "fuzz", .warnings = warnings};
-  pio_registry_cache_store(cache, &rec, NULL, 0);
+  ticket.hit = 0; /* stored as a miss would be, whatever the lookup said */
+  regcache_store(cache, &ticket, &rec, NULL, 0);
   pio_error err;
-  require(pio_registry_cache_commit(cache, &err) == PIO_OK, "commit succeeds");
-  pio_registry_cache_close(cache);
+  require(regcache_commit(cache, &err) == PIO_OK, "commit succeeds");
+  regcache_close(cache);
   /* What was written is a sound file holding at least the stored entry. */
-  cache = pio_registry_cache_open(cache_file);
-  pio_registry_cache_stats stats;
-  pio_registry_cache_get_stats(cache, &stats);
+  cache = regcache_open(cache_file, never_racy);
+  regcache_stats stats;
+  regcache_get_stats(cache, &stats);
   require(!stats.file_ignored && stats.loaded >= 1, "the rewritten file opens");
-  pio_registry_cache_set_racy_margin(cache, -((int64_t)1 << 62));
-  require(pio_registry_cache_lookup(cache, plugin_dir, manifest_path, &e) == 1,
-          "the stored entry is found");
-  pio_cache_entry_clear(&e);
-  pio_registry_cache_close(cache);
+  require(regcache_lookup(cache, &folder, NULL, &ticket, &e) == 1, "the stored entry is found");
+  regcache_entry_clear(&e);
+  regcache_close(cache);
   return 0;
 }

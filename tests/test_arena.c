@@ -6,17 +6,17 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "arena.h"
+#include "registry/arena.h"
 
 START_TEST(test_pieces_are_aligned_zeroed_and_distinct) {
-  pio_arena *arena = pio_arena_new();
+  struct arena *arena = arena_new();
   ck_assert_ptr_nonnull(arena);
   static const unsigned char zeros[301];
   unsigned char *previous = NULL;
   /* Enough odd sizes (750 KiB) to fill four chunks. */
   for (size_t i = 0; i < 5000; i++) {
     size_t size = 1 + (i * 37) % 301;
-    unsigned char *piece = pio_arena_alloc(arena, size);
+    unsigned char *piece = arena_alloc(arena, size);
     ck_assert_ptr_nonnull(piece);
     ck_assert_uint_eq((uintptr_t)piece % alignof(max_align_t), 0);
     ck_assert(memcmp(piece, zeros, size) == 0);
@@ -24,30 +24,30 @@ START_TEST(test_pieces_are_aligned_zeroed_and_distinct) {
     ck_assert(piece != previous);
     previous = piece;
   }
-  pio_arena_free(arena);
+  arena_free(arena);
 }
 END_TEST
 
 START_TEST(test_a_piece_larger_than_any_chunk_is_given) {
-  pio_arena *arena = pio_arena_new();
+  struct arena *arena = arena_new();
   size_t big = (size_t)9 << 20; /* past the 4 MiB largest chunk */
-  unsigned char *piece = pio_arena_alloc(arena, big);
+  unsigned char *piece = arena_alloc(arena, big);
   ck_assert_ptr_nonnull(piece);
   piece[0] = 1;
   piece[big - 1] = 2;
-  ck_assert_ptr_nonnull(pio_arena_alloc(arena, 16));
-  pio_arena_free(arena);
+  ck_assert_ptr_nonnull(arena_alloc(arena, 16));
+  arena_free(arena);
 }
 END_TEST
 
 START_TEST(test_impossible_sizes_and_null_arenas_are_refused) {
-  pio_arena *arena = pio_arena_new();
-  ck_assert_ptr_null(pio_arena_alloc(arena, SIZE_MAX));
-  ck_assert_ptr_null(pio_arena_alloc(arena, SIZE_MAX / 2));
-  ck_assert_ptr_null(pio_arena_alloc(NULL, 16));
-  ck_assert_ptr_nonnull(pio_arena_alloc(arena, 0));
-  pio_arena_free(arena);
-  pio_arena_free(NULL);
+  struct arena *arena = arena_new();
+  ck_assert_ptr_null(arena_alloc(arena, SIZE_MAX));
+  ck_assert_ptr_null(arena_alloc(arena, SIZE_MAX / 2));
+  ck_assert_ptr_null(arena_alloc(NULL, 16));
+  ck_assert_ptr_nonnull(arena_alloc(arena, 0));
+  arena_free(arena);
+  arena_free(NULL);
 }
 END_TEST
 

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compat.h"
-#include "manifest.h"
+#include "manifest/compat.h"
+#include "manifest/manifest.h"
 #include "pio/version.h"
 
 #define ASSERT_HAS(message, needle) \
@@ -26,30 +26,30 @@ static pio_manifest *manifest_with(const char *compatibility, const char *depend
            dependencies ? dependencies : "[]", compatibility);
   pio_manifest *m = NULL;
   pio_error err;
-  ck_assert_msg(pio_manifest_parse_buffer("p.json", text, strlen(text), &m, &err) == PIO_OK, "%s",
+  ck_assert_msg(manifest_parse_buffer("p.json", text, strlen(text), NULL, &m, &err) == PIO_OK, "%s",
                 err.message);
   return m;
 }
 
 /* An x86-64 Linux machine with AVX2 and FMA, 32 GiB, host ABI 1.0. */
-static pio_machine avx2_box(void) {
-  pio_machine mc = {.abi_major = 1, .abi_minor = 0, .os = "linux", .arch = "x86_64",
+static compat_machine avx2_box(void) {
+  compat_machine mc = {.abi_major = 1, .abi_minor = 0, .os = "linux", .arch = "x86_64",
                     .cpu_features = (1ull << PIO_CPU_SSE4_2) | (1ull << PIO_CPU_AVX) |
                                     (1ull << PIO_CPU_AVX2) | (1ull << PIO_CPU_FMA),
                     .memory_gib = 32.0};
   return mc;
 }
 
-static pio_status check(const char *compatibility, const pio_machine *mc, pio_error *err) {
+static pio_status check(const char *compatibility, const compat_machine *mc, pio_error *err) {
   pio_manifest *m = manifest_with(compatibility, NULL);
   pio_error_clear(err);
-  pio_status s = pio_compat_check(m, mc, err);
-  pio_manifest_free(m);
+  pio_status s = compat_check(m, mc, err);
+  manifest_free(m);
   return s;
 }
 
 START_TEST(test_matching_machine_is_compatible) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   pio_error err;
   ck_assert_int_eq(check("{\"abi\": {\"min\": \"1.0\"}, \"os\": [\"linux\"], \"arch\": [\"x86_64\"],"
                          " \"cpu_features\": [\"avx2\", \"fma\"], \"min_memory_gb\": 16}", &mc, &err),
@@ -58,7 +58,7 @@ START_TEST(test_matching_machine_is_compatible) {
 END_TEST
 
 START_TEST(test_absent_lists_mean_any) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   mc.os = "freebsd";
   mc.arch = "riscv64";
   mc.cpu_features = 0;
@@ -68,7 +68,7 @@ START_TEST(test_absent_lists_mean_any) {
 END_TEST
 
 START_TEST(test_abi_major_above_range_is_incompatible) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   mc.abi_major = 2;
   pio_error err;
   ck_assert_int_eq(check("{\"abi\": {\"min\": \"1.0\"}}", &mc, &err), PIO_ERR_INCOMPATIBLE);
@@ -78,7 +78,7 @@ START_TEST(test_abi_major_above_range_is_incompatible) {
 END_TEST
 
 START_TEST(test_abi_minor_below_min_is_incompatible) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   pio_error err;
   ck_assert_int_eq(check("{\"abi\": {\"min\": \"1.2\", \"max\": \"1\"}}", &mc, &err),
                    PIO_ERR_INCOMPATIBLE);
@@ -88,7 +88,7 @@ START_TEST(test_abi_minor_below_min_is_incompatible) {
 END_TEST
 
 START_TEST(test_abi_minor_above_explicit_max_is_incompatible) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   mc.abi_minor = 5;
   pio_error err;
   ck_assert_int_eq(check("{\"abi\": {\"min\": \"1.0\", \"max\": \"1.3\"}}", &mc, &err),
@@ -98,7 +98,7 @@ START_TEST(test_abi_minor_above_explicit_max_is_incompatible) {
 END_TEST
 
 START_TEST(test_newer_host_minor_works_with_bare_major_max) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   mc.abi_minor = 7;
   pio_error err;
   ck_assert_int_eq(check("{\"abi\": {\"min\": \"1.0\", \"max\": \"1\"}}", &mc, &err), PIO_OK);
@@ -107,8 +107,8 @@ END_TEST
 
 START_TEST(test_range_excluding_this_host_abi_is_incompatible) {
   /* The real host ABI, checked through the probe's values. */
-  pio_machine mc;
-  pio_machine_probe(&mc);
+  compat_machine mc;
+  compat_machine_probe(&mc);
   char compat[128];
   snprintf(compat, sizeof compat, "{\"abi\": {\"min\": \"%d.0\"}}", PIO_ABI_MAJOR + 1);
   pio_error err;
@@ -120,7 +120,7 @@ START_TEST(test_range_excluding_this_host_abi_is_incompatible) {
 END_TEST
 
 START_TEST(test_other_os_is_incompatible) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   pio_error err;
   ck_assert_int_eq(check("{\"abi\": {\"min\": \"1.0\"}, \"os\": [\"freebsd\", \"darwin\"]}", &mc,
                          &err), PIO_ERR_INCOMPATIBLE);
@@ -130,7 +130,7 @@ START_TEST(test_other_os_is_incompatible) {
 END_TEST
 
 START_TEST(test_other_arch_is_incompatible) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   mc.arch = "aarch64";
   pio_error err;
   ck_assert_int_eq(check("{\"abi\": {\"min\": \"1.0\"}, \"arch\": [\"x86_64\"]}", &mc, &err),
@@ -141,7 +141,7 @@ START_TEST(test_other_arch_is_incompatible) {
 END_TEST
 
 START_TEST(test_missing_cpu_features_are_named) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   pio_error err;
   ck_assert_int_eq(check("{\"abi\": {\"min\": \"1.0\"}, \"cpu_features\": [\"avx2\", \"avx512f\", "
                          "\"avx512_bf16\"]}", &mc, &err), PIO_ERR_INCOMPATIBLE);
@@ -151,7 +151,7 @@ START_TEST(test_missing_cpu_features_are_named) {
 END_TEST
 
 START_TEST(test_cpu_without_features_says_so) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   mc.cpu_features = 0;
   pio_error err;
   ck_assert_int_eq(check("{\"abi\": {\"min\": \"1.0\"}, \"cpu_features\": [\"neon\"]}", &mc, &err),
@@ -161,7 +161,7 @@ START_TEST(test_cpu_without_features_says_so) {
 END_TEST
 
 START_TEST(test_memory_too_small_is_incompatible) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   mc.memory_gib = 15.5;
   pio_error err;
   ck_assert_int_eq(check("{\"abi\": {\"min\": \"1.0\"}, \"min_memory_gb\": 64}", &mc, &err),
@@ -172,7 +172,7 @@ START_TEST(test_memory_too_small_is_incompatible) {
 END_TEST
 
 START_TEST(test_memory_exactly_enough_is_compatible) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   mc.memory_gib = 64.0;
   pio_error err;
   ck_assert_int_eq(check("{\"abi\": {\"min\": \"1.0\"}, \"min_memory_gb\": 64}", &mc, &err), PIO_OK);
@@ -180,7 +180,7 @@ START_TEST(test_memory_exactly_enough_is_compatible) {
 END_TEST
 
 START_TEST(test_unknown_memory_is_not_held_against_plugin) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   mc.memory_gib = -1;
   pio_error err;
   ck_assert_int_eq(check("{\"abi\": {\"min\": \"1.0\"}, \"min_memory_gb\": 64}", &mc, &err), PIO_OK);
@@ -188,7 +188,7 @@ START_TEST(test_unknown_memory_is_not_held_against_plugin) {
 END_TEST
 
 START_TEST(test_every_failure_is_reported_together) {
-  pio_machine mc = avx2_box();
+  compat_machine mc = avx2_box();
   mc.abi_major = 3;
   mc.memory_gib = 1;
   pio_error err;
@@ -204,8 +204,8 @@ START_TEST(test_every_failure_is_reported_together) {
 END_TEST
 
 START_TEST(test_probe_describes_this_process) {
-  pio_machine mc;
-  pio_machine_probe(&mc);
+  compat_machine mc;
+  compat_machine_probe(&mc);
   ck_assert_int_eq(mc.abi_major, PIO_ABI_MAJOR);
   ck_assert_int_eq(mc.abi_minor, PIO_ABI_MINOR);
   ck_assert(mc.cpu_features == pio_cpu_detect());
@@ -228,13 +228,13 @@ START_TEST(test_meminfo_is_parsed) {
   const char text[] = "MemFree:         1000 kB\nMemTotal:       16777216 kB\n";
   ck_assert_int_eq(write(fd, text, sizeof text - 1), (int)(sizeof text - 1));
   close(fd);
-  ck_assert_double_eq(pio_machine_read_meminfo(path), 16.0);
+  ck_assert_double_eq(compat_read_meminfo(path), 16.0);
   FILE *f = fopen(path, "w");
   fputs("Nothing: here\n", f);
   fclose(f);
-  ck_assert_double_eq(pio_machine_read_meminfo(path), -1.0);
+  ck_assert_double_eq(compat_read_meminfo(path), -1.0);
   unlink(path);
-  ck_assert_double_eq(pio_machine_read_meminfo(path), -1.0);
+  ck_assert_double_eq(compat_read_meminfo(path), -1.0);
 }
 END_TEST
 
@@ -249,8 +249,8 @@ static const char *lookup(void *context, const char *name) {
 static pio_status check_deps(const char *deps, pio_error *err) {
   pio_manifest *m = manifest_with("{\"abi\": {\"min\": \"1.0\"}}", deps);
   pio_error_clear(err);
-  pio_status s = pio_manifest_check_plugin_dependencies(m, lookup, NULL, err);
-  pio_manifest_free(m);
+  pio_status s = manifest_check_plugin_dependencies(m, lookup, NULL, err);
+  manifest_free(m);
   return s;
 }
 

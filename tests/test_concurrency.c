@@ -16,7 +16,6 @@
 
 #include "hardening_helpers.h"
 #include "pio/host.h"
-#include "registry_internal.h"
 
 enum { N_THREADS = 4, ROUNDS = 12 };
 
@@ -187,7 +186,7 @@ typedef struct manifest_reader {
 static void *read_manifest(void *arg) {
   manifest_reader *r = arg;
   pthread_barrier_wait(r->start);
-  r->seen = pio_registry_manifest(r->record);
+  r->seen = pio_plugin_record_manifest(r->record);
   pio_loaded_plugin *plugin = NULL;
   pio_error err = {0};
   r->loaded = pio_plugin_load(r->record, &plugin, &err);

@@ -1,5 +1,5 @@
 /* tests/test_config_probe.c — a plugin's own figures for one config.json
- * (host/config_probe.c), against fake component tables in this process:
+ * (host/load/config_probe.c), against fake component tables in this process:
  * the query the kv_cache component receives, the figures taken from
  * summarize and figures, and every refusal kept with its message. */
 #include <check.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_probe.h"
+#include "load/config_probe.h"
 
 /* The fakes' config: where parse_file was pointed, and what to answer. */
 struct pio_model_config {
@@ -75,7 +75,7 @@ START_TEST(test_figures_come_from_summarize_and_the_kv_cache_component) {
   pio_plugin t = table_with(&config_api, &kv_api);
   active_params = 250;
   pio_config_probe p;
-  pio_config_probe_run(&t, "/presets/model.json", &p);
+  config_probe_run(&t, "/presets/model.json", &p);
   ck_assert_int_eq(p.status, PIO_OK);
   ck_assert_uint_eq(p.n_params, 1000);
   ck_assert_uint_eq(p.n_params_active, 250);
@@ -88,7 +88,7 @@ END_TEST
 START_TEST(test_kv_query_is_bf16_unsharded_one_token_pages) {
   pio_plugin t = table_with(&config_api, &kv_api);
   pio_config_probe p;
-  pio_config_probe_run(&t, "/presets/model.json", &p);
+  config_probe_run(&t, "/presets/model.json", &p);
   ck_assert_uint_eq(last_query.struct_size, sizeof(pio_kv_query));
   ck_assert_int_eq(last_query.kv_dtype, PIO_DTYPE_BF16);
   ck_assert_uint_eq(last_query.tp, 1);
@@ -102,7 +102,7 @@ START_TEST(test_dense_model_without_active_count_reports_all_parameters_active) 
   pio_plugin t = table_with(&config_api, &kv_api);
   active_params = 0; /* a plugin built before n_params_active existed leaves it 0 */
   pio_config_probe p;
-  pio_config_probe_run(&t, "/presets/model.json", &p);
+  config_probe_run(&t, "/presets/model.json", &p);
   ck_assert_uint_eq(p.n_params_active, 1000);
 }
 END_TEST
@@ -110,7 +110,7 @@ END_TEST
 START_TEST(test_plugin_without_kv_cache_gives_parameters_only) {
   pio_plugin t = table_with(&config_api, NULL);
   pio_config_probe p;
-  pio_config_probe_run(&t, "/presets/model.json", &p);
+  config_probe_run(&t, "/presets/model.json", &p);
   ck_assert_int_eq(p.status, PIO_OK);
   ck_assert_int_eq(p.has_kv, 0);
   ck_assert_uint_eq(p.kv_bytes_per_token, 0);
@@ -121,7 +121,7 @@ END_TEST
 START_TEST(test_plugin_without_config_is_unsupported_naming_the_file) {
   pio_plugin t = table_with(NULL, &kv_api);
   pio_config_probe p;
-  pio_config_probe_run(&t, "/presets/model.json", &p);
+  config_probe_run(&t, "/presets/model.json", &p);
   ck_assert_int_eq(p.status, PIO_ERR_UNSUPPORTED);
   ck_assert_str_eq(p.message, "the plugin has no config component to read /presets/model.json");
 }
@@ -132,7 +132,7 @@ START_TEST(test_config_table_too_short_for_summarize_counts_as_absent) {
   short_api.struct_size = (uint32_t)offsetof(pio_config_api, summarize);
   pio_plugin t = table_with(&short_api, &kv_api);
   pio_config_probe p;
-  pio_config_probe_run(&t, "/presets/model.json", &p);
+  config_probe_run(&t, "/presets/model.json", &p);
   ck_assert_int_eq(p.status, PIO_ERR_UNSUPPORTED);
   ck_assert_int_eq(freed, 0);
 }
@@ -143,7 +143,7 @@ START_TEST(test_kv_table_too_short_for_figures_counts_as_absent) {
   short_kv.struct_size = (uint32_t)offsetof(pio_kv_cache_api, figures);
   pio_plugin t = table_with(&config_api, &short_kv);
   pio_config_probe p;
-  pio_config_probe_run(&t, "/presets/model.json", &p);
+  config_probe_run(&t, "/presets/model.json", &p);
   ck_assert_int_eq(p.status, PIO_OK);
   ck_assert_int_eq(p.has_kv, 0);
   ck_assert_int_eq(last_query.struct_size, 0); /* figures was never called */
@@ -153,7 +153,7 @@ END_TEST
 START_TEST(test_config_the_plugin_refuses_keeps_its_message) {
   pio_plugin t = table_with(&config_api, &kv_api);
   pio_config_probe p;
-  pio_config_probe_run(&t, "/presets/broken.json", &p);
+  config_probe_run(&t, "/presets/broken.json", &p);
   ck_assert_int_eq(p.status, PIO_ERR_INVALID);
   ck_assert_str_eq(p.message, "/presets/broken.json:3:5: field 'hidden_size': expected a "
                               "positive integer, found \"x\"");
@@ -164,7 +164,7 @@ END_TEST
 START_TEST(test_summarize_failure_keeps_its_message_and_frees_the_config) {
   pio_plugin t = table_with(&config_api, &kv_api);
   pio_config_probe p;
-  pio_config_probe_run(&t, "/presets/unsummarizable.json", &p);
+  config_probe_run(&t, "/presets/unsummarizable.json", &p);
   ck_assert_int_eq(p.status, PIO_ERR_UNSUPPORTED);
   ck_assert_str_eq(p.message, "/presets/unsummarizable.json: cannot count parameters");
   ck_assert_int_eq(freed, 1);
@@ -174,7 +174,7 @@ END_TEST
 START_TEST(test_kv_figures_failure_keeps_its_message_and_frees_the_config) {
   pio_plugin t = table_with(&config_api, &kv_api);
   pio_config_probe p;
-  pio_config_probe_run(&t, "/presets/unshardable.json", &p);
+  config_probe_run(&t, "/presets/unshardable.json", &p);
   ck_assert_int_eq(p.status, PIO_ERR_INVALID_ARGUMENT);
   ck_assert_str_eq(p.message, "tp 1 does not divide 3 heads");
   ck_assert_int_eq(freed, 1);

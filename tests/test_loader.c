@@ -2,15 +2,15 @@
  * the good fixture loads and unloads; each broken fixture is refused with
  * a message that names the problem; trial loads in a child report crashes
  * by signal and survive them, and hand back the plugin's figures for
- * config files (pio_trial_load_probe). */
+ * config files (trial_load_probe). */
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
 
-#include "loader.h"
+#include "pio/host.h"
+#include "load/loader.h"
 #include "plugin_dir_helpers.h"
-#include "registry_internal.h"
-#include "trial_load.h"
+#include "load/trial_load.h"
 
 static pio_registry *registry;
 
@@ -234,7 +234,7 @@ static pio_plugin_state trial(const char *name, pio_trial_result *result, pio_er
   const pio_plugin_record *rec = fixture(name);
   ck_assert_ptr_nonnull(rec->module_path);
   pio_error_clear(err);
-  return pio_trial_load_module(rec->module_path, pio_registry_manifest(rec), PIO_TRIAL_LOAD_TIMEOUT_MS, result,
+  return trial_load_module(rec->module_path, pio_plugin_record_manifest(rec), TRIAL_LOAD_TIMEOUT_MS, result,
                                err);
 }
 
@@ -284,7 +284,7 @@ START_TEST(test_trial_load_that_never_finishes_is_failed) {
   pio_error err;
   pio_error_clear(&err);
   pio_plugin_state state =
-      pio_trial_load_module(rec->module_path, pio_registry_manifest(rec), 300, &result, &err);
+      trial_load_module(rec->module_path, pio_plugin_record_manifest(rec), 300, &result, &err);
   unsetenv("PIO_FIXTURE_HANG");
   ck_assert_int_eq(state, PIO_PLUGIN_FAILED);
   ck_assert_ptr_nonnull(strstr(err.message, "did not finish within 300 ms"));
@@ -313,7 +313,7 @@ START_TEST(test_trial_load_probe_hands_back_one_result_per_config) {
   pio_trial_result result;
   pio_error err;
   pio_error_clear(&err);
-  ck_assert_int_eq(pio_trial_load_probe(rec->module_path, pio_registry_manifest(rec), PIO_TRIAL_LOAD_TIMEOUT_MS,
+  ck_assert_int_eq(trial_load_probe(rec->module_path, pio_plugin_record_manifest(rec), TRIAL_LOAD_TIMEOUT_MS,
                                         probe_paths, 2, &result, probes, &err),
                    PIO_PLUGIN_OK);
   ck_assert_uint_eq(result.struct_size, sizeof(pio_plugin));
@@ -333,7 +333,7 @@ START_TEST(test_crash_while_reading_a_config_is_crashed_naming_the_config) {
   pio_trial_result result;
   pio_error err;
   pio_error_clear(&err);
-  ck_assert_int_eq(pio_trial_load_probe(rec->module_path, pio_registry_manifest(rec), PIO_TRIAL_LOAD_TIMEOUT_MS,
+  ck_assert_int_eq(trial_load_probe(rec->module_path, pio_plugin_record_manifest(rec), TRIAL_LOAD_TIMEOUT_MS,
                                         probe_paths, 2, &result, probes, &err),
                    PIO_PLUGIN_CRASHED);
   ck_assert_int_eq(result.signal, SIGSEGV);
@@ -355,7 +355,7 @@ START_TEST(test_trial_load_probe_without_room_for_results_is_refused) {
   const pio_plugin_record *rec = fixture("fixture-good");
   pio_error err;
   pio_error_clear(&err);
-  ck_assert_int_eq(pio_trial_load_probe(rec->module_path, pio_registry_manifest(rec), PIO_TRIAL_LOAD_TIMEOUT_MS,
+  ck_assert_int_eq(trial_load_probe(rec->module_path, pio_plugin_record_manifest(rec), TRIAL_LOAD_TIMEOUT_MS,
                                         probe_paths, 2, NULL, NULL, &err),
                    PIO_PLUGIN_FAILED);
   ck_assert_int_eq(err.code, PIO_ERR_INVALID_ARGUMENT);

@@ -4,15 +4,16 @@
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "manifest.h"
+#include "registry/arena.h"
+#include "manifest/manifest.h"
 #include "pio/json.h"
-#include "semver.h"
+#include "manifest/semver.h"
 
 #define ASSERT_HAS(message, needle) \
   ck_assert_msg(strstr((message), (needle)) != NULL, "expected \"%s\" in: %s", (needle), (message))
@@ -56,7 +57,7 @@ static const char minimal[] =
 static pio_status parse_text(const char *text, pio_manifest **out, pio_error *err) {
   *out = NULL;
   pio_error_clear(err);
-  return pio_manifest_parse_buffer("m.json", text, strlen(text), out, err);
+  return manifest_parse_buffer("m.json", text, strlen(text), NULL, out, err);
 }
 
 /* The good manifest with the member at dotted `path` replaced by the JSON
@@ -143,56 +144,70 @@ START_TEST(test_good_manifest_fills_every_field) {
   ck_assert_int_eq(parse_text(good, &m, &err), PIO_OK);
   assert_good_fields(m);
   ck_assert_uint_eq(m->warnings.count, 0);
-  pio_manifest_free(m);
+  manifest_free(m);
 }
 END_TEST
 
-/* What the registry keeps: the same manifest in one allocation. */
-START_TEST(test_packed_manifest_keeps_every_field) {
+/* p lies inside the block [base, base + size). */
+static int inside(const void *p, const void *base, size_t size) {
+  return (const char *)p >= (const char *)base && (const char *)p < (const char *)base + size;
+}
+
+/* A manifest is one block: every text and list it points to lies inside
+ * the allocation that holds it, so one free() returns it all. */
+static void assert_one_block(const pio_manifest *m) {
+  size_t size = malloc_usable_size((void *)m);
+  ck_assert(inside(m->path, m, size) && inside(m->name, m, size));
+  ck_assert(inside(m->entry_function, m, size));
+  ck_assert(m->tags.items == NULL || inside(m->tags.items[0], m, size));
+  ck_assert(m->warnings.items == NULL || inside(m->warnings.items, m, size));
+  ck_assert(m->dependencies == NULL || inside(m->dependencies[0].name, m, size));
+}
+
+START_TEST(test_manifest_is_one_block_with_every_field) {
   pio_manifest *m;
   pio_error err;
   ck_assert_int_eq(parse_edited("x_vendor_note", "\"kept as a warning\"", &m, &err), PIO_OK);
-  ck_assert_uint_eq(m->warnings.count, 1);
-  char *warning = strdup(m->warnings.items[0]);
-  m = pio_manifest_pack(m, NULL);
-  ck_assert_int_eq(m->packed, PIO_MANIFEST_PACKED);
+  assert_one_block(m);
   assert_good_fields(m);
   ck_assert_str_eq(m->compatibility.cpu_features.items[1], "fma");
   ck_assert_ptr_null(m->tags.items[m->tags.count]);
   ck_assert_uint_eq(m->warnings.count, 1);
-  ck_assert_str_eq(m->warnings.items[0], warning);
+  ck_assert_ptr_nonnull(strstr(m->warnings.items[0], "x_vendor_note"));
   ck_assert_ptr_null(m->warnings.items[1]);
-  ck_assert(pio_manifest_pack(m, NULL) == m); /* packing twice is a no-op */
-  free(warning);
-  pio_manifest_free(m);
+  pio_manifest *copy = manifest_pack(m, NULL); /* a copy is one block too */
+  ck_assert_ptr_nonnull(copy);
+  assert_one_block(copy);
+  assert_good_fields(copy);
+  ck_assert_str_eq(copy->warnings.items[0], m->warnings.items[0]);
+  manifest_free(m);
+  manifest_free(copy);
 }
 END_TEST
 
-/* What a registry keeps of a listing: manifests packed into its arena,
- * freed with it (pio_manifest_free leaves them alone). */
-START_TEST(test_manifests_packed_in_an_arena_live_with_it) {
-  pio_arena *arena = pio_arena_new();
+/* What a registry keeps of a listing: manifests read into its arena,
+ * freed with it. */
+START_TEST(test_manifests_read_into_an_arena_live_with_it) {
+  struct arena *arena = arena_new();
   ck_assert_ptr_nonnull(arena);
   pio_manifest *kept[50];
   for (size_t i = 0; i < 50; i++) {
-    pio_manifest *m;
     pio_error err;
-    ck_assert_int_eq(parse_text(good, &m, &err), PIO_OK);
-    kept[i] = pio_manifest_pack(m, arena);
-    ck_assert_int_eq(kept[i]->packed, PIO_MANIFEST_IN_ARENA);
-    pio_manifest_free(kept[i]); /* no effect: the arena owns it */
+    ck_assert_int_eq(manifest_parse_buffer("m.json", good, strlen(good), arena, &kept[i], &err),
+                     PIO_OK);
   }
   for (size_t i = 0; i < 50; i++) assert_good_fields(kept[i]);
-  pio_arena_free(arena);
+  arena_free(arena);
 }
 END_TEST
 
-START_TEST(test_packed_minimal_manifest_keeps_its_absences) {
-  pio_manifest *m;
+START_TEST(test_minimal_manifest_keeps_its_absences_when_copied) {
+  pio_manifest *parsed;
   pio_error err;
-  ck_assert_int_eq(parse_text(minimal, &m, &err), PIO_OK);
-  m = pio_manifest_pack(m, NULL);
-  ck_assert_int_eq(m->packed, PIO_MANIFEST_PACKED);
+  ck_assert_int_eq(parse_text(minimal, &parsed, &err), PIO_OK);
+  pio_manifest *m = manifest_pack(parsed, NULL);
+  manifest_free(parsed);
+  ck_assert_ptr_nonnull(m);
   ck_assert_str_eq(m->name, "tiny");
   ck_assert_str_eq(m->entry_function, "tiny_entry");
   ck_assert_ptr_null(m->author);
@@ -200,7 +215,7 @@ START_TEST(test_packed_minimal_manifest_keeps_its_absences) {
   ck_assert_uint_eq(m->n_dependencies, 0);
   ck_assert_uint_eq(m->compatibility.os.count, 0);
   ck_assert_uint_eq(m->warnings.count, 0);
-  pio_manifest_free(m);
+  manifest_free(m);
 }
 END_TEST
 
@@ -214,7 +229,7 @@ START_TEST(test_minimal_manifest_takes_defaults) {
   ck_assert_uint_eq(m->compatibility.abi_max_major, 1);
   ck_assert_uint_eq(m->compatibility.abi_max_minor, PIO_MANIFEST_ABI_ANY_MINOR);
   ck_assert(m->compatibility.cpu_feature_mask == 0);
-  pio_manifest_free(m);
+  manifest_free(m);
 }
 END_TEST
 
@@ -228,9 +243,9 @@ START_TEST(test_manifest_file_loads_from_disk) {
   fclose(f);
   pio_manifest *m = NULL;
   pio_error err;
-  ck_assert_int_eq(pio_manifest_load(path, &m, &err), PIO_OK);
+  ck_assert_int_eq(manifest_load(path, NULL, &m, &err), PIO_OK);
   ck_assert_str_eq(m->path, path);
-  pio_manifest_free(m);
+  manifest_free(m);
   unlink(path);
   rmdir(dir);
 }
@@ -300,7 +315,7 @@ START_TEST(test_name_syntax_is_enforced) {
   pio_manifest *m;
   pio_error err;
   ck_assert_int_eq(parse_edited("name", "\"a-b_9\"", &m, &err), PIO_OK);
-  pio_manifest_free(m);
+  manifest_free(m);
 }
 END_TEST
 
@@ -312,7 +327,7 @@ START_TEST(test_version_must_be_semver) {
   pio_manifest *m;
   pio_error err;
   ck_assert_int_eq(parse_edited("version", "\"1.0.0-rc.1+build.5\"", &m, &err), PIO_OK);
-  pio_manifest_free(m);
+  manifest_free(m);
 }
 END_TEST
 
@@ -377,7 +392,7 @@ START_TEST(test_amx_feature_is_stored_as_amx_tile) {
   ck_assert_str_eq(m->compatibility.cpu_features.items[0], "amx_tile");
   ck_assert(m->compatibility.cpu_feature_mask ==
             ((1ull << PIO_CPU_AMX_TILE) | (1ull << PIO_CPU_AVX512_BF16)));
-  pio_manifest_free(m);
+  manifest_free(m);
 }
 END_TEST
 
@@ -413,7 +428,7 @@ START_TEST(test_abi_max_with_minor_is_kept) {
   ck_assert_int_eq(parse_edited("compatibility.abi", "{\"min\": \"1.0\", \"max\": \"1.3\"}", &m,
                                 &err), PIO_OK);
   ck_assert_uint_eq(m->compatibility.abi_max_minor, 3);
-  pio_manifest_free(m);
+  manifest_free(m);
 }
 END_TEST
 
@@ -464,7 +479,7 @@ START_TEST(test_control_characters_are_kept_in_free_text) {
   pio_error err;
   ck_assert_int_eq(parse_edited("description", "\"line\\nnext \\u001b[31m\"", &m, &err), PIO_OK);
   ck_assert_str_eq(m->description, "line\nnext \x1b[31m");
-  pio_manifest_free(m);
+  manifest_free(m);
 }
 END_TEST
 
@@ -492,7 +507,7 @@ START_TEST(test_unknown_fields_are_warned_not_fatal) {
     if (strcmp(all[i], "m.json:4:50: unknown field \"compatibility.abi.note\" ignored") == 0) seen |= 4;
   }
   ck_assert_msg(seen == 7, "warnings: %s | %s | %s", all[0], all[1], all[2]);
-  pio_manifest_free(m);
+  manifest_free(m);
 }
 END_TEST
 
@@ -557,7 +572,7 @@ END_TEST
 START_TEST(test_nul_byte_is_refused) {
   pio_manifest *m;
   pio_error err;
-  ck_assert_int_eq(pio_manifest_parse_buffer("m.json", "{\"name\": \"a\0\"}", 14, &m, &err),
+  ck_assert_int_eq(manifest_parse_buffer("m.json", "{\"name\": \"a\0\"}", 14, NULL, &m, &err),
                    PIO_ERR_PARSE);
   ASSERT_HAS(err.message, "m.json:1:12: invalid JSON: NUL byte");
 }
@@ -586,7 +601,7 @@ START_TEST(test_overdeep_manifest_is_refused) {
   write_file(path, "", '[', 200000);
   pio_manifest *m = NULL;
   pio_error err;
-  ck_assert_int_eq(pio_manifest_load(path, &m, &err), PIO_ERR_LIMIT);
+  ck_assert_int_eq(manifest_load(path, NULL, &m, &err), PIO_ERR_LIMIT);
   ASSERT_HAS(err.message, "nested deeper than the limit of 32 levels");
   ck_assert_ptr_null(m);
   unlink(path);
@@ -605,11 +620,11 @@ START_TEST(test_oversize_manifest_is_refused) {
   close(fd);
   pio_manifest *m = NULL;
   pio_error err;
-  ck_assert_int_eq(pio_manifest_load(path, &m, &err), PIO_ERR_LIMIT);
+  ck_assert_int_eq(manifest_load(path, NULL, &m, &err), PIO_ERR_LIMIT);
   ASSERT_HAS(err.message, "file is 67108864 bytes, over the limit of 1048576 bytes");
   /* Just over the manifest limit is refused the same way. */
-  write_file(path, "{\"description\": \"", 'x', PIO_MANIFEST_MAX_BYTES);
-  ck_assert_int_eq(pio_manifest_load(path, &m, &err), PIO_ERR_LIMIT);
+  write_file(path, "{\"description\": \"", 'x', MANIFEST_MAX_BYTES);
+  ck_assert_int_eq(manifest_load(path, NULL, &m, &err), PIO_ERR_LIMIT);
   unlink(path);
   rmdir(dir);
 }
@@ -618,14 +633,14 @@ END_TEST
 START_TEST(test_missing_manifest_file_is_not_found) {
   pio_manifest *m = NULL;
   pio_error err;
-  ck_assert_int_eq(pio_manifest_load("/nonexistent/plugin_manifest.json", &m, &err),
+  ck_assert_int_eq(manifest_load("/nonexistent/plugin_manifest.json", NULL, &m, &err),
                    PIO_ERR_NOT_FOUND);
   ASSERT_HAS(err.message, "/nonexistent/plugin_manifest.json: cannot open");
 }
 END_TEST
 
 START_TEST(test_free_accepts_null) {
-  pio_manifest_free(NULL);
+  manifest_free(NULL);
 }
 END_TEST
 
@@ -651,7 +666,7 @@ static int load_corpus(const char *dir, int want_ok) {
     pio_manifest *m = NULL;
     pio_error err;
     pio_error_clear(&err);
-    pio_status s = pio_manifest_load(path, &m, &err);
+    pio_status s = manifest_load(path, NULL, &m, &err);
     if (want_ok) {
       ck_assert_msg(s == PIO_OK, "%s refused: %s", path, err.message);
     } else {
@@ -660,7 +675,7 @@ static int load_corpus(const char *dir, int want_ok) {
       snprintf(prefix, sizeof prefix, "%s:", path);
       ck_assert_msg(strncmp(err.message, prefix, strlen(prefix)) == 0, "%s", err.message);
     }
-    pio_manifest_free(m);
+    manifest_free(m);
     n++;
   }
   closedir(d);
@@ -687,10 +702,10 @@ START_TEST(test_semver_precedence_follows_the_spec) {
   size_t n = sizeof order / sizeof order[0];
   for (size_t i = 0; i < n; i++) {
     for (size_t j = 0; j < n; j++) {
-      pio_semver a, b;
-      ck_assert_int_eq(pio_semver_parse(order[i], &a), 0);
-      ck_assert_int_eq(pio_semver_parse(order[j], &b), 0);
-      int c = pio_semver_compare(&a, &b);
+      semver a, b;
+      ck_assert_int_eq(semver_parse(order[i], &a), 0);
+      ck_assert_int_eq(semver_parse(order[j], &b), 0);
+      int c = semver_compare(&a, &b);
       int want = i < j ? -1 : i > j;
       ck_assert_msg((c > 0) - (c < 0) == want, "%s vs %s gave %d", order[i], order[j], c);
     }
@@ -699,45 +714,45 @@ START_TEST(test_semver_precedence_follows_the_spec) {
 END_TEST
 
 START_TEST(test_semver_build_metadata_is_ignored) {
-  pio_semver a, b;
-  ck_assert_int_eq(pio_semver_parse("1.0.0+abc", &a), 0);
-  ck_assert_int_eq(pio_semver_parse("1.0.0+xyz.1", &b), 0);
-  ck_assert_int_eq(pio_semver_compare(&a, &b), 0);
+  semver a, b;
+  ck_assert_int_eq(semver_parse("1.0.0+abc", &a), 0);
+  ck_assert_int_eq(semver_parse("1.0.0+xyz.1", &b), 0);
+  ck_assert_int_eq(semver_compare(&a, &b), 0);
 }
 END_TEST
 
 START_TEST(test_requirements_match_versions) {
-  ck_assert_int_eq(pio_semver_satisfies("1.4.0", ">=1.2.0, <2.0.0"), 1);
-  ck_assert_int_eq(pio_semver_satisfies("2.0.0", ">=1.2.0, <2.0.0"), 0);
-  ck_assert_int_eq(pio_semver_satisfies("1.2.0", "1.2.0"), 1);
-  ck_assert_int_eq(pio_semver_satisfies("1.2.1", "=1.2.0"), 0);
-  ck_assert_int_eq(pio_semver_satisfies("1.9.9", "^1.2.0"), 1);
-  ck_assert_int_eq(pio_semver_satisfies("2.0.0-rc.1", "^1.2.0"), 0);
-  ck_assert_int_eq(pio_semver_satisfies("0.3.5", "^0.3.1"), 1);
-  ck_assert_int_eq(pio_semver_satisfies("0.4.0", "^0.3.1"), 0);
-  ck_assert_int_eq(pio_semver_satisfies("1.2.9", "~1.2.3"), 1);
-  ck_assert_int_eq(pio_semver_satisfies("1.3.0", "~1.2.3"), 0);
-  ck_assert_int_eq(pio_semver_satisfies("7.0.0", "*"), 1);
-  ck_assert_int_eq(pio_semver_satisfies("1.0.0", ">1.0.0 <=2.0.0"), 0);
+  ck_assert_int_eq(semver_satisfies("1.4.0", ">=1.2.0, <2.0.0"), 1);
+  ck_assert_int_eq(semver_satisfies("2.0.0", ">=1.2.0, <2.0.0"), 0);
+  ck_assert_int_eq(semver_satisfies("1.2.0", "1.2.0"), 1);
+  ck_assert_int_eq(semver_satisfies("1.2.1", "=1.2.0"), 0);
+  ck_assert_int_eq(semver_satisfies("1.9.9", "^1.2.0"), 1);
+  ck_assert_int_eq(semver_satisfies("2.0.0-rc.1", "^1.2.0"), 0);
+  ck_assert_int_eq(semver_satisfies("0.3.5", "^0.3.1"), 1);
+  ck_assert_int_eq(semver_satisfies("0.4.0", "^0.3.1"), 0);
+  ck_assert_int_eq(semver_satisfies("1.2.9", "~1.2.3"), 1);
+  ck_assert_int_eq(semver_satisfies("1.3.0", "~1.2.3"), 0);
+  ck_assert_int_eq(semver_satisfies("7.0.0", "*"), 1);
+  ck_assert_int_eq(semver_satisfies("1.0.0", ">1.0.0 <=2.0.0"), 0);
 }
 END_TEST
 
 START_TEST(test_prerelease_satisfies_only_named_prereleases) {
-  ck_assert_int_eq(pio_semver_satisfies("1.5.0-rc.1", ">=1.0.0"), 0);
-  ck_assert_int_eq(pio_semver_satisfies("1.5.0-rc.2", ">=1.5.0-rc.1"), 1);
+  ck_assert_int_eq(semver_satisfies("1.5.0-rc.1", ">=1.0.0"), 0);
+  ck_assert_int_eq(semver_satisfies("1.5.0-rc.2", ">=1.5.0-rc.1"), 1);
 }
 END_TEST
 
 START_TEST(test_malformed_requirements_are_refused) {
   char why[128];
-  ck_assert_int_eq(pio_semver_requirement_check("", why, sizeof why), -1);
+  ck_assert_int_eq(semver_requirement_check("", why, sizeof why), -1);
   ck_assert_str_eq(why, "empty requirement (write \"*\" for any version)");
-  ck_assert_int_eq(pio_semver_requirement_check(">=1.0", why, sizeof why), -1);
+  ck_assert_int_eq(semver_requirement_check(">=1.0", why, sizeof why), -1);
   ASSERT_HAS(why, "full version");
-  ck_assert_int_eq(pio_semver_requirement_check("* 1.0.0", why, sizeof why), -1);
-  ck_assert_int_eq(pio_semver_requirement_check("=>1.0.0", why, sizeof why), -1);
-  ck_assert_int_eq(pio_semver_satisfies("1.0", ">=1.0.0"), -1);
-  ck_assert_int_eq(pio_semver_satisfies("1.0.0", "bogus"), -1);
+  ck_assert_int_eq(semver_requirement_check("* 1.0.0", why, sizeof why), -1);
+  ck_assert_int_eq(semver_requirement_check("=>1.0.0", why, sizeof why), -1);
+  ck_assert_int_eq(semver_satisfies("1.0", ">=1.0.0"), -1);
+  ck_assert_int_eq(semver_satisfies("1.0.0", "bogus"), -1);
 }
 END_TEST
 
@@ -790,9 +805,9 @@ int main(void) {
   suite_add_tcase(s, j);
   TCase *c = tcase_create("corpus");
   tcase_add_test(c, test_corpus_valid_manifests_load);
-  tcase_add_test(c, test_packed_manifest_keeps_every_field);
-  tcase_add_test(c, test_packed_minimal_manifest_keeps_its_absences);
-  tcase_add_test(c, test_manifests_packed_in_an_arena_live_with_it);
+  tcase_add_test(c, test_manifest_is_one_block_with_every_field);
+  tcase_add_test(c, test_minimal_manifest_keeps_its_absences_when_copied);
+  tcase_add_test(c, test_manifests_read_into_an_arena_live_with_it);
   tcase_add_test(c, test_corpus_invalid_manifests_are_refused);
   suite_add_tcase(s, c);
   TCase *v = tcase_create("semver");

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """tests/test_manifest_schema.py — manifests/plugin_manifest.schema.json must
 judge the shared corpus (tests/data/manifests/{valid,invalid}) as
-host/manifest.c does (test_manifest.c checks the parser's side).
+host/manifest/manifest.c does (test_manifest.c checks the parser's side).
 
 Debian's python3 has no jsonschema package, so this holds a small validator
 for exactly the keywords the schema uses; an unknown keyword fails the test

@@ -5,7 +5,7 @@
 #include <check.h>
 #include <errno.h>
 
-#include "module_check.h"
+#include "load/module_check.h"
 #include "plugin_dir_helpers.h"
 
 static char root[PATH_MAX]; /* temporary folder holding the plugin folder */
@@ -24,7 +24,7 @@ static const char *resolve_expecting(const char *module, pio_status want, char *
   static pio_error err;
   pio_error_clear(&err);
   char *resolved = NULL;
-  pio_status st = pio_module_resolve(dir, module, &resolved, &err);
+  pio_status st = module_resolve(dir, module, &resolved, &err);
   ck_assert_msg(st == want, "status %d, want %d: %s", st, want, err.message);
   if (path != NULL)
     *path = resolved;

@@ -9,18 +9,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plugin_path.h"
+#include "registry/plugin_path.h"
 
-static pio_plugin_path build(const pio_plugin_path_inputs *in) {
-  pio_plugin_path path;
+static plugin_path build(const plugin_path_inputs *in) {
+  plugin_path path;
   pio_error err;
   pio_error_clear(&err);
-  ck_assert_int_eq(pio_plugin_path_build(in, &path, &err), PIO_OK);
+  ck_assert_int_eq(plugin_path_build(in, &path, &err), PIO_OK);
   return path;
 }
 
-static pio_plugin_path_inputs no_inputs(void) {
-  pio_plugin_path_inputs in;
+static plugin_path_inputs no_inputs(void) {
+  plugin_path_inputs in;
   memset(&in, 0, sizeof in);
   in.cwd = "/nonexistent-cwd";
   return in;
@@ -28,7 +28,7 @@ static pio_plugin_path_inputs no_inputs(void) {
 
 START_TEST(test_sources_come_in_documented_order) {
   const char *cli[] = {"/nonexistent/cli-a", "/nonexistent/cli-b"};
-  pio_plugin_path_inputs in = no_inputs();
+  plugin_path_inputs in = no_inputs();
   in.cli_dirs = cli;
   in.n_cli_dirs = 2;
   in.env_path = "/nonexistent/env-a:/nonexistent/env-b";
@@ -37,44 +37,44 @@ START_TEST(test_sources_come_in_documented_order) {
   in.build_plugin_dir = "/nonexistent/build/plugins";
   in.installed_dir = "/nonexistent/usr/lib/pio/plugins";
   in.xdg_data_home = "/nonexistent/xdg";
-  pio_plugin_path path = build(&in);
+  plugin_path path = build(&in);
   const char *want[] = {"/nonexistent/cli-a", "/nonexistent/cli-b", "/nonexistent/env-a",
                         "/nonexistent/env-b", "/nonexistent/build/plugins",
                         "/nonexistent/usr/lib/pio/plugins", "/nonexistent/xdg/pio/plugins"};
-  const pio_path_source sources[] = {PIO_PATH_COMMAND_LINE, PIO_PATH_COMMAND_LINE,
-                                     PIO_PATH_ENVIRONMENT,  PIO_PATH_ENVIRONMENT,
-                                     PIO_PATH_BUILD_TREE,   PIO_PATH_INSTALLED,
-                                     PIO_PATH_USER};
+  const plugin_path_source sources[] = {PLUGIN_PATH_COMMAND_LINE, PLUGIN_PATH_COMMAND_LINE,
+                                     PLUGIN_PATH_ENVIRONMENT,  PLUGIN_PATH_ENVIRONMENT,
+                                     PLUGIN_PATH_BUILD_TREE,   PLUGIN_PATH_INSTALLED,
+                                     PLUGIN_PATH_USER};
   ck_assert_uint_eq(path.count, 7);
   for (size_t i = 0; i < 7; i++) {
     ck_assert_str_eq(path.entries[i].dir, want[i]);
     ck_assert_int_eq(path.entries[i].source, sources[i]);
   }
-  pio_plugin_path_clear(&path);
+  plugin_path_clear(&path);
 }
 END_TEST
 
 START_TEST(test_empty_items_of_pio_plugin_path_are_skipped) {
-  pio_plugin_path_inputs in = no_inputs();
+  plugin_path_inputs in = no_inputs();
   in.env_path = "::/nonexistent/a::/nonexistent/b:";
-  pio_plugin_path path = build(&in);
+  plugin_path path = build(&in);
   ck_assert_uint_eq(path.count, 2);
   ck_assert_str_eq(path.entries[0].dir, "/nonexistent/a");
   ck_assert_str_eq(path.entries[1].dir, "/nonexistent/b");
-  pio_plugin_path_clear(&path);
+  plugin_path_clear(&path);
 }
 END_TEST
 
 START_TEST(test_relative_folder_is_made_absolute) {
   const char *cli[] = {"plugins-here"};
-  pio_plugin_path_inputs in = no_inputs();
+  plugin_path_inputs in = no_inputs();
   in.cli_dirs = cli;
   in.n_cli_dirs = 1;
   in.cwd = "/nonexistent/work";
-  pio_plugin_path path = build(&in);
+  plugin_path path = build(&in);
   ck_assert_uint_eq(path.count, 1);
   ck_assert_str_eq(path.entries[0].dir, "/nonexistent/work/plugins-here");
-  pio_plugin_path_clear(&path);
+  plugin_path_clear(&path);
 }
 END_TEST
 
@@ -84,16 +84,16 @@ START_TEST(test_folder_named_twice_keeps_its_first_place) {
   char with_dot[PATH_MAX];
   snprintf(with_dot, sizeof with_dot, "%s/.", tmp);
   const char *cli[] = {tmp};
-  pio_plugin_path_inputs in = no_inputs();
+  plugin_path_inputs in = no_inputs();
   in.cli_dirs = cli;
   in.n_cli_dirs = 1;
   in.env_path = with_dot; /* the same folder spelt differently */
   in.installed_dir = tmp;
-  pio_plugin_path path = build(&in);
+  plugin_path path = build(&in);
   ck_assert_uint_eq(path.count, 1);
   ck_assert_str_eq(path.entries[0].dir, tmp);
-  ck_assert_int_eq(path.entries[0].source, PIO_PATH_COMMAND_LINE);
-  pio_plugin_path_clear(&path);
+  ck_assert_int_eq(path.entries[0].source, PLUGIN_PATH_COMMAND_LINE);
+  plugin_path_clear(&path);
   rmdir(tmp);
 }
 END_TEST
@@ -101,21 +101,21 @@ END_TEST
 START_TEST(test_build_tree_is_skipped_for_a_binary_outside_it) {
   char tmp[] = "/tmp/pio-path-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(tmp));
-  pio_plugin_path_inputs in = no_inputs();
+  plugin_path_inputs in = no_inputs();
   in.build_root = tmp;
   in.build_plugin_dir = "/nonexistent/build/plugins";
   in.exe_path = "/usr/bin/pio-host"; /* an installed binary */
-  pio_plugin_path path = build(&in);
+  plugin_path path = build(&in);
   ck_assert_uint_eq(path.count, 0);
-  pio_plugin_path_clear(&path);
+  plugin_path_clear(&path);
 
   char inside[PATH_MAX];
   snprintf(inside, sizeof inside, "%s/host/pio-host", tmp);
   in.exe_path = inside;
   path = build(&in);
   ck_assert_uint_eq(path.count, 1);
-  ck_assert_int_eq(path.entries[0].source, PIO_PATH_BUILD_TREE);
-  pio_plugin_path_clear(&path);
+  ck_assert_int_eq(path.entries[0].source, PLUGIN_PATH_BUILD_TREE);
+  plugin_path_clear(&path);
   rmdir(tmp);
 }
 END_TEST
@@ -125,36 +125,36 @@ START_TEST(test_build_tree_prefix_is_not_a_sibling_folder) {
   ck_assert_ptr_nonnull(mkdtemp(tmp));
   char sibling[PATH_MAX];
   snprintf(sibling, sizeof sibling, "%s-other/host/pio-host", tmp); /* shares the prefix */
-  pio_plugin_path_inputs in = no_inputs();
+  plugin_path_inputs in = no_inputs();
   in.build_root = tmp;
   in.build_plugin_dir = "/nonexistent/build/plugins";
   in.exe_path = sibling;
-  pio_plugin_path path = build(&in);
+  plugin_path path = build(&in);
   ck_assert_uint_eq(path.count, 0);
-  pio_plugin_path_clear(&path);
+  plugin_path_clear(&path);
   rmdir(tmp);
 }
 END_TEST
 
 START_TEST(test_user_folder_defaults_to_home_local_share) {
-  pio_plugin_path_inputs in = no_inputs();
+  plugin_path_inputs in = no_inputs();
   in.home = "/nonexistent/home/ada";
-  pio_plugin_path path = build(&in);
+  plugin_path path = build(&in);
   ck_assert_uint_eq(path.count, 1);
   ck_assert_str_eq(path.entries[0].dir, "/nonexistent/home/ada/.local/share/pio/plugins");
-  ck_assert_int_eq(path.entries[0].source, PIO_PATH_USER);
-  pio_plugin_path_clear(&path);
+  ck_assert_int_eq(path.entries[0].source, PLUGIN_PATH_USER);
+  plugin_path_clear(&path);
 }
 END_TEST
 
 START_TEST(test_relative_xdg_data_home_is_ignored) {
-  pio_plugin_path_inputs in = no_inputs();
+  plugin_path_inputs in = no_inputs();
   in.xdg_data_home = "relative/data";
   in.home = "/nonexistent/home/ada";
-  pio_plugin_path path = build(&in);
+  plugin_path path = build(&in);
   ck_assert_uint_eq(path.count, 1);
   ck_assert_str_eq(path.entries[0].dir, "/nonexistent/home/ada/.local/share/pio/plugins");
-  pio_plugin_path_clear(&path);
+  plugin_path_clear(&path);
 }
 END_TEST
 
@@ -167,18 +167,18 @@ START_TEST(test_options_skip_environment_and_defaults) {
   opts.n_plugin_paths = 1;
   opts.skip_environment = 1;
   opts.skip_default_paths = 1;
-  pio_plugin_path path;
+  plugin_path path;
   pio_error err;
-  ck_assert_int_eq(pio_plugin_path_from_options(&opts, &path, &err), PIO_OK);
+  ck_assert_int_eq(plugin_path_from_options(&opts, &path, &err), PIO_OK);
   ck_assert_uint_eq(path.count, 1);
   ck_assert_str_eq(path.entries[0].dir, "/nonexistent/only");
-  pio_plugin_path_clear(&path);
+  plugin_path_clear(&path);
 
   opts.skip_environment = 0;
-  ck_assert_int_eq(pio_plugin_path_from_options(&opts, &path, &err), PIO_OK);
+  ck_assert_int_eq(plugin_path_from_options(&opts, &path, &err), PIO_OK);
   ck_assert_uint_eq(path.count, 2);
   ck_assert_str_eq(path.entries[1].dir, "/nonexistent/from-env");
-  pio_plugin_path_clear(&path);
+  plugin_path_clear(&path);
   unsetenv("PIO_PLUGIN_PATH");
 }
 END_TEST
@@ -189,23 +189,23 @@ START_TEST(test_this_test_binary_sees_its_build_tree) {
   pio_registry_options opts;
   pio_registry_options_init(&opts);
   opts.skip_environment = 1;
-  pio_plugin_path path;
+  plugin_path path;
   pio_error err;
-  ck_assert_int_eq(pio_plugin_path_from_options(&opts, &path, &err), PIO_OK);
+  ck_assert_int_eq(plugin_path_from_options(&opts, &path, &err), PIO_OK);
   ck_assert_uint_ge(path.count, 2);
-  ck_assert_int_eq(path.entries[0].source, PIO_PATH_BUILD_TREE);
-  ck_assert_int_eq(path.entries[1].source, PIO_PATH_INSTALLED);
-  pio_plugin_path_clear(&path);
+  ck_assert_int_eq(path.entries[0].source, PLUGIN_PATH_BUILD_TREE);
+  ck_assert_int_eq(path.entries[1].source, PLUGIN_PATH_INSTALLED);
+  plugin_path_clear(&path);
 }
 END_TEST
 
 START_TEST(test_is_inside_needs_a_separator) {
-  ck_assert(pio_path_is_inside("/a/b/c.so", "/a/b"));
-  ck_assert(pio_path_is_inside("/a/b/c.so", "/a/b/"));
-  ck_assert(pio_path_is_inside("/a/b", "/a/b"));
-  ck_assert(!pio_path_is_inside("/a/bc/d.so", "/a/b"));
-  ck_assert(!pio_path_is_inside("/a", "/a/b"));
-  ck_assert(pio_path_is_inside("/x", "/"));
+  ck_assert(plugin_path_is_inside("/a/b/c.so", "/a/b"));
+  ck_assert(plugin_path_is_inside("/a/b/c.so", "/a/b/"));
+  ck_assert(plugin_path_is_inside("/a/b", "/a/b"));
+  ck_assert(!plugin_path_is_inside("/a/bc/d.so", "/a/b"));
+  ck_assert(!plugin_path_is_inside("/a", "/a/b"));
+  ck_assert(plugin_path_is_inside("/x", "/"));
 }
 END_TEST
 

@@ -4,8 +4,8 @@
  * loads with check_load. */
 #include <check.h>
 
+#include "pio/host.h"
 #include "plugin_dir_helpers.h"
-#include "registry_internal.h"
 
 static pio_registry *open_paths(const char *const *paths, size_t n, int check_load) {
   pio_registry_options opts;
@@ -100,7 +100,7 @@ START_TEST(test_listing_gives_each_fixture_its_state_without_loading) {
   assert_state(registry, "fixture-ctor-crash", PIO_PLUGIN_OK, NULL);
   assert_state(registry, "fixture-abi-major", PIO_PLUGIN_OK, NULL);
   assert_state(registry, "fixture-missing-symbol", PIO_PLUGIN_OK, NULL);
-  ck_assert_ptr_null(pio_registry_trial_result(find(registry, "fixture-good")));
+  ck_assert_ptr_null(pio_plugin_record_trial(find(registry, "fixture-good")));
   pio_registry_close(registry);
 }
 END_TEST
@@ -110,7 +110,7 @@ START_TEST(test_unreadable_manifest_is_invalid_with_line_and_column) {
   const pio_plugin_record *rec = find(registry, "invalid_json"); /* the folder's name */
   ck_assert_int_eq(rec->state, PIO_PLUGIN_INVALID);
   ck_assert_ptr_nonnull(strstr(rec->reason, "invalid_json/plugin_manifest.json:5:"));
-  ck_assert_ptr_null(pio_registry_manifest(rec));
+  ck_assert_ptr_null(pio_plugin_record_manifest(rec));
   ck_assert_str_eq(rec->version, "");
   ck_assert_ptr_null(rec->module_path);
   pio_registry_close(registry);
@@ -127,7 +127,7 @@ START_TEST(test_record_fields_come_from_the_manifest) {
   ck_assert_str_eq(rec->module_path, PIO_TEST_FIXTURE_DIR "/good/fixture_good.so");
   ck_assert_ptr_nonnull(rec->warnings);
   ck_assert_ptr_null(rec->warnings[0]);
-  ck_assert_ptr_nonnull(pio_registry_manifest(rec));
+  ck_assert_ptr_nonnull(pio_plugin_record_manifest(rec));
   pio_registry_close(registry);
 }
 END_TEST
@@ -145,7 +145,7 @@ START_TEST(test_check_load_reports_failed_and_crashed_plugins) {
   assert_state(registry, "fixture-name-mismatch", PIO_PLUGIN_FAILED, "name");
   /* Not loaded at all: still what the listing said. */
   assert_state(registry, "fixture-incompatible", PIO_PLUGIN_INCOMPATIBLE, "min_memory_gb");
-  const pio_trial_result *trial = pio_registry_trial_result(find(registry, "fixture-good"));
+  const pio_trial_result *trial = pio_plugin_record_trial(find(registry, "fixture-good"));
   ck_assert_ptr_nonnull(trial);
   ck_assert_int_eq(trial->state, PIO_PLUGIN_OK);
   pio_registry_close(registry);
@@ -362,7 +362,7 @@ static char *describe_all(const pio_registry *registry) {
   ck_assert_ptr_nonnull(text);
   for (size_t i = 0; i < pio_registry_count(registry); i++) {
     const pio_plugin_record *r = pio_registry_at(registry, i);
-    const pio_manifest *m = pio_registry_manifest(r); /* from the cache: decoded now */
+    const pio_manifest *m = pio_plugin_record_manifest(r); /* from the cache: decoded now */
     int n = snprintf(text + len, cap - len, "%s|%s|%s|%s|%s|%s|%s|%s|%zu|%zu\n", r->dir, r->name,
                      pio_plugin_state_name(r->state), r->reason,
                      or_dash(r->module_path), m ? m->path : "-", m ? m->entry_function : "-",

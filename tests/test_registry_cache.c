@@ -13,10 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "manifest.h"
+#include "manifest/manifest.h"
 #include "pio/host.h"
-#include "registry_cache.h"
-#include "registry_internal.h"
+#include "registry/cache/cache.h"
+#include "registry/registry.h"
 
 static char tmpdir[64];
 static char cache_file[128];
@@ -70,6 +70,7 @@ typedef struct fixture {
   pio_manifest *manifest;
   const char *warnings[2];
   pio_plugin_record record;
+  regcache_ticket ticket; /* from its last lookup */
 } fixture;
 
 static void write_manifest(fixture *fx, const char *name, const char *version) {
@@ -91,9 +92,9 @@ static void fixture_make(fixture *fx, const char *name) {
 /* The record the registry would build from the folder as it is now. */
 static const pio_plugin_record *fixture_record(fixture *fx) {
   pio_error err;
-  pio_manifest_free(fx->manifest);
+  manifest_free(fx->manifest);
   fx->manifest = NULL;
-  ck_assert_int_eq(pio_manifest_load(fx->manifest_path, &fx->manifest, &err), PIO_OK);
+  ck_assert_int_eq(manifest_load(fx->manifest_path, NULL, &fx->manifest, &err), PIO_OK);
   fx->warnings[0] = fx->manifest->warnings.count ? fx->manifest->warnings.items[0] : NULL;
   fx->record = (pio_plugin_record){
       .name = fx->manifest->name,
@@ -109,41 +110,46 @@ static const pio_plugin_record *fixture_record(fixture *fx) {
   return &fx->record;
 }
 
-static void fixture_free(fixture *fx) { pio_manifest_free(fx->manifest); }
+static void fixture_free(fixture *fx) { manifest_free(fx->manifest); }
 
-/* Stores the record the registry would build from fx now. */
-static void store_fixture(pio_registry_cache *cache, fixture *fx, int trial_done) {
-  const pio_plugin_record *rec = fixture_record(fx);
-  pio_registry_cache_store(cache, rec, fx->manifest, trial_done);
+/* Looks fx up as a registry would, keeping the ticket for a store. */
+static int look_up(regcache *cache, fixture *fx, regcache_entry *entry) {
+  regcache_folder folder = {AT_FDCWD, fx->dir, fx->manifest_path, NULL};
+  return regcache_lookup(cache, &folder, NULL, &fx->ticket, entry);
 }
 
-static pio_registry_cache *open_cache(void) {
-  pio_registry_cache *cache = pio_registry_cache_open(cache_file);
+/* Stores the record the registry would build from fx now. */
+static void store_fixture(regcache *cache, fixture *fx, int trial_done) {
+  const pio_plugin_record *rec = fixture_record(fx);
+  regcache_store(cache, &fx->ticket, rec, fx->manifest, trial_done);
+}
+
+static regcache *open_cache(void) {
+  regcache *cache = regcache_open(cache_file, 0); /* files made by the test count at once */
   ck_assert_ptr_nonnull(cache);
-  pio_registry_cache_set_racy_margin(cache, 0); /* files made by the test count at once */
   return cache;
 }
 
 /* One run of the registry over fx: lookup, and on a miss store.  Returns
  * whether it was a hit. */
 static int scan(fixture *fx, int trial_done) {
-  pio_registry_cache *cache = open_cache();
-  pio_cache_entry entry;
-  int hit = pio_registry_cache_lookup(cache, fx->dir, fx->manifest_path, &entry);
-  pio_cache_entry_clear(&entry);
+  regcache *cache = open_cache();
+  regcache_entry entry;
+  int hit = look_up(cache, fx, &entry);
+  regcache_entry_clear(&entry);
   if (!hit || trial_done)
     store_fixture(cache, fx, trial_done);
   pio_error err;
-  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
-  pio_registry_cache_close(cache);
+  ck_assert_int_eq(regcache_commit(cache, &err), PIO_OK);
+  regcache_close(cache);
   return hit;
 }
 
-static pio_registry_cache_stats stats_of_fresh_open(void) {
-  pio_registry_cache *cache = open_cache();
-  pio_registry_cache_stats stats;
-  pio_registry_cache_get_stats(cache, &stats);
-  pio_registry_cache_close(cache);
+static regcache_stats stats_of_fresh_open(void) {
+  regcache *cache = open_cache();
+  regcache_stats stats;
+  regcache_get_stats(cache, &stats);
+  regcache_close(cache);
   return stats;
 }
 
@@ -151,9 +157,9 @@ START_TEST(test_stored_record_comes_back_whole) {
   fixture fx;
   fixture_make(&fx, "alpha");
   ck_assert_int_eq(scan(&fx, 0), 0);
-  pio_registry_cache *cache = open_cache();
-  pio_cache_entry e;
-  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 1);
+  regcache *cache = open_cache();
+  regcache_entry e;
+  ck_assert_int_eq(look_up(cache, &fx, &e), 1);
   ck_assert_str_eq(e.name, "alpha");
   ck_assert_str_eq(e.version, "1.2.3");
   ck_assert_str_eq(e.model_architecture, "LlamaForCausalLM");
@@ -165,7 +171,7 @@ START_TEST(test_stored_record_comes_back_whole) {
   ck_assert_ptr_null(e.warnings[1]);
   ck_assert_int_eq(e.trial_done, 0);
   ck_assert_uint_eq(e.n_dependencies, 0);
-  pio_manifest *m = pio_cache_decode_manifest(e.manifest, e.manifest_len, fx.manifest_path);
+  pio_manifest *m = regcache_decode_manifest(e.manifest, e.manifest_len, fx.manifest_path);
   ck_assert_ptr_nonnull(m);
   ck_assert_str_eq(m->path, fx.manifest_path);
   ck_assert_str_eq(m->entry_module, "mod");
@@ -179,9 +185,9 @@ START_TEST(test_stored_record_comes_back_whole) {
   ck_assert_uint_eq(m->compatibility.cpu_feature_mask, fx.manifest->compatibility.cpu_feature_mask);
   ck_assert_double_eq(m->compatibility.min_memory_gb, 0.25);
   ck_assert_uint_eq(m->compatibility.abi_max_major, 1);
-  pio_manifest_free(m);
-  pio_cache_entry_clear(&e);
-  pio_registry_cache_close(cache);
+  manifest_free(m);
+  regcache_entry_clear(&e);
+  regcache_close(cache);
   fixture_free(&fx);
 }
 END_TEST
@@ -206,12 +212,12 @@ START_TEST(test_changed_manifest_is_read_again) {
   write_manifest(&fx, "alpha", "1.2.40");
   ck_assert_int_eq(scan(&fx, 0), 0);
   ck_assert_int_eq(scan(&fx, 0), 1);
-  pio_registry_cache *cache = open_cache();
-  pio_cache_entry e;
-  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 1);
+  regcache *cache = open_cache();
+  regcache_entry e;
+  ck_assert_int_eq(look_up(cache, &fx, &e), 1);
   ck_assert_str_eq(e.version, "1.2.40");
-  pio_cache_entry_clear(&e);
-  pio_registry_cache_close(cache);
+  regcache_entry_clear(&e);
+  regcache_close(cache);
   fixture_free(&fx);
 }
 END_TEST
@@ -266,17 +272,17 @@ START_TEST(test_module_appearing_in_the_folder_is_seen) {
    * even inside one timestamp tick. */
   struct timespec old[2] = {{.tv_sec = 1000000000, .tv_nsec = 0}, {.tv_sec = 1000000000, .tv_nsec = 0}};
   ck_assert_int_eq(utimensat(AT_FDCWD, fx.dir, old, 0), 0);
-  pio_registry_cache *cache = open_cache();
-  pio_cache_entry e;
-  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
+  regcache *cache = open_cache();
+  regcache_entry e;
+  ck_assert_int_eq(look_up(cache, &fx, &e), 0);
   pio_plugin_record rec = *fixture_record(&fx);
   rec.module_path = NULL;
   rec.state = PIO_PLUGIN_INVALID;
   rec.reason = "entry_point.module: mod.so not found";
-  pio_registry_cache_store(cache, &rec, fx.manifest, 0);
+  regcache_store(cache, &fx.ticket, &rec, fx.manifest, 0);
   pio_error err;
-  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
-  pio_registry_cache_close(cache);
+  ck_assert_int_eq(regcache_commit(cache, &err), PIO_OK);
+  regcache_close(cache);
   write_file(fx.module_path, "now built");
   ck_assert_int_eq(scan(&fx, 0), 0);
   fixture_free(&fx);
@@ -298,26 +304,25 @@ START_TEST(test_trial_verdict_is_kept) {
   fixture_make(&fx, "alpha");
   ck_assert_int_eq(scan(&fx, 0), 0);
   /* A later run trial-loads the hit and finds it crashes. */
-  pio_registry_cache *cache = open_cache();
-  pio_registry_cache_expect_trial_stores(cache);
-  pio_cache_entry e;
-  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 1);
+  regcache *cache = open_cache();
+  regcache_entry e;
+  ck_assert_int_eq(look_up(cache, &fx, &e), 1);
   ck_assert_int_eq(e.trial_done, 0);
-  pio_cache_entry_clear(&e);
+  regcache_entry_clear(&e);
   pio_plugin_record rec = *fixture_record(&fx);
   rec.state = PIO_PLUGIN_CRASHED;
   rec.reason = "SIGSEGV (Segmentation fault) in the entry point";
-  pio_registry_cache_store(cache, &rec, fx.manifest, 1);
+  regcache_store(cache, &fx.ticket, &rec, fx.manifest, 1);
   pio_error err;
-  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
-  pio_registry_cache_close(cache);
+  ck_assert_int_eq(regcache_commit(cache, &err), PIO_OK);
+  regcache_close(cache);
   cache = open_cache();
-  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 1);
+  ck_assert_int_eq(look_up(cache, &fx, &e), 1);
   ck_assert_int_eq(e.state, PIO_PLUGIN_CRASHED);
   ck_assert_int_eq(e.trial_done, 1);
   ck_assert_str_eq(e.reason, "SIGSEGV (Segmentation fault) in the entry point");
-  pio_cache_entry_clear(&e);
-  pio_registry_cache_close(cache);
+  regcache_entry_clear(&e);
+  regcache_close(cache);
   fixture_free(&fx);
 }
 END_TEST
@@ -325,16 +330,16 @@ END_TEST
 START_TEST(test_shadowed_record_is_not_stored) {
   fixture fx;
   fixture_make(&fx, "alpha");
-  pio_registry_cache *cache = open_cache();
-  pio_cache_entry e;
-  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
+  regcache *cache = open_cache();
+  regcache_entry e;
+  ck_assert_int_eq(look_up(cache, &fx, &e), 0);
   pio_plugin_record rec = *fixture_record(&fx);
   rec.state = PIO_PLUGIN_SHADOWED;
-  pio_registry_cache_store(cache, &rec, fx.manifest, 0);
-  pio_registry_cache_stats stats;
-  pio_registry_cache_get_stats(cache, &stats);
+  regcache_store(cache, &fx.ticket, &rec, fx.manifest, 0);
+  regcache_stats stats;
+  regcache_get_stats(cache, &stats);
   ck_assert_uint_eq(stats.stored, 0);
-  pio_registry_cache_close(cache);
+  regcache_close(cache);
   fixture_free(&fx);
 }
 END_TEST
@@ -342,16 +347,16 @@ END_TEST
 START_TEST(test_files_changed_during_the_scan_are_not_stored) {
   fixture fx;
   fixture_make(&fx, "alpha");
-  pio_registry_cache *cache = pio_registry_cache_open(cache_file); /* default margin */
-  pio_cache_entry e;
-  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
+  regcache *cache = regcache_open(cache_file, REGCACHE_RACY_MARGIN_NS);
+  regcache_entry e;
+  ck_assert_int_eq(look_up(cache, &fx, &e), 0);
   store_fixture(cache, &fx, 0);
-  pio_registry_cache_stats stats;
-  pio_registry_cache_get_stats(cache, &stats);
+  regcache_stats stats;
+  regcache_get_stats(cache, &stats);
   ck_assert_uint_eq(stats.stored, 0);
   pio_error err;
-  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
-  pio_registry_cache_close(cache);
+  ck_assert_int_eq(regcache_commit(cache, &err), PIO_OK);
+  regcache_close(cache);
   ck_assert_int_ne(access(cache_file, F_OK), 0);
   fixture_free(&fx);
 }
@@ -360,12 +365,13 @@ END_TEST
 START_TEST(test_record_never_looked_up_is_not_stored) {
   fixture fx;
   fixture_make(&fx, "alpha");
-  pio_registry_cache *cache = open_cache();
-  store_fixture(cache, &fx, 0);
-  pio_registry_cache_stats stats;
-  pio_registry_cache_get_stats(cache, &stats);
+  regcache *cache = open_cache();
+  regcache_store(cache, NULL, fixture_record(&fx), fx.manifest, 0); /* no ticket */
+  store_fixture(cache, &fx, 0); /* a ticket no lookup filled */
+  regcache_stats stats;
+  regcache_get_stats(cache, &stats);
   ck_assert_uint_eq(stats.stored, 0);
-  pio_registry_cache_close(cache);
+  regcache_close(cache);
   fixture_free(&fx);
 }
 END_TEST
@@ -396,15 +402,15 @@ START_TEST(test_entry_with_module_outside_its_folder_is_refused) {
   char outside[220];
   snprintf(outside, sizeof outside, "%s/evil.so", tmpdir);
   write_file(outside, "evil");
-  pio_registry_cache *cache = open_cache();
-  pio_cache_entry e;
-  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
+  regcache *cache = open_cache();
+  regcache_entry e;
+  ck_assert_int_eq(look_up(cache, &fx, &e), 0);
   pio_plugin_record rec = *fixture_record(&fx);
   rec.module_path = outside;
-  pio_registry_cache_store(cache, &rec, fx.manifest, 0);
+  regcache_store(cache, &fx.ticket, &rec, fx.manifest, 0);
   pio_error err;
-  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
-  pio_registry_cache_close(cache);
+  ck_assert_int_eq(regcache_commit(cache, &err), PIO_OK);
+  regcache_close(cache);
   ck_assert_int_eq(scan(&fx, 0), 0);
   fixture_free(&fx);
 }
@@ -419,7 +425,7 @@ static unsigned char *good_cache_bytes(fixture *fx, size_t *len) {
   unsigned char *bytes = malloc(1 << 20);
   *len = fread(bytes, 1, 1 << 20, f);
   fclose(f);
-  ck_assert_uint_gt(*len, PIO_CACHE_HEADER_SIZE);
+  ck_assert_uint_gt(*len, REGCACHE_HEADER_SIZE);
   return bytes;
 }
 
@@ -433,7 +439,7 @@ static void put_cache_bytes(const unsigned char *bytes, size_t len) {
 /* The damaged file is ignored, the folder read again, and the cache
  * rebuilt so that the next run hits. */
 static void assert_ignored_then_rebuilt(fixture *fx) {
-  pio_registry_cache_stats stats = stats_of_fresh_open();
+  regcache_stats stats = stats_of_fresh_open();
   ck_assert_int_eq(stats.file_ignored, 1);
   ck_assert_uint_eq(stats.loaded, 0);
   ck_assert_int_eq(scan(fx, 0), 0);
@@ -486,16 +492,16 @@ END_TEST
  * itself must be checked, not only the checksum. */
 static void patch_and_reseal(unsigned char *bytes, size_t len, size_t offset, uint32_t value) {
   memcpy(bytes + offset, &value, 4);
-  uint64_t sum = pio_cache_checksum(bytes, len);
-  memcpy(bytes + offsetof(pio_cache_header, checksum), &sum, 8);
+  uint64_t sum = regcache_checksum(bytes, len);
+  memcpy(bytes + offsetof(regcache_header, checksum), &sum, 8);
 }
 
 START_TEST(test_cache_of_another_format_version_is_ignored) {
   fixture fx;
   size_t len;
   unsigned char *bytes = good_cache_bytes(&fx, &len);
-  patch_and_reseal(bytes, len, offsetof(pio_cache_header, format_version),
-                   PIO_CACHE_FORMAT_VERSION + 1);
+  patch_and_reseal(bytes, len, offsetof(regcache_header, format_version),
+                   REGCACHE_FORMAT_VERSION + 1);
   put_cache_bytes(bytes, len);
   assert_ignored_then_rebuilt(&fx);
   free(bytes);
@@ -507,7 +513,7 @@ START_TEST(test_cache_of_another_byte_order_is_ignored) {
   fixture fx;
   size_t len;
   unsigned char *bytes = good_cache_bytes(&fx, &len);
-  patch_and_reseal(bytes, len, offsetof(pio_cache_header, byte_order), 0x04030201u);
+  patch_and_reseal(bytes, len, offsetof(regcache_header, byte_order), 0x04030201u);
   put_cache_bytes(bytes, len);
   assert_ignored_then_rebuilt(&fx);
   free(bytes);
@@ -519,7 +525,7 @@ START_TEST(test_cache_from_another_machine_or_build_is_ignored) {
   fixture fx;
   size_t len;
   unsigned char *bytes = good_cache_bytes(&fx, &len);
-  patch_and_reseal(bytes, len, offsetof(pio_cache_header, fingerprint), 0x12345678u);
+  patch_and_reseal(bytes, len, offsetof(regcache_header, fingerprint), 0x12345678u);
   put_cache_bytes(bytes, len);
   assert_ignored_then_rebuilt(&fx);
   free(bytes);
@@ -531,7 +537,7 @@ START_TEST(test_index_pointing_past_the_end_is_ignored) {
   fixture fx;
   size_t len;
   unsigned char *bytes = good_cache_bytes(&fx, &len);
-  patch_and_reseal(bytes, len, PIO_CACHE_HEADER_SIZE + 12, (uint32_t)len);
+  patch_and_reseal(bytes, len, REGCACHE_HEADER_SIZE + 12, (uint32_t)len);
   put_cache_bytes(bytes, len);
   assert_ignored_then_rebuilt(&fx);
   free(bytes);
@@ -545,10 +551,10 @@ START_TEST(test_malformed_entry_with_good_checksum_is_a_miss) {
   unsigned char *bytes = good_cache_bytes(&fx, &len);
   /* The entry's first string claims to be longer than the entry. */
   uint32_t entry_offset;
-  memcpy(&entry_offset, bytes + PIO_CACHE_HEADER_SIZE + 8, 4);
+  memcpy(&entry_offset, bytes + REGCACHE_HEADER_SIZE + 8, 4);
   patch_and_reseal(bytes, len, entry_offset, 0x7fffffffu);
   put_cache_bytes(bytes, len);
-  pio_registry_cache_stats stats = stats_of_fresh_open();
+  regcache_stats stats = stats_of_fresh_open();
   ck_assert_uint_eq(stats.loaded, 1); /* the file is sound, the entry is not */
   ck_assert_int_eq(scan(&fx, 0), 0);
   ck_assert_int_eq(scan(&fx, 0), 1);
@@ -605,56 +611,57 @@ END_TEST
 START_TEST(test_unwritable_cache_folder_is_an_error_not_a_crash) {
   fixture fx;
   fixture_make(&fx, "alpha");
-  pio_registry_cache *cache = pio_registry_cache_open("/proc/no-such-place/pio/registry.bin");
+  regcache *cache = regcache_open("/proc/no-such-place/pio/registry.bin", 0);
   ck_assert_ptr_nonnull(cache);
-  pio_registry_cache_set_racy_margin(cache, 0);
-  pio_cache_entry e;
-  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx.dir, fx.manifest_path, &e), 0);
+  regcache_entry e;
+  ck_assert_int_eq(look_up(cache, &fx, &e), 0);
   store_fixture(cache, &fx, 0);
   pio_error err;
-  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_ERR_IO);
+  ck_assert_int_eq(regcache_commit(cache, &err), PIO_ERR_IO);
   ck_assert_ptr_nonnull(strstr(err.message, "/proc/no-such-place/pio/registry.bin"));
-  pio_registry_cache_close(cache);
+  regcache_close(cache);
   fixture_free(&fx);
 }
 END_TEST
 
 START_TEST(test_null_cache_does_nothing) {
-  pio_cache_entry e;
-  ck_assert_int_eq(pio_registry_cache_lookup(NULL, "/x", "/x/plugin_manifest.json", &e), 0);
-  pio_registry_cache_store(NULL, NULL, NULL, 0);
+  regcache_entry e;
+  regcache_folder folder = {AT_FDCWD, "/x", "/x/plugin_manifest.json", NULL};
+  regcache_ticket ticket;
+  ck_assert_int_eq(regcache_lookup(NULL, &folder, NULL, &ticket, &e), 0);
+  regcache_store(NULL, &ticket, NULL, NULL, 0);
   pio_error err;
-  ck_assert_int_eq(pio_registry_cache_commit(NULL, &err), PIO_OK);
-  pio_registry_cache_close(NULL);
+  ck_assert_int_eq(regcache_commit(NULL, &err), PIO_OK);
+  regcache_close(NULL);
 }
 END_TEST
 
 START_TEST(test_cache_file_location_follows_options_then_environment) {
-  char *f = pio_registry_cache_default_file("/opt/c");
+  char *f = regcache_default_file("/opt/c");
   ck_assert_ptr_nonnull(strstr(f, "/opt/c/registry-"));
   free(f);
   setenv("PIO_REGISTRY", "/tmp/explicit.bin", 1);
-  f = pio_registry_cache_default_file(NULL);
+  f = regcache_default_file(NULL);
   ck_assert_str_eq(f, "/tmp/explicit.bin");
   free(f);
   setenv("PIO_REGISTRY", "relative/ignored.bin", 1);
   setenv("XDG_CACHE_HOME", "/xdg", 1);
-  f = pio_registry_cache_default_file(NULL);
+  f = regcache_default_file(NULL);
   ck_assert_ptr_nonnull(strstr(f, "/xdg/pio/registry-"));
   free(f);
   unsetenv("PIO_REGISTRY");
   setenv("XDG_CACHE_HOME", "/xdg", 1);
-  f = pio_registry_cache_default_file(NULL);
+  f = regcache_default_file(NULL);
   ck_assert_ptr_nonnull(strstr(f, "/xdg/pio/registry-"));
   free(f);
   setenv("XDG_CACHE_HOME", "relative/ignored", 1);
   setenv("HOME", "/home/someone", 1);
-  f = pio_registry_cache_default_file(NULL);
+  f = regcache_default_file(NULL);
   ck_assert_ptr_nonnull(strstr(f, "/home/someone/.cache/pio/registry-"));
   free(f);
   unsetenv("XDG_CACHE_HOME");
   unsetenv("HOME");
-  ck_assert_ptr_null(pio_registry_cache_default_file(NULL));
+  ck_assert_ptr_null(regcache_default_file(NULL));
 }
 END_TEST
 
@@ -675,21 +682,21 @@ START_TEST(test_processes_writing_at_once_leave_a_valid_file) {
     ck_assert_int_ge(pids[p], 0);
     if (pids[p] != 0) continue;
     for (int round = 0; round < N_ROUNDS; round++) {
-      pio_registry_cache *cache = open_cache();
-      pio_registry_cache_stats stats;
-      pio_registry_cache_get_stats(cache, &stats);
+      regcache *cache = open_cache();
+      regcache_stats stats;
+      regcache_get_stats(cache, &stats);
       if (stats.file_ignored) _exit(3); /* saw a half-written file */
-      pio_cache_entry e;
-      pio_registry_cache_lookup(cache, fx[p].dir, fx[p].manifest_path, &e);
-      pio_cache_entry_clear(&e);
+      regcache_entry e;
+      look_up(cache, &fx[p], &e);
+      regcache_entry_clear(&e);
       pio_plugin_record rec = *fixture_record(&fx[p]);
       char version[16];
       snprintf(version, sizeof version, "1.0.%d", round); /* news every round */
       rec.version = version;
-      pio_registry_cache_store(cache, &rec, fx[p].manifest, round & 1);
+      regcache_store(cache, &fx[p].ticket, &rec, fx[p].manifest, round & 1);
       pio_error err;
-      if (pio_registry_cache_commit(cache, &err) != PIO_OK) _exit(4);
-      pio_registry_cache_close(cache);
+      if (regcache_commit(cache, &err) != PIO_OK) _exit(4);
+      regcache_close(cache);
     }
     _exit(0);
   }
@@ -699,7 +706,7 @@ START_TEST(test_processes_writing_at_once_leave_a_valid_file) {
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d: status %d", p,
                   status);
   }
-  pio_registry_cache_stats stats = stats_of_fresh_open();
+  regcache_stats stats = stats_of_fresh_open();
   ck_assert_int_eq(stats.file_ignored, 0);
   ck_assert_uint_ge(stats.loaded, 1);
   char cmd[256];
@@ -717,9 +724,12 @@ END_TEST
 /* A change the forged entry carries. */
 typedef void (*forgery)(pio_plugin_record *rec, pio_manifest *m);
 
+/* A manifest is one block (host/manifest/manifest_pack.c): forged fields
+ * point to static texts, never freed. */
+static char forged_version[] = "9.9.9";
+
 static void forge_version(pio_plugin_record *rec, pio_manifest *m) {
-  free(m->version);
-  m->version = strdup("9.9.9");
+  m->version = forged_version;
   rec->version = m->version;
 }
 
@@ -727,35 +737,31 @@ static void forge_version(pio_plugin_record *rec, pio_manifest *m) {
  * whose checksum is right: what only a forger, or a bug, could write. */
 static void forge_undecodable_manifest(pio_plugin_record *rec, pio_manifest *m) {
   (void)rec;
-  free(m->entry_module);
   m->entry_module = NULL;
 }
 
 /* The same, in a manifest that also needs another plugin: the registry's
  * dependency check then asks for it. */
 static void forge_undecodable_manifest_with_a_dependency(pio_plugin_record *rec, pio_manifest *m) {
+  static char beta[] = "beta", plugin[] = "plugin";
+  static pio_manifest_dependency needs_beta[] = {{beta, plugin, NULL}, {NULL, NULL, NULL}};
   forge_undecodable_manifest(rec, m);
-  free(m->dependencies);
-  m->dependencies = calloc(1, sizeof *m->dependencies);
-  ck_assert_ptr_nonnull(m->dependencies);
-  m->dependencies[0].name = strdup("beta");
-  m->dependencies[0].kind = strdup("plugin");
+  m->dependencies = needs_beta;
   m->n_dependencies = 1;
 }
 
 static void forge_entry_with(fixture *fx, const char *cache_dir, forgery change) {
-  char *file = pio_registry_cache_default_file(cache_dir);
-  pio_registry_cache *cache = pio_registry_cache_open(file);
+  char *file = regcache_default_file(cache_dir);
+  regcache *cache = regcache_open(file, 0);
   free(file);
-  pio_registry_cache_set_racy_margin(cache, 0);
-  pio_cache_entry e;
-  ck_assert_int_eq(pio_registry_cache_lookup(cache, fx->dir, fx->manifest_path, &e), 0);
+  regcache_entry e;
+  ck_assert_int_eq(look_up(cache, fx, &e), 0);
   pio_plugin_record rec = *fixture_record(fx);
   change(&rec, fx->manifest);
-  pio_registry_cache_store(cache, &rec, fx->manifest, 0);
+  regcache_store(cache, &fx->ticket, &rec, fx->manifest, 0);
   pio_error err;
-  ck_assert_int_eq(pio_registry_cache_commit(cache, &err), PIO_OK);
-  pio_registry_cache_close(cache);
+  ck_assert_int_eq(regcache_commit(cache, &err), PIO_OK);
+  regcache_close(cache);
 }
 
 static void forge_entry(fixture *fx, const char *cache_dir) {
@@ -820,7 +826,7 @@ START_TEST(test_cached_manifest_that_does_not_decode_fails_the_load_cleanly) {
   const pio_plugin_record *rec = pio_registry_find(registry, "alpha");
   ck_assert_ptr_nonnull(rec);
   ck_assert_int_eq(rec->state, PIO_PLUGIN_OK); /* the cached verdict */
-  ck_assert_ptr_null(pio_registry_manifest(rec));
+  ck_assert_ptr_null(pio_plugin_record_manifest(rec));
   pio_loaded_plugin *plugin = NULL;
   pio_error err;
   pio_error_clear(&err);
@@ -845,7 +851,7 @@ static void check_undecodable_manifest_makes_record_invalid(forgery change, int 
   const pio_plugin_record *rec = pio_registry_find(registry, "alpha");
   ck_assert_ptr_nonnull(rec);
   ck_assert_int_eq(rec->state, PIO_PLUGIN_INVALID);
-  ck_assert_str_eq(rec->reason, PIO_REGISTRY_UNDECODABLE_MANIFEST);
+  ck_assert_str_eq(rec->reason, REGISTRY_UNDECODABLE_MANIFEST);
   pio_registry_close(registry);
   fixture_free(&fx);
 }

@@ -16,7 +16,7 @@
 #include "pio/host.h"
 #include "pio/json.h"
 #include "pio/safetensors.h"
-#include "registry_cache.h"
+#include "registry/cache/cache.h"
 
 static char tmpdir[64];
 
@@ -195,12 +195,13 @@ static void cache_alpha_now(const char *dir) {
   char cache[128], manifest[192];
   path_in(cache, sizeof cache, "cache");
   snprintf(manifest, sizeof manifest, "%s/plugin_manifest.json", dir);
-  char *file = pio_registry_cache_default_file(cache);
-  pio_registry_cache *c = pio_registry_cache_open(file);
+  char *file = regcache_default_file(cache);
+  regcache *c = regcache_open(file, 0);
   free(file);
-  pio_registry_cache_set_racy_margin(c, 0);
-  pio_cache_entry e;
-  ck_assert_int_eq(pio_registry_cache_lookup(c, dir, manifest, &e), 0);
+  regcache_folder folder = {AT_FDCWD, dir, manifest, NULL};
+  regcache_ticket ticket;
+  regcache_entry e;
+  ck_assert_int_eq(regcache_lookup(c, &folder, NULL, &ticket, &e), 0);
   char module[200];
   snprintf(module, sizeof module, "%s/mod.so", dir);
   const char *no_warnings[] = {NULL};
@@ -208,10 +209,10 @@ static void cache_alpha_now(const char *dir) {
                            .model_architecture = "LlamaForCausalLM", .manifest_path = manifest,
                            .dir = dir, .module_path = module, .state = PIO_PLUGIN_OK,
                            .reason = "", .warnings = no_warnings};
-  pio_registry_cache_store(c, &rec, NULL, 0);
+  regcache_store(c, &ticket, &rec, NULL, 0);
   pio_error err;
-  ck_assert_int_eq(pio_registry_cache_commit(c, &err), PIO_OK);
-  pio_registry_cache_close(c);
+  ck_assert_int_eq(regcache_commit(c, &err), PIO_OK);
+  regcache_close(c);
 }
 
 START_TEST(test_cached_ok_verdict_does_not_survive_a_world_writable_module) {
@@ -254,14 +255,14 @@ START_TEST(test_cache_file_owned_by_another_user_is_not_believed) {
   make_alpha(dir, sizeof dir, module, sizeof module);
   cache_alpha_now(dir);
   path_in(cache, sizeof cache, "cache");
-  char *file = pio_registry_cache_default_file(cache);
+  char *file = regcache_default_file(cache);
   ck_assert_int_eq(chown(file, 65534, 65534), 0);
-  pio_registry_cache *c = pio_registry_cache_open(file);
-  pio_registry_cache_stats stats;
-  pio_registry_cache_get_stats(c, &stats);
+  regcache *c = regcache_open(file, REGCACHE_RACY_MARGIN_NS);
+  regcache_stats stats;
+  regcache_get_stats(c, &stats);
   ck_assert_int_eq(stats.file_ignored, 1);
   ck_assert_uint_eq(stats.loaded, 0);
-  pio_registry_cache_close(c);
+  regcache_close(c);
   free(file);
   ck_assert_int_eq(alpha_state(reason, sizeof reason), PIO_PLUGIN_OK);
 }

@@ -5,17 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text_escape.h"
+#include "cli/text_escape.h"
 
 static void assert_escapes(const char *in, const char *want) {
-  char *got = pio_text_escape(in);
+  char *got = text_escape(in);
   ck_assert_ptr_nonnull(got);
   ck_assert_str_eq(got, want);
   free(got);
 }
 
 static void assert_json_escapes(const char *in, const char *want) {
-  char *got = pio_text_escape_json(in);
+  char *got = text_escape_json(in);
   ck_assert_ptr_nonnull(got);
   ck_assert_str_eq(got, want);
   free(got);
@@ -28,12 +28,12 @@ START_TEST(test_plain_text_is_what_escaping_leaves_alone) {
   const char *not_plain[] = {"a\\b", "tab\there", "\x1b[31mred", "del\x7f",
                              "caf\xc3\xa9", "\xff", "\x01"};
   for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
-    ck_assert_msg(pio_text_plain_length(plain[i]) == (plain[i] != NULL ? strlen(plain[i]) : 0),
+    ck_assert_msg(text_plain_length(plain[i]) == (plain[i] != NULL ? strlen(plain[i]) : 0),
                   "plain[%zu]", i);
     assert_escapes(plain[i], plain[i] != NULL ? plain[i] : "");
   }
   for (size_t i = 0; i < sizeof not_plain / sizeof not_plain[0]; i++)
-    ck_assert_msg(pio_text_plain_length(not_plain[i]) == PIO_TEXT_NOT_PLAIN, "not_plain[%zu]", i);
+    ck_assert_msg(text_plain_length(not_plain[i]) == TEXT_NOT_PLAIN, "not_plain[%zu]", i);
 }
 END_TEST
 
@@ -75,8 +75,8 @@ START_TEST(test_invalid_utf8_bytes_are_escaped_one_by_one) {
 END_TEST
 
 START_TEST(test_columns_count_code_points) {
-  char *escaped = pio_text_escape("caf\xc3\xa9\x1b");
-  ck_assert_uint_eq(pio_text_columns(escaped), 8); /* c a f é \ x 1 B */
+  char *escaped = text_escape("caf\xc3\xa9\x1b");
+  ck_assert_uint_eq(text_columns(escaped), 8); /* c a f é \ x 1 B */
   free(escaped);
 }
 END_TEST

@@ -70,15 +70,15 @@ pio_registry *pio_cli_open_registry(const pio_cli_common *common, int check_load
 
 /* Writes text escaped; returns the columns it took. */
 static size_t put_counted(FILE *out, const char *text) {
-  size_t plain = pio_text_plain_length(text);
-  if (plain != PIO_TEXT_NOT_PLAIN) {
+  size_t plain = text_plain_length(text);
+  if (plain != TEXT_NOT_PLAIN) {
     fwrite(text != NULL ? text : "", 1, plain, out);
     return plain;
   }
-  char *escaped = pio_text_escape(text);
+  char *escaped = text_escape(text);
   const char *shown = escaped != NULL ? escaped : "(out of memory)";
   fputs(shown, out);
-  size_t cols = pio_text_columns(shown);
+  size_t cols = text_columns(shown);
   free(escaped);
   return cols;
 }
@@ -86,10 +86,10 @@ static size_t put_counted(FILE *out, const char *text) {
 void pio_cli_put(FILE *out, const char *text) { put_counted(out, text); }
 
 size_t pio_cli_columns(const char *text) {
-  size_t plain = pio_text_plain_length(text);
-  if (plain != PIO_TEXT_NOT_PLAIN) return plain;
-  char *escaped = pio_text_escape(text);
-  size_t cols = escaped != NULL ? pio_text_columns(escaped) : 0;
+  size_t plain = text_plain_length(text);
+  if (plain != TEXT_NOT_PLAIN) return plain;
+  char *escaped = text_escape(text);
+  size_t cols = escaped != NULL ? text_columns(escaped) : 0;
   free(escaped);
   return cols;
 }

@@ -16,8 +16,6 @@
 #include "describe.h"
 #include "describe_json.h"
 #include "presets.h"
-#include "registry_internal.h"
-#include "trial_load.h"
 
 static void print_help(void) {
   fputs("Usage: pio-host info [OPTION...] NAME\n"
@@ -66,9 +64,9 @@ static int parse_args(int argc, char **argv, info_args *args) {
 /* Loads rec in a child, which also computes the figures of presets. */
 static pio_plugin_state load(const pio_plugin_record *rec, pio_cli_presets *presets,
                              pio_trial_result *trial, pio_error *err) {
-  pio_plugin_state state = pio_trial_load_probe(
-      rec->module_path, pio_registry_manifest(rec), PIO_TRIAL_LOAD_TIMEOUT_MS,
-      (const char *const *)presets->config_paths, presets->count, trial, presets->probes, err);
+  pio_plugin_state state =
+      pio_plugin_probe(rec, (const char *const *)presets->config_paths, presets->count, trial,
+                       presets->probes, err);
   presets->probed = state == PIO_PLUGIN_OK;
   return state;
 }

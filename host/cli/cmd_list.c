@@ -15,7 +15,6 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "describe_json.h"
-#include "registry_internal.h"
 
 typedef struct list_args {
   pio_cli_common common;
@@ -82,7 +81,7 @@ static int print_json(const pio_registry *registry, const list_args *args) {
     const pio_plugin_record *rec = pio_registry_at(registry, i);
     if (!is_selected(args, rec)) continue;
     json_object *obj =
-        pio_cli_record_json(rec, rec->state, rec->reason, pio_registry_trial_result(rec));
+        pio_cli_record_json(rec, rec->state, rec->reason, pio_plugin_record_trial(rec));
     ok = obj != NULL && json_object_array_add(array, obj) == 0;
     if (!ok) json_object_put(obj);
   }

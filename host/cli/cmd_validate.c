@@ -12,7 +12,6 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "describe.h"
-#include "registry_internal.h"
 
 static void print_help(void) {
   fputs("Usage: pio-host validate [OPTION...] DIR\n"
@@ -64,7 +63,7 @@ int pio_cli_validate(int argc, char **argv) {
     return PIO_CLI_EXIT_PLUGIN;
   }
   const pio_plugin_record *rec = pio_registry_at(registry, 0);
-  pio_cli_describe(stdout, rec, rec->state, rec->reason, pio_registry_trial_result(rec),
+  pio_cli_describe(stdout, rec, rec->state, rec->reason, pio_plugin_record_trial(rec),
                    NULL);
   fputs("\nResult: ", stdout);
   pio_cli_put_status(stdout, rec);

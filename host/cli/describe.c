@@ -5,8 +5,7 @@
 #include <inttypes.h>
 
 #include "cli_common.h"
-#include "manifest.h"
-#include "registry_internal.h"
+#include "pio/host.h"
 
 static void field(FILE *out, const char *label, const char *value) {
   fprintf(out, "  %-20s ", label);
@@ -33,7 +32,7 @@ static void gib_field(FILE *out, const char *label, double gib) {
 }
 
 static void details(FILE *out, const pio_plugin_record *rec) {
-  const pio_manifest *m = pio_registry_manifest(rec);
+  const pio_manifest *m = pio_plugin_record_manifest(rec);
   fputs("Plugin Details:\n", out);
   field(out, "Name", rec->name);
   field(out, "Version", rec->version);
@@ -60,7 +59,7 @@ static void files(FILE *out, const pio_plugin_record *rec) {
   field(out, "Manifest", rec->manifest_path);
   field(out, "Folder", rec->dir);
   field(out, "Module", rec->module_path != NULL ? rec->module_path : "(not resolved)");
-  const pio_manifest *m = pio_registry_manifest(rec);
+  const pio_manifest *m = pio_plugin_record_manifest(rec);
   if (m != NULL) {
     fprintf(out, "  %-20s ", "Entry point");
     pio_cli_put(out, m->entry_module);
@@ -183,7 +182,7 @@ void pio_cli_describe(FILE *out, const pio_plugin_record *record, pio_plugin_sta
     pio_cli_put(out, reason);
   }
   fputc('\n', out);
-  const pio_manifest *m = pio_registry_manifest(record);
+  const pio_manifest *m = pio_plugin_record_manifest(record);
   if (m != NULL) {
     compatibility(out, &m->compatibility);
     dependencies(out, m);

@@ -7,7 +7,7 @@
 
 #include "pio/host.h"
 #include "presets.h"
-#include "trial_load.h"
+#include "load/trial_load.h"
 
 /* Prints record's manifest fields, files, compatibility, dependencies,
  * components, presets and warnings.  state/reason are the verdict to show

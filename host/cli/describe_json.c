@@ -1,13 +1,12 @@
 /* host/cli/describe_json.c — plugins as JSON objects.  Text from manifests
  * is kept exact inside JSON strings; pio_cli_print_json makes the whole
- * document safe for a terminal (pio_text_escape_json). */
+ * document safe for a terminal (text_escape_json). */
 #include "describe_json.h"
 
 #include <stdlib.h>
 
 #include "cli_common.h"
-#include "manifest.h"
-#include "registry_internal.h"
+#include "pio/host.h"
 #include "text_escape.h"
 
 static json_object *json_text(const char *text) {
@@ -155,7 +154,7 @@ json_object *pio_cli_describe_json(const pio_plugin_record *rec, pio_plugin_stat
                                    const pio_cli_presets *presets) {
   json_object *obj = pio_cli_record_json(rec, state, reason, trial);
   if (obj == NULL) return NULL;
-  const pio_manifest *m = pio_registry_manifest(rec);
+  const pio_manifest *m = pio_plugin_record_manifest(rec);
   if (m != NULL) add_manifest(obj, m);
   json_object_object_add(obj, "table", table_json(trial));
   if (presets != NULL) json_object_object_add(obj, "presets", presets_json(presets));
@@ -165,7 +164,7 @@ json_object *pio_cli_describe_json(const pio_plugin_record *rec, pio_plugin_stat
 int pio_cli_print_json(FILE *out, json_object *value) {
   const char *text = json_object_to_json_string_ext(
       value, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-  char *safe = text != NULL ? pio_text_escape_json(text) : NULL;
+  char *safe = text != NULL ? text_escape_json(text) : NULL;
   if (safe == NULL) return -1;
   fprintf(out, "%s\n", safe);
   free(safe);

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "config_probe.h"
+#include "load/config_probe.h"
 #include "pio/host.h"
 
 typedef struct pio_cli_presets {

@@ -13,11 +13,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pio/manifest.h"
 #include "pio/plugin.h"
 #include "pio/status.h"
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* Marks the functions libpio-host exports: it is built with hidden
+ * visibility, so everything else in it stays inside. */
+#if defined(__GNUC__)
+#define PIO_HOST_API __attribute__((visibility("default")))
+#else
+#define PIO_HOST_API
 #endif
 
 /* Status of one plugin folder as the registry sees it. */
@@ -31,7 +40,7 @@ typedef enum pio_plugin_state {
 } pio_plugin_state;
 
 /* "ok", "invalid", "incompatible", "failed", "crashed", "shadowed". */
-const char *pio_plugin_state_name(pio_plugin_state state);
+PIO_HOST_API const char *pio_plugin_state_name(pio_plugin_state state);
 
 /* One plugin folder found on the path.  Owned by its registry. */
 typedef struct pio_plugin_record {
@@ -60,26 +69,59 @@ typedef struct pio_registry_options {
 } pio_registry_options;
 
 /* Fills opts with defaults (every path source, the cache on). */
-void pio_registry_options_init(pio_registry_options *opts);
+PIO_HOST_API void pio_registry_options_init(pio_registry_options *opts);
 
 /* Scans the plugin path.  Problems with single plugins are recorded in
  * their records, not returned; only a failure to scan at all (no memory)
  * is an error.  *out owned by the caller (pio_registry_close). */
-pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **out,
+PIO_HOST_API pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **out,
                              pio_error *err);
-void pio_registry_close(pio_registry *registry);
+PIO_HOST_API void pio_registry_close(pio_registry *registry);
 
 /* The folders searched, in order (for --help and info). */
-size_t pio_registry_path_count(const pio_registry *registry);
-const char *pio_registry_path_at(const pio_registry *registry, size_t index);
+PIO_HOST_API size_t pio_registry_path_count(const pio_registry *registry);
+PIO_HOST_API const char *pio_registry_path_at(const pio_registry *registry, size_t index);
 
-size_t pio_registry_count(const pio_registry *registry);
-const pio_plugin_record *pio_registry_at(const pio_registry *registry, size_t index);
+PIO_HOST_API size_t pio_registry_count(const pio_registry *registry);
+PIO_HOST_API const pio_plugin_record *pio_registry_at(const pio_registry *registry, size_t index);
 /* First non-shadowed record with this name, NULL when none. */
-const pio_plugin_record *pio_registry_find(const pio_registry *registry, const char *name);
+PIO_HOST_API const pio_plugin_record *pio_registry_find(const pio_registry *registry, const char *name);
 /* First ok record whose model_architecture equals architecture. */
-const pio_plugin_record *pio_registry_find_architecture(const pio_registry *registry,
+PIO_HOST_API const pio_plugin_record *pio_registry_find_architecture(const pio_registry *registry,
                                                         const char *architecture);
+
+/* A registry holding the one plugin folder dir (what `pio-host validate`
+ * checks before a plugin ships): the checks of a scan, plus a trial load
+ * in a child when check_load and the earlier checks passed.  No path is
+ * searched and no cache read or written.  *out owned by the caller
+ * (pio_registry_close). */
+PIO_HOST_API pio_status pio_registry_open_folder(const char *dir, int check_load,
+                                                 pio_registry **out, pio_error *err);
+
+/* Where path folder index came from: "--plugin-path", "PIO_PLUGIN_PATH",
+ * "build tree", "installed" or "user"; NULL past the end. */
+PIO_HOST_API const char *pio_registry_path_source_at(const pio_registry *registry, size_t index);
+
+/* The record's validated manifest; NULL when it could not be read (the
+ * record is then invalid) or, from the registry cache, decoded (out of
+ * memory).  Decoded on first use, once, safely from several threads.
+ * Owned by the registry: valid until pio_registry_close. */
+PIO_HOST_API const pio_manifest *pio_plugin_record_manifest(const pio_plugin_record *record);
+
+/* What a trial load learnt from a plugin's table (valid when state is ok). */
+typedef struct pio_trial_result {
+  pio_plugin_state state;
+  uint32_t components;  /* PIO_COMPONENT_* bits of the table */
+  uint32_t struct_size; /* the table's struct_size as the plugin built it */
+  uint16_t abi_major;
+  uint16_t abi_minor;
+  int has_config, has_kv_cache, has_model; /* component tables present */
+  int signal;           /* the signal that killed the child, 0 when none */
+} pio_trial_result;
+
+/* The trial load's findings for record (a registry opened with
+ * check_load), NULL when none ran.  Owned by the registry. */
+PIO_HOST_API const pio_trial_result *pio_plugin_record_trial(const pio_plugin_record *record);
 
 /* A plugin loaded into this process. */
 typedef struct pio_loaded_plugin pio_loaded_plugin;
@@ -88,30 +130,61 @@ typedef struct pio_loaded_plugin pio_loaded_plugin;
  * point and checks the handshake (ABI major, struct_size, name, version,
  * architecture against the manifest).  The record must be ok.  *out owned
  * by the caller (pio_plugin_unload); it keeps no pointer into the registry. */
-pio_status pio_plugin_load(const pio_plugin_record *record, pio_loaded_plugin **out,
+PIO_HOST_API pio_status pio_plugin_load(const pio_plugin_record *record, pio_loaded_plugin **out,
                            pio_error *err);
 /* The plugin's table: valid until pio_plugin_unload. */
-const pio_plugin *pio_loaded_plugin_table(const pio_loaded_plugin *plugin);
+PIO_HOST_API const pio_plugin *pio_loaded_plugin_table(const pio_loaded_plugin *plugin);
 
 /* PIO_OK when the plugin, built for table->abi_minor, reads every option
  * set in opts.  A plugin built before a field existed would ignore it
  * silently, so asking it for one is PIO_ERR_UNSUPPORTED naming the plugin,
  * the option and the ABI that brought it (today: weights_load = READ,
  * ABI 1.1). */
-pio_status pio_model_options_supported(const pio_plugin *table, const pio_model_options *opts,
+PIO_HOST_API pio_status pio_model_options_supported(const pio_plugin *table, const pio_model_options *opts,
                                        pio_error *err);
 
 /* The command-line words of pio_model_options.weights_load: "map"
  * (PIO_WEIGHTS_MAP) and "read" (PIO_WEIGHTS_READ).  parse returns 0, or -1
  * for any other text (*out unchanged); name returns "map" or "read". */
-int pio_weights_load_parse(const char *text, uint32_t *out);
-const char *pio_weights_load_name(uint32_t load);
-void pio_plugin_unload(pio_loaded_plugin *plugin);
+PIO_HOST_API int pio_weights_load_parse(const char *text, uint32_t *out);
+PIO_HOST_API const char *pio_weights_load_name(uint32_t load);
+PIO_HOST_API void pio_plugin_unload(pio_loaded_plugin *plugin);
 
-/* Trial load in a child process: load, handshake, unload.  Returns
- * PIO_PLUGIN_OK, PIO_PLUGIN_FAILED or PIO_PLUGIN_CRASHED with a reason
- * ("crashed: SIGSEGV ...") in err's message. */
-pio_plugin_state pio_plugin_trial_load(const pio_plugin_record *record, pio_error *err);
+/* Trial load in a child process, as gst-plugin-scanner does: load,
+ * handshake, unload.  Returns PIO_PLUGIN_OK, PIO_PLUGIN_FAILED or
+ * PIO_PLUGIN_CRASHED with a reason ("crashed: SIGSEGV ...") in err's
+ * message. */
+PIO_HOST_API pio_plugin_state pio_plugin_trial_load(const pio_plugin_record *record,
+                                                    pio_error *err);
+
+/* A plugin's own figures for one model config.json, computed through its
+ * tables (config->summarize, kv_cache->figures).  Plain data. */
+typedef struct pio_config_probe {
+  int32_t status;              /* pio_status: PIO_OK when every figure below is valid */
+  int32_t has_kv;              /* the plugin has a kv_cache table */
+  uint64_t n_params;           /* config->summarize: all parameters */
+  uint64_t n_params_active;    /* ... used for one token (= n_params when dense) */
+  uint64_t kv_bytes_per_token; /* kv_cache->figures for PIO_CONFIG_PROBE_KV_DTYPE, tp
+                                  PIO_CONFIG_PROBE_TP, pp 1; 0 without has_kv */
+  char message[PIO_ERROR_MESSAGE_MAX]; /* why not, when status is not PIO_OK */
+} pio_config_probe;
+
+/* The KV cache a probe's figures are for: one whole model, unsharded. */
+#define PIO_CONFIG_PROBE_KV_DTYPE PIO_DTYPE_BF16
+#define PIO_CONFIG_PROBE_TP 1u
+
+/* The trial load of pio_plugin_trial_load that, while the plugin is
+ * loaded in the child, also computes its figures for each of
+ * config_paths[n_configs] into probes[n_configs] (caller-owned; filled
+ * when the state is ok; a config the plugin refuses has its own status
+ * and message).  *result (may be NULL) gets the table's findings.  err's
+ * reason comes without the state word; a plugin crashing while it reads a
+ * config is crashed with "SIGSEGV (...) while computing its figures for
+ * the model config PATH". */
+PIO_HOST_API pio_plugin_state pio_plugin_probe(const pio_plugin_record *record,
+                                               const char *const *config_paths,
+                                               size_t n_configs, pio_trial_result *result,
+                                               pio_config_probe *probes, pio_error *err);
 
 #ifdef __cplusplus
 }

@@ -28,14 +28,14 @@ typedef struct pio_resolved_model {
  * unknown name (listing the presets), unreadable config, no plugin for the
  * architecture, plugin not ok (with its reason).  *out filled with strings
  * owned by it (pio_resolved_model_clear). */
-pio_status pio_model_resolve(const pio_registry *registry, const char *model,
+PIO_HOST_API pio_status pio_model_resolve(const pio_registry *registry, const char *model,
                              pio_resolved_model *out, pio_error *err);
-void pio_resolved_model_clear(pio_resolved_model *model);
+PIO_HOST_API void pio_resolved_model_clear(pio_resolved_model *model);
 
 /* Names of every preset found, sorted; *names owned by the caller
  * (pio_model_preset_names_free). */
-pio_status pio_model_preset_names(char ***names, size_t *count, pio_error *err);
-void pio_model_preset_names_free(char **names, size_t count);
+PIO_HOST_API pio_status pio_model_preset_names(char ***names, size_t *count, pio_error *err);
+PIO_HOST_API void pio_model_preset_names_free(char **names, size_t count);
 
 #ifdef __cplusplus
 }

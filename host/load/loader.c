@@ -1,0 +1,168 @@
+/* host/load/loader.c — loading a plugin through libltdl: lt_dlopenadvise with
+ * local symbols, the entry function, the handshake, and unloading. */
+#include "load/loader.h"
+
+#include <ltdl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+struct pio_loaded_plugin {
+  lt_dlhandle handle;
+  pio_host_services host; /* the plugin may keep this pointer until unload */
+  pio_plugin table;       /* the plugin's table, normalised to this host's size */
+};
+
+/* libltdl keeps one global state (init count, lt_dlerror): every call into
+ * it holds this lock.  lt_dlinit/lt_dlexit are paired per loaded plugin. */
+static pthread_mutex_t ltdl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void loader_lock(void) { pthread_mutex_lock(&ltdl_lock); }
+void loader_unlock(void) { pthread_mutex_unlock(&ltdl_lock); }
+
+static const char *ltdl_message(void) {
+  const char *msg = lt_dlerror();
+  return msg != NULL ? msg : "unknown libltdl error";
+}
+
+/* Called with ltdl_lock held.  On success *handle is open and lt_dlinit is
+ * counted once for it. */
+static pio_status open_module(const char *module_path, lt_dlhandle *handle, pio_error *err) {
+  if (lt_dlinit() != 0)
+    return pio_error_set(err, PIO_ERR_LOAD, "libltdl initialisation failed: %s", ltdl_message());
+  lt_dladvise advise;
+  pio_status st = PIO_OK;
+  if (lt_dladvise_init(&advise) != 0 || lt_dladvise_local(&advise) != 0 ||
+      lt_dladvise_ext(&advise) != 0) {
+    st = pio_error_set(err, PIO_ERR_LOAD, "libltdl advise: %s", ltdl_message());
+  } else {
+    *handle = lt_dlopenadvise(module_path, advise);
+    if (*handle == NULL)
+      st = pio_error_set(err, PIO_ERR_LOAD, "cannot load module %s: %s", module_path,
+                         ltdl_message());
+  }
+  lt_dladvise_destroy(&advise);
+  if (st != PIO_OK) lt_dlexit();
+  return st;
+}
+
+static void close_module(lt_dlhandle handle) {
+  loader_lock();
+  lt_dlclose(handle);
+  lt_dlexit();
+  loader_unlock();
+}
+
+static int same_text(const char *a, const char *b) {
+  return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+static pio_status check_field(const char *what, const char *table_value,
+                              const char *manifest_value, pio_error *err) {
+  if (same_text(table_value, manifest_value)) return PIO_OK;
+  return pio_error_set(err, PIO_ERR_ABI,
+                       "handshake: the plugin table's %s is \"%s\" but the manifest says \"%s\"",
+                       what, table_value != NULL ? table_value : "(null)",
+                       manifest_value != NULL ? manifest_value : "(null)");
+}
+
+/* The handshake: the table the entry returned agrees with this host and
+ * with the manifest.  Copies what this host knows of it into *copy. */
+static pio_status check_handshake(const pio_plugin *table, const pio_manifest *manifest,
+                                  pio_plugin *copy, pio_error *err) {
+  size_t header = offsetof(pio_plugin, abi_minor) + sizeof table->abi_minor;
+  if (table->struct_size >= header && table->abi_major != PIO_ABI_MAJOR)
+    return pio_error_set(err, PIO_ERR_ABI,
+                         "handshake: the plugin was built for ABI %u.%u, this host speaks ABI "
+                         "%u.%u (a different major is refused; rebuild the plugin)",
+                         (unsigned)table->abi_major, (unsigned)table->abi_minor,
+                         (unsigned)PIO_ABI_MAJOR, (unsigned)PIO_ABI_MINOR);
+  if (table->struct_size < LOADER_PLUGIN_SIZE_1_0)
+    return pio_error_set(err, PIO_ERR_ABI,
+                         "handshake: the plugin table's struct_size is %u, smaller than the "
+                         "ABI 1.0 table (%zu bytes)",
+                         (unsigned)table->struct_size, (size_t)LOADER_PLUGIN_SIZE_1_0);
+  /* A newer minor may append fields we do not know: copy only ours.  An
+   * older table leaves the rest zero (absent). */
+  size_t n = table->struct_size < sizeof *copy ? table->struct_size : sizeof *copy;
+  memset(copy, 0, sizeof *copy);
+  memcpy(copy, table, n);
+  copy->struct_size = (uint32_t)n;
+  pio_status st = check_field("name", copy->name, manifest->name, err);
+  if (st == PIO_OK) st = check_field("version", copy->version, manifest->version, err);
+  if (st == PIO_OK)
+    st = check_field("model_architecture", copy->model_architecture,
+                     manifest->model_architecture, err);
+  return st;
+}
+
+static void tell(load_phase_fn on_phase, void *ctx, load_phase phase) {
+  if (on_phase != NULL) on_phase(ctx, phase);
+}
+
+static pio_status call_entry(pio_loaded_plugin *plugin, const pio_manifest *manifest,
+                             pio_error *err) {
+  loader_lock();
+  void *symbol = lt_dlsym(plugin->handle, manifest->entry_function);
+  if (symbol == NULL) /* lt_dlerror is global: read it under the lock */
+    pio_error_set(err, PIO_ERR_NOT_FOUND, "entry point %s not found in the module: %s",
+                  manifest->entry_function, ltdl_message());
+  loader_unlock();
+  if (symbol == NULL) return PIO_ERR_NOT_FOUND;
+
+  pio_plugin_entry_fn entry;
+  memcpy(&entry, &symbol, sizeof entry); /* object pointer to function pointer */
+  pio_error plugin_err;
+  pio_error_clear(&plugin_err);
+  const pio_plugin *table = entry(&plugin->host, &plugin_err);
+  if (table == NULL)
+    return pio_error_set(err, PIO_ERR_LOAD, "entry point %s returned no plugin table: %s",
+                         manifest->entry_function,
+                         plugin_err.message[0] != '\0' ? plugin_err.message
+                                                       : "(the plugin gave no reason)");
+  return check_handshake(table, manifest, &plugin->table, err);
+}
+
+pio_status loader_open(const char *module_path, const pio_manifest *manifest,
+                           load_phase_fn on_phase, void *ctx, pio_loaded_plugin **out,
+                           pio_error *err) {
+  if (module_path == NULL || manifest == NULL || manifest->entry_function == NULL || out == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "plugin load: missing module or manifest");
+  pio_loaded_plugin *plugin = calloc(1, sizeof *plugin);
+  if (plugin == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "plugin load: out of memory");
+  plugin->host.struct_size = sizeof plugin->host;
+  plugin->host.abi_major = PIO_ABI_MAJOR;
+  plugin->host.abi_minor = PIO_ABI_MINOR;
+  plugin->host.host_version = PIO_VERSION_STRING;
+
+  tell(on_phase, ctx, LOAD_PHASE_OPEN);
+  loader_lock();
+  pio_status st = open_module(module_path, &plugin->handle, err);
+  loader_unlock();
+  if (st != PIO_OK) {
+    free(plugin);
+    return st;
+  }
+  tell(on_phase, ctx, LOAD_PHASE_ENTRY);
+  st = call_entry(plugin, manifest, err);
+  if (st != PIO_OK) {
+    loader_close(plugin, on_phase, ctx);
+    return st;
+  }
+  *out = plugin;
+  return PIO_OK;
+}
+
+void loader_close(pio_loaded_plugin *plugin, load_phase_fn on_phase, void *ctx) {
+  if (plugin == NULL) return;
+  tell(on_phase, ctx, LOAD_PHASE_UNLOAD);
+  close_module(plugin->handle);
+  free(plugin);
+}
+
+const pio_plugin *pio_loaded_plugin_table(const pio_loaded_plugin *plugin) {
+  return plugin != NULL ? &plugin->table : NULL;
+}
+
+void pio_plugin_unload(pio_loaded_plugin *plugin) { loader_close(plugin, NULL, NULL); }

@@ -1,0 +1,294 @@
+/* host/load/trial_load.c — trial load in a child process: fork, load + handshake
+ * (+ the plugin's figures for some config.json files) + unload there, report
+ * back through a pipe; a signal is `crashed`, a timeout or a handshake error
+ * is `failed`, and the parent lives on. */
+#include "load/trial_load.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "load/loader.h"
+#include "pio_host_config.h"
+
+/* The child writes one phase byte before each step ('O', 'E', 'P' before
+ * each config probe, 'U') and then 'R' followed by this report and one
+ * pio_config_probe per config path. */
+typedef struct child_report {
+  int32_t state;
+  int32_t code;
+  uint32_t components, struct_size;
+  uint16_t abi_major, abi_minor;
+  int32_t has_config, has_kv_cache, has_model;
+  char message[PIO_ERROR_MESSAGE_MAX];
+} child_report;
+
+/* Bytes the child may write: phase marks, 'R', the report, the probes. */
+static size_t report_max(size_t n_configs) {
+  return 64 + sizeof(child_report) + n_configs * (1 + sizeof(pio_config_probe));
+}
+
+static void write_all(int fd, const void *data, size_t n) {
+  const char *p = data;
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+static void child_phase(void *ctx, load_phase phase) {
+  static const char marks[] = {'O', 'E', 'U'};
+  write_all(*(int *)ctx, &marks[phase], 1);
+}
+
+/* Never returns.  Crash signals get their default action back so that a
+ * sanitizer's handler does not turn a crash into an ordinary exit. */
+static void run_child(int fd, const char *module_path, const pio_manifest *manifest,
+                      const char *const *config_paths, size_t n_configs) {
+  static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+  for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+    signal(crash_signals[i], SIG_DFL);
+  dup2(STDERR_FILENO, STDOUT_FILENO); /* keep the parent's stdout (maybe JSON) clean */
+
+  child_report report;
+  memset(&report, 0, sizeof report);
+  pio_error err;
+  pio_error_clear(&err);
+  pio_loaded_plugin *plugin = NULL;
+  pio_config_probe *probes = n_configs > 0 ? calloc(n_configs, sizeof *probes) : NULL;
+  if (n_configs > 0 && probes == NULL) _exit(3); /* the parent reports the exit status */
+  if (loader_open(module_path, manifest, child_phase, &fd, &plugin, &err) == PIO_OK) {
+    const pio_plugin *table = pio_loaded_plugin_table(plugin);
+    report.state = PIO_PLUGIN_OK;
+    report.components = table->components;
+    report.struct_size = table->struct_size;
+    report.abi_major = table->abi_major;
+    report.abi_minor = table->abi_minor;
+    report.has_config = table->config != NULL;
+    report.has_kv_cache = table->kv_cache != NULL;
+    report.has_model = table->model != NULL;
+    for (size_t i = 0; i < n_configs; i++) {
+      write_all(fd, "P", 1); /* the parent counts them to name the config of a crash */
+      config_probe_run(table, config_paths[i], &probes[i]);
+    }
+    loader_close(plugin, child_phase, &fd);
+  } else {
+    report.state = PIO_PLUGIN_FAILED;
+    report.code = err.code;
+    memcpy(report.message, err.message, sizeof report.message);
+  }
+  write_all(fd, "R", 1);
+  write_all(fd, &report, sizeof report);
+  if (report.state == PIO_PLUGIN_OK && n_configs > 0)
+    write_all(fd, probes, n_configs * sizeof *probes);
+  free(probes);
+  _exit(0);
+}
+
+static long elapsed_ms(const struct timespec *start) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (long)(now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* Reads until EOF or the deadline.  Returns the bytes read, or -1 on
+ * timeout. */
+static long read_report(int fd, unsigned timeout_ms, char *buf, size_t cap) {
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  size_t got = 0;
+  for (;;) {
+    long left = (long)timeout_ms - elapsed_ms(&start);
+    if (left <= 0) return -1;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int r = poll(&pfd, 1, (int)left);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) return -1;
+    if (r < 0) return (long)got;
+    char sink[256];
+    char *dst = got < cap ? buf + got : sink;
+    size_t room = got < cap ? cap - got : sizeof sink;
+    ssize_t n = read(fd, dst, room);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return (long)got;
+    if (got < cap) got += (size_t)n;
+  }
+}
+
+/* What the child wrote before 'R': the last phase mark, and for 'P' the
+ * config it was reading. */
+typedef struct child_trace {
+  char last_mark;
+  const char *config; /* config_paths[i] of the last 'P', or NULL */
+} child_trace;
+
+static child_trace trace_of(const char *buf, long n, const char *const *config_paths,
+                            size_t n_configs, long *report_at) {
+  child_trace t = {0, NULL};
+  size_t n_probes = 0;
+  long i = 0;
+  for (; i < n && buf[i] != 'R'; i++) {
+    t.last_mark = buf[i];
+    if (buf[i] == 'P' && n_probes < n_configs) t.config = config_paths[n_probes++];
+  }
+  *report_at = i;
+  return t;
+}
+
+static const char *phase_words(const child_trace *t, const pio_manifest *manifest, char *buf,
+                               size_t cap) {
+  switch (t->last_mark) {
+    case 'O': return "in a constructor while loading the module";
+    case 'E':
+      snprintf(buf, cap, "in the entry point %s", manifest->entry_function);
+      return buf;
+    case 'P':
+      snprintf(buf, cap, "while computing its figures for the model config %s",
+               t->config != NULL ? t->config : "(unknown)");
+      return buf;
+    case 'U': return "in a destructor while unloading the module";
+    default: return "before loading the module";
+  }
+}
+
+static void describe_signal(int sig, char *abbrev, size_t abbrev_cap, const char **descr) {
+#if PIO_HAVE_SIGABBREV_NP
+  const char *a = sigabbrev_np(sig);
+  const char *d = sigdescr_np(sig);
+  if (a != NULL) {
+    snprintf(abbrev, abbrev_cap, "SIG%s", a);
+    *descr = d != NULL ? d : "unknown signal";
+    return;
+  }
+#endif
+  snprintf(abbrev, abbrev_cap, "signal %d", sig);
+  *descr = "unknown signal";
+}
+
+static pio_plugin_state crashed(int sig, const child_trace *trace, const pio_manifest *manifest,
+                                pio_trial_result *result, pio_error *err) {
+  char abbrev[32], where[PIO_ERROR_MESSAGE_MAX];
+  const char *descr;
+  describe_signal(sig, abbrev, sizeof abbrev, &descr);
+  result->signal = sig;
+  pio_error_set(err, PIO_ERR_CRASHED, "%s (%s) %s", abbrev, descr,
+                phase_words(trace, manifest, where, sizeof where));
+  return result->state = PIO_PLUGIN_CRASHED;
+}
+
+/* Turns what the child wrote and how it ended into a state. */
+static pio_plugin_state conclude(const char *buf, long n, int wstatus,
+                                 const pio_manifest *manifest, const char *const *config_paths,
+                                 size_t n_configs, pio_trial_result *result,
+                                 pio_config_probe *probes, pio_error *err) {
+  long i = 0;
+  child_trace trace = trace_of(buf, n, config_paths, n_configs, &i);
+  if (WIFSIGNALED(wstatus)) return crashed(WTERMSIG(wstatus), &trace, manifest, result, err);
+  if (i >= n || (size_t)(n - i - 1) < sizeof(child_report)) {
+    char where[PIO_ERROR_MESSAGE_MAX];
+    pio_error_set(err, PIO_ERR_LOAD, "the trial-load child exited with status %d %s",
+                  WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1,
+                  trace.last_mark == 'O'   ? "while loading the module"
+                  : trace.last_mark == 'E' ? "in the entry point"
+                  : trace.last_mark == 'P' ? phase_words(&trace, manifest, where, sizeof where)
+                                           : "before reporting");
+    return result->state = PIO_PLUGIN_FAILED;
+  }
+  child_report report;
+  memcpy(&report, buf + i + 1, sizeof report);
+  report.message[sizeof report.message - 1] = '\0';
+  result->components = report.components;
+  result->struct_size = report.struct_size;
+  result->abi_major = report.abi_major;
+  result->abi_minor = report.abi_minor;
+  result->has_config = report.has_config;
+  result->has_kv_cache = report.has_kv_cache;
+  result->has_model = report.has_model;
+  if (report.state == PIO_PLUGIN_OK) {
+    size_t probe_bytes = n_configs * sizeof *probes;
+    if ((size_t)(n - i - 1) - sizeof report < probe_bytes) {
+      pio_error_set(err, PIO_ERR_LOAD, "the trial-load child reported %zu of %zu config figures",
+                    ((size_t)(n - i - 1) - sizeof report) / sizeof *probes, n_configs);
+      return result->state = PIO_PLUGIN_FAILED;
+    }
+    if (probe_bytes > 0) memcpy(probes, buf + i + 1 + sizeof report, probe_bytes);
+    for (size_t k = 0; k < n_configs; k++) probes[k].message[sizeof probes[k].message - 1] = '\0';
+    return result->state = PIO_PLUGIN_OK;
+  }
+  pio_error_set(err, (pio_status)report.code, "%s", report.message);
+  return result->state = PIO_PLUGIN_FAILED;
+}
+
+pio_plugin_state trial_load_module(const char *module_path, const pio_manifest *manifest,
+                                       unsigned timeout_ms, pio_trial_result *result,
+                                       pio_error *err) {
+  return trial_load_probe(module_path, manifest, timeout_ms, NULL, 0, result, NULL, err);
+}
+
+pio_plugin_state trial_load_probe(const char *module_path, const pio_manifest *manifest,
+                                      unsigned timeout_ms, const char *const *config_paths,
+                                      size_t n_configs, pio_trial_result *result,
+                                      pio_config_probe *probes, pio_error *err) {
+  pio_trial_result local;
+  if (result == NULL) result = &local;
+  memset(result, 0, sizeof *result);
+  result->state = PIO_PLUGIN_FAILED;
+  if (n_configs > 0 && (config_paths == NULL || probes == NULL)) {
+    pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "trial load: config paths without room for "
+                  "their figures");
+    return PIO_PLUGIN_FAILED;
+  }
+  size_t cap = report_max(n_configs);
+  char *buf = malloc(cap);
+  if (buf == NULL) {
+    pio_error_set(err, PIO_ERR_NO_MEMORY, "trial load: out of memory");
+    return PIO_PLUGIN_FAILED;
+  }
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    free(buf);
+    pio_error_set(err, PIO_ERR_IO, "trial load: pipe: %s", strerror(errno));
+    return PIO_PLUGIN_FAILED;
+  }
+  /* No other thread may hold the loader lock across fork (see loader.h). */
+  loader_lock();
+  pid_t pid = fork();
+  loader_unlock();
+  if (pid == 0) {
+    close(fds[0]);
+    run_child(fds[1], module_path, manifest, config_paths, n_configs);
+  }
+  close(fds[1]);
+  if (pid < 0) {
+    close(fds[0]);
+    free(buf);
+    pio_error_set(err, PIO_ERR_IO, "trial load: fork: %s", strerror(errno));
+    return PIO_PLUGIN_FAILED;
+  }
+  long n = read_report(fds[0], timeout_ms, buf, cap);
+  close(fds[0]);
+  if (n < 0) kill(pid, SIGKILL);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  pio_plugin_state state;
+  if (n < 0) {
+    pio_error_set(err, PIO_ERR_LOAD, "the trial load did not finish within %u ms",
+                  timeout_ms);
+    state = result->state = PIO_PLUGIN_FAILED;
+  } else {
+    state = conclude(buf, n, wstatus, manifest, config_paths, n_configs, result, probes, err);
+  }
+  free(buf);
+  return state;
+}
