@@ -120,8 +120,8 @@ static void check_cache_round_trip(const pio_manifest *m) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pio_manifest *m = NULL;
   pio_error err;
-  pio_status st = manifest_parse_buffer("/plugins/x/plugin_manifest.json", (const char *)data,
-                                            size, NULL, &m, &err);
+  pio_status st = manifest_parse_buffer("/plugins/x/plugin_manifest.json", (const char *)data, size,
+                                        NULL, &m, &err);
   if (st != PIO_OK) {
     check_error(st, &err);
     require(m == NULL, "nothing is returned on error");
@@ -132,8 +132,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           "an accepted manifest has its required fields");
   require(strchr(m->entry_module, '/') == NULL && strcmp(m->entry_module, "..") != 0,
           "an accepted module name stays inside its folder");
-  compat_machine machine = {.abi_major = 1, .abi_minor = 0, .os = "linux", .arch = "x86_64",
-                         .cpu_features = 0x5, .memory_gib = 16.0};
+  compat_machine machine = {.abi_major = 1,
+                            .abi_minor = 0,
+                            .os = "linux",
+                            .arch = "x86_64",
+                            .cpu_features = 0x5,
+                            .memory_gib = 16.0};
   st = compat_check(m, &machine, &err);
   if (st != PIO_OK) check_error(st, &err);
   machine.memory_gib = -1;

@@ -4,16 +4,16 @@
  * fuzzer at the door), every entry the index names is decoded, a folder is
  * looked up, and a record is stored and committed, which copies the old
  * entries into a new file that must then open cleanly. */
-#include <stdint.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "registry/arena.h"
 #include "manifest/manifest.h"
+#include "registry/arena.h"
 #include "registry/cache/cache.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -42,10 +42,9 @@ pio_status pio_plugin_load(const pio_plugin_record *record, pio_loaded_plugin **
   return st;
 }
 
-pio_plugin_state pio_plugin_probe(const pio_plugin_record *record,
-                                  const char *const *config_paths, size_t n_configs,
-                                  pio_trial_result *result, pio_config_probe *probes,
-                                  pio_error *err) {
+pio_plugin_state pio_plugin_probe(const pio_plugin_record *record, const char *const *config_paths,
+                                  size_t n_configs, pio_trial_result *result,
+                                  pio_config_probe *probes, pio_error *err) {
   if (record == NULL) {
     pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "no record");
     return PIO_PLUGIN_FAILED;

@@ -33,10 +33,13 @@ static pio_manifest *manifest_with(const char *compatibility, const char *depend
 
 /* An x86-64 Linux machine with AVX2 and FMA, 32 GiB, host ABI 1.0. */
 static compat_machine avx2_box(void) {
-  compat_machine mc = {.abi_major = 1, .abi_minor = 0, .os = "linux", .arch = "x86_64",
-                    .cpu_features = (1ull << PIO_CPU_SSE4_2) | (1ull << PIO_CPU_AVX) |
-                                    (1ull << PIO_CPU_AVX2) | (1ull << PIO_CPU_FMA),
-                    .memory_gib = 32.0};
+  compat_machine mc = {.abi_major = 1,
+                       .abi_minor = 0,
+                       .os = "linux",
+                       .arch = "x86_64",
+                       .cpu_features = (1ull << PIO_CPU_SSE4_2) | (1ull << PIO_CPU_AVX) |
+                                       (1ull << PIO_CPU_AVX2) | (1ull << PIO_CPU_FMA),
+                       .memory_gib = 32.0};
   return mc;
 }
 

@@ -7,10 +7,10 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include "pio/host.h"
 #include "load/loader.h"
-#include "plugin_dir_helpers.h"
 #include "load/trial_load.h"
+#include "pio/host.h"
+#include "plugin_dir_helpers.h"
 
 static pio_registry *registry;
 
@@ -234,8 +234,8 @@ static pio_plugin_state trial(const char *name, pio_trial_result *result, pio_er
   const pio_plugin_record *rec = fixture(name);
   ck_assert_ptr_nonnull(rec->module_path);
   pio_error_clear(err);
-  return trial_load_module(rec->module_path, pio_plugin_record_manifest(rec), TRIAL_LOAD_TIMEOUT_MS, result,
-                               err);
+  return trial_load_module(rec->module_path, pio_plugin_record_manifest(rec), TRIAL_LOAD_TIMEOUT_MS,
+                           result, err);
 }
 
 START_TEST(test_trial_load_of_good_plugin_is_ok) {
@@ -313,8 +313,8 @@ START_TEST(test_trial_load_probe_hands_back_one_result_per_config) {
   pio_trial_result result;
   pio_error err;
   pio_error_clear(&err);
-  ck_assert_int_eq(trial_load_probe(rec->module_path, pio_plugin_record_manifest(rec), TRIAL_LOAD_TIMEOUT_MS,
-                                        probe_paths, 2, &result, probes, &err),
+  ck_assert_int_eq(trial_load_probe(rec->module_path, pio_plugin_record_manifest(rec),
+                                    TRIAL_LOAD_TIMEOUT_MS, probe_paths, 2, &result, probes, &err),
                    PIO_PLUGIN_OK);
   ck_assert_uint_eq(result.struct_size, sizeof(pio_plugin));
   for (size_t i = 0; i < 2; i++) {
@@ -333,8 +333,8 @@ START_TEST(test_crash_while_reading_a_config_is_crashed_naming_the_config) {
   pio_trial_result result;
   pio_error err;
   pio_error_clear(&err);
-  ck_assert_int_eq(trial_load_probe(rec->module_path, pio_plugin_record_manifest(rec), TRIAL_LOAD_TIMEOUT_MS,
-                                        probe_paths, 2, &result, probes, &err),
+  ck_assert_int_eq(trial_load_probe(rec->module_path, pio_plugin_record_manifest(rec),
+                                    TRIAL_LOAD_TIMEOUT_MS, probe_paths, 2, &result, probes, &err),
                    PIO_PLUGIN_CRASHED);
   ck_assert_int_eq(result.signal, SIGSEGV);
   ck_assert_msg(strstr(err.message, "SIGSEGV (Segmentation fault) while computing its figures "
@@ -355,8 +355,8 @@ START_TEST(test_trial_load_probe_without_room_for_results_is_refused) {
   const pio_plugin_record *rec = fixture("fixture-good");
   pio_error err;
   pio_error_clear(&err);
-  ck_assert_int_eq(trial_load_probe(rec->module_path, pio_plugin_record_manifest(rec), TRIAL_LOAD_TIMEOUT_MS,
-                                        probe_paths, 2, NULL, NULL, &err),
+  ck_assert_int_eq(trial_load_probe(rec->module_path, pio_plugin_record_manifest(rec),
+                                    TRIAL_LOAD_TIMEOUT_MS, probe_paths, 2, NULL, NULL, &err),
                    PIO_PLUGIN_FAILED);
   ck_assert_int_eq(err.code, PIO_ERR_INVALID_ARGUMENT);
   ck_assert_ptr_nonnull(strstr(err.message, "without room"));

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "registry/arena.h"
 #include "manifest/manifest.h"
-#include "pio/json.h"
 #include "manifest/semver.h"
+#include "pio/json.h"
+#include "registry/arena.h"
 
 #define ASSERT_HAS(message, needle) \
   ck_assert_msg(strstr((message), (needle)) != NULL, "expected \"%s\" in: %s", (needle), (message))
@@ -639,9 +639,7 @@ START_TEST(test_missing_manifest_file_is_not_found) {
 }
 END_TEST
 
-START_TEST(test_free_accepts_null) {
-  manifest_free(NULL);
-}
+START_TEST(test_free_accepts_null) { manifest_free(NULL); }
 END_TEST
 
 /* ---- the shared corpus (tests/data/manifests), also judged by the schema

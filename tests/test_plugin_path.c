@@ -42,9 +42,9 @@ START_TEST(test_sources_come_in_documented_order) {
                         "/nonexistent/env-b", "/nonexistent/build/plugins",
                         "/nonexistent/usr/lib/pio/plugins", "/nonexistent/xdg/pio/plugins"};
   const plugin_path_source sources[] = {PLUGIN_PATH_COMMAND_LINE, PLUGIN_PATH_COMMAND_LINE,
-                                     PLUGIN_PATH_ENVIRONMENT,  PLUGIN_PATH_ENVIRONMENT,
-                                     PLUGIN_PATH_BUILD_TREE,   PLUGIN_PATH_INSTALLED,
-                                     PLUGIN_PATH_USER};
+                                        PLUGIN_PATH_ENVIRONMENT,  PLUGIN_PATH_ENVIRONMENT,
+                                        PLUGIN_PATH_BUILD_TREE,   PLUGIN_PATH_INSTALLED,
+                                        PLUGIN_PATH_USER};
   ck_assert_uint_eq(path.count, 7);
   for (size_t i = 0; i < 7; i++) {
     ck_assert_str_eq(path.entries[i].dir, want[i]);

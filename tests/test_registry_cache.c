@@ -367,7 +367,7 @@ START_TEST(test_record_never_looked_up_is_not_stored) {
   fixture_make(&fx, "alpha");
   regcache *cache = open_cache();
   regcache_store(cache, NULL, fixture_record(&fx), fx.manifest, 0); /* no ticket */
-  store_fixture(cache, &fx, 0); /* a ticket no lookup filled */
+  store_fixture(cache, &fx, 0);                                     /* a ticket no lookup filled */
   regcache_stats stats;
   regcache_get_stats(cache, &stats);
   ck_assert_uint_eq(stats.stored, 0);

@@ -64,9 +64,8 @@ static int parse_args(int argc, char **argv, info_args *args) {
 /* Loads rec in a child, which also computes the figures of presets. */
 static pio_plugin_state load(const pio_plugin_record *rec, pio_cli_presets *presets,
                              pio_trial_result *trial, pio_error *err) {
-  pio_plugin_state state =
-      pio_plugin_probe(rec, (const char *const *)presets->config_paths, presets->count, trial,
-                       presets->probes, err);
+  pio_plugin_state state = pio_plugin_probe(rec, (const char *const *)presets->config_paths,
+                                            presets->count, trial, presets->probes, err);
   presets->probed = state == PIO_PLUGIN_OK;
   return state;
 }

@@ -63,8 +63,7 @@ int pio_cli_validate(int argc, char **argv) {
     return PIO_CLI_EXIT_PLUGIN;
   }
   const pio_plugin_record *rec = pio_registry_at(registry, 0);
-  pio_cli_describe(stdout, rec, rec->state, rec->reason, pio_plugin_record_trial(rec),
-                   NULL);
+  pio_cli_describe(stdout, rec, rec->state, rec->reason, pio_plugin_record_trial(rec), NULL);
   fputs("\nResult: ", stdout);
   pio_cli_put_status(stdout, rec);
   fputc('\n', stdout);

@@ -3,17 +3,15 @@
  * status: 0 all well, 1 a plugin problem, 2 bad usage (PIO_CLI_EXIT_*).
  *
  * Adding a command: write host/cli/cmd_<name>.c defining
- * `int pio_cli_<name>(int argc, char **argv)`, declare it here, append the
+ * `int pio_cli_<name>(int argc, char **argv)`, declare it here, add the
  * file to pio_cli_sources in host/meson.build, and add one line to the
- * command table in host/cli/main.c.  `run` (host/cli/cmd_run.c, H4) is
- * declared below and joins the table when its file lands. */
+ * command table in host/cli/main.c. */
 #ifndef PIO_CLI_COMMANDS_H
 #define PIO_CLI_COMMANDS_H
 
 int pio_cli_list(int argc, char **argv);
 int pio_cli_info(int argc, char **argv);
 int pio_cli_validate(int argc, char **argv);
-/* Runs a model through its plugin; host/cli/cmd_run.c. */
 int pio_cli_run(int argc, char **argv);
 
 #endif

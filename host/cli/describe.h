@@ -5,9 +5,9 @@
 
 #include <stdio.h>
 
+#include "load/trial_load.h"
 #include "pio/host.h"
 #include "presets.h"
-#include "load/trial_load.h"
 
 /* Prints record's manifest fields, files, compatibility, dependencies,
  * components, presets and warnings.  state/reason are the verdict to show

@@ -7,9 +7,9 @@
 #include <json-c/json.h>
 #include <stdio.h>
 
+#include "load/trial_load.h"
 #include "pio/host.h"
 #include "presets.h"
-#include "load/trial_load.h"
 
 /* name, version, model_architecture, path, status, reason, dir, module,
  * warnings, and components when trial is ok.  state/reason are the verdict

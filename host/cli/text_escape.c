@@ -42,11 +42,16 @@ static int is_control(uint32_t cp) { return cp < 0x20 || cp == 0x7F || (cp >= 0x
 static size_t escape_one(char *out, uint32_t cp, int invalid_byte) {
   if (invalid_byte) return (size_t)sprintf(out, "\\x%02X", (unsigned)cp);
   switch (cp) {
-    case '\\': return (size_t)sprintf(out, "\\\\");
-    case '\n': return (size_t)sprintf(out, "\\n");
-    case '\t': return (size_t)sprintf(out, "\\t");
-    case '\r': return (size_t)sprintf(out, "\\r");
-    default: break;
+    case '\\':
+      return (size_t)sprintf(out, "\\\\");
+    case '\n':
+      return (size_t)sprintf(out, "\\n");
+    case '\t':
+      return (size_t)sprintf(out, "\\t");
+    case '\r':
+      return (size_t)sprintf(out, "\\r");
+    default:
+      break;
   }
   if (cp < 0x80) return (size_t)sprintf(out, "\\x%02X", (unsigned)cp);
   return (size_t)sprintf(out, "\\u%04X", (unsigned)cp);

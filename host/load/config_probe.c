@@ -66,13 +66,11 @@ static void probe_kv(const pio_kv_cache_api *kv, const pio_model_config *config,
   out->kv_bytes_per_token = f.bytes_per_token;
 }
 
-void config_probe_run(const pio_plugin *table, const char *config_path,
-                          pio_config_probe *out) {
+void config_probe_run(const pio_plugin *table, const char *config_path, pio_config_probe *out) {
   memset(out, 0, sizeof *out);
   const pio_config_api *api = config_api(table);
   if (api == NULL) {
-    refuse(out, PIO_ERR_UNSUPPORTED, "the plugin has no config component to read %s",
-           config_path);
+    refuse(out, PIO_ERR_UNSUPPORTED, "the plugin has no config component to read %s", config_path);
     return;
   }
   pio_model_config *config = NULL;
@@ -80,8 +78,8 @@ void config_probe_run(const pio_plugin *table, const char *config_path,
   pio_error_clear(&err);
   pio_status s = api->parse_file(config_path, &config, &err);
   if (s != PIO_OK || config == NULL) {
-    if (s == PIO_OK) pio_error_set(&err, PIO_ERR_INTERNAL, "%s: parse_file returned no config",
-                                   config_path);
+    if (s == PIO_OK)
+      pio_error_set(&err, PIO_ERR_INTERNAL, "%s: parse_file returned no config", config_path);
     keep_error(out, &err, err.code);
     return;
   }
@@ -93,7 +91,8 @@ void config_probe_run(const pio_plugin *table, const char *config_path,
     keep_error(out, &err, s);
   } else {
     out->n_params = summary.n_params;
-    out->n_params_active = summary.n_params_active != 0 ? summary.n_params_active : summary.n_params;
+    out->n_params_active =
+        summary.n_params_active != 0 ? summary.n_params_active : summary.n_params;
     const pio_kv_cache_api *kv = kv_api(table);
     out->has_kv = kv != NULL;
     if (kv != NULL) probe_kv(kv, config, out);

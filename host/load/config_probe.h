@@ -15,7 +15,6 @@
  * (PIO_CONFIG_PROBE_KV_DTYPE, tp PIO_CONFIG_PROBE_TP, pp 1, page 1 token).
  * Never fails: a plugin without a config component, or one that refuses
  * the file, is recorded in out->status and out->message. */
-void config_probe_run(const pio_plugin *table, const char *config_path,
-                          pio_config_probe *out);
+void config_probe_run(const pio_plugin *table, const char *config_path, pio_config_probe *out);
 
 #endif

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 struct pio_loaded_plugin {
   lt_dlhandle handle;
   pio_host_services host; /* the plugin may keep this pointer until unload */
@@ -58,8 +57,8 @@ static int same_text(const char *a, const char *b) {
   return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
-static pio_status check_field(const char *what, const char *table_value,
-                              const char *manifest_value, pio_error *err) {
+static pio_status check_field(const char *what, const char *table_value, const char *manifest_value,
+                              pio_error *err) {
   if (same_text(table_value, manifest_value)) return PIO_OK;
   return pio_error_set(err, PIO_ERR_ABI,
                        "handshake: the plugin table's %s is \"%s\" but the manifest says \"%s\"",
@@ -92,8 +91,8 @@ static pio_status check_handshake(const pio_plugin *table, const pio_manifest *m
   pio_status st = check_field("name", copy->name, manifest->name, err);
   if (st == PIO_OK) st = check_field("version", copy->version, manifest->version, err);
   if (st == PIO_OK)
-    st = check_field("model_architecture", copy->model_architecture,
-                     manifest->model_architecture, err);
+    st = check_field("model_architecture", copy->model_architecture, manifest->model_architecture,
+                     err);
   return st;
 }
 
@@ -117,16 +116,14 @@ static pio_status call_entry(pio_loaded_plugin *plugin, const pio_manifest *mani
   pio_error_clear(&plugin_err);
   const pio_plugin *table = entry(&plugin->host, &plugin_err);
   if (table == NULL)
-    return pio_error_set(err, PIO_ERR_LOAD, "entry point %s returned no plugin table: %s",
-                         manifest->entry_function,
-                         plugin_err.message[0] != '\0' ? plugin_err.message
-                                                       : "(the plugin gave no reason)");
+    return pio_error_set(
+        err, PIO_ERR_LOAD, "entry point %s returned no plugin table: %s", manifest->entry_function,
+        plugin_err.message[0] != '\0' ? plugin_err.message : "(the plugin gave no reason)");
   return check_handshake(table, manifest, &plugin->table, err);
 }
 
 pio_status loader_open(const char *module_path, const pio_manifest *manifest,
-                           load_phase_fn on_phase, void *ctx, pio_loaded_plugin **out,
-                           pio_error *err) {
+                       load_phase_fn on_phase, void *ctx, pio_loaded_plugin **out, pio_error *err) {
   if (module_path == NULL || manifest == NULL || manifest->entry_function == NULL || out == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "plugin load: missing module or manifest");
   pio_loaded_plugin *plugin = calloc(1, sizeof *plugin);

@@ -14,9 +14,9 @@
 /* Steps of a load, reported so that a trial load in a child can tell where
  * the child died. */
 typedef enum load_phase {
-  LOAD_PHASE_OPEN = 0,   /* lt_dlopenadvise: constructors run here */
-  LOAD_PHASE_ENTRY = 1,  /* the entry function runs */
-  LOAD_PHASE_UNLOAD = 2  /* lt_dlclose: destructors run here */
+  LOAD_PHASE_OPEN = 0,  /* lt_dlopenadvise: constructors run here */
+  LOAD_PHASE_ENTRY = 1, /* the entry function runs */
+  LOAD_PHASE_UNLOAD = 2 /* lt_dlclose: destructors run here */
 } load_phase;
 
 typedef void (*load_phase_fn)(void *ctx, load_phase phase);
@@ -26,8 +26,7 @@ typedef void (*load_phase_fn)(void *ctx, load_phase phase);
  * manifest.  on_phase (may be NULL) is told before each step.  *out owned by
  * the caller (pio_plugin_unload). */
 pio_status loader_open(const char *module_path, const pio_manifest *manifest,
-                           load_phase_fn on_phase, void *ctx, pio_loaded_plugin **out,
-                           pio_error *err);
+                       load_phase_fn on_phase, void *ctx, pio_loaded_plugin **out, pio_error *err);
 
 /* Same as pio_plugin_unload, telling on_phase before lt_dlclose. */
 void loader_close(pio_loaded_plugin *plugin, load_phase_fn on_phase, void *ctx);

@@ -21,9 +21,12 @@ pio_status pio_model_options_supported(const pio_plugin *table, const pio_model_
 
 int pio_weights_load_parse(const char *text, uint32_t *out) {
   if (text == NULL) return -1;
-  if (strcmp(text, "map") == 0) *out = PIO_WEIGHTS_MAP;
-  else if (strcmp(text, "read") == 0) *out = PIO_WEIGHTS_READ;
-  else return -1;
+  if (strcmp(text, "map") == 0)
+    *out = PIO_WEIGHTS_MAP;
+  else if (strcmp(text, "read") == 0)
+    *out = PIO_WEIGHTS_READ;
+  else
+    return -1;
   return 0;
 }
 

@@ -15,15 +15,18 @@
 
 pio_status module_check_name(const char *module, pio_error *err) {
   if (module == NULL || module[0] == '\0')
-    return pio_error_set(err, PIO_ERR_INVALID, "entry_point.module: expected a file name, found \"\"");
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "entry_point.module: expected a file name, found \"\"");
   if (strchr(module, '/') != NULL)
     return pio_error_set(err, PIO_ERR_INVALID,
                          "entry_point.module: expected a plain file name inside the plugin "
-                         "folder, found \"%s\" (contains '/')", module);
+                         "folder, found \"%s\" (contains '/')",
+                         module);
   if (strstr(module, "..") != NULL)
     return pio_error_set(err, PIO_ERR_INVALID,
                          "entry_point.module: expected a plain file name inside the plugin "
-                         "folder, found \"%s\" (contains \"..\")", module);
+                         "folder, found \"%s\" (contains \"..\")",
+                         module);
   if (strlen(module) > NAME_MAX - 3)
     return pio_error_set(err, PIO_ERR_INVALID, "entry_point.module: name longer than %d bytes",
                          NAME_MAX - 3);
@@ -42,8 +45,8 @@ static pio_status check_trust(const char *what, const char *path, const struct s
                               pio_error *err) {
   if (st->st_mode & S_IWOTH)
     return pio_error_set(err, PIO_ERR_INVALID,
-                         "%s %s is writable by others (mode %04o); run chmod o-w on it", what,
-                         path, (unsigned)(st->st_mode & 07777));
+                         "%s %s is writable by others (mode %04o); run chmod o-w on it", what, path,
+                         (unsigned)(st->st_mode & 07777));
   if ((st->st_mode & S_IWGRP) && !trusted_group(st->st_gid))
     return pio_error_set(err, PIO_ERR_INVALID,
                          "%s %s is writable by its group, gid %u (mode %04o), which is neither "
@@ -67,8 +70,8 @@ static pio_status check_file(const char *real_dir, const char *file_name, char *
   if (lstat(candidate, &lst) != 0) {
     int e = errno;
     free(candidate);
-    return pio_error_set(err, e == ENOENT ? PIO_ERR_NOT_FOUND : PIO_ERR_IO,
-                         "module %s/%s: %s", real_dir, file_name, strerror(e));
+    return pio_error_set(err, e == ENOENT ? PIO_ERR_NOT_FOUND : PIO_ERR_IO, "module %s/%s: %s",
+                         real_dir, file_name, strerror(e));
   }
   char resolved[PATH_MAX];
   if (realpath(candidate, resolved) == NULL) {
@@ -93,7 +96,8 @@ static pio_status check_file(const char *real_dir, const char *file_name, char *
   pio_status status = check_trust("module", resolved, &st, err);
   if (status != PIO_OK) return status;
   *out_path = strdup(resolved);
-  if (*out_path == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "module check: out of memory");
+  if (*out_path == NULL)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "module check: out of memory");
   return PIO_OK;
 }
 
@@ -146,8 +150,7 @@ static pio_status check_folder(const char *dir, char *real_dir, pio_error *err) 
   return check_trust("plugin folder", real_dir, &st, err);
 }
 
-pio_status module_resolve(const char *dir, const char *module, char **out_path,
-                              pio_error *err) {
+pio_status module_resolve(const char *dir, const char *module, char **out_path, pio_error *err) {
   pio_status st = module_check_name(module, err);
   if (st != PIO_OK) return st;
   char real_dir[PATH_MAX];

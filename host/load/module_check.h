@@ -21,8 +21,7 @@
  * to open (owned by the caller, free()).  Errors: PIO_ERR_NOT_FOUND when no
  * candidate exists, PIO_ERR_INVALID for every refusal, with the reason.
  */
-pio_status module_resolve(const char *dir, const char *module, char **out_path,
-                              pio_error *err);
+pio_status module_resolve(const char *dir, const char *module, char **out_path, pio_error *err);
 
 /* The plain-name rule alone: PIO_OK or PIO_ERR_INVALID with the reason. */
 pio_status module_check_name(const char *module, pio_error *err);

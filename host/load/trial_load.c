@@ -148,7 +148,8 @@ static child_trace trace_of(const char *buf, long n, const char *const *config_p
 static const char *phase_words(const child_trace *t, const pio_manifest *manifest, char *buf,
                                size_t cap) {
   switch (t->last_mark) {
-    case 'O': return "in a constructor while loading the module";
+    case 'O':
+      return "in a constructor while loading the module";
     case 'E':
       snprintf(buf, cap, "in the entry point %s", manifest->entry_function);
       return buf;
@@ -156,8 +157,10 @@ static const char *phase_words(const child_trace *t, const pio_manifest *manifes
       snprintf(buf, cap, "while computing its figures for the model config %s",
                t->config != NULL ? t->config : "(unknown)");
       return buf;
-    case 'U': return "in a destructor while unloading the module";
-    default: return "before loading the module";
+    case 'U':
+      return "in a destructor while unloading the module";
+    default:
+      return "before loading the module";
   }
 }
 
@@ -187,10 +190,10 @@ static pio_plugin_state crashed(int sig, const child_trace *trace, const pio_man
 }
 
 /* Turns what the child wrote and how it ended into a state. */
-static pio_plugin_state conclude(const char *buf, long n, int wstatus,
-                                 const pio_manifest *manifest, const char *const *config_paths,
-                                 size_t n_configs, pio_trial_result *result,
-                                 pio_config_probe *probes, pio_error *err) {
+static pio_plugin_state conclude(const char *buf, long n, int wstatus, const pio_manifest *manifest,
+                                 const char *const *config_paths, size_t n_configs,
+                                 pio_trial_result *result, pio_config_probe *probes,
+                                 pio_error *err) {
   long i = 0;
   child_trace trace = trace_of(buf, n, config_paths, n_configs, &i);
   if (WIFSIGNALED(wstatus)) return crashed(WTERMSIG(wstatus), &trace, manifest, result, err);
@@ -230,21 +233,21 @@ static pio_plugin_state conclude(const char *buf, long n, int wstatus,
 }
 
 pio_plugin_state trial_load_module(const char *module_path, const pio_manifest *manifest,
-                                       unsigned timeout_ms, pio_trial_result *result,
-                                       pio_error *err) {
+                                   unsigned timeout_ms, pio_trial_result *result, pio_error *err) {
   return trial_load_probe(module_path, manifest, timeout_ms, NULL, 0, result, NULL, err);
 }
 
 pio_plugin_state trial_load_probe(const char *module_path, const pio_manifest *manifest,
-                                      unsigned timeout_ms, const char *const *config_paths,
-                                      size_t n_configs, pio_trial_result *result,
-                                      pio_config_probe *probes, pio_error *err) {
+                                  unsigned timeout_ms, const char *const *config_paths,
+                                  size_t n_configs, pio_trial_result *result,
+                                  pio_config_probe *probes, pio_error *err) {
   pio_trial_result local;
   if (result == NULL) result = &local;
   memset(result, 0, sizeof *result);
   result->state = PIO_PLUGIN_FAILED;
   if (n_configs > 0 && (config_paths == NULL || probes == NULL)) {
-    pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "trial load: config paths without room for "
+    pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                  "trial load: config paths without room for "
                   "their figures");
     return PIO_PLUGIN_FAILED;
   }
@@ -279,12 +282,10 @@ pio_plugin_state trial_load_probe(const char *module_path, const pio_manifest *m
   close(fds[0]);
   if (n < 0) kill(pid, SIGKILL);
   int wstatus = 0;
-  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {}
   pio_plugin_state state;
   if (n < 0) {
-    pio_error_set(err, PIO_ERR_LOAD, "the trial load did not finish within %u ms",
-                  timeout_ms);
+    pio_error_set(err, PIO_ERR_LOAD, "the trial load did not finish within %u ms", timeout_ms);
     state = result->state = PIO_PLUGIN_FAILED;
   } else {
     state = conclude(buf, n, wstatus, manifest, config_paths, n_configs, result, probes, err);

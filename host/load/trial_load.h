@@ -20,8 +20,7 @@
  * "SIGSEGV (Segmentation fault) in a constructor while loading
  * the module".  A child alive after timeout_ms is killed: failed. */
 pio_plugin_state trial_load_module(const char *module_path, const pio_manifest *manifest,
-                                       unsigned timeout_ms, pio_trial_result *result,
-                                       pio_error *err);
+                                   unsigned timeout_ms, pio_trial_result *result, pio_error *err);
 
 /* The same trial load; while the plugin is loaded, the child also runs
  * config_probe_run for each of config_paths[n_configs] and hands the
@@ -29,8 +28,8 @@ pio_plugin_state trial_load_module(const char *module_path, const pio_manifest *
  * state is ok).  A plugin crashing while it reads a config is `crashed`
  * "... while computing its figures for the model config PATH". */
 pio_plugin_state trial_load_probe(const char *module_path, const pio_manifest *manifest,
-                                      unsigned timeout_ms, const char *const *config_paths,
-                                      size_t n_configs, pio_trial_result *result,
-                                      pio_config_probe *probes, pio_error *err);
+                                  unsigned timeout_ms, const char *const *config_paths,
+                                  size_t n_configs, pio_trial_result *result,
+                                  pio_config_probe *probes, pio_error *err);
 
 #endif

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "manifest/compat.h"
-#include "pio/version.h"
 #include "manifest/semver.h"
+#include "pio/version.h"
 
 #if defined(__linux__)
 #define PIO_THIS_OS "linux"
@@ -161,7 +161,8 @@ static void check_cpu(report *rep, const pio_manifest_compatibility *c, const co
       have[0] ? have : "none of the known features");
 }
 
-static void check_memory(report *rep, const pio_manifest_compatibility *c, const compat_machine *mc) {
+static void check_memory(report *rep, const pio_manifest_compatibility *c,
+                         const compat_machine *mc) {
   /* Unknown memory (no /proc/meminfo) is not held against a plugin. */
   if (c->min_memory_gb <= 0 || mc->memory_gib < 0 || mc->memory_gib >= c->min_memory_gb) return;
   add(rep, "compatibility.min_memory_gb: needs %.10g GiB of memory, this machine has %.1f GiB",
@@ -169,7 +170,7 @@ static void check_memory(report *rep, const pio_manifest_compatibility *c, const
 }
 
 pio_status compat_check(const pio_manifest *manifest, const compat_machine *machine,
-                            pio_error *err) {
+                        pio_error *err) {
   if (manifest == NULL || machine == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "no manifest or no machine to check");
   const pio_manifest_compatibility *c = &manifest->compatibility;
@@ -184,8 +185,8 @@ pio_status compat_check(const pio_manifest *manifest, const compat_machine *mach
 }
 
 pio_status manifest_check_plugin_dependencies(const pio_manifest *manifest,
-                                                  manifest_plugin_lookup lookup,
-                                                  void *context, pio_error *err) {
+                                              manifest_plugin_lookup lookup, void *context,
+                                              pio_error *err) {
   if (manifest == NULL || lookup == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "no manifest or no plugin lookup");
   for (size_t i = 0; i < manifest->n_dependencies; i++) {
@@ -195,7 +196,8 @@ pio_status manifest_check_plugin_dependencies(const pio_manifest *manifest,
     if (found == NULL)
       return pio_error_set(err, PIO_ERR_NOT_FOUND,
                            "%s: dependencies[%zu]: needs plugin %s%s%s, which is not installed or "
-                           "not usable", manifest->path, i, d->name, d->version ? " " : "",
+                           "not usable",
+                           manifest->path, i, d->name, d->version ? " " : "",
                            d->version ? d->version : "");
     if (d->version != NULL && semver_satisfies(found, d->version) != 1)
       return pio_error_set(err, PIO_ERR_INCOMPATIBLE,

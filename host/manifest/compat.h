@@ -32,7 +32,7 @@ void compat_machine_probe(compat_machine *machine);
  * failing check in one message, "path: compatibility.FIELD: needs X, this
  * machine has Y", joined by "; ". */
 pio_status compat_check(const pio_manifest *manifest, const compat_machine *machine,
-                            pio_error *err);
+                        pio_error *err);
 
 /* MemTotal of a /proc/meminfo-format file in GiB, or -1 when unreadable. */
 double compat_read_meminfo(const char *path);

@@ -29,16 +29,17 @@ struct arena;
  *   ABI(major, minor)      two uint16_t, stored as one u32
  * Fields are member paths of pio_manifest (compatibility.os).
  */
-#define MANIFEST_FIELDS(TEXT, F64, U64, LIST, DEPS, ABI)                                   \
-  TEXT(name, 1) TEXT(version, 1) TEXT(author, 0) TEXT(description, 0)                      \
-  TEXT(plugin_type, 0) TEXT(model_architecture, 0) TEXT(model_family, 0)                   \
-  TEXT(model_size, 0) TEXT(license, 0) TEXT(entry_module, 1) TEXT(entry_function, 1)       \
-  F64(required_memory_gb) U64(num_parameters)                                              \
-  LIST(supported_modalities) LIST(tags) DEPS(dependencies, n_dependencies)                 \
-  ABI(compatibility.abi_min_major, compatibility.abi_min_minor)                            \
-  ABI(compatibility.abi_max_major, compatibility.abi_max_minor)                            \
-  LIST(compatibility.os) LIST(compatibility.arch) LIST(compatibility.cpu_features)         \
-  F64(compatibility.min_memory_gb) U64(compatibility.cpu_feature_mask) LIST(warnings)
+#define MANIFEST_FIELDS(TEXT, F64, U64, LIST, DEPS, ABI)                                           \
+  TEXT(name, 1)                                                                                    \
+  TEXT(version, 1) TEXT(author, 0) TEXT(description, 0) TEXT(plugin_type, 0)                       \
+      TEXT(model_architecture, 0) TEXT(model_family, 0) TEXT(model_size, 0) TEXT(license, 0) TEXT( \
+          entry_module, 1) TEXT(entry_function, 1) F64(required_memory_gb) U64(num_parameters)     \
+          LIST(supported_modalities) LIST(tags) DEPS(dependencies, n_dependencies)                 \
+              ABI(compatibility.abi_min_major, compatibility.abi_min_minor)                        \
+                  ABI(compatibility.abi_max_major, compatibility.abi_max_minor)                    \
+                      LIST(compatibility.os) LIST(compatibility.arch)                              \
+                          LIST(compatibility.cpu_features) F64(compatibility.min_memory_gb)        \
+                              U64(compatibility.cpu_feature_mask) LIST(warnings)
 
 /* The texts of one dependency, the same way: TEXT(field, required). */
 #define MANIFEST_DEPENDENCY_FIELDS(TEXT) TEXT(name, 1) TEXT(kind, 1) TEXT(version, 0)
@@ -55,8 +56,7 @@ struct arena;
  * given (freed with it; never pass it to manifest_free), else from malloc
  * (owned by the caller: manifest_free).
  */
-pio_status manifest_load(const char *path, struct arena *arena, pio_manifest **out,
-                         pio_error *err);
+pio_status manifest_load(const char *path, struct arena *arena, pio_manifest **out, pio_error *err);
 
 /* Same for a manifest already in memory; path is kept and used in messages. */
 pio_status manifest_parse_buffer(const char *path, const char *text, size_t len,

@@ -47,8 +47,9 @@ const char *mf_rule_module(const char *text) {
     return "a plain file name in the plugin folder, without '/'";
   if (strstr(text, "..") != NULL) return "a plain file name in the plugin folder, without '..'";
   size_t n = strlen(text);
-  static const char expected[] = "a plain file name of 1 to 128 letters, digits, '_', '-', '+' "
-                                 "or '.' that does not start with '.' or '-'";
+  static const char expected[] =
+      "a plain file name of 1 to 128 letters, digits, '_', '-', '+' "
+      "or '.' that does not start with '.' or '-'";
   if (n == 0 || n > 128 || text[0] == '.' || text[0] == '-') return expected;
   for (size_t i = 0; i < n; i++)
     if (!is_alpha(text[i]) && !is_digit(text[i]) && !strchr("_-+.", text[i])) return expected;
@@ -84,8 +85,8 @@ const char *mf_rule_requirement(const char *text) {
 
 /* ---- errors and warnings ---- */
 
-static void position_of(const mf_reader *r, const json_object *object, const char *key,
-                        int *line, int *column) {
+static void position_of(const mf_reader *r, const json_object *object, const char *key, int *line,
+                        int *column) {
   if (key != NULL && pio_json_position(r->positions, object, key, line, column) == 0) return;
   if (pio_json_position(r->positions, object, NULL, line, column) == 0) return;
   *line = 1;
@@ -93,7 +94,7 @@ static void position_of(const mf_reader *r, const json_object *object, const cha
 }
 
 pio_status mf_fail(const mf_reader *r, const json_object *object, const char *key,
-                       const char *field, pio_status code, const char *fmt, ...) {
+                   const char *field, pio_status code, const char *fmt, ...) {
   char what[PIO_ERROR_MESSAGE_MAX];
   va_list ap;
   va_start(ap, fmt);
@@ -131,8 +132,8 @@ static int is_known(const char *key, const char *const *known) {
   return 0;
 }
 
-pio_status mf_warn_unknown(const mf_reader *r, const json_object *object,
-                               const char *prefix, const char *const *known) {
+pio_status mf_warn_unknown(const mf_reader *r, const json_object *object, const char *prefix,
+                           const char *const *known) {
   json_object_object_foreach((json_object *)object, key, value) {
     (void)value;
     if (is_known(key, known)) continue;
@@ -156,7 +157,7 @@ static const char *type_phrase(json_type type) {
 }
 
 pio_status mf_member(const mf_reader *r, const json_object *object, const char *key,
-                         const char *field, int required, json_type type, json_object **out) {
+                     const char *field, int required, json_type type, json_object **out) {
   json_object *value = NULL;
   *out = NULL;
   if (!json_object_object_get_ex(object, key, &value)) {
@@ -167,7 +168,7 @@ pio_status mf_member(const mf_reader *r, const json_object *object, const char *
   int ok = found == type || (type == json_type_double && found == json_type_int);
   if (!ok)
     return mf_fail(r, object, key, field, PIO_ERR_INVALID, "expected %s, found %s",
-                       type_phrase(type), pio_json_type_phrase(found));
+                   type_phrase(type), pio_json_type_phrase(found));
   *out = value;
   return PIO_OK;
 }
@@ -180,23 +181,21 @@ static pio_status check_text(const mf_reader *r, const json_object *at, const ch
   size_t len = (size_t)json_object_get_string_len(value);
   if (strlen(text) != len)
     return mf_fail(r, at, key, field, PIO_ERR_INVALID,
-                       "expected text without NUL characters, found \\u0000");
+                   "expected text without NUL characters, found \\u0000");
   if (len > max_bytes)
     return mf_fail(r, at, key, field, PIO_ERR_INVALID,
-                       "expected at most %zu bytes of text, found %zu", max_bytes, len);
+                   "expected at most %zu bytes of text, found %zu", max_bytes, len);
   const char *expected = rule != NULL ? rule(text) : NULL;
   if (expected != NULL) {
     char quoted[200];
     pio_json_quote(text, quoted, sizeof quoted);
-    return mf_fail(r, at, key, field, PIO_ERR_INVALID, "expected %s, found %s", expected,
-                       quoted);
+    return mf_fail(r, at, key, field, PIO_ERR_INVALID, "expected %s, found %s", expected, quoted);
   }
   return PIO_OK;
 }
 
 pio_status mf_text(const mf_reader *r, const json_object *object, const char *key,
-                       const char *field, int required, size_t max_bytes, mf_rule rule,
-                       char **out) {
+                   const char *field, int required, size_t max_bytes, mf_rule rule, char **out) {
   json_object *value;
   pio_status s = mf_member(r, object, key, field, required, json_type_string, &value);
   if (s != PIO_OK || value == NULL) return s;
@@ -210,15 +209,15 @@ pio_status mf_text(const mf_reader *r, const json_object *object, const char *ke
 }
 
 pio_status mf_text_list(const mf_reader *r, const json_object *object, const char *key,
-                            const char *field, size_t max_items, size_t max_bytes,
-                            mf_rule rule, pio_string_list *out) {
+                        const char *field, size_t max_items, size_t max_bytes, mf_rule rule,
+                        pio_string_list *out) {
   json_object *array;
   pio_status s = mf_member(r, object, key, field, 0, json_type_array, &array);
   if (s != PIO_OK || array == NULL) return s;
   size_t n = json_object_array_length(array);
   if (n > max_items)
     return mf_fail(r, object, key, field, PIO_ERR_INVALID,
-                       "expected at most %zu entries, found %zu", max_items, n);
+                   "expected at most %zu entries, found %zu", max_items, n);
   for (size_t i = 0; i < n; i++) {
     json_object *item = json_object_array_get_idx(array, i);
     char element[160];
@@ -227,13 +226,13 @@ pio_status mf_text_list(const mf_reader *r, const json_object *object, const cha
     const json_object *at = item != NULL ? item : array;
     if (!json_object_is_type(item, json_type_string))
       return mf_fail(r, at, NULL, element, PIO_ERR_INVALID, "expected a string, found %s",
-                         pio_json_type_phrase(json_object_get_type(item)));
+                     pio_json_type_phrase(json_object_get_type(item)));
     s = check_text(r, at, NULL, element, item, max_bytes, rule);
     if (s != PIO_OK) return s;
     for (size_t j = 0; j < out->count; j++)
       if (strcmp(out->items[j], json_object_get_string(item)) == 0)
         return mf_fail(r, at, NULL, element, PIO_ERR_INVALID,
-                           "expected each entry once, found a repeat of entry %zu", j);
+                       "expected each entry once, found a repeat of entry %zu", j);
     if (string_list_push(out, json_object_get_string(item)) != 0)
       return pio_error_set(r->err, PIO_ERR_NO_MEMORY, "%s: out of memory", r->path);
   }
@@ -241,20 +240,20 @@ pio_status mf_text_list(const mf_reader *r, const json_object *object, const cha
 }
 
 pio_status mf_number(const mf_reader *r, const json_object *object, const char *key,
-                         const char *field, double min, double max, double *out) {
+                     const char *field, double min, double max, double *out) {
   json_object *value;
   pio_status s = mf_member(r, object, key, field, 0, json_type_double, &value);
   if (s != PIO_OK || value == NULL) return s;
   double d = json_object_get_double(value);
   if (!(d >= min && d <= max)) /* also catches NaN and infinities */
     return mf_fail(r, object, key, field, PIO_ERR_INVALID,
-                       "expected a number from %.10g to %.10g, found %.10g", min, max, d);
+                   "expected a number from %.10g to %.10g, found %.10g", min, max, d);
   *out = d;
   return PIO_OK;
 }
 
 pio_status mf_count(const mf_reader *r, const json_object *object, const char *key,
-                        const char *field, uint64_t max, uint64_t *out) {
+                    const char *field, uint64_t max, uint64_t *out) {
   json_object *value;
   pio_status s = mf_member(r, object, key, field, 0, json_type_int, &value);
   if (s != PIO_OK || value == NULL) return s;
@@ -262,8 +261,9 @@ pio_status mf_count(const mf_reader *r, const json_object *object, const char *k
   uint64_t u = i == INT64_MAX ? json_object_get_uint64(value) : (uint64_t)i;
   if (i < 0 || u > max)
     return mf_fail(r, object, key, field, PIO_ERR_INVALID,
-                       "expected an integer from 0 to %llu, found %s%llu", (unsigned long long)max,
-                       i < 0 ? "-" : "", i < 0 ? (unsigned long long)-(i + 1) + 1 : (unsigned long long)u);
+                   "expected an integer from 0 to %llu, found %s%llu", (unsigned long long)max,
+                   i < 0 ? "-" : "",
+                   i < 0 ? (unsigned long long)-(i + 1) + 1 : (unsigned long long)u);
   *out = u;
   return PIO_OK;
 }

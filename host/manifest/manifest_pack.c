@@ -60,8 +60,8 @@ pio_manifest *manifest_pack(const pio_manifest *manifest, struct arena *arena) {
   pio_manifest scratch;
   packer_take(&size, sizeof scratch);
   pack_manifest(&size, manifest, &scratch);
-  packer block = {arena != NULL ? arena_alloc(arena, size.used) : malloc(size.used), size.used,
-                  0, 0};
+  packer block = {arena != NULL ? arena_alloc(arena, size.used) : malloc(size.used), size.used, 0,
+                  0};
   if (block.base == NULL) return NULL;
   pio_manifest *packed = packer_take(&block, sizeof *packed);
   pack_manifest(&block, manifest, packed);

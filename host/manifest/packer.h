@@ -8,9 +8,9 @@
 #include <stddef.h>
 
 typedef struct packer {
-  char *base;  /* NULL: the sizing pass */
-  size_t cap;  /* the block's size */
-  size_t used; /* bytes handed out so far, alignment included */
+  char *base;   /* NULL: the sizing pass */
+  size_t cap;   /* the block's size */
+  size_t used;  /* bytes handed out so far, alignment included */
   int overflow; /* a piece did not fit: the second pass found more than the first */
 } packer;
 

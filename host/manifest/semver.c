@@ -125,8 +125,8 @@ static op read_op(const char **p) {
   static const struct {
     const char *text;
     op o;
-  } ops[] = {{">=", OP_GE}, {"<=", OP_LE}, {"==", OP_EQ}, {">", OP_GT},   {"<", OP_LT},
-             {"=", OP_EQ},  {"^", OP_CARET}, {"~", OP_TILDE}};
+  } ops[] = {{">=", OP_GE}, {"<=", OP_LE}, {"==", OP_EQ},   {">", OP_GT},
+             {"<", OP_LT},  {"=", OP_EQ},  {"^", OP_CARET}, {"~", OP_TILDE}};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     size_t n = strlen(ops[i].text);
     if (strncmp(*p, ops[i].text, n) == 0) {
@@ -156,11 +156,16 @@ static semver upper_bound(op o, const semver *v) {
 static int matches(op o, const semver *v, const semver *c) {
   int cmp = semver_compare(v, c);
   switch (o) {
-    case OP_EQ: return cmp == 0;
-    case OP_GT: return cmp > 0;
-    case OP_GE: return cmp >= 0;
-    case OP_LT: return cmp < 0;
-    case OP_LE: return cmp <= 0;
+    case OP_EQ:
+      return cmp == 0;
+    case OP_GT:
+      return cmp > 0;
+    case OP_GE:
+      return cmp >= 0;
+    case OP_LT:
+      return cmp < 0;
+    case OP_LE:
+      return cmp <= 0;
     case OP_CARET:
     case OP_TILDE: {
       semver u = upper_bound(o, c);
@@ -195,8 +200,10 @@ static int walk(const char *requirement, const semver *version, char *why, size_
     op o = read_op(&s);
     semver c;
     if (parse_prefix(&s, &c) || (*s != '\0' && *s != ' ' && *s != ',')) {
-      if (why) snprintf(why, why_size, "expected an operator (= > >= < <= ^ ~) and a full "
-                        "version such as 1.2.0");
+      if (why)
+        snprintf(why, why_size,
+                 "expected an operator (= > >= < <= ^ ~) and a full "
+                 "version such as 1.2.0");
       return -1;
     }
     any = 1;

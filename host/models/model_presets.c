@@ -132,8 +132,8 @@ static int names_add(char ***names, size_t *count, const char *name) {
   return 0;
 }
 
-pio_status preset_names_in(const preset_dirs *dirs, char ***names_out,
-                                     size_t *count_out, pio_error *err) {
+pio_status preset_names_in(const preset_dirs *dirs, char ***names_out, size_t *count_out,
+                           pio_error *err) {
   char **names = NULL;
   size_t count = 0;
   int failed = 0;

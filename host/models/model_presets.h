@@ -35,7 +35,6 @@ void preset_list_text(const preset_dirs *dirs, char *out, size_t size);
 
 /* Sorted, de-duplicated names of every preset in dirs.  *names owned by
  * the caller (pio_model_preset_names_free). */
-pio_status preset_names_in(const preset_dirs *dirs, char ***names,
-                                     size_t *count, pio_error *err);
+pio_status preset_names_in(const preset_dirs *dirs, char ***names, size_t *count, pio_error *err);
 
 #endif

@@ -41,30 +41,31 @@ static int looks_like_path(const char *model) {
 static pio_status read_architecture(const char *path, char **out, pio_error *err) {
   json_object *root = NULL;
   pio_json_positions *positions = NULL;
-  pio_status s = pio_json_parse_file(path, CONFIG_MAX_BYTES, CONFIG_MAX_DEPTH, &root,
-                                     &positions, err);
+  pio_status s =
+      pio_json_parse_file(path, CONFIG_MAX_BYTES, CONFIG_MAX_DEPTH, &root, &positions, err);
   if (s != PIO_OK) return s;
   json_object *list = NULL;
   int line = 0, column = 0;
   if (!json_object_is_type(root, json_type_object)) {
-    s = pio_error_set(err, PIO_ERR_INVALID, "%s: expected a JSON object at the top, found %s",
-                      path, pio_json_type_phrase(json_object_get_type(root)));
+    s = pio_error_set(err, PIO_ERR_INVALID, "%s: expected a JSON object at the top, found %s", path,
+                      pio_json_type_phrase(json_object_get_type(root)));
   } else if (!json_object_object_get_ex(root, "architectures", &list)) {
-    s = pio_error_set(err, PIO_ERR_INVALID, "%s: missing required field 'architectures' "
+    s = pio_error_set(err, PIO_ERR_INVALID,
+                      "%s: missing required field 'architectures' "
                       "(the model class, e.g. [\"LlamaForCausalLM\"]; it picks the plugin)",
                       path);
-  } else if (!json_object_is_type(list, json_type_array) ||
-             json_object_array_length(list) == 0 ||
+  } else if (!json_object_is_type(list, json_type_array) || json_object_array_length(list) == 0 ||
              !json_object_is_type(json_object_array_get_idx(list, 0), json_type_string)) {
     pio_json_position(positions, root, "architectures", &line, &column);
-    s = pio_error_set(err, PIO_ERR_INVALID, "%s:%d:%d: field 'architectures': expected a "
-                      "non-empty array of strings, found %s", path, line, column,
-                      json_object_is_type(list, json_type_array)
-                          ? (json_object_array_length(list) == 0 ? "an empty array"
-                                                                 : "an array not of strings")
-                          : pio_json_type_phrase(json_object_get_type(list)));
-  } else if ((*out = strdup(json_object_get_string(json_object_array_get_idx(list, 0)))) ==
-             NULL) {
+    s = pio_error_set(
+        err, PIO_ERR_INVALID,
+        "%s:%d:%d: field 'architectures': expected a "
+        "non-empty array of strings, found %s",
+        path, line, column,
+        json_object_is_type(list, json_type_array)
+            ? (json_object_array_length(list) == 0 ? "an empty array" : "an array not of strings")
+            : pio_json_type_phrase(json_object_get_type(list)));
+  } else if ((*out = strdup(json_object_get_string(json_object_array_get_idx(list, 0)))) == NULL) {
     s = pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", path);
   }
   json_object_put(root);
@@ -103,28 +104,31 @@ static pio_status find_plugin(const pio_registry *registry, const char *architec
     r = pio_registry_at(registry, i);
     if (r->state == PIO_PLUGIN_SHADOWED || strcmp(r->model_architecture, architecture) != 0)
       continue;
-    return pio_error_set(err, r->state == PIO_PLUGIN_INCOMPATIBLE ? PIO_ERR_INCOMPATIBLE
-                                                                  : PIO_ERR_LOAD,
-                         "%s: architecture %s is served by plugin '%s' (%s), which is %s: %s",
-                         config_path, arch, r->name, r->dir, pio_plugin_state_name(r->state),
-                         r->reason);
+    return pio_error_set(
+        err, r->state == PIO_PLUGIN_INCOMPATIBLE ? PIO_ERR_INCOMPATIBLE : PIO_ERR_LOAD,
+        "%s: architecture %s is served by plugin '%s' (%s), which is %s: %s", config_path, arch,
+        r->name, r->dir, pio_plugin_state_name(r->state), r->reason);
   }
   char found[512];
   plugins_text(registry, found, sizeof found);
-  return pio_error_set(err, PIO_ERR_NOT_FOUND, "%s: no plugin serves architecture %s "
+  return pio_error_set(err, PIO_ERR_NOT_FOUND,
+                       "%s: no plugin serves architecture %s "
                        "(plugins found: %s); add a plugin folder whose manifest has "
-                       "\"model_architecture\": %s", config_path, arch, found, arch);
+                       "\"model_architecture\": %s",
+                       config_path, arch, found, arch);
 }
 
 /* Fills the name, config and weights fields of out for a folder. */
 static pio_status resolve_folder(const char *model, pio_resolved_model *out, pio_error *err) {
   char dir[PATH_MAX];
   if (realpath(model, dir) == NULL)
-    return pio_error_set(err, PIO_ERR_NOT_FOUND, "model '%s': %s; a model is a preset name or "
-                         "a Hugging Face model folder holding config.json", model,
-                         strerror(errno));
+    return pio_error_set(err, PIO_ERR_NOT_FOUND,
+                         "model '%s': %s; a model is a preset name or "
+                         "a Hugging Face model folder holding config.json",
+                         model, strerror(errno));
   if (!is_dir(dir))
-    return pio_error_set(err, PIO_ERR_NOT_FOUND, "model '%s': not a folder; a model is a "
+    return pio_error_set(err, PIO_ERR_NOT_FOUND,
+                         "model '%s': not a folder; a model is a "
                          "preset name or a Hugging Face model folder holding config.json",
                          model);
   if (asprintf(&out->config_path, "%s/config.json", dir) < 0) {
@@ -162,14 +166,14 @@ static pio_status resolve_preset(const char *model, pio_resolved_model *out, pio
   char names[512], searched[512] = "";
   preset_list_text(&dirs, names, sizeof names);
   for (size_t i = 0, used = 0; i < dirs.count; i++) {
-    int w = snprintf(searched + used, sizeof searched - used, "%s%s", i ? ":" : "",
-                     dirs.dirs[i]);
+    int w = snprintf(searched + used, sizeof searched - used, "%s%s", i ? ":" : "", dirs.dirs[i]);
     if (w < 0 || (size_t)w >= sizeof searched - used) break;
     used += (size_t)w;
   }
   preset_dirs_free(&dirs);
   char quoted[200];
-  return pio_error_set(err, PIO_ERR_NOT_FOUND, "unknown model %s: not a preset (known "
+  return pio_error_set(err, PIO_ERR_NOT_FOUND,
+                       "unknown model %s: not a preset (known "
                        "presets: %s; searched %s, PIO_MODELS_PATH adds folders) and not a "
                        "folder holding config.json",
                        pio_json_quote(model, quoted, sizeof quoted), names, searched);
@@ -180,8 +184,7 @@ pio_status pio_model_resolve(const pio_registry *registry, const char *model,
   if (registry == NULL || model == NULL || out == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model resolve: NULL argument");
   memset(out, 0, sizeof *out);
-  if (model[0] == '\0')
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model name is empty");
+  if (model[0] == '\0') return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model name is empty");
   pio_status s;
   if ((out->name = strdup(model)) == NULL)
     s = pio_error_set(err, PIO_ERR_NO_MEMORY, "model '%s': out of memory", model);
@@ -190,7 +193,8 @@ pio_status pio_model_resolve(const pio_registry *registry, const char *model,
   else
     s = resolve_preset(model, out, err);
   if (s == PIO_OK) s = read_architecture(out->config_path, &out->architecture, err);
-  if (s == PIO_OK) s = find_plugin(registry, out->architecture, out->config_path, &out->record, err);
+  if (s == PIO_OK)
+    s = find_plugin(registry, out->architecture, out->config_path, &out->record, err);
   if (s != PIO_OK) pio_resolved_model_clear(out);
   return s;
 }

@@ -35,8 +35,8 @@ static arena_chunk *add_chunk(struct arena *arena, size_t need) {
   if (need > SIZE_MAX / 2 - header) return NULL;
   size_t size = arena->next_size;
   while (size < header + need) size *= 2;
-  void *map = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  void *map =
+      mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (map == MAP_FAILED) return NULL;
   arena_chunk *chunk = map;
   chunk->next = arena->chunks;

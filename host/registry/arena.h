@@ -12,8 +12,6 @@
 
 #include <stddef.h>
 
-
-
 /* An empty arena, or NULL when out of memory. */
 struct arena *arena_new(void);
 

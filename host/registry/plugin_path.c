@@ -13,11 +13,16 @@
 
 const char *plugin_path_source_name(plugin_path_source source) {
   switch (source) {
-    case PLUGIN_PATH_COMMAND_LINE: return "--plugin-path";
-    case PLUGIN_PATH_ENVIRONMENT: return "PIO_PLUGIN_PATH";
-    case PLUGIN_PATH_BUILD_TREE: return "build tree";
-    case PLUGIN_PATH_INSTALLED: return "installed";
-    case PLUGIN_PATH_USER: return "user";
+    case PLUGIN_PATH_COMMAND_LINE:
+      return "--plugin-path";
+    case PLUGIN_PATH_ENVIRONMENT:
+      return "PIO_PLUGIN_PATH";
+    case PLUGIN_PATH_BUILD_TREE:
+      return "build tree";
+    case PLUGIN_PATH_INSTALLED:
+      return "installed";
+    case PLUGIN_PATH_USER:
+      return "user";
   }
   return "unknown";
 }
@@ -98,8 +103,7 @@ static int running_from_build_tree(const char *exe_path, const char *build_root)
   return plugin_path_is_inside(exe_path, root);
 }
 
-static pio_status add_user_dir(plugin_path *path, const plugin_path_inputs *in,
-                               pio_error *err) {
+static pio_status add_user_dir(plugin_path *path, const plugin_path_inputs *in, pio_error *err) {
   char *dir = NULL;
   int n;
   if (in->xdg_data_home != NULL && in->xdg_data_home[0] == '/')
@@ -114,8 +118,7 @@ static pio_status add_user_dir(plugin_path *path, const plugin_path_inputs *in,
   return st;
 }
 
-pio_status plugin_path_build(const plugin_path_inputs *in, plugin_path *out,
-                                 pio_error *err) {
+pio_status plugin_path_build(const plugin_path_inputs *in, plugin_path *out, pio_error *err) {
   plugin_path path = {NULL, 0};
   pio_status st = PIO_OK;
   for (size_t i = 0; st == PIO_OK && i < in->n_cli_dirs; i++) {
@@ -140,7 +143,7 @@ pio_status plugin_path_build(const plugin_path_inputs *in, plugin_path *out,
 }
 
 pio_status plugin_path_from_options(const pio_registry_options *opts, plugin_path *out,
-                                        pio_error *err) {
+                                    pio_error *err) {
   char exe[PATH_MAX];
   char cwd[PATH_MAX];
   plugin_path_inputs in;

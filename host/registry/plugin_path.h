@@ -18,7 +18,7 @@ typedef enum plugin_path_source {
 } plugin_path_source;
 
 typedef struct plugin_path_entry {
-  char *dir;              /* absolute; owned by the path */
+  char *dir; /* absolute; owned by the path */
   plugin_path_source source;
 } plugin_path_entry;
 
@@ -33,26 +33,25 @@ typedef struct plugin_path {
 typedef struct plugin_path_inputs {
   const char *const *cli_dirs; /* first wins */
   size_t n_cli_dirs;
-  const char *env_path;        /* PIO_PLUGIN_PATH: colon list, empty items skipped */
-  const char *exe_path;        /* the running binary (/proc/self/exe) */
-  const char *build_root;      /* the build tree the binary was built in */
+  const char *env_path;   /* PIO_PLUGIN_PATH: colon list, empty items skipped */
+  const char *exe_path;   /* the running binary (/proc/self/exe) */
+  const char *build_root; /* the build tree the binary was built in */
   const char *build_plugin_dir;
   const char *installed_dir;
-  const char *xdg_data_home;   /* used only when absolute (XDG spec) */
-  const char *home;            /* for ~/.local/share when xdg_data_home is unusable */
-  const char *cwd;             /* makes relative folders absolute */
+  const char *xdg_data_home; /* used only when absolute (XDG spec) */
+  const char *home;          /* for ~/.local/share when xdg_data_home is unusable */
+  const char *cwd;           /* makes relative folders absolute */
 } plugin_path_inputs;
 
 /* Builds the path from inputs.  Relative folders become absolute; a folder
  * named twice (same real path) is kept once, at its first place.  *out is
  * owned by the caller (plugin_path_clear). */
-pio_status plugin_path_build(const plugin_path_inputs *in, plugin_path *out,
-                                 pio_error *err);
+pio_status plugin_path_build(const plugin_path_inputs *in, plugin_path *out, pio_error *err);
 
 /* Builds the path for opts from this process: argv folders, the
  * environment, /proc/self/exe and the folders compiled in. */
 pio_status plugin_path_from_options(const pio_registry_options *opts, plugin_path *out,
-                                        pio_error *err);
+                                    pio_error *err);
 
 void plugin_path_clear(plugin_path *path);
 

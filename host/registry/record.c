@@ -34,8 +34,9 @@ registry_record *record_new(struct arena *arena, const char *dir, const char *na
   registry_record *rec = arena_alloc(arena, sizeof *rec); /* zeroed */
   if (rec == NULL) return NULL;
   rec->pub.dir = arena_join3(arena, dir, "/", name);
-  rec->pub.manifest_path =
-      rec->pub.dir != NULL ? arena_join3(arena, rec->pub.dir, "/", registry_manifest_file_name) : NULL;
+  rec->pub.manifest_path = rec->pub.dir != NULL
+                               ? arena_join3(arena, rec->pub.dir, "/", registry_manifest_file_name)
+                               : NULL;
   rec->folder_name = arena_join3(arena, name, "", "");
   rec->pub.name = rec->folder_name; /* until a manifest says otherwise */
   rec->pub.version = "";
@@ -49,7 +50,7 @@ registry_record *record_new(struct arena *arena, const char *dir, const char *na
 }
 
 int record_set_reason(registry_record *rec, struct arena *arena, pio_plugin_state state,
-                          const char *reason) {
+                      const char *reason) {
   char *copy = arena_join3(arena, reason, "", "");
   if (copy == NULL) return -1;
   rec->pub.reason = copy;

@@ -59,8 +59,10 @@ static int mark_shadowed(pio_registry *registry) {
       continue;
     }
     char *reason = NULL;
-    if (asprintf(&reason, "shadowed by %s", first->pub.manifest_path) < 0) rc = -1;
-    else rc = record_set_reason(rec, registry->arenas[0], PIO_PLUGIN_SHADOWED, reason);
+    if (asprintf(&reason, "shadowed by %s", first->pub.manifest_path) < 0)
+      rc = -1;
+    else
+      rc = record_set_reason(rec, registry->arenas[0], PIO_PLUGIN_SHADOWED, reason);
     free(reason);
   }
   free(slots);
@@ -81,7 +83,7 @@ static int manifest_for_checks(pio_registry *registry, registry_record *rec,
   *out = record_manifest(rec);
   if (*out != NULL) return 0;
   return record_set_reason(rec, registry->arenas[0], PIO_PLUGIN_INVALID,
-                               REGISTRY_UNDECODABLE_MANIFEST);
+                           REGISTRY_UNDECODABLE_MANIFEST);
 }
 
 /* Plugins that need another plugin: in path order, so a dependency on a
@@ -95,8 +97,7 @@ static int check_dependencies(pio_registry *registry) {
     if (manifest == NULL) continue;
     pio_error err;
     pio_error_clear(&err);
-    if (manifest_check_plugin_dependencies(manifest, usable_version, registry, &err) !=
-            PIO_OK &&
+    if (manifest_check_plugin_dependencies(manifest, usable_version, registry, &err) != PIO_OK &&
         record_set_reason(rec, registry->arenas[0], PIO_PLUGIN_INCOMPATIBLE, err.message) != 0)
       return -1;
   }
@@ -109,8 +110,8 @@ static int trial_load(pio_registry *registry, registry_record *rec) {
   const pio_manifest *manifest;
   if (manifest_for_checks(registry, rec, &manifest) != 0) return -1;
   if (manifest == NULL) return 0;
-  pio_plugin_state state = trial_load_module(rec->pub.module_path, manifest,
-                                                 TRIAL_LOAD_TIMEOUT_MS, &rec->trial, &err);
+  pio_plugin_state state =
+      trial_load_module(rec->pub.module_path, manifest, TRIAL_LOAD_TIMEOUT_MS, &rec->trial, &err);
   rec->trial_done = 1;
   if (state == PIO_PLUGIN_OK) return 0;
   return record_set_reason(rec, registry->arenas[0], state, err.message);
@@ -152,14 +153,14 @@ static void commit_cache(pio_registry *registry) {
   regcache_commit(registry->cache, &ignored);
 }
 
-pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **out,
-                             pio_error *err) {
+pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **out, pio_error *err) {
   if (opts == NULL || out == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "pio_registry_open: no options");
   if (opts->struct_size < offsetof(pio_registry_options, check_load) + sizeof opts->check_load)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
                          "pio_registry_open: options struct_size %u too small "
-                         "(use pio_registry_options_init)", (unsigned)opts->struct_size);
+                         "(use pio_registry_options_init)",
+                         (unsigned)opts->struct_size);
   pio_registry *registry = calloc(1, sizeof *registry);
   if (registry == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
   compat_machine_probe(&registry->machine);
@@ -222,8 +223,7 @@ void pio_registry_close(pio_registry *registry) {
   free(registry->records);
   plugin_path_clear(&registry->path);
   regcache_close(registry->cache);
-  for (size_t i = 0; i < REGISTRY_MAX_THREADS; i++)
-    arena_free(registry->arenas[i]);
+  for (size_t i = 0; i < REGISTRY_MAX_THREADS; i++) arena_free(registry->arenas[i]);
   free(registry);
 }
 

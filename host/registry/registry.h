@@ -50,7 +50,7 @@ struct pio_registry {
   /* NULL: no cache.  Records from the cache point into its file, so it
    * stays open as long as the registry (host/registry/cache/cache.h). */
   regcache *cache;
-  int check_load;  /* trial loads follow the scan */
+  int check_load; /* trial loads follow the scan */
   /* The records, their texts and their manifests (host/registry/arena.h): one
    * arena for each thread that reads folders, created as needed; NULL ones
    * unused.  arenas[0] also takes the reasons set after the scan. */
@@ -67,7 +67,7 @@ registry_record *record_new(struct arena *arena, const char *dir, const char *na
 /* Sets the state and its one-line reason (copied into arena).  -1 when out
  * of memory. */
 int record_set_reason(registry_record *rec, struct arena *arena, pio_plugin_state state,
-                          const char *reason);
+                      const char *reason);
 
 /* The checks that need no code loaded: manifest, module file, machine;
  * what the record keeps goes into arena.  -1 when out of memory (a failed

@@ -81,7 +81,7 @@ static long list_entries(DIR *d, scan_item **out) {
  * before anything in the folder is read, it also serves the cache lookup:
  * one stat a plugin fewer. */
 static void take_manifest_key(int dir_fd, const char *name, regcache_key *key) {
-  char rel[sizeof ((struct dirent *)0)->d_name + 32];
+  char rel[sizeof((struct dirent *)0)->d_name + 32];
   size_t len = strlen(name); /* below NAME_MAX: a d_name */
   memcpy(rel, name, len);
   rel[len] = '/';
@@ -158,8 +158,7 @@ static void scan_share(void *ctx, uint32_t share, uint32_t n_shares) {
   const scan_job *job = ctx;
   size_t begin, end;
   pio_split_range(job->n, 1, share, n_shares, &begin, &end);
-  for (size_t i = begin; i < end; i++)
-    scan_one(job, i, job->registry->arenas[share]);
+  for (size_t i = begin; i < end; i++) scan_one(job, i, job->registry->arenas[share]);
 }
 
 /* Each share of the work uses its own arena (shares may run at once). */
@@ -198,7 +197,8 @@ static pio_status collect(const scan_job *job, pio_error *err) {
       regcache_store(registry->cache, rec->ticket, &rec->pub, rec->manifest, 0);
     if (registry_append(registry, rec) != 0)
       st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
-    else item->rec = NULL;
+    else
+      item->rec = NULL;
   }
   return st;
 }

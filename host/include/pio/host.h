@@ -75,7 +75,7 @@ PIO_HOST_API void pio_registry_options_init(pio_registry_options *opts);
  * their records, not returned; only a failure to scan at all (no memory)
  * is an error.  *out owned by the caller (pio_registry_close). */
 PIO_HOST_API pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **out,
-                             pio_error *err);
+                                          pio_error *err);
 PIO_HOST_API void pio_registry_close(pio_registry *registry);
 
 /* The folders searched, in order (for --help and info). */
@@ -85,10 +85,11 @@ PIO_HOST_API const char *pio_registry_path_at(const pio_registry *registry, size
 PIO_HOST_API size_t pio_registry_count(const pio_registry *registry);
 PIO_HOST_API const pio_plugin_record *pio_registry_at(const pio_registry *registry, size_t index);
 /* First non-shadowed record with this name, NULL when none. */
-PIO_HOST_API const pio_plugin_record *pio_registry_find(const pio_registry *registry, const char *name);
+PIO_HOST_API const pio_plugin_record *pio_registry_find(const pio_registry *registry,
+                                                        const char *name);
 /* First ok record whose model_architecture equals architecture. */
 PIO_HOST_API const pio_plugin_record *pio_registry_find_architecture(const pio_registry *registry,
-                                                        const char *architecture);
+                                                                     const char *architecture);
 
 /* A registry holding the one plugin folder dir (what `pio-host validate`
  * checks before a plugin ships): the checks of a scan, plus a trial load
@@ -116,7 +117,7 @@ typedef struct pio_trial_result {
   uint16_t abi_major;
   uint16_t abi_minor;
   int has_config, has_kv_cache, has_model; /* component tables present */
-  int signal;           /* the signal that killed the child, 0 when none */
+  int signal;                              /* the signal that killed the child, 0 when none */
 } pio_trial_result;
 
 /* The trial load's findings for record (a registry opened with
@@ -131,7 +132,7 @@ typedef struct pio_loaded_plugin pio_loaded_plugin;
  * architecture against the manifest).  The record must be ok.  *out owned
  * by the caller (pio_plugin_unload); it keeps no pointer into the registry. */
 PIO_HOST_API pio_status pio_plugin_load(const pio_plugin_record *record, pio_loaded_plugin **out,
-                           pio_error *err);
+                                        pio_error *err);
 /* The plugin's table: valid until pio_plugin_unload. */
 PIO_HOST_API const pio_plugin *pio_loaded_plugin_table(const pio_loaded_plugin *plugin);
 
@@ -140,8 +141,8 @@ PIO_HOST_API const pio_plugin *pio_loaded_plugin_table(const pio_loaded_plugin *
  * silently, so asking it for one is PIO_ERR_UNSUPPORTED naming the plugin,
  * the option and the ABI that brought it (today: weights_load = READ,
  * ABI 1.1). */
-PIO_HOST_API pio_status pio_model_options_supported(const pio_plugin *table, const pio_model_options *opts,
-                                       pio_error *err);
+PIO_HOST_API pio_status pio_model_options_supported(const pio_plugin *table,
+                                                    const pio_model_options *opts, pio_error *err);
 
 /* The command-line words of pio_model_options.weights_load: "map"
  * (PIO_WEIGHTS_MAP) and "read" (PIO_WEIGHTS_READ).  parse returns 0, or -1
@@ -160,11 +161,11 @@ PIO_HOST_API pio_plugin_state pio_plugin_trial_load(const pio_plugin_record *rec
 /* A plugin's own figures for one model config.json, computed through its
  * tables (config->summarize, kv_cache->figures).  Plain data. */
 typedef struct pio_config_probe {
-  int32_t status;              /* pio_status: PIO_OK when every figure below is valid */
-  int32_t has_kv;              /* the plugin has a kv_cache table */
-  uint64_t n_params;           /* config->summarize: all parameters */
-  uint64_t n_params_active;    /* ... used for one token (= n_params when dense) */
-  uint64_t kv_bytes_per_token; /* kv_cache->figures for PIO_CONFIG_PROBE_KV_DTYPE, tp
+  int32_t status;                      /* pio_status: PIO_OK when every figure below is valid */
+  int32_t has_kv;                      /* the plugin has a kv_cache table */
+  uint64_t n_params;                   /* config->summarize: all parameters */
+  uint64_t n_params_active;            /* ... used for one token (= n_params when dense) */
+  uint64_t kv_bytes_per_token;         /* kv_cache->figures for PIO_CONFIG_PROBE_KV_DTYPE, tp
                                   PIO_CONFIG_PROBE_TP, pp 1; 0 without has_kv */
   char message[PIO_ERROR_MESSAGE_MAX]; /* why not, when status is not PIO_OK */
 } pio_config_probe;
@@ -182,9 +183,9 @@ typedef struct pio_config_probe {
  * config is crashed with "SIGSEGV (...) while computing its figures for
  * the model config PATH". */
 PIO_HOST_API pio_plugin_state pio_plugin_probe(const pio_plugin_record *record,
-                                               const char *const *config_paths,
-                                               size_t n_configs, pio_trial_result *result,
-                                               pio_config_probe *probes, pio_error *err);
+                                               const char *const *config_paths, size_t n_configs,
+                                               pio_trial_result *result, pio_config_probe *probes,
+                                               pio_error *err);
 
 #ifdef __cplusplus
 }

@@ -48,24 +48,24 @@ typedef struct pio_manifest_compatibility {
 /* Texts are NULL when the manifest leaves an optional field out; numbers
  * are 0 then. */
 typedef struct pio_manifest {
-  char *path;               /* the manifest file read */
-  char *name;               /* [a-z][a-z0-9_-]{0,63} */
-  char *version;            /* semver */
+  char *path;    /* the manifest file read */
+  char *name;    /* [a-z][a-z0-9_-]{0,63} */
+  char *version; /* semver */
   char *author;
   char *description;
   char *plugin_type;        /* "model" */
   char *model_architecture; /* e.g. "LlamaForCausalLM" */
   char *model_family;
-  char *model_size;         /* free text, e.g. "8B" */
-  char *license;            /* SPDX identifier */
+  char *model_size; /* free text, e.g. "8B" */
+  char *license;    /* SPDX identifier */
   double required_memory_gb;
   uint64_t num_parameters;
   pio_string_list supported_modalities;
   pio_string_list tags;
   pio_manifest_dependency *dependencies; /* n_dependencies of them */
   size_t n_dependencies;
-  char *entry_module;       /* entry_point.module: a plain file base name */
-  char *entry_function;     /* entry_point.factory_function: a C identifier */
+  char *entry_module;   /* entry_point.module: a plain file base name */
+  char *entry_function; /* entry_point.factory_function: a C identifier */
   pio_manifest_compatibility compatibility;
   pio_string_list warnings; /* unknown fields and other non-fatal remarks */
 } pio_manifest;

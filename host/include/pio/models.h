@@ -29,7 +29,7 @@ typedef struct pio_resolved_model {
  * architecture, plugin not ok (with its reason).  *out filled with strings
  * owned by it (pio_resolved_model_clear). */
 PIO_HOST_API pio_status pio_model_resolve(const pio_registry *registry, const char *model,
-                             pio_resolved_model *out, pio_error *err);
+                                          pio_resolved_model *out, pio_error *err);
 PIO_HOST_API void pio_resolved_model_clear(pio_resolved_model *model);
 
 /* Names of every preset found, sorted; *names owned by the caller

@@ -197,7 +197,7 @@ void regcache_get_stats(const regcache *cache, regcache_stats *out) {
 uint64_t regcache_path_hash(const char *path, size_t len) { return regcache_hash(path, len, 0); }
 
 void regcache_old_item(const regcache *cache, uint32_t i, uint64_t *hash,
-                        const unsigned char **bytes, size_t *len) {
+                       const unsigned char **bytes, size_t *len) {
   const unsigned char *item =
       cache->old + REGCACHE_HEADER_SIZE + (size_t)i * REGCACHE_INDEX_ITEM_SIZE;
   uint32_t off, elen;
@@ -219,16 +219,17 @@ static long find_old(const regcache *cache, const char *path, uint64_t want) {
   while (lo < hi) { /* first item whose hash >= want */
     uint32_t mid = lo + (hi - lo) / 2;
     regcache_old_item(cache, mid, &h, &b, &l);
-    if (h < want) lo = mid + 1;
-    else hi = mid;
+    if (h < want)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   for (uint32_t i = lo; i < cache->n_old; i++) {
     const char *p;
     size_t plen;
     regcache_old_item(cache, i, &h, &b, &l);
     if (h != want) break;
-    if (regcache_peek_path(b, l, &p, &plen) == 0 && plen == want_len &&
-        memcmp(p, path, plen) == 0)
+    if (regcache_peek_path(b, l, &p, &plen) == 0 && plen == want_len && memcmp(p, path, plen) == 0)
       return (long)i;
   }
   return -1;
@@ -311,8 +312,10 @@ int regcache_lookup(regcache *cache, const regcache_folder *folder, struct arena
   const char *slash = strrchr(folder->dir, '/');
   const char *at_dir = folder->parent_fd != AT_FDCWD && slash != NULL ? slash + 1 : folder->dir;
   take_key(folder, at_dir, folder->dir, &ticket->keys.dir);
-  if (folder->manifest_key != NULL) ticket->keys.manifest = *folder->manifest_key;
-  else take_key(folder, at_dir, folder->manifest_path, &ticket->keys.manifest);
+  if (folder->manifest_key != NULL)
+    ticket->keys.manifest = *folder->manifest_key;
+  else
+    take_key(folder, at_dir, folder->manifest_path, &ticket->keys.manifest);
   int hit = look_up_old(cache, folder, at_dir, arena, &ticket->keys, entry);
   ticket->hit = hit;
   ticket->hit_trial_done = hit && entry->trial_done;
@@ -342,9 +345,8 @@ static regcache_pending *new_fresh_item(regcache *cache) {
   return &cache->fresh_items[cache->n_fresh];
 }
 
-void regcache_store(regcache *cache, const regcache_ticket *ticket,
-                    const pio_plugin_record *record, const pio_manifest *manifest,
-                    int trial_done) {
+void regcache_store(regcache *cache, const regcache_ticket *ticket, const pio_plugin_record *record,
+                    const pio_manifest *manifest, int trial_done) {
   if (cache == NULL || ticket == NULL || record == NULL || record->manifest_path == NULL ||
       record->dir == NULL || record->state == PIO_PLUGIN_SHADOWED)
     return;

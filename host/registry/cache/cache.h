@@ -46,11 +46,11 @@ regcache *regcache_open(const char *file, int64_t racy_margin_ns);
 
 /* One plugin folder to look up. */
 typedef struct regcache_folder {
-  int parent_fd;             /* the folder holding dir, open (O_PATH will do): keys are
+  int parent_fd;                    /* the folder holding dir, open (O_PATH will do): keys are
                                 then taken relative to it, one or two path components a
                                 stat instead of the whole path; AT_FDCWD: none */
-  const char *dir;           /* absolute path of the plugin folder */
-  const char *manifest_path; /* dir/plugin_manifest.json */
+  const char *dir;                  /* absolute path of the plugin folder */
+  const char *manifest_path;        /* dir/plugin_manifest.json */
   const regcache_key *manifest_key; /* the manifest's key when the caller took it
                                        already (a scan does, to see a manifest is
                                        there): one stat fewer; NULL: taken here */
@@ -83,9 +83,8 @@ int regcache_lookup(regcache *cache, const regcache_folder *folder, struct arena
  * depends on the other folders, not on this one), and a record whose files
  * changed within the racy margin.  Call it for a record before any check
  * that looks at other folders changes its state. */
-void regcache_store(regcache *cache, const regcache_ticket *ticket,
-                    const pio_plugin_record *record, const pio_manifest *manifest,
-                    int trial_done);
+void regcache_store(regcache *cache, const regcache_ticket *ticket, const pio_plugin_record *record,
+                    const pio_manifest *manifest, int trial_done);
 
 /* Writes the cache when something was stored since open or the last
  * commit (temporary file in the same folder, fsync, rename: readers see

@@ -11,8 +11,8 @@
 
 #include "registry/cache/cache_format.h"
 
-#include "registry/arena.h"
 #include "manifest/packer.h"
+#include "registry/arena.h"
 
 /* Tripwire: a field appended to pio_manifest must join MANIFEST_FIELDS
  * (host/manifest/manifest.h), which encodes and decodes it below, and
@@ -112,12 +112,11 @@ void regcache_key_take(const char *path, regcache_key *key) {
 }
 
 int regcache_key_equal(const regcache_key *a, const regcache_key *b) {
-  return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
-         a->size == b->size && a->mode == b->mode && a->uid == b->uid &&
-         a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns &&
-         a->target_dev == b->target_dev && a->target_ino == b->target_ino &&
-         a->target_size == b->target_size && a->target_mtime_ns == b->target_mtime_ns &&
-         a->target_ctime_ns == b->target_ctime_ns;
+  return a->present == b->present && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+         a->mode == b->mode && a->uid == b->uid && a->mtime_ns == b->mtime_ns &&
+         a->ctime_ns == b->ctime_ns && a->target_dev == b->target_dev &&
+         a->target_ino == b->target_ino && a->target_size == b->target_size &&
+         a->target_mtime_ns == b->target_mtime_ns && a->target_ctime_ns == b->target_ctime_ns;
 }
 
 /* ------------------------------------------------------------------ */
@@ -182,8 +181,7 @@ static void put_abi(regcache_buffer *buf, uint16_t major, uint16_t minor) {
   put_u32(buf, (uint32_t)major << 16 | minor);
 }
 
-static void put_dependencies(regcache_buffer *buf, const pio_manifest_dependency *deps,
-                             size_t n) {
+static void put_dependencies(regcache_buffer *buf, const pio_manifest_dependency *deps, size_t n) {
   put_u32(buf, (uint32_t)n);
   for (size_t i = 0; i < n; i++) {
 #define PUT_DEP_TEXT(field, required) put_str(buf, deps[i].field);
@@ -210,11 +208,9 @@ static void put_manifest(regcache_buffer *buf, const pio_manifest *m) {
 }
 
 void regcache_encode_entry(regcache_buffer *buf, const char *manifest_path, const char *dir,
-                            const regcache_key *dir_key,
-                            const regcache_key *manifest_key,
-                            const regcache_key *module_key,
-                            const pio_plugin_record *record, const pio_manifest *manifest,
-                            int trial_done) {
+                           const regcache_key *dir_key, const regcache_key *manifest_key,
+                           const regcache_key *module_key, const pio_plugin_record *record,
+                           const pio_manifest *manifest, int trial_done) {
   put_str(buf, manifest_path); /* first: regcache_peek_path reads it alone */
   put_str(buf, dir);
   put_key(buf, dir_key);
@@ -308,7 +304,8 @@ static const char *const no_warnings[] = {NULL};
  * also in *owned); the shared empty list when there are none.  Each costs
  * at least its 4-byte length and NUL, so a count larger than the bytes
  * left is refused before anything is allocated. */
-static const char *const *get_warnings(reader *r, struct arena *arena, size_t *count, void **owned) {
+static const char *const *get_warnings(reader *r, struct arena *arena, size_t *count,
+                                       void **owned) {
   uint32_t n = get_u32(r);
   *count = 0;
   if (r->bad || n > (r->len - r->pos) / 5) {
@@ -334,7 +331,7 @@ void regcache_entry_clear(regcache_entry *e) {
 }
 
 int regcache_peek_path(const unsigned char *bytes, size_t len, const char **path,
-                        size_t *path_len) {
+                       size_t *path_len) {
   uint32_t n;
   if (len < 4) return -1;
   memcpy(&n, bytes, 4);
@@ -345,7 +342,7 @@ int regcache_peek_path(const unsigned char *bytes, size_t len, const char **path
 }
 
 int regcache_decode_entry(const unsigned char *bytes, size_t len, struct arena *arena,
-                           regcache_entry *out) {
+                          regcache_entry *out) {
   reader r = {bytes, len, 0, 0, NULL};
   memset(out, 0, sizeof *out);
   out->manifest_path = get_str_required(&r);
@@ -395,8 +392,10 @@ static char *pack_text(reader *r, int required) {
 /* n zeroed items of size bytes (NULL while sizing). */
 static void *pack_array(reader *r, size_t n, size_t size) {
   void *items = packer_take(r->pack, n * size);
-  if (items != NULL) memset(items, 0, n * size);
-  else if (!sizing(r)) r->bad = 1;
+  if (items != NULL)
+    memset(items, 0, n * size);
+  else if (!sizing(r))
+    r->bad = 1;
   return items;
 }
 
@@ -470,8 +469,7 @@ static void pack_manifest(reader *r, pio_manifest *m, const char *path) {
   if (r->pos != r->len || r->pack->overflow) r->bad = 1;
 }
 
-pio_manifest *regcache_decode_manifest(const unsigned char *bytes, size_t len,
-                                        const char *path) {
+pio_manifest *regcache_decode_manifest(const unsigned char *bytes, size_t len, const char *path) {
   pio_manifest scratch;
   memset(&scratch, 0, sizeof scratch);
   packer size = {NULL, 0, 0, 0};

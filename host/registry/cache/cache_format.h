@@ -78,17 +78,17 @@ typedef struct regcache_entry {
   const char *manifest_path;
   const char *dir;
   regcache_key dir_key, manifest_key, module_key;
-  const char *module_path;   /* NULL when none was resolved */
+  const char *module_path; /* NULL when none was resolved */
   const char *name, *version, *model_architecture;
   pio_plugin_state state;
   const char *reason;
   const char *const *warnings; /* NULL-terminated */
   size_t n_warnings;
-  int trial_done;              /* the state includes a trial load's verdict */
+  int trial_done;                /* the state includes a trial load's verdict */
   const unsigned char *manifest; /* its encoding; NULL when unreadable */
   size_t manifest_len;
-  size_t n_dependencies;       /* the manifest's, known without decoding it */
-  void *owned;                 /* the warnings' array when malloc'd */
+  size_t n_dependencies; /* the manifest's, known without decoding it */
+  void *owned;           /* the warnings' array when malloc'd */
 } regcache_entry;
 
 /* Frees what entry allocated and zeroes it. */
@@ -107,11 +107,9 @@ void regcache_buffer_free(regcache_buffer *buf);
 /* Appends the encoding of entry's fields (the const view the registry has:
  * a record, its manifest when readable, its keys, its trial flag). */
 void regcache_encode_entry(regcache_buffer *buf, const char *manifest_path, const char *dir,
-                            const regcache_key *dir_key,
-                            const regcache_key *manifest_key,
-                            const regcache_key *module_key,
-                            const pio_plugin_record *record, const pio_manifest *manifest,
-                            int trial_done);
+                           const regcache_key *dir_key, const regcache_key *manifest_key,
+                           const regcache_key *module_key, const pio_plugin_record *record,
+                           const pio_manifest *manifest, int trial_done);
 
 /* Decodes bytes[0..len) into *out, which then points into bytes; the
  * warnings' array comes from arena (host/registry/arena.h) when not NULL, else
@@ -119,17 +117,15 @@ void regcache_encode_entry(regcache_buffer *buf, const char *manifest_path, cons
  * bytes are not a well-formed entry (out is then cleared). */
 struct arena;
 int regcache_decode_entry(const unsigned char *bytes, size_t len, struct arena *arena,
-                           regcache_entry *out);
+                          regcache_entry *out);
 
 /* An entry's manifest (entry.manifest, entry.manifest_len) decoded into one
  * malloc'd block (manifest_free), its path set to
  * path.  NULL when the bytes are malformed or memory ran out. */
-pio_manifest *regcache_decode_manifest(const unsigned char *bytes, size_t len,
-                                        const char *path);
+pio_manifest *regcache_decode_manifest(const unsigned char *bytes, size_t len, const char *path);
 
 /* Reads only the manifest path of an encoded entry, pointing into bytes:
  * lookups compare it before decoding anything else.  -1 when malformed. */
-int regcache_peek_path(const unsigned char *bytes, size_t len, const char **path,
-                        size_t *path_len);
+int regcache_peek_path(const unsigned char *bytes, size_t len, const char **path, size_t *path_len);
 
 #endif

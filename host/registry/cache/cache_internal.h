@@ -22,14 +22,14 @@ enum { REGCACHE_OLD_UNSEEN = 0, REGCACHE_OLD_HIT = 1, REGCACHE_OLD_STALE = 2 };
 
 struct regcache {
   char *file;
-  unsigned char *old;       /* the whole old file, mapped and checked; NULL when none */
+  unsigned char *old; /* the whole old file, mapped and checked; NULL when none */
   size_t old_len;
   uint32_t n_old;
   /* REGCACHE_OLD_* per old entry; entry i's byte is written only by the
    * lookup of its manifest path, so lookups on several threads do not
    * race. */
   unsigned char *old_state;
-  regcache_buffer fresh;    /* entries stored in this run, back to back */
+  regcache_buffer fresh; /* entries stored in this run, back to back */
   regcache_pending *fresh_items;
   size_t n_fresh, cap_fresh;
   uint64_t fingerprint;

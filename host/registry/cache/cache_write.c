@@ -35,8 +35,8 @@ static int same_path(const regcache_pending *a, const regcache_pending *b) {
 /* An old entry not visited this run (another plugin path, say) is kept
  * while its manifest still exists, so that runs with different paths do
  * not evict each other. */
-static int old_entry_worth_keeping(const regcache *cache, uint32_t i,
-                                   const unsigned char *bytes, size_t len) {
+static int old_entry_worth_keeping(const regcache *cache, uint32_t i, const unsigned char *bytes,
+                                   size_t len) {
   if (cache->old_state[i] == REGCACHE_OLD_HIT) return 1;
   if (cache->old_state[i] == REGCACHE_OLD_STALE) return 0;
   const char *p;
@@ -104,8 +104,7 @@ static pio_status build_file(regcache *cache, const regcache_pending *items, siz
     offset += len;
   }
   for (size_t i = 0; i < n; i++) regcache_buffer_append(out, items[i].bytes, items[i].len);
-  if (out->failed)
-    return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", cache->file);
+  if (out->failed) return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", cache->file);
   uint64_t sum = regcache_checksum(out->bytes, out->len);
   memcpy(out->bytes + offsetof(regcache_header, checksum), &sum, 8);
   return PIO_OK;
@@ -142,8 +141,7 @@ static int write_all(int fd, const unsigned char *bytes, size_t len) {
 /* A temporary file beside the target, renamed over it: another pio-host
  * reading at the same time sees the old or the new file, and two writing
  * at the same time each rename a complete file (the last one stays). */
-static pio_status write_atomically(const char *file, const regcache_buffer *buf,
-                                   pio_error *err) {
+static pio_status write_atomically(const char *file, const regcache_buffer *buf, pio_error *err) {
   if (make_parents(file) != 0)
     return pio_error_set(err, PIO_ERR_IO, "%s: cannot create its folder: %s", file,
                          strerror(errno));
