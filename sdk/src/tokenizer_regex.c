@@ -1,7 +1,8 @@
 /* sdk/src/tokenizer_regex.c — tokenizer.json's patterns on PCRE2 (JIT).
  * Hugging Face compiles them with Oniguruma; the one difference that shows
- * in real patterns is handled here: Oniguruma's \s (and so \S) includes
- * U+0085, PCRE2's does not. */
+ * in real patterns are handled here: Oniguruma's \s (and so \S) includes
+ * U+0085, PCRE2's does not; Oniguruma's \w is letters, marks, decimal
+ * digits and connector punctuation, PCRE2's letters, all numbers and '_'. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,11 @@
 #include "tokenizer_text.h"
 
 /* Rewrites Oniguruma spellings into PCRE2 ones: \s → [\s\x{85}] and \S →
- * [^\s\x{85}] outside a class, \s → \s\x{85} inside one; \h (a hex digit in
- * Oniguruma) → [0-9a-fA-F].  A \S inside a class has no such rewrite and is
- * left as PCRE2 reads it. */
+ * [^\s\x{85}] outside a class, \s → \s\x{85} inside one; \w and \W alike
+ * with Oniguruma's word classes; \h (a hex digit in Oniguruma) →
+ * [0-9a-fA-F].  A \S or \W inside a class has no such rewrite and is left
+ * as PCRE2 reads it. */
+#define ONIG_WORD "\\p{L}\\p{M}\\p{Nd}\\p{Pc}"
 static int translate(const char *in, size_t len, tok_buf *out) {
   int in_class = 0;
   for (size_t i = 0; i < len; i++) {
@@ -23,6 +26,8 @@ static int translate(const char *in, size_t len, tok_buf *out) {
       const char *rep = NULL;
       if (n == 's') rep = in_class ? "\\s\\x{85}" : "[\\s\\x{85}]";
       else if (n == 'S' && !in_class) rep = "[^\\s\\x{85}]";
+      else if (n == 'w') rep = in_class ? ONIG_WORD : "[" ONIG_WORD "]";
+      else if (n == 'W' && !in_class) rep = "[^" ONIG_WORD "]";
       else if (n == 'h') rep = in_class ? "0-9a-fA-F" : "[0-9a-fA-F]";
       if (rep != NULL) {
         if (tok_buf_append(out, rep, strlen(rep)) != 0) return -1;
