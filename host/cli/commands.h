@@ -14,4 +14,9 @@ int pio_cli_info(int argc, char **argv);
 int pio_cli_validate(int argc, char **argv);
 int pio_cli_run(int argc, char **argv);
 
+/* Text in, text out with a model folder's tokenizer; host/cli/cmd_tokenize.c,
+ * cmd_detokenize.c. */
+int pio_cli_tokenize(int argc, char **argv);
+int pio_cli_detokenize(int argc, char **argv);
+
 #endif

@@ -18,6 +18,8 @@ static const pio_cli_command commands[] = {
     {"list", pio_cli_list, "list every plugin on the plugin path and its status"},
     {"info", pio_cli_info, "show everything about one plugin"},
     {"validate", pio_cli_validate, "check a plugin folder, with a trial load in a child"},
+    {"tokenize", pio_cli_tokenize, "encode text into token ids with a model's tokenizer.json"},
+    {"detokenize", pio_cli_detokenize, "decode token ids into text"},
     {"run", pio_cli_run, "run a model on a prompt of token ids and decode greedily"},
 };
 

@@ -103,6 +103,8 @@ static pio_status load_root(pio_tokenizer *tok, json_object *root, pio_error *er
     if (tok_bpe_enable_raw_bytes(&tok->bpe) != 0)
       return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", tok->name);
     tok->pretok[tok->n_pretok - 1].raw_bytes = 1;
+  } else {
+    tok_bpe_prepare_text_mode(&tok->bpe);
   }
   return PIO_OK;
 }

@@ -256,6 +256,27 @@ int tok_bpe_enable_raw_bytes(tok_bpe *bpe) {
   return 0;
 }
 
+/* Whether some token holds U+2581 right after a character that is not. */
+static int space_inside_a_token(const tok_bpe *bpe) {
+  static const char space[] = "\xE2\x96\x81";
+  for (size_t i = 0; i < bpe->vocab.capacity; i++) {
+    const tok_map_slot *s = &bpe->vocab.slots[i];
+    if (s->hash == 0) continue;
+    const char *key = bpe->vocab.pool + s->key_off;
+    for (size_t k = 3; k + 3 <= s->key_len; k++)
+      if (memcmp(key + k, space, 3) == 0 && memcmp(key + k - 3, space, 3) != 0) return 1;
+  }
+  return 0;
+}
+
+void tok_bpe_prepare_text_mode(tok_bpe *bpe) {
+  for (int c = 0; c < 128; c++) {
+    char ch = (char)c;
+    bpe->ascii_id[c] = bpe->prefix_len || bpe->suffix_len ? -1 : tok_map_get(&bpe->vocab, &ch, 1);
+  }
+  bpe->cut_before_space = !bpe->prefix_len && !bpe->suffix_len && !space_inside_a_token(bpe);
+}
+
 void tok_bpe_free(tok_bpe *bpe) {
   tok_map_free(&bpe->vocab);
   tok_map_free(&bpe->vocab_bytes);

@@ -98,7 +98,8 @@ static pio_status append_ids(pio_token_ids *out, const int32_t *ids, size_t n, p
 }
 
 /* One word through the model, by way of the cache. */
-static pio_status model(pio_tokenizer_session *s, const char *word, size_t len, pio_error *err) {
+static pio_status model_word(pio_tokenizer_session *s, const char *word, size_t len,
+                             pio_error *err) {
   const tok_bpe *bpe = &s->tok->bpe;
   if (len == 1 && bpe->raw_bytes && bpe->byte_id[(unsigned char)word[0]] >= 0)
     return pio_token_ids_push(&s->body, bpe->byte_id[(unsigned char)word[0]], err);
@@ -126,6 +127,21 @@ static pio_status model(pio_tokenizer_session *s, const char *word, size_t len, 
   }
   s->entries[s->n_entries++] = e;
   return PIO_OK;
+}
+
+/* A word cut before each run of U+2581 when the vocabulary allows it
+ * (tok_bpe.cut_before_space), else whole. */
+static pio_status model(pio_tokenizer_session *s, const char *word, size_t len, pio_error *err) {
+  if (!s->tok->bpe.cut_before_space || len <= 3) return model_word(s, word, len, err);
+  size_t start = 0;
+  for (size_t i = 3; i + 3 <= len; i++) {
+    if (memcmp(word + i, "\xE2\x96\x81", 3) != 0 || memcmp(word + i - 3, "\xE2\x96\x81", 3) == 0)
+      continue;
+    pio_status st = model_word(s, word + start, i - start, err);
+    if (st != PIO_OK) return st;
+    start = i;
+  }
+  return model_word(s, word + start, len - start, err);
 }
 
 static pio_status pretokenize(pio_tokenizer_session *s, size_t step, const char *text,

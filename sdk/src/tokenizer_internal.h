@@ -133,6 +133,11 @@ typedef struct tok_bpe {
   char *suffix;           /* end_of_word_suffix, NULL: none */
   size_t suffix_len;
   int raw_bytes;          /* pieces arrive as raw bytes, each byte a symbol */
+  int32_t ascii_id[128];  /* text mode without affixes: each ASCII character's id, or -1 */
+  /* SentencePiece-style words: when no token holds U+2581 after another
+   * character, no merge crosses the start of a run of U+2581, and a word
+   * may be cut there (and cached) without changing its ids. */
+  int cut_before_space;
 } tok_bpe;
 
 /* Reads model (type BPE) into bpe.  The vocabulary's size is its largest id
@@ -140,6 +145,8 @@ typedef struct tok_bpe {
 pio_status tok_bpe_load(const char *name, json_object *model, tok_bpe *bpe, pio_error *err);
 /* Builds vocab_bytes and byte_id for raw mode; -1 out of memory. */
 int tok_bpe_enable_raw_bytes(tok_bpe *bpe);
+/* Fills ascii_id and cut_before_space (text mode). */
+void tok_bpe_prepare_text_mode(tok_bpe *bpe);
 void tok_bpe_free(tok_bpe *bpe);
 /* The rank and merged id of (left, right), or 0 when they do not merge. */
 const tok_merge_slot *tok_bpe_merge(const tok_bpe *bpe, int32_t left, int32_t right);

@@ -11,6 +11,7 @@ typedef struct heap_entry {
   uint32_t rank;
   uint32_t pos;
   int32_t merged;
+  int32_t left, right; /* the pair it was pushed for */
 } heap_entry;
 
 static int before(const heap_entry *a, const heap_entry *b) {
@@ -147,6 +148,12 @@ static int symbols_text(const tok_bpe *bpe, const char *text, size_t len, symbol
   for (size_t i = 0; i < len;) {
     size_t n = tok_utf8_len((unsigned char)text[i]);
     if (n > len - i) n = len - i;
+    if (n == 1 && (unsigned char)text[i] < 128 && bpe->ascii_id[(unsigned char)text[i]] >= 0 &&
+        w->unk < 0) {
+      if (add(w, bpe->ascii_id[(unsigned char)text[i]]) != 0) return -1;
+      i++;
+      continue;
+    }
     const char *sym = text + i;
     size_t sym_len = n;
     int affixed = (i > 0 && bpe->prefix_len) || (i + n == len && bpe->suffix_len);
@@ -168,7 +175,7 @@ static int symbols_text(const tok_bpe *bpe, const char *text, size_t len, symbol
 static int push_pair(const tok_bpe *bpe, heap *h, const int32_t *ids, size_t pos, size_t next) {
   const tok_merge_slot *m = tok_bpe_merge(bpe, ids[pos], ids[next]);
   if (m == NULL) return 0;
-  return heap_push(h, (heap_entry){m->rank, (uint32_t)pos, m->merged});
+  return heap_push(h, (heap_entry){m->rank, (uint32_t)pos, m->merged, ids[pos], ids[next]});
 }
 
 /* Word::merge_all; removed symbols get id -1. */
@@ -188,8 +195,12 @@ static int merge_all(const tok_bpe *bpe, tok_bpe_scratch *s, size_t n) {
     size_t pos = top.pos;
     if (ids[pos] < 0 || next[pos] < 0) continue;
     size_t right = (size_t)next[pos];
-    const tok_merge_slot *m = tok_bpe_merge(bpe, ids[pos], ids[right]);
-    if (m == NULL || m->merged != top.merged) continue; /* a stale entry */
+    /* An entry whose pair changed is stale unless the new pair merges into
+     * the same token (Hugging Face checks only that). */
+    if (ids[pos] != top.left || ids[right] != top.right) {
+      const tok_merge_slot *m = tok_bpe_merge(bpe, ids[pos], ids[right]);
+      if (m == NULL || m->merged != top.merged) continue;
+    }
     ids[pos] = top.merged;
     ids[right] = -1;
     next[pos] = next[right];

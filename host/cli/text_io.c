@@ -1,0 +1,118 @@
+/* host/cli/text_io.c — the text commands' shared input and output. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+
+#include "text_io.h"
+
+int pio_cli_path_join(char *out, size_t size, const char *dir, const char *name) {
+  size_t n = strlen(dir);
+  int written = snprintf(out, size, "%s%s%s", dir, n > 0 && dir[n - 1] == '/' ? "" : "/", name);
+  return written < 0 || (size_t)written >= size ? -1 : 0;
+}
+
+pio_tokenizer *pio_cli_load_tokenizer(const char *command, const char *path) {
+  char file[PATH_MAX];
+  struct stat st;
+  size_t n = strlen(path);
+  int is_file = stat(path, &st) == 0 ? !S_ISDIR(st.st_mode)
+                                     : n >= 5 && strcmp(path + n - 5, ".json") == 0;
+  if (!is_file) {
+    if (pio_cli_path_join(file, sizeof file, path, "tokenizer.json") != 0) {
+      fprintf(stderr, "pio-host %s: %s: path too long\n", command, path);
+      return NULL;
+    }
+  } else {
+    snprintf(file, sizeof file, "%s", path);
+  }
+  pio_tokenizer *tok = NULL;
+  pio_error err = {0};
+  if (pio_tokenizer_load(file, &tok, &err) != PIO_OK) {
+    fprintf(stderr, "pio-host %s: %s\n", command, err.message);
+    return NULL;
+  }
+  return tok;
+}
+
+int pio_cli_read_all(const char *command, FILE *in, char **text, size_t *len) {
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  while (buf != NULL) {
+    if (n + 1 >= cap) {
+      if (cap >= PIO_CLI_MAX_INPUT) {
+        fprintf(stderr, "pio-host %s: the input is over %u bytes\n", command, PIO_CLI_MAX_INPUT);
+        free(buf);
+        return -1;
+      }
+      char *grown = realloc(buf, cap * 2);
+      if (grown == NULL) break;
+      buf = grown;
+      cap *= 2;
+    }
+    size_t got = fread(buf + n, 1, cap - n - 1, in);
+    n += got;
+    if (got == 0) {
+      if (ferror(in)) {
+        fprintf(stderr, "pio-host %s: reading the input: %s\n", command, strerror(errno));
+        free(buf);
+        return -1;
+      }
+      buf[n] = '\0';
+      *text = buf;
+      *len = n;
+      return 0;
+    }
+  }
+  free(buf);
+  fprintf(stderr, "pio-host %s: out of memory reading the input\n", command);
+  return -1;
+}
+
+int pio_cli_parse_ids(const char *text, pio_token_ids *out, const char **bad) {
+  const char *p = text;
+  pio_error err;
+  while (*p == ' ' || *p == '\t') p++;
+  if (*p == '\n' || *p == '\r' || *p == '\0') {
+    while (*p == '\n' || *p == '\r') p++;
+    *bad = p;
+    return *p == '\0' ? 0 : -1;
+  }
+  for (;;) {
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p < '0' || *p > '9') break;
+    errno = 0;
+    char *end = NULL;
+    long v = strtol(p, &end, 10);
+    if (errno != 0 || v > INT32_MAX) break;
+    if (pio_token_ids_push(out, (int32_t)v, &err) != PIO_OK) break;
+    p = end;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p == ',') {
+      p++;
+      continue;
+    }
+    while (*p == '\n' || *p == '\r') p++;
+    if (*p == '\0') return 0;
+    break;
+  }
+  *bad = p;
+  return -1;
+}
+
+void pio_cli_put_ids(FILE *out, const int32_t *ids, size_t n, int json) {
+  if (json) fputc('[', out);
+  for (size_t i = 0; i < n; i++) fprintf(out, i ? ",%d" : "%d", ids[i]);
+  if (json) fputc(']', out);
+}
+
+void pio_cli_put_json_string(FILE *out, const char *text, size_t len) {
+  json_object *s = json_object_new_string_len(text, (int)len);
+  fputs(s ? json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+          : "\"\"",
+        out);
+  json_object_put(s);
+}
