@@ -67,33 +67,29 @@ static int read_array(json_object *v, pio_token_ids *ids) {
   return 0;
 }
 
-static int run_jsonl(const pio_tokenizer *tok, unsigned flags) {
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t n;
-  long number = 0;
+typedef struct jsonl_state {
+  const pio_tokenizer *tok;
+  unsigned flags;
+} jsonl_state;
+
+static int jsonl_line(void *ctx, json_object *v, const char *where) {
+  const jsonl_state *st = ctx;
+  pio_token_ids ids = {0};
   int rc = PIO_CLI_EXIT_OK;
-  json_tokener *parser = json_tokener_new();
-  while (rc == PIO_CLI_EXIT_OK && parser != NULL && (n = getline(&line, &cap, stdin)) > 0) {
-    number++;
-    json_tokener_reset(parser);
-    json_object *v = json_tokener_parse_ex(parser, line, (int)n);
-    pio_token_ids ids = {0};
-    char where[64];
-    snprintf(where, sizeof where, "stdin:%ld: ", number);
-    if (read_array(v, &ids) != 0) {
-      fprintf(stderr, "pio-host detokenize: %sexpected a JSON array of ids\n", where);
-      rc = PIO_CLI_EXIT_PLUGIN;
-    } else if (decode_put(tok, &ids, flags, 1, where) != 0) {
-      rc = PIO_CLI_EXIT_PLUGIN;
-    }
-    fflush(stdout);
-    pio_token_ids_free(&ids);
-    json_object_put(v);
+  if (read_array(v, &ids) != 0) {
+    fprintf(stderr, "pio-host detokenize: %sexpected a JSON array of ids\n", where);
+    rc = PIO_CLI_EXIT_PLUGIN;
+  } else if (decode_put(st->tok, &ids, st->flags, 1, where) != 0) {
+    rc = PIO_CLI_EXIT_PLUGIN;
   }
-  json_tokener_free(parser);
-  free(line);
+  pio_token_ids_free(&ids);
   return rc;
+}
+
+static int run_jsonl(const pio_tokenizer *tok, unsigned flags) {
+  jsonl_state st = {tok, flags};
+  int rc = pio_cli_each_jsonl(stdin, jsonl_line, &st);
+  return rc < 0 ? PIO_CLI_EXIT_PLUGIN : rc;
 }
 
 int pio_cli_detokenize(int argc, char **argv) {

@@ -58,37 +58,31 @@ static int encode_one(pio_tokenizer_session *s, const char *text, size_t len, un
   return 0;
 }
 
-static int run_jsonl(pio_tokenizer_session *s, unsigned flags) {
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t n;
-  long number = 0;
-  int rc = PIO_CLI_EXIT_OK;
-  pio_token_ids ids = {0};
-  json_tokener *parser = json_tokener_new();
-  while (rc == PIO_CLI_EXIT_OK && parser != NULL && (n = getline(&line, &cap, stdin)) > 0) {
-    number++;
-    json_tokener_reset(parser);
-    json_object *v = json_tokener_parse_ex(parser, line, (int)n);
-    char where[64];
-    snprintf(where, sizeof where, "stdin:%ld: ", number);
-    if (v == NULL || !json_object_is_type(v, json_type_string)) {
-      fprintf(stderr, "pio-host tokenize: %sexpected a JSON string\n", where);
-      rc = PIO_CLI_EXIT_PLUGIN;
-    } else if (encode_one(s, json_object_get_string(v), (size_t)json_object_get_string_len(v),
-                          flags, &ids, where) != 0) {
-      rc = PIO_CLI_EXIT_PLUGIN;
-    } else {
-      pio_cli_put_ids(stdout, ids.ids, ids.count, 1);
-      fputc('\n', stdout);
-      fflush(stdout);
-    }
-    json_object_put(v);
+typedef struct jsonl_state {
+  pio_tokenizer_session *session;
+  unsigned flags;
+  pio_token_ids ids;
+} jsonl_state;
+
+static int jsonl_line(void *ctx, json_object *v, const char *where) {
+  jsonl_state *st = ctx;
+  if (v == NULL || !json_object_is_type(v, json_type_string)) {
+    fprintf(stderr, "pio-host tokenize: %sexpected a JSON string\n", where);
+    return PIO_CLI_EXIT_PLUGIN;
   }
-  json_tokener_free(parser);
-  pio_token_ids_free(&ids);
-  free(line);
-  return rc;
+  if (encode_one(st->session, json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                 st->flags, &st->ids, where) != 0)
+    return PIO_CLI_EXIT_PLUGIN;
+  pio_cli_put_ids(stdout, st->ids.ids, st->ids.count, 1);
+  fputc('\n', stdout);
+  return PIO_CLI_EXIT_OK;
+}
+
+static int run_jsonl(pio_tokenizer_session *s, unsigned flags) {
+  jsonl_state st = {s, flags, {0}};
+  int rc = pio_cli_each_jsonl(stdin, jsonl_line, &st);
+  pio_token_ids_free(&st.ids);
+  return rc < 0 ? PIO_CLI_EXIT_PLUGIN : rc;
 }
 
 int pio_cli_tokenize(int argc, char **argv) {

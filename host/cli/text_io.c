@@ -116,3 +116,25 @@ void pio_cli_put_json_string(FILE *out, const char *text, size_t len) {
         out);
   json_object_put(s);
 }
+
+int pio_cli_each_jsonl(FILE *in, pio_cli_jsonl_fn fn, void *ctx) {
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  long number = 0;
+  int rc = 0;
+  json_tokener *parser = json_tokener_new();
+  if (parser == NULL) return -1;
+  while (rc == 0 && (n = getline(&line, &cap, in)) > 0) {
+    char where[64];
+    snprintf(where, sizeof where, "stdin:%ld: ", ++number);
+    json_tokener_reset(parser);
+    json_object *v = json_tokener_parse_ex(parser, line, (int)n);
+    rc = fn(ctx, v, where);
+    json_object_put(v);
+    fflush(stdout);
+  }
+  json_tokener_free(parser);
+  free(line);
+  return rc;
+}

@@ -28,6 +28,13 @@ int pio_cli_read_all(const char *command, FILE *in, char **text, size_t *len);
  * *bad pointing at the first character that is not part of an id. */
 int pio_cli_parse_ids(const char *text, pio_token_ids *out, const char **bad);
 
+/* Calls fn on each line of in parsed as JSON (value NULL when the line is
+ * not JSON), where naming the line ("stdin:3: "), flushing stdout after
+ * each; stops at the first call that returns non-zero and returns that. */
+struct json_object;
+typedef int (*pio_cli_jsonl_fn)(void *ctx, struct json_object *value, const char *where);
+int pio_cli_each_jsonl(FILE *in, pio_cli_jsonl_fn fn, void *ctx);
+
 /* Writes ids comma-separated, or as a JSON array when json. */
 void pio_cli_put_ids(FILE *out, const int32_t *ids, size_t n, int json);
 /* Writes bytes as a JSON string (UTF-8 kept, controls escaped). */

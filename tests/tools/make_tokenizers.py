@@ -26,8 +26,9 @@ def bytes_to_unicode():
     return {b: chr(c) for b, c in zip(bs, cs)}
 
 
-def train(words, n_merges, vocab):
-    """Plain BPE: words is a list of symbol lists; vocab (str -> id) grows."""
+def train(words, n_merges, vocab, prefix=""):
+    """Plain BPE: words is a list of symbol lists; vocab (str -> id) grows.
+    A right part's continuing-subword prefix is dropped when merging."""
     merges = []
     words = [list(w) for w in words]
     for _ in range(n_merges):
@@ -39,7 +40,7 @@ def train(words, n_merges, vocab):
             break
         best = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
         merges.append(best)
-        joined = best[0] + best[1]
+        joined = best[0] + best[1][len(prefix):]
         if joined not in vocab:
             vocab[joined] = len(vocab)
         out = []
@@ -221,30 +222,7 @@ def wordpiece_like():
     words = []
     for w in TEXT.lower().split():
         words.append([w[0]] + ["##" + c for c in w[1:]])
-    merges = []
-    for _ in range(60):
-        counts = {}
-        for w in words:
-            for a, b in zip(w, w[1:]):
-                counts[(a, b)] = counts.get((a, b), 0) + 1
-        if not counts:
-            break
-        best = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
-        merges.append(best)
-        joined = best[0] + best[1][2:]
-        vocab.setdefault(joined, len(vocab))
-        nwords = []
-        for w in words:
-            i, nw = 0, []
-            while i < len(w):
-                if i + 1 < len(w) and (w[i], w[i + 1]) == best:
-                    nw.append(joined)
-                    i += 2
-                else:
-                    nw.append(w[i])
-                    i += 1
-            nwords.append(nw)
-        words = nwords
+    merges = train(words, 60, vocab, prefix="##")
     return doc(bpe(vocab, merges, unk_token="[UNK]", continuing_subword_prefix="##"),
                normalizer={"type": "Sequence", "normalizers": [
                    {"type": "NFD"}, {"type": "StripAccents"}, {"type": "NFKC"},
