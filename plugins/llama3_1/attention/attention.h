@@ -1,27 +1,24 @@
-/* attention/attention.h — causal grouped-query attention over the KV cache,
- * for a run of n_tokens new tokens (prefill) or one (decode). */
+/* attention/attention.h — Llama's attention over its KV cache: grouped
+ * query heads of head_dim, scaled by 1/sqrt(head_dim), causal, no window;
+ * computed by the SDK's tiled attention (pio/attention.h). */
 #ifndef PIO_LLAMA3_1_ATTENTION_H
 #define PIO_LLAMA3_1_ATTENTION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kv_cache/kv_cache.h"
-#include "pio/threadpool.h"
+#include "pio/attention.h"
 
-typedef struct llama_attention_args {
-  const llama_kv_cache *cache; /* holds positions [0, start + n_tokens) of layer */
-  uint32_t layer;
-  uint32_t start;      /* position of the first new token */
-  uint32_t n_tokens;
-  uint32_t n_heads;    /* query heads; n_heads / cache->n_kv_heads share a KV head */
-  const float *q;      /* q[n_tokens][q_stride], heads [n_heads][head_dim] first, rotated */
-  size_t q_stride;
-  float *out;          /* out[n_tokens][n_heads][head_dim] */
-  float *scores;       /* scratch [n_threads][cache->max_context] */
-} llama_attention_args;
+/* The head counts and sizes of the cache's model. */
+pio_attention_shape llama_attention_shape(const llama_kv_cache *cache, uint32_t n_heads);
 
-/* out = softmax(q k^T / sqrt(head_dim), causal) v, per head; token t sees
- * positions [0, start + t].  Spread over pool by (token, head). */
-void llama_attention(pio_threadpool *pool, const llama_attention_args *args);
+/* The call for n_tokens new tokens at start of layer: q[n_tokens][q_stride]
+ * with the rotated query heads first, out[n_tokens][n_heads][head_dim];
+ * scratch of pio_attention_scratch_size bytes. */
+pio_attention_args llama_attention_args(const llama_kv_cache *cache, uint32_t n_heads,
+                                        uint32_t layer, uint32_t start, uint32_t n_tokens,
+                                        const float *q, size_t q_stride, float *out,
+                                        void *scratch, size_t scratch_size);
 
 #endif

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "attention/attention.h"
-#include "fused_layers/fused.h"
-#include "mlp/mlp.h"
 #include "model/model.h"
+#include "pio/mlp.h"
+#include "pio/norm.h"
 
 /* x[n][d] = embedding rows of tokens[n], widened to f32. */
 static void embed(const pio_model *m, const int32_t *tokens, uint32_t n) {
@@ -16,7 +16,7 @@ static void embed(const pio_model *m, const int32_t *tokens, uint32_t n) {
   const size_t row_bytes = (size_t)e->cols * pio_dtype_size(e->dtype);
   for (uint32_t t = 0; t < n; t++)
     pio_to_f32((const unsigned char *)e->data + (size_t)tokens[t] * row_bytes, e->dtype, e->cols,
-               m->x + (size_t)t * e->cols);
+               m->buf.x + (size_t)t * e->cols);
 }
 
 /* Rotates q and k of every new token and stores k, v in the cache.
@@ -25,11 +25,11 @@ static void rotate_and_cache(pio_model *m, uint32_t layer, uint32_t start, uint3
   const pio_model_config *c = m->config;
   const size_t q_dim = (size_t)c->n_heads * c->head_dim;
   const size_t kv_dim = (size_t)c->n_kv_heads * c->head_dim;
+  float *qkv = m->buf.qkv;
+  pio_rope_apply(&m->rope, qkv, n, m->qkv_dim, c->n_heads, c->head_dim, start);
+  pio_rope_apply(&m->rope, qkv + q_dim, n, m->qkv_dim, c->n_kv_heads, c->head_dim, start);
   for (uint32_t t = 0; t < n; t++) {
-    float *q = m->qkv + (size_t)t * m->qkv_dim;
-    float *k = q + q_dim, *v = k + kv_dim;
-    llama_rope_apply(&m->rope, q, c->n_heads, start + t);
-    llama_rope_apply(&m->rope, k, c->n_kv_heads, start + t);
+    const float *k = qkv + (size_t)t * m->qkv_dim + q_dim, *v = k + kv_dim;
     memcpy(llama_kv_k(&m->cache, layer, start + t), k, kv_dim * sizeof *k);
     memcpy(llama_kv_v(&m->cache, layer, start + t), v, kv_dim * sizeof *v);
   }
@@ -42,38 +42,40 @@ static void layer_forward(pio_model *m, uint32_t l, uint32_t start, uint32_t n,
                           const float *next_norm) {
   const pio_model_config *c = m->config;
   const llama_layer_weights *L = &m->weights.layers[l];
+  llama_pass_buffers *b = &m->buf;
   const float eps = (float)c->rms_norm_eps;
-  pio_matmul(m->pool, m->path, &L->qkv, m->xn, n, m->qkv); /* qkv[n][qkv_dim] */
+  const size_t d = c->hidden_size;
+  pio_matmul(m->pool, m->path, &L->qkv, b->xn, n, b->qkv); /* qkv[n][qkv_dim] */
   rotate_and_cache(m, l, start, n);
-  const llama_attention_args args = {.cache = &m->cache, .layer = l, .start = start,
-                                     .n_tokens = n, .n_heads = c->n_heads, .q = m->qkv,
-                                     .q_stride = m->qkv_dim, .out = m->attn,
-                                     .scores = m->scores};
-  llama_attention(m->pool, &args);                          /* attn[n][n_heads * head_dim] */
-  pio_matmul(m->pool, m->path, &L->o, m->attn, n, m->proj); /* proj[n][d] */
-  llama_residual_rmsnorm(m->x, m->proj, L->mlp_norm, n, c->hidden_size, eps, m->xn);
-  llama_mlp(m->pool, m->path, &L->mlp, m->xn, n, m->mlp, m->proj); /* proj[n][d] */
-  llama_residual_rmsnorm(m->x, m->proj, next_norm, n, c->hidden_size, eps, m->xn);
+  const pio_attention_args attention =
+      llama_attention_args(&m->cache, c->n_heads, l, start, n, b->qkv, m->qkv_dim, b->attn,
+                           b->attention_scratch, b->attention_scratch_size);
+  pio_attention(m->pool, &attention);                        /* attn[n][n_heads * head_dim] */
+  pio_matmul(m->pool, m->path, &L->o, b->attn, n, b->proj);  /* proj[n][d] */
+  pio_rmsnorm_residual(b->x, b->proj, L->mlp_norm, n, d, eps, 0, b->xn);
+  pio_swiglu(m->pool, m->path, &L->mlp, b->xn, n, b->mlp, b->proj); /* proj[n][d] */
+  pio_rmsnorm_residual(b->x, b->proj, next_norm, n, d, eps, 0, b->xn);
 }
 
 /* Runs n <= chunk tokens at the current position; writes logits[n][vocab]
  * when all_logits, else (when last_chunk) logits[vocab] of the last one. */
-static void run_chunk(pio_model *m, const int32_t *tokens, uint32_t n, float *logits,
+static void run_chunk(void *model, const int32_t *tokens, uint32_t n, float *logits,
                       int all_logits, int last_chunk) {
+  pio_model *m = model;
   const pio_model_config *c = m->config;
   const llama_weights *w = &m->weights;
   const uint32_t start = m->position;
   embed(m, tokens, n);
-  llama_residual_rmsnorm(m->x, NULL, w->layers[0].attn_norm, n, c->hidden_size,
-                         (float)c->rms_norm_eps, m->xn);
+  pio_rmsnorm(m->buf.x, w->layers[0].attn_norm, n, c->hidden_size, (float)c->rms_norm_eps, 0,
+              m->buf.xn);
   for (uint32_t l = 0; l < c->n_layers; l++)
     layer_forward(m, l, start, n, l + 1 < c->n_layers ? w->layers[l + 1].attn_norm
                                                       : w->final_norm);
   m->position = start + n;
   if (all_logits)
-    pio_matmul(m->pool, m->path, &w->lm_head, m->xn, n, logits); /* logits[n][vocab] */
+    pio_matmul(m->pool, m->path, &w->lm_head, m->buf.xn, n, logits); /* logits[n][vocab] */
   else if (last_chunk)
-    pio_matmul(m->pool, m->path, &w->lm_head, m->xn + (size_t)(n - 1) * c->hidden_size, 1,
+    pio_matmul(m->pool, m->path, &w->lm_head, m->buf.xn + (size_t)(n - 1) * c->hidden_size, 1,
                logits);                                            /* logits[vocab] */
 }
 
@@ -97,12 +99,7 @@ pio_status llama_model_forward(pio_model *m, const int32_t *tokens, uint32_t n_t
                                float *logits, int all_logits, pio_error *err) {
   pio_status s = check_input(m, tokens, n_tokens, logits, err);
   if (s != PIO_OK) return s;
-  const size_t vocab = m->config->vocab_size;
-  for (uint32_t done = 0; done < n_tokens;) {
-    const uint32_t n = n_tokens - done < m->chunk ? n_tokens - done : m->chunk;
-    run_chunk(m, tokens + done, n, all_logits ? logits + done * vocab : logits, all_logits,
-              done + n == n_tokens);
-    done += n;
-  }
+  llama_pass_chunks(m, m->chunk, m->config->vocab_size, tokens, n_tokens, logits, all_logits,
+                    run_chunk);
   return PIO_OK;
 }

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attention/attention.h"
 #include "model/model.h"
+#include "rotary/rope_params.h"
 
 /* The caller's options, defaults where its (older) table stops. */
 static pio_model_options read_options(const pio_model_options *opts) {
@@ -35,27 +37,15 @@ static pio_status context_size(const pio_model_config *c, uint32_t asked, uint32
   return PIO_OK;
 }
 
-static float *scratch(size_t count, pio_status *s) {
-  float *p = aligned_alloc(64, (count * sizeof(float) + 63) / 64 * 64);
-  if (p == NULL) *s = PIO_ERR_NO_MEMORY;
-  return p;
-}
-
 static pio_status alloc_scratch(pio_model *m, pio_error *err) {
   const pio_model_config *c = m->config;
-  const size_t n = m->chunk;
-  pio_status s = PIO_OK;
   m->qkv_dim = (c->n_heads + 2 * c->n_kv_heads) * c->head_dim;
-  m->x = scratch(n * c->hidden_size, &s);
-  m->xn = scratch(n * c->hidden_size, &s);
-  m->qkv = scratch(n * m->qkv_dim, &s);
-  m->attn = scratch(n * c->n_heads * c->head_dim, &s);
-  m->proj = scratch(n * c->hidden_size, &s);
-  m->mlp = scratch(n * 2 * (size_t)c->intermediate_size, &s);
-  m->scores = scratch((size_t)pio_threadpool_size(m->pool) * m->cache.max_context, &s);
-  if (s != PIO_OK)
-    return pio_error_set(err, s, "model scratch for %u tokens: out of memory", m->chunk);
-  return PIO_OK;
+  const llama_pass_dims dims = {.chunk = m->chunk, .d_model = c->hidden_size,
+                                .qkv_dim = m->qkv_dim, .attn_dim = c->n_heads * c->head_dim,
+                                .mlp_dim = 2 * c->intermediate_size,
+                                .attention = llama_attention_shape(&m->cache, c->n_heads),
+                                .n_threads = pio_threadpool_size(m->pool)};
+  return llama_pass_buffers_alloc(&m->buf, &dims, err);
 }
 
 /* Multiply-adds x 2 of one token through every matrix. */
@@ -92,7 +82,10 @@ static pio_status build(pio_model *m, const pio_model_config *config,
                                                m->pool, err)
                      : llama_weights_load(&m->weights, config, o->weights_dir,
                                           o->weights_load, err);
-  if (s == PIO_OK) s = llama_rope_init(&m->rope, config, max_context, err);
+  if (s == PIO_OK) {
+    const pio_rope_params rope = llama_rope_params(config);
+    s = pio_rope_init(&m->rope, &rope, max_context, err);
+  }
   if (s == PIO_OK) s = llama_kv_cache_init(&m->cache, config, max_context, err);
   if (s != PIO_OK) return s;
   m->chunk = max_context < LLAMA_PREFILL_CHUNK ? max_context : LLAMA_PREFILL_CHUNK;
@@ -125,15 +118,9 @@ pio_status llama_model_create(const pio_model_config *config, const pio_model_op
 
 void llama_model_destroy(pio_model *m) {
   if (m == NULL) return;
-  free(m->x);
-  free(m->xn);
-  free(m->qkv);
-  free(m->attn);
-  free(m->proj);
-  free(m->mlp);
-  free(m->scores);
+  llama_pass_buffers_free(&m->buf);
   llama_kv_cache_free(&m->cache);
-  llama_rope_free(&m->rope);
+  pio_rope_free(&m->rope);
   pio_threadpool_destroy(m->pool);
   llama_weights_free(&m->weights);
   llama_config_free(m->config);

@@ -8,10 +8,11 @@
 
 #include "config/llama_config.h"
 #include "kv_cache/kv_cache.h"
+#include "model/pass.h"
 #include "model/weights.h"
 #include "pio/kernels.h"
+#include "pio/rope.h"
 #include "pio/threadpool.h"
-#include "rotary/rope.h"
 
 /* Most tokens one pass of the layers takes: a longer prompt runs in chunks
  * of this many, so scratch stays bounded while each chunk still reads every
@@ -23,21 +24,14 @@
 struct pio_model {
   pio_model_config *config; /* own copy */
   llama_weights weights;
-  llama_rope rope;
+  pio_rope rope;
   llama_kv_cache cache;
   pio_threadpool *pool;
   pio_kernel_path path;     /* matmul kernel path, the best this CPU runs */
   uint32_t position;        /* tokens in the cache */
   uint32_t chunk;           /* tokens a scratch buffer holds */
   uint32_t qkv_dim;         /* (n_heads + 2 n_kv_heads) * head_dim */
-  /* Scratch, [chunk][...] each, owned. */
-  float *x;      /* residual stream [chunk][d] */
-  float *xn;     /* normalised rows, the next matmul's input [chunk][d] */
-  float *qkv;    /* [chunk][qkv_dim] */
-  float *attn;   /* attention output [chunk][n_heads * head_dim] */
-  float *proj;   /* o_proj and down_proj outputs [chunk][d] */
-  float *mlp;    /* [chunk][2 * d_ff] */
-  float *scores; /* [n_threads][max_context] */
+  llama_pass_buffers buf;   /* activations of one chunk, owned */
   uint64_t flops_per_token;
   uint32_t matmul_dtypes;   /* bit (1u << dtype) per type of the matrices */
   uint64_t weight_bytes_per_token;

@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #include "config/llama_config.h"
-#include "mlp/mlp.h"
 #include "pio/kernels.h"
+#include "pio/mlp.h"
 #include "pio/safetensors.h"
 #include "pio/threadpool.h"
 
@@ -19,7 +19,7 @@ typedef struct llama_layer_weights {
   const float *mlp_norm;  /* post_attention_layernorm [d] */
   pio_matrix qkv;         /* [(H + 2 KV) * head_dim][d]: q rows, k rows, v rows */
   pio_matrix o;           /* [d][H * head_dim] */
-  llama_mlp_weights mlp;
+  pio_swiglu_weights mlp; /* gate_up [2 d_ff][d] (gate rows, then up), down [d][d_ff] */
 } llama_layer_weights;
 
 /* A buffer a weight set owns: small ones from aligned_alloc, large ones
