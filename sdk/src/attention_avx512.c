@@ -10,13 +10,18 @@
 #include "simd_avx512.h"
 
 #define INLINE static inline __attribute__((always_inline))
+/* The register blocks below are arrays indexed by constant loops; they
+ * must be unrolled to stay in registers (-O2 would keep them on the stack). */
+#define UNROLL _Pragma("GCC unroll 16")
 
 /* lane 4i + m of the result = the sum of the 16 lanes of a[4i + m]. */
 INLINE __m512 reduce16(const __m512 a[16]) {
   __m512 b[8], c[4];
+  UNROLL
   for (int i = 0; i < 8; i++)
     b[i] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * i], a[2 * i + 1]),
                          _mm512_unpackhi_ps(a[2 * i], a[2 * i + 1]));
+  UNROLL
   for (int i = 0; i < 4; i++)
     c[i] = _mm512_add_ps(_mm512_shuffle_ps(b[2 * i], b[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
                          _mm512_shuffle_ps(b[2 * i], b[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
@@ -33,13 +38,18 @@ INLINE __m512 reduce16(const __m512 a[16]) {
 INLINE void scores_4x4(const float *q, size_t q_stride, const float *k, size_t k_stride,
                        uint32_t dim, float *s, size_t s_stride) {
   __m512 acc[16];
+  UNROLL
   for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
   for (uint32_t c = 0; c < dim; c += 16) {
     const __mmask16 m = pio_avx512_tail_mask(dim - c);
     __m512 kv[4], qv[4];
+    UNROLL
     for (int j = 0; j < 4; j++) kv[j] = _mm512_maskz_loadu_ps(m, k + j * k_stride + c);
+    UNROLL
     for (int r = 0; r < 4; r++) qv[r] = _mm512_load_ps(q + r * q_stride + c);
+    UNROLL
     for (int r = 0; r < 4; r++)
+      UNROLL
       for (int j = 0; j < 4; j++) acc[r * 4 + j] = _mm512_fmadd_ps(qv[r], kv[j], acc[r * 4 + j]);
   }
   const __m512 out = reduce16(acc);
@@ -56,9 +66,11 @@ INLINE void scores_4x1(const float *q, size_t q_stride, const float *k, uint32_t
                    _mm512_setzero_ps()};
   for (uint32_t c = 0; c < dim; c += 16) {
     const __m512 kv = _mm512_maskz_loadu_ps(pio_avx512_tail_mask(dim - c), k + c);
+    UNROLL
     for (int r = 0; r < 4; r++)
       acc[r] = _mm512_fmadd_ps(_mm512_load_ps(q + r * q_stride + c), kv, acc[r]);
   }
+  UNROLL
   for (int r = 0; r < 4; r++) s[r * s_stride] = _mm512_reduce_add_ps(acc[r]);
 }
 
@@ -111,21 +123,28 @@ INLINE void accumulate_4rows(const float *p, size_t p_stride, const float *v, si
                              uint32_t n_keys, const float *alpha, float *o, size_t o_stride,
                              int nv, __mmask16 tail) {
   __m512 acc[4][4];
+  UNROLL
   for (int r = 0; r < 4; r++) {
     const __m512 a = _mm512_set1_ps(alpha[r]);
+    UNROLL
     for (int c = 0; c < nv; c++) acc[r][c] = _mm512_mul_ps(_mm512_load_ps(o + r * o_stride + 16 * c), a);
   }
   for (uint32_t j = 0; j < n_keys; j++) {
     __m512 vv[4];
+    UNROLL
     for (int c = 0; c < nv; c++)
       vv[c] = _mm512_maskz_loadu_ps(c == nv - 1 ? tail : (__mmask16)0xffff,
                                     v + j * v_stride + 16 * c);
+    UNROLL
     for (int r = 0; r < 4; r++) {
       const __m512 w = _mm512_set1_ps(p[r * p_stride + j]);
+      UNROLL
       for (int c = 0; c < nv; c++) acc[r][c] = _mm512_fmadd_ps(w, vv[c], acc[r][c]);
     }
   }
+  UNROLL
   for (int r = 0; r < 4; r++)
+    UNROLL
     for (int c = 0; c < nv; c++) _mm512_store_ps(o + r * o_stride + 16 * c, acc[r][c]);
 }
 
