@@ -32,15 +32,6 @@ static const pio_plugin deepseek_plugin = {
 };
 
 PIO_PLUGIN_ENTRY(pio_deepseek_r1_entry) {
-  /* The host table's layout is only known for this ABI major. */
-  if (host == NULL || host->struct_size < sizeof(uint32_t) + 2 * sizeof(uint16_t)) {
-    pio_error_set(err, PIO_ERR_ABI, "deepseek_r1: host services table missing or too small");
-    return NULL;
-  }
-  if (host->abi_major != PIO_ABI_MAJOR) {
-    pio_error_set(err, PIO_ERR_ABI, "deepseek_r1: built for pio ABI %d.x, host speaks %u.%u",
-                  PIO_ABI_MAJOR, (unsigned)host->abi_major, (unsigned)host->abi_minor);
-    return NULL;
-  }
+  if (pio_plugin_check_host(host, "deepseek_r1", err) != PIO_OK) return NULL;
   return &deepseek_plugin;
 }

@@ -42,16 +42,6 @@ static const pio_plugin llama_plugin = {
 };
 
 PIO_PLUGIN_ENTRY(pio_llama3_1_entry) {
-  /* The host refuses a plugin of another ABI major; the plugin returns the
-   * favour, since the host table's layout would differ. */
-  if (host == NULL || host->struct_size < sizeof(uint32_t) + 2 * sizeof(uint16_t)) {
-    pio_error_set(err, PIO_ERR_ABI, "llama3_1: host services table missing or too small");
-    return NULL;
-  }
-  if (host->abi_major != PIO_ABI_MAJOR) {
-    pio_error_set(err, PIO_ERR_ABI, "llama3_1: built for pio ABI %d.x, host speaks %u.%u",
-                  PIO_ABI_MAJOR, (unsigned)host->abi_major, (unsigned)host->abi_minor);
-    return NULL;
-  }
+  if (pio_plugin_check_host(host, "llama3_1", err) != PIO_OK) return NULL;
   return &llama_plugin;
 }

@@ -61,7 +61,7 @@ void pio_moe_scores(pio_moe_scoring scoring, const float *logits, uint32_t n, fl
 
 /* A group's rank: its best value, or the sum of its best two. */
 static float group_score(const float *v, uint32_t size, pio_moe_group_rank rank) {
-  uint32_t best[2], count = 0;
+  uint32_t best[2] = {0, 0}, count = 0;
   const uint32_t take = rank == PIO_MOE_GROUP_TOP2_SUM ? 2 : 1;
   for (uint32_t i = 0; i < size; i++) offer(v, i, take, best, &count);
   return take == 2 ? v[best[0]] + v[best[1]] : v[best[0]];

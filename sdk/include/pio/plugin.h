@@ -239,8 +239,19 @@ typedef struct pio_plugin {
  */
 typedef const pio_plugin *(*pio_plugin_entry_fn)(const pio_host_services *host, pio_error *err);
 
+/* The check every entry function makes first (libpio-sdk): the host
+ * refuses a plugin of another ABI major, and the plugin returns the
+ * favour, since the host table's layout would differ.  PIO_OK, or
+ * PIO_ERR_ABI naming plugin_name when host is NULL, too small to hold its
+ * header, or of another major. */
+pio_status pio_plugin_check_host(const pio_host_services *host, const char *plugin_name,
+                                 pio_error *err);
+
 /* Declares and exports an entry function:
- *   PIO_PLUGIN_ENTRY(pio_myplugin_entry) { ...; return &table; }      */
+ *   PIO_PLUGIN_ENTRY(pio_myplugin_entry) {
+ *     if (pio_plugin_check_host(host, "myplugin", err) != PIO_OK) return NULL;
+ *     return &table;
+ *   }                                                                  */
 #define PIO_PLUGIN_ENTRY(symbol)                                                   \
   PIO_PLUGIN_EXPORT const pio_plugin *symbol(const pio_host_services *host,         \
                                              pio_error *err);                       \

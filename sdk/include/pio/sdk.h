@@ -1,12 +1,15 @@
-/* pio/sdk.h — everything a plugin author includes. */
+/* pio/sdk.h — everything a plugin author includes: every header of
+ * sdk/include/pio (tests/test_sdk_h.py keeps it so). */
 #ifndef PIO_SDK_H
 #define PIO_SDK_H
 
 #include "pio/attention.h"
 #include "pio/cpu.h"
 #include "pio/dtype.h"
+#include "pio/hf_config.h"
 #include "pio/json.h"
 #include "pio/kernels.h"
+#include "pio/kv.h"
 #include "pio/memory.h"
 #include "pio/mlp.h"
 #include "pio/moe.h"
