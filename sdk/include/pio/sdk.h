@@ -20,6 +20,7 @@
 #include "pio/status.h"
 #include "pio/synthetic.h"
 #include "pio/threadpool.h"
+#include "pio/tokenizer.h"
 #include "pio/version.h"
 
 #endif
