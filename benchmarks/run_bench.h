@@ -48,7 +48,8 @@ typedef struct pio_bench_run_result {
   char kernel_prefill[64];    /* path of the prefill's matmuls */
   char kernel_decode[64];     /* path of single-token matmuls */
   char kernel_why[512];       /* why the plugin (SDK) chose them; "" when not said */
-  pio_model_stats stats;      /* its kernel strings point at the copies above */
+  char weights_note[256];     /* the plugin's note on how it holds the weights; "" for none */
+  pio_model_stats stats;      /* its strings point at the copies above */
   uint32_t matmul_dtypes;     /* bit (1u << d): weights held in pio_dtype d (known or assumed) */
   uint64_t head_flops_per_token; /* of flops_per_token, the output head's: 2 x d_model x vocab */
   /* Per repetition, seconds; repeat entries each (owned, freed by

@@ -200,6 +200,8 @@ static pio_status read_stats(const pio_bench_run_options *opts, session *s,
   st->kernel_prefill = out->kernel_prefill;
   st->kernel_decode = out->kernel_decode;
   st->kernel_why = out->kernel_why;
+  copy_text(out->weights_note, sizeof out->weights_note, STAT_TEXT(st, weights_note, ""));
+  st->weights_note = out->weights_note;
   out->matmul_dtypes = matmul_dtypes(opts, st);
   out->head_flops_per_token = 2ull * s->m.summary.d_model * s->m.summary.vocab_size;
   copy_text(out->plugin_name, sizeof out->plugin_name, s->m.plugin_name);

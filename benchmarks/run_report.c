@@ -145,11 +145,15 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
   snprintf(lim, sizeof lim, "%.2f GB/s (memory read bandwidth)", r->limits.read_bytes_per_s / 1e9);
   snprintf(pct, sizeof pct, "%.1f %%", percent(r->effective_bytes_per_s, r->limits.read_bytes_per_s));
   fprintf(f, row, "effective read bandwidth", v, lim, pct);
-  fprintf(f, row, "peak RSS", rss, "", "");
+  char kvb[32];
+  format_bytes(kvb, sizeof kvb, (double)r->stats.kv_bytes);
+  snprintf(lim, sizeof lim, "held: weights %s + KV cache %s", wb, kvb);
+  fprintf(f, row, "peak RSS", rss, lim, "");
 
   fprintf(f, "\nmodel: %.3f B parameters, %s of weights, %.2f GFLOP per token (without "
              "attention)\n",
           (double)r->stats.n_params / 1e9, wb, (double)r->stats.flops_per_token / 1e9);
+  if (r->weights_note[0] != '\0') fprintf(f, "weights: %s\n", r->weights_note);
   fprintf(f, "limits (%u threads, best of %u passes): memory read %.2f GB/s (%s loads, %llu MiB "
              "buffer)",
           r->limits.n_threads, r->limits.passes, r->limits.read_bytes_per_s / 1e9,
@@ -283,6 +287,8 @@ char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_
   put(o, "effective_percent_of_bandwidth",
       num(percent(r->effective_bytes_per_s, r->limits.read_bytes_per_s)));
   put(o, "peak_rss_bytes", json_object_new_uint64(r->peak_rss_bytes));
+  put(o, "weights_note",
+      r->weights_note[0] != '\0' ? json_object_new_string(r->weights_note) : NULL);
   put(o, "limits", limits_json(&r->limits));
   json_object *reps = json_object_new_object();
   put(reps, "prefill_seconds", array_of(r->prefill_s, r->repeat));

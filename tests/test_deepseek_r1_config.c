@@ -516,7 +516,7 @@ START_TEST(test_figures_struct_size_too_small_is_refused) {
 }
 END_TEST
 
-START_TEST(test_entry_returns_config_and_kv_components_only) {
+START_TEST(test_entry_returns_its_components_and_refuses_another_abi_major) {
   pio_host_services host = {.struct_size = sizeof host, .abi_major = PIO_ABI_MAJOR,
                             .abi_minor = PIO_ABI_MINOR};
   pio_error err = {0};
@@ -524,8 +524,12 @@ START_TEST(test_entry_returns_config_and_kv_components_only) {
   ck_assert_ptr_nonnull(p);
   ck_assert_str_eq(p->name, "deepseek_r1");
   ck_assert_str_eq(p->model_architecture, "DeepseekV3ForCausalLM");
-  ck_assert_uint_eq(p->components, PIO_COMPONENT_CONFIG | PIO_COMPONENT_KV_CACHE);
-  ck_assert_ptr_null(p->model);
+  ck_assert_uint_eq(p->components, PIO_COMPONENT_CONFIG | PIO_COMPONENT_MODEL |
+                                        PIO_COMPONENT_ATTENTION | PIO_COMPONENT_KV_CACHE |
+                                        PIO_COMPONENT_MLP | PIO_COMPONENT_ROTARY);
+  ck_assert_ptr_nonnull(p->model);
+  ck_assert_ptr_nonnull(p->model->create);
+  ck_assert_ptr_nonnull(p->model->forward);
   host.abi_major = PIO_ABI_MAJOR + 1;
   ck_assert_ptr_null(pio_deepseek_r1_entry(&host, &err));
   ck_assert_int_eq(err.code, PIO_ERR_ABI);
@@ -583,7 +587,7 @@ static Suite *suite(void) {
   tcase_add_test(k, test_kvbench_formula_divides_the_latent_and_truncates_last);
   tcase_add_test(k, test_kvbench_formula_refuses_fp32);
   tcase_add_test(k, test_figures_struct_size_too_small_is_refused);
-  tcase_add_test(k, test_entry_returns_config_and_kv_components_only);
+  tcase_add_test(k, test_entry_returns_its_components_and_refuses_another_abi_major);
   suite_add_tcase(s, k);
   return s;
 }

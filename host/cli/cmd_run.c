@@ -343,6 +343,8 @@ static int generate(const run_args *a, run_state *st, const pio_model_summary *s
             a->n_tokens, prefill_s, a->n_tokens / (prefill_s > 0 ? prefill_s : 1e-9),
             a->max_new > 1 ? a->max_new - 1 : 0, decode_s,
             a->max_new > 1 ? (a->max_new - 1) / (decode_s > 0 ? decode_s : 1e-9) : 0.0);
+  if (PIO_TABLE_HAS(&stats, pio_model_stats, weights_note) && stats.weights_note != NULL)
+    fprintf(stderr, "pio-host run: weights: %s\n", stats.weights_note);
   return PIO_CLI_EXIT_OK;
 }
 

@@ -1,9 +1,10 @@
 /* plugin.c — the deepseek_r1 plugin's entry point and its static tables:
- * config parsing and KV-cache sizing of DeepseekV3ForCausalLM (DeepSeek-V3
- * and DeepSeek-R1).  There is no forward pass yet, so the model table is
- * NULL and only the config and kv_cache component bits are set. */
+ * the config, KV-cache and model components of DeepseekV3ForCausalLM
+ * (DeepSeek-V3, DeepSeek-R1, and DeepSeek-V2's shapes): multi-head latent
+ * attention in absorbed form, the mixture of experts, YaRN RoPE. */
 #include "config/deepseek_config.h"
 #include "kv_cache/kv_figures.h"
+#include "model/model.h"
 #include "pio/plugin.h"
 
 static const pio_config_api deepseek_config_api = {
@@ -18,6 +19,15 @@ static const pio_kv_cache_api deepseek_kv_cache_api = {
     .figures = deepseek_kv_figures,
 };
 
+static const pio_model_api deepseek_model_api = {
+    .struct_size = sizeof(pio_model_api),
+    .create = deepseek_model_create,
+    .destroy = deepseek_model_destroy,
+    .forward = deepseek_model_forward,
+    .reset = deepseek_model_reset,
+    .stats = deepseek_model_stats,
+};
+
 static const pio_plugin deepseek_plugin = {
     .struct_size = sizeof(pio_plugin),
     .abi_major = PIO_ABI_MAJOR,
@@ -25,10 +35,11 @@ static const pio_plugin deepseek_plugin = {
     .name = "deepseek_r1",
     .version = "0.1.0",
     .model_architecture = DEEPSEEK_ARCHITECTURE,
-    .components = PIO_COMPONENT_CONFIG | PIO_COMPONENT_KV_CACHE,
+    .components = PIO_COMPONENT_CONFIG | PIO_COMPONENT_MODEL | PIO_COMPONENT_ATTENTION |
+                  PIO_COMPONENT_KV_CACHE | PIO_COMPONENT_MLP | PIO_COMPONENT_ROTARY,
     .config = &deepseek_config_api,
     .kv_cache = &deepseek_kv_cache_api,
-    .model = NULL,
+    .model = &deepseek_model_api,
 };
 
 PIO_PLUGIN_ENTRY(pio_deepseek_r1_entry) {

@@ -157,13 +157,15 @@ static pio_status read_moe(pio_hf_config *doc, pio_model_config *c, pio_error *e
   return read_router(doc, c, err);
 }
 
-/* YaRN's numbers inside rope_scaling, with DeepseekV3's defaults. */
+/* YaRN's numbers inside rope_scaling, with DeepseekV3's defaults; mscale
+ * and mscale_all_dim stay 0 when absent, which Transformers tells apart
+ * from any value given. */
 static pio_status read_yarn(pio_hf_config *doc, const json_object *rs, deepseek_yarn *y,
                             pio_error *err) {
   pio_status s;
   y->beta_fast = 32.0;
   y->beta_slow = 1.0;
-  y->mscale = 1.0;
+  y->mscale = 0.0;
   y->mscale_all_dim = 0.0;
   if ((s = pio_hf_config_get_double(doc, rs, "factor", 1, 1.0, 1e6, &y->factor, err)) ||
       (s = pio_hf_config_get_u32(doc, rs, "original_max_position_embeddings", 1, 1,
@@ -252,6 +254,21 @@ pio_status deepseek_config_parse_file(const char *path, pio_model_config **out,
   if (s != PIO_OK) {
     deepseek_config_free(c);
     return s;
+  }
+  *out = c;
+  return PIO_OK;
+}
+
+pio_status deepseek_config_copy(const pio_model_config *config, pio_model_config **out,
+                                pio_error *err) {
+  pio_model_config *c = malloc(sizeof *c);
+  if (c == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory copying a config");
+  *c = *config;
+  c->path = strdup(config->path ? config->path : "");
+  c->architecture = strdup(config->architecture ? config->architecture : DEEPSEEK_ARCHITECTURE);
+  if (c->path == NULL || c->architecture == NULL) {
+    deepseek_config_free(c);
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory copying a config");
   }
   *out = c;
   return PIO_OK;

@@ -46,8 +46,8 @@ typedef struct deepseek_yarn {
   uint32_t original_max_position; /* original_max_position_embeddings */
   double beta_fast;               /* default 32 */
   double beta_slow;               /* default 1 */
-  double mscale;                  /* default 1 */
-  double mscale_all_dim;          /* default 0 */
+  double mscale;                  /* 0 when absent */
+  double mscale_all_dim;          /* 0 when absent */
 } deepseek_yarn;
 
 /* The opaque handle of the config API, defined for this plugin.  Owns its
@@ -101,6 +101,9 @@ struct pio_model_config {
 pio_status deepseek_config_parse_file(const char *path, pio_model_config **out,
                                       pio_error *err);
 void deepseek_config_free(pio_model_config *config);
+/* A copy of config that owns its own strings (a model keeps one). */
+pio_status deepseek_config_copy(const pio_model_config *config, pio_model_config **out,
+                                pio_error *err);
 
 /* Layer index is a mixture-of-experts layer. */
 int deepseek_config_layer_is_moe(const pio_model_config *config, uint32_t layer);

@@ -184,6 +184,11 @@ typedef struct pio_model_stats {
   const char *kernel_decode;        /* path of single-token matmuls; static */
   const char *kernel_why;           /* one line; valid until the model is destroyed; may be NULL */
   uint32_t matmul_dtypes;           /* bit (1u << d) for each pio_dtype d of the matmul weights */
+  /* ABI 1.2 too: how the weights are held, one line for people, when it is
+   * not simply "as the files or the synthetic seed say" (a synthetic pool
+   * of routed experts shared by the expert slots, ...); NULL otherwise.
+   * Owned by the model, valid until it is destroyed. */
+  const char *weights_note;
 } pio_model_stats;
 
 typedef struct pio_model_api {

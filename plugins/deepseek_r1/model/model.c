@@ -1,0 +1,212 @@
+/* model/model.c — creating, resetting, describing and destroying a
+ * DeepSeek model instance.  Everything a forward pass touches is allocated
+ * here: weights once, the MLA cache for max_context tokens, and scratch
+ * for one chunk of tokens. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+#include "pio/instance.h"
+#include "rotary/rotary.h"
+
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+
+static void *scratch(size_t bytes, pio_status *s) {
+  void *p = aligned_alloc(64, (max_size(bytes, 1) + 63) / 64 * 64);
+  if (p == NULL) *s = PIO_ERR_NO_MEMORY;
+  return p;
+}
+
+static pio_status alloc_attention(pio_model *m, pio_error *err) {
+  const pio_model_config *c = m->config;
+  deepseek_attn_scratch *S = &m->attn;
+  const size_t n = m->chunk, H = c->n_heads, r = c->kv_lora_rank, row = m->cache.row;
+  const size_t qk = (size_t)c->qk_nope_head_dim + c->qk_rope_head_dim;
+  const uint32_t threads = pio_threadpool_size(m->pool);
+  const size_t in_rows = m->weights.layers[0].attn.in.rows;
+  pio_status s = PIO_OK;
+  S->per_thread = n * max_size(max_size(c->qk_nope_head_dim, r), c->v_head_dim);
+  S->in = scratch(n * in_rows * sizeof(float), &s);
+  S->q_a = scratch(n * c->q_lora_rank * sizeof(float), &s);
+  S->q = scratch(n * H * qk * sizeof(float), &s);
+  S->q_lat = scratch(n * H * row * sizeof(float), &s);
+  S->lat = scratch(n * H * r * sizeof(float), &s);
+  S->heads = scratch(n * H * c->v_head_dim * sizeof(float), &s);
+  S->gather = scratch(threads * S->per_thread * sizeof(float), &s);
+  S->product = scratch(threads * S->per_thread * sizeof(float), &s);
+  const pio_attention_shape shape = {.n_heads = c->n_heads, .n_kv_heads = 1,
+                                     .k_dim = (uint32_t)row, .v_dim = c->kv_lora_rank};
+  S->attention_bytes = pio_attention_scratch_size(&shape, threads);
+  S->attention = scratch(S->attention_bytes, &s);
+  if (s != PIO_OK)
+    return pio_error_set(err, s, "attention scratch for %u tokens: out of memory", m->chunk);
+  const pio_attention_args probe = deepseek_mla_args(m, 0, 0, m->chunk);
+  return pio_attention_check(&probe, threads, err);
+}
+
+/* The router's rules from config.json (pio/moe.h). */
+static pio_moe_router router_of(const pio_model_config *c) {
+  const int grouped = c->topk_method != DEEPSEEK_TOPK_GREEDY;
+  pio_moe_router r = {
+      .n_experts = c->n_routed_experts,
+      .top_k = c->n_experts_per_tok,
+      .scoring = c->scoring == DEEPSEEK_SCORING_SIGMOID ? PIO_MOE_SCORE_SIGMOID
+                                                        : PIO_MOE_SCORE_SOFTMAX,
+      .n_group = grouped ? c->n_group : 1,
+      .topk_group = grouped ? c->topk_group : 1,
+      .group_rank = c->topk_method == DEEPSEEK_TOPK_NOAUX_TC ? PIO_MOE_GROUP_TOP2_SUM
+                                                             : PIO_MOE_GROUP_MAX,
+      .normalize = c->norm_topk_prob,
+      .scale = (float)c->routed_scaling_factor,
+  };
+  return r;
+}
+
+/* The widest SwiGLU a layer runs: dense layers, one expert, the shared. */
+static size_t widest_mlp(const pio_model_config *c) {
+  size_t widest = c->moe_intermediate_size * (size_t)(c->n_shared_experts > 1 ? c->n_shared_experts : 1);
+  for (uint32_t l = 0; l < c->n_layers; l++)
+    if (!deepseek_config_layer_is_moe(c, l)) widest = max_size(widest, c->intermediate_size);
+  return widest;
+}
+
+static pio_status alloc_moe(pio_model *m, pio_error *err) {
+  const pio_model_config *c = m->config;
+  deepseek_moe_scratch *S = &m->moe;
+  const size_t n = m->chunk, d = c->hidden_size;
+  pio_status s = PIO_OK;
+  S->hidden = scratch(n * 2 * widest_mlp(c) * sizeof(float), &s);
+  S->out = scratch(n * d * sizeof(float), &s);
+  if (s == PIO_OK && c->n_routed_experts > 0) {
+    S->router = router_of(c);
+    if ((s = pio_moe_router_check(&S->router, err)) != PIO_OK)
+      return pio_error_prefix(err, "%s", c->path);
+    const size_t E = c->n_routed_experts, k = c->n_experts_per_tok;
+    S->logits = scratch(n * E * sizeof(float), &s);
+    S->experts = scratch(n * k * sizeof(uint32_t), &s);
+    S->weights = scratch(n * k * sizeof(float), &s);
+    S->offsets = scratch((E + 1) * sizeof(uint32_t), &s);
+    S->entries = scratch(n * k * sizeof(uint32_t), &s);
+    S->rows = scratch(n * d * sizeof(float), &s);
+    S->slots = scratch(n * k * d * sizeof(float), &s);
+    S->route = scratch(pio_moe_route_scratch_bytes(&S->router), &s);
+  }
+  if (s != PIO_OK)
+    return pio_error_set(err, s, "MoE scratch for %u tokens: out of memory", m->chunk);
+  return PIO_OK;
+}
+
+static pio_status alloc_scratch(pio_model *m, pio_error *err) {
+  const size_t rows = (size_t)m->chunk * m->config->hidden_size * sizeof(float);
+  pio_status s = PIO_OK;
+  m->x = scratch(rows, &s);
+  m->xn = scratch(rows, &s);
+  m->proj = scratch(rows, &s);
+  if (s != PIO_OK)
+    return pio_error_set(err, s, "model scratch for %u tokens: out of memory", m->chunk);
+  if ((s = alloc_attention(m, err)) != PIO_OK) return s;
+  return alloc_moe(m, err);
+}
+
+/* Says how the weights are held when it is not plain: a synthetic pool of
+ * routed experts standing in for more than it holds. */
+static void describe_weights(pio_model *m) {
+  const deepseek_weights *w = &m->weights;
+  if (w->expert_pool == 0) return;
+  snprintf(m->weights_note, sizeof m->weights_note, "synthetic routed experts: %u distinct, "
+           "shared in turn by the %llu expert slots of the model (a token still reads %u "
+           "distinct experts a layer; docs/deepseek.md)", w->expert_pool,
+           (unsigned long long)w->expert_slots, m->config->n_experts_per_tok);
+}
+
+static pio_status build(pio_model *m, const pio_model_config *config,
+                        const pio_model_options *o, pio_error *err) {
+  uint32_t max_context = 0;
+  pio_status s = deepseek_config_copy(config, &m->config, err);
+  if (s == PIO_OK) s = pio_model_context_size(config->max_position, o->max_context,
+                                              DEEPSEEK_DEFAULT_CONTEXT, &max_context, err);
+  if (s == PIO_OK && config->weights_fp8 && !o->synthetic)
+    s = pio_error_set(err, PIO_ERR_UNSUPPORTED, "%s: quantization_config says fp8 weights; this "
+                      "plugin reads f32, bf16 or f16 safetensors (convert them, or run with "
+                      "synthetic weights)", config->path);
+  if (s == PIO_OK) s = pio_threadpool_create(o->n_threads, &m->pool, err);
+  if (s == PIO_OK)
+    s = o->synthetic ? deepseek_weights_synthetic(&m->weights, config, o->weight_dtype, o->seed,
+                                                  m->pool, err)
+                     : deepseek_weights_load(&m->weights, config, o->weights_dir,
+                                             o->weights_load, err);
+  if (s == PIO_OK) s = deepseek_rotary_init(&m->rope, config, max_context, err);
+  if (s == PIO_OK) s = deepseek_kv_cache_init(&m->cache, config, max_context, err);
+  if (s != PIO_OK) return s;
+  m->chunk = max_context < DEEPSEEK_PREFILL_CHUNK ? max_context : DEEPSEEK_PREFILL_CHUNK;
+  m->path = pio_kernel_best();
+  /* The bf16 dot-product path rounds activations to bf16; the router's
+   * choice is kept on f32 activations, as Transformers computes it. */
+  m->router_path = m->path == PIO_KERNEL_AVX512_BF16 ? PIO_KERNEL_AVX512 : m->path;
+  m->softmax_scale = deepseek_softmax_scale(config);
+  m->flops_per_token = deepseek_weights_flops_per_token(&m->weights, config);
+  m->weight_bytes_per_token = deepseek_weights_bytes_per_token(&m->weights, config);
+  describe_weights(m);
+  return alloc_scratch(m, err);
+}
+
+pio_status deepseek_model_create(const pio_model_config *config, const pio_model_options *opts,
+                                 pio_model **out, pio_error *err) {
+  if (config == NULL || out == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model create: config or out is NULL");
+  *out = NULL;
+  const pio_model_options o = pio_model_options_read(opts);
+  if (!o.synthetic && o.weights_dir == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model create: neither weights_dir "
+                         "nor synthetic weights given");
+  pio_model *m = calloc(1, sizeof *m);
+  if (m == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "model create: out of memory");
+  pio_status s = build(m, config, &o, err);
+  if (s != PIO_OK) {
+    deepseek_model_destroy(m);
+    return s;
+  }
+  *out = m;
+  return PIO_OK;
+}
+
+void deepseek_model_destroy(pio_model *m) {
+  if (m == NULL) return;
+  void *buffers[] = {m->x, m->xn, m->proj, m->attn.in, m->attn.q_a, m->attn.q, m->attn.q_lat,
+                     m->attn.lat, m->attn.heads, m->attn.gather, m->attn.product,
+                     m->attn.attention, m->moe.logits, m->moe.experts, m->moe.weights,
+                     m->moe.offsets, m->moe.entries, m->moe.rows, m->moe.hidden, m->moe.out,
+                     m->moe.slots, m->moe.route};
+  for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++) free(buffers[i]);
+  deepseek_kv_cache_free(&m->cache);
+  pio_rope_free(&m->rope);
+  pio_threadpool_destroy(m->pool);
+  deepseek_weights_free(&m->weights);
+  deepseek_config_free(m->config);
+  free(m);
+}
+
+void deepseek_model_reset(pio_model *m) {
+  if (m != NULL) m->position = 0;
+}
+
+pio_status deepseek_model_stats(const pio_model *m, pio_model_stats *out, pio_error *err) {
+  if (m == NULL) return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model stats: model is NULL");
+  uint64_t total = 0, active = 0;
+  deepseek_config_param_counts(m->config, &total, &active);
+  const pio_model_stats s = {
+      .struct_size = sizeof s,
+      .n_params = total,
+      .weight_bytes = m->weights.set.bytes,
+      .weight_bytes_per_token = m->weight_bytes_per_token,
+      .flops_per_token = m->flops_per_token,
+      .kv_bytes = m->cache.bytes,
+      .position = m->position,
+      .max_context = m->cache.max_context,
+      .n_threads = pio_threadpool_size(m->pool),
+      .kernel = pio_kernel_path_name(m->path),
+      .weights_note = m->weights_note[0] != '\0' ? m->weights_note : NULL,
+  };
+  return pio_model_stats_copy(&s, out, err);
+}
