@@ -528,8 +528,7 @@ START_TEST(test_entry_returns_its_components_and_refuses_another_abi_major) {
                                         PIO_COMPONENT_ATTENTION | PIO_COMPONENT_KV_CACHE |
                                         PIO_COMPONENT_MLP | PIO_COMPONENT_ROTARY);
   ck_assert_ptr_nonnull(p->model);
-  ck_assert_ptr_nonnull(p->model->create);
-  ck_assert_ptr_nonnull(p->model->forward);
+  ck_assert(p->model->create != NULL && p->model->forward != NULL);
   host.abi_major = PIO_ABI_MAJOR + 1;
   ck_assert_ptr_null(pio_deepseek_r1_entry(&host, &err));
   ck_assert_int_eq(err.code, PIO_ERR_ABI);

@@ -65,7 +65,8 @@ static uint64_t routed_slots(const pio_model_config *c) {
  * a token chooses in a layer are always distinct buffers.  The budget is a
  * constant, not this machine's memory or cache, so every machine builds
  * the same model. */
-static uint32_t pool_size(const pio_model_config *c, pio_dtype dtype, uint64_t slots) {
+uint32_t deepseek_expert_pool_size(const pio_model_config *c, pio_dtype dtype) {
+  const uint64_t slots = routed_slots(c);
   const uint64_t budget = DEEPSEEK_SYNTHETIC_EXPERT_BYTES;
   const uint64_t one = expert_bytes(c, dtype);
   if (slots == 0 || slots * one <= budget) return 0;
@@ -95,7 +96,7 @@ pio_status deepseek_weights_synthetic(deepseek_weights *w, const pio_model_confi
   pio_status s = pio_weights_synthetic(&w->set, dtype, seed, pool, err);
   if (s != PIO_OK) return s;
   w->expert_slots = routed_slots(config);
-  w->expert_pool = pool_size(config, dtype, w->expert_slots);
+  w->expert_pool = deepseek_expert_pool_size(config, dtype);
   if (w->expert_pool > 0) {
     w->pool_experts = pio_weights_alloc(&w->set, w->expert_pool * sizeof *w->pool_experts, err);
     if (w->pool_experts == NULL) s = PIO_ERR_NO_MEMORY;

@@ -85,6 +85,10 @@ pio_status deepseek_weights_synthetic(deepseek_weights *w, const pio_model_confi
 
 void deepseek_weights_free(deepseek_weights *w);
 
+/* Distinct routed experts deepseek_weights_synthetic builds for config in
+ * dtype: 0 when every slot gets its own, else the pool's size. */
+uint32_t deepseek_expert_pool_size(const pio_model_config *config, pio_dtype dtype);
+
 /* Bytes one decoded token reads: attention, the dense MLP or the router,
  * shared experts and num_experts_per_tok routed experts of each layer, the
  * norms, lm_head and one embedding row. */
