@@ -215,7 +215,7 @@ END_TEST
 
 START_TEST(test_forward_check_names_each_bad_call) {
   const int32_t ok[3] = {0, 5, 9}, bad[2] = {1, 10};
-  float logits[10];
+  float logits[10] = {0};
   pio_error err = {0};
   ck_assert_int_eq(pio_forward_check(ok, 3, logits, 10, 0, 8, &err), PIO_OK);
   ck_assert_int_eq(pio_forward_check(bad, 2, logits, 10, 0, 8, &err), PIO_ERR_INVALID_ARGUMENT);
