@@ -2,6 +2,7 @@
  * (pio/kv.h): query checks, pipeline stages, GQA head sharding, and the
  * per-rank and per-page arithmetic. */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pio/kv.h"
 
@@ -138,4 +139,24 @@ pio_status pio_kv_kvbench_precision_bytes(pio_dtype dtype, uint32_t *out, pio_er
   return pio_error_set(err, PIO_ERR_UNSUPPORTED, "kvbench formula: kvbench knows the "
                        "precisions fp8, int8, fp16 and bfloat16, not %s (the pio formula "
                        "takes every dtype)", pio_dtype_name(dtype));
+}
+
+pio_status pio_kv_cache_bytes(pio_status (*figures)(const pio_model_config *,
+                                                    const pio_kv_query *, pio_kv_figures *,
+                                                    pio_error *),
+                              const pio_model_config *config, uint32_t max_context,
+                              uint64_t *bytes, pio_error *err) {
+  pio_kv_query q = {.struct_size = sizeof q, .kv_dtype = PIO_DTYPE_F32, .tp = 1, .pp = 1,
+                    .page_size = 1, .access = PIO_KV_ACCESS_BLOCK,
+                    .formula = PIO_KV_FORMULA_PIO};
+  pio_kv_figures f = {.struct_size = sizeof f};
+  pio_status s = figures(config, &q, &f, err);
+  if (s != PIO_OK) return s;
+  if (max_context == 0 || pio_kv_mul_u64(f.bytes_per_token, max_context, bytes) != 0)
+    return pio_error_set(err, PIO_ERR_LIMIT, "KV cache of %u tokens: size overflows",
+                         max_context);
+  if (*bytes > SIZE_MAX)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "KV cache of %u tokens: %llu bytes do not "
+                         "fit this address space", max_context, (unsigned long long)*bytes);
+  return PIO_OK;
 }

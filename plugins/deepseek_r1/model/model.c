@@ -206,6 +206,9 @@ pio_status deepseek_model_stats(const pio_model *m, pio_model_stats *out, pio_er
       .max_context = m->cache.max_context,
       .n_threads = pio_threadpool_size(m->pool),
       .kernel = pio_kernel_path_name(m->path),
+      .kernel_prefill = pio_kernel_path_name(m->path),
+      .kernel_decode = pio_kernel_path_name(m->path),
+      .matmul_dtypes = deepseek_weights_matmul_dtypes(&m->weights, m->config),
       .weights_note = m->weights_note[0] != '\0' ? m->weights_note : NULL,
   };
   return pio_model_stats_copy(&s, out, err);

@@ -169,6 +169,26 @@ uint64_t deepseek_weights_bytes_per_token(const deepseek_weights *w,
   return bytes + vector_bytes(w, c) + pio_matrix_bytes(&w->lm_head) + embed_row;
 }
 
+static uint32_t swiglu_dtypes(const pio_swiglu_weights *m) {
+  return m->gate_up.rows ? 1u << m->gate_up.dtype | 1u << m->down.dtype : 0;
+}
+
+uint32_t deepseek_weights_matmul_dtypes(const deepseek_weights *w, const pio_model_config *c) {
+  uint32_t mask = 1u << w->lm_head.dtype;
+  for (uint32_t l = 0; l < w->n_layers; l++) {
+    const deepseek_layer_weights *L = &w->layers[l];
+    mask |= 1u << L->attn.in.dtype | 1u << L->attn.o.dtype | 1u << L->attn.uv[0].dtype;
+    if (L->attn.q_b.rows) mask |= 1u << L->attn.q_b.dtype;
+    if (!L->is_moe) {
+      mask |= swiglu_dtypes(&L->dense);
+      continue;
+    }
+    mask |= 1u << L->moe.router.dtype | swiglu_dtypes(&L->moe.shared);
+    for (uint32_t e = 0; e < c->n_routed_experts; e++) mask |= swiglu_dtypes(&L->moe.experts[e]);
+  }
+  return mask;
+}
+
 uint64_t deepseek_weights_flops_per_token(const deepseek_weights *w,
                                           const pio_model_config *c) {
   uint64_t bytes = 0, macs = (uint64_t)w->lm_head.rows * w->lm_head.cols;

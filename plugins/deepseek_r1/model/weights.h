@@ -95,6 +95,10 @@ uint32_t deepseek_expert_pool_size(const pio_model_config *config, pio_dtype dty
 uint64_t deepseek_weights_bytes_per_token(const deepseek_weights *w,
                                           const pio_model_config *config);
 
+/* Bit (1u << dtype) for each type the matrices are held in. */
+uint32_t deepseek_weights_matmul_dtypes(const deepseek_weights *w,
+                                        const pio_model_config *config);
+
 /* Multiply-adds x 2 of one token through the same matrices. */
 uint64_t deepseek_weights_flops_per_token(const deepseek_weights *w,
                                           const pio_model_config *config);

@@ -99,6 +99,19 @@ pio_status pio_kv_figures_fill(const pio_kv_query *query, uint32_t n_layers,
  */
 pio_status pio_kv_kvbench_precision_bytes(pio_dtype dtype, uint32_t *out, pio_error *err);
 
+/*
+ * Bytes of the runtime cache a model allocates for max_context tokens in
+ * f32 on one rank, from the plugin's own figures (its
+ * pio_kv_cache_api.figures), so the memory used and the figures reported
+ * cannot drift apart.  PIO_ERR_LIMIT when max_context is 0 or the size
+ * overflows; PIO_ERR_NO_MEMORY when it does not fit this address space.
+ */
+pio_status pio_kv_cache_bytes(pio_status (*figures)(const pio_model_config *,
+                                                    const pio_kv_query *, pio_kv_figures *,
+                                                    pio_error *),
+                              const pio_model_config *config, uint32_t max_context,
+                              uint64_t *bytes, pio_error *err);
+
 /* a * b, or -1 when the product does not fit 64 bits (0 on success). */
 int pio_kv_mul_u64(uint64_t a, uint64_t b, uint64_t *out);
 
