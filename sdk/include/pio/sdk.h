@@ -6,7 +6,9 @@
 #include "pio/attention.h"
 #include "pio/cpu.h"
 #include "pio/dtype.h"
+#include "pio/forward.h"
 #include "pio/hf_config.h"
+#include "pio/instance.h"
 #include "pio/json.h"
 #include "pio/kernels.h"
 #include "pio/kv.h"
@@ -22,5 +24,6 @@
 #include "pio/threadpool.h"
 #include "pio/tokenizer.h"
 #include "pio/version.h"
+#include "pio/weights.h"
 
 #endif
