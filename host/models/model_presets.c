@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "install_dirs.h"
 #include "pio/models.h"
 #include "pio_host_config.h"
-#include "registry/plugin_path.h"
 
 #define PRESET_NAME_MAX 128
 #define PRESET_SUFFIX ".json"
@@ -46,16 +46,6 @@ static int dirs_add(preset_dirs *d, const char *dir, size_t len) {
   return 0;
 }
 
-/* The source tree's presets serve only binaries built in this tree, so an
- * installed pio never reads a stale checkout. */
-static int running_from_build_tree(void) {
-  char exe[PATH_MAX];
-  char root[PATH_MAX];
-  if (realpath("/proc/self/exe", exe) == NULL) return 0;
-  if (realpath(PIO_BUILD_ROOT, root) == NULL) return 0;
-  return plugin_path_is_inside(exe, root);
-}
-
 pio_status preset_dirs_get(preset_dirs *out, pio_error *err) {
   preset_dirs d = {NULL, 0};
   int failed = 0;
@@ -66,10 +56,12 @@ pio_status preset_dirs_get(preset_dirs *out, pio_error *err) {
     failed = dirs_add(&d, p, len) != 0;
     p = colon ? colon + 1 : NULL;
   }
-  if (!failed && running_from_build_tree())
+  /* The source tree's presets serve only programs built in this tree, so
+   * an installed pio never reads a stale checkout. */
+  const install_dirs *here = install_dirs_get();
+  if (!failed && here->build_tree)
     failed = dirs_add(&d, PIO_SOURCE_MODELS_DIR, strlen(PIO_SOURCE_MODELS_DIR)) != 0;
-  if (!failed)
-    failed = dirs_add(&d, PIO_INSTALLED_MODELS_DIR, strlen(PIO_INSTALLED_MODELS_DIR)) != 0;
+  if (!failed) failed = dirs_add(&d, here->models, strlen(here->models)) != 0;
   if (failed) {
     preset_dirs_free(&d);
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "model presets: out of memory");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "install_dirs.h"
 #include "pio_host_config.h"
 
 const char *plugin_path_source_name(plugin_path_source source) {
@@ -156,7 +157,7 @@ pio_status plugin_path_from_options(const pio_registry_options *opts, plugin_pat
     in.exe_path = realpath("/proc/self/exe", exe);
     in.build_root = PIO_BUILD_ROOT;
     in.build_plugin_dir = PIO_BUILD_PLUGIN_DIR;
-    in.installed_dir = PIO_INSTALLED_PLUGIN_DIR;
+    in.installed_dir = install_dirs_get()->plugins;
     in.xdg_data_home = getenv("XDG_DATA_HOME");
     in.home = getenv("HOME");
   }
