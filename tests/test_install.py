@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/test_install.py BUILD_DIR PREFIX BINDIR LIBDIR DATADIR MANDIR GUIDE --
+"""tests/test_install.py BUILD_DIR PREFIX BINDIR LIBDIR DATADIR MANDIR GUIDE SANITIZE --
 `meson install --destdir` into a scratch folder, then, with no
 LD_LIBRARY_PATH and no PIO_* variable, that the installed tree works on its
 own, and still does once moved elsewhere (relocatable):
@@ -58,7 +58,7 @@ def guide_block(guide, heading, lang):
     return m.group(1)
 
 
-def check_tree(root, rel, env, scratch, guide):
+def check_tree(root, rel, env, scratch, guide, sanitize):
     bindir, libdir, datadir, mandir = (os.path.join(root, r) for r in rel)
     pio_host = os.path.join(bindir, 'pio-host')
     pio_bench = os.path.join(bindir, 'pio-bench')
@@ -118,13 +118,15 @@ def check_tree(root, rel, env, scratch, guide):
                 '  return 0;\n}\n')
     exe = os.path.join(scratch, 'count')
     lib_rpath = '-Wl,-rpath,' + os.path.realpath(libdir)
-    run(['cc', '-std=c11', '-o', exe, program, lib_rpath] + host_flags, penv)
+    # A sanitized libpio-host needs its runtime first in the program too.
+    san = ['-fsanitize=' + sanitize] if sanitize not in ('', 'none') else []
+    run(['cc', '-std=c11', '-o', exe, program, lib_rpath] + san + host_flags, penv)
     n = int(run([exe], env).stdout)
     check(n == len(plugins), 'a program built with pio-host.pc lists %d plugins, not %d'
           % (len(plugins), n))
 
 
-def main(build, prefix, bindir, libdir, datadir, mandir, guide):
+def main(build, prefix, bindir, libdir, datadir, mandir, guide, sanitize):
     for tool in ('meson', 'cc', 'pkg-config'):
         need(tool)
     scratch = tempfile.mkdtemp(prefix='pio-test-install-')
@@ -138,12 +140,12 @@ def main(build, prefix, bindir, libdir, datadir, mandir, guide):
         rel = [os.path.relpath(d, prefix) if os.path.isabs(d) else d
                for d in (bindir, libdir, datadir, mandir)]
         root = destdir + prefix
-        check_tree(root, rel, env, scratch, guide)
+        check_tree(root, rel, env, scratch, guide, sanitize)
         moved = os.path.join(scratch, 'moved', 'elsewhere')
         os.makedirs(os.path.dirname(moved))
         shutil.move(root, moved)
         shutil.rmtree(os.path.join(home, 'cache'), ignore_errors=True)
-        check_tree(moved, rel, env, scratch, guide)
+        check_tree(moved, rel, env, scratch, guide, sanitize)
         print('installed tree works, and works moved')
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -151,4 +153,4 @@ def main(build, prefix, bindir, libdir, datadir, mandir, guide):
 
 
 if __name__ == '__main__':
-    sys.exit(main(*sys.argv[1:8]))
+    sys.exit(main(*sys.argv[1:9]))
