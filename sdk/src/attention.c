@@ -286,6 +286,9 @@ static const pio_attn_ops *ops_for(pio_kernel_path path) {
 #if defined(PIO_HAVE_AVX512)
   if (pio_block_uses_avx512(path)) return &pio_attn_avx512_ops;
 #endif
+#if defined(PIO_HAVE_AVX2)
+  if (pio_block_uses_avx2(path)) return &pio_attn_avx2_ops;
+#endif
   (void)path;
   return &pio_attn_scalar_ops;
 }

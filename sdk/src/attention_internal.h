@@ -41,6 +41,9 @@ typedef struct pio_attn_ops {
 } pio_attn_ops;
 
 PIO_HIDDEN extern const pio_attn_ops pio_attn_scalar_ops;
+#if defined(PIO_HAVE_AVX2)
+PIO_HIDDEN extern const pio_attn_ops pio_attn_avx2_ops;
+#endif
 #if defined(PIO_HAVE_AVX512)
 PIO_HIDDEN extern const pio_attn_ops pio_attn_avx512_ops;
 #endif

@@ -13,6 +13,16 @@ int pio_block_uses_avx512(pio_kernel_path path) {
 #endif
 }
 
+int pio_block_uses_avx2(pio_kernel_path path) {
+#if defined(PIO_HAVE_AVX2)
+  return path >= PIO_KERNEL_AVX2 && path < PIO_KERNEL_PATH_COUNT &&
+         pio_kernel_path_available(PIO_KERNEL_AVX2);
+#else
+  (void)path;
+  return 0;
+#endif
+}
+
 pio_kernel_path pio_block_best_path(void) {
   /* path + 1, so that 0 means "not looked up yet": the CPU does not change. */
   static atomic_int cached;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels_internal.h"
+#include "simd_avx2.h"
 
 #define INLINE static inline __attribute__((always_inline))
 #define ROWS 4   /* rows of w per micro-kernel */
@@ -125,26 +126,6 @@ static void avx2_matmul_rows(const pio_matrix *w, const float *x, size_t n, floa
   }
 }
 
-/* exp(x), x clamped to [-87.3, 88.7] so 2^n stays a normal float: Cephes'
- * polynomial on x - n ln2, times 2^n built in the exponent field. */
-static __m256 exp256(__m256 x) {
-  x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f)),
-                    _mm256_set1_ps(-87.3365478515625f));
-  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
-
 static void avx2_softmax(float *x, size_t n) {
   if (n == 0) return;
   float max = x[0];
@@ -157,13 +138,13 @@ static void avx2_softmax(float *x, size_t n) {
   for (int l = 0; l < 8; l++) max = lanes[l] > max ? lanes[l] : max;
   __m256 vm = _mm256_set1_ps(max), sum = _mm256_setzero_ps();
   for (i = 0; i + 8 <= n; i += 8) {
-    __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
+    __m256 e = pio_avx2_exp(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
     sum = _mm256_add_ps(sum, e);
     _mm256_storeu_ps(x + i, e);
   }
   float total = hsum(sum);
   for (; i < n; i++) {
-    __m256 e = exp256(_mm256_set1_ps(x[i] - max));
+    __m256 e = pio_avx2_exp(_mm256_set1_ps(x[i] - max));
     x[i] = _mm256_cvtss_f32(e);
     total += x[i];
   }
@@ -173,7 +154,7 @@ static void avx2_softmax(float *x, size_t n) {
 }
 
 static __m256 silu256(__m256 g) {
-  __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), g));
+  __m256 e = pio_avx2_exp(_mm256_sub_ps(_mm256_setzero_ps(), g));
   return _mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
 }
 

@@ -45,7 +45,14 @@ static pio_status alloc_scratch(pio_model *m, pio_error *err) {
                                 .mlp_dim = 2 * c->intermediate_size,
                                 .attention = llama_attention_shape(&m->cache, c->n_heads),
                                 .n_threads = pio_threadpool_size(m->pool)};
-  return llama_pass_buffers_alloc(&m->buf, &dims, err);
+  pio_status s = llama_pass_buffers_alloc(&m->buf, &dims, err);
+  if (s != PIO_OK) return s;
+  /* The attention trusts its arguments: check the shapes and strides this
+   * model will pass, once, here. */
+  const pio_attention_args a =
+      llama_attention_args(&m->cache, c->n_heads, 0, 0, 1, m->buf.qkv, m->qkv_dim, m->buf.attn,
+                           m->buf.attention_scratch, m->buf.attention_scratch_size);
+  return pio_attention_check(&a, dims.n_threads, err);
 }
 
 /* Multiply-adds x 2 of one token through every matrix. */
