@@ -9,6 +9,7 @@
 
 #include "bench_options.h"
 #include "pio/host.h"
+#include "pio/kernels.h"
 #include "run_bench.h"
 
 #define SCENARIO "run"
@@ -16,7 +17,7 @@
 static void usage(FILE *f) {
   fprintf(f,
           "usage: pio-bench run --model NAME [--synthetic[=SEED]] [--dtype bf16|f16|f32]\n"
-          "                     [--weights map|read]\n"
+          "                     [--weights map|read] [--kernel PATH]\n"
           "                     [--prompt-tokens P] [--gen-tokens N] [--threads T]\n"
           "                     [--repeat R] [--json] [--json-out FILE]\n"
           "                     [--bandwidth-mib MIB] [--plugin-path DIR]... [--no-progress]\n"
@@ -30,6 +31,9 @@ static void usage(FILE *f) {
           "  --dtype D           synthetic weight type: bf16 (default), f16 or f32\n"
           "  --weights map|read  weights from files mapped in place (default) or read\n"
           "                      into the model's memory with huge pages\n"
+          "  --kernel PATH       matmul path for every matmul: scalar, avx2, avx512,\n"
+          "                      avx512bf16 or amx_bf16 (default auto: the plugin's\n"
+          "                      plan, measured here; the table says which ran and why)\n"
           "  --prompt-tokens P   prefill length (default %d)\n"
           "  --gen-tokens N      decode steps after the prompt (default %d)\n"
           "  --threads T         threads of the model and of the limits (default: all cores)\n"
@@ -45,7 +49,7 @@ static void usage(FILE *f) {
 
 enum {
   OPT_MODEL = 256, OPT_SYNTHETIC, OPT_DTYPE, OPT_WEIGHTS, OPT_PROMPT, OPT_GEN, OPT_THREADS, OPT_REPEAT,
-  OPT_JSON, OPT_JSON_OUT, OPT_BANDWIDTH, OPT_PLUGIN_PATH, OPT_NO_PROGRESS, OPT_HELP
+  OPT_JSON, OPT_JSON_OUT, OPT_BANDWIDTH, OPT_PLUGIN_PATH, OPT_NO_PROGRESS, OPT_KERNEL, OPT_HELP
 };
 
 static const struct option long_options[] = {
@@ -62,6 +66,7 @@ static const struct option long_options[] = {
     {"bandwidth-mib", required_argument, NULL, OPT_BANDWIDTH},
     {"plugin-path", required_argument, NULL, OPT_PLUGIN_PATH},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -117,6 +122,16 @@ static int apply_option(int c, const char *arg, const char *argv_opt, pio_bench_
       o->plugin_paths[o->n_plugin_paths++] = arg;
       return 0;
     case OPT_NO_PROGRESS: o->progress = 0; return 0;
+    case OPT_KERNEL: {
+      pio_kernel_path path;
+      if (strcmp(arg, "auto") != 0 && pio_kernel_path_parse(arg, &path) != 0) {
+        pio_bench_usage_error(SCENARIO, "--kernel: expected auto, scalar, avx2, avx512, "
+                              "avx512bf16 or amx_bf16, found '%s'", arg);
+        return -1;
+      }
+      o->kernel = strcmp(arg, "auto") == 0 ? NULL : arg;
+      return 0;
+    }
     case OPT_HELP: return 1;
     case ':': pio_bench_usage_error(SCENARIO, "missing value for '%s'", argv_opt); return -1;
     default: pio_bench_usage_error(SCENARIO, "unknown option '%s'", argv_opt); return -1;

@@ -35,6 +35,7 @@ typedef struct pio_bench_run_options {
   const char *json_out;       /* also write JSON here (NULL: no) */
   int progress;               /* status line on a terminal */
   uint64_t read_buffer_bytes; /* bandwidth buffer; 0: the default */
+  const char *kernel;         /* matmul path forced for every matmul; NULL: the plugin's plan */
   const char *plugin_paths[PIO_BENCH_MAX_PLUGIN_PATHS];
   size_t n_plugin_paths;
 } pio_bench_run_options;

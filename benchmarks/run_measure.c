@@ -85,6 +85,7 @@ static pio_status create_model(const pio_bench_run_options *opts, session *s, do
       .n_threads = opts->threads,
       .max_context = opts->prompt_tokens + opts->gen_tokens,
       .weights_load = opts->weights_load,
+      .kernel = opts->kernel,
   };
   double t0 = pio_bench_now();
   pio_status st = pio_model_options_supported(s->m.table, &mo, err);

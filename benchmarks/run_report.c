@@ -254,6 +254,7 @@ static json_object *model_json(const pio_bench_run_options *opts, const pio_benc
   put(o, "weight_bytes", json_object_new_uint64(r->stats.weight_bytes));
   put(o, "flops_per_token", json_object_new_uint64(r->stats.flops_per_token));
   put(o, "kv_bytes", json_object_new_uint64(r->stats.kv_bytes));
+  put(o, "kernel_requested", json_object_new_string(opts->kernel != NULL ? opts->kernel : "auto"));
   put(o, "kernel", json_object_new_string(r->kernel));
   put(o, "kernel_prefill", json_object_new_string(r->kernel_prefill));
   put(o, "kernel_decode", json_object_new_string(r->kernel_decode));

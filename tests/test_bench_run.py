@@ -231,7 +231,45 @@ class BenchRun(unittest.TestCase):
         self.assertEqual(j["model"]["matmul_dtypes"], ["fp32"])
         self.assertIn(j["prefill_peak"], ["sse2_mul_add", "avx2_fma", "avx512_fma"])
 
+    def test_forced_kernel_path_is_the_one_that_ran_and_bounds_the_prefill(self):
+        for path, peak in [("scalar", "sse2_mul_add"), ("avx2", "avx2_fma")]:
+            with self.subTest(path=path):
+                p = self.bench("--model", "tiny-bench-llama", "--synthetic", "--prompt-tokens",
+                               "3", "--gen-tokens", "2", "--repeat", "1", "--kernel", path,
+                               "--json", *FAST)
+                if p.returncode == 1 and "cannot run here" in p.stderr:
+                    continue  # a CPU without AVX2
+                self.assertEqual(p.returncode, 0, p.stderr)
+                j = json.loads(p.stdout)
+                m = j["model"]
+                self.assertEqual(m["kernel_requested"], path)
+                self.assertEqual((m["kernel"], m["kernel_prefill"], m["kernel_decode"]),
+                                 (path, path, path))
+                self.assertIn("asked for", m["kernel_why"])
+                self.assertEqual(j["prefill_peak"], peak)
+
+    def test_table_says_which_path_ran_and_why(self):
+        p = self.bench("--model", "tiny-bench-llama", "--synthetic", "--prompt-tokens", "3",
+                       "--gen-tokens", "2", "--repeat", "1", *FAST)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"kernel: prefill \S+, decode \S+;")
+        self.assertRegex(p.stdout, r"\nwhy: \S")
+
+    def test_kernel_path_this_machine_lacks_is_refused_with_the_reason(self):
+        p = self.bench("--model", "tiny-bench-llama", "--synthetic", "--prompt-tokens", "3",
+                       "--gen-tokens", "2", "--repeat", "1", "--kernel", "amx_bf16", *FAST)
+        if p.returncode == 0:
+            self.skipTest("this machine runs amx_bf16")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("kernel path amx_bf16 cannot run here: ", p.stderr)
+
     # ---- bad requests --------------------------------------------------------
+
+    def test_unknown_kernel_path_is_a_usage_error(self):
+        self.assertUsage(["--model", "tiny-bench-llama", "--synthetic", "--kernel", "avx1024"],
+                         "--kernel: expected auto, scalar, avx2, avx512, avx512bf16 or amx_bf16, "
+                         "found 'avx1024'")
+
 
     def assertUsage(self, args, message):
         p = self.bench(*args)

@@ -52,7 +52,8 @@ static const size_t shapes[][3] = {
 static void check_matmul_path(pio_kernel_path path, pio_threadpool *pool) {
   for (size_t d = 0; d < 3; d++) {
     pio_dtype dtype = weight_dtypes[d];
-    int rounds_x = path == PIO_KERNEL_AVX512_BF16 && dtype == PIO_DTYPE_BF16;
+    int rounds_x = (path == PIO_KERNEL_AVX512_BF16 || path == PIO_KERNEL_AMX_BF16) &&
+                   dtype == PIO_DTYPE_BF16;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
       size_t rows = shapes[s][0], cols = shapes[s][1], n = shapes[s][2];
       float *exact = malloc(rows * cols * sizeof *exact);
@@ -120,7 +121,8 @@ END_TEST
 /* bf16 activations lose ~3 significant digits: against the unrounded
  * reference the error stays within 2^-8 of the magnitude. */
 START_TEST(test_kernels_bf16_activation_error_stays_within_bf16_precision) {
-  if (skip_unavailable(PIO_KERNEL_AVX512_BF16)) return;
+  const pio_kernel_path path = _i ? PIO_KERNEL_AMX_BF16 : PIO_KERNEL_AVX512_BF16;
+  if (skip_unavailable(path)) return;
   rng_state = 99;
   size_t rows = 40, cols = 777;
   float *exact = malloc(rows * cols * sizeof *exact);
@@ -128,7 +130,7 @@ START_TEST(test_kernels_bf16_activation_error_stays_within_bf16_precision) {
   float x[777], y[40];
   for (size_t k = 0; k < cols; k++) x[k] = rand_unit();
   pio_matrix w = {.data = data, .dtype = PIO_DTYPE_BF16, .rows = 40, .cols = 777};
-  pio_matmul(NULL, PIO_KERNEL_AVX512_BF16, &w, x, 1, y);
+  pio_matmul(NULL, path, &w, x, 1, y);
   for (size_t r = 0; r < rows; r++) {
     double ref = 0, mag = 0;
     for (size_t k = 0; k < cols; k++) {
@@ -220,8 +222,10 @@ START_TEST(test_kernels_path_names_and_best_is_available) {
   ck_assert_str_eq(pio_kernel_path_name(PIO_KERNEL_AVX2), "avx2");
   ck_assert_str_eq(pio_kernel_path_name(PIO_KERNEL_AVX512), "avx512");
   ck_assert_str_eq(pio_kernel_path_name(PIO_KERNEL_AVX512_BF16), "avx512bf16");
+  ck_assert_str_eq(pio_kernel_path_name(PIO_KERNEL_AMX_BF16), "amx_bf16");
   ck_assert_int_eq(pio_kernel_path_available(PIO_KERNEL_SCALAR), 1);
   ck_assert_int_eq(pio_kernel_path_available(pio_kernel_best()), 1);
+  ck_assert_int_ne(pio_kernel_best(), PIO_KERNEL_AMX_BF16); /* for the element-wise helpers */
   ck_assert_int_eq(pio_kernel_path_available(PIO_KERNEL_PATH_COUNT), 0);
 }
 END_TEST
@@ -234,7 +238,7 @@ int main(void) {
                       PIO_KERNEL_PATH_COUNT);
   tcase_add_loop_test(tc, test_kernels_matmul_matches_reference_on_three_threads, 0,
                       PIO_KERNEL_PATH_COUNT);
-  tcase_add_test(tc, test_kernels_bf16_activation_error_stays_within_bf16_precision);
+  tcase_add_loop_test(tc, test_kernels_bf16_activation_error_stays_within_bf16_precision, 0, 2);
   tcase_add_loop_test(tc, test_kernels_softmax_matches_reference_and_sums_to_one, 0,
                       PIO_KERNEL_PATH_COUNT);
   tcase_add_loop_test(tc, test_kernels_silu_mul_matches_reference, 0, PIO_KERNEL_PATH_COUNT);

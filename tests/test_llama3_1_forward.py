@@ -58,8 +58,9 @@ class ModelCase(unittest.TestCase):
         logits = np.fromfile(dump, dtype="<f4")
         return logits, tokens
 
-    def check_against_reference(self, folder, tolerance, prompt=PROMPT, exact_tokens=True):
-        logits, tokens = self.pio_logits(folder, prompt)
+    def check_against_reference(self, folder, tolerance, prompt=PROMPT, exact_tokens=True,
+                                extra=()):
+        logits, tokens = self.pio_logits(folder, prompt, *extra)
         ref = LlamaReference.from_folder(folder)
         want = ref.logits(prompt)
         self.assertEqual(logits.size, want.size, "dump holds [n_prompt][vocab] floats")
@@ -108,6 +109,26 @@ class TestAgainstReference(ModelCase):
         folder = self.model("bf16u", "--heads", "4", "--kv-heads", "2", "--dtype", "bf16",
                             "--seed", "5")
         self.check_against_reference(folder, BF16_TOLERANCE, exact_tokens=False)
+
+    def test_every_kernel_path_forced_matches_reference(self):
+        # bf16 weights on each matmul path: the f32-activation paths within
+        # the f32 tolerance, the bf16 ones within bf16's.  A path this
+        # machine lacks is refused with the reason.
+        folder = self.model("kernels", "--heads", "4", "--kv-heads", "2", "--dtype", "bf16",
+                            "--rope-scaling", "--seed", "21")
+        for path in ["scalar", "avx2", "avx512", "avx512bf16", "amx_bf16"]:
+            with self.subTest(path=path):
+                rc, _, err = run(folder, "--tokens", "1,2", "--max-new-tokens", "1", "--kernel",
+                                 path)
+                if rc != 0:
+                    self.assertEqual(rc, 1, err)
+                    self.assertIn(f"kernel path {path} cannot run here: ", err)
+                    continue
+                self.assertIn(f"kernel {path},", err)
+                bf16_path = path in ("avx512bf16", "amx_bf16")
+                self.check_against_reference(folder, BF16_TOLERANCE if bf16_path
+                                             else F32_TOLERANCE, exact_tokens=not bf16_path,
+                                             extra=["--kernel", path])
 
     def test_f16_weights_match_reference(self):
         folder = self.model("f16", "--heads", "4", "--kv-heads", "2", "--dtype", "f16",
@@ -191,11 +212,18 @@ class TestRunBehaviour(ModelCase):
         self.assertEqual(rc, 2, err)
         self.assertIn("--weights: expected map or read, found 'mmap'", err)
 
+    def test_unknown_kernel_path_is_bad_usage(self):
+        rc, _, err = run(self.model("usage4", "--seed", "22"), "--tokens", "1", "--kernel",
+                         "avx1024")
+        self.assertEqual(rc, 2, err)
+        self.assertIn("--kernel: expected auto, scalar, avx2, avx512, avx512bf16 or amx_bf16, "
+                      "found 'avx1024'", err)
+
     def test_help_describes_every_option(self):
         rc, out, _ = run("--help")
         self.assertEqual(rc, 0)
         for option in ["--tokens", "--max-new-tokens", "--threads", "--dump-logits",
-                       "--synthetic", "--dtype", "--weights"]:
+                       "--synthetic", "--dtype", "--weights", "--kernel"]:
             self.assertIn(option, out)
 
 

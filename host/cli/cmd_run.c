@@ -14,13 +14,14 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "pio/kernels.h"
 #include "pio/models.h"
 
 /* Longest prompt accepted on the command line. */
 #define RUN_MAX_TOKENS (1u << 20)
 
 enum { OPT_TOKENS = 0x200, OPT_MAX_NEW, OPT_THREADS, OPT_DUMP, OPT_SYNTHETIC, OPT_DTYPE, OPT_WEIGHTS,
-       OPT_MAX_CONTEXT };
+       OPT_MAX_CONTEXT, OPT_KERNEL };
 
 typedef struct run_args {
   pio_cli_common common;
@@ -36,6 +37,7 @@ typedef struct run_args {
   int has_dtype;
   pio_dtype dtype;
   uint32_t weights_load; /* PIO_WEIGHTS_MAP or PIO_WEIGHTS_READ */
+  const char *kernel;    /* matmul kernel path, NULL: the plugin's plan */
 } run_args;
 
 static void print_help(void) {
@@ -60,7 +62,10 @@ static void print_help(void) {
         "  --weights map|read     weights from files: mapped in place (default), or\n"
         "                         read into the model's own memory (huge pages; a\n"
         "                         slower start, faster tokens, and immune to the\n"
-        "                         files changing afterwards)\n" PIO_CLI_COMMON_HELP
+        "                         files changing afterwards)\n"
+        "  --kernel PATH          matmul kernel path for every matmul: scalar, avx2,\n"
+        "                         avx512, avx512bf16 or amx_bf16 (default auto: the\n"
+        "                         SDK's measured choice)\n" PIO_CLI_COMMON_HELP
         "\n"
         "Output: the new token ids on one line, comma-separated, on stdout; a\n"
         "summary with timings on stderr.\n"
@@ -140,6 +145,14 @@ static int parse_option(run_args *a, int opt, const char *arg) {
       if (pio_weights_load_parse(arg, &a->weights_load) != 0)
         return pio_cli_usage_error("run", "--weights: expected map or read, found '%s'", arg);
       return PIO_CLI_EXIT_OK;
+    case OPT_KERNEL: {
+      pio_kernel_path path;
+      if (strcmp(arg, "auto") != 0 && pio_kernel_path_parse(arg, &path) != 0)
+        return pio_cli_usage_error("run", "--kernel: expected auto, scalar, avx2, avx512, "
+                                   "avx512bf16 or amx_bf16, found '%s'", arg);
+      a->kernel = arg;
+      return PIO_CLI_EXIT_OK;
+    }
     case OPT_DTYPE:
       if (pio_dtype_parse(arg, &a->dtype) != 0 ||
           (a->dtype != PIO_DTYPE_F32 && a->dtype != PIO_DTYPE_BF16 && a->dtype != PIO_DTYPE_F16))
@@ -163,6 +176,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
       {"dtype", required_argument, NULL, OPT_DTYPE},
       {"weights", required_argument, NULL, OPT_WEIGHTS},
       {"max-context", required_argument, NULL, OPT_MAX_CONTEXT},
+      {"kernel", required_argument, NULL, OPT_KERNEL},
       PIO_CLI_COMMON_OPTIONS,
       {NULL, 0, NULL, 0}};
   a->max_new = 16;
@@ -291,6 +305,7 @@ static int create_model(const run_args *a, run_state *st, pio_model_summary *sum
   o.weight_dtype = a->has_dtype ? a->dtype : PIO_DTYPE_BF16;
   o.n_threads = a->threads;
   o.weights_load = a->weights_load;
+  o.kernel = a->kernel;
   /* Just the context this run needs, unless asked for more. */
   const uint64_t needed = (uint64_t)a->n_tokens + (a->max_new > 0 ? a->max_new - 1 : 0);
   o.max_context = a->max_context ? a->max_context : (uint32_t)(needed > UINT32_MAX ? UINT32_MAX : needed);

@@ -16,6 +16,14 @@ pio_status pio_model_options_supported(const pio_plugin *table, const pio_model_
                          "memory (ABI 1.1); map them (the default) or rebuild the plugin",
                          table->name != NULL ? table->name : "?", (unsigned)table->abi_major,
                          (unsigned)table->abi_minor);
+  int wants_kernel = PIO_TABLE_HAS(opts, pio_model_options, kernel) && opts->kernel != NULL &&
+                     opts->kernel[0] != '\0' && strcmp(opts->kernel, "auto") != 0;
+  if (wants_kernel && table->abi_major == 1 && table->abi_minor < 2)
+    return pio_error_set(err, PIO_ERR_UNSUPPORTED,
+                         "plugin '%s' was built for ABI %u.%u and cannot be given a kernel path "
+                         "(ABI 1.2); leave it to choose, or rebuild the plugin",
+                         table->name != NULL ? table->name : "?", (unsigned)table->abi_major,
+                         (unsigned)table->abi_minor);
   return PIO_OK;
 }
 

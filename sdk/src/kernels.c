@@ -2,6 +2,7 @@
  * spreads matmuls over the thread pool by output rows. */
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernels_internal.h"
 #include "pio/cpu.h"
@@ -21,6 +22,9 @@ static const pio_k_path_ops *path_ops(pio_kernel_path path) {
 #if defined(PIO_HAVE_AVX512_BF16)
     case PIO_KERNEL_AVX512_BF16: return &pio_k_avx512bf16_ops;
 #endif
+#if defined(PIO_HAVE_AMX)
+    case PIO_KERNEL_AMX_BF16: return &pio_k_amx_ops;
+#endif
     default: return NULL;
   }
 }
@@ -36,12 +40,50 @@ int pio_kernel_path_available(pio_kernel_path path) {
              pio_cpu_has(PIO_CPU_AVX512VL);
     case PIO_KERNEL_AVX512_BF16:
       return pio_kernel_path_available(PIO_KERNEL_AVX512) && pio_cpu_has(PIO_CPU_AVX512_BF16);
+    case PIO_KERNEL_AMX_BF16:
+      return pio_kernel_path_available(PIO_KERNEL_AVX512_BF16) && pio_cpu_amx_granted(NULL);
     default: return 0;
   }
 }
 
+const char *pio_kernel_path_unavailable_reason(pio_kernel_path path) {
+  if (pio_kernel_path_available(path)) return NULL;
+  if ((unsigned)path >= PIO_KERNEL_PATH_COUNT) return "there is no such kernel path";
+  if (path_ops(path) == NULL)
+    return "this build has no such path (the compiler did not take its ISA flags, or this is "
+           "not x86-64)";
+  switch (path) {
+    case PIO_KERNEL_AVX2: return "this CPU lacks avx2, fma or f16c";
+    case PIO_KERNEL_AVX512:
+      return "this CPU lacks avx512f, avx512bw or avx512vl (or the OS does not save their "
+             "registers)";
+    case PIO_KERNEL_AVX512_BF16:
+      return pio_kernel_path_available(PIO_KERNEL_AVX512)
+                 ? "this CPU lacks avx512_bf16"
+                 : pio_kernel_path_unavailable_reason(PIO_KERNEL_AVX512);
+    case PIO_KERNEL_AMX_BF16: {
+      if (!pio_kernel_path_available(PIO_KERNEL_AVX512_BF16))
+        return pio_kernel_path_unavailable_reason(PIO_KERNEL_AVX512_BF16);
+      const char *why = NULL;
+      pio_cpu_amx_granted(&why);
+      return why;
+    }
+    default: return "unavailable";
+  }
+}
+
+int pio_kernel_path_parse(const char *name, pio_kernel_path *out) {
+  for (int p = 0; name != NULL && p < PIO_KERNEL_PATH_COUNT; p++) {
+    if (strcmp(name, pio_kernel_path_name((pio_kernel_path)p)) == 0) {
+      *out = (pio_kernel_path)p;
+      return 0;
+    }
+  }
+  return -1;
+}
+
 pio_kernel_path pio_kernel_best(void) {
-  for (int p = PIO_KERNEL_PATH_COUNT - 1; p > PIO_KERNEL_SCALAR; p--)
+  for (int p = PIO_KERNEL_AVX512_BF16; p > PIO_KERNEL_SCALAR; p--)
     if (pio_kernel_path_available((pio_kernel_path)p)) return (pio_kernel_path)p;
   return PIO_KERNEL_SCALAR;
 }
@@ -52,6 +94,7 @@ const char *pio_kernel_path_name(pio_kernel_path path) {
     case PIO_KERNEL_AVX2: return "avx2";
     case PIO_KERNEL_AVX512: return "avx512";
     case PIO_KERNEL_AVX512_BF16: return "avx512bf16";
+    case PIO_KERNEL_AMX_BF16: return "amx_bf16";
     default: return "unknown";
   }
 }
@@ -76,14 +119,15 @@ static const pio_k_path_ops *best_ops(void) {
 
 typedef struct matmul_task {
   atomic_size_t next_row; /* first row of the next chunk to take */
+  size_t block;           /* chunks are whole multiples of this many rows */
   size_t min_rows;        /* smallest chunk: ~64 KiB of weights */
   size_t max_rows;        /* largest: 1/(8·threads) of the rows */
   uint32_t n_threads;
   const pio_k_path_ops *ops;
   const pio_matrix *w;
   const float *x;        /* x[n][cols] */
-  const uint16_t *xb;    /* x rounded to bf16, [n][xb_stride], or NULL */
-  size_t xb_stride;
+  void *packed;          /* x packed by ops->pack, or NULL: f32 activations */
+  size_t pack_units;
   size_t n;
   float *y;              /* y[n][rows] */
 } matmul_task;
@@ -94,7 +138,7 @@ typedef struct matmul_task {
  * threads finish within microseconds of each other; the cap means a thread
  * descheduled by other work holds up little. */
 static int take_rows(matmul_task *task, size_t *begin, size_t *end) {
-  const size_t rows = task->w->rows, block = task->ops->row_block;
+  const size_t rows = task->w->rows, block = task->block;
   size_t at = atomic_load_explicit(&task->next_row, memory_order_relaxed);
   for (;;) {
     if (at >= rows) return 0;
@@ -119,43 +163,50 @@ static void matmul_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads
   matmul_task *task = ctx;
   size_t begin, end;
   while (take_rows(task, &begin, &end)) {
-    if (task->xb != NULL)
-      task->ops->matmul_rows_bf16x(task->w, task->xb, task->xb_stride, task->n, task->y, begin,
-                                   end);
+    if (task->packed != NULL)
+      task->ops->matmul_rows_packed(task->w, task->packed, task->n, task->y, begin, end);
     else
       task->ops->matmul_rows(task->w, task->x, task->n, task->y, begin, end);
   }
 }
 
-/* x rounded to bf16 with rows padded to 32 elements, so the dot-product
- * loop reads whole vectors; NULL when out of memory (the caller then takes
- * the f32-activation route, which needs no buffer). */
-static uint16_t *round_activations(const pio_k_path_ops *ops, const float *x, size_t n,
-                                   size_t cols, size_t *stride) {
-  *stride = (cols + 31) / 32 * 32;
-  uint16_t *xb = aligned_alloc(64, n * *stride * sizeof *xb);
-  if (xb == NULL) return NULL;
-  for (size_t t = 0; t < n; t++) {
-    ops->f32_to_bf16(x + t * cols, cols, xb + t * *stride);
-    for (size_t k = cols; k < *stride; k++) xb[t * *stride + k] = 0;
-  }
-  return xb;
+/* Share thread_index of the packing units (each written by one thread). */
+static void pack_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads) {
+  matmul_task *task = ctx;
+  size_t begin = task->pack_units * thread_index / n_threads;
+  size_t end = task->pack_units * (thread_index + 1) / n_threads;
+  if (begin < end)
+    task->ops->pack(task->x, task->n, task->w->cols, task->packed, begin, end);
+}
+
+/* x in the path's packed bf16 form, written by the pool's threads; NULL when
+ * out of memory (the caller then takes the f32-activation route, which
+ * needs no buffer). */
+static void *pack_activations(pio_threadpool *pool, matmul_task *task) {
+  const pio_k_path_ops *ops = task->ops;
+  size_t bytes = ops->packed_bytes(task->n, task->w->cols);
+  task->packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (task->packed == NULL) return NULL;
+  task->pack_units = ops->pack_units(task->n, task->w->cols);
+  pio_threadpool_run(task->pack_units > 1 ? pool : NULL, pack_task_run, task);
+  return task->packed;
 }
 
 void pio_matmul(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
                 const float *x, size_t n, float *y) {
   if (n == 0 || w->rows == 0) return;
   matmul_task task = {.ops = usable_ops(path), .w = w, .x = x, .n = n, .y = y};
-  if (w->dtype == PIO_DTYPE_BF16 && task.ops->matmul_rows_bf16x != NULL && w->cols > 0)
-    task.xb = round_activations(task.ops, x, n, w->cols, &task.xb_stride);
   if ((double)n * w->rows * w->cols < MATMUL_THREADING_MIN_MACS) pool = NULL;
+  if (w->dtype == PIO_DTYPE_BF16 && task.ops->pack != NULL && w->cols > 0)
+    pack_activations(pool, &task);
   atomic_init(&task.next_row, 0);
+  task.block = task.packed != NULL ? task.ops->packed_row_block : task.ops->row_block;
   task.n_threads = pio_threadpool_size(pool);
   size_t row_bytes = (size_t)w->cols * pio_dtype_size(w->dtype) + 1;
   task.min_rows = (64u << 10) / row_bytes + 1;
   task.max_rows = w->rows / (8 * (size_t)task.n_threads);
   pio_threadpool_run(pool, matmul_task_run, &task);
-  free((void *)task.xb);
+  free(task.packed);
 }
 
 void pio_softmax(float *x, size_t n) { best_ops()->softmax(x, n); }

@@ -180,14 +180,8 @@ static void avx2_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst) 
   }
 }
 
-static void avx2_f32_to_bf16(const float *src, size_t n, uint16_t *dst) {
-  pio_k_scalar_ops.f32_to_bf16(src, n, dst);
-}
-
 const pio_k_path_ops pio_k_avx2_ops = {
     .matmul_rows = avx2_matmul_rows,
-    .matmul_rows_bf16x = NULL,
-    .f32_to_bf16 = avx2_f32_to_bf16,
     .softmax = avx2_softmax,
     .silu_mul = avx2_silu_mul,
     .to_f32 = avx2_to_f32,

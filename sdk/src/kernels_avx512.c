@@ -160,14 +160,8 @@ void pio_k_avx512_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst)
   }
 }
 
-static void avx512_f32_to_bf16(const float *src, size_t n, uint16_t *dst) {
-  pio_k_scalar_ops.f32_to_bf16(src, n, dst);
-}
-
 const pio_k_path_ops pio_k_avx512_ops = {
     .matmul_rows = pio_k_avx512_matmul_rows,
-    .matmul_rows_bf16x = NULL,
-    .f32_to_bf16 = avx512_f32_to_bf16,
     .softmax = pio_k_avx512_softmax,
     .silu_mul = pio_k_avx512_silu_mul,
     .to_f32 = pio_k_avx512_to_f32,

@@ -146,21 +146,51 @@ static void bf16x_matmul_rows(const pio_matrix *w, const uint16_t *xb, size_t st
   }
 }
 
-/* Round to nearest even, as vcvtneps2bf16 does. */
-static void bf16_f32_to_bf16(const float *src, size_t n, uint16_t *dst) {
-  for (size_t i = 0; i < n; i += 16) {
-    __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
-    __m256bh h = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
-    _mm256_mask_storeu_epi16(dst + i, m, (__m256i)h);
+/* The packed activations of this path: x rounded to bf16 (to nearest
+ * even, as vcvtneps2bf16 does), rows padded with zeros to a multiple of 32
+ * so the dot-product loop reads whole vectors. */
+static size_t packed_stride(size_t cols) { return (cols + 31) / 32 * 32; }
+
+static size_t bf16_packed_bytes(size_t n, size_t cols) {
+  return n * packed_stride(cols) * sizeof(uint16_t);
+}
+
+static size_t bf16_pack_units(size_t n, size_t cols) {
+  (void)cols;
+  return n;
+}
+
+/* Tokens [t_begin, t_end) of x[n][cols] into packed[n][stride]. */
+static void bf16_pack(const float *x, size_t n, size_t cols, void *packed, size_t t_begin,
+                      size_t t_end) {
+  (void)n;
+  const size_t stride = packed_stride(cols);
+  for (size_t t = t_begin; t < t_end; t++) {
+    const float *src = x + t * cols;
+    uint16_t *dst = (uint16_t *)packed + t * stride;
+    for (size_t i = 0; i < stride; i += 16) {
+      size_t left = i < cols ? cols - i : 0;
+      __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
+      __m256bh h = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
+      _mm256_storeu_si256((__m256i *)(dst + i), (__m256i)h);
+    }
   }
+}
+
+static void bf16_matmul_rows_packed(const pio_matrix *w, const void *packed, size_t n, float *y,
+                                    size_t row_begin, size_t row_end) {
+  bf16x_matmul_rows(w, packed, packed_stride(w->cols), n, y, row_begin, row_end);
 }
 
 const pio_k_path_ops pio_k_avx512bf16_ops = {
     .matmul_rows = pio_k_avx512_matmul_rows,
-    .matmul_rows_bf16x = bf16x_matmul_rows,
-    .f32_to_bf16 = bf16_f32_to_bf16,
+    .row_block = 12, /* whole blocks of the avx512 path (6 rows), as packed ones */
+    .packed_bytes = bf16_packed_bytes,
+    .pack_units = bf16_pack_units,
+    .pack = bf16_pack,
+    .matmul_rows_packed = bf16_matmul_rows_packed,
+    .packed_row_block = 2 * ROWS,
     .softmax = pio_k_avx512_softmax,
     .silu_mul = pio_k_avx512_silu_mul,
     .to_f32 = pio_k_avx512_to_f32,
-    .row_block = 12, /* whole blocks of this path and of avx512 (6 rows each) */
 };

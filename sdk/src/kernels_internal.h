@@ -1,5 +1,5 @@
 /* sdk/src/kernels_internal.h — what each kernel path (scalar, avx2, avx512,
- * avx512bf16) provides to the dispatcher in kernels.c.  Every path file is
+ * avx512bf16, amx) provides to the dispatcher in kernels.c.  Every path file is
  * compiled with its own ISA flags, so nothing here is inline: code shared
  * through a header would be emitted with whichever ISA compiled it. */
 #ifndef PIO_SDK_KERNELS_INTERNAL_H
@@ -21,21 +21,27 @@
 typedef void (*pio_k_matmul_rows_fn)(const pio_matrix *w, const float *x, size_t n, float *y,
                                      size_t row_begin, size_t row_end);
 
-/* The same with activations already rounded to bf16: xb[n][xb_stride], the
- * stride a multiple of 32 and the padding zero (avx512bf16 only). */
-typedef void (*pio_k_matmul_rows_bf16x_fn)(const pio_matrix *w, const uint16_t *xb,
-                                           size_t xb_stride, size_t n, float *y,
-                                           size_t row_begin, size_t row_end);
+/* Rows [row_begin, row_end) of the same for bf16 weights, with activations
+ * packed once per matmul by the path's pack (in its own layout). */
+typedef void (*pio_k_matmul_rows_packed_fn)(const pio_matrix *w, const void *packed, size_t n,
+                                            float *y, size_t row_begin, size_t row_end);
 
 typedef struct pio_k_path_ops {
   pio_k_matmul_rows_fn matmul_rows;
-  /* Non-NULL when bf16 weights take the bf16-activation route. */
-  pio_k_matmul_rows_bf16x_fn matmul_rows_bf16x;
-  void (*f32_to_bf16)(const float *src, size_t n, uint16_t *dst);
+  uint32_t row_block; /* matmul_rows' row ranges are split in multiples of this */
+  /* Non-NULL when bf16 weights take a packed-activation route: x rounded to
+   * bf16 and laid out for the path's dot products, packed_bytes(n, cols)
+   * bytes (64-byte aligned), written in pack_units(n, cols) independent
+   * units (for threads) by pack(x, n, cols, packed, unit_begin, unit_end). */
+  size_t (*packed_bytes)(size_t n, size_t cols);
+  size_t (*pack_units)(size_t n, size_t cols);
+  void (*pack)(const float *x, size_t n, size_t cols, void *packed, size_t unit_begin,
+               size_t unit_end);
+  pio_k_matmul_rows_packed_fn matmul_rows_packed;
+  uint32_t packed_row_block;
   void (*softmax)(float *x, size_t n);
   void (*silu_mul)(float *gate, const float *up, size_t n);
   void (*to_f32)(const void *src, pio_dtype dtype, size_t n, float *dst);
-  uint32_t row_block; /* row ranges are split in multiples of this */
 } pio_k_path_ops;
 
 PIO_HIDDEN extern const pio_k_path_ops pio_k_scalar_ops;
@@ -54,5 +60,16 @@ PIO_HIDDEN void pio_k_avx512_to_f32(const void *src, pio_dtype dtype, size_t n, 
 #if defined(PIO_HAVE_AVX512_BF16)
 PIO_HIDDEN extern const pio_k_path_ops pio_k_avx512bf16_ops;
 #endif
+#if defined(PIO_HAVE_AMX)
+PIO_HIDDEN extern const pio_k_path_ops pio_k_amx_ops;
+#endif
+/* The AMX path's pieces (kernels_amx.c), also built with emulated tiles for
+ * tests/test_kernels_amx.c. */
+PIO_HIDDEN size_t pio_k_amx_packed_bytes(size_t n, size_t cols);
+PIO_HIDDEN size_t pio_k_amx_pack_units(size_t n, size_t cols);
+PIO_HIDDEN void pio_k_amx_pack(const float *x, size_t n, size_t cols, void *packed,
+                               size_t unit_begin, size_t unit_end);
+PIO_HIDDEN void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n,
+                                      float *y, size_t row_begin, size_t row_end);
 
 #endif

@@ -63,14 +63,8 @@ static void scalar_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst
   for (size_t i = 0; i < n; i++) dst[i] = weight_at(src, dtype, i);
 }
 
-static void scalar_f32_to_bf16(const float *src, size_t n, uint16_t *dst) {
-  for (size_t i = 0; i < n; i++) dst[i] = pio_f32_to_bf16(src[i]);
-}
-
 const pio_k_path_ops pio_k_scalar_ops = {
     .matmul_rows = scalar_matmul_rows,
-    .matmul_rows_bf16x = NULL,
-    .f32_to_bf16 = scalar_f32_to_bf16,
     .softmax = scalar_softmax,
     .silu_mul = scalar_silu_mul,
     .to_f32 = scalar_to_f32,

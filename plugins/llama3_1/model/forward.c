@@ -45,15 +45,16 @@ static void layer_forward(pio_model *m, uint32_t l, uint32_t start, uint32_t n,
   llama_pass_buffers *b = &m->buf;
   const float eps = (float)c->rms_norm_eps;
   const size_t d = c->hidden_size;
-  pio_matmul(m->pool, m->path, &L->qkv, b->xn, n, b->qkv); /* qkv[n][qkv_dim] */
+  const pio_kernel_path path = pio_kernel_plan_path(&m->plan, n);
+  pio_matmul(m->pool, path, &L->qkv, b->xn, n, b->qkv); /* qkv[n][qkv_dim] */
   rotate_and_cache(m, l, start, n);
   const pio_attention_args attention =
       llama_attention_args(&m->cache, c->n_heads, l, start, n, b->qkv, m->qkv_dim, b->attn,
                            b->attention_scratch, b->attention_scratch_size);
   pio_attention(m->pool, &attention);                        /* attn[n][n_heads * head_dim] */
-  pio_matmul(m->pool, m->path, &L->o, b->attn, n, b->proj);  /* proj[n][d] */
+  pio_matmul(m->pool, path, &L->o, b->attn, n, b->proj);     /* proj[n][d] */
   pio_rmsnorm_residual(b->x, b->proj, L->mlp_norm, n, d, eps, 0, b->xn);
-  pio_swiglu(m->pool, m->path, &L->mlp, b->xn, n, b->mlp, b->proj); /* proj[n][d] */
+  pio_swiglu(m->pool, path, &L->mlp, b->xn, n, b->mlp, b->proj); /* proj[n][d] */
   pio_rmsnorm_residual(b->x, b->proj, next_norm, n, d, eps, 0, b->xn);
 }
 
@@ -73,9 +74,11 @@ static void run_chunk(void *model, const int32_t *tokens, uint32_t n, float *log
                                                       : w->final_norm);
   m->position = start + n;
   if (all_logits)
-    pio_matmul(m->pool, m->path, &w->lm_head, m->buf.xn, n, logits); /* logits[n][vocab] */
+    pio_matmul(m->pool, pio_kernel_plan_path(&m->plan, n), &w->lm_head, m->buf.xn, n,
+               logits); /* logits[n][vocab] */
   else if (last_chunk)
-    pio_matmul(m->pool, m->path, &w->lm_head, m->buf.xn + (size_t)(n - 1) * c->hidden_size, 1,
+    pio_matmul(m->pool, pio_kernel_plan_path(&m->plan, 1), &w->lm_head,
+               m->buf.xn + (size_t)(n - 1) * c->hidden_size, 1,
                logits);                                            /* logits[vocab] */
 }
 

@@ -21,6 +21,7 @@ static pio_model_options read_options(const pio_model_options *opts) {
   if (PIO_TABLE_HAS(opts, pio_model_options, n_threads)) o.n_threads = opts->n_threads;
   if (PIO_TABLE_HAS(opts, pio_model_options, max_context)) o.max_context = opts->max_context;
   if (PIO_TABLE_HAS(opts, pio_model_options, weights_load)) o.weights_load = opts->weights_load;
+  if (PIO_TABLE_HAS(opts, pio_model_options, kernel)) o.kernel = opts->kernel;
   return o;
 }
 
@@ -83,6 +84,9 @@ static pio_status build(pio_model *m, const pio_model_config *config,
   uint32_t max_context = 0;
   pio_status s = llama_config_copy(config, &m->config, err);
   if (s == PIO_OK) s = context_size(config, o->max_context, &max_context, err);
+  /* A kernel path that cannot run here is refused before any weight is read. */
+  if (s == PIO_OK && o->kernel != NULL)
+    s = pio_kernel_plan_choose(o->kernel, PIO_DTYPE_BF16, &m->plan, err);
   if (s == PIO_OK) s = pio_threadpool_create(o->n_threads, &m->pool, err);
   if (s == PIO_OK)
     s = o->synthetic ? llama_weights_synthetic(&m->weights, config, o->weight_dtype, o->seed,
@@ -95,8 +99,14 @@ static pio_status build(pio_model *m, const pio_model_config *config,
   }
   if (s == PIO_OK) s = llama_kv_cache_init(&m->cache, config, max_context, err);
   if (s != PIO_OK) return s;
-  m->chunk = max_context < LLAMA_PREFILL_CHUNK ? max_context : LLAMA_PREFILL_CHUNK;
-  m->path = pio_kernel_best();
+  /* The MLP's matrices hold most of the weights: their dtype picks the plan. */
+  const llama_weights *w = &m->weights;
+  s = pio_kernel_plan_choose(o->kernel, w->n_layers > 0 ? w->layers[0].mlp.gate_up.dtype
+                                                         : w->lm_head.dtype, &m->plan, err);
+  if (s != PIO_OK) return pio_error_prefix(err, "model create");
+  const uint32_t chunk = m->plan.prefill == PIO_KERNEL_AMX_BF16 ? LLAMA_PREFILL_CHUNK_TILES
+                                                                 : LLAMA_PREFILL_CHUNK;
+  m->chunk = max_context < chunk ? max_context : chunk;
   m->flops_per_token = flops_per_token(&m->weights);
   m->matmul_dtypes = matmul_dtypes(&m->weights);
   m->weight_bytes_per_token = llama_weights_bytes_per_token(&m->weights, config);
@@ -155,9 +165,10 @@ pio_status llama_model_stats(const pio_model *m, pio_model_stats *out, pio_error
   s.position = m->position;
   s.max_context = m->cache.max_context;
   s.n_threads = pio_threadpool_size(m->pool);
-  s.kernel = pio_kernel_path_name(m->path);
-  s.kernel_prefill = s.kernel;
-  s.kernel_decode = s.kernel;
+  s.kernel = m->plan.name;
+  s.kernel_prefill = pio_kernel_path_name(m->plan.prefill);
+  s.kernel_decode = pio_kernel_path_name(m->plan.decode);
+  s.kernel_why = m->plan.why;
   s.matmul_dtypes = m->matmul_dtypes;
   const uint32_t size = out->struct_size < sizeof s ? out->struct_size : (uint32_t)sizeof s;
   s.struct_size = size;

@@ -18,6 +18,9 @@
  * of this many, so scratch stays bounded while each chunk still reads every
  * weight once for all its tokens. */
 #define LLAMA_PREFILL_CHUNK 128u
+/* The same on AMX tiles, which multiply so fast that reading the weights
+ * once per 128 tokens would bound the prefill: 512 tokens a pass. */
+#define LLAMA_PREFILL_CHUNK_TILES 512u
 /* KV capacity when the caller leaves max_context at 0. */
 #define LLAMA_DEFAULT_CONTEXT 4096u
 
@@ -27,7 +30,7 @@ struct pio_model {
   pio_rope rope;
   llama_kv_cache cache;
   pio_threadpool *pool;
-  pio_kernel_path path;     /* matmul kernel path, the best this CPU runs */
+  pio_kernel_plan plan;     /* matmul kernel paths for prefill and decode, and why */
   uint32_t position;        /* tokens in the cache */
   uint32_t chunk;           /* tokens a scratch buffer holds */
   uint32_t qkv_dim;         /* (n_heads + 2 n_kv_heads) * head_dim */

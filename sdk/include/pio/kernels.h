@@ -1,7 +1,8 @@
 /* pio/kernels.h — compute kernels shared by model plugins: matmul with
- * f32/bf16/f16 weights and f32 activations, softmax, SiLU.  Each has a
- * scalar reference and vector paths picked at run time by CPU feature;
- * every path gives the scalar result within rounding.  The layer blocks
+ * f32/bf16/f16 weights and f32 activations (on AVX-512 BF16 or AMX tiles
+ * for bf16 weights, chosen by a plan), softmax, SiLU.  Each has a scalar
+ * reference and vector paths picked at run time; every path gives the
+ * scalar result within rounding (of x to bf16 on the bf16 paths).  The layer blocks
  * built on them: pio/norm.h, pio/rope.h, pio/attention.h, pio/mlp.h. */
 #ifndef PIO_KERNELS_H
 #define PIO_KERNELS_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "pio/dtype.h"
+#include "pio/status.h"
 #include "pio/threadpool.h"
 
 #ifdef __cplusplus
@@ -21,15 +23,23 @@ typedef enum pio_kernel_path {
   PIO_KERNEL_AVX2 = 1,        /* AVX2 + FMA + F16C */
   PIO_KERNEL_AVX512 = 2,      /* AVX-512 F/BW */
   PIO_KERNEL_AVX512_BF16 = 3, /* AVX-512 BF16 dot products (vdpbf16ps) */
+  PIO_KERNEL_AMX_BF16 = 4,    /* AMX tiles (tdpbf16ps) for bf16 weights; the rest avx512 */
   PIO_KERNEL_PATH_COUNT
 } pio_kernel_path;
 
-/* Whether this CPU (and this build) can run path. */
+/* Whether this CPU (and this build, and for amx_bf16 the kernel's grant of
+ * tile data, asked once) can run path. */
 int pio_kernel_path_available(pio_kernel_path path);
-/* The fastest available path. */
+/* NULL when path is available, else a static sentence saying why not. */
+const char *pio_kernel_path_unavailable_reason(pio_kernel_path path);
+/* The widest vector path available other than amx_bf16, by CPU flags: the
+ * one for the element-wise helpers below.  Matmuls should follow a plan
+ * (pio_kernel_plan_choose), which picks by measurement and token count. */
 pio_kernel_path pio_kernel_best(void);
-/* "scalar", "avx2", "avx512", "avx512bf16". */
+/* "scalar", "avx2", "avx512", "avx512bf16", "amx_bf16". */
 const char *pio_kernel_path_name(pio_kernel_path path);
+/* The path of that name; -1 for an unknown name. */
+int pio_kernel_path_parse(const char *name, pio_kernel_path *out);
 
 /* A weight matrix w[rows][cols], row-major, as stored (not owned). */
 typedef struct pio_matrix {
@@ -40,9 +50,42 @@ typedef struct pio_matrix {
 } pio_matrix;
 
 /* y[n][w.rows] = x[n][w.cols] . w^T, threaded over pool (may be NULL).
- * path must be available.  The AVX512_BF16 path rounds x to bf16. */
+ * A path that is not available runs scalar.  With bf16 weights the
+ * avx512bf16 and amx_bf16 paths round x to bf16. */
 void pio_matmul(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
                 const float *x, size_t n, float *y);
+
+/*
+ * Which path a model's matmuls take, chosen once at load.  Prefill-sized
+ * matmuls (prefill_min_tokens tokens or more) and decode-sized ones may
+ * take different paths: AMX tiles pay off only once a tile's 16 tokens are
+ * filled, while a single token is bound by reading the weights.
+ */
+typedef struct pio_kernel_plan {
+  pio_kernel_path prefill;     /* matmuls of at least prefill_min_tokens tokens */
+  pio_kernel_path decode;      /* smaller ones */
+  uint32_t prefill_min_tokens;
+  char name[32];               /* "amx_bf16+avx512bf16", or one path's name */
+  char why[512];               /* one line: what was measured or known, and what was refused */
+} pio_kernel_plan;
+
+/*
+ * Fills *out for matmuls over weights of dtype.  request NULL, "" or
+ * "auto": the fastest path here.  f32 and f16 weights take the widest f32
+ * FMA path (avx512, avx2, scalar).  For bf16 weights that path, avx512bf16
+ * and amx_bf16 are timed once per process (a few milliseconds on this
+ * thread, the same cache-resident matrix for each), and a bf16 path is
+ * chosen only when it beats the one before it by 25 %, so near-ties keep
+ * f32 activations and the choice does not flip between runs; decode takes
+ * the fastest one other than amx_bf16.  Any other request names one path
+ * for every matmul: PIO_ERR_INVALID_ARGUMENT for an unknown name (the
+ * message lists them), PIO_ERR_UNSUPPORTED when this machine cannot run it
+ * (the message says why).  Thread-safe.
+ */
+pio_status pio_kernel_plan_choose(const char *request, pio_dtype dtype, pio_kernel_plan *out,
+                                  pio_error *err);
+/* The path of a matmul of n_tokens tokens under plan. */
+pio_kernel_path pio_kernel_plan_path(const pio_kernel_plan *plan, size_t n_tokens);
 
 /* x[n] = softmax(x[n]), subtracting the max first. */
 void pio_softmax(float *x, size_t n);

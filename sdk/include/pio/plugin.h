@@ -162,6 +162,10 @@ typedef struct pio_model_options {
    * in place) or PIO_WEIGHTS_READ (read into the model's own memory); the
    * values of pio_safetensors_load (pio/safetensors.h). */
   uint32_t weights_load;
+  /* ABI 1.2: the matmul kernel path for every matmul ("scalar", "avx2",
+   * "avx512", "avx512bf16", "amx_bf16"), or NULL / "auto" for the SDK's
+   * plan (pio_kernel_plan_choose in pio/kernels.h). */
+  const char *kernel;
 } pio_model_options;
 
 #define PIO_WEIGHTS_MAP 0u

@@ -1,0 +1,269 @@
+/* sdk/src/kernels_amx.c — the AMX path: bf16 weights multiplied on AMX
+ * tiles.  One tdpbf16ps multiplies a 16x32 bf16 tile by a 32x16 one into
+ * 16x16 f32: 8,192 multiply-adds, issued every 16 cycles, 16 times the FMA
+ * rate of a core.
+ *
+ * The weights stay as stored (one copy for every path): a tile of 16
+ * weight rows x 32 columns is loaded straight from the row-major matrix (A
+ * operand).  The activations, rounded to bf16 once per matmul, are packed
+ * into the order the other operand wants (B: 16 rows of column pairs, each
+ * row the pairs of 16 tokens), so y comes out as [weight row][token] tiles
+ * that are transposed into y[token][row] at the end.
+ *
+ * f32 and f16 weights, and the vector helpers, are the avx512 path's.
+ * Compiled with the AVX-512 BF16 and AMX flags and called only once
+ * pio_cpu_amx_granted() (the kernel gave this process tile data); with
+ * PIO_AMX_EMULATE the tile instructions are plain C (kernels_amx_tiles.h),
+ * for the test of layouts and edges on CPUs without AMX. */
+#include <string.h>
+
+#include <immintrin.h>
+
+#include "kernels_amx_tiles.h"
+#include "kernels_internal.h"
+
+#define TILE_BYTES 1024u     /* 16 rows of 64 bytes */
+#define STEP_COLS 32u        /* columns of x and w one tile product covers */
+#define TOKENS_PER_TILE 16u
+#define BLOCK_ROWS 32u       /* weight rows of a block: two A tiles */
+/* k-steps of a panel: a block's two B tiles a step then take 32 KiB and
+ * stay in L1 while every row block of the chunk passes over them. */
+#define PANEL_STEPS 16u
+/* Weight bytes a chunk of rows may take: re-read from L2 for each pair of
+ * token blocks (the first pass brings them from memory). */
+#define CHUNK_BYTES (512u << 10)
+#define MAX_CHUNK_ROWS 256u
+/* How far ahead the first pass over a chunk asks for the next block's
+ * weight rows: one block of rows, the same k-step. */
+#define PREFETCH_ROWS BLOCK_ROWS
+
+static size_t k_steps(size_t cols) { return (cols + STEP_COLS - 1) / STEP_COLS; }
+static size_t token_blocks(size_t n) { return (n + TOKENS_PER_TILE - 1) / TOKENS_PER_TILE; }
+
+size_t pio_k_amx_packed_bytes(size_t n, size_t cols) {
+  return token_blocks(n) * k_steps(cols) * TILE_BYTES;
+}
+
+size_t pio_k_amx_pack_units(size_t n, size_t cols) { return token_blocks(n) * k_steps(cols); }
+
+/* ---- activations into B tiles -------------------------------------------- */
+
+/* rows[16] (16 dwords each) transposed in place: rows[j].dword[t] becomes
+ * the old rows[t].dword[j]. */
+static void transpose16_epi32(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  /* Each 128-bit lane l of r[4q + i] now holds dwords j = 4l + i... of rows
+   * 4q..4q+3; gather the lanes of four row groups. */
+  for (int i = 0; i < 4; i++) {
+    t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xdd);
+    t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xdd);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+    r[i + 4] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0x88);
+    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+    r[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xdd);
+  }
+}
+
+/* 32 columns of one token as 16 bf16 pairs (round to nearest even), zero
+ * past cols. */
+static __m512i token_pairs(const float *row, size_t k0, size_t cols) {
+  size_t left = cols - k0;
+  __mmask16 lo = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
+  __mmask16 hi = left >= 32 ? (__mmask16)0xffff
+                 : left > 16 ? (__mmask16)((1u << (left - 16)) - 1u)
+                             : (__mmask16)0;
+  __m512 a = _mm512_maskz_loadu_ps(lo, row + k0), b = _mm512_maskz_loadu_ps(hi, row + k0 + 16);
+  return (__m512i)_mm512_cvtne2ps_pbh(b, a);
+}
+
+/* Units [unit_begin, unit_end) of the packed activations: unit u is the B
+ * tile of token block u / k_steps and k-step u % k_steps,
+ *   tile[pair][token][2] = bf16(x[block * 16 + token][step * 32 + 2 pair + {0,1}]),
+ * zero for tokens past n and columns past cols. */
+void pio_k_amx_pack(const float *x, size_t n, size_t cols, void *packed, size_t unit_begin,
+                    size_t unit_end) {
+  const size_t steps = k_steps(cols);
+  for (size_t u = unit_begin; u < unit_end; u++) {
+    size_t block = u / steps, k0 = (u % steps) * STEP_COLS;
+    __m512i r[16];
+    for (size_t t = 0; t < TOKENS_PER_TILE; t++) {
+      size_t token = block * TOKENS_PER_TILE + t;
+      r[t] = token < n ? token_pairs(x + token * cols, k0, cols) : _mm512_setzero_si512();
+    }
+    transpose16_epi32(r);
+    __m512i *tile = (__m512i *)((unsigned char *)packed + u * TILE_BYTES);
+    for (int pair = 0; pair < 16; pair++) _mm512_storeu_si512(tile + pair, r[pair]);
+  }
+}
+
+/* ---- tile blocks ------------------------------------------------------------ */
+
+/* Where a block's A tiles come from: straight from the weights (stride =
+ * the row's bytes), or from a zero-padded copy of an edge block. */
+typedef struct a_source {
+  const unsigned char *base; /* A0 of the block's first k-step */
+  size_t stride;             /* bytes between tile rows */
+  size_t step;               /* bytes between k-steps */
+  size_t half;               /* bytes from A0 to A1 (16 rows down) */
+  const unsigned char *next; /* the next block's A0, prefetched on the first pass; or NULL */
+} a_source;
+
+/* c[4][16][16] (+)= the block's 32 rows x 32 (or 16: !two) tokens over
+ * `steps` k-steps: C0 = A0 B0, C1 = A0 B1, C2 = A1 B0, C3 = A1 B1.  b0 is B
+ * of the first token block, b1 = b0 + b_gap of the second. */
+static void tile_block(const a_source *a, const unsigned char *b0, size_t b_gap, size_t steps,
+                       int two, int first, float *c) {
+  if (first) {
+    TILE_ZERO(0);
+    TILE_ZERO(1);
+    TILE_ZERO(2);
+    TILE_ZERO(3);
+  } else {
+    TILE_LOAD(0, c, 64);
+    TILE_LOAD(1, c + 256, 64);
+    TILE_LOAD(2, c + 512, 64);
+    TILE_LOAD(3, c + 768, 64);
+  }
+  for (size_t s = 0; s < steps; s++) {
+    const unsigned char *a0 = a->base + s * a->step, *b = b0 + s * TILE_BYTES;
+    if (a->next != NULL)
+      for (size_t r = 0; r < PREFETCH_ROWS; r++)
+        _mm_prefetch((const char *)(a->next + s * a->step + r * a->stride), _MM_HINT_T1);
+    TILE_LOAD(4, a0, a->stride);
+    TILE_LOAD(5, a0 + a->half, a->stride);
+    TILE_LOAD(6, b, 64);
+    TILE_DP(0, 4, 6);
+    TILE_DP(2, 5, 6);
+    if (two) {
+      TILE_LOAD(7, b + b_gap, 64);
+      TILE_DP(1, 4, 7);
+      TILE_DP(3, 5, 7);
+    }
+  }
+  TILE_STORE(0, c, 64);
+  TILE_STORE(1, c + 256, 64);
+  TILE_STORE(2, c + 512, 64);
+  TILE_STORE(3, c + 768, 64);
+}
+
+/* Rows [r0, r0 + 32) and k-steps [s0, s1) of w copied into pack[step][A0,
+ * A1][16][32], zero past the matrix: the A tiles of an edge block. */
+static void pack_edge(const pio_matrix *w, size_t r0, size_t s0, size_t s1, uint16_t *pack) {
+  const uint16_t *wd = w->data;
+  const size_t rows = w->rows, cols = w->cols;
+  memset(pack, 0, (s1 - s0) * 2 * TILE_BYTES);
+  for (size_t s = s0; s < s1; s++) {
+    size_t k0 = s * STEP_COLS, width = cols - k0 < STEP_COLS ? cols - k0 : STEP_COLS;
+    for (size_t r = 0; r < BLOCK_ROWS && r0 + r < rows; r++)
+      memcpy(pack + ((s - s0) * 2 + r / 16) * (TILE_BYTES / 2) + (r % 16) * STEP_COLS,
+             wd + (r0 + r) * cols + k0, width * sizeof *wd);
+  }
+}
+
+/* Of 16 starting at `at`, how many lie before `end`. */
+static size_t in_range(size_t at, size_t end) {
+  return at >= end ? 0 : end - at < 16 ? end - at : 16;
+}
+
+/* acc[block][4][16][16] of rows [r0, r1) and the 16 or 32 tokens from t0
+ * into y[n][rows]. */
+static void write_out(const float *acc, size_t r0, size_t r1, size_t t0, size_t n, size_t rows,
+                      float *y) {
+  for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS) {
+    const float *c = acc + (rb - r0) / BLOCK_ROWS * 4 * 256;
+    for (size_t q = 0; q < 4; q++) {
+      size_t row0 = rb + (q / 2) * 16, tok0 = t0 + (q % 2) * 16;
+      size_t nr = in_range(row0, r1), nt = in_range(tok0, n);
+      for (size_t j = 0; j < nt; j++)
+        for (size_t i = 0; i < nr; i++) y[(tok0 + j) * rows + row0 + i] = c[q * 256 + i * 16 + j];
+    }
+  }
+}
+
+static void configure_tiles(void) {
+  pio_k_tile_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.palette = 1;
+  for (int t = 0; t < 8; t++) {
+    cfg.rows[t] = 16;
+    cfg.colsb[t] = 64;
+  }
+  TILE_LOADCONFIG(&cfg);
+}
+
+/* Rows of a chunk: its weights fit CHUNK_BYTES (they are re-read from L2
+ * for each pair of token blocks), whole blocks, at most MAX_CHUNK_ROWS. */
+static size_t chunk_rows(size_t cols) {
+  size_t r = CHUNK_BYTES / (cols * 2 + 1) / BLOCK_ROWS * BLOCK_ROWS;
+  return r < BLOCK_ROWS ? BLOCK_ROWS : r > MAX_CHUNK_ROWS ? MAX_CHUNK_ROWS : r;
+}
+
+/* Rows [row_begin, row_end) of y[n][rows] = x[n][cols] . w^T, bf16 w, x
+ * packed by pio_k_amx_pack.  Loops: chunks of rows; pairs of token blocks;
+ * panels of k-steps; blocks of 32 rows; k-steps.  The panel's B tiles stay
+ * in L1 for all row blocks, the chunk's weights in L2 for all token
+ * blocks, each weight comes from memory once. */
+void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n, float *y,
+                           size_t row_begin, size_t row_end) {
+  const size_t rows = w->rows, cols = w->cols, steps = k_steps(cols), full = cols / STEP_COLS;
+  const size_t blocks = token_blocks(n), row_bytes = cols * 2, chunk = chunk_rows(cols);
+  const unsigned char *wd = w->data, *xb = packed;
+  _Alignas(64) float acc[MAX_CHUNK_ROWS / BLOCK_ROWS * 4 * 256];
+  _Alignas(64) uint16_t edge[PANEL_STEPS * 2 * TILE_BYTES / 2];
+  configure_tiles();
+  for (size_t r0 = row_begin; r0 < row_end; r0 += chunk) {
+    const size_t r1 = r0 + chunk < row_end ? r0 + chunk : row_end;
+    for (size_t tb = 0; tb < blocks; tb += 2) {
+      const int two = tb + 1 < blocks;
+      for (size_t s0 = 0; s0 < steps; s0 += PANEL_STEPS) {
+        const size_t s1 = s0 + PANEL_STEPS < steps ? s0 + PANEL_STEPS : steps;
+        const unsigned char *b0 = xb + (tb * steps + s0) * TILE_BYTES;
+        for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS) {
+          a_source a;
+          if (rb + BLOCK_ROWS <= rows && s1 <= full) {
+            a = (a_source){.base = wd + rb * row_bytes + s0 * 64, .stride = row_bytes,
+                           .step = 64, .half = 16 * row_bytes};
+            if (tb == 0 && rb + 2 * BLOCK_ROWS <= rows) a.next = a.base + BLOCK_ROWS * row_bytes;
+          } else {
+            pack_edge(w, rb, s0, s1, edge);
+            a = (a_source){.base = (const unsigned char *)edge, .stride = 64,
+                           .step = 2 * TILE_BYTES, .half = TILE_BYTES};
+          }
+          tile_block(&a, b0, steps * TILE_BYTES, s1 - s0, two, s0 == 0,
+                     acc + (rb - r0) / BLOCK_ROWS * 4 * 256);
+        }
+      }
+      write_out(acc, r0, r1, tb * TOKENS_PER_TILE, n, rows, y);
+    }
+  }
+  TILE_RELEASE();
+}
+
+#if !defined(PIO_AMX_EMULATE)
+const pio_k_path_ops pio_k_amx_ops = {
+    .matmul_rows = pio_k_avx512_matmul_rows,
+    .row_block = 12, /* whole blocks of the avx512 path (6 rows) */
+    .packed_bytes = pio_k_amx_packed_bytes,
+    .pack_units = pio_k_amx_pack_units,
+    .pack = pio_k_amx_pack,
+    .matmul_rows_packed = pio_k_amx_matmul_rows,
+    .packed_row_block = BLOCK_ROWS,
+    .softmax = pio_k_avx512_softmax,
+    .silu_mul = pio_k_avx512_silu_mul,
+    .to_f32 = pio_k_avx512_to_f32,
+};
+#endif
