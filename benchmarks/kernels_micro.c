@@ -94,8 +94,9 @@ static int bench_fill(const options *o, pio_threadpool *pool) {
 int main(int argc, char **argv) {
   options o;
   if (parse_options(argc, argv, &o) != 0) {
-    fprintf(stderr, "usage: %s [--path scalar|avx2|avx512|avx512bf16] [--dtype bf16] [--rows R]"
-                    " [--cols C] [--n TOKENS] [--threads T] [--reps K] [--mib M] [--fill] [--small-pages]\n",
+    fprintf(stderr, "usage: %s [--path scalar|avx2|avx512|avx512bf16|amx_bf16] [--dtype bf16]"
+                    " [--rows R] [--cols C] [--n TOKENS] [--threads T] [--reps K] [--mib M]"
+                    " [--fill] [--small-pages]\n",
             argv[0]);
     return 2;
   }

@@ -197,6 +197,15 @@ START_TEST(test_options_an_older_plugin_cannot_read_are_refused) {
   o.synthetic = 1; /* no files to read */
   ck_assert_int_eq(pio_model_options_supported(&old_plugin, &o, &err), PIO_OK);
   ck_assert_int_eq(pio_model_options_supported(NULL, &o, &err), PIO_ERR_INVALID_ARGUMENT);
+  /* A kernel path (ABI 1.2) is refused to a 1.1 plugin, "auto" is not a request. */
+  pio_plugin plugin_1_1 = old_plugin;
+  plugin_1_1.abi_minor = 1;
+  o.kernel = "avx2";
+  ck_assert_int_eq(pio_model_options_supported(&plugin_1_1, &o, &err), PIO_ERR_UNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(err.message, "cannot be given a kernel path (ABI 1.2)"));
+  ck_assert_int_eq(pio_model_options_supported(&current, &o, &err), PIO_OK);
+  o.kernel = "auto";
+  ck_assert_int_eq(pio_model_options_supported(&plugin_1_1, &o, &err), PIO_OK);
 }
 END_TEST
 

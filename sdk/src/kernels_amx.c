@@ -15,6 +15,7 @@
  * pio_cpu_amx_granted() (the kernel gave this process tile data); with
  * PIO_AMX_EMULATE the tile instructions are plain C (kernels_amx_tiles.h),
  * for the test of layouts and edges on CPUs without AMX. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <immintrin.h>
@@ -161,8 +162,8 @@ static void tile_block(const a_source *a, const unsigned char *b0, size_t b_gap,
 }
 
 /* Rows [r0, r0 + 32) and k-steps [s0, s1) of w copied into pack[step][A0,
- * A1][16][32], zero past the matrix: the A tiles of an edge block. */
-static void pack_edge(const pio_matrix *w, size_t r0, size_t s0, size_t s1, uint16_t *pack) {
+ * A1][16][32], zero past the matrix: the A tiles of a block, contiguous. */
+static void pack_block(const pio_matrix *w, size_t r0, size_t s0, size_t s1, uint16_t *pack) {
   const uint16_t *wd = w->data;
   const size_t rows = w->rows, cols = w->cols;
   memset(pack, 0, (s1 - s0) * 2 * TILE_BYTES);
@@ -212,6 +213,34 @@ static size_t chunk_rows(size_t cols) {
   return r < BLOCK_ROWS ? BLOCK_ROWS : r > MAX_CHUNK_ROWS ? MAX_CHUNK_ROWS : r;
 }
 
+/* Whether a chunk's weight rows are first copied into tile order (one read
+ * of the weights, streamed row by row, then every tile load contiguous from
+ * L2) rather than loaded as tiles straight from the matrix (rows a multiple
+ * of 4 KiB apart, which map to one L1 set). */
+#ifndef PIO_AMX_PACK_WEIGHTS
+#define PIO_AMX_PACK_WEIGHTS 1
+#endif
+
+/* The A tiles of block rb for k-steps [s0, s1): from the chunk's packed
+ * copy, straight from w, or from a zero-padded copy of an edge block. */
+static a_source block_source(const pio_matrix *w, const unsigned char *chunk_pack, size_t r0,
+                             size_t rb, size_t s0, size_t s1, int first_pass, uint16_t *edge) {
+  const size_t rows = w->rows, row_bytes = (size_t)w->cols * 2, steps = k_steps(w->cols);
+  if (chunk_pack != NULL)
+    return (a_source){.base = chunk_pack + ((rb - r0) / BLOCK_ROWS * steps + s0) * 2 * TILE_BYTES,
+                      .stride = 64, .step = 2 * TILE_BYTES, .half = TILE_BYTES};
+  if (rb + BLOCK_ROWS <= rows && s1 <= w->cols / STEP_COLS) {
+    const unsigned char *base = (const unsigned char *)w->data + rb * row_bytes + s0 * 64;
+    return (a_source){.base = base, .stride = row_bytes, .step = 64, .half = 16 * row_bytes,
+                      .next = first_pass && rb + 2 * BLOCK_ROWS <= rows
+                                  ? base + BLOCK_ROWS * row_bytes
+                                  : NULL};
+  }
+  pack_block(w, rb, s0, s1, edge);
+  return (a_source){.base = (const unsigned char *)edge, .stride = 64, .step = 2 * TILE_BYTES,
+                    .half = TILE_BYTES};
+}
+
 /* Rows [row_begin, row_end) of y[n][rows] = x[n][cols] . w^T, bf16 w, x
  * packed by pio_k_amx_pack.  Loops: chunks of rows; pairs of token blocks;
  * panels of k-steps; blocks of 32 rows; k-steps.  The panel's B tiles stay
@@ -219,30 +248,29 @@ static size_t chunk_rows(size_t cols) {
  * blocks, each weight comes from memory once. */
 void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n, float *y,
                            size_t row_begin, size_t row_end) {
-  const size_t rows = w->rows, cols = w->cols, steps = k_steps(cols), full = cols / STEP_COLS;
-  const size_t blocks = token_blocks(n), row_bytes = cols * 2, chunk = chunk_rows(cols);
-  const unsigned char *wd = w->data, *xb = packed;
+  const size_t rows = w->rows, cols = w->cols, steps = k_steps(cols);
+  const size_t blocks = token_blocks(n), chunk = chunk_rows(cols);
+  const unsigned char *xb = packed;
   _Alignas(64) float acc[MAX_CHUNK_ROWS / BLOCK_ROWS * 4 * 256];
   _Alignas(64) uint16_t edge[PANEL_STEPS * 2 * TILE_BYTES / 2];
+  /* Without memory for the copy, tiles load straight from w. */
+  unsigned char *chunk_pack =
+      PIO_AMX_PACK_WEIGHTS ? aligned_alloc(64, chunk / BLOCK_ROWS * steps * 2 * TILE_BYTES) : NULL;
   configure_tiles();
   for (size_t r0 = row_begin; r0 < row_end; r0 += chunk) {
     const size_t r1 = r0 + chunk < row_end ? r0 + chunk : row_end;
+    if (chunk_pack != NULL)
+      for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS)
+        pack_block(w, rb, 0, steps,
+                   (uint16_t *)(void *)(chunk_pack +
+                                        (rb - r0) / BLOCK_ROWS * steps * 2 * TILE_BYTES));
     for (size_t tb = 0; tb < blocks; tb += 2) {
       const int two = tb + 1 < blocks;
       for (size_t s0 = 0; s0 < steps; s0 += PANEL_STEPS) {
         const size_t s1 = s0 + PANEL_STEPS < steps ? s0 + PANEL_STEPS : steps;
         const unsigned char *b0 = xb + (tb * steps + s0) * TILE_BYTES;
         for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS) {
-          a_source a;
-          if (rb + BLOCK_ROWS <= rows && s1 <= full) {
-            a = (a_source){.base = wd + rb * row_bytes + s0 * 64, .stride = row_bytes,
-                           .step = 64, .half = 16 * row_bytes};
-            if (tb == 0 && rb + 2 * BLOCK_ROWS <= rows) a.next = a.base + BLOCK_ROWS * row_bytes;
-          } else {
-            pack_edge(w, rb, s0, s1, edge);
-            a = (a_source){.base = (const unsigned char *)edge, .stride = 64,
-                           .step = 2 * TILE_BYTES, .half = TILE_BYTES};
-          }
+          a_source a = block_source(w, chunk_pack, r0, rb, s0, s1, tb == 0, edge);
           tile_block(&a, b0, steps * TILE_BYTES, s1 - s0, two, s0 == 0,
                      acc + (rb - r0) / BLOCK_ROWS * 4 * 256);
         }
@@ -251,6 +279,7 @@ void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n, fl
     }
   }
   TILE_RELEASE();
+  free(chunk_pack);
 }
 
 #if !defined(PIO_AMX_EMULATE)
