@@ -5,25 +5,28 @@
 
 #include "pio/host.h"
 
+/* The refusal of an option added in ABI 1.minor to a plugin built before. */
+static pio_status older_than(const pio_plugin *table, unsigned minor, const char *cannot,
+                             const char *instead, pio_error *err) {
+  return pio_error_set(err, PIO_ERR_UNSUPPORTED,
+                       "plugin '%s' was built for ABI %u.%u and cannot %s (ABI 1.%u); %s or "
+                       "rebuild the plugin",
+                       table->name != NULL ? table->name : "?", (unsigned)table->abi_major,
+                       (unsigned)table->abi_minor, cannot, minor, instead);
+}
+
 pio_status pio_model_options_supported(const pio_plugin *table, const pio_model_options *opts,
                                        pio_error *err) {
   if (table == NULL || opts == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model options: no plugin or options");
+  const int before = table->abi_major == 1;
   int wants_read = opts->weights_load != PIO_WEIGHTS_MAP && !opts->synthetic;
-  if (wants_read && table->abi_major == 1 && table->abi_minor < 1)
-    return pio_error_set(err, PIO_ERR_UNSUPPORTED,
-                         "plugin '%s' was built for ABI %u.%u and cannot read weights into "
-                         "memory (ABI 1.1); map them (the default) or rebuild the plugin",
-                         table->name != NULL ? table->name : "?", (unsigned)table->abi_major,
-                         (unsigned)table->abi_minor);
+  if (wants_read && before && table->abi_minor < 1)
+    return older_than(table, 1, "read weights into memory", "map them (the default)", err);
   int wants_kernel = PIO_TABLE_HAS(opts, pio_model_options, kernel) && opts->kernel != NULL &&
                      opts->kernel[0] != '\0' && strcmp(opts->kernel, "auto") != 0;
-  if (wants_kernel && table->abi_major == 1 && table->abi_minor < 2)
-    return pio_error_set(err, PIO_ERR_UNSUPPORTED,
-                         "plugin '%s' was built for ABI %u.%u and cannot be given a kernel path "
-                         "(ABI 1.2); leave it to choose, or rebuild the plugin",
-                         table->name != NULL ? table->name : "?", (unsigned)table->abi_major,
-                         (unsigned)table->abi_minor);
+  if (wants_kernel && before && table->abi_minor < 2)
+    return older_than(table, 2, "be given a kernel path", "leave it to choose", err);
   return PIO_OK;
 }
 
