@@ -135,6 +135,94 @@ class TextCommands(unittest.TestCase):
             self.assertIn(b"Usage: pio-host " + cmd.encode(), r.stdout)
 
 
+class TemplateCommand(unittest.TestCase):
+    """pio-host template against Transformers' renderings (expected.json)."""
+
+    def folder(self, d, template, in_config):
+        source = open(os.path.join(DATA, "..", "templates", template), encoding="utf-8").read()
+        config = {"bos_token": {"content": "<s>", "special": True}, "eos_token": "</s>"}
+        if in_config:
+            config["chat_template"] = source
+        else:
+            with open(os.path.join(d, "chat_template.jinja"), "w", encoding="utf-8") as f:
+                f.write(source)
+        with open(os.path.join(d, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+            json.dump(config, f)
+
+    def expected(self, template, case):
+        for e in json.load(open(os.path.join(DATA, "..", "templates", "expected.json"), encoding="utf-8")):
+            if e["template"] == template and e["case"] == case:
+                return e
+        raise KeyError((template, case))
+
+    def case(self, name):
+        for c in json.load(open(os.path.join(DATA, "..", "templates", "cases.json"), encoding="utf-8")):
+            if c["name"] == name:
+                return c
+        raise KeyError(name)
+
+    def render(self, d, case, *extra):
+        c = self.case(case)
+        msgs = os.path.join(d, "messages.json")
+        with open(msgs, "w", encoding="utf-8") as f:
+            json.dump(c["messages"], f)
+        args = ["template", d, "--messages", msgs]
+        if c.get("add_generation_prompt"):
+            args.append("--add-generation-prompt")
+        for k, v in c.get("vars", {}).items():
+            if k not in ("bos_token", "eos_token"):
+                args += ["--var", "%s=%s" % (k, json.dumps(v))]
+        if "tools" in c:
+            tools = os.path.join(d, "tools.json")
+            with open(tools, "w") as f:
+                json.dump(c["tools"], f)
+            args += ["--tools", tools]
+        return subprocess.run([PIO_HOST, *args, *extra], capture_output=True, timeout=60)
+
+    def test_renders_as_transformers_from_either_file(self):
+        for in_config in (True, False):
+            for template, case in (("qwen3.jinja", "tool_calls"), ("llama3_1.jinja", "tools"),
+                                   ("mistral_v0_3.jinja", "chat")):
+                with tempfile.TemporaryDirectory() as d:
+                    self.folder(d, template, in_config)
+                    c = self.case(case)
+                    if c["vars"].get("bos_token") != "<s>":
+                        continue
+                    r = self.render(d, case)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertEqual(r.stdout.decode(), self.expected(template, case)["prompt"])
+
+    def test_raise_exception_is_an_error_with_its_message(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.folder(d, "mistral_v0_3.jinja", True)
+            r = self.render(d, "not_alternating")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(b"conversation roles must alternate", r.stderr)
+            self.assertIn(b"tokenizer_config.json: chat_template:", r.stderr)
+            self.assertEqual(r.stdout, b"")
+
+    def test_missing_template_and_bad_messages(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
+                f.write("{}")
+            msgs = os.path.join(d, "m.json")
+            with open(msgs, "w") as f:
+                f.write("[]")
+            r = subprocess.run([PIO_HOST, "template", d, "--messages", msgs], capture_output=True)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(b"no chat_template", r.stderr)
+            self.folder(d, "qwen3.jinja", True)
+            with open(msgs, "w") as f:
+                f.write('{"role": "user"}')
+            r = subprocess.run([PIO_HOST, "template", d, "--messages", msgs], capture_output=True)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(b"expected a JSON list", r.stderr)
+            r = subprocess.run([PIO_HOST, "template", d], capture_output=True)
+            self.assertEqual(r.returncode, 2)
+            r = subprocess.run([PIO_HOST, "template", d, "--messages", msgs, "--var", "novalue"], capture_output=True)
+            self.assertEqual(r.returncode, 2)
+
+
 class TokenizeBench(unittest.TestCase):
     def test_bench_counts_the_tokens_and_checks_reference_ids(self):
         text = ("The quick brown fox jumps over the lazy dog.\n\nIt's 2024, caf\u00e9!\n\n" * 50).encode()

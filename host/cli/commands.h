@@ -18,5 +18,7 @@ int pio_cli_run(int argc, char **argv);
  * cmd_detokenize.c. */
 int pio_cli_tokenize(int argc, char **argv);
 int pio_cli_detokenize(int argc, char **argv);
+/* A model folder's chat template rendered for a conversation; cmd_template.c. */
+int pio_cli_template(int argc, char **argv);
 
 #endif

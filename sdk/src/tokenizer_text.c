@@ -38,12 +38,14 @@ int tok_buf_reserve(tok_buf *b, size_t extra) {
   if (extra > SIZE_MAX / 2 - b->len) return -1;
   size_t need = b->len + extra + 1;
   if (need <= b->cap) return 0;
+  int fresh = b->data == NULL;
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need) cap *= 2;
   char *grown = realloc(b->data, cap);
   if (grown == NULL) return -1;
   b->data = grown;
   b->cap = cap;
+  if (fresh) b->data[b->len] = '\0'; /* the buffer is a string from its first byte */
   return 0;
 }
 
