@@ -4,6 +4,7 @@
 #define PIO_SDK_H
 
 #include "pio/attention.h"
+#include "pio/chat_template.h"
 #include "pio/cpu.h"
 #include "pio/dtype.h"
 #include "pio/forward.h"
