@@ -76,6 +76,23 @@ int pio_bench_parse_formula(const char *scenario, const char *option, const char
   return 0;
 }
 
+static const char *const scales_names[] = {"none", "tensor", "head", "token-head"};
+
+int pio_bench_parse_scales(const char *scenario, const char *option, const char *text,
+                           pio_kv_scales *out) {
+  for (size_t i = 0; text != NULL && i < sizeof scales_names / sizeof scales_names[0]; i++)
+    if (strcmp(text, scales_names[i]) == 0) {
+      *out = (pio_kv_scales)i;
+      return 0;
+    }
+  return bad(scenario, option, "none, tensor, head or token-head", text ? text : "");
+}
+
+const char *pio_bench_scales_name(pio_kv_scales scales) {
+  return (size_t)scales < sizeof scales_names / sizeof scales_names[0] ? scales_names[scales]
+                                                                       : "?";
+}
+
 void pio_bench_usage_error(const char *scenario, const char *fmt, ...) {
   va_list ap;
   fprintf(stderr, "pio-bench %s: ", scenario);

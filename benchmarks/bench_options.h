@@ -37,6 +37,12 @@ int pio_bench_parse_access(const char *scenario, const char *option, const char 
 int pio_bench_parse_formula(const char *scenario, const char *option, const char *text,
                             pio_kv_formula *out);
 
+/* "none", "tensor", "head" or "token-head" (pio_kv_scales). */
+int pio_bench_parse_scales(const char *scenario, const char *option, const char *text,
+                           pio_kv_scales *out);
+/* The word of pio_bench_parse_scales for a pio_kv_scales value. */
+const char *pio_bench_scales_name(pio_kv_scales scales);
+
 /* Prints "pio-bench SCENARIO: MESSAGE (see pio-bench SCENARIO --help)" for
  * an unknown option or a missing value, as getopt reports them. */
 void pio_bench_usage_error(const char *scenario, const char *fmt, ...)

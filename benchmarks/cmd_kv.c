@@ -17,7 +17,16 @@ static const char kv_usage[] =
     "\n"
     "  --model NAME         preset (llama-3.1-8b, deepseek-r1, ...) or a Hugging\n"
     "                       Face model folder holding config.json\n"
-    "  --kv-dtype T         KV-cache element type: fp32 bf16 fp16 fp8 int8 (bf16)\n"
+    "  --kv-dtype T         KV-cache element type: fp32 bf16 fp16 fp8 int8 (what\n"
+    "                       config.json's quantization_config.kv_cache_scheme says,\n"
+    "                       else bf16)\n"
+    "  --kv-scales S        scales of an fp8 or int8 cache, f32 each: none, tensor\n"
+    "                       (one K and one V a layer), head (a layer and KV head),\n"
+    "                       token-head (a token, layer and KV head) (token-head, or\n"
+    "                       the kv_cache_scheme's)\n"
+    "  --state-dtype T      element type of recurrent state (Mamba layers) (bf16)\n"
+    "  --prefill-chunk N    tokens one prefill step computes, in flight beside a\n"
+    "                       sliding window; 0: the whole prompt at once (2048)\n"
     "  --tp N               tensor-parallel ranks (1)\n"
     "  --pp N               pipeline-parallel stages (1)\n"
     "  --page-size N        tokens per KV page (16)\n"
@@ -27,7 +36,8 @@ static const char kv_usage[] =
     "  --osl N              output sequence length in tokens (1024)\n"
     "  --batch N            concurrent requests (1)\n"
     "  --memory-gb X        memory of one rank in GB (10^9 bytes): report how many\n"
-    "                       tokens and requests fit after the weights\n"
+    "                       tokens and requests fit after the weights (refused when\n"
+    "                       the weights alone do not fit)\n"
     "  --weight-dtype T     element type of the weights for --memory-gb (bf16)\n"
     "  --formula F          pio: real sharding (KV heads split across ranks, copied\n"
     "                       when tp exceeds them; MLA latent on every rank);\n"
@@ -40,13 +50,17 @@ static const char kv_usage[] =
     "docs/benchmarks.md explains every figure and formula.\n";
 
 enum {
-  OPT_MODEL = 256, OPT_KV_DTYPE, OPT_WEIGHT_DTYPE, OPT_TP, OPT_PP, OPT_PAGE, OPT_ACCESS,
+  OPT_MODEL = 256, OPT_KV_DTYPE, OPT_KV_SCALES, OPT_STATE_DTYPE, OPT_PREFILL_CHUNK,
+  OPT_WEIGHT_DTYPE, OPT_TP, OPT_PP, OPT_PAGE, OPT_ACCESS,
   OPT_ISL, OPT_OSL, OPT_BATCH, OPT_MEMORY, OPT_FORMULA, OPT_PLUGIN_PATH, OPT_JSON
 };
 
 static const struct option kv_long_options[] = {
     {"model", required_argument, NULL, OPT_MODEL},
     {"kv-dtype", required_argument, NULL, OPT_KV_DTYPE},
+    {"kv-scales", required_argument, NULL, OPT_KV_SCALES},
+    {"state-dtype", required_argument, NULL, OPT_STATE_DTYPE},
+    {"prefill-chunk", required_argument, NULL, OPT_PREFILL_CHUNK},
     {"weight-dtype", required_argument, NULL, OPT_WEIGHT_DTYPE},
     {"tp", required_argument, NULL, OPT_TP},
     {"pp", required_argument, NULL, OPT_PP},
@@ -65,6 +79,9 @@ static const struct option kv_long_options[] = {
 static void kv_defaults(pio_bench_kv_options *o) {
   memset(o, 0, sizeof *o);
   o->kv_dtype = PIO_DTYPE_BF16;
+  o->kv_scales = PIO_KV_SCALES_NONE;
+  o->state_dtype = PIO_DTYPE_BF16;
+  o->prefill_chunk = 2048;
   o->weight_dtype = PIO_DTYPE_BF16;
   o->tp = 1;
   o->pp = 1;
@@ -82,7 +99,16 @@ static int kv_take(pio_bench_kv_options *o, int id, const char *v) {
   const uint32_t tokens = PIO_BENCH_KV_MAX_TOKENS;
   switch (id) {
     case OPT_MODEL: o->model = v; return 0;
-    case OPT_KV_DTYPE: return pio_bench_parse_dtype("kv", "--kv-dtype", v, &o->kv_dtype);
+    case OPT_KV_DTYPE:
+      o->kv_dtype_given = 1;
+      return pio_bench_parse_dtype("kv", "--kv-dtype", v, &o->kv_dtype);
+    case OPT_KV_SCALES:
+      o->kv_scales_given = 1;
+      return pio_bench_parse_scales("kv", "--kv-scales", v, &o->kv_scales);
+    case OPT_STATE_DTYPE:
+      return pio_bench_parse_dtype("kv", "--state-dtype", v, &o->state_dtype);
+    case OPT_PREFILL_CHUNK:
+      return pio_bench_parse_u32("kv", "--prefill-chunk", v, 0, tokens, &o->prefill_chunk);
     case OPT_WEIGHT_DTYPE:
       return pio_bench_parse_dtype("kv", "--weight-dtype", v, &o->weight_dtype);
     case OPT_TP: return pio_bench_parse_u32("kv", "--tp", v, 1, 65536, &o->tp);

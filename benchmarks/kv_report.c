@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kv_bench.h"
+#include "kv_sequence.h"
 #include "pio/kv.h"
 #include "units.h"
 
@@ -21,28 +22,87 @@ static uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? a / b + (a % b != 
 /* Tokens and requests that fit in one rank's memory after its weights.
  * Weights per rank = n_params x weight bytes / (tp x pp): an even split, as
  * tensor and pipeline parallelism aim for (embeddings and uneven stages
- * make real ranks differ a little). */
-static void derive_memory(const pio_bench_kv_options *o, const pio_bench_model *m,
-                          pio_bench_kv_report *r, int *bad) {
+ * make real ranks differ a little).  Weights that leave nothing for the
+ * cache are refused: no figure of a cache that cannot exist is printed. */
+static pio_status derive_memory(const pio_bench_kv_options *o, const pio_bench_model *m,
+                                pio_bench_kv_report *r, int *bad, pio_error *err) {
   r->has_memory = o->memory_gb >= 0.0;
   r->n_params = m->summary.n_params;
-  if (!r->has_memory) return;
+  if (!r->has_memory) return PIO_OK;
   r->memory_bytes = (uint64_t)(o->memory_gb * 1e9);
   uint64_t weights = mul(r->n_params, pio_dtype_size(o->weight_dtype), bad);
   r->weight_bytes_rank = ceil_div(weights, (uint64_t)o->tp * o->pp);
-  r->kv_budget_rank = r->memory_bytes > r->weight_bytes_rank
-                          ? r->memory_bytes - r->weight_bytes_rank : 0;
+  if (r->weight_bytes_rank >= r->memory_bytes) {
+    char need[48], params[48];
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "--memory-gb %g: the weights alone take "
+                         "%s of each rank (%s parameters x %zu B (%s) / %u ranks, tp x pp), "
+                         "leaving nothing for the KV cache; raise --memory-gb, --tp or --pp, or "
+                         "give the weights' real --weight-dtype", o->memory_gb,
+                         pio_bench_format_bytes(r->weight_bytes_rank, need, sizeof need),
+                         pio_bench_format_count(r->n_params, params, sizeof params),
+                         pio_dtype_size(o->weight_dtype), pio_dtype_name(o->weight_dtype),
+                         o->tp * o->pp);
+  }
+  r->kv_budget_rank = r->memory_bytes - r->weight_bytes_rank;
   uint64_t pages = r->page_bytes_rank ? r->kv_budget_rank / r->page_bytes_rank : 0;
   r->tokens_fit = mul(pages, o->page_size, bad);
-  r->requests_fit = r->pages_per_request ? pages / r->pages_per_request : 0;
+  r->requests_fit = r->request_paged_rank ? r->kv_budget_rank / r->request_paged_rank : 0;
+  return PIO_OK;
+}
+
+/* The cache's element type and scales: the options', else what
+ * config.json's kv_cache_scheme says, else bf16; an fp8 or int8 cache
+ * keeps per-token-head scales unless told otherwise. */
+static void choose_kv_dtype(const pio_bench_kv_options *o, const pio_bench_model *m,
+                            pio_bench_kv_report *r) {
+  const pio_model_summary *s = &m->summary;
+  const int scheme = PIO_TABLE_HAS(s, pio_model_summary, kv_scales) && s->kv_quantized;
+  r->kv_dtype = o->kv_dtype;
+  r->kv_source = o->kv_dtype_given ? PIO_BENCH_KV_FROM_OPTION : PIO_BENCH_KV_FROM_DEFAULT;
+  pio_kv_scales scales = r->kv_dtype == PIO_DTYPE_FP8 || r->kv_dtype == PIO_DTYPE_INT8
+                             ? PIO_KV_SCALES_TOKEN_HEAD : PIO_KV_SCALES_NONE;
+  if (!o->kv_dtype_given && scheme) {
+    r->kv_dtype = s->kv_dtype;
+    scales = (pio_kv_scales)s->kv_scales;
+    r->kv_source = PIO_BENCH_KV_FROM_CONFIG;
+  }
+  r->kv_scales = o->kv_scales_given ? o->kv_scales : scales;
+}
+
+/* One request's cache: after its prompt, at its end (exact tokens), and
+ * in whole pages; whole model and the largest rank. */
+static void derive_request(const pio_bench_kv_options *o, pio_bench_kv_report *r, int *bad) {
+  const pio_kv_figures *f = &r->figures;
+  /* kvbench's arithmetic knows no layer classes: its per-rank figures stand. */
+  pio_kv_figures legacy = *f;
+  if (o->formula == PIO_KV_FORMULA_KVBENCH) legacy.n_classes = 0;
+  pio_bench_kv_sequence seq = {o->isl, o->osl, o->prefill_chunk, o->page_size};
+  pio_bench_kv_sequence prompt = {o->isl, 0, o->prefill_chunk, o->page_size};
+  if (pio_bench_kv_sequence_bytes(&legacy, o->pp, &prompt, 0, &r->kv_isl, &r->kv_isl_rank) ||
+      pio_bench_kv_sequence_bytes(&legacy, o->pp, &seq, 0, &r->kv_total, &r->kv_total_rank))
+    *bad = 1;
+  uint64_t paged_whole = 0;
+  if (pio_bench_kv_sequence_bytes(&legacy, o->pp, &seq, 1, &paged_whole, &r->request_paged_rank))
+    *bad = 1;
+  /* What decoding adds to the prompt's cache (nothing once every layer's
+   * window is full). */
+  r->kv_osl = r->kv_total - r->kv_isl;
+  r->kv_osl_rank = r->kv_total_rank - r->kv_isl_rank;
+  for (uint32_t c = 0; c < f->n_classes && c < PIO_KV_MAX_CLASSES; c++) {
+    r->class_tokens[c] = pio_bench_kv_class_tokens(&f->classes[c], &seq);
+    r->class_pages[c] = pio_bench_kv_class_pages(&f->classes[c], &seq);
+  }
 }
 
 pio_status pio_bench_kv_derive(const pio_bench_kv_options *o, const pio_bench_model *m,
                                pio_bench_kv_report *r, pio_error *err) {
   memset(r, 0, sizeof *r);
+  choose_kv_dtype(o, m, r);
   pio_kv_figures block, layer;
-  pio_kv_query q = pio_bench_kv_query(o->kv_dtype, o->tp, o->pp, o->page_size,
+  pio_kv_query q = pio_bench_kv_query(r->kv_dtype, o->tp, o->pp, o->page_size,
                                       PIO_KV_ACCESS_BLOCK, o->formula);
+  q.scales = r->kv_scales;
+  q.state_dtype = o->state_dtype;
   pio_status s = pio_bench_model_kv_figures(m, &q, &block, err);
   if (s != PIO_OK) return s;
   q.access = PIO_KV_ACCESS_LAYER;
@@ -50,25 +110,17 @@ pio_status pio_bench_kv_derive(const pio_bench_kv_options *o, const pio_bench_mo
   r->figures = o->access == PIO_KV_ACCESS_BLOCK ? block : layer;
   r->io_block = block.io_bytes_per_page;
   r->io_layer = layer.io_bytes_per_page;
-  const pio_kv_figures *f = &r->figures;
   int bad = 0;
-  const uint64_t total_tokens = (uint64_t)o->isl + o->osl;
-  r->kv_isl = mul(f->bytes_per_token, o->isl, &bad);
-  r->kv_osl = mul(f->bytes_per_token, o->osl, &bad);
-  r->kv_total = mul(f->bytes_per_token, total_tokens, &bad);
-  r->kv_isl_rank = mul(f->bytes_per_token_per_rank, o->isl, &bad);
-  r->kv_osl_rank = mul(f->bytes_per_token_per_rank, o->osl, &bad);
-  r->kv_total_rank = mul(f->bytes_per_token_per_rank, total_tokens, &bad);
+  derive_request(o, r, &bad);
   r->kv_batch = mul(r->kv_total, o->batch, &bad);
   r->kv_batch_rank = mul(r->kv_total_rank, o->batch, &bad);
-  r->pages_per_request = ceil_div(total_tokens, o->page_size);
-  r->page_bytes_rank = mul(f->bytes_per_token_per_rank, o->page_size, &bad);
-  r->request_paged_rank = mul(r->pages_per_request, r->page_bytes_rank, &bad);
-  derive_memory(o, m, r, &bad);
-  if (bad)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "a byte count exceeds 64 bits: lower "
-                         "--isl, --osl, --batch or --page-size");
-  return PIO_OK;
+  r->pages_per_request = ceil_div((uint64_t)o->isl + o->osl, o->page_size);
+  r->page_bytes_rank = mul(r->figures.bytes_per_token_per_rank, o->page_size, &bad);
+  s = bad ? PIO_OK : derive_memory(o, m, r, &bad, err);
+  if (s == PIO_OK && bad)
+    s = pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "a byte count exceeds 64 bits: lower "
+                      "--isl, --osl, --batch or --page-size");
+  return s;
 }
 
 /* ---- the table ---- */
@@ -97,6 +149,57 @@ static const char *access_name(pio_kv_access access) {
   return access == PIO_KV_ACCESS_LAYER ? "layer" : "block";
 }
 
+static const char *source_name(pio_bench_kv_source source) {
+  return source == PIO_BENCH_KV_FROM_OPTION   ? "--kv-dtype"
+         : source == PIO_BENCH_KV_FROM_CONFIG ? "config.json kv_cache_scheme"
+                                              : "default";
+}
+
+static const char *kind_name(uint32_t kind) {
+  static const char *const names[] = {"full", "sliding", "chunked", "state"};
+  return kind < sizeof names / sizeof names[0] ? names[kind] : "?";
+}
+
+/* Parameters, and for an MoE those one token uses. */
+static void print_params(const pio_bench_model *m, FILE *f) {
+  const pio_model_summary *s = &m->summary;
+  char all[48], active[48];
+  fprintf(f, "  params   %s", pio_bench_format_count(s->n_params, all, sizeof all));
+  if (s->n_params_active != s->n_params)
+    fprintf(f, ", %s active per token", pio_bench_format_count(s->n_params_active, active,
+                                                                sizeof active));
+  if (PIO_TABLE_HAS(s, pio_model_summary, n_experts_per_token) && s->n_experts > 0)
+    fprintf(f, " (%u of %u experts)", s->n_experts_per_token, s->n_experts);
+  fputc('\n', f);
+}
+
+/* The layers by what they keep, when the model has more than one kind or
+ * a kind other than full, or scales. */
+static void print_classes(const pio_bench_kv_options *o, const pio_bench_kv_report *r, FILE *f) {
+  const pio_kv_figures *k = &r->figures;
+  int plain = k->n_classes <= 1 && k->classes[0].kind == PIO_KV_LAYER_FULL &&
+              k->classes[0].scale_bytes_per_token_per_layer_per_rank == 0;
+  if (plain || o->formula == PIO_KV_FORMULA_KVBENCH) return;
+  fprintf(f, "\nLayers by what they keep (per rank: the stage holding the most; a window holds "
+          "at most window - 1 + %u tokens in flight)\n", o->prefill_chunk);
+  fprintf(f, "  %-8s %6s %8s %8s  %-22s %-22s %10s\n", "class", "layers", "per rank", "window",
+          "per token+layer, rank", "state per layer, rank", "tokens held");
+  for (uint32_t c = 0; c < k->n_classes && c < PIO_KV_MAX_CLASSES; c++) {
+    const pio_kv_class *x = &k->classes[c];
+    char window[16], bytes[48], state[48];
+    snprintf(window, sizeof window, "%u", x->window);
+    fprintf(f, "  %-8s %6u %8u %8s  %-22s %-22s %10llu\n", kind_name(x->kind), x->n_layers,
+            x->layers_per_rank, x->window ? window : "-",
+            pio_bench_format_bytes_exact(x->bytes_per_token_per_layer_per_rank, bytes,
+                                         sizeof bytes),
+            pio_bench_format_bytes_exact(x->state_bytes_per_layer_per_rank, state, sizeof state),
+            (unsigned long long)r->class_tokens[c]);
+    if (x->scale_bytes_per_token_per_layer_per_rank > 0)
+      fprintf(f, "  %-8s of which f32 scales: %llu B per token and layer\n", "",
+              (unsigned long long)x->scale_bytes_per_token_per_layer_per_rank);
+  }
+}
+
 static void print_memory(const pio_bench_kv_options *o, const pio_bench_kv_report *r, FILE *f) {
   char params[48];
   fprintf(f, "\nMemory of one rank: %g GB (10^9 bytes)\n", o->memory_gb);
@@ -105,7 +208,6 @@ static void print_memory(const pio_bench_kv_options *o, const pio_bench_kv_repor
           pio_dtype_size(o->weight_dtype), pio_dtype_name(o->weight_dtype), o->tp * o->pp);
   row(f, "weights per rank", r->weight_bytes_rank);
   row(f, "left for the KV cache", r->kv_budget_rank);
-  if (r->kv_budget_rank == 0) fprintf(f, "  the weights alone do not fit in this memory\n");
   row_count(f, "tokens that fit (whole pages)", r->tokens_fit);
   row_count(f, "requests of ISL+OSL that fit", r->requests_fit);
 }
@@ -116,9 +218,11 @@ void pio_bench_kv_print_table(const pio_bench_kv_options *o, const pio_bench_mod
   fprintf(f, "pio-bench kv: %s (%s, plugin %s %s)\n", m->resolved.name,
           m->resolved.architecture, m->plugin_name, m->plugin_version);
   fprintf(f, "  config   %s\n", m->resolved.config_path);
-  fprintf(f, "  query    kv-dtype %s, tp %u, pp %u, page %u tokens, access %s, formula %s\n",
-          pio_dtype_name(o->kv_dtype), o->tp, o->pp, o->page_size, access_name(o->access),
-          formula_name(o->formula));
+  print_params(m, f);
+  fprintf(f, "  query    kv-dtype %s (%s), scales %s, tp %u, pp %u, page %u tokens, access %s, "
+          "formula %s\n", pio_dtype_name(r->kv_dtype), source_name(r->kv_source),
+          pio_bench_scales_name(r->kv_scales), o->tp, o->pp, o->page_size,
+          access_name(o->access), formula_name(o->formula));
   fprintf(f, "  layout   %s\n", k->layout ? k->layout : "(not given)");
   fprintf(f, "  ranks    per rank: %u layers, %u KV head%s; each KV byte held by %u rank%s\n",
           k->layers_per_rank, k->kv_heads_per_rank, k->kv_heads_per_rank == 1 ? "" : "s",
@@ -140,6 +244,7 @@ void pio_bench_kv_print_table(const pio_bench_kv_options *o, const pio_bench_mod
   char batch[64];
   snprintf(batch, sizeof batch, "KV for the batch (%u requests)", o->batch);
   row2(f, batch, r->kv_batch, r->kv_batch_rank);
+  print_classes(o, r, f);
   fprintf(f, "\nPages of %u tokens, one rank\n", o->page_size);
   row(f, "IO bytes per page, access block", r->io_block);
   row(f, "IO bytes per page, access layer", r->io_layer);
@@ -152,6 +257,31 @@ void pio_bench_kv_print_table(const pio_bench_kv_options *o, const pio_bench_mod
 
 static void put_u64(json_object *o, const char *key, uint64_t v) {
   json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+static json_object *classes_json(const pio_bench_kv_report *r) {
+  const pio_kv_figures *k = &r->figures;
+  json_object *list = json_object_new_array();
+  for (uint32_t c = 0; list != NULL && c < k->n_classes && c < PIO_KV_MAX_CLASSES; c++) {
+    const pio_kv_class *x = &k->classes[c];
+    json_object *j = json_object_new_object();
+    json_object_object_add(j, "kind", json_object_new_string(kind_name(x->kind)));
+    put_u64(j, "window", x->window);
+    put_u64(j, "layers", x->n_layers);
+    put_u64(j, "layers_per_rank", x->layers_per_rank);
+    put_u64(j, "kv_heads_per_rank", x->kv_heads_per_rank);
+    put_u64(j, "replication", x->replication);
+    put_u64(j, "kv_bytes_per_token_per_layer", x->bytes_per_token_per_layer);
+    put_u64(j, "kv_bytes_per_token_per_layer_per_rank", x->bytes_per_token_per_layer_per_rank);
+    put_u64(j, "scale_bytes_per_token_per_layer_per_rank",
+            x->scale_bytes_per_token_per_layer_per_rank);
+    put_u64(j, "state_bytes_per_layer", x->state_bytes_per_layer);
+    put_u64(j, "state_bytes_per_layer_per_rank", x->state_bytes_per_layer_per_rank);
+    put_u64(j, "tokens_held", r->class_tokens[c]);
+    put_u64(j, "pages_per_request", r->class_pages[c]);
+    json_object_array_add(list, j);
+  }
+  return list;
 }
 
 static json_object *memory_json(const pio_bench_kv_options *o, const pio_bench_kv_report *r) {
@@ -179,7 +309,14 @@ int pio_bench_kv_print_json(const pio_bench_kv_options *o, const pio_bench_model
   json_object_object_add(j, "plugin_version", json_object_new_string(m->plugin_version));
   json_object_object_add(j, "config_path", json_object_new_string(m->resolved.config_path));
   json_object_object_add(j, "formula", json_object_new_string(formula_name(o->formula)));
-  json_object_object_add(j, "kv_dtype", json_object_new_string(pio_dtype_name(o->kv_dtype)));
+  json_object_object_add(j, "kv_dtype", json_object_new_string(pio_dtype_name(r->kv_dtype)));
+  json_object_object_add(j, "kv_dtype_source",
+                         json_object_new_string(source_name(r->kv_source)));
+  json_object_object_add(j, "kv_scales",
+                         json_object_new_string(pio_bench_scales_name(r->kv_scales)));
+  json_object_object_add(j, "state_dtype",
+                         json_object_new_string(pio_dtype_name(o->state_dtype)));
+  put_u64(j, "prefill_chunk", o->prefill_chunk);
   put_u64(j, "tp", o->tp);
   put_u64(j, "pp", o->pp);
   put_u64(j, "page_size", o->page_size);
@@ -209,6 +346,12 @@ int pio_bench_kv_print_json(const pio_bench_kv_options *o, const pio_bench_model
   put_u64(j, "page_bytes_per_rank", r->page_bytes_rank);
   put_u64(j, "kv_bytes_request_paged_per_rank", r->request_paged_rank);
   put_u64(j, "n_params", r->n_params);
+  put_u64(j, "n_params_active", m->summary.n_params_active);
+  const int experts = PIO_TABLE_HAS(&m->summary, pio_model_summary, n_experts_per_token);
+  put_u64(j, "n_experts", experts ? m->summary.n_experts : 0);
+  put_u64(j, "n_experts_per_token", experts ? m->summary.n_experts_per_token : 0);
+  put_u64(j, "n_layers", k->n_layers);
+  json_object_object_add(j, "layer_classes", classes_json(r));
   json_object_object_add(j, "memory", memory_json(o, r));
   const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
                                                            JSON_C_TO_STRING_NOSLASHESCAPE);

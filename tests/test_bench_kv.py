@@ -18,6 +18,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools"))
+import bench_cli  # noqa: E402
+
 BENCH, TOY_PLUGIN_DIR, TOY_MODELS_DIR = sys.argv[1:4]
 del sys.argv[1:4]
 
@@ -37,28 +40,26 @@ KVBENCH_BYTES = {"bf16": 2, "fp16": 2, "fp8": 1, "int8": 1}  # kvbench has no fp
 
 
 def run(*args, env=None, check_rc=None):
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    p = subprocess.run([BENCH, *args], capture_output=True, text=True, env=full_env, timeout=600)
-    if check_rc is not None and p.returncode != check_rc:
-        raise AssertionError(f"pio-bench {' '.join(args)}: exit {p.returncode}, expected "
-                             f"{check_rc}\nstdout: {p.stdout}\nstderr: {p.stderr}")
-    return p
+    return bench_cli.run(BENCH, *args, env=env, check_rc=check_rc)
 
 
 def kv_json(model, *args, env=None):
-    p = run("kv", "--model", model, "--json", *args, env=env, check_rc=0)
-    return json.loads(p.stdout)
+    return bench_cli.kv_json(BENCH, model, *args, env=env)
+
+
+# An fp8 or int8 cache keeps, by default, an f32 scale per token and KV
+# head for K and one for V (one for an MLA latent, which has no V).
+SCALE_BYTES = {"fp32": 0, "bf16": 0, "fp16": 0, "fp8": 4, "int8": 4}
 
 
 def llama_per_token(name, dtype):
     layers, _, kv, hd = LLAMA[name][:4]
-    return layers * kv * hd * 2 * DTYPE_BYTES[dtype]
+    return layers * kv * (hd * 2 * DTYPE_BYTES[dtype] + 2 * SCALE_BYTES[dtype])
 
 
 def mla_per_token(name, dtype):
     layers, _, rank, rope = DEEPSEEK[name]
-    return layers * (rank + rope) * DTYPE_BYTES[dtype]
+    return layers * ((rank + rope) * DTYPE_BYTES[dtype] + SCALE_BYTES[dtype])
 
 
 class Env(unittest.TestCase):
@@ -158,7 +159,8 @@ class Sharding(Env):
     def test_mla_latent_is_whole_on_every_rank(self):
         for tp in (1, 2, 8, 16, 128):
             with self.subTest(tp=tp):
-                j = kv_json("deepseek-r1", "--tp", str(tp), "--kv-dtype", "fp8")
+                j = kv_json("deepseek-r1", "--tp", str(tp), "--kv-dtype", "fp8", "--kv-scales",
+                            "tensor")
                 self.assertEqual(j["kv_bytes_per_token_per_rank"], 61 * 576)
                 self.assertEqual(j["replication"], tp)
                 self.assertEqual(j["io_bytes_per_page_layer"], 576 * 16)
@@ -254,11 +256,12 @@ class Memory(Env):
         self.assertEqual(m["tokens_fit"], budget // page_bytes * 16)
         self.assertEqual(m["requests_fit"], budget // page_bytes // 256)  # 4096 / 16 pages
 
-    def test_weights_larger_than_memory_fit_nothing(self):
-        m = kv_json("llama-3.1-405b", "--memory-gb", "80")["memory"]
-        self.assertEqual(m["kv_budget_bytes_per_rank"], 0)
-        self.assertEqual(m["tokens_fit"], 0)
-        self.assertEqual(m["requests_fit"], 0)
+    def test_weights_larger_than_memory_are_refused(self):
+        # 405B at bf16 is 811 GB: nothing is left of 80 GB for any cache.
+        p = run("kv", "--model", "llama-3.1-405b", "--memory-gb", "80", "--json", check_rc=2)
+        self.assertEqual(p.stdout, "")
+        self.assertIn("--memory-gb 80: the weights alone take", p.stderr)
+        self.assertIn("leaving nothing for the KV cache", p.stderr)
 
 
 class BadOptions(Env):

@@ -390,6 +390,144 @@ START_TEST(test_dtype_unknown_names_its_key) {
 }
 END_TEST
 
+/* ---- the decoder shape, architectures, per-layer lists, KV scheme ---- */
+
+static const char decoder_text[] =
+    "{\"architectures\": [\"XForCausalLM\"], \"hidden_size\": 64, \"intermediate_size\": 128,"
+    " \"num_hidden_layers\": 4, \"num_attention_heads\": 4, \"num_key_value_heads\": 2,"
+    " \"vocab_size\": 100, \"max_position_embeddings\": 512, \"rope_theta\": 5e5,"
+    " \"rope_scaling\": {\"type\": \"linear\", \"factor\": 8.0}, \"torch_dtype\": \"bfloat16\"}";
+
+/* Reads text as a decoder with d's defaults; the status, message in err. */
+static pio_status decoder_of(const char *text, pio_hf_decoder *d, pio_error *err) {
+  pio_hf_config doc;
+  open_text(&doc, text);
+  pio_status s = pio_hf_decoder_read(&doc, doc.root, 1, d, err);
+  close_doc(&doc);
+  return s;
+}
+
+START_TEST(test_decoder_reads_the_shape_and_keeps_defaults) {
+  pio_hf_decoder d = {.rms_norm_eps = 1e-6, .tie_word_embeddings = 1};
+  pio_error err = {0};
+  ck_assert_int_eq(decoder_of(decoder_text, &d, &err), PIO_OK);
+  ck_assert_uint_eq(d.hidden_size, 64);
+  ck_assert_uint_eq(d.n_kv_heads, 2);
+  ck_assert_uint_eq(d.head_dim, 16);
+  ck_assert(d.rms_norm_eps == 1e-6 && d.rope_theta == 5e5 && d.tie_word_embeddings);
+  ck_assert_str_eq(d.rope_type, "linear");
+  ck_assert(d.rope_factor == 8.0);
+  ck_assert(d.has_torch_dtype && d.torch_dtype == PIO_DTYPE_BF16);
+  /* 100 x 64 tied + final norm; 4 heads of 16 and 2 KV heads of 16 in 64. */
+  ck_assert_uint_eq(pio_hf_decoder_outer_params(&d), 100 * 64 + 64);
+  ck_assert_uint_eq(pio_hf_decoder_attention_params(&d), 64 * (2 * 64 + 2 * 32));
+}
+END_TEST
+
+START_TEST(test_decoder_fields_without_defaults_are_required) {
+  pio_hf_decoder d = {0};
+  pio_error err = {0};
+  config_write_text("{\"hidden_size\": 64}");
+  pio_hf_config doc;
+  ck_assert_int_eq(pio_hf_config_open(&doc, config_path, 0, 0, &err), PIO_OK);
+  ck_assert_int_eq(pio_hf_decoder_read(&doc, doc.root, 1, &d, &err), PIO_ERR_INVALID);
+  config_assert_message(err.message, "missing required field 'intermediate_size'", NULL);
+  d = (pio_hf_decoder){.intermediate_size = 7, .n_layers = 2, .n_heads = 4, .vocab_size = 9,
+                       .max_position = 16};
+  ck_assert_int_eq(pio_hf_decoder_read(&doc, doc.root, 1, &d, &err), PIO_OK); /* defaults */
+  close_doc(&doc);
+  ck_assert_uint_eq(d.n_kv_heads, 4);
+}
+END_TEST
+
+START_TEST(test_decoder_head_dim_is_derived_and_even) {
+  pio_hf_decoder d = {0};
+  pio_error err = {0};
+  config_write_text("{\"hidden_size\": 60, \"intermediate_size\": 1, \"num_hidden_layers\": 1,"
+                    " \"num_attention_heads\": 7, \"vocab_size\": 1,"
+                    " \"max_position_embeddings\": 1}");
+  pio_hf_config doc;
+  ck_assert_int_eq(pio_hf_config_open(&doc, config_path, 0, 0, &err), PIO_OK);
+  ck_assert_int_eq(pio_hf_decoder_read(&doc, doc.root, 1, &d, &err), PIO_ERR_INVALID);
+  config_assert_message(err.message, "without 'head_dim', expected a divisor of hidden_size",
+                        NULL);
+  d = (pio_hf_decoder){.head_dim = 9}; /* a family default, odd: refused */
+  ck_assert_int_eq(pio_hf_decoder_read(&doc, doc.root, 1, &d, &err), PIO_ERR_INVALID);
+  config_assert_message(err.message, "field 'head_dim': expected an even number", NULL);
+  close_doc(&doc);
+}
+END_TEST
+
+START_TEST(test_one_of_several_architectures_is_found) {
+  static const char *const choices[] = {"AForCausalLM", "BForCausalLM", NULL};
+  pio_hf_config doc;
+  pio_error err = {0};
+  const char *found = NULL;
+  open_text(&doc, "{\"architectures\": [\"Other\", \"BForCausalLM\"]}");
+  ck_assert_int_eq(pio_hf_config_check_architectures(&doc, choices, &found, &err), PIO_OK);
+  ck_assert_ptr_eq(found, choices[1]);
+  close_doc(&doc);
+  open_text(&doc, "{\"architectures\": [\"Other\"]}");
+  ck_assert_int_eq(pio_hf_config_check_architectures(&doc, choices, &found, &err),
+                   PIO_ERR_INVALID);
+  close_doc(&doc);
+  ck_assert_ptr_nonnull(strstr(err.message, "naming one of \"AForCausalLM\" or "
+                                            "\"BForCausalLM\", found \"Other\""));
+}
+END_TEST
+
+START_TEST(test_layer_lists_are_read_and_checked) {
+  pio_hf_config doc;
+  pio_error err = {0};
+  uint8_t flags[4] = {0}, mask[4] = {9, 9, 9, 9}, kinds[4] = {0};
+  int given = 0;
+  open_text(&doc, "{\"moe\": [3, 1], \"rope\": [1, 0, 1, 1], \"empty\": [], \"bad\": [4],"
+                  " \"types\": [\"sliding_attention\", \"full_attention\","
+                  " \"chunked_attention\", \"full_attention\"], \"odd\": [\"mamba\"]}");
+  ck_assert_int_eq(pio_hf_config_read_layer_indices(&doc, doc.root, "moe", 4, 1, flags, &given,
+                                                    &err), PIO_OK);
+  ck_assert(given && flags[3] == 1 && flags[1] == 1 && flags[0] == 0);
+  ck_assert_int_eq(pio_hf_config_read_layer_mask(&doc, doc.root, "rope", 4, mask, &given, &err),
+                   PIO_OK);
+  ck_assert(given && mask[0] == 1 && mask[1] == 0);
+  ck_assert_int_eq(pio_hf_config_read_layer_mask(&doc, doc.root, "empty", 4, mask, &given, &err),
+                   PIO_OK);
+  ck_assert(!given);
+  ck_assert_int_eq(pio_hf_config_read_layer_indices(&doc, doc.root, "bad", 4, 1, flags, &given,
+                                                    &err), PIO_ERR_INVALID);
+  ck_assert_ptr_nonnull(strstr(err.message, "field 'bad': item 0: expected an integer from 0 "
+                                            "to 3"));
+  ck_assert_int_eq(pio_hf_config_read_layer_mask(&doc, doc.root, "moe", 4, mask, &given, &err),
+                   PIO_ERR_INVALID);
+  ck_assert_int_eq(pio_hf_config_read_layer_types(&doc, doc.root, 4, kinds, &given, &err),
+                   PIO_OK);
+  ck_assert(!given); /* no "layer_types" member */
+  close_doc(&doc);
+}
+END_TEST
+
+START_TEST(test_kv_cache_scheme_is_read) {
+  pio_hf_config doc;
+  pio_error err = {0};
+  pio_hf_kv_scheme kv;
+  open_text(&doc, "{\"quantization_config\": {\"kv_cache_scheme\": {\"num_bits\": 8, "
+                  "\"type\": \"int\", \"strategy\": \"attn_head\"}}}");
+  ck_assert_int_eq(pio_hf_config_read_kv_scheme(&doc, &kv, &err), PIO_OK);
+  close_doc(&doc);
+  ck_assert(kv.quantized && kv.dtype == PIO_DTYPE_INT8 && kv.scales == PIO_KV_SCALES_HEAD);
+  open_text(&doc, "{\"quantization_config\": {\"quant_method\": \"fp8\"}}");
+  ck_assert_int_eq(pio_hf_config_read_kv_scheme(&doc, &kv, &err), PIO_OK);
+  close_doc(&doc);
+  ck_assert(!kv.quantized);
+  open_text(&doc, "{\"quantization_config\": {\"kv_cache_scheme\": {\"num_bits\": 8, "
+                  "\"type\": \"float\", \"strategy\": \"token\"}}}");
+  ck_assert_int_eq(pio_hf_config_read_kv_scheme(&doc, &kv, &err), PIO_ERR_UNSUPPORTED);
+  close_doc(&doc);
+  ck_assert_ptr_nonnull(strstr(err.message, "field 'strategy': expected \"tensor\" or "
+                                            "\"attn_head\", found \"token\""));
+}
+END_TEST
+
 static Suite *hf_config_suite(void) {
   Suite *s = suite_create("hf_config");
   TCase *t = tcase_create("hf_config");
@@ -421,6 +559,12 @@ static Suite *hf_config_suite(void) {
   tcase_add_test(t, test_dtype_newer_key_is_read_when_torch_dtype_is_not_given);
   tcase_add_test(t, test_dtype_absent_is_not_present);
   tcase_add_test(t, test_dtype_unknown_names_its_key);
+  tcase_add_test(t, test_decoder_reads_the_shape_and_keeps_defaults);
+  tcase_add_test(t, test_decoder_fields_without_defaults_are_required);
+  tcase_add_test(t, test_decoder_head_dim_is_derived_and_even);
+  tcase_add_test(t, test_one_of_several_architectures_is_found);
+  tcase_add_test(t, test_layer_lists_are_read_and_checked);
+  tcase_add_test(t, test_kv_cache_scheme_is_read);
   suite_add_tcase(s, t);
   return s;
 }

@@ -403,6 +403,34 @@ START_TEST(test_repeated_list_entry_is_refused) {
 }
 END_TEST
 
+START_TEST(test_additional_architectures_are_kept_in_order) {
+  pio_manifest *m;
+  pio_error err;
+  ck_assert_int_eq(parse_edited("additional_architectures",
+                                "[\"Qwen2ForCausalLM\", \"Qwen3MoeForCausalLM\"]", &m, &err),
+                   PIO_OK);
+  ck_assert_uint_eq(m->additional_architectures.count, 2);
+  ck_assert_str_eq(m->additional_architectures.items[0], "Qwen2ForCausalLM");
+  ck_assert_str_eq(m->additional_architectures.items[1], "Qwen3MoeForCausalLM");
+  ck_assert_ptr_null(m->additional_architectures.items[2]);
+  ck_assert_ptr_null(m->warnings.items); /* a known field, not an unknown one */
+  pio_manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_bad_additional_architectures_are_refused) {
+  assert_refused("additional_architectures", "\"Qwen2ForCausalLM\"",
+                 "additional_architectures: expected an array");
+  assert_refused("additional_architectures", "[\"Qwen2 ForCausalLM\"]",
+                 "additional_architectures[0]: expected a Hugging Face architecture name");
+  assert_refused("additional_architectures", "[\"AForCausalLM\", \"AForCausalLM\"]",
+                 "additional_architectures[1]: expected each entry once");
+  assert_refused("additional_architectures", "[\"AForCausalLM\", \"LlamaForCausalLM\"]",
+                 "additional_architectures: expected architectures other than "
+                 "model_architecture, found it again at entry 1");
+}
+END_TEST
+
 START_TEST(test_unknown_os_and_arch_are_refused) {
   assert_refused("compatibility.os", "[\"linux\", \"plan9\"]",
                  "compatibility.os[1]: expected one of linux, freebsd");
@@ -776,6 +804,8 @@ int main(void) {
   tcase_add_test(t, test_unknown_cpu_feature_is_refused);
   tcase_add_test(t, test_amx_feature_is_stored_as_amx_tile);
   tcase_add_test(t, test_repeated_list_entry_is_refused);
+  tcase_add_test(t, test_additional_architectures_are_kept_in_order);
+  tcase_add_test(t, test_bad_additional_architectures_are_refused);
   tcase_add_test(t, test_unknown_os_and_arch_are_refused);
   tcase_add_test(t, test_abi_versions_are_checked);
   tcase_add_test(t, test_abi_max_with_minor_is_kept);

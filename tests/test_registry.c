@@ -280,6 +280,46 @@ START_TEST(test_find_architecture_returns_the_first_ok_plugin) {
 }
 END_TEST
 
+/* A manifest's additional_architectures find the plugin, from a fresh scan
+ * and from the cache alike; the load then checks them against the table
+ * (the good fixture's lists none, so this one is refused). */
+START_TEST(test_find_architecture_matches_additional_architectures) {
+  char root[PATH_MAX], dir[PATH_MAX];
+  helper_temp_dir(root, sizeof root);
+  helper_copy_fixture("good", root, "good");
+  helper_path(dir, sizeof dir, "%s/good", root);
+  write_manifest_with(dir, "\"additional_architectures\": [\"OtherForCausalLM\"],");
+  const char *paths[] = {root};
+  char cache[PATH_MAX];
+  helper_path(cache, sizeof cache, "%s/cache", root);
+  pio_registry_options opts;
+  pio_registry_options_init(&opts);
+  opts.plugin_paths = paths;
+  opts.n_plugin_paths = 1;
+  opts.skip_environment = opts.skip_default_paths = 1;
+  opts.cache_dir = cache;
+  for (int pass = 0; pass < 2; pass++) { /* the second pass reads the cache */
+    pio_registry *registry = NULL;
+    pio_error err;
+    ck_assert_msg(pio_registry_open(&opts, &registry, &err) == PIO_OK, "%s", err.message);
+    const pio_plugin_record *rec = pio_registry_find_architecture(registry, "OtherForCausalLM");
+    ck_assert_ptr_nonnull(rec);
+    ck_assert_str_eq(rec->name, "fixture-good");
+    ck_assert_str_eq(rec->model_architecture, "FixtureForCausalLM");
+    ck_assert(pio_plugin_record_serves(rec, "OtherForCausalLM"));
+    ck_assert(pio_plugin_record_serves(rec, "FixtureForCausalLM"));
+    ck_assert(!pio_plugin_record_serves(rec, "Other"));
+    pio_loaded_plugin *plugin = NULL;
+    ck_assert_int_eq(pio_plugin_load(rec, &plugin, &err), PIO_ERR_ABI);
+    ck_assert_ptr_nonnull(strstr(err.message, "the plugin table lists 0 additional "
+                                              "architectures but the manifest lists 1"));
+    ck_assert_ptr_null(plugin);
+    pio_registry_close(registry);
+  }
+  helper_remove_tree(root);
+}
+END_TEST
+
 START_TEST(test_open_folder_checks_and_trial_loads_one_plugin) {
   pio_registry *registry = NULL;
   pio_error err;
@@ -447,6 +487,7 @@ static Suite *registry_suite(void) {
   tcase_add_test(tc, test_unknown_manifest_field_becomes_a_warning);
   tcase_add_test(tc, test_missing_plugin_dependency_makes_it_incompatible);
   tcase_add_test(tc, test_find_architecture_returns_the_first_ok_plugin);
+  tcase_add_test(tc, test_find_architecture_matches_additional_architectures);
   tcase_add_test(tc, test_open_folder_checks_and_trial_loads_one_plugin);
   tcase_add_test(tc, test_open_folder_of_a_missing_folder_is_not_found);
   tcase_add_test(tc, test_options_with_a_small_struct_size_are_refused);

@@ -44,6 +44,8 @@ static void details(FILE *out, const pio_plugin_record *rec) {
   }
   field(out, "Model architecture", rec->model_architecture);
   if (m == NULL) return;
+  if (m->additional_architectures.count > 0)
+    list_field(out, "Also serves", &m->additional_architectures, "-");
   field(out, "Model family", m->model_family);
   field(out, "Model size", m->model_size);
   if (m->num_parameters > 0)

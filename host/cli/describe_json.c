@@ -97,6 +97,8 @@ static void add_manifest(json_object *obj, const pio_manifest *m) {
   json_object_object_add(obj, "required_memory_gb", m->required_memory_gb > 0
                                                         ? json_object_new_double(m->required_memory_gb)
                                                         : NULL);
+  json_object_object_add(obj, "additional_architectures",
+                         json_list(&m->additional_architectures));
   json_object_object_add(obj, "supported_modalities", json_list(&m->supported_modalities));
   json_object_object_add(obj, "tags", json_list(&m->tags));
   json_object *entry = json_object_new_object();

@@ -55,7 +55,7 @@ pio_status pio_cli_presets_find(const pio_registry *registry, const pio_plugin_r
         s = pio_error_set(err, PIO_ERR_NO_MEMORY, "presets: out of memory");
       continue; /* an architecture no ok plugin serves, or a broken preset */
     }
-    if (strcmp(model.architecture, record->model_architecture) == 0)
+    if (pio_plugin_record_serves(record, model.architecture))
       s = append(out, names[i], model.config_path, err);
     pio_resolved_model_clear(&model);
   }

@@ -66,6 +66,31 @@ static pio_status check_field(const char *what, const char *table_value, const c
                        manifest_value != NULL ? manifest_value : "(null)");
 }
 
+/* The table's additional_architectures (absent before ABI 1.2: none) and
+ * the manifest's, entry for entry. */
+static pio_status check_additional_architectures(const pio_plugin *copy,
+                                                 const pio_manifest *manifest, pio_error *err) {
+  const char *const *table = PIO_TABLE_HAS(copy, pio_plugin, additional_architectures)
+                                 ? copy->additional_architectures
+                                 : NULL;
+  const pio_string_list *listed = &manifest->additional_architectures;
+  size_t n = 0;
+  while (table != NULL && table[n] != NULL && n <= listed->count) n++;
+  for (size_t i = 0; i < n && i < listed->count; i++)
+    if (strcmp(table[i], listed->items[i]) != 0)
+      return pio_error_set(err, PIO_ERR_ABI,
+                           "handshake: the plugin table's additional_architectures[%zu] is "
+                           "\"%s\" but the manifest says \"%s\"",
+                           i, table[i], listed->items[i]);
+  if (n != listed->count)
+    return pio_error_set(err, PIO_ERR_ABI,
+                         "handshake: the plugin table lists %s%zu additional architectures but "
+                         "the manifest lists %zu",
+                         n > listed->count ? "more than " : "", n > listed->count ? listed->count : n,
+                         listed->count);
+  return PIO_OK;
+}
+
 /* The handshake: the table the entry returned agrees with this host and
  * with the manifest.  Copies what this host knows of it into *copy. */
 static pio_status check_handshake(const pio_plugin *table, const pio_manifest *manifest,
@@ -93,6 +118,7 @@ static pio_status check_handshake(const pio_plugin *table, const pio_manifest *m
   if (st == PIO_OK)
     st = check_field("model_architecture", copy->model_architecture, manifest->model_architecture,
                      err);
+  if (st == PIO_OK) st = check_additional_architectures(copy, manifest, err);
   return st;
 }
 

@@ -229,6 +229,21 @@ static pio_status read_plugin_type(const mf_reader *r, const json_object *root, 
   return s;
 }
 
+/* Architectures served beside model_architecture (one plugin for a family:
+ * Qwen2 and Qwen3, Mistral and Mixtral); model_architecture is not
+ * repeated among them. */
+static pio_status read_additional_architectures(const mf_reader *r, const json_object *root,
+                                                pio_manifest *m) {
+  const char *key = "additional_architectures";
+  pio_status s = mf_text_list(r, root, key, key, LIST_MAX, TEXT_SHORT, mf_rule_architecture,
+                              &m->additional_architectures);
+  for (size_t i = 0; s == PIO_OK && i < m->additional_architectures.count; i++)
+    if (strcmp(m->additional_architectures.items[i], m->model_architecture) == 0)
+      s = mf_fail(r, root, key, key, PIO_ERR_INVALID, "expected architectures other than "
+                  "model_architecture, found it again at entry %zu", i);
+  return s;
+}
+
 static pio_status read_manifest(const mf_reader *r, const json_object *root, pio_manifest *m) {
   static const char *const known[] = {"$schema",
                                       "name",
@@ -239,6 +254,7 @@ static pio_status read_manifest(const mf_reader *r, const json_object *root, pio
                                       "dependencies",
                                       "compatibility",
                                       "model_architecture",
+                                      "additional_architectures",
                                       "model_size",
                                       "required_memory_gb",
                                       "supported_modalities",
@@ -258,6 +274,7 @@ static pio_status read_manifest(const mf_reader *r, const json_object *root, pio
   if (s == PIO_OK)
     s = mf_text(r, root, "model_architecture", "model_architecture", 1, TEXT_SHORT,
                 mf_rule_architecture, &m->model_architecture);
+  if (s == PIO_OK) s = read_additional_architectures(r, root, m);
   if (s == PIO_OK) s = read_entry_point(r, root, m);
   if (s == PIO_OK) s = read_compatibility(r, root, &m->compatibility);
   if (s == PIO_OK) s = mf_text(r, root, "author", "author", 0, TEXT_AUTHOR, NULL, &m->author);

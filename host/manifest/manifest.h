@@ -32,7 +32,7 @@ struct arena;
 #define MANIFEST_FIELDS(TEXT, F64, U64, LIST, DEPS, ABI)                                           \
   TEXT(name, 1)                                                                                    \
   TEXT(version, 1) TEXT(author, 0) TEXT(description, 0) TEXT(plugin_type, 0)                       \
-      TEXT(model_architecture, 0) TEXT(model_family, 0) TEXT(model_size, 0) TEXT(license, 0) TEXT( \
+      TEXT(model_architecture, 0) LIST(additional_architectures) TEXT(model_family, 0) TEXT(model_size, 0) TEXT(license, 0) TEXT( \
           entry_module, 1) TEXT(entry_function, 1) F64(required_memory_gb) U64(num_parameters)     \
           LIST(supported_modalities) LIST(tags) DEPS(dependencies, n_dependencies)                 \
               ABI(compatibility.abi_min_major, compatibility.abi_min_minor)                        \

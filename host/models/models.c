@@ -102,8 +102,7 @@ static pio_status find_plugin(const pio_registry *registry, const char *architec
   /* A plugin that would serve it but cannot run: say which and why. */
   for (size_t i = 0; i < pio_registry_count(registry); i++) {
     r = pio_registry_at(registry, i);
-    if (r->state == PIO_PLUGIN_SHADOWED || strcmp(r->model_architecture, architecture) != 0)
-      continue;
+    if (r->state == PIO_PLUGIN_SHADOWED || !pio_plugin_record_serves(r, architecture)) continue;
     return pio_error_set(
         err, r->state == PIO_PLUGIN_INCOMPATIBLE ? PIO_ERR_INCOMPATIBLE : PIO_ERR_LOAD,
         "%s: architecture %s is served by plugin '%s' (%s), which is %s: %s", config_path, arch,

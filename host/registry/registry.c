@@ -259,13 +259,29 @@ const pio_plugin_record *pio_registry_find(const pio_registry *registry, const c
   return NULL;
 }
 
+int pio_plugin_record_serves(const pio_plugin_record *record, const char *architecture) {
+  if (record == NULL || architecture == NULL) return 0;
+  if (strcmp(record->model_architecture, architecture) == 0) return 1;
+  const pio_manifest *m = pio_plugin_record_manifest(record);
+  if (m == NULL) return 0;
+  for (size_t i = 0; i < m->additional_architectures.count; i++)
+    if (strcmp(m->additional_architectures.items[i], architecture) == 0) return 1;
+  return 0;
+}
+
 const pio_plugin_record *pio_registry_find_architecture(const pio_registry *registry,
                                                         const char *architecture) {
   if (registry == NULL || architecture == NULL) return NULL;
+  /* A plugin's own architecture first (the record has it: no manifest is
+   * decoded); then the additional ones, in path order. */
   for (size_t i = 0; i < registry->count; i++) {
     const pio_plugin_record *rec = &registry->records[i]->pub;
     if (rec->state == PIO_PLUGIN_OK && strcmp(rec->model_architecture, architecture) == 0)
       return rec;
+  }
+  for (size_t i = 0; i < registry->count; i++) {
+    const pio_plugin_record *rec = &registry->records[i]->pub;
+    if (rec->state == PIO_PLUGIN_OK && pio_plugin_record_serves(rec, architecture)) return rec;
   }
   return NULL;
 }

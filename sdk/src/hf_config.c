@@ -146,19 +146,34 @@ static const char *architectures_found(const json_object *list, char *out, size_
   return out;
 }
 
-pio_status pio_hf_config_check_architecture(pio_hf_config *doc, const char *architecture,
-                                            pio_error *err) {
+/* "\"A\"" or "one of \"A\", \"B\" or \"C\"" for a message. */
+static const char *choices_text(const char *const *choices, char *out, size_t size) {
+  size_t n = 0;
+  while (choices[n] != NULL) n++;
+  snprintf(out, size, "%s", n > 1 ? "one of " : "");
+  for (size_t i = 0; i < n; i++) {
+    size_t used = strlen(out);
+    snprintf(out + used, size - used, "%s\"%s\"", i == 0 ? "" : (i + 1 == n ? " or " : ", "),
+             choices[i]);
+  }
+  return out;
+}
+
+pio_status pio_hf_config_check_architectures(pio_hf_config *doc, const char *const *choices,
+                                             const char **found, pio_error *err) {
+  char wanted[512];
+  choices_text(choices, wanted, sizeof wanted);
   json_object *list = NULL;
   if (!json_object_object_get_ex(doc->root, "architectures", &list))
     return pio_error_set(err, PIO_ERR_INVALID, "%s: missing required field 'architectures' "
-                         "(expected an array naming \"%s\")", doc->path, architecture);
+                         "(expected an array naming %s)", doc->path, wanted);
   const char *where = pio_hf_config_where(doc, doc->root, "architectures", NULL);
   if (!json_object_is_type(list, json_type_array))
     return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'architectures': expected an array "
                          "of strings, found %s", where,
                          pio_json_type_phrase(json_object_get_type(list)));
-  /* The first item naming architecture ends the check; later items are
-   * not read, so a list may name other classes after it. */
+  /* The first item naming a choice ends the check; later items are not
+   * read, so a list may name other classes after it. */
   size_t n = json_object_array_length(list);
   for (size_t i = 0; i < n; i++) {
     json_object *item = json_object_array_get_idx(list, i);
@@ -166,12 +181,22 @@ pio_status pio_hf_config_check_architecture(pio_hf_config *doc, const char *arch
       return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'architectures': item %zu: "
                            "expected a string, found %s", where, i,
                            pio_json_type_phrase(json_object_get_type(item)));
-    if (strcmp(json_object_get_string(item), architecture) == 0) return PIO_OK;
+    for (size_t c = 0; choices[c] != NULL; c++)
+      if (strcmp(json_object_get_string(item), choices[c]) == 0) {
+        if (found != NULL) *found = choices[c];
+        return PIO_OK;
+      }
   }
-  char found[512];
+  char text[512];
   return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'architectures': expected an array "
-                       "naming \"%s\", found %s", where, architecture,
-                       architectures_found(list, found, sizeof found));
+                       "naming %s, found %s", where, wanted,
+                       architectures_found(list, text, sizeof text));
+}
+
+pio_status pio_hf_config_check_architecture(pio_hf_config *doc, const char *architecture,
+                                            pio_error *err) {
+  const char *const choices[] = {architecture, NULL};
+  return pio_hf_config_check_architectures(doc, choices, NULL, err);
 }
 
 pio_status pio_hf_config_read_dtype(pio_hf_config *doc, int *present, pio_dtype *dtype,

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kv_internal.h"
 #include "pio/kv.h"
 
 /* Bytes of struct_size that an ABI 1.0 table covers. */
@@ -40,6 +41,18 @@ pio_status pio_kv_query_check(const pio_kv_query *q, uint32_t n_layers, pio_erro
   if (q->formula != PIO_KV_FORMULA_PIO && q->formula != PIO_KV_FORMULA_KVBENCH)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV query: formula: expected pio or "
                          "kvbench, found value %d", (int)q->formula);
+  pio_kv_scales scales = pio_kv_query_scales(q);
+  int quantised = q->kv_dtype == PIO_DTYPE_FP8 || q->kv_dtype == PIO_DTYPE_INT8;
+  if (scales > PIO_KV_SCALES_TOKEN_HEAD)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV query: scales: expected none, "
+                         "tensor, head or token-head, found value %d", (int)scales);
+  if (scales != PIO_KV_SCALES_NONE && !quantised)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV query: scales: a %s cache keeps "
+                         "no scales (they come with fp8 or int8)", pio_dtype_name(q->kv_dtype));
+  if (pio_dtype_size(pio_kv_query_state_dtype(q)) == 0)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV query: state_dtype: expected "
+                         "fp32, bf16, fp16, fp8 or int8, found value %d",
+                         (int)pio_kv_query_state_dtype(q));
   if (q->formula == PIO_KV_FORMULA_PIO && q->pp > n_layers)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV query: pp: expected at most %u "
                          "stages (the model's layers; every stage holds one), found %u",
@@ -103,10 +116,21 @@ pio_status pio_kv_gqa_shard(uint32_t n_heads, uint32_t n_kv_heads, uint32_t tp,
   return PIO_OK;
 }
 
+pio_kv_scales pio_kv_query_scales(const pio_kv_query *q) {
+  return PIO_TABLE_HAS(q, pio_kv_query, scales) ? (pio_kv_scales)q->scales : PIO_KV_SCALES_NONE;
+}
+
+pio_dtype pio_kv_query_state_dtype(const pio_kv_query *q) {
+  return PIO_TABLE_HAS(q, pio_kv_query, state_dtype) ? q->state_dtype : PIO_DTYPE_BF16;
+}
+
 pio_status pio_kv_figures_fill(const pio_kv_query *q, uint32_t n_layers,
                                uint64_t per_layer, uint64_t per_layer_per_rank,
                                uint32_t kv_heads_per_rank, uint32_t replication,
                                const char *layout, pio_kv_figures *out, pio_error *err) {
+  if (pio_kv_query_scales(q) == PIO_KV_SCALES_TOKEN_HEAD)
+    return pio_error_set(err, PIO_ERR_UNSUPPORTED, "KV figures: this layout does not size "
+                         "scales per token and head (ask for tensor or head scales, or none)");
   uint32_t layers_per_rank = pio_kv_layers_per_stage(n_layers, q->pp);
   uint64_t per_token = 0, per_rank = 0, per_page = 0, io = 0;
   uint64_t io_layers = q->access == PIO_KV_ACCESS_BLOCK ? layers_per_rank : 1;
@@ -124,6 +148,7 @@ pio_status pio_kv_figures_fill(const pio_kv_query *q, uint32_t n_layers,
   out->kv_heads_per_rank = kv_heads_per_rank;
   out->replication = replication;
   out->layout = layout;
+  pio_kv_one_class(n_layers, out);
   return PIO_OK;
 }
 

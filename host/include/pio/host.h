@@ -87,9 +87,16 @@ PIO_HOST_API const pio_plugin_record *pio_registry_at(const pio_registry *regist
 /* First non-shadowed record with this name, NULL when none. */
 PIO_HOST_API const pio_plugin_record *pio_registry_find(const pio_registry *registry,
                                                         const char *name);
-/* First ok record whose model_architecture equals architecture. */
+/* First ok record whose model_architecture equals architecture; failing
+ * that, the first ok record whose manifest lists it among its
+ * additional_architectures. */
 PIO_HOST_API const pio_plugin_record *pio_registry_find_architecture(const pio_registry *registry,
                                                                      const char *architecture);
+/* 1 when record's manifest serves architecture (model_architecture or one
+ * of additional_architectures), else 0 (also for a record whose manifest
+ * is unreadable). */
+PIO_HOST_API int pio_plugin_record_serves(const pio_plugin_record *record,
+                                          const char *architecture);
 
 /* A registry holding the one plugin folder dir (what `pio-host validate`
  * checks before a plugin ships): the checks of a scan, plus a trial load

@@ -55,6 +55,7 @@ typedef struct pio_manifest {
   char *description;
   char *plugin_type;        /* "model" */
   char *model_architecture; /* e.g. "LlamaForCausalLM" */
+  pio_string_list additional_architectures; /* others served, e.g. "Qwen2ForCausalLM" */
   char *model_family;
   char *model_size; /* free text, e.g. "8B" */
   char *license;    /* SPDX identifier */

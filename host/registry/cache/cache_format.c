@@ -19,7 +19,7 @@
  * REGCACHE_FORMAT_VERSION bumped, or cached manifests would silently lose
  * it.  Update the size here once that is done. */
 #if defined(__x86_64__) && defined(__LP64__)
-_Static_assert(sizeof(struct pio_manifest) == 248,
+_Static_assert(sizeof(struct pio_manifest) == 264,
                "pio_manifest changed: encode the new field and bump REGCACHE_FORMAT_VERSION");
 #endif
 

@@ -3,8 +3,10 @@
  * token uses) and the pio_model_summary for listings and benchmarks.
  * DeepSeek-V3's published figures are 671B total and 37B activated. */
 #include <stddef.h>
+#include <string.h>
 
 #include "config/deepseek_config.h"
+#include "pio/plugin_kit.h"
 
 /* Fits in 64 bits within the DEEPSEEK_MAX_* limits: the largest terms,
  * routed and shared experts over every layer, are each at most 1024 layers
@@ -70,20 +72,21 @@ pio_status deepseek_config_summarize(const pio_model_config *c, pio_model_summar
                                      pio_error *err) {
   if (c == NULL || out == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "summarize: NULL argument");
-  const size_t abi_1_0 = offsetof(pio_model_summary, n_params_active) + sizeof(uint64_t);
-  if (out->struct_size < abi_1_0)
-    return pio_error_set(err, PIO_ERR_ABI, "summarize: struct_size %u is smaller than the ABI "
-                         "1.0 summary (%zu)", out->struct_size, abi_1_0);
-  out->architecture = c->architecture;
-  out->attention_kind = "mla";
-  out->n_layers = c->n_layers;
-  out->d_model = c->hidden_size;
-  out->n_heads = c->n_heads;
-  out->n_kv_heads = 1; /* one latent, shared by every head */
-  out->head_dim = c->qk_nope_head_dim + c->qk_rope_head_dim;
-  out->d_ff = c->intermediate_size;
-  out->vocab_size = c->vocab_size;
-  out->max_position = c->max_position;
-  deepseek_config_param_counts(c, &out->n_params, &out->n_params_active);
-  return PIO_OK;
+  pio_model_summary s;
+  memset(&s, 0, sizeof s);
+  s.struct_size = sizeof s;
+  s.architecture = c->architecture;
+  s.attention_kind = "mla";
+  s.n_layers = c->n_layers;
+  s.d_model = c->hidden_size;
+  s.n_heads = c->n_heads;
+  s.n_kv_heads = 1; /* one latent, shared by every head */
+  s.head_dim = c->qk_nope_head_dim + c->qk_rope_head_dim;
+  s.d_ff = c->intermediate_size;
+  s.vocab_size = c->vocab_size;
+  s.max_position = c->max_position;
+  deepseek_config_param_counts(c, &s.n_params, &s.n_params_active);
+  s.n_experts = c->n_routed_experts;
+  s.n_experts_per_token = c->n_routed_experts ? c->n_experts_per_tok : 0;
+  return pio_model_summary_hand_back(&s, out, err);
 }

@@ -24,10 +24,11 @@ static pio_status figures_pio(const pio_model_config *c, const pio_kv_query *q,
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "tp %u does not divide "
                          "num_attention_heads %u: MLA splits the query heads evenly across "
                          "ranks (the latent itself is replicated)", q->tp, c->n_heads);
-  const uint64_t per_layer = latent_width(c) * pio_dtype_size(q->kv_dtype);
   /* Every rank needs the whole latent to expand its own heads from it. */
-  return pio_kv_figures_fill(q, c->n_layers, per_layer, per_layer, 1, q->tp, pio_layout, out,
-                             err);
+  const pio_kv_class_spec latent = {.kind = PIO_KV_LAYER_FULL, .n_heads = c->n_heads,
+                                    .n_kv_heads = 1, .k_head_dim = (uint32_t)latent_width(c),
+                                    .latent = 1};
+  return pio_kv_classes_fill(q, c->n_layers, NULL, &latent, 1, pio_layout, out, err);
 }
 
 /* kvbench (ai-dynamo/nixl benchmark/kvbench/models/deepseek_r1.py) in

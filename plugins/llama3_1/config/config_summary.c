@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "config/llama_config.h"
+#include "pio/plugin_kit.h"
 
 uint64_t llama_config_param_count(const pio_model_config *c) {
   const uint64_t d = c->hidden_size;
@@ -20,8 +21,6 @@ pio_status llama_config_summarize(const pio_model_config *config, pio_model_summ
                                   pio_error *err) {
   if (config == NULL || out == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "summarize: config or output is NULL");
-  /* Fill only what the caller's table holds (it may be an older, shorter
-   * one); struct_size tells. */
   pio_model_summary s;
   memset(&s, 0, sizeof s);
   s.struct_size = sizeof s;
@@ -37,13 +36,5 @@ pio_status llama_config_summarize(const pio_model_config *config, pio_model_summ
   s.max_position = config->max_position;
   s.n_params = llama_config_param_count(config);
   s.n_params_active = s.n_params;
-  const size_t abi_1_0 = offsetof(pio_model_summary, n_params_active) + sizeof(uint64_t);
-  uint32_t size = out->struct_size;
-  if (size < abi_1_0)
-    return pio_error_set(err, PIO_ERR_ABI, "summarize: struct_size %u is smaller than the "
-                         "ABI 1.0 summary (%zu)", size, abi_1_0);
-  if (size > sizeof s) size = sizeof s;
-  memcpy(out, &s, size);
-  out->struct_size = size;
-  return PIO_OK;
+  return pio_model_summary_hand_back(&s, out, err);
 }

@@ -130,6 +130,131 @@ pio_status pio_hf_config_check_architecture(pio_hf_config *doc, const char *arch
 pio_status pio_hf_config_read_dtype(pio_hf_config *doc, int *present, pio_dtype *dtype,
                                     pio_error *err);
 
+/*
+ * Like pio_hf_config_check_architecture for a plugin serving several:
+ * "architectures" must name one of choices (NULL-terminated); *found is
+ * set to that entry of choices (compare pointers; found may be NULL).  The
+ * message of a mismatch lists every choice.
+ */
+pio_status pio_hf_config_check_architectures(pio_hf_config *doc, const char *const *choices,
+                                             const char **found, pio_error *err);
+
+/* An optional number above 0 and up to max; absent or null leaves *out. */
+pio_status pio_hf_config_get_positive(pio_hf_config *doc, const json_object *object,
+                                      const char *key, double max, double *out,
+                                      pio_error *err);
+
+/* PIO_OK when value divides whole; else PIO_ERR_INVALID naming member key
+ * of object: "field 'key': expected a divisor of whole_key (whole), found
+ * value" (a patch size and its image, heads and their KV heads). */
+pio_status pio_hf_config_check_divisor(pio_hf_config *doc, const json_object *object,
+                                       const char *key, uint32_t value, const char *whole_key,
+                                       uint32_t whole, pio_error *err);
+
+/* ---- The shape of a decoder-only transformer ---- */
+
+/* Largest values accepted: generous beside every published model (Llama
+ * 3.1 405B: 126 layers, 16384 hidden, 53248 intermediate; Gemma 3: 262208
+ * tokens; Llama 4: 10485760 positions) while keeping every product a
+ * plugin forms inside 64 bits and every matrix side inside 32 bits. */
+#define PIO_HF_MAX_HIDDEN 65536u
+#define PIO_HF_MAX_INTERMEDIATE 1048576u
+#define PIO_HF_MAX_LAYERS 1024u
+#define PIO_HF_MAX_HEADS 1024u
+#define PIO_HF_MAX_HEAD_DIM 1024u
+#define PIO_HF_MAX_VOCAB 4194304u
+#define PIO_HF_MAX_POSITIONS 16777216u
+#define PIO_HF_MAX_EXPERTS 4096u
+
+/* What every decoder-only config.json states, with Llama's field names
+ * (Qwen, Mistral, Gemma, GPT-OSS, Llama 4's text_config and Jamba use
+ * them too). */
+typedef struct pio_hf_decoder {
+  uint32_t hidden_size;        /* d_model */
+  uint32_t intermediate_size;  /* d_ff of a dense MLP; 0 when the caller does not ask */
+  uint32_t n_layers;           /* num_hidden_layers */
+  uint32_t n_heads;            /* num_attention_heads */
+  uint32_t n_kv_heads;         /* num_key_value_heads; n_heads when absent */
+  uint32_t head_dim;           /* even; see pio_hf_decoder_read */
+  uint32_t vocab_size;
+  uint32_t max_position;       /* max_position_embeddings */
+  double rms_norm_eps;         /* > 0 */
+  double rope_theta;           /* > 0 */
+  int tie_word_embeddings;
+  int has_torch_dtype;         /* torch_dtype (or dtype) given, in torch_dtype */
+  pio_dtype torch_dtype;
+  char rope_type[24];          /* rope_scaling's rope_type (or type); "default" when none */
+  double rope_factor;          /* rope_scaling.factor; 1 when none or absent */
+} pio_hf_decoder;
+
+/*
+ * Reads d from object (doc->root, or an object inside it such as Llama 4's
+ * "text_config").  The caller sets the family's defaults in d first (or
+ * zeroes it): a field stays as set when absent, and hidden_size,
+ * num_hidden_layers, num_attention_heads, vocab_size,
+ * max_position_embeddings (and intermediate_size when need_intermediate)
+ * left 0 are required; num_key_value_heads left 0 defaults to
+ * num_attention_heads, which it must divide; head_dim left 0 is
+ * hidden_size / num_attention_heads (which must divide) and must be even
+ * (rotary embeddings pair dimensions).  rms_norm_eps, rope_theta and
+ * tie_word_embeddings keep the caller's values when absent.  torch_dtype is
+ * read from doc->root, rope_scaling from object (any rope_type is kept:
+ * what a forward pass cannot compute is its to refuse).  Errors name the
+ * file, line:column and field.
+ */
+pio_status pio_hf_decoder_read(pio_hf_config *doc, const json_object *object,
+                               int need_intermediate, pio_hf_decoder *d, pio_error *err);
+
+/* Embeddings (and lm_head unless tied) plus the final norm: the parameters
+ * of a decoder that are outside its layers. */
+uint64_t pio_hf_decoder_outer_params(const pio_hf_decoder *d);
+
+/* Q, K, V and O projections of one attention layer (no biases). */
+uint64_t pio_hf_decoder_attention_params(const pio_hf_decoder *d);
+
+/*
+ * "layer_types" of object, when given: an array of exactly n_layers
+ * strings, "full_attention", "sliding_attention" or "chunked_attention",
+ * written into kinds[n_layers] as PIO_KV_LAYER_FULL, _SLIDING, _CHUNKED
+ * with *given = 1.  Absent or null: *given = 0, kinds untouched.  Another
+ * kind (Qwen3-Next's "linear_attention") is PIO_ERR_UNSUPPORTED naming it.
+ */
+pio_status pio_hf_config_read_layer_types(pio_hf_config *doc, const json_object *object,
+                                          uint32_t n_layers, uint8_t *kinds, int *given,
+                                          pio_error *err);
+
+/*
+ * Per-layer lists.  read_layer_indices: member key of object, when given,
+ * is an array of distinct layer indices below n_layers (Qwen's
+ * mlp_only_layers, Llama 4's moe_layers); flags[index] = value for each.
+ * read_layer_mask: an array of n_layers integers 0 or 1 (Llama 4's
+ * no_rope_layers) into mask.  *given says whether the list was there; an
+ * empty array is not given (Transformers then derives it), and neither
+ * touches its output then.  Errors name the field and the item.
+ */
+pio_status pio_hf_config_read_layer_indices(pio_hf_config *doc, const json_object *object,
+                                            const char *key, uint32_t n_layers, uint8_t value,
+                                            uint8_t *flags, int *given, pio_error *err);
+pio_status pio_hf_config_read_layer_mask(pio_hf_config *doc, const json_object *object,
+                                         const char *key, uint32_t n_layers, uint8_t *mask,
+                                         int *given, pio_error *err);
+
+/* The KV cache a config.json asks for. */
+typedef struct pio_hf_kv_scheme {
+  int quantized;    /* quantization_config.kv_cache_scheme given */
+  pio_dtype dtype;  /* PIO_DTYPE_FP8 or _INT8 when quantized */
+  uint32_t scales;  /* pio_kv_scales, when quantized */
+} pio_hf_kv_scheme;
+
+/*
+ * Reads quantization_config.kv_cache_scheme (compressed-tensors: num_bits
+ * 8, type "float" (fp8) or "int" (int8), strategy "tensor" or
+ * "attn_head") into *out.  Absent or null: out->quantized = 0; anything
+ * else it cannot size is PIO_ERR_UNSUPPORTED naming the field.
+ */
+pio_status pio_hf_config_read_kv_scheme(pio_hf_config *doc, pio_hf_kv_scheme *out,
+                                        pio_error *err);
+
 #ifdef __cplusplus
 }
 #endif

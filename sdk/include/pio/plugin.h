@@ -95,6 +95,15 @@ typedef struct pio_model_summary {
   uint32_t max_position;      /* max_position_embeddings */
   uint64_t n_params;          /* all parameters, embeddings included */
   uint64_t n_params_active;   /* parameters used for one token (MoE); = n_params when dense */
+  /* ABI 1.2 */
+  uint32_t n_experts;           /* routed experts of an MoE layer; 0 when dense */
+  uint32_t n_experts_per_token; /* routed experts each token uses; 0 when dense */
+  /* The KV cache config.json asks for (quantization_config.kv_cache_scheme):
+   * kv_dtype PIO_DTYPE_FP8 or _INT8 with kv_scales (pio_kv_scales) when
+   * kv_quantized, else nothing asked (the cache follows the caller). */
+  int kv_quantized;
+  pio_dtype kv_dtype;
+  uint32_t kv_scales;
 } pio_model_summary;
 
 typedef struct pio_config_api {
@@ -118,6 +127,16 @@ typedef enum pio_kv_formula {
   PIO_KV_FORMULA_KVBENCH = 1  /* NVIDIA kvbench's arithmetic, reproduced exactly */
 } pio_kv_formula;
 
+/* ABI 1.2: scales kept beside a quantised (fp8, int8) cache, each an f32. */
+typedef enum pio_kv_scales {
+  PIO_KV_SCALES_NONE = 0,      /* none counted (an unquantised cache, or unit scales) */
+  PIO_KV_SCALES_TENSOR = 1,    /* one for K and one for V per layer: nothing per token */
+  PIO_KV_SCALES_HEAD = 2,      /* one for K and one for V per layer and KV head: nothing per
+                                  token (compressed-tensors "attn_head") */
+  PIO_KV_SCALES_TOKEN_HEAD = 3 /* one for K and one for V per token, layer and KV head
+                                  (dynamic per-token-head quantisation) */
+} pio_kv_scales;
+
 typedef struct pio_kv_query {
   uint32_t struct_size;
   pio_dtype kv_dtype;     /* element type of the cache */
@@ -126,7 +145,38 @@ typedef struct pio_kv_query {
   uint32_t page_size;     /* tokens per page, >= 1 */
   pio_kv_access access;
   pio_kv_formula formula;
+  /* ABI 1.2; a reader of an older query takes PIO_KV_SCALES_NONE and
+   * PIO_DTYPE_BF16. */
+  uint32_t scales;        /* pio_kv_scales; NONE unless kv_dtype is fp8 or int8 */
+  pio_dtype state_dtype;  /* element type of recurrent state (Mamba layers) */
 } pio_kv_query;
+
+/* ABI 1.2: what a layer keeps of a sequence. */
+typedef enum pio_kv_layer_kind {
+  PIO_KV_LAYER_FULL = 0,    /* every token of the sequence */
+  PIO_KV_LAYER_SLIDING = 1, /* the last `window` tokens (sliding-window attention) */
+  PIO_KV_LAYER_CHUNKED = 2, /* the tokens of the current chunk of `window` tokens (chunked
+                               local attention: chunks start at multiples of window) */
+  PIO_KV_LAYER_STATE = 3    /* a state of fixed size per sequence (Mamba): no bytes per token */
+} pio_kv_layer_kind;
+
+/* ABI 1.2: the layers of one kind, window and size.  Bytes include the
+ * scales the query asked for. */
+typedef struct pio_kv_class {
+  uint32_t kind;                /* pio_kv_layer_kind */
+  uint32_t window;              /* SLIDING: the window; CHUNKED: the chunk; else 0 (tokens) */
+  uint32_t n_layers;            /* layers of this class in the model */
+  uint32_t layers_per_rank;     /* in the pipeline stage holding the most of them */
+  uint32_t kv_heads_per_rank;   /* GQA heads one rank holds; 1 for an MLA latent; 0 for state */
+  uint32_t replication;         /* ranks holding the same bytes (>= 1) */
+  uint64_t bytes_per_token_per_layer;           /* whole model: every distinct head */
+  uint64_t bytes_per_token_per_layer_per_rank;
+  uint64_t scale_bytes_per_token_per_layer_per_rank; /* of the figure above, the scales */
+  uint64_t state_bytes_per_layer;               /* STATE: per sequence, whole model */
+  uint64_t state_bytes_per_layer_per_rank;
+} pio_kv_class;
+
+#define PIO_KV_MAX_CLASSES 4
 
 typedef struct pio_kv_figures {
   uint32_t struct_size;
@@ -138,6 +188,21 @@ typedef struct pio_kv_figures {
   uint32_t kv_heads_per_rank;          /* GQA heads one rank holds; 1 for an MLA latent */
   uint32_t replication;                /* ranks holding the same KV data (>= 1) */
   const char *layout;                  /* one line, e.g. "K,V[kv_heads][head_dim]"; static */
+  /* ABI 1.2: the layers by what they keep.  With more than one class the
+   * figures above read: bytes_per_token sums every layer that keeps tokens
+   * (what a token costs while it is inside every window);
+   * bytes_per_token_per_rank is the largest stage's such sum;
+   * bytes_per_token_per_layer_per_rank and kv_heads_per_rank are the
+   * largest class's; io_bytes_per_page for access layer is the largest
+   * layer's page, for block the largest stage's page of all its layers.
+   * A plugin older than 1.2 fills none of this: a reader takes one FULL
+   * class made of the figures above. */
+  uint32_t n_layers;                   /* every layer of the model, of any class */
+  uint32_t n_classes;                  /* classes[] used, 1 to PIO_KV_MAX_CLASSES */
+  pio_kv_class classes[PIO_KV_MAX_CLASSES];
+  /* [n_layers]: the classes[] index of each layer, in order; owned by the
+   * config (valid while it lives); NULL when every layer is class 0. */
+  const uint8_t *layer_class;
 } pio_kv_figures;
 
 typedef struct pio_kv_cache_api {
@@ -239,6 +304,10 @@ typedef struct pio_plugin {
   const pio_config_api *config;   /* NULL when absent */
   const pio_kv_cache_api *kv_cache;
   const pio_model_api *model;
+  /* ABI 1.2: the other architectures served (e.g. "Qwen2ForCausalLM"),
+   * NULL-terminated; NULL when none.  Must equal the manifest's
+   * additional_architectures, in order. */
+  const char *const *additional_architectures;
 } pio_plugin;
 
 /*

@@ -1,0 +1,34 @@
+/* plugin.c — the gemma plugin's entry point and its static tables: config
+ * parsing, parameter counts and KV-cache sizing of Gemma3ForCausalLM,
+ * Gemma2ForCausalLM and Gemma3ForConditionalGeneration. */
+#include "config/gemma_config.h"
+#include "kv_cache/kv_figures.h"
+#include "pio/plugin_kit.h"
+
+static const pio_config_api gemma_config_api = {
+    .struct_size = sizeof(pio_config_api),
+    .parse_file = gemma_config_parse_file,
+    .free = gemma_config_free,
+    .summarize = gemma_config_summarize,
+};
+
+static const pio_kv_cache_api gemma_kv_cache_api = {
+    .struct_size = sizeof(pio_kv_cache_api),
+    .figures = gemma_kv_figures,
+};
+
+static const pio_plugin gemma_plugin = {
+    .struct_size = sizeof(pio_plugin),
+    .abi_major = PIO_ABI_MAJOR,
+    .abi_minor = PIO_ABI_MINOR,
+    .name = "gemma",
+    .version = "0.1.0",
+    .model_architecture = "Gemma3ForCausalLM",
+    .components = PIO_COMPONENT_CONFIG | PIO_COMPONENT_KV_CACHE,
+    .config = &gemma_config_api,
+    .kv_cache = &gemma_kv_cache_api,
+    .model = NULL,
+    .additional_architectures = gemma_architectures + 1,
+};
+
+PIO_PLUGIN_ENTRY(pio_gemma_entry) { return pio_plugin_accept_host(host, &gemma_plugin, err); }

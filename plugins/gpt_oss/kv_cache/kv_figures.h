@@ -1,0 +1,11 @@
+/* kv_cache/kv_figures.h — the gpt_oss plugin's KV-cache sizing
+ * (pio_kv_cache_api.figures). */
+#ifndef PIO_GPT_OSS_KV_FIGURES_H
+#define PIO_GPT_OSS_KV_FIGURES_H
+
+#include "pio/plugin.h"
+
+pio_status gpt_oss_kv_figures(const pio_model_config *config, const pio_kv_query *query,
+                           pio_kv_figures *out, pio_error *err);
+
+#endif

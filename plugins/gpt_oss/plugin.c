@@ -1,0 +1,32 @@
+/* plugin.c — the gpt_oss plugin's entry point and its static tables: config
+ * parsing, parameter counts and KV-cache sizing of GptOssForCausalLM. */
+#include "config/gpt_oss_config.h"
+#include "kv_cache/kv_figures.h"
+#include "pio/plugin_kit.h"
+
+static const pio_config_api gpt_oss_config_api = {
+    .struct_size = sizeof(pio_config_api),
+    .parse_file = gpt_oss_config_parse_file,
+    .free = gpt_oss_config_free,
+    .summarize = gpt_oss_config_summarize,
+};
+
+static const pio_kv_cache_api gpt_oss_kv_cache_api = {
+    .struct_size = sizeof(pio_kv_cache_api),
+    .figures = gpt_oss_kv_figures,
+};
+
+static const pio_plugin gpt_oss_plugin = {
+    .struct_size = sizeof(pio_plugin),
+    .abi_major = PIO_ABI_MAJOR,
+    .abi_minor = PIO_ABI_MINOR,
+    .name = "gpt_oss",
+    .version = "0.1.0",
+    .model_architecture = GPT_OSS_ARCHITECTURE,
+    .components = PIO_COMPONENT_CONFIG | PIO_COMPONENT_KV_CACHE,
+    .config = &gpt_oss_config_api,
+    .kv_cache = &gpt_oss_kv_cache_api,
+    .model = NULL,
+};
+
+PIO_PLUGIN_ENTRY(pio_gpt_oss_entry) { return pio_plugin_accept_host(host, &gpt_oss_plugin, err); }

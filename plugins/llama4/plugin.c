@@ -1,0 +1,34 @@
+/* plugin.c — the llama4 plugin's entry point and its static tables: config
+ * parsing, parameter counts and KV-cache sizing of Llama4ForConditionalGeneration and
+ * Llama4ForCausalLM (the text model). */
+#include "config/llama4_config.h"
+#include "kv_cache/kv_figures.h"
+#include "pio/plugin_kit.h"
+
+static const pio_config_api llama4_config_api = {
+    .struct_size = sizeof(pio_config_api),
+    .parse_file = llama4_config_parse_file,
+    .free = llama4_config_free,
+    .summarize = llama4_config_summarize,
+};
+
+static const pio_kv_cache_api llama4_kv_cache_api = {
+    .struct_size = sizeof(pio_kv_cache_api),
+    .figures = llama4_kv_figures,
+};
+
+static const pio_plugin llama4_plugin = {
+    .struct_size = sizeof(pio_plugin),
+    .abi_major = PIO_ABI_MAJOR,
+    .abi_minor = PIO_ABI_MINOR,
+    .name = "llama4",
+    .version = "0.1.0",
+    .model_architecture = "Llama4ForConditionalGeneration",
+    .components = PIO_COMPONENT_CONFIG | PIO_COMPONENT_KV_CACHE,
+    .config = &llama4_config_api,
+    .kv_cache = &llama4_kv_cache_api,
+    .model = NULL,
+    .additional_architectures = llama4_architectures + 1,
+};
+
+PIO_PLUGIN_ENTRY(pio_llama4_entry) { return pio_plugin_accept_host(host, &llama4_plugin, err); }

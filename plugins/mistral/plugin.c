@@ -1,0 +1,34 @@
+/* plugin.c — the mistral plugin's entry point and its static tables: config
+ * parsing, parameter counts and KV-cache sizing of MistralForCausalLM and
+ * MixtralForCausalLM. */
+#include "config/mistral_config.h"
+#include "kv_cache/kv_figures.h"
+#include "pio/plugin_kit.h"
+
+static const pio_config_api mistral_config_api = {
+    .struct_size = sizeof(pio_config_api),
+    .parse_file = mistral_config_parse_file,
+    .free = mistral_config_free,
+    .summarize = mistral_config_summarize,
+};
+
+static const pio_kv_cache_api mistral_kv_cache_api = {
+    .struct_size = sizeof(pio_kv_cache_api),
+    .figures = mistral_kv_figures,
+};
+
+static const pio_plugin mistral_plugin = {
+    .struct_size = sizeof(pio_plugin),
+    .abi_major = PIO_ABI_MAJOR,
+    .abi_minor = PIO_ABI_MINOR,
+    .name = "mistral",
+    .version = "0.1.0",
+    .model_architecture = "MistralForCausalLM",
+    .components = PIO_COMPONENT_CONFIG | PIO_COMPONENT_KV_CACHE,
+    .config = &mistral_config_api,
+    .kv_cache = &mistral_kv_cache_api,
+    .model = NULL,
+    .additional_architectures = mistral_architectures + 1,
+};
+
+PIO_PLUGIN_ENTRY(pio_mistral_entry) { return pio_plugin_accept_host(host, &mistral_plugin, err); }

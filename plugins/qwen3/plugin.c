@@ -1,0 +1,34 @@
+/* plugin.c — the qwen3 plugin's entry point and its static tables: config
+ * parsing, parameter counts and KV-cache sizing of Qwen3ForCausalLM,
+ * Qwen2ForCausalLM and Qwen3MoeForCausalLM. */
+#include "config/qwen_config.h"
+#include "kv_cache/kv_figures.h"
+#include "pio/plugin_kit.h"
+
+static const pio_config_api qwen_config_api = {
+    .struct_size = sizeof(pio_config_api),
+    .parse_file = qwen_config_parse_file,
+    .free = qwen_config_free,
+    .summarize = qwen_config_summarize,
+};
+
+static const pio_kv_cache_api qwen_kv_cache_api = {
+    .struct_size = sizeof(pio_kv_cache_api),
+    .figures = qwen_kv_figures,
+};
+
+static const pio_plugin qwen_plugin = {
+    .struct_size = sizeof(pio_plugin),
+    .abi_major = PIO_ABI_MAJOR,
+    .abi_minor = PIO_ABI_MINOR,
+    .name = "qwen3",
+    .version = "0.1.0",
+    .model_architecture = "Qwen3ForCausalLM",
+    .components = PIO_COMPONENT_CONFIG | PIO_COMPONENT_KV_CACHE,
+    .config = &qwen_config_api,
+    .kv_cache = &qwen_kv_cache_api,
+    .model = NULL,
+    .additional_architectures = qwen_architectures + 1,
+};
+
+PIO_PLUGIN_ENTRY(pio_qwen3_entry) { return pio_plugin_accept_host(host, &qwen_plugin, err); }
