@@ -14,7 +14,8 @@ static uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? a / b + (a % b != 
 uint64_t pio_bench_kv_class_tokens(const pio_kv_class *c, const pio_bench_kv_sequence *q) {
   const uint64_t total = q->isl + q->osl;
   switch (c->kind) {
-    case PIO_KV_LAYER_STATE: return 0;
+    case PIO_KV_LAYER_STATE:
+      return 0;
     case PIO_KV_LAYER_SLIDING:
     case PIO_KV_LAYER_CHUNKED: {
       /* The window's last window - 1 tokens stay while a step computes the
@@ -26,7 +27,8 @@ uint64_t pio_bench_kv_class_tokens(const pio_kv_class *c, const pio_bench_kv_seq
       const uint64_t decode = q->osl ? min_u64(total, keep + 1) : 0;
       return max_u64(prefill, decode);
     }
-    default: return total;
+    default:
+      return total;
   }
 }
 
@@ -43,12 +45,11 @@ uint64_t pio_bench_kv_class_pages(const pio_kv_class *c, const pio_bench_kv_sequ
  * token, plus its state; per rank or whole. */
 static uint64_t layer_bytes(const pio_kv_class *c, const pio_bench_kv_sequence *q, int rank,
                             int paged, int *bad) {
-  const uint64_t per_token = rank ? c->bytes_per_token_per_layer_per_rank
-                                  : c->bytes_per_token_per_layer;
+  const uint64_t per_token =
+      rank ? c->bytes_per_token_per_layer_per_rank : c->bytes_per_token_per_layer;
   const uint64_t state = rank ? c->state_bytes_per_layer_per_rank : c->state_bytes_per_layer;
   uint64_t tokens = paged ? 0 : pio_bench_kv_class_tokens(c, q), bytes = 0;
-  if (paged && pio_kv_mul_u64(pio_bench_kv_class_pages(c, q), q->page_size, &tokens) != 0)
-    *bad = 1;
+  if (paged && pio_kv_mul_u64(pio_bench_kv_class_pages(c, q), q->page_size, &tokens) != 0) *bad = 1;
   if (pio_kv_mul_u64(tokens, per_token, &bytes) != 0 || bytes > UINT64_MAX - state) *bad = 1;
   return bytes + state;
 }
@@ -68,7 +69,8 @@ static int legacy_bytes(const pio_kv_figures *f, const pio_bench_kv_sequence *q,
     return -1;
   return pio_kv_mul_u64(f->bytes_per_token, tokens, whole) != 0 ||
                  pio_kv_mul_u64(f->bytes_per_token_per_rank, tokens, largest_rank) != 0
-             ? -1 : 0;
+             ? -1
+             : 0;
 }
 
 int pio_bench_kv_sequence_bytes(const pio_kv_figures *f, uint32_t pp,

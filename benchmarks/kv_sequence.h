@@ -12,9 +12,9 @@
 #include "pio/plugin.h"
 
 typedef struct pio_bench_kv_sequence {
-  uint64_t isl, osl;       /* prompt and generated tokens */
-  uint64_t prefill_chunk;  /* tokens one prefill step computes; 0: the whole prompt */
-  uint32_t page_size;      /* tokens per page, >= 1 */
+  uint64_t isl, osl;      /* prompt and generated tokens */
+  uint64_t prefill_chunk; /* tokens one prefill step computes; 0: the whole prompt */
+  uint32_t page_size;     /* tokens per page, >= 1 */
 } pio_bench_kv_sequence;
 
 /* Tokens a layer of class c holds at the peak of the sequence (0 for a

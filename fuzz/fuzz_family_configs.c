@@ -23,8 +23,12 @@ static void exercise_kv(const pio_plugin *plugin, const pio_model_config *config
   for (size_t t = 0; t < sizeof tps / sizeof tps[0]; t++)
     for (size_t p = 0; p < sizeof pps / sizeof pps[0]; p++)
       for (int formula = 0; formula < 2; formula++) {
-        pio_kv_query q = {.struct_size = sizeof q, .kv_dtype = dtypes[formula], .tp = tps[t],
-                          .pp = pps[p], .page_size = 16, .access = (pio_kv_access)formula,
+        pio_kv_query q = {.struct_size = sizeof q,
+                          .kv_dtype = dtypes[formula],
+                          .tp = tps[t],
+                          .pp = pps[p],
+                          .page_size = 16,
+                          .access = (pio_kv_access)formula,
                           .formula = (pio_kv_formula)formula,
                           .scales = formula ? PIO_KV_SCALES_TOKEN_HEAD : PIO_KV_SCALES_NONE,
                           .state_dtype = PIO_DTYPE_F32};
@@ -52,18 +56,20 @@ static void exercise(const pio_plugin *plugin, const char *path) {
   }
   pio_model_summary summary = {.struct_size = sizeof summary};
   st = plugin->config->summarize(config, &summary, &err);
-  if (st != PIO_OK) fuzz_check_error(st, &err);
-  else fuzz_require(summary.n_params_active <= summary.n_params, "active within all");
+  if (st != PIO_OK)
+    fuzz_check_error(st, &err);
+  else
+    fuzz_require(summary.n_params_active <= summary.n_params, "active within all");
   exercise_kv(plugin, config);
   plugin->config->free(config);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   typedef const pio_plugin *(*entry_fn)(const pio_host_services *, pio_error *);
-  static const entry_fn entries[] = {pio_qwen3_entry, pio_mistral_entry, pio_gemma_entry,
-                                     pio_gpt_oss_entry, pio_llama4_entry, pio_jamba_entry};
-  const pio_host_services host = {.struct_size = sizeof host, .abi_major = PIO_ABI_MAJOR,
-                                  .abi_minor = PIO_ABI_MINOR};
+  static const entry_fn entries[] = {pio_qwen3_entry,   pio_mistral_entry, pio_gemma_entry,
+                                     pio_gpt_oss_entry, pio_llama4_entry,  pio_jamba_entry};
+  const pio_host_services host = {
+      .struct_size = sizeof host, .abi_major = PIO_ABI_MAJOR, .abi_minor = PIO_ABI_MINOR};
   const char *path = fuzz_write_file(data, size);
   for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
     pio_error err;

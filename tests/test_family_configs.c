@@ -24,8 +24,8 @@ const pio_plugin *pio_jamba_entry(const pio_host_services *host, pio_error *err)
 typedef const pio_plugin *(*entry_fn)(const pio_host_services *, pio_error *);
 
 static const pio_plugin *plugin_of(entry_fn entry) {
-  const pio_host_services host = {.struct_size = sizeof host, .abi_major = PIO_ABI_MAJOR,
-                                  .abi_minor = PIO_ABI_MINOR};
+  const pio_host_services host = {
+      .struct_size = sizeof host, .abi_major = PIO_ABI_MAJOR, .abi_minor = PIO_ABI_MINOR};
   pio_error err = {0};
   const pio_plugin *p = entry(&host, &err);
   ck_assert_msg(p != NULL, "%s", err.message);
@@ -48,11 +48,15 @@ static pio_model_config *parse_preset(entry_fn entry, const char *name) {
   return config_parse_ok(plugin_of(entry)->config->parse_file, path);
 }
 
-static pio_kv_figures figures(entry_fn entry, const pio_model_config *c, uint32_t tp,
-                              uint32_t pp) {
-  pio_kv_query q = {.struct_size = sizeof q, .kv_dtype = PIO_DTYPE_BF16, .tp = tp, .pp = pp,
-                    .page_size = 16, .access = PIO_KV_ACCESS_BLOCK,
-                    .formula = PIO_KV_FORMULA_PIO, .state_dtype = PIO_DTYPE_BF16};
+static pio_kv_figures figures(entry_fn entry, const pio_model_config *c, uint32_t tp, uint32_t pp) {
+  pio_kv_query q = {.struct_size = sizeof q,
+                    .kv_dtype = PIO_DTYPE_BF16,
+                    .tp = tp,
+                    .pp = pp,
+                    .page_size = 16,
+                    .access = PIO_KV_ACCESS_BLOCK,
+                    .formula = PIO_KV_FORMULA_PIO,
+                    .state_dtype = PIO_DTYPE_BF16};
   pio_kv_figures f;
   memset(&f, 0, sizeof f);
   f.struct_size = sizeof f;
@@ -65,9 +69,9 @@ static pio_kv_figures figures(entry_fn entry, const pio_model_config *c, uint32_
 /* Preset NAME with member key of parent ("" or "text_config") set to value
  * (NULL: removed), parsed by entry's plugin: the status, and the message
  * naming the file, fragment and fragment2. */
-static void expect_refused(entry_fn entry, const char *name, const char *parent,
-                           const char *key, const char *value, pio_status status,
-                           const char *fragment, const char *fragment2) {
+static void expect_refused(entry_fn entry, const char *name, const char *parent, const char *key,
+                           const char *value, pio_status status, const char *fragment,
+                           const char *fragment2) {
   config_write_with(preset(name), parent, key, value);
   config_expect_error(plugin_of(entry)->config->parse_file, status, fragment, fragment2);
 }
@@ -136,16 +140,18 @@ END_TEST
 
 START_TEST(test_an_unserved_architecture_lists_the_ones_served) {
   expect_refused(pio_qwen3_entry, "qwen3-8b", "", "architectures", "[\"LlamaForCausalLM\"]",
-                 PIO_ERR_INVALID, "expected an array naming one of \"Qwen3ForCausalLM\", "
-                 "\"Qwen2ForCausalLM\" or \"Qwen3MoeForCausalLM\"", "found \"LlamaForCausalLM\"");
+                 PIO_ERR_INVALID,
+                 "expected an array naming one of \"Qwen3ForCausalLM\", "
+                 "\"Qwen2ForCausalLM\" or \"Qwen3MoeForCausalLM\"",
+                 "found \"LlamaForCausalLM\"");
 }
 END_TEST
 
 START_TEST(test_shared_shape_fields_are_checked_for_every_family) {
   expect_refused(pio_qwen3_entry, "qwen3-8b", "", "num_key_value_heads", "7", PIO_ERR_INVALID,
                  "field 'num_key_value_heads'", "divisor of num_attention_heads (32)");
-  expect_refused(pio_mistral_entry, "mistral-7b", "", "num_hidden_layers", "5000",
-                 PIO_ERR_INVALID, "field 'num_hidden_layers'", "1 to 1024");
+  expect_refused(pio_mistral_entry, "mistral-7b", "", "num_hidden_layers", "5000", PIO_ERR_INVALID,
+                 "field 'num_hidden_layers'", "1 to 1024");
   expect_refused(pio_gemma_entry, "gemma-3-27b", "text_config", "hidden_size", "\"5376\"",
                  PIO_ERR_INVALID, "field 'hidden_size'", NULL);
   expect_refused(pio_gpt_oss_entry, "gpt-oss-20b", "", "head_dim", "63", PIO_ERR_INVALID,
@@ -183,8 +189,8 @@ START_TEST(test_qwen_slides_above_max_window_layers) {
   json_object_object_add(o, "sliding_window", json_object_new_int(4096));
   json_object_object_add(o, "max_window_layers", json_object_new_int(28));
   config_write_with(o, "", "model_type", "\"qwen3\"");
-  pio_model_config *c = config_parse_ok(plugin_of(pio_qwen3_entry)->config->parse_file,
-                                        config_path);
+  pio_model_config *c =
+      config_parse_ok(plugin_of(pio_qwen3_entry)->config->parse_file, config_path);
   unlink(config_path);
   pio_kv_figures f = figures(pio_qwen3_entry, c, 1, 1);
   ck_assert_uint_eq(f.n_classes, 2);
@@ -205,8 +211,8 @@ END_TEST
 START_TEST(test_mistral_window_defaults_by_class) {
   /* MistralConfig's default window is 4096, Mixtral's none; null is none. */
   config_write_with(preset("mistral-7b"), "", "sliding_window", NULL);
-  pio_model_config *c = config_parse_ok(plugin_of(pio_mistral_entry)->config->parse_file,
-                                        config_path);
+  pio_model_config *c =
+      config_parse_ok(plugin_of(pio_mistral_entry)->config->parse_file, config_path);
   unlink(config_path);
   pio_kv_figures f = figures(pio_mistral_entry, c, 1, 1);
   ck_assert_uint_eq(f.classes[0].kind, PIO_KV_LAYER_SLIDING);
@@ -218,8 +224,8 @@ START_TEST(test_mistral_window_defaults_by_class) {
   ck_assert_uint_eq(f.classes[0].kind, PIO_KV_LAYER_FULL);
   ck_assert_uint_eq(f.classes[0].kv_heads_per_rank, 1);
   plugin_of(pio_mistral_entry)->config->free(c);
-  expect_refused(pio_mistral_entry, "mixtral-8x7b", "", "num_experts_per_tok", "9",
-                 PIO_ERR_INVALID, "field 'num_experts_per_tok'", "1 to 8");
+  expect_refused(pio_mistral_entry, "mixtral-8x7b", "", "num_experts_per_tok", "9", PIO_ERR_INVALID,
+                 "field 'num_experts_per_tok'", "1 to 8");
   expect_refused(pio_mistral_entry, "mistral-7b", "", "sliding_window", "0", PIO_ERR_INVALID,
                  "field 'sliding_window'", NULL);
 }
@@ -227,8 +233,8 @@ END_TEST
 
 START_TEST(test_gemma_fields_are_checked) {
   expect_refused(pio_gemma_entry, "gemma-3-27b", "", "vision_config",
-                 "{\"image_size\": 896, \"patch_size\": 15}", PIO_ERR_INVALID,
-                 "field 'patch_size'", "divisor of image_size (896)");
+                 "{\"image_size\": 896, \"patch_size\": 15}", PIO_ERR_INVALID, "field 'patch_size'",
+                 "divisor of image_size (896)");
   expect_refused(pio_gemma_entry, "gemma-3-27b", "", "text_config", "[]", PIO_ERR_INVALID,
                  "field 'text_config'", "an object or null");
   expect_refused(pio_gemma_entry, "gemma-2-9b", "", "final_logit_softcapping", "-1",
@@ -254,8 +260,8 @@ START_TEST(test_gemma_patterns_without_layer_types) {
 END_TEST
 
 START_TEST(test_gpt_oss_fields_are_checked) {
-  expect_refused(pio_gpt_oss_entry, "gpt-oss-20b", "", "num_experts_per_tok", "0",
-                 PIO_ERR_INVALID, "field 'num_experts_per_tok'", NULL);
+  expect_refused(pio_gpt_oss_entry, "gpt-oss-20b", "", "num_experts_per_tok", "0", PIO_ERR_INVALID,
+                 "field 'num_experts_per_tok'", NULL);
   expect_refused(pio_gpt_oss_entry, "gpt-oss-20b", "", "layer_types", "\"sliding\"",
                  PIO_ERR_INVALID, "field 'layer_types'", "found a string");
   expect_refused(pio_gpt_oss_entry, "gpt-oss-20b", "", "layer_types",
@@ -269,8 +275,8 @@ START_TEST(test_llama4_fields_are_checked) {
                  PIO_ERR_INVALID, "field 'no_rope_layers'", "48 entries");
   expect_refused(pio_llama4_entry, "llama-4-scout", "text_config", "moe_layers", "[48]",
                  PIO_ERR_INVALID, "field 'moe_layers': item 0", "0 to 47");
-  expect_refused(pio_llama4_entry, "llama-4-scout", "text_config", "no_rope_layers",
-                 "{\"a\": 1}", PIO_ERR_INVALID, "field 'no_rope_layers'", "found an object");
+  expect_refused(pio_llama4_entry, "llama-4-scout", "text_config", "no_rope_layers", "{\"a\": 1}",
+                 PIO_ERR_INVALID, "field 'no_rope_layers'", "found an object");
 }
 END_TEST
 
@@ -278,8 +284,8 @@ END_TEST
  * is Transformers' "derive it". */
 START_TEST(test_llama4_derives_nope_layers) {
   config_write_with(preset("llama-4-scout"), "text_config", "no_rope_layers", "[]");
-  pio_model_config *c = config_parse_ok(plugin_of(pio_llama4_entry)->config->parse_file,
-                                        config_path);
+  pio_model_config *c =
+      config_parse_ok(plugin_of(pio_llama4_entry)->config->parse_file, config_path);
   unlink(config_path);
   pio_kv_figures f = figures(pio_llama4_entry, c, 1, 1);
   for (uint32_t i = 0; i < 48; i++)
@@ -294,8 +300,8 @@ START_TEST(test_jamba_fields_are_checked) {
                  "field 'attn_layer_offset'", "0 to 7");
   expect_refused(pio_jamba_entry, "jamba-v0.1", "", "mamba_d_conv", "1", PIO_ERR_INVALID,
                  "field 'mamba_d_conv'", NULL);
-  expect_refused(pio_jamba_entry, "jamba-v0.1", "", "mamba_dt_rank", "\"big\"",
-                 PIO_ERR_INVALID, "field 'mamba_dt_rank'", NULL);
+  expect_refused(pio_jamba_entry, "jamba-v0.1", "", "mamba_dt_rank", "\"big\"", PIO_ERR_INVALID,
+                 "field 'mamba_dt_rank'", NULL);
 }
 END_TEST
 
@@ -307,8 +313,8 @@ START_TEST(test_kv_cache_schemes_it_cannot_size_are_refused) {
   expect_refused(pio_qwen3_entry, "qwen3-8b", "", "quantization_config",
                  "{\"kv_cache_scheme\": {\"num_bits\": 8, \"strategy\": \"tensor\"}}",
                  PIO_ERR_INVALID, "missing required field 'type'", NULL);
-  expect_refused(pio_jamba_entry, "jamba-v0.1", "", "quantization_config", "[]",
-                 PIO_ERR_INVALID, "field 'quantization_config'", NULL);
+  expect_refused(pio_jamba_entry, "jamba-v0.1", "", "quantization_config", "[]", PIO_ERR_INVALID,
+                 "field 'quantization_config'", NULL);
 }
 END_TEST
 
@@ -321,7 +327,10 @@ START_TEST(test_older_shorter_tables_are_filled_no_further) {
   memset(&f, 0xab, sizeof f);
   f.struct_size = (uint32_t)offsetof(pio_kv_figures, n_layers);
   pio_kv_query q = {.struct_size = (uint32_t)offsetof(pio_kv_query, scales),
-                    .kv_dtype = PIO_DTYPE_BF16, .tp = 1, .pp = 1, .page_size = 16};
+                    .kv_dtype = PIO_DTYPE_BF16,
+                    .tp = 1,
+                    .pp = 1,
+                    .page_size = 16};
   pio_error err = {0};
   ck_assert_int_eq(p->kv_cache->figures(c, &q, &f, &err), PIO_OK);
   ck_assert_uint_eq(f.bytes_per_token, 94u * 4 * 128 * 2 * 2);

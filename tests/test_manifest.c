@@ -414,7 +414,7 @@ START_TEST(test_additional_architectures_are_kept_in_order) {
   ck_assert_str_eq(m->additional_architectures.items[1], "Qwen3MoeForCausalLM");
   ck_assert_ptr_null(m->additional_architectures.items[2]);
   ck_assert_ptr_null(m->warnings.items); /* a known field, not an unknown one */
-  pio_manifest_free(m);
+  manifest_free(m);
 }
 END_TEST
 

@@ -11,21 +11,23 @@ pio_status pio_hf_config_check_divisor(pio_hf_config *doc, const json_object *ob
                                        const char *key, uint32_t value, const char *whole_key,
                                        uint32_t whole, pio_error *err) {
   if (value != 0 && whole % value == 0) return PIO_OK;
-  return pio_error_set(err, PIO_ERR_INVALID, "%s: field '%s': expected a divisor of %s (%u), "
-                       "found %u", pio_hf_config_where(doc, object, key, NULL), key, whole_key,
-                       whole, value);
+  return pio_error_set(err, PIO_ERR_INVALID,
+                       "%s: field '%s': expected a divisor of %s (%u), "
+                       "found %u",
+                       pio_hf_config_where(doc, object, key, NULL), key, whole_key, whole, value);
 }
 
 pio_status pio_hf_config_get_positive(pio_hf_config *doc, const json_object *object,
-                                      const char *key, double max, double *out,
-                                      pio_error *err) {
+                                      const char *key, double max, double *out, pio_error *err) {
   if (!pio_hf_config_given(object, key)) return PIO_OK;
   double value = *out;
   pio_status s = pio_hf_config_get_double(doc, object, key, 1, 0.0, max, &value, err);
   if (s != PIO_OK) return s;
   if (!(value > 0.0))
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field '%s': expected a number above 0 "
-                         "and up to %g, found %g", doc->where, key, max, value);
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s: field '%s': expected a number above 0 "
+                         "and up to %g, found %g",
+                         doc->where, key, max, value);
   *out = value;
   return PIO_OK;
 }
@@ -40,13 +42,15 @@ static pio_status read_rope_scaling(pio_hf_config *doc, const json_object *objec
   pio_status s = pio_hf_config_get_object(doc, object, "rope_scaling", &rs, err);
   if (s != PIO_OK || rs == NULL) return s;
   const char *key = !pio_hf_config_given(rs, "rope_type") && pio_hf_config_given(rs, "type")
-                        ? "type" : "rope_type";
+                        ? "type"
+                        : "rope_type";
   const char *type = NULL;
   if ((s = pio_hf_config_get_string(doc, rs, key, 1, &type, err)) != PIO_OK) return s;
   if (strlen(type) >= sizeof d->rope_type)
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field '%s': expected a rope kind of at "
-                         "most %zu characters, found %zu", doc->where, key,
-                         sizeof d->rope_type - 1, strlen(type));
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s: field '%s': expected a rope kind of at "
+                         "most %zu characters, found %zu",
+                         doc->where, key, sizeof d->rope_type - 1, strlen(type));
   snprintf(d->rope_type, sizeof d->rope_type, "%s", type);
   return pio_hf_config_get_positive(doc, rs, "factor", 1e6, &d->rope_factor, err);
 }
@@ -54,30 +58,33 @@ static pio_status read_rope_scaling(pio_hf_config *doc, const json_object *objec
 /* head_dim as given, the caller's default, or hidden_size / heads. */
 static pio_status read_head_dim(pio_hf_config *doc, const json_object *o, pio_hf_decoder *d,
                                 pio_error *err) {
-  pio_status s = pio_hf_config_get_u32(doc, o, "head_dim", 0, 1, PIO_HF_MAX_HEAD_DIM,
-                                       &d->head_dim, err);
+  pio_status s =
+      pio_hf_config_get_u32(doc, o, "head_dim", 0, 1, PIO_HF_MAX_HEAD_DIM, &d->head_dim, err);
   if (s != PIO_OK) return s;
   if (d->head_dim == 0) {
     if (d->hidden_size % d->n_heads != 0 || d->hidden_size / d->n_heads > PIO_HF_MAX_HEAD_DIM)
-      return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'num_attention_heads': without "
+      return pio_error_set(err, PIO_ERR_INVALID,
+                           "%s: field 'num_attention_heads': without "
                            "'head_dim', expected a divisor of hidden_size (%u) giving a head "
                            "of at most %u, found %u",
-                           pio_hf_config_where(doc, o, "num_attention_heads", NULL),
-                           d->hidden_size, PIO_HF_MAX_HEAD_DIM, d->n_heads);
+                           pio_hf_config_where(doc, o, "num_attention_heads", NULL), d->hidden_size,
+                           PIO_HF_MAX_HEAD_DIM, d->n_heads);
     d->head_dim = d->hidden_size / d->n_heads;
   }
   if (d->head_dim % 2 != 0)
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'head_dim': expected an even number "
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s: field 'head_dim': expected an even number "
                          "(rotary embeddings pair dimensions), found %u",
                          pio_hf_config_given(o, "head_dim")
-                             ? pio_hf_config_where(doc, o, "head_dim", NULL) : doc->path,
+                             ? pio_hf_config_where(doc, o, "head_dim", NULL)
+                             : doc->path,
                          d->head_dim);
   return PIO_OK;
 }
 
 /* A shape field: required when the caller left no default (0). */
-static pio_status get_shape(pio_hf_config *doc, const json_object *o, const char *key,
-                            uint32_t max, uint32_t *out, pio_error *err) {
+static pio_status get_shape(pio_hf_config *doc, const json_object *o, const char *key, uint32_t max,
+                            uint32_t *out, pio_error *err) {
   return pio_hf_config_get_u32(doc, o, key, *out == 0, 1, max, out, err);
 }
 
@@ -104,15 +111,15 @@ static pio_status read_shapes(pio_hf_config *doc, const json_object *o, int need
   return read_head_dim(doc, o, d, err);
 }
 
-pio_status pio_hf_decoder_read(pio_hf_config *doc, const json_object *object,
-                               int need_intermediate, pio_hf_decoder *d, pio_error *err) {
+pio_status pio_hf_decoder_read(pio_hf_config *doc, const json_object *object, int need_intermediate,
+                               pio_hf_decoder *d, pio_error *err) {
   pio_status s;
   if ((s = read_shapes(doc, object, need_intermediate, d, err)) ||
       (s = pio_hf_config_get_positive(doc, object, "rms_norm_eps", 1.0, &d->rms_norm_eps, err)) ||
       (s = pio_hf_config_get_positive(doc, object, "rope_theta", 1e12, &d->rope_theta, err)) ||
       (s = read_rope_scaling(doc, object, d, err)) ||
-      (s = pio_hf_config_get_bool(doc, object, "tie_word_embeddings", 0,
-                                  &d->tie_word_embeddings, err)))
+      (s = pio_hf_config_get_bool(doc, object, "tie_word_embeddings", 0, &d->tie_word_embeddings,
+                                  err)))
     return s;
   return pio_hf_config_read_dtype(doc, &d->has_torch_dtype, &d->torch_dtype, err);
 }
@@ -130,33 +137,35 @@ uint64_t pio_hf_decoder_attention_params(const pio_hf_decoder *d) {
 pio_status pio_hf_config_read_layer_types(pio_hf_config *doc, const json_object *object,
                                           uint32_t n_layers, uint8_t *kinds, int *given,
                                           pio_error *err) {
-  static const char *const names[] = {"full_attention", "sliding_attention",
-                                      "chunked_attention"};
-  static const uint8_t values[] = {PIO_KV_LAYER_FULL, PIO_KV_LAYER_SLIDING,
-                                   PIO_KV_LAYER_CHUNKED};
+  static const char *const names[] = {"full_attention", "sliding_attention", "chunked_attention"};
+  static const uint8_t values[] = {PIO_KV_LAYER_FULL, PIO_KV_LAYER_SLIDING, PIO_KV_LAYER_CHUNKED};
   *given = 0;
   if (!pio_hf_config_given(object, "layer_types")) return PIO_OK;
   json_object *list = NULL;
   json_object_object_get_ex(object, "layer_types", &list);
   const char *where = pio_hf_config_where(doc, object, "layer_types", NULL);
   if (!json_object_is_type(list, json_type_array) || json_object_array_length(list) != n_layers)
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'layer_types': expected an array of "
-                         "%u strings (one per layer), found %s", where, n_layers,
-                         json_object_is_type(list, json_type_array) ? "another length"
-                         : pio_json_type_phrase(json_object_get_type(list)));
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s: field 'layer_types': expected an array of "
+                         "%u strings (one per layer), found %s",
+                         where, n_layers,
+                         json_object_is_type(list, json_type_array)
+                             ? "another length"
+                             : pio_json_type_phrase(json_object_get_type(list)));
   for (uint32_t i = 0; i < n_layers; i++) {
     json_object *item = json_object_array_get_idx(list, i);
-    const char *kind = json_object_is_type(item, json_type_string)
-                           ? json_object_get_string(item) : NULL;
+    const char *kind =
+        json_object_is_type(item, json_type_string) ? json_object_get_string(item) : NULL;
     size_t k = 0;
     while (kind != NULL && k < 3 && strcmp(kind, names[k]) != 0) k++;
     if (kind == NULL || k == 3) {
       char quoted[96];
       return pio_error_set(err, kind == NULL ? PIO_ERR_INVALID : PIO_ERR_UNSUPPORTED,
                            "%s: field 'layer_types': item %u: expected \"full_attention\", "
-                           "\"sliding_attention\" or \"chunked_attention\", found %s", where,
-                           i, kind != NULL ? pio_json_quote(kind, quoted, sizeof quoted)
-                                           : pio_json_type_phrase(json_object_get_type(item)));
+                           "\"sliding_attention\" or \"chunked_attention\", found %s",
+                           where, i,
+                           kind != NULL ? pio_json_quote(kind, quoted, sizeof quoted)
+                                        : pio_json_type_phrase(json_object_get_type(item)));
     }
     kinds[i] = values[k];
   }
@@ -172,8 +181,10 @@ static pio_status layer_list(pio_hf_config *doc, const json_object *object, cons
   json_object *list = NULL;
   json_object_object_get_ex(object, key, &list);
   if (!json_object_is_type(list, json_type_array))
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field '%s': expected an array of "
-                         "integers, found %s", pio_hf_config_where(doc, object, key, NULL), key,
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s: field '%s': expected an array of "
+                         "integers, found %s",
+                         pio_hf_config_where(doc, object, key, NULL), key,
                          pio_json_type_phrase(json_object_get_type(list)));
   if (json_object_array_length(list) > 0) *out = list;
   return PIO_OK;
@@ -186,9 +197,10 @@ static pio_status layer_item(pio_hf_config *doc, const json_object *object, cons
   json_object *item = json_object_array_get_idx(list, i);
   *out = json_object_is_type(item, json_type_int) ? json_object_get_int64(item) : -1;
   if (*out < 0 || *out > max)
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field '%s': item %zu: expected an integer "
-                         "from 0 to %lld", pio_hf_config_where(doc, object, key, NULL), key, i,
-                         (long long)max);
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s: field '%s': item %zu: expected an integer "
+                         "from 0 to %lld",
+                         pio_hf_config_where(doc, object, key, NULL), key, i, (long long)max);
   return PIO_OK;
 }
 
@@ -215,9 +227,11 @@ pio_status pio_hf_config_read_layer_mask(pio_hf_config *doc, const json_object *
   *given = list != NULL;
   if (s != PIO_OK || list == NULL) return s;
   if (json_object_array_length(list) != n_layers)
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field '%s': expected %u entries (one per "
-                         "layer), found %zu", pio_hf_config_where(doc, object, key, NULL), key,
-                         n_layers, json_object_array_length(list));
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s: field '%s': expected %u entries (one per "
+                         "layer), found %zu",
+                         pio_hf_config_where(doc, object, key, NULL), key, n_layers,
+                         json_object_array_length(list));
   for (uint32_t i = 0; s == PIO_OK && i < n_layers; i++) {
     int64_t bit = 0;
     if ((s = layer_item(doc, object, key, list, i, 1, &bit, err)) == PIO_OK) mask[i] = (uint8_t)bit;
@@ -227,23 +241,26 @@ pio_status pio_hf_config_read_layer_mask(pio_hf_config *doc, const json_object *
 
 /* ---- quantization_config.kv_cache_scheme ---- */
 
-static pio_status read_scheme_type(pio_hf_config *doc, const json_object *scheme,
-                                   pio_dtype *dtype, pio_error *err) {
+static pio_status read_scheme_type(pio_hf_config *doc, const json_object *scheme, pio_dtype *dtype,
+                                   pio_error *err) {
   static const char *const types[] = {"float", "int", NULL};
   const char *type = NULL;
   uint32_t bits = 0;
   pio_status s = pio_hf_config_get_u32(doc, scheme, "num_bits", 1, 1, 64, &bits, err);
   if (s != PIO_OK) return s;
   if (bits != 8)
-    return pio_error_set(err, PIO_ERR_UNSUPPORTED, "%s: kv_cache_scheme: field 'num_bits': "
-                         "expected 8 (fp8 or int8 caches are sized), found %u", doc->where,
-                         bits);
+    return pio_error_set(err, PIO_ERR_UNSUPPORTED,
+                         "%s: kv_cache_scheme: field 'num_bits': "
+                         "expected 8 (fp8 or int8 caches are sized), found %u",
+                         doc->where, bits);
   if ((s = pio_hf_config_get_choice(doc, scheme, "type", types, "\"float\" or \"int\"", &type,
                                     err)))
     return s;
   if (type == NULL)
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: kv_cache_scheme: missing required field "
-                         "'type'", pio_hf_config_where(doc, scheme, NULL, NULL));
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s: kv_cache_scheme: missing required field "
+                         "'type'",
+                         pio_hf_config_where(doc, scheme, NULL, NULL));
   *dtype = type == types[0] ? PIO_DTYPE_FP8 : PIO_DTYPE_INT8;
   return PIO_OK;
 }
@@ -260,17 +277,18 @@ static pio_status read_scheme_strategy(pio_hf_config *doc, const json_object *sc
       return PIO_OK;
     }
   char quoted[96];
-  return pio_error_set(err, PIO_ERR_UNSUPPORTED, "%s: kv_cache_scheme: field 'strategy': "
-                       "expected \"tensor\" or \"attn_head\", found %s", doc->where,
-                       pio_json_quote(strategy, quoted, sizeof quoted));
+  return pio_error_set(err, PIO_ERR_UNSUPPORTED,
+                       "%s: kv_cache_scheme: field 'strategy': "
+                       "expected \"tensor\" or \"attn_head\", found %s",
+                       doc->where, pio_json_quote(strategy, quoted, sizeof quoted));
 }
 
-pio_status pio_hf_config_read_kv_scheme(pio_hf_config *doc, pio_hf_kv_scheme *out,
-                                        pio_error *err) {
+pio_status pio_hf_config_read_kv_scheme(pio_hf_config *doc, pio_hf_kv_scheme *out, pio_error *err) {
   memset(out, 0, sizeof *out);
   json_object *qc = NULL, *scheme = NULL;
   pio_status s = pio_hf_config_get_object(doc, doc->root, "quantization_config", &qc, err);
-  if (s == PIO_OK && qc != NULL) s = pio_hf_config_get_object(doc, qc, "kv_cache_scheme", &scheme, err);
+  if (s == PIO_OK && qc != NULL)
+    s = pio_hf_config_get_object(doc, qc, "kv_cache_scheme", &scheme, err);
   if (s != PIO_OK || scheme == NULL) return s;
   if ((s = read_scheme_type(doc, scheme, &out->dtype, err)) ||
       (s = read_scheme_strategy(doc, scheme, &out->scales, err)))

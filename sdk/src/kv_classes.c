@@ -16,10 +16,14 @@
 
 static const char *kind_name(pio_kv_layer_kind kind) {
   switch (kind) {
-    case PIO_KV_LAYER_FULL: return "full";
-    case PIO_KV_LAYER_SLIDING: return "sliding";
-    case PIO_KV_LAYER_CHUNKED: return "chunked";
-    case PIO_KV_LAYER_STATE: return "state";
+    case PIO_KV_LAYER_FULL:
+      return "full";
+    case PIO_KV_LAYER_SLIDING:
+      return "sliding";
+    case PIO_KV_LAYER_CHUNKED:
+      return "chunked";
+    case PIO_KV_LAYER_STATE:
+      return "state";
   }
   return "unknown";
 }
@@ -39,16 +43,19 @@ void pio_kv_stage_layers(uint32_t n_layers, uint32_t pp, uint32_t stage, uint32_
 }
 
 /* What one layer of a STATE class keeps, whole and on one rank. */
-static pio_status state_bytes(const pio_kv_query *q, uint32_t index,
-                              const pio_kv_class_spec *spec, pio_kv_class *c, pio_error *err) {
+static pio_status state_bytes(const pio_kv_query *q, uint32_t index, const pio_kv_class_spec *spec,
+                              pio_kv_class *c, pio_error *err) {
   if (spec->state_split == 0 || spec->state_split % q->tp != 0)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "class %u (state): tp %u does not "
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "class %u (state): tp %u does not "
                          "divide the %u channels the state is split along across ranks",
                          index, q->tp, spec->state_split);
   uint64_t bytes = 0;
   if (pio_kv_mul_u64(spec->state_numbers, pio_dtype_size(pio_kv_query_state_dtype(q)), &bytes))
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "class %u (state): the state's size "
-                         "exceeds 64 bits", index);
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "class %u (state): the state's size "
+                         "exceeds 64 bits",
+                         index);
   c->state_bytes_per_layer = bytes;
   c->state_bytes_per_layer_per_rank = bytes / q->tp;
   c->replication = 1;
@@ -58,8 +65,7 @@ static pio_status state_bytes(const pio_kv_query *q, uint32_t index,
 /* What one layer of an attention class keeps per token, whole and on one
  * rank, scales included. */
 static pio_status attention_bytes(const pio_kv_query *q, uint32_t index,
-                                  const pio_kv_class_spec *spec, pio_kv_class *c,
-                                  pio_error *err) {
+                                  const pio_kv_class_spec *spec, pio_kv_class *c, pio_error *err) {
   if (spec->kind != PIO_KV_LAYER_FULL && spec->window == 0)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "class %u (%s): a window of 0 tokens",
                          index, kind_name(spec->kind));
@@ -68,9 +74,11 @@ static pio_status attention_bytes(const pio_kv_query *q, uint32_t index,
   if (!spec->latent) {
     s = pio_kv_gqa_shard(spec->n_heads, spec->n_kv_heads, q->tp, &heads, &replication, err);
   } else if (spec->n_heads == 0 || spec->n_heads % q->tp != 0) {
-    s = pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "tp %u does not divide the %u attention "
+    s = pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                      "tp %u does not divide the %u attention "
                       "heads (each rank takes an equal share of query heads; the latent is "
-                      "held whole by every rank)", q->tp, spec->n_heads);
+                      "held whole by every rank)",
+                      q->tp, spec->n_heads);
   } else {
     heads = 1;
     replication = q->tp;
@@ -82,9 +90,10 @@ static pio_status attention_bytes(const pio_kv_query *q, uint32_t index,
                               : 0;
   uint64_t head = 0;
   if (pio_kv_mul_u64(numbers, pio_dtype_size(q->kv_dtype), &head) != 0 || head > UINT32_MAX)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "class %u (%s): a head of %llu "
-                         "numbers is too large", index, kind_name(spec->kind),
-                         (unsigned long long)numbers);
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "class %u (%s): a head of %llu "
+                         "numbers is too large",
+                         index, kind_name(spec->kind), (unsigned long long)numbers);
   const uint64_t distinct = spec->latent ? 1 : spec->n_kv_heads;
   c->bytes_per_token_per_layer = distinct * (head + scales);
   c->bytes_per_token_per_layer_per_rank = (uint64_t)heads * (head + scales);
@@ -94,17 +103,19 @@ static pio_status attention_bytes(const pio_kv_query *q, uint32_t index,
   return PIO_OK;
 }
 
-static pio_status size_class(const pio_kv_query *q, uint32_t index,
-                             const pio_kv_class_spec *spec, pio_kv_class *c, pio_error *err) {
+static pio_status size_class(const pio_kv_query *q, uint32_t index, const pio_kv_class_spec *spec,
+                             pio_kv_class *c, pio_error *err) {
   memset(c, 0, sizeof *c);
   c->kind = spec->kind;
-  c->window = spec->kind == PIO_KV_LAYER_FULL || spec->kind == PIO_KV_LAYER_STATE
-                  ? 0 : spec->window;
+  c->window =
+      spec->kind == PIO_KV_LAYER_FULL || spec->kind == PIO_KV_LAYER_STATE ? 0 : spec->window;
   switch (spec->kind) {
-    case PIO_KV_LAYER_STATE: return state_bytes(q, index, spec, c, err);
+    case PIO_KV_LAYER_STATE:
+      return state_bytes(q, index, spec, c, err);
     case PIO_KV_LAYER_FULL:
     case PIO_KV_LAYER_SLIDING:
-    case PIO_KV_LAYER_CHUNKED: return attention_bytes(q, index, spec, c, err);
+    case PIO_KV_LAYER_CHUNKED:
+      return attention_bytes(q, index, spec, c, err);
   }
   return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "class %u: unknown kind %d", index,
                        (int)spec->kind);
@@ -113,13 +124,15 @@ static pio_status size_class(const pio_kv_query *q, uint32_t index,
 /* Counts each class's layers, in the model and in every stage, and adds up
  * the stages' bytes per token: f's largest stage and classes' counts. */
 static pio_status add_up_stages(const pio_kv_query *q, uint32_t n_layers,
-                                const uint8_t *layer_class, uint32_t n_classes,
-                                pio_kv_figures *f, pio_error *err) {
+                                const uint8_t *layer_class, uint32_t n_classes, pio_kv_figures *f,
+                                pio_error *err) {
   for (uint32_t i = 0; i < n_layers; i++) {
     uint32_t c = layer_class != NULL ? layer_class[i] : 0;
     if (c >= n_classes)
-      return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV figures: layer %u is of class "
-                           "%u, but %u classes are described", i, c, n_classes);
+      return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                           "KV figures: layer %u is of class "
+                           "%u, but %u classes are described",
+                           i, c, n_classes);
     f->classes[c].n_layers++;
   }
   uint64_t largest = 0;
@@ -133,7 +146,8 @@ static pio_status add_up_stages(const pio_kv_query *q, uint32_t n_layers,
       bytes += f->classes[c].bytes_per_token_per_layer_per_rank; /* < 2^32 x 2^10 layers */
     }
     for (uint32_t c = 0; c < n_classes; c++)
-      if (per_class[c] > f->classes[c].layers_per_rank) f->classes[c].layers_per_rank = per_class[c];
+      if (per_class[c] > f->classes[c].layers_per_rank)
+        f->classes[c].layers_per_rank = per_class[c];
     if (bytes > largest) largest = bytes;
   }
   f->bytes_per_token_per_rank = largest;
@@ -160,8 +174,10 @@ static pio_status summarise(const pio_kv_query *q, uint32_t n_layers, pio_kv_fig
   uint64_t page = q->access == PIO_KV_ACCESS_BLOCK ? f->bytes_per_token_per_rank
                                                    : f->bytes_per_token_per_layer_per_rank;
   if (pio_kv_mul_u64(page, q->page_size, &f->io_bytes_per_page) != 0)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV figures: a byte count exceeds "
-                         "64 bits (page_size %u, %u layers)", q->page_size, n_layers);
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "KV figures: a byte count exceeds "
+                         "64 bits (page_size %u, %u layers)",
+                         q->page_size, n_layers);
   return PIO_OK;
 }
 
@@ -172,14 +188,14 @@ static void hand_back(const pio_kv_figures *f, pio_kv_figures *out) {
   out->struct_size = size;
 }
 
-pio_status pio_kv_classes_fill(const pio_kv_query *q, uint32_t n_layers,
-                               const uint8_t *layer_class, const pio_kv_class_spec *specs,
-                               uint32_t n_specs, const char *layout, pio_kv_figures *out,
-                               pio_error *err) {
+pio_status pio_kv_classes_fill(const pio_kv_query *q, uint32_t n_layers, const uint8_t *layer_class,
+                               const pio_kv_class_spec *specs, uint32_t n_specs, const char *layout,
+                               pio_kv_figures *out, pio_error *err) {
   if (specs == NULL || n_specs == 0 || n_specs > PIO_KV_MAX_CLASSES || n_layers == 0)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV figures: %u classes of %u layers "
-                         "(1 to %d classes of at least one layer expected)", n_specs, n_layers,
-                         PIO_KV_MAX_CLASSES);
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "KV figures: %u classes of %u layers "
+                         "(1 to %d classes of at least one layer expected)",
+                         n_specs, n_layers, PIO_KV_MAX_CLASSES);
   pio_kv_figures f;
   memset(&f, 0, sizeof f);
   f.struct_size = sizeof f;
@@ -202,8 +218,10 @@ pio_status pio_kv_pattern_init(pio_kv_pattern *p, const uint8_t *kinds, uint32_t
   int index[PIO_KV_MAX_CLASSES] = {-1, -1, -1, -1};
   for (uint32_t i = 0; i < n_layers; i++) {
     if (kinds[i] >= PIO_KV_MAX_CLASSES)
-      return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "KV pattern: layer %u is of unknown "
-                           "kind %u", i, (unsigned)kinds[i]);
+      return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                           "KV pattern: layer %u is of unknown "
+                           "kind %u",
+                           i, (unsigned)kinds[i]);
     index[kinds[i]] = 0;
   }
   if (n_layers == 0 || (p->layer_class = malloc(n_layers)) == NULL)
@@ -245,8 +263,8 @@ pio_status pio_kv_pattern_fill(const pio_kv_query *q, const pio_kv_pattern *p,
   return pio_kv_classes_fill(q, p->n_layers, p->layer_class, specs, n, layout, out, err);
 }
 
-void pio_kv_gqa_by_kind(uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim,
-                        uint32_t window, uint32_t chunk, pio_kv_class_spec *by_kind) {
+void pio_kv_gqa_by_kind(uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t window,
+                        uint32_t chunk, pio_kv_class_spec *by_kind) {
   memset(by_kind, 0, PIO_KV_MAX_CLASSES * sizeof *by_kind);
   for (uint32_t k = PIO_KV_LAYER_FULL; k <= PIO_KV_LAYER_CHUNKED; k++) {
     by_kind[k].kind = (pio_kv_layer_kind)k;
@@ -283,7 +301,8 @@ pio_status pio_kv_kvbench_fill(const pio_kv_query *q, uint32_t n_layers, double 
   const double layers = n_layers;
   const double per_layer = trunc(per_token / layers);
   if (!(per_layer > 0.0))
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "kvbench formula: KV size per layer "
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "kvbench formula: KV size per layer "
                          "is 0");
   const double per_rank_layer = trunc(per_layer / (double)q->tp);
   const double stage = trunc(per_rank_layer * (layers / (double)q->pp));
@@ -292,8 +311,10 @@ pio_status pio_kv_kvbench_fill(const pio_kv_query *q, uint32_t n_layers, double 
   uint64_t io_bytes = 0;
   if (!(per_token < 18446744073709551616.0) ||
       pio_kv_mul_u64((uint64_t)io, q->page_size, &io_bytes) != 0)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "kvbench formula: io_bytes_per_page "
-                         "exceeds 64 bits (page_size %u)", q->page_size);
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "kvbench formula: io_bytes_per_page "
+                         "exceeds 64 bits (page_size %u)",
+                         q->page_size);
   out->bytes_per_token = (uint64_t)per_token;
   out->bytes_per_token_per_layer_per_rank = (uint64_t)per_rank_layer;
   out->bytes_per_token_per_rank = (uint64_t)stage;
@@ -307,11 +328,12 @@ pio_status pio_kv_kvbench_fill(const pio_kv_query *q, uint32_t n_layers, double 
 }
 
 pio_status pio_kv_kvbench_refuse(const char *architecture, pio_error *err) {
-  return pio_error_set(err, PIO_ERR_UNSUPPORTED, "kvbench formula: kvbench has no model for "
+  return pio_error_set(err, PIO_ERR_UNSUPPORTED,
+                       "kvbench formula: kvbench has no model for "
                        "%s (it has llama3_1, deepseek_r1, qwen3 and gpt_oss); the pio "
-                       "formula sizes it", architecture);
+                       "formula sizes it",
+                       architecture);
 }
-
 
 pio_status pio_kv_kvbench_gqa(const pio_kv_query *q, uint32_t n_layers, uint32_t n_kv_heads,
                               uint32_t head_dim, const char *layout, pio_kv_figures *out,
@@ -324,10 +346,10 @@ pio_status pio_kv_kvbench_gqa(const pio_kv_query *q, uint32_t n_layers, uint32_t
   return pio_kv_kvbench_fill(q, n_layers, (double)per_token, layout, out, err);
 }
 
-pio_status pio_kv_gqa_pattern_fill(const pio_kv_query *q, const pio_kv_pattern *p,
-                                   uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim,
-                                   uint32_t window, uint32_t chunk, const char *layout,
-                                   pio_kv_figures *out, pio_error *err) {
+pio_status pio_kv_gqa_pattern_fill(const pio_kv_query *q, const pio_kv_pattern *p, uint32_t n_heads,
+                                   uint32_t n_kv_heads, uint32_t head_dim, uint32_t window,
+                                   uint32_t chunk, const char *layout, pio_kv_figures *out,
+                                   pio_error *err) {
   pio_kv_class_spec by_kind[PIO_KV_MAX_CLASSES];
   pio_kv_gqa_by_kind(n_heads, n_kv_heads, head_dim, window, chunk, by_kind);
   return pio_kv_pattern_fill(q, p, by_kind, layout, out, err);

@@ -8,8 +8,7 @@
 const pio_plugin *pio_plugin_accept_host(const pio_host_services *host, const pio_plugin *table,
                                          pio_error *err) {
   if (host == NULL || host->struct_size < sizeof(uint32_t) + 2 * sizeof(uint16_t)) {
-    pio_error_set(err, PIO_ERR_ABI, "%s: host services table missing or too small",
-                  table->name);
+    pio_error_set(err, PIO_ERR_ABI, "%s: host services table missing or too small", table->name);
     return NULL;
   }
   if (host->abi_major != PIO_ABI_MAJOR) {
@@ -66,8 +65,10 @@ pio_status pio_model_summary_hand_back(const pio_model_summary *summary, pio_mod
   const size_t abi_1_0 = offsetof(pio_model_summary, n_params_active) + sizeof(uint64_t);
   uint32_t size = out->struct_size;
   if (size < abi_1_0)
-    return pio_error_set(err, PIO_ERR_ABI, "summarize: struct_size %u is smaller than the "
-                         "ABI 1.0 summary (%zu)", size, abi_1_0);
+    return pio_error_set(err, PIO_ERR_ABI,
+                         "summarize: struct_size %u is smaller than the "
+                         "ABI 1.0 summary (%zu)",
+                         size, abi_1_0);
   if (size > sizeof *summary) size = sizeof *summary;
   memcpy(out, summary, size);
   out->struct_size = size;

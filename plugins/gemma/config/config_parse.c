@@ -35,8 +35,8 @@ static pio_status read_softcap(pio_hf_config *doc, const json_object *o, const c
   return pio_hf_config_get_positive(doc, o, key, 1e6, out, err);
 }
 
-static pio_status read_layer_pattern(pio_hf_config *doc, const json_object *o,
-                                     pio_model_config *c, pio_error *err) {
+static pio_status read_layer_pattern(pio_hf_config *doc, const json_object *o, pio_model_config *c,
+                                     pio_error *err) {
   uint32_t period = c->generation == 2 ? 2 : 6, n = c->d.n_layers;
   int given = 0;
   uint8_t *kinds = malloc(n);
@@ -51,9 +51,10 @@ static pio_status read_layer_pattern(pio_hf_config *doc, const json_object *o,
     kinds[i] = (i + 1) % period ? PIO_KV_LAYER_SLIDING : PIO_KV_LAYER_FULL;
   for (uint32_t i = 0; s == PIO_OK && i < n; i++)
     if (kinds[i] == PIO_KV_LAYER_CHUNKED)
-      s = pio_error_set(err, PIO_ERR_UNSUPPORTED, "%s: field 'layer_types': item %u: Gemma has "
-                        "no chunked attention", pio_hf_config_where(doc, o, "layer_types", NULL),
-                        i);
+      s = pio_error_set(err, PIO_ERR_UNSUPPORTED,
+                        "%s: field 'layer_types': item %u: Gemma has "
+                        "no chunked attention",
+                        pio_hf_config_where(doc, o, "layer_types", NULL), i);
   if (s == PIO_OK) s = pio_kv_pattern_init(&c->kv, kinds, n, err);
   free(kinds);
   return s;
@@ -66,14 +67,14 @@ static pio_status read_vision(pio_hf_config *doc, pio_model_config *c, pio_error
   if (s != PIO_OK || v == NULL) return s;
   gemma_vision *g = &c->vision;
   *g = (gemma_vision){1, 768, 3072, 12, 12, 224, 16, 3};
-  if ((s = pio_hf_config_get_u32(doc, v, "hidden_size", 0, 1, PIO_HF_MAX_HIDDEN,
-                                 &g->hidden_size, err)) ||
+  if ((s = pio_hf_config_get_u32(doc, v, "hidden_size", 0, 1, PIO_HF_MAX_HIDDEN, &g->hidden_size,
+                                 err)) ||
       (s = pio_hf_config_get_u32(doc, v, "intermediate_size", 0, 1, PIO_HF_MAX_INTERMEDIATE,
                                  &g->intermediate_size, err)) ||
-      (s = pio_hf_config_get_u32(doc, v, "num_hidden_layers", 0, 1, PIO_HF_MAX_LAYERS,
-                                 &g->n_layers, err)) ||
-      (s = pio_hf_config_get_u32(doc, v, "num_attention_heads", 0, 1, PIO_HF_MAX_HEADS,
-                                 &g->n_heads, err)) ||
+      (s = pio_hf_config_get_u32(doc, v, "num_hidden_layers", 0, 1, PIO_HF_MAX_LAYERS, &g->n_layers,
+                                 err)) ||
+      (s = pio_hf_config_get_u32(doc, v, "num_attention_heads", 0, 1, PIO_HF_MAX_HEADS, &g->n_heads,
+                                 err)) ||
       (s = pio_hf_config_get_u32(doc, v, "image_size", 0, 1, 65536, &g->image_size, err)) ||
       (s = pio_hf_config_get_u32(doc, v, "patch_size", 0, 1, 4096, &g->patch_size, err)) ||
       (s = pio_hf_config_get_u32(doc, v, "num_channels", 0, 1, 64, &g->channels, err)))
@@ -83,8 +84,7 @@ static pio_status read_vision(pio_hf_config *doc, pio_model_config *c, pio_error
 }
 
 static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
-  pio_status s = pio_hf_config_check_architectures(doc, gemma_architectures, &c->architecture,
-                                                   err);
+  pio_status s = pio_hf_config_check_architectures(doc, gemma_architectures, &c->architecture, err);
   if (s != PIO_OK) return s;
   c->generation = c->architecture == gemma_architectures[1] ? 2 : 3;
   set_defaults(c);
@@ -92,15 +92,16 @@ static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error
   if (c->architecture == gemma_architectures[2]) {
     if ((s = pio_hf_config_get_object(doc, doc->root, "text_config", &text, err))) return s;
     if (text == NULL)
-      return pio_error_set(err, PIO_ERR_INVALID, "%s: missing required field 'text_config' "
-                           "(the language model of Gemma3ForConditionalGeneration)", doc->path);
+      return pio_error_set(err, PIO_ERR_INVALID,
+                           "%s: missing required field 'text_config' "
+                           "(the language model of Gemma3ForConditionalGeneration)",
+                           doc->path);
   }
   if ((s = pio_hf_decoder_read(doc, text, 1, &c->d, err)) ||
       (s = pio_hf_config_get_positive(doc, text, "query_pre_attn_scalar", 1e6,
                                       &c->query_pre_attn_scalar, err)) ||
       (s = read_softcap(doc, text, "attn_logit_softcapping", &c->attn_logit_softcapping, err)) ||
-      (s = read_softcap(doc, text, "final_logit_softcapping", &c->final_logit_softcapping,
-                        err)) ||
+      (s = read_softcap(doc, text, "final_logit_softcapping", &c->final_logit_softcapping, err)) ||
       (s = read_layer_pattern(doc, text, c, err)) || (s = read_vision(doc, c, err)) ||
       (s = pio_hf_config_read_kv_scheme(doc, &c->kv_scheme, err)))
     return s;

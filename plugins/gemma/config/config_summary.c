@@ -13,11 +13,11 @@ static uint64_t vision_params(const gemma_vision *v, uint64_t text_hidden) {
   if (!v->present) return 0;
   const uint64_t h = v->hidden_size, f = v->intermediate_size;
   const uint64_t side = v->image_size / v->patch_size;
-  const uint64_t embed = (uint64_t)v->channels * v->patch_size * v->patch_size * h + h +
-                         side * side * h;
-  const uint64_t layer = 2 * h                 /* layer_norm1 */
-                         + 4 * (h * h + h)     /* q, k, v, out with biases */
-                         + 2 * h               /* layer_norm2 */
+  const uint64_t embed =
+      (uint64_t)v->channels * v->patch_size * v->patch_size * h + h + side * side * h;
+  const uint64_t layer = 2 * h                        /* layer_norm1 */
+                         + 4 * (h * h + h)            /* q, k, v, out with biases */
+                         + 2 * h                      /* layer_norm2 */
                          + (h * f + f) + (f * h + h); /* fc1, fc2 */
   return embed + v->n_layers * layer + 2 * h /* post_layernorm */ + h * text_hidden + h;
 }

@@ -30,15 +30,15 @@ typedef struct gemma_vision {
  * path and the KV pattern. */
 struct pio_model_config {
   char *path;
-  const char *architecture;    /* an entry of gemma_architectures */
-  int generation;              /* 2 or 3 */
-  pio_hf_decoder d;            /* the text model */
-  uint32_t sliding_window;     /* tokens a local layer attends to */
+  const char *architecture; /* an entry of gemma_architectures */
+  int generation;           /* 2 or 3 */
+  pio_hf_decoder d;         /* the text model */
+  uint32_t sliding_window;  /* tokens a local layer attends to */
   double query_pre_attn_scalar;
-  double attn_logit_softcapping;   /* 0: none (Gemma 3) */
-  double final_logit_softcapping;  /* 0: none */
+  double attn_logit_softcapping;  /* 0: none (Gemma 3) */
+  double final_logit_softcapping; /* 0: none */
   gemma_vision vision;
-  pio_kv_pattern kv;           /* sliding and full layers */
+  pio_kv_pattern kv; /* sliding and full layers */
   pio_hf_kv_scheme kv_scheme;
 };
 

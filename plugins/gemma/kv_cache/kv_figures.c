@@ -3,14 +3,14 @@
  * of every KV head (head_dim wide, whatever hidden_size is) on every
  * layer, a local layer keeping only its window.  kvbench has no Gemma
  * model. */
-#include "config/gemma_config.h"
 #include "kv_cache/kv_figures.h"
+#include "config/gemma_config.h"
 #include "pio/kv.h"
 
 static const char kv_layout[] = "K,V[layers][tokens][kv_heads][head_dim]";
 
-static pio_status figures_pio(const pio_model_config *c, const pio_kv_query *q,
-                              pio_kv_figures *f, pio_error *err) {
+static pio_status figures_pio(const pio_model_config *c, const pio_kv_query *q, pio_kv_figures *f,
+                              pio_error *err) {
   return pio_kv_gqa_pattern_fill(q, &c->kv, c->d.n_heads, c->d.n_kv_heads, c->d.head_dim,
                                  c->sliding_window, 0, kv_layout, f, err);
 }

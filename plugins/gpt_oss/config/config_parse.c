@@ -13,14 +13,15 @@ static pio_status read_layer_pattern(pio_hf_config *doc, pio_model_config *c, pi
   int given = 0;
   uint8_t *kinds = malloc(n);
   if (kinds == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", doc->path);
-  pio_status s = pio_hf_config_get_u32(doc, doc->root, "sliding_window", 0, 1,
-                                       PIO_HF_MAX_POSITIONS, &c->sliding_window, err);
+  pio_status s = pio_hf_config_get_u32(doc, doc->root, "sliding_window", 0, 1, PIO_HF_MAX_POSITIONS,
+                                       &c->sliding_window, err);
   if (s == PIO_OK) s = pio_hf_config_read_layer_types(doc, doc->root, n, kinds, &given, err);
   for (uint32_t i = 0; s == PIO_OK && !given && i < n; i++)
     kinds[i] = (i + 1) % 2 ? PIO_KV_LAYER_SLIDING : PIO_KV_LAYER_FULL;
   for (uint32_t i = 0; s == PIO_OK && i < n; i++)
     if (kinds[i] == PIO_KV_LAYER_CHUNKED)
-      s = pio_error_set(err, PIO_ERR_UNSUPPORTED, "%s: field 'layer_types': item %u: GPT-OSS "
+      s = pio_error_set(err, PIO_ERR_UNSUPPORTED,
+                        "%s: field 'layer_types': item %u: GPT-OSS "
                         "has no chunked attention",
                         pio_hf_config_where(doc, doc->root, "layer_types", NULL), i);
   if (s == PIO_OK) s = pio_kv_pattern_init(&c->kv, kinds, n, err);
@@ -57,8 +58,7 @@ static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error
   pio_status s;
   if ((s = pio_hf_config_check_architecture(doc, GPT_OSS_ARCHITECTURE, err)) ||
       (s = pio_hf_decoder_read(doc, doc->root, 1, &c->d, err)) ||
-      (s = pio_hf_config_get_bool(doc, doc->root, "attention_bias", 0, &c->attention_bias,
-                                  err)) ||
+      (s = pio_hf_config_get_bool(doc, doc->root, "attention_bias", 0, &c->attention_bias, err)) ||
       (s = read_experts(doc, c, err)) || (s = read_layer_pattern(doc, c, err)) ||
       (s = pio_hf_config_read_kv_scheme(doc, &c->kv_scheme, err)))
     return s;

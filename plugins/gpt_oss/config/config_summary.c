@@ -4,8 +4,7 @@
 #include "config/gpt_oss_config.h"
 #include "pio/plugin_kit.h"
 
-void gpt_oss_config_param_counts(const pio_model_config *c, uint64_t *total,
-                                 uint64_t *active) {
+void gpt_oss_config_param_counts(const pio_model_config *c, uint64_t *total, uint64_t *active) {
   const uint64_t d = c->d.hidden_size, f = c->d.intermediate_size;
   const uint64_t q = (uint64_t)c->d.n_heads * c->d.head_dim;
   const uint64_t kv = (uint64_t)c->d.n_kv_heads * c->d.head_dim;

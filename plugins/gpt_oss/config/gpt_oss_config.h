@@ -34,8 +34,7 @@ pio_status gpt_oss_config_parse_file(const char *path, pio_model_config **out, p
 void gpt_oss_config_free(pio_model_config *config);
 
 /* All parameters and those one token uses (its chosen experts only). */
-void gpt_oss_config_param_counts(const pio_model_config *config, uint64_t *total,
-                                 uint64_t *active);
+void gpt_oss_config_param_counts(const pio_model_config *config, uint64_t *total, uint64_t *active);
 pio_status gpt_oss_config_summarize(const pio_model_config *config, pio_model_summary *out,
                                     pio_error *err);
 

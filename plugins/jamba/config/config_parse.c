@@ -47,7 +47,8 @@ static pio_status read_mamba(pio_hf_config *doc, pio_model_config *c, pio_error 
   /* "auto" (the default) is ceil(hidden_size / 16); otherwise a number. */
   json_object *rank = NULL;
   if (json_object_object_get_ex(doc->root, "mamba_dt_rank", &rank) &&
-      json_object_is_type(rank, json_type_string) && strcmp(json_object_get_string(rank), "auto") == 0)
+      json_object_is_type(rank, json_type_string) &&
+      strcmp(json_object_get_string(rank), "auto") == 0)
     return PIO_OK;
   return get_u32(doc, "mamba_dt_rank", 1, PIO_HF_MAX_HIDDEN, &m->dt_rank, err);
 }
@@ -62,8 +63,8 @@ static pio_status read_pattern(pio_hf_config *doc, pio_model_config *c, pio_erro
   pio_status s;
   if ((s = read_period(doc, "attn_layer_period", "attn_layer_offset", &c->attn_layer_period,
                        &c->attn_layer_offset, err)) ||
-      (s = read_period(doc, "expert_layer_period", "expert_layer_offset",
-                       &c->expert_layer_period, &c->expert_layer_offset, err)) ||
+      (s = read_period(doc, "expert_layer_period", "expert_layer_offset", &c->expert_layer_period,
+                       &c->expert_layer_offset, err)) ||
       (s = get_u32(doc, "num_experts", 1, PIO_HF_MAX_EXPERTS, &c->n_experts, err)) ||
       (s = get_u32(doc, "num_experts_per_tok", 1, c->n_experts, &c->n_experts_per_token, err)) ||
       (s = get_u32(doc, "sliding_window", 1, PIO_HF_MAX_POSITIONS, &c->sliding_window, err)))

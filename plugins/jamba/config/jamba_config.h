@@ -26,13 +26,13 @@ typedef struct jamba_mamba {
  * path and the KV pattern. */
 struct pio_model_config {
   char *path;
-  pio_hf_decoder d;               /* intermediate_size: the MLP's and each expert's */
+  pio_hf_decoder d; /* intermediate_size: the MLP's and each expert's */
   uint32_t attn_layer_period, attn_layer_offset;
   uint32_t expert_layer_period, expert_layer_offset;
   uint32_t n_experts, n_experts_per_token;
-  uint32_t sliding_window;        /* attention layers' window; 0: none */
+  uint32_t sliding_window; /* attention layers' window; 0: none */
   jamba_mamba mamba;
-  pio_kv_pattern kv;              /* attention layers and Mamba (state) layers */
+  pio_kv_pattern kv; /* attention layers and Mamba (state) layers */
   pio_hf_kv_scheme kv_scheme;
 };
 
@@ -46,8 +46,7 @@ int jamba_config_is_moe(const pio_model_config *config, uint32_t layer);
  * d_conv - 1 inputs of the convolution and the SSM state, d_inner each. */
 uint64_t jamba_config_state_numbers(const pio_model_config *config);
 
-void jamba_config_param_counts(const pio_model_config *config, uint64_t *total,
-                               uint64_t *active);
+void jamba_config_param_counts(const pio_model_config *config, uint64_t *total, uint64_t *active);
 pio_status jamba_config_summarize(const pio_model_config *config, pio_model_summary *out,
                                   pio_error *err);
 

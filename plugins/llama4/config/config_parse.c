@@ -10,11 +10,11 @@
 #include "config/llama4_config.h"
 #include "pio/plugin_kit.h"
 
-const char *const llama4_architectures[] = {"Llama4ForConditionalGeneration",
-                                            "Llama4ForCausalLM", NULL};
+const char *const llama4_architectures[] = {"Llama4ForConditionalGeneration", "Llama4ForCausalLM",
+                                            NULL};
 
-static pio_status get_u32(pio_hf_config *doc, const json_object *o, const char *key,
-                          uint32_t max, uint32_t *out, pio_error *err) {
+static pio_status get_u32(pio_hf_config *doc, const json_object *o, const char *key, uint32_t max,
+                          uint32_t *out, pio_error *err) {
   return pio_hf_config_get_u32(doc, o, key, 0, 1, max, out, err);
 }
 
@@ -38,8 +38,7 @@ static pio_status read_experts(pio_hf_config *doc, const json_object *t, pio_mod
     return s;
   if ((c->moe_layer = calloc(n, 1)) == NULL)
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", doc->path);
-  if ((s = pio_hf_config_read_layer_indices(doc, t, "moe_layers", n, 1, c->moe_layer, &given,
-                                            err)))
+  if ((s = pio_hf_config_read_layer_indices(doc, t, "moe_layers", n, 1, c->moe_layer, &given, err)))
     return s;
   for (uint32_t i = step - 1; !given && i < n; i += step) c->moe_layer[i] = 1;
   return PIO_OK;
@@ -48,16 +47,16 @@ static pio_status read_experts(pio_hf_config *doc, const json_object *t, pio_mod
 /* A layer with RoPE (no_rope_layers[i] = 1) attends within its chunk; a
  * NoPE layer attends to everything.  Without the list every
  * no_rope_layer_interval-th layer is NoPE. */
-static pio_status read_layer_pattern(pio_hf_config *doc, const json_object *t,
-                                     pio_model_config *c, pio_error *err) {
+static pio_status read_layer_pattern(pio_hf_config *doc, const json_object *t, pio_model_config *c,
+                                     pio_error *err) {
   uint32_t interval = 4, n = c->d.n_layers;
   int given = 0;
   c->attention_chunk_size = 8192;
   uint8_t *rope = malloc(n);
   if (rope == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", doc->path);
   pio_status s;
-  if ((s = get_u32(doc, t, "attention_chunk_size", PIO_HF_MAX_POSITIONS,
-                   &c->attention_chunk_size, err)) ||
+  if ((s = get_u32(doc, t, "attention_chunk_size", PIO_HF_MAX_POSITIONS, &c->attention_chunk_size,
+                   err)) ||
       (s = get_u32(doc, t, "no_rope_layer_interval", PIO_HF_MAX_LAYERS, &interval, err)) ||
       (s = pio_hf_config_read_layer_mask(doc, t, "no_rope_layers", n, rope, &given, err)))
     goto done;
@@ -96,15 +95,17 @@ static pio_status read_vision(pio_hf_config *doc, pio_model_config *c, pio_error
 }
 
 static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
-  pio_status s = pio_hf_config_check_architectures(doc, llama4_architectures, &c->architecture,
-                                                   err);
+  pio_status s =
+      pio_hf_config_check_architectures(doc, llama4_architectures, &c->architecture, err);
   if (s != PIO_OK) return s;
   json_object *text = (json_object *)doc->root;
   if (c->architecture == llama4_architectures[0]) {
     if ((s = pio_hf_config_get_object(doc, doc->root, "text_config", &text, err))) return s;
     if (text == NULL)
-      return pio_error_set(err, PIO_ERR_INVALID, "%s: missing required field 'text_config' "
-                           "(the language model of Llama4ForConditionalGeneration)", doc->path);
+      return pio_error_set(err, PIO_ERR_INVALID,
+                           "%s: missing required field 'text_config' "
+                           "(the language model of Llama4ForConditionalGeneration)",
+                           doc->path);
   }
   /* Llama4TextConfig's defaults. */
   c->d.head_dim = 128;

@@ -16,8 +16,8 @@ static uint64_t vision_params(const llama4_vision *v, uint64_t text_hidden) {
   const uint64_t embed = (uint64_t)v->channels * v->patch_size * v->patch_size * h + h +
                          (side * side + 1) * h + 2 * 2 * h;
   const uint64_t layer = 4 * (h * h + h) + 2 * 2 * h + (h * f + f) + (f * h + h);
-  const uint64_t adapter = f * v->projector_input_dim +
-                           (uint64_t)v->projector_output_dim * v->projector_output_dim;
+  const uint64_t adapter =
+      f * v->projector_input_dim + (uint64_t)v->projector_output_dim * v->projector_output_dim;
   return embed + v->n_layers * layer + adapter + v->output_dim * text_hidden;
 }
 

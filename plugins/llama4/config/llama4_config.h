@@ -32,15 +32,15 @@ typedef struct llama4_vision {
  * path, moe_layer and the KV pattern. */
 struct pio_model_config {
   char *path;
-  const char *architecture;        /* an entry of llama4_architectures */
-  pio_hf_decoder d;                /* intermediate_size: each expert's and the shared one's */
-  uint32_t intermediate_size_mlp;  /* the MLP of a dense layer */
-  uint32_t attention_chunk_size;   /* tokens per chunk of a chunked layer */
+  const char *architecture;       /* an entry of llama4_architectures */
+  pio_hf_decoder d;               /* intermediate_size: each expert's and the shared one's */
+  uint32_t intermediate_size_mlp; /* the MLP of a dense layer */
+  uint32_t attention_chunk_size;  /* tokens per chunk of a chunked layer */
   uint32_t n_experts, n_experts_per_token;
-  int use_qk_norm;                 /* L2 norm of q and k (no weights) */
-  uint8_t *moe_layer;              /* [n_layers]: 1 for an MoE layer */
+  int use_qk_norm;    /* L2 norm of q and k (no weights) */
+  uint8_t *moe_layer; /* [n_layers]: 1 for an MoE layer */
   llama4_vision vision;
-  pio_kv_pattern kv;               /* chunked (RoPE) and full (NoPE) layers */
+  pio_kv_pattern kv; /* chunked (RoPE) and full (NoPE) layers */
   pio_hf_kv_scheme kv_scheme;
 };
 
@@ -49,8 +49,7 @@ void llama4_config_free(pio_model_config *config);
 
 /* All parameters (the vision encoder included) and those one text token
  * uses (its chosen experts and the shared one). */
-void llama4_config_param_counts(const pio_model_config *config, uint64_t *total,
-                                uint64_t *active);
+void llama4_config_param_counts(const pio_model_config *config, uint64_t *total, uint64_t *active);
 pio_status llama4_config_summarize(const pio_model_config *config, pio_model_summary *out,
                                    pio_error *err);
 

@@ -3,14 +3,14 @@
  * and V of every KV head on every layer, a chunked layer keeping only the
  * tokens of its current chunk and a NoPE layer everything.  kvbench has no
  * Llama 4 model. */
-#include "config/llama4_config.h"
 #include "kv_cache/kv_figures.h"
+#include "config/llama4_config.h"
 #include "pio/kv.h"
 
 static const char kv_layout[] = "K,V[layers][tokens][kv_heads][head_dim]";
 
-static pio_status figures_pio(const pio_model_config *c, const pio_kv_query *q,
-                              pio_kv_figures *f, pio_error *err) {
+static pio_status figures_pio(const pio_model_config *c, const pio_kv_query *q, pio_kv_figures *f,
+                              pio_error *err) {
   return pio_kv_gqa_pattern_fill(q, &c->kv, c->d.n_heads, c->d.n_kv_heads, c->d.head_dim, 0,
                                  c->attention_chunk_size, kv_layout, f, err);
 }

@@ -6,6 +6,6 @@
 #include "pio/plugin.h"
 
 pio_status llama4_kv_figures(const pio_model_config *config, const pio_kv_query *query,
-                           pio_kv_figures *out, pio_error *err);
+                             pio_kv_figures *out, pio_error *err);
 
 #endif

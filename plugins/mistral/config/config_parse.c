@@ -44,14 +44,14 @@ static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error
   static const char *const silu[] = {"silu", NULL};
   const char *act = NULL;
   c->d.rms_norm_eps = 1e-6; /* MistralConfig's and MixtralConfig's defaults */
-  pio_status s = pio_hf_config_check_architectures(doc, mistral_architectures, &c->architecture,
-                                                   err);
+  pio_status s =
+      pio_hf_config_check_architectures(doc, mistral_architectures, &c->architecture, err);
   if (s != PIO_OK) return s;
   c->mixtral = c->architecture == mistral_architectures[1];
   c->d.rope_theta = c->mixtral ? 1e6 : 10000.0;
   if ((s = pio_hf_config_get_choice(doc, doc->root, "hidden_act", silu, "\"silu\"", &act, err)) ||
-      (s = pio_hf_decoder_read(doc, doc->root, 1, &c->d, err)) ||
-      (s = read_window(doc, c, err)) || (s = read_experts(doc, c, err)) ||
+      (s = pio_hf_decoder_read(doc, doc->root, 1, &c->d, err)) || (s = read_window(doc, c, err)) ||
+      (s = read_experts(doc, c, err)) ||
       (s = pio_hf_config_read_kv_scheme(doc, &c->kv_scheme, err)))
     return s;
   if ((c->path = strdup(doc->path)) == NULL)

@@ -21,14 +21,14 @@ extern const char *const mistral_architectures[];
 /* The opaque handle of the config API, defined for this plugin.  Owns
  * path and the KV pattern. */
 struct pio_model_config {
-  char *path;                /* config.json read, for messages */
-  const char *architecture;  /* an entry of mistral_architectures */
-  int mixtral;               /* MixtralForCausalLM: experts in every layer */
-  pio_hf_decoder d;          /* intermediate_size is each expert's for Mixtral */
-  uint32_t sliding_window;   /* tokens each layer attends to; 0: all of them */
-  uint32_t n_experts;        /* num_local_experts (Mixtral), else 0 */
+  char *path;               /* config.json read, for messages */
+  const char *architecture; /* an entry of mistral_architectures */
+  int mixtral;              /* MixtralForCausalLM: experts in every layer */
+  pio_hf_decoder d;         /* intermediate_size is each expert's for Mixtral */
+  uint32_t sliding_window;  /* tokens each layer attends to; 0: all of them */
+  uint32_t n_experts;       /* num_local_experts (Mixtral), else 0 */
   uint32_t n_experts_per_token;
-  pio_kv_pattern kv;         /* every layer full, or every layer sliding */
+  pio_kv_pattern kv; /* every layer full, or every layer sliding */
   pio_hf_kv_scheme kv_scheme;
 };
 
@@ -38,8 +38,7 @@ pio_status mistral_config_copy(const pio_model_config *config, pio_model_config 
                                pio_error *err);
 
 /* All parameters and those one token uses (its chosen experts only). */
-void mistral_config_param_counts(const pio_model_config *config, uint64_t *total,
-                                 uint64_t *active);
+void mistral_config_param_counts(const pio_model_config *config, uint64_t *total, uint64_t *active);
 pio_status mistral_config_summarize(const pio_model_config *config, pio_model_summary *out,
                                     pio_error *err);
 

@@ -3,14 +3,14 @@
  * holds it: K and V of every KV head on every layer (experts do not change
  * it), each layer keeping only its window when sliding_window is set.
  * kvbench has no Mistral model. */
-#include "config/mistral_config.h"
 #include "kv_cache/kv_figures.h"
+#include "config/mistral_config.h"
 #include "pio/kv.h"
 
 static const char kv_layout[] = "K,V[layers][tokens][kv_heads][head_dim]";
 
-static pio_status figures_pio(const pio_model_config *c, const pio_kv_query *q,
-                              pio_kv_figures *f, pio_error *err) {
+static pio_status figures_pio(const pio_model_config *c, const pio_kv_query *q, pio_kv_figures *f,
+                              pio_error *err) {
   return pio_kv_gqa_pattern_fill(q, &c->kv, c->d.n_heads, c->d.n_kv_heads, c->d.head_dim,
                                  c->sliding_window, 0, kv_layout, f, err);
 }

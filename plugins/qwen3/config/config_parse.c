@@ -25,14 +25,14 @@ static pio_status read_experts(pio_hf_config *doc, pio_model_config *c, pio_erro
   uint32_t step = 1;
   c->norm_topk_prob = 0; /* Qwen3MoeConfig's default */
   pio_status s;
-  if ((s = pio_hf_config_get_u32(doc, root, "num_experts", 1, 1, PIO_HF_MAX_EXPERTS,
-                                 &c->n_experts, err)) ||
+  if ((s = pio_hf_config_get_u32(doc, root, "num_experts", 1, 1, PIO_HF_MAX_EXPERTS, &c->n_experts,
+                                 err)) ||
       (s = pio_hf_config_get_u32(doc, root, "num_experts_per_tok", 1, 1, c->n_experts,
                                  &c->n_experts_per_token, err)) ||
-      (s = pio_hf_config_get_u32(doc, root, "moe_intermediate_size", 1, 1,
-                                 PIO_HF_MAX_INTERMEDIATE, &c->moe_intermediate_size, err)) ||
-      (s = pio_hf_config_get_u32(doc, root, "decoder_sparse_step", 0, 1, PIO_HF_MAX_LAYERS,
-                                 &step, err)) ||
+      (s = pio_hf_config_get_u32(doc, root, "moe_intermediate_size", 1, 1, PIO_HF_MAX_INTERMEDIATE,
+                                 &c->moe_intermediate_size, err)) ||
+      (s = pio_hf_config_get_u32(doc, root, "decoder_sparse_step", 0, 1, PIO_HF_MAX_LAYERS, &step,
+                                 err)) ||
       (s = pio_hf_config_get_bool(doc, root, "norm_topk_prob", 0, &c->norm_topk_prob, err)))
     return s;
   if ((c->moe_layer = calloc(c->d.n_layers, 1)) == NULL)
@@ -53,8 +53,8 @@ static pio_status read_layer_pattern(pio_hf_config *doc, pio_model_config *c, pi
   uint32_t window = 0, from = c->d.n_layers;
   pio_status s;
   if ((s = pio_hf_config_get_bool(doc, root, "use_sliding_window", 0, &use_sliding, err)) ||
-      (s = pio_hf_config_get_u32(doc, root, "sliding_window", 0, 1, PIO_HF_MAX_POSITIONS,
-                                 &window, err)) ||
+      (s = pio_hf_config_get_u32(doc, root, "sliding_window", 0, 1, PIO_HF_MAX_POSITIONS, &window,
+                                 err)) ||
       (s = pio_hf_config_get_u32(doc, root, "max_window_layers", 0, 0, PIO_HF_MAX_LAYERS, &from,
                                  err)) ||
       (s = pio_hf_config_read_layer_types(doc, root, c->d.n_layers, kinds, &given, err)))
@@ -65,8 +65,10 @@ static pio_status read_layer_pattern(pio_hf_config *doc, pio_model_config *c, pi
   int slides = 0;
   for (uint32_t i = 0; i < c->d.n_layers; i++) slides |= kinds[i] == PIO_KV_LAYER_SLIDING;
   if (slides && window == 0) {
-    s = pio_error_set(err, PIO_ERR_INVALID, "%s: field 'layer_types': sliding layers need "
-                      "'sliding_window' (and 'use_sliding_window': true)", doc->path);
+    s = pio_error_set(err, PIO_ERR_INVALID,
+                      "%s: field 'layer_types': sliding layers need "
+                      "'sliding_window' (and 'use_sliding_window': true)",
+                      doc->path);
     goto done;
   }
   c->sliding_window = slides ? window : 0;
@@ -80,8 +82,9 @@ static pio_status read_variant(pio_hf_config *doc, pio_model_config *c, pio_erro
   int attention_bias = 0;
   pio_status s = pio_hf_config_get_bool(doc, doc->root, "attention_bias", 0, &attention_bias, err);
   if (s != PIO_OK) return s;
-  c->variant = c->architecture == qwen_architectures[1] ? QWEN_2
-               : c->architecture == qwen_architectures[2] ? QWEN_3_MOE : QWEN_3;
+  c->variant = c->architecture == qwen_architectures[1]   ? QWEN_2
+               : c->architecture == qwen_architectures[2] ? QWEN_3_MOE
+                                                          : QWEN_3;
   /* Qwen2 always biases q, k and v (and never o); Qwen3 biases all four
    * when attention_bias says so, and normalises q and k per head. */
   c->qkv_bias = c->variant == QWEN_2 || attention_bias;

@@ -16,7 +16,7 @@ static uint64_t attention_params(const pio_model_config *c) {
 
 void qwen_config_param_counts(const pio_model_config *c, uint64_t *total, uint64_t *active) {
   const uint64_t d = c->d.hidden_size;
-  const uint64_t dense = 3 * d * c->d.intermediate_size;     /* gate, up, down */
+  const uint64_t dense = 3 * d * c->d.intermediate_size; /* gate, up, down */
   const uint64_t expert = 3 * d * c->moe_intermediate_size;
   const uint64_t router = d * c->n_experts;
   uint64_t all = pio_hf_decoder_outer_params(&c->d), used = all;
