@@ -3,7 +3,7 @@
  * Gemma2ForCausalLM and Gemma3ForConditionalGeneration. */
 #include "config/gemma_config.h"
 #include "kv_cache/kv_figures.h"
-#include "pio/plugin_kit.h"
+#include "pio/plugin.h"
 
 static const pio_config_api gemma_config_api = {
     .struct_size = sizeof(pio_config_api),
@@ -31,4 +31,7 @@ static const pio_plugin gemma_plugin = {
     .additional_architectures = gemma_architectures + 1,
 };
 
-PIO_PLUGIN_ENTRY(pio_gemma_entry) { return pio_plugin_accept_host(host, &gemma_plugin, err); }
+PIO_PLUGIN_ENTRY(pio_gemma_entry) {
+  if (pio_plugin_check_host(host, "gemma", err) != PIO_OK) return NULL;
+  return &gemma_plugin;
+}

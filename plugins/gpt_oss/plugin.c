@@ -2,7 +2,7 @@
  * parsing, parameter counts and KV-cache sizing of GptOssForCausalLM. */
 #include "config/gpt_oss_config.h"
 #include "kv_cache/kv_figures.h"
-#include "pio/plugin_kit.h"
+#include "pio/plugin.h"
 
 static const pio_config_api gpt_oss_config_api = {
     .struct_size = sizeof(pio_config_api),
@@ -29,4 +29,7 @@ static const pio_plugin gpt_oss_plugin = {
     .model = NULL,
 };
 
-PIO_PLUGIN_ENTRY(pio_gpt_oss_entry) { return pio_plugin_accept_host(host, &gpt_oss_plugin, err); }
+PIO_PLUGIN_ENTRY(pio_gpt_oss_entry) {
+  if (pio_plugin_check_host(host, "gpt_oss", err) != PIO_OK) return NULL;
+  return &gpt_oss_plugin;
+}

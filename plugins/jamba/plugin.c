@@ -2,7 +2,7 @@
  * parsing, parameter counts and KV-cache sizing of JambaForCausalLM. */
 #include "config/jamba_config.h"
 #include "kv_cache/kv_figures.h"
-#include "pio/plugin_kit.h"
+#include "pio/plugin.h"
 
 static const pio_config_api jamba_config_api = {
     .struct_size = sizeof(pio_config_api),
@@ -29,4 +29,7 @@ static const pio_plugin jamba_plugin = {
     .model = NULL,
 };
 
-PIO_PLUGIN_ENTRY(pio_jamba_entry) { return pio_plugin_accept_host(host, &jamba_plugin, err); }
+PIO_PLUGIN_ENTRY(pio_jamba_entry) {
+  if (pio_plugin_check_host(host, "jamba", err) != PIO_OK) return NULL;
+  return &jamba_plugin;
+}

@@ -3,7 +3,7 @@
  * Llama4ForCausalLM (the text model). */
 #include "config/llama4_config.h"
 #include "kv_cache/kv_figures.h"
-#include "pio/plugin_kit.h"
+#include "pio/plugin.h"
 
 static const pio_config_api llama4_config_api = {
     .struct_size = sizeof(pio_config_api),
@@ -31,4 +31,7 @@ static const pio_plugin llama4_plugin = {
     .additional_architectures = llama4_architectures + 1,
 };
 
-PIO_PLUGIN_ENTRY(pio_llama4_entry) { return pio_plugin_accept_host(host, &llama4_plugin, err); }
+PIO_PLUGIN_ENTRY(pio_llama4_entry) {
+  if (pio_plugin_check_host(host, "llama4", err) != PIO_OK) return NULL;
+  return &llama4_plugin;
+}

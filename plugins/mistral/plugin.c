@@ -3,7 +3,7 @@
  * MixtralForCausalLM. */
 #include "config/mistral_config.h"
 #include "kv_cache/kv_figures.h"
-#include "pio/plugin_kit.h"
+#include "pio/plugin.h"
 
 static const pio_config_api mistral_config_api = {
     .struct_size = sizeof(pio_config_api),
@@ -31,4 +31,7 @@ static const pio_plugin mistral_plugin = {
     .additional_architectures = mistral_architectures + 1,
 };
 
-PIO_PLUGIN_ENTRY(pio_mistral_entry) { return pio_plugin_accept_host(host, &mistral_plugin, err); }
+PIO_PLUGIN_ENTRY(pio_mistral_entry) {
+  if (pio_plugin_check_host(host, "mistral", err) != PIO_OK) return NULL;
+  return &mistral_plugin;
+}

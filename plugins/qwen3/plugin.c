@@ -3,7 +3,7 @@
  * Qwen2ForCausalLM and Qwen3MoeForCausalLM. */
 #include "config/qwen_config.h"
 #include "kv_cache/kv_figures.h"
-#include "pio/plugin_kit.h"
+#include "pio/plugin.h"
 
 static const pio_config_api qwen_config_api = {
     .struct_size = sizeof(pio_config_api),
@@ -31,4 +31,7 @@ static const pio_plugin qwen_plugin = {
     .additional_architectures = qwen_architectures + 1,
 };
 
-PIO_PLUGIN_ENTRY(pio_qwen3_entry) { return pio_plugin_accept_host(host, &qwen_plugin, err); }
+PIO_PLUGIN_ENTRY(pio_qwen3_entry) {
+  if (pio_plugin_check_host(host, "qwen3", err) != PIO_OK) return NULL;
+  return &qwen_plugin;
+}

@@ -5,20 +5,6 @@
 
 #include "pio/plugin_kit.h"
 
-const pio_plugin *pio_plugin_accept_host(const pio_host_services *host, const pio_plugin *table,
-                                         pio_error *err) {
-  if (host == NULL || host->struct_size < sizeof(uint32_t) + 2 * sizeof(uint16_t)) {
-    pio_error_set(err, PIO_ERR_ABI, "%s: host services table missing or too small", table->name);
-    return NULL;
-  }
-  if (host->abi_major != PIO_ABI_MAJOR) {
-    pio_error_set(err, PIO_ERR_ABI, "%s: built for pio ABI %d.x, host speaks %u.%u", table->name,
-                  PIO_ABI_MAJOR, (unsigned)host->abi_major, (unsigned)host->abi_minor);
-    return NULL;
-  }
-  return table;
-}
-
 pio_status pio_hf_config_parse_new(const char *path, size_t config_size, size_t max_bytes,
                                    int max_depth, pio_hf_config_reader read,
                                    void (*free_config)(pio_model_config *config),

@@ -1,8 +1,8 @@
 /*
- * pio/plugin_kit.h — the few steps every model plugin takes the same way:
- * accepting the host at its entry point, allocating a config and parsing
- * config.json into it, and handing a summary back within the caller's
- * struct_size.  A family plugin then writes only what is its own.
+ * pio/plugin_kit.h — the few steps every model plugin's config component
+ * takes the same way: allocating a config and parsing config.json into it,
+ * and handing a summary back within the caller's struct_size (the entry
+ * point's check is pio_plugin_check_host in pio/plugin.h).  A family plugin then writes only what is its own.
  */
 #ifndef PIO_PLUGIN_KIT_H
 #define PIO_PLUGIN_KIT_H
@@ -16,15 +16,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/*
- * The body of an entry function: table when host is a services table of
- * this ABI major, else NULL with err saying why (PIO_ERR_ABI, naming
- * table->name).  The host refuses a plugin of another major; the plugin
- * returns the favour, since the host table's layout would differ.
- */
-const pio_plugin *pio_plugin_accept_host(const pio_host_services *host, const pio_plugin *table,
-                                         pio_error *err);
 
 /*
  * parse_file of a config component: allocates config_size zeroed bytes as

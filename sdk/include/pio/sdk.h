@@ -18,6 +18,7 @@
 #include "pio/moe.h"
 #include "pio/norm.h"
 #include "pio/plugin.h"
+#include "pio/plugin_kit.h"
 #include "pio/rope.h"
 #include "pio/safetensors.h"
 #include "pio/status.h"
