@@ -17,6 +17,7 @@ pio_model_options pio_model_options_read(const pio_model_options *opts) {
   if (PIO_TABLE_HAS(opts, pio_model_options, n_threads)) o.n_threads = opts->n_threads;
   if (PIO_TABLE_HAS(opts, pio_model_options, max_context)) o.max_context = opts->max_context;
   if (PIO_TABLE_HAS(opts, pio_model_options, weights_load)) o.weights_load = opts->weights_load;
+  if (PIO_TABLE_HAS(opts, pio_model_options, kernel)) o.kernel = opts->kernel;
   return o;
 }
 

@@ -197,6 +197,20 @@ pio_status pio_weights_stacked(pio_weights *w, const char *const *names, const u
   return s;
 }
 
+pio_status pio_weights_output_head(pio_weights *w, int tied, const pio_matrix *embed,
+                                   pio_matrix *lm_head, const float **final_norm,
+                                   pio_error *err) {
+  pio_status s = pio_weights_vector(w, "model.norm.weight", embed->cols, 1.0f, 0.0f, final_norm,
+                                    err);
+  if (s != PIO_OK) return s;
+  if (!tied) return pio_weights_matrix(w, "lm_head.weight", embed->rows, embed->cols, lm_head, err);
+  *lm_head = *embed;
+  if (pio_weights_find(w, "lm_head.weight") == NULL) return PIO_OK;
+  const uint64_t shape[2] = {embed->rows, embed->cols};
+  const pio_tensor_info *unused = NULL;
+  return pio_safetensors_expect(w->files, "lm_head.weight", 2, shape, &unused, err);
+}
+
 const pio_tensor_info *pio_weights_find(const pio_weights *w, const char *name) {
   return w->files ? pio_safetensors_find(w->files, name) : NULL;
 }

@@ -168,18 +168,7 @@ pio_status deepseek_build(deepseek_builder *b, pio_error *err) {
   pio_status s = pio_weights_matrix(set, "model.embed_tokens.weight", c->vocab_size,
                                     c->hidden_size, &w->embed, err);
   for (uint32_t l = 0; l < c->n_layers && s == PIO_OK; l++) s = build_layer(b, l, err);
-  if (s == PIO_OK)
-    s = pio_weights_vector(set, "model.norm.weight", c->hidden_size, 1.0f, 0.0f,
-                           &w->final_norm, err);
   if (s != PIO_OK) return s;
-  if (!c->tie_word_embeddings)
-    return pio_weights_matrix(set, "lm_head.weight", c->vocab_size, c->hidden_size, &w->lm_head,
-                              err);
-  w->lm_head = w->embed;
-  /* A tied checkpoint may still carry lm_head.weight; like Transformers,
-   * the embedding is used, but the tensor must still have its shape. */
-  if (pio_weights_find(set, "lm_head.weight") == NULL) return PIO_OK;
-  const uint64_t shape[2] = {c->vocab_size, c->hidden_size};
-  const pio_tensor_info *unused = NULL;
-  return pio_safetensors_expect(set->files, "lm_head.weight", 2, shape, &unused, err);
+  return pio_weights_output_head(set, c->tie_word_embeddings, &w->embed, &w->lm_head,
+                                 &w->final_norm, err);
 }

@@ -7,17 +7,9 @@
 
 #include "attention/attention.h"
 #include "model/model.h"
+#include "pio/forward.h"
 #include "pio/mlp.h"
 #include "pio/norm.h"
-
-/* x[n][d] = embedding rows of tokens[n], widened to f32. */
-static void embed(const pio_model *m, const int32_t *tokens, uint32_t n) {
-  const pio_matrix *e = &m->weights.embed;
-  const size_t row_bytes = (size_t)e->cols * pio_dtype_size(e->dtype);
-  for (uint32_t t = 0; t < n; t++)
-    pio_to_f32((const unsigned char *)e->data + (size_t)tokens[t] * row_bytes, e->dtype, e->cols,
-               m->buf.x + (size_t)t * e->cols);
-}
 
 /* Rotates q and k of every new token and stores k, v in the cache.
  * qkv[n][qkv_dim] holds q[n_heads][head_dim], k and v[n_kv_heads][head_dim]. */
@@ -66,7 +58,7 @@ static void run_chunk(void *model, const int32_t *tokens, uint32_t n, float *log
   const pio_model_config *c = m->config;
   const llama_weights *w = &m->weights;
   const uint32_t start = m->position;
-  embed(m, tokens, n);
+  pio_embed_rows(&w->embed, tokens, n, m->buf.x); /* x[n][d] */
   pio_rmsnorm(m->buf.x, w->layers[0].attn_norm, n, c->hidden_size, (float)c->rms_norm_eps, 0,
               m->buf.xn);
   for (uint32_t l = 0; l < c->n_layers; l++)
@@ -82,27 +74,13 @@ static void run_chunk(void *model, const int32_t *tokens, uint32_t n, float *log
                logits);                                            /* logits[vocab] */
 }
 
-static pio_status check_input(const pio_model *m, const int32_t *tokens, uint32_t n,
-                              const float *logits, pio_error *err) {
-  if (m == NULL || tokens == NULL || logits == NULL)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "forward: model, tokens or logits "
-                         "is NULL");
-  if (n == 0) return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "forward: no tokens given");
-  if (n > m->cache.max_context - m->position)
-    return pio_error_set(err, PIO_ERR_LIMIT, "forward: %u new tokens after %u do not fit the "
-                         "KV cache of %u tokens", n, m->position, m->cache.max_context);
-  for (uint32_t t = 0; t < n; t++)
-    if (tokens[t] < 0 || (uint32_t)tokens[t] >= m->config->vocab_size)
-      return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "forward: token %u is %d, outside "
-                           "the vocabulary [0, %u)", t, (int)tokens[t], m->config->vocab_size);
-  return PIO_OK;
-}
-
 pio_status llama_model_forward(pio_model *m, const int32_t *tokens, uint32_t n_tokens,
                                float *logits, int all_logits, pio_error *err) {
-  pio_status s = check_input(m, tokens, n_tokens, logits, err);
+  if (m == NULL) return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "forward: model is NULL");
+  pio_status s = pio_forward_check(tokens, n_tokens, logits, m->config->vocab_size, m->position,
+                                   m->cache.max_context, err);
   if (s != PIO_OK) return s;
-  llama_pass_chunks(m, m->chunk, m->config->vocab_size, tokens, n_tokens, logits, all_logits,
-                    run_chunk);
+  pio_forward_chunks(m, run_chunk, tokens, n_tokens, m->chunk, m->config->vocab_size, logits,
+                     all_logits);
   return PIO_OK;
 }

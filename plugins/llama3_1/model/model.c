@@ -5,38 +5,8 @@
 
 #include "attention/attention.h"
 #include "model/model.h"
+#include "pio/instance.h"
 #include "rotary/rope_params.h"
-
-/* The caller's options, defaults where its (older) table stops. */
-static pio_model_options read_options(const pio_model_options *opts) {
-  pio_model_options o;
-  memset(&o, 0, sizeof o);
-  o.struct_size = sizeof o;
-  o.weight_dtype = PIO_DTYPE_BF16;
-  if (opts == NULL) return o;
-  if (PIO_TABLE_HAS(opts, pio_model_options, weights_dir)) o.weights_dir = opts->weights_dir;
-  if (PIO_TABLE_HAS(opts, pio_model_options, synthetic)) o.synthetic = opts->synthetic;
-  if (PIO_TABLE_HAS(opts, pio_model_options, seed)) o.seed = opts->seed;
-  if (PIO_TABLE_HAS(opts, pio_model_options, weight_dtype)) o.weight_dtype = opts->weight_dtype;
-  if (PIO_TABLE_HAS(opts, pio_model_options, n_threads)) o.n_threads = opts->n_threads;
-  if (PIO_TABLE_HAS(opts, pio_model_options, max_context)) o.max_context = opts->max_context;
-  if (PIO_TABLE_HAS(opts, pio_model_options, weights_load)) o.weights_load = opts->weights_load;
-  if (PIO_TABLE_HAS(opts, pio_model_options, kernel)) o.kernel = opts->kernel;
-  return o;
-}
-
-static pio_status context_size(const pio_model_config *c, uint32_t asked, uint32_t *out,
-                               pio_error *err) {
-  if (asked == 0) {
-    *out = c->max_position < LLAMA_DEFAULT_CONTEXT ? c->max_position : LLAMA_DEFAULT_CONTEXT;
-    return PIO_OK;
-  }
-  if (asked > c->max_position)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "max_context %u exceeds the model's "
-                         "max_position_embeddings %u", asked, c->max_position);
-  *out = asked;
-  return PIO_OK;
-}
 
 static pio_status alloc_scratch(pio_model *m, pio_error *err) {
   const pio_model_config *c = m->config;
@@ -83,7 +53,9 @@ static pio_status build(pio_model *m, const pio_model_config *config,
                         const pio_model_options *o, pio_error *err) {
   uint32_t max_context = 0;
   pio_status s = llama_config_copy(config, &m->config, err);
-  if (s == PIO_OK) s = context_size(config, o->max_context, &max_context, err);
+  if (s == PIO_OK)
+    s = pio_model_context_size(config->max_position, o->max_context, LLAMA_DEFAULT_CONTEXT,
+                               &max_context, err);
   /* A kernel path that cannot run here is refused before any weight is read. */
   if (s == PIO_OK && o->kernel != NULL)
     s = pio_kernel_plan_choose(o->kernel, PIO_DTYPE_BF16, &m->plan, err);
@@ -118,7 +90,7 @@ pio_status llama_model_create(const pio_model_config *config, const pio_model_op
   if (config == NULL || out == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model create: config or out is NULL");
   *out = NULL;
-  const pio_model_options o = read_options(opts);
+  const pio_model_options o = pio_model_options_read(opts);
   if (!o.synthetic && o.weights_dir == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model create: neither weights_dir "
                          "nor synthetic weights given");
@@ -149,29 +121,22 @@ void llama_model_reset(pio_model *m) {
 }
 
 pio_status llama_model_stats(const pio_model *m, pio_model_stats *out, pio_error *err) {
-  if (m == NULL || out == NULL)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model stats: model or out is NULL");
-  const size_t abi_1_0 = offsetof(pio_model_stats, kernel) + sizeof(const char *);
-  if (out->struct_size < abi_1_0)
-    return pio_error_set(err, PIO_ERR_ABI, "model stats: struct_size %u is smaller than the "
-                         "ABI 1.0 stats (%zu)", out->struct_size, abi_1_0);
-  pio_model_stats s;
-  memset(&s, 0, sizeof s);
-  s.n_params = llama_config_param_count(m->config);
-  s.weight_bytes = m->weights.weight_bytes;
-  s.weight_bytes_per_token = m->weight_bytes_per_token;
-  s.flops_per_token = m->flops_per_token;
-  s.kv_bytes = m->cache.bytes;
-  s.position = m->position;
-  s.max_context = m->cache.max_context;
-  s.n_threads = pio_threadpool_size(m->pool);
-  s.kernel = m->plan.name;
-  s.kernel_prefill = pio_kernel_path_name(m->plan.prefill);
-  s.kernel_decode = pio_kernel_path_name(m->plan.decode);
-  s.kernel_why = m->plan.why;
-  s.matmul_dtypes = m->matmul_dtypes;
-  const uint32_t size = out->struct_size < sizeof s ? out->struct_size : (uint32_t)sizeof s;
-  s.struct_size = size;
-  memcpy(out, &s, size);
-  return PIO_OK;
+  if (m == NULL) return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model stats: model is NULL");
+  const pio_model_stats s = {
+      .struct_size = sizeof s,
+      .n_params = llama_config_param_count(m->config),
+      .weight_bytes = m->weights.set.bytes,
+      .weight_bytes_per_token = m->weight_bytes_per_token,
+      .flops_per_token = m->flops_per_token,
+      .kv_bytes = m->cache.bytes,
+      .position = m->position,
+      .max_context = m->cache.max_context,
+      .n_threads = pio_threadpool_size(m->pool),
+      .kernel = m->plan.name,
+      .kernel_prefill = pio_kernel_path_name(m->plan.prefill),
+      .kernel_decode = pio_kernel_path_name(m->plan.decode),
+      .kernel_why = m->plan.why,
+      .matmul_dtypes = m->matmul_dtypes,
+  };
+  return pio_model_stats_copy(&s, out, err);
 }

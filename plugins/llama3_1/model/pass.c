@@ -1,4 +1,4 @@
-/* model/pass.c — the forward pass's buffers and its chunk loop. */
+/* model/pass.c — the forward pass's buffers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,14 +40,4 @@ void llama_pass_buffers_free(llama_pass_buffers *b) {
   free(b->mlp);
   free(b->attention_scratch);
   memset(b, 0, sizeof *b);
-}
-
-void llama_pass_chunks(void *model, uint32_t chunk, size_t vocab, const int32_t *tokens,
-                       uint32_t n_tokens, float *logits, int all_logits, llama_chunk_fn run) {
-  for (uint32_t done = 0; done < n_tokens;) {
-    const uint32_t n = n_tokens - done < chunk ? n_tokens - done : chunk;
-    run(model, tokens + done, n, all_logits ? logits + (size_t)done * vocab : logits, all_logits,
-        done + n == n_tokens);
-    done += n;
-  }
 }

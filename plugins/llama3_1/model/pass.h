@@ -42,15 +42,4 @@ pio_status llama_pass_buffers_alloc(llama_pass_buffers *b, const llama_pass_dims
                                     pio_error *err);
 void llama_pass_buffers_free(llama_pass_buffers *b);
 
-/* One pass of the layers on n <= chunk tokens at the model's position:
- * logits[n][vocab] when all_logits, else (when last) logits[vocab] of the
- * last token. */
-typedef void (*llama_chunk_fn)(void *model, const int32_t *tokens, uint32_t n, float *logits,
-                               int all_logits, int last);
-
-/* Runs tokens[n_tokens] through run in chunks of at most chunk tokens;
- * logits as llama_chunk_fn says, for the whole input. */
-void llama_pass_chunks(void *model, uint32_t chunk, size_t vocab, const int32_t *tokens,
-                       uint32_t n_tokens, float *logits, int all_logits, llama_chunk_fn run);
-
 #endif

@@ -1,91 +1,109 @@
-/* model/weights.c — what loaded and synthetic weights share: the buffers a
- * weight set owns, freeing, and byte accounting. */
-#include <stdlib.h>
-#include <sys/mman.h>
+/* model/weights.c — a LlamaForCausalLM's weights, from Hugging Face
+ * safetensors or synthetic, by one walk over its tensors (pio/weights.h
+ * tells files from synthetic): q, k and v stacked into one matrix that one
+ * matmul reads, gate and up likewise (in place when the file stores up
+ * right after gate, as Transformers' alphabetical order usually does), norm
+ * vectors in f32.  And what one token reads of them. */
+#include <stdio.h>
+#include <string.h>
 
 #include "model/weights.h"
-#include "model/weights_internal.h"
 
-uint64_t llama_matrix_bytes(const pio_matrix *m) {
-  return (uint64_t)m->rows * m->cols * pio_dtype_size(m->dtype);
+#define NAME_MAX_LEN 128
+
+static const char *layer_name(char *name, uint32_t l, const char *suffix) {
+  snprintf(name, NAME_MAX_LEN, "model.layers.%u.%s", l, suffix);
+  return name;
 }
 
-/* Buffers from this size up are mapped with huge pages advised. */
-#define HUGE_PAGE_BYTES ((size_t)2 << 20)
-
-static llama_buffer buffer_new(size_t bytes) {
-  llama_buffer b = {NULL, 0};
-  if (bytes >= HUGE_PAGE_BYTES) {
-    size_t size = (bytes + HUGE_PAGE_BYTES - 1) / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p != MAP_FAILED) {
-#if defined(MADV_HUGEPAGE)
-      madvise(p, size, MADV_HUGEPAGE); /* advice only: failure changes nothing */
-#endif
-      b.data = p;
-      b.mapped = size;
-      return b;
-    }
-  }
-  /* 64-byte alignment: the kernels' vector loads never split a line. */
-  b.data = aligned_alloc(64, (bytes + 63) / 64 * 64);
-  return b;
+static pio_status build_layer(pio_weights *set, const pio_model_config *c, uint32_t l,
+                              llama_layer_weights *L, pio_error *err) {
+  const uint32_t d = c->hidden_size, q_dim = c->n_heads * c->head_dim;
+  const uint32_t kv_dim = c->n_kv_heads * c->head_dim, ff = c->intermediate_size;
+  char q[NAME_MAX_LEN], k[NAME_MAX_LEN], v[NAME_MAX_LEN], gate[NAME_MAX_LEN], up[NAME_MAX_LEN];
+  char name[NAME_MAX_LEN];
+  const char *const qkv[3] = {layer_name(q, l, "self_attn.q_proj.weight"),
+                              layer_name(k, l, "self_attn.k_proj.weight"),
+                              layer_name(v, l, "self_attn.v_proj.weight")};
+  const uint32_t qkv_rows[3] = {q_dim, kv_dim, kv_dim};
+  const char *const gate_up[2] = {layer_name(gate, l, "mlp.gate_proj.weight"),
+                                  layer_name(up, l, "mlp.up_proj.weight")};
+  const uint32_t gate_up_rows[2] = {ff, ff};
+  pio_status s = pio_weights_stacked(set, qkv, qkv_rows, 3, d, &L->qkv, err);
+  if (s == PIO_OK)
+    s = pio_weights_matrix(set, layer_name(name, l, "self_attn.o_proj.weight"), d, q_dim, &L->o,
+                           err);
+  if (s == PIO_OK) s = pio_weights_stacked(set, gate_up, gate_up_rows, 2, d, &L->mlp.gate_up, err);
+  if (s == PIO_OK)
+    s = pio_weights_matrix(set, layer_name(name, l, "mlp.down_proj.weight"), d, ff,
+                           &L->mlp.down, err);
+  if (s == PIO_OK)
+    s = pio_weights_vector(set, layer_name(name, l, "input_layernorm.weight"), d, 1.0f, 0.0f,
+                           &L->attn_norm, err);
+  if (s == PIO_OK)
+    s = pio_weights_vector(set, layer_name(name, l, "post_attention_layernorm.weight"), d, 1.0f,
+                           0.0f, &L->mlp_norm, err);
+  return s;
 }
 
-static void buffer_free(llama_buffer *b) {
-  if (b->mapped)
-    munmap(b->data, b->mapped);
-  else
-    free(b->data);
-}
-
-void *llama_weights_alloc(llama_weights *w, size_t bytes, pio_error *err) {
-  if (w->n_owned == w->cap_owned) {
-    size_t cap = w->cap_owned ? 2 * w->cap_owned : 64;
-    llama_buffer *grown = realloc(w->owned, cap * sizeof *grown);
-    if (grown == NULL) {
-      pio_error_set(err, PIO_ERR_NO_MEMORY, "weights: out of memory");
-      return NULL;
-    }
-    w->owned = grown;
-    w->cap_owned = cap;
-  }
-  llama_buffer b = buffer_new(bytes);
-  if (b.data == NULL) {
-    pio_error_set(err, PIO_ERR_NO_MEMORY, "weights: out of memory allocating %zu bytes", bytes);
-    return NULL;
-  }
-  w->owned[w->n_owned++] = b;
-  return b.data;
-}
-
-pio_status llama_weights_begin(llama_weights *w, const pio_model_config *c, pio_error *err) {
+static pio_status build(llama_weights *w, const pio_model_config *c, pio_error *err) {
+  pio_weights *set = &w->set;
   w->n_layers = c->n_layers;
-  w->layers = calloc(c->n_layers, sizeof *w->layers);
-  if (w->layers == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "weights: out of memory");
-  return PIO_OK;
+  w->layers = pio_weights_alloc(set, (size_t)c->n_layers * sizeof *w->layers, err);
+  if (w->layers == NULL) return PIO_ERR_NO_MEMORY;
+  memset(w->layers, 0, (size_t)c->n_layers * sizeof *w->layers);
+  pio_status s = pio_weights_matrix(set, "model.embed_tokens.weight", c->vocab_size,
+                                    c->hidden_size, &w->embed, err);
+  for (uint32_t l = 0; l < c->n_layers && s == PIO_OK; l++)
+    s = build_layer(set, c, l, &w->layers[l], err);
+  if (s != PIO_OK) return s;
+  return pio_weights_output_head(set, c->tie_word_embeddings, &w->embed, &w->lm_head,
+                                 &w->final_norm, err);
+}
+
+/* Tensors Transformers itself ignores when loading a Llama checkpoint. */
+static int ignorable(const char *name, const void *ctx) {
+  static const char suffix[] = ".rotary_emb.inv_freq";
+  const size_t n = strlen(name), k = sizeof suffix - 1;
+  (void)ctx;
+  return n >= k && strcmp(name + n - k, suffix) == 0;
+}
+
+pio_status llama_weights_load(llama_weights *w, const pio_model_config *config,
+                              const char *dir, uint32_t load, pio_error *err) {
+  memset(w, 0, sizeof *w);
+  pio_status s = pio_weights_open(&w->set, dir, load, err);
+  if (s == PIO_OK) s = build(w, config, err);
+  if (s == PIO_OK)
+    s = pio_weights_check_unused(&w->set, config->architecture, ignorable, NULL, err);
+  if (s != PIO_OK) llama_weights_free(w);
+  return s;
+}
+
+pio_status llama_weights_synthetic(llama_weights *w, const pio_model_config *config,
+                                   pio_dtype dtype, uint64_t seed, pio_threadpool *pool,
+                                   pio_error *err) {
+  memset(w, 0, sizeof *w);
+  pio_status s = pio_weights_synthetic(&w->set, dtype, seed, pool, err);
+  if (s == PIO_OK) s = build(w, config, err);
+  if (s != PIO_OK) llama_weights_free(w);
+  return s;
 }
 
 void llama_weights_free(llama_weights *w) {
   if (w == NULL) return;
-  for (size_t i = 0; i < w->n_owned; i++) buffer_free(&w->owned[i]);
-  free(w->owned);
-  free(w->layers);
-  pio_safetensors_close(w->set);
-  w->owned = NULL;
-  w->layers = NULL;
-  w->set = NULL;
-  w->n_owned = w->cap_owned = 0;
+  pio_weights_free(&w->set);
+  memset(w, 0, sizeof *w);
 }
 
 uint64_t llama_weights_bytes_per_token(const llama_weights *w, const pio_model_config *c) {
   uint64_t bytes = 0;
   for (uint32_t l = 0; l < w->n_layers; l++) {
     const llama_layer_weights *L = &w->layers[l];
-    bytes += llama_matrix_bytes(&L->qkv) + llama_matrix_bytes(&L->o) +
-             llama_matrix_bytes(&L->mlp.gate_up) + llama_matrix_bytes(&L->mlp.down);
+    bytes += pio_matrix_bytes(&L->qkv) + pio_matrix_bytes(&L->o) +
+             pio_matrix_bytes(&L->mlp.gate_up) + pio_matrix_bytes(&L->mlp.down);
   }
   const uint64_t norms = (2ull * c->n_layers + 1) * c->hidden_size * sizeof(float);
   const uint64_t embed_row = (uint64_t)c->hidden_size * pio_dtype_size(w->embed.dtype);
-  return bytes + llama_matrix_bytes(&w->lm_head) + norms + embed_row;
+  return bytes + pio_matrix_bytes(&w->lm_head) + norms + embed_row;
 }

@@ -1,7 +1,7 @@
 /* model/weights.h — a Llama model's weights as the forward pass reads them:
  * matrices kept in their stored dtype (views into the safetensors mapping,
  * or stacked copies where two matrices are read by one matmul), norm
- * vectors widened to f32. */
+ * vectors widened to f32, all held by a pio_weights set (pio/weights.h). */
 #ifndef PIO_LLAMA3_1_WEIGHTS_H
 #define PIO_LLAMA3_1_WEIGHTS_H
 
@@ -11,8 +11,8 @@
 #include "config/llama_config.h"
 #include "pio/kernels.h"
 #include "pio/mlp.h"
-#include "pio/safetensors.h"
 #include "pio/threadpool.h"
+#include "pio/weights.h"
 
 typedef struct llama_layer_weights {
   const float *attn_norm; /* input_layernorm [d] */
@@ -22,24 +22,13 @@ typedef struct llama_layer_weights {
   pio_swiglu_weights mlp; /* gate_up [2 d_ff][d] (gate rows, then up), down [d][d_ff] */
 } llama_layer_weights;
 
-/* A buffer a weight set owns: small ones from aligned_alloc, large ones
- * mapped and given transparent huge pages (fewer faults when filled, fewer
- * TLB misses when streamed every token). */
-typedef struct llama_buffer {
-  void *data;
-  size_t mapped; /* bytes mapped with mmap, 0 when from aligned_alloc */
-} llama_buffer;
-
 typedef struct llama_weights {
-  pio_safetensors *set;        /* the mapped files; NULL for synthetic weights */
+  pio_weights set;             /* the files (or synthetic) and every buffer the weights own */
   pio_matrix embed;            /* embed_tokens [vocab][d] */
   pio_matrix lm_head;          /* [vocab][d]; the embedding when tied */
   const float *final_norm;     /* [d] */
-  llama_layer_weights *layers; /* [n_layers], owned */
+  llama_layer_weights *layers; /* [n_layers], owned by set */
   uint32_t n_layers;
-  struct llama_buffer *owned;  /* buffers to free: copies, f32 norms, synthetic data */
-  size_t n_owned, cap_owned;
-  uint64_t weight_bytes;       /* every weight tensor as stored */
 } llama_weights;
 
 /* Reads the weights of config from the safetensors in dir: every tensor
@@ -64,8 +53,5 @@ void llama_weights_free(llama_weights *w);
 /* Bytes one decoded token reads: every matrix, the norms as f32, one
  * embedding row. */
 uint64_t llama_weights_bytes_per_token(const llama_weights *w, const pio_model_config *config);
-
-/* Bytes of a matrix as stored. */
-uint64_t llama_matrix_bytes(const pio_matrix *m);
 
 #endif

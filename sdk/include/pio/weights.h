@@ -79,6 +79,14 @@ pio_status pio_weights_vector(pio_weights *w, const char *name, uint32_t n, floa
 pio_status pio_weights_stacked(pio_weights *w, const char *const *names, const uint32_t *rows,
                                size_t n_parts, uint32_t cols, pio_matrix *out, pio_error *err);
 
+/* The output head of a causal LM: lm_head.weight [vocab][d], or, when
+ * tied, *embed itself; a tied checkpoint may still carry lm_head.weight,
+ * which (as Transformers does) is not used but must have its shape.  Also
+ * the final norm model.norm.weight [d] into *final_norm. */
+pio_status pio_weights_output_head(pio_weights *w, int tied, const pio_matrix *embed,
+                                   pio_matrix *lm_head, const float **final_norm,
+                                   pio_error *err);
+
 /* The tensor name if the files hold it (NULL when synthetic or absent),
  * without marking it used. */
 const pio_tensor_info *pio_weights_find(const pio_weights *w, const char *name);
