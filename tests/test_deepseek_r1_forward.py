@@ -150,7 +150,9 @@ class TestCacheAndThreads(DeepseekCase):
         self.assertEqual(tokens_one, tokens_three)
 
     def test_weights_read_into_memory_give_the_mapped_logits(self):
-        folder = self.model("read", "--shards", "2", "--dtype", "bf16", "--seed", "22")
+        # f32 weights: their kernel plan is fixed (for bf16 weights the SDK
+        # times the paths in each process, and two processes may differ).
+        folder = self.model("read", "--shards", "2", "--seed", "22")
         mapped, t_mapped = self.logits_and_tokens(folder, PROMPT, STEPS, "--weights", "map")
         read, t_read = self.logits_and_tokens(folder, PROMPT, STEPS, "--weights", "read")
         self.assertTrue(np.array_equal(mapped, read))

@@ -47,7 +47,7 @@ static void head_products_task(void *ctx, uint32_t share, uint32_t n_shares) {
     for (uint32_t t = 0; t < p->n; t++)
       memcpy(gather + (size_t)t * w->cols, p->src + t * p->src_token + h * p->src_head,
              w->cols * sizeof *gather);
-    pio_matmul(NULL, p->m->path, w, gather, p->n, product); /* product[n][rows] */
+    pio_matmul(NULL, deepseek_path(p->m, p->n), w, gather, p->n, product); /* product[n][rows] */
     for (uint32_t t = 0; t < p->n; t++)
       memcpy(p->dst + t * p->dst_token + h * p->dst_head, product + (size_t)t * w->rows,
              w->rows * sizeof *product);
@@ -114,14 +114,14 @@ void deepseek_mla(pio_model *m, uint32_t l, uint32_t start, uint32_t n) {
   deepseek_attn_scratch *S = &m->attn;
   const uint32_t H = c->n_heads, r = c->kv_lora_rank, v = c->v_head_dim;
   const size_t in_rows = A->in.rows;
-  pio_matmul(m->pool, m->path, &A->in, m->xn, n, S->in); /* in[n][q rows + row] */
+  pio_matmul(m->pool, deepseek_path(m, n), &A->in, m->xn, n, S->in); /* in[n][q rows + row] */
   if (A->in_bias) add_bias(S->in, n, in_rows, A->in_bias, in_rows);
   const float *q = S->in; /* [n][H][qk], rows of q_token floats */
   size_t q_token = in_rows;
   if (c->q_lora_rank > 0) {
     pio_rmsnorm_strided(S->in, in_rows, A->q_a_norm, n, c->q_lora_rank, LATENT_NORM_EPS, 0,
                         S->q_a, c->q_lora_rank);
-    pio_matmul(m->pool, m->path, &A->q_b, S->q_a, n, S->q); /* q[n][H * qk] */
+    pio_matmul(m->pool, deepseek_path(m, n), &A->q_b, S->q_a, n, S->q); /* q[n][H * qk] */
     q = S->q;
     q_token = A->q_b.rows;
   }
@@ -133,6 +133,6 @@ void deepseek_mla(pio_model *m, uint32_t l, uint32_t start, uint32_t n) {
                      .src_token = (size_t)H * r, .src_head = r, .dst = S->heads,
                      .dst_token = (size_t)H * v, .dst_head = v};
   pio_threadpool_run(m->pool, head_products_task, &p); /* heads[n][H][v] */
-  pio_matmul(m->pool, m->path, &A->o, S->heads, n, m->proj); /* proj[n][d] */
+  pio_matmul(m->pool, deepseek_path(m, n), &A->o, S->heads, n, m->proj); /* proj[n][d] */
   if (A->o_bias) add_bias(m->proj, n, c->hidden_size, A->o_bias, c->hidden_size);
 }

@@ -11,7 +11,7 @@
 #include "pio/mlp.h"
 
 void deepseek_dense_mlp(pio_model *m, uint32_t l, uint32_t n) {
-  pio_swiglu(m->pool, m->path, &m->weights.layers[l].dense, m->xn, n, m->moe.hidden, m->proj);
+  pio_swiglu(m->pool, deepseek_path(m, n), &m->weights.layers[l].dense, m->xn, n, m->moe.hidden, m->proj);
 }
 
 /* experts[n][k] and weights[n][k] of every token. */
@@ -32,7 +32,7 @@ static void run_expert(pio_model *m, const pio_swiglu_weights *expert, const uin
   deepseek_moe_scratch *S = &m->moe;
   for (uint32_t j = 0; j < count; j++)
     memcpy(S->rows + j * d, m->xn + (entries[j] / k) * d, d * sizeof *S->rows);
-  pio_swiglu(m->pool, m->path, expert, S->rows, count, S->hidden, S->out); /* out[count][d] */
+  pio_swiglu(m->pool, deepseek_path(m, count), expert, S->rows, count, S->hidden, S->out); /* out[count][d] */
   for (uint32_t j = 0; j < count; j++)
     memcpy(S->slots + (size_t)entries[j] * d, S->out + j * d, d * sizeof *S->out);
 }
@@ -52,6 +52,6 @@ void deepseek_moe(pio_model *m, uint32_t l, uint32_t n) {
     pio_moe_weighted_sum(S->slots + (size_t)t * k * d, d, S->weights + (size_t)t * k, k, d,
                          m->proj + t * d);
   if (M->shared.gate_up.rows == 0) return;
-  pio_swiglu(m->pool, m->path, &M->shared, m->xn, n, S->hidden, S->out); /* out[n][d] */
+  pio_swiglu(m->pool, deepseek_path(m, n), &M->shared, m->xn, n, S->hidden, S->out); /* out[n][d] */
   for (size_t i = 0; i < (size_t)n * d; i++) m->proj[i] += S->out[i];
 }

@@ -41,9 +41,9 @@ static void run_chunk(void *model, const int32_t *tokens, uint32_t n, float *log
                                                       : w->final_norm);
   m->position = start + n;
   if (all_logits)
-    pio_matmul(m->pool, m->path, &w->lm_head, m->xn, n, logits); /* logits[n][vocab] */
+    pio_matmul(m->pool, deepseek_path(m, n), &w->lm_head, m->xn, n, logits); /* logits[n][vocab] */
   else if (last_chunk)
-    pio_matmul(m->pool, m->path, &w->lm_head, m->xn + (size_t)(n - 1) * c->hidden_size, 1,
+    pio_matmul(m->pool, deepseek_path(m, 1), &w->lm_head, m->xn + (size_t)(n - 1) * c->hidden_size, 1,
                logits);                                            /* logits[vocab] */
 }
 

@@ -120,6 +120,14 @@ static void describe_weights(pio_model *m) {
            (unsigned long long)w->expert_slots, m->config->n_experts_per_tok);
 }
 
+/* The dtype of most of the weights, which picks the plan: the routed
+ * experts' (or, without experts, the first layer's MLP). */
+static pio_dtype bulk_dtype(const deepseek_weights *w) {
+  for (uint32_t l = 0; l < w->n_layers; l++)
+    if (w->layers[l].is_moe) return w->layers[l].moe.experts[0].gate_up.dtype;
+  return w->n_layers > 0 ? w->layers[0].dense.gate_up.dtype : w->lm_head.dtype;
+}
+
 static pio_status build(pio_model *m, const pio_model_config *config,
                         const pio_model_options *o, pio_error *err) {
   uint32_t max_context = 0;
@@ -130,6 +138,9 @@ static pio_status build(pio_model *m, const pio_model_config *config,
     s = pio_error_set(err, PIO_ERR_UNSUPPORTED, "%s: quantization_config says fp8 weights; this "
                       "plugin reads f32, bf16 or f16 safetensors (convert them, or run with "
                       "synthetic weights)", config->path);
+  /* A kernel path that cannot run here is refused before any weight is read. */
+  if (s == PIO_OK && o->kernel != NULL)
+    s = pio_kernel_plan_choose(o->kernel, PIO_DTYPE_BF16, &m->plan, err);
   if (s == PIO_OK) s = pio_threadpool_create(o->n_threads, &m->pool, err);
   if (s == PIO_OK)
     s = o->synthetic ? deepseek_weights_synthetic(&m->weights, config, o->weight_dtype, o->seed,
@@ -139,11 +150,13 @@ static pio_status build(pio_model *m, const pio_model_config *config,
   if (s == PIO_OK) s = deepseek_rotary_init(&m->rope, config, max_context, err);
   if (s == PIO_OK) s = deepseek_kv_cache_init(&m->cache, config, max_context, err);
   if (s != PIO_OK) return s;
+  s = pio_kernel_plan_choose(o->kernel, bulk_dtype(&m->weights), &m->plan, err);
+  if (s != PIO_OK) return pio_error_prefix(err, "model create");
   m->chunk = max_context < DEEPSEEK_PREFILL_CHUNK ? max_context : DEEPSEEK_PREFILL_CHUNK;
-  m->path = pio_kernel_best();
   /* The bf16 dot-product path rounds activations to bf16; the router's
    * choice is kept on f32 activations, as Transformers computes it. */
-  m->router_path = m->path == PIO_KERNEL_AVX512_BF16 ? PIO_KERNEL_AVX512 : m->path;
+  const pio_kernel_path best = pio_kernel_best();
+  m->router_path = best == PIO_KERNEL_AVX512_BF16 ? PIO_KERNEL_AVX512 : best;
   m->softmax_scale = deepseek_softmax_scale(config);
   m->flops_per_token = deepseek_weights_flops_per_token(&m->weights, config);
   m->weight_bytes_per_token = deepseek_weights_bytes_per_token(&m->weights, config);
@@ -205,9 +218,10 @@ pio_status deepseek_model_stats(const pio_model *m, pio_model_stats *out, pio_er
       .position = m->position,
       .max_context = m->cache.max_context,
       .n_threads = pio_threadpool_size(m->pool),
-      .kernel = pio_kernel_path_name(m->path),
-      .kernel_prefill = pio_kernel_path_name(m->path),
-      .kernel_decode = pio_kernel_path_name(m->path),
+      .kernel = m->plan.name,
+      .kernel_prefill = pio_kernel_path_name(m->plan.prefill),
+      .kernel_decode = pio_kernel_path_name(m->plan.decode),
+      .kernel_why = m->plan.why,
       .matmul_dtypes = deepseek_weights_matmul_dtypes(&m->weights, m->config),
       .weights_note = m->weights_note[0] != '\0' ? m->weights_note : NULL,
   };

@@ -59,7 +59,7 @@ struct pio_model {
   pio_rope rope;
   deepseek_kv_cache cache;
   pio_threadpool *pool;
-  pio_kernel_path path;     /* matmul kernel path, the best this CPU runs */
+  pio_kernel_plan plan;     /* matmul kernel paths for prefill and decode, and why */
   pio_kernel_path router_path; /* the router's: f32 activations, as Transformers' f32 router */
   float softmax_scale;
   uint32_t position;        /* tokens in the cache */
@@ -82,6 +82,11 @@ pio_status deepseek_model_forward(pio_model *model, const int32_t *tokens, uint3
                                   float *logits, int all_logits, pio_error *err);
 void deepseek_model_reset(pio_model *model);
 pio_status deepseek_model_stats(const pio_model *model, pio_model_stats *out, pio_error *err);
+
+/* The matmul path for n tokens under the model's plan. */
+static inline pio_kernel_path deepseek_path(const pio_model *m, size_t n) {
+  return pio_kernel_plan_path(&m->plan, n);
+}
 
 /* The layer steps (attention/mla.c, mlp/moe.c): on xn[n][d] of the n
  * tokens at positions [start, start + n), write proj[n][d]. */
