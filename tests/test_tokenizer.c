@@ -275,6 +275,22 @@ START_TEST(test_stream_waits_for_a_complete_character) {
   ck_assert_int_eq(pio_decode_stream_push(s, ids.ids[ids.count - 1], &piece, &len, &err), PIO_OK);
   ck_assert_uint_eq(len, 4);
   ck_assert_int_eq(memcmp(piece, "\xF0\x9F\x98\x80", 4), 0);
+  /* a character cut short is held back, and given out at the end as
+   * ByteFallback decodes it: one U+FFFD a byte */
+  pio_decode_stream_reset(s);
+  ids.count = 0;
+  encode(tok, "x\xF0\x9F\x98\x80", 0, &ids);
+  char seen[64] = "";
+  for (size_t i = 0; i + 1 < ids.count; i++) {
+    ck_assert_int_eq(pio_decode_stream_push(s, ids.ids[i], &piece, &len, &err), PIO_OK);
+    strncat(seen, piece, len);
+  }
+  ck_assert_str_eq(seen, "x");
+  ck_assert_int_eq(pio_decode_stream_flush(s, &piece, &len, &err), PIO_OK);
+  ck_assert_uint_eq(len, 9);
+  ck_assert_int_eq(memcmp(piece, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD", 9), 0);
+  ck_assert_int_eq(pio_decode_stream_flush(s, &piece, &len, &err), PIO_OK);
+  ck_assert_uint_eq(len, 0);
   pio_decode_stream_free(s);
   pio_token_ids_free(&ids);
   pio_tokenizer_free(tok);

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "pio/kernels.h"
 #include "pio/models.h"
+#include "run_text.h"
 
 /* Longest prompt accepted on the command line. */
 #define RUN_MAX_TOKENS (1u << 20)
@@ -37,18 +38,23 @@ typedef struct run_args {
   int has_dtype;
   pio_dtype dtype;
   uint32_t weights_load; /* PIO_WEIGHTS_MAP or PIO_WEIGHTS_READ */
+  pio_cli_text_options text; /* --prompt / --chat and sampling (run_text.c) */
   const char *kernel;    /* matmul kernel path, NULL: the plugin's plan */
 } run_args;
 
 static void print_help(void) {
   fputs("Usage: pio-host run [OPTION...] MODEL --tokens ID,ID,...\n"
+        "       pio-host run [OPTION...] DIR --prompt TEXT | --chat\n"
         "\n"
-        "Run a model on a prompt of token ids and print the greedily decoded ids.\n"
+        "Run a model on a prompt of token ids and print the greedily decoded ids;\n"
+        "or, for a model folder with tokenizer.json, on text, streaming the text\n"
+        "it generates until an EOS id (generation_config.json, config.json).\n"
         "MODEL is a preset name (see manifests/models; needs --synthetic) or a\n"
         "Hugging Face model folder holding config.json and *.safetensors.\n"
         "\n"
         "Options:\n"
-        "  --tokens LIST          prompt token ids, comma-separated (required)\n"
+        "  --tokens LIST          prompt token ids, comma-separated\n"
+        PIO_CLI_TEXT_HELP
         "  --max-new-tokens N     tokens to decode after the prompt (default 16;\n"
         "                         0 runs the prompt only)\n"
         "  --threads T            compute threads (default: all online cores)\n"
@@ -160,6 +166,8 @@ static int parse_option(run_args *a, int opt, const char *arg) {
       a->has_dtype = 1;
       return PIO_CLI_EXIT_OK;
     default: {
+      int text = pio_cli_text_option(&a->text, opt, arg);
+      if (text != 0) return text > 0 ? PIO_CLI_EXIT_OK : PIO_CLI_EXIT_USAGE;
       int common = pio_cli_common_option(&a->common, opt, arg);
       return common == 1 ? PIO_CLI_EXIT_OK : pio_cli_usage_error("run", "bad option");
     }
@@ -177,6 +185,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
       {"weights", required_argument, NULL, OPT_WEIGHTS},
       {"max-context", required_argument, NULL, OPT_MAX_CONTEXT},
       {"kernel", required_argument, NULL, OPT_KERNEL},
+      PIO_CLI_TEXT_OPTIONS,
       PIO_CLI_COMMON_OPTIONS,
       {NULL, 0, NULL, 0}};
   a->max_new = 16;
@@ -191,7 +200,10 @@ static int parse_args(int argc, char **argv, run_args *a) {
   if (argc - optind != 1)
     return pio_cli_usage_error("run", "expected one MODEL, got %d arguments", argc - optind);
   a->model = argv[optind];
-  if (a->n_tokens == 0) return pio_cli_usage_error("run", "--tokens is required");
+  int inputs = (a->n_tokens > 0) + (a->text.prompt != NULL) + a->text.chat;
+  if (inputs != 1) return pio_cli_usage_error("run", "give one of --tokens, --prompt or --chat");
+  if ((a->text.prompt || a->text.chat) && a->dump_path)
+    return pio_cli_usage_error("run", "--dump-logits goes with --tokens");
   return PIO_CLI_EXIT_OK;
 }
 
@@ -307,7 +319,9 @@ static int create_model(const run_args *a, run_state *st, pio_model_summary *sum
   o.weights_load = a->weights_load;
   o.kernel = a->kernel;
   /* Just the context this run needs, unless asked for more. */
-  const uint64_t needed = (uint64_t)a->n_tokens + (a->max_new > 0 ? a->max_new - 1 : 0);
+  const uint64_t prompt = a->text.chat ? 0 : a->text.prompt ? pio_cli_text_prompt_bound(&a->text) : a->n_tokens;
+  /* a chat takes what the plugin gives by default: min(max_position, 4096) */
+  const uint64_t needed = a->text.chat ? 0 : prompt + (a->max_new > 0 ? a->max_new - 1 : 0);
   o.max_context = a->max_context ? a->max_context : (uint32_t)(needed > UINT32_MAX ? UINT32_MAX : needed);
   s = pio_model_options_supported(st->table, &o, err);
   if (s == PIO_OK) s = st->table->model->create(st->config, &o, &st->model, err);
@@ -371,7 +385,17 @@ static int run_model(const run_args *a) {
   pio_model_summary sum;
   int rc = open_model(a, &st, &err);
   if (rc == PIO_CLI_EXIT_OK) rc = create_model(a, &st, &sum, &err);
-  if (rc == PIO_CLI_EXIT_OK) rc = generate(a, &st, &sum, &err);
+  if (rc == PIO_CLI_EXIT_OK && (a->text.prompt || a->text.chat)) {
+    pio_cli_text_model m = {a->model, st.resolved.weights_dir, st.resolved.record->name, st.table->model,
+                            st.model, (uint32_t)sum.vocab_size, 0, a->max_new, st.logits};
+    pio_model_stats stats;
+    memset(&stats, 0, sizeof stats);
+    stats.struct_size = sizeof stats;
+    m.max_context = st.table->model->stats(st.model, &stats, &err) == PIO_OK ? stats.max_context : 0;
+    rc = pio_cli_run_text(&a->text, &m);
+  } else if (rc == PIO_CLI_EXIT_OK) {
+    rc = generate(a, &st, &sum, &err);
+  }
   release(&st);
   return rc;
 }
@@ -379,6 +403,7 @@ static int run_model(const run_args *a) {
 int pio_cli_run(int argc, char **argv) {
   run_args a;
   memset(&a, 0, sizeof a);
+  pio_sampling_defaults(&a.text.sampling);
   int rc = parse_args(argc, argv, &a);
   if (rc == PIO_CLI_EXIT_OK && a.common.help) print_help();
   if (rc == PIO_CLI_EXIT_OK && !a.common.help) rc = run_model(&a);

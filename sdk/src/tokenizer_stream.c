@@ -102,3 +102,24 @@ pio_status pio_decode_stream_push(pio_decode_stream *s, int32_t id, const char *
   s->prefix_index = new_index;
   return st;
 }
+
+pio_status pio_decode_stream_flush(pio_decode_stream *s, const char **text, size_t *len,
+                                   pio_error *err) {
+  *text = "";
+  *len = 0;
+  char *decoded = NULL;
+  size_t n = 0;
+  pio_status st = pio_tokenizer_decode(s->tok, s->ids.ids, s->ids.count, s->flags, &decoded, &n, err);
+  if (st != PIO_OK) return st;
+  if (n > s->prefix_len && memcmp(decoded, s->prefix ? s->prefix : "", s->prefix_len) == 0) {
+    free(s->out);
+    s->out = decoded;
+    memmove(s->out, s->out + s->prefix_len, n - s->prefix_len + 1);
+    *text = s->out;
+    *len = n - s->prefix_len;
+  } else {
+    free(decoded);
+  }
+  pio_decode_stream_reset(s);
+  return PIO_OK;
+}

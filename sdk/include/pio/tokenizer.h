@@ -106,6 +106,11 @@ pio_status pio_decode_stream_new(const pio_tokenizer *tok, unsigned flags,
 void pio_decode_stream_free(pio_decode_stream *stream);
 pio_status pio_decode_stream_push(pio_decode_stream *stream, int32_t id, const char **text,
                                   size_t *len, pio_error *err);
+/* At the end of a sequence: the text still held back (a character left
+ * incomplete decodes to U+FFFD), given out as push gives text; the stream then
+ * starts over. */
+pio_status pio_decode_stream_flush(pio_decode_stream *stream, const char **text, size_t *len,
+                                   pio_error *err);
 /* Forgets the ids pushed so far (a new turn starts with no context). */
 void pio_decode_stream_reset(pio_decode_stream *stream);
 

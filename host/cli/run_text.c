@@ -1,0 +1,310 @@
+/* host/cli/run_text.c — `pio-host run --prompt/--chat` (run_text.h): the
+ * prompt encoded (or the conversation rendered with the chat template and
+ * encoded), prefilled, then tokens drawn one by one and streamed through
+ * the tokenizer's streaming decoder, flushed each token, until an EOS id
+ * of generation_config.json / config.json or --max-new-tokens.  A chat
+ * keeps the KV cache between turns: only what the new rendering adds
+ * after the ids already run is prefilled. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "cli_common.h"
+#include "pio/chat_template.h"
+#include "pio/generation_config.h"
+#include "pio/tokenizer.h"
+#include "run_text.h"
+#include "text_io.h"
+
+static int bad(const char *option, const char *what, const char *arg) {
+  pio_cli_usage_error("run", "%s: expected %s, found '%s'", option, what, arg);
+  return -1;
+}
+
+static int parse_double(const char *arg, double min, double max, double *out) {
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(arg, &end);
+  if (errno != 0 || end == arg || *end != '\0' || !(v >= min && v <= max)) return -1;
+  *out = v;
+  return 0;
+}
+
+int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg) {
+  double v = 0;
+  switch (opt) {
+  case PIO_CLI_OPT_PROMPT: o->prompt = arg; return 1;
+  case PIO_CLI_OPT_CHAT: o->chat = 1; return 1;
+  case PIO_CLI_OPT_SYSTEM: o->system = arg; return 1;
+  case PIO_CLI_OPT_TEMPERATURE:
+    if (parse_double(arg, 0, 1e6, &v) != 0) return bad("--temperature", "0 (greedy) or more", arg);
+    o->sampling.temperature = v;
+    o->set |= PIO_CLI_SET_TEMPERATURE;
+    return 1;
+  case PIO_CLI_OPT_TOP_K:
+    if (parse_double(arg, 0, 1e9, &v) != 0 || v != floor(v)) return bad("--top-k", "a whole number (0: off)", arg);
+    o->sampling.top_k = (uint32_t)v;
+    o->set |= PIO_CLI_SET_TOP_K;
+    return 1;
+  case PIO_CLI_OPT_TOP_P:
+    if (parse_double(arg, 1e-9, 1, &v) != 0) return bad("--top-p", "more than 0 and at most 1", arg);
+    o->sampling.top_p = v;
+    o->set |= PIO_CLI_SET_TOP_P;
+    return 1;
+  case PIO_CLI_OPT_MIN_P:
+    if (parse_double(arg, 0, 1, &v) != 0) return bad("--min-p", "0 to 1", arg);
+    o->sampling.min_p = v;
+    o->set |= PIO_CLI_SET_MIN_P;
+    return 1;
+  case PIO_CLI_OPT_PENALTY:
+    if (parse_double(arg, 1e-9, 1e6, &v) != 0) return bad("--repeat-penalty", "more than 0 (1: off)", arg);
+    o->sampling.repeat_penalty = v;
+    o->set |= PIO_CLI_SET_PENALTY;
+    return 1;
+  case PIO_CLI_OPT_SEED: {
+    char *end = NULL;
+    errno = 0;
+    unsigned long long s = strtoull(arg, &end, 10);
+    if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-') return bad("--seed", "a whole number", arg);
+    o->sampling.seed = s;
+    o->set |= PIO_CLI_SET_SEED;
+    return 1;
+  }
+  default: return 0;
+  }
+}
+
+uint32_t pio_cli_text_prompt_bound(const pio_cli_text_options *o) {
+  /* a token is at least one byte; the post-processor adds a few */
+  size_t n = o->prompt ? strlen(o->prompt) + 16 : 0;
+  return n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)n;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* What a text run holds. */
+typedef struct text_run {
+  const pio_cli_text_model *m;
+  pio_tokenizer *tok;
+  pio_tokenizer_session *session;
+  pio_decode_stream *stream;
+  pio_sampler *sampler;
+  pio_generation_config gen;
+  pio_token_ids seq; /* the ids the KV cache holds */
+  pio_token_ids reply;
+  pio_error err;
+} text_run;
+
+static int fail(text_run *t, const char *what) {
+  fputs("pio-host run: ", stderr);
+  pio_cli_put(stderr, t->m->name);
+  fprintf(stderr, ": %s%s\n", what ? what : "", t->err.message);
+  return PIO_CLI_EXIT_PLUGIN;
+}
+
+static int is_eos(const text_run *t, int32_t id) {
+  for (size_t i = 0; i < t->gen.n_eos; i++)
+    if (t->gen.eos[i] == id) return 1;
+  return 0;
+}
+
+/* Runs ids[n] into the cache (their logits left in m->logits). */
+static int feed(text_run *t, const int32_t *ids, size_t n) {
+  if (n == 0) return 0;
+  if (t->seq.count + n > t->m->max_context) {
+    pio_error_set(&t->err, PIO_ERR_LIMIT, "%zu tokens are over the KV cache of %u (--max-context)",
+                  t->seq.count + n, t->m->max_context);
+    return -1;
+  }
+  if (t->m->api->forward(t->m->model, ids, (uint32_t)n, t->m->logits, 0, &t->err) != PIO_OK) return -1;
+  for (size_t i = 0; i < n; i++)
+    if (pio_token_ids_push(&t->seq, ids[i], &t->err) != PIO_OK) return -1;
+  return 0;
+}
+
+/* Prefills prompt (reusing the cache's common prefix), then streams up to
+ * max_new tokens; the ids drawn land in t->reply. */
+static int generate(text_run *t, const pio_token_ids *prompt) {
+  size_t common = 0;
+  while (common < t->seq.count && common < prompt->count && t->seq.ids[common] == prompt->ids[common]) common++;
+  /* the last prompt token must run now: its logits give the first new token */
+  if (common == prompt->count && common > 0) common--;
+  size_t reused = common;
+  if (common < t->seq.count) { /* the cache holds more than the prompt shares: start over */
+    t->m->api->reset(t->m->model);
+    t->seq.count = 0;
+    reused = 0;
+  }
+  double t0 = now_s();
+  if (feed(t, prompt->ids + reused, prompt->count - reused) != 0) return fail(t, "prefill: ");
+  double prefill_s = now_s() - t0;
+  pio_decode_stream_reset(t->stream);
+  t->reply.count = 0;
+  t0 = now_s();
+  int stopped = 0;
+  uint32_t decodable = pio_tokenizer_vocab_size(t->tok);
+  for (uint32_t i = 0; i < t->m->max_new; i++) {
+    /* rows past the tokenizer's vocabulary (padding) name no text */
+    for (uint32_t k = decodable; k < t->m->vocab; k++) t->m->logits[k] = -INFINITY;
+    int32_t next = pio_sampler_sample(t->sampler, t->m->logits, t->seq.ids, t->seq.count);
+    if (is_eos(t, next)) {
+      stopped = 1;
+      break;
+    }
+    const char *piece;
+    size_t len;
+    if (pio_decode_stream_push(t->stream, next, &piece, &len, &t->err) != PIO_OK) return fail(t, "decode: ");
+    fwrite(piece, 1, len, stdout);
+    fflush(stdout);
+    if (pio_token_ids_push(&t->reply, next, &t->err) != PIO_OK) return fail(t, "");
+    if (i + 1 < t->m->max_new && feed(t, &next, 1) != 0) return fail(t, "decode: ");
+  }
+  const char *tail;
+  size_t tail_len;
+  if (pio_decode_stream_flush(t->stream, &tail, &tail_len, &t->err) != PIO_OK) return fail(t, "decode: ");
+  fwrite(tail, 1, tail_len, stdout);
+  fputc('\n', stdout);
+  fflush(stdout);
+  double decode_s = now_s() - t0;
+  size_t n_prefill = prompt->count - reused;
+  fprintf(stderr, "pio-host run: %s: prompt %zu tokens (%zu from the cache) in %.3f s (%.1f tokens/s); "
+          "generated %zu tokens in %.3f s (%.1f tokens/s)%s\n",
+          t->m->plugin, prompt->count, reused, prefill_s, n_prefill / (prefill_s > 0 ? prefill_s : 1e-9),
+          t->reply.count, decode_s, t->reply.count / (decode_s > 0 ? decode_s : 1e-9),
+          stopped ? ", stopped at EOS" : ", stopped at --max-new-tokens");
+  return PIO_CLI_EXIT_OK;
+}
+
+static int run_prompt(text_run *t, const char *text) {
+  pio_token_ids prompt = {0};
+  if (pio_tokenizer_session_encode(t->session, text, strlen(text), PIO_ENCODE_ADD_SPECIAL, &prompt, &t->err) != PIO_OK) {
+    pio_token_ids_free(&prompt);
+    return fail(t, "--prompt: ");
+  }
+  int rc = prompt.count == 0 ? (pio_error_set(&t->err, PIO_ERR_INVALID, "the prompt encodes to no tokens"), fail(t, "--prompt: "))
+                             : generate(t, &prompt);
+  pio_token_ids_free(&prompt);
+  return rc;
+}
+
+static json_object *message(const char *role, const char *content, size_t len) {
+  json_object *m = json_object_new_object();
+  json_object_object_add(m, "role", json_object_new_string(role));
+  json_object_object_add(m, "content", json_object_new_string_len(content, (int)len));
+  return m;
+}
+
+static int run_chat(text_run *t, const char *system) {
+  pio_chat_template *tmpl = NULL;
+  json_object *vars = NULL;
+  if (pio_chat_template_load_dir(t->m->dir, &tmpl, &vars, &t->err) != PIO_OK) return fail(t, "--chat: ");
+  json_object *messages = json_object_new_array();
+  json_object_object_add(vars, "messages", messages);
+  json_object_object_add(vars, "tools", NULL);
+  json_object_object_add(vars, "documents", NULL);
+  json_object_object_add(vars, "add_generation_prompt", json_object_new_boolean(1));
+  if (system) json_object_array_add(messages, message("system", system, strlen(system)));
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  int rc = PIO_CLI_EXIT_OK;
+  pio_token_ids prompt = {0};
+  while (rc == PIO_CLI_EXIT_OK && (n = getline(&line, &cap, stdin)) > 0) {
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+    if (n == 0) continue;
+    prompt.count = 0;
+    if (pio_tokenizer_session_encode(t->session, line, (size_t)n, 0, &prompt, &t->err) != PIO_OK) {
+      fprintf(stderr, "pio-host run: --chat: %s; the line is skipped\n", t->err.message);
+      continue;
+    }
+    json_object_array_add(messages, message("user", line, (size_t)n));
+    char *text = NULL;
+    size_t len = 0;
+    prompt.count = 0;
+    if (pio_chat_template_render(tmpl, vars, &text, &len, &t->err) != PIO_OK) {
+      rc = fail(t, "chat template: ");
+    } else if (pio_tokenizer_session_encode(t->session, text, len, 0, &prompt, &t->err) != PIO_OK) {
+      rc = fail(t, "the rendered prompt: ");
+    } else {
+      rc = generate(t, &prompt);
+    }
+    free(text);
+    if (rc != PIO_CLI_EXIT_OK) break;
+    char *reply = NULL;
+    size_t reply_len = 0;
+    if (pio_tokenizer_decode(t->tok, t->reply.ids, t->reply.count, PIO_DECODE_SKIP_SPECIAL, &reply, &reply_len, &t->err) != PIO_OK) {
+      rc = fail(t, "decode: ");
+      break;
+    }
+    json_object_array_add(messages, message("assistant", reply, reply_len));
+    free(reply);
+  }
+  pio_token_ids_free(&prompt);
+  free(line);
+  json_object_put(vars);
+  pio_chat_template_free(tmpl);
+  return rc;
+}
+
+int pio_cli_run_text(const pio_cli_text_options *o, const pio_cli_text_model *m) {
+  text_run t;
+  memset(&t, 0, sizeof t);
+  t.m = m;
+  int rc = PIO_CLI_EXIT_PLUGIN;
+  char path[4200];
+  if (pio_cli_path_join(path, sizeof path, m->dir, "tokenizer.json") != 0) {
+    pio_error_set(&t.err, PIO_ERR_INVALID, "%s: path too long", m->dir);
+    return fail(&t, "");
+  }
+  if (pio_tokenizer_load(path, &t.tok, &t.err) != PIO_OK) return fail(&t, "");
+  if (pio_tokenizer_vocab_size(t.tok) > m->vocab) {
+    pio_error_set(&t.err, PIO_ERR_INVALID, "%s has %u tokens, more than the model's vocabulary of %u", path,
+                  pio_tokenizer_vocab_size(t.tok), m->vocab);
+    rc = fail(&t, "");
+    goto done;
+  }
+  if (pio_generation_config_read(m->dir, &t.gen, &t.err) != PIO_OK) {
+    rc = fail(&t, "");
+    goto done;
+  }
+  pio_sampling s = t.gen.sampling;
+  if (o->set & PIO_CLI_SET_TEMPERATURE) s.temperature = o->sampling.temperature;
+  if (o->set & PIO_CLI_SET_TOP_K) s.top_k = o->sampling.top_k;
+  if (o->set & PIO_CLI_SET_TOP_P) s.top_p = o->sampling.top_p;
+  if (o->set & PIO_CLI_SET_MIN_P) s.min_p = o->sampling.min_p;
+  if (o->set & PIO_CLI_SET_PENALTY) s.repeat_penalty = o->sampling.repeat_penalty;
+  if (o->set & PIO_CLI_SET_SEED) s.seed = o->sampling.seed;
+  if (pio_tokenizer_session_new(t.tok, &t.session, &t.err) != PIO_OK ||
+      pio_decode_stream_new(t.tok, PIO_DECODE_SKIP_SPECIAL, &t.stream, &t.err) != PIO_OK ||
+      pio_sampler_new(&s, m->vocab, &t.sampler, &t.err) != PIO_OK) {
+    rc = fail(&t, "");
+    goto done;
+  }
+  if (t.gen.n_eos == 0)
+    fprintf(stderr, "pio-host run: %s has no eos_token_id (generation_config.json, config.json): "
+            "generating --max-new-tokens\n", m->dir);
+  fprintf(stderr, "pio-host run: sampling: %s", s.temperature == 0 ? "greedy" : "");
+  if (s.temperature > 0)
+    fprintf(stderr, "temperature %g, top-k %u, top-p %g, min-p %g, seed %llu", s.temperature, s.top_k, s.top_p,
+            s.min_p, (unsigned long long)s.seed);
+  if (s.repeat_penalty != 1) fprintf(stderr, ", repetition penalty %g", s.repeat_penalty);
+  fputc('\n', stderr);
+  rc = o->chat ? run_chat(&t, o->system) : run_prompt(&t, o->prompt);
+done:
+  pio_token_ids_free(&t.seq);
+  pio_token_ids_free(&t.reply);
+  pio_sampler_free(t.sampler);
+  pio_decode_stream_free(t.stream);
+  pio_tokenizer_session_free(t.session);
+  pio_tokenizer_free(t.tok);
+  return rc;
+}

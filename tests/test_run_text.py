@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""tests/test_run_text.py — `pio-host run --prompt/--chat` end to end on a
+tiny random Llama whose folder holds a tokenizer.json of
+tests/data/tokenizers, a chat template and generation_config.json: the
+streamed text is the decode of the ids `--tokens` generates, generation
+stops at an EOS id, the same seed gives the same text, a chat reuses its
+KV cache between turns, bad options exit 2.
+
+usage: test_run_text.py PIO_HOST TOKENIZER_DIR TEMPLATE_DIR
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
+from make_tiny_llama import make as make_tiny  # noqa: E402
+
+PIO_HOST = TOKENIZERS = TEMPLATES = None
+TOKENIZER = "llama3_like.json"  # 346 model tokens + <|begin_of_text|> 346, <|eot_id|> 347
+
+
+class RunText(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="pio-test-run-text-")
+        cls.model = os.path.join(cls.tmp, "tiny")
+        make_tiny([cls.model, "--vocab", "348", "--seed", "3"])
+        shutil.copy(os.path.join(TOKENIZERS, TOKENIZER), os.path.join(cls.model, "tokenizer.json"))
+        template = open(os.path.join(TEMPLATES, "llama3_simple.jinja"), encoding="utf-8").read()
+        with open(os.path.join(cls.model, "tokenizer_config.json"), "w") as f:
+            json.dump({"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>", "chat_template": template}, f)
+        cls.set_eos([347])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    @classmethod
+    def set_eos(cls, ids, extra=None):
+        cfg = {"eos_token_id": ids}
+        cfg.update(extra or {})
+        with open(os.path.join(cls.model, "generation_config.json"), "w") as f:
+            json.dump(cfg, f)
+
+    def run_host(self, *args, stdin=b""):
+        return subprocess.run([PIO_HOST, *args], input=stdin, capture_output=True, timeout=120)
+
+    def ids_of(self, text):
+        r = self.run_host("tokenize", self.model, "--add-special", "--text", text)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout.decode().strip()
+
+    def test_prompt_streams_the_decode_of_the_generated_ids(self):
+        prompt = "The quick brown fox"
+        r = self.run_host("run", self.model, "--tokens", self.ids_of(prompt), "--max-new-tokens", "10")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ids = [int(x) for x in r.stdout.decode().split(",")]
+        kept = []
+        for i in ids:  # the text stops where an EOS id would be drawn
+            if i == 347:
+                break
+            kept.append(i)
+        d = self.run_host("detokenize", self.model, "--skip-special", "--ids", ",".join(map(str, kept)) or "346")
+        self.assertEqual(d.returncode, 0, d.stderr)
+        t = self.run_host("run", self.model, "--prompt", prompt, "--max-new-tokens", "10", "--temperature", "0")
+        self.assertEqual(t.returncode, 0, t.stderr)
+        self.assertEqual(t.stdout.decode("utf-8", "replace"), d.stdout.decode("utf-8", "replace") + "\n")
+        self.assertIn(b"prompt 8 tokens", t.stderr)
+        self.assertIn(b"tokens/s", t.stderr)
+
+    def test_generation_stops_at_an_eos_id(self):
+        r = self.run_host("run", self.model, "--tokens", self.ids_of("Hello world"), "--max-new-tokens", "4")
+        first = r.stdout.decode().split(",")[0]
+        try:
+            self.set_eos([int(first)])
+            t = self.run_host("run", self.model, "--prompt", "Hello world", "--max-new-tokens", "4")
+            self.assertEqual(t.returncode, 0, t.stderr)
+            self.assertEqual(t.stdout, b"\n")
+            self.assertIn(b"generated 0 tokens", t.stderr)
+            self.assertIn(b"stopped at EOS", t.stderr)
+        finally:
+            self.set_eos([347])
+
+    def test_the_same_seed_gives_the_same_text(self):
+        args = ["run", self.model, "--prompt", "It's 2024", "--max-new-tokens", "24", "--temperature", "1.5",
+                "--top-k", "40", "--top-p", "0.95", "--min-p", "0.01", "--repeat-penalty", "1.1"]
+        a = self.run_host(*args, "--seed", "11")
+        b = self.run_host(*args, "--seed", "11")
+        c = self.run_host(*args, "--seed", "12")
+        self.assertEqual(a.returncode, 0, a.stderr)
+        self.assertEqual(a.stdout, b.stdout)
+        self.assertNotEqual(a.stdout, c.stdout)
+        self.assertIn(b"temperature 1.5, top-k 40, top-p 0.95, min-p 0.01, seed 11", a.stderr)
+
+    def test_sampling_defaults_come_from_generation_config(self):
+        try:
+            self.set_eos([347], {"do_sample": True, "temperature": 0.7, "top_p": 0.8})
+            r = self.run_host("run", self.model, "--prompt", "x", "--max-new-tokens", "2")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(b"temperature 0.7, top-k 50, top-p 0.8", r.stderr)
+            r = self.run_host("run", self.model, "--prompt", "x", "--max-new-tokens", "2", "--temperature", "0")
+            self.assertIn(b"sampling: greedy", r.stderr)
+        finally:
+            self.set_eos([347])
+
+    def test_chat_keeps_the_cache_between_turns(self):
+        r = self.run_host("run", self.model, "--chat", "--max-new-tokens", "0", "--system", "Be brief.",
+                          stdin=b"hello\n\nand again\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = [l for l in r.stderr.decode().splitlines() if "prompt" in l]
+        self.assertEqual(len(lines), 2, r.stderr)
+        self.assertIn("(0 from the cache)", lines[0])
+        first = int(lines[0].split("prompt ")[1].split(" ")[0])
+        self.assertIn("(%d from the cache)" % first, lines[1])
+        rendered = self.run_host("template", self.model, "--messages", "-", "--add-generation-prompt",
+                                 stdin=json.dumps([{"role": "system", "content": "Be brief."},
+                                                   {"role": "user", "content": "hello"}]).encode())
+        ids = self.run_host("tokenize", self.model, stdin=rendered.stdout).stdout.decode().strip().split(",")
+        self.assertEqual(first, len(ids))
+
+    def test_chat_streams_each_answer(self):
+        r = self.run_host("run", self.model, "--chat", "--max-new-tokens", "5", stdin=b"one\ntwo\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.count(b"\n"), 2)
+
+    def test_bad_usage_exits_2(self):
+        for args in (["--prompt", "x", "--chat"], ["--prompt", "x", "--tokens", "1"], [],
+                     ["--prompt", "x", "--temperature", "-1"], ["--prompt", "x", "--top-p", "0"],
+                     ["--prompt", "x", "--seed", "abc"], ["--chat", "--dump-logits", "/tmp/x"]):
+            r = self.run_host("run", self.model, *args)
+            self.assertEqual(r.returncode, 2, args)
+
+    def test_missing_tokenizer_is_named(self):
+        d = os.path.join(self.tmp, "no-tokenizer")
+        shutil.copytree(self.model, d)
+        os.unlink(os.path.join(d, "tokenizer.json"))
+        r = self.run_host("run", d, "--prompt", "x")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"tokenizer.json", r.stderr)
+
+
+if __name__ == "__main__":
+    PIO_HOST, TOKENIZERS, TEMPLATES = sys.argv[1:4]
+    unittest.main(argv=sys.argv[:1] + sys.argv[4:], verbosity=1)
