@@ -28,7 +28,7 @@ static size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 /* Where each buffer lies in the scratch, in floats from its start. */
 typedef struct scratch_layout {
   size_t kpad, vpad;            /* query and output rows, padded to 16 floats */
-  size_t q, s, o, m, l, alpha;  /* per-thread buffers, from the thread's base */
+  size_t q, packed, s, o, m, l, alpha; /* per-thread buffers, from the thread's base */
   size_t per_thread;
   size_t partial_row;           /* floats of one split result: o[vpad], m, l, padding */
   size_t partials;              /* [MAX_SPLITS][SPLIT_ROWS_MAX][partial_row], after threads */
@@ -41,7 +41,8 @@ static scratch_layout layout_of(const pio_attention_shape *shape, uint32_t n_thr
   L.kpad = round_up(shape->k_dim, 16);
   L.vpad = round_up(shape->v_dim, 16);
   L.q = 0;
-  L.s = L.q + rows * L.kpad;
+  L.packed = L.q + rows * L.kpad;
+  L.s = L.packed + rows * L.kpad;
   L.o = L.s + rows * PIO_ATTN_BLOCK_KEYS;
   L.m = L.o + rows * L.vpad;
   L.l = L.m + rows;
@@ -133,13 +134,13 @@ static void row_of(const attn_call *c, const item *it, uint32_t r, uint32_t *t, 
 }
 
 /* The tile's query rows, scaled, zero-padded to kpad and to a multiple of
- * 4 rows; returns the number of real rows. */
+ * 16 rows; returns the number of real rows. */
 static uint32_t load_queries(const attn_call *c, const item *it, float *q) {
   const pio_attention_args *a = c->a;
   const uint32_t first = it->tile * PIO_ATTN_TILE_ROWS;
   const uint32_t rows = c->tile_rows - first < PIO_ATTN_TILE_ROWS ? c->tile_rows - first
                                                                   : PIO_ATTN_TILE_ROWS;
-  for (uint32_t r = 0; r < (uint32_t)round_up(rows, 4); r++) {
+  for (uint32_t r = 0; r < (uint32_t)round_up(rows, 16); r++) {
     float *dst = q + r * c->L.kpad;
     uint32_t i = 0;
     if (r < rows) {
@@ -153,20 +154,29 @@ static uint32_t load_queries(const attn_call *c, const item *it, float *q) {
   return rows;
 }
 
+/* Floats between two keys' logits: the rows rounded up to 4, 8 or a
+ * multiple of 16, so that a vector holds whole rows of keys (decode's few
+ * rows: several keys a vector). */
+static size_t score_stride(uint32_t rows) {
+  return rows <= 4 ? 4 : rows <= 8 ? 8 : round_up(rows, 16);
+}
+
 /* -inf where row r (token t) must not see position kb + j; soft-cap first,
- * so that a masked logit stays -inf. */
+ * so that a masked logit stays -inf.  s is key-major, s[j][r]. */
 static void cap_and_mask(const attn_call *c, const item *it, uint32_t rows, uint32_t kb,
                          uint32_t nk, float *s) {
   const pio_attention_args *a = c->a;
+  const size_t stride = score_stride(rows);
+  if (a->softcap > 0)
+    for (uint32_t j = 0; j < nk; j++)
+      for (uint32_t r = 0; r < rows; r++)
+        s[j * stride + r] = a->softcap * tanhf(s[j * stride + r]);
   for (uint32_t r = 0; r < rows; r++) {
-    float *row = s + r * PIO_ATTN_BLOCK_KEYS;
-    if (a->softcap > 0)
-      for (uint32_t j = 0; j < nk; j++) row[j] = a->softcap * tanhf(row[j]);
     uint32_t t, h, lo, hi;
     row_of(c, it, r, &t, &h);
     visible(a, t, &lo, &hi);
-    for (uint32_t j = 0; j < nk && kb + j < lo; j++) row[j] = -INFINITY;
-    for (uint32_t j = hi > kb ? hi - kb : 0; j < nk; j++) row[j] = -INFINITY;
+    for (uint32_t j = 0; j < nk && kb + j < lo; j++) s[j * stride + r] = -INFINITY;
+    for (uint32_t j = hi > kb ? hi - kb : 0; j < nk; j++) s[j * stride + r] = -INFINITY;
   }
 }
 
@@ -186,10 +196,12 @@ static void finish_row(const pio_attention_args *a, uint32_t h, float m, float l
 static void run_item(attn_call *c, const item *it, float *mine) {
   const pio_attention_args *a = c->a;
   const scratch_layout *L = &c->L;
-  float *q = mine + L->q, *s = mine + L->s, *o = mine + L->o;
+  float *q = mine + L->q, *packed = mine + L->packed, *s = mine + L->s, *o = mine + L->o;
   float *m = mine + L->m, *l = mine + L->l, *alpha = mine + L->alpha;
   const uint32_t rows = load_queries(c, it, q);
+  if (c->ops->pack_queries != NULL) c->ops->pack_queries(q, L->kpad, rows, a->shape.k_dim, packed);
   const uint32_t padded = (uint32_t)round_up(rows, 4);
+  const size_t s_stride = score_stride(rows);
   for (uint32_t r = 0; r < padded; r++) {
     m[r] = -INFINITY;
     l[r] = 0.0f;
@@ -211,12 +223,12 @@ static void run_item(attn_call *c, const item *it, float *mine) {
   const float *v = a->v + it->kv_head * a->v_head_stride;
   for (uint32_t kb = lo; kb < hi; kb += PIO_ATTN_BLOCK_KEYS) {
     const uint32_t nk = hi - kb < PIO_ATTN_BLOCK_KEYS ? hi - kb : PIO_ATTN_BLOCK_KEYS;
-    c->ops->scores(q, L->kpad, rows, k + kb * a->k_pos_stride, a->k_pos_stride, nk,
-                   a->shape.k_dim, s, PIO_ATTN_BLOCK_KEYS);
+    c->ops->scores(q, L->kpad, packed, rows, k + kb * a->k_pos_stride, a->k_pos_stride, nk,
+                   a->shape.k_dim, s, s_stride);
     cap_and_mask(c, it, rows, kb, nk, s);
-    c->ops->softmax(s, PIO_ATTN_BLOCK_KEYS, rows, nk, m, l, alpha);
-    c->ops->accumulate(s, PIO_ATTN_BLOCK_KEYS, rows, v + kb * a->v_pos_stride, a->v_pos_stride,
-                       nk, a->shape.v_dim, alpha, o, L->vpad);
+    c->ops->softmax(s, s_stride, rows, nk, m, l, alpha);
+    c->ops->accumulate(s, s_stride, rows, v + kb * a->v_pos_stride, a->v_pos_stride, nk,
+                       a->shape.v_dim, alpha, o, L->vpad);
   }
   for (uint32_t r = 0; r < rows; r++) {
     uint32_t t;

@@ -19,29 +19,31 @@ static float dot(const float *a, const float *b, uint32_t n) {
   return (s0 + s1) + (s2 + s3);
 }
 
-static void scalar_scores(const float *q, size_t q_stride, uint32_t rows, const float *k,
-                          size_t k_stride, uint32_t n_keys, uint32_t dim, float *s,
-                          size_t s_stride) {
-  for (uint32_t r = 0; r < rows; r++)
-    for (uint32_t j = 0; j < n_keys; j++)
-      s[r * s_stride + j] = dot(q + r * q_stride, k + j * k_stride, dim);
+static void scalar_scores(const float *q, size_t q_stride, const float *packed, uint32_t rows,
+                          const float *k, size_t k_stride, uint32_t n_keys, uint32_t dim,
+                          float *s, size_t s_stride) {
+  (void)packed;
+  for (uint32_t j = 0; j < n_keys; j++)
+    for (uint32_t r = 0; r < rows; r++)
+      s[j * s_stride + r] = dot(q + r * q_stride, k + j * k_stride, dim);
 }
 
 static void scalar_softmax(float *s, size_t s_stride, uint32_t rows, uint32_t n_keys, float *m,
                            float *l, float *alpha) {
   for (uint32_t r = 0; r < rows; r++) {
-    float *row = s + r * s_stride;
+    float *col = s + r; /* col[j * s_stride]: row r's logit of key j */
     float max = m[r];
-    for (uint32_t j = 0; j < n_keys; j++) max = row[j] > max ? row[j] : max;
+    for (uint32_t j = 0; j < n_keys; j++)
+      max = col[j * s_stride] > max ? col[j * s_stride] : max;
     if (max == -INFINITY) {
-      for (uint32_t j = 0; j < n_keys; j++) row[j] = 0.0f;
+      for (uint32_t j = 0; j < n_keys; j++) col[j * s_stride] = 0.0f;
       alpha[r] = 1.0f;
       continue;
     }
     float sum = 0.0f;
     for (uint32_t j = 0; j < n_keys; j++) {
-      row[j] = expf(row[j] - max);
-      sum += row[j];
+      col[j * s_stride] = expf(col[j * s_stride] - max);
+      sum += col[j * s_stride];
     }
     alpha[r] = expf(m[r] - max);
     l[r] = l[r] * alpha[r] + sum;
@@ -56,7 +58,7 @@ static void scalar_accumulate(const float *p, size_t p_stride, uint32_t rows, co
     float *out = o + r * o_stride;
     for (uint32_t c = 0; c < dim; c++) out[c] *= alpha[r];
     for (uint32_t j = 0; j < n_keys; j++) {
-      const float w = p[r * p_stride + j];
+      const float w = p[j * p_stride + r];
       const float *value = v + j * v_stride;
       for (uint32_t c = 0; c < dim; c++) out[c] += w * value[c];
     }
@@ -64,6 +66,7 @@ static void scalar_accumulate(const float *p, size_t p_stride, uint32_t rows, co
 }
 
 const pio_attn_ops pio_attn_scalar_ops = {
+    .pack_queries = NULL,
     .scores = scalar_scores,
     .softmax = scalar_softmax,
     .accumulate = scalar_accumulate,
