@@ -32,20 +32,21 @@ typedef struct tokenize_options {
 } tokenize_options;
 
 static void usage(FILE *f) {
-  fputs("usage: pio-bench tokenize DIR --text FILE [--repeat N] [--whole] [--json]\n"
-        "                          [--reference-ids FILE]\n"
-        "\n"
-        "Encode FILE with DIR/tokenizer.json (or the file itself) on one thread;\n"
-        "print MB/s and tokens/s beside the rate of merely reading the same text.\n"
-        "  --text FILE          the UTF-8 text to encode (required)\n"
-        "  --repeat N           timed runs; medians are quoted (default 5)\n"
-        "  --whole              encode the text as one document, not paragraph by\n"
-        "                       paragraph (a paragraph ends after a blank line)\n"
-        "  --reference-ids FILE compare the ids with FILE: one line of\n"
-        "                       comma-separated ids per paragraph (or one line with\n"
-        "                       --whole)\n"
-        "  --json               print JSON instead of the table\n",
-        f);
+  fputs(
+      "usage: pio-bench tokenize DIR --text FILE [--repeat N] [--whole] [--json]\n"
+      "                          [--reference-ids FILE]\n"
+      "\n"
+      "Encode FILE with DIR/tokenizer.json (or the file itself) on one thread;\n"
+      "print MB/s and tokens/s beside the rate of merely reading the same text.\n"
+      "  --text FILE          the UTF-8 text to encode (required)\n"
+      "  --repeat N           timed runs; medians are quoted (default 5)\n"
+      "  --whole              encode the text as one document, not paragraph by\n"
+      "                       paragraph (a paragraph ends after a blank line)\n"
+      "  --reference-ids FILE compare the ids with FILE: one line of\n"
+      "                       comma-separated ids per paragraph (or one line with\n"
+      "                       --whole)\n"
+      "  --json               print JSON instead of the table\n",
+      f);
 }
 
 static int parse(int argc, char **argv, tokenize_options *o) {
@@ -63,15 +64,28 @@ static int parse(int argc, char **argv, tokenize_options *o) {
   int opt;
   while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     switch (opt) {
-    case OPT_TEXT: o->text_path = optarg; break;
-    case OPT_REPEAT:
-      if (pio_bench_parse_u32(SCENARIO, "--repeat", optarg, 1, MAX_REPEAT, &o->repeat) != 0) return -1;
-      break;
-    case OPT_WHOLE: o->whole = 1; break;
-    case OPT_JSON: o->json = 1; break;
-    case OPT_REFERENCE: o->reference = optarg; break;
-    case 'h': usage(stdout); return 1;
-    default: pio_bench_usage_error(SCENARIO, "unknown option '%s'", argv[optind - 1]); return -1;
+      case OPT_TEXT:
+        o->text_path = optarg;
+        break;
+      case OPT_REPEAT:
+        if (pio_bench_parse_u32(SCENARIO, "--repeat", optarg, 1, MAX_REPEAT, &o->repeat) != 0)
+          return -1;
+        break;
+      case OPT_WHOLE:
+        o->whole = 1;
+        break;
+      case OPT_JSON:
+        o->json = 1;
+        break;
+      case OPT_REFERENCE:
+        o->reference = optarg;
+        break;
+      case 'h':
+        usage(stdout);
+        return 1;
+      default:
+        pio_bench_usage_error(SCENARIO, "unknown option '%s'", argv[optind - 1]);
+        return -1;
     }
   }
   if (optind != argc - 1 || o->text_path == NULL) {
@@ -142,8 +156,8 @@ static double read_pass(const char *text, size_t len, uint64_t *sink) {
 
 /* Encodes every paragraph once; ids land in all (one list per paragraph
  * when lists is not NULL). */
-static int encode_pass(pio_tokenizer_session *s, const char *text, const size_t *ends,
-                       size_t n, pio_token_ids *lists, size_t *tokens, double *seconds) {
+static int encode_pass(pio_tokenizer_session *s, const char *text, const size_t *ends, size_t n,
+                       pio_token_ids *lists, size_t *tokens, double *seconds) {
   pio_error err = {0};
   pio_token_ids scratch = {0};
   size_t total = 0, from = 0;
@@ -215,7 +229,8 @@ static void report(const tokenize_options *o, size_t bytes, size_t n_par, size_t
     json_object_object_add(j, "tokens_per_s", json_object_new_double((double)tokens / encode_s));
     json_object_object_add(j, "read_mb_per_s", json_object_new_double(mb / read_s));
     if (o->reference)
-      json_object_object_add(j, "reference_ids_identical", json_object_new_boolean(reference == -1));
+      json_object_object_add(j, "reference_ids_identical",
+                             json_object_new_boolean(reference == -1));
     puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
     json_object_put(j);
     return;
@@ -230,9 +245,12 @@ static void report(const tokenize_options *o, size_t bytes, size_t n_par, size_t
          mb / read_s, "-");
   printf("  encode runs at %.2f%% of the read rate\n", 100.0 * read_s / encode_s);
   if (o->reference) {
-    if (reference == -1) printf("ids identical to %s\n", o->reference);
-    else if (reference == -2) printf("reference %s: cannot be read\n", o->reference);
-    else printf("ids DIFFER from %s, first in paragraph %ld\n", o->reference, reference + 1);
+    if (reference == -1)
+      printf("ids identical to %s\n", o->reference);
+    else if (reference == -2)
+      printf("reference %s: cannot be read\n", o->reference);
+    else
+      printf("ids DIFFER from %s, first in paragraph %ld\n", o->reference, reference + 1);
   }
 }
 

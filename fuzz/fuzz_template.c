@@ -14,11 +14,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char vars_json[] =
     "{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\", \"add_generation_prompt\": true,"
-    " \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {\"a\": 1}}}],"
-    " \"messages\": [{\"role\": \"system\", \"content\": \"sys\"}, {\"role\": \"user\", \"content\": \"hi \\u00e9\"},"
-    " {\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"abcdefghi\", \"type\": \"function\","
+    " \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {\"a\": "
+    "1}}}],"
+    " \"messages\": [{\"role\": \"system\", \"content\": \"sys\"}, {\"role\": \"user\", "
+    "\"content\": \"hi \\u00e9\"},"
+    " {\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"abcdefghi\", "
+    "\"type\": \"function\","
     " \"function\": {\"name\": \"f\", \"arguments\": {\"x\": [1, 2.5, false]}}}]},"
-    " {\"role\": \"tool\", \"content\": \"42\"}, {\"role\": \"assistant\", \"content\": \"<think>r</think>done\"}]}";
+    " {\"role\": \"tool\", \"content\": \"42\"}, {\"role\": \"assistant\", \"content\": "
+    "\"<think>r</think>done\"}]}";
 
 static void require(int condition, const char *what) {
   if (!condition) {

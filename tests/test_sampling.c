@@ -35,7 +35,8 @@ static void logits_of(const double *probs, float *logits, size_t n) {
 
 static void assert_probs(const float *got, const double *want, size_t n, const char *what) {
   for (size_t i = 0; i < n; i++)
-    ck_assert_msg(fabs(got[i] - want[i]) < 1e-5, "%s: token %zu has %g, expected %g", what, i, got[i], want[i]);
+    ck_assert_msg(fabs(got[i] - want[i]) < 1e-5, "%s: token %zu has %g, expected %g", what, i,
+                  got[i], want[i]);
 }
 
 START_TEST(test_greedy_takes_the_first_largest) {
@@ -145,8 +146,8 @@ START_TEST(test_draws_follow_the_distribution_and_never_pick_a_removed_token) {
   ck_assert_int_eq(counts[3] + counts[4], 0);
   double want[3] = {4.0 / 9, 3.0 / 9, 2.0 / 9};
   for (int i = 0; i < 3; i++)
-    ck_assert_msg(fabs((double)counts[i] / n - want[i]) < 0.01, "token %d drawn %d times of %d (%.3f expected)", i,
-                  counts[i], n, want[i]);
+    ck_assert_msg(fabs((double)counts[i] / n - want[i]) < 0.01,
+                  "token %d drawn %d times of %d (%.3f expected)", i, counts[i], n, want[i]);
   pio_sampler_free(p);
 }
 END_TEST
@@ -155,7 +156,8 @@ START_TEST(test_the_same_seed_repeats_its_tokens) {
   float logits[64];
   for (int i = 0; i < 64; i++) logits[i] = (float)sin(i * 1.7);
   int32_t a[200], b[200], c[200];
-  pio_sampler *p = sampler(0.8, 40, 0.95, 0.02, 1.1, 1234, 64), *q = sampler(0.8, 40, 0.95, 0.02, 1.1, 1234, 64),
+  pio_sampler *p = sampler(0.8, 40, 0.95, 0.02, 1.1, 1234, 64),
+              *q = sampler(0.8, 40, 0.95, 0.02, 1.1, 1234, 64),
               *r = sampler(0.8, 40, 0.95, 0.02, 1.1, 1235, 64);
   for (int i = 0; i < 200; i++) {
     a[i] = pio_sampler_sample(p, logits, a, (size_t)i);
@@ -212,8 +214,9 @@ START_TEST(test_generation_config_gives_eos_ids_and_sampling) {
   ck_assert_uint_eq(g.n_eos, 1);
   ck_assert_int_eq(g.eos[0], 2);
   ck_assert_int_eq(g.bos, 1);
-  write_file("generation_config.json", "{\"eos_token_id\": [128001, 128008, 128009], \"do_sample\": true, "
-                                       "\"temperature\": 0.6, \"top_p\": 0.9}");
+  write_file("generation_config.json",
+             "{\"eos_token_id\": [128001, 128008, 128009], \"do_sample\": true, "
+             "\"temperature\": 0.6, \"top_p\": 0.9}");
   ck_assert_int_eq(pio_generation_config_read(dir, &g, &err), PIO_OK);
   ck_assert_uint_eq(g.n_eos, 3);
   ck_assert_int_eq(g.eos[2], 128009);

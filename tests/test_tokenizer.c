@@ -40,8 +40,7 @@ static pio_tokenizer *load_text(const char *json) {
 
 /* Expects loading json to fail with status and a message holding each
  * fragment. */
-static void expect_load_error(const char *json, pio_status status, const char *f1,
-                              const char *f2) {
+static void expect_load_error(const char *json, pio_status status, const char *f1, const char *f2) {
   pio_tokenizer *tok = NULL;
   pio_error err = {0};
   pio_status st = pio_tokenizer_load_buffer("bad.json", json, strlen(json), &tok, &err);
@@ -69,9 +68,9 @@ static void assert_ids(const pio_token_ids *got, const int32_t *want, size_t n, 
 }
 
 /* A minimal BPE document around a vocabulary and merges. */
-#define SIMPLE_MODEL(vocab, merges)                                                            \
-  "{\"version\":\"1.0\",\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":null,"        \
-  "\"post_processor\":null,\"decoder\":null,\"model\":{\"type\":\"BPE\",\"vocab\":" vocab    \
+#define SIMPLE_MODEL(vocab, merges)                                                       \
+  "{\"version\":\"1.0\",\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":null,"  \
+  "\"post_processor\":null,\"decoder\":null,\"model\":{\"type\":\"BPE\",\"vocab\":" vocab \
   ",\"merges\":" merges "}}"
 
 /* ---- against Hugging Face ---- */
@@ -232,7 +231,8 @@ START_TEST(test_session_gives_the_ids_of_one_call) {
   for (int i = 0; i < 3; i++) {
     pio_token_ids a = {0}, b = {0};
     encode(tok, texts[i], 0, &a);
-    ck_assert_int_eq(pio_tokenizer_session_encode(s, texts[i], strlen(texts[i]), 0, &b, &err), PIO_OK);
+    ck_assert_int_eq(pio_tokenizer_session_encode(s, texts[i], strlen(texts[i]), 0, &b, &err),
+                     PIO_OK);
     assert_ids(&b, a.ids, a.count, texts[i]);
     pio_token_ids_free(&a);
     pio_token_ids_free(&b);
@@ -346,23 +346,27 @@ START_TEST(test_unknown_model_type_is_named) {
 END_TEST
 
 START_TEST(test_unknown_normalizer_is_named_with_its_path) {
-  expect_load_error("{\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFC\"},"
-                    "{\"type\":\"Precompiled\"}]},\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},"
-                    "\"merges\":[]}}",
-                    PIO_ERR_UNSUPPORTED, "normalizer.normalizers[1].type", "\"Precompiled\"");
+  expect_load_error(
+      "{\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFC\"},"
+      "{\"type\":\"Precompiled\"}]},\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},"
+      "\"merges\":[]}}",
+      PIO_ERR_UNSUPPORTED, "normalizer.normalizers[1].type", "\"Precompiled\"");
 }
 END_TEST
 
 START_TEST(test_unknown_pre_tokenizer_and_decoder_are_named) {
-  expect_load_error("{\"pre_tokenizer\":{\"type\":\"UnicodeScripts\"},\"model\":{\"type\":\"BPE\","
-                    "\"vocab\":{\"a\":0},\"merges\":[]}}",
-                    PIO_ERR_UNSUPPORTED, "pre_tokenizer.type", "UnicodeScripts");
-  expect_load_error("{\"decoder\":{\"type\":\"WordPiece\"},\"model\":{\"type\":\"BPE\","
-                    "\"vocab\":{\"a\":0},\"merges\":[]}}",
-                    PIO_ERR_UNSUPPORTED, "decoder.type", "WordPiece");
-  expect_load_error("{\"post_processor\":{\"type\":\"Unknown\"},\"model\":{\"type\":\"BPE\","
-                    "\"vocab\":{\"a\":0},\"merges\":[]}}",
-                    PIO_ERR_UNSUPPORTED, "post_processor.type", NULL);
+  expect_load_error(
+      "{\"pre_tokenizer\":{\"type\":\"UnicodeScripts\"},\"model\":{\"type\":\"BPE\","
+      "\"vocab\":{\"a\":0},\"merges\":[]}}",
+      PIO_ERR_UNSUPPORTED, "pre_tokenizer.type", "UnicodeScripts");
+  expect_load_error(
+      "{\"decoder\":{\"type\":\"WordPiece\"},\"model\":{\"type\":\"BPE\","
+      "\"vocab\":{\"a\":0},\"merges\":[]}}",
+      PIO_ERR_UNSUPPORTED, "decoder.type", "WordPiece");
+  expect_load_error(
+      "{\"post_processor\":{\"type\":\"Unknown\"},\"model\":{\"type\":\"BPE\","
+      "\"vocab\":{\"a\":0},\"merges\":[]}}",
+      PIO_ERR_UNSUPPORTED, "post_processor.type", NULL);
 }
 END_TEST
 
@@ -377,10 +381,11 @@ START_TEST(test_merge_naming_unknown_token_is_refused) {
 END_TEST
 
 START_TEST(test_invalid_regex_is_refused) {
-  expect_load_error("{\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(\\\\p{L\"},"
-                    "\"behavior\":\"Isolated\",\"invert\":false},\"model\":{\"type\":\"BPE\","
-                    "\"vocab\":{\"a\":0},\"merges\":[]}}",
-                    PIO_ERR_INVALID, "pre_tokenizer.pattern", "invalid regex");
+  expect_load_error(
+      "{\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(\\\\p{L\"},"
+      "\"behavior\":\"Isolated\",\"invert\":false},\"model\":{\"type\":\"BPE\","
+      "\"vocab\":{\"a\":0},\"merges\":[]}}",
+      PIO_ERR_INVALID, "pre_tokenizer.pattern", "invalid regex");
 }
 END_TEST
 
@@ -394,23 +399,27 @@ START_TEST(test_bad_fields_are_named) {
                     "'merges'", NULL);
   expect_load_error("{\"model\":{\"type\":\"BPE\",\"dropout\":0.1,\"vocab\":{},\"merges\":[]}}",
                     PIO_ERR_UNSUPPORTED, "model.dropout", NULL);
-  expect_load_error("{\"model\":{\"type\":\"BPE\",\"unk_token\":\"<unk>\",\"vocab\":{\"a\":0},"
-                    "\"merges\":[]}}",
-                    PIO_ERR_INVALID, "model.unk_token", NULL);
-  expect_load_error("{\"added_tokens\":[{\"id\":1}],\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},"
-                    "\"merges\":[]}}",
-                    PIO_ERR_INVALID, "added_tokens[0]", "'content'");
+  expect_load_error(
+      "{\"model\":{\"type\":\"BPE\",\"unk_token\":\"<unk>\",\"vocab\":{\"a\":0},"
+      "\"merges\":[]}}",
+      PIO_ERR_INVALID, "model.unk_token", NULL);
+  expect_load_error(
+      "{\"added_tokens\":[{\"id\":1}],\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},"
+      "\"merges\":[]}}",
+      PIO_ERR_INVALID, "added_tokens[0]", "'content'");
   expect_load_error("{\"version\":\"2.0\",\"model\":{}}", PIO_ERR_UNSUPPORTED, "version", NULL);
   expect_load_error("[1,2]", PIO_ERR_INVALID, "object", NULL);
   expect_load_error("{}", PIO_ERR_INVALID, "'model'", NULL);
-  expect_load_error("{\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"a\"},"
-                    "\"behavior\":\"Sideways\"},\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},"
-                    "\"merges\":[]}}",
-                    PIO_ERR_INVALID, "pre_tokenizer.behavior", "Sideways");
-  expect_load_error("{\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":"
-                    "{\"id\":\"<s>\"}}],\"special_tokens\":{}},\"model\":{\"type\":\"BPE\","
-                    "\"vocab\":{\"a\":0},\"merges\":[]}}",
-                    PIO_ERR_INVALID, "post_processor.single[0]", "<s>");
+  expect_load_error(
+      "{\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"a\"},"
+      "\"behavior\":\"Sideways\"},\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},"
+      "\"merges\":[]}}",
+      PIO_ERR_INVALID, "pre_tokenizer.behavior", "Sideways");
+  expect_load_error(
+      "{\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":"
+      "{\"id\":\"<s>\"}}],\"special_tokens\":{}},\"model\":{\"type\":\"BPE\","
+      "\"vocab\":{\"a\":0},\"merges\":[]}}",
+      PIO_ERR_INVALID, "post_processor.single[0]", "<s>");
 }
 END_TEST
 
@@ -432,7 +441,8 @@ END_TEST
 START_TEST(test_missing_file_is_named) {
   pio_tokenizer *tok = NULL;
   pio_error err = {0};
-  ck_assert_int_eq(pio_tokenizer_load("/nonexistent/tokenizer.json", &tok, &err), PIO_ERR_NOT_FOUND);
+  ck_assert_int_eq(pio_tokenizer_load("/nonexistent/tokenizer.json", &tok, &err),
+                   PIO_ERR_NOT_FOUND);
   ck_assert_msg(strstr(err.message, "/nonexistent/tokenizer.json") != NULL, "%s", err.message);
 }
 END_TEST

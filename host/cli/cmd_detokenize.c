@@ -16,26 +16,27 @@
 enum { OPT_IDS = 0x200, OPT_JSONL, OPT_SKIP_SPECIAL };
 
 static void print_help(void) {
-  fputs("Usage: pio-host detokenize [OPTION...] DIR\n"
-        "\n"
-        "Decode token ids into text with DIR/tokenizer.json (DIR a Hugging Face\n"
-        "model folder, or the tokenizer.json file itself). The ids are read from\n"
-        "stdin, comma-separated, unless --ids.\n"
-        "\n"
-        "Options:\n"
-        "  --ids LIST       decode LIST (comma-separated) instead of stdin\n"
-        "  --skip-special   leave out special tokens (BOS, EOS, ...)\n"
-        "  --jsonl          read one JSON array of ids a line, write one JSON string\n"
-        "                   a line\n"
-        "  -h, --help       show this help\n"
-        "\n"
-        "Output: the text, as it is (no newline added).\n"
-        "Exit status: 0 all well; 1 a bad tokenizer or input; 2 bad usage.\n",
-        stdout);
+  fputs(
+      "Usage: pio-host detokenize [OPTION...] DIR\n"
+      "\n"
+      "Decode token ids into text with DIR/tokenizer.json (DIR a Hugging Face\n"
+      "model folder, or the tokenizer.json file itself). The ids are read from\n"
+      "stdin, comma-separated, unless --ids.\n"
+      "\n"
+      "Options:\n"
+      "  --ids LIST       decode LIST (comma-separated) instead of stdin\n"
+      "  --skip-special   leave out special tokens (BOS, EOS, ...)\n"
+      "  --jsonl          read one JSON array of ids a line, write one JSON string\n"
+      "                   a line\n"
+      "  -h, --help       show this help\n"
+      "\n"
+      "Output: the text, as it is (no newline added).\n"
+      "Exit status: 0 all well; 1 a bad tokenizer or input; 2 bad usage.\n",
+      stdout);
 }
 
-static int decode_put(const pio_tokenizer *tok, const pio_token_ids *ids, unsigned flags,
-                      int json, const char *where) {
+static int decode_put(const pio_tokenizer *tok, const pio_token_ids *ids, unsigned flags, int json,
+                      const char *where) {
   char *text = NULL;
   size_t len = 0;
   pio_error err = {0};
@@ -106,11 +107,20 @@ int pio_cli_detokenize(int argc, char **argv) {
   opterr = 0;
   while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     switch (opt) {
-    case OPT_IDS: list = optarg; break;
-    case OPT_JSONL: jsonl = 1; break;
-    case OPT_SKIP_SPECIAL: flags |= PIO_DECODE_SKIP_SPECIAL; break;
-    case 'h': print_help(); return PIO_CLI_EXIT_OK;
-    default: return pio_cli_usage_error("detokenize", "unknown option '%s'", argv[optind - 1]);
+      case OPT_IDS:
+        list = optarg;
+        break;
+      case OPT_JSONL:
+        jsonl = 1;
+        break;
+      case OPT_SKIP_SPECIAL:
+        flags |= PIO_DECODE_SKIP_SPECIAL;
+        break;
+      case 'h':
+        print_help();
+        return PIO_CLI_EXIT_OK;
+      default:
+        return pio_cli_usage_error("detokenize", "unknown option '%s'", argv[optind - 1]);
     }
   }
   if (optind != argc - 1) return pio_cli_usage_error("detokenize", "expected one DIR");
@@ -135,7 +145,8 @@ int pio_cli_detokenize(int argc, char **argv) {
     char *input = NULL;
     size_t len = 0;
     if (list == NULL) {
-      if (pio_cli_read_all("detokenize", stdin, &input, &len) != 0) rc = PIO_CLI_EXIT_PLUGIN;
+      if (pio_cli_read_all("detokenize", stdin, &input, &len) != 0)
+        rc = PIO_CLI_EXIT_PLUGIN;
       else if (strlen(input) != len || pio_cli_parse_ids(input, &ids, &bad) != 0) {
         fprintf(stderr, "pio-host detokenize: stdin: not a comma-separated list of ids\n");
         rc = PIO_CLI_EXIT_PLUGIN;

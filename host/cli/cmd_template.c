@@ -19,23 +19,24 @@
 enum { OPT_MESSAGES = 0x200, OPT_GENERATION, OPT_TOOLS, OPT_VAR };
 
 static void print_help(void) {
-  fputs("Usage: pio-host template [OPTION...] DIR --messages FILE\n"
-        "\n"
-        "Render the chat template of DIR (chat_template.jinja, or the chat_template of\n"
-        "tokenizer_config.json) for a conversation, as Hugging Face Transformers'\n"
-        "apply_chat_template renders it, and print the prompt as it is.\n"
-        "\n"
-        "Options:\n"
-        "  --messages FILE          a JSON list of {\"role\": ..., \"content\": ...}\n"
-        "                           ('-' reads stdin)\n"
-        "  --add-generation-prompt  end with the start of the assistant's turn\n"
-        "  --tools FILE             a JSON list of tool schemas, passed as `tools`\n"
-        "  --var NAME=JSON          one more template variable (repeatable), e.g.\n"
-        "                           --var enable_thinking=false\n"
-        "  -h, --help               show this help\n"
-        "\n"
-        "Exit status: 0 all well; 1 a bad template, file or conversation; 2 bad usage.\n",
-        stdout);
+  fputs(
+      "Usage: pio-host template [OPTION...] DIR --messages FILE\n"
+      "\n"
+      "Render the chat template of DIR (chat_template.jinja, or the chat_template of\n"
+      "tokenizer_config.json) for a conversation, as Hugging Face Transformers'\n"
+      "apply_chat_template renders it, and print the prompt as it is.\n"
+      "\n"
+      "Options:\n"
+      "  --messages FILE          a JSON list of {\"role\": ..., \"content\": ...}\n"
+      "                           ('-' reads stdin)\n"
+      "  --add-generation-prompt  end with the start of the assistant's turn\n"
+      "  --tools FILE             a JSON list of tool schemas, passed as `tools`\n"
+      "  --var NAME=JSON          one more template variable (repeatable), e.g.\n"
+      "                           --var enable_thinking=false\n"
+      "  -h, --help               show this help\n"
+      "\n"
+      "Exit status: 0 all well; 1 a bad template, file or conversation; 2 bad usage.\n",
+      stdout);
 }
 
 static json_object *read_json(const char *what, const char *path) {
@@ -61,7 +62,8 @@ static int add_var(json_object *vars, const char *spec) {
   if (eq == NULL || eq == spec) return -1;
   json_object *v = NULL;
   pio_error err;
-  if (pio_json_parse_buffer("--var", eq + 1, strlen(eq + 1), 0, &v, NULL, &err) != PIO_OK) return -1;
+  if (pio_json_parse_buffer("--var", eq + 1, strlen(eq + 1), 0, &v, NULL, &err) != PIO_OK)
+    return -1;
   char name[256];
   size_t n = (size_t)(eq - spec) < sizeof name - 1 ? (size_t)(eq - spec) : sizeof name - 1;
   memcpy(name, spec, n);
@@ -71,12 +73,13 @@ static int add_var(json_object *vars, const char *spec) {
 }
 
 int pio_cli_template(int argc, char **argv) {
-  static const struct option options[] = {{"messages", required_argument, NULL, OPT_MESSAGES},
-                                          {"add-generation-prompt", no_argument, NULL, OPT_GENERATION},
-                                          {"tools", required_argument, NULL, OPT_TOOLS},
-                                          {"var", required_argument, NULL, OPT_VAR},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
+  static const struct option options[] = {
+      {"messages", required_argument, NULL, OPT_MESSAGES},
+      {"add-generation-prompt", no_argument, NULL, OPT_GENERATION},
+      {"tools", required_argument, NULL, OPT_TOOLS},
+      {"var", required_argument, NULL, OPT_VAR},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
   const char *messages = NULL, *tools = NULL;
   int generation = 0;
   json_object *extra = json_object_new_object();
@@ -85,19 +88,28 @@ int pio_cli_template(int argc, char **argv) {
   opterr = 0;
   while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     switch (opt) {
-    case OPT_MESSAGES: messages = optarg; break;
-    case OPT_GENERATION: generation = 1; break;
-    case OPT_TOOLS: tools = optarg; break;
-    case OPT_VAR:
-      if (add_var(extra, optarg) != 0) {
+      case OPT_MESSAGES:
+        messages = optarg;
+        break;
+      case OPT_GENERATION:
+        generation = 1;
+        break;
+      case OPT_TOOLS:
+        tools = optarg;
+        break;
+      case OPT_VAR:
+        if (add_var(extra, optarg) != 0) {
+          json_object_put(extra);
+          return pio_cli_usage_error("template", "--var: expected NAME=JSON, found '%s'", optarg);
+        }
+        break;
+      case 'h':
         json_object_put(extra);
-        return pio_cli_usage_error("template", "--var: expected NAME=JSON, found '%s'", optarg);
-      }
-      break;
-    case 'h': json_object_put(extra); print_help(); return PIO_CLI_EXIT_OK;
-    default:
-      json_object_put(extra);
-      return pio_cli_usage_error("template", "unknown option '%s'", argv[optind - 1]);
+        print_help();
+        return PIO_CLI_EXIT_OK;
+      default:
+        json_object_put(extra);
+        return pio_cli_usage_error("template", "unknown option '%s'", argv[optind - 1]);
     }
   }
   if (optind != argc - 1 || messages == NULL) {
@@ -125,7 +137,8 @@ int pio_cli_template(int argc, char **argv) {
   json_object_object_add(vars, "tools", tool_list);
   json_object_object_add(vars, "documents", NULL);
   json_object_object_add(vars, "add_generation_prompt", json_object_new_boolean(generation));
-  json_object_object_foreach(extra, key, value) json_object_object_add(vars, key, json_object_get(value));
+  json_object_object_foreach(extra, key, value)
+      json_object_object_add(vars, key, json_object_get(value));
   char *text = NULL;
   size_t len = 0;
   if (pio_chat_template_render(tmpl, vars, &text, &len, &err) != PIO_OK) {

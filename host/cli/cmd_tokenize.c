@@ -16,23 +16,24 @@
 enum { OPT_TEXT = 0x200, OPT_JSONL, OPT_JSON, OPT_ADD_SPECIAL };
 
 static void print_help(void) {
-  fputs("Usage: pio-host tokenize [OPTION...] DIR\n"
-        "\n"
-        "Encode text into token ids with DIR/tokenizer.json (DIR a Hugging Face\n"
-        "model folder, or the tokenizer.json file itself; config.json is not\n"
-        "needed). The text is read from stdin, byte for byte, unless --text.\n"
-        "\n"
-        "Options:\n"
-        "  --text TEXT      encode TEXT instead of stdin\n"
-        "  --add-special    apply the tokenizer's post-processor (BOS and the like)\n"
-        "  --json           print {\"ids\": [...], \"tokens\": [...]} for the document\n"
-        "  --jsonl          read one JSON string a line, write one JSON array of ids\n"
-        "                   a line\n"
-        "  -h, --help       show this help\n"
-        "\n"
-        "Output: the ids comma-separated on one line.\n"
-        "Exit status: 0 all well; 1 a bad tokenizer or input; 2 bad usage.\n",
-        stdout);
+  fputs(
+      "Usage: pio-host tokenize [OPTION...] DIR\n"
+      "\n"
+      "Encode text into token ids with DIR/tokenizer.json (DIR a Hugging Face\n"
+      "model folder, or the tokenizer.json file itself; config.json is not\n"
+      "needed). The text is read from stdin, byte for byte, unless --text.\n"
+      "\n"
+      "Options:\n"
+      "  --text TEXT      encode TEXT instead of stdin\n"
+      "  --add-special    apply the tokenizer's post-processor (BOS and the like)\n"
+      "  --json           print {\"ids\": [...], \"tokens\": [...]} for the document\n"
+      "  --jsonl          read one JSON string a line, write one JSON array of ids\n"
+      "                   a line\n"
+      "  -h, --help       show this help\n"
+      "\n"
+      "Output: the ids comma-separated on one line.\n"
+      "Exit status: 0 all well; 1 a bad tokenizer or input; 2 bad usage.\n",
+      stdout);
 }
 
 static void put_json_document(const pio_tokenizer *tok, const pio_token_ids *ids) {
@@ -100,12 +101,23 @@ int pio_cli_tokenize(int argc, char **argv) {
   opterr = 0;
   while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     switch (opt) {
-    case OPT_TEXT: text = optarg; break;
-    case OPT_JSONL: jsonl = 1; break;
-    case OPT_JSON: json = 1; break;
-    case OPT_ADD_SPECIAL: flags |= PIO_ENCODE_ADD_SPECIAL; break;
-    case 'h': print_help(); return PIO_CLI_EXIT_OK;
-    default: return pio_cli_usage_error("tokenize", "unknown option '%s'", argv[optind - 1]);
+      case OPT_TEXT:
+        text = optarg;
+        break;
+      case OPT_JSONL:
+        jsonl = 1;
+        break;
+      case OPT_JSON:
+        json = 1;
+        break;
+      case OPT_ADD_SPECIAL:
+        flags |= PIO_ENCODE_ADD_SPECIAL;
+        break;
+      case 'h':
+        print_help();
+        return PIO_CLI_EXIT_OK;
+      default:
+        return pio_cli_usage_error("tokenize", "unknown option '%s'", argv[optind - 1]);
     }
   }
   if (optind != argc - 1) return pio_cli_usage_error("tokenize", "expected one DIR");
@@ -126,8 +138,10 @@ int pio_cli_tokenize(int argc, char **argv) {
   } else {
     char *input = NULL;
     size_t len = 0;
-    if (text != NULL) len = strlen(text);
-    else if (pio_cli_read_all("tokenize", stdin, &input, &len) != 0) rc = PIO_CLI_EXIT_PLUGIN;
+    if (text != NULL)
+      len = strlen(text);
+    else if (pio_cli_read_all("tokenize", stdin, &input, &len) != 0)
+      rc = PIO_CLI_EXIT_PLUGIN;
     pio_token_ids ids = {0};
     if (rc == PIO_CLI_EXIT_OK &&
         encode_one(s, text ? text : input, len, flags, &ids, text ? "--text: " : "stdin: ") != 0)

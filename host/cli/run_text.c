@@ -38,44 +38,56 @@ static int parse_double(const char *arg, double min, double max, double *out) {
 int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg) {
   double v = 0;
   switch (opt) {
-  case PIO_CLI_OPT_PROMPT: o->prompt = arg; return 1;
-  case PIO_CLI_OPT_CHAT: o->chat = 1; return 1;
-  case PIO_CLI_OPT_SYSTEM: o->system = arg; return 1;
-  case PIO_CLI_OPT_TEMPERATURE:
-    if (parse_double(arg, 0, 1e6, &v) != 0) return bad("--temperature", "0 (greedy) or more", arg);
-    o->sampling.temperature = v;
-    o->set |= PIO_CLI_SET_TEMPERATURE;
-    return 1;
-  case PIO_CLI_OPT_TOP_K:
-    if (parse_double(arg, 0, 1e9, &v) != 0 || v != floor(v)) return bad("--top-k", "a whole number (0: off)", arg);
-    o->sampling.top_k = (uint32_t)v;
-    o->set |= PIO_CLI_SET_TOP_K;
-    return 1;
-  case PIO_CLI_OPT_TOP_P:
-    if (parse_double(arg, 1e-9, 1, &v) != 0) return bad("--top-p", "more than 0 and at most 1", arg);
-    o->sampling.top_p = v;
-    o->set |= PIO_CLI_SET_TOP_P;
-    return 1;
-  case PIO_CLI_OPT_MIN_P:
-    if (parse_double(arg, 0, 1, &v) != 0) return bad("--min-p", "0 to 1", arg);
-    o->sampling.min_p = v;
-    o->set |= PIO_CLI_SET_MIN_P;
-    return 1;
-  case PIO_CLI_OPT_PENALTY:
-    if (parse_double(arg, 1e-9, 1e6, &v) != 0) return bad("--repeat-penalty", "more than 0 (1: off)", arg);
-    o->sampling.repeat_penalty = v;
-    o->set |= PIO_CLI_SET_PENALTY;
-    return 1;
-  case PIO_CLI_OPT_SEED: {
-    char *end = NULL;
-    errno = 0;
-    unsigned long long s = strtoull(arg, &end, 10);
-    if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-') return bad("--seed", "a whole number", arg);
-    o->sampling.seed = s;
-    o->set |= PIO_CLI_SET_SEED;
-    return 1;
-  }
-  default: return 0;
+    case PIO_CLI_OPT_PROMPT:
+      o->prompt = arg;
+      return 1;
+    case PIO_CLI_OPT_CHAT:
+      o->chat = 1;
+      return 1;
+    case PIO_CLI_OPT_SYSTEM:
+      o->system = arg;
+      return 1;
+    case PIO_CLI_OPT_TEMPERATURE:
+      if (parse_double(arg, 0, 1e6, &v) != 0)
+        return bad("--temperature", "0 (greedy) or more", arg);
+      o->sampling.temperature = v;
+      o->set |= PIO_CLI_SET_TEMPERATURE;
+      return 1;
+    case PIO_CLI_OPT_TOP_K:
+      if (parse_double(arg, 0, 1e9, &v) != 0 || v != floor(v))
+        return bad("--top-k", "a whole number (0: off)", arg);
+      o->sampling.top_k = (uint32_t)v;
+      o->set |= PIO_CLI_SET_TOP_K;
+      return 1;
+    case PIO_CLI_OPT_TOP_P:
+      if (parse_double(arg, 1e-9, 1, &v) != 0)
+        return bad("--top-p", "more than 0 and at most 1", arg);
+      o->sampling.top_p = v;
+      o->set |= PIO_CLI_SET_TOP_P;
+      return 1;
+    case PIO_CLI_OPT_MIN_P:
+      if (parse_double(arg, 0, 1, &v) != 0) return bad("--min-p", "0 to 1", arg);
+      o->sampling.min_p = v;
+      o->set |= PIO_CLI_SET_MIN_P;
+      return 1;
+    case PIO_CLI_OPT_PENALTY:
+      if (parse_double(arg, 1e-9, 1e6, &v) != 0)
+        return bad("--repeat-penalty", "more than 0 (1: off)", arg);
+      o->sampling.repeat_penalty = v;
+      o->set |= PIO_CLI_SET_PENALTY;
+      return 1;
+    case PIO_CLI_OPT_SEED: {
+      char *end = NULL;
+      errno = 0;
+      unsigned long long s = strtoull(arg, &end, 10);
+      if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-')
+        return bad("--seed", "a whole number", arg);
+      o->sampling.seed = s;
+      o->set |= PIO_CLI_SET_SEED;
+      return 1;
+    }
+    default:
+      return 0;
   }
 }
 
@@ -125,7 +137,8 @@ static int feed(text_run *t, const int32_t *ids, size_t n) {
                   t->seq.count + n, t->m->max_context);
     return -1;
   }
-  if (t->m->api->forward(t->m->model, ids, (uint32_t)n, t->m->logits, 0, &t->err) != PIO_OK) return -1;
+  if (t->m->api->forward(t->m->model, ids, (uint32_t)n, t->m->logits, 0, &t->err) != PIO_OK)
+    return -1;
   for (size_t i = 0; i < n; i++)
     if (pio_token_ids_push(&t->seq, ids[i], &t->err) != PIO_OK) return -1;
   return 0;
@@ -135,7 +148,9 @@ static int feed(text_run *t, const int32_t *ids, size_t n) {
  * max_new tokens; the ids drawn land in t->reply. */
 static int generate(text_run *t, const pio_token_ids *prompt) {
   size_t common = 0;
-  while (common < t->seq.count && common < prompt->count && t->seq.ids[common] == prompt->ids[common]) common++;
+  while (common < t->seq.count && common < prompt->count &&
+         t->seq.ids[common] == prompt->ids[common])
+    common++;
   /* the last prompt token must run now: its logits give the first new token */
   if (common == prompt->count && common > 0) common--;
   size_t reused = common;
@@ -162,7 +177,8 @@ static int generate(text_run *t, const pio_token_ids *prompt) {
     }
     const char *piece;
     size_t len;
-    if (pio_decode_stream_push(t->stream, next, &piece, &len, &t->err) != PIO_OK) return fail(t, "decode: ");
+    if (pio_decode_stream_push(t->stream, next, &piece, &len, &t->err) != PIO_OK)
+      return fail(t, "decode: ");
     fwrite(piece, 1, len, stdout);
     fflush(stdout);
     if (pio_token_ids_push(&t->reply, next, &t->err) != PIO_OK) return fail(t, "");
@@ -170,28 +186,34 @@ static int generate(text_run *t, const pio_token_ids *prompt) {
   }
   const char *tail;
   size_t tail_len;
-  if (pio_decode_stream_flush(t->stream, &tail, &tail_len, &t->err) != PIO_OK) return fail(t, "decode: ");
+  if (pio_decode_stream_flush(t->stream, &tail, &tail_len, &t->err) != PIO_OK)
+    return fail(t, "decode: ");
   fwrite(tail, 1, tail_len, stdout);
   fputc('\n', stdout);
   fflush(stdout);
   double decode_s = now_s() - t0;
   size_t n_prefill = prompt->count - reused;
-  fprintf(stderr, "pio-host run: %s: prompt %zu tokens (%zu from the cache) in %.3f s (%.1f tokens/s); "
+  fprintf(stderr,
+          "pio-host run: %s: prompt %zu tokens (%zu from the cache) in %.3f s (%.1f tokens/s); "
           "generated %zu tokens in %.3f s (%.1f tokens/s)%s\n",
-          t->m->plugin, prompt->count, reused, prefill_s, n_prefill / (prefill_s > 0 ? prefill_s : 1e-9),
-          t->reply.count, decode_s, t->reply.count / (decode_s > 0 ? decode_s : 1e-9),
+          t->m->plugin, prompt->count, reused, prefill_s,
+          n_prefill / (prefill_s > 0 ? prefill_s : 1e-9), t->reply.count, decode_s,
+          t->reply.count / (decode_s > 0 ? decode_s : 1e-9),
           stopped ? ", stopped at EOS" : ", stopped at --max-new-tokens");
   return PIO_CLI_EXIT_OK;
 }
 
 static int run_prompt(text_run *t, const char *text) {
   pio_token_ids prompt = {0};
-  if (pio_tokenizer_session_encode(t->session, text, strlen(text), PIO_ENCODE_ADD_SPECIAL, &prompt, &t->err) != PIO_OK) {
+  if (pio_tokenizer_session_encode(t->session, text, strlen(text), PIO_ENCODE_ADD_SPECIAL, &prompt,
+                                   &t->err) != PIO_OK) {
     pio_token_ids_free(&prompt);
     return fail(t, "--prompt: ");
   }
-  int rc = prompt.count == 0 ? (pio_error_set(&t->err, PIO_ERR_INVALID, "the prompt encodes to no tokens"), fail(t, "--prompt: "))
-                             : generate(t, &prompt);
+  int rc = prompt.count == 0
+               ? (pio_error_set(&t->err, PIO_ERR_INVALID, "the prompt encodes to no tokens"),
+                  fail(t, "--prompt: "))
+               : generate(t, &prompt);
   pio_token_ids_free(&prompt);
   return rc;
 }
@@ -206,7 +228,8 @@ static json_object *message(const char *role, const char *content, size_t len) {
 static int run_chat(text_run *t, const char *system) {
   pio_chat_template *tmpl = NULL;
   json_object *vars = NULL;
-  if (pio_chat_template_load_dir(t->m->dir, &tmpl, &vars, &t->err) != PIO_OK) return fail(t, "--chat: ");
+  if (pio_chat_template_load_dir(t->m->dir, &tmpl, &vars, &t->err) != PIO_OK)
+    return fail(t, "--chat: ");
   json_object *messages = json_object_new_array();
   json_object_object_add(vars, "messages", messages);
   json_object_object_add(vars, "tools", NULL);
@@ -241,7 +264,8 @@ static int run_chat(text_run *t, const char *system) {
     if (rc != PIO_CLI_EXIT_OK) break;
     char *reply = NULL;
     size_t reply_len = 0;
-    if (pio_tokenizer_decode(t->tok, t->reply.ids, t->reply.count, PIO_DECODE_SKIP_SPECIAL, &reply, &reply_len, &t->err) != PIO_OK) {
+    if (pio_tokenizer_decode(t->tok, t->reply.ids, t->reply.count, PIO_DECODE_SKIP_SPECIAL, &reply,
+                             &reply_len, &t->err) != PIO_OK) {
       rc = fail(t, "decode: ");
       break;
     }
@@ -267,7 +291,8 @@ int pio_cli_run_text(const pio_cli_text_options *o, const pio_cli_text_model *m)
   }
   if (pio_tokenizer_load(path, &t.tok, &t.err) != PIO_OK) return fail(&t, "");
   if (pio_tokenizer_vocab_size(t.tok) > m->vocab) {
-    pio_error_set(&t.err, PIO_ERR_INVALID, "%s has %u tokens, more than the model's vocabulary of %u", path,
+    pio_error_set(&t.err, PIO_ERR_INVALID,
+                  "%s has %u tokens, more than the model's vocabulary of %u", path,
                   pio_tokenizer_vocab_size(t.tok), m->vocab);
     rc = fail(&t, "");
     goto done;
@@ -290,12 +315,14 @@ int pio_cli_run_text(const pio_cli_text_options *o, const pio_cli_text_model *m)
     goto done;
   }
   if (t.gen.n_eos == 0)
-    fprintf(stderr, "pio-host run: %s has no eos_token_id (generation_config.json, config.json): "
-            "generating --max-new-tokens\n", m->dir);
+    fprintf(stderr,
+            "pio-host run: %s has no eos_token_id (generation_config.json, config.json): "
+            "generating --max-new-tokens\n",
+            m->dir);
   fprintf(stderr, "pio-host run: sampling: %s", s.temperature == 0 ? "greedy" : "");
   if (s.temperature > 0)
-    fprintf(stderr, "temperature %g, top-k %u, top-p %g, min-p %g, seed %llu", s.temperature, s.top_k, s.top_p,
-            s.min_p, (unsigned long long)s.seed);
+    fprintf(stderr, "temperature %g, top-k %u, top-p %g, min-p %g, seed %llu", s.temperature,
+            s.top_k, s.top_p, s.min_p, (unsigned long long)s.seed);
   if (s.repeat_penalty != 1) fprintf(stderr, ", repetition penalty %g", s.repeat_penalty);
   fputc('\n', stderr);
   rc = o->chat ? run_chat(&t, o->system) : run_prompt(&t, o->prompt);

@@ -14,8 +14,12 @@
 /* Which sampling options the command line set (the others come from
  * generation_config.json). */
 enum {
-  PIO_CLI_SET_TEMPERATURE = 1, PIO_CLI_SET_TOP_K = 2, PIO_CLI_SET_TOP_P = 4, PIO_CLI_SET_MIN_P = 8,
-  PIO_CLI_SET_PENALTY = 16, PIO_CLI_SET_SEED = 32
+  PIO_CLI_SET_TEMPERATURE = 1,
+  PIO_CLI_SET_TOP_K = 2,
+  PIO_CLI_SET_TOP_P = 4,
+  PIO_CLI_SET_MIN_P = 8,
+  PIO_CLI_SET_PENALTY = 16,
+  PIO_CLI_SET_SEED = 32
 };
 
 typedef struct pio_cli_text_options {
@@ -23,35 +27,45 @@ typedef struct pio_cli_text_options {
   int chat;           /* --chat */
   const char *system; /* --system TEXT (chat) */
   pio_sampling sampling;
-  unsigned set;       /* PIO_CLI_SET_* */
+  unsigned set; /* PIO_CLI_SET_* */
 } pio_cli_text_options;
 
 /* getopt_long values and table entries of the text options. */
-enum { PIO_CLI_OPT_PROMPT = 0x300, PIO_CLI_OPT_CHAT, PIO_CLI_OPT_SYSTEM, PIO_CLI_OPT_TEMPERATURE,
-       PIO_CLI_OPT_TOP_K, PIO_CLI_OPT_TOP_P, PIO_CLI_OPT_MIN_P, PIO_CLI_OPT_PENALTY, PIO_CLI_OPT_SEED };
-#define PIO_CLI_TEXT_OPTIONS                                                   \
-  {"prompt", required_argument, NULL, PIO_CLI_OPT_PROMPT},                     \
-      {"chat", no_argument, NULL, PIO_CLI_OPT_CHAT},                           \
-      {"system", required_argument, NULL, PIO_CLI_OPT_SYSTEM},                 \
-      {"temperature", required_argument, NULL, PIO_CLI_OPT_TEMPERATURE},       \
-      {"top-k", required_argument, NULL, PIO_CLI_OPT_TOP_K},                   \
-      {"top-p", required_argument, NULL, PIO_CLI_OPT_TOP_P},                   \
-      {"min-p", required_argument, NULL, PIO_CLI_OPT_MIN_P},                   \
-      {"repeat-penalty", required_argument, NULL, PIO_CLI_OPT_PENALTY},        \
-      {"seed", required_argument, NULL, PIO_CLI_OPT_SEED}
+enum {
+  PIO_CLI_OPT_PROMPT = 0x300,
+  PIO_CLI_OPT_CHAT,
+  PIO_CLI_OPT_SYSTEM,
+  PIO_CLI_OPT_TEMPERATURE,
+  PIO_CLI_OPT_TOP_K,
+  PIO_CLI_OPT_TOP_P,
+  PIO_CLI_OPT_MIN_P,
+  PIO_CLI_OPT_PENALTY,
+  PIO_CLI_OPT_SEED
+};
+#define PIO_CLI_TEXT_OPTIONS                                              \
+  {"prompt", required_argument, NULL, PIO_CLI_OPT_PROMPT},                \
+      {"chat", no_argument, NULL, PIO_CLI_OPT_CHAT},                      \
+      {"system", required_argument, NULL, PIO_CLI_OPT_SYSTEM},            \
+      {"temperature", required_argument, NULL, PIO_CLI_OPT_TEMPERATURE},  \
+      {"top-k", required_argument, NULL, PIO_CLI_OPT_TOP_K},              \
+      {"top-p", required_argument, NULL, PIO_CLI_OPT_TOP_P},              \
+      {"min-p", required_argument, NULL, PIO_CLI_OPT_MIN_P},              \
+      {"repeat-penalty", required_argument, NULL, PIO_CLI_OPT_PENALTY}, { \
+    "seed", required_argument, NULL, PIO_CLI_OPT_SEED                     \
+  }
 
-#define PIO_CLI_TEXT_HELP                                                               \
-  "  --prompt TEXT          encode TEXT with the folder's tokenizer.json (BOS and\n"     \
-  "                         the like added) and stream the generated text\n"            \
-  "  --chat                 read user turns from stdin, a line each; render the\n"      \
-  "                         chat template each turn, keep the KV cache between\n"       \
+#define PIO_CLI_TEXT_HELP                                                            \
+  "  --prompt TEXT          encode TEXT with the folder's tokenizer.json (BOS and\n" \
+  "                         the like added) and stream the generated text\n"         \
+  "  --chat                 read user turns from stdin, a line each; render the\n"   \
+  "                         chat template each turn, keep the KV cache between\n"    \
   "                         turns, stream each answer (default --max-context:\n"     \
-  "                         the smaller of max_position_embeddings and 4096)\n"   \
-  "  --system TEXT          a system message for --chat\n"                              \
-  "  --temperature T        0 is greedy (defaults: generation_config.json)\n"           \
-  "  --top-k K, --top-p P, --min-p P, --repeat-penalty R\n"                             \
-  "                         sampling filters, in Transformers' order\n"                 \
-  "  --seed S               the sampler's seed (default 0): the same seed gives\n"      \
+  "                         the smaller of max_position_embeddings and 4096)\n"      \
+  "  --system TEXT          a system message for --chat\n"                           \
+  "  --temperature T        0 is greedy (defaults: generation_config.json)\n"        \
+  "  --top-k K, --top-p P, --min-p P, --repeat-penalty R\n"                          \
+  "                         sampling filters, in Transformers' order\n"              \
+  "  --seed S               the sampler's seed (default 0): the same seed gives\n"   \
   "                         the same text\n"
 
 /* Handles opt when it is a text option: 1 handled, 0 not one, -1 bad value
@@ -62,15 +76,15 @@ int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg);
 uint32_t pio_cli_text_prompt_bound(const pio_cli_text_options *o);
 
 typedef struct pio_cli_text_model {
-  const char *name;       /* as the user wrote it */
-  const char *dir;        /* the model folder */
-  const char *plugin;     /* its plugin's name */
+  const char *name;   /* as the user wrote it */
+  const char *dir;    /* the model folder */
+  const char *plugin; /* its plugin's name */
   const pio_model_api *api;
   pio_model *model;
   uint32_t vocab;
   uint32_t max_context;
   uint32_t max_new;
-  float *logits;          /* [vocab] */
+  float *logits; /* [vocab] */
 } pio_cli_text_model;
 
 /* Runs the prompt or the chat; returns the exit status. */

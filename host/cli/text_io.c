@@ -19,8 +19,8 @@ pio_tokenizer *pio_cli_load_tokenizer(const char *command, const char *path) {
   char file[PATH_MAX];
   struct stat st;
   size_t n = strlen(path);
-  int is_file = stat(path, &st) == 0 ? !S_ISDIR(st.st_mode)
-                                     : n >= 5 && strcmp(path + n - 5, ".json") == 0;
+  int is_file =
+      stat(path, &st) == 0 ? !S_ISDIR(st.st_mode) : n >= 5 && strcmp(path + n - 5, ".json") == 0;
   if (!is_file) {
     if (pio_cli_path_join(file, sizeof file, path, "tokenizer.json") != 0) {
       fprintf(stderr, "pio-host %s: %s: path too long\n", command, path);
@@ -111,9 +111,10 @@ void pio_cli_put_ids(FILE *out, const int32_t *ids, size_t n, int json) {
 
 void pio_cli_put_json_string(FILE *out, const char *text, size_t len) {
   json_object *s = json_object_new_string_len(text, (int)len);
-  fputs(s ? json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-          : "\"\"",
-        out);
+  fputs(
+      s ? json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+        : "\"\"",
+      out);
   json_object_put(s);
 }
 

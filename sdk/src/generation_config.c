@@ -18,8 +18,9 @@ static pio_status read_ids(const char *path, json_object *root, const char *key,
     json_object *x = json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, i) : v;
     int64_t id = json_object_get_int64(x);
     if (!json_object_is_type(x, json_type_int) || id < 0 || id > INT32_MAX)
-      return pio_error_set(err, PIO_ERR_INVALID, "%s: %s: expected a token id or a list of them, found %s",
-                           path, key, pio_json_type_phrase(json_object_get_type(x)));
+      return pio_error_set(err, PIO_ERR_INVALID,
+                           "%s: %s: expected a token id or a list of them, found %s", path, key,
+                           pio_json_type_phrase(json_object_get_type(x)));
     ids[(*n)++] = (int32_t)id;
   }
   return PIO_OK;
@@ -34,7 +35,8 @@ static pio_status read_number(const char *path, json_object *root, const char *k
                          pio_json_type_phrase(json_object_get_type(v)));
   double x = json_object_get_double(v);
   if (!(x >= min && x <= max))
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: %s: %g is outside [%g, %g]", path, key, x, min, max);
+    return pio_error_set(err, PIO_ERR_INVALID, "%s: %s: %g is outside [%g, %g]", path, key, x, min,
+                         max);
   *out = x;
   return PIO_OK;
 }
@@ -89,7 +91,8 @@ pio_status pio_generation_config_read(const char *dir, pio_generation_config *ou
   if (st == PIO_OK) st = open_json(dir, "config.json", cpath, sizeof cpath, &c, err);
   int32_t bos[1];
   size_t n_bos = 0;
-  if (st == PIO_OK && c) st = read_ids(cpath, c, "eos_token_id", out->eos, &out->n_eos, PIO_GENERATION_MAX_EOS, err);
+  if (st == PIO_OK && c)
+    st = read_ids(cpath, c, "eos_token_id", out->eos, &out->n_eos, PIO_GENERATION_MAX_EOS, err);
   if (st == PIO_OK && c) st = read_ids(cpath, c, "bos_token_id", bos, &n_bos, 1, err);
   if (st == PIO_OK && g) { /* generation_config.json's ids, when it has them, are the ones used */
     int32_t ids[PIO_GENERATION_MAX_EOS];

@@ -11,10 +11,10 @@ struct pio_sampler {
   pio_sampling s;
   uint32_t n;
   uint64_t state[4];
-  double *scores; /* [n] working logits, -inf for removed tokens */
-  uint32_t *order;/* [n] the candidates still in */
-  double *heap;   /* [n] top-k selection */
-  float *probs;   /* [n] */
+  double *scores;  /* [n] working logits, -inf for removed tokens */
+  uint32_t *order; /* [n] the candidates still in */
+  double *heap;    /* [n] top-k selection */
+  float *probs;    /* [n] */
 };
 
 void pio_sampling_defaults(pio_sampling *s) {
@@ -28,13 +28,16 @@ void pio_sampling_defaults(pio_sampling *s) {
 
 pio_status pio_sampling_check(const pio_sampling *s, pio_error *err) {
   if (!(s->temperature >= 0) || !isfinite(s->temperature))
-    return pio_error_set(err, PIO_ERR_INVALID, "temperature: expected 0 (greedy) or more, found %g", s->temperature);
+    return pio_error_set(err, PIO_ERR_INVALID, "temperature: expected 0 (greedy) or more, found %g",
+                         s->temperature);
   if (!(s->top_p > 0 && s->top_p <= 1))
-    return pio_error_set(err, PIO_ERR_INVALID, "top_p: expected more than 0 and at most 1, found %g", s->top_p);
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "top_p: expected more than 0 and at most 1, found %g", s->top_p);
   if (!(s->min_p >= 0 && s->min_p <= 1))
     return pio_error_set(err, PIO_ERR_INVALID, "min_p: expected 0 to 1, found %g", s->min_p);
   if (!(s->repeat_penalty > 0) || !isfinite(s->repeat_penalty))
-    return pio_error_set(err, PIO_ERR_INVALID, "repeat_penalty: expected more than 0, found %g", s->repeat_penalty);
+    return pio_error_set(err, PIO_ERR_INVALID, "repeat_penalty: expected more than 0, found %g",
+                         s->repeat_penalty);
   return PIO_OK;
 }
 
@@ -63,7 +66,8 @@ pio_status pio_sampler_new(const pio_sampling *s, uint32_t n_vocab, pio_sampler 
   *out = NULL;
   pio_status st = pio_sampling_check(s, err);
   if (st != PIO_OK) return st;
-  if (n_vocab == 0) return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "sampler: empty vocabulary");
+  if (n_vocab == 0)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "sampler: empty vocabulary");
   pio_sampler *p = calloc(1, sizeof *p);
   if (p == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory");
   p->s = *s;
@@ -141,7 +145,8 @@ static void penalize(pio_sampler *p, const int32_t *history, size_t n_history) {
 /* softmax over the tokens still in (scores > -inf), into probs. */
 static void softmax(pio_sampler *p, float *probs) {
   double max = -INFINITY, sum = 0;
-  for (uint32_t i = 0; i < p->n; i++) if (p->scores[i] > max) max = p->scores[i];
+  for (uint32_t i = 0; i < p->n; i++)
+    if (p->scores[i] > max) max = p->scores[i];
   for (uint32_t i = 0; i < p->n; i++) {
     double e = p->scores[i] == -INFINITY ? 0 : exp(p->scores[i] - max);
     probs[i] = (float)e;
@@ -180,15 +185,18 @@ void pio_sampler_probs(pio_sampler *p, const float *logits, const int32_t *histo
     for (uint32_t k = m; k-- > 1;) { /* ascending; the most likely always stays */
       uint32_t i = p->order[k];
       cum += p->probs[i];
-      if (cum <= 1 - p->s.top_p) p->scores[i] = -INFINITY;
-      else break;
+      if (cum <= 1 - p->s.top_p)
+        p->scores[i] = -INFINITY;
+      else
+        break;
     }
   }
   /* min-p: drop tokens less likely than min_p times the most likely */
   if (p->s.min_p > 0) {
     softmax(p, p->probs);
     float top = 0;
-    for (uint32_t i = 0; i < p->n; i++) if (p->probs[i] > top) top = p->probs[i];
+    for (uint32_t i = 0; i < p->n; i++)
+      if (p->probs[i] > top) top = p->probs[i];
     for (uint32_t i = 0; i < p->n; i++)
       if (p->probs[i] < p->s.min_p * top) p->scores[i] = -INFINITY;
   }

@@ -20,38 +20,58 @@ tpl_value tpl_undefined(tpl_render *r, const char *fmt, const char *a, const cha
 }
 
 int tpl_undefined_error(tpl_render *r, const tpl_node *at, const tpl_value *v) {
-  return tpl_fail(r, at, PIO_ERR_INVALID, "%s", v->u.undefined ? v->u.undefined : "a value is undefined");
+  return tpl_fail(r, at, PIO_ERR_INVALID, "%s",
+                  v->u.undefined ? v->u.undefined : "a value is undefined");
 }
 
 static const char *object_name(const tpl_value *v) {
   switch (v->kind) {
-  case TV_DICT: return "dict object";
-  case TV_LIST: return "list object";
-  case TV_TUPLE: return "tuple object";
-  case TV_STR: return "str object";
-  case TV_NAMESPACE: return "Namespace object";
-  case TV_LOOP: return "LoopContext object";
-  case TV_NONE: return "None";
-  default: return tpl_type_name(v);
+    case TV_DICT:
+      return "dict object";
+    case TV_LIST:
+      return "list object";
+    case TV_TUPLE:
+      return "tuple object";
+    case TV_STR:
+      return "str object";
+    case TV_NAMESPACE:
+      return "Namespace object";
+    case TV_LOOP:
+      return "LoopContext object";
+    case TV_NONE:
+      return "None";
+    default:
+      return tpl_type_name(v);
   }
 }
 
 /* ---- attributes and items ---- */
 static int loop_attr(tpl_render *r, const tpl_loop *l, const char *name, tpl_value *out) {
   size_t n = l->items->count, i = l->index;
-  if (!strcmp(name, "index")) *out = (tpl_value){TV_INT, {.i = (int64_t)i + 1}};
-  else if (!strcmp(name, "index0")) *out = (tpl_value){TV_INT, {.i = (int64_t)i}};
-  else if (!strcmp(name, "revindex")) *out = (tpl_value){TV_INT, {.i = (int64_t)(n - i)}};
-  else if (!strcmp(name, "revindex0")) *out = (tpl_value){TV_INT, {.i = (int64_t)(n - i - 1)}};
-  else if (!strcmp(name, "first")) *out = (tpl_value){TV_BOOL, {.b = i == 0}};
-  else if (!strcmp(name, "last")) *out = (tpl_value){TV_BOOL, {.b = i + 1 == n}};
-  else if (!strcmp(name, "length")) *out = (tpl_value){TV_INT, {.i = (int64_t)n}};
-  else if (!strcmp(name, "depth")) *out = (tpl_value){TV_INT, {.i = 1}};
-  else if (!strcmp(name, "depth0")) *out = (tpl_value){TV_INT, {.i = 0}};
+  if (!strcmp(name, "index"))
+    *out = (tpl_value){TV_INT, {.i = (int64_t)i + 1}};
+  else if (!strcmp(name, "index0"))
+    *out = (tpl_value){TV_INT, {.i = (int64_t)i}};
+  else if (!strcmp(name, "revindex"))
+    *out = (tpl_value){TV_INT, {.i = (int64_t)(n - i)}};
+  else if (!strcmp(name, "revindex0"))
+    *out = (tpl_value){TV_INT, {.i = (int64_t)(n - i - 1)}};
+  else if (!strcmp(name, "first"))
+    *out = (tpl_value){TV_BOOL, {.b = i == 0}};
+  else if (!strcmp(name, "last"))
+    *out = (tpl_value){TV_BOOL, {.b = i + 1 == n}};
+  else if (!strcmp(name, "length"))
+    *out = (tpl_value){TV_INT, {.i = (int64_t)n}};
+  else if (!strcmp(name, "depth"))
+    *out = (tpl_value){TV_INT, {.i = 1}};
+  else if (!strcmp(name, "depth0"))
+    *out = (tpl_value){TV_INT, {.i = 0}};
   else if (!strcmp(name, "previtem"))
-    *out = i > 0 ? l->items->items[i - 1] : tpl_undefined(r, "there is no previous item", NULL, NULL);
+    *out =
+        i > 0 ? l->items->items[i - 1] : tpl_undefined(r, "there is no previous item", NULL, NULL);
   else if (!strcmp(name, "nextitem"))
-    *out = i + 1 < n ? l->items->items[i + 1] : tpl_undefined(r, "there is no next item", NULL, NULL);
+    *out =
+        i + 1 < n ? l->items->items[i + 1] : tpl_undefined(r, "there is no next item", NULL, NULL);
   else
     *out = tpl_undefined(r, "'LoopContext object' has no attribute '%s'", name, NULL);
   return 0;
@@ -182,8 +202,11 @@ static int eval_slice(tpl_render *r, const tpl_node *n, tpl_value *out) {
   }
   int rc = 0;
   for (int64_t i = start; rc == 0 && (step > 0 ? i < stop : i > stop); i += step) {
-    if (is_str) rc = tok_buf_append(&b, obj.u.s->data + offs[i], offs[i + 1] - offs[i]) ? tpl_no_memory(r) : 0;
-    else rc = tpl_list_push(r, l, obj.u.list->items[i]);
+    if (is_str)
+      rc =
+          tok_buf_append(&b, obj.u.s->data + offs[i], offs[i + 1] - offs[i]) ? tpl_no_memory(r) : 0;
+    else
+      rc = tpl_list_push(r, l, obj.u.list->items[i]);
   }
   free(offs);
   if (rc == 0 && is_str) {
@@ -204,7 +227,8 @@ typedef struct evaluated_args {
 } evaluated_args;
 
 static int eval_args(tpl_render *r, const tpl_node *n, evaluated_args *e) {
-  if (n->n_items > 16 || n->n_kwargs > 16) return tpl_fail(r, n, PIO_ERR_LIMIT, "too many arguments");
+  if (n->n_items > 16 || n->n_kwargs > 16)
+    return tpl_fail(r, n, PIO_ERR_LIMIT, "too many arguments");
   for (size_t i = 0; i < n->n_items; i++)
     if (tpl_eval(r, n->items[i], &e->pos[i]) != 0) return -1;
   for (size_t i = 0; i < n->n_kwargs; i++) {
@@ -218,7 +242,8 @@ static int eval_args(tpl_render *r, const tpl_node *n, evaluated_args *e) {
 static int call_macro(tpl_render *r, const tpl_node *at, const tpl_node *m, const tpl_args *a,
                       tpl_value *out) {
   if (r->depth >= MAX_MACRO_DEPTH)
-    return tpl_fail(r, at, PIO_ERR_LIMIT, "macros call each other more than %d deep", MAX_MACRO_DEPTH);
+    return tpl_fail(r, at, PIO_ERR_LIMIT, "macros call each other more than %d deep",
+                    MAX_MACRO_DEPTH);
   if (a->n_pos > m->n_names)
     return tpl_fail(r, at, PIO_ERR_INVALID, "macro '%s' takes %zu arguments, %zu given", m->name,
                     m->n_names, a->n_pos);
@@ -227,7 +252,8 @@ static int call_macro(tpl_render *r, const tpl_node *at, const tpl_node *m, cons
   r->floor = r->n_scopes - 1;
   int rc = 0;
   for (size_t i = 0; i < m->n_names && rc == 0; i++) {
-    tpl_value v = tpl_undefined(r, "parameter '%s' of macro '%s' was not given", m->names[i], m->name);
+    tpl_value v =
+        tpl_undefined(r, "parameter '%s' of macro '%s' was not given", m->names[i], m->name);
     int given = 0;
     if (i < a->n_pos) {
       v = a->pos[i];
@@ -252,17 +278,26 @@ static int eval_call(tpl_render *r, const tpl_node *n, tpl_value *out) {
   evaluated_args e;
   if (eval_args(r, n, &e) != 0) return -1;
   switch (callee.kind) {
-  case TV_MACRO: return call_macro(r, n, callee.u.macro, &e.args, out);
-  case TV_BUILTIN: return tpl_call_global(r, n, callee.u.builtin, &e.args, out);
-  case TV_METHOD: return tpl_call_method(r, n, callee.u.method, &e.args, out);
-  case TV_UNDEFINED: return tpl_undefined_error(r, n, &callee);
-  default: return tpl_fail(r, n, PIO_ERR_INVALID, "'%s' object is not callable", tpl_type_name(&callee));
+    case TV_MACRO:
+      return call_macro(r, n, callee.u.macro, &e.args, out);
+    case TV_BUILTIN:
+      return tpl_call_global(r, n, callee.u.builtin, &e.args, out);
+    case TV_METHOD:
+      return tpl_call_method(r, n, callee.u.method, &e.args, out);
+    case TV_UNDEFINED:
+      return tpl_undefined_error(r, n, &callee);
+    default:
+      return tpl_fail(r, n, PIO_ERR_INVALID, "'%s' object is not callable", tpl_type_name(&callee));
   }
 }
 
 /* ---- operators ---- */
-static int is_num(const tpl_value *v) { return v->kind == TV_INT || v->kind == TV_FLOAT || v->kind == TV_BOOL; }
-static double num(const tpl_value *v) { return v->kind == TV_FLOAT ? v->u.f : v->kind == TV_INT ? (double)v->u.i : v->u.b; }
+static int is_num(const tpl_value *v) {
+  return v->kind == TV_INT || v->kind == TV_FLOAT || v->kind == TV_BOOL;
+}
+static double num(const tpl_value *v) {
+  return v->kind == TV_FLOAT ? v->u.f : v->kind == TV_INT ? (double)v->u.i : v->u.b;
+}
 static int64_t inum(const tpl_value *v) { return v->kind == TV_INT ? v->u.i : v->u.b; }
 
 static int type_error(tpl_render *r, const tpl_node *n, const char *op, const tpl_value *a,
@@ -292,19 +327,25 @@ static int arith(tpl_render *r, const tpl_node *n, const tpl_value *a, const tpl
   if (!strcmp(op, "+") && (a->kind == TV_LIST || a->kind == TV_TUPLE) && a->kind == b->kind) {
     tpl_list *l = tpl_new_list(r);
     if (l == NULL) return -1;
-    for (size_t i = 0; i < a->u.list->count; i++) if (tpl_list_push(r, l, a->u.list->items[i])) return -1;
-    for (size_t i = 0; i < b->u.list->count; i++) if (tpl_list_push(r, l, b->u.list->items[i])) return -1;
+    for (size_t i = 0; i < a->u.list->count; i++)
+      if (tpl_list_push(r, l, a->u.list->items[i])) return -1;
+    for (size_t i = 0; i < b->u.list->count; i++)
+      if (tpl_list_push(r, l, b->u.list->items[i])) return -1;
     *out = (tpl_value){a->kind, {.list = l}};
     return 0;
   }
-  if (!strcmp(op, "*") && ((a->kind == TV_STR && b->kind == TV_INT) || (a->kind == TV_INT && b->kind == TV_STR))) {
+  if (!strcmp(op, "*") &&
+      ((a->kind == TV_STR && b->kind == TV_INT) || (a->kind == TV_INT && b->kind == TV_STR))) {
     const tpl_value *s = a->kind == TV_STR ? a : b;
     int64_t times = a->kind == TV_INT ? a->u.i : b->u.i;
     tok_buf buf = {0};
     if (times > 0 && (uint64_t)times * s->u.s->len > PIO_TEMPLATE_MAX_OUTPUT)
       return tpl_fail(r, n, PIO_ERR_LIMIT, "string repetition too large");
     for (int64_t k = 0; k < times; k++)
-      if (tok_buf_append(&buf, s->u.s->data, s->u.s->len)) { tok_buf_free(&buf); return tpl_no_memory(r); }
+      if (tok_buf_append(&buf, s->u.s->data, s->u.s->len)) {
+        tok_buf_free(&buf);
+        return tpl_no_memory(r);
+      }
     *out = tpl_make_str(r, buf.data ? buf.data : "", buf.len);
     tok_buf_free(&buf);
     return out->kind == TV_STR ? 0 : -1;
@@ -336,7 +377,8 @@ static int arith(tpl_render *r, const tpl_node *n, const tpl_value *a, const tpl
     if (ints && j >= 0) {
       int64_t acc = 1;
       for (int64_t k = 0; k < j; k++)
-        if (__builtin_mul_overflow(acc, i, &acc)) return tpl_fail(r, n, PIO_ERR_INVALID, "integer overflow");
+        if (__builtin_mul_overflow(acc, i, &acc))
+          return tpl_fail(r, n, PIO_ERR_INVALID, "integer overflow");
       *out = (tpl_value){TV_INT, {.i = acc}};
     } else {
       *out = (tpl_value){TV_FLOAT, {.f = pow(x, y)}};
@@ -345,7 +387,7 @@ static int arith(tpl_render *r, const tpl_node *n, const tpl_value *a, const tpl
   }
   if (ints) {
     int64_t v;
-    int overflow = op[0] == '+' ? __builtin_add_overflow(i, j, &v)
+    int overflow = op[0] == '+'   ? __builtin_add_overflow(i, j, &v)
                    : op[0] == '-' ? __builtin_sub_overflow(i, j, &v)
                                   : __builtin_mul_overflow(i, j, &v);
     if (overflow) return tpl_fail(r, n, PIO_ERR_INVALID, "integer overflow");
@@ -359,25 +401,32 @@ static int arith(tpl_render *r, const tpl_node *n, const tpl_value *a, const tpl
 static int contains(tpl_render *r, const tpl_node *n, const tpl_value *item, const tpl_value *in,
                     int *result) {
   switch (in->kind) {
-  case TV_STR:
-    if (item->kind != TV_STR)
-      return tpl_fail(r, n, PIO_ERR_INVALID, "'in <string>' requires string as left operand, not %s",
-                      tpl_type_name(item));
-    *result = item->u.s->len == 0 || memmem(in->u.s->data, in->u.s->len, item->u.s->data, item->u.s->len) != NULL;
-    return 0;
-  case TV_LIST: case TV_TUPLE:
-    *result = 0;
-    for (size_t i = 0; i < in->u.list->count && !*result; i++) *result = tpl_equal(item, &in->u.list->items[i]);
-    return 0;
-  case TV_DICT: case TV_NAMESPACE:
-    *result = 0;
-    for (size_t i = 0; i < in->u.dict->count && !*result; i++) *result = tpl_equal(item, &in->u.dict->entries[i].key);
-    return 0;
-  case TV_UNDEFINED:
-    *result = 0;
-    return 0;
-  default:
-    return tpl_fail(r, n, PIO_ERR_INVALID, "argument of type '%s' is not iterable", tpl_type_name(in));
+    case TV_STR:
+      if (item->kind != TV_STR)
+        return tpl_fail(r, n, PIO_ERR_INVALID,
+                        "'in <string>' requires string as left operand, not %s",
+                        tpl_type_name(item));
+      *result = item->u.s->len == 0 ||
+                memmem(in->u.s->data, in->u.s->len, item->u.s->data, item->u.s->len) != NULL;
+      return 0;
+    case TV_LIST:
+    case TV_TUPLE:
+      *result = 0;
+      for (size_t i = 0; i < in->u.list->count && !*result; i++)
+        *result = tpl_equal(item, &in->u.list->items[i]);
+      return 0;
+    case TV_DICT:
+    case TV_NAMESPACE:
+      *result = 0;
+      for (size_t i = 0; i < in->u.dict->count && !*result; i++)
+        *result = tpl_equal(item, &in->u.dict->entries[i].key);
+      return 0;
+    case TV_UNDEFINED:
+      *result = 0;
+      return 0;
+    default:
+      return tpl_fail(r, n, PIO_ERR_INVALID, "argument of type '%s' is not iterable",
+                      tpl_type_name(in));
   }
 }
 
@@ -385,8 +434,10 @@ static int contains(tpl_render *r, const tpl_node *n, const tpl_value *item, con
 static int order(tpl_render *r, const tpl_node *n, const char *op, const tpl_value *a,
                  const tpl_value *b, int *cmp) {
   if (is_num(a) && is_num(b)) {
-    if (a->kind != TV_FLOAT && b->kind != TV_FLOAT) *cmp = inum(a) < inum(b) ? -1 : inum(a) > inum(b);
-    else *cmp = num(a) < num(b) ? -1 : num(a) > num(b);
+    if (a->kind != TV_FLOAT && b->kind != TV_FLOAT)
+      *cmp = inum(a) < inum(b) ? -1 : inum(a) > inum(b);
+    else
+      *cmp = num(a) < num(b) ? -1 : num(a) > num(b);
     return 0;
   }
   if (a->kind == TV_STR && b->kind == TV_STR) {
@@ -405,8 +456,8 @@ static int order(tpl_render *r, const tpl_node *n, const char *op, const tpl_val
     return 0;
   }
   if (a->kind == TV_UNDEFINED || b->kind == TV_UNDEFINED) return type_error(r, n, op, a, b);
-  return tpl_fail(r, n, PIO_ERR_INVALID, "'%s' not supported between instances of '%s' and '%s'", op,
-                  tpl_type_name(a), tpl_type_name(b));
+  return tpl_fail(r, n, PIO_ERR_INVALID, "'%s' not supported between instances of '%s' and '%s'",
+                  op, tpl_type_name(a), tpl_type_name(b));
 }
 
 static int compare(tpl_render *r, const tpl_node *n, tpl_value *out) {
@@ -417,15 +468,20 @@ static int compare(tpl_render *r, const tpl_node *n, tpl_value *out) {
     tpl_value right;
     if (tpl_eval(r, n->items[k + 1], &right) != 0) return -1;
     const char *op = n->names[k];
-    if (!strcmp(op, "==")) result = tpl_equal(&left, &right);
-    else if (!strcmp(op, "!=")) result = !tpl_equal(&left, &right);
+    if (!strcmp(op, "=="))
+      result = tpl_equal(&left, &right);
+    else if (!strcmp(op, "!="))
+      result = !tpl_equal(&left, &right);
     else if (!strcmp(op, "in") || !strcmp(op, "not in")) {
       if (contains(r, n, &left, &right, &result) != 0) return -1;
       if (op[0] == 'n') result = !result;
     } else {
       int c = 0;
       if (order(r, n, op, &left, &right, &c) != 0) return -1;
-      result = !strcmp(op, "<") ? c < 0 : !strcmp(op, "<=") ? c <= 0 : !strcmp(op, ">") ? c > 0 : c >= 0;
+      result = !strcmp(op, "<")    ? c < 0
+               : !strcmp(op, "<=") ? c <= 0
+               : !strcmp(op, ">")  ? c > 0
+                                   : c >= 0;
     }
     left = right;
   }
@@ -459,71 +515,87 @@ static int build(tpl_render *r, const tpl_node *n, tpl_value *out) {
 int tpl_eval(tpl_render *r, const tpl_node *n, tpl_value *out) {
   tpl_value a, b;
   switch (n->kind) {
-  case TN_LITERAL: *out = n->literal; return 0;
-  case TN_LIST: case TN_TUPLE: case TN_DICT: return build(r, n, out);
-  case TN_NAME: {
-    tpl_value *v = tpl_lookup(r, n->name);
-    if (v) {
-      *out = *v;
+    case TN_LITERAL:
+      *out = n->literal;
+      return 0;
+    case TN_LIST:
+    case TN_TUPLE:
+    case TN_DICT:
+      return build(r, n, out);
+    case TN_NAME: {
+      tpl_value *v = tpl_lookup(r, n->name);
+      if (v) {
+        *out = *v;
+        return 0;
+      }
+      int g = tpl_global_index(n->name);
+      *out = g >= 0 ? (tpl_value){TV_BUILTIN, {.builtin = g}}
+                    : tpl_undefined(r, "'%s' is undefined", n->name, NULL);
       return 0;
     }
-    int g = tpl_global_index(n->name);
-    *out = g >= 0 ? (tpl_value){TV_BUILTIN, {.builtin = g}} : tpl_undefined(r, "'%s' is undefined", n->name, NULL);
-    return 0;
-  }
-  case TN_GETATTR:
-    if (tpl_eval(r, n->items[0], &a) != 0) return -1;
-    return tpl_getattr(r, n, &a, n->name, out);
-  case TN_GETITEM:
-    if (tpl_eval(r, n->items[0], &a) != 0 || tpl_eval(r, n->a, &b) != 0) return -1;
-    return getitem(r, n, &a, &b, out);
-  case TN_SLICE: return eval_slice(r, n, out);
-  case TN_CALL: return eval_call(r, n, out);
-  case TN_FILTER: {
-    if (tpl_eval(r, n->a, &a) != 0) return -1;
-    evaluated_args e;
-    if (eval_args(r, n, &e) != 0) return -1;
-    return tpl_run_filter(r, n, n->builtin, &a, &e.args, out);
-  }
-  case TN_TEST: {
-    if (tpl_eval(r, n->a, &a) != 0) return -1;
-    evaluated_args e;
-    int result;
-    if (eval_args(r, n, &e) != 0 || tpl_run_test(r, n, n->builtin, &a, e.pos, n->n_items, &result) != 0)
-      return -1;
-    *out = (tpl_value){TV_BOOL, {.b = n->negated ? !result : result}};
-    return 0;
-  }
-  case TN_NOT:
-    if (tpl_eval(r, n->a, &a) != 0) return -1;
-    *out = (tpl_value){TV_BOOL, {.b = !tpl_truthy(&a)}};
-    return 0;
-  case TN_NEG: case TN_POS:
-    if (tpl_eval(r, n->a, &a) != 0) return -1;
-    if (!is_num(&a)) return type_error(r, n, n->kind == TN_NEG ? "unary -" : "unary +", &a, &a);
-    if (n->kind == TN_POS) *out = a.kind == TV_BOOL ? (tpl_value){TV_INT, {.i = a.u.b}} : a;
-    else if (a.kind == TV_FLOAT) *out = (tpl_value){TV_FLOAT, {.f = -a.u.f}};
-    else if (inum(&a) == INT64_MIN) return tpl_fail(r, n, PIO_ERR_INVALID, "integer overflow");
-    else *out = (tpl_value){TV_INT, {.i = -inum(&a)}};
-    return 0;
-  case TN_AND: case TN_OR:
-    if (tpl_eval(r, n->a, &a) != 0) return -1;
-    if (tpl_truthy(&a) == (n->kind == TN_OR)) {
-      *out = a;
+    case TN_GETATTR:
+      if (tpl_eval(r, n->items[0], &a) != 0) return -1;
+      return tpl_getattr(r, n, &a, n->name, out);
+    case TN_GETITEM:
+      if (tpl_eval(r, n->items[0], &a) != 0 || tpl_eval(r, n->a, &b) != 0) return -1;
+      return getitem(r, n, &a, &b, out);
+    case TN_SLICE:
+      return eval_slice(r, n, out);
+    case TN_CALL:
+      return eval_call(r, n, out);
+    case TN_FILTER: {
+      if (tpl_eval(r, n->a, &a) != 0) return -1;
+      evaluated_args e;
+      if (eval_args(r, n, &e) != 0) return -1;
+      return tpl_run_filter(r, n, n->builtin, &a, &e.args, out);
+    }
+    case TN_TEST: {
+      if (tpl_eval(r, n->a, &a) != 0) return -1;
+      evaluated_args e;
+      int result;
+      if (eval_args(r, n, &e) != 0 ||
+          tpl_run_test(r, n, n->builtin, &a, e.pos, n->n_items, &result) != 0)
+        return -1;
+      *out = (tpl_value){TV_BOOL, {.b = n->negated ? !result : result}};
       return 0;
     }
-    return tpl_eval(r, n->b, out);
-  case TN_BINARY:
-    if (tpl_eval(r, n->a, &a) != 0 || tpl_eval(r, n->b, &b) != 0) return -1;
-    return arith(r, n, &a, &b, out);
-  case TN_COMPARE: return compare(r, n, out);
-  case TN_CONDEXPR:
-    if (tpl_eval(r, n->a, &a) != 0) return -1;
-    if (tpl_truthy(&a)) return tpl_eval(r, n->b, out);
-    if (n->c) return tpl_eval(r, n->c, out);
-    *out = tpl_undefined(r, "the conditional expression had no else", NULL, NULL);
-    return 0;
-  default:
-    return tpl_fail(r, n, PIO_ERR_INTERNAL, "not an expression");
+    case TN_NOT:
+      if (tpl_eval(r, n->a, &a) != 0) return -1;
+      *out = (tpl_value){TV_BOOL, {.b = !tpl_truthy(&a)}};
+      return 0;
+    case TN_NEG:
+    case TN_POS:
+      if (tpl_eval(r, n->a, &a) != 0) return -1;
+      if (!is_num(&a)) return type_error(r, n, n->kind == TN_NEG ? "unary -" : "unary +", &a, &a);
+      if (n->kind == TN_POS)
+        *out = a.kind == TV_BOOL ? (tpl_value){TV_INT, {.i = a.u.b}} : a;
+      else if (a.kind == TV_FLOAT)
+        *out = (tpl_value){TV_FLOAT, {.f = -a.u.f}};
+      else if (inum(&a) == INT64_MIN)
+        return tpl_fail(r, n, PIO_ERR_INVALID, "integer overflow");
+      else
+        *out = (tpl_value){TV_INT, {.i = -inum(&a)}};
+      return 0;
+    case TN_AND:
+    case TN_OR:
+      if (tpl_eval(r, n->a, &a) != 0) return -1;
+      if (tpl_truthy(&a) == (n->kind == TN_OR)) {
+        *out = a;
+        return 0;
+      }
+      return tpl_eval(r, n->b, out);
+    case TN_BINARY:
+      if (tpl_eval(r, n->a, &a) != 0 || tpl_eval(r, n->b, &b) != 0) return -1;
+      return arith(r, n, &a, &b, out);
+    case TN_COMPARE:
+      return compare(r, n, out);
+    case TN_CONDEXPR:
+      if (tpl_eval(r, n->a, &a) != 0) return -1;
+      if (tpl_truthy(&a)) return tpl_eval(r, n->b, out);
+      if (n->c) return tpl_eval(r, n->c, out);
+      *out = tpl_undefined(r, "the conditional expression had no else", NULL, NULL);
+      return 0;
+    default:
+      return tpl_fail(r, n, PIO_ERR_INTERNAL, "not an expression");
   }
 }

@@ -21,8 +21,20 @@ void tpl_arena_free(tpl_arena *a);
 
 /* ---- values ---- */
 typedef enum tpl_kind {
-  TV_UNDEFINED, TV_NONE, TV_BOOL, TV_INT, TV_FLOAT, TV_STR, TV_LIST, TV_TUPLE, TV_DICT,
-  TV_NAMESPACE, TV_LOOP, TV_MACRO, TV_BUILTIN, TV_METHOD
+  TV_UNDEFINED,
+  TV_NONE,
+  TV_BOOL,
+  TV_INT,
+  TV_FLOAT,
+  TV_STR,
+  TV_LIST,
+  TV_TUPLE,
+  TV_DICT,
+  TV_NAMESPACE,
+  TV_LOOP,
+  TV_MACRO,
+  TV_BUILTIN,
+  TV_METHOD
 } tpl_kind;
 
 typedef struct tpl_str {
@@ -44,11 +56,11 @@ struct tpl_value {
     int64_t i;
     double f;
     const tpl_str *s;
-    tpl_list *list;       /* LIST, TUPLE */
-    tpl_dict *dict;       /* DICT, NAMESPACE */
+    tpl_list *list; /* LIST, TUPLE */
+    tpl_dict *dict; /* DICT, NAMESPACE */
     tpl_loop *loop;
     const tpl_node *macro;
-    int builtin;          /* index of a global function */
+    int builtin; /* index of a global function */
     tpl_method *method;
     const char *undefined; /* UNDEFINED: what was looked up, for messages (may be NULL) */
   } u;
@@ -79,18 +91,41 @@ struct tpl_method {
 };
 
 /* ---- tokens of a tag ---- */
-typedef enum tpl_tok {
-  TT_END, TT_NAME, TT_STRING, TT_INT, TT_FLOAT, TT_OP
-} tpl_tok;
+typedef enum tpl_tok { TT_END, TT_NAME, TT_STRING, TT_INT, TT_FLOAT, TT_OP } tpl_tok;
 
 /* ---- the syntax tree ---- */
 typedef enum tpl_node_kind {
   /* statements */
-  TN_TEXT, TN_OUTPUT, TN_IF, TN_FOR, TN_SET, TN_SET_BLOCK, TN_MACRO, TN_BREAK, TN_CONTINUE,
+  TN_TEXT,
+  TN_OUTPUT,
+  TN_IF,
+  TN_FOR,
+  TN_SET,
+  TN_SET_BLOCK,
+  TN_MACRO,
+  TN_BREAK,
+  TN_CONTINUE,
   TN_BODY, /* a list of statements (also {% generation %}) */
   /* expressions */
-  TN_LITERAL, TN_LIST, TN_TUPLE, TN_DICT, TN_NAME, TN_GETATTR, TN_GETITEM, TN_SLICE, TN_CALL,
-  TN_FILTER, TN_TEST, TN_NOT, TN_NEG, TN_POS, TN_BINARY, TN_AND, TN_OR, TN_COMPARE, TN_CONDEXPR
+  TN_LITERAL,
+  TN_LIST,
+  TN_TUPLE,
+  TN_DICT,
+  TN_NAME,
+  TN_GETATTR,
+  TN_GETITEM,
+  TN_SLICE,
+  TN_CALL,
+  TN_FILTER,
+  TN_TEST,
+  TN_NOT,
+  TN_NEG,
+  TN_POS,
+  TN_BINARY,
+  TN_AND,
+  TN_OR,
+  TN_COMPARE,
+  TN_CONDEXPR
 } tpl_node_kind;
 
 typedef struct tpl_kwarg {
@@ -101,17 +136,17 @@ typedef struct tpl_kwarg {
 struct tpl_node {
   tpl_node_kind kind;
   int line, column;
-  const char *name;   /* NAME, GETATTR attribute, FILTER/TEST name, MACRO name, SET target */
-  const char *attr;   /* SET: ns.attr target's attribute */
-  const char *op;     /* BINARY / COMPARE operator ("+", "==", "in", "not in", ...) */
-  int negated;        /* TEST: "is not" */
-  int builtin;        /* FILTER / TEST: index into the table */
-  tpl_value literal;  /* LITERAL */
-  tpl_str *text;      /* TEXT */
-  tpl_node *a, *b, *c;/* operands; FOR: a iter, b filter; IF/CONDEXPR: a cond; SLICE: a b c */
-  tpl_node **items;   /* LIST/TUPLE/DICT(k,v pairs)/CALL args/BODY statements/IF branches */
+  const char *name;    /* NAME, GETATTR attribute, FILTER/TEST name, MACRO name, SET target */
+  const char *attr;    /* SET: ns.attr target's attribute */
+  const char *op;      /* BINARY / COMPARE operator ("+", "==", "in", "not in", ...) */
+  int negated;         /* TEST: "is not" */
+  int builtin;         /* FILTER / TEST: index into the table */
+  tpl_value literal;   /* LITERAL */
+  tpl_str *text;       /* TEXT */
+  tpl_node *a, *b, *c; /* operands; FOR: a iter, b filter; IF/CONDEXPR: a cond; SLICE: a b c */
+  tpl_node **items;    /* LIST/TUPLE/DICT(k,v pairs)/CALL args/BODY statements/IF branches */
   size_t n_items;
-  tpl_kwarg *kwargs;  /* CALL, FILTER, TEST keyword arguments; MACRO defaults */
+  tpl_kwarg *kwargs; /* CALL, FILTER, TEST keyword arguments; MACRO defaults */
   size_t n_kwargs;
   const char **names; /* FOR targets, SET tuple targets, MACRO parameters */
   size_t n_names;
@@ -141,10 +176,10 @@ typedef struct tpl_scope {
 
 typedef struct tpl_render {
   const pio_chat_template *t;
-  tpl_arena arena;     /* every value of the rendering */
-  tpl_scope *scopes;   /* [0] the caller's variables and top-level sets; innermost last */
+  tpl_arena arena;   /* every value of the rendering */
+  tpl_scope *scopes; /* [0] the caller's variables and top-level sets; innermost last */
   size_t n_scopes, cap_scopes;
-  size_t floor;        /* lookups see scopes [floor, n) and then [0]: a macro sees its own */
+  size_t floor; /* lookups see scopes [floor, n) and then [0]: a macro sees its own */
   tok_buf out;
   pio_error *err;
   int failed;

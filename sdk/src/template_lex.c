@@ -66,7 +66,9 @@ static char *copy_text(lexer *lx, const char *s, size_t n, size_t *out_len) {
   return d;
 }
 
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+static int is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 /* The next tag start at or after from: its offset, or len. */
 static size_t find_tag(const char *s, size_t len, size_t from) {
@@ -83,8 +85,10 @@ static pio_status emit_data(lexer *lx, size_t start, size_t end, char kind, char
   if (strip_front) {
     while (start < end && is_space(lx->src[start])) start++;
   } else if (trim_newline && start < end) {
-    if (lx->src[start] == '\n') start++;
-    else if (lx->src[start] == '\r') start += (start + 1 < end && lx->src[start + 1] == '\n') ? 2 : 1;
+    if (lx->src[start] == '\n')
+      start++;
+    else if (lx->src[start] == '\r')
+      start += (start + 1 < end && lx->src[start + 1] == '\n') ? 2 : 1;
   }
   if (mod == '-') {
     while (end > start && is_space(lx->src[end - 1])) end--;
@@ -113,18 +117,42 @@ static int unescape(lexer *lx, const char *s, size_t n, tpl_token *t) {
     char e = s[++i];
     const char *simple = NULL;
     switch (e) {
-    case 'n': simple = "\n"; break;
-    case 't': simple = "\t"; break;
-    case 'r': simple = "\r"; break;
-    case '\\': simple = "\\"; break;
-    case '\'': simple = "'"; break;
-    case '"': simple = "\""; break;
-    case 'a': simple = "\a"; break;
-    case 'b': simple = "\b"; break;
-    case 'f': simple = "\f"; break;
-    case 'v': simple = "\v"; break;
-    case '0': simple = ""; rc = tok_buf_append(&b, "", 1); break;
-    default: break;
+      case 'n':
+        simple = "\n";
+        break;
+      case 't':
+        simple = "\t";
+        break;
+      case 'r':
+        simple = "\r";
+        break;
+      case '\\':
+        simple = "\\";
+        break;
+      case '\'':
+        simple = "'";
+        break;
+      case '"':
+        simple = "\"";
+        break;
+      case 'a':
+        simple = "\a";
+        break;
+      case 'b':
+        simple = "\b";
+        break;
+      case 'f':
+        simple = "\f";
+        break;
+      case 'v':
+        simple = "\v";
+        break;
+      case '0':
+        simple = "";
+        rc = tok_buf_append(&b, "", 1);
+        break;
+      default:
+        break;
     }
     if (simple != NULL) {
       if (e != '0') rc = tok_buf_append(&b, simple, strlen(simple));
@@ -152,9 +180,9 @@ static int unescape(lexer *lx, const char *s, size_t n, tpl_token *t) {
   return rc == 0 && t->text != NULL ? 0 : -1;
 }
 
-static const char *const ops[] = {"**", "//", "==", "!=", "<=", ">=", "+", "-", "*", "/", "%",
-                                  "~", "<", ">", "=", "(", ")", "[", "]", "{", "}", ",", ".",
-                                  ":", "|", ";"};
+static const char *const ops[] = {"**", "//", "==", "!=", "<=", ">=", "+", "-", "*",
+                                  "/",  "%",  "~",  "<",  ">",  "=",  "(", ")", "[",
+                                  "]",  "{",  "}",  ",",  ".",  ":",  "|", ";"};
 
 /* The inside of a tag up to its end ("}}" or "%}", a '-' or '+' before it
  * allowed); *end_mod gets that modifier. */
@@ -163,7 +191,8 @@ static pio_status lex_tag(lexer *lx, char kind, char *end_mod) {
   int depth = 0;
   for (;;) {
     while (lx->pos < lx->len && is_space(lx->src[lx->pos])) advance(lx, 1);
-    if (lx->pos >= lx->len) return fail(lx, lx->line, lx->column, "unexpected end of template inside a tag");
+    if (lx->pos >= lx->len)
+      return fail(lx, lx->line, lx->column, "unexpected end of template inside a tag");
     const char *s = lx->src + lx->pos;
     size_t left = lx->len - lx->pos;
     int line = lx->line, column = lx->column;
@@ -225,7 +254,8 @@ static pio_status lex_tag(lexer *lx, char kind, char *end_mod) {
       }
       if (k == sizeof ops / sizeof ops[0]) {
         char what[64];
-        snprintf(what, sizeof what, "unexpected character '%c' in a tag", c >= 0x20 && c < 0x7F ? c : '?');
+        snprintf(what, sizeof what, "unexpected character '%c' in a tag",
+                 c >= 0x20 && c < 0x7F ? c : '?');
         return fail(lx, line, column, what);
       }
       if (c == '(' || c == '[' || c == '{') depth++;
@@ -254,11 +284,13 @@ static pio_status lex_raw(lexer *lx, int line, int column, char *end_mod) {
       size_t close = k + 6;
       while (close < lx->len && is_space(lx->src[close])) close++;
       *end_mod = 0;
-      if (close < lx->len && (lx->src[close] == '-' || lx->src[close] == '+')) *end_mod = lx->src[close++];
+      if (close < lx->len && (lx->src[close] == '-' || lx->src[close] == '+'))
+        *end_mod = lx->src[close++];
       if (lx->len - close < 2 || lx->src[close] != '%' || lx->src[close + 1] != '}')
         return fail(lx, line, column, "malformed {% endraw %}");
       size_t end = i;
-      if (lx->src[i + 2] == '-') while (end > from && is_space(lx->src[end - 1])) end--;
+      if (lx->src[i + 2] == '-')
+        while (end > from && is_space(lx->src[end - 1])) end--;
       tpl_token *t = push(lx, TL_DATA, line, column);
       if (t == NULL || (t->text = copy_text(lx, lx->src + from, end - from, &t->len)) == NULL)
         return pio_error_set(lx->err, PIO_ERR_NO_MEMORY, "%s: out of memory", lx->name);
@@ -277,7 +309,8 @@ pio_status tpl_lex(const char *name, const char *source, size_t len, tpl_arena *
   for (;;) {
     size_t tag = find_tag(source, len, lx.pos);
     char kind = tag < len ? source[tag + 1] : 0;
-    char mod = tag + 2 < len && (source[tag + 2] == '-' || source[tag + 2] == '+') ? source[tag + 2] : 0;
+    char mod =
+        tag + 2 < len && (source[tag + 2] == '-' || source[tag + 2] == '+') ? source[tag + 2] : 0;
     int line = lx.line, column = lx.column;
     pio_status st = emit_data(&lx, lx.pos, tag, kind, mod, strip_front, trim_newline, line, column);
     if (st != PIO_OK) return st;
@@ -303,8 +336,10 @@ pio_status tpl_lex(const char *name, const char *source, size_t len, tpl_arena *
       if (kind == '%' && out->count == first + 2 && out->items[first].kind == TL_NAME &&
           strcmp(out->items[first].text, "raw") == 0) {
         out->count -= 3; /* the raw tag itself leaves no tokens */
-        if (end_mod == '-') while (lx.pos < len && is_space(source[lx.pos])) advance(&lx, 1);
-        else if (end_mod != '+' && lx.pos < len && source[lx.pos] == '\n') advance(&lx, 1);
+        if (end_mod == '-')
+          while (lx.pos < len && is_space(source[lx.pos])) advance(&lx, 1);
+        else if (end_mod != '+' && lx.pos < len && source[lx.pos] == '\n')
+          advance(&lx, 1);
         if ((st = lex_raw(&lx, line, column, &end_mod)) != PIO_OK) return st;
       }
     }

@@ -8,8 +8,17 @@
 #include "template_internal.h"
 
 typedef enum tpl_lex_kind {
-  TL_DATA, TL_VAR_BEGIN, TL_VAR_END, TL_BLOCK_BEGIN, TL_BLOCK_END,
-  TL_NAME, TL_STRING, TL_INT, TL_FLOAT, TL_OP, TL_EOF
+  TL_DATA,
+  TL_VAR_BEGIN,
+  TL_VAR_END,
+  TL_BLOCK_BEGIN,
+  TL_BLOCK_END,
+  TL_NAME,
+  TL_STRING,
+  TL_INT,
+  TL_FLOAT,
+  TL_OP,
+  TL_EOF
 } tpl_lex_kind;
 
 typedef struct tpl_token {
@@ -17,8 +26,8 @@ typedef struct tpl_token {
   int line, column;
   const char *text; /* DATA, NAME, STRING (unescaped), OP: NUL-terminated, in the arena */
   size_t len;
-  int64_t i;        /* INT */
-  double f;         /* FLOAT */
+  int64_t i; /* INT */
+  double f;  /* FLOAT */
 } tpl_token;
 
 typedef struct tpl_tokens {

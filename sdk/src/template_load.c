@@ -19,7 +19,9 @@ static int join_path(char *out, size_t size, const char *dir, const char *name) 
 
 static pio_status read_file(const char *path, char **text, size_t *len, pio_error *err) {
   FILE *f = fopen(path, "rb");
-  if (f == NULL) return pio_error_set(err, errno == ENOENT ? PIO_ERR_NOT_FOUND : PIO_ERR_IO, "%s: %s", path, strerror(errno));
+  if (f == NULL)
+    return pio_error_set(err, errno == ENOENT ? PIO_ERR_NOT_FOUND : PIO_ERR_IO, "%s: %s", path,
+                         strerror(errno));
   tok_buf b = {0};
   char chunk[65536];
   size_t n;
@@ -48,7 +50,8 @@ static pio_status config_template(const char *path, json_object *root, const cha
                                   size_t *len, pio_error *err) {
   json_object *t = NULL;
   if (!json_object_object_get_ex(root, "chat_template", &t) || t == NULL)
-    return pio_error_set(err, PIO_ERR_NOT_FOUND, "%s: no chat_template (and no chat_template.jinja beside it)", path);
+    return pio_error_set(err, PIO_ERR_NOT_FOUND,
+                         "%s: no chat_template (and no chat_template.jinja beside it)", path);
   if (json_object_is_type(t, json_type_string)) {
     *text = json_object_get_string(t);
     *len = (size_t)json_object_get_string_len(t);
@@ -57,28 +60,35 @@ static pio_status config_template(const char *path, json_object *root, const cha
   if (json_object_is_type(t, json_type_array)) {
     for (size_t i = 0; i < json_object_array_length(t); i++) {
       json_object *e = json_object_array_get_idx(t, i), *name = NULL, *body = NULL;
-      if (json_object_object_get_ex(e, "name", &name) && json_object_object_get_ex(e, "template", &body) &&
-          json_object_is_type(body, json_type_string) && strcmp(json_object_get_string(name), "default") == 0) {
+      if (json_object_object_get_ex(e, "name", &name) &&
+          json_object_object_get_ex(e, "template", &body) &&
+          json_object_is_type(body, json_type_string) &&
+          strcmp(json_object_get_string(name), "default") == 0) {
         *text = json_object_get_string(body);
         *len = (size_t)json_object_get_string_len(body);
         return PIO_OK;
       }
     }
-    return pio_error_set(err, PIO_ERR_NOT_FOUND, "%s: chat_template: no template named \"default\"", path);
+    return pio_error_set(err, PIO_ERR_NOT_FOUND, "%s: chat_template: no template named \"default\"",
+                         path);
   }
-  return pio_error_set(err, PIO_ERR_INVALID, "%s: chat_template: expected a string or a list of {name, template}", path);
+  return pio_error_set(err, PIO_ERR_INVALID,
+                       "%s: chat_template: expected a string or a list of {name, template}", path);
 }
 
 /* The special tokens Transformers passes: strings, or AddedToken objects. */
-static pio_status specials_of(const char *path, json_object *root, json_object *out, pio_error *err) {
+static pio_status specials_of(const char *path, json_object *root, json_object *out,
+                              pio_error *err) {
   static const char *const keys[] = {"bos_token", "eos_token", "unk_token", "pad_token"};
   for (size_t k = 0; k < 4; k++) {
     json_object *v = NULL, *content = NULL;
     if (root == NULL || !json_object_object_get_ex(root, keys[k], &v) || v == NULL) continue;
-    if (json_object_is_type(v, json_type_object) && json_object_object_get_ex(v, "content", &content))
+    if (json_object_is_type(v, json_type_object) &&
+        json_object_object_get_ex(v, "content", &content))
       v = content;
     if (!json_object_is_type(v, json_type_string))
-      return pio_error_set(err, PIO_ERR_INVALID, "%s: %s: expected a string or {\"content\": ...}", path, keys[k]);
+      return pio_error_set(err, PIO_ERR_INVALID, "%s: %s: expected a string or {\"content\": ...}",
+                           path, keys[k]);
     json_object_object_add(out, keys[k], json_object_new_string(json_object_get_string(v)));
   }
   return PIO_OK;
@@ -93,10 +103,12 @@ pio_status pio_chat_template_load_dir(const char *dir, pio_chat_template **tmpl,
       join_path(jinja_path, sizeof jinja_path, dir, "chat_template.jinja") != 0)
     return pio_error_set(err, PIO_ERR_INVALID, "%s: path too long", dir);
   json_object *root = NULL;
-  pio_status st = pio_json_parse_file(config_path, CONFIG_MAX_BYTES, PIO_JSON_DEFAULT_MAX_DEPTH, &root, NULL, err);
+  pio_status st = pio_json_parse_file(config_path, CONFIG_MAX_BYTES, PIO_JSON_DEFAULT_MAX_DEPTH,
+                                      &root, NULL, err);
   if (st == PIO_OK && !json_object_is_type(root, json_type_object)) {
     json_object_put(root);
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: expected a JSON object at the top", config_path);
+    return pio_error_set(err, PIO_ERR_INVALID, "%s: expected a JSON object at the top",
+                         config_path);
   }
   int have_config = st == PIO_OK;
   if (st != PIO_OK && st != PIO_ERR_NOT_FOUND) return st;
@@ -107,10 +119,13 @@ pio_status pio_chat_template_load_dir(const char *dir, pio_chat_template **tmpl,
   if (st == PIO_ERR_NOT_FOUND) {
     const char *text = NULL;
     if (!have_config) {
-      st = pio_error_set(err, PIO_ERR_NOT_FOUND, "%s: neither tokenizer_config.json nor chat_template.jinja", dir);
+      st = pio_error_set(err, PIO_ERR_NOT_FOUND,
+                         "%s: neither tokenizer_config.json nor chat_template.jinja", dir);
     } else if ((st = config_template(config_path, root, &text, &len, err)) == PIO_OK) {
-      if ((source = malloc(len + 1)) == NULL) st = pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory");
-      else memcpy(source, text, len + 1);
+      if ((source = malloc(len + 1)) == NULL)
+        st = pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory");
+      else
+        memcpy(source, text, len + 1);
       name = config_path;
     }
   }

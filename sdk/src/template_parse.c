@@ -144,7 +144,8 @@ static tpl_node *parse_macro(parser *p, const tpl_token *at, int depth) {
       tp_oom(p);
       return NULL;
     }
-    if (tp_is_op(tp_cur(p), ",")) p->pos++;
+    if (tp_is_op(tp_cur(p), ","))
+      p->pos++;
     else if (!tp_is_op(tp_cur(p), ")")) {
       tp_fail(p, tp_cur(p), PIO_ERR_PARSE, "expected ',' or ')'", NULL);
       return NULL;
@@ -188,8 +189,8 @@ static tpl_node *parse_tag(parser *p, const char *const *ends, const char **ende
     tpl_node *body = parse_body(p, endgen, &which, depth + 1);
     return body && end_of_tag(p) == 0 ? body : NULL;
   }
-  static const char *const known_elsewhere[] = {"elif", "else", "endif", "endfor", "endset",
-                                                "endmacro", "endgeneration", NULL};
+  static const char *const known_elsewhere[] = {"elif",   "else",     "endif",         "endfor",
+                                                "endset", "endmacro", "endgeneration", NULL};
   for (size_t k = 0; known_elsewhere[k]; k++)
     if (!strcmp(t->text, known_elsewhere[k])) {
       tp_fail(p, t, PIO_ERR_PARSE, "'%s' without its opening tag", t->text);

@@ -21,8 +21,12 @@ int tp_fail(parser *p, const tpl_token *at, pio_status code, const char *fmt, co
   return -1;
 }
 
-int tp_is_op(const tpl_token *t, const char *op) { return t->kind == TL_OP && strcmp(t->text, op) == 0; }
-int tp_is_name(const tpl_token *t, const char *name) { return t->kind == TL_NAME && strcmp(t->text, name) == 0; }
+int tp_is_op(const tpl_token *t, const char *op) {
+  return t->kind == TL_OP && strcmp(t->text, op) == 0;
+}
+int tp_is_name(const tpl_token *t, const char *name) {
+  return t->kind == TL_NAME && strcmp(t->text, name) == 0;
+}
 
 int tp_expect(parser *p, const char *op) {
   if (!tp_is_op(tp_cur(p), op)) {
@@ -102,12 +106,16 @@ static int parse_args(parser *p, tpl_node *n) {
       tpl_node *v = tp_expr(p);
       if (v == NULL || tp_add_kwarg(p, n, name, v) != 0) return -1;
     } else {
-      if (tp_is_op(tp_cur(p), "*")) return tp_fail(p, tp_cur(p), PIO_ERR_UNSUPPORTED, "*args and **kwargs are not supported", NULL);
+      if (tp_is_op(tp_cur(p), "*"))
+        return tp_fail(p, tp_cur(p), PIO_ERR_UNSUPPORTED, "*args and **kwargs are not supported",
+                       NULL);
       tpl_node *v = tp_expr(p);
       if (v == NULL || tp_add_item(p, n, v) != 0) return -1;
     }
-    if (tp_is_op(tp_cur(p), ",")) p->pos++;
-    else if (!tp_is_op(tp_cur(p), ")")) return tp_fail(p, tp_cur(p), PIO_ERR_PARSE, "expected ',' or ')'", NULL);
+    if (tp_is_op(tp_cur(p), ","))
+      p->pos++;
+    else if (!tp_is_op(tp_cur(p), ")"))
+      return tp_fail(p, tp_cur(p), PIO_ERR_PARSE, "expected ',' or ')'", NULL);
   }
   p->pos++;
   return 0;
@@ -119,7 +127,8 @@ static tpl_node *literal(parser *p, const tpl_token *at, tpl_value v) {
   return n;
 }
 
-static tpl_node *parse_sequence(parser *p, tpl_node_kind kind, const char *close, const tpl_token *at) {
+static tpl_node *parse_sequence(parser *p, tpl_node_kind kind, const char *close,
+                                const tpl_token *at) {
   tpl_node *n = tp_node(p, kind, at);
   if (n == NULL) return NULL;
   while (!tp_is_op(tp_cur(p), close)) {
@@ -130,7 +139,8 @@ static tpl_node *parse_sequence(parser *p, tpl_node_kind kind, const char *close
       tpl_node *v = tp_expr(p);
       if (v == NULL || tp_add_item(p, n, v) != 0) return NULL;
     }
-    if (tp_is_op(tp_cur(p), ",")) p->pos++;
+    if (tp_is_op(tp_cur(p), ","))
+      p->pos++;
     else if (!tp_is_op(tp_cur(p), close)) {
       tp_fail(p, tp_cur(p), PIO_ERR_PARSE, "expected ',' or '%s'", close);
       return NULL;
@@ -150,9 +160,12 @@ static tpl_node *parse_primary(parser *p) {
   if (t->kind == TL_NAME) {
     p->pos++;
     tpl_value v = {0};
-    if (!strcmp(t->text, "true") || !strcmp(t->text, "True")) v = (tpl_value){TV_BOOL, {.b = 1}};
-    else if (!strcmp(t->text, "false") || !strcmp(t->text, "False")) v = (tpl_value){TV_BOOL, {.b = 0}};
-    else if (!strcmp(t->text, "none") || !strcmp(t->text, "None")) v = (tpl_value){TV_NONE, {0}};
+    if (!strcmp(t->text, "true") || !strcmp(t->text, "True"))
+      v = (tpl_value){TV_BOOL, {.b = 1}};
+    else if (!strcmp(t->text, "false") || !strcmp(t->text, "False"))
+      v = (tpl_value){TV_BOOL, {.b = 0}};
+    else if (!strcmp(t->text, "none") || !strcmp(t->text, "None"))
+      v = (tpl_value){TV_NONE, {0}};
     else {
       n = tp_node(p, TN_NAME, t);
       if (n) n->name = t->text;
@@ -164,7 +177,8 @@ static tpl_node *parse_primary(parser *p) {
     /* adjacent strings join, as in Python */
     tok_buf joined = {0};
     int rc = 0;
-    while (tp_cur(p)->kind == TL_STRING && rc == 0) rc = tok_buf_append(&joined, tp_cur(p)->text, tp_cur(p)->len), p->pos++;
+    while (tp_cur(p)->kind == TL_STRING && rc == 0)
+      rc = tok_buf_append(&joined, tp_cur(p)->text, tp_cur(p)->len), p->pos++;
     tpl_str *s = rc == 0 ? tpl_alloc(&p->t->arena, sizeof *s + joined.len + 1) : NULL;
     if (s != NULL) {
       s->len = joined.len;
@@ -297,7 +311,8 @@ static int starts_value(const tpl_token *t) {
   if (t->kind == TL_STRING || t->kind == TL_INT || t->kind == TL_FLOAT) return 1;
   if (t->kind == TL_NAME)
     return strcmp(t->text, "else") && strcmp(t->text, "or") && strcmp(t->text, "and") &&
-           strcmp(t->text, "if") && strcmp(t->text, "in") && strcmp(t->text, "is") && strcmp(t->text, "not");
+           strcmp(t->text, "if") && strcmp(t->text, "in") && strcmp(t->text, "is") &&
+           strcmp(t->text, "not");
   return tp_is_op(t, "[") || tp_is_op(t, "{");
 }
 
@@ -350,7 +365,8 @@ static tpl_node *parse_filter_expr(parser *p, tpl_node *n) {
         if (parse_args(p, x) != 0) return NULL;
       } else if (starts_value(tp_cur(p))) {
         tpl_node *arg = parse_primary(p);
-        if (arg == NULL || (arg = parse_postfix(p, arg)) == NULL || tp_add_item(p, x, arg) != 0) return NULL;
+        if (arg == NULL || (arg = parse_postfix(p, arg)) == NULL || tp_add_item(p, x, arg) != 0)
+          return NULL;
       }
       n = x;
     } else if (tp_is_op(t, "(")) {
@@ -376,7 +392,8 @@ static tpl_node *parse_unary(parser *p, int with_filter) {
     }
     tpl_node *operand = parse_unary(p, 0);
     p->depth--;
-    if (operand == NULL || (n = tp_node(p, t->text[0] == '-' ? TN_NEG : TN_POS, t)) == NULL) return NULL;
+    if (operand == NULL || (n = tp_node(p, t->text[0] == '-' ? TN_NEG : TN_POS, t)) == NULL)
+      return NULL;
     n->a = operand;
   } else {
     if ((n = parse_primary(p)) == NULL) return NULL;
@@ -407,7 +424,8 @@ static tpl_node *parse_pow(parser *p) {
 
 static tpl_node *parse_math2(parser *p) {
   tpl_node *left = parse_pow(p);
-  while (left && (tp_is_op(tp_cur(p), "*") || tp_is_op(tp_cur(p), "/") || tp_is_op(tp_cur(p), "//") || tp_is_op(tp_cur(p), "%"))) {
+  while (left && (tp_is_op(tp_cur(p), "*") || tp_is_op(tp_cur(p), "/") ||
+                  tp_is_op(tp_cur(p), "//") || tp_is_op(tp_cur(p), "%"))) {
     tpl_token *t = tp_cur(p);
     p->pos++;
     tpl_node *right = parse_pow(p);
@@ -546,4 +564,3 @@ tpl_node *tp_tuple(parser *p) {
   }
   return n;
 }
-

@@ -128,18 +128,30 @@ int tpl_dict_set(tpl_render *r, tpl_dict *d, tpl_value key, tpl_value value) {
 /* ---- truth, equality, names ---- */
 int tpl_truthy(const tpl_value *v) {
   switch (v->kind) {
-  case TV_UNDEFINED: case TV_NONE: return 0;
-  case TV_BOOL: return v->u.b;
-  case TV_INT: return v->u.i != 0;
-  case TV_FLOAT: return v->u.f != 0.0;
-  case TV_STR: return v->u.s->len > 0;
-  case TV_LIST: case TV_TUPLE: return v->u.list->count > 0;
-  case TV_DICT: return v->u.dict->count > 0;
-  default: return 1;
+    case TV_UNDEFINED:
+    case TV_NONE:
+      return 0;
+    case TV_BOOL:
+      return v->u.b;
+    case TV_INT:
+      return v->u.i != 0;
+    case TV_FLOAT:
+      return v->u.f != 0.0;
+    case TV_STR:
+      return v->u.s->len > 0;
+    case TV_LIST:
+    case TV_TUPLE:
+      return v->u.list->count > 0;
+    case TV_DICT:
+      return v->u.dict->count > 0;
+    default:
+      return 1;
   }
 }
 
-static int is_number(const tpl_value *v) { return v->kind == TV_BOOL || v->kind == TV_INT || v->kind == TV_FLOAT; }
+static int is_number(const tpl_value *v) {
+  return v->kind == TV_BOOL || v->kind == TV_INT || v->kind == TV_FLOAT;
+}
 static double as_double(const tpl_value *v) {
   return v->kind == TV_FLOAT ? v->u.f : v->kind == TV_INT ? (double)v->u.i : (double)v->u.b;
 }
@@ -150,7 +162,8 @@ int tpl_equal(const tpl_value *a, const tpl_value *b) {
       return (a->kind == TV_INT ? a->u.i : a->u.b) == (b->kind == TV_INT ? b->u.i : b->u.b);
     return as_double(a) == as_double(b);
   }
-  int seq_a = a->kind == TV_LIST || a->kind == TV_TUPLE, seq_b = b->kind == TV_LIST || b->kind == TV_TUPLE;
+  int seq_a = a->kind == TV_LIST || a->kind == TV_TUPLE,
+      seq_b = b->kind == TV_LIST || b->kind == TV_TUPLE;
   if (seq_a && seq_b) {
     if (a->kind != b->kind || a->u.list->count != b->u.list->count) return 0;
     for (size_t i = 0; i < a->u.list->count; i++)
@@ -159,28 +172,47 @@ int tpl_equal(const tpl_value *a, const tpl_value *b) {
   }
   if (a->kind != b->kind) return 0;
   switch (a->kind) {
-  case TV_UNDEFINED: case TV_NONE: return 1;
-  case TV_STR: return a->u.s->len == b->u.s->len && memcmp(a->u.s->data, b->u.s->data, a->u.s->len) == 0;
-  case TV_DICT: {
-    if (a->u.dict->count != b->u.dict->count) return 0;
-    for (size_t i = 0; i < a->u.dict->count; i++) {
-      const tpl_value *other = dict_find(b->u.dict, &a->u.dict->entries[i].key);
-      if (other == NULL || !tpl_equal(&a->u.dict->entries[i].value, other)) return 0;
+    case TV_UNDEFINED:
+    case TV_NONE:
+      return 1;
+    case TV_STR:
+      return a->u.s->len == b->u.s->len && memcmp(a->u.s->data, b->u.s->data, a->u.s->len) == 0;
+    case TV_DICT: {
+      if (a->u.dict->count != b->u.dict->count) return 0;
+      for (size_t i = 0; i < a->u.dict->count; i++) {
+        const tpl_value *other = dict_find(b->u.dict, &a->u.dict->entries[i].key);
+        if (other == NULL || !tpl_equal(&a->u.dict->entries[i].value, other)) return 0;
+      }
+      return 1;
     }
-    return 1;
-  }
-  case TV_NAMESPACE: return a->u.dict == b->u.dict;
-  case TV_LOOP: return a->u.loop == b->u.loop;
-  case TV_MACRO: return a->u.macro == b->u.macro;
-  case TV_BUILTIN: return a->u.builtin == b->u.builtin;
-  default: return 0;
+    case TV_NAMESPACE:
+      return a->u.dict == b->u.dict;
+    case TV_LOOP:
+      return a->u.loop == b->u.loop;
+    case TV_MACRO:
+      return a->u.macro == b->u.macro;
+    case TV_BUILTIN:
+      return a->u.builtin == b->u.builtin;
+    default:
+      return 0;
   }
 }
 
 const char *tpl_type_name(const tpl_value *v) {
-  static const char *const names[] = {"Undefined", "NoneType", "bool", "int", "float", "str", "list",
-                                      "tuple", "dict", "Namespace", "LoopContext", "Macro",
-                                      "builtin_function_or_method", "method"};
+  static const char *const names[] = {"Undefined",
+                                      "NoneType",
+                                      "bool",
+                                      "int",
+                                      "float",
+                                      "str",
+                                      "list",
+                                      "tuple",
+                                      "dict",
+                                      "Namespace",
+                                      "LoopContext",
+                                      "Macro",
+                                      "builtin_function_or_method",
+                                      "method"};
   return names[v->kind];
 }
 
@@ -217,7 +249,8 @@ static int float_repr(double f, tok_buf *out) {
       text[w++] = '.';
       for (size_t i = 1; i < nd; i++) text[w++] = digits[i];
     }
-    w += (size_t)snprintf(text + w, sizeof text - w, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    w += (size_t)snprintf(text + w, sizeof text - w, "e%c%02d", exp < 0 ? '-' : '+',
+                          exp < 0 ? -exp : exp);
   } else if (exp < 0) {
     text[w++] = '0';
     text[w++] = '.';
@@ -262,14 +295,22 @@ static int str_repr(const tpl_str *s, tok_buf *out) {
       esc[1] = (char)cp;
       esc[2] = '\0';
       rep = esc;
-    } else if (cp == '\n') rep = "\\n";
-    else if (cp == '\r') rep = "\\r";
-    else if (cp == '\t') rep = "\\t";
+    } else if (cp == '\n')
+      rep = "\\n";
+    else if (cp == '\r')
+      rep = "\\r";
+    else if (cp == '\t')
+      rep = "\\t";
     else if (!printable(cp)) {
-      snprintf(esc, sizeof esc, cp < 0x100 ? "\\x%02x" : cp < 0x10000 ? "\\u%04x" : "\\U%08x", (unsigned)cp);
+      snprintf(esc, sizeof esc,
+               cp < 0x100     ? "\\x%02x"
+               : cp < 0x10000 ? "\\u%04x"
+                              : "\\U%08x",
+               (unsigned)cp);
       rep = esc;
     }
-    if ((rep ? tok_buf_append(out, rep, strlen(rep)) : tok_buf_append(out, s->data + i, n)) != 0) return -1;
+    if ((rep ? tok_buf_append(out, rep, strlen(rep)) : tok_buf_append(out, s->data + i, n)) != 0)
+      return -1;
     i += n;
   }
   return tok_buf_append(out, &quote, 1);
@@ -300,28 +341,37 @@ static int repr_dict(tpl_render *r, const tpl_dict *d, tok_buf *out) {
 
 static int repr_any(tpl_render *r, const tpl_value *v, tok_buf *out, int as_str) {
   switch (v->kind) {
-  case TV_UNDEFINED: return 0;
-  case TV_NONE: return tok_buf_append(out, "None", 4);
-  case TV_BOOL: return v->u.b ? tok_buf_append(out, "True", 4) : tok_buf_append(out, "False", 5);
-  case TV_INT: return int_str(v->u.i, out);
-  case TV_FLOAT: return float_repr(v->u.f, out);
-  case TV_STR: return as_str ? tok_buf_append(out, v->u.s->data, v->u.s->len) : str_repr(v->u.s, out);
-  case TV_LIST: return repr_items(r, v->u.list, "[", "]", 0, out);
-  case TV_TUPLE: return repr_items(r, v->u.list, "(", ")", 1, out);
-  case TV_DICT: return repr_dict(r, v->u.dict, out);
-  case TV_NAMESPACE:
-    return tok_buf_append(out, "<Namespace ", 11) || repr_dict(r, v->u.dict, out) ||
-           tok_buf_append(out, ">", 1);
-  case TV_MACRO: {
-    char buf[256];
-    int n = snprintf(buf, sizeof buf, "<Macro '%s'>", v->u.macro->name);
-    return tok_buf_append(out, buf, (size_t)n);
-  }
-  default: {
-    char buf[64];
-    int n = snprintf(buf, sizeof buf, "<%s>", tpl_type_name(v));
-    return tok_buf_append(out, buf, (size_t)n);
-  }
+    case TV_UNDEFINED:
+      return 0;
+    case TV_NONE:
+      return tok_buf_append(out, "None", 4);
+    case TV_BOOL:
+      return v->u.b ? tok_buf_append(out, "True", 4) : tok_buf_append(out, "False", 5);
+    case TV_INT:
+      return int_str(v->u.i, out);
+    case TV_FLOAT:
+      return float_repr(v->u.f, out);
+    case TV_STR:
+      return as_str ? tok_buf_append(out, v->u.s->data, v->u.s->len) : str_repr(v->u.s, out);
+    case TV_LIST:
+      return repr_items(r, v->u.list, "[", "]", 0, out);
+    case TV_TUPLE:
+      return repr_items(r, v->u.list, "(", ")", 1, out);
+    case TV_DICT:
+      return repr_dict(r, v->u.dict, out);
+    case TV_NAMESPACE:
+      return tok_buf_append(out, "<Namespace ", 11) || repr_dict(r, v->u.dict, out) ||
+             tok_buf_append(out, ">", 1);
+    case TV_MACRO: {
+      char buf[256];
+      int n = snprintf(buf, sizeof buf, "<Macro '%s'>", v->u.macro->name);
+      return tok_buf_append(out, buf, (size_t)n);
+    }
+    default: {
+      char buf[64];
+      int n = snprintf(buf, sizeof buf, "<%s>", tpl_type_name(v));
+      return tok_buf_append(out, buf, (size_t)n);
+    }
   }
 }
 
@@ -341,20 +391,35 @@ static int json_string(const char *s, size_t len, tok_buf *out) {
     char esc[8];
     const char *rep = NULL;
     switch (c) {
-    case '"': rep = "\\\""; break;
-    case '\\': rep = "\\\\"; break;
-    case '\n': rep = "\\n"; break;
-    case '\r': rep = "\\r"; break;
-    case '\t': rep = "\\t"; break;
-    case '\b': rep = "\\b"; break;
-    case '\f': rep = "\\f"; break;
-    default:
-      if (c < 0x20) {
-        snprintf(esc, sizeof esc, "\\u%04x", c);
-        rep = esc;
-      }
+      case '"':
+        rep = "\\\"";
+        break;
+      case '\\':
+        rep = "\\\\";
+        break;
+      case '\n':
+        rep = "\\n";
+        break;
+      case '\r':
+        rep = "\\r";
+        break;
+      case '\t':
+        rep = "\\t";
+        break;
+      case '\b':
+        rep = "\\b";
+        break;
+      case '\f':
+        rep = "\\f";
+        break;
+      default:
+        if (c < 0x20) {
+          snprintf(esc, sizeof esc, "\\u%04x", c);
+          rep = esc;
+        }
     }
-    if ((rep ? tok_buf_append(out, rep, strlen(rep)) : tok_buf_append(out, s + i, 1)) != 0) return -1;
+    if ((rep ? tok_buf_append(out, rep, strlen(rep)) : tok_buf_append(out, s + i, 1)) != 0)
+      return -1;
   }
   return tok_buf_append(out, "\"", 1);
 }
@@ -374,7 +439,8 @@ static int newline_indent(const json_style *st, int level, tok_buf *out) {
 }
 
 static int cmp_keys(const void *a, const void *b) {
-  const tpl_dict_entry *x = *(const tpl_dict_entry *const *)a, *y = *(const tpl_dict_entry *const *)b;
+  const tpl_dict_entry *x = *(const tpl_dict_entry *const *)a,
+                       *y = *(const tpl_dict_entry *const *)b;
   if (x->key.kind != TV_STR || y->key.kind != TV_STR) return 0;
   return strcmp(x->key.u.s->data, y->key.u.s->data);
 }
@@ -383,69 +449,82 @@ static int json_any(tpl_render *r, const tpl_node *at, const tpl_value *v, const
                     int level, tok_buf *out) {
   if (level > 200) return tpl_fail(r, at, PIO_ERR_LIMIT, "tojson: nested too deeply");
   switch (v->kind) {
-  case TV_NONE: return tok_buf_append(out, "null", 4);
-  case TV_BOOL: return v->u.b ? tok_buf_append(out, "true", 4) : tok_buf_append(out, "false", 5);
-  case TV_INT: return int_str(v->u.i, out);
-  case TV_FLOAT:
-    if (isnan(v->u.f)) return tok_buf_append(out, "NaN", 3);
-    if (isinf(v->u.f)) return v->u.f < 0 ? tok_buf_append(out, "-Infinity", 9) : tok_buf_append(out, "Infinity", 8);
-    return float_repr(v->u.f, out);
-  case TV_STR: return json_string(v->u.s->data, v->u.s->len, out);
-  case TV_LIST:
-  case TV_TUPLE: {
-    const tpl_list *l = v->u.list;
-    if (l->count == 0) return tok_buf_append(out, "[]", 2);
-    if (tok_buf_append(out, "[", 1) != 0) return -1;
-    for (size_t i = 0; i < l->count; i++) {
-      if (i && tok_buf_append(out, st->item_sep, strlen(st->item_sep)) != 0) return -1;
-      if (newline_indent(st, level + 1, out) != 0 || json_any(r, at, &l->items[i], st, level + 1, out) != 0)
-        return -1;
-    }
-    return newline_indent(st, level, out) == 0 ? tok_buf_append(out, "]", 1) : -1;
-  }
-  case TV_DICT:
-  case TV_NAMESPACE: {
-    const tpl_dict *d = v->u.dict;
-    if (d->count == 0) return tok_buf_append(out, "{}", 2);
-    const tpl_dict_entry **order = tpl_alloc(&r->arena, d->count * sizeof *order);
-    if (order == NULL) return tpl_no_memory(r);
-    for (size_t i = 0; i < d->count; i++) order[i] = &d->entries[i];
-    if (st->sort_keys) qsort(order, d->count, sizeof *order, cmp_keys);
-    if (tok_buf_append(out, "{", 1) != 0) return -1;
-    for (size_t i = 0; i < d->count; i++) {
-      const tpl_value *k = &order[i]->key;
-      if (i && tok_buf_append(out, st->item_sep, strlen(st->item_sep)) != 0) return -1;
-      if (newline_indent(st, level + 1, out) != 0) return -1;
-      if (k->kind == TV_STR) {
-        if (json_string(k->u.s->data, k->u.s->len, out) != 0) return -1;
-      } else if (k->kind == TV_INT || k->kind == TV_FLOAT || k->kind == TV_BOOL || k->kind == TV_NONE) {
-        tok_buf key = {0};
-        int rc = k->kind == TV_BOOL ? tok_buf_append(&key, k->u.b ? "true" : "false", k->u.b ? 4 : 5)
-                 : k->kind == TV_NONE ? tok_buf_append(&key, "null", 4)
-                                      : repr_any(r, k, &key, 1);
-        rc = rc || json_string(key.data, key.len, out);
-        tok_buf_free(&key);
-        if (rc) return -1;
-      } else {
-        return tpl_fail(r, at, PIO_ERR_INVALID, "tojson: keys must be str, int, float, bool or None, not %s",
-                        tpl_type_name(k));
+    case TV_NONE:
+      return tok_buf_append(out, "null", 4);
+    case TV_BOOL:
+      return v->u.b ? tok_buf_append(out, "true", 4) : tok_buf_append(out, "false", 5);
+    case TV_INT:
+      return int_str(v->u.i, out);
+    case TV_FLOAT:
+      if (isnan(v->u.f)) return tok_buf_append(out, "NaN", 3);
+      if (isinf(v->u.f))
+        return v->u.f < 0 ? tok_buf_append(out, "-Infinity", 9)
+                          : tok_buf_append(out, "Infinity", 8);
+      return float_repr(v->u.f, out);
+    case TV_STR:
+      return json_string(v->u.s->data, v->u.s->len, out);
+    case TV_LIST:
+    case TV_TUPLE: {
+      const tpl_list *l = v->u.list;
+      if (l->count == 0) return tok_buf_append(out, "[]", 2);
+      if (tok_buf_append(out, "[", 1) != 0) return -1;
+      for (size_t i = 0; i < l->count; i++) {
+        if (i && tok_buf_append(out, st->item_sep, strlen(st->item_sep)) != 0) return -1;
+        if (newline_indent(st, level + 1, out) != 0 ||
+            json_any(r, at, &l->items[i], st, level + 1, out) != 0)
+          return -1;
       }
-      if (tok_buf_append(out, st->key_sep, strlen(st->key_sep)) != 0 ||
-          json_any(r, at, &order[i]->value, st, level + 1, out) != 0)
-        return -1;
+      return newline_indent(st, level, out) == 0 ? tok_buf_append(out, "]", 1) : -1;
     }
-    return newline_indent(st, level, out) == 0 ? tok_buf_append(out, "}", 1) : -1;
-  }
-  default:
-    return tpl_fail(r, at, PIO_ERR_INVALID, "tojson: Object of type %s is not JSON serializable",
-                    tpl_type_name(v));
+    case TV_DICT:
+    case TV_NAMESPACE: {
+      const tpl_dict *d = v->u.dict;
+      if (d->count == 0) return tok_buf_append(out, "{}", 2);
+      const tpl_dict_entry **order = tpl_alloc(&r->arena, d->count * sizeof *order);
+      if (order == NULL) return tpl_no_memory(r);
+      for (size_t i = 0; i < d->count; i++) order[i] = &d->entries[i];
+      if (st->sort_keys) qsort(order, d->count, sizeof *order, cmp_keys);
+      if (tok_buf_append(out, "{", 1) != 0) return -1;
+      for (size_t i = 0; i < d->count; i++) {
+        const tpl_value *k = &order[i]->key;
+        if (i && tok_buf_append(out, st->item_sep, strlen(st->item_sep)) != 0) return -1;
+        if (newline_indent(st, level + 1, out) != 0) return -1;
+        if (k->kind == TV_STR) {
+          if (json_string(k->u.s->data, k->u.s->len, out) != 0) return -1;
+        } else if (k->kind == TV_INT || k->kind == TV_FLOAT || k->kind == TV_BOOL ||
+                   k->kind == TV_NONE) {
+          tok_buf key = {0};
+          int rc = k->kind == TV_BOOL
+                       ? tok_buf_append(&key, k->u.b ? "true" : "false", k->u.b ? 4 : 5)
+                   : k->kind == TV_NONE ? tok_buf_append(&key, "null", 4)
+                                        : repr_any(r, k, &key, 1);
+          rc = rc || json_string(key.data, key.len, out);
+          tok_buf_free(&key);
+          if (rc) return -1;
+        } else {
+          return tpl_fail(r, at, PIO_ERR_INVALID,
+                          "tojson: keys must be str, int, float, bool or None, not %s",
+                          tpl_type_name(k));
+        }
+        if (tok_buf_append(out, st->key_sep, strlen(st->key_sep)) != 0 ||
+            json_any(r, at, &order[i]->value, st, level + 1, out) != 0)
+          return -1;
+      }
+      return newline_indent(st, level, out) == 0 ? tok_buf_append(out, "}", 1) : -1;
+    }
+    default:
+      return tpl_fail(r, at, PIO_ERR_INVALID, "tojson: Object of type %s is not JSON serializable",
+                      tpl_type_name(v));
   }
 }
 
 int tpl_tojson(tpl_render *r, const tpl_node *at, const tpl_value *v, long indent,
                const char *item_sep, const char *key_sep, int sort_keys, tok_buf *out) {
-  json_style st = {indent, item_sep ? item_sep : indent >= 0 ? "," : ", ", key_sep ? key_sep : ": ",
-                   sort_keys};
+  json_style st = {indent,
+                   item_sep      ? item_sep
+                   : indent >= 0 ? ","
+                                 : ", ",
+                   key_sep ? key_sep : ": ", sort_keys};
   if (json_any(r, at, v, &st, 0, out) != 0) return r->failed ? -1 : tpl_no_memory(r);
   return 0;
 }

@@ -38,7 +38,8 @@ static pio_status build_id_table(pio_tokenizer *tok, pio_error *err) {
   }
   uint64_t entries = v->count + tok->n_added;
   if (entries == 0)
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: model.vocab: the vocabulary is empty", tok->name);
+    return pio_error_set(err, PIO_ERR_INVALID, "%s: model.vocab: the vocabulary is empty",
+                         tok->name);
   if (max_id >= 2 * entries + ID_SLACK)
     return pio_error_set(err, PIO_ERR_INVALID,
                          "%s: model.vocab: ids too sparse: the largest is %llu for %llu tokens",
@@ -82,16 +83,17 @@ static pio_status load_root(pio_tokenizer *tok, json_object *root, pio_error *er
   if (st != PIO_OK) return st;
   char q[64];
   if (version != NULL && strcmp(version, "1.0") != 0)
-    return pio_error_set(err, PIO_ERR_UNSUPPORTED, "%s: version: %s is not the format pio reads (\"1.0\")",
-                         tok->name, pio_json_quote(version, q, sizeof q));
+    return pio_error_set(err, PIO_ERR_UNSUPPORTED,
+                         "%s: version: %s is not the format pio reads (\"1.0\")", tok->name,
+                         pio_json_quote(version, q, sizeof q));
   json_object *model = member(root, "model");
   if (model == NULL)
     return pio_error_set(err, PIO_ERR_INVALID, "%s: missing required field 'model'", tok->name);
   if ((st = tok_bpe_load(tok->name, model, &tok->bpe, err)) != PIO_OK) return st;
   if ((st = tok_normalizer_load(tok->name, "normalizer", member(root, "normalizer"),
                                 &tok->normalizer, err)) != PIO_OK ||
-      (st = tok_pretok_load(tok->name, "pre_tokenizer", member(root, "pre_tokenizer"),
-                            &tok->pretok, &tok->n_pretok, err)) != PIO_OK ||
+      (st = tok_pretok_load(tok->name, "pre_tokenizer", member(root, "pre_tokenizer"), &tok->pretok,
+                            &tok->n_pretok, err)) != PIO_OK ||
       (st = tok_decoder_load(tok->name, member(root, "decoder"), &tok->decoder, &tok->n_decoder,
                              err)) != PIO_OK ||
       (st = tok_added_load(tok, member(root, "added_tokens"), err)) != PIO_OK ||
@@ -109,8 +111,7 @@ static pio_status load_root(pio_tokenizer *tok, json_object *root, pio_error *er
   return PIO_OK;
 }
 
-static pio_status finish(const char *name, json_object *root, pio_tokenizer **out,
-                         pio_error *err) {
+static pio_status finish(const char *name, json_object *root, pio_tokenizer **out, pio_error *err) {
   pio_tokenizer *tok = calloc(1, sizeof *tok);
   if (tok == NULL || (tok->name = strdup(name)) == NULL) {
     free(tok);
@@ -132,8 +133,8 @@ static pio_status finish(const char *name, json_object *root, pio_tokenizer **ou
 pio_status pio_tokenizer_load(const char *path, pio_tokenizer **out, pio_error *err) {
   *out = NULL;
   json_object *root = NULL;
-  pio_status st = pio_json_parse_file(path, PIO_TOKENIZER_MAX_FILE_BYTES, PIO_JSON_DEFAULT_MAX_DEPTH,
-                                      &root, NULL, err);
+  pio_status st = pio_json_parse_file(path, PIO_TOKENIZER_MAX_FILE_BYTES,
+                                      PIO_JSON_DEFAULT_MAX_DEPTH, &root, NULL, err);
   if (st != PIO_OK) return st;
   return finish(path, root, out, err);
 }
@@ -145,7 +146,8 @@ pio_status pio_tokenizer_load_buffer(const char *name, const char *text, size_t 
     return pio_error_set(err, PIO_ERR_LIMIT, "%s: %zu bytes, over the limit of %u", name, len,
                          PIO_TOKENIZER_MAX_FILE_BYTES);
   json_object *root = NULL;
-  pio_status st = pio_json_parse_buffer(name, text, len, PIO_JSON_DEFAULT_MAX_DEPTH, &root, NULL, err);
+  pio_status st =
+      pio_json_parse_buffer(name, text, len, PIO_JSON_DEFAULT_MAX_DEPTH, &root, NULL, err);
   if (st != PIO_OK) return st;
   return finish(name, root, out, err);
 }

@@ -37,7 +37,8 @@ static int trie_insert(tok_trie *t, const char *s, size_t len, int32_t token) {
       int fresh = trie_node(t, b);
       if (fresh < 0) return -1;
       /* the realloc may have moved the nodes: find the link again */
-      if (i == 0) link = &t->root_child[b];
+      if (i == 0)
+        link = &t->root_child[b];
       else {
         link = &t->nodes[node].first_child;
         while (*link >= 0) link = &t->nodes[*link].next_sibling;
@@ -50,8 +51,8 @@ static int trie_insert(tok_trie *t, const char *s, size_t len, int32_t token) {
   return 0;
 }
 
-int tok_trie_find(const tok_trie *trie, const char *text, size_t len, size_t from,
-                  size_t *start, size_t *end, int32_t *token) {
+int tok_trie_find(const tok_trie *trie, const char *text, size_t len, size_t from, size_t *start,
+                  size_t *end, int32_t *token) {
   if (trie->count == 0) return 0;
   for (size_t i = from; i < len; i++) {
     int32_t node = trie->root_child[(unsigned char)text[i]];
@@ -101,7 +102,8 @@ static pio_status read_entry(pio_tokenizer *tok, size_t i, json_object *e, tok_a
       (st = tok_json_bool(tok->name, path, e, "special", &a->special, err)) != PIO_OK)
     return st;
   a->content = malloc(len + 1);
-  if (a->content == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", tok->name);
+  if (a->content == NULL)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", tok->name);
   memcpy(a->content, content, len + 1);
   a->len = len;
   return PIO_OK;
@@ -145,10 +147,12 @@ pio_status tok_added_load(pio_tokenizer *tok, json_object *list, pio_error *err)
     return pio_error_set(err, PIO_ERR_INVALID, "%s: added_tokens: expected an array", tok->name);
   size_t n = json_object_array_length(list);
   if (n > ADDED_MAX)
-    return pio_error_set(err, PIO_ERR_LIMIT, "%s: added_tokens: %zu entries, over pio's limit of %u",
-                         tok->name, n, ADDED_MAX);
+    return pio_error_set(err, PIO_ERR_LIMIT,
+                         "%s: added_tokens: %zu entries, over pio's limit of %u", tok->name, n,
+                         ADDED_MAX);
   tok->added = calloc(n ? n : 1, sizeof *tok->added);
-  if (tok->added == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", tok->name);
+  if (tok->added == NULL)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", tok->name);
   int32_t next_id = (int32_t)tok->bpe.vocab.count;
   for (size_t i = 0; i < n; i++) {
     tok_added *a = &tok->added[tok->n_added];

@@ -47,8 +47,7 @@ static void merge_put(tok_bpe *bpe, int32_t left, int32_t right, uint32_t rank, 
   bpe->merges[i] = (tok_merge_slot){key, rank, merged};
 }
 
-static pio_status read_vocab(const char *name, json_object *vocab, tok_bpe *bpe,
-                             pio_error *err) {
+static pio_status read_vocab(const char *name, json_object *vocab, tok_bpe *bpe, pio_error *err) {
   if (!json_object_is_type(vocab, json_type_object))
     return pio_error_set(err, PIO_ERR_INVALID, "%s: model.vocab: expected an object of token: id",
                          name);
@@ -58,14 +57,14 @@ static pio_status read_vocab(const char *name, json_object *vocab, tok_bpe *bpe,
   json_object_object_foreach(vocab, key, value) {
     char q[96];
     if (!json_object_is_type(value, json_type_int))
-      return pio_error_set(err, PIO_ERR_INVALID, "%s: model.vocab[%s]: expected an integer id, found %s",
-                           name, pio_json_quote(key, q, sizeof q),
-                           pio_json_type_phrase(json_object_get_type(value)));
+      return pio_error_set(
+          err, PIO_ERR_INVALID, "%s: model.vocab[%s]: expected an integer id, found %s", name,
+          pio_json_quote(key, q, sizeof q), pio_json_type_phrase(json_object_get_type(value)));
     int64_t id = json_object_get_int64(value);
     if (id < 0 || id >= (int64_t)BPE_MAX_ENTRIES * 2)
-      return pio_error_set(err, PIO_ERR_INVALID,
-                           "%s: model.vocab[%s]: id %lld is outside [0, %u)", name,
-                           pio_json_quote(key, q, sizeof q), (long long)id, BPE_MAX_ENTRIES * 2);
+      return pio_error_set(err, PIO_ERR_INVALID, "%s: model.vocab[%s]: id %lld is outside [0, %u)",
+                           name, pio_json_quote(key, q, sizeof q), (long long)id,
+                           BPE_MAX_ENTRIES * 2);
     size_t len = strlen(key);
     if (tok_utf8_check(key, len) != len)
       return pio_error_set(err, PIO_ERR_INVALID, "%s: model.vocab: a token is not UTF-8", name);
@@ -111,19 +110,18 @@ static pio_status missing_token(const char *name, size_t i, const char *what, co
   size_t n = len < sizeof tmp - 1 ? len : sizeof tmp - 1;
   memcpy(tmp, s, n);
   tmp[n] = '\0';
-  return pio_error_set(err, PIO_ERR_INVALID,
-                       "%s: model.merges[%zu]: %s %s is not in model.vocab", name, i, what,
-                       pio_json_quote(tmp, q, sizeof q));
+  return pio_error_set(err, PIO_ERR_INVALID, "%s: model.merges[%zu]: %s %s is not in model.vocab",
+                       name, i, what, pio_json_quote(tmp, q, sizeof q));
 }
 
-static pio_status read_merges(const char *name, json_object *merges, tok_bpe *bpe,
-                              pio_error *err) {
+static pio_status read_merges(const char *name, json_object *merges, tok_bpe *bpe, pio_error *err) {
   if (!json_object_is_type(merges, json_type_array))
     return pio_error_set(err, PIO_ERR_INVALID, "%s: model.merges: expected an array", name);
   size_t n = json_object_array_length(merges);
   if (n > BPE_MAX_ENTRIES)
-    return pio_error_set(err, PIO_ERR_LIMIT, "%s: model.merges: %zu entries, over pio's limit of %u",
-                         name, n, BPE_MAX_ENTRIES);
+    return pio_error_set(err, PIO_ERR_LIMIT,
+                         "%s: model.merges: %zu entries, over pio's limit of %u", name, n,
+                         BPE_MAX_ENTRIES);
   size_t cap = 64;
   while (cap < n * 2) cap *= 2;
   bpe->merges = calloc(cap, sizeof *bpe->merges);
@@ -133,8 +131,8 @@ static pio_status read_merges(const char *name, json_object *merges, tok_bpe *bp
   for (size_t i = 0; i < n; i++) {
     const char *a = NULL, *b = NULL;
     size_t a_len = 0, b_len = 0;
-    pio_status st = merge_parts(name, i, json_object_array_get_idx(merges, i), &a, &a_len, &b,
-                                &b_len, err);
+    pio_status st =
+        merge_parts(name, i, json_object_array_get_idx(merges, i), &a, &a_len, &b, &b_len, err);
     if (st != PIO_OK) goto done;
     int32_t ia = tok_map_get(&bpe->vocab, a, a_len), ib = tok_map_get(&bpe->vocab, b, b_len);
     if (ia < 0 || ib < 0) {
@@ -145,7 +143,8 @@ static pio_status read_merges(const char *name, json_object *merges, tok_bpe *bp
     /* the merged token drops the right part's continuing-subword prefix */
     size_t skip = bpe->prefix_len <= b_len ? bpe->prefix_len : b_len;
     tok_buf_clear(&joined);
-    if (tok_buf_append(&joined, a, a_len) != 0 || tok_buf_append(&joined, b + skip, b_len - skip) != 0) {
+    if (tok_buf_append(&joined, a, a_len) != 0 ||
+        tok_buf_append(&joined, b + skip, b_len - skip) != 0) {
       st = no_memory(name, err);
       goto done;
     }
@@ -192,10 +191,14 @@ pio_status tok_bpe_load(const char *name, json_object *model, tok_bpe *bpe, pio_
                          "supported; set it to null",
                          name);
   if ((st = tok_json_bool(name, "model", model, "fuse_unk", &bpe->fuse_unk, err)) != PIO_OK ||
-      (st = tok_json_bool(name, "model", model, "byte_fallback", &bpe->byte_fallback, err)) != PIO_OK ||
-      (st = tok_json_bool(name, "model", model, "ignore_merges", &bpe->ignore_merges, err)) != PIO_OK ||
-      (st = read_affix(name, model, "continuing_subword_prefix", &bpe->prefix, &bpe->prefix_len, err)) != PIO_OK ||
-      (st = read_affix(name, model, "end_of_word_suffix", &bpe->suffix, &bpe->suffix_len, err)) != PIO_OK)
+      (st = tok_json_bool(name, "model", model, "byte_fallback", &bpe->byte_fallback, err)) !=
+          PIO_OK ||
+      (st = tok_json_bool(name, "model", model, "ignore_merges", &bpe->ignore_merges, err)) !=
+          PIO_OK ||
+      (st = read_affix(name, model, "continuing_subword_prefix", &bpe->prefix, &bpe->prefix_len,
+                       err)) != PIO_OK ||
+      (st = read_affix(name, model, "end_of_word_suffix", &bpe->suffix, &bpe->suffix_len, err)) !=
+          PIO_OK)
     return st;
   json_object *vocab = NULL, *merges = NULL;
   if (!json_object_object_get_ex(model, "vocab", &vocab))
@@ -235,7 +238,8 @@ int tok_bpe_enable_raw_bytes(tok_bpe *bpe) {
       size_t n;
       int b = tok_byte_of_char(tok_utf8_decode(key, k, &n));
       char c = (char)b;
-      if (b < 0) ok = 0;
+      if (b < 0)
+        ok = 0;
       else if (tok_buf_append(&bytes, &c, 1) != 0) {
         tok_buf_free(&bytes);
         return -1;

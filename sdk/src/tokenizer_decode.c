@@ -18,23 +18,24 @@ typedef struct step_list {
   size_t count, capacity;
 } step_list;
 
-static pio_status read_step(const char *name, const char *path, json_object *json,
-                            step_list *list, pio_error *err);
+static pio_status read_step(const char *name, const char *path, json_object *json, step_list *list,
+                            pio_error *err);
 
-static pio_status read_char(const char *name, const char *path, json_object *json,
-                            const char *key, uint32_t *out, pio_error *err) {
+static pio_status read_char(const char *name, const char *path, json_object *json, const char *key,
+                            uint32_t *out, pio_error *err) {
   const char *s = NULL;
   size_t len = 0, n = 0;
   pio_status st = tok_json_string(name, path, json, key, 1, &s, &len, err);
   if (st != PIO_OK) return st;
   if (len == 0 || tok_utf8_check(s, len) != len || (tok_utf8_decode(s, 0, &n), n != len))
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: %s.%s: expected one character", name, path, key);
+    return pio_error_set(err, PIO_ERR_INVALID, "%s: %s.%s: expected one character", name, path,
+                         key);
   *out = tok_utf8_decode(s, 0, &n);
   return PIO_OK;
 }
 
-static pio_status read_count(const char *name, const char *path, json_object *json,
-                             const char *key, size_t *out, pio_error *err) {
+static pio_status read_count(const char *name, const char *path, json_object *json, const char *key,
+                             size_t *out, pio_error *err) {
   json_object *v = NULL;
   if (!json_object_object_get_ex(json, key, &v) || !json_object_is_type(v, json_type_int) ||
       json_object_get_int64(v) < 0 || json_object_get_int64(v) > 1000000)
@@ -43,48 +44,54 @@ static pio_status read_count(const char *name, const char *path, json_object *js
   return PIO_OK;
 }
 
-static pio_status read_fields(const char *name, const char *path, json_object *json,
-                              tok_decoder *d, pio_error *err) {
+static pio_status read_fields(const char *name, const char *path, json_object *json, tok_decoder *d,
+                              pio_error *err) {
   pio_status st = PIO_OK;
   switch (d->kind) {
-  case TOK_DEC_STRIP:
-    if ((st = read_char(name, path, json, "content", &d->strip_char, err)) != PIO_OK) return st;
-    if ((st = read_count(name, path, json, "start", &d->strip_start, err)) != PIO_OK) return st;
-    return read_count(name, path, json, "stop", &d->strip_stop, err);
-  case TOK_DEC_REPLACE: {
-    const char *s = NULL;
-    size_t len = 0;
-    if ((st = tok_json_pattern(name, path, json, &d->pattern, err)) != PIO_OK) return st;
-    if ((st = tok_json_string(name, path, json, "content", 1, &s, &len, err)) != PIO_OK) return st;
-    d->content = malloc(len + 1);
-    if (d->content == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", name);
-    memcpy(d->content, s, len + 1);
-    d->content_len = len;
-    return PIO_OK;
-  }
-  case TOK_DEC_METASPACE: {
-    if ((st = read_char(name, path, json, "replacement", &d->replacement, err)) != PIO_OK) return st;
-    const char *scheme = NULL;
-    int add_prefix_space = 1;
-    if ((st = tok_json_string(name, path, json, "prepend_scheme", 0, &scheme, NULL, err)) != PIO_OK ||
-        (st = tok_json_bool(name, path, json, "add_prefix_space", &add_prefix_space, err)) != PIO_OK)
-      return st;
-    d->prepend_never = (scheme != NULL && strcmp(scheme, "never") == 0) || !add_prefix_space;
-    return PIO_OK;
-  }
-  default:
-    return PIO_OK;
+    case TOK_DEC_STRIP:
+      if ((st = read_char(name, path, json, "content", &d->strip_char, err)) != PIO_OK) return st;
+      if ((st = read_count(name, path, json, "start", &d->strip_start, err)) != PIO_OK) return st;
+      return read_count(name, path, json, "stop", &d->strip_stop, err);
+    case TOK_DEC_REPLACE: {
+      const char *s = NULL;
+      size_t len = 0;
+      if ((st = tok_json_pattern(name, path, json, &d->pattern, err)) != PIO_OK) return st;
+      if ((st = tok_json_string(name, path, json, "content", 1, &s, &len, err)) != PIO_OK)
+        return st;
+      d->content = malloc(len + 1);
+      if (d->content == NULL)
+        return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", name);
+      memcpy(d->content, s, len + 1);
+      d->content_len = len;
+      return PIO_OK;
+    }
+    case TOK_DEC_METASPACE: {
+      if ((st = read_char(name, path, json, "replacement", &d->replacement, err)) != PIO_OK)
+        return st;
+      const char *scheme = NULL;
+      int add_prefix_space = 1;
+      if ((st = tok_json_string(name, path, json, "prepend_scheme", 0, &scheme, NULL, err)) !=
+              PIO_OK ||
+          (st = tok_json_bool(name, path, json, "add_prefix_space", &add_prefix_space, err)) !=
+              PIO_OK)
+        return st;
+      d->prepend_never = (scheme != NULL && strcmp(scheme, "never") == 0) || !add_prefix_space;
+      return PIO_OK;
+    }
+    default:
+      return PIO_OK;
   }
 }
 
-static pio_status read_step(const char *name, const char *path, json_object *json,
-                            step_list *list, pio_error *err) {
+static pio_status read_step(const char *name, const char *path, json_object *json, step_list *list,
+                            pio_error *err) {
   const char *type = NULL;
   pio_status st = tok_json_type(name, path, json, &type, err);
   if (st != PIO_OK) return st;
   if (strcmp(type, "Sequence") == 0) {
     json_object *arr = NULL;
-    if (!json_object_object_get_ex(json, "decoders", &arr) || !json_object_is_type(arr, json_type_array))
+    if (!json_object_object_get_ex(json, "decoders", &arr) ||
+        !json_object_is_type(arr, json_type_array))
       return pio_error_set(err, PIO_ERR_INVALID, "%s: %s.decoders: expected an array", name, path);
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
       char sub[256];
@@ -97,9 +104,12 @@ static pio_status read_step(const char *name, const char *path, json_object *jso
   static const struct {
     const char *type;
     tok_dec_kind kind;
-  } kinds[] = {{"ByteLevel", TOK_DEC_BYTE_LEVEL}, {"ByteFallback", TOK_DEC_BYTE_FALLBACK},
-               {"Fuse", TOK_DEC_FUSE},            {"Strip", TOK_DEC_STRIP},
-               {"Replace", TOK_DEC_REPLACE},      {"Metaspace", TOK_DEC_METASPACE}};
+  } kinds[] = {{"ByteLevel", TOK_DEC_BYTE_LEVEL},
+               {"ByteFallback", TOK_DEC_BYTE_FALLBACK},
+               {"Fuse", TOK_DEC_FUSE},
+               {"Strip", TOK_DEC_STRIP},
+               {"Replace", TOK_DEC_REPLACE},
+               {"Metaspace", TOK_DEC_METASPACE}};
   size_t k = 0;
   while (k < sizeof kinds / sizeof kinds[0] && strcmp(kinds[k].type, type) != 0) k++;
   if (k == sizeof kinds / sizeof kinds[0])
@@ -178,7 +188,10 @@ static int utf8_lossy(const unsigned char *s, size_t len, tok_buf *out) {
     if (good == len) break;
     i = good;
     unsigned char c = s[i];
-    size_t need = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 1;
+    size_t need = c >= 0xC2 && c <= 0xDF   ? 2
+                  : c >= 0xE0 && c <= 0xEF ? 3
+                  : c >= 0xF0 && c <= 0xF4 ? 4
+                                           : 1;
     size_t k = 1;
     for (; k < need && i + k < len; k++) {
       unsigned char x = s[i + k];
@@ -215,7 +228,8 @@ static int byte_level(tokens *in, tokens *out) {
     }
   }
   tok_buf joined = {0};
-  if (rc == 0) rc = utf8_lossy((const unsigned char *)(bytes.data ? bytes.data : ""), bytes.len, &joined);
+  if (rc == 0)
+    rc = utf8_lossy((const unsigned char *)(bytes.data ? bytes.data : ""), bytes.len, &joined);
   if (rc == 0) rc = tokens_add(out, joined.data ? joined.data : "", joined.len);
   tok_buf_free(&bytes);
   tok_buf_free(&joined);
@@ -227,9 +241,10 @@ static int hex_byte(const char *s, size_t len, unsigned char *out) {
   unsigned v = 0;
   for (int i = 3; i < 5; i++) {
     char c = s[i];
-    unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+    unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
                  : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                 : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
+                 : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                        : 16u;
     if (d > 15) return 0;
     v = v * 16 + d;
   }
@@ -283,15 +298,16 @@ static int strip(const tok_decoder *d, const char *s, size_t len, tokens *out) {
   return tokens_add(out, s + b, e - b);
 }
 
-static int replace(const tok_decoder *d, tok_matcher *m, const char *s, size_t len,
-                   tokens *out, tok_buf *tmp, pio_error *err) {
+static int replace(const tok_decoder *d, tok_matcher *m, const char *s, size_t len, tokens *out,
+                   tok_buf *tmp, pio_error *err) {
   tok_buf_clear(tmp);
   tok_match_iter it;
   tok_match_iter_start(&it, &d->pattern, m, s, len);
   size_t prev = 0, a, b;
   int rc;
   while ((rc = tok_match_next(&it, &a, &b, err)) == 1) {
-    if (tok_buf_append(tmp, s + prev, a - prev) != 0 || tok_buf_append(tmp, d->content, d->content_len) != 0)
+    if (tok_buf_append(tmp, s + prev, a - prev) != 0 ||
+        tok_buf_append(tmp, d->content, d->content_len) != 0)
       return -1;
     prev = b;
   }
@@ -307,8 +323,10 @@ static int metaspace(const tok_decoder *d, size_t index, const char *s, size_t l
     size_t n;
     uint32_t cp = tok_utf8_decode(s, i, &n);
     int rc = 0;
-    if (cp != d->replacement) rc = tok_buf_append(tmp, s + i, n);
-    else if (index > 0 || d->prepend_never) rc = tok_buf_append(tmp, " ", 1);
+    if (cp != d->replacement)
+      rc = tok_buf_append(tmp, s + i, n);
+    else if (index > 0 || d->prepend_never)
+      rc = tok_buf_append(tmp, " ", 1);
     if (rc != 0) return -1;
     i += n;
   }
@@ -322,16 +340,22 @@ static pio_status run_step(const tok_decoder *d, tok_matcher *m, tokens *in, tok
   out->list.count = 0;
   tok_buf tmp = {0};
   int rc = 0;
-  if (d->kind == TOK_DEC_BYTE_LEVEL) rc = byte_level(in, out);
-  else if (d->kind == TOK_DEC_BYTE_FALLBACK) rc = byte_fallback(in, out);
-  else if (d->kind == TOK_DEC_FUSE) rc = tokens_add(out, in->text.data ? in->text.data : "", in->text.len);
+  if (d->kind == TOK_DEC_BYTE_LEVEL)
+    rc = byte_level(in, out);
+  else if (d->kind == TOK_DEC_BYTE_FALLBACK)
+    rc = byte_fallback(in, out);
+  else if (d->kind == TOK_DEC_FUSE)
+    rc = tokens_add(out, in->text.data ? in->text.data : "", in->text.len);
   else
     for (size_t t = 0; t < in->list.count && rc == 0; t++) {
       const char *s = in->text.data + in->list.items[t].off;
       size_t len = in->list.items[t].len;
-      if (d->kind == TOK_DEC_STRIP) rc = strip(d, s, len, out);
-      else if (d->kind == TOK_DEC_REPLACE) rc = replace(d, m, s, len, out, &tmp, err);
-      else rc = metaspace(d, t, s, len, out, &tmp);
+      if (d->kind == TOK_DEC_STRIP)
+        rc = strip(d, s, len, out);
+      else if (d->kind == TOK_DEC_REPLACE)
+        rc = replace(d, m, s, len, out, &tmp, err);
+      else
+        rc = metaspace(d, t, s, len, out, &tmp);
     }
   tok_buf_free(&tmp);
   if (rc == -2) return err->code;
@@ -360,15 +384,16 @@ pio_status pio_tokenizer_decode(const pio_tokenizer *tok, const int32_t *ids, si
   for (size_t i = 0; i < n && st == PIO_OK; i++) {
     int32_t id = ids[i];
     if (id < 0 || (uint32_t)id >= tok->n_ids || tok->id_text[id] == NULL) {
-      st = pio_error_set(err, PIO_ERR_INVALID, "token %zu: id %ld is not in the vocabulary (%s)",
-                         i, (long)id, tok->name);
+      st = pio_error_set(err, PIO_ERR_INVALID, "token %zu: id %ld is not in the vocabulary (%s)", i,
+                         (long)id, tok->name);
       break;
     }
     if ((flags & PIO_DECODE_SKIP_SPECIAL) && (tok->id_flags[id] & TOK_ID_SPECIAL)) continue;
     const char *s;
     size_t l;
     token_text(tok, id, &s, &l);
-    if (!tok->has_decoder && a.list.count > 0 && tokens_add(&a, " ", 1) != 0) st = PIO_ERR_NO_MEMORY;
+    if (!tok->has_decoder && a.list.count > 0 && tokens_add(&a, " ", 1) != 0)
+      st = PIO_ERR_NO_MEMORY;
     if (st == PIO_OK && tokens_add(&a, s, l) != 0) st = PIO_ERR_NO_MEMORY;
     if (st == PIO_ERR_NO_MEMORY) st = pio_error_set(err, st, "out of memory");
   }

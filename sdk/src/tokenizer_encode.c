@@ -106,7 +106,8 @@ static pio_status model_word(pio_tokenizer_session *s, const char *word, size_t 
   int cacheable = len <= CACHE_MAX_WORD;
   if (cacheable) {
     int32_t k = tok_map_get(&s->cache, word, len);
-    if (k >= 0) return append_ids(&s->body, s->cache_ids.ids + s->entries[k].off, s->entries[k].count, err);
+    if (k >= 0)
+      return append_ids(&s->body, s->cache_ids.ids + s->entries[k].off, s->entries[k].count, err);
   }
   size_t before = s->body.count;
   pio_status st = tok_bpe_tokenize(bpe, word, len, &s->bpe, &s->body, err);
@@ -144,8 +145,8 @@ static pio_status model(pio_tokenizer_session *s, const char *word, size_t len, 
   return model_word(s, word + start, len - start, err);
 }
 
-static pio_status pretokenize(pio_tokenizer_session *s, size_t step, const char *text,
-                              size_t len, int at_start, pio_error *err) {
+static pio_status pretokenize(pio_tokenizer_session *s, size_t step, const char *text, size_t len,
+                              int at_start, pio_error *err) {
   const pio_tokenizer *tok = s->tok;
   if (step == tok->n_pretok) return model(s, text, len, err);
   const char *base = NULL;
@@ -163,8 +164,8 @@ static pio_status pretokenize(pio_tokenizer_session *s, size_t step, const char 
 
 /* AddedVocabulary::find_matches over text: the added tokens' ids pushed,
  * the parts between them handed to `part`. */
-typedef pio_status (*part_fn)(pio_tokenizer_session *s, const char *text, size_t len,
-                              int at_start, pio_error *err);
+typedef pio_status (*part_fn)(pio_tokenizer_session *s, const char *text, size_t len, int at_start,
+                              pio_error *err);
 
 static size_t space_run_before(const char *text, size_t end) {
   size_t b = end;

@@ -16,7 +16,7 @@
 
 /* ---- string → int32 map (open addressing, keys in one pool) ---- */
 typedef struct tok_map_slot {
-  uint32_t hash;    /* 0: free */
+  uint32_t hash; /* 0: free */
   uint32_t key_len;
   uint64_t key_off; /* into pool */
   int32_t value;
@@ -39,8 +39,15 @@ void tok_map_free(tok_map *map);
 
 /* ---- normalisers ---- */
 typedef enum tok_norm_kind {
-  TOK_NORM_SEQUENCE, TOK_NORM_NFC, TOK_NORM_NFD, TOK_NORM_NFKC, TOK_NORM_NFKD,
-  TOK_NORM_LOWERCASE, TOK_NORM_REPLACE, TOK_NORM_PREPEND, TOK_NORM_STRIP,
+  TOK_NORM_SEQUENCE,
+  TOK_NORM_NFC,
+  TOK_NORM_NFD,
+  TOK_NORM_NFKC,
+  TOK_NORM_NFKD,
+  TOK_NORM_LOWERCASE,
+  TOK_NORM_REPLACE,
+  TOK_NORM_PREPEND,
+  TOK_NORM_STRIP,
   TOK_NORM_STRIP_ACCENTS
 } tok_norm_kind;
 
@@ -48,8 +55,8 @@ typedef struct tok_normalizer {
   tok_norm_kind kind;
   struct tok_normalizer **children; /* SEQUENCE */
   size_t n_children;
-  tok_pattern pattern;  /* REPLACE */
-  char *content;        /* REPLACE: replacement; PREPEND: prefix (owned) */
+  tok_pattern pattern; /* REPLACE */
+  char *content;       /* REPLACE: replacement; PREPEND: prefix (owned) */
   size_t content_len;
   int strip_left, strip_right; /* STRIP */
 } tok_normalizer;
@@ -64,26 +71,38 @@ pio_status tok_normalize(const tok_normalizer *n, const char *text, size_t len, 
 
 /* ---- pre-tokenisers: a flat list of steps, each splitting pieces ---- */
 typedef enum tok_behavior {
-  TOK_SPLIT_REMOVED, TOK_SPLIT_ISOLATED, TOK_SPLIT_MERGED_WITH_PREVIOUS,
-  TOK_SPLIT_MERGED_WITH_NEXT, TOK_SPLIT_CONTIGUOUS
+  TOK_SPLIT_REMOVED,
+  TOK_SPLIT_ISOLATED,
+  TOK_SPLIT_MERGED_WITH_PREVIOUS,
+  TOK_SPLIT_MERGED_WITH_NEXT,
+  TOK_SPLIT_CONTIGUOUS
 } tok_behavior;
 
 typedef enum tok_pretok_kind {
-  TOK_PRE_SPLIT, TOK_PRE_BYTE_LEVEL, TOK_PRE_METASPACE, TOK_PRE_DIGITS,
-  TOK_PRE_WHITESPACE, TOK_PRE_WHITESPACE_SPLIT, TOK_PRE_PUNCTUATION
+  TOK_PRE_SPLIT,
+  TOK_PRE_BYTE_LEVEL,
+  TOK_PRE_METASPACE,
+  TOK_PRE_DIGITS,
+  TOK_PRE_WHITESPACE,
+  TOK_PRE_WHITESPACE_SPLIT,
+  TOK_PRE_PUNCTUATION
 } tok_pretok_kind;
 
-typedef enum tok_prepend_scheme { TOK_PREPEND_ALWAYS, TOK_PREPEND_FIRST, TOK_PREPEND_NEVER } tok_prepend_scheme;
+typedef enum tok_prepend_scheme {
+  TOK_PREPEND_ALWAYS,
+  TOK_PREPEND_FIRST,
+  TOK_PREPEND_NEVER
+} tok_prepend_scheme;
 
 typedef struct tok_pretok {
   tok_pretok_kind kind;
-  tok_pattern pattern;    /* SPLIT; BYTE_LEVEL with use_regex (GPT-2's); WHITESPACE */
-  tok_behavior behavior;  /* SPLIT, PUNCTUATION; DIGITS: ISOLATED or CONTIGUOUS */
-  int invert;             /* SPLIT */
-  int add_prefix_space;   /* BYTE_LEVEL */
-  int use_regex;          /* BYTE_LEVEL */
-  int raw_bytes;          /* BYTE_LEVEL: leave the bytes unmapped (the model reads bytes) */
-  uint32_t replacement;   /* METASPACE: the code point, and its UTF-8 */
+  tok_pattern pattern;   /* SPLIT; BYTE_LEVEL with use_regex (GPT-2's); WHITESPACE */
+  tok_behavior behavior; /* SPLIT, PUNCTUATION; DIGITS: ISOLATED or CONTIGUOUS */
+  int invert;            /* SPLIT */
+  int add_prefix_space;  /* BYTE_LEVEL */
+  int use_regex;         /* BYTE_LEVEL */
+  int raw_bytes;         /* BYTE_LEVEL: leave the bytes unmapped (the model reads bytes) */
+  uint32_t replacement;  /* METASPACE: the code point, and its UTF-8 */
   char replacement_utf8[5];
   size_t replacement_len;
   tok_prepend_scheme prepend; /* METASPACE */
@@ -120,20 +139,20 @@ typedef struct tok_merge_slot {
 } tok_merge_slot;
 
 typedef struct tok_bpe {
-  tok_map vocab;       /* token text → id */
-  tok_map vocab_bytes; /* raw mode: the bytes a byte-level token stands for → id */
-  int32_t byte_id[256];/* raw mode: the id of each single byte, or -1 */
+  tok_map vocab;        /* token text → id */
+  tok_map vocab_bytes;  /* raw mode: the bytes a byte-level token stands for → id */
+  int32_t byte_id[256]; /* raw mode: the id of each single byte, or -1 */
   tok_merge_slot *merges;
   size_t merges_capacity; /* power of two */
   int32_t unk_id;         /* -1: none */
   int fuse_unk, byte_fallback, ignore_merges;
   int32_t byte_fallback_id[256]; /* "<0xNN>" ids, or -1 */
-  char *prefix;           /* continuing_subword_prefix, NULL: none */
+  char *prefix;                  /* continuing_subword_prefix, NULL: none */
   size_t prefix_len;
-  char *suffix;           /* end_of_word_suffix, NULL: none */
+  char *suffix; /* end_of_word_suffix, NULL: none */
   size_t suffix_len;
-  int raw_bytes;          /* pieces arrive as raw bytes, each byte a symbol */
-  int32_t ascii_id[128];  /* text mode without affixes: each ASCII character's id, or -1 */
+  int raw_bytes;         /* pieces arrive as raw bytes, each byte a symbol */
+  int32_t ascii_id[128]; /* text mode without affixes: each ASCII character's id, or -1 */
   /* SentencePiece-style words: when no token holds U+2581 after another
    * character, no merge crosses the start of a run of U+2581, and a word
    * may be cut there (and cached) without changing its ids. */
@@ -162,12 +181,12 @@ typedef struct tok_bpe_scratch {
 } tok_bpe_scratch;
 void tok_bpe_scratch_free(tok_bpe_scratch *s);
 /* Tokenises one piece, appending ids. */
-pio_status tok_bpe_tokenize(const tok_bpe *bpe, const char *text, size_t len,
-                            tok_bpe_scratch *s, pio_token_ids *out, pio_error *err);
+pio_status tok_bpe_tokenize(const tok_bpe *bpe, const char *text, size_t len, tok_bpe_scratch *s,
+                            pio_token_ids *out, pio_error *err);
 
 /* ---- added tokens ---- */
 typedef struct tok_added {
-  char *content;    /* owned */
+  char *content; /* owned */
   size_t len;
   char *normalized; /* owned: content through the normaliser when `normalized`; else NULL */
   size_t normalized_len;
@@ -190,8 +209,8 @@ typedef struct tok_trie {
 
 /* ---- post-processor ---- */
 typedef struct tok_post_piece {
-  int is_sequence;     /* $A */
-  int32_t *ids;        /* special token's ids (owned) */
+  int is_sequence; /* $A */
+  int32_t *ids;    /* special token's ids (owned) */
   size_t n_ids;
 } tok_post_piece;
 
@@ -202,16 +221,20 @@ typedef struct tok_post {
 
 /* ---- decoders ---- */
 typedef enum tok_dec_kind {
-  TOK_DEC_BYTE_LEVEL, TOK_DEC_BYTE_FALLBACK, TOK_DEC_FUSE, TOK_DEC_STRIP, TOK_DEC_REPLACE,
+  TOK_DEC_BYTE_LEVEL,
+  TOK_DEC_BYTE_FALLBACK,
+  TOK_DEC_FUSE,
+  TOK_DEC_STRIP,
+  TOK_DEC_REPLACE,
   TOK_DEC_METASPACE
 } tok_dec_kind;
 
 typedef struct tok_decoder {
   tok_dec_kind kind;
-  tok_pattern pattern;  /* REPLACE */
-  char *content;        /* REPLACE: replacement (owned) */
+  tok_pattern pattern; /* REPLACE */
+  char *content;       /* REPLACE: replacement (owned) */
   size_t content_len;
-  uint32_t strip_char;  /* STRIP: code point */
+  uint32_t strip_char; /* STRIP: code point */
   size_t strip_start, strip_stop;
   uint32_t replacement; /* METASPACE */
   int prepend_never;    /* METASPACE: prepend_scheme "never" */
@@ -235,11 +258,11 @@ struct pio_tokenizer {
   tok_added *added;
   size_t n_added;
   tok_trie trie_raw, trie_normalized;
-  uint32_t n_ids;        /* vocabulary size: largest id + 1 */
-  char **id_text;        /* id → text (NULL: no token); strings owned (text_pool) */
+  uint32_t n_ids; /* vocabulary size: largest id + 1 */
+  char **id_text; /* id → text (NULL: no token); strings owned (text_pool) */
   uint32_t *id_len;
-  uint8_t *id_flags;     /* TOK_ID_* */
-  int32_t *id_added;     /* index into added[], -1 for a model token */
+  uint8_t *id_flags; /* TOK_ID_* */
+  int32_t *id_added; /* index into added[], -1 for a model token */
   char *text_pool;
 };
 
@@ -251,8 +274,8 @@ pio_status tok_added_load(pio_tokenizer *tok, json_object *list, pio_error *err)
 void tok_added_free(pio_tokenizer *tok);
 /* Leftmost-longest match of trie in text[from, len): *start and *end of the
  * match and the added token's index; 0 when none. */
-int tok_trie_find(const tok_trie *trie, const char *text, size_t len, size_t from,
-                  size_t *start, size_t *end, int32_t *token);
+int tok_trie_find(const tok_trie *trie, const char *text, size_t len, size_t from, size_t *start,
+                  size_t *end, int32_t *token);
 
 pio_status tok_post_load(const pio_tokenizer *tok, json_object *json, tok_post *post,
                          pio_error *err);
@@ -261,20 +284,19 @@ void tok_post_free(tok_post *post);
 /* ---- JSON helpers with messages "name: path: what" ---- */
 pio_status tok_json_object(const char *name, const char *path, json_object *json, pio_error *err);
 /* A member that must be a string; *out points into json. */
-pio_status tok_json_string(const char *name, const char *path, json_object *obj,
-                           const char *key, int required, const char **out, size_t *len,
-                           pio_error *err);
+pio_status tok_json_string(const char *name, const char *path, json_object *obj, const char *key,
+                           int required, const char **out, size_t *len, pio_error *err);
 /* A member that must be a boolean (missing or null: *out unchanged). */
 pio_status tok_json_bool(const char *name, const char *path, json_object *obj, const char *key,
                          int *out, pio_error *err);
 /* "type" of a component object. */
-pio_status tok_json_type(const char *name, const char *path, json_object *obj,
-                         const char **type, pio_error *err);
+pio_status tok_json_type(const char *name, const char *path, json_object *obj, const char **type,
+                         pio_error *err);
 /* Reads a {"String": s} or {"Regex": r} pattern into *pattern. */
 pio_status tok_json_pattern(const char *name, const char *path, json_object *obj,
                             tok_pattern *pattern, pio_error *err);
 /* Refuses a component type pio does not read, naming what it reads. */
-pio_status tok_unsupported(const char *name, const char *path, const char *what,
-                           const char *type, const char *known, pio_error *err);
+pio_status tok_unsupported(const char *name, const char *path, const char *what, const char *type,
+                           const char *known, pio_error *err);
 
 #endif

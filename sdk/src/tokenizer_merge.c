@@ -211,8 +211,8 @@ static int merge_all(const tok_bpe *bpe, tok_bpe_scratch *s, size_t n) {
   return 0;
 }
 
-pio_status tok_bpe_tokenize(const tok_bpe *bpe, const char *text, size_t len,
-                            tok_bpe_scratch *s, pio_token_ids *out, pio_error *err) {
+pio_status tok_bpe_tokenize(const tok_bpe *bpe, const char *text, size_t len, tok_bpe_scratch *s,
+                            pio_token_ids *out, pio_error *err) {
   if (len == 0) return PIO_OK;
   if (bpe->ignore_merges) {
     int32_t id = tok_map_get(bpe->raw_bytes ? &bpe->vocab_bytes : &bpe->vocab, text, len);

@@ -9,7 +9,8 @@
 
 #include "tokenizer_internal.h"
 
-#define NORMALIZERS_KNOWN "NFC, NFD, NFKC, NFKD, Lowercase, Replace, Prepend, Strip, StripAccents, Sequence"
+#define NORMALIZERS_KNOWN \
+  "NFC, NFD, NFKC, NFKD, Lowercase, Replace, Prepend, Strip, StripAccents, Sequence"
 
 static pio_status no_memory(const char *name, pio_error *err) {
   return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", name);
@@ -23,8 +24,7 @@ static pio_status load_sequence(const char *name, const char *path, json_object 
   json_object *list = NULL;
   if (!json_object_object_get_ex(json, "normalizers", &list) ||
       !json_object_is_type(list, json_type_array))
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: %s.normalizers: expected an array", name,
-                         path);
+    return pio_error_set(err, PIO_ERR_INVALID, "%s: %s.normalizers: expected an array", name, path);
   size_t count = json_object_array_length(list);
   n->children = calloc(count ? count : 1, sizeof *n->children);
   if (n->children == NULL) return no_memory(name, err);
@@ -60,10 +60,11 @@ static pio_status load_one(const char *name, const char *path, json_object *json
     const char *type;
     tok_norm_kind kind;
   } kinds[] = {
-      {"Sequence", TOK_NORM_SEQUENCE}, {"NFC", TOK_NORM_NFC},         {"NFD", TOK_NORM_NFD},
-      {"NFKC", TOK_NORM_NFKC},         {"NFKD", TOK_NORM_NFKD},       {"Lowercase", TOK_NORM_LOWERCASE},
-      {"Replace", TOK_NORM_REPLACE},   {"Prepend", TOK_NORM_PREPEND}, {"Strip", TOK_NORM_STRIP},
-      {"StripAccents", TOK_NORM_STRIP_ACCENTS},
+      {"Sequence", TOK_NORM_SEQUENCE}, {"NFC", TOK_NORM_NFC},
+      {"NFD", TOK_NORM_NFD},           {"NFKC", TOK_NORM_NFKC},
+      {"NFKD", TOK_NORM_NFKD},         {"Lowercase", TOK_NORM_LOWERCASE},
+      {"Replace", TOK_NORM_REPLACE},   {"Prepend", TOK_NORM_PREPEND},
+      {"Strip", TOK_NORM_STRIP},       {"StripAccents", TOK_NORM_STRIP_ACCENTS},
   };
   size_t k = 0;
   while (k < sizeof kinds / sizeof kinds[0] && strcmp(kinds[k].type, type) != 0) k++;
@@ -74,19 +75,20 @@ static pio_status load_one(const char *name, const char *path, json_object *json
   *out = n;
   n->kind = kinds[k].kind;
   switch (n->kind) {
-  case TOK_NORM_SEQUENCE:
-    return load_sequence(name, path, json, n, err);
-  case TOK_NORM_REPLACE:
-    st = tok_json_pattern(name, path, json, &n->pattern, err);
-    return st != PIO_OK ? st : copy_string(name, path, json, "content", n, err);
-  case TOK_NORM_PREPEND:
-    return copy_string(name, path, json, "prepend", n, err);
-  case TOK_NORM_STRIP:
-    n->strip_left = n->strip_right = 1;
-    st = tok_json_bool(name, path, json, "strip_left", &n->strip_left, err);
-    return st != PIO_OK ? st : tok_json_bool(name, path, json, "strip_right", &n->strip_right, err);
-  default:
-    return PIO_OK;
+    case TOK_NORM_SEQUENCE:
+      return load_sequence(name, path, json, n, err);
+    case TOK_NORM_REPLACE:
+      st = tok_json_pattern(name, path, json, &n->pattern, err);
+      return st != PIO_OK ? st : copy_string(name, path, json, "content", n, err);
+    case TOK_NORM_PREPEND:
+      return copy_string(name, path, json, "prepend", n, err);
+    case TOK_NORM_STRIP:
+      n->strip_left = n->strip_right = 1;
+      st = tok_json_bool(name, path, json, "strip_left", &n->strip_left, err);
+      return st != PIO_OK ? st
+                          : tok_json_bool(name, path, json, "strip_right", &n->strip_right, err);
+    default:
+      return PIO_OK;
   }
 }
 
@@ -120,10 +122,12 @@ static int all_ascii(const char *text, size_t len) {
 static pio_status unicode_form(tok_norm_kind kind, const char *text, size_t len, tok_buf *out,
                                pio_error *err) {
   if (all_ascii(text, len)) /* every form leaves ASCII as it is */
-    return tok_buf_append(out, text, len) == 0 ? PIO_OK
-                                               : pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory");
+    return tok_buf_append(out, text, len) == 0
+               ? PIO_OK
+               : pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory");
   int options = UTF8PROC_STABLE;
-  options |= (kind == TOK_NORM_NFC || kind == TOK_NORM_NFKC) ? UTF8PROC_COMPOSE : UTF8PROC_DECOMPOSE;
+  options |=
+      (kind == TOK_NORM_NFC || kind == TOK_NORM_NFKC) ? UTF8PROC_COMPOSE : UTF8PROC_DECOMPOSE;
   if (kind == TOK_NORM_NFKC || kind == TOK_NORM_NFKD) options |= UTF8PROC_COMPAT;
   utf8proc_uint8_t *mapped = NULL;
   utf8proc_ssize_t n =
@@ -199,7 +203,8 @@ static int strip_accents(const char *text, size_t len, tok_buf *out) {
     size_t n;
     uint32_t cp = tok_utf8_decode(text, i, &n);
     utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
-    if ((c < UTF8PROC_CATEGORY_MN || c > UTF8PROC_CATEGORY_ME) && tok_buf_append(out, text + i, n) != 0)
+    if ((c < UTF8PROC_CATEGORY_MN || c > UTF8PROC_CATEGORY_ME) &&
+        tok_buf_append(out, text + i, n) != 0)
       return -1;
     i += n;
   }
@@ -211,42 +216,43 @@ pio_status tok_normalize(const tok_normalizer *n, const char *text, size_t len, 
   tok_buf_clear(out);
   int rc = 0;
   switch (n->kind) {
-  case TOK_NORM_SEQUENCE: {
-    if (tok_buf_append(out, text, len) != 0) return pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory");
-    tok_buf tmp = {0};
-    for (size_t i = 0; i < n->n_children; i++) {
-      pio_status st = tok_normalize(n->children[i], out->data, out->len, &tmp, err);
-      if (st != PIO_OK) {
-        tok_buf_free(&tmp);
-        return st;
+    case TOK_NORM_SEQUENCE: {
+      if (tok_buf_append(out, text, len) != 0)
+        return pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory");
+      tok_buf tmp = {0};
+      for (size_t i = 0; i < n->n_children; i++) {
+        pio_status st = tok_normalize(n->children[i], out->data, out->len, &tmp, err);
+        if (st != PIO_OK) {
+          tok_buf_free(&tmp);
+          return st;
+        }
+        tok_buf swap = *out;
+        *out = tmp;
+        tmp = swap;
       }
-      tok_buf swap = *out;
-      *out = tmp;
-      tmp = swap;
+      tok_buf_free(&tmp);
+      return PIO_OK;
     }
-    tok_buf_free(&tmp);
-    return PIO_OK;
-  }
-  case TOK_NORM_NFC:
-  case TOK_NORM_NFD:
-  case TOK_NORM_NFKC:
-  case TOK_NORM_NFKD:
-    return unicode_form(n->kind, text, len, out, err);
-  case TOK_NORM_LOWERCASE:
-    rc = lowercase(text, len, out);
-    break;
-  case TOK_NORM_REPLACE:
-    return replace(n, text, len, out, err);
-  case TOK_NORM_PREPEND:
-    if (len > 0) rc = tok_buf_append(out, n->content, n->content_len);
-    if (rc == 0) rc = tok_buf_append(out, text, len);
-    break;
-  case TOK_NORM_STRIP:
-    rc = strip(n, text, len, out);
-    break;
-  case TOK_NORM_STRIP_ACCENTS:
-    rc = strip_accents(text, len, out);
-    break;
+    case TOK_NORM_NFC:
+    case TOK_NORM_NFD:
+    case TOK_NORM_NFKC:
+    case TOK_NORM_NFKD:
+      return unicode_form(n->kind, text, len, out, err);
+    case TOK_NORM_LOWERCASE:
+      rc = lowercase(text, len, out);
+      break;
+    case TOK_NORM_REPLACE:
+      return replace(n, text, len, out, err);
+    case TOK_NORM_PREPEND:
+      if (len > 0) rc = tok_buf_append(out, n->content, n->content_len);
+      if (rc == 0) rc = tok_buf_append(out, text, len);
+      break;
+    case TOK_NORM_STRIP:
+      rc = strip(n, text, len, out);
+      break;
+    case TOK_NORM_STRIP_ACCENTS:
+      rc = strip_accents(text, len, out);
+      break;
   }
   return rc == 0 ? PIO_OK : pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory");
 }

@@ -61,8 +61,8 @@ static pio_status special_ids(const pio_tokenizer *tok, const char *path, json_o
   if (specials == NULL || !json_object_object_get_ex(specials, id, &entry) ||
       !json_object_object_get_ex(entry, "ids", &ids) || !json_object_is_type(ids, json_type_array))
     return pio_error_set(err, PIO_ERR_INVALID,
-                         "%s: %s: special token %s has no ids in special_tokens", tok->name,
-                         path, pio_json_quote(id, q, sizeof q));
+                         "%s: %s: special token %s has no ids in special_tokens", tok->name, path,
+                         pio_json_quote(id, q, sizeof q));
   size_t n = json_object_array_length(ids);
   piece->ids = calloc(n ? n : 1, sizeof *piece->ids);
   if (piece->ids == NULL) return no_memory(tok->name, err);
@@ -152,8 +152,8 @@ static pio_status read_processor(const pio_tokenizer *tok, const char *path, jso
     json_object *list = NULL;
     if (!json_object_object_get_ex(json, "processors", &list) ||
         !json_object_is_type(list, json_type_array))
-      return pio_error_set(err, PIO_ERR_INVALID, "%s: %s.processors: expected an array",
-                           tok->name, path);
+      return pio_error_set(err, PIO_ERR_INVALID, "%s: %s.processors: expected an array", tok->name,
+                           path);
     for (size_t i = 0; i < json_object_array_length(list); i++) {
       char sub[160];
       snprintf(sub, sizeof sub, "%s.processors[%zu]", path, i);

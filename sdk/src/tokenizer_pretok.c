@@ -9,7 +9,7 @@
 #include "pio/json.h"
 #include "tokenizer_internal.h"
 
-#define PRETOKENIZERS_KNOWN                                                                   \
+#define PRETOKENIZERS_KNOWN \
   "Split, ByteLevel, Metaspace, Digits, Whitespace, WhitespaceSplit, Punctuation, Sequence"
 
 /* GPT-2's split, which ByteLevel applies with use_regex. */
@@ -27,8 +27,8 @@ static pio_status no_memory(const char *name, pio_error *err) {
   return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", name);
 }
 
-static pio_status read_behavior(const char *name, const char *path, json_object *json,
-                                int required, tok_behavior *out, pio_error *err) {
+static pio_status read_behavior(const char *name, const char *path, json_object *json, int required,
+                                tok_behavior *out, pio_error *err) {
   static const char *names[] = {"Removed", "Isolated", "MergedWithPrevious", "MergedWithNext",
                                 "Contiguous"};
   const char *s = NULL;
@@ -54,8 +54,8 @@ static pio_status read_metaspace(const char *name, const char *path, json_object
   if (st != PIO_OK) return st;
   size_t n = 0;
   if (len == 0 || tok_utf8_check(rep, len) != len || (tok_utf8_decode(rep, 0, &n), n != len))
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: %s.replacement: expected one character",
-                         name, path);
+    return pio_error_set(err, PIO_ERR_INVALID, "%s: %s.replacement: expected one character", name,
+                         path);
   p->replacement = tok_utf8_decode(rep, 0, &n);
   memcpy(p->replacement_utf8, rep, len);
   p->replacement_len = len;
@@ -65,9 +65,12 @@ static pio_status read_metaspace(const char *name, const char *path, json_object
   st = tok_json_string(name, path, json, "prepend_scheme", 0, &scheme, NULL, err);
   if (st != PIO_OK) return st;
   if (scheme != NULL) {
-    if (strcmp(scheme, "always") == 0) p->prepend = TOK_PREPEND_ALWAYS;
-    else if (strcmp(scheme, "first") == 0) p->prepend = TOK_PREPEND_FIRST;
-    else if (strcmp(scheme, "never") == 0) p->prepend = TOK_PREPEND_NEVER;
+    if (strcmp(scheme, "always") == 0)
+      p->prepend = TOK_PREPEND_ALWAYS;
+    else if (strcmp(scheme, "first") == 0)
+      p->prepend = TOK_PREPEND_FIRST;
+    else if (strcmp(scheme, "never") == 0)
+      p->prepend = TOK_PREPEND_NEVER;
     else
       return pio_error_set(err, PIO_ERR_INVALID,
                            "%s: %s.prepend_scheme: expected \"always\", \"first\" or \"never\"",
@@ -85,8 +88,8 @@ static pio_status read_metaspace(const char *name, const char *path, json_object
   return tok_json_bool(name, path, json, "split", &p->split, err);
 }
 
-static pio_status read_step(const char *name, const char *path, json_object *json,
-                            step_list *list, pio_error *err);
+static pio_status read_step(const char *name, const char *path, json_object *json, step_list *list,
+                            pio_error *err);
 
 static pio_status read_sequence(const char *name, const char *path, json_object *json,
                                 step_list *list, pio_error *err) {
@@ -104,8 +107,8 @@ static pio_status read_sequence(const char *name, const char *path, json_object 
   return PIO_OK;
 }
 
-static pio_status read_step(const char *name, const char *path, json_object *json,
-                            step_list *list, pio_error *err) {
+static pio_status read_step(const char *name, const char *path, json_object *json, step_list *list,
+                            pio_error *err) {
   const char *type = NULL;
   pio_status st = tok_json_type(name, path, json, &type, err);
   if (st != PIO_OK) return st;
@@ -212,9 +215,8 @@ static int push(tok_range_list *l, size_t off, size_t len, int is_match) {
 
 /* Hugging Face's find_matches for a regex: the text cut into matches and the
  * gaps between them. */
-static pio_status regex_matches(const tok_pattern *p, int invert, tok_matcher *m,
-                                const char *text, size_t len, tok_range_list *out,
-                                pio_error *err) {
+static pio_status regex_matches(const tok_pattern *p, int invert, tok_matcher *m, const char *text,
+                                size_t len, tok_range_list *out, pio_error *err) {
   tok_match_iter it;
   tok_match_iter_start(&it, p, m, text, len);
   size_t prev = 0, s, e;
@@ -233,10 +235,14 @@ oom:
 
 static int char_matches(const tok_pretok *p, uint32_t cp) {
   switch (p->kind) {
-  case TOK_PRE_DIGITS: return tok_cp_is_numeric(cp);
-  case TOK_PRE_WHITESPACE_SPLIT: return tok_cp_is_whitespace(cp);
-  case TOK_PRE_PUNCTUATION: return tok_cp_is_punctuation(cp);
-  default: return cp == p->replacement; /* METASPACE */
+    case TOK_PRE_DIGITS:
+      return tok_cp_is_numeric(cp);
+    case TOK_PRE_WHITESPACE_SPLIT:
+      return tok_cp_is_whitespace(cp);
+    case TOK_PRE_PUNCTUATION:
+      return tok_cp_is_punctuation(cp);
+    default:
+      return cp == p->replacement; /* METASPACE */
   }
 }
 
@@ -265,40 +271,42 @@ static void apply_behavior(tok_range_list *l, tok_behavior behavior) {
   size_t n = l->count, w = 0;
   int previous = 0;
   switch (behavior) {
-  case TOK_SPLIT_ISOLATED:
-    w = n;
-    break;
-  case TOK_SPLIT_REMOVED:
-    for (size_t i = 0; i < n; i++)
-      if (!r[i].is_match) r[w++] = r[i];
-    break;
-  case TOK_SPLIT_CONTIGUOUS:
-  case TOK_SPLIT_MERGED_WITH_PREVIOUS:
-    for (size_t i = 0; i < n; i++) {
-      int m = r[i].is_match;
-      int merge = behavior == TOK_SPLIT_CONTIGUOUS ? m == previous : (m && !previous);
-      if (merge && w > 0) r[w - 1].len = r[i].off + r[i].len - r[w - 1].off;
-      else r[w++] = r[i];
-      previous = m;
-    }
-    break;
-  case TOK_SPLIT_MERGED_WITH_NEXT: {
-    size_t top = n; /* results fill r[top..n) from the right */
-    for (size_t i = n; i-- > 0;) {
-      int m = r[i].is_match;
-      if (m && !previous && top < n) {
-        size_t end = r[top].off + r[top].len;
-        r[top].off = r[i].off;
-        r[top].len = end - r[i].off;
-      } else {
-        r[--top] = r[i];
+    case TOK_SPLIT_ISOLATED:
+      w = n;
+      break;
+    case TOK_SPLIT_REMOVED:
+      for (size_t i = 0; i < n; i++)
+        if (!r[i].is_match) r[w++] = r[i];
+      break;
+    case TOK_SPLIT_CONTIGUOUS:
+    case TOK_SPLIT_MERGED_WITH_PREVIOUS:
+      for (size_t i = 0; i < n; i++) {
+        int m = r[i].is_match;
+        int merge = behavior == TOK_SPLIT_CONTIGUOUS ? m == previous : (m && !previous);
+        if (merge && w > 0)
+          r[w - 1].len = r[i].off + r[i].len - r[w - 1].off;
+        else
+          r[w++] = r[i];
+        previous = m;
       }
-      previous = m;
+      break;
+    case TOK_SPLIT_MERGED_WITH_NEXT: {
+      size_t top = n; /* results fill r[top..n) from the right */
+      for (size_t i = n; i-- > 0;) {
+        int m = r[i].is_match;
+        if (m && !previous && top < n) {
+          size_t end = r[top].off + r[top].len;
+          r[top].off = r[i].off;
+          r[top].len = end - r[i].off;
+        } else {
+          r[--top] = r[i];
+        }
+        previous = m;
+      }
+      memmove(r, r + top, (n - top) * sizeof *r);
+      w = n - top;
+      break;
     }
-    memmove(r, r + top, (n - top) * sizeof *r);
-    w = n - top;
-    break;
-  }
   }
   size_t k = 0;
   for (size_t i = 0; i < w; i++)
@@ -321,9 +329,9 @@ static int map_bytes(const char *base, tok_range_list *l, tok_buf *mapped) {
   return 0;
 }
 
-static pio_status byte_level(const tok_pretok *p, const char *text, size_t len,
-                             tok_matcher *m, tok_buf scratch[2], const char **base,
-                             tok_range_list *out, pio_error *err) {
+static pio_status byte_level(const tok_pretok *p, const char *text, size_t len, tok_matcher *m,
+                             tok_buf scratch[2], const char **base, tok_range_list *out,
+                             pio_error *err) {
   if (p->add_prefix_space && text[0] != ' ') {
     tok_buf_clear(&scratch[0]);
     if (tok_buf_append(&scratch[0], " ", 1) != 0 || tok_buf_append(&scratch[0], text, len) != 0)
@@ -351,7 +359,8 @@ static pio_status metaspace(const tok_pretok *p, const char *text, size_t len, i
                             pio_error *err) {
   tok_buf *b = &scratch[0];
   tok_buf_clear(b);
-  int starts = len >= p->replacement_len && memcmp(text, p->replacement_utf8, p->replacement_len) == 0;
+  int starts =
+      len >= p->replacement_len && memcmp(text, p->replacement_utf8, p->replacement_len) == 0;
   int prepend = 0;
   if (p->prepend == TOK_PREPEND_ALWAYS) prepend = 1;
   if (p->prepend == TOK_PREPEND_FIRST) prepend = at_start;
@@ -381,27 +390,27 @@ pio_status tok_pretok_apply(const tok_pretok *step, const char *text, size_t len
   *base = text;
   pio_status st = PIO_OK;
   switch (step->kind) {
-  case TOK_PRE_BYTE_LEVEL:
-    return byte_level(step, text, len, matcher, scratch, base, out, err);
-  case TOK_PRE_METASPACE:
-    return metaspace(step, text, len, at_start, scratch, base, out, err);
-  case TOK_PRE_SPLIT:
-    st = regex_matches(&step->pattern, step->invert, matcher, text, len, out, err);
-    if (st == PIO_OK) apply_behavior(out, step->behavior);
-    return st;
-  case TOK_PRE_WHITESPACE:
-    st = regex_matches(&step->pattern, 1, matcher, text, len, out, err);
-    if (st == PIO_OK) apply_behavior(out, TOK_SPLIT_REMOVED);
-    return st;
-  case TOK_PRE_WHITESPACE_SPLIT:
-    st = predicate_matches(step, text, len, out, err);
-    if (st == PIO_OK) apply_behavior(out, TOK_SPLIT_REMOVED);
-    return st;
-  case TOK_PRE_DIGITS:
-  case TOK_PRE_PUNCTUATION:
-    st = predicate_matches(step, text, len, out, err);
-    if (st == PIO_OK) apply_behavior(out, step->behavior);
-    return st;
+    case TOK_PRE_BYTE_LEVEL:
+      return byte_level(step, text, len, matcher, scratch, base, out, err);
+    case TOK_PRE_METASPACE:
+      return metaspace(step, text, len, at_start, scratch, base, out, err);
+    case TOK_PRE_SPLIT:
+      st = regex_matches(&step->pattern, step->invert, matcher, text, len, out, err);
+      if (st == PIO_OK) apply_behavior(out, step->behavior);
+      return st;
+    case TOK_PRE_WHITESPACE:
+      st = regex_matches(&step->pattern, 1, matcher, text, len, out, err);
+      if (st == PIO_OK) apply_behavior(out, TOK_SPLIT_REMOVED);
+      return st;
+    case TOK_PRE_WHITESPACE_SPLIT:
+      st = predicate_matches(step, text, len, out, err);
+      if (st == PIO_OK) apply_behavior(out, TOK_SPLIT_REMOVED);
+      return st;
+    case TOK_PRE_DIGITS:
+    case TOK_PRE_PUNCTUATION:
+      st = predicate_matches(step, text, len, out, err);
+      if (st == PIO_OK) apply_behavior(out, step->behavior);
+      return st;
   }
   return st;
 }

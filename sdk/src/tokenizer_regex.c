@@ -24,11 +24,16 @@ static int translate(const char *in, size_t len, tok_buf *out) {
     if (c == '\\' && i + 1 < len) {
       char n = in[i + 1];
       const char *rep = NULL;
-      if (n == 's') rep = in_class ? "\\s\\x{85}" : "[\\s\\x{85}]";
-      else if (n == 'S' && !in_class) rep = "[^\\s\\x{85}]";
-      else if (n == 'w') rep = in_class ? ONIG_WORD : "[" ONIG_WORD "]";
-      else if (n == 'W' && !in_class) rep = "[^" ONIG_WORD "]";
-      else if (n == 'h') rep = in_class ? "0-9a-fA-F" : "[0-9a-fA-F]";
+      if (n == 's')
+        rep = in_class ? "\\s\\x{85}" : "[\\s\\x{85}]";
+      else if (n == 'S' && !in_class)
+        rep = "[^\\s\\x{85}]";
+      else if (n == 'w')
+        rep = in_class ? ONIG_WORD : "[" ONIG_WORD "]";
+      else if (n == 'W' && !in_class)
+        rep = "[^" ONIG_WORD "]";
+      else if (n == 'h')
+        rep = in_class ? "0-9a-fA-F" : "[0-9a-fA-F]";
       if (rep != NULL) {
         if (tok_buf_append(out, rep, strlen(rep)) != 0) return -1;
       } else if (tok_buf_append(out, in + i, 2) != 0) {
@@ -71,7 +76,8 @@ pio_status tok_pattern_compile(tok_pattern *p, const char *text, size_t len, int
   memset(p, 0, sizeof *p);
   if (!is_regex && len > 0) {
     p->literal = malloc(len + 1);
-    if (p->literal == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", where);
+    if (p->literal == NULL)
+      return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", where);
     memcpy(p->literal, text, len);
     p->literal[len] = '\0';
     p->literal_len = len;
@@ -141,8 +147,8 @@ void tok_match_iter_start(tok_match_iter *it, const tok_pattern *p, tok_matcher 
 static int next_literal(tok_match_iter *it, size_t *start, size_t *end) {
   const tok_pattern *p = it->pattern;
   if (it->next_start > it->len || it->len - it->next_start < p->literal_len) return 0;
-  const char *hit = memmem(it->text + it->next_start, it->len - it->next_start, p->literal,
-                           p->literal_len);
+  const char *hit =
+      memmem(it->text + it->next_start, it->len - it->next_start, p->literal, p->literal_len);
   if (hit == NULL) return 0;
   *start = (size_t)(hit - it->text);
   *end = *start + p->literal_len;

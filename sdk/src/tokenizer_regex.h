@@ -38,8 +38,8 @@ typedef struct tok_match_iter {
   tok_matcher *matcher;
   const char *text;
   size_t len;
-  size_t next_start;      /* where the next search starts */
-  size_t last_match_end;  /* SIZE_MAX before the first match */
+  size_t next_start;     /* where the next search starts */
+  size_t last_match_end; /* SIZE_MAX before the first match */
 } tok_match_iter;
 
 void tok_match_iter_start(tok_match_iter *it, const tok_pattern *p, tok_matcher *m,

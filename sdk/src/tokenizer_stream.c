@@ -17,8 +17,8 @@ struct pio_decode_stream {
   char *out; /* the last text given out */
 };
 
-pio_status pio_decode_stream_new(const pio_tokenizer *tok, unsigned flags,
-                                 pio_decode_stream **out, pio_error *err) {
+pio_status pio_decode_stream_new(const pio_tokenizer *tok, unsigned flags, pio_decode_stream **out,
+                                 pio_error *err) {
   pio_decode_stream *s = calloc(1, sizeof *s);
   if (s == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "out of memory");
   s->tok = tok;
@@ -46,8 +46,8 @@ static int ends_incomplete(const char *text, size_t len) {
   return len >= 3 && memcmp(text + len - 3, "\xEF\xBF\xBD", 3) == 0;
 }
 
-pio_status pio_decode_stream_push(pio_decode_stream *s, int32_t id, const char **text,
-                                  size_t *len, pio_error *err) {
+pio_status pio_decode_stream_push(pio_decode_stream *s, int32_t id, const char **text, size_t *len,
+                                  pio_error *err) {
   *text = "";
   *len = 0;
   char *decoded = NULL;
@@ -94,7 +94,8 @@ pio_status pio_decode_stream_push(pio_decode_stream *s, int32_t id, const char *
   free(s->prefix);
   s->prefix = NULL;
   s->prefix_len = 0;
-  st = pio_tokenizer_decode(s->tok, s->ids.ids, s->ids.count, s->flags, &s->prefix, &s->prefix_len, err);
+  st = pio_tokenizer_decode(s->tok, s->ids.ids, s->ids.count, s->flags, &s->prefix, &s->prefix_len,
+                            err);
   if (st != PIO_OK) {
     s->prefix = NULL;
     s->prefix_len = 0;
@@ -109,7 +110,8 @@ pio_status pio_decode_stream_flush(pio_decode_stream *s, const char **text, size
   *len = 0;
   char *decoded = NULL;
   size_t n = 0;
-  pio_status st = pio_tokenizer_decode(s->tok, s->ids.ids, s->ids.count, s->flags, &decoded, &n, err);
+  pio_status st =
+      pio_tokenizer_decode(s->tok, s->ids.ids, s->ids.count, s->flags, &decoded, &n, err);
   if (st != PIO_OK) return st;
   if (n > s->prefix_len && memcmp(decoded, s->prefix ? s->prefix : "", s->prefix_len) == 0) {
     free(s->out);

@@ -56,9 +56,9 @@ extern const uint16_t tok_byte_chars[256];
 int tok_byte_of_char(uint32_t cp);
 
 /* Unicode classes as Hugging Face's Rust code sees them. */
-int tok_cp_is_whitespace(uint32_t cp); /* char::is_whitespace (White_Space) */
-int tok_cp_is_numeric(uint32_t cp);    /* char::is_numeric (N*) */
-int tok_cp_is_punctuation(uint32_t cp);/* ASCII punctuation or P* */
-int tok_cp_is_word(uint32_t cp);       /* regex \w */
+int tok_cp_is_whitespace(uint32_t cp);  /* char::is_whitespace (White_Space) */
+int tok_cp_is_numeric(uint32_t cp);     /* char::is_numeric (N*) */
+int tok_cp_is_punctuation(uint32_t cp); /* ASCII punctuation or P* */
+int tok_cp_is_word(uint32_t cp);        /* regex \w */
 
 #endif

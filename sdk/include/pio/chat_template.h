@@ -41,8 +41,8 @@ void pio_chat_template_free(pio_chat_template *tmpl);
  * template, a type error or an undefined value used where a value is
  * needed is PIO_ERR_INVALID naming the line and column.
  */
-pio_status pio_chat_template_render(const pio_chat_template *tmpl, json_object *vars,
-                                    char **text, size_t *len, pio_error *err);
+pio_status pio_chat_template_render(const pio_chat_template *tmpl, json_object *vars, char **text,
+                                    size_t *len, pio_error *err);
 
 /*
  * A model folder's chat template and the variables Transformers passes

@@ -21,9 +21,9 @@ extern "C" {
 typedef struct pio_generation_config {
   int32_t eos[PIO_GENERATION_MAX_EOS]; /* the ids that end a sequence */
   size_t n_eos;
-  int32_t bos;              /* bos_token_id, or -1 */
-  pio_sampling sampling;    /* the folder's defaults (seed 0) */
-  int has_generation_config;/* generation_config.json was there */
+  int32_t bos;               /* bos_token_id, or -1 */
+  pio_sampling sampling;     /* the folder's defaults (seed 0) */
+  int has_generation_config; /* generation_config.json was there */
 } pio_generation_config;
 
 /*

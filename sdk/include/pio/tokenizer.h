@@ -101,8 +101,8 @@ pio_status pio_tokenizer_decode(const pio_tokenizer *tok, const int32_t *ids, si
  * until the next call on the stream; *len 0 when there is nothing yet).
  */
 typedef struct pio_decode_stream pio_decode_stream;
-pio_status pio_decode_stream_new(const pio_tokenizer *tok, unsigned flags,
-                                 pio_decode_stream **out, pio_error *err);
+pio_status pio_decode_stream_new(const pio_tokenizer *tok, unsigned flags, pio_decode_stream **out,
+                                 pio_error *err);
 void pio_decode_stream_free(pio_decode_stream *stream);
 pio_status pio_decode_stream_push(pio_decode_stream *stream, int32_t id, const char **text,
                                   size_t *len, pio_error *err);
