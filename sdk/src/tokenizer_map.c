@@ -17,8 +17,13 @@ uint32_t tok_hash(const char *key, size_t len) {
   }
   uint64_t tail = 0;
   memcpy(&tail, key + i, len - i);
-  h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
-  h ^= h >> 29;
+  h ^= tail;
+  /* murmur3's finaliser: every input bit reaches the low bits the table indexes by */
+  h ^= h >> 33;
+  h *= 0xFF51AFD7ED558CCDull;
+  h ^= h >> 33;
+  h *= 0xC4CEB9FE1A85EC53ull;
+  h ^= h >> 33;
   uint32_t r = (uint32_t)h;
   return r ? r : 1;
 }
@@ -53,7 +58,7 @@ static int grow(tok_map *map) {
 
 int tok_map_put(tok_map *map, const char *key, size_t len, int32_t value) {
   if (len > UINT32_MAX) return -1;
-  if ((map->count + 1) * 4 > map->capacity * 3 && grow(map) != 0) return -1;
+  if ((map->count + 1) * 2 > map->capacity && grow(map) != 0) return -1; /* at most half full */
   uint32_t hash = tok_hash(key, len);
   tok_map_slot *s = find(map, key, len, hash);
   if (s->hash != 0) {
