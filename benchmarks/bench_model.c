@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench_options.h"
+#include "config_warning.h"
 
 /* The plugin's table has the component and covers its function. */
 static int has_config(const pio_plugin *t) {
@@ -64,6 +65,7 @@ pio_status pio_bench_model_open(const char *model, const char *const *plugin_pat
     pio_bench_model_close(m);
     return s;
   }
+  pio_warn_unread_config_fields(stderr, "pio-bench", m->table, m->resolved.config_path);
   *exit_status = PIO_BENCH_STATUS_OK;
   return PIO_OK;
 }

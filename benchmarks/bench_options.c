@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "about.h"
+#include "suggest.h"
+
 static int bad(const char *scenario, const char *option, const char *expected,
                const char *text) {
   fprintf(stderr, "pio-bench %s: %s: expected %s, found '%s'\n", scenario, option, expected,
@@ -100,4 +103,28 @@ void pio_bench_usage_error(const char *scenario, const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fprintf(stderr, " (see pio-bench %s --help)\n", scenario);
+}
+
+void pio_bench_report_error(const char *scenario, int json, const pio_error *err) {
+  if (!json) {
+    fprintf(stderr, "pio-bench %s: %s\n", scenario, err->message);
+    return;
+  }
+  char kind[64];
+  snprintf(kind, sizeof kind, "pio-bench %s", scenario);
+  pio_about_print_json_error(stdout, "pio-bench", kind, err->code, err->message);
+}
+
+void pio_bench_option_error(const char *scenario, int opt, const char *given,
+                            const struct option *options) {
+  if (opt == ':') {
+    pio_bench_usage_error(scenario, "missing value for '%s'", given);
+    return;
+  }
+  char buf[80];
+  const char *near = pio_suggest_option(given, options, buf, sizeof buf);
+  if (near != NULL)
+    pio_bench_usage_error(scenario, "unknown option '%s'; did you mean '%s'?", given, near);
+  else
+    pio_bench_usage_error(scenario, "unknown option '%s'", given);
 }

@@ -43,6 +43,18 @@ int pio_bench_parse_scales(const char *scenario, const char *option, const char 
 /* The word of pio_bench_parse_scales for a pio_kv_scales value. */
 const char *pio_bench_scales_name(pio_kv_scales scales);
 
+/* Prints a usage error for what getopt_long (optstring ":...") refused:
+ * opt ':' is a missing value, anything else an unknown option, with "did
+ * you mean" when an option of options is near. */
+struct option;
+void pio_bench_option_error(const char *scenario, int opt, const char *given,
+                            const struct option *options);
+
+/* Reports that a run of scenario failed: "pio-bench SCENARIO: MESSAGE" on
+ * stderr, or, when json, the error document "pio-bench SCENARIO" on stdout
+ * (docs/json/error.schema.json). */
+void pio_bench_report_error(const char *scenario, int json, const pio_error *err);
+
 /* Prints "pio-bench SCENARIO: MESSAGE (see pio-bench SCENARIO --help)" for
  * an unknown option or a missing value, as getopt reports them. */
 void pio_bench_usage_error(const char *scenario, const char *fmt, ...)

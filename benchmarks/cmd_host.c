@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "about.h"
 #include "host_scale.h"
 #include "host_scale_run.h"
 #include "pio/host.h"
@@ -259,7 +260,7 @@ static json_object *point_json(const pio_host_bench_point *p) {
 
 static void print_json(const pio_host_bench_options *o, const pio_host_bench_point *points,
                        size_t n_points, const pio_host_bench_gst *g) {
-  json_object *root = json_object_new_object();
+  json_object *root = pio_about_json_document("pio-bench", "pio-bench host");
   json_object_object_add(root, "scenario", json_object_new_string("host"));
   json_object_object_add(root, "repeat", json_object_new_uint64(o->repeat));
   json_object_object_add(root, "source_plugin", json_object_new_string(o->source));

@@ -46,6 +46,9 @@ static const char kv_usage[] =
     "  --json               print JSON instead of the table\n"
     "  -h, --help           this help\n"
     "\n"
+    "kvbench's spellings work too: --page_size, --access_pattern, --num_requests\n"
+    "(--batch), and model names such as llama3.1-8b.\n"
+    "\n"
     "Exit status: 0 ok, 1 a file or plugin failed, 2 a bad option or model name.\n"
     "docs/benchmarks.md explains every figure and formula.\n";
 
@@ -74,6 +77,10 @@ static const struct option kv_long_options[] = {
     {"plugin-path", required_argument, NULL, OPT_PLUGIN_PATH},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
+    /* NVIDIA kvbench's spellings of the same options. */
+    {"page_size", required_argument, NULL, OPT_PAGE},
+    {"access_pattern", required_argument, NULL, OPT_ACCESS},
+    {"num_requests", required_argument, NULL, OPT_BATCH},
     {NULL, 0, NULL, 0}};
 
 static void kv_defaults(pio_bench_kv_options *o) {
@@ -144,9 +151,7 @@ static int kv_parse(int argc, char **argv, pio_bench_kv_options *o) {
   while ((id = getopt_long(argc, argv, ":h", kv_long_options, NULL)) != -1) {
     if (id == 'h') return 1;
     if (id == '?' || id == ':') {
-      const char *arg = argv[optind - 1];
-      pio_bench_usage_error("kv", "%s '%s'", id == ':' ? "missing value for" : "unknown option",
-                            arg);
+      pio_bench_option_error("kv", id, argv[optind - 1], kv_long_options);
       return -1;
     }
     if (kv_take(o, id, optarg) != 0) return -1;
@@ -176,14 +181,14 @@ int pio_bench_cmd_kv(int argc, char **argv) {
   pio_status s = pio_bench_model_open(opts.model, opts.plugin_paths, opts.n_plugin_paths,
                                       &model, &status, &err);
   if (s != PIO_OK) {
-    fprintf(stderr, "pio-bench kv: %s\n", err.message);
+    pio_bench_report_error("kv", opts.json, &err);
     return status;
   }
   pio_bench_kv_report report;
   s = pio_bench_kv_derive(&opts, &model, &report, &err);
   if (s != PIO_OK) {
     /* The plugin refuses sharding it cannot do; that is the request's fault. */
-    fprintf(stderr, "pio-bench kv: %s\n", err.message);
+    pio_bench_report_error("kv", opts.json, &err);
     status = s == PIO_ERR_INVALID_ARGUMENT || s == PIO_ERR_UNSUPPORTED ? PIO_BENCH_STATUS_USAGE
                                                                        : PIO_BENCH_STATUS_FAILED;
   } else if (opts.json) {

@@ -37,6 +37,9 @@ static const char kvio_usage[] =
     "  --json               print JSON instead of the table\n"
     "  -h, --help           this help\n"
     "\n"
+    "kvbench's spellings work too: --page_size, --access_pattern, and model names\n"
+    "such as llama3.1-8b.\n"
+    "\n"
     "Exit status: 0 ok, 1 the run failed (IO error, data read back wrong),\n"
     "2 a bad option or model name.\n";
 
@@ -60,6 +63,9 @@ static const struct option kvio_long_options[] = {
     {"plugin-path", required_argument, NULL, OPT_PLUGIN_PATH},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
+    /* NVIDIA kvbench's spellings of the same options. */
+    {"page_size", required_argument, NULL, OPT_PAGE},
+    {"access_pattern", required_argument, NULL, OPT_ACCESS},
     {NULL, 0, NULL, 0}};
 
 static int take_access(pio_bench_kvio_options *o, const char *v) {
@@ -120,8 +126,7 @@ static int kvio_parse(int argc, char **argv, pio_bench_kvio_options *o) {
   while ((id = getopt_long(argc, argv, ":h", kvio_long_options, NULL)) != -1) {
     if (id == 'h') return 1;
     if (id == '?' || id == ':') {
-      pio_bench_usage_error("kvio", "%s '%s'",
-                            id == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
+      pio_bench_option_error("kvio", id, argv[optind - 1], kvio_long_options);
       return -1;
     }
     if (kvio_take(o, id, optarg) != 0) return -1;
@@ -205,7 +210,7 @@ int pio_bench_cmd_kvio(int argc, char **argv) {
   int status = PIO_BENCH_STATUS_FAILED;
   if (pio_bench_model_open(opts.model, opts.plugin_paths, opts.n_plugin_paths, &model, &status,
                            &err) != PIO_OK) {
-    fprintf(stderr, "pio-bench kvio: %s\n", err.message);
+    pio_bench_report_error("kvio", opts.json, &err);
     return status;
   }
   pio_bench_kvio_file file;
@@ -215,7 +220,7 @@ int pio_bench_cmd_kvio(int argc, char **argv) {
   pio_bench_kvio_result result;
   memset(&result, 0, sizeof result);
   if (kvio_run(&opts, &model, &file, &buf, &result, &status, &err) != PIO_OK)
-    fprintf(stderr, "pio-bench kvio: %s\n", err.message);
+    pio_bench_report_error("kvio", opts.json, &err);
   else if (opts.json)
     status = pio_bench_kvio_print_json(&opts, &model, &file, &result, stdout) == 0
                  ? PIO_BENCH_STATUS_OK : PIO_BENCH_STATUS_FAILED;

@@ -133,8 +133,7 @@ static int apply_option(int c, const char *arg, const char *argv_opt, pio_bench_
       return 0;
     }
     case OPT_HELP: return 1;
-    case ':': pio_bench_usage_error(SCENARIO, "missing value for '%s'", argv_opt); return -1;
-    default: pio_bench_usage_error(SCENARIO, "unknown option '%s'", argv_opt); return -1;
+    default: pio_bench_option_error(SCENARIO, c, argv_opt, long_options); return -1;
   }
 }
 
@@ -221,7 +220,7 @@ int pio_bench_cmd_run(int argc, char **argv) {
     exit_code = PIO_BENCH_STATUS_FAILED;
   }
   if (st != PIO_OK) {
-    fprintf(stderr, "pio-bench run: %s\n", err.message);
+    pio_bench_report_error("run", o.json, &err);
     pio_bench_run_result_free(&r);
     return exit_code;
   }

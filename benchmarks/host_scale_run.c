@@ -100,12 +100,16 @@ static int check_listing(bench_run *b, pio_host_bench_point *p, pio_error *err) 
     return -1;
   char *uncached = slurp(a), *cached = slurp(c);
   p->agree = uncached != NULL && cached != NULL && strcmp(uncached, cached) == 0;
-  json_object *list = cached != NULL ? json_tokener_parse(cached) : NULL;
+  json_object *doc = cached != NULL ? json_tokener_parse(cached) : NULL;
   free(uncached);
   free(cached);
+  /* The document's "plugins"; a pio-host older than the documents printed
+   * the bare array, and --pio-host may time one. */
+  json_object *list = doc;
+  if (json_object_is_type(doc, json_type_object)) json_object_object_get_ex(doc, "plugins", &list);
   if (!json_object_is_type(list, json_type_array)) {
-    json_object_put(list);
-    pio_error_set(err, PIO_ERR_PARSE, "%s: pio-host list --json is not an array", c);
+    json_object_put(doc);
+    pio_error_set(err, PIO_ERR_PARSE, "%s: pio-host list --json holds no plugins array", c);
     return -1;
   }
   p->listed = json_object_array_length(list);
@@ -118,7 +122,7 @@ static int check_listing(bench_run *b, pio_host_bench_point *p, pio_error *err) 
         strcmp(json_object_get_string(status), "ok") == 0)
       p->n_ok++;
   }
-  json_object_put(list);
+  json_object_put(doc);
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "about.h"
 #include "kv_bench.h"
 #include "kv_sequence.h"
 #include "pio/kv.h"
@@ -301,7 +302,7 @@ static json_object *memory_json(const pio_bench_kv_options *o, const pio_bench_k
 int pio_bench_kv_print_json(const pio_bench_kv_options *o, const pio_bench_model *m,
                             const pio_bench_kv_report *r, FILE *f) {
   const pio_kv_figures *k = &r->figures;
-  json_object *j = json_object_new_object();
+  json_object *j = pio_about_json_document("pio-bench", "pio-bench kv");
   if (j == NULL) return -1;
   json_object_object_add(j, "model", json_object_new_string(m->resolved.name));
   json_object_object_add(j, "architecture", json_object_new_string(m->resolved.architecture));

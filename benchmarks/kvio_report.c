@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "about.h"
 #include "kvio_bench.h"
 #include "units.h"
 
@@ -102,7 +103,7 @@ int pio_bench_kvio_print_json(const pio_bench_kvio_options *o, const pio_bench_m
                               const pio_bench_kvio_file *f, const pio_bench_kvio_result *r,
                               FILE *out) {
   const pio_bench_kvio_layout *l = &r->layout;
-  json_object *j = json_object_new_object();
+  json_object *j = pio_about_json_document("pio-bench", "pio-bench kvio");
   if (j == NULL) return -1;
   json_object_object_add(j, "model", json_object_new_string(m->resolved.name));
   json_object_object_add(j, "architecture", json_object_new_string(m->resolved.architecture));

@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "about.h"
 #include "bench_options.h"
 #include "pio/version.h"
 #include "scenarios.h"
+#include "suggest.h"
 
 typedef struct pio_bench_scenario {
   const char *name;
@@ -43,11 +45,20 @@ int main(int argc, char **argv) {
     return PIO_BENCH_STATUS_OK;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("pio-bench %s\n", PIO_VERSION_STRING);
+    pio_about_print_version(stdout, "pio-bench");
     return PIO_BENCH_STATUS_OK;
   }
-  for (size_t i = 0; i < n_scenarios; i++)
+  const char *names[sizeof scenarios / sizeof scenarios[0]];
+  for (size_t i = 0; i < n_scenarios; i++) {
     if (strcmp(argv[1], scenarios[i].name) == 0) return scenarios[i].run(argc - 1, argv + 1);
+    names[i] = scenarios[i].name;
+  }
+  const char *near = pio_suggest(argv[1], names, n_scenarios);
+  if (near != NULL) {
+    fprintf(stderr, "pio-bench: unknown scenario '%s'; did you mean '%s'? (see pio-bench --help)\n",
+            argv[1], near);
+    return PIO_BENCH_STATUS_USAGE;
+  }
   fprintf(stderr, "pio-bench: unknown scenario '%s'; scenarios:", argv[1]);
   for (size_t i = 0; i < n_scenarios; i++) fprintf(stderr, " %s", scenarios[i].name);
   fprintf(stderr, " (see pio-bench --help)\n");

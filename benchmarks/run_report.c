@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "about.h"
 #include "pio/host.h"
 #include "run_bench.h"
 
@@ -264,7 +265,7 @@ static json_object *model_json(const pio_bench_run_options *opts, const pio_benc
 }
 
 char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_result *r) {
-  json_object *o = json_object_new_object();
+  json_object *o = pio_about_json_document("pio-bench", "pio-bench run");
   put(o, "scenario", json_object_new_string("run"));
   put(o, "model", model_json(opts, r));
   put(o, "threads", json_object_new_int64(r->stats.n_threads));

@@ -55,7 +55,7 @@ class PioHostTest(unittest.TestCase):
     def list_json(self, *args, paths=None):
         paths = (FIXTURES,) if paths is None else paths
         rc, out, err = self.run_host("list", "--json", *args, paths=paths)
-        listed = json.loads(out)
+        listed = json.loads(out)["plugins"]
         self.assertEqual(rc, 1 if any(p["status"] in PROBLEMS for p in listed) else 0, err)
         return {p["name"]: p for p in listed if p["dir"].startswith(tuple(paths))}
 
@@ -82,7 +82,12 @@ class Usage(PioHostTest):
     def test_version_exits_0(self):
         proc = subprocess.run([PIO_HOST, "--version"], capture_output=True)
         self.assertEqual(proc.returncode, 0)
-        self.assertRegex(proc.stdout.decode(), r"^pio-host \d+\.\d+\.\d+ \(plugin ABI \d+\.\d+\)")
+        text = proc.stdout.decode()
+        self.assertRegex(text, r"^pio-host \d+\.\d+\.\d+\n")
+        self.assertRegex(text, r"\ncommit: \S+\n")
+        self.assertRegex(text, r"\nplugin ABI: \d+\.\d+\n")
+        self.assertRegex(text, r"\nkernel paths built: scalar( \w+)*\n")
+        self.assertRegex(text, r"\nkernel paths this CPU runs: scalar( \w+)* \(best: \w+\)\n")
 
     def test_no_command_is_bad_usage(self):
         proc = subprocess.run([PIO_HOST], capture_output=True)
@@ -249,7 +254,7 @@ class List(PioHostTest):
         self.copy_fixture("good", second)
         rc, out, _ = self.run_host("list", "--json", paths=(first, second))
         self.assertEqual(rc, 0)
-        mine = [p for p in json.loads(out) if p["name"] == "fixture-good"]
+        mine = [p for p in json.loads(out)["plugins"] if p["name"] == "fixture-good"]
         self.assertEqual([p["status"] for p in mine], ["ok", "shadowed"])
         self.assertIn(os.path.join(first, "good", "plugin_manifest.json"), mine[1]["reason"])
 
@@ -257,7 +262,7 @@ class List(PioHostTest):
         self.env["PIO_PLUGIN_PATH"] = "/nonexistent:" + FIXTURES
         rc, out, _ = self.run_host("list", "--json", paths=())
         self.assertEqual(rc, 1)  # the fixtures hold broken plugins
-        self.assertIn("fixture-good", [p["name"] for p in json.loads(out)])
+        self.assertIn("fixture-good", [p["name"] for p in json.loads(out)["plugins"]])
 
     def test_hostile_module_files_are_invalid(self):
         root = os.path.join(self.tmp, "plugins")
@@ -270,7 +275,7 @@ class List(PioHostTest):
         os.chmod(os.path.join(writable, "fixture_good.so"), 0o777)
         rc, out, _ = self.run_host("list", "--json", paths=(root,))
         self.assertEqual(rc, 1)  # escape is invalid
-        by_dir = {os.path.basename(p["dir"]): p for p in json.loads(out)
+        by_dir = {os.path.basename(p["dir"]): p for p in json.loads(out)["plugins"]
                   if p["dir"].startswith(root)}
         self.assertEqual(by_dir["escape"]["status"], "invalid")
         self.assertIn("outside the plugin folder", by_dir["escape"]["reason"])
@@ -291,7 +296,7 @@ class List(PioHostTest):
         self.assertIn("evil\\x1B[2J\\x07", out)
         rc, out, _ = self.run_host("list", "--json", paths=(root,))
         self.assert_no_raw_controls(out)
-        names = [p["name"] for p in json.loads(out)]
+        names = [p["name"] for p in json.loads(out)["plugins"]]
         self.assertIn("evil\x1b[2J\x07", names)  # JSON keeps the text, escaped
 
 
@@ -370,7 +375,7 @@ class InfoPresets(PioHostTest):
     def test_json_has_the_presets_with_figures(self):
         rc, out, err = self.run_host("info", "--json", "llama3_1")
         self.assertEqual(rc, 0, err)
-        info = json.loads(out)
+        info = json.loads(out)["plugin"]
         self.assertEqual(info["name"], "llama3_1")
         self.assertEqual(info["status"], "ok")
         self.assertEqual(info["model_architecture"], "LlamaForCausalLM")
@@ -387,7 +392,7 @@ class InfoPresets(PioHostTest):
         self.assertTrue(p["config"].endswith("/llama-3.1-8b.json"))
         rc, out, err = self.run_host("info", "--json", "deepseek_r1")
         self.assertEqual(rc, 0, err)
-        p = {p["name"]: p for p in json.loads(out)["presets"]}["deepseek-r1"]
+        p = {p["name"]: p for p in json.loads(out)["plugin"]["presets"]}["deepseek-r1"]
         self.assertEqual(p["kv_bytes_per_token"], 70272)
         self.assertLess(p["n_params_active"], p["n_params"])  # MoE
 
@@ -396,7 +401,7 @@ class InfoPresets(PioHostTest):
         self.assertEqual(rc, 0)
         self.assertIn("  none: no preset has architecture FixtureForCausalLM", out)
         rc, out, _ = self.run_host("info", "--json", "fixture-good")
-        self.assertEqual(json.loads(out)["presets"], [])
+        self.assertEqual(json.loads(out)["plugin"]["presets"], [])
 
     def test_preset_the_plugin_refuses_shows_its_reason_and_exits_0(self):
         self.env["PIO_MODELS_PATH"] = self.models_dir(
@@ -408,7 +413,7 @@ class InfoPresets(PioHostTest):
                                r"'hidden_size': expected an integer")
         self.assertIn("llama-3.1-8b", self.preset_lines(out))  # the others still there
         rc, out, _ = self.run_host("info", "--json", "llama3_1")
-        p = {p["name"]: p for p in json.loads(out)["presets"]}["bad-llama"]
+        p = {p["name"]: p for p in json.loads(out)["plugin"]["presets"]}["bad-llama"]
         self.assertIsNone(p["kv_bytes_per_token"])
         self.assertIn("hidden_size", p["error"])
 
@@ -430,7 +435,7 @@ class InfoPresets(PioHostTest):
                               r"its figures for the model config .*/fixture-tiny\.json")
         rc, out, _ = self.run_host("info", "--json", "fixture-config-crash")
         self.assertEqual(rc, 1)
-        info = json.loads(out)
+        info = json.loads(out)["plugin"]
         self.assertEqual(info["status"], "crashed")
         self.assertIsNone(info["presets"])
         self.assertIsNone(info["table"])
@@ -438,7 +443,7 @@ class InfoPresets(PioHostTest):
     def test_json_of_a_broken_plugin_exits_1_with_the_reason(self):
         rc, out, _ = self.run_host("info", "--json", "fixture-missing-module")
         self.assertEqual(rc, 1)
-        info = json.loads(out)
+        info = json.loads(out)["plugin"]
         self.assertEqual(info["status"], "invalid")
         self.assertIn("module not found", info["reason"])
         self.assertIsNone(info["module"])
@@ -448,7 +453,7 @@ class InfoPresets(PioHostTest):
         rc, out, _ = self.run_host("info", "--json", "fixture-control-chars")
         self.assertEqual(rc, 0)
         self.assert_no_raw_controls(out)
-        self.assertIn("\x1b[31mred", json.loads(out)["description"])
+        self.assertIn("\x1b[31mred", json.loads(out)["plugin"]["description"])
 
     def test_info_bad_option_is_bad_usage(self):
         rc, _, err = self.run_host("info", "--bogus", "llama3_1")

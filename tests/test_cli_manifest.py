@@ -63,7 +63,7 @@ class ManifestCli(unittest.TestCase):
 
     def listed(self):
         rc, out, err = self.host("list", "--json")
-        listed = json.loads(out)
+        listed = json.loads(out)["plugins"]
         problems = ("invalid", "incompatible", "failed", "crashed")
         self.assertEqual(rc, 1 if any(p["status"] in problems for p in listed) else 0, err)
         return {os.path.basename(p["dir"]): p for p in listed if p["dir"].startswith(self.path)}

@@ -53,7 +53,7 @@ static pio_status fake_figures(const pio_model_config *c, const pio_kv_query *q,
 }
 
 static const pio_config_api config_api = {sizeof(pio_config_api), fake_parse, fake_free,
-                                          fake_summarize};
+                                          fake_summarize, NULL};
 static const pio_kv_cache_api kv_api = {sizeof(pio_kv_cache_api), fake_figures};
 
 static pio_plugin table_with(const pio_config_api *config, const pio_kv_cache_api *kv) {

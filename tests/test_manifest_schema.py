@@ -14,10 +14,17 @@ import sys
 
 HANDLED = {"$schema", "$id", "title", "description", "type", "required", "properties",
            "additionalProperties", "items", "pattern", "enum", "const", "maxLength",
-           "maxItems", "uniqueItems", "minimum", "maximum", "not", "if", "then", "else"}
+           "maxItems", "uniqueItems", "minimum", "maximum", "not", "if", "then", "else",
+           "allOf", "$ref"}
 
 
 def type_ok(value, name):
+    if isinstance(name, list):
+        return any(type_ok(value, n) for n in name)
+    if name == "null":
+        return value is None
+    if name == "boolean":
+        return isinstance(value, bool)
     if name == "object":
         return isinstance(value, dict)
     if name == "array":
@@ -31,10 +38,16 @@ def type_ok(value, name):
     raise AssertionError("schema uses type %r" % name)
 
 
-def errors(value, schema, where="$"):
-    """Yields a message for each way value breaks schema."""
+def errors(value, schema, where="$", resolve=None):
+    """Yields a message for each way value breaks schema.  resolve turns a
+    "$ref" (a file name beside the schema) into that schema."""
     unknown = set(schema) - HANDLED
     assert not unknown, "schema keyword(s) this test cannot check: %s" % sorted(unknown)
+    if "$ref" in schema:
+        assert resolve is not None, "%s: $ref without a resolver" % where
+        yield from errors(value, resolve(schema["$ref"]), where, resolve)
+    for sub in schema.get("allOf", []):
+        yield from errors(value, sub, where, resolve)
     if "type" in schema and not type_ok(value, schema["type"]):
         yield "%s: not %s" % (where, schema["type"])
         return
@@ -60,7 +73,7 @@ def errors(value, schema, where="$"):
             if len(seen) != len(set(seen)):
                 yield "%s: repeated items" % where
         for i, item in enumerate(value):
-            yield from errors(item, schema.get("items", {}), "%s[%d]" % (where, i))
+            yield from errors(item, schema.get("items", {}), "%s[%d]" % (where, i), resolve)
     if isinstance(value, dict):
         for key in schema.get("required", []):
             if key not in value:
@@ -68,13 +81,13 @@ def errors(value, schema, where="$"):
         assert schema.get("additionalProperties", True) is True
         for key, sub in schema.get("properties", {}).items():
             if key in value:
-                yield from errors(value[key], sub, "%s.%s" % (where, key))
-    if "not" in schema and not list(errors(value, schema["not"], where)):
+                yield from errors(value[key], sub, "%s.%s" % (where, key), resolve)
+    if "not" in schema and not list(errors(value, schema["not"], where, resolve)):
         yield "%s: matches a forbidden form" % where
     if "if" in schema:
-        branch = "then" if not list(errors(value, schema["if"], where)) else "else"
+        branch = "then" if not list(errors(value, schema["if"], where, resolve)) else "else"
         if branch in schema:
-            yield from errors(value, schema[branch], where)
+            yield from errors(value, schema[branch], where, resolve)
 
 
 def main():

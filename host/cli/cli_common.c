@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "about.h"
+#include "suggest.h"
 #include "text_escape.h"
 
 const char *const pio_cli_component_names[] = {
@@ -26,6 +28,7 @@ int pio_cli_common_option(pio_cli_common *common, int opt, const char *arg) {
     }
     case PIO_CLI_OPT_NO_CACHE: common->no_cache = 1; return 1;
     case PIO_CLI_OPT_CACHE: common->cache_dir = arg; return 1;
+    case PIO_CLI_OPT_JSON: common->json = 1; return 1;
     case PIO_CLI_OPT_HELP:
     case 'h': common->help = 1; return 1;
     default: return 0;
@@ -48,6 +51,42 @@ int pio_cli_usage_error(const char *command, const char *fmt, ...) {
   return PIO_CLI_EXIT_USAGE;
 }
 
+int pio_cli_bad_option(const char *command, int opt, char **argv,
+                       const struct option *options) {
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "pio-host %s", command);
+  const char *given = optind > 0 ? argv[optind - 1] : NULL;
+  if (opt == ':')
+    fprintf(stderr, "%s: option '%s' needs a value\n", prefix, given != NULL ? given : "?");
+  else
+    pio_suggest_unknown_option(prefix, given, options);
+  fprintf(stderr, "Try 'pio-host %s --help'.\n", command);
+  return PIO_CLI_EXIT_USAGE;
+}
+
+void pio_cli_no_plugin_text(const pio_registry *registry, const char *name, char *buf,
+                            size_t size) {
+  size_t n = pio_registry_count(registry);
+  const char **names = malloc((n ? n : 1) * sizeof *names);
+  const char *near = NULL;
+  if (names != NULL) {
+    for (size_t i = 0; i < n; i++) names[i] = pio_registry_at(registry, i)->name;
+    near = pio_suggest(name, names, n);
+  }
+  int len = snprintf(buf, size, "no plugin named '%s' on the plugin path", name);
+  if (near != NULL && len >= 0 && (size_t)len < size)
+    snprintf(buf + len, size - (size_t)len, "; did you mean '%s'?", near);
+  free(names);
+}
+
+void pio_cli_no_plugin(const pio_registry *registry, const char *command, const char *name) {
+  char text[512];
+  pio_cli_no_plugin_text(registry, name, text, sizeof text);
+  fprintf(stderr, "pio-host %s: ", command);
+  pio_cli_put(stderr, text);
+  fputc('\n', stderr);
+}
+
 pio_registry *pio_cli_open_registry(const pio_cli_common *common, int check_load) {
   pio_registry_options opts;
   pio_registry_options_init(&opts);
@@ -60,12 +99,39 @@ pio_registry *pio_cli_open_registry(const pio_cli_common *common, int check_load
   pio_error err;
   pio_error_clear(&err);
   if (pio_registry_open(&opts, &registry, &err) != PIO_OK) {
-    fputs("pio-host: ", stderr);
-    pio_cli_put(stderr, err.message);
-    fputc('\n', stderr);
+    pio_cli_fail(common, PIO_CLI_EXIT_PLUGIN, err.code, "%s", err.message);
     return NULL;
   }
   return registry;
+}
+
+static void document_kind(const pio_cli_common *common, char *out, size_t size) {
+  snprintf(out, size, "pio-host %s", common->command != NULL ? common->command : "");
+}
+
+json_object *pio_cli_document(const pio_cli_common *common) {
+  char kind[64];
+  document_kind(common, kind, sizeof kind);
+  return pio_about_json_document("pio-host", kind);
+}
+
+int pio_cli_fail(const pio_cli_common *common, int exit_code, pio_status status,
+                 const char *fmt, ...) {
+  char message[PIO_ERROR_MESSAGE_MAX + 256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  if (common->json) {
+    char kind[64];
+    document_kind(common, kind, sizeof kind);
+    pio_about_print_json_error(stdout, "pio-host", kind, status, message);
+  } else {
+    fprintf(stderr, "pio-host %s: ", common->command != NULL ? common->command : "");
+    pio_cli_put(stderr, message);
+    fputc('\n', stderr);
+  }
+  return exit_code;
 }
 
 /* Writes text escaped; returns the columns it took. */

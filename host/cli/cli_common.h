@@ -5,6 +5,7 @@
 #define PIO_CLI_COMMON_H
 
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdio.h>
 
 #include "pio/host.h"
@@ -16,13 +17,20 @@ enum {
 };
 
 /* getopt_long values of the common options. */
-enum { PIO_CLI_OPT_PLUGIN_PATH = 0x100, PIO_CLI_OPT_NO_CACHE, PIO_CLI_OPT_HELP, PIO_CLI_OPT_CACHE };
+enum {
+  PIO_CLI_OPT_PLUGIN_PATH = 0x100,
+  PIO_CLI_OPT_NO_CACHE,
+  PIO_CLI_OPT_HELP,
+  PIO_CLI_OPT_CACHE,
+  PIO_CLI_OPT_JSON
+};
 
 /* The common options, to splice into a command's option table. */
 #define PIO_CLI_COMMON_OPTIONS                                                \
   {"plugin-path", required_argument, NULL, PIO_CLI_OPT_PLUGIN_PATH},          \
       {"no-cache", no_argument, NULL, PIO_CLI_OPT_NO_CACHE},                  \
       {"cache", required_argument, NULL, PIO_CLI_OPT_CACHE},                  \
+      {"json", no_argument, NULL, PIO_CLI_OPT_JSON},                          \
       {"help", no_argument, NULL, PIO_CLI_OPT_HELP}
 
 /* Help text lines for the common options. */
@@ -30,6 +38,7 @@ enum { PIO_CLI_OPT_PLUGIN_PATH = 0x100, PIO_CLI_OPT_NO_CACHE, PIO_CLI_OPT_HELP, 
   "  --plugin-path DIR  search DIR for plugin folders first (repeatable)\n"       \
   "  --no-cache         neither read nor write the registry cache\n"              \
   "  --cache DIR        keep the registry cache in DIR\n"                         \
+  "  --json             print one JSON document (docs/json/), errors included\n"  \
   "  -h, --help         show this help\n"
 
 typedef struct pio_cli_common {
@@ -37,7 +46,9 @@ typedef struct pio_cli_common {
   size_t n_plugin_paths;
   int no_cache;
   const char *cache_dir; /* --cache DIR: an argv string, or NULL */
+  int json;              /* --json: documents and errors as JSON on stdout */
   int help;
+  const char *command;   /* "list", ...: names the command in messages and documents */
 } pio_cli_common;
 
 /* Handles opt when it is a common option: returns 1 when it was one, 0
@@ -53,8 +64,36 @@ int pio_cli_usage_error(const char *command, const char *fmt, ...)
 #endif
     ;
 
-/* Opens the registry with the common options.  On failure prints the
- * error and returns NULL. */
+/* Reports that command failed: "pio-host COMMAND: message" on stderr, or
+ * with --json the error document "pio-host COMMAND" on stdout
+ * (docs/json/error.schema.json).  Returns exit_code. */
+int pio_cli_fail(const pio_cli_common *common, int exit_code, pio_status status,
+                 const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* A new JSON document of the command ("pio-host COMMAND"): see about.h. */
+json_object *pio_cli_document(const pio_cli_common *common);
+
+/* What a command's getopt_long loop (optstring starting with ':', opterr
+ * 0) does with opt '?' or ':': reports the unknown option (with "did you
+ * mean" when one is near) or the missing value, and returns
+ * PIO_CLI_EXIT_USAGE.  argv and optind as getopt left them. */
+int pio_cli_bad_option(const char *command, int opt, char **argv,
+                       const struct option *options);
+
+/* Prints "pio-host COMMAND: no plugin named 'NAME' on the plugin path" on
+ * stderr, and "; did you mean 'OTHER'?" when one is near. */
+void pio_cli_no_plugin(const pio_registry *registry, const char *command, const char *name);
+
+/* The same sentence in buf, for pio_cli_fail. */
+void pio_cli_no_plugin_text(const pio_registry *registry, const char *name, char *buf,
+                            size_t size);
+
+/* Opens the registry with the common options.  On failure reports the
+ * error (pio_cli_fail) and returns NULL. */
 pio_registry *pio_cli_open_registry(const pio_cli_common *common, int check_load);
 
 /* Prints text escaped (control characters, invalid UTF-8). */

@@ -11,6 +11,7 @@
  * 2 on bad usage. */
 #include <string.h>
 
+#include "about.h"
 #include "cli_common.h"
 #include "commands.h"
 #include "describe.h"
@@ -27,31 +28,27 @@ static void print_help(void) {
         "and KV-cache bytes per token (bf16, tp 1).  The plugin is loaded in a\n"
         "child process to read its table and compute those figures.\n"
         "\n"
-        "Options:\n"
-        "  --json             print one JSON object for scripts\n" PIO_CLI_COMMON_HELP
+        "Options:\n" PIO_CLI_COMMON_HELP
         "\n"
         "Exit status: 0 when the plugin is ok; 1 when it is missing or not ok;\n"
         "2 on bad usage.\n",
         stdout);
 }
 
-enum { OPT_JSON = 0x200 };
-
 typedef struct info_args {
   pio_cli_common common;
-  int json;
   const char *name; /* an argv string */
 } info_args;
 
 static int parse_args(int argc, char **argv, info_args *args) {
-  static const struct option options[] = {
-      {"json", no_argument, NULL, OPT_JSON}, PIO_CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+  static const struct option options[] = {PIO_CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-    if (opt == OPT_JSON)
-      args->json = 1;
-    else if (pio_cli_common_option(&args->common, opt, optarg) != 1)
+  opterr = 0;
+  args->common.command = "info";
+  while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    if (opt == '?' || opt == ':') return pio_cli_bad_option("info", opt, argv, options);
+    if (pio_cli_common_option(&args->common, opt, optarg) != 1)
       return pio_cli_usage_error("info", "bad option");
   }
   if (args->common.help) return PIO_CLI_EXIT_OK;
@@ -70,7 +67,8 @@ static pio_plugin_state load(const pio_plugin_record *rec, pio_cli_presets *pres
   return state;
 }
 
-static int describe(const pio_registry *registry, const pio_plugin_record *rec, int json) {
+static int describe(const pio_registry *registry, const pio_plugin_record *rec,
+                    const pio_cli_common *common) {
   pio_plugin_state state = rec->state;
   const char *reason = rec->reason;
   pio_trial_result trial;
@@ -81,24 +79,21 @@ static int describe(const pio_registry *registry, const pio_plugin_record *rec, 
   pio_error_clear(&err);
   int loaded = 0;
   if (state == PIO_PLUGIN_OK) {
-    if (pio_cli_presets_find(registry, rec, &presets, &err) != PIO_OK) {
-      fputs("pio-host info: ", stderr);
-      pio_cli_put(stderr, err.message);
-      fputc('\n', stderr);
-      return PIO_CLI_EXIT_PLUGIN;
-    }
+    if (pio_cli_presets_find(registry, rec, &presets, &err) != PIO_OK)
+      return pio_cli_fail(common, PIO_CLI_EXIT_PLUGIN, err.code, "%s", err.message);
     state = load(rec, &presets, &trial, &err);
     if (state != PIO_PLUGIN_OK) reason = err.message;
     loaded = 1;
   }
   int rc = state == PIO_PLUGIN_OK ? PIO_CLI_EXIT_OK : PIO_CLI_EXIT_PLUGIN;
-  if (json) {
+  if (common->json) {
+    json_object *doc = pio_cli_document(common);
     json_object *obj = pio_cli_describe_json(rec, state, reason, loaded ? &trial : NULL, &presets);
-    if (obj == NULL || pio_cli_print_json(stdout, obj) != 0) {
-      fputs("pio-host info: out of memory\n", stderr);
-      rc = PIO_CLI_EXIT_PLUGIN;
-    }
-    json_object_put(obj);
+    if (doc != NULL && obj != NULL) json_object_object_add(doc, "plugin", obj);
+    else json_object_put(obj);
+    if (doc == NULL || obj == NULL || pio_about_print_json(stdout, doc) != 0)
+      rc = pio_cli_fail(common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
+    json_object_put(doc);
   } else {
     pio_cli_describe(stdout, rec, state, reason, loaded ? &trial : NULL, &presets);
   }
@@ -120,12 +115,11 @@ int pio_cli_info(int argc, char **argv) {
   if (registry == NULL) return PIO_CLI_EXIT_PLUGIN;
   const pio_plugin_record *rec = pio_registry_find(registry, args.name);
   if (rec == NULL) {
-    fputs("pio-host info: no plugin named '", stderr);
-    pio_cli_put(stderr, args.name);
-    fputs("' on the plugin path (see 'pio-host list')\n", stderr);
-    rc = PIO_CLI_EXIT_PLUGIN;
+    char text[512];
+    pio_cli_no_plugin_text(registry, args.name, text, sizeof text);
+    rc = pio_cli_fail(&args.common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NOT_FOUND, "%s", text);
   } else {
-    rc = describe(registry, rec, args.json);
+    rc = describe(registry, rec, &args.common);
   }
   pio_registry_close(registry);
   return rc;

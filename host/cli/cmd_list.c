@@ -14,11 +14,11 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "about.h"
 #include "describe_json.h"
 
 typedef struct list_args {
   pio_cli_common common;
-  int json;
   int check_load;
   char **names; /* NAME arguments (argv strings); n_names 0: all */
   int n_names;
@@ -34,7 +34,6 @@ static void print_help(void) {
         "With NAMEs, only those plugins are listed.\n"
         "\n"
         "Options:\n"
-        "  --json             print a JSON array of objects for scripts\n"
         "  --check-load       also load each ok plugin in a child process\n" PIO_CLI_COMMON_HELP
         "\n"
         "Exit status: 0 when every plugin listed is ok or shadowed; 1 when one\n"
@@ -43,21 +42,20 @@ static void print_help(void) {
         stdout);
 }
 
-enum { OPT_JSON = 0x200, OPT_CHECK_LOAD };
+enum { OPT_CHECK_LOAD = 0x200 };
 
 static int parse_args(int argc, char **argv, list_args *args) {
   static const struct option options[] = {
-      {"json", no_argument, NULL, OPT_JSON},
-      {"check-load", no_argument, NULL, OPT_CHECK_LOAD},
-      PIO_CLI_COMMON_OPTIONS,
-      {NULL, 0, NULL, 0}};
+      {"check-load", no_argument, NULL, OPT_CHECK_LOAD}, PIO_CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-    if (opt == OPT_JSON) {
-      args->json = 1;
-    } else if (opt == OPT_CHECK_LOAD) {
+  opterr = 0;
+  args->common.command = "list";
+  while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    if (opt == OPT_CHECK_LOAD) {
       args->check_load = 1;
+    } else if (opt == '?' || opt == ':') {
+      return pio_cli_bad_option("list", opt, argv, options);
     } else if (pio_cli_common_option(&args->common, opt, optarg) != 1) {
       return pio_cli_usage_error("list", "bad option");
     }
@@ -74,21 +72,34 @@ static int is_selected(const list_args *args, const pio_plugin_record *rec) {
   return 0;
 }
 
+/* The document "pio-host list" (docs/json/list.schema.json): every plugin
+ * listed, and the NAMEs asked for that are not on the path. */
 static int print_json(const pio_registry *registry, const list_args *args) {
-  json_object *array = json_object_new_array();
-  int ok = array != NULL;
+  json_object *doc = pio_cli_document(&args->common);
+  json_object *plugins = json_object_new_array(), *missing = json_object_new_array();
+  int ok = doc != NULL && plugins != NULL && missing != NULL;
   for (size_t i = 0; ok && i < pio_registry_count(registry); i++) {
     const pio_plugin_record *rec = pio_registry_at(registry, i);
     if (!is_selected(args, rec)) continue;
     json_object *obj =
         pio_cli_record_json(rec, rec->state, rec->reason, pio_plugin_record_trial(rec));
-    ok = obj != NULL && json_object_array_add(array, obj) == 0;
+    ok = obj != NULL && json_object_array_add(plugins, obj) == 0;
     if (!ok) json_object_put(obj);
   }
-  if (ok) ok = pio_cli_print_json(stdout, array) == 0;
-  if (!ok) fputs("pio-host list: out of memory\n", stderr);
-  json_object_put(array);
-  return ok ? PIO_CLI_EXIT_OK : PIO_CLI_EXIT_PLUGIN;
+  for (int i = 0; ok && i < args->n_names; i++)
+    if (pio_registry_find(registry, args->names[i]) == NULL)
+      json_object_array_add(missing, json_object_new_string(args->names[i]));
+  if (ok) {
+    json_object_object_add(doc, "plugins", plugins);
+    json_object_object_add(doc, "missing", missing);
+    plugins = missing = NULL;
+    ok = pio_about_print_json(stdout, doc) == 0;
+  }
+  json_object_put(plugins);
+  json_object_put(missing);
+  json_object_put(doc);
+  if (!ok) return pio_cli_fail(&args->common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
+  return PIO_CLI_EXIT_OK;
 }
 
 static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
@@ -148,9 +159,7 @@ static int named_missing(const pio_registry *registry, const list_args *args) {
   int missing = 0;
   for (int i = 0; i < args->n_names; i++) {
     if (pio_registry_find(registry, args->names[i]) != NULL) continue;
-    fputs("pio-host list: no plugin named '", stderr);
-    pio_cli_put(stderr, args->names[i]);
-    fputs("' on the plugin path\n", stderr);
+    if (!args->common.json) pio_cli_no_plugin(registry, "list", args->names[i]);
     missing = 1;
   }
   return missing;
@@ -168,7 +177,7 @@ int pio_cli_list(int argc, char **argv) {
   pio_registry *registry = pio_cli_open_registry(&args.common, args.check_load);
   pio_cli_common_free(&args.common);
   if (registry == NULL) return PIO_CLI_EXIT_PLUGIN;
-  if (args.json) {
+  if (args.common.json) {
     rc = print_json(registry, &args);
   } else if (pio_registry_count(registry) == 0) {
     print_path(registry);

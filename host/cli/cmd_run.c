@@ -12,7 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "about.h"
 #include "cli_common.h"
+#include "config_warning.h"
 #include "commands.h"
 #include "pio/kernels.h"
 #include "pio/models.h"
@@ -74,7 +76,8 @@ static void print_help(void) {
         "                         SDK's measured choice)\n" PIO_CLI_COMMON_HELP
         "\n"
         "Output: the new token ids on one line, comma-separated, on stdout; a\n"
-        "summary with timings on stderr.\n"
+        "summary with timings on stderr.  With --json, one document on stdout\n"
+        "(docs/json/run.schema.json) holding both.\n"
         "\n"
         "Exit status: 0 all well; 1 a model or plugin problem; 2 bad usage.\n",
         stdout);
@@ -189,10 +192,12 @@ static int parse_args(int argc, char **argv, run_args *a) {
       PIO_CLI_COMMON_OPTIONS,
       {NULL, 0, NULL, 0}};
   a->max_new = 16;
+  a->common.command = "run";
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-    if (opt == '?') return pio_cli_usage_error("run", "bad option");
+  opterr = 0;
+  while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    if (opt == '?' || opt == ':') return pio_cli_bad_option("run", opt, argv, options);
     int rc = parse_option(a, opt == 'h' ? PIO_CLI_OPT_HELP : opt, optarg);
     if (rc != PIO_CLI_EXIT_OK) return rc;
   }
@@ -227,13 +232,8 @@ static void release(run_state *st) {
   free(st->logits);
 }
 
-static int report(const char *model, const pio_error *err, int exit_status) {
-  fputs("pio-host run: ", stderr);
-  pio_cli_put(stderr, model);
-  fputs(": ", stderr);
-  pio_cli_put(stderr, err->message);
-  fputc('\n', stderr);
-  return exit_status;
+static int report(const run_args *a, const pio_error *err, int exit_status) {
+  return pio_cli_fail(&a->common, exit_status, err->code, "%s: %s", a->model, err->message);
 }
 
 static double now_s(void) {
@@ -283,22 +283,23 @@ static int open_model(const run_args *a, run_state *st, pio_error *err) {
   if (st->registry == NULL) return PIO_CLI_EXIT_PLUGIN;
   pio_status s = pio_model_resolve(st->registry, a->model, &st->resolved, err);
   if (s != PIO_OK)
-    return report(a->model, err, s == PIO_ERR_NOT_FOUND ? PIO_CLI_EXIT_USAGE : PIO_CLI_EXIT_PLUGIN);
+    return report(a, err, s == PIO_ERR_NOT_FOUND ? PIO_CLI_EXIT_USAGE : PIO_CLI_EXIT_PLUGIN);
   if (st->resolved.weights_dir == NULL && !a->synthetic) {
     pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "a preset has no weights; add --synthetic, "
                   "or name a Hugging Face model folder");
-    return report(a->model, err, PIO_CLI_EXIT_USAGE);
+    return report(a, err, PIO_CLI_EXIT_USAGE);
   }
   s = pio_plugin_load(st->resolved.record, &st->plugin, err);
-  if (s != PIO_OK) return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+  if (s != PIO_OK) return report(a, err, PIO_CLI_EXIT_PLUGIN);
   st->table = pio_loaded_plugin_table(st->plugin);
   if (!has_model(st->table)) {
     pio_error_set(err, PIO_ERR_UNSUPPORTED, "plugin '%s' has no model component: it cannot "
                   "run models", st->resolved.record->name);
-    return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+    return report(a, err, PIO_CLI_EXIT_PLUGIN);
   }
   s = st->table->config->parse_file(st->resolved.config_path, &st->config, err);
-  if (s != PIO_OK) return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+  if (s != PIO_OK) return report(a, err, PIO_CLI_EXIT_PLUGIN);
+  pio_warn_unread_config_fields(stderr, "pio-host run", st->table, st->resolved.config_path);
   return PIO_CLI_EXIT_OK;
 }
 
@@ -307,7 +308,7 @@ static int create_model(const run_args *a, run_state *st, pio_model_summary *sum
   memset(sum, 0, sizeof *sum);
   sum->struct_size = sizeof *sum;
   pio_status s = st->table->config->summarize(st->config, sum, err);
-  if (s != PIO_OK) return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+  if (s != PIO_OK) return report(a, err, PIO_CLI_EXIT_PLUGIN);
   pio_model_options o;
   memset(&o, 0, sizeof o);
   o.struct_size = sizeof o;
@@ -325,55 +326,108 @@ static int create_model(const run_args *a, run_state *st, pio_model_summary *sum
   o.max_context = a->max_context ? a->max_context : (uint32_t)(needed > UINT32_MAX ? UINT32_MAX : needed);
   s = pio_model_options_supported(st->table, &o, err);
   if (s == PIO_OK) s = st->table->model->create(st->config, &o, &st->model, err);
-  if (s != PIO_OK) return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+  if (s != PIO_OK) return report(a, err, PIO_CLI_EXIT_PLUGIN);
   const size_t rows = a->dump_path ? a->n_tokens : 1;
   st->logits = malloc(rows * sum->vocab_size * sizeof *st->logits);
   if (st->logits == NULL) {
     pio_error_set(err, PIO_ERR_NO_MEMORY, "logits of %zu tokens: out of memory", rows);
-    return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+    return report(a, err, PIO_CLI_EXIT_PLUGIN);
   }
   return PIO_CLI_EXIT_OK;
 }
 
-/* Prefill, optional dump, greedy decode; prints the ids. */
+/* What a run measured, for the summary line or the JSON document. */
+typedef struct run_result {
+  int32_t *ids; /* the decoded ids, max_new of them; owned */
+  uint32_t n_ids;
+  double prefill_s, decode_s;
+  pio_model_stats stats;
+  int has_stats;
+} run_result;
+
+static double per_second(double n, double s) { return s > 0 ? n / s : 0; }
+
+static void print_text(const run_args *a, const run_state *st, const run_result *r) {
+  for (uint32_t i = 0; i < r->n_ids; i++) printf(i == 0 ? "%d" : ",%d", (int)r->ids[i]);
+  putchar('\n');
+  fflush(stdout);
+  uint32_t decoded = a->max_new > 1 ? a->max_new - 1 : 0;
+  if (r->has_stats)
+    fprintf(stderr, "pio-host run: plugin %s, kernel %s, %u threads: prefill %u tokens in "
+            "%.3f s (%.1f tokens/s); decode %u tokens in %.3f s (%.1f tokens/s)\n",
+            st->resolved.record->name, r->stats.kernel ? r->stats.kernel : "?",
+            r->stats.n_threads, a->n_tokens, r->prefill_s, per_second(a->n_tokens, r->prefill_s),
+            decoded, r->decode_s, per_second(decoded, r->decode_s));
+  if (r->has_stats && PIO_TABLE_HAS(&r->stats, pio_model_stats, weights_note) &&
+      r->stats.weights_note != NULL)
+    fprintf(stderr, "pio-host run: weights: %s\n", r->stats.weights_note);
+}
+
+static json_object *text_or_null(const char *text) {
+  return text != NULL ? json_object_new_string(text) : NULL;
+}
+
+/* The document "pio-host run" (docs/json/run.schema.json). */
+static int print_json(const run_args *a, const run_state *st, const run_result *r) {
+  json_object *doc = pio_cli_document(&a->common);
+  if (doc == NULL) return -1;
+  uint32_t decoded = a->max_new > 1 ? a->max_new - 1 : 0;
+  json_object_object_add(doc, "model", json_object_new_string(a->model));
+  json_object_object_add(doc, "plugin", json_object_new_string(st->resolved.record->name));
+  json_object_object_add(doc, "config", json_object_new_string(st->resolved.config_path));
+  json_object_object_add(doc, "synthetic", json_object_new_boolean(a->synthetic));
+  json_object_object_add(doc, "kernel", text_or_null(r->has_stats ? r->stats.kernel : NULL));
+  json_object_object_add(doc, "threads",
+                         json_object_new_int64(r->has_stats ? r->stats.n_threads : 0));
+  json_object_object_add(doc, "prompt_tokens", json_object_new_int64(a->n_tokens));
+  json_object *ids = json_object_new_array();
+  for (uint32_t i = 0; i < r->n_ids; i++) json_object_array_add(ids, json_object_new_int(r->ids[i]));
+  json_object_object_add(doc, "generated", ids);
+  json_object_object_add(doc, "prefill_s", json_object_new_double(r->prefill_s));
+  json_object_object_add(doc, "prefill_tokens_per_s",
+                         json_object_new_double(per_second(a->n_tokens, r->prefill_s)));
+  json_object_object_add(doc, "decode_tokens", json_object_new_int64(decoded));
+  json_object_object_add(doc, "decode_s", json_object_new_double(r->decode_s));
+  json_object_object_add(doc, "decode_tokens_per_s",
+                         json_object_new_double(per_second(decoded, r->decode_s)));
+  const char *note = r->has_stats && PIO_TABLE_HAS(&r->stats, pio_model_stats, weights_note)
+                         ? r->stats.weights_note
+                         : NULL;
+  json_object_object_add(doc, "weights_note", text_or_null(note));
+  int rc = pio_about_print_json(stdout, doc);
+  json_object_put(doc);
+  return rc;
+}
+
+/* Prefill, optional dump, greedy decode into r->ids. */
 static int generate(const run_args *a, run_state *st, const pio_model_summary *sum,
-                    pio_error *err) {
+                    run_result *r, pio_error *err) {
   const pio_model_api *api = st->table->model;
   const size_t vocab = sum->vocab_size;
   const int all = a->dump_path != NULL;
+  if (a->max_new > 0 && (r->ids = malloc(a->max_new * sizeof *r->ids)) == NULL) {
+    pio_error_set(err, PIO_ERR_NO_MEMORY, "%u new tokens: out of memory", a->max_new);
+    return report(a, err, PIO_CLI_EXIT_PLUGIN);
+  }
   double t0 = now_s();
   pio_status s = api->forward(st->model, a->tokens, a->n_tokens, st->logits, all, err);
-  if (s != PIO_OK) return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
-  double prefill_s = now_s() - t0;
+  if (s != PIO_OK) return report(a, err, PIO_CLI_EXIT_PLUGIN);
+  r->prefill_s = now_s() - t0;
   if (all && dump_logits(a->dump_path, st->logits, a->n_tokens * vocab, err) != PIO_OK)
-    return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
+    return report(a, err, PIO_CLI_EXIT_PLUGIN);
   const float *last = st->logits + (all ? (size_t)(a->n_tokens - 1) * vocab : 0);
   t0 = now_s();
   for (uint32_t i = 0; i < a->max_new; i++) {
     int32_t next = argmax(i == 0 ? last : st->logits, vocab);
-    printf(i == 0 ? "%d" : ",%d", (int)next);
+    r->ids[r->n_ids++] = next;
     if (i + 1 == a->max_new) break;
     s = api->forward(st->model, &next, 1, st->logits, 0, err);
-    if (s != PIO_OK) {
-      putchar('\n');
-      return report(a->model, err, PIO_CLI_EXIT_PLUGIN);
-    }
+    if (s != PIO_OK) return report(a, err, PIO_CLI_EXIT_PLUGIN);
   }
-  putchar('\n');
-  fflush(stdout);
-  double decode_s = now_s() - t0;
-  pio_model_stats stats;
-  memset(&stats, 0, sizeof stats);
-  stats.struct_size = sizeof stats;
-  if (api->stats(st->model, &stats, err) == PIO_OK)
-    fprintf(stderr, "pio-host run: plugin %s, kernel %s, %u threads: prefill %u tokens in "
-            "%.3f s (%.1f tokens/s); decode %u tokens in %.3f s (%.1f tokens/s)\n",
-            st->resolved.record->name, stats.kernel ? stats.kernel : "?", stats.n_threads,
-            a->n_tokens, prefill_s, a->n_tokens / (prefill_s > 0 ? prefill_s : 1e-9),
-            a->max_new > 1 ? a->max_new - 1 : 0, decode_s,
-            a->max_new > 1 ? (a->max_new - 1) / (decode_s > 0 ? decode_s : 1e-9) : 0.0);
-  if (PIO_TABLE_HAS(&stats, pio_model_stats, weights_note) && stats.weights_note != NULL)
-    fprintf(stderr, "pio-host run: weights: %s\n", stats.weights_note);
+  r->decode_s = now_s() - t0;
+  memset(&r->stats, 0, sizeof r->stats);
+  r->stats.struct_size = sizeof r->stats;
+  r->has_stats = api->stats(st->model, &r->stats, err) == PIO_OK;
   return PIO_CLI_EXIT_OK;
 }
 
@@ -383,6 +437,8 @@ static int run_model(const run_args *a) {
   pio_error err;
   pio_error_clear(&err);
   pio_model_summary sum;
+  run_result result;
+  memset(&result, 0, sizeof result);
   int rc = open_model(a, &st, &err);
   if (rc == PIO_CLI_EXIT_OK) rc = create_model(a, &st, &sum, &err);
   if (rc == PIO_CLI_EXIT_OK && (a->text.prompt || a->text.chat)) {
@@ -394,8 +450,12 @@ static int run_model(const run_args *a) {
     m.max_context = st.table->model->stats(st.model, &stats, &err) == PIO_OK ? stats.max_context : 0;
     rc = pio_cli_run_text(&a->text, &m);
   } else if (rc == PIO_CLI_EXIT_OK) {
-    rc = generate(a, &st, &sum, &err);
+    rc = generate(a, &st, &sum, &result, &err);
+    if (rc == PIO_CLI_EXIT_OK && !a->common.json) print_text(a, &st, &result);
+    if (rc == PIO_CLI_EXIT_OK && a->common.json && print_json(a, &st, &result) != 0)
+      rc = pio_cli_fail(&a->common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
   }
+  free(result.ids);
   release(&st);
   return rc;
 }

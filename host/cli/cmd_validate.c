@@ -9,9 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "about.h"
 #include "cli_common.h"
 #include "commands.h"
 #include "describe.h"
+#include "describe_json.h"
 
 static void print_help(void) {
   fputs("Usage: pio-host validate [OPTION...] DIR\n"
@@ -30,9 +32,13 @@ static int parse_args(int argc, char **argv, pio_cli_common *common, const char 
   static const struct option options[] = {PIO_CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1)
+  opterr = 0;
+  common->command = "validate";
+  while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    if (opt == '?' || opt == ':') return pio_cli_bad_option("validate", opt, argv, options);
     if (pio_cli_common_option(common, opt, optarg) != 1)
       return pio_cli_usage_error("validate", "bad option");
+  }
   if (common->help) return PIO_CLI_EXIT_OK;
   if (argc - optind != 1)
     return pio_cli_usage_error("validate", "expected one plugin folder DIR, got %d arguments",
@@ -42,6 +48,24 @@ static int parse_args(int argc, char **argv, pio_cli_common *common, const char 
   if (stat(*dir, &st) != 0 || !S_ISDIR(st.st_mode))
     return pio_cli_usage_error("validate", "%s is not a folder", *dir);
   return PIO_CLI_EXIT_OK;
+}
+
+/* The document "pio-host validate" (docs/json/validate.schema.json): the
+ * plugin as info describes it, and the result in one word. */
+static int print_json(const pio_cli_common *common, const pio_plugin_record *rec) {
+  json_object *doc = pio_cli_document(common);
+  json_object *obj =
+      pio_cli_describe_json(rec, rec->state, rec->reason, pio_plugin_record_trial(rec), NULL);
+  int rc = -1;
+  if (doc != NULL && obj != NULL) {
+    json_object_object_add(doc, "plugin", obj);
+    obj = NULL;
+    json_object_object_add(doc, "result", json_object_new_string(pio_plugin_state_name(rec->state)));
+    rc = pio_about_print_json(stdout, doc);
+  }
+  json_object_put(obj);
+  json_object_put(doc);
+  return rc;
 }
 
 int pio_cli_validate(int argc, char **argv) {
@@ -56,18 +80,19 @@ int pio_cli_validate(int argc, char **argv) {
   pio_registry *registry = NULL;
   pio_error err;
   pio_error_clear(&err);
-  if (pio_registry_open_folder(dir, 1, &registry, &err) != PIO_OK) {
-    fputs("pio-host validate: ", stderr);
-    pio_cli_put(stderr, err.message);
-    fputc('\n', stderr);
-    return PIO_CLI_EXIT_PLUGIN;
-  }
+  if (pio_registry_open_folder(dir, 1, &registry, &err) != PIO_OK)
+    return pio_cli_fail(&common, PIO_CLI_EXIT_PLUGIN, err.code, "%s", err.message);
   const pio_plugin_record *rec = pio_registry_at(registry, 0);
-  pio_cli_describe(stdout, rec, rec->state, rec->reason, pio_plugin_record_trial(rec), NULL);
-  fputs("\nResult: ", stdout);
-  pio_cli_put_status(stdout, rec);
-  fputc('\n', stdout);
   rc = rec->state == PIO_PLUGIN_OK ? PIO_CLI_EXIT_OK : PIO_CLI_EXIT_PLUGIN;
+  if (common.json) {
+    if (print_json(&common, rec) != 0)
+      rc = pio_cli_fail(&common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
+  } else {
+    pio_cli_describe(stdout, rec, rec->state, rec->reason, pio_plugin_record_trial(rec), NULL);
+    fputs("\nResult: ", stdout);
+    pio_cli_put_status(stdout, rec);
+    fputc('\n', stdout);
+  }
   pio_registry_close(registry);
   return rc;
 }

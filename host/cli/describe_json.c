@@ -162,13 +162,3 @@ json_object *pio_cli_describe_json(const pio_plugin_record *rec, pio_plugin_stat
   if (presets != NULL) json_object_object_add(obj, "presets", presets_json(presets));
   return obj;
 }
-
-int pio_cli_print_json(FILE *out, json_object *value) {
-  const char *text = json_object_to_json_string_ext(
-      value, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-  char *safe = text != NULL ? text_escape_json(text) : NULL;
-  if (safe == NULL) return -1;
-  fprintf(out, "%s\n", safe);
-  free(safe);
-  return 0;
-}

@@ -27,8 +27,5 @@ json_object *pio_cli_describe_json(const pio_plugin_record *record, pio_plugin_s
                                    const char *reason, const pio_trial_result *trial,
                                    const pio_cli_presets *presets);
 
-/* Prints value pretty, with text that is not valid UTF-8 replaced, and a
- * newline.  Returns 0, or -1 when out of memory (nothing printed). */
-int pio_cli_print_json(FILE *out, json_object *value);
 
 #endif

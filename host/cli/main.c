@@ -6,7 +6,8 @@
 
 #include "cli_common.h"
 #include "commands.h"
-#include "pio/version.h"
+#include "about.h"
+#include "suggest.h"
 
 typedef struct pio_cli_command {
   const char *name;
@@ -60,14 +61,21 @@ int main(int argc, char **argv) {
     print_help(stdout);
     return PIO_CLI_EXIT_OK;
   }
-  if (strcmp(name, "--version") == 0) {
-    printf("pio-host %s (plugin ABI %d.%d)\n", PIO_VERSION_STRING, PIO_ABI_MAJOR, PIO_ABI_MINOR);
+  if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+    pio_about_print_version(stdout, "pio-host");
     return PIO_CLI_EXIT_OK;
   }
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+  const size_t n = sizeof commands / sizeof commands[0];
+  const char *names[sizeof commands / sizeof commands[0]];
+  for (size_t i = 0; i < n; i++) {
     if (strcmp(name, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    names[i] = commands[i].name;
+  }
   fputs("pio-host: unknown command '", stderr);
   pio_cli_put(stderr, name);
-  fputs("'\nTry 'pio-host --help'.\n", stderr);
+  const char *near = pio_suggest(name, names, n);
+  fputc('\'', stderr);
+  if (near != NULL) fprintf(stderr, "; did you mean '%s'?", near);
+  fputs("\nTry 'pio-host --help'.\n", stderr);
   return PIO_CLI_EXIT_USAGE;
 }

@@ -3,6 +3,7 @@
  * finding one by name, and listing them all. */
 #include "models/model_presets.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -87,15 +88,55 @@ static int is_regular_file(const char *path) {
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-char *preset_find(const preset_dirs *dirs, const char *name) {
+static char *exact_preset(const preset_dirs *dirs, const char *name) {
   for (size_t i = 0; i < dirs->count; i++) {
     char *path = NULL;
     if (asprintf(&path, "%s/%s%s", dirs->dirs[i], name, PRESET_SUFFIX) < 0) return NULL;
     if (is_regular_file(path)) return path;
     free(path);
   }
-  errno = ENOENT;
   return NULL;
+}
+
+/* The next character that counts in a spelling, lowered; '\0' at the end. */
+static char next_counted(const char **p) {
+  while (**p == '-' || **p == '_') (*p)++;
+  char c = (char)tolower((unsigned char)**p);
+  if (**p != '\0') (*p)++;
+  return c;
+}
+
+int preset_same_spelling(const char *a, const char *b) {
+  for (;;) {
+    char x = next_counted(&a), y = next_counted(&b);
+    if (x != y) return 0;
+    if (x == '\0') return 1;
+  }
+}
+
+/* The one preset spelt like name but for case, '-' and '_' (kvbench's
+ * "llama3.1-8b" for llama-3.1-8b); NULL when none, or several, are. */
+static char *respelt_preset(const preset_dirs *dirs, const char *name) {
+  char **names = NULL;
+  size_t count = 0;
+  if (preset_names_in(dirs, &names, &count, NULL) != PIO_OK) return NULL;
+  const char *match = NULL;
+  size_t matches = 0;
+  for (size_t i = 0; i < count; i++)
+    if (preset_same_spelling(names[i], name)) {
+      match = names[i];
+      matches++;
+    }
+  char *path = matches == 1 ? exact_preset(dirs, match) : NULL;
+  pio_model_preset_names_free(names, count);
+  return path;
+}
+
+char *preset_find(const preset_dirs *dirs, const char *name) {
+  char *path = exact_preset(dirs, name);
+  if (path == NULL) path = respelt_preset(dirs, name);
+  if (path == NULL) errno = ENOENT;
+  return path;
 }
 
 /* The preset name of a directory entry, or 0 when it is not one. */

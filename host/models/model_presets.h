@@ -25,9 +25,14 @@ void preset_dirs_free(preset_dirs *dirs);
  * not starting with '.'. */
 int preset_name_valid(const char *name);
 
-/* Path of the first dirs[i]/NAME.json that is a regular file, or NULL with
- * errno ENOENT when none is; owned by the caller (free). */
+/* Path of the first dirs[i]/NAME.json that is a regular file; else of the
+ * one preset spelt as NAME but for case, '-' and '_' (kvbench's
+ * "llama3.1-8b" for llama-3.1-8b); NULL with errno ENOENT when none is.
+ * Owned by the caller (free). */
 char *preset_find(const preset_dirs *dirs, const char *name);
+
+/* Whether a and b are the same but for case, '-' and '_'. */
+int preset_same_spelling(const char *a, const char *b);
 
 /* Writes "a, b, c" (the preset names, sorted) into out, cut with "..." to
  * fit size; "none" when there are none. */

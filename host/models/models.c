@@ -117,30 +117,62 @@ static pio_status find_plugin(const pio_registry *registry, const char *architec
                        config_path, arch, found, arch);
 }
 
-/* Fills the name, config and weights fields of out for a folder. */
+static int is_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A config file named where a folder may be: its folder holds the weights
+ * when the file is that folder's config.json (a Hugging Face folder named
+ * by its config); any other JSON file is a config alone, like a preset. */
+static pio_status resolve_config_file(const char *model, const char *real,
+                                      pio_resolved_model *out, pio_error *err) {
+  if ((out->config_path = strdup(real)) == NULL)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "model '%s': out of memory", model);
+  const char *slash = strrchr(real, '/');
+  if (slash != NULL && strcmp(slash + 1, "config.json") == 0 &&
+      (out->weights_dir = strndup(real, (size_t)(slash - real))) == NULL)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "model '%s': out of memory", model);
+  return PIO_OK;
+}
+
+/* Fills the name, config and weights fields of out for a folder, or for a
+ * config file named instead of its folder. */
 static pio_status resolve_folder(const char *model, pio_resolved_model *out, pio_error *err) {
   char dir[PATH_MAX];
   if (realpath(model, dir) == NULL)
     return pio_error_set(err, PIO_ERR_NOT_FOUND,
-                         "model '%s': %s; a model is a preset name or "
-                         "a Hugging Face model folder holding config.json",
+                         "model '%s': %s; a model is a preset name, "
+                         "a Hugging Face model folder holding config.json, or that config.json",
                          model, strerror(errno));
+  if (is_file(dir)) return resolve_config_file(model, dir, out, err);
   if (!is_dir(dir))
     return pio_error_set(err, PIO_ERR_NOT_FOUND,
-                         "model '%s': not a folder; a model is a "
-                         "preset name or a Hugging Face model folder holding config.json",
+                         "model '%s': neither a folder nor a file; a model is a "
+                         "preset name, a Hugging Face model folder holding config.json, or "
+                         "that config.json",
                          model);
   if (asprintf(&out->config_path, "%s/config.json", dir) < 0) {
     out->config_path = NULL;
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "model '%s': out of memory", model);
   }
-  struct stat st;
-  if (stat(out->config_path, &st) != 0 || !S_ISREG(st.st_mode))
+  if (!is_file(out->config_path))
     return pio_error_set(err, PIO_ERR_NOT_FOUND, "model '%s': folder %s holds no config.json",
                          model, dir);
   if ((out->weights_dir = strdup(dir)) == NULL)
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "model '%s': out of memory", model);
   return PIO_OK;
+}
+
+/* "; did you mean 'NAME'?" for the preset nearest to model, or "". */
+static void nearest_preset(const preset_dirs *dirs, const char *model, char *out, size_t size) {
+  char **names = NULL;
+  size_t count = 0;
+  out[0] = '\0';
+  if (preset_names_in(dirs, &names, &count, NULL) != PIO_OK) return;
+  const char *near = pio_suggest(model, (const char *const *)names, count);
+  if (near != NULL) snprintf(out, size, " (did you mean '%s'?)", near);
+  pio_model_preset_names_free(names, count);
 }
 
 /* Finds the preset, or reports every place searched and every preset. */
@@ -158,12 +190,13 @@ static pio_status resolve_preset(const char *model, pio_resolved_model *out, pio
       return pio_error_set(err, PIO_ERR_NO_MEMORY, "model '%s': out of memory", model);
     return PIO_OK;
   }
-  if (is_dir(model)) { /* a folder named like no preset */
+  if (is_dir(model) || is_file(model)) { /* a folder (or config) named like no preset */
     preset_dirs_free(&dirs);
     return resolve_folder(model, out, err);
   }
-  char names[512], searched[512] = "";
+  char names[512], searched[512] = "", hint[200] = "";
   preset_list_text(&dirs, names, sizeof names);
+  nearest_preset(&dirs, model, hint, sizeof hint);
   for (size_t i = 0, used = 0; i < dirs.count; i++) {
     int w = snprintf(searched + used, sizeof searched - used, "%s%s", i ? ":" : "", dirs.dirs[i]);
     if (w < 0 || (size_t)w >= sizeof searched - used) break;
@@ -172,10 +205,10 @@ static pio_status resolve_preset(const char *model, pio_resolved_model *out, pio
   preset_dirs_free(&dirs);
   char quoted[200];
   return pio_error_set(err, PIO_ERR_NOT_FOUND,
-                       "unknown model %s: not a preset (known "
+                       "unknown model %s%s: not a preset (known "
                        "presets: %s; searched %s, PIO_MODELS_PATH adds folders) and not a "
                        "folder holding config.json",
-                       pio_json_quote(model, quoted, sizeof quoted), names, searched);
+                       pio_json_quote(model, quoted, sizeof quoted), hint, names, searched);
 }
 
 pio_status pio_model_resolve(const pio_registry *registry, const char *model,

@@ -12,6 +12,7 @@ static const pio_config_api deepseek_config_api = {
     .parse_file = deepseek_config_parse_file,
     .free = deepseek_config_free,
     .summarize = deepseek_config_summarize,
+    .fields = deepseek_config_fields,
 };
 
 static const pio_kv_cache_api deepseek_kv_cache_api = {

@@ -10,6 +10,7 @@ static const pio_config_api llama_config_api = {
     .parse_file = llama_config_parse_file,
     .free = llama_config_free,
     .summarize = llama_config_summarize,
+    .fields = llama_config_fields,
 };
 
 static const pio_kv_cache_api llama_kv_cache_api = {

@@ -194,6 +194,25 @@ PIO_HOST_API pio_plugin_state pio_plugin_probe(const pio_plugin_record *record,
                                                pio_trial_result *result, pio_config_probe *probes,
                                                pio_error *err);
 
+/* The top-level fields of the config.json at config_path that table's
+ * config component neither reads nor knowingly ignores
+ * (pio_config_api.fields): values that would silently have no effect, for
+ * the caller to warn about.  *fields (NULL-terminated, *count of them) is
+ * owned by the caller (pio_config_unread_fields_free); none when the
+ * plugin does not list its fields.  Errors: the file unreadable or not
+ * JSON (a file that is JSON but not an object has no fields). */
+PIO_HOST_API pio_status pio_config_unread_fields(const pio_plugin *table, const char *config_path,
+                                                 char ***fields, size_t *count, pio_error *err);
+PIO_HOST_API void pio_config_unread_fields_free(char **fields, size_t count);
+
+/* "Did you mean": the candidate nearest to word, when near enough to be a
+ * likely typo: an optimal-string-alignment distance (an insertion,
+ * deletion, change or swap of neighbours counts one) of at most a third of
+ * the longer word, and at least 1; or a candidate that word begins, or
+ * that begins with word.  NULL when none is, or when word is one of them.
+ * Ties go to the earlier candidate.  Returns one of candidates. */
+PIO_HOST_API const char *pio_suggest(const char *word, const char *const *candidates, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,9 +1,12 @@
 /*
  * pio/models.h — resolving a model name to its configuration and plugin.
- * A model is named either by a preset (manifests/models/NAME.json, a Hugging
- * Face config.json with the published hyper-parameters) or by a path to a
- * Hugging Face model folder holding config.json (and *.safetensors).  The
- * config's "architectures" picks the plugin whose manifest serves it.
+ * A model is named by a preset (manifests/models/NAME.json, a Hugging Face
+ * config.json with the published hyper-parameters; kvbench's spellings such
+ * as "llama3.1-8b" find llama-3.1-8b), by a path to a Hugging Face model
+ * folder holding config.json (and *.safetensors), or by the path of that
+ * config.json (its folder holds the weights; any other JSON file is a config
+ * without weights, like a preset).  The config's "architectures" picks the
+ * plugin whose manifest serves it.
  */
 #ifndef PIO_MODELS_H
 #define PIO_MODELS_H

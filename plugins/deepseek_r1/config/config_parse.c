@@ -280,3 +280,18 @@ void deepseek_config_free(pio_model_config *config) {
   free(config->architecture);
   free(config);
 }
+
+/* The config.json fields this parser reads, then those no forward pass needs
+ * (training, generation, bookkeeping): pio_config_api.fields. */
+const char *const deepseek_config_fields[] = {
+    "architectures", "model_type", "hidden_size", "intermediate_size", "moe_intermediate_size",
+    "num_attention_heads", "num_key_value_heads", "num_hidden_layers", "vocab_size",
+    "max_position_embeddings", "rms_norm_eps", "rope_theta", "rope_scaling", "rope_interleave",
+    "hidden_act", "attention_bias", "tie_word_embeddings", "torch_dtype", "kv_lora_rank",
+    "q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "n_routed_experts",
+    "n_shared_experts", "num_experts_per_tok", "moe_layer_freq", "first_k_dense_replace",
+    "n_group", "topk_group", "topk_method", "scoring_func", "norm_topk_prob",
+    "routed_scaling_factor", "num_nextn_predict_layers", "quantization_config",
+    "attention_dropout", "initializer_range", "pretraining_tp", "aux_loss_alpha", "seq_aux",
+    "ep_size", "use_cache", "bos_token_id", "eos_token_id", "pad_token_id",
+    "transformers_version", "_name_or_path", "auto_map", NULL};

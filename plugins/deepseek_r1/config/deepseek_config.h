@@ -98,6 +98,9 @@ struct pio_model_config {
 /* Parses and validates the config.json at path (pio_config_api.parse_file).
  * Errors read "path:line:column: field 'x': expected ..., found ...".
  * *out owned by the caller (deepseek_config_free). */
+/* The top-level fields read (or knowingly ignored): pio_config_api.fields. */
+extern const char *const deepseek_config_fields[];
+
 pio_status deepseek_config_parse_file(const char *path, pio_model_config **out,
                                       pio_error *err);
 void deepseek_config_free(pio_model_config *config);

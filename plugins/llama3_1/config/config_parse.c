@@ -197,3 +197,13 @@ pio_status llama_config_copy(const pio_model_config *config, pio_model_config **
   *out = c;
   return PIO_OK;
 }
+
+/* The config.json fields this parser reads, then those no forward pass needs
+ * (training, generation, bookkeeping): pio_config_api.fields. */
+const char *const llama_config_fields[] = {
+    "architectures", "model_type", "hidden_size", "intermediate_size", "num_attention_heads",
+    "num_key_value_heads", "num_hidden_layers", "head_dim", "vocab_size",
+    "max_position_embeddings", "rms_norm_eps", "rope_theta", "rope_scaling", "hidden_act",
+    "attention_bias", "mlp_bias", "tie_word_embeddings", "torch_dtype", "attention_dropout",
+    "initializer_range", "pretraining_tp", "use_cache", "bos_token_id", "eos_token_id",
+    "pad_token_id", "transformers_version", "_name_or_path", NULL};

@@ -54,6 +54,9 @@ struct pio_model_config {
 
 /* Parses and validates the config.json at path (pio_config_api.parse_file).
  * *out owned by the caller (llama_config_free). */
+/* The top-level fields read (or knowingly ignored): pio_config_api.fields. */
+extern const char *const llama_config_fields[];
+
 pio_status llama_config_parse_file(const char *path, pio_model_config **out, pio_error *err);
 void llama_config_free(pio_model_config *config);
 

@@ -115,6 +115,12 @@ typedef struct pio_config_api {
   void (*free)(pio_model_config *config);
   pio_status (*summarize)(const pio_model_config *config, pio_model_summary *out,
                           pio_error *err);
+  /* ABI 1.2.  The top-level config.json fields the plugin reads, or knows it
+   * may ignore (training-only ones such as attention_dropout), as a
+   * NULL-terminated list; NULL: not said.  The host warns about any other
+   * field of a config it hands the plugin (pio_config_unread_fields):
+   * its value would have no effect. */
+  const char *const *fields;
 } pio_config_api;
 
 typedef enum pio_kv_access {

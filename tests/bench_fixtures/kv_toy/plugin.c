@@ -57,7 +57,7 @@ static pio_status toy_figures(const pio_model_config *c, const pio_kv_query *q, 
 }
 
 static const pio_config_api toy_config = {sizeof(pio_config_api), toy_parse, toy_free,
-                                          toy_summarize};
+                                          toy_summarize, NULL};
 static const pio_kv_cache_api toy_kv = {sizeof(pio_kv_cache_api), toy_figures};
 static const pio_plugin toy_plugin = {
     .struct_size = sizeof(pio_plugin),

@@ -1,0 +1,149 @@
+/* host/cli/about.c — the tools' identity: --version and the head of every
+ * JSON document (see about.h). */
+#include "about.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "pio/cpu.h"
+#include "pio/kernels.h"
+#include "pio/version.h"
+#include "pio_build_info.h"
+#include "text_escape.h"
+
+/* The CPU's model name from /proc/cpuinfo ("model name" on x86, "Model" or
+ * "CPU part" elsewhere), or "unknown". */
+static void cpu_model(char *out, size_t size) {
+  snprintf(out, size, "unknown");
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (f == NULL) return;
+  char line[512];
+  while (fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, "model name", 10) != 0 && strncmp(line, "Model\t", 6) != 0) continue;
+    const char *colon = strchr(line, ':');
+    if (colon == NULL) continue;
+    colon++;
+    while (*colon == ' ' || *colon == '\t') colon++;
+    snprintf(out, size, "%s", colon);
+    out[strcspn(out, "\n")] = '\0';
+    break;
+  }
+  fclose(f);
+}
+
+static double memory_gib(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? (double)pages * (double)page / (1024.0 * 1024.0 * 1024.0) : -1;
+}
+
+static const char *commit(void) {
+  return PIO_BUILD_COMMIT[0] != '\0' ? PIO_BUILD_COMMIT : "unknown";
+}
+
+static void print_usable_paths(FILE *out) {
+  for (int p = 0; p < PIO_KERNEL_PATH_COUNT; p++)
+    if (pio_kernel_path_available((pio_kernel_path)p))
+      fprintf(out, " %s", pio_kernel_path_name((pio_kernel_path)p));
+}
+
+void pio_about_print_version(FILE *out, const char *tool) {
+  char model[256];
+  cpu_model(model, sizeof model);
+  fprintf(out, "%s %s\n", tool, PIO_VERSION_STRING);
+  fprintf(out, "commit: %s\n", commit());
+  fprintf(out, "plugin ABI: %d.%d\n", PIO_ABI_MAJOR, PIO_ABI_MINOR);
+  fprintf(out, "kernel paths built: scalar %s\n", PIO_BUILD_KERNEL_PATHS);
+  fprintf(out, "kernel paths this CPU runs:");
+  print_usable_paths(out);
+  fprintf(out, " (best: %s)\n", pio_kernel_path_name(pio_kernel_best()));
+  fprintf(out, "CPU: %s\n", model);
+}
+
+static json_object *words(const char *text) {
+  json_object *list = json_object_new_array();
+  char *copy = strdup(text);
+  if (list == NULL || copy == NULL) {
+    free(copy);
+    return list;
+  }
+  char *save = NULL;
+  for (char *w = strtok_r(copy, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save))
+    json_object_array_add(list, json_object_new_string(w));
+  free(copy);
+  return list;
+}
+
+static json_object *tool_json(const char *tool) {
+  json_object *t = json_object_new_object();
+  char abi[32], built[256];
+  snprintf(abi, sizeof abi, "%d.%d", PIO_ABI_MAJOR, PIO_ABI_MINOR);
+  snprintf(built, sizeof built, "scalar %s", PIO_BUILD_KERNEL_PATHS);
+  json_object_object_add(t, "name", json_object_new_string(tool));
+  json_object_object_add(t, "version", json_object_new_string(PIO_VERSION_STRING));
+  json_object_object_add(t, "commit", json_object_new_string(commit()));
+  json_object_object_add(t, "plugin_abi", json_object_new_string(abi));
+  json_object_object_add(t, "kernel_paths_built", words(built));
+  return t;
+}
+
+static json_object *machine_json(void) {
+  json_object *m = json_object_new_object();
+  struct utsname u;
+  char model[256];
+  cpu_model(model, sizeof model);
+  int have_uname = uname(&u) == 0;
+  for (char *c = u.sysname; have_uname && *c != '\0'; c++) *c = (char)tolower((unsigned char)*c);
+  /* "linux", as manifests spell it */
+  json_object_object_add(m, "os", json_object_new_string(have_uname ? u.sysname : "unknown"));
+  json_object_object_add(m, "arch", json_object_new_string(have_uname ? u.machine : "unknown"));
+  json_object_object_add(m, "cpu_model", json_object_new_string(model));
+  json_object *features = json_object_new_array();
+  for (int f = 0; f < PIO_CPU_FEATURE_COUNT; f++)
+    if (pio_cpu_has((pio_cpu_feature)f))
+      json_object_array_add(features,
+                            json_object_new_string(pio_cpu_feature_name((pio_cpu_feature)f)));
+  json_object_object_add(m, "cpu_features", features);
+  json_object *paths = json_object_new_array();
+  for (int p = 0; p < PIO_KERNEL_PATH_COUNT; p++)
+    if (pio_kernel_path_available((pio_kernel_path)p))
+      json_object_array_add(paths, json_object_new_string(pio_kernel_path_name((pio_kernel_path)p)));
+  json_object_object_add(m, "kernel_paths", paths);
+  json_object_object_add(m, "cores", json_object_new_int64(sysconf(_SC_NPROCESSORS_ONLN)));
+  json_object_object_add(m, "memory_gib", json_object_new_double(memory_gib()));
+  return m;
+}
+
+json_object *pio_about_json_document(const char *tool, const char *kind) {
+  json_object *doc = json_object_new_object();
+  if (doc == NULL) return NULL;
+  json_object_object_add(doc, "schema_version", json_object_new_int(PIO_JSON_SCHEMA_VERSION));
+  json_object_object_add(doc, "document", json_object_new_string(kind));
+  json_object_object_add(doc, "tool", tool_json(tool));
+  json_object_object_add(doc, "machine", machine_json());
+  return doc;
+}
+
+int pio_about_print_json(FILE *out, json_object *document) {
+  const char *text = json_object_to_json_string_ext(
+      document, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+  char *safe = text != NULL ? text_escape_json(text) : NULL;
+  if (safe == NULL) return -1;
+  fprintf(out, "%s\n", safe);
+  free(safe);
+  return 0;
+}
+
+void pio_about_print_json_error(FILE *out, const char *tool, const char *kind, pio_status code,
+                                const char *message) {
+  json_object *doc = pio_about_json_document(tool, kind);
+  json_object *e = json_object_new_object();
+  json_object_object_add(e, "status", json_object_new_string(pio_status_name(code)));
+  json_object_object_add(e, "code", json_object_new_int((int)code));
+  json_object_object_add(e, "message", json_object_new_string(message));
+  json_object_object_add(doc, "error", e);
+  if (pio_about_print_json(out, doc) != 0) fputs("{\"error\": \"out of memory\"}\n", out);
+  json_object_put(doc);
+}
