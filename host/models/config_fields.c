@@ -38,6 +38,10 @@ static pio_status collect(const json_object *root, const char *const *read, char
     }
     n++;
   }
+  if (n == 0) { /* nothing to say: nothing to free */
+    free(found);
+    found = NULL;
+  }
   *out = found;
   *count = n;
   return PIO_OK;
