@@ -183,6 +183,8 @@ static int split(tpl_render *r, const tpl_node *at, const tpl_str *s, const tpl_
       done++;
     }
   }
+  /* The whitespace branch above returns on every path, so sep is set here. */
+  // cppcheck-suppress nullPointerRedundantCheck
   if (sep->kind != TV_STR) return tb_need_str(r, at, sep, "split");
   if (sep->u.s->len == 0) return tpl_fail(r, at, PIO_ERR_INVALID, "split: empty separator");
   size_t i = 0;

@@ -16,6 +16,8 @@ tpl_token *tp_peek(parser *p, size_t k) {
 
 int tp_fail(parser *p, const tpl_token *at, pio_status code, const char *fmt, const char *arg) {
   char what[512];
+  /* fmt is the caller's, taking arg or nothing; cppcheck judges it by one caller. */
+  // cppcheck-suppress wrongPrintfScanfArgNum
   snprintf(what, sizeof what, fmt, arg ? arg : "");
   pio_error_set(p->err, code, "%s:%d:%d: %s", p->t->name, at->line, at->column, what);
   return -1;
