@@ -258,10 +258,13 @@ class Memory(Env):
 
     def test_weights_larger_than_memory_are_refused(self):
         # 405B at bf16 is 811 GB: nothing is left of 80 GB for any cache.
-        p = run("kv", "--model", "llama-3.1-405b", "--memory-gb", "80", "--json", check_rc=2)
+        p = run("kv", "--model", "llama-3.1-405b", "--memory-gb", "80", check_rc=2)
         self.assertEqual(p.stdout, "")
         self.assertIn("--memory-gb 80: the weights alone take", p.stderr)
         self.assertIn("leaving nothing for the KV cache", p.stderr)
+        # With --json the refusal is the error document (docs/json/error.schema.json).
+        p = run("kv", "--model", "llama-3.1-405b", "--memory-gb", "80", "--json", check_rc=2)
+        self.assertIn("leaving nothing for the KV cache", json.loads(p.stdout)["error"]["message"])
 
 
 class BadOptions(Env):
