@@ -134,6 +134,16 @@ class RunText(unittest.TestCase):
             r = self.run_host("run", self.model, *args)
             self.assertEqual(r.returncode, 2, args)
 
+    def test_a_preset_has_no_tokenizer(self):
+        r = self.run_host("run", "llama-3.2-1b", "--synthetic", "--prompt", "hi", "--max-new-tokens", "1")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"need a Hugging Face model folder", r.stderr)
+
+    def test_synthetic_weights_with_a_folder_still_read_its_tokenizer(self):
+        r = self.run_host("run", self.model, "--synthetic", "--prompt", "hi", "--max-new-tokens", "3")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"generated", r.stderr)
+
     def test_missing_tokenizer_is_named(self):
         d = os.path.join(self.tmp, "no-tokenizer")
         shutil.copytree(self.model, d)

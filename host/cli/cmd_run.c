@@ -284,6 +284,11 @@ static int open_model(const run_args *a, run_state *st, pio_error *err) {
   pio_status s = pio_model_resolve(st->registry, a->model, &st->resolved, err);
   if (s != PIO_OK)
     return report(a, err, s == PIO_ERR_NOT_FOUND ? PIO_CLI_EXIT_USAGE : PIO_CLI_EXIT_PLUGIN);
+  if (st->resolved.weights_dir == NULL && (a->text.prompt || a->text.chat)) {
+    pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "--prompt and --chat need a Hugging Face model "
+                  "folder (tokenizer.json beside config.json), not a preset");
+    return report(a, err, PIO_CLI_EXIT_USAGE);
+  }
   if (st->resolved.weights_dir == NULL && !a->synthetic) {
     pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "a preset has no weights; add --synthetic, "
                   "or name a Hugging Face model folder");
