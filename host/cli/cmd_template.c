@@ -86,7 +86,11 @@ int pio_cli_template(int argc, char **argv) {
   int opt;
   optind = 1;
   opterr = 0;
-  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    if (opt == '?' || opt == ':') {
+      json_object_put(extra);
+      return pio_cli_bad_option("template", opt, argv, options);
+    }
     switch (opt) {
       case OPT_MESSAGES:
         messages = optarg;

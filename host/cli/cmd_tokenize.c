@@ -99,7 +99,10 @@ int pio_cli_tokenize(int argc, char **argv) {
   int opt;
   optind = 1;
   opterr = 0;
-  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    if (opt == '?' || opt == ':') {
+      return pio_cli_bad_option("tokenize", opt, argv, options);
+    }
     switch (opt) {
       case OPT_TEXT:
         text = optarg;
