@@ -123,7 +123,8 @@ START_TEST(test_experts_no_token_chose_are_never_computed) {
   int32_t tokens[12];
   prompt(tokens, 12);
   float logits[12 * VOCAB];
-  forward_ok(m, tokens, 12, logits, 1);
+  forward_ok(m, tokens, 11, logits, 1); /* a prefill: experts over their tokens */
+  forward_ok(m, tokens + 11, 1, logits + 11 * VOCAB, 0); /* a decode: the one-token path */
   for (size_t i = 0; i < 12 * VOCAB; i++) ck_assert(isfinite(logits[i]));
   deepseek_model_destroy(m);
   deepseek_config_free(c);

@@ -37,12 +37,77 @@ static void run_expert(pio_model *m, const pio_swiglu_weights *expert, const uin
     memcpy(S->slots + (size_t)entries[j] * d, S->out + j * d, d * sizeof *S->out);
 }
 
+/* ---- one token: every chosen expert and the shared ones in two runs ---- */
+
+/* The matrices of one run, their rows laid end to end and shared out
+ * between the threads, each thread multiplying its slice of every matrix;
+ * y[i] receives matrix i's outputs, x[i] is its input. */
+#define RUN_MAX_PARTS 65
+typedef struct decode_run {
+  const pio_model *m;
+  const pio_matrix *w[RUN_MAX_PARTS];
+  const float *x[RUN_MAX_PARTS];
+  float *y[RUN_MAX_PARTS];
+  uint32_t n_parts;
+  size_t rows; /* of all parts */
+} decode_run;
+
+static void decode_run_task(void *ctx, uint32_t share, uint32_t n_shares) {
+  const decode_run *r = ctx;
+  size_t begin, end, first = 0;
+  pio_split_range(r->rows, 16, share, n_shares, &begin, &end);
+  for (uint32_t i = 0; i < r->n_parts && first < end; first += r->w[i]->rows, i++) {
+    const pio_matrix *w = r->w[i];
+    const size_t lo = begin > first ? begin - first : 0;
+    const size_t hi = end - first < w->rows ? end - first : w->rows;
+    if (lo >= hi) continue;
+    const size_t row_bytes = (size_t)w->cols * pio_dtype_size(w->dtype);
+    const pio_matrix slice = {.data = (const unsigned char *)w->data + lo * row_bytes,
+                              .dtype = w->dtype, .rows = (uint32_t)(hi - lo), .cols = w->cols};
+    pio_matmul(NULL, deepseek_path(r->m, 1), &slice, r->x[i], 1, r->y[i] + lo);
+  }
+}
+
+/* proj[d] of one token: its k experts (weights[k]) and the shared experts,
+ * gate_up of all in one pool run, down of all in another, so a decoded
+ * token pays two thread hand-offs a layer for its experts, not 2 (k + 1). */
+static void decode_experts(pio_model *m, const deepseek_moe_weights *M) {
+  deepseek_moe_scratch *S = &m->moe;
+  const uint32_t k = S->router.top_k;
+  const size_t d = m->config->hidden_size, wide = 2 * (size_t)S->widest;
+  const pio_swiglu_weights *mlps[RUN_MAX_PARTS];
+  uint32_t n = 0;
+  for (uint32_t j = 0; j < k; j++) mlps[n++] = &M->experts[S->experts[j]];
+  if (M->shared.gate_up.rows > 0) mlps[n++] = &M->shared;
+  decode_run up = {.m = m, .n_parts = n}, down = {.m = m, .n_parts = n};
+  for (uint32_t i = 0; i < n; i++) {
+    up.w[i] = &mlps[i]->gate_up;
+    up.x[i] = m->xn;
+    up.y[i] = S->hidden + i * wide; /* [gate | up] of part i */
+    up.rows += mlps[i]->gate_up.rows;
+    down.w[i] = &mlps[i]->down;
+    down.x[i] = up.y[i];
+    down.y[i] = S->slots + i * d;
+    down.rows += mlps[i]->down.rows;
+  }
+  pio_threadpool_run(m->pool, decode_run_task, &up);
+  for (uint32_t i = 0; i < n; i++) pio_swiglu_pack(up.y[i], 1, mlps[i]->down.cols);
+  pio_threadpool_run(m->pool, decode_run_task, &down);
+  pio_moe_weighted_sum(S->slots, d, S->weights, k, d, m->proj);
+  if (n > k)
+    for (size_t i = 0; i < d; i++) m->proj[i] += S->slots[k * d + i];
+}
+
 void deepseek_moe(pio_model *m, uint32_t l, uint32_t n) {
   const deepseek_moe_weights *M = &m->weights.layers[l].moe;
   deepseek_moe_scratch *S = &m->moe;
   const uint32_t E = S->router.n_experts, k = S->router.top_k;
   const size_t d = m->config->hidden_size;
   route(m, M, n);
+  if (n == 1 && k < RUN_MAX_PARTS) {
+    decode_experts(m, M);
+    return;
+  }
   pio_moe_plan(S->experts, n, k, E, S->offsets, S->entries);
   for (uint32_t e = 0; e < E; e++)
     if (S->offsets[e + 1] > S->offsets[e])

@@ -76,7 +76,11 @@ static pio_status alloc_moe(pio_model *m, pio_error *err) {
   deepseek_moe_scratch *S = &m->moe;
   const size_t n = m->chunk, d = c->hidden_size;
   pio_status s = PIO_OK;
-  S->hidden = scratch(n * 2 * widest_mlp(c) * sizeof(float), &s);
+  S->widest = widest_mlp(c);
+  /* A decoded token's k experts and the shared ones fit: chunk >= k + 1 is
+   * not promised (a tiny max_context), so take the larger. */
+  const size_t rows = max_size(n, (size_t)c->n_experts_per_tok + 1);
+  S->hidden = scratch(rows * 2 * S->widest * sizeof(float), &s);
   S->out = scratch(n * d * sizeof(float), &s);
   if (s == PIO_OK && c->n_routed_experts > 0) {
     S->router = router_of(c);
@@ -89,7 +93,7 @@ static pio_status alloc_moe(pio_model *m, pio_error *err) {
     S->offsets = scratch((E + 1) * sizeof(uint32_t), &s);
     S->entries = scratch(n * k * sizeof(uint32_t), &s);
     S->rows = scratch(n * d * sizeof(float), &s);
-    S->slots = scratch(n * k * d * sizeof(float), &s);
+    S->slots = scratch(max_size(n * k, k + 1) * d * sizeof(float), &s);
     S->route = scratch(pio_moe_route_scratch_bytes(&S->router), &s);
   }
   if (s != PIO_OK)

@@ -46,10 +46,11 @@ typedef struct deepseek_moe_scratch {
   uint32_t *offsets;  /* [n_routed_experts + 1] */
   uint32_t *entries;  /* [chunk * k] */
   float *rows;        /* one expert's gathered inputs [chunk][d] */
-  float *hidden;      /* [chunk][2 * max d_ff] */
+  float *hidden;      /* [chunk][2 * widest] */
   float *out;         /* one expert's outputs [chunk][d] */
   float *slots;       /* every (token, slot) output [chunk * k][d] */
   void *route;        /* pio_moe_route's scratch */
+  size_t widest;      /* d_ff of the widest MLP, hidden's row is twice it */
   pio_moe_router router; /* bias set per layer */
 } deepseek_moe_scratch;
 
