@@ -17,6 +17,7 @@
 #include "pio/dtype.h"
 #include "pio/json.h"
 #include "pio/plugin.h"
+#include "pio/rope.h"
 #include "pio/status.h"
 
 #ifdef __cplusplus
@@ -185,6 +186,13 @@ typedef struct pio_hf_decoder {
   pio_dtype torch_dtype;
   char rope_type[24];          /* rope_scaling's rope_type (or type); "default" when none */
   double rope_factor;          /* rope_scaling.factor; 1 when none or absent */
+  /* The rotary embedding as pio/rope.h computes it (half-split, every
+   * dimension of a head, rope_theta), when rope_computable: the kinds
+   * "default", "linear", "llama3" and "yarn" with their fields.  Another
+   * kind ("dynamic", "longrope") is kept in rope_type only, for a forward
+   * pass to refuse. */
+  int rope_computable;
+  pio_rope_params rope;
 } pio_hf_decoder;
 
 /*

@@ -6,6 +6,7 @@
 #include "pio/attention.h"
 #include "pio/chat_template.h"
 #include "pio/cpu.h"
+#include "pio/decoder.h"
 #include "pio/dtype.h"
 #include "pio/forward.h"
 #include "pio/generation_config.h"

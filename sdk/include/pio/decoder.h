@@ -1,0 +1,124 @@
+/*
+ * pio/decoder.h — a whole model instance for every family whose layer is a
+ * Llama layer with options: RMSNorm; q, k and v projections (with biases
+ * or not; q and k normalised per head or not); RoPE; causal grouped-query
+ * attention over every position or a sliding window; the o projection
+ * (with a bias or not); RMSNorm; and a SwiGLU MLP or a softmax top-k
+ * mixture of SwiGLU experts.  Llama 3, Qwen2, Qwen3, Qwen3-MoE, Mistral and
+ * Mixtral are all one pio_decoder_spec: a family's model component says
+ * what its layers are and what its tensors are called, and the SDK owns
+ * the weights (pio/weights.h), the KV cache, the scratch and the pass.
+ */
+#ifndef PIO_DECODER_H
+#define PIO_DECODER_H
+
+#include <stdint.h>
+
+#include "pio/plugin.h"
+#include "pio/rope.h"
+#include "pio/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The Hugging Face names of a family's tensors: printf patterns, a layer's
+ * taking the layer index (%u) and an expert's the layer and the expert
+ * (%u twice).  NULL for a tensor the spec does not use.
+ */
+typedef struct pio_decoder_names {
+  const char *embed;                /* "model.embed_tokens.weight" */
+  const char *final_norm;           /* "model.norm.weight" */
+  const char *lm_head;              /* "lm_head.weight" (unused when tied) */
+  const char *attn_norm, *mlp_norm; /* input_layernorm, post_attention_layernorm */
+  const char *q, *k, *v, *o;        /* projections' weights */
+  const char *q_bias, *k_bias, *v_bias, *o_bias;
+  const char *q_norm, *k_norm;  /* per-head RMSNorm weights [head_dim] */
+  const char *gate, *up, *down; /* a dense layer's SwiGLU */
+  const char *router;           /* an MoE layer's router [n_experts][d] */
+  const char *expert_gate, *expert_up, *expert_down;
+} pio_decoder_names;
+
+/* The names of LlamaForCausalLM, which Llama, Mistral, Qwen2 and Qwen3
+ * share, as designated initialisers: a family adds its own after them
+ * ({PIO_DECODER_LLAMA_NAMES, .router = "..."}). */
+#define PIO_DECODER_LLAMA_NAMES                                                                   \
+  .embed = "model.embed_tokens.weight", .final_norm = "model.norm.weight",                        \
+  .lm_head = "lm_head.weight", .attn_norm = "model.layers.%u.input_layernorm.weight",             \
+  .mlp_norm = "model.layers.%u.post_attention_layernorm.weight",                                  \
+  .q = "model.layers.%u.self_attn.q_proj.weight", .k = "model.layers.%u.self_attn.k_proj.weight", \
+  .v = "model.layers.%u.self_attn.v_proj.weight", .o = "model.layers.%u.self_attn.o_proj.weight", \
+  .q_bias = "model.layers.%u.self_attn.q_proj.bias",                                              \
+  .k_bias = "model.layers.%u.self_attn.k_proj.bias",                                              \
+  .v_bias = "model.layers.%u.self_attn.v_proj.bias",                                              \
+  .o_bias = "model.layers.%u.self_attn.o_proj.bias",                                              \
+  .q_norm = "model.layers.%u.self_attn.q_norm.weight",                                            \
+  .k_norm = "model.layers.%u.self_attn.k_norm.weight",                                            \
+  .gate = "model.layers.%u.mlp.gate_proj.weight", .up = "model.layers.%u.mlp.up_proj.weight",     \
+  .down = "model.layers.%u.mlp.down_proj.weight"
+
+/* What a family's config says of its layers.  window and moe_layer are
+ * read during pio_decoder_create only; architecture and names must outlive
+ * the instance (a plugin's static data). */
+typedef struct pio_decoder_spec {
+  const char *architecture; /* for messages */
+  uint32_t n_layers, d_model, n_heads, n_kv_heads, head_dim, vocab_size, max_position;
+  uint32_t d_ff; /* a dense layer's SwiGLU width */
+  double rms_norm_eps;
+  int tie_word_embeddings; /* lm_head is the embedding */
+  int qkv_bias, o_bias;    /* the projections have biases */
+  int qk_norm;             /* q and k heads go through their RMSNorm before RoPE */
+  pio_rope_params rope;
+  const uint32_t *window; /* [n_layers]: tokens a layer attends to, 0 all; NULL: all */
+  /* Experts: layer l is MoE when moe_layer[l] (NULL: none is). */
+  const uint8_t *moe_layer;
+  uint32_t n_experts, n_experts_per_token, d_expert;
+  int norm_topk_prob; /* the k chosen weights renormalised to sum 1 */
+  const pio_decoder_names *names;
+  /* Tensors of the files the model may leave unread (rotary inv_freq
+   * buffers, a tied lm_head): non-zero for those; ctx is this spec.  NULL:
+   * pio_decoder_ignorable. */
+  int (*ignorable)(const char *name, const void *ctx);
+  uint64_t n_params; /* for stats */
+} pio_decoder_spec;
+
+/* What Transformers itself lets pass when loading such a checkpoint:
+ * "*.rotary_emb.inv_freq" buffers, and lm_head.weight when the embeddings
+ * are tied (spec is the pio_decoder_spec). */
+int pio_decoder_ignorable(const char *name, const void *spec);
+
+typedef struct pio_decoder pio_decoder;
+
+/*
+ * Builds an instance: weights from opts (files by their names, each with
+ * its exact shape, every tensor of the files used; or synthetic), the
+ * rotary tables, a KV cache of max_context tokens (f32, every position of
+ * every layer), and scratch for one chunk.  *out owned by the caller
+ * (pio_decoder_destroy).  Errors name the tensor, file or option.
+ */
+pio_status pio_decoder_create(const pio_decoder_spec *spec, const pio_model_options *opts,
+                              pio_decoder **out, pio_error *err);
+void pio_decoder_destroy(pio_decoder *decoder);
+
+/* pio_model_api.forward, .reset and .stats for the instance. */
+pio_status pio_decoder_forward(pio_decoder *decoder, const int32_t *tokens, uint32_t n_tokens,
+                               float *logits, int all_logits, pio_error *err);
+void pio_decoder_reset(pio_decoder *decoder);
+pio_status pio_decoder_stats(const pio_decoder *decoder, pio_model_stats *out, pio_error *err);
+
+/*
+ * A plugin whose model is a pio_decoder hands it out as its pio_model (its
+ * create returns (pio_model *)decoder) and takes these for the rest of its
+ * pio_model_api.
+ */
+void pio_decoder_model_destroy(pio_model *model);
+pio_status pio_decoder_model_forward(pio_model *model, const int32_t *tokens, uint32_t n_tokens,
+                                     float *logits, int all_logits, pio_error *err);
+void pio_decoder_model_reset(pio_model *model);
+pio_status pio_decoder_model_stats(const pio_model *model, pio_model_stats *out, pio_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,234 @@
+/* sdk/src/decoder.c — creating, describing and destroying a pio_decoder
+ * (pio/decoder.h).  Everything a forward pass touches is allocated here:
+ * the weights once, the KV cache for max_context tokens, scratch for one
+ * chunk of tokens. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decoder_internal.h"
+#include "pio/instance.h"
+
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+
+/* A 64-byte aligned buffer of bytes (at least 1), or NULL with *s set. */
+static void *buffer(size_t bytes, pio_status *s) {
+  void *p = aligned_alloc(64, (max_size(bytes, 1) + 63) / 64 * 64);
+  if (p == NULL) *s = PIO_ERR_NO_MEMORY;
+  return p;
+}
+
+static int any_moe(const pio_decoder_spec *sp) {
+  for (uint32_t l = 0; sp->moe_layer != NULL && l < sp->n_layers; l++)
+    if (sp->moe_layer[l]) return 1;
+  return 0;
+}
+
+static pio_status alloc_moe(pio_decoder *d, pio_error *err) {
+  const pio_decoder_spec *sp = &d->spec;
+  decoder_moe *M = &d->moe;
+  const size_t n = d->chunk, dm = sp->d_model, E = sp->n_experts, k = sp->n_experts_per_token;
+  M->router = (pio_moe_router){.n_experts = sp->n_experts,
+                               .top_k = sp->n_experts_per_token,
+                               .scoring = PIO_MOE_SCORE_SOFTMAX,
+                               .n_group = 1,
+                               .topk_group = 1,
+                               .normalize = sp->norm_topk_prob,
+                               .scale = 1.0f};
+  pio_status s = pio_moe_router_check(&M->router, err);
+  if (s != PIO_OK) return pio_error_prefix(err, "%s experts", sp->architecture);
+  M->logits = buffer(n * E * sizeof(float), &s);
+  M->experts = buffer(n * k * sizeof(uint32_t), &s);
+  M->weights = buffer(n * k * sizeof(float), &s);
+  M->offsets = buffer((E + 1) * sizeof(uint32_t), &s);
+  M->entries = buffer(n * k * sizeof(uint32_t), &s);
+  M->rows = buffer(n * dm * sizeof(float), &s);
+  M->out = buffer(n * dm * sizeof(float), &s);
+  M->slots = buffer(n * k * dm * sizeof(float), &s);
+  M->route = buffer(pio_moe_route_scratch_bytes(&M->router), &s);
+  if (s != PIO_OK)
+    return pio_error_set(err, s, "expert scratch for %u tokens: out of memory", d->chunk);
+  return PIO_OK;
+}
+
+static pio_status alloc_scratch(pio_decoder *d, pio_error *err) {
+  const pio_decoder_spec *sp = &d->spec;
+  const size_t n = d->chunk, dm = sp->d_model;
+  const uint32_t threads = pio_threadpool_size(d->pool);
+  const size_t widest = max_size(sp->d_ff, any_moe(sp) ? sp->d_expert : 0);
+  const pio_attention_shape shape = {.n_heads = sp->n_heads,
+                                     .n_kv_heads = sp->n_kv_heads,
+                                     .k_dim = sp->head_dim,
+                                     .v_dim = sp->head_dim};
+  pio_status s = PIO_OK;
+  d->x = buffer(n * dm * sizeof(float), &s);
+  d->xn = buffer(n * dm * sizeof(float), &s);
+  d->proj = buffer(n * dm * sizeof(float), &s);
+  d->qkv = buffer(n * d->qkv_dim * sizeof(float), &s);
+  d->attn = buffer(n * d->q_dim * sizeof(float), &s);
+  d->hidden = buffer(n * 2 * widest * sizeof(float), &s);
+  d->attention_scratch_size = pio_attention_scratch_size(&shape, threads);
+  d->attention_scratch = buffer(d->attention_scratch_size, &s);
+  if (s != PIO_OK)
+    return pio_error_set(err, s, "model scratch for %u tokens: out of memory", d->chunk);
+  if (any_moe(sp) && (s = alloc_moe(d, err)) != PIO_OK) return s;
+  /* The attention trusts its arguments: check what this model will pass,
+   * once, here. */
+  const pio_attention_args probe = decoder_attention_args(d, 0, 0, 0, d->chunk);
+  return pio_attention_check(&probe, threads, err);
+}
+
+/* f32 keys and values of every position of every layer: what the KV
+ * figures say for fp32 on one rank (a windowed layer's older positions are
+ * masked, not evicted). */
+static pio_status alloc_cache(pio_decoder *d, pio_error *err) {
+  const uint64_t numbers = (uint64_t)d->spec.n_layers * d->max_context * d->kv_dim;
+  d->kv_bytes = 2 * numbers * sizeof(float);
+  pio_status s = PIO_OK;
+  d->k_cache = buffer((size_t)numbers * sizeof(float), &s);
+  d->v_cache = buffer((size_t)numbers * sizeof(float), &s);
+  if (s != PIO_OK)
+    return pio_error_set(err, s, "KV cache of %u tokens (%llu bytes): out of memory",
+                         d->max_context, (unsigned long long)d->kv_bytes);
+  return PIO_OK;
+}
+
+/* Multiply-adds x 2 of one token through the matrices it reads, the bytes
+ * it reads, and the dtypes the matrices are held in. */
+static void describe(pio_decoder *d) {
+  const pio_decoder_spec *sp = &d->spec;
+  uint64_t macs = (uint64_t)d->lm_head.rows * d->lm_head.cols;
+  uint64_t bytes = pio_matrix_bytes(&d->lm_head) +
+                   (uint64_t)sp->d_model * pio_dtype_size(d->embed.dtype); /* one embedding row */
+  uint32_t dtypes = 1u << d->lm_head.dtype;
+  for (uint32_t l = 0; l < sp->n_layers; l++) {
+    const decoder_layer *L = &d->layers[l];
+    const pio_matrix *m[4] = {&L->qkv, &L->o, &L->mlp.gate_up, &L->mlp.down};
+    if (L->moe) {
+      m[2] = &L->experts[0].gate_up;
+      m[3] = &L->experts[0].down;
+    }
+    const uint64_t share = L->moe ? sp->n_experts_per_token : 1;
+    for (int i = 0; i < 4; i++) {
+      const uint64_t times = i >= 2 ? share : 1;
+      macs += times * m[i]->rows * m[i]->cols;
+      bytes += times * pio_matrix_bytes(m[i]);
+      dtypes |= 1u << m[i]->dtype;
+    }
+    if (L->moe) {
+      macs += (uint64_t)L->router.rows * L->router.cols;
+      bytes += pio_matrix_bytes(&L->router);
+    }
+  }
+  d->flops_per_token = 2 * macs;
+  d->weight_bytes_per_token = bytes;
+  d->matmul_dtypes = dtypes;
+}
+
+static pio_status build(pio_decoder *d, const pio_model_options *o, pio_error *err) {
+  const pio_decoder_spec *sp = &d->spec;
+  d->q_dim = sp->n_heads * sp->head_dim;
+  d->kv_dim = sp->n_kv_heads * sp->head_dim;
+  d->qkv_dim = d->q_dim + 2 * d->kv_dim;
+  pio_status s = pio_model_context_size(sp->max_position, o->max_context, DECODER_DEFAULT_CONTEXT,
+                                        &d->max_context, err);
+  /* A kernel path that cannot run here is refused before any weight is read. */
+  if (s == PIO_OK && o->kernel != NULL)
+    s = pio_kernel_plan_choose(o->kernel, PIO_DTYPE_BF16, &d->plan, err);
+  if (s == PIO_OK) s = pio_threadpool_create(o->n_threads, &d->pool, err);
+  if (s == PIO_OK)
+    s = o->synthetic ? pio_weights_synthetic(&d->set, o->weight_dtype, o->seed, d->pool, err)
+                     : pio_weights_open(&d->set, o->weights_dir, o->weights_load, err);
+  if (s == PIO_OK) s = decoder_weights_build(d, err);
+  if (s == PIO_OK) s = pio_rope_init(&d->rope, &sp->rope, d->max_context, err);
+  if (s == PIO_OK) s = alloc_cache(d, err);
+  if (s != PIO_OK) return s;
+  /* The MLP's (or the experts') matrices hold most weights: their dtype
+   * picks the plan. */
+  const decoder_layer *L0 = &d->layers[0];
+  s = pio_kernel_plan_choose(
+      o->kernel, L0->moe ? L0->experts[0].gate_up.dtype : L0->mlp.gate_up.dtype, &d->plan, err);
+  if (s != PIO_OK) return pio_error_prefix(err, "model create");
+  const pio_kernel_path decode = d->plan.decode;
+  d->router_path = decode == PIO_KERNEL_AVX512_BF16 || decode == PIO_KERNEL_AMX_BF16
+                       ? PIO_KERNEL_AVX512
+                       : decode;
+  const uint32_t chunk =
+      d->plan.prefill == PIO_KERNEL_AMX_BF16 ? DECODER_CHUNK_TILES : DECODER_CHUNK;
+  d->chunk = d->max_context < chunk ? d->max_context : chunk;
+  describe(d);
+  return alloc_scratch(d, err);
+}
+
+pio_status pio_decoder_create(const pio_decoder_spec *spec, const pio_model_options *opts,
+                              pio_decoder **out, pio_error *err) {
+  if (spec == NULL || out == NULL || spec->names == NULL || spec->n_layers == 0)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "model create: no spec, names, layers "
+                         "or output given");
+  *out = NULL;
+  const pio_model_options o = pio_model_options_read(opts);
+  if (!o.synthetic && o.weights_dir == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "model create: neither weights_dir "
+                         "nor synthetic weights given");
+  pio_decoder *d = calloc(1, sizeof *d);
+  if (d == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "model create: out of memory");
+  d->spec = *spec;
+  pio_status s = build(d, &o, err);
+  d->spec.window = NULL; /* the caller's arrays are read while building only */
+  d->spec.moe_layer = NULL;
+  if (s != PIO_OK) {
+    pio_decoder_destroy(d);
+    return s;
+  }
+  *out = d;
+  return PIO_OK;
+}
+
+void pio_decoder_destroy(pio_decoder *d) {
+  if (d == NULL) return;
+  decoder_moe *M = &d->moe;
+  void *buffers[] = {
+      d->x,       d->xn,      d->proj,   d->qkv,     d->attn,    d->hidden,  d->attention_scratch,
+      d->k_cache, d->v_cache, M->logits, M->experts, M->weights, M->offsets, M->entries,
+      M->rows,    M->out,     M->slots,  M->route};
+  for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++) free(buffers[i]);
+  pio_rope_free(&d->rope);
+  pio_weights_free(&d->set);
+  pio_threadpool_destroy(d->pool);
+  free(d);
+}
+
+pio_status pio_decoder_stats(const pio_decoder *d, pio_model_stats *out, pio_error *err) {
+  if (d == NULL) return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model stats: model is NULL");
+  const pio_model_stats s = {
+      .struct_size = sizeof s,
+      .n_params = d->spec.n_params,
+      .weight_bytes = d->set.bytes,
+      .weight_bytes_per_token = d->weight_bytes_per_token,
+      .flops_per_token = d->flops_per_token,
+      .kv_bytes = d->kv_bytes,
+      .position = d->position,
+      .max_context = d->max_context,
+      .n_threads = pio_threadpool_size(d->pool),
+      .kernel = d->plan.name,
+      .kernel_prefill = pio_kernel_path_name(d->plan.prefill),
+      .kernel_decode = pio_kernel_path_name(d->plan.decode),
+      .kernel_why = d->plan.why,
+      .matmul_dtypes = d->matmul_dtypes,
+  };
+  return pio_model_stats_copy(&s, out, err);
+}
+
+void pio_decoder_model_destroy(pio_model *model) { pio_decoder_destroy((pio_decoder *)model); }
+
+pio_status pio_decoder_model_forward(pio_model *model, const int32_t *tokens, uint32_t n_tokens,
+                                     float *logits, int all_logits, pio_error *err) {
+  return pio_decoder_forward((pio_decoder *)model, tokens, n_tokens, logits, all_logits, err);
+}
+
+void pio_decoder_model_reset(pio_model *model) { pio_decoder_reset((pio_decoder *)model); }
+
+pio_status pio_decoder_model_stats(const pio_model *model, pio_model_stats *out, pio_error *err) {
+  return pio_decoder_stats((const pio_decoder *)model, out, err);
+}

@@ -1,0 +1,156 @@
+#!/usr/bin/python3
+"""tests/reference/make_tiny_decoder.py — writes a random tiny Qwen2, Qwen3,
+Qwen3-MoE, Mistral or Mixtral model folder (config.json +
+model.safetensors) for tests.
+
+    make_tiny_decoder.py OUT_DIR --arch qwen2|qwen3|qwen3_moe|mistral|mixtral
+        [--hidden 64] [--heads 4] [--kv-heads 2] [--head-dim 16] [--layers 2]
+        [--ffn 96] [--vocab 256] [--tied] [--bias] [--window N]
+        [--max-window-layers N] [--experts 4] [--top-k 2] [--no-norm-topk]
+        [--dtype f32|bf16|f16] [--seed S] [--drop NAME] [--set KEY=JSON]
+
+--window makes Mistral/Mixtral layers slide (and Qwen's from
+--max-window-layers on, with use_sliding_window); --bias is Qwen3's
+attention_bias; --set overrides a config key; --drop removes a tensor.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from safetensors_writer import write_safetensors  # noqa: E402
+
+ARCHS = {"qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
+         "qwen3_moe": "Qwen3MoeForCausalLM", "mistral": "MistralForCausalLM",
+         "mixtral": "MixtralForCausalLM"}
+
+
+def config(args):
+    cfg = {
+        "architectures": [ARCHS[args.arch]],
+        "model_type": args.arch,
+        "hidden_act": "silu",
+        "hidden_size": args.hidden,
+        "intermediate_size": args.ffn,
+        "num_hidden_layers": args.layers,
+        "num_attention_heads": args.heads,
+        "num_key_value_heads": args.kv_heads,
+        "head_dim": args.head_dim,
+        "vocab_size": args.vocab,
+        "max_position_embeddings": 512,
+        "rms_norm_eps": 1e-6,
+        "rope_theta": 10000.0,
+        "rope_scaling": None,
+        "tie_word_embeddings": bool(args.tied),
+        "torch_dtype": {"f32": "float32", "bf16": "bfloat16", "f16": "float16"}[args.dtype],
+    }
+    if args.arch in ("mistral", "mixtral"):
+        cfg["sliding_window"] = args.window
+    else:
+        cfg["attention_bias"] = bool(args.bias)
+        cfg["use_sliding_window"] = args.window is not None
+        cfg["sliding_window"] = args.window
+        cfg["max_window_layers"] = args.max_window_layers
+    if args.arch == "mixtral":
+        cfg.update(num_local_experts=args.experts, num_experts_per_tok=args.top_k)
+    if args.arch == "qwen3_moe":
+        cfg.update(num_experts=args.experts, num_experts_per_tok=args.top_k,
+                   moe_intermediate_size=args.ffn // 2, decoder_sparse_step=1,
+                   mlp_only_layers=[0] if args.layers > 2 else [],
+                   norm_topk_prob=not args.no_norm_topk)
+    for item in args.set:
+        key, value = item.split("=", 1)
+        cfg[key] = json.loads(value)
+    return cfg
+
+
+def tensors(args, cfg, rng):
+    d, hd = args.hidden, args.head_dim
+    q, kv = args.heads * hd, args.kv_heads * hd
+
+    def matrix(rows, cols):
+        return (rng.standard_normal((rows, cols)) / np.sqrt(cols)).astype(np.float32)
+
+    def vector(n, mean=0.0, std=0.1):
+        return (mean + std * rng.standard_normal(n)).astype(np.float32)
+
+    def swiglu(prefix, names, width):
+        out[prefix + names[0] + ".weight"] = matrix(width, d)
+        out[prefix + names[1] + ".weight"] = matrix(width, d)
+        out[prefix + names[2] + ".weight"] = matrix(d, width)
+
+    qwen2 = args.arch == "qwen2"
+    qwen3 = args.arch in ("qwen3", "qwen3_moe")
+    out = {"model.embed_tokens.weight": rng.standard_normal((args.vocab, d)).astype(np.float32)}
+    for layer in range(args.layers):
+        p = f"model.layers.{layer}."
+        out[p + "input_layernorm.weight"] = vector(d, 1.0)
+        out[p + "post_attention_layernorm.weight"] = vector(d, 1.0)
+        for name, rows in (("q_proj", q), ("k_proj", kv), ("v_proj", kv)):
+            out[p + f"self_attn.{name}.weight"] = matrix(rows, d)
+            if qwen2 or (qwen3 and args.bias):
+                out[p + f"self_attn.{name}.bias"] = vector(rows)
+        out[p + "self_attn.o_proj.weight"] = matrix(d, q)
+        if qwen3 and args.bias:
+            out[p + "self_attn.o_proj.bias"] = vector(d)
+        if qwen3:
+            out[p + "self_attn.q_norm.weight"] = vector(hd, 1.0)
+            out[p + "self_attn.k_norm.weight"] = vector(hd, 1.0)
+        if args.arch == "mixtral":
+            out[p + "block_sparse_moe.gate.weight"] = matrix(args.experts, d)
+            for e in range(args.experts):
+                swiglu(p + f"block_sparse_moe.experts.{e}.", ("w1", "w3", "w2"), args.ffn)
+        elif args.arch == "qwen3_moe" and layer not in cfg["mlp_only_layers"]:
+            out[p + "mlp.gate.weight"] = matrix(args.experts, d)
+            for e in range(args.experts):
+                swiglu(p + f"mlp.experts.{e}.", ("gate_proj", "up_proj", "down_proj"),
+                       cfg["moe_intermediate_size"])
+        else:
+            swiglu(p + "mlp.", ("gate_proj", "up_proj", "down_proj"), args.ffn)
+    out["model.norm.weight"] = vector(d, 1.0)
+    if not args.tied:
+        out["lm_head.weight"] = matrix(args.vocab, d)
+    return out
+
+
+def make(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out")
+    ap.add_argument("--arch", choices=sorted(ARCHS), required=True)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--kv-heads", type=int, default=2)
+    ap.add_argument("--head-dim", type=int, default=16)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--ffn", type=int, default=96)
+    ap.add_argument("--vocab", type=int, default=256)
+    ap.add_argument("--tied", action="store_true")
+    ap.add_argument("--bias", action="store_true")
+    ap.add_argument("--window", type=int, default=None)
+    ap.add_argument("--max-window-layers", type=int, default=0)
+    ap.add_argument("--experts", type=int, default=4)
+    ap.add_argument("--top-k", type=int, default=2)
+    ap.add_argument("--no-norm-topk", action="store_true")
+    ap.add_argument("--dtype", choices=["f32", "bf16", "f16"], default="f32")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--drop", action="append", default=[])
+    ap.add_argument("--set", action="append", default=[])
+    args = ap.parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    cfg = config(args)
+    with open(os.path.join(args.out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    out = tensors(args, cfg, rng)
+    for name in args.drop:
+        del out[name]
+    write_safetensors(os.path.join(args.out, "model.safetensors"),
+                      {k: out[k] for k in sorted(out)}, args.dtype)
+    return args.out
+
+
+if __name__ == "__main__":
+    make()

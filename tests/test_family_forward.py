@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""tests/test_family_forward.py — the forward passes of the qwen3 plugin
+(Qwen2, Qwen3, Qwen3-MoE) and the mistral plugin (Mistral, Mixtral), both
+on the SDK's decoder (pio/decoder.h), against the PyTorch reference written
+for the tests (tests/reference/decoder_reference.py), end to end through
+`pio-host run`: tiny random models of each architecture and option (q/k/v
+biases, q/k norms, tied embeddings, sliding windows shorter than the prompt
+and across prefill chunks, experts with and without renormalised weights,
+bf16 weights), their logits and 32 greedy tokens compared.  Also the errors
+a user meets with such weights.
+
+    test_family_forward.py PIO_HOST [unittest args]
+"""
+import os
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "reference"))
+sys.path.insert(0, os.path.join(HERE, "tools"))
+import forward_check  # noqa: E402
+from decoder_reference import DecoderReference  # noqa: E402
+from make_tiny_decoder import make  # noqa: E402
+
+PIO_HOST = None
+PROMPT = [1, 7, 42, 3, 99, 250, 17, 5, 64, 128, 2, 200]
+STEPS = 32
+F32_TOLERANCE = 1e-4   # of max |logit|
+BF16_TOLERANCE = 1e-2  # bf16 keeps 8 bits of mantissa
+
+
+class Case(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="pio_family_fwd_")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def model(self, name, *options):
+        return make([os.path.join(self.tmp.name, name), *options])
+
+    def check(self, folder, tolerance=F32_TOLERANCE, prompt=PROMPT, exact_tokens=True,
+              extra=()):
+        forward_check.check(self, PIO_HOST, folder, DecoderReference.from_folder(folder), prompt,
+                            STEPS, tolerance, exact_tokens, extra)
+
+
+class Qwen(Case):
+    def test_qwen2_qkv_biases_tied_matches_reference(self):
+        self.check(self.model("qwen2", "--arch", "qwen2", "--tied", "--seed", "1"))
+
+    def test_qwen3_qk_norms_matches_reference(self):
+        self.check(self.model("qwen3", "--arch", "qwen3", "--seed", "2"))
+
+    def test_qwen3_attention_bias_matches_reference(self):
+        self.check(self.model("qwen3b", "--arch", "qwen3", "--bias", "--heads", "8",
+                              "--kv-heads", "2", "--head-dim", "8", "--seed", "3"))
+
+    def test_qwen3_sliding_layers_above_max_window_layers_match_reference(self):
+        # Layers 0-1 full, 2-3 sliding over 5 tokens: the prompt is longer.
+        self.check(self.model("qwen3w", "--arch", "qwen3", "--layers", "4", "--window", "5",
+                              "--max-window-layers", "2", "--seed", "4"))
+
+    def test_qwen3_moe_with_a_dense_first_layer_matches_reference(self):
+        self.check(self.model("moe", "--arch", "qwen3_moe", "--layers", "3", "--experts", "6",
+                              "--top-k", "2", "--seed", "5"))
+
+    def test_qwen3_moe_without_renormalised_weights_matches_reference(self):
+        self.check(self.model("moe_raw", "--arch", "qwen3_moe", "--experts", "4", "--top-k",
+                              "3", "--no-norm-topk", "--seed", "6"))
+
+    def test_qwen3_bf16_matches_reference_within_bf16(self):
+        self.check(self.model("qwen3bf16", "--arch", "qwen3", "--dtype", "bf16", "--seed", "7"),
+                   BF16_TOLERANCE, exact_tokens=False)
+
+
+class Mistral(Case):
+    def test_mistral_window_shorter_than_the_prompt_matches_reference(self):
+        self.check(self.model("mistral", "--arch", "mistral", "--window", "4", "--seed", "8"))
+
+    def test_mistral_without_a_window_matches_reference(self):
+        self.check(self.model("mistral_full", "--arch", "mistral", "--set", "sliding_window=null",
+                              "--seed", "9"))
+
+    def test_mixtral_top2_of_4_experts_matches_reference(self):
+        self.check(self.model("mixtral", "--arch", "mixtral", "--window", "6", "--layers", "3",
+                              "--seed", "10"))
+
+    def test_window_across_prefill_chunks_matches_reference(self):
+        # 300 tokens run as chunks of 128: each chunk's queries reach back
+        # into the one before, and no further than the window of 50.
+        folder = self.model("long", "--arch", "mistral", "--window", "50", "--seed", "11")
+        prompt = [(i * 37 + 11) % 256 for i in range(300)]
+        self.check(folder, prompt=prompt)
+
+    def test_mixtral_f16_matches_reference(self):
+        self.check(self.model("mixtral16", "--arch", "mixtral", "--dtype", "f16", "--seed", "12"))
+
+
+class Errors(Case):
+    def expect_failure(self, folder, *fragments):
+        rc, out, err = forward_check.run(PIO_HOST, folder, "--tokens", "1,2")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(out, "")
+        for fragment in fragments:
+            self.assertIn(fragment, err)
+
+    def test_missing_expert_is_named(self):
+        name = "model.layers.1.block_sparse_moe.experts.3.w2.weight"
+        self.expect_failure(self.model("noexpert", "--arch", "mixtral", "--drop", name), name,
+                            "missing")
+
+    def test_missing_qk_norm_is_named(self):
+        name = "model.layers.0.self_attn.k_norm.weight"
+        self.expect_failure(self.model("nonorm", "--arch", "qwen3", "--drop", name), name)
+
+    def test_qwen2_without_biases_is_refused(self):
+        name = "model.layers.0.self_attn.v_proj.bias"
+        self.expect_failure(self.model("nobias", "--arch", "qwen2", "--drop", name), name)
+
+    def test_qwen3_with_biases_config_does_not_name_is_refused(self):
+        folder = self.model("extrabias", "--arch", "qwen3", "--bias", "--set",
+                            "attention_bias=false")
+        self.expect_failure(folder, "self_attn.", ".bias", "does not use")
+
+    def test_rope_kind_the_pass_cannot_compute_is_refused(self):
+        folder = self.model("longrope", "--arch", "qwen3", "--set",
+                            'rope_scaling={"rope_type": "dynamic", "factor": 2.0}')
+        self.expect_failure(folder, "rope_scaling of type \"dynamic\"")
+
+    def test_synthetic_weights_run_every_architecture(self):
+        for arch in ("qwen2", "qwen3", "qwen3_moe", "mistral", "mixtral"):
+            with self.subTest(arch=arch):
+                folder = self.model("synthetic_" + arch, "--arch", arch, "--window", "4")
+                rc, out, err = forward_check.run(PIO_HOST, folder, "--synthetic=3", "--tokens",
+                                                 "1,2,3,4,5,6", "--max-new-tokens", "4")
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(len(out.strip().split(",")), 4)
+
+
+if __name__ == "__main__":
+    PIO_HOST = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
