@@ -108,11 +108,9 @@ static pio_status build_layer(pio_decoder *d, uint32_t l, pio_error *err) {
 
 int pio_decoder_ignorable(const char *name, const void *spec) {
   static const char suffix[] = ".rotary_emb.inv_freq";
-  const pio_decoder_spec *sp = spec;
+  (void)spec;
   size_t n = strlen(name), k = sizeof suffix - 1;
-  if (n >= k && strcmp(name + n - k, suffix) == 0) return 1;
-  return sp != NULL && sp->tie_word_embeddings && sp->names->lm_head != NULL &&
-         strcmp(name, sp->names->lm_head) == 0;
+  return n >= k && strcmp(name + n - k, suffix) == 0;
 }
 
 pio_status decoder_weights_build(pio_decoder *d, pio_error *err) {
@@ -124,13 +122,9 @@ pio_status decoder_weights_build(pio_decoder *d, pio_error *err) {
       pio_weights_matrix(&d->set, sp->names->embed, sp->vocab_size, sp->d_model, &d->embed, err);
   for (uint32_t l = 0; l < sp->n_layers && s == PIO_OK; l++) s = build_layer(d, l, err);
   if (s == PIO_OK)
-    s = pio_weights_vector(&d->set, sp->names->final_norm, sp->d_model, 1.0f, 0.0f, &d->final_norm,
-                           err);
-  if (s == PIO_OK && !sp->tie_word_embeddings)
-    s = pio_weights_matrix(&d->set, sp->names->lm_head, sp->vocab_size, sp->d_model, &d->lm_head,
-                           err);
+    s = pio_weights_output_head(&d->set, sp->tie_word_embeddings, &d->embed, &d->lm_head,
+                                &d->final_norm, err);
   if (s != PIO_OK) return s;
-  if (sp->tie_word_embeddings) d->lm_head = d->embed;
   return pio_weights_check_unused(&d->set, sp->architecture,
                                   sp->ignorable ? sp->ignorable : pio_decoder_ignorable, sp, err);
 }

@@ -28,9 +28,8 @@ extern "C" {
  * (%u twice).  NULL for a tensor the spec does not use.
  */
 typedef struct pio_decoder_names {
-  const char *embed;                /* "model.embed_tokens.weight" */
-  const char *final_norm;           /* "model.norm.weight" */
-  const char *lm_head;              /* "lm_head.weight" (unused when tied) */
+  const char *embed;                /* "model.embed_tokens.weight" (model.norm.weight and
+                                       lm_head.weight: pio_weights_output_head) */
   const char *attn_norm, *mlp_norm; /* input_layernorm, post_attention_layernorm */
   const char *q, *k, *v, *o;        /* projections' weights */
   const char *q_bias, *k_bias, *v_bias, *o_bias;
@@ -44,8 +43,7 @@ typedef struct pio_decoder_names {
  * share, as designated initialisers: a family adds its own after them
  * ({PIO_DECODER_LLAMA_NAMES, .router = "..."}). */
 #define PIO_DECODER_LLAMA_NAMES                                                                   \
-  .embed = "model.embed_tokens.weight", .final_norm = "model.norm.weight",                        \
-  .lm_head = "lm_head.weight", .attn_norm = "model.layers.%u.input_layernorm.weight",             \
+  .embed = "model.embed_tokens.weight", .attn_norm = "model.layers.%u.input_layernorm.weight",    \
   .mlp_norm = "model.layers.%u.post_attention_layernorm.weight",                                  \
   .q = "model.layers.%u.self_attn.q_proj.weight", .k = "model.layers.%u.self_attn.k_proj.weight", \
   .v = "model.layers.%u.self_attn.v_proj.weight", .o = "model.layers.%u.self_attn.o_proj.weight", \
@@ -76,16 +74,14 @@ typedef struct pio_decoder_spec {
   uint32_t n_experts, n_experts_per_token, d_expert;
   int norm_topk_prob; /* the k chosen weights renormalised to sum 1 */
   const pio_decoder_names *names;
-  /* Tensors of the files the model may leave unread (rotary inv_freq
-   * buffers, a tied lm_head): non-zero for those; ctx is this spec.  NULL:
-   * pio_decoder_ignorable. */
+  /* Tensors of the files the model may leave unread: non-zero for those;
+   * ctx is this spec.  NULL: pio_decoder_ignorable. */
   int (*ignorable)(const char *name, const void *ctx);
   uint64_t n_params; /* for stats */
 } pio_decoder_spec;
 
 /* What Transformers itself lets pass when loading such a checkpoint:
- * "*.rotary_emb.inv_freq" buffers, and lm_head.weight when the embeddings
- * are tied (spec is the pio_decoder_spec). */
+ * "*.rotary_emb.inv_freq" buffers. */
 int pio_decoder_ignorable(const char *name, const void *spec);
 
 typedef struct pio_decoder pio_decoder;
