@@ -14,6 +14,7 @@
 
 #include "bench_options.h"
 #include "compute_limits.h"
+#include "device_limits.h"
 #include "progress.h"
 
 #define PIO_BENCH_RUN_PROMPT_DEFAULT 128
@@ -53,6 +54,10 @@ typedef struct pio_bench_run_result {
   pio_model_stats stats;      /* its strings point at the copies above */
   uint32_t matmul_dtypes;     /* bit (1u << d): weights held in pio_dtype d (known or assumed) */
   uint64_t head_flops_per_token; /* of flops_per_token, the output head's: 2 x d_model x vocab */
+  char device[16];            /* where the model runs: "cpu" or "cuda" (stats.device) */
+  char device_name[256];      /* stats.device_name, "" for the CPU */
+  int on_device;              /* a CUDA device: device_limits bound the figures, not limits */
+  int used_argmax;            /* the plugin chose each token (forward_argmax) */
   /* Per repetition, seconds; repeat entries each (owned, freed by
    * pio_bench_run_result_free). */
   double *prefill_s;
@@ -67,9 +72,10 @@ typedef struct pio_bench_run_result {
   double decode_tok_s;        /* N / decode time */
   double effective_bytes_per_s; /* decode_tok_s x weight bytes per token */
   uint64_t peak_rss_bytes;    /* ru_maxrss before the limits were measured */
-  /* Limits of the same run. */
+  /* Limits of the same run: the CPU's, or the device's when on_device. */
   pio_bench_limits limits;
-  pio_bench_peak prefill_peak; /* the instruction bounding the prefill's matmuls */
+  pio_bench_device_limits device_limits;
+  pio_bench_peak prefill_peak; /* the instruction bounding the prefill's matmuls (CPU) */
   double prefill_peak_flops;  /* its peak */
   double prefill_flops;       /* FLOP of one prefill: the head runs for its last token only */
   double decode_limit_tok_s;  /* read bandwidth / weight bytes per token */

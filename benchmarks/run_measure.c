@@ -110,24 +110,47 @@ static int32_t argmax(const float *x, uint32_t n) {
   return (int32_t)best;
 }
 
+/* Whether the plugin chooses tokens itself (ABI 1.2 forward_argmax): a GPU
+ * plugin picks it where the logits are, and they never cross the bus. */
+static int plugin_argmax(const pio_model_api *m) {
+  return PIO_TABLE_HAS(m, pio_model_api, forward_argmax) && m->forward_argmax != NULL;
+}
+
+/* The next token after tokens[n]: forward_argmax where the plugin has it,
+ * else forward and the argmax here. */
+static pio_status next_token(session *s, const int32_t *tokens, uint32_t n, int32_t *next,
+                             pio_error *err) {
+  const pio_model_api *m = s->m.table->model;
+  if (plugin_argmax(m)) return m->forward_argmax(s->model, tokens, n, next, err);
+  pio_status st = m->forward(s->model, tokens, n, s->logits, 0, err);
+  if (st == PIO_OK) *next = argmax(s->logits, s->m.summary.vocab_size);
+  return st;
+}
+
 /* One repetition from an empty cache: prefill P tokens, pick the first
- * token, then N greedy single-token decode steps. */
+ * token (with the prefill, when the plugin picks it), then N greedy
+ * single-token decode steps. */
 static pio_status run_once(const pio_bench_run_options *opts, session *s, double *prefill_s,
                            double *ttft_s, double *decode_s, int32_t *first, pio_error *err) {
   const pio_model_api *m = s->m.table->model;
   m->reset(s->model);
-  double t0 = pio_bench_now();
-  if (m->forward(s->model, s->tokens, opts->prompt_tokens, s->logits, 0, err) != PIO_OK)
-    return pio_error_prefix(err, "prefill of %u tokens", opts->prompt_tokens);
-  double t1 = pio_bench_now();
-  int32_t token = argmax(s->logits, s->m.summary.vocab_size);
-  double t2 = pio_bench_now();
-  *first = token;
-  for (uint32_t i = 0; i < opts->gen_tokens; i++) {
-    if (m->forward(s->model, &token, 1, s->logits, 0, err) != PIO_OK)
-      return pio_error_prefix(err, "decode step %u", i + 1);
+  int32_t token = 0;
+  double t0 = pio_bench_now(), t1;
+  if (plugin_argmax(m)) {
+    if (m->forward_argmax(s->model, s->tokens, opts->prompt_tokens, &token, err) != PIO_OK)
+      return pio_error_prefix(err, "prefill of %u tokens", opts->prompt_tokens);
+    t1 = pio_bench_now();
+  } else {
+    if (m->forward(s->model, s->tokens, opts->prompt_tokens, s->logits, 0, err) != PIO_OK)
+      return pio_error_prefix(err, "prefill of %u tokens", opts->prompt_tokens);
+    t1 = pio_bench_now();
     token = argmax(s->logits, s->m.summary.vocab_size);
   }
+  double t2 = pio_bench_now();
+  *first = token;
+  for (uint32_t i = 0; i < opts->gen_tokens; i++)
+    if (next_token(s, &token, 1, &token, err) != PIO_OK)
+      return pio_error_prefix(err, "decode step %u", i + 1);
   double t3 = pio_bench_now();
   *prefill_s = t1 - t0;
   *ttft_s = t2 - t0;
@@ -143,7 +166,7 @@ static pio_status warm_up(const pio_bench_run_options *opts, session *s, pio_err
   if (m->forward(s->model, s->tokens, n, s->logits, 0, err) != PIO_OK)
     return pio_error_prefix(err, "warm-up prefill");
   int32_t token = argmax(s->logits, s->m.summary.vocab_size);
-  if (m->forward(s->model, &token, 1, s->logits, 0, err) != PIO_OK)
+  if (next_token(s, &token, 1, &token, err) != PIO_OK)
     return pio_error_prefix(err, "warm-up decode");
   return PIO_OK;
 }
@@ -205,6 +228,12 @@ static pio_status read_stats(const pio_bench_run_options *opts, session *s,
   st->weights_note = out->weights_note;
   out->matmul_dtypes = matmul_dtypes(opts, st);
   out->head_flops_per_token = 2ull * s->m.summary.d_model * s->m.summary.vocab_size;
+  copy_text(out->device, sizeof out->device, STAT_TEXT(st, device, "cpu"));
+  copy_text(out->device_name, sizeof out->device_name, STAT_TEXT(st, device_name, ""));
+  st->device = out->device;
+  st->device_name = out->device_name;
+  out->on_device = strcmp(out->device, "cuda") == 0;
+  out->used_argmax = plugin_argmax(s->m.table->model);
   copy_text(out->plugin_name, sizeof out->plugin_name, s->m.plugin_name);
   copy_text(out->plugin_version, sizeof out->plugin_version, s->m.plugin_version);
   copy_text(out->architecture, sizeof out->architecture, s->m.resolved.architecture);
@@ -256,17 +285,45 @@ static uint32_t peaks_needed(const pio_bench_run_result *out) {
   return mask;
 }
 
-/* The limits' pool (the model's thread count) and sampler; created after
- * the first repetition, once the model's peak RSS has been read. */
+/* What measures the limits: the CPU's sampler and its pool, or, for a
+ * model on a CUDA device, the device module's sampler. */
+typedef struct limits_run {
+  pio_threadpool *pool;
+  pio_bench_limits_sampler *cpu;
+  pio_bench_device_module *module;
+  const pio_bench_device_api *device_api;
+  pio_bench_device_sampler *device;
+} limits_run;
+
+/* Created after the first repetition, once the model's peak RSS has been
+ * read and its stats say where it runs. */
 static pio_status start_limits(const pio_bench_run_options *opts, pio_bench_run_result *out,
-                               pio_threadpool **pool, pio_bench_limits_sampler **sampler,
-                               pio_error *err) {
+                               limits_run *l, pio_error *err) {
+  const uint32_t max = limit_passes_per_repetition(opts->repeat) * opts->repeat;
+  if (out->on_device) {
+    pio_status st = pio_bench_device_load(&l->module, &l->device_api, err);
+    if (st == PIO_OK) st = l->device_api->create(opts->read_buffer_bytes, max, &l->device, err);
+    return st;
+  }
   uint32_t n_threads = out->stats.n_threads != 0 ? out->stats.n_threads : opts->threads;
-  if (pio_threadpool_create(n_threads, pool, err) != PIO_OK) return err->code;
+  if (pio_threadpool_create(n_threads, &l->pool, err) != PIO_OK) return err->code;
   pio_bench_limits_options lo = {.read_buffer_bytes = read_buffer_bytes(opts, out),
                                  .peaks = peaks_needed(out)};
-  uint32_t max = limit_passes_per_repetition(opts->repeat) * opts->repeat;
-  return pio_bench_limits_sampler_create(*pool, &lo, max, sampler, err);
+  return pio_bench_limits_sampler_create(l->pool, &lo, max, &l->cpu, err);
+}
+
+static pio_status sample_limits(limits_run *l, uint32_t passes, pio_error *err) {
+  if (l->device != NULL) return l->device_api->sample(l->device, passes, err);
+  return pio_bench_limits_sample(l->cpu, passes, err);
+}
+
+static void finish_limits(limits_run *l, pio_bench_run_result *out, int ok) {
+  if (ok && l->device != NULL) l->device_api->result(l->device, &out->device_limits);
+  if (ok && l->cpu != NULL) pio_bench_limits_sampler_result(l->cpu, &out->limits);
+  if (l->device != NULL) l->device_api->destroy(l->device);
+  pio_bench_device_unload(l->module);
+  pio_bench_limits_sampler_destroy(l->cpu);
+  pio_threadpool_destroy(l->pool);
 }
 
 /* Warm-up, then R repetitions, each followed by passes of the limits so
@@ -282,8 +339,7 @@ static pio_status time_repetitions(const pio_bench_run_options *opts, session *s
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "cannot allocate timings");
   pio_bench_progress_update(progress, "run %s: warm-up", opts->model);
   if (warm_up(opts, s, err) != PIO_OK) return err->code;
-  pio_threadpool *pool = NULL;
-  pio_bench_limits_sampler *sampler = NULL;
+  limits_run limits = {0};
   pio_status st = PIO_OK;
   for (uint32_t r = 0; r < opts->repeat && st == PIO_OK; r++) {
     pio_bench_progress_update(progress, "run %s: repetition %u/%u (%u prompt + %u generated)",
@@ -299,17 +355,14 @@ static pio_status time_repetitions(const pio_bench_run_options *opts, session *s
       /* The model's high-water mark, before the limits' buffer adds to it. */
       struct rusage ru;
       if (getrusage(RUSAGE_SELF, &ru) == 0) out->peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024u;
-      if (st == PIO_OK) st = start_limits(opts, out, &pool, &sampler, err);
+      if (st == PIO_OK) st = start_limits(opts, out, &limits, err);
     }
     pio_bench_progress_update(progress, "run %s: repetition %u/%u: memory bandwidth and compute "
                               "peaks", opts->model, r + 1, opts->repeat);
     settle();
-    if (st == PIO_OK)
-      st = pio_bench_limits_sample(sampler, limit_passes_per_repetition(opts->repeat), err);
+    if (st == PIO_OK) st = sample_limits(&limits, limit_passes_per_repetition(opts->repeat), err);
   }
-  if (st == PIO_OK) pio_bench_limits_sampler_result(sampler, &out->limits);
-  pio_bench_limits_sampler_destroy(sampler);
-  pio_threadpool_destroy(pool);
+  finish_limits(&limits, out, st == PIO_OK);
   s->m.table->model->reset(s->model);
   return st;
 }

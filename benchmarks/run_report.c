@@ -42,9 +42,16 @@ static pio_bench_peak prefill_bound(const pio_bench_run_result *r) {
   return best != PIO_BENCH_PEAK_COUNT ? best : highest_peak(&r->limits);
 }
 
+/* The bandwidth decode is bound by: the device's HBM, or the CPU's memory. */
+static double read_rate(const pio_bench_run_result *r) {
+  return r->on_device ? r->device_limits.read_bytes_per_s : r->limits.read_bytes_per_s;
+}
+
 void pio_bench_run_derive(const pio_bench_run_options *opts, pio_bench_run_result *r) {
-  r->prefill_peak = prefill_bound(r);
-  r->prefill_peak_flops = r->prefill_peak < PIO_BENCH_PEAK_COUNT
+  /* On a GPU: its bf16 tensor-core peak and its HBM; no CPU instruction. */
+  r->prefill_peak = r->on_device ? PIO_BENCH_PEAK_COUNT : prefill_bound(r);
+  r->prefill_peak_flops = r->on_device ? r->device_limits.bf16_flops_per_s
+                          : r->prefill_peak < PIO_BENCH_PEAK_COUNT
                               ? r->limits.peaks[r->prefill_peak].flops_per_s
                               : 0.0;
   /* A forward without all_logits runs the output head for the last token
@@ -54,7 +61,7 @@ void pio_bench_run_derive(const pio_bench_run_options *opts, pio_bench_run_resul
   const double head = (double)r->head_flops_per_token < fpt ? (double)r->head_flops_per_token : 0;
   r->prefill_flops = p * (fpt - head) + head;
   r->decode_limit_tok_s = r->stats.weight_bytes_per_token > 0
-                              ? r->limits.read_bytes_per_s / (double)r->stats.weight_bytes_per_token
+                              ? read_rate(r) / (double)r->stats.weight_bytes_per_token
                               : 0.0;
   r->prefill_limit_tok_s = r->prefill_flops > 0 ? p * r->prefill_peak_flops / r->prefill_flops
                                                 : 0.0;
@@ -62,12 +69,16 @@ void pio_bench_run_derive(const pio_bench_run_options *opts, pio_bench_run_resul
   r->prefill_percent = percent(r->prefill_tok_s, r->prefill_limit_tok_s);
 }
 
-static const char *peak_key(pio_bench_peak peak) {
-  return peak < PIO_BENCH_PEAK_COUNT ? pio_bench_peak_key(peak) : "none";
+static const char *peak_key(const pio_bench_run_result *r) {
+  return r->on_device ? "device_bf16_gemm"
+         : r->prefill_peak < PIO_BENCH_PEAK_COUNT ? pio_bench_peak_key(r->prefill_peak)
+                                                  : "none";
 }
 
-static const char *peak_phrase(pio_bench_peak peak) {
-  return peak < PIO_BENCH_PEAK_COUNT ? pio_bench_peak_instruction(peak) : "no measured";
+static const char *peak_phrase(const pio_bench_run_result *r) {
+  return r->on_device ? "bf16 tensor-core GEMM"
+         : r->prefill_peak < PIO_BENCH_PEAK_COUNT ? pio_bench_peak_instruction(r->prefill_peak)
+                                                  : "no measured";
 }
 
 pio_status pio_bench_run_check(const pio_bench_run_result *r, pio_error *err) {
@@ -76,8 +87,8 @@ pio_status pio_bench_run_check(const pio_bench_run_result *r, pio_error *err) {
                          "prefill ran at %.2f tok/s, above its limit of %.2f tok/s (%s peak "
                          "%.1f GFLOP/s, %.3g FLOP a prefill): that limit is no bound, so the "
                          "measurement is wrong; no figures reported",
-                         r->prefill_tok_s, r->prefill_limit_tok_s,
-                         peak_phrase(r->prefill_peak), r->prefill_peak_flops / 1e9,
+                         r->prefill_tok_s, r->prefill_limit_tok_s, peak_phrase(r),
+                         r->prefill_peak_flops / 1e9,
                          r->prefill_flops);
   if (r->decode_percent > 100.0)
     return pio_error_set(err, PIO_ERR_INTERNAL,
@@ -85,8 +96,9 @@ pio_status pio_bench_run_check(const pio_bench_run_result *r, pio_error *err) {
                          "bandwidth %.2f GB/s over a %llu MiB buffer, %llu weight bytes a "
                          "token): that limit is no bound (weights served from a cache the "
                          "buffer misses?), so the measurement is wrong; no figures reported",
-                         r->decode_tok_s, r->decode_limit_tok_s, r->limits.read_bytes_per_s / 1e9,
-                         (unsigned long long)(r->limits.read_buffer_bytes >> 20),
+                         r->decode_tok_s, r->decode_limit_tok_s, read_rate(r) / 1e9,
+                         (unsigned long long)((r->on_device ? r->device_limits.read_buffer_bytes
+                                                            : r->limits.read_buffer_bytes) >> 20),
                          (unsigned long long)r->stats.weight_bytes_per_token);
   return PIO_OK;
 }
@@ -113,10 +125,16 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
              opts->weights_load == PIO_WEIGHTS_READ ? "read into memory" : "mapped");
   fprintf(f, "pio-bench run: %s (plugin %s %s, %s), %s\n", opts->model, r->plugin_name,
           r->plugin_version, r->architecture, weights);
-  fprintf(f, "kernel: prefill %s, decode %s; %u threads, %u prompt + %u generated tokens, "
-             "median of %u runs\n",
-          r->kernel_prefill, r->kernel_decode, r->stats.n_threads, opts->prompt_tokens,
-          opts->gen_tokens, r->repeat);
+  if (r->on_device)
+    fprintf(f, "device: %s (%s); kernel: prefill %s, decode %s; %u prompt + %u generated "
+               "tokens, median of %u runs\n",
+            r->device_name, r->device, r->kernel_prefill, r->kernel_decode, opts->prompt_tokens,
+            opts->gen_tokens, r->repeat);
+  else
+    fprintf(f, "kernel: prefill %s, decode %s; %u threads, %u prompt + %u generated tokens, "
+               "median of %u runs\n",
+            r->kernel_prefill, r->kernel_decode, r->stats.n_threads, opts->prompt_tokens,
+            opts->gen_tokens, r->repeat);
   if (r->kernel_why[0] != '\0') fprintf(f, "why: %s\n", r->kernel_why);
   fputc('\n', f);
 
@@ -132,19 +150,24 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
   snprintf(v, sizeof v, "%.3f s", r->ttft_median_s);
   fprintf(f, row, "time to first token", v, "", "");
   snprintf(v, sizeof v, "%.2f tok/s", r->prefill_tok_s);
-  snprintf(lim, sizeof lim, "%.2f tok/s (%s %.1f GFLOP/s)", r->prefill_limit_tok_s,
-           peak_phrase(r->prefill_peak), r->prefill_peak_flops / 1e9);
+  if (r->on_device)
+    snprintf(lim, sizeof lim, "%.2f tok/s (%s peak %.1f TFLOP/s)", r->prefill_limit_tok_s,
+             peak_phrase(r), r->prefill_peak_flops / 1e12);
+  else
+    snprintf(lim, sizeof lim, "%.2f tok/s (%s %.1f GFLOP/s)", r->prefill_limit_tok_s,
+             peak_phrase(r), r->prefill_peak_flops / 1e9);
   snprintf(pct, sizeof pct, "%.1f %%", r->prefill_percent);
   fprintf(f, row, "prefill", v, lim, pct);
   snprintf(v, sizeof v, "%.2f tok/s", r->decode_tok_s);
-  snprintf(lim, sizeof lim, "%.2f tok/s (read bandwidth %.2f GB/s)", r->decode_limit_tok_s,
-           r->limits.read_bytes_per_s / 1e9);
+  snprintf(lim, sizeof lim, "%.2f tok/s (%sread bandwidth %.2f GB/s)", r->decode_limit_tok_s,
+           r->on_device ? "HBM " : "", read_rate(r) / 1e9);
   snprintf(pct, sizeof pct, "%.1f %%", r->decode_percent);
   fprintf(f, row, "decode", v, lim, pct);
   fprintf(f, row, "weight bytes per token", wpt, "", "");
   snprintf(v, sizeof v, "%.2f GB/s", r->effective_bytes_per_s / 1e9);
-  snprintf(lim, sizeof lim, "%.2f GB/s (memory read bandwidth)", r->limits.read_bytes_per_s / 1e9);
-  snprintf(pct, sizeof pct, "%.1f %%", percent(r->effective_bytes_per_s, r->limits.read_bytes_per_s));
+  snprintf(lim, sizeof lim, "%.2f GB/s (%s read bandwidth)", read_rate(r) / 1e9,
+           r->on_device ? "HBM" : "memory");
+  snprintf(pct, sizeof pct, "%.1f %%", percent(r->effective_bytes_per_s, read_rate(r)));
   fprintf(f, row, "effective read bandwidth", v, lim, pct);
   char kvb[32];
   format_bytes(kvb, sizeof kvb, (double)r->stats.kv_bytes);
@@ -155,6 +178,20 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
              "attention)\n",
           (double)r->stats.n_params / 1e9, wb, (double)r->stats.flops_per_token / 1e9);
   if (r->weights_note[0] != '\0') fprintf(f, "weights: %s\n", r->weights_note);
+  if (r->on_device) {
+    const pio_bench_device_limits *d = &r->device_limits;
+    fprintf(f, "device limits (%s, best of %u passes): HBM read %.2f GB/s (streaming read "
+               "kernel, %s, %llu MiB buffer; median %.2f), bf16 tensor-core GEMM peak %.1f "
+               "TFLOP/s (cuBLASLt %ux%ux%u, f32 accumulate; median %.1f)\n",
+            d->device_name, d->passes, d->read_bytes_per_s / 1e9, d->read_kernel,
+            (unsigned long long)(d->read_buffer_bytes >> 20), d->read_median_bytes_per_s / 1e9,
+            d->bf16_flops_per_s / 1e12, d->gemm_size, d->gemm_size, d->gemm_size,
+            d->bf16_median_flops_per_s / 1e12);
+    fprintf(f, "prefill (%.3g FLOP: the output head once) is compared with the %s peak%s\n",
+            r->prefill_flops, peak_phrase(r),
+            r->used_argmax ? "; the plugin chooses each token (forward_argmax)" : "");
+    return;
+  }
   fprintf(f, "limits (%u threads, best of %u passes): memory read %.2f GB/s (%s loads, %llu MiB "
              "buffer)",
           r->limits.n_threads, r->limits.passes, r->limits.read_bytes_per_s / 1e9,
@@ -168,7 +205,7 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
               pk->accumulators);
   }
   fprintf(f, "\nprefill (%.3g FLOP: the output head once) is compared with the %s peak\n",
-          r->prefill_flops, peak_phrase(r->prefill_peak));
+          r->prefill_flops, peak_phrase(r));
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -230,6 +267,20 @@ static json_object *limits_json(const pio_bench_limits *l) {
   return o;
 }
 
+static json_object *device_limits_json(const pio_bench_device_limits *l) {
+  json_object *o = json_object_new_object();
+  put(o, "device", json_object_new_string(l->device_name));
+  put(o, "passes", json_object_new_int64(l->passes));
+  put(o, "hbm_read_bytes_per_second", num(l->read_bytes_per_s));
+  put(o, "hbm_read_median_bytes_per_second", num(l->read_median_bytes_per_s));
+  put(o, "hbm_read_kernel", json_object_new_string(l->read_kernel));
+  put(o, "hbm_read_buffer_bytes", json_object_new_uint64(l->read_buffer_bytes));
+  put(o, "bf16_gemm_flops_per_second", num(l->bf16_flops_per_s));
+  put(o, "bf16_gemm_median_flops_per_second", num(l->bf16_median_flops_per_s));
+  put(o, "bf16_gemm_size", json_object_new_int64(l->gemm_size));
+  return o;
+}
+
 static json_object *dtypes_json(uint32_t mask) {
   json_object *a = json_object_new_array();
   for (int d = 0; d < PIO_DTYPE_COUNT; d++)
@@ -261,6 +312,8 @@ static json_object *model_json(const pio_bench_run_options *opts, const pio_benc
   put(o, "kernel_decode", json_object_new_string(r->kernel_decode));
   put(o, "kernel_why", r->kernel_why[0] != '\0' ? json_object_new_string(r->kernel_why) : NULL);
   put(o, "matmul_dtypes", dtypes_json(r->matmul_dtypes));
+  put(o, "device", json_object_new_string(r->device));
+  if (r->on_device) put(o, "device_name", json_object_new_string(r->device_name));
   return o;
 }
 
@@ -278,7 +331,7 @@ char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_
   put(o, "prefill_tokens_per_second", num(r->prefill_tok_s));
   put(o, "prefill_limit_tokens_per_second", num(r->prefill_limit_tok_s));
   put(o, "prefill_percent_of_limit", num(r->prefill_percent));
-  put(o, "prefill_peak", json_object_new_string(peak_key(r->prefill_peak)));
+  put(o, "prefill_peak", json_object_new_string(peak_key(r)));
   put(o, "prefill_peak_flops_per_second", num(r->prefill_peak_flops));
   put(o, "prefill_flops", num(r->prefill_flops));
   put(o, "decode_tokens_per_second", num(r->decode_tok_s));
@@ -286,12 +339,15 @@ char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_
   put(o, "decode_percent_of_limit", num(r->decode_percent));
   put(o, "weight_bytes_per_token", json_object_new_uint64(r->stats.weight_bytes_per_token));
   put(o, "effective_bytes_per_second", num(r->effective_bytes_per_s));
-  put(o, "effective_percent_of_bandwidth",
-      num(percent(r->effective_bytes_per_s, r->limits.read_bytes_per_s)));
+  put(o, "effective_percent_of_bandwidth", num(percent(r->effective_bytes_per_s, read_rate(r))));
+  put(o, "tokens_chosen_by_plugin", json_object_new_boolean(r->used_argmax));
   put(o, "peak_rss_bytes", json_object_new_uint64(r->peak_rss_bytes));
   put(o, "weights_note",
       r->weights_note[0] != '\0' ? json_object_new_string(r->weights_note) : NULL);
-  put(o, "limits", limits_json(&r->limits));
+  if (r->on_device)
+    put(o, "device_limits", device_limits_json(&r->device_limits));
+  else
+    put(o, "limits", limits_json(&r->limits));
   json_object *reps = json_object_new_object();
   put(reps, "prefill_seconds", array_of(r->prefill_s, r->repeat));
   put(reps, "time_to_first_token_seconds", array_of(r->ttft_s, r->repeat));

@@ -137,6 +137,7 @@ pio_status llama_model_stats(const pio_model *m, pio_model_stats *out, pio_error
       .kernel_decode = pio_kernel_path_name(m->plan.decode),
       .kernel_why = m->plan.why,
       .matmul_dtypes = m->matmul_dtypes,
+      .device = "cpu",
   };
   return pio_model_stats_copy(&s, out, err);
 }

@@ -264,6 +264,13 @@ typedef struct pio_model_stats {
    * of routed experts shared by the expert slots, ...); NULL otherwise.
    * Owned by the model, valid until it is destroyed. */
   const char *weights_note;
+  /* ABI 1.2: where the forward pass runs: "cpu", or "cuda" for an NVIDIA
+   * GPU (its memory holds weights and cache); static.  NULL from an older
+   * plugin means "cpu". */
+  const char *device;
+  /* ABI 1.2: the device's name, e.g. "NVIDIA H200"; valid while the model
+   * lives.  NULL when the device is the CPU. */
+  const char *device_name;
 } pio_model_stats;
 
 typedef struct pio_model_api {
@@ -283,6 +290,13 @@ typedef struct pio_model_api {
   /* Empties the KV cache: the next forward starts a new sequence. */
   void (*reset)(pio_model *model);
   pio_status (*stats)(const pio_model *model, pio_model_stats *out, pio_error *err);
+  /* ABI 1.2: forward without logits: appends and runs tokens[n_tokens] as
+   * forward does, then sets *next_token to the id of the last token's
+   * largest logit (the lowest id among equals): greedy decoding, chosen
+   * where the logits are (on a GPU they never cross the bus).  NULL when
+   * the plugin has none; callers then use forward and pick it themselves. */
+  pio_status (*forward_argmax)(pio_model *model, const int32_t *tokens, uint32_t n_tokens,
+                               int32_t *next_token, pio_error *err);
 } pio_model_api;
 
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,132 @@
+/* cuda/cuda_decode.c — the decode step as one CUDA graph: the step's token
+ * and position copied in, five kernels a layer (qkv + RoPE + KV write,
+ * attention, o_proj + residual, gate/up + SwiGLU, down + residual), lm_head
+ * with its argmax, and the chosen token copied out.  Kernels are chained
+ * with programmatic dependent launch, so each starts streaming its
+ * weights while the one before finishes. */
+#include <string.h>
+
+#include "cuda/cuda_model.h"
+#include "cuda/cuda_status.h"
+
+lc_decode_tuning lc_decode_tuning_default(const pio_model *m) {
+  (void)m;
+  /* Measured on an H200 (docs/cuda.md): two blocks a multiprocessor, the
+   * deepest rings that leaves room for, up to 32 splits of the context. */
+  lc_decode_tuning t = {.pdl = 1, .blocks_per_sm = 2, .stages = 8, .attn_splits = 32};
+  return t;
+}
+
+static lc_gemv_input input_copy(const uint16_t *x_bf16) {
+  lc_gemv_input in = {.mode = LC_INPUT_COPY, .x_bf16 = x_bf16};
+  return in;
+}
+
+static lc_gemv_input input_norm(const float *x, const float *norm, float eps) {
+  lc_gemv_input in = {.mode = LC_INPUT_NORM, .x = x, .norm = norm, .eps = eps};
+  return in;
+}
+
+/* Enqueues one step's kernels on the (capturing) stream. */
+static cudaError_t enqueue_kernels(pio_model *m, const lc_decode_tuning *t) {
+  const pio_model_config *c = m->config;
+  const lc_decode_buffers *b = &m->dec;
+  const uint32_t d = c->hidden_size, hd = c->n_heads * c->head_dim, ff = c->intermediate_size;
+  const float eps = (float)c->rms_norm_eps;
+  const size_t layer_cache = (size_t)c->n_kv_heads * m->max_context * c->head_dim;
+  const lc_device dev = {.sm_count = m->sm_count, .smem_per_block = m->smem_per_block};
+  cudaError_t e = cudaSuccess;
+  for (uint32_t l = 0; l < c->n_layers && e == cudaSuccess; l++) {
+    const lc_layer *L = &m->w.layers[l];
+    uint16_t *k = m->k_cache + l * layer_cache, *v = m->v_cache + l * layer_cache;
+    lc_gemv_input in = input_norm(b->x, L->attn_norm, eps);
+    lc_decode_tuning first = *t;
+    if (l == 0) {
+      /* Layer 0 reads the embedding row of the step's token; block 0 also
+       * stores it as the residual.  It follows a copy, not a kernel. */
+      in.mode = LC_INPUT_EMBED_NORM;
+      in.embed = m->w.embed;
+      in.step = b->step;
+      in.x_out = b->x;
+      first.pdl = 0;
+    }
+    e = lc_decode_qkv(m->stream, &first, &dev, L->qkv, d, &in, c->n_heads,
+                      c->n_kv_heads, c->head_dim, m->max_context, m->rope_cos, m->rope_sin,
+                      b->step, b->q, k, v);
+    if (e == cudaSuccess)
+      e = lc_decode_attention(m->stream, t, b->q, k, v, c->n_heads, c->n_kv_heads, c->head_dim,
+                              m->max_context, b->step, b->attn_partial, b->counters, b->attn);
+    in = input_copy(b->attn);
+    if (e == cudaSuccess)
+      e = lc_decode_residual(m->stream, t, &dev, L->o, d, hd, &in, b->x);
+    in = input_norm(b->x, L->mlp_norm, eps);
+    if (e == cudaSuccess)
+      e = lc_decode_swiglu(m->stream, t, &dev, L->gate_up, ff, d, &in, b->h);
+    in = input_copy(b->h);
+    if (e == cudaSuccess)
+      e = lc_decode_residual(m->stream, t, &dev, L->down, d, ff, &in, b->x);
+  }
+  lc_gemv_input in = input_norm(b->x, m->w.final_norm, eps);
+  if (e == cudaSuccess)
+    e = lc_decode_lm_head(m->stream, t, &dev, m->w.lm_head, c->vocab_size, d, &in,
+                          b->logits, b->next, b->lm_value, b->lm_index,
+                          b->counters + c->n_kv_heads);
+  return e;
+}
+
+static cudaError_t record(pio_model *m, const lc_decode_tuning *t, cudaGraph_t *graph) {
+  const lc_decode_buffers *b = &m->dec;
+  cudaError_t e = cudaStreamBeginCapture(m->stream, cudaStreamCaptureModeThreadLocal);
+  if (e != cudaSuccess) return e;
+  e = cudaMemcpyAsync(b->step, b->host_step, sizeof *b->step, cudaMemcpyHostToDevice, m->stream);
+  if (e == cudaSuccess) e = enqueue_kernels(m, t);
+  if (e == cudaSuccess)
+    e = cudaMemcpyAsync(b->host_next, b->next, sizeof *b->host_next, cudaMemcpyDeviceToHost,
+                        m->stream);
+  /* End the capture whatever happened, so the stream is usable again. */
+  const cudaError_t end = cudaStreamEndCapture(m->stream, graph);
+  return e != cudaSuccess ? e : end;
+}
+
+pio_status lc_decode_capture(pio_model *m, const lc_decode_tuning *t, pio_error *err) {
+  if (t->blocks_per_sm < 1 || t->blocks_per_sm > 2 || t->attn_splits < 1 ||
+      t->attn_splits > 32 || t->stages < 2 || t->stages > lc_gemv_max_stages())
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "decode tuning: blocks_per_sm %u "
+                         "(1-2), attn_splits %u (1-32) or stages %u (2-%u) out of range",
+                         t->blocks_per_sm, t->attn_splits, t->stages, lc_gemv_max_stages());
+  if (m->step_graph != NULL) {
+    cudaGraphExecDestroy(m->step_graph);
+    m->step_graph = NULL;
+  }
+  cudaGraph_t graph = NULL;
+  cudaError_t e = record(m, t, &graph);
+  if (e == cudaSuccess) e = cudaGraphInstantiate(&m->step_graph, graph, 0);
+  if (graph != NULL) cudaGraphDestroy(graph);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError(); /* a failed capture is not sticky; clear it */
+    m->step_graph = NULL;
+    return lc_cuda_check(e, err, "capturing the decode step (PDL %s)", t->pdl ? "on" : "off");
+  }
+  m->tuning = *t;
+  return PIO_OK;
+}
+
+pio_status lc_decode_step(pio_model *m, int32_t token, float *logits, int32_t *next,
+                          pio_error *err) {
+  const pio_model_config *c = m->config;
+  m->dec.host_step->token = token;
+  m->dec.host_step->pos = m->position;
+  pio_status s = lc_cuda_check(cudaGraphLaunch(m->step_graph, m->stream), err,
+                               "launching the decode step");
+  if (s == PIO_OK && logits != NULL)
+    s = lc_cuda_check(cudaMemcpyAsync(logits, m->dec.logits, (size_t)c->vocab_size * sizeof *logits,
+                                      cudaMemcpyDeviceToHost, m->stream),
+                      err, "copying logits");
+  if (s == PIO_OK)
+    s = lc_cuda_check(cudaStreamSynchronize(m->stream), err, "decode step at position %u",
+                      m->position);
+  if (s != PIO_OK) return s;
+  if (next != NULL) *next = *m->dec.host_next;
+  m->position++;
+  return PIO_OK;
+}

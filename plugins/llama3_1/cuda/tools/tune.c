@@ -1,0 +1,157 @@
+/* cuda/tools/tune.c — pio-cuda-tune: the decode step's launch settings
+ * (lc_decode_tuning) timed against each other on one synthetic model, and
+ * prefill of a prompt, for choosing lc_decode_tuning_default.  Not a test
+ * and not installed: a measuring tool for GPU sessions.
+ *
+ *   pio-cuda-tune CONFIG.json [PROMPT_TOKENS] [STEPS]
+ *
+ * Prints, per setting, the median time of one decode step (the graph
+ * replayed STEPS times between CUDA events, three times) and the weight
+ * bytes per token over it, beside nothing: the limit is pio-bench run's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/llama_config.h"
+#include "cuda/cuda_model.h"
+#include "cuda/cuda_status.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_float(const void *a, const void *b) {
+  const float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+/* Median seconds of one step over 3 timed runs of `steps` replays. */
+static double time_steps(pio_model *m, uint32_t steps, pio_error *err) {
+  cudaEvent_t a, b;
+  cudaEventCreate(&a);
+  cudaEventCreate(&b);
+  float ms[3];
+  for (int w = 0; w < 5; w++) cudaGraphLaunch(m->step_graph, m->stream);
+  for (int r = 0; r < 3; r++) {
+    cudaEventRecord(a, m->stream);
+    for (uint32_t i = 0; i < steps; i++) cudaGraphLaunch(m->step_graph, m->stream);
+    cudaEventRecord(b, m->stream);
+    if (lc_cuda_check(cudaEventSynchronize(b), err, "timed steps") != PIO_OK) return -1;
+    cudaEventElapsedTime(&ms[r], a, b);
+  }
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  qsort(ms, 3, sizeof ms[0], cmp_float);
+  return ms[1] / 1e3 / steps;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s CONFIG.json [PROMPT_TOKENS] [STEPS]\n", argv[0]);
+    return 2;
+  }
+  const uint32_t prompt = argc > 2 ? (uint32_t)atoi(argv[2]) : 128;
+  const uint32_t steps = argc > 3 ? (uint32_t)atoi(argv[3]) : 50;
+  pio_error err = {0};
+  pio_model_config *c = NULL;
+  if (llama_config_parse_file(argv[1], &c, &err) != PIO_OK) {
+    fprintf(stderr, "%s\n", err.message);
+    return 1;
+  }
+  pio_model_options o = {.struct_size = sizeof o, .synthetic = 1, .seed = 1,
+                         .weight_dtype = PIO_DTYPE_BF16, .max_context = prompt + 64};
+  pio_model *m = NULL;
+  if (lc_model_create(c, &o, &m, &err) != PIO_OK) {
+    fprintf(stderr, "create: %s\n", err.message);
+    return 1;
+  }
+  int32_t *tokens = malloc(prompt * sizeof *tokens);
+  for (uint32_t i = 0; i < prompt; i++) tokens[i] = (int32_t)((i * 7919u + 17u) % c->vocab_size);
+  int32_t next = 0;
+  /* Prefill: three timed passes from an empty cache. */
+  double best = 1e9;
+  for (int r = 0; r < 3; r++) {
+    lc_model_reset(m);
+    double t0 = now();
+    if (lc_model_forward_argmax(m, tokens, prompt, &next, &err) != PIO_OK) {
+      fprintf(stderr, "prefill: %s\n", err.message);
+      return 1;
+    }
+    double t = now() - t0;
+    if (t < best) best = t;
+  }
+  printf("%s on %s: %.3f GB of weights a token, %.2f GFLOP a token\n", argv[1], m->device_name,
+         m->weight_bytes_per_token / 1e9, m->flops_per_token / 1e9);
+  printf("prefill %u tokens: best of 3 %.3f ms, %.1f tok/s, %.1f TFLOP/s (matrices only)\n",
+         prompt, best * 1e3, prompt / best, prompt * (double)m->flops_per_token / best / 1e12);
+  /* Decode settings: the step graph at position `prompt`, replayed. */
+  m->dec.host_step->token = next;
+  m->dec.host_step->pos = prompt;
+  /* pdl, blocks a multiprocessor, ring stages, attention splits */
+  const lc_decode_tuning sweep[] = {
+      {1, 2, 8, 32}, {1, 2, 8, 16}, {0, 2, 8, 32}, {1, 1, 8, 32}, {1, 1, 4, 32},
+      {1, 2, 3, 32}, {1, 2, 2, 32}, {1, 1, 8, 16}, {1, 2, 8, 8},
+  };
+  printf("%-4s %-7s %-7s %-7s %10s %9s %8s  %s\n", "pdl", "blk/sm", "stages", "splits",
+         "us/step", "tok/s", "GB/s", "max |logit - first's|");
+  const size_t vocab = c->vocab_size;
+  float *ref = malloc(vocab * sizeof *ref), *got = malloc(vocab * sizeof *got);
+  int have_ref = 0;
+  /* PIO_TUNE_DEFAULT_ONLY=1: the first setting only (for a profiler). */
+  const char *only = getenv("PIO_TUNE_DEFAULT_ONLY");
+  const size_t n_settings = only != NULL && only[0] == '1' ? 1 : sizeof sweep / sizeof sweep[0];
+  for (size_t i = 0; i < n_settings; i++) {
+    if (lc_decode_capture(m, &sweep[i], &err) != PIO_OK) {
+      printf("%-4d %-7u %-7u %-7u capture failed: %s\n", sweep[i].pdl, sweep[i].blocks_per_sm,
+             sweep[i].stages, sweep[i].attn_splits, err.message);
+      continue;
+    }
+    const double t = time_steps(m, steps, &err);
+    if (t < 0) {
+      fprintf(stderr, "%s\n", err.message);
+      return 1;
+    }
+    /* The same math in every setting (a row's sum does not depend on which
+     * warp takes it), so logits must agree bit for bit where the splits
+     * agree: a difference means a race between kernels. */
+    if (lc_cuda_check(cudaMemcpy(got, m->dec.logits, vocab * sizeof *got,
+                                 cudaMemcpyDeviceToHost), &err, "logits") != PIO_OK) {
+      fprintf(stderr, "%s\n", err.message);
+      return 1;
+    }
+    if (!have_ref) memcpy(ref, got, vocab * sizeof *ref), have_ref = 1;
+    float worst = 0;
+    for (size_t v = 0; v < vocab; v++) {
+      const float dlt = got[v] > ref[v] ? got[v] - ref[v] : ref[v] - got[v];
+      if (!(dlt <= worst)) worst = dlt;
+    }
+    printf("%-4d %-7u %-7u %-7u %10.1f %9.1f %8.1f  %g\n", sweep[i].pdl, sweep[i].blocks_per_sm,
+           sweep[i].stages, sweep[i].attn_splits, t * 1e6, 1.0 / t,
+           m->weight_bytes_per_token / t / 1e9, worst);
+  }
+  /* The default again, end to end as forward_argmax runs it (host sync
+   * and the token copied back each step). */
+  const lc_decode_tuning def = lc_decode_tuning_default(m);
+  if (lc_decode_capture(m, &def, &err) != PIO_OK) return 1;
+  lc_model_reset(m);
+  if (lc_model_forward_argmax(m, tokens, prompt, &next, &err) != PIO_OK) return 1;
+  const uint32_t n = 60; /* the cache holds prompt + 64 */
+  double t0 = now();
+  for (uint32_t i = 0; i < n; i++)
+    if (lc_model_forward_argmax(m, &next, 1, &next, &err) != PIO_OK) {
+      fprintf(stderr, "decode: %s\n", err.message);
+      return 1;
+    }
+  const double t = (now() - t0) / n;
+  printf("default end to end (forward_argmax, %u steps): %.1f us/step, %.1f tok/s, %.1f GB/s\n",
+         n, t * 1e6, 1.0 / t, m->weight_bytes_per_token / t / 1e9);
+  free(tokens);
+  free(ref);
+  free(got);
+  lc_model_destroy(m);
+  llama_config_free(c);
+  return 0;
+}
