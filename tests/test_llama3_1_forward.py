@@ -155,8 +155,10 @@ class TestAgainstReference(ModelCase):
         self.assertEqual(tokens_one, tokens_three)
 
     def test_weights_read_into_memory_give_the_mapped_logits(self):
-        # Sharded, so every shard is read; bf16, the dtype real models ship.
-        folder = self.model("read", "--shards", "2", "--dtype", "bf16", "--seed", "15")
+        # Sharded, so every shard is read.  f32 weights: their kernel plan is
+        # fixed (for bf16 weights the SDK times the paths in each process,
+        # and two processes may choose differently: seen under ASan).
+        folder = self.model("read", "--shards", "2", "--seed", "15")
         mapped, tokens_mapped = self.pio_logits(folder, PROMPT, "--weights", "map")
         read, tokens_read = self.pio_logits(folder, PROMPT, "--weights", "read")
         self.assertTrue(np.array_equal(mapped, read))
