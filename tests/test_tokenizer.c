@@ -407,6 +407,11 @@ START_TEST(test_bad_fields_are_named) {
       "{\"added_tokens\":[{\"id\":1}],\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},"
       "\"merges\":[]}}",
       PIO_ERR_INVALID, "added_tokens[0]", "'content'");
+  /* a Sequence child that fails half-read is freed (found by fuzz_tokenizer) */
+  expect_load_error("{\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Replace\","
+                    "\"pattern\":{\"Regex\":\"(\"},\"content\":\"x\"}]},\"model\":{\"type\":\"BPE\","
+                    "\"vocab\":{\"a\":0},\"merges\":[]}}",
+                    PIO_ERR_INVALID, "normalizer.normalizers[0].pattern", "invalid regex");
   expect_load_error("{\"version\":\"2.0\",\"model\":{}}", PIO_ERR_UNSUPPORTED, "version", NULL);
   expect_load_error("[1,2]", PIO_ERR_INVALID, "object", NULL);
   expect_load_error("{}", PIO_ERR_INVALID, "'model'", NULL);

@@ -32,8 +32,8 @@ static pio_status load_sequence(const char *name, const char *path, json_object 
     char sub[256];
     snprintf(sub, sizeof sub, "%s.normalizers[%zu]", path, i);
     pio_status st = load_one(name, sub, json_object_array_get_idx(list, i), &n->children[i], err);
+    n->n_children = i + 1; /* a child that failed half-read is freed with the rest */
     if (st != PIO_OK) return st;
-    n->n_children = i + 1;
   }
   return PIO_OK;
 }
