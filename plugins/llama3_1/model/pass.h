@@ -1,9 +1,9 @@
-/* model/pass.h — what a forward pass of a Llama-like decoder works in and
- * how it walks a long input: the per-chunk activation buffers, and the
- * loop that runs the layers on chunks of a prompt so those stay bounded.
- * Nothing here is Llama's own: any family whose layer is norm, fused qkv,
- * attention, o_proj, norm, gated MLP can take it as is (it is written to
- * move into the SDK when a second family needs it). */
+/* model/pass.h — what a forward pass of a Llama-like decoder works in: the
+ * activation buffers of one chunk of tokens (the chunk loop itself is
+ * pio_forward_chunks, pio/forward.h).  Nothing here is Llama's own: any
+ * family whose layer is norm, fused qkv, attention, o_proj, norm, gated
+ * MLP can take it as is (it is written to move into the SDK when a second
+ * family needs it). */
 #ifndef PIO_LLAMA3_1_PASS_H
 #define PIO_LLAMA3_1_PASS_H
 

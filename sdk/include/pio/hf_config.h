@@ -263,6 +263,27 @@ typedef struct pio_hf_kv_scheme {
 pio_status pio_hf_config_read_kv_scheme(pio_hf_config *doc, pio_hf_kv_scheme *out,
                                         pio_error *err);
 
+/* ---- RoPE ---- */
+
+/*
+ * The RoPE parameters of object (doc->root, or a text_config inside it)
+ * into *p (zeroed first; layout half-split, rotary_dim as given: head_dim,
+ * or less for a partial rotary): rope_theta (default_theta when absent)
+ * and rope_scaling, or Transformers 5's rope_parameters holding both.
+ * The type is rope_type, or the older "type": null, absent or "default",
+ * "linear" (factor), "llama3" (factor, low_freq_factor, high_freq_factor,
+ * original_max_position_embeddings, all required) or "yarn" (factor, else
+ * max_position / original; original_max_position_embeddings, else
+ * max_position; beta_fast, beta_slow, mscale, mscale_all_dim,
+ * attention_factor, truncate optional).  Another type is
+ * PIO_ERR_UNSUPPORTED naming it; bad values PIO_ERR_INVALID naming the
+ * file, line:column and field.  The caller sets p->layout for an
+ * interleaved model (DeepSeek's rope_interleave).
+ */
+pio_status pio_hf_config_read_rope(pio_hf_config *doc, const json_object *object,
+                                   uint32_t rotary_dim, uint32_t max_position,
+                                   double default_theta, pio_rope_params *p, pio_error *err);
+
 #ifdef __cplusplus
 }
 #endif
