@@ -12,7 +12,7 @@
  * apart and merged (flash-decoding), so a long context keeps every thread
  * busy.  Tiles, blocks and splits depend on the shapes, the position and
  * the context length only, never on the thread count: the result is the
- * same bits for any pool size.  Scalar reference and an AVX-512 path. */
+ * same bits for any pool size.  Scalar reference, AVX2 and AVX-512 paths. */
 #ifndef PIO_ATTENTION_H
 #define PIO_ATTENTION_H
 
