@@ -11,22 +11,27 @@
 #include "pio/host.h"
 #include "pio/kernels.h"
 #include "run_bench.h"
+#include "run_sweep.h"
 
 #define SCENARIO "run"
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: pio-bench run --model NAME [--synthetic[=SEED]] [--dtype bf16|f16|f32]\n"
-          "                     [--weights map|read] [--kernel PATH]\n"
-          "                     [--prompt-tokens P] [--gen-tokens N] [--threads T]\n"
-          "                     [--repeat R] [--json] [--json-out FILE]\n"
+          "usage: pio-bench run --model NAME [--model NAME]... [--synthetic[=SEED]]\n"
+          "                     [--dtype bf16|f16|f32] [--weights map|read] [--kernel PATH]\n"
+          "                     [--prompt-tokens P[,P...]] [--gen-tokens N[,N...]]\n"
+          "                     [--threads T[,T...]] [--repeat R] [--json] [--json-out FILE]\n"
+          "                     [-o table|csv|jsonl|md] [--plot FILE.svg]\n"
           "                     [--bandwidth-mib MIB] [--plugin-path DIR]... [--no-progress]\n"
           "\n"
           "Times a model's forward pass: load, time to first token, prefill and decode\n"
-          "tokens/s (medians of R runs), each beside its limit measured in the same run\n"
-          "(memory read bandwidth for decode, the compute peak for prefill).\n"
+          "tokens/s (medians of R runs, with their spread), each beside its limit\n"
+          "measured in the same run (memory read bandwidth for decode, the compute peak\n"
+          "for prefill).  Lists of values and repeated --model make a sweep: every\n"
+          "combination is measured, each beside its own limits.\n"
           "\n"
-          "  --model NAME        a preset (e.g. llama-3.2-1b) or a Hugging Face model folder\n"
+          "  --model NAME        a preset (e.g. llama-3.2-1b), a Hugging Face model folder\n"
+          "                      or its config.json; repeat it to compare models\n"
           "  --synthetic[=SEED]  random weights of the model's shapes (seed 0 by default)\n"
           "  --dtype D           synthetic weight type: bf16 (default), f16 or f32\n"
           "  --weights map|read  weights from files mapped in place (default) or read\n"
@@ -34,12 +39,17 @@ static void usage(FILE *f) {
           "  --kernel PATH       matmul path for every matmul: scalar, avx2, avx512,\n"
           "                      avx512bf16 or amx_bf16 (default auto: the plugin's\n"
           "                      plan, measured here; the table says which ran and why)\n"
-          "  --prompt-tokens P   prefill length (default %d)\n"
-          "  --gen-tokens N      decode steps after the prompt (default %d)\n"
-          "  --threads T         threads of the model and of the limits (default: all cores)\n"
+          "  --prompt-tokens P   prefill length, or a comma list of them (default %d)\n"
+          "  --gen-tokens N      decode steps after the prompt, or a list (default %d)\n"
+          "  --threads T         threads of the model and of the limits, or a list\n"
+          "                      (default: all cores)\n"
           "  --repeat R          timed runs, the model created once (default %d)\n"
-          "  --json              JSON on stdout instead of the table\n"
+          "  --json              JSON on stdout instead of the table (a sweep: one\n"
+          "                      document holding every run)\n"
           "  --json-out FILE     also write the JSON to FILE\n"
+          "  -o, --output F      table (default), csv, jsonl (one run document a line)\n"
+          "                      or md (a Markdown table)\n"
+          "  --plot FILE.svg     draw each throughput against its limit, per configuration\n"
           "  --bandwidth-mib MIB buffer of the bandwidth measurement (default: the bytes a\n"
           "                      token reads, at most 1024)\n"
           "  --plugin-path DIR   look for plugins in DIR first (repeatable)\n"
@@ -49,7 +59,8 @@ static void usage(FILE *f) {
 
 enum {
   OPT_MODEL = 256, OPT_SYNTHETIC, OPT_DTYPE, OPT_WEIGHTS, OPT_PROMPT, OPT_GEN, OPT_THREADS, OPT_REPEAT,
-  OPT_JSON, OPT_JSON_OUT, OPT_BANDWIDTH, OPT_PLUGIN_PATH, OPT_NO_PROGRESS, OPT_KERNEL, OPT_HELP
+  OPT_JSON, OPT_JSON_OUT, OPT_BANDWIDTH, OPT_PLUGIN_PATH, OPT_NO_PROGRESS, OPT_KERNEL, OPT_HELP,
+  OPT_OUTPUT, OPT_PLOT
 };
 
 static const struct option long_options[] = {
@@ -67,6 +78,8 @@ static const struct option long_options[] = {
     {"plugin-path", required_argument, NULL, OPT_PLUGIN_PATH},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"output", required_argument, NULL, OPT_OUTPUT},
+    {"plot", required_argument, NULL, OPT_PLOT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -84,11 +97,43 @@ static int parse_weight_dtype(const char *text, pio_dtype *out) {
   return 0;
 }
 
-/* One option into opts; 0 on success, 1 for --help, -1 on a bad value. */
-static int apply_option(int c, const char *arg, const char *argv_opt, pio_bench_run_options *o) {
+/* "128,512" into values[], each checked as option's value; -1 when one
+ * is not a number in [min, max] or there are too many. */
+static int parse_list(const char *option, const char *text, uint32_t min, uint32_t max,
+                      uint32_t *values, size_t *n) {
+  char item[32];
+  *n = 0;
+  for (const char *p = text;; p++) {
+    size_t len = strcspn(p, ",");
+    if (*n == PIO_BENCH_SWEEP_AXIS_MAX) {
+      pio_bench_usage_error(SCENARIO, "%s: at most %d values", option, PIO_BENCH_SWEEP_AXIS_MAX);
+      return -1;
+    }
+    snprintf(item, sizeof item, "%.*s", (int)(len < sizeof item ? len : sizeof item - 1), p);
+    if (len >= sizeof item || pio_bench_parse_u32(SCENARIO, option, item, min, max,
+                                                  &values[*n]) != 0) {
+      if (len >= sizeof item) pio_bench_usage_error(SCENARIO, "%s: '%s' is no number", option, p);
+      return -1;
+    }
+    (*n)++;
+    p += len;
+    if (*p == '\0') return 0;
+  }
+}
+
+/* One option into the sweep; 0 on success, 1 for --help, -1 on a bad value. */
+static int apply_axis(int c, const char *arg, const char *argv_opt, pio_bench_run_sweep *s);
+
+static int apply_option(int c, const char *arg, const char *argv_opt, pio_bench_run_sweep *s) {
   uint64_t mib;
+  pio_bench_run_options *o = &s->base;
   switch (c) {
-    case OPT_MODEL: o->model = arg; return 0;
+    case OPT_MODEL:
+    case OPT_PROMPT:
+    case OPT_GEN:
+    case OPT_THREADS:
+    case OPT_OUTPUT:
+    case OPT_PLOT: return apply_axis(c, arg, argv_opt, s);
     case OPT_SYNTHETIC:
       o->synthetic = 1;
       return arg == NULL ? 0 : pio_bench_parse_u64(SCENARIO, "--synthetic", arg, 0, UINT64_MAX,
@@ -98,11 +143,6 @@ static int apply_option(int c, const char *arg, const char *argv_opt, pio_bench_
       if (pio_weights_load_parse(arg, &o->weights_load) == 0) return 0;
       fprintf(stderr, "pio-bench run: --weights: expected map or read, found '%s'\n", arg);
       return -1;
-    case OPT_PROMPT:
-      return pio_bench_parse_u32(SCENARIO, "--prompt-tokens", arg, 1, 1u << 20, &o->prompt_tokens);
-    case OPT_GEN:
-      return pio_bench_parse_u32(SCENARIO, "--gen-tokens", arg, 1, 1u << 20, &o->gen_tokens);
-    case OPT_THREADS: return pio_bench_parse_u32(SCENARIO, "--threads", arg, 1, 1024, &o->threads);
     case OPT_REPEAT:
       return pio_bench_parse_u32(SCENARIO, "--repeat", arg, 1, PIO_BENCH_RUN_REPEAT_MAX,
                                  &o->repeat);
@@ -137,9 +177,32 @@ static int apply_option(int c, const char *arg, const char *argv_opt, pio_bench_
   }
 }
 
+static int apply_axis(int c, const char *arg, const char *argv_opt, pio_bench_run_sweep *s) {
+  (void)argv_opt;
+  switch (c) {
+    case OPT_MODEL:
+      if (s->n_models == PIO_BENCH_SWEEP_AXIS_MAX) {
+        pio_bench_usage_error(SCENARIO, "--model: at most %d models", PIO_BENCH_SWEEP_AXIS_MAX);
+        return -1;
+      }
+      s->models[s->n_models++] = arg;
+      return 0;
+    case OPT_PROMPT:
+      return parse_list("--prompt-tokens", arg, 1, 1u << 20, s->prompt_tokens, &s->n_prompt_tokens);
+    case OPT_GEN: return parse_list("--gen-tokens", arg, 1, 1u << 20, s->gen_tokens, &s->n_gen_tokens);
+    case OPT_THREADS: return parse_list("--threads", arg, 1, 1024, s->threads, &s->n_threads);
+    case OPT_OUTPUT:
+      if (pio_bench_out_format_parse(arg, &s->format) == 0) return 0;
+      pio_bench_usage_error(SCENARIO, "-o: expected table, csv, jsonl or md, found '%s'", arg);
+      return -1;
+    default: s->plot_path = arg; return 0; /* OPT_PLOT */
+  }
+}
+
 /* 0: run; 1: help printed; -1: bad arguments (message printed). */
-static int parse_args(int argc, char **argv, pio_bench_run_options *o) {
-  memset(o, 0, sizeof *o);
+static int parse_args(int argc, char **argv, pio_bench_run_sweep *s) {
+  memset(s, 0, sizeof *s);
+  pio_bench_run_options *o = &s->base;
   o->dtype = PIO_DTYPE_BF16;
   o->prompt_tokens = PIO_BENCH_RUN_PROMPT_DEFAULT;
   o->gen_tokens = PIO_BENCH_RUN_GEN_DEFAULT;
@@ -148,12 +211,13 @@ static int parse_args(int argc, char **argv, pio_bench_run_options *o) {
   opterr = 0;
   optind = 0; /* GNU: a full re-initialisation, in case main parsed options */
   for (;;) {
-    int c = getopt_long(argc, argv, ":h", long_options, NULL);
+    int c = getopt_long(argc, argv, ":ho:", long_options, NULL);
     if (c == -1) break;
     if (c == 'h') c = OPT_HELP;
+    if (c == 'o') c = OPT_OUTPUT;
     /* The element just consumed: the option a message should name. */
     const char *seen = optind >= 1 && optind <= argc ? argv[optind - 1] : "?";
-    int r = apply_option(c, optarg, seen, o);
+    int r = apply_option(c, optarg, seen, s);
     if (r == 1) {
       usage(stdout);
       return 1;
@@ -164,8 +228,13 @@ static int parse_args(int argc, char **argv, pio_bench_run_options *o) {
     pio_bench_usage_error(SCENARIO, "unexpected argument '%s'", argv[optind]);
     return -1;
   }
-  if (o->model == NULL) {
+  if (s->n_models == 0) {
     pio_bench_usage_error(SCENARIO, "--model NAME is required (a preset or a model folder)");
+    return -1;
+  }
+  if (pio_bench_sweep_count(s) > PIO_BENCH_SWEEP_MAX_POINTS) {
+    pio_bench_usage_error(SCENARIO, "the lists make %zu configurations, more than %d",
+                          pio_bench_sweep_count(s), PIO_BENCH_SWEEP_MAX_POINTS);
     return -1;
   }
   return 0;
@@ -183,48 +252,97 @@ static int write_json_file(const char *path, const char *json) {
   return ok ? 0 : -1;
 }
 
-static int report(const pio_bench_run_options *o, const pio_bench_run_result *r) {
+/* One configuration alone, as pio-bench run has always printed it, unless
+ * another format is asked for. */
+static int report_one(const pio_bench_run_sweep *s, const pio_bench_run_point *p) {
   char *json = NULL;
-  if (o->json || o->json_out != NULL) {
-    json = pio_bench_run_json(o, r);
+  if (s->base.json || s->base.json_out != NULL) {
+    json = pio_bench_run_json(&p->opts, &p->result);
     if (json == NULL) {
       fprintf(stderr, "pio-bench run: out of memory formatting JSON\n");
       return PIO_BENCH_STATUS_FAILED;
     }
   }
-  if (o->json)
+  if (s->base.json)
     fputs(json, stdout);
+  else if (s->format == PIO_BENCH_OUT_TABLE)
+    pio_bench_run_print_table(&p->opts, &p->result, stdout);
   else
-    pio_bench_run_print_table(o, r, stdout);
+    pio_bench_sweep_print(stdout, s->format, p, 1);
   int status = PIO_BENCH_STATUS_OK;
-  if (o->json_out != NULL && write_json_file(o->json_out, json) != 0)
+  if (s->base.json_out != NULL && write_json_file(s->base.json_out, json) != 0)
     status = PIO_BENCH_STATUS_FAILED;
   free(json);
   return status;
 }
 
-int pio_bench_cmd_run(int argc, char **argv) {
-  pio_bench_run_options o;
-  int parsed = parse_args(argc, argv, &o);
-  if (parsed == 1) return PIO_BENCH_STATUS_OK;
-  if (parsed != 0) return PIO_BENCH_STATUS_USAGE;
+/* Every configuration together. */
+static int report_sweep(const pio_bench_run_sweep *s, const pio_bench_run_point *points,
+                        size_t n) {
+  char *json = NULL;
+  if (s->base.json || s->base.json_out != NULL) {
+    json = pio_bench_sweep_json(s, points, n);
+    if (json == NULL) {
+      fprintf(stderr, "pio-bench run: out of memory formatting JSON\n");
+      return PIO_BENCH_STATUS_FAILED;
+    }
+  }
+  int status = PIO_BENCH_STATUS_OK;
+  if (s->base.json)
+    fputs(json, stdout);
+  else if (pio_bench_sweep_print(stdout, s->format, points, n) != 0)
+    status = PIO_BENCH_STATUS_FAILED;
+  if (s->base.json_out != NULL && write_json_file(s->base.json_out, json) != 0)
+    status = PIO_BENCH_STATUS_FAILED;
+  free(json);
+  return status;
+}
+
+/* Measures configuration i into *p; the exit status on failure (the error
+ * reported), else PIO_BENCH_STATUS_OK. */
+static int measure_point(const pio_bench_run_sweep *s, size_t i, pio_bench_run_point *p) {
+  pio_bench_sweep_options(s, i, &p->opts);
   pio_bench_progress progress;
-  pio_bench_progress_init(&progress, o.progress);
-  pio_bench_run_result r;
+  pio_bench_progress_init(&progress, p->opts.progress);
   pio_error err = {0};
   int exit_code = PIO_BENCH_STATUS_FAILED;
-  pio_status st = pio_bench_run_measure(&o, &progress, &r, &exit_code, &err);
+  pio_status st = pio_bench_run_measure(&p->opts, &progress, &p->result, &exit_code, &err);
   pio_bench_progress_clear(&progress);
-  if (st == PIO_OK && pio_bench_run_check(&r, &err) != PIO_OK) {
+  if (st == PIO_OK && pio_bench_run_check(&p->result, &err) != PIO_OK) {
     st = err.code;
     exit_code = PIO_BENCH_STATUS_FAILED;
   }
-  if (st != PIO_OK) {
-    pio_bench_report_error("run", o.json, &err);
-    pio_bench_run_result_free(&r);
-    return exit_code;
+  if (st == PIO_OK) return PIO_BENCH_STATUS_OK;
+  if (pio_bench_sweep_count(s) > 1)
+    pio_error_prefix(&err, "%s, %u prompt + %u tokens, %u threads", p->opts.model,
+                     p->opts.prompt_tokens, p->opts.gen_tokens, p->opts.threads);
+  pio_bench_report_error("run", s->base.json, &err);
+  return exit_code;
+}
+
+int pio_bench_cmd_run(int argc, char **argv) {
+  pio_bench_run_sweep s;
+  int parsed = parse_args(argc, argv, &s);
+  if (parsed == 1) return PIO_BENCH_STATUS_OK;
+  if (parsed != 0) return PIO_BENCH_STATUS_USAGE;
+  size_t n = pio_bench_sweep_count(&s), done = 0;
+  pio_bench_run_point *points = calloc(n, sizeof *points);
+  if (points == NULL) {
+    fprintf(stderr, "pio-bench run: out of memory\n");
+    return PIO_BENCH_STATUS_FAILED;
   }
-  int status = report(&o, &r);
-  pio_bench_run_result_free(&r);
+  int status = PIO_BENCH_STATUS_OK;
+  for (; done < n && status == PIO_BENCH_STATUS_OK; done++)
+    status = measure_point(&s, done, &points[done]);
+  if (status == PIO_BENCH_STATUS_OK)
+    status = n == 1 ? report_one(&s, &points[0]) : report_sweep(&s, points, n);
+  pio_error err = {0};
+  if (status == PIO_BENCH_STATUS_OK && s.plot_path != NULL &&
+      pio_bench_sweep_plot(s.plot_path, points, n, &err) != PIO_OK) {
+    fprintf(stderr, "pio-bench run: %s\n", err.message);
+    status = PIO_BENCH_STATUS_FAILED;
+  }
+  for (size_t i = 0; i < done; i++) pio_bench_run_result_free(&points[i].result);
+  free(points);
   return status;
 }

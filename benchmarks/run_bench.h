@@ -109,6 +109,16 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
 /* The JSON document, pretty-printed with a final newline; owned by the
  * caller (free). NULL when out of memory. */
 char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_result *r);
+/* The same as a json-c object, with the document head (schema_version,
+ * tool, machine) or without it (a run inside a sweep's document); owned by
+ * the caller (json_object_put). */
+struct json_object;
+struct json_object *pio_bench_run_json_object(const pio_bench_run_options *opts,
+                                              const pio_bench_run_result *r, int with_head);
+/* o serialised with a final newline, pretty or on one line, and put
+ * (json_object_put); the text is owned by the caller (free).  NULL when
+ * out of memory. */
+char *pio_bench_json_text(struct json_object *o, int pretty);
 
 /* `pio-bench run ARGS`: argv[0] is "run".  Returns the exit status. */
 int pio_bench_cmd_run(int argc, char **argv);

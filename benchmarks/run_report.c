@@ -11,6 +11,7 @@
 #include "about.h"
 #include "pio/host.h"
 #include "run_bench.h"
+#include "run_sweep.h"
 
 static double percent(double value, double limit) {
   return limit > 0.0 ? 100.0 * value / limit : 0.0;
@@ -114,6 +115,20 @@ static void format_bytes(char *buf, size_t size, double bytes) {
   snprintf(buf, size, u == 0 ? "%.0f %s" : "%.2f %s", bytes, units[u]);
 }
 
+/* Bytes of text beyond its columns: its UTF-8 continuation bytes ("±"). */
+static int wide_bytes(const char *text) {
+  int n = 0;
+  for (const unsigned char *c = (const unsigned char *)text; *c; c++) n += (*c & 0xC0) == 0x80;
+  return n;
+}
+
+/* One line of the table: the figure, its value (right-aligned), the limit
+ * and how much of it was reached. */
+static void table_row(FILE *f, const char *figure, const char *value, const char *limit,
+                      const char *reached) {
+  fprintf(f, "%-26s %*s   %-54s %s\n", figure, 24 + wide_bytes(value), value, limit, reached);
+}
+
 void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_bench_run_result *r,
                                FILE *f) {
   char weights[96];
@@ -142,14 +157,18 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
   format_bytes(wb, sizeof wb, (double)r->stats.weight_bytes);
   format_bytes(rss, sizeof rss, (double)r->peak_rss_bytes);
   format_bytes(wpt, sizeof wpt, (double)r->stats.weight_bytes_per_token);
-  const char *row = "%-26s %16s   %-54s %s\n";
+
   char v[64], lim[96], pct[32];
-  fprintf(f, row, "figure", "value", "limit measured in this run", "reached");
+  table_row(f, "figure", "value", "limit measured in this run", "reached");
   snprintf(v, sizeof v, "%.3f s", r->load_s);
-  fprintf(f, row, "load (create)", v, "", "");
+  table_row(f, "load (create)", v, "", "");
   snprintf(v, sizeof v, "%.3f s", r->ttft_median_s);
-  fprintf(f, row, "time to first token", v, "", "");
-  snprintf(v, sizeof v, "%.2f tok/s", r->prefill_tok_s);
+  table_row(f, "time to first token", v, "", "");
+  pio_bench_spread prefill_sp =
+      pio_bench_rate_spread(r->prefill_s, r->repeat, opts->prompt_tokens, r->prefill_tok_s);
+  pio_bench_spread decode_sp =
+      pio_bench_rate_spread(r->decode_s, r->repeat, opts->gen_tokens, r->decode_tok_s);
+  snprintf(v, sizeof v, "%.2f tok/s ±%.1f%%", r->prefill_tok_s, prefill_sp.percent);
   if (r->on_device)
     snprintf(lim, sizeof lim, "%.2f tok/s (%s peak %.1f TFLOP/s)", r->prefill_limit_tok_s,
              peak_phrase(r), r->prefill_peak_flops / 1e12);
@@ -157,22 +176,22 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
     snprintf(lim, sizeof lim, "%.2f tok/s (%s %.1f GFLOP/s)", r->prefill_limit_tok_s,
              peak_phrase(r), r->prefill_peak_flops / 1e9);
   snprintf(pct, sizeof pct, "%.1f %%", r->prefill_percent);
-  fprintf(f, row, "prefill", v, lim, pct);
-  snprintf(v, sizeof v, "%.2f tok/s", r->decode_tok_s);
+  table_row(f, "prefill", v, lim, pct);
+  snprintf(v, sizeof v, "%.2f tok/s ±%.1f%%", r->decode_tok_s, decode_sp.percent);
   snprintf(lim, sizeof lim, "%.2f tok/s (%sread bandwidth %.2f GB/s)", r->decode_limit_tok_s,
            r->on_device ? "HBM " : "", read_rate(r) / 1e9);
   snprintf(pct, sizeof pct, "%.1f %%", r->decode_percent);
-  fprintf(f, row, "decode", v, lim, pct);
-  fprintf(f, row, "weight bytes per token", wpt, "", "");
+  table_row(f, "decode", v, lim, pct);
+  table_row(f, "weight bytes per token", wpt, "", "");
   snprintf(v, sizeof v, "%.2f GB/s", r->effective_bytes_per_s / 1e9);
   snprintf(lim, sizeof lim, "%.2f GB/s (%s read bandwidth)", read_rate(r) / 1e9,
            r->on_device ? "HBM" : "memory");
   snprintf(pct, sizeof pct, "%.1f %%", percent(r->effective_bytes_per_s, read_rate(r)));
-  fprintf(f, row, "effective read bandwidth", v, lim, pct);
+  table_row(f, "effective read bandwidth", v, lim, pct);
   char kvb[32];
   format_bytes(kvb, sizeof kvb, (double)r->stats.kv_bytes);
   snprintf(lim, sizeof lim, "held: weights %s + KV cache %s", wb, kvb);
-  fprintf(f, row, "peak RSS", rss, lim, "");
+  table_row(f, "peak RSS", rss, lim, "");
 
   fprintf(f, "\nmodel: %.3f B parameters, %s of weights, %.2f GFLOP per token (without "
              "attention)\n",
@@ -317,8 +336,19 @@ static json_object *model_json(const pio_bench_run_options *opts, const pio_benc
   return o;
 }
 
-char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_result *r) {
-  json_object *o = pio_about_json_document("pio-bench", "pio-bench run");
+static json_object *spread_json(pio_bench_spread sp) {
+  json_object *o = json_object_new_object();
+  put(o, "min", num(sp.min));
+  put(o, "max", num(sp.max));
+  put(o, "percent", num(sp.percent));
+  return o;
+}
+
+json_object *pio_bench_run_json_object(const pio_bench_run_options *opts,
+                                       const pio_bench_run_result *r, int with_head) {
+  json_object *o = with_head ? pio_about_json_document("pio-bench", "pio-bench run")
+                             : json_object_new_object();
+  if (o == NULL) return NULL;
   put(o, "scenario", json_object_new_string("run"));
   put(o, "model", model_json(opts, r));
   put(o, "threads", json_object_new_int64(r->stats.n_threads));
@@ -334,7 +364,15 @@ char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_
   put(o, "prefill_peak", json_object_new_string(peak_key(r)));
   put(o, "prefill_peak_flops_per_second", num(r->prefill_peak_flops));
   put(o, "prefill_flops", num(r->prefill_flops));
+  put(o, "prefill_tokens_per_second_spread",
+      spread_json(pio_bench_rate_spread(r->prefill_s, r->repeat, opts->prompt_tokens,
+                                        r->prefill_tok_s)));
   put(o, "decode_tokens_per_second", num(r->decode_tok_s));
+  put(o, "decode_tokens_per_second_spread",
+      spread_json(pio_bench_rate_spread(r->decode_s, r->repeat, opts->gen_tokens,
+                                        r->decode_tok_s)));
+  put(o, "time_to_first_token_spread",
+      spread_json(pio_bench_time_spread(r->ttft_s, r->repeat, r->ttft_median_s)));
   put(o, "decode_limit_tokens_per_second", num(r->decode_limit_tok_s));
   put(o, "decode_percent_of_limit", num(r->decode_percent));
   put(o, "weight_bytes_per_token", json_object_new_uint64(r->stats.weight_bytes_per_token));
@@ -353,10 +391,15 @@ char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_
   put(reps, "time_to_first_token_seconds", array_of(r->ttft_s, r->repeat));
   put(reps, "decode_seconds", array_of(r->decode_s, r->repeat));
   put(o, "repetitions", reps);
-  const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                          JSON_C_TO_STRING_SPACED);
-  size_t len = strlen(text);
-  char *copy = malloc(len + 2);
+  return o;
+}
+
+char *pio_bench_json_text(json_object *o, int pretty) {
+  if (o == NULL) return NULL;
+  const char *text = json_object_to_json_string_ext(
+      o, pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
+  size_t len = text != NULL ? strlen(text) : 0;
+  char *copy = text != NULL ? malloc(len + 2) : NULL;
   if (copy != NULL) {
     memcpy(copy, text, len);
     copy[len] = '\n';
@@ -364,4 +407,8 @@ char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_
   }
   json_object_put(o);
   return copy;
+}
+
+char *pio_bench_run_json(const pio_bench_run_options *opts, const pio_bench_run_result *r) {
+  return pio_bench_json_text(pio_bench_run_json_object(opts, r, 1), 1);
 }
