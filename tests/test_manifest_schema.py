@@ -14,7 +14,7 @@ import sys
 
 HANDLED = {"$schema", "$id", "title", "description", "type", "required", "properties",
            "additionalProperties", "items", "pattern", "enum", "const", "maxLength",
-           "maxItems", "uniqueItems", "minimum", "maximum", "not", "if", "then", "else",
+           "maxItems", "minItems", "uniqueItems", "minimum", "maximum", "not", "if", "then", "else",
            "allOf", "$ref"}
 
 
@@ -66,6 +66,8 @@ def errors(value, schema, where="$", resolve=None):
         if "maximum" in schema and value > schema["maximum"]:
             yield "%s: above maximum" % where
     if isinstance(value, list):
+        if "minItems" in schema and len(value) < schema["minItems"]:
+            yield "%s: fewer than %d items" % (where, schema["minItems"])
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             yield "%s: too many items" % where
         if schema.get("uniqueItems"):
@@ -78,7 +80,12 @@ def errors(value, schema, where="$", resolve=None):
         for key in schema.get("required", []):
             if key not in value:
                 yield "%s: missing %s" % (where, key)
-        assert schema.get("additionalProperties", True) is True
+        extra = schema.get("additionalProperties", True)
+        assert extra in (True, False)
+        if extra is False:
+            for key in value:
+                if key not in schema.get("properties", {}):
+                    yield "%s: unknown member %s" % (where, key)
         for key, sub in schema.get("properties", {}).items():
             if key in value:
                 yield from errors(value[key], sub, "%s.%s" % (where, key), resolve)

@@ -40,6 +40,10 @@ static const char manifest_text[] =
     "  \"entry_point\": {\"module\": \"mod\", \"factory_function\": \"entry\"},\n"
     "  \"compatibility\": {\"abi\": {\"min\": \"1.0\", \"max\": \"1.0\"}, \"os\": [\"linux\"],\n"
     "                    \"arch\": [], \"cpu_features\": [\"sse4_2\"], \"min_memory_gb\": 0.25},\n"
+    "  \"variants\": [{\"name\": \"gpu\", \"module\": \"mod_gpu\", \"factory_function\": \"gpu_entry\",\n"
+    "                \"needs\": {\"cpu_features\": [\"avx2\"], \"cuda\": {\"compute_capability\": \"9.0\",\n"
+    "                          \"driver\": \"12.4\", \"memory_gb\": 2.5}}},\n"
+    "               {\"name\": \"cpu\", \"module\": \"mod\", \"factory_function\": \"entry\"}],\n"
     "  \"surprise\": 1\n"
     "}\n";
 
@@ -185,6 +189,21 @@ START_TEST(test_stored_record_comes_back_whole) {
   ck_assert_uint_eq(m->compatibility.cpu_feature_mask, fx.manifest->compatibility.cpu_feature_mask);
   ck_assert_double_eq(m->compatibility.min_memory_gb, 0.25);
   ck_assert_uint_eq(m->compatibility.abi_max_major, 1);
+  ck_assert_uint_eq(m->n_variants, 2);
+  const pio_manifest_variant *gpu = &m->variants[0];
+  ck_assert_str_eq(gpu->name, "gpu");
+  ck_assert_str_eq(gpu->module, "mod_gpu");
+  ck_assert_str_eq(gpu->function, "gpu_entry");
+  ck_assert_uint_eq(gpu->cpu_features.count, 1);
+  ck_assert_str_eq(gpu->cpu_features.items[0], "avx2");
+  ck_assert_uint_eq(gpu->cpu_feature_mask, 1ull << PIO_CPU_AVX2);
+  ck_assert_uint_eq(gpu->needs_cuda, 1);
+  ck_assert_uint_eq(gpu->cuda_min_capability, 90);
+  ck_assert_uint_eq(gpu->cuda_min_driver, 12040);
+  ck_assert_double_eq(gpu->cuda_min_memory_gb, 2.5);
+  ck_assert_str_eq(m->variants[1].name, "cpu");
+  ck_assert_uint_eq(m->variants[1].needs_cuda, 0);
+  ck_assert_uint_eq(m->variants[1].cpu_features.count, 0);
   manifest_free(m);
   regcache_entry_clear(&e);
   regcache_close(cache);

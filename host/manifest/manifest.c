@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "manifest/manifest.h"
+#include "manifest/variants.h"
 #include "manifest/manifest_fields.h"
 #include "manifest/semver.h"
 #include "pio/json.h"
@@ -99,36 +100,6 @@ static pio_status check_choices(const mf_reader *r, const json_object *object, c
   return PIO_OK;
 }
 
-/* CPU features are stored by their canonical names ("amx" -> "amx_tile"). */
-static pio_status read_cpu_features(const mf_reader *r, const json_object *compat,
-                                    pio_manifest_compatibility *c) {
-  pio_string_list given = {0};
-  pio_status s = mf_text_list(r, compat, "cpu_features", "compatibility.cpu_features", LIST_MAX, 32,
-                              NULL, &given);
-  json_object *array = NULL;
-  json_object_object_get_ex(compat, "cpu_features", &array);
-  for (size_t i = 0; s == PIO_OK && i < given.count; i++) {
-    pio_cpu_feature f;
-    if (pio_cpu_feature_parse(given.items[i], &f) != 0) {
-      char element[64], quoted[96], known[512] = "";
-      for (int k = 0; k < PIO_CPU_FEATURE_COUNT; k++) {
-        strncat(known, k ? ", " : "", sizeof known - strlen(known) - 1);
-        strncat(known, pio_cpu_feature_name((pio_cpu_feature)k), sizeof known - strlen(known) - 1);
-      }
-      snprintf(element, sizeof element, "compatibility.cpu_features[%zu]", i);
-      s = mf_fail(r, json_object_array_get_idx(array, i), NULL, element, PIO_ERR_INVALID,
-                  "expected a known CPU feature (%s), found %s", known,
-                  pio_json_quote(given.items[i], quoted, sizeof quoted));
-    } else if (!(c->cpu_feature_mask & (1ull << f))) {
-      c->cpu_feature_mask |= 1ull << f;
-      if (string_list_push(&c->cpu_features, pio_cpu_feature_name(f)) != 0)
-        s = pio_error_set(r->err, PIO_ERR_NO_MEMORY, "%s: out of memory", r->path);
-    }
-  }
-  string_list_clear(&given);
-  return s;
-}
-
 static pio_status read_compatibility(const mf_reader *r, const json_object *root,
                                      pio_manifest_compatibility *c) {
   static const char *const known[] = {"abi", "os", "arch", "cpu_features", "min_memory_gb", NULL};
@@ -141,7 +112,8 @@ static pio_status read_compatibility(const mf_reader *r, const json_object *root
   if (s == PIO_OK)
     s = mf_text_list(r, compat, "arch", "compatibility.arch", LIST_MAX, 32, NULL, &c->arch);
   if (s == PIO_OK) s = check_choices(r, compat, "arch", "compatibility.arch", &c->arch, known_arch);
-  if (s == PIO_OK) s = read_cpu_features(r, compat, c);
+  if (s == PIO_OK)
+    s = mf_cpu_features(r, compat, "compatibility", &c->cpu_features, &c->cpu_feature_mask);
   if (s == PIO_OK)
     s = mf_number(r, compat, "min_memory_gb", "compatibility.min_memory_gb", 0, MEMORY_GB_MAX,
                   &c->min_memory_gb);
@@ -263,6 +235,7 @@ static pio_status read_manifest(const mf_reader *r, const json_object *root, pio
                                       "model_family",
                                       "num_parameters",
                                       "entry_point",
+                                      "variants",
                                       NULL};
   char *schema = NULL;
   pio_status s = mf_text(r, root, "$schema", "$schema", 0, 512, NULL, &schema);
@@ -294,6 +267,7 @@ static pio_status read_manifest(const mf_reader *r, const json_object *root, pio
                      mf_rule_token, &m->supported_modalities);
   if (s == PIO_OK) s = mf_text_list(r, root, "tags", "tags", LIST_MAX, 64, mf_rule_token, &m->tags);
   if (s == PIO_OK) s = read_dependencies(r, root, m);
+  if (s == PIO_OK) s = manifest_read_variants(r, root, m);
   if (s == PIO_OK) s = mf_warn_unknown(r, root, "", known);
   return s;
 }
@@ -311,11 +285,14 @@ static void free_pieces(pio_manifest *m) {
     MANIFEST_DEPENDENCY_FIELDS(FREE_DEP_TEXT) \
   }                                           \
   free(m->field);
-  MANIFEST_FIELDS(FREE_TEXT, MANIFEST_SKIP, MANIFEST_SKIP, FREE_LIST, FREE_DEPS, MANIFEST_SKIP)
+#define FREE_VARIANTS(field, count) manifest_free_variants(m);
+  MANIFEST_FIELDS(FREE_TEXT, MANIFEST_SKIP, MANIFEST_SKIP, FREE_LIST, FREE_DEPS, MANIFEST_SKIP,
+                  FREE_VARIANTS)
 #undef FREE_TEXT
 #undef FREE_LIST
 #undef FREE_DEP_TEXT
 #undef FREE_DEPS
+#undef FREE_VARIANTS
   free(m);
 }
 

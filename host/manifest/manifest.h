@@ -27,9 +27,10 @@ struct arena;
  *   LIST(field)            a pio_string_list
  *   DEPS(field, count)     the array of pio_manifest_dependency
  *   ABI(major, minor)      two uint16_t, stored as one u32
+ *   VARIANTS(field, count) the array of pio_manifest_variant
  * Fields are member paths of pio_manifest (compatibility.os).
  */
-#define MANIFEST_FIELDS(TEXT, F64, U64, LIST, DEPS, ABI)                                           \
+#define MANIFEST_FIELDS(TEXT, F64, U64, LIST, DEPS, ABI, VARIANTS)                                 \
   TEXT(name, 1)                                                                                    \
   TEXT(version, 1) TEXT(author, 0) TEXT(description, 0) TEXT(plugin_type, 0)                       \
       TEXT(model_architecture, 0) LIST(additional_architectures) TEXT(model_family, 0) TEXT(model_size, 0) TEXT(license, 0) TEXT( \
@@ -39,10 +40,16 @@ struct arena;
                   ABI(compatibility.abi_max_major, compatibility.abi_max_minor)                    \
                       LIST(compatibility.os) LIST(compatibility.arch)                              \
                           LIST(compatibility.cpu_features) F64(compatibility.min_memory_gb)        \
-                              U64(compatibility.cpu_feature_mask) LIST(warnings)
+                              U64(compatibility.cpu_feature_mask) LIST(warnings)           \
+                                  VARIANTS(variants, n_variants)
 
 /* The texts of one dependency, the same way: TEXT(field, required). */
 #define MANIFEST_DEPENDENCY_FIELDS(TEXT) TEXT(name, 1) TEXT(kind, 1) TEXT(version, 0)
+
+/* The fields of one variant, the same way. */
+#define MANIFEST_VARIANT_FIELDS(TEXT, F64, U64, LIST)                                     \
+  TEXT(name, 1) TEXT(module, 1) TEXT(function, 1) LIST(cpu_features) U64(cpu_feature_mask) \
+      U64(needs_cuda) U64(cuda_min_capability) U64(cuda_min_driver) F64(cuda_min_memory_gb)
 
 /* A walker's kind that does nothing. */
 #define MANIFEST_SKIP(...)

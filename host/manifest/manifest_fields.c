@@ -150,6 +150,25 @@ pio_status mf_warn_unknown(const mf_reader *r, const json_object *object, const 
   return PIO_OK;
 }
 
+pio_status mf_refuse_unknown(const mf_reader *r, const json_object *object, const char *prefix,
+                             const char *const *known) {
+  json_object_object_foreach((json_object *)object, key, value) {
+    (void)value;
+    if (is_known(key, known)) continue;
+    char names[256] = "", quoted[160];
+    for (const char *const *k = known; *k != NULL; k++) {
+      strncat(names, k != known ? ", " : "", sizeof names - strlen(names) - 1);
+      strncat(names, *k, sizeof names - strlen(names) - 1);
+    }
+    char full[256];
+    snprintf(full, sizeof full, "%s.%s", prefix, key);
+    return mf_fail(r, object, key, full, PIO_ERR_INVALID, "unknown field %s: expected one of %s "
+                   "(a need the host cannot check must not be ignored)",
+                   pio_json_quote(key, quoted, sizeof quoted), names);
+  }
+  return PIO_OK;
+}
+
 /* ---- readers ---- */
 
 static const char *type_phrase(json_type type) {
@@ -266,4 +285,34 @@ pio_status mf_count(const mf_reader *r, const json_object *object, const char *k
                    i < 0 ? (unsigned long long)-(i + 1) + 1 : (unsigned long long)u);
   *out = u;
   return PIO_OK;
+}
+
+pio_status mf_cpu_features(const mf_reader *r, const json_object *object, const char *prefix,
+                           pio_string_list *names, pio_cpu_features *mask) {
+  char field[96];
+  snprintf(field, sizeof field, "%s.cpu_features", prefix);
+  pio_string_list given = {0};
+  pio_status s = mf_text_list(r, object, "cpu_features", field, 64, 32, NULL, &given);
+  json_object *array = NULL;
+  json_object_object_get_ex(object, "cpu_features", &array);
+  for (size_t i = 0; s == PIO_OK && i < given.count; i++) {
+    pio_cpu_feature f;
+    if (pio_cpu_feature_parse(given.items[i], &f) != 0) {
+      char element[128], quoted[96], known[512] = "";
+      for (int k = 0; k < PIO_CPU_FEATURE_COUNT; k++) {
+        strncat(known, k ? ", " : "", sizeof known - strlen(known) - 1);
+        strncat(known, pio_cpu_feature_name((pio_cpu_feature)k), sizeof known - strlen(known) - 1);
+      }
+      snprintf(element, sizeof element, "%s[%zu]", field, i);
+      s = mf_fail(r, json_object_array_get_idx(array, i), NULL, element, PIO_ERR_INVALID,
+                  "expected a known CPU feature (%s), found %s", known,
+                  pio_json_quote(given.items[i], quoted, sizeof quoted));
+    } else if (!(*mask & (1ull << f))) {
+      *mask |= 1ull << f;
+      if (string_list_push(names, pio_cpu_feature_name(f)) != 0)
+        s = pio_error_set(r->err, PIO_ERR_NO_MEMORY, "%s: out of memory", r->path);
+    }
+  }
+  string_list_clear(&given);
+  return s;
 }

@@ -67,6 +67,18 @@ pio_status mf_count(const mf_reader *r, const json_object *object, const char *k
 pio_status mf_warn_unknown(const mf_reader *r, const json_object *object, const char *prefix,
                            const char *const *known);
 
+/* Fails on the first member of object not named in known: where a field
+ * decides what may load (a variant's needs), one the host does not know
+ * must not be skipped.  prefix is the object's field path. */
+pio_status mf_refuse_unknown(const mf_reader *r, const json_object *object, const char *prefix,
+                             const char *const *known);
+
+/* object["cpu_features"] (absent: none): known CPU feature names, stored by
+ * their canonical names ("amx" -> "amx_tile") in *names and as bits in
+ * *mask, each once.  prefix is the object's field path. */
+pio_status mf_cpu_features(const mf_reader *r, const json_object *object, const char *prefix,
+                           pio_string_list *names, pio_cpu_features *mask);
+
 /* Appends a copy of text; -1 when out of memory. */
 int string_list_push(pio_string_list *list, const char *text);
 void string_list_clear(pio_string_list *list);

@@ -40,6 +40,20 @@ static void pack_dependencies(packer *p, const pio_manifest_dependency *from, si
   if (*to != NULL) memset(&(*to)[n], 0, sizeof **to);
 }
 
+static void pack_variants(packer *p, const pio_manifest_variant *from, size_t n,
+                          pio_manifest_variant **to) {
+  *to = from != NULL ? packer_take(p, n * sizeof **to) : NULL;
+  for (size_t i = 0; i < n; i++) {
+    pio_manifest_variant v = from[i]; /* the numbers */
+#define PACK_VARIANT_TEXT(field, required) v.field = pack_text(p, from[i].field);
+#define PACK_VARIANT_LIST(field) pack_list(p, &from[i].field, &v.field);
+    MANIFEST_VARIANT_FIELDS(PACK_VARIANT_TEXT, MANIFEST_SKIP, MANIFEST_SKIP, PACK_VARIANT_LIST)
+#undef PACK_VARIANT_TEXT
+#undef PACK_VARIANT_LIST
+    if (*to != NULL) (*to)[i] = v;
+  }
+}
+
 /* Copies from into the packer; to is the struct at the block's start (or a
  * scratch struct while only adding up). */
 static void pack_manifest(packer *p, const pio_manifest *from, pio_manifest *to) {
@@ -48,10 +62,13 @@ static void pack_manifest(packer *p, const pio_manifest *from, pio_manifest *to)
 #define PACK_TEXT(field, required) to->field = pack_text(p, from->field);
 #define PACK_LIST(field) pack_list(p, &from->field, &to->field);
 #define PACK_DEPS(field, count) pack_dependencies(p, from->field, from->count, &to->field);
-  MANIFEST_FIELDS(PACK_TEXT, MANIFEST_SKIP, MANIFEST_SKIP, PACK_LIST, PACK_DEPS, MANIFEST_SKIP)
+#define PACK_VARIANTS(field, count) pack_variants(p, from->field, from->count, &to->field);
+  MANIFEST_FIELDS(PACK_TEXT, MANIFEST_SKIP, MANIFEST_SKIP, PACK_LIST, PACK_DEPS, MANIFEST_SKIP,
+                  PACK_VARIANTS)
 #undef PACK_TEXT
 #undef PACK_LIST
 #undef PACK_DEPS
+#undef PACK_VARIANTS
 }
 
 pio_manifest *manifest_pack(const pio_manifest *manifest, struct arena *arena) {

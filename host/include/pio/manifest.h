@@ -31,6 +31,22 @@ typedef struct pio_manifest_dependency {
   char *version; /* semver requirement such as ">=1.2.0", or NULL */
 } pio_manifest_dependency;
 
+/* One build of the plugin among several in its folder (the manifest's
+ * variants, in order of preference): its module and entry function, and
+ * what the machine needs for it.  The host picks the first whose needs this
+ * machine meets, from the manifest alone (docs/manifest.md). */
+typedef struct pio_manifest_variant {
+  char *name;                      /* [a-z][a-z0-9_-]{0,31}, unique in the manifest */
+  char *module;                    /* a plain base name in the plugin folder */
+  char *function;                  /* factory function, a C identifier */
+  pio_string_list cpu_features;    /* needs.cpu_features, canonical names */
+  pio_cpu_features cpu_feature_mask; /* the same as bits */
+  uint64_t needs_cuda;             /* 1: needs.cuda is given (a CUDA device and driver) */
+  uint64_t cuda_min_capability;    /* needs.cuda.compute_capability as 10 x major + minor (90) */
+  uint64_t cuda_min_driver;        /* needs.cuda.driver as CUDA encodes it (12.4: 12040); 0 any */
+  double cuda_min_memory_gb;       /* needs.cuda.memory_gb, GiB of device memory; 0 any */
+} pio_manifest_variant;
+
 /* abi_max_minor when compatibility.abi.max is a bare major ("1"). */
 #define PIO_MANIFEST_ABI_ANY_MINOR UINT16_MAX
 
@@ -69,6 +85,9 @@ typedef struct pio_manifest {
   char *entry_function; /* entry_point.factory_function: a C identifier */
   pio_manifest_compatibility compatibility;
   pio_string_list warnings; /* unknown fields and other non-fatal remarks */
+  pio_manifest_variant *variants; /* n_variants builds in order of preference; NULL when the
+                                     manifest has none (entry_point is then the only one) */
+  size_t n_variants;
 } pio_manifest;
 
 #ifdef __cplusplus

@@ -19,7 +19,7 @@
  * REGCACHE_FORMAT_VERSION bumped, or cached manifests would silently lose
  * it.  Update the size here once that is done. */
 #if defined(__x86_64__) && defined(__LP64__)
-_Static_assert(sizeof(struct pio_manifest) == 264,
+_Static_assert(sizeof(struct pio_manifest) == 280,
                "pio_manifest changed: encode the new field and bump REGCACHE_FORMAT_VERSION");
 #endif
 
@@ -190,6 +190,21 @@ static void put_dependencies(regcache_buffer *buf, const pio_manifest_dependency
   }
 }
 
+static void put_variants(regcache_buffer *buf, const pio_manifest_variant *v, size_t n) {
+  put_u32(buf, (uint32_t)n);
+  for (size_t i = 0; i < n; i++) {
+#define PUT_VARIANT_TEXT(field, required) put_str(buf, v[i].field);
+#define PUT_VARIANT_F64(field) put_f64(buf, v[i].field);
+#define PUT_VARIANT_U64(field) put_u64(buf, (uint64_t)v[i].field);
+#define PUT_VARIANT_LIST(field) put_list(buf, v[i].field.items, v[i].field.count);
+    MANIFEST_VARIANT_FIELDS(PUT_VARIANT_TEXT, PUT_VARIANT_F64, PUT_VARIANT_U64, PUT_VARIANT_LIST)
+#undef PUT_VARIANT_TEXT
+#undef PUT_VARIANT_F64
+#undef PUT_VARIANT_U64
+#undef PUT_VARIANT_LIST
+  }
+}
+
 /* Not its path: that is the entry's manifest path. */
 static void put_manifest(regcache_buffer *buf, const pio_manifest *m) {
 #define PUT_TEXT(field, required) put_str(buf, m->field);
@@ -198,13 +213,15 @@ static void put_manifest(regcache_buffer *buf, const pio_manifest *m) {
 #define PUT_LIST(field) put_list(buf, m->field.items, m->field.count);
 #define PUT_DEPS(field, count) put_dependencies(buf, m->field, m->count);
 #define PUT_ABI(major, minor) put_abi(buf, m->major, m->minor);
-  MANIFEST_FIELDS(PUT_TEXT, PUT_F64, PUT_U64, PUT_LIST, PUT_DEPS, PUT_ABI)
+#define PUT_VARIANTS(field, count) put_variants(buf, m->field, m->count);
+  MANIFEST_FIELDS(PUT_TEXT, PUT_F64, PUT_U64, PUT_LIST, PUT_DEPS, PUT_ABI, PUT_VARIANTS)
 #undef PUT_TEXT
 #undef PUT_F64
 #undef PUT_U64
 #undef PUT_LIST
 #undef PUT_DEPS
 #undef PUT_ABI
+#undef PUT_VARIANTS
 }
 
 void regcache_encode_entry(regcache_buffer *buf, const char *manifest_path, const char *dir,
@@ -435,6 +452,32 @@ static void get_dependencies(reader *r, pio_manifest_dependency **deps, size_t *
   *count = n_deps;
 }
 
+/* Variants: at most MANIFEST_MAX_VARIANTS, each at least three texts (a
+ * 4-byte length and a NUL), a list count and five 8-byte numbers. */
+static void get_variants(reader *r, pio_manifest_variant **variants, size_t *count) {
+  uint32_t n = get_u32(r);
+  if (r->bad || n > 16 || n > (r->len - r->pos) / 59) {
+    r->bad = 1;
+    return;
+  }
+  *variants = n > 0 ? pack_array(r, n, sizeof **variants) : NULL;
+  for (uint32_t i = 0; i < n && !r->bad; i++) {
+    pio_manifest_variant v;
+    memset(&v, 0, sizeof v);
+#define GET_VARIANT_TEXT(field, required) v.field = pack_text(r, required);
+#define GET_VARIANT_F64(field) v.field = get_f64(r);
+#define GET_VARIANT_U64(field) v.field = get_u64(r);
+#define GET_VARIANT_LIST(field) get_string_list(r, &v.field);
+    MANIFEST_VARIANT_FIELDS(GET_VARIANT_TEXT, GET_VARIANT_F64, GET_VARIANT_U64, GET_VARIANT_LIST)
+#undef GET_VARIANT_TEXT
+#undef GET_VARIANT_F64
+#undef GET_VARIANT_U64
+#undef GET_VARIANT_LIST
+    if (*variants != NULL) (*variants)[i] = v;
+  }
+  *count = n;
+}
+
 static void get_abi(reader *r, uint16_t *major, uint16_t *minor) {
   uint32_t v = get_u32(r);
   *major = (uint16_t)(v >> 16);
@@ -450,13 +493,15 @@ static void get_manifest_fields(reader *r, pio_manifest *m) {
 #define GET_LIST(field) get_string_list(r, &m->field);
 #define GET_DEPS(field, count) get_dependencies(r, &m->field, &m->count);
 #define GET_ABI(major, minor) get_abi(r, &m->major, &m->minor);
-  MANIFEST_FIELDS(GET_TEXT, GET_F64, GET_U64, GET_LIST, GET_DEPS, GET_ABI)
+#define GET_VARIANTS(field, count) get_variants(r, &m->field, &m->count);
+  MANIFEST_FIELDS(GET_TEXT, GET_F64, GET_U64, GET_LIST, GET_DEPS, GET_ABI, GET_VARIANTS)
 #undef GET_TEXT
 #undef GET_F64
 #undef GET_U64
 #undef GET_LIST
 #undef GET_DEPS
 #undef GET_ABI
+#undef GET_VARIANTS
 }
 
 /* One pass over the bytes into m and block (NULL base: only sizing it);

@@ -23,7 +23,7 @@
  * The checksum covers the whole file but its own field.
  */
 #define REGCACHE_MAGIC "PIOREG\r\n" /* \r\n: a text-mode copy is caught */
-#define REGCACHE_FORMAT_VERSION 4u
+#define REGCACHE_FORMAT_VERSION 5u
 #define REGCACHE_BYTE_ORDER 0x01020304u
 #define REGCACHE_HEADER_SIZE 64u
 #define REGCACHE_INDEX_ITEM_SIZE 16u
