@@ -114,13 +114,14 @@ void pio_k_amx_pack(const float *x, size_t n, size_t cols, void *packed, size_t 
 /* ---- tile blocks ------------------------------------------------------------ */
 
 /* Where a block's A tiles come from: straight from the weights (stride =
- * the row's bytes), or from a zero-padded copy of an edge block. */
+ * the row's bytes), or from a copy in tile order (stride 64). */
 typedef struct a_source {
   const unsigned char *base; /* A0 of the block's first k-step */
   size_t stride;             /* bytes between tile rows */
   size_t step;               /* bytes between k-steps */
   size_t half;               /* bytes from A0 to A1 (16 rows down) */
   const unsigned char *next; /* the next block's A0, prefetched on the first pass; or NULL */
+  unsigned char *save;       /* where to store the loaded tiles in tile order; or NULL */
 } a_source;
 
 /* c[4][16][16] (+)= the block's 32 rows x 32 (or 16: !two) tokens over
@@ -154,6 +155,10 @@ static void tile_block(const a_source *a, const unsigned char *b0, size_t b_gap,
       TILE_DP(1, 4, 7);
       TILE_DP(3, 5, 7);
     }
+    if (a->save != NULL) {
+      TILE_STORE(4, a->save + s * 2 * TILE_BYTES, 64);
+      TILE_STORE(5, a->save + s * 2 * TILE_BYTES + TILE_BYTES, 64);
+    }
   }
   TILE_STORE(0, c, 64);
   TILE_STORE(1, c + 256, 64);
@@ -163,15 +168,22 @@ static void tile_block(const a_source *a, const unsigned char *b0, size_t b_gap,
 
 /* Rows [r0, r0 + 32) and k-steps [s0, s1) of w copied into pack[step][A0,
  * A1][16][32], zero past the matrix: the A tiles of a block, contiguous. */
-static void pack_block(const pio_matrix *w, size_t r0, size_t s0, size_t s1, uint16_t *pack) {
-  const uint16_t *wd = w->data;
-  const size_t rows = w->rows, cols = w->cols;
-  memset(pack, 0, (s1 - s0) * 2 * TILE_BYTES);
-  for (size_t s = s0; s < s1; s++) {
-    size_t k0 = s * STEP_COLS, width = cols - k0 < STEP_COLS ? cols - k0 : STEP_COLS;
-    for (size_t r = 0; r < BLOCK_ROWS && r0 + r < rows; r++)
-      memcpy(pack + ((s - s0) * 2 + r / 16) * (TILE_BYTES / 2) + (r % 16) * STEP_COLS,
-             wd + (r0 + r) * cols + k0, width * sizeof *wd);
+static void pack_block(const pio_matrix *w, size_t r0, size_t s0, size_t s1,
+                       unsigned char *pack) {
+  const unsigned char *wd = w->data;
+  const size_t rows = w->rows, row_bytes = (size_t)w->cols * 2;
+  for (size_t r = 0; r < BLOCK_ROWS; r++) {
+    unsigned char *dst = pack + (r / 16) * TILE_BYTES + (r % 16) * 64;
+    const unsigned char *src = wd + (r0 + r) * row_bytes;
+    for (size_t s = s0; s < s1; s++, dst += 2 * TILE_BYTES) {
+      size_t at = s * 64, width = r0 + r >= rows ? 0 : row_bytes - at < 64 ? row_bytes - at : 64;
+      if (width == 64) {
+        memcpy(dst, src + at, 64);
+      } else {
+        memset(dst, 0, 64);
+        memcpy(dst, src + at, width);
+      }
+    }
   }
 }
 
@@ -213,64 +225,74 @@ static size_t chunk_rows(size_t cols) {
   return r < BLOCK_ROWS ? BLOCK_ROWS : r > MAX_CHUNK_ROWS ? MAX_CHUNK_ROWS : r;
 }
 
-/* Whether a chunk's weight rows are first copied into tile order (one read
- * of the weights, streamed row by row, then every tile load contiguous from
- * L2) rather than loaded as tiles straight from the matrix (rows a multiple
- * of 4 KiB apart, which map to one L1 set). */
-#ifndef PIO_AMX_PACK_WEIGHTS
-#define PIO_AMX_PACK_WEIGHTS 1
+/* How a chunk's weights reach the tiles on the passes after the first:
+ * DIRECT loads every tile straight from the matrix (rows a multiple of
+ * 4 KiB apart, which map to one L1 set); PACK_FIRST copies the chunk into
+ * tile order before any product (one read of the weights, row by row, not
+ * overlapped with the tiles' work); SAVE stores the tiles the first pass
+ * loaded straight from the matrix, so the later passes read 1 KiB of
+ * contiguous L2 a tile. */
+#define AMX_WEIGHTS_DIRECT 0
+#define AMX_WEIGHTS_PACK_FIRST 1
+#define AMX_WEIGHTS_SAVE 2
+#ifndef PIO_AMX_WEIGHTS
+#define PIO_AMX_WEIGHTS AMX_WEIGHTS_SAVE
 #endif
 
-/* The A tiles of block rb for k-steps [s0, s1): from the chunk's packed
- * copy, straight from w, or from a zero-padded copy of an edge block. */
-static a_source block_source(const pio_matrix *w, const unsigned char *chunk_pack, size_t r0,
-                             size_t rb, size_t s0, size_t s1, int first_pass, uint16_t *edge) {
+/* The A tiles of block rb for k-steps [s0, s1) on pass `pass` over the
+ * token blocks.  copy: the chunk's tile-order copy, or NULL. */
+static a_source block_source(const pio_matrix *w, unsigned char *copy, size_t r0, size_t rb,
+                             size_t s0, size_t s1, size_t pass, unsigned char *edge) {
   const size_t rows = w->rows, row_bytes = (size_t)w->cols * 2, steps = k_steps(w->cols);
-  if (chunk_pack != NULL)
-    return (a_source){.base = chunk_pack + ((rb - r0) / BLOCK_ROWS * steps + s0) * 2 * TILE_BYTES,
-                      .stride = 64, .step = 2 * TILE_BYTES, .half = TILE_BYTES};
+  unsigned char *at =
+      copy != NULL ? copy + ((rb - r0) / BLOCK_ROWS * steps + s0) * 2 * TILE_BYTES : NULL;
+  const a_source packed = {.base = at, .stride = 64, .step = 2 * TILE_BYTES, .half = TILE_BYTES};
+  if (at != NULL && (PIO_AMX_WEIGHTS == AMX_WEIGHTS_PACK_FIRST || pass > 0)) return packed;
   if (rb + BLOCK_ROWS <= rows && s1 <= w->cols / STEP_COLS) {
     const unsigned char *base = (const unsigned char *)w->data + rb * row_bytes + s0 * 64;
     return (a_source){.base = base, .stride = row_bytes, .step = 64, .half = 16 * row_bytes,
-                      .next = first_pass && rb + 2 * BLOCK_ROWS <= rows
+                      .next = pass == 0 && rb + 2 * BLOCK_ROWS <= rows
                                   ? base + BLOCK_ROWS * row_bytes
-                                  : NULL};
+                                  : NULL,
+                      .save = at};
   }
-  pack_block(w, rb, s0, s1, edge);
-  return (a_source){.base = (const unsigned char *)edge, .stride = 64, .step = 2 * TILE_BYTES,
-                    .half = TILE_BYTES};
+  /* An edge block: zero-padded into the chunk's copy (kept for the later
+   * passes) or into the scratch edge block. */
+  unsigned char *dst = at != NULL ? at : edge;
+  pack_block(w, rb, s0, s1, dst);
+  return (a_source){.base = dst, .stride = 64, .step = 2 * TILE_BYTES, .half = TILE_BYTES};
 }
 
 /* Rows [row_begin, row_end) of y[n][rows] = x[n][cols] . w^T, bf16 w, x
- * packed by pio_k_amx_pack.  Loops: chunks of rows; pairs of token blocks;
- * panels of k-steps; blocks of 32 rows; k-steps.  The panel's B tiles stay
- * in L1 for all row blocks, the chunk's weights in L2 for all token
- * blocks, each weight comes from memory once. */
+ * packed by pio_k_amx_pack.  Loops: chunks of rows; pairs of token blocks
+ * (passes); panels of k-steps; blocks of 32 rows; k-steps.  The panel's B
+ * tiles stay in L1 for all row blocks, the chunk's weights in L2 for all
+ * passes, each weight comes from memory once. */
 void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n, float *y,
                            size_t row_begin, size_t row_end) {
   const size_t rows = w->rows, cols = w->cols, steps = k_steps(cols);
   const size_t blocks = token_blocks(n), chunk = chunk_rows(cols);
   const unsigned char *xb = packed;
   _Alignas(64) float acc[MAX_CHUNK_ROWS / BLOCK_ROWS * 4 * 256];
-  _Alignas(64) uint16_t edge[PANEL_STEPS * 2 * TILE_BYTES / 2];
-  /* Without memory for the copy, tiles load straight from w. */
-  unsigned char *chunk_pack =
-      PIO_AMX_PACK_WEIGHTS ? aligned_alloc(64, chunk / BLOCK_ROWS * steps * 2 * TILE_BYTES) : NULL;
+  _Alignas(64) unsigned char edge[PANEL_STEPS * 2 * TILE_BYTES];
+  /* One pass (32 tokens or fewer) has no use for a copy; without memory
+   * for it, every pass loads straight from w. */
+  unsigned char *copy = PIO_AMX_WEIGHTS != AMX_WEIGHTS_DIRECT && blocks > 2
+                            ? aligned_alloc(64, chunk / BLOCK_ROWS * steps * 2 * TILE_BYTES)
+                            : NULL;
   configure_tiles();
   for (size_t r0 = row_begin; r0 < row_end; r0 += chunk) {
     const size_t r1 = r0 + chunk < row_end ? r0 + chunk : row_end;
-    if (chunk_pack != NULL)
+    if (copy != NULL && PIO_AMX_WEIGHTS == AMX_WEIGHTS_PACK_FIRST)
       for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS)
-        pack_block(w, rb, 0, steps,
-                   (uint16_t *)(void *)(chunk_pack +
-                                        (rb - r0) / BLOCK_ROWS * steps * 2 * TILE_BYTES));
+        pack_block(w, rb, 0, steps, copy + (rb - r0) / BLOCK_ROWS * steps * 2 * TILE_BYTES);
     for (size_t tb = 0; tb < blocks; tb += 2) {
       const int two = tb + 1 < blocks;
       for (size_t s0 = 0; s0 < steps; s0 += PANEL_STEPS) {
         const size_t s1 = s0 + PANEL_STEPS < steps ? s0 + PANEL_STEPS : steps;
         const unsigned char *b0 = xb + (tb * steps + s0) * TILE_BYTES;
         for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS) {
-          a_source a = block_source(w, chunk_pack, r0, rb, s0, s1, tb == 0, edge);
+          a_source a = block_source(w, copy, r0, rb, s0, s1, tb / 2, edge);
           tile_block(&a, b0, steps * TILE_BYTES, s1 - s0, two, s0 == 0,
                      acc + (rb - r0) / BLOCK_ROWS * 4 * 256);
         }
@@ -279,7 +301,7 @@ void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n, fl
     }
   }
   TILE_RELEASE();
-  free(chunk_pack);
+  free(copy);
 }
 
 #if !defined(PIO_AMX_EMULATE)
