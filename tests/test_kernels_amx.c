@@ -46,12 +46,12 @@ static float rand_unit(void) { /* uniform in [-1, 1) */
 
 /* rows, cols, n: tails of every tile dimension, one token, 1,000 tokens,
  * more than one panel of 16 k-steps (cols > 512, the last panel partial),
- * rows of several chunks (cols 4096: 64 rows a chunk) with a partial last
- * block, and exact multiples for the straight-from-weights loads. */
+ * ranges of rows longer than a chunk (256 rows) with a partial last block,
+ * and exact multiples for the straight-from-weights loads. */
 static const size_t shapes[][3] = {
     {1, 1, 1},     {15, 31, 1},    {17, 33, 1},     {16, 32, 16},   {33, 65, 17},
     {47, 1000, 3}, {64, 512, 16},  {100, 96, 31},   {31, 2050, 33}, {257, 300, 1000},
-    {96, 8200, 40}, {300, 4096, 128}, {128, 2048, 64},
+    {96, 8200, 40}, {300, 4096, 128}, {128, 2048, 64}, {800, 96, 40},  {600, 600, 100},
 };
 
 typedef void (*matmul_fn)(const pio_matrix *w, const float *x, size_t n, float *y, void *ctx);
@@ -114,11 +114,13 @@ static void emulated_matmul(const pio_matrix *w, const float *x, size_t n, float
   void *packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
   pio_k_amx_pack(x, n, w->cols, packed, 0, units / 2);
   pio_k_amx_pack(x, n, w->cols, packed, units / 2, units);
+  void *scratch = aligned_alloc(64, (pio_k_amx_scratch_bytes(n, w->cols) + 63) / 64 * 64);
   size_t cut1 = w->rows / 3 / 32 * 32, cut2 = 2 * w->rows / 3 / 32 * 32;
-  pio_k_amx_matmul_rows(w, packed, n, y, 0, cut1);
-  pio_k_amx_matmul_rows(w, packed, n, y, cut1, cut2);
-  pio_k_amx_matmul_rows(w, packed, n, y, cut2, w->rows);
+  pio_k_amx_matmul_rows(w, packed, n, y, 0, cut1, scratch);
+  pio_k_amx_matmul_rows(w, packed, n, y, cut1, cut2, scratch);
+  pio_k_amx_matmul_rows(w, packed, n, y, cut2, w->rows, scratch);
   free(packed);
+  free(scratch);
 }
 
 int main(void) {

@@ -128,6 +128,8 @@ typedef struct matmul_task {
   const float *x;        /* x[n][cols] */
   void *packed;          /* x packed by ops->pack, or NULL: f32 activations */
   size_t pack_units;
+  unsigned char *scratch; /* scratch[n_threads][scratch_bytes] of the packed route, or NULL */
+  size_t scratch_bytes;
   size_t n;
   float *y;              /* y[n][rows] */
 } matmul_task;
@@ -164,7 +166,10 @@ static void matmul_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads
   size_t begin, end;
   while (take_rows(task, &begin, &end)) {
     if (task->packed != NULL)
-      task->ops->matmul_rows_packed(task->w, task->packed, task->n, task->y, begin, end);
+      task->ops->matmul_rows_packed(task->w, task->packed, task->n, task->y, begin, end,
+                                    task->scratch != NULL
+                                        ? task->scratch + thread_index * task->scratch_bytes
+                                        : NULL);
     else
       task->ops->matmul_rows(task->w, task->x, task->n, task->y, begin, end);
   }
@@ -179,17 +184,27 @@ static void pack_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads) 
     task->ops->pack(task->x, task->n, task->w->cols, task->packed, begin, end);
 }
 
-/* x in the path's packed bf16 form, written by the pool's threads; NULL when
- * out of memory (the caller then takes the f32-activation route, which
- * needs no buffer). */
-static void *pack_activations(pio_threadpool *pool, matmul_task *task) {
+/* x in the path's packed bf16 form, written by the pool's threads, and the
+ * threads' scratch of that route; packed NULL when out of memory (the
+ * caller then takes the f32-activation route, which needs neither). */
+static void pack_activations(pio_threadpool *pool, matmul_task *task) {
   const pio_k_path_ops *ops = task->ops;
   size_t bytes = ops->packed_bytes(task->n, task->w->cols);
+  task->scratch_bytes = ops->scratch_bytes != NULL ? ops->scratch_bytes(task->n, task->w->cols)
+                                                   : 0;
+  task->scratch_bytes = (task->scratch_bytes + 63) / 64 * 64;
+  if (task->scratch_bytes > 0) {
+    task->scratch = aligned_alloc(64, task->scratch_bytes * pio_threadpool_size(pool));
+    if (task->scratch == NULL) return;
+  }
   task->packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
-  if (task->packed == NULL) return NULL;
+  if (task->packed == NULL) {
+    free(task->scratch);
+    task->scratch = NULL;
+    return;
+  }
   task->pack_units = ops->pack_units(task->n, task->w->cols);
   pio_threadpool_run(task->pack_units > 1 ? pool : NULL, pack_task_run, task);
-  return task->packed;
 }
 
 void pio_matmul(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
@@ -204,9 +219,12 @@ void pio_matmul(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
   task.n_threads = pio_threadpool_size(pool);
   size_t row_bytes = (size_t)w->cols * pio_dtype_size(w->dtype) + 1;
   task.min_rows = (64u << 10) / row_bytes + 1;
+  if (task.packed != NULL && task.min_rows < task.ops->packed_min_rows)
+    task.min_rows = task.ops->packed_min_rows;
   task.max_rows = w->rows / (8 * (size_t)task.n_threads);
   pio_threadpool_run(pool, matmul_task_run, &task);
   free(task.packed);
+  free(task.scratch);
 }
 
 void pio_softmax(float *x, size_t n) { best_ops()->softmax(x, n); }

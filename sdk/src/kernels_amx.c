@@ -29,11 +29,10 @@
 #define BLOCK_ROWS 32u       /* weight rows of a block: two A tiles */
 /* k-steps of a panel: a block's two B tiles a step then take 32 KiB and
  * stay in L1 while every row block of the chunk passes over them. */
-#define PANEL_STEPS 16u
-/* Weight bytes a chunk of rows may take: re-read from L2 for each pair of
- * token blocks (the first pass brings them from memory). */
-#define CHUNK_BYTES (512u << 10)
-#define MAX_CHUNK_ROWS 256u
+#ifndef PIO_AMX_PANEL_STEPS
+#define PIO_AMX_PANEL_STEPS 16u
+#endif
+#define PANEL_STEPS PIO_AMX_PANEL_STEPS
 /* How far ahead the first pass over a chunk asks for the next block's
  * weight rows: one block of rows, the same k-step. */
 #define PREFETCH_ROWS BLOCK_ROWS
@@ -145,8 +144,13 @@ static void tile_block(const a_source *a, const unsigned char *b0, size_t b_gap,
     if (a->next != NULL)
       for (size_t r = 0; r < PREFETCH_ROWS; r++)
         _mm_prefetch((const char *)(a->next + s * a->step + r * a->stride), _MM_HINT_T1);
+#if PIO_AMX_STREAM_A
+    TILE_STREAM_LOAD(4, a0, a->stride);
+    TILE_STREAM_LOAD(5, a0 + a->half, a->stride);
+#else
     TILE_LOAD(4, a0, a->stride);
     TILE_LOAD(5, a0 + a->half, a->stride);
+#endif
     TILE_LOAD(6, b, 64);
     TILE_DP(0, 4, 6);
     TILE_DP(2, 5, 6);
@@ -192,18 +196,15 @@ static size_t in_range(size_t at, size_t end) {
   return at >= end ? 0 : end - at < 16 ? end - at : 16;
 }
 
-/* acc[block][4][16][16] of rows [r0, r1) and the 16 or 32 tokens from t0
- * into y[n][rows]. */
-static void write_out(const float *acc, size_t r0, size_t r1, size_t t0, size_t n, size_t rows,
+/* c[4][16][16], the accumulators of the block of rows [r0, r1) (at most
+ * 32) and the 16 or 32 tokens from t0, into y[n][rows]. */
+static void write_out(const float *c, size_t r0, size_t r1, size_t t0, size_t n, size_t rows,
                       float *y) {
-  for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS) {
-    const float *c = acc + (rb - r0) / BLOCK_ROWS * 4 * 256;
-    for (size_t q = 0; q < 4; q++) {
-      size_t row0 = rb + (q / 2) * 16, tok0 = t0 + (q % 2) * 16;
-      size_t nr = in_range(row0, r1), nt = in_range(tok0, n);
-      for (size_t j = 0; j < nt; j++)
-        for (size_t i = 0; i < nr; i++) y[(tok0 + j) * rows + row0 + i] = c[q * 256 + i * 16 + j];
-    }
+  for (size_t q = 0; q < 4; q++) {
+    size_t row0 = r0 + (q / 2) * 16, tok0 = t0 + (q % 2) * 16;
+    size_t nr = in_range(row0, r1), nt = in_range(tok0, n);
+    for (size_t j = 0; j < nt; j++)
+      for (size_t i = 0; i < nr; i++) y[(tok0 + j) * rows + row0 + i] = c[q * 256 + i * 16 + j];
   }
 }
 
@@ -218,90 +219,95 @@ static void configure_tiles(void) {
   TILE_LOADCONFIG(&cfg);
 }
 
-/* Rows of a chunk: its weights fit CHUNK_BYTES (they are re-read from L2
- * for each pair of token blocks), whole blocks, at most MAX_CHUNK_ROWS. */
-static size_t chunk_rows(size_t cols) {
-  size_t r = CHUNK_BYTES / (cols * 2 + 1) / BLOCK_ROWS * BLOCK_ROWS;
-  return r < BLOCK_ROWS ? BLOCK_ROWS : r > MAX_CHUNK_ROWS ? MAX_CHUNK_ROWS : r;
-}
+/* Rows a thread's chunk takes at most: the chunk's accumulators
+ * (rows x tokens f32) and one panel of its weights (rows x 1 KiB) stay in
+ * L2 while every panel of B passes; the B tiles of a panel are read once
+ * per chunk, so more rows mean less of them from L3. */
+#ifndef PIO_AMX_CHUNK_ROWS
+#define PIO_AMX_CHUNK_ROWS 256u
+#endif
+#define CHUNK_ROWS PIO_AMX_CHUNK_ROWS
 
-/* How a chunk's weights reach the tiles on the passes after the first:
- * DIRECT loads every tile straight from the matrix (rows a multiple of
- * 4 KiB apart, which map to one L1 set); PACK_FIRST copies the chunk into
- * tile order before any product (one read of the weights, row by row, not
- * overlapped with the tiles' work); SAVE stores the tiles the first pass
- * loaded straight from the matrix, so the later passes read 1 KiB of
- * contiguous L2 a tile. */
-#define AMX_WEIGHTS_DIRECT 0
-#define AMX_WEIGHTS_PACK_FIRST 1
-#define AMX_WEIGHTS_SAVE 2
-#ifndef PIO_AMX_WEIGHTS
-#define PIO_AMX_WEIGHTS AMX_WEIGHTS_SAVE
+#ifndef PIO_AMX_STREAM_A
+#define PIO_AMX_STREAM_A 0
+#endif
+#ifndef PIO_AMX_MIN_ROWS
+#define PIO_AMX_MIN_ROWS 128u
 #endif
 
+static size_t token_pairs_of(size_t n) { return (token_blocks(n) + 1) / 2; }
+
+/* Per-thread scratch of the tile path: the chunk's accumulators
+ * acc[CHUNK_ROWS / 32][token pairs][4][16][16] f32, then one panel of the
+ * chunk's weights in tile order, copy[CHUNK_ROWS / 32][PANEL_STEPS][2][1 KiB]. */
+static size_t acc_bytes(size_t n) {
+  return CHUNK_ROWS / BLOCK_ROWS * token_pairs_of(n) * 4 * TILE_BYTES;
+}
+static size_t copy_bytes(void) { return CHUNK_ROWS / BLOCK_ROWS * PANEL_STEPS * 2 * TILE_BYTES; }
+
+size_t pio_k_amx_scratch_bytes(size_t n, size_t cols) {
+  (void)cols;
+  return acc_bytes(n) + copy_bytes();
+}
+
 /* The A tiles of block rb for k-steps [s0, s1) on pass `pass` over the
- * token blocks.  copy: the chunk's tile-order copy, or NULL. */
-static a_source block_source(const pio_matrix *w, unsigned char *copy, size_t r0, size_t rb,
-                             size_t s0, size_t s1, size_t pass, unsigned char *edge) {
-  const size_t rows = w->rows, row_bytes = (size_t)w->cols * 2, steps = k_steps(w->cols);
-  unsigned char *at =
-      copy != NULL ? copy + ((rb - r0) / BLOCK_ROWS * steps + s0) * 2 * TILE_BYTES : NULL;
-  const a_source packed = {.base = at, .stride = 64, .step = 2 * TILE_BYTES, .half = TILE_BYTES};
-  if (at != NULL && (PIO_AMX_WEIGHTS == AMX_WEIGHTS_PACK_FIRST || pass > 0)) return packed;
+ * token pairs: straight from w on the first pass (the next block's rows
+ * prefetched, the tiles stored into copy_at for the later passes), from
+ * copy_at after; an edge block is zero-padded into copy_at first. */
+static a_source block_source(const pio_matrix *w, size_t rb, size_t s0, size_t s1, size_t pass,
+                             int keep, unsigned char *copy_at) {
+  const size_t rows = w->rows, row_bytes = (size_t)w->cols * 2;
+  const a_source copied = {.base = copy_at, .stride = 64, .step = 2 * TILE_BYTES,
+                           .half = TILE_BYTES};
+  if (pass > 0) return copied;
   if (rb + BLOCK_ROWS <= rows && s1 <= w->cols / STEP_COLS) {
     const unsigned char *base = (const unsigned char *)w->data + rb * row_bytes + s0 * 64;
     return (a_source){.base = base, .stride = row_bytes, .step = 64, .half = 16 * row_bytes,
-                      .next = pass == 0 && rb + 2 * BLOCK_ROWS <= rows
-                                  ? base + BLOCK_ROWS * row_bytes
-                                  : NULL,
-                      .save = at};
+                      .next = rb + 2 * BLOCK_ROWS <= rows ? base + BLOCK_ROWS * row_bytes : NULL,
+                      .save = keep ? copy_at : NULL};
   }
-  /* An edge block: zero-padded into the chunk's copy (kept for the later
-   * passes) or into the scratch edge block. */
-  unsigned char *dst = at != NULL ? at : edge;
-  pack_block(w, rb, s0, s1, dst);
-  return (a_source){.base = dst, .stride = 64, .step = 2 * TILE_BYTES, .half = TILE_BYTES};
+  pack_block(w, rb, s0, s1, copy_at);
+  return copied;
 }
 
 /* Rows [row_begin, row_end) of y[n][rows] = x[n][cols] . w^T, bf16 w, x
- * packed by pio_k_amx_pack.  Loops: chunks of rows; pairs of token blocks
- * (passes); panels of k-steps; blocks of 32 rows; k-steps.  The panel's B
- * tiles stay in L1 for all row blocks, the chunk's weights in L2 for all
- * passes, each weight comes from memory once. */
+ * packed by pio_k_amx_pack, scratch of pio_k_amx_scratch_bytes.  Loops:
+ * chunks of rows; panels of k-steps; pairs of token blocks (passes);
+ * blocks of 32 rows; k-steps.  A panel's B tiles (32 KiB) stay in L1 while
+ * the chunk's row blocks pass over them; the panel of the chunk's weights
+ * stays in L2 for every pair of token blocks; each weight comes from memory
+ * once, each B tile from L2 or L3 once per chunk. */
 void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n, float *y,
-                           size_t row_begin, size_t row_end) {
-  const size_t rows = w->rows, cols = w->cols, steps = k_steps(cols);
-  const size_t blocks = token_blocks(n), chunk = chunk_rows(cols);
+                           size_t row_begin, size_t row_end, void *scratch) {
+  const size_t rows = w->rows, steps = k_steps(w->cols);
+  const size_t blocks = token_blocks(n), pairs = token_pairs_of(n);
   const unsigned char *xb = packed;
-  _Alignas(64) float acc[MAX_CHUNK_ROWS / BLOCK_ROWS * 4 * 256];
-  _Alignas(64) unsigned char edge[PANEL_STEPS * 2 * TILE_BYTES];
-  /* One pass (32 tokens or fewer) has no use for a copy; without memory
-   * for it, every pass loads straight from w. */
-  unsigned char *copy = PIO_AMX_WEIGHTS != AMX_WEIGHTS_DIRECT && blocks > 2
-                            ? aligned_alloc(64, chunk / BLOCK_ROWS * steps * 2 * TILE_BYTES)
-                            : NULL;
+  float *acc = scratch;
+  unsigned char *copy = (unsigned char *)scratch + acc_bytes(n);
   configure_tiles();
-  for (size_t r0 = row_begin; r0 < row_end; r0 += chunk) {
-    const size_t r1 = r0 + chunk < row_end ? r0 + chunk : row_end;
-    if (copy != NULL && PIO_AMX_WEIGHTS == AMX_WEIGHTS_PACK_FIRST)
-      for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS)
-        pack_block(w, rb, 0, steps, copy + (rb - r0) / BLOCK_ROWS * steps * 2 * TILE_BYTES);
-    for (size_t tb = 0; tb < blocks; tb += 2) {
-      const int two = tb + 1 < blocks;
-      for (size_t s0 = 0; s0 < steps; s0 += PANEL_STEPS) {
-        const size_t s1 = s0 + PANEL_STEPS < steps ? s0 + PANEL_STEPS : steps;
+  for (size_t r0 = row_begin; r0 < row_end; r0 += CHUNK_ROWS) {
+    const size_t r1 = r0 + CHUNK_ROWS < row_end ? r0 + CHUNK_ROWS : row_end;
+    for (size_t s0 = 0; s0 < steps; s0 += PANEL_STEPS) {
+      const size_t s1 = s0 + PANEL_STEPS < steps ? s0 + PANEL_STEPS : steps;
+      for (size_t pass = 0; pass < pairs; pass++) {
+        const size_t tb = 2 * pass;
         const unsigned char *b0 = xb + (tb * steps + s0) * TILE_BYTES;
         for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS) {
-          a_source a = block_source(w, copy, r0, rb, s0, s1, tb / 2, edge);
-          tile_block(&a, b0, steps * TILE_BYTES, s1 - s0, two, s0 == 0,
-                     acc + (rb - r0) / BLOCK_ROWS * 4 * 256);
+          const size_t block = (rb - r0) / BLOCK_ROWS;
+          a_source a = block_source(w, rb, s0, s1, pass, pairs > 1,
+                                    copy + block * PANEL_STEPS * 2 * TILE_BYTES);
+          tile_block(&a, b0, steps * TILE_BYTES, s1 - s0, tb + 1 < blocks, s0 == 0,
+                     acc + (block * pairs + pass) * 4 * 256);
         }
       }
-      write_out(acc, r0, r1, tb * TOKENS_PER_TILE, n, rows, y);
     }
+    for (size_t pass = 0; pass < pairs; pass++)
+      for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS)
+        write_out(acc + ((rb - r0) / BLOCK_ROWS * pairs + pass) * 4 * 256, rb,
+                  rb + BLOCK_ROWS < r1 ? rb + BLOCK_ROWS : r1, 2 * pass * TOKENS_PER_TILE, n,
+                  rows, y);
   }
   TILE_RELEASE();
-  free(copy);
 }
 
 #if !defined(PIO_AMX_EMULATE)
@@ -313,6 +319,8 @@ const pio_k_path_ops pio_k_amx_ops = {
     .pack = pio_k_amx_pack,
     .matmul_rows_packed = pio_k_amx_matmul_rows,
     .packed_row_block = BLOCK_ROWS,
+    .packed_min_rows = PIO_AMX_MIN_ROWS,
+    .scratch_bytes = pio_k_amx_scratch_bytes,
     .softmax = pio_k_avx512_softmax,
     .silu_mul = pio_k_avx512_silu_mul,
     .to_f32 = pio_k_avx512_to_f32,

@@ -178,7 +178,8 @@ static void bf16_pack(const float *x, size_t n, size_t cols, void *packed, size_
 }
 
 static void bf16_matmul_rows_packed(const pio_matrix *w, const void *packed, size_t n, float *y,
-                                    size_t row_begin, size_t row_end) {
+                                    size_t row_begin, size_t row_end, void *scratch) {
+  (void)scratch;
   bf16x_matmul_rows(w, packed, packed_stride(w->cols), n, y, row_begin, row_end);
 }
 

@@ -22,9 +22,12 @@ typedef void (*pio_k_matmul_rows_fn)(const pio_matrix *w, const float *x, size_t
                                      size_t row_begin, size_t row_end);
 
 /* Rows [row_begin, row_end) of the same for bf16 weights, with activations
- * packed once per matmul by the path's pack (in its own layout). */
+ * packed once per matmul by the path's pack (in its own layout); scratch:
+ * the calling thread's scratch_bytes(n, cols) bytes (64-byte aligned), or
+ * NULL when the path asks for none. */
 typedef void (*pio_k_matmul_rows_packed_fn)(const pio_matrix *w, const void *packed, size_t n,
-                                            float *y, size_t row_begin, size_t row_end);
+                                            float *y, size_t row_begin, size_t row_end,
+                                            void *scratch);
 
 typedef struct pio_k_path_ops {
   pio_k_matmul_rows_fn matmul_rows;
@@ -39,6 +42,8 @@ typedef struct pio_k_path_ops {
                size_t unit_end);
   pio_k_matmul_rows_packed_fn matmul_rows_packed;
   uint32_t packed_row_block;
+  uint32_t packed_min_rows; /* smallest range a thread takes on that route (0: by bytes) */
+  size_t (*scratch_bytes)(size_t n, size_t cols); /* per thread on that route; NULL: none */
   void (*softmax)(float *x, size_t n);
   void (*silu_mul)(float *gate, const float *up, size_t n);
   void (*to_f32)(const void *src, pio_dtype dtype, size_t n, float *dst);
@@ -69,7 +74,8 @@ PIO_HIDDEN size_t pio_k_amx_packed_bytes(size_t n, size_t cols);
 PIO_HIDDEN size_t pio_k_amx_pack_units(size_t n, size_t cols);
 PIO_HIDDEN void pio_k_amx_pack(const float *x, size_t n, size_t cols, void *packed,
                                size_t unit_begin, size_t unit_end);
+PIO_HIDDEN size_t pio_k_amx_scratch_bytes(size_t n, size_t cols);
 PIO_HIDDEN void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n,
-                                      float *y, size_t row_begin, size_t row_end);
+                                      float *y, size_t row_begin, size_t row_end, void *scratch);
 
 #endif
