@@ -240,10 +240,10 @@ static pio_status read_stats(const pio_bench_run_options *opts, session *s,
   return PIO_OK;
 }
 
-/* Timed passes of every limit after each repetition: at least 12 in all
- * and 4 a repetition, so that the best pass is one nothing else slowed. */
-#define RUN_LIMIT_PASSES 12u
-#define RUN_LIMIT_PASSES_PER_REPETITION 4u
+/* Timed passes of every limit after each repetition: at least 24 in all
+ * and 8 a repetition, so that the best pass is one nothing else slowed. */
+#define RUN_LIMIT_PASSES 24u
+#define RUN_LIMIT_PASSES_PER_REPETITION 8u
 
 static uint32_t limit_passes_per_repetition(uint32_t repeat) {
   uint32_t per = (RUN_LIMIT_PASSES + repeat - 1) / repeat;

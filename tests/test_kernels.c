@@ -144,6 +144,37 @@ START_TEST(test_kernels_bf16_activation_error_stays_within_bf16_precision) {
 }
 END_TEST
 
+/* Rows of x apart in memory give the results of the same rows together. */
+START_TEST(test_kernels_strided_x_gives_the_contiguous_result) {
+  pio_kernel_path path = (pio_kernel_path)_i;
+  if (skip_unavailable(path)) return;
+  rng_state = 5;
+  const size_t rows = 37, cols = 70, n = 21, stride = 93;
+  for (size_t d = 0; d < 3; d++) {
+    float *exact = malloc(rows * cols * sizeof *exact);
+    void *data = make_weights(weight_dtypes[d], rows * cols, exact);
+    float *x = malloc(n * cols * sizeof *x), *xs = malloc(n * stride * sizeof *xs);
+    float *y = malloc(n * rows * sizeof *y), *ys = malloc(n * rows * sizeof *ys);
+    for (size_t t = 0; t < n; t++)
+      for (size_t k = 0; k < stride; k++) {
+        float v = rand_unit();
+        xs[t * stride + k] = k < cols ? v : NAN; /* the gap is never read */
+        if (k < cols) x[t * cols + k] = v;
+      }
+    pio_matrix w = {.data = data, .dtype = weight_dtypes[d], .rows = rows, .cols = cols};
+    pio_matmul(NULL, path, &w, x, n, y);
+    pio_matmul_strided(NULL, path, &w, xs, stride, n, ys);
+    ck_assert_mem_eq(y, ys, n * rows * sizeof *y);
+    free(exact);
+    free(data);
+    free(x);
+    free(xs);
+    free(y);
+    free(ys);
+  }
+}
+END_TEST
+
 START_TEST(test_kernels_softmax_matches_reference_and_sums_to_one) {
   pio_kernel_path path = (pio_kernel_path)_i;
   if (skip_unavailable(path)) return;
@@ -239,6 +270,8 @@ int main(void) {
   tcase_add_loop_test(tc, test_kernels_matmul_matches_reference_on_three_threads, 0,
                       PIO_KERNEL_PATH_COUNT);
   tcase_add_loop_test(tc, test_kernels_bf16_activation_error_stays_within_bf16_precision, 0, 2);
+  tcase_add_loop_test(tc, test_kernels_strided_x_gives_the_contiguous_result, 0,
+                      PIO_KERNEL_PATH_COUNT);
   tcase_add_loop_test(tc, test_kernels_softmax_matches_reference_and_sums_to_one, 0,
                       PIO_KERNEL_PATH_COUNT);
   tcase_add_loop_test(tc, test_kernels_silu_mul_matches_reference, 0, PIO_KERNEL_PATH_COUNT);

@@ -112,8 +112,8 @@ static void emulated_matmul(const pio_matrix *w, const float *x, size_t n, float
   (void)ctx;
   size_t units = pio_k_amx_pack_units(n, w->cols), bytes = pio_k_amx_packed_bytes(n, w->cols);
   void *packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
-  pio_k_amx_pack(x, n, w->cols, packed, 0, units / 2);
-  pio_k_amx_pack(x, n, w->cols, packed, units / 2, units);
+  pio_k_amx_pack(x, w->cols, n, w->cols, packed, 0, units / 2);
+  pio_k_amx_pack(x, w->cols, n, w->cols, packed, units / 2, units);
   void *scratch = aligned_alloc(64, (pio_k_amx_scratch_bytes(n, w->cols) + 63) / 64 * 64);
   size_t cut1 = w->rows / 3 / 32 * 32, cut2 = 2 * w->rows / 3 / 32 * 32;
   pio_k_amx_matmul_rows(w, packed, n, y, 0, cut1, scratch);

@@ -157,10 +157,35 @@ START_TEST(test_split_range_balances_blocks) {
 }
 END_TEST
 
+/* Kept scratch: the same 64-byte-aligned buffer while it is big enough, a
+ * larger one when asked, one per share and one for the caller. */
+START_TEST(test_scratch_is_kept_per_slot_and_grows_on_demand) {
+  pio_threadpool *pool = NULL;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_threadpool_create(2, &pool, &err), PIO_OK);
+  unsigned char *a = pio_threadpool_scratch(pool, 0, 1000);
+  ck_assert_ptr_nonnull(a);
+  ck_assert_uint_eq((uintptr_t)a % 64, 0);
+  memset(a, 7, 1000);
+  ck_assert_ptr_eq(pio_threadpool_scratch(pool, 0, 10), a);
+  ck_assert_ptr_eq(pio_threadpool_scratch(pool, 0, 1024), a); /* rounded up to 64 */
+  unsigned char *b = pio_threadpool_scratch(pool, 2, 100); /* slot size: the caller's */
+  ck_assert_ptr_nonnull(b);
+  ck_assert_ptr_ne(a, b);
+  unsigned char *big = pio_threadpool_scratch(pool, 0, 1 << 20);
+  ck_assert_ptr_nonnull(big);
+  big[(1 << 20) - 1] = 1;
+  ck_assert_ptr_null(pio_threadpool_scratch(pool, 3, 8));
+  ck_assert_ptr_null(pio_threadpool_scratch(NULL, 0, 8));
+  pio_threadpool_destroy(pool);
+}
+END_TEST
+
 int main(void) {
   Suite *suite = suite_create("threadpool");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_scratch_is_kept_per_slot_and_grows_on_demand);
   tcase_add_test(tc, test_threadpool_runs_every_index_once_per_run);
   tcase_add_test(tc, test_threadpool_null_pool_runs_on_caller);
   tcase_add_test(tc, test_threadpool_zero_threads_means_online_cores);

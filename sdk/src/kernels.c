@@ -10,6 +10,8 @@
 /* Below this many multiply-adds a matmul runs on the caller's thread: waking
  * the pool would cost more than it saves. */
 #define MATMUL_THREADING_MIN_MACS (1u << 15)
+/* The smallest share of weights a thread takes at once. */
+#define MATMUL_MIN_BYTES (64u << 10)
 
 static const pio_k_path_ops *path_ops(pio_kernel_path path) {
   switch (path) {
@@ -125,11 +127,14 @@ typedef struct matmul_task {
   uint32_t n_threads;
   const pio_k_path_ops *ops;
   const pio_matrix *w;
-  const float *x;        /* x[n][cols] */
+  const float *x;        /* x[n][x_stride] */
+  size_t x_stride;
   void *packed;          /* x packed by ops->pack, or NULL: f32 activations */
   size_t pack_units;
-  unsigned char *scratch; /* scratch[n_threads][scratch_bytes] of the packed route, or NULL */
-  size_t scratch_bytes;
+  int packed_owned;      /* packed is this call's (freed at its end), not the pool's */
+  pio_threadpool *pool;  /* whose kept scratch the shares use, or NULL */
+  unsigned char *scratch; /* without a pool: the one share's scratch, or NULL */
+  size_t scratch_bytes;   /* each share's */
   size_t n;
   float *y;              /* y[n][rows] */
 } matmul_task;
@@ -158,6 +163,13 @@ static int take_rows(matmul_task *task, size_t *begin, size_t *end) {
   }
 }
 
+/* Share thread_index's scratch of the packed route, or NULL. */
+static void *share_scratch(matmul_task *task, uint32_t thread_index) {
+  if (task->scratch_bytes == 0) return NULL;
+  if (task->scratch != NULL) return task->scratch + thread_index * task->scratch_bytes;
+  return pio_threadpool_scratch(task->pool, thread_index, task->scratch_bytes);
+}
+
 /* Threads take rows from a shared counter rather than fixed shares: on a
  * machine where other work steals a core for a while, the other threads
  * take up its rows instead of waiting for it. */
@@ -167,9 +179,7 @@ static void matmul_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads
   while (take_rows(task, &begin, &end)) {
     if (task->packed != NULL)
       task->ops->matmul_rows_packed(task->w, task->packed, task->n, task->y, begin, end,
-                                    task->scratch != NULL
-                                        ? task->scratch + thread_index * task->scratch_bytes
-                                        : NULL);
+                                    share_scratch(task, thread_index));
     else
       task->ops->matmul_rows(task->w, task->x, task->n, task->y, begin, end);
   }
@@ -181,7 +191,16 @@ static void pack_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads) 
   size_t begin = task->pack_units * thread_index / n_threads;
   size_t end = task->pack_units * (thread_index + 1) / n_threads;
   if (begin < end)
-    task->ops->pack(task->x, task->n, task->w->cols, task->packed, begin, end);
+    task->ops->pack(task->x, task->x_stride, task->n, task->w->cols, task->packed, begin, end);
+}
+
+/* Memory of a matmul: the pool's kept scratch (slot n_threads for the
+ * packed x, slot i for share i), so a model's matmuls do not fault in fresh
+ * pages every call; without a pool, malloc'd and freed by the call. */
+static void *call_buffer(pio_threadpool *pool, size_t bytes, int *owned) {
+  void *p = pool != NULL ? pio_threadpool_scratch(pool, pio_threadpool_size(pool), bytes) : NULL;
+  *owned = p == NULL;
+  return p != NULL ? p : aligned_alloc(64, (bytes + 63) / 64 * 64);
 }
 
 /* x in the path's packed bf16 form, written by the pool's threads, and the
@@ -190,14 +209,20 @@ static void pack_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads) 
 static void pack_activations(pio_threadpool *pool, matmul_task *task) {
   const pio_k_path_ops *ops = task->ops;
   size_t bytes = ops->packed_bytes(task->n, task->w->cols);
+  task->pool = pool;
   task->scratch_bytes = ops->scratch_bytes != NULL ? ops->scratch_bytes(task->n, task->w->cols)
                                                    : 0;
   task->scratch_bytes = (task->scratch_bytes + 63) / 64 * 64;
-  if (task->scratch_bytes > 0) {
-    task->scratch = aligned_alloc(64, task->scratch_bytes * pio_threadpool_size(pool));
+  /* Every share's scratch exists before the run: a share that finds none
+   * has no way to fall back. */
+  for (uint32_t i = 0; pool != NULL && task->scratch_bytes > 0 && i < pio_threadpool_size(pool);
+       i++)
+    if (pio_threadpool_scratch(pool, i, task->scratch_bytes) == NULL) return;
+  if (pool == NULL && task->scratch_bytes > 0) {
+    task->scratch = aligned_alloc(64, task->scratch_bytes);
     if (task->scratch == NULL) return;
   }
-  task->packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
+  task->packed = call_buffer(pool, bytes, &task->packed_owned);
   if (task->packed == NULL) {
     free(task->scratch);
     task->scratch = NULL;
@@ -207,24 +232,50 @@ static void pack_activations(pio_threadpool *pool, matmul_task *task) {
   pio_threadpool_run(task->pack_units > 1 ? pool : NULL, pack_task_run, task);
 }
 
+/* x's rows copied together for the f32 routes, whose kernels read x[n][cols];
+ * NULL when out of memory. */
+static float *gather_rows(const float *x, size_t x_stride, size_t n, size_t cols) {
+  float *dense = malloc(n * cols * sizeof *dense);
+  for (size_t t = 0; dense != NULL && t < n; t++)
+    memcpy(dense + t * cols, x + t * x_stride, cols * sizeof *dense);
+  return dense;
+}
+
 void pio_matmul(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
                 const float *x, size_t n, float *y) {
+  pio_matmul_strided(pool, path, w, x, w->cols, n, y);
+}
+
+void pio_matmul_strided(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
+                        const float *x, size_t x_stride, size_t n, float *y) {
   if (n == 0 || w->rows == 0) return;
-  matmul_task task = {.ops = usable_ops(path), .w = w, .x = x, .n = n, .y = y};
+  matmul_task task = {.ops = usable_ops(path), .w = w, .x = x, .x_stride = x_stride, .n = n,
+                      .y = y};
+  float *dense = NULL;
   if ((double)n * w->rows * w->cols < MATMUL_THREADING_MIN_MACS) pool = NULL;
   if (w->dtype == PIO_DTYPE_BF16 && task.ops->pack != NULL && w->cols > 0)
     pack_activations(pool, &task);
+  if (task.packed == NULL && x_stride != w->cols) {
+    dense = gather_rows(x, x_stride, n, w->cols);
+    if (dense == NULL) { /* out of memory: one token at a time, each row as it lies */
+      for (size_t t = 0; t < n; t++) pio_matmul(pool, path, w, x + t * x_stride, 1, y + t * w->rows);
+      return;
+    }
+    task.x = dense;
+    task.x_stride = w->cols;
+  }
   atomic_init(&task.next_row, 0);
   task.block = task.packed != NULL ? task.ops->packed_row_block : task.ops->row_block;
   task.n_threads = pio_threadpool_size(pool);
   size_t row_bytes = (size_t)w->cols * pio_dtype_size(w->dtype) + 1;
-  task.min_rows = (64u << 10) / row_bytes + 1;
+  task.min_rows = (size_t)MATMUL_MIN_BYTES / row_bytes + 1;
   if (task.packed != NULL && task.min_rows < task.ops->packed_min_rows)
     task.min_rows = task.ops->packed_min_rows;
   task.max_rows = w->rows / (8 * (size_t)task.n_threads);
   pio_threadpool_run(pool, matmul_task_run, &task);
-  free(task.packed);
+  if (task.packed_owned) free(task.packed);
   free(task.scratch);
+  free(dense);
 }
 
 void pio_softmax(float *x, size_t n) { best_ops()->softmax(x, n); }

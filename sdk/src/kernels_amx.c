@@ -94,15 +94,15 @@ static __m512i token_pairs(const float *row, size_t k0, size_t cols) {
  * tile of token block u / k_steps and k-step u % k_steps,
  *   tile[pair][token][2] = bf16(x[block * 16 + token][step * 32 + 2 pair + {0,1}]),
  * zero for tokens past n and columns past cols. */
-void pio_k_amx_pack(const float *x, size_t n, size_t cols, void *packed, size_t unit_begin,
-                    size_t unit_end) {
+void pio_k_amx_pack(const float *x, size_t x_stride, size_t n, size_t cols, void *packed,
+                    size_t unit_begin, size_t unit_end) {
   const size_t steps = k_steps(cols);
   for (size_t u = unit_begin; u < unit_end; u++) {
     size_t block = u / steps, k0 = (u % steps) * STEP_COLS;
     __m512i r[16];
     for (size_t t = 0; t < TOKENS_PER_TILE; t++) {
       size_t token = block * TOKENS_PER_TILE + t;
-      r[t] = token < n ? token_pairs(x + token * cols, k0, cols) : _mm512_setzero_si512();
+      r[t] = token < n ? token_pairs(x + token * x_stride, k0, cols) : _mm512_setzero_si512();
     }
     transpose16_epi32(r);
     __m512i *tile = (__m512i *)((unsigned char *)packed + u * TILE_BYTES);
@@ -144,13 +144,8 @@ static void tile_block(const a_source *a, const unsigned char *b0, size_t b_gap,
     if (a->next != NULL)
       for (size_t r = 0; r < PREFETCH_ROWS; r++)
         _mm_prefetch((const char *)(a->next + s * a->step + r * a->stride), _MM_HINT_T1);
-#if PIO_AMX_STREAM_A
-    TILE_STREAM_LOAD(4, a0, a->stride);
-    TILE_STREAM_LOAD(5, a0 + a->half, a->stride);
-#else
     TILE_LOAD(4, a0, a->stride);
     TILE_LOAD(5, a0 + a->half, a->stride);
-#endif
     TILE_LOAD(6, b, 64);
     TILE_DP(0, 4, 6);
     TILE_DP(2, 5, 6);
@@ -228,9 +223,6 @@ static void configure_tiles(void) {
 #endif
 #define CHUNK_ROWS PIO_AMX_CHUNK_ROWS
 
-#ifndef PIO_AMX_STREAM_A
-#define PIO_AMX_STREAM_A 0
-#endif
 #ifndef PIO_AMX_MIN_ROWS
 #define PIO_AMX_MIN_ROWS 128u
 #endif

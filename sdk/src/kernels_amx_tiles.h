@@ -3,8 +3,7 @@
  * that checks the tile path's layouts and edges on CPUs without AMX) as
  * plain C on per-thread tile registers with the instructions' semantics:
  * loads and stores move exactly rows x colsb bytes, a configuration load
- * zeroes every tile, tdpbf16ps sums bf16 pairs into f32.  The streaming
- * load (tileloaddt1) differs only in its cache hint. */
+ * zeroes every tile, tdpbf16ps sums bf16 pairs into f32. */
 #ifndef PIO_SDK_KERNELS_AMX_TILES_H
 #define PIO_SDK_KERNELS_AMX_TILES_H
 
@@ -75,7 +74,6 @@ static inline void emulated_dpbf16ps(int c, int a, int b) {
 #define TILE_RELEASE() memset(&emulated, 0, sizeof emulated)
 #define TILE_ZERO(t) memset(emulated.data[t], 0, sizeof emulated.data[t])
 #define TILE_LOAD(t, base, stride) emulated_load(t, base, stride)
-#define TILE_STREAM_LOAD(t, base, stride) emulated_load(t, base, stride)
 #define TILE_STORE(t, base, stride) emulated_store(t, base, stride)
 #define TILE_DP(c, a, b) emulated_dpbf16ps(c, a, b)
 #else
@@ -85,8 +83,6 @@ static inline void emulated_dpbf16ps(int c, int a, int b) {
 #define TILE_RELEASE() _tile_release()
 #define TILE_ZERO(t) _tile_zero(t)
 #define TILE_LOAD(t, base, stride) _tile_loadd(t, base, (long)(stride))
-/* tileloaddt1: data used once, kept out of L1 */
-#define TILE_STREAM_LOAD(t, base, stride) _tile_stream_loadd(t, base, (long)(stride))
 #define TILE_STORE(t, base, stride) _tile_stored(t, base, (long)(stride))
 #define TILE_DP(c, a, b) _tile_dpbf16ps(c, a, b)
 #endif

@@ -11,9 +11,6 @@
 #define INLINE static inline __attribute__((always_inline))
 #define ROWS 6   /* rows of w per micro-kernel */
 #define TOKENS 4 /* rows of x per micro-kernel: 24 accumulators + 6 weights + x */
-#ifndef PIO_DECODE_PREFETCH
-#define PIO_DECODE_PREFETCH 0
-#endif
 
 /* 16 weights from element i of row data, widened to f32. */
 INLINE __m512 load_w(const void *data, size_t i, pio_dtype dtype) {
@@ -49,13 +46,6 @@ INLINE void micro_kernel(const pio_matrix *w, pio_dtype dtype, const float *x, f
   size_t k = 0;
   for (; k + 16 <= cols; k += 16) {
     __m512 wv[ROWS];
-#if PIO_DECODE_PREFETCH
-    if (T == 1)
-#pragma GCC unroll 6
-      for (int r = 0; r < R; r++)
-        _mm_prefetch((const char *)w->data + ((r0 + r) * cols + k) * pio_dtype_size(dtype) +
-                         PIO_DECODE_PREFETCH, _MM_HINT_T0);
-#endif
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++) wv[r] = load_w(w->data, (r0 + r) * cols + k, dtype);
 #pragma GCC unroll 6

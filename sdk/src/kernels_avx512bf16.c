@@ -160,13 +160,13 @@ static size_t bf16_pack_units(size_t n, size_t cols) {
   return n;
 }
 
-/* Tokens [t_begin, t_end) of x[n][cols] into packed[n][stride]. */
-static void bf16_pack(const float *x, size_t n, size_t cols, void *packed, size_t t_begin,
-                      size_t t_end) {
+/* Tokens [t_begin, t_end) of x (rows x_stride apart) into packed[n][stride]. */
+static void bf16_pack(const float *x, size_t x_stride, size_t n, size_t cols, void *packed,
+                      size_t t_begin, size_t t_end) {
   (void)n;
   const size_t stride = packed_stride(cols);
   for (size_t t = t_begin; t < t_end; t++) {
-    const float *src = x + t * cols;
+    const float *src = x + t * x_stride;
     uint16_t *dst = (uint16_t *)packed + t * stride;
     for (size_t i = 0; i < stride; i += 16) {
       size_t left = i < cols ? cols - i : 0;

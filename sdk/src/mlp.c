@@ -19,10 +19,24 @@ size_t pio_swiglu_scratch_floats(const pio_swiglu_weights *w, size_t n) {
   return n * (size_t)w->gate_up.rows;
 }
 
+typedef struct silu_rows {
+  float *gu; /* gu[n][gate | up] */
+  size_t n, d_ff;
+} silu_rows;
+
+static void silu_rows_run(void *ctx, uint32_t i, uint32_t n_threads) {
+  const silu_rows *s = ctx;
+  for (size_t t = s->n * i / n_threads; t < s->n * (i + 1) / n_threads; t++)
+    pio_silu_mul(s->gu + t * 2 * s->d_ff, s->gu + t * 2 * s->d_ff + s->d_ff, s->d_ff);
+}
+
 void pio_swiglu(pio_threadpool *pool, pio_kernel_path path, const pio_swiglu_weights *w,
                 const float *x, size_t n, float *scratch, float *out) {
   const size_t d_ff = w->down.cols;
   pio_matmul(pool, path, &w->gate_up, x, n, scratch); /* scratch[n][2 * d_ff] */
-  pio_swiglu_pack(scratch, n, d_ff);                  /* scratch[n][d_ff] */
-  pio_matmul(pool, path, &w->down, scratch, n, out);  /* out[n][d] */
+  /* silu(gate) * up over the gate half, by all threads for a prompt, and
+   * down reads that half in place: no pass packing the rows together. */
+  silu_rows s = {.gu = scratch, .n = n, .d_ff = d_ff};
+  pio_threadpool_run(n > 1 ? pool : NULL, silu_rows_run, &s);
+  pio_matmul_strided(pool, path, &w->down, scratch, 2 * d_ff, n, out); /* out[n][d] */
 }

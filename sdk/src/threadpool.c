@@ -57,6 +57,10 @@ struct pio_threadpool {
   pthread_cond_t done;
   atomic_uint sleeping_workers;
   atomic_int caller_sleeping;
+
+  /* pio_threadpool_scratch: n_threads + 1 buffers and their sizes. */
+  void **scratch;
+  size_t *scratch_bytes;
 };
 
 static uint64_t now_ns(void) {
@@ -173,7 +177,9 @@ pio_status pio_threadpool_create(uint32_t n_threads, pio_threadpool **out, pio_e
   pthread_cond_init(&pool->wake, NULL);
   pthread_cond_init(&pool->done, NULL);
   pool->workers = calloc(n_threads, sizeof *pool->workers);
-  if (pool->workers == NULL) {
+  pool->scratch = calloc((size_t)n_threads + 1, sizeof *pool->scratch);
+  pool->scratch_bytes = calloc((size_t)n_threads + 1, sizeof *pool->scratch_bytes);
+  if (pool->workers == NULL || pool->scratch == NULL || pool->scratch_bytes == NULL) {
     pio_threadpool_destroy(pool);
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "thread pool: out of memory");
   }
@@ -192,8 +198,21 @@ void pio_threadpool_destroy(pio_threadpool *pool) {
   pthread_cond_destroy(&pool->done);
   pthread_cond_destroy(&pool->wake);
   pthread_mutex_destroy(&pool->lock);
+  for (uint32_t i = 0; pool->scratch != NULL && i <= pool->n_threads; i++) free(pool->scratch[i]);
+  free(pool->scratch);
+  free(pool->scratch_bytes);
   free(pool->workers);
   free(pool);
+}
+
+void *pio_threadpool_scratch(pio_threadpool *pool, uint32_t slot, size_t bytes) {
+  if (pool == NULL || slot > pool->n_threads || pool->scratch == NULL) return NULL;
+  if (pool->scratch_bytes[slot] >= bytes && pool->scratch[slot] != NULL) return pool->scratch[slot];
+  free(pool->scratch[slot]);
+  size_t rounded = (bytes + 63) / 64 * 64;
+  pool->scratch[slot] = aligned_alloc(64, rounded > 0 ? rounded : 64);
+  pool->scratch_bytes[slot] = pool->scratch[slot] != NULL ? rounded : 0;
+  return pool->scratch[slot];
 }
 
 uint32_t pio_threadpool_size(const pio_threadpool *pool) {

@@ -54,6 +54,11 @@ typedef struct pio_matrix {
  * avx512bf16 and amx_bf16 paths round x to bf16. */
 void pio_matmul(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
                 const float *x, size_t n, float *y);
+/* The same with the rows of x x_stride floats apart (x_stride >= w.cols),
+ * e.g. the gate half of a [n][gate | up] matrix; the same results as
+ * pio_matmul on those rows copied together. */
+void pio_matmul_strided(pio_threadpool *pool, pio_kernel_path path, const pio_matrix *w,
+                        const float *x, size_t x_stride, size_t n, float *y);
 
 /*
  * Which path a model's matmuls take, chosen once at load.  Prefill-sized

@@ -31,6 +31,16 @@ uint32_t pio_threadpool_size(const pio_threadpool *pool);
  * runs fn(ctx, 0, 1) on the caller's thread. */
 void pio_threadpool_run(pio_threadpool *pool, pio_task_fn fn, void *ctx);
 
+/* Memory the pool keeps for the code it runs, so a kernel called for every
+ * layer does not map (and fault in) fresh pages each time: buffer `slot`
+ * (0 .. size: one per share, and slot size for the caller) of at least
+ * bytes bytes, 64-byte aligned, uninitialised, kept until a larger one is
+ * asked for the same slot (its contents then lost) or the pool is
+ * destroyed.  Share i may ask for slot i during a run (shares never run
+ * concurrently with themselves); the caller may ask for any slot between
+ * runs.  NULL when out of memory, slot out of range, or pool NULL. */
+void *pio_threadpool_scratch(pio_threadpool *pool, uint32_t slot, size_t bytes);
+
 /* The share [*begin, *end) of n items that thread i of n_threads takes,
  * in blocks of `align` items (align >= 1). */
 void pio_split_range(size_t n, size_t align, uint32_t i, uint32_t n_threads, size_t *begin,
