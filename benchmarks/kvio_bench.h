@@ -1,7 +1,7 @@
 /* benchmarks/kvio_bench.h — `pio-bench kvio`: the KV pages of one request on
  * one rank, in the model's layout as its plugin sizes it, written to a file
- * and read back in IOs of the page size, verified, and timed beside the
- * limits measured in the same run. */
+ * and read back in IOs of the page size through io_uring, verified, and
+ * timed beside the limits measured in the same run. */
 #ifndef PIO_BENCH_KVIO_BENCH_H
 #define PIO_BENCH_KVIO_BENCH_H
 
@@ -11,11 +11,15 @@
 
 #include "bench_model.h"
 #include "bench_options.h"
+#include "io_engine.h"
 #include "io_limits.h"
+#include "kv_layout.h"
 #include "kvio_file.h"
 #include "progress.h"
 
 #define PIO_BENCH_KVIO_MAX_REPS 100u
+/* The default queue depth: see docs/benchmarks.md for the runs that chose it. */
+#define PIO_BENCH_KVIO_QUEUE_DEPTH 32u
 
 typedef struct pio_bench_kvio_options {
   const char *model;
@@ -27,6 +31,8 @@ typedef struct pio_bench_kvio_options {
   int access_layer;
   const char *dir;         /* NULL: a temporary folder */
   uint32_t reps;           /* 5 */
+  uint32_t queue_depth;    /* IOs in flight (PIO_BENCH_KVIO_QUEUE_DEPTH) */
+  pio_bench_io_kind engine; /* io_uring */
   int buffered;            /* never O_DIRECT */
   int json;
   int progress;            /* status line on a terminal */
@@ -34,49 +40,48 @@ typedef struct pio_bench_kvio_options {
   size_t n_plugin_paths;
 } pio_bench_kvio_options;
 
-/* The layout of one rank's pages, memory and file alike:
- * page[pages][layers][page_size tokens][layer_bytes / page_size]. */
-typedef struct pio_bench_kvio_layout {
-  uint64_t pages;
-  uint32_t layers;         /* layers_per_rank */
-  uint64_t layer_bytes;    /* one page of one layer: the access-layer IO */
-  uint64_t page_bytes;     /* one page of every layer: the access-block IO */
-  uint64_t total_bytes;    /* pages x page_bytes */
-} pio_bench_kvio_layout;
-
+/* One pass pattern of a rep: IOs of io_bytes over the whole buffer, written
+ * (then fsync) and read back. */
 typedef struct pio_bench_kvio_pass {
   int measured;
-  pio_kv_access access;
-  uint64_t io_bytes;       /* as the plugin gives io_bytes_per_page */
+  uint64_t io_bytes;       /* block, layer: as the plugin gives io_bytes_per_page */
   uint64_t n_ios;
-  int direct;              /* O_DIRECT used for this access */
+  int direct;              /* O_DIRECT used for this pattern */
   double write_s, read_s;  /* medians over reps */
   double write_bytes_per_s, read_bytes_per_s;
   double write_iops, read_iops;
+  /* Medians over reps of this pass's rate over the rep's limit. */
+  double write_of_limit, read_of_limit;
   int verified;            /* every byte read back matched, every rep */
 } pio_bench_kvio_pass;
 
 typedef struct pio_bench_kvio_result {
   pio_kv_figures figures;  /* block access */
-  pio_bench_kvio_layout layout;
+  pio_bench_kv_layout layout;
+  pio_bench_kvio_pass seq;   /* IOs of PIO_BENCH_SEQ_IO_BYTES */
   pio_bench_kvio_pass block, layer;
+  /* The file's sequential bandwidth: in each rep, its fastest pass (every
+   * pass writes and reads the file front to back); medians over reps. */
+  pio_bench_kvio_pass limit;
   double memcpy_bytes_per_s;
-  pio_bench_seq_io seq;
   uint32_t reps;
+  pio_bench_io_kind engine; /* what ran, after any fallback */
+  uint32_t queue_depth;
+  unsigned n_fixed;         /* registered buffers; 0: none */
+  char engine_note[256];
 } pio_bench_kvio_result;
 
-/* The layout for the request's isl tokens from the plugin's figures. */
-pio_status pio_bench_kvio_layout_from(const pio_kv_figures *block, const pio_kv_figures *layer,
-                                      uint32_t isl, uint32_t page_size,
-                                      pio_bench_kvio_layout *out, pio_error *err);
-
-/* Runs the timed passes of one access pattern over file f with the pages
- * in buf (filled with the pattern of seed); buf holds the pattern again on
- * return.  A byte read back wrong is PIO_ERR_INTERNAL naming its offset. */
-pio_status pio_bench_kvio_measure(const pio_bench_kvio_file *f, const pio_bench_kvio_layout *l,
-                                  pio_kv_access access, uint8_t *buf, uint64_t seed,
-                                  uint32_t reps, pio_bench_progress *progress,
-                                  pio_bench_kvio_pass *out, pio_error *err);
+/* Runs reps reps over file f through engine e (set up over buf, which holds
+ * the pages filled with the pattern of seed and holds it again on return).
+ * Each rep writes and reads back the file front to back in large IOs and
+ * in the block and layer IOs asked for, in an order that turns with the
+ * rep, so that limit and figures share the machine's moods.  Fills r's
+ * passes and limit.
+ * A byte read back wrong is PIO_ERR_INTERNAL naming its offset. */
+pio_status pio_bench_kvio_measure(const pio_bench_kvio_file *f, pio_bench_io_engine *e,
+                                  const pio_bench_kv_layout *l, int block, int layer,
+                                  uint64_t seed, uint32_t reps, pio_bench_progress *progress,
+                                  pio_bench_kvio_result *r, pio_error *err);
 
 void pio_bench_kvio_print_table(const pio_bench_kvio_options *o, const pio_bench_model *m,
                                 const pio_bench_kvio_file *f, const pio_bench_kvio_result *r,

@@ -1,6 +1,6 @@
 /* benchmarks/kvio_report.c — what `pio-bench kvio` prints: the pages and
- * the file, the KV page IO beside the limits of the same run, as a table or
- * as JSON. */
+ * the file and the IO engine, the KV page IO beside the limits of the same
+ * run and its share of them, as a table or as JSON. */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,20 +15,37 @@ static const char *cache_policy(const pio_bench_kvio_file *f, int direct) {
   return direct ? "O_DIRECT" : "buffered; fsync + posix_fadvise(DONTNEED) before reads";
 }
 
-static void pass_row(FILE *out, const char *name, const pio_bench_kvio_pass *p) {
-  char size[48], wr[32], rd[32];
-  fprintf(out, "  %-14s %-12s %10llu %12s %12.0f %12s %12.0f   %s%s\n", name,
+/* "97%", or "-" when there is no ratio. */
+static const char *percent(double ratio, char *out, size_t size) {
+  if (!(ratio > 0.0)) return "-";
+  snprintf(out, size, "%.0f%%", 100.0 * ratio);
+  return out;
+}
+
+static void pass_row(FILE *out, const char *name, uint32_t qd, const pio_bench_kvio_pass *p) {
+  char size[48], wr[32], rd[32], wp[16], rp[16];
+  fprintf(out, "  %-10s %-11s %8llu %4u %11s %7s %10.0f %11s %7s %10.0f   %s%s\n", name,
           pio_bench_format_bytes(p->io_bytes, size, sizeof size), (unsigned long long)p->n_ios,
-          pio_bench_format_rate(p->write_bytes_per_s, wr, sizeof wr), p->write_iops,
-          pio_bench_format_rate(p->read_bytes_per_s, rd, sizeof rd), p->read_iops,
-          p->verified ? "yes" : "NO", p->direct ? "" : " (buffered)");
+          qd, pio_bench_format_rate(p->write_bytes_per_s, wr, sizeof wr),
+          percent(p->write_of_limit, wp, sizeof wp), p->write_iops,
+          pio_bench_format_rate(p->read_bytes_per_s, rd, sizeof rd),
+          percent(p->read_of_limit, rp, sizeof rp), p->read_iops, p->verified ? "yes" : "NO",
+          p->direct ? "" : " (buffered)");
+}
+
+static void engine_line(FILE *out, const pio_bench_kvio_result *r) {
+  fprintf(out, "  engine   %s, queue depth %u", pio_bench_io_kind_name(r->engine),
+          r->queue_depth);
+  if (r->n_fixed > 0) fprintf(out, ", buffers registered (%u)", r->n_fixed);
+  if (r->engine_note[0] != '\0') fprintf(out, "; %s", r->engine_note);
+  fputc('\n', out);
 }
 
 void pio_bench_kvio_print_table(const pio_bench_kvio_options *o, const pio_bench_model *m,
                                 const pio_bench_kvio_file *f, const pio_bench_kvio_result *r,
                                 FILE *out) {
-  const pio_bench_kvio_layout *l = &r->layout;
-  char total[96], page[48], rate[32];
+  const pio_bench_kv_layout *l = &r->layout;
+  char total[96], rate[32];
   fprintf(out, "pio-bench kvio: %s (%s, plugin %s %s)\n", m->resolved.name,
           m->resolved.architecture, m->plugin_name, m->plugin_version);
   fprintf(out, "  pages    ISL %u tokens on one rank (tp %u, pp %u): %llu pages of %u tokens x "
@@ -42,23 +59,30 @@ void pio_bench_kvio_print_table(const pio_bench_kvio_options *o, const pio_bench
     fprintf(out, "  direct   O_DIRECT, alignment %zu B\n", f->direct_align);
   else
     fprintf(out, "  direct   not used: %s\n", f->direct_note);
+  engine_line(out, r);
   if (f->in_memory)
     fprintf(out, "  note     %s is in memory: these are not device figures (use --dir)\n",
             f->fs_type);
-  fprintf(out, "  reps     %u; figures are medians; writes include fsync\n\n", r->reps);
-  fprintf(out, "  %-14s %-12s %10s %12s %12s %12s %12s   %s\n", "access", "IO size", "IOs",
-          "write", "write IOPS", "read", "read IOPS", "verified");
-  if (r->block.measured) pass_row(out, "block", &r->block);
-  if (r->layer.measured) pass_row(out, "layer", &r->layer);
-  fprintf(out, "\nLimits measured in this run\n");
+  fprintf(out, "  reps     %u; figures are medians; writes include fsync; \"of limit\" is the\n"
+               "           median over reps of the rate over the file's limit in that rep\n\n",
+          r->reps);
+  fprintf(out, "  %-10s %-11s %8s %4s %11s %7s %10s %11s %7s %10s   %s\n", "access", "IO size",
+          "IOs", "QD", "write", "of lim", "write IOPS", "read", "of lim", "read IOPS",
+          "verified");
+  if (r->block.measured) pass_row(out, "block", r->queue_depth, &r->block);
+  if (r->layer.measured) pass_row(out, "layer", r->queue_depth, &r->layer);
+  fprintf(out, "\nLimits measured in this run, rep by rep beside the above\n");
   fprintf(out, "  %-40s %s\n", "memcpy",
           pio_bench_format_rate(r->memcpy_bytes_per_s, rate, sizeof rate));
-  fprintf(out, "  file, sequential %s IOs (%s)\n",
-          pio_bench_format_bytes(r->seq.io_bytes, page, sizeof page),
-          cache_policy(f, r->seq.direct));
+  fprintf(out, "  file, sequential: each rep's fastest pass, queue depth %u (%s)\n",
+          r->queue_depth, cache_policy(f, r->seq.direct));
   fprintf(out, "  %-40s %s\n", "  write + fsync",
-          pio_bench_format_rate(r->seq.write_bytes_per_s, rate, sizeof rate));
+          pio_bench_format_rate(r->limit.write_bytes_per_s, rate, sizeof rate));
   fprintf(out, "  %-40s %s\n", "  read",
+          pio_bench_format_rate(r->limit.read_bytes_per_s, rate, sizeof rate));
+  char wr[32];
+  fprintf(out, "  %-40s %s write, %s read\n", "  of which, the 16 MiB IO pass",
+          pio_bench_format_rate(r->seq.write_bytes_per_s, wr, sizeof wr),
           pio_bench_format_rate(r->seq.read_bytes_per_s, rate, sizeof rate));
 }
 
@@ -83,6 +107,8 @@ static json_object *pass_json(const pio_bench_kvio_file *f, const pio_bench_kvio
   put_double(j, "read_gb_per_s", p->read_bytes_per_s / 1e9);
   put_double(j, "write_iops", p->write_iops);
   put_double(j, "read_iops", p->read_iops);
+  put_double(j, "write_of_limit", p->write_of_limit);
+  put_double(j, "read_of_limit", p->read_of_limit);
   json_object_object_add(j, "verified", json_object_new_boolean(p->verified));
   return j;
 }
@@ -91,18 +117,21 @@ static json_object *limits_json(const pio_bench_kvio_file *f, const pio_bench_kv
   json_object *j = json_object_new_object();
   put_double(j, "memcpy_gb_per_s", r->memcpy_bytes_per_s / 1e9);
   put_u64(j, "seq_io_bytes", r->seq.io_bytes);
+  put_u64(j, "seq_queue_depth", r->queue_depth);
   json_object_object_add(j, "seq_direct", json_object_new_boolean(r->seq.direct));
   json_object_object_add(j, "seq_cache_policy",
                          json_object_new_string(cache_policy(f, r->seq.direct)));
   put_double(j, "seq_write_gb_per_s", r->seq.write_bytes_per_s / 1e9);
   put_double(j, "seq_read_gb_per_s", r->seq.read_bytes_per_s / 1e9);
+  put_double(j, "file_write_gb_per_s", r->limit.write_bytes_per_s / 1e9);
+  put_double(j, "file_read_gb_per_s", r->limit.read_bytes_per_s / 1e9);
   return j;
 }
 
 int pio_bench_kvio_print_json(const pio_bench_kvio_options *o, const pio_bench_model *m,
                               const pio_bench_kvio_file *f, const pio_bench_kvio_result *r,
                               FILE *out) {
-  const pio_bench_kvio_layout *l = &r->layout;
+  const pio_bench_kv_layout *l = &r->layout;
   json_object *j = pio_about_json_document("pio-bench", "pio-bench kvio");
   if (j == NULL) return -1;
   json_object_object_add(j, "model", json_object_new_string(m->resolved.name));
@@ -117,6 +146,10 @@ int pio_bench_kvio_print_json(const pio_bench_kvio_options *o, const pio_bench_m
   put_u64(j, "layers_per_rank", l->layers);
   put_u64(j, "total_bytes", l->total_bytes);
   put_u64(j, "reps", r->reps);
+  json_object_object_add(j, "io_engine", json_object_new_string(pio_bench_io_kind_name(r->engine)));
+  put_u64(j, "queue_depth", r->queue_depth);
+  put_u64(j, "registered_buffers", r->n_fixed);
+  json_object_object_add(j, "engine_note", r->engine_note[0] ? json_object_new_string(r->engine_note) : NULL);
   json_object_object_add(j, "file", json_object_new_string(f->path));
   json_object_object_add(j, "fs_type", json_object_new_string(f->fs_type));
   json_object_object_add(j, "in_memory", json_object_new_boolean(f->in_memory));

@@ -23,6 +23,15 @@ double pio_bench_median(double *values, size_t n) {
   return 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
+double pio_bench_percentile(double *values, size_t n, double p) {
+  if (n == 0) return NAN;
+  qsort(values, n, sizeof *values, compare_doubles);
+  /* Nearest rank: the smallest value with at least p of them at or below. */
+  double rank = ceil(p / 100.0 * (double)n);
+  size_t i = rank < 1.0 ? 0 : (size_t)rank - 1;
+  return values[i < n ? i : n - 1];
+}
+
 double pio_bench_min(const double *values, size_t n) {
   if (n == 0) return NAN;
   double m = values[0];

@@ -12,6 +12,10 @@ double pio_bench_now(void);
  * values when n is even; NAN when n is 0.  Sorts values in place. */
 double pio_bench_median(double *values, size_t n);
 
+/* The p-th percentile (0-100) of values[0..n) by nearest rank; NAN when n
+ * is 0.  Sorts values in place. */
+double pio_bench_percentile(double *values, size_t n, double p);
+
 /* Smallest and largest of values[0..n); NAN when n is 0. */
 double pio_bench_min(const double *values, size_t n);
 double pio_bench_max(const double *values, size_t n);

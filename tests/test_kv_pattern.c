@@ -71,9 +71,9 @@ static pio_kv_figures figs(uint64_t io, uint32_t layers) {
 
 START_TEST(test_layout_from_consistent_figures) {
   pio_kv_figures block = figs(16 * 32768, 16), layer = figs(32768, 16);
-  pio_bench_kvio_layout l;
+  pio_bench_kv_layout l;
   pio_error err = {0};
-  ck_assert_int_eq(pio_bench_kvio_layout_from(&block, &layer, 100, 16, &l, &err), PIO_OK);
+  ck_assert_int_eq(pio_bench_kv_layout_from(&block, &layer, 100, 16, &l, &err), PIO_OK);
   ck_assert_uint_eq(l.pages, 7); /* ceil(100 / 16) */
   ck_assert_uint_eq(l.total_bytes, 7u * 16 * 32768);
 }
@@ -81,9 +81,9 @@ END_TEST
 
 START_TEST(test_layout_from_inconsistent_figures_is_refused) {
   pio_kv_figures block = figs(1000, 16), layer = figs(32768, 16);
-  pio_bench_kvio_layout l;
+  pio_bench_kv_layout l;
   pio_error err = {0};
-  ck_assert_int_eq(pio_bench_kvio_layout_from(&block, &layer, 100, 16, &l, &err),
+  ck_assert_int_eq(pio_bench_kv_layout_from(&block, &layer, 100, 16, &l, &err),
                    PIO_ERR_INVALID);
   ck_assert_ptr_nonnull(strstr(err.message, "do not describe one layout"));
 }

@@ -1,0 +1,141 @@
+/* benchmarks/kvxfer_report.c — what `pio-bench kvxfer` prints: the pages,
+ * the ranks and the transports UCX chose, each pass beside its limits, and
+ * advice for a transport far below its own; as a table or as JSON. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <ucp/api/ucp.h>
+
+#include "kvxfer_bench.h"
+#include "units.h"
+
+static const char *const access_names[2] = {"block", "layer"};
+static const char *const op_names[2] = {"put", "get"};
+
+/* "12.3 us", "4.56 ms", "1.20 s". */
+static const char *duration(double s, char *out, size_t size) {
+  if (s < 1e-3) snprintf(out, size, "%.1f us", s * 1e6);
+  else if (s < 1.0) snprintf(out, size, "%.2f ms", s * 1e3);
+  else snprintf(out, size, "%.2f s", s);
+  return out;
+}
+
+static void pass_row(FILE *out, const pio_kvxfer_pass *p) {
+  char size[48], rate[32], raw[32], p50[24], p99[24];
+  fprintf(out, "  %-6s %-4s %-11s %8llu %6u %11s %10.0f %10s %10s %11s %5.0f%%   %s\n",
+          access_names[p->access == PIO_KV_ACCESS_LAYER], op_names[p->op],
+          pio_bench_format_bytes(p->io_bytes, size, sizeof size), (unsigned long long)p->n_ios,
+          p->batch, pio_bench_format_rate(p->bytes_per_s, rate, sizeof rate), p->ios_per_s,
+          duration(p->p50_s, p50, sizeof p50), duration(p->p99_s, p99, sizeof p99),
+          pio_bench_format_rate(p->raw_bytes_per_s, raw, sizeof raw), 100.0 * p->of_raw,
+          p->verified ? "yes" : "NO");
+}
+
+void pio_kvxfer_print_table(const pio_kvxfer_options *o, const pio_bench_model *m,
+                            const pio_kvxfer_result *r, FILE *out) {
+  const pio_bench_kv_layout *l = &r->shape.layout;
+  char total[96], rate[32];
+  fprintf(out, "pio-bench kvxfer: %s (%s, plugin %s %s)\n", m->resolved.name,
+          m->resolved.architecture, m->plugin_name, m->plugin_version);
+  fprintf(out, "  pages       ISL %u tokens on one rank (tp %u, pp %u): %llu pages of %u tokens x "
+               "%u layers, %s\n", o->isl, o->tp, o->pp, (unsigned long long)l->pages,
+          o->page_size, l->layers, pio_bench_format_bytes_exact(l->total_bytes, total,
+                                                                sizeof total));
+  fprintf(out, "  dtype       %s; layout %s\n", pio_dtype_name(o->kv_dtype),
+          r->figures.layout ? r->figures.layout : "(not given)");
+  fprintf(out, "  ranks       this rank (initiator) -> target %s%s\n", r->target,
+          o->connect == NULL ? " (forked here)" : "");
+  fprintf(out, "  transports  %s [%s]\n", r->transports[0] ? r->transports : "(not known)",
+          r->kind);
+  fprintf(out, "  ucx         %s%s%s\n", ucp_get_version_string(), r->ucx_note[0] ? "; " : "",
+          r->ucx_note);
+  fprintf(out, "  reps        %u; figures are medians; a batch is --batch IOs posted, then a "
+               "flush;\n              every byte verified where it landed\n\n", r->reps);
+  fprintf(out, "  %-6s %-4s %-11s %8s %6s %11s %10s %10s %10s %11s %6s   %s\n", "access", "op",
+          "IO size", "IOs", "batch", "rate", "IOs/s", "p50 batch", "p99 batch", "raw UCX",
+          "of raw", "verified");
+  for (int a = 0; a < 2; a++)
+    for (int op = 0; op < 2; op++)
+      if (r->pass[a][op].measured) pass_row(out, &r->pass[a][op]);
+  fprintf(out, "\nLimits measured in this run, rep by rep beside the above\n");
+  fprintf(out, "  %-40s %s\n", "memcpy of the pages on this rank",
+          pio_bench_format_rate(r->memcpy_bytes_per_s, rate, sizeof rate));
+  fprintf(out, "  raw UCX: the row's IOs all in flight, one flush, nothing verified (each rep's\n"
+               "  faster of that and the verified pass)\n");
+  if (r->socket_bytes_per_s > 0)
+    fprintf(out, "  %-40s %s\n", "a plain TCP socket between the ranks",
+            pio_bench_format_rate(r->socket_bytes_per_s, rate, sizeof rate));
+  if (r->advice[0] != '\0') fprintf(out, "\nnote: %s\n", r->advice);
+}
+
+static void put_u64(json_object *o, const char *key, uint64_t v) {
+  json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+static void put_double(json_object *o, const char *key, double v) {
+  json_object_object_add(o, key, json_object_new_double(v));
+}
+
+static void put_string(json_object *o, const char *key, const char *v) {
+  json_object_object_add(o, key, v != NULL && v[0] != '\0' ? json_object_new_string(v) : NULL);
+}
+
+static json_object *pass_json(const pio_kvxfer_pass *p) {
+  json_object *j = json_object_new_object();
+  put_string(j, "access", access_names[p->access == PIO_KV_ACCESS_LAYER]);
+  put_string(j, "op", op_names[p->op]);
+  put_u64(j, "io_bytes", p->io_bytes);
+  put_u64(j, "n_ios", p->n_ios);
+  put_u64(j, "batch", p->batch);
+  put_double(j, "seconds", p->seconds);
+  put_double(j, "gb_per_s", p->bytes_per_s / 1e9);
+  put_double(j, "ios_per_s", p->ios_per_s);
+  put_double(j, "batch_p50_seconds", p->p50_s);
+  put_double(j, "batch_p99_seconds", p->p99_s);
+  put_double(j, "raw_gb_per_s", p->raw_bytes_per_s / 1e9);
+  put_double(j, "of_raw", p->of_raw);
+  json_object_object_add(j, "verified", json_object_new_boolean(p->verified));
+  return j;
+}
+
+int pio_kvxfer_print_json(const pio_kvxfer_options *o, const pio_bench_model *m,
+                          const pio_kvxfer_result *r, FILE *out) {
+  const pio_bench_kv_layout *l = &r->shape.layout;
+  json_object *j = json_object_new_object();
+  if (j == NULL) return -1;
+  put_string(j, "model", m->resolved.name);
+  put_string(j, "architecture", m->resolved.architecture);
+  put_string(j, "plugin", m->plugin_name);
+  put_string(j, "kv_dtype", pio_dtype_name(o->kv_dtype));
+  put_u64(j, "tp", o->tp);
+  put_u64(j, "pp", o->pp);
+  put_u64(j, "page_size", o->page_size);
+  put_u64(j, "isl", o->isl);
+  put_u64(j, "pages", l->pages);
+  put_u64(j, "layers_per_rank", l->layers);
+  put_u64(j, "total_bytes", l->total_bytes);
+  put_u64(j, "reps", r->reps);
+  put_string(j, "target", r->target);
+  json_object_object_add(j, "forked", json_object_new_boolean(o->connect == NULL));
+  put_string(j, "ucx_version", ucp_get_version_string());
+  put_string(j, "transports", r->transports);
+  put_string(j, "transport_kind", r->kind);
+  put_string(j, "ucx_endpoint_info", r->ep_info);
+  put_string(j, "ucx_note", r->ucx_note);
+  json_object *passes = json_object_new_array();
+  for (int a = 0; a < 2; a++)
+    for (int op = 0; op < 2; op++)
+      if (r->pass[a][op].measured) json_object_array_add(passes, pass_json(&r->pass[a][op]));
+  json_object_object_add(j, "passes", passes);
+  json_object *limits = json_object_new_object();
+  put_double(limits, "memcpy_gb_per_s", r->memcpy_bytes_per_s / 1e9);
+  json_object_object_add(limits, "socket_gb_per_s", r->socket_bytes_per_s > 0
+                         ? json_object_new_double(r->socket_bytes_per_s / 1e9) : NULL);
+  json_object_object_add(j, "limits", limits);
+  put_string(j, "advice", r->advice);
+  const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+                                                           JSON_C_TO_STRING_NOSLASHESCAPE);
+  int ok = text != NULL && fprintf(out, "%s\n", text) >= 0;
+  json_object_put(j);
+  return ok ? 0 : -1;
+}

@@ -1,0 +1,320 @@
+/* benchmarks/kvxfer_ucx.c — kvxfer's use of UCX: setup and teardown that
+ * survive a failed peer, one-sided puts and gets, flushes with a deadline
+ * and a watch on the control connection, and the endpoint's transports. */
+#include "kvxfer_ucx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats.h"
+
+/* How long teardown waits for UCX to finish closing before it leaves. */
+#define CLOSE_SECONDS 2.0
+
+static pio_status ucx_error(pio_error *err, const char *what, ucs_status_t s) {
+  return pio_error_set(err, PIO_ERR_IO, "UCX: %s: %s", what, ucs_status_string(s));
+}
+
+static pio_status configure(pio_kvxfer_ucx *u, const char *tls, ucp_config_t **config,
+                            pio_error *err) {
+  ucs_status_t s = ucp_config_read(NULL, NULL, config);
+  if (s != UCS_OK) return ucx_error(err, "reading the configuration (UCX_* variables)", s);
+  if (tls != NULL && (s = ucp_config_modify(*config, "TLS", tls)) != UCS_OK)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "UCX refuses --transports '%s': %s", tls,
+                         ucs_status_string(s));
+  /* With peer-failure handling, UCX leaves its shared-memory transports out
+   * unless they watch their peers too. */
+  if (getenv("UCX_MM_ERROR_HANDLING") == NULL &&
+      ucp_config_modify(*config, "MM_ERROR_HANDLING", "y") == UCS_OK)
+    snprintf(u->note, sizeof u->note, "UCX_MM_ERROR_HANDLING=y (shared memory with peer-failure "
+             "handling)");
+  return PIO_OK;
+}
+
+static pio_status map_pool(pio_kvxfer_ucx *u, uint64_t len, pio_error *err) {
+  ucp_mem_map_params_t mp;
+  memset(&mp, 0, sizeof mp);
+  mp.field_mask = UCP_MEM_MAP_PARAM_FIELD_LENGTH | UCP_MEM_MAP_PARAM_FIELD_FLAGS;
+  mp.length = len;
+  mp.flags = UCP_MEM_MAP_ALLOCATE; /* memory every transport can reach, shm included */
+  ucs_status_t s = ucp_mem_map(u->context, &mp, &u->pool_memh);
+  if (s != UCS_OK) {
+    u->pool_memh = NULL;
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "UCX cannot allocate and register %llu bytes "
+                         "of KV pool: %s", (unsigned long long)len, ucs_status_string(s));
+  }
+  ucp_mem_attr_t attr;
+  attr.field_mask = UCP_MEM_ATTR_FIELD_ADDRESS | UCP_MEM_ATTR_FIELD_LENGTH;
+  if ((s = ucp_mem_query(u->pool_memh, &attr)) != UCS_OK)
+    return ucx_error(err, "querying the pool", s);
+  u->pool = attr.address;
+  u->pool_len = len;
+  return PIO_OK;
+}
+
+pio_status pio_kvxfer_ucx_open(pio_kvxfer_ucx *u, const char *tls, uint64_t pool_len,
+                               pio_error *err) {
+  memset(u, 0, sizeof *u);
+  u->efd = -1;
+  ucp_config_t *config = NULL;
+  pio_status st = configure(u, tls, &config, err);
+  ucp_params_t params;
+  memset(&params, 0, sizeof params);
+  params.field_mask = UCP_PARAM_FIELD_FEATURES;
+  params.features = UCP_FEATURE_RMA | UCP_FEATURE_WAKEUP;
+  ucs_status_t s = UCS_OK;
+  if (st == PIO_OK && (s = ucp_init(&params, config, &u->context)) != UCS_OK) {
+    u->context = NULL;
+    st = ucx_error(err, "ucp_init", s);
+  }
+  if (config != NULL) ucp_config_release(config);
+  if (st != PIO_OK) return st;
+  ucp_worker_params_t wp;
+  memset(&wp, 0, sizeof wp);
+  wp.field_mask = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
+  wp.thread_mode = UCS_THREAD_MODE_SINGLE;
+  if ((s = ucp_worker_create(u->context, &wp, &u->worker)) != UCS_OK) {
+    u->worker = NULL;
+    return ucx_error(err, "creating a worker", s);
+  }
+  if (ucp_worker_get_efd(u->worker, &u->efd) != UCS_OK) u->efd = -1; /* then busy-poll */
+  if ((st = map_pool(u, pool_len, err)) != PIO_OK) return st;
+  if ((s = ucp_worker_get_address(u->worker, &u->address, &u->address_len)) != UCS_OK) {
+    u->address = NULL;
+    return ucx_error(err, "getting the worker's address", s);
+  }
+  return PIO_OK;
+}
+
+pio_status pio_kvxfer_ucx_pack_rkey(pio_kvxfer_ucx *u, pio_error *err) {
+  ucs_status_t s = ucp_rkey_pack(u->context, u->pool_memh, &u->rkey_buffer, &u->rkey_len);
+  if (s != UCS_OK) {
+    u->rkey_buffer = NULL;
+    return ucx_error(err, "packing the pool's memory key", s);
+  }
+  return PIO_OK;
+}
+
+static void on_ep_error(void *arg, ucp_ep_h ep, ucs_status_t status) {
+  (void)ep;
+  pio_kvxfer_ucx *u = arg;
+  if (!u->failed) u->failure = status;
+  u->failed = 1;
+}
+
+pio_status pio_kvxfer_ucx_connect(pio_kvxfer_ucx *u, const pio_kvxfer_blob *address,
+                                  const pio_kvxfer_blob *rkey, uint64_t remote_base,
+                                  pio_error *err) {
+  ucp_ep_params_t ep;
+  memset(&ep, 0, sizeof ep);
+  ep.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE |
+                  UCP_EP_PARAM_FIELD_ERR_HANDLER;
+  ep.address = (const ucp_address_t *)address->data;
+  ep.err_mode = UCP_ERR_HANDLING_MODE_PEER;
+  ep.err_handler.cb = on_ep_error;
+  ep.err_handler.arg = u;
+  ucs_status_t s = ucp_ep_create(u->worker, &ep, &u->ep);
+  if (s != UCS_OK) {
+    u->ep = NULL;
+    return pio_error_set(err, PIO_ERR_IO, "UCX cannot reach the target from here: %s (its "
+                         "transports and this rank's have nothing in common; see --transports "
+                         "and UCX_NET_DEVICES)", ucs_status_string(s));
+  }
+  if ((s = ucp_ep_rkey_unpack(u->ep, rkey->data, &u->rkey)) != UCS_OK) {
+    u->rkey = NULL;
+    return ucx_error(err, "unpacking the target's memory key", s);
+  }
+  u->remote_base = remote_base;
+  return PIO_OK;
+}
+
+int pio_kvxfer_ucx_idle(void *ctx, pio_error *err) {
+  pio_kvxfer_ucx *u = ctx;
+  if (ucp_worker_progress(u->worker) != 0) return 1;
+  if (u->efd < 0) return 1; /* no event fd: keep polling */
+  ucs_status_t s = ucp_worker_arm(u->worker);
+  if (s == UCS_ERR_BUSY) return 1;
+  if (s != UCS_OK) {
+    ucx_error(err, "arming the worker", s);
+    return -1;
+  }
+  return 0;
+}
+
+static void on_done(void *request, ucs_status_t status, void *user_data) {
+  pio_kvxfer_ucx *u = user_data;
+  if (status != UCS_OK && !u->failed) {
+    u->failed = 1;
+    u->failure = status;
+  }
+  u->in_flight--;
+  ucp_request_free(request);
+}
+
+pio_status pio_kvxfer_ucx_post(pio_kvxfer_ucx *u, pio_kvxfer_op op, uint64_t offset, uint64_t len,
+                               pio_error *err) {
+  if (u->failed) return ucx_error(err, "the connection to the target failed", u->failure);
+  ucp_request_param_t p;
+  memset(&p, 0, sizeof p);
+  p.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA |
+                   UCP_OP_ATTR_FIELD_MEMH;
+  p.cb.send = on_done;
+  p.user_data = u;
+  p.memh = u->pool_memh;
+  ucs_status_ptr_t r = op == PIO_KVXFER_PUT
+                           ? ucp_put_nbx(u->ep, u->pool + offset, len, u->remote_base + offset,
+                                         u->rkey, &p)
+                           : ucp_get_nbx(u->ep, u->pool + offset, len, u->remote_base + offset,
+                                         u->rkey, &p);
+  if (UCS_PTR_IS_ERR(r))
+    return pio_error_set(err, PIO_ERR_IO, "UCX %s of %llu bytes at offset %llu: %s",
+                         op == PIO_KVXFER_PUT ? "put" : "get", (unsigned long long)len,
+                         (unsigned long long)offset, ucs_status_string(UCS_PTR_STATUS(r)));
+  if (r != NULL) u->in_flight++;
+  return PIO_OK;
+}
+
+/* How often (progress calls) a wait looks at the control connection. */
+#define WATCH_EVERY 1024u
+
+pio_status pio_kvxfer_ucx_flush(pio_kvxfer_ucx *u, pio_kvxfer_channel *control, double timeout_s,
+                                pio_error *err) {
+  ucp_request_param_t p;
+  memset(&p, 0, sizeof p);
+  ucs_status_ptr_t r = ucp_ep_flush_nbx(u->ep, &p);
+  if (UCS_PTR_IS_ERR(r)) return ucx_error(err, "flushing the endpoint", UCS_PTR_STATUS(r));
+  double deadline = pio_bench_now() + timeout_s;
+  for (uint32_t spins = 0;; spins++) {
+    ucp_worker_progress(u->worker);
+    ucs_status_t s = r == NULL ? UCS_OK : ucp_request_check_status(r);
+    if (s != UCS_INPROGRESS && u->in_flight == 0) {
+      if (r != NULL) ucp_request_free(r);
+      if (s != UCS_OK) return ucx_error(err, "the transfer failed", s);
+      if (u->failed) return ucx_error(err, "the transfer failed", u->failure);
+      return PIO_OK;
+    }
+    if (spins % WATCH_EVERY != WATCH_EVERY - 1) continue;
+    int late = pio_bench_now() >= deadline;
+    if (u->failed || late || (control != NULL && pio_kvxfer_peer_gone(control, err))) {
+      u->flush_request = r; /* freed once the endpoint is closed */
+      if (u->failed) return ucx_error(err, "the transfer failed", u->failure);
+      if (late)
+        return pio_error_set(err, PIO_ERR_IO, "the transfer did not complete within %g s "
+                             "(%llu operations outstanding; raise --timeout for slow links)",
+                             timeout_s, (unsigned long long)u->in_flight);
+      return err->code;
+    }
+  }
+}
+
+char *pio_kvxfer_ucx_ep_info(pio_kvxfer_ucx *u) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (f == NULL) return NULL;
+  if (u->ep != NULL) ucp_ep_print_info(u->ep, f);
+  fclose(f);
+  return text;
+}
+
+/* "shm", "tcp", "rdma", "self" or "other" for a transport name. */
+static const char *kind_of(const char *tl) {
+  static const char *const shm[] = {"sysv", "posix", "cma", "knem", "xpmem"};
+  for (size_t i = 0; i < sizeof shm / sizeof shm[0]; i++)
+    if (strncmp(tl, shm[i], strlen(shm[i])) == 0) return "shm";
+  if (strncmp(tl, "tcp", 3) == 0) return "tcp";
+  if (strncmp(tl, "self", 4) == 0) return "self";
+  if (strncmp(tl, "rc", 2) == 0 || strncmp(tl, "ud", 2) == 0 || strncmp(tl, "dc", 2) == 0)
+    return "rdma";
+  return "other";
+}
+
+/* "am am_bw#0 keepalive" -> "am am_bw keepalive", in place. */
+static void strip_indices(char *flags) {
+  char *w = flags;
+  for (const char *r = flags; *r != '\0'; r++) {
+    if (*r == '#') {
+      while (r[1] >= '0' && r[1] <= '9') r++;
+      continue;
+    }
+    *w++ = *r;
+  }
+  while (w > flags && w[-1] == ' ') w--;
+  *w = '\0';
+}
+
+void pio_kvxfer_ucx_summarize(const char *info, char *out, size_t size, const char **kind) {
+  size_t used = 0;
+  out[0] = '\0';
+  *kind = "other";
+  int have_rma = 0; /* a lane with put[] lines decides the kind */
+  for (const char *line = info; line != NULL && *line != '\0';) {
+    const char *end = strchr(line, '\n');
+    size_t n = end ? (size_t)(end - line) : strlen(line);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), line);
+    char *lane = strstr(buf, "lane[");
+    char *colon = lane ? strstr(lane, "]:") : NULL;
+    if (colon != NULL) {
+      char tl[64] = "", *arrow = strstr(colon, "->"), flags[128] = "";
+      sscanf(colon + 2, " %*[0-9]:%63s", tl);
+      if (arrow != NULL) {
+        char *sp = strchr(arrow + 3, ' ');
+        if (sp != NULL) snprintf(flags, sizeof flags, "%s", sp + 1);
+      }
+      strip_indices(flags);
+      int w = snprintf(out + used, size - used, "%s%s%s%s%s", used ? ", " : "", tl,
+                       flags[0] ? " (" : "", flags, flags[0] ? ")" : "");
+      if (w > 0) used += (size_t)w < size - used ? (size_t)w : size - used - 1;
+      if (!have_rma && strstr(flags, "am_bw") != NULL) *kind = kind_of(tl);
+    } else if (!have_rma && strstr(buf, "put[") != NULL) {
+      /* "put[N]: ..." names lane N; the lanes came first. */
+      unsigned idx = 0;
+      if (sscanf(strstr(buf, "put[") + 4, "%u", &idx) == 1) {
+        char key[32];
+        snprintf(key, sizeof key, "lane[%u]:", idx);
+        const char *l = strstr(info, key);
+        char tl[64] = "";
+        if (l != NULL && sscanf(l + strlen(key), " %*[0-9]:%63s", tl) == 1) {
+          *kind = kind_of(tl);
+          have_rma = 1;
+        }
+      }
+    }
+    line = end ? end + 1 : NULL;
+  }
+}
+
+/* Progresses until request r is done or the close deadline passes. */
+static void wait_closed(pio_kvxfer_ucx *u, void *r, double deadline) {
+  while (r != NULL && !UCS_PTR_IS_ERR(r) && ucp_request_check_status(r) == UCS_INPROGRESS &&
+         pio_bench_now() < deadline)
+    ucp_worker_progress(u->worker);
+  if (r != NULL && !UCS_PTR_IS_ERR(r) && ucp_request_check_status(r) != UCS_INPROGRESS)
+    ucp_request_free(r);
+}
+
+void pio_kvxfer_ucx_close(pio_kvxfer_ucx *u) {
+  double deadline = pio_bench_now() + CLOSE_SECONDS;
+  if (u->rkey != NULL) ucp_rkey_destroy(u->rkey);
+  if (u->ep != NULL) {
+    ucp_request_param_t p;
+    memset(&p, 0, sizeof p);
+    /* A failed or stalled peer cannot take part in a clean close. */
+    if (u->failed || u->flush_request != NULL || u->in_flight > 0) {
+      p.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
+      p.flags = UCP_EP_CLOSE_FLAG_FORCE;
+    }
+    wait_closed(u, ucp_ep_close_nbx(u->ep, &p), deadline);
+  }
+  wait_closed(u, u->flush_request, deadline);
+  while (u->in_flight > 0 && pio_bench_now() < deadline) ucp_worker_progress(u->worker);
+  if (u->rkey_buffer != NULL) ucp_rkey_buffer_release(u->rkey_buffer);
+  if (u->address != NULL) ucp_worker_release_address(u->worker, u->address);
+  if (u->pool_memh != NULL) ucp_mem_unmap(u->context, u->pool_memh);
+  if (u->worker != NULL) ucp_worker_destroy(u->worker);
+  if (u->context != NULL) ucp_cleanup(u->context);
+  memset(u, 0, sizeof *u);
+  u->efd = -1;
+}
