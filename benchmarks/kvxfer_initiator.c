@@ -32,8 +32,9 @@ static pio_status welcome(pio_kvxfer_initiator *in, pio_error *err) {
   in->ch.idle_ctx = &in->ucx;
   in->ch.idle_fd = in->ucx.efd;
   pio_status s = pio_kvxfer_recv(&in->ch, PIO_KVXFER_WELCOME, NULL, &payload, &len, err);
-  if (s == PIO_OK) s = pio_kvxfer_get_welcome(payload, len, &w, err);
-  if (s != PIO_OK) return pio_error_prefix(err, "from the target");
+  if (s != PIO_OK) return s;
+  if (pio_kvxfer_get_welcome(payload, len, &w, err) != PIO_OK)
+    return pio_error_prefix(err, "from the target");
   char why[PIO_KVXFER_TEXT_MAX];
   /* Compared here too, from this side: a target of another build could
    * judge otherwise. */
@@ -79,7 +80,7 @@ pio_status pio_kvxfer_run_initiator(const pio_kvxfer_options *o, const pio_kvxfe
   pio_bench_progress_clear(&in->progress);
   if (s != PIO_OK) pio_kvxfer_send_error(&in->ch, err->message);
   pio_kvxfer_channel_close(&in->ch);
-  pio_kvxfer_ucx_close(&in->ucx);
+  pio_kvxfer_ucx_close(&in->ucx, s == PIO_OK);
   free(in);
   return s;
 }

@@ -27,6 +27,8 @@ pio_status pio_kvxfer_parse_address(const char *text, int need_host, char host[P
     h = text + 1;
     host_len -= 2;
   }
+  if (need_host && colon == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "'%s': expected HOST:PORT", text);
   char *end = NULL;
   errno = 0;
   unsigned long n = strtoul(p, &end, 10);
@@ -192,6 +194,7 @@ void pio_kvxfer_channel_init(pio_kvxfer_channel *c, int fd, double timeout_s, co
   c->idle = NULL;
   c->idle_ctx = NULL;
   c->idle_fd = -1;
+  c->last_send = pio_bench_now();
 }
 
 void pio_kvxfer_channel_close(pio_kvxfer_channel *c) {
@@ -222,6 +225,7 @@ static pio_status send_all(pio_kvxfer_channel *c, const uint8_t *buf, size_t n, 
                            strerror(errno));
     buf += k;
     n -= (size_t)k;
+    c->last_send = pio_bench_now();
   }
   return PIO_OK;
 }
@@ -300,16 +304,24 @@ static pio_status recv_all(pio_kvxfer_channel *c, uint8_t *buf, size_t n, double
   return PIO_OK;
 }
 
+pio_status pio_kvxfer_keep_alive(pio_kvxfer_channel *c, pio_error *err) {
+  if (pio_bench_now() - c->last_send < c->timeout_s / 4) return PIO_OK;
+  return pio_kvxfer_send_empty(c, PIO_KVXFER_ALIVE, err);
+}
+
 pio_status pio_kvxfer_recv(pio_kvxfer_channel *c, uint32_t expect, uint32_t *type,
                            const uint8_t **payload, size_t *len, pio_error *err) {
-  double deadline = pio_bench_now() + c->timeout_s;
   const char *what = expect ? pio_kvxfer_type_name(expect) : "a message";
   uint32_t t = 0, n = 0;
-  pio_status s = recv_all(c, c->frame, PIO_KVXFER_HEADER_BYTES, deadline, what, err);
-  if (s == PIO_OK) s = pio_kvxfer_header_decode(c->frame, &t, &n, err);
-  if (s == PIO_OK)
-    s = recv_all(c, c->frame + PIO_KVXFER_HEADER_BYTES, n, deadline, what, err);
-  if (s != PIO_OK) return s;
+  do { /* each ALIVE starts the wait again */
+    double deadline = pio_bench_now() + c->timeout_s;
+    pio_status s = recv_all(c, c->frame, PIO_KVXFER_HEADER_BYTES, deadline, what, err);
+    if (s == PIO_OK && pio_kvxfer_header_decode(c->frame, &t, &n, err) != PIO_OK)
+      return pio_error_prefix(err, "from %s", c->peer);
+    if (s == PIO_OK)
+      s = recv_all(c, c->frame + PIO_KVXFER_HEADER_BYTES, n, deadline, what, err);
+    if (s != PIO_OK) return s;
+  } while (t == PIO_KVXFER_ALIVE && expect != PIO_KVXFER_ALIVE);
   *payload = c->frame + PIO_KVXFER_HEADER_BYTES;
   *len = n;
   if (type != NULL) *type = t;

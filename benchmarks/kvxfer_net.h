@@ -42,6 +42,7 @@ typedef struct pio_kvxfer_channel {
   pio_kvxfer_idle_fn idle;     /* may be NULL */
   void *idle_ctx;
   int idle_fd;                 /* UCX's event fd, or -1: poll it with fd */
+  double last_send;            /* when a frame last went out (pio_bench_now) */
   uint8_t frame[PIO_KVXFER_HEADER_BYTES + PIO_KVXFER_MAX_PAYLOAD]; /* the last received */
 } pio_kvxfer_channel;
 
@@ -62,8 +63,8 @@ void pio_kvxfer_send_error(pio_kvxfer_channel *c, const char *text);
  * becomes PIO_ERR_IO "PEER failed: TEXT"; a frame of another type than
  * expect PIO_ERR_INVALID; the connection closing PIO_ERR_IO "PEER closed
  * the connection ..."; the timeout PIO_ERR_IO "no answer from PEER within
- * N s (waiting for TYPE)".  *payload points into c->frame until the next
- * receive.
+ * N s (waiting for TYPE)".  ALIVE frames are taken and the wait starts
+ * again.  *payload points into c->frame until the next receive.
  * expect 0 takes any type; *type receives it.
  */
 pio_status pio_kvxfer_recv(pio_kvxfer_channel *c, uint32_t expect, uint32_t *type,
@@ -75,6 +76,10 @@ pio_status pio_kvxfer_send_raw(pio_kvxfer_channel *c, const uint8_t *buf, size_t
                                uint64_t n, pio_error *err);
 pio_status pio_kvxfer_recv_raw(pio_kvxfer_channel *c, uint8_t *buf, size_t size, uint64_t n,
                                pio_error *err);
+
+/* Sends ALIVE when nothing went out for a quarter of the timeout, so that
+ * a peer waiting through a long pass knows this rank is at work. */
+pio_status pio_kvxfer_keep_alive(pio_kvxfer_channel *c, pio_error *err);
 
 /* Without waiting: 1 when the peer has closed the connection or sent
  * something unasked (an ERROR: then err holds its text), else 0. */

@@ -4,6 +4,7 @@
  * moves pages one-sided, keeps UCX going and answers: fills its pool before
  * a get pass, verifies every byte after a put pass, sinks the socket limit's
  * bytes, and leaves on BYE. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,9 @@ static pio_status greet(target *t, pio_error *err) {
   size_t len;
   pio_kvxfer_hello hello;
   pio_status s = pio_kvxfer_recv(&t->ch, PIO_KVXFER_HELLO, NULL, &payload, &len, err);
-  if (s == PIO_OK) s = pio_kvxfer_get_hello(payload, len, &hello, err);
-  if (s != PIO_OK) return pio_error_prefix(err, "from the initiator");
+  if (s != PIO_OK) return s;
+  if (pio_kvxfer_get_hello(payload, len, &hello, err) != PIO_OK)
+    return pio_error_prefix(err, "from the initiator");
   pio_kvxfer_welcome w;
   memset(&w, 0, sizeof w);
   w.shape = *t->shape;
@@ -43,7 +45,8 @@ static pio_status greet(target *t, pio_error *err) {
     /* The pool: allocated and registered once the peer is known to fit. */
     if ((s = pio_kvxfer_ucx_open(&t->ucx, t->o->transports, t->shape->layout.total_bytes,
                                  err)) != PIO_OK ||
-        (s = pio_kvxfer_ucx_pack_rkey(&t->ucx, err)) != PIO_OK)
+        (s = pio_kvxfer_ucx_pack_rkey(&t->ucx, err)) != PIO_OK ||
+        (s = pio_kvxfer_ucx_connect(&t->ucx, &hello.worker_address, NULL, 0, err)) != PIO_OK)
       return s;
     memset(t->ucx.pool, 0, t->ucx.pool_len); /* a put that moves nothing cannot pass */
     w.accepted = 1;
@@ -70,11 +73,21 @@ static pio_status greet(target *t, pio_error *err) {
   return PIO_OK;
 }
 
+/* The test fault target-flip-byte: one bit wrong at page 1, layer 1, byte 7. */
+static void maybe_flip(target *t) {
+  const pio_bench_kv_layout *l = &t->shape->layout;
+  uint64_t at = l->pages > 1 && l->layers > 1 ? l->page_bytes + l->layer_bytes + 7 : 7;
+  if (pio_kvxfer_fault_is("target-flip-byte") && at < t->ucx.pool_len) t->ucx.pool[at] ^= 1;
+}
+
 static pio_status prepare(target *t, const uint8_t *payload, size_t len, pio_error *err) {
   pio_kvxfer_prepare p;
   if (pio_kvxfer_get_prepare(payload, len, &p, err) != PIO_OK)
     return pio_error_prefix(err, "from the initiator");
-  if (p.op == PIO_KVXFER_GET) pio_bench_pattern_fill(t->ucx.pool, t->ucx.pool_len, 0, p.seed);
+  if (p.op == PIO_KVXFER_GET) {
+    pio_bench_pattern_fill(t->ucx.pool, t->ucx.pool_len, 0, p.seed);
+    maybe_flip(t);
+  }
   pio_status s = pio_kvxfer_send_empty(&t->ch, PIO_KVXFER_READY, err);
   if (s == PIO_OK && ++t->prepares == 1) pio_kvxfer_fault_at("target-exit-after-ready");
   return s;
@@ -86,6 +99,7 @@ static pio_status check(target *t, const uint8_t *payload, size_t len, pio_error
     return pio_error_prefix(err, "from the initiator");
   pio_kvxfer_verdict v;
   memset(&v, 0, sizeof v);
+  maybe_flip(t);
   int64_t bad = pio_bench_pattern_verify(t->ucx.pool, t->ucx.pool_len, 0, seed, &v.expected);
   v.ok = bad < 0;
   if (!v.ok) {
@@ -115,6 +129,21 @@ static pio_status sink(target *t, const uint8_t *payload, size_t len, pio_error 
   pio_status s = pio_kvxfer_recv_raw(&t->ch, t->ucx.pool, t->ucx.pool_len < (4u << 20)
                                      ? t->ucx.pool_len : 4u << 20, n, err);
   return s == PIO_OK ? pio_kvxfer_send_empty(&t->ch, PIO_KVXFER_SUNK, err) : s;
+}
+
+/* UCX 1.13 aborts (ucs_fatal in ucp_request_try_send) when its software
+ * RMA, which carries puts over TCP, acknowledges a put from an initiator
+ * that has just died: the completion goes to a failed endpoint (rma_sw.c).
+ * That is the initiator's failure, not this rank's: say so and exit 1
+ * rather than dump core.  Only write and _exit here: a signal handler. */
+static void on_ucx_abort(int sig) {
+  (void)sig;
+  static const char text[] = "pio-bench kvxfer: the initiator stopped or died mid-transfer; UCX "
+                             "aborted acknowledging its last put (its software RMA, used over "
+                             "TCP, cannot answer a dead peer)\n";
+  ssize_t ignored = write(STDERR_FILENO, text, sizeof text - 1);
+  (void)ignored;
+  _exit(PIO_BENCH_STATUS_FAILED);
 }
 
 /* Answers the initiator until BYE. */
@@ -154,6 +183,10 @@ pio_status pio_kvxfer_run_target(const pio_kvxfer_options *o, const pio_kvxfer_s
   close(listen_fd); /* one initiator a run */
   pio_kvxfer_channel_init(&t->ch, fd, o->timeout_s, "the initiator");
   if (s == PIO_OK) s = greet(t, err);
+  struct sigaction on_abort, before;
+  memset(&on_abort, 0, sizeof on_abort);
+  on_abort.sa_handler = on_ucx_abort;
+  sigaction(SIGABRT, &on_abort, &before);
   if (s == PIO_OK) s = serve(t, err);
   if (s != PIO_OK) pio_kvxfer_send_error(&t->ch, err->message);
   if (s == PIO_OK && t->verify_failed) {
@@ -161,7 +194,8 @@ pio_status pio_kvxfer_run_target(const pio_kvxfer_options *o, const pio_kvxfer_s
     s = err->code;
   }
   pio_kvxfer_channel_close(&t->ch);
-  pio_kvxfer_ucx_close(&t->ucx);
+  pio_kvxfer_ucx_close(&t->ucx, s == PIO_OK); /* progresses UCX too: the handler stays until done */
+  sigaction(SIGABRT, &before, NULL);
   free(t);
   return s;
 }

@@ -3,9 +3,12 @@
  * and a watch on the control connection, and the endpoint's transports. */
 #include "kvxfer_ucx.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <ucs/debug/log_def.h>
 
 #include "stats.h"
 
@@ -14,6 +17,34 @@
 
 static pio_status ucx_error(pio_error *err, const char *what, ucs_status_t s) {
   return pio_error_set(err, PIO_ERR_IO, "UCX: %s: %s", what, ucs_status_string(s));
+}
+
+/* Whether a UCX_TLS list can bring in a shared-memory transport: "all",
+ * an exclusion ("^tcp"), or a list naming one. */
+static int may_use_shm(const char *tls) {
+  if (tls == NULL || tls[0] == '\0' || tls[0] == '^' || strstr(tls, "all") != NULL) return 1;
+  static const char *const shm[] = {"sm", "shm", "mm", "sysv", "posix"};
+  char list[256];
+  snprintf(list, sizeof list, "%s", tls);
+  char *save = NULL;
+  for (char *t = strtok_r(list, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save))
+    for (size_t i = 0; i < sizeof shm / sizeof shm[0]; i++)
+      if (strcmp(t, shm[i]) == 0) return 1;
+  return 0;
+}
+
+/* UCX prints its warnings on stdout, where the table or JSON goes: they go
+ * to stderr, named, instead. */
+static ucs_log_func_rc_t log_to_stderr(const char *file, unsigned line, const char *function,
+                                       ucs_log_level_t level,
+                                       const ucs_log_component_config_t *comp, const char *message,
+                                       va_list ap) {
+  (void)file, (void)line, (void)function, (void)comp;
+  if (level > UCS_LOG_LEVEL_WARN) return UCS_LOG_FUNC_RC_CONTINUE;
+  char text[512];
+  vsnprintf(text, sizeof text, message, ap);
+  fprintf(stderr, "pio-bench kvxfer: UCX %s: %s\n", ucs_log_level_names[level], text);
+  return UCS_LOG_FUNC_RC_STOP;
 }
 
 static pio_status configure(pio_kvxfer_ucx *u, const char *tls, ucp_config_t **config,
@@ -26,6 +57,7 @@ static pio_status configure(pio_kvxfer_ucx *u, const char *tls, ucp_config_t **c
   /* With peer-failure handling, UCX leaves its shared-memory transports out
    * unless they watch their peers too. */
   if (getenv("UCX_MM_ERROR_HANDLING") == NULL &&
+      may_use_shm(tls != NULL ? tls : getenv("UCX_TLS")) &&
       ucp_config_modify(*config, "MM_ERROR_HANDLING", "y") == UCS_OK)
     snprintf(u->note, sizeof u->note, "UCX_MM_ERROR_HANDLING=y (shared memory with peer-failure "
              "handling)");
@@ -57,6 +89,8 @@ pio_status pio_kvxfer_ucx_open(pio_kvxfer_ucx *u, const char *tls, uint64_t pool
                                pio_error *err) {
   memset(u, 0, sizeof *u);
   u->efd = -1;
+  ucs_log_push_handler(log_to_stderr);
+  u->log_pushed = 1;
   ucp_config_t *config = NULL;
   pio_status st = configure(u, tls, &config, err);
   ucp_params_t params;
@@ -117,10 +151,12 @@ pio_status pio_kvxfer_ucx_connect(pio_kvxfer_ucx *u, const pio_kvxfer_blob *addr
   ucs_status_t s = ucp_ep_create(u->worker, &ep, &u->ep);
   if (s != UCS_OK) {
     u->ep = NULL;
-    return pio_error_set(err, PIO_ERR_IO, "UCX cannot reach the target from here: %s (its "
-                         "transports and this rank's have nothing in common; see --transports "
-                         "and UCX_NET_DEVICES)", ucs_status_string(s));
+    return pio_error_set(err, PIO_ERR_IO, "UCX cannot reach %s from here: %s (its transports "
+                         "and this rank's have nothing in common; see --transports and "
+                         "UCX_NET_DEVICES)", rkey ? "the target" : "the initiator",
+                         ucs_status_string(s));
   }
+  if (rkey == NULL) return PIO_OK; /* the target's endpoint back: no pool to reach */
   if ((s = ucp_ep_rkey_unpack(u->ep, rkey->data, &u->rkey)) != UCS_OK) {
     u->rkey = NULL;
     return ucx_error(err, "unpacking the target's memory key", s);
@@ -142,6 +178,12 @@ int pio_kvxfer_ucx_idle(void *ctx, pio_error *err) {
   return 0;
 }
 
+/* An operation or the endpoint failed: the peer is the likely cause. */
+static pio_status transfer_failed(pio_error *err, ucs_status_t s) {
+  return pio_error_set(err, PIO_ERR_IO, "UCX: the transfer to the target failed: %s (the target "
+                       "stopped or died, or the link dropped)", ucs_status_string(s));
+}
+
 static void on_done(void *request, ucs_status_t status, void *user_data) {
   pio_kvxfer_ucx *u = user_data;
   if (status != UCS_OK && !u->failed) {
@@ -154,7 +196,7 @@ static void on_done(void *request, ucs_status_t status, void *user_data) {
 
 pio_status pio_kvxfer_ucx_post(pio_kvxfer_ucx *u, pio_kvxfer_op op, uint64_t offset, uint64_t len,
                                pio_error *err) {
-  if (u->failed) return ucx_error(err, "the connection to the target failed", u->failure);
+  if (u->failed) return transfer_failed(err, u->failure);
   ucp_request_param_t p;
   memset(&p, 0, sizeof p);
   p.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA |
@@ -167,10 +209,7 @@ pio_status pio_kvxfer_ucx_post(pio_kvxfer_ucx *u, pio_kvxfer_op op, uint64_t off
                                          u->rkey, &p)
                            : ucp_get_nbx(u->ep, u->pool + offset, len, u->remote_base + offset,
                                          u->rkey, &p);
-  if (UCS_PTR_IS_ERR(r))
-    return pio_error_set(err, PIO_ERR_IO, "UCX %s of %llu bytes at offset %llu: %s",
-                         op == PIO_KVXFER_PUT ? "put" : "get", (unsigned long long)len,
-                         (unsigned long long)offset, ucs_status_string(UCS_PTR_STATUS(r)));
+  if (UCS_PTR_IS_ERR(r)) return transfer_failed(err, UCS_PTR_STATUS(r));
   if (r != NULL) u->in_flight++;
   return PIO_OK;
 }
@@ -184,23 +223,31 @@ pio_status pio_kvxfer_ucx_flush(pio_kvxfer_ucx *u, pio_kvxfer_channel *control, 
   memset(&p, 0, sizeof p);
   ucs_status_ptr_t r = ucp_ep_flush_nbx(u->ep, &p);
   if (UCS_PTR_IS_ERR(r)) return ucx_error(err, "flushing the endpoint", UCS_PTR_STATUS(r));
+  /* The deadline is for a stall: it moves on while operations complete. */
   double deadline = pio_bench_now() + timeout_s;
+  uint64_t seen = u->in_flight;
   for (uint32_t spins = 0;; spins++) {
     ucp_worker_progress(u->worker);
+    if (u->in_flight != seen) {
+      seen = u->in_flight;
+      deadline = pio_bench_now() + timeout_s;
+    }
     ucs_status_t s = r == NULL ? UCS_OK : ucp_request_check_status(r);
     if (s != UCS_INPROGRESS && u->in_flight == 0) {
       if (r != NULL) ucp_request_free(r);
-      if (s != UCS_OK) return ucx_error(err, "the transfer failed", s);
-      if (u->failed) return ucx_error(err, "the transfer failed", u->failure);
+      if (s != UCS_OK) return transfer_failed(err, s);
+      if (u->failed) return transfer_failed(err, u->failure);
       return PIO_OK;
     }
     if (spins % WATCH_EVERY != WATCH_EVERY - 1) continue;
     int late = pio_bench_now() >= deadline;
-    if (u->failed || late || (control != NULL && pio_kvxfer_peer_gone(control, err))) {
+    int gone = control != NULL && (pio_kvxfer_peer_gone(control, err) ||
+                                   pio_kvxfer_keep_alive(control, err) != PIO_OK);
+    if (u->failed || late || gone) {
       u->flush_request = r; /* freed once the endpoint is closed */
-      if (u->failed) return ucx_error(err, "the transfer failed", u->failure);
+      if (u->failed) return transfer_failed(err, u->failure);
       if (late)
-        return pio_error_set(err, PIO_ERR_IO, "the transfer did not complete within %g s "
+        return pio_error_set(err, PIO_ERR_IO, "the transfer made no progress for %g s "
                              "(%llu operations outstanding; raise --timeout for slow links)",
                              timeout_s, (unsigned long long)u->in_flight);
       return err->code;
@@ -286,23 +333,24 @@ void pio_kvxfer_ucx_summarize(const char *info, char *out, size_t size, const ch
   }
 }
 
-/* Progresses until request r is done or the close deadline passes. */
+/* Progresses until request r is done or the close deadline passes, then
+ * releases it: UCX frees a request released early once it completes, and a
+ * worker must not be destroyed with requests its user still holds. */
 static void wait_closed(pio_kvxfer_ucx *u, void *r, double deadline) {
-  while (r != NULL && !UCS_PTR_IS_ERR(r) && ucp_request_check_status(r) == UCS_INPROGRESS &&
-         pio_bench_now() < deadline)
+  if (r == NULL || UCS_PTR_IS_ERR(r)) return;
+  while (ucp_request_check_status(r) == UCS_INPROGRESS && pio_bench_now() < deadline)
     ucp_worker_progress(u->worker);
-  if (r != NULL && !UCS_PTR_IS_ERR(r) && ucp_request_check_status(r) != UCS_INPROGRESS)
-    ucp_request_free(r);
+  ucp_request_free(r);
 }
 
-void pio_kvxfer_ucx_close(pio_kvxfer_ucx *u) {
+void pio_kvxfer_ucx_close(pio_kvxfer_ucx *u, int peer_ok) {
   double deadline = pio_bench_now() + CLOSE_SECONDS;
   if (u->rkey != NULL) ucp_rkey_destroy(u->rkey);
   if (u->ep != NULL) {
     ucp_request_param_t p;
     memset(&p, 0, sizeof p);
     /* A failed or stalled peer cannot take part in a clean close. */
-    if (u->failed || u->flush_request != NULL || u->in_flight > 0) {
+    if (!peer_ok || u->failed || u->flush_request != NULL || u->in_flight > 0) {
       p.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
       p.flags = UCP_EP_CLOSE_FLAG_FORCE;
     }
@@ -315,6 +363,7 @@ void pio_kvxfer_ucx_close(pio_kvxfer_ucx *u) {
   if (u->pool_memh != NULL) ucp_mem_unmap(u->context, u->pool_memh);
   if (u->worker != NULL) ucp_worker_destroy(u->worker);
   if (u->context != NULL) ucp_cleanup(u->context);
+  if (u->log_pushed) ucs_log_pop_handler();
   memset(u, 0, sizeof *u);
   u->efd = -1;
 }

@@ -26,7 +26,7 @@ typedef struct pio_kvxfer_ucx {
   size_t address_len;
   void *rkey_buffer;         /* the pool's packed key, for the peer */
   size_t rkey_len;
-  ucp_ep_h ep;               /* to the peer (initiator only) */
+  ucp_ep_h ep;               /* to the peer */
   ucp_rkey_h rkey;           /* the peer's pool */
   uint64_t remote_base;
   void *flush_request;       /* a flush given up on (timeout), freed at close */
@@ -34,6 +34,7 @@ typedef struct pio_kvxfer_ucx {
   int failed;                /* the endpoint or an operation failed */
   ucs_status_t failure;
   char note[256];            /* what pio set in UCX's configuration */
+  int log_pushed;            /* UCX's log goes to stderr while open */
 } pio_kvxfer_ucx;
 
 /*
@@ -46,13 +47,18 @@ typedef struct pio_kvxfer_ucx {
  */
 pio_status pio_kvxfer_ucx_open(pio_kvxfer_ucx *u, const char *tls, uint64_t pool_len,
                                pio_error *err);
-void pio_kvxfer_ucx_close(pio_kvxfer_ucx *u);
+/* peer_ok 0 (the run failed): the endpoint is closed by force, without
+ * waiting on a peer that may be gone. */
+void pio_kvxfer_ucx_close(pio_kvxfer_ucx *u, int peer_ok);
 
 /* Packs the pool's memory key into rkey_buffer (the target). */
 pio_status pio_kvxfer_ucx_pack_rkey(pio_kvxfer_ucx *u, pio_error *err);
 
-/* Connects to the peer's worker address and unpacks its pool's key (the
- * initiator).  Both blobs come off the wire: UCX checks them. */
+/* Connects to the peer's worker address with peer-failure handling and
+ * unpacks its pool's key (the initiator).  The target connects back with
+ * rkey NULL: UCX answers the initiator's operations over that endpoint, and
+ * one without failure handling would make a dying initiator fatal to the
+ * target.  The blobs come off the wire: UCX checks them. */
 pio_status pio_kvxfer_ucx_connect(pio_kvxfer_ucx *u, const pio_kvxfer_blob *address,
                                   const pio_kvxfer_blob *rkey, uint64_t remote_base,
                                   pio_error *err);
@@ -65,8 +71,9 @@ int pio_kvxfer_ucx_idle(void *ctx, pio_error *err);
 pio_status pio_kvxfer_ucx_post(pio_kvxfer_ucx *u, pio_kvxfer_op op, uint64_t offset, uint64_t len,
                                pio_error *err);
 
-/* Waits until every posted operation has completed at the peer, within
- * timeout_s, watching the control channel for a peer that went away. */
+/* Waits until every posted operation has completed at the peer, failing
+ * when none completes for timeout_s; watches the control channel for a
+ * peer that went away, and keeps it alive (ALIVE) through long waits. */
 pio_status pio_kvxfer_ucx_flush(pio_kvxfer_ucx *u, pio_kvxfer_channel *control, double timeout_s,
                                 pio_error *err);
 

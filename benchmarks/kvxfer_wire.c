@@ -10,7 +10,7 @@
 
 static const char *const type_names[PIO_KVXFER_TYPE_END] = {
     NULL, "HELLO", "WELCOME", "PREPARE", "READY", "CHECK", "VERDICT", "SINK", "SUNK", "BYE",
-    "ERROR"};
+    "ERROR", "ALIVE"};
 
 const char *pio_kvxfer_type_name(uint32_t type) {
   return type > 0 && type < PIO_KVXFER_TYPE_END ? type_names[type] : "unknown message";
@@ -19,6 +19,7 @@ const char *pio_kvxfer_type_name(uint32_t type) {
 /* --- writing --- */
 
 static void put_bytes(pio_kvxfer_writer *w, const void *p, size_t n) {
+  if (n == 0) return; /* an empty blob may have no data pointer */
   if (w->overflow || n > w->cap - w->len) {
     w->overflow = 1;
     return;

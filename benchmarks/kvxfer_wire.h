@@ -39,6 +39,7 @@ typedef enum pio_kvxfer_type {
   PIO_KVXFER_SUNK,      /* target -> initiator: they arrived */
   PIO_KVXFER_BYE,       /* either way: done, close */
   PIO_KVXFER_ERROR,     /* either way: the sender failed; the text says why */
+  PIO_KVXFER_ALIVE,     /* initiator -> target: still moving pages (a pass can outlast a wait) */
   PIO_KVXFER_TYPE_END
 } pio_kvxfer_type;
 
