@@ -375,6 +375,47 @@ class Kvio(Env):
         self.assertGreater(j["limits"]["seq_read_gb_per_s"], 0)
         self.assertEqual(os.listdir(d), [])
 
+    def test_kvio_figures_never_pass_the_file_limit_of_their_rep(self):
+        d = os.path.join(self.tmp, "io")
+        os.makedirs(d)
+        p = run("kvio", "--model", "llama-3.2-1b", "--isl", "64", "--reps", "3", "--json",
+                "--queue-depth", "4", "--dir", d, check_rc=0)
+        j = json.loads(p.stdout)
+        lim = j["limits"]
+        if j["io_engine"] == "io_uring":
+            self.assertEqual(j["queue_depth"], 4)
+            self.assertEqual(lim["seq_queue_depth"], 4)
+        else:  # io_uring refused here (seccomp, sysctl): the note says why
+            self.assertIn("io_uring unavailable", j["engine_note"])
+        for access in ("block", "layer"):
+            a = j[access]
+            for rw in ("write", "read"):
+                self.assertGreater(a[rw + "_of_limit"], 0)
+                self.assertLessEqual(a[rw + "_of_limit"], 1.0)
+                # the limit is each rep's fastest pass: its median is no lower
+                self.assertGreaterEqual(lim["file_" + rw + "_gb_per_s"],
+                                        a[rw + "_gb_per_s"] * 0.999)
+        self.assertGreaterEqual(lim["file_write_gb_per_s"], lim["seq_write_gb_per_s"] * 0.999)
+
+    def test_kvio_psync_engine_is_one_io_at_a_time(self):
+        p = run("kvio", "--model", "llama-3.2-1b", "--isl", "32", "--reps", "1", "--json",
+                "--io-engine", "psync", "--dir", self.tmp, check_rc=0)
+        j = json.loads(p.stdout)
+        self.assertEqual(j["io_engine"], "psync")
+        self.assertEqual(j["queue_depth"], 1)
+        self.assertEqual(j["registered_buffers"], 0)
+        self.assertTrue(j["block"]["verified"] and j["layer"]["verified"])
+
+    def test_kvio_table_prints_queue_depth_and_shares_of_the_limit(self):
+        p = run("kvio", "--model", "llama-3.2-1b", "--isl", "32", "--reps", "1",
+                "--queue-depth", "8", "--dir", self.tmp, check_rc=0)
+        self.assertRegex(p.stdout, r"engine   (io_uring, queue depth 8|psync, queue depth 1)")
+        self.assertIn("of lim", p.stdout)
+        rows = [l for l in p.stdout.splitlines() if l.startswith("  block ")]
+        self.assertEqual(len(rows), 1, p.stdout)
+        self.assertRegex(rows[0], r"\d+%")
+        self.assertIn("each rep's fastest pass", p.stdout)
+
     def test_kvio_table_shows_throughput_beside_limits(self):
         p = run("kvio", "--model", "deepseek-r1", "--tp", "8", "--isl", "16", "--reps", "1",
                 "--access", "layer", "--dir", self.tmp, "--buffered", check_rc=0)
@@ -387,7 +428,9 @@ class Kvio(Env):
 
     def test_kvio_bad_options_exit_2(self):
         for args, words in ((["--access", "both-ways"], "both"), (["--reps", "0"], "--reps"),
-                            (["--isl", "0"], "--isl")):
+                            (["--isl", "0"], "--isl"), (["--queue-depth", "0"], "--queue-depth"),
+                            (["--queue-depth", "2000"], "--queue-depth"),
+                            (["--io-engine", "aio"], "--io-engine")):
             with self.subTest(args=args):
                 p = run("kvio", "--model", "llama-3.2-1b", *args, check_rc=2)
                 self.assertIn(words, p.stderr)
