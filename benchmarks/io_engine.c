@@ -69,8 +69,7 @@ pio_status pio_bench_io_engine_open(pio_bench_io_kind want, uint32_t queue_depth
   e->kind = PIO_BENCH_IO_PSYNC;
   e->queue_depth = 1;
   if (want == PIO_BENCH_IO_PSYNC) return PIO_OK;
-  unsigned flags = getenv("PIO_QF") ? IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN : 0;
-  int rc = io_uring_queue_init(queue_depth, &e->ring, flags);
+  int rc = io_uring_queue_init(queue_depth, &e->ring, 0);
   if (rc < 0) {
     snprintf(e->note, sizeof e->note, "io_uring unavailable (%s); psync, one IO at a time",
              strerror(-rc));
@@ -187,13 +186,9 @@ static pio_status run_uring(pio_bench_io_engine *e, int fd, int write,
       queue_slot(&p, k);
       p.in_flight++;
     }
-    /* Refill in batches: new IOs submitted together are plugged together,
-     * and neighbours in the file merge into larger device requests. */
-    uint32_t batch = getenv("PIO_QB") ? e->queue_depth / (uint32_t)atoi(getenv("PIO_QB")) : 1;
-    if (batch == 0) batch = 1;
-    uint32_t want = p.in_flight > e->queue_depth - batch ? p.in_flight - (e->queue_depth - batch) : 1;
-    if (want == 0) want = 1;
-    int rc = io_uring_submit_and_wait(&e->ring, want);
+    /* Every IO queued since the last wait goes in with one system call;
+     * neighbours in the file merge into larger device requests there. */
+    int rc = io_uring_submit_and_wait(&e->ring, 1);
     if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
       /* The ring itself failed: nothing more can be waited for safely. */
       free(p.slots);
