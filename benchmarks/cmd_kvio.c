@@ -2,7 +2,6 @@
  * pages through the model's plugin, measures the limits and the KV page IO,
  * and reports.  The timed loops are in kvio_run.c, the output in
  * kvio_report.c. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,17 +47,12 @@ static const char kvio_usage[] =
     "2 a bad option or model name.\n";
 
 enum {
-  OPT_MODEL = 256, OPT_KV_DTYPE, OPT_TP, OPT_PP, OPT_PAGE, OPT_ISL, OPT_ACCESS, OPT_DIR,
-  OPT_REPS, OPT_QUEUE_DEPTH, OPT_IO_ENGINE, OPT_BUFFERED, OPT_NO_PROGRESS, OPT_PLUGIN_PATH, OPT_JSON
+  OPT_ACCESS = PIO_BENCH_KV_OPT_END, OPT_DIR, OPT_REPS, OPT_QUEUE_DEPTH, OPT_IO_ENGINE,
+  OPT_BUFFERED, OPT_NO_PROGRESS, OPT_JSON
 };
 
 static const struct option kvio_long_options[] = {
-    {"model", required_argument, NULL, OPT_MODEL},
-    {"kv-dtype", required_argument, NULL, OPT_KV_DTYPE},
-    {"tp", required_argument, NULL, OPT_TP},
-    {"pp", required_argument, NULL, OPT_PP},
-    {"page-size", required_argument, NULL, OPT_PAGE},
-    {"isl", required_argument, NULL, OPT_ISL},
+    PIO_BENCH_KV_REQUEST_OPTIONS,
     {"access", required_argument, NULL, OPT_ACCESS},
     {"dir", required_argument, NULL, OPT_DIR},
     {"reps", required_argument, NULL, OPT_REPS},
@@ -66,28 +60,11 @@ static const struct option kvio_long_options[] = {
     {"io-engine", required_argument, NULL, OPT_IO_ENGINE},
     {"buffered", no_argument, NULL, OPT_BUFFERED},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {"plugin-path", required_argument, NULL, OPT_PLUGIN_PATH},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
-    /* NVIDIA kvbench's spellings of the same options. */
-    {"page_size", required_argument, NULL, OPT_PAGE},
+    /* NVIDIA kvbench's spelling (--page_size comes with the request's). */
     {"access_pattern", required_argument, NULL, OPT_ACCESS},
     {NULL, 0, NULL, 0}};
-
-static int take_access(pio_bench_kvio_options *o, const char *v) {
-  if (strcmp(v, "both") == 0) {
-    o->access_block = o->access_layer = 1;
-    return 0;
-  }
-  pio_kv_access a;
-  if (pio_bench_parse_access("kvio", "--access", v, &a) != 0) {
-    fprintf(stderr, "pio-bench kvio: --access also takes 'both'\n");
-    return -1;
-  }
-  o->access_block = a == PIO_KV_ACCESS_BLOCK;
-  o->access_layer = a == PIO_KV_ACCESS_LAYER;
-  return 0;
-}
 
 static int take_engine(pio_bench_kvio_options *o, const char *v) {
   if (strcmp(v, "io_uring") == 0 || strcmp(v, "psync") == 0) {
@@ -98,15 +75,14 @@ static int take_engine(pio_bench_kvio_options *o, const char *v) {
   return -1;
 }
 
-static int kvio_take(pio_bench_kvio_options *o, int id, const char *v) {
+static int kvio_take(void *ctx, int id, const char *v) {
+  pio_bench_kvio_options *o = ctx;
+  int taken = pio_bench_kv_request_take(&o->req, "kvio", id, v);
+  if (taken != 0) return taken > 0 ? 0 : -1;
   switch (id) {
-    case OPT_MODEL: o->model = v; return 0;
-    case OPT_KV_DTYPE: return pio_bench_parse_dtype("kvio", "--kv-dtype", v, &o->kv_dtype);
-    case OPT_TP: return pio_bench_parse_u32("kvio", "--tp", v, 1, 65536, &o->tp);
-    case OPT_PP: return pio_bench_parse_u32("kvio", "--pp", v, 1, 65536, &o->pp);
-    case OPT_PAGE: return pio_bench_parse_u32("kvio", "--page-size", v, 1, 1u << 20, &o->page_size);
-    case OPT_ISL: return pio_bench_parse_u32("kvio", "--isl", v, 1, 1u << 24, &o->isl);
-    case OPT_ACCESS: return take_access(o, v);
+    case OPT_ACCESS:
+      return pio_bench_parse_pair("kvio", "--access", v, "block", "layer", &o->access_block,
+                                  &o->access_layer);
     case OPT_DIR: o->dir = v; return 0;
     case OPT_REPS:
       return pio_bench_parse_u32("kvio", "--reps", v, 1, PIO_BENCH_KVIO_MAX_REPS, &o->reps);
@@ -117,14 +93,6 @@ static int kvio_take(pio_bench_kvio_options *o, int id, const char *v) {
     case OPT_BUFFERED: o->buffered = 1; return 0;
     case OPT_NO_PROGRESS: o->progress = 0; return 0;
     case OPT_JSON: o->json = 1; return 0;
-    case OPT_PLUGIN_PATH:
-      if (o->n_plugin_paths == PIO_BENCH_MAX_PLUGIN_PATHS) {
-        pio_bench_usage_error("kvio", "--plugin-path: at most %d folders",
-                              PIO_BENCH_MAX_PLUGIN_PATHS);
-        return -1;
-      }
-      o->plugin_paths[o->n_plugin_paths++] = v;
-      return 0;
   }
   return -1;
 }
@@ -132,35 +100,18 @@ static int kvio_take(pio_bench_kvio_options *o, int id, const char *v) {
 /* Returns 0, 1 for --help, -1 for a usage error (reported). */
 static int kvio_parse(int argc, char **argv, pio_bench_kvio_options *o) {
   memset(o, 0, sizeof *o);
-  o->kv_dtype = PIO_DTYPE_BF16;
-  o->tp = o->pp = 1;
-  o->page_size = 16;
-  o->isl = 4096;
+  pio_bench_kv_request_init(&o->req);
   o->access_block = o->access_layer = 1;
   o->reps = 5;
   o->queue_depth = PIO_BENCH_KVIO_QUEUE_DEPTH;
   o->engine = PIO_BENCH_IO_URING;
   o->progress = 1;
-  optind = 1;
-  opterr = 0;
-  int id;
-  while ((id = getopt_long(argc, argv, ":h", kvio_long_options, NULL)) != -1) {
-    if (id == 'h') return 1;
-    if (id == '?' || id == ':') {
-      pio_bench_option_error("kvio", id, argv[optind - 1], kvio_long_options);
-      return -1;
-    }
-    if (kvio_take(o, id, optarg) != 0) return -1;
-  }
-  if (optind < argc) {
-    pio_bench_usage_error("kvio", "unexpected argument '%s'", argv[optind]);
-    return -1;
-  }
-  if (o->model == NULL) {
+  int rc = pio_bench_parse_args("kvio", argc, argv, kvio_long_options, kvio_take, o);
+  if (rc == 0 && o->req.model == NULL) {
     pio_bench_usage_error("kvio", "--model NAME is required");
     return -1;
   }
-  return 0;
+  return rc;
 }
 
 /* Sizes, allocates, measures.  *status is the exit status on failure. */
@@ -168,15 +119,8 @@ static pio_status kvio_run(const pio_bench_kvio_options *o, const pio_bench_mode
                            pio_bench_kvio_file *file, pio_bench_io_engine *engine, uint8_t **buf,
                            pio_bench_kvio_result *r, int *status, pio_error *err) {
   const uint64_t seed = 0x70696f2d6b76696full; /* "pio-kvio" */
-  pio_kv_figures layer;
-  pio_kv_query q = pio_bench_kv_query(o->kv_dtype, o->tp, o->pp, o->page_size,
-                                      PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
   *status = PIO_BENCH_STATUS_USAGE; /* sharding the plugin refuses, or too large */
-  pio_status s = pio_bench_model_kv_figures(m, &q, &r->figures, err);
-  q.access = PIO_KV_ACCESS_LAYER;
-  if (s == PIO_OK) s = pio_bench_model_kv_figures(m, &q, &layer, err);
-  if (s == PIO_OK)
-    s = pio_bench_kv_layout_from(&r->figures, &layer, o->isl, o->page_size, &r->layout, err);
+  pio_status s = pio_bench_kv_request_layout(&o->req, m, &r->figures, &r->layout, err);
   /* The buffer, and the page cache where IO is buffered. */
   if (s == PIO_OK) s = pio_bench_kv_layout_check_memory(&r->layout, 2, err);
   if (s != PIO_OK) return s;
@@ -216,13 +160,9 @@ int pio_bench_cmd_kvio(int argc, char **argv) {
   }
   if (parsed != 0) return PIO_BENCH_STATUS_USAGE;
   pio_bench_model model;
+  int status = pio_bench_kv_request_open(&opts.req, "kvio", opts.json, &model);
+  if (status != PIO_BENCH_STATUS_OK) return status;
   pio_error err = {0};
-  int status = PIO_BENCH_STATUS_FAILED;
-  if (pio_bench_model_open(opts.model, opts.plugin_paths, opts.n_plugin_paths, &model, &status,
-                           &err) != PIO_OK) {
-    pio_bench_report_error("kvio", opts.json, &err);
-    return status;
-  }
   pio_bench_kvio_file file;
   memset(&file, 0, sizeof file);
   file.fd_buffered = file.fd_direct = -1;

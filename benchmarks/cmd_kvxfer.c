@@ -2,7 +2,6 @@
  * the pages through the model's plugin, and runs this rank: the target
  * (--listen), the initiator (--connect), or both forked on this machine. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,20 +52,14 @@ static const char kvxfer_usage[] =
     "the shapes differ, a timeout, data arrived wrong), 2 a bad option or model.\n";
 
 enum {
-  OPT_MODEL = 256, OPT_LISTEN, OPT_CONNECT, OPT_KV_DTYPE, OPT_TP, OPT_PP, OPT_PAGE, OPT_ISL,
-  OPT_ACCESS, OPT_OP, OPT_BATCH, OPT_REPS, OPT_TRANSPORTS, OPT_TIMEOUT, OPT_NO_PROGRESS,
-  OPT_PLUGIN_PATH, OPT_JSON
+  OPT_LISTEN = PIO_BENCH_KV_OPT_END, OPT_CONNECT, OPT_ACCESS, OPT_OP, OPT_BATCH, OPT_REPS,
+  OPT_TRANSPORTS, OPT_TIMEOUT, OPT_NO_PROGRESS, OPT_JSON
 };
 
 static const struct option kvxfer_long_options[] = {
-    {"model", required_argument, NULL, OPT_MODEL},
+    PIO_BENCH_KV_REQUEST_OPTIONS,
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"connect", required_argument, NULL, OPT_CONNECT},
-    {"kv-dtype", required_argument, NULL, OPT_KV_DTYPE},
-    {"tp", required_argument, NULL, OPT_TP},
-    {"pp", required_argument, NULL, OPT_PP},
-    {"page-size", required_argument, NULL, OPT_PAGE},
-    {"isl", required_argument, NULL, OPT_ISL},
     {"access", required_argument, NULL, OPT_ACCESS},
     {"op", required_argument, NULL, OPT_OP},
     {"batch", required_argument, NULL, OPT_BATCH},
@@ -74,35 +67,22 @@ static const struct option kvxfer_long_options[] = {
     {"transports", required_argument, NULL, OPT_TRANSPORTS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {"plugin-path", required_argument, NULL, OPT_PLUGIN_PATH},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
-/* "a", "b" or "both" into the two flags. */
-static int take_pair(const char *option, const char *v, const char *a, const char *b, int *fa,
-                     int *fb) {
-  *fa = strcmp(v, a) == 0 || strcmp(v, "both") == 0;
-  *fb = strcmp(v, b) == 0 || strcmp(v, "both") == 0;
-  if (*fa || *fb) return 0;
-  pio_bench_usage_error("kvxfer", "%s: expected %s, %s or both, got '%s'", option, a, b, v);
-  return -1;
-}
-
-static int kvxfer_take(pio_kvxfer_options *o, int id, const char *v) {
+static int kvxfer_take(void *ctx, int id, const char *v) {
+  pio_kvxfer_options *o = ctx;
+  int taken = pio_bench_kv_request_take(&o->req, "kvxfer", id, v);
+  if (taken != 0) return taken > 0 ? 0 : -1;
   switch (id) {
-    case OPT_MODEL: o->model = v; return 0;
     case OPT_LISTEN: o->listen = v; return 0;
     case OPT_CONNECT: o->connect = v; return 0;
-    case OPT_KV_DTYPE: return pio_bench_parse_dtype("kvxfer", "--kv-dtype", v, &o->kv_dtype);
-    case OPT_TP: return pio_bench_parse_u32("kvxfer", "--tp", v, 1, 65536, &o->tp);
-    case OPT_PP: return pio_bench_parse_u32("kvxfer", "--pp", v, 1, 65536, &o->pp);
-    case OPT_PAGE:
-      return pio_bench_parse_u32("kvxfer", "--page-size", v, 1, 1u << 20, &o->page_size);
-    case OPT_ISL: return pio_bench_parse_u32("kvxfer", "--isl", v, 1, 1u << 24, &o->isl);
     case OPT_ACCESS:
-      return take_pair("--access", v, "block", "layer", &o->access_block, &o->access_layer);
-    case OPT_OP: return take_pair("--op", v, "put", "get", &o->op_put, &o->op_get);
+      return pio_bench_parse_pair("kvxfer", "--access", v, "block", "layer", &o->access_block,
+                                  &o->access_layer);
+    case OPT_OP: return pio_bench_parse_pair("kvxfer", "--op", v, "put", "get", &o->op_put,
+                                             &o->op_get);
     case OPT_BATCH:
       return pio_bench_parse_u32("kvxfer", "--batch", v, 1, PIO_KVXFER_MAX_BATCH, &o->batch);
     case OPT_REPS:
@@ -112,14 +92,6 @@ static int kvxfer_take(pio_kvxfer_options *o, int id, const char *v) {
       return pio_bench_parse_double("kvxfer", "--timeout", v, 0.1, 86400.0, &o->timeout_s);
     case OPT_NO_PROGRESS: o->progress = 0; return 0;
     case OPT_JSON: o->json = 1; return 0;
-    case OPT_PLUGIN_PATH:
-      if (o->n_plugin_paths == PIO_BENCH_MAX_PLUGIN_PATHS) {
-        pio_bench_usage_error("kvxfer", "--plugin-path: at most %d folders",
-                              PIO_BENCH_MAX_PLUGIN_PATHS);
-        return -1;
-      }
-      o->plugin_paths[o->n_plugin_paths++] = v;
-      return 0;
   }
   return -1;
 }
@@ -127,33 +99,16 @@ static int kvxfer_take(pio_kvxfer_options *o, int id, const char *v) {
 /* Returns 0, 1 for --help, -1 for a usage error (reported). */
 static int kvxfer_parse(int argc, char **argv, pio_kvxfer_options *o) {
   memset(o, 0, sizeof *o);
-  o->kv_dtype = PIO_DTYPE_BF16;
-  o->tp = o->pp = 1;
-  o->page_size = 16;
-  o->isl = 4096;
+  pio_bench_kv_request_init(&o->req);
   o->access_block = o->access_layer = 1;
   o->op_put = o->op_get = 1;
   o->batch = PIO_KVXFER_BATCH;
   o->reps = 5;
   o->timeout_s = 30.0;
   o->progress = 1;
-  optind = 1;
-  opterr = 0;
-  int id;
-  while ((id = getopt_long(argc, argv, ":h", kvxfer_long_options, NULL)) != -1) {
-    if (id == 'h') return 1;
-    if (id == '?' || id == ':') {
-      pio_bench_usage_error("kvxfer", "%s '%s'",
-                            id == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
-      return -1;
-    }
-    if (kvxfer_take(o, id, optarg) != 0) return -1;
-  }
-  if (optind < argc) {
-    pio_bench_usage_error("kvxfer", "unexpected argument '%s'", argv[optind]);
-    return -1;
-  }
-  if (o->model == NULL) {
+  int rc = pio_bench_parse_args("kvxfer", argc, argv, kvxfer_long_options, kvxfer_take, o);
+  if (rc != 0) return rc;
+  if (o->req.model == NULL) {
     pio_bench_usage_error("kvxfer", "--model NAME is required");
     return -1;
   }
@@ -167,21 +122,14 @@ static int kvxfer_parse(int argc, char **argv, pio_kvxfer_options *o) {
 pio_status pio_kvxfer_shape_of(const pio_kvxfer_options *o, const pio_bench_model *m,
                                pio_kvxfer_shape *out, pio_kv_figures *figures, pio_error *err) {
   memset(out, 0, sizeof *out);
-  pio_kv_figures layer;
-  pio_kv_query q = pio_bench_kv_query(o->kv_dtype, o->tp, o->pp, o->page_size,
-                                      PIO_KV_ACCESS_BLOCK, PIO_KV_FORMULA_PIO);
-  pio_status s = pio_bench_model_kv_figures(m, &q, figures, err);
-  q.access = PIO_KV_ACCESS_LAYER;
-  if (s == PIO_OK) s = pio_bench_model_kv_figures(m, &q, &layer, err);
-  if (s == PIO_OK)
-    s = pio_bench_kv_layout_from(figures, &layer, o->isl, o->page_size, &out->layout, err);
+  pio_status s = pio_bench_kv_request_layout(&o->req, m, figures, &out->layout, err);
   if (s != PIO_OK) return s;
   snprintf(out->model, sizeof out->model, "%s", m->resolved.name);
-  out->kv_dtype = (uint32_t)o->kv_dtype;
-  out->tp = o->tp;
-  out->pp = o->pp;
-  out->page_size = o->page_size;
-  out->isl = o->isl;
+  out->kv_dtype = (uint32_t)o->req.kv_dtype;
+  out->tp = o->req.tp;
+  out->pp = o->req.pp;
+  out->page_size = o->req.page_size;
+  out->isl = o->req.isl;
   return PIO_OK;
 }
 
@@ -312,13 +260,9 @@ int pio_bench_cmd_kvxfer(int argc, char **argv) {
   }
   if (parsed != 0) return PIO_BENCH_STATUS_USAGE;
   pio_bench_model model;
+  int status = pio_bench_kv_request_open(&opts.req, "kvxfer", opts.json, &model);
+  if (status != PIO_BENCH_STATUS_OK) return status;
   pio_error err = {0};
-  int status = PIO_BENCH_STATUS_FAILED;
-  if (pio_bench_model_open(opts.model, opts.plugin_paths, opts.n_plugin_paths, &model, &status,
-                           &err) != PIO_OK) {
-    fprintf(stderr, "pio-bench kvxfer: %s\n", err.message);
-    return status;
-  }
   pio_kvxfer_shape shape;
   pio_kv_figures figures;
   unsigned pools = opts.listen == NULL && opts.connect == NULL ? 2 : 1;

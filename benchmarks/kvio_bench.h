@@ -14,6 +14,7 @@
 #include "io_engine.h"
 #include "io_limits.h"
 #include "kv_layout.h"
+#include "kv_request.h"
 #include "kvio_file.h"
 #include "progress.h"
 
@@ -22,11 +23,7 @@
 #define PIO_BENCH_KVIO_QUEUE_DEPTH 32u
 
 typedef struct pio_bench_kvio_options {
-  const char *model;
-  pio_dtype kv_dtype;      /* bf16 */
-  uint32_t tp, pp;         /* 1, 1 */
-  uint32_t page_size;      /* 16 */
-  uint32_t isl;            /* tokens of the request: 4096 */
+  pio_bench_kv_request req;
   int access_block;        /* measure access block (default both) */
   int access_layer;
   const char *dir;         /* NULL: a temporary folder */
@@ -36,8 +33,6 @@ typedef struct pio_bench_kvio_options {
   int buffered;            /* never O_DIRECT */
   int json;
   int progress;            /* status line on a terminal */
-  const char *plugin_paths[PIO_BENCH_MAX_PLUGIN_PATHS];
-  size_t n_plugin_paths;
 } pio_bench_kvio_options;
 
 /* One pass pattern of a rep: IOs of io_bytes over the whole buffer, written

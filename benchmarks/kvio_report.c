@@ -44,16 +44,10 @@ static void engine_line(FILE *out, const pio_bench_kvio_result *r) {
 void pio_bench_kvio_print_table(const pio_bench_kvio_options *o, const pio_bench_model *m,
                                 const pio_bench_kvio_file *f, const pio_bench_kvio_result *r,
                                 FILE *out) {
-  const pio_bench_kv_layout *l = &r->layout;
-  char total[96], rate[32];
+  char rate[32];
   fprintf(out, "pio-bench kvio: %s (%s, plugin %s %s)\n", m->resolved.name,
           m->resolved.architecture, m->plugin_name, m->plugin_version);
-  fprintf(out, "  pages    ISL %u tokens on one rank (tp %u, pp %u): %llu pages of %u tokens x "
-               "%u layers, %s\n", o->isl, o->tp, o->pp, (unsigned long long)l->pages,
-          o->page_size, l->layers, pio_bench_format_bytes_exact(l->total_bytes, total,
-                                                                sizeof total));
-  fprintf(out, "  dtype    %s; layout %s\n", pio_dtype_name(o->kv_dtype),
-          r->figures.layout ? r->figures.layout : "(not given)");
+  pio_bench_kv_request_print(out, 8, &o->req, &r->layout, r->figures.layout);
   fprintf(out, "  file     %s on %s\n", f->path, f->fs_type);
   if (f->fd_direct >= 0)
     fprintf(out, "  direct   O_DIRECT, alignment %zu B\n", f->direct_align);
@@ -131,20 +125,12 @@ static json_object *limits_json(const pio_bench_kvio_file *f, const pio_bench_kv
 int pio_bench_kvio_print_json(const pio_bench_kvio_options *o, const pio_bench_model *m,
                               const pio_bench_kvio_file *f, const pio_bench_kvio_result *r,
                               FILE *out) {
-  const pio_bench_kv_layout *l = &r->layout;
   json_object *j = pio_about_json_document("pio-bench", "pio-bench kvio");
   if (j == NULL) return -1;
   json_object_object_add(j, "model", json_object_new_string(m->resolved.name));
   json_object_object_add(j, "architecture", json_object_new_string(m->resolved.architecture));
   json_object_object_add(j, "plugin", json_object_new_string(m->plugin_name));
-  json_object_object_add(j, "kv_dtype", json_object_new_string(pio_dtype_name(o->kv_dtype)));
-  put_u64(j, "tp", o->tp);
-  put_u64(j, "pp", o->pp);
-  put_u64(j, "page_size", o->page_size);
-  put_u64(j, "isl", o->isl);
-  put_u64(j, "pages", l->pages);
-  put_u64(j, "layers_per_rank", l->layers);
-  put_u64(j, "total_bytes", l->total_bytes);
+  pio_bench_kv_request_json(j, &o->req, &r->layout);
   put_u64(j, "reps", r->reps);
   json_object_object_add(j, "io_engine", json_object_new_string(pio_bench_io_kind_name(r->engine)));
   put_u64(j, "queue_depth", r->queue_depth);

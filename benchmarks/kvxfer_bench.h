@@ -14,6 +14,7 @@
 #include "bench_model.h"
 #include "bench_options.h"
 #include "kv_layout.h"
+#include "kv_request.h"
 #include "kvxfer_net.h"
 #include "kvxfer_wire.h"
 
@@ -23,11 +24,7 @@
 #define PIO_KVXFER_BATCH 16u
 
 typedef struct pio_kvxfer_options {
-  const char *model;
-  pio_dtype kv_dtype;        /* bf16 */
-  uint32_t tp, pp;           /* 1, 1 */
-  uint32_t page_size;        /* 16 */
-  uint32_t isl;              /* 4096 */
+  pio_bench_kv_request req;
   int access_block, access_layer; /* both */
   int op_put, op_get;        /* both */
   uint32_t batch;            /* IOs in flight per flush */
@@ -38,8 +35,6 @@ typedef struct pio_kvxfer_options {
   const char *transports;    /* UCX_TLS for this rank, or NULL */
   int json;
   int progress;
-  const char *plugin_paths[PIO_BENCH_MAX_PLUGIN_PATHS];
-  size_t n_plugin_paths;
 } pio_kvxfer_options;
 
 /* One access pattern and operation: every IO of the request, reps times. */

@@ -33,16 +33,10 @@ static void pass_row(FILE *out, const pio_kvxfer_pass *p) {
 
 void pio_kvxfer_print_table(const pio_kvxfer_options *o, const pio_bench_model *m,
                             const pio_kvxfer_result *r, FILE *out) {
-  const pio_bench_kv_layout *l = &r->shape.layout;
-  char total[96], rate[32];
+  char rate[32];
   fprintf(out, "pio-bench kvxfer: %s (%s, plugin %s %s)\n", m->resolved.name,
           m->resolved.architecture, m->plugin_name, m->plugin_version);
-  fprintf(out, "  pages       ISL %u tokens on one rank (tp %u, pp %u): %llu pages of %u tokens x "
-               "%u layers, %s\n", o->isl, o->tp, o->pp, (unsigned long long)l->pages,
-          o->page_size, l->layers, pio_bench_format_bytes_exact(l->total_bytes, total,
-                                                                sizeof total));
-  fprintf(out, "  dtype       %s; layout %s\n", pio_dtype_name(o->kv_dtype),
-          r->figures.layout ? r->figures.layout : "(not given)");
+  pio_bench_kv_request_print(out, 11, &o->req, &r->shape.layout, r->figures.layout);
   fprintf(out, "  ranks       this rank (initiator) -> target %s%s\n", r->target,
           o->connect == NULL ? " (forked here)" : "");
   fprintf(out, "  transports  %s [%s]\n", r->transports[0] ? r->transports : "(not known)",
@@ -100,20 +94,12 @@ static json_object *pass_json(const pio_kvxfer_pass *p) {
 
 int pio_kvxfer_print_json(const pio_kvxfer_options *o, const pio_bench_model *m,
                           const pio_kvxfer_result *r, FILE *out) {
-  const pio_bench_kv_layout *l = &r->shape.layout;
   json_object *j = json_object_new_object();
   if (j == NULL) return -1;
   put_string(j, "model", m->resolved.name);
   put_string(j, "architecture", m->resolved.architecture);
   put_string(j, "plugin", m->plugin_name);
-  put_string(j, "kv_dtype", pio_dtype_name(o->kv_dtype));
-  put_u64(j, "tp", o->tp);
-  put_u64(j, "pp", o->pp);
-  put_u64(j, "page_size", o->page_size);
-  put_u64(j, "isl", o->isl);
-  put_u64(j, "pages", l->pages);
-  put_u64(j, "layers_per_rank", l->layers);
-  put_u64(j, "total_bytes", l->total_bytes);
+  pio_bench_kv_request_json(j, &o->req, &r->shape.layout);
   put_u64(j, "reps", r->reps);
   put_string(j, "target", r->target);
   json_object_object_add(j, "forked", json_object_new_boolean(o->connect == NULL));
