@@ -247,7 +247,8 @@ static int run_rank(const pio_kvxfer_options *o, pio_bench_model *m,
           bound, shape->model, (unsigned long long)shape->layout.total_bytes);
   status = target_rank(o, shape, fd, "");
   if (status == PIO_BENCH_STATUS_OK)
-    printf("pio-bench kvxfer: target: every pass the initiator made landed verified\n");
+    printf("pio-bench kvxfer: target: served the initiator to its goodbye; every put it asked "
+           "this rank to check landed right\n");
   return status;
 }
 

@@ -132,7 +132,7 @@ class Transfers(Env):
                 "--json", check_rc=0)
         rc, out, err = t.finish()
         self.assertEqual(rc, 0, err)
-        self.assertIn("landed verified", out)
+        self.assertIn("landed right", out)
         j = json.loads(p.stdout)
         self.check_pages(j)
         self.assertFalse(j["forked"])

@@ -2,12 +2,14 @@
  * encodes the other decodes to the same values; every truncation, a wrong
  * magic or version, an oversized length, inconsistent shapes, bad strings
  * and trailing bytes are refused naming the message and field; shapes that
- * differ are described from the reader's side. */
+ * differ are described from the reader's side; UCX's endpoint info is read
+ * into one line and a transport kind. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvxfer_ucx.h"
 #include "kvxfer_wire.h"
 
 static pio_kvxfer_shape shape_8b(void) {
@@ -233,6 +235,36 @@ START_TEST(test_verdict_and_prepare_round_trip) {
 }
 END_TEST
 
+/* ucp_ep_print_info as UCX 1.13 prints it, for shared memory and for TCP. */
+static const char shm_info[] =
+    "#\n# UCP endpoint \n#\n#               peer: <no debug data>\n"
+    "#                 lane[0]:  3:sysv/memory.0 md[2]           -> md[2]/sysv/sysdev[255] am "
+    "am_bw#0 keepalive\n"
+    "#                 lane[1]:  4:posix/memory.0 md[3]          -> md[3]/posix/sysdev[255]\n"
+    "#\n#                  put[0]: 0..<short>..4294967296..<bcopy>..(inf)\n"
+    "#                  get[0]: 0..<bcopy>..(inf)\n#                  rma_bw: mds #\n";
+static const char tcp_info[] =
+    "#                 lane[0]:  1:tcp/lo.0 md[1]                -> md[1]/tcp/sysdev[255] am "
+    "am_bw#0 keepalive wireup\n#                  rma_bw: mds #\n";
+
+START_TEST(test_endpoint_info_is_summarized_with_its_kind) {
+  char line[256];
+  const char *kind = NULL;
+  pio_kvxfer_ucx_summarize(shm_info, line, sizeof line, &kind);
+  ck_assert_str_eq(line, "sysv/memory.0 (am am_bw keepalive), posix/memory.0");
+  ck_assert_str_eq(kind, "shm");
+  pio_kvxfer_ucx_summarize(tcp_info, line, sizeof line, &kind);
+  ck_assert_str_eq(line, "tcp/lo.0 (am am_bw keepalive wireup)");
+  ck_assert_str_eq(kind, "tcp");
+  pio_kvxfer_ucx_summarize("", line, sizeof line, &kind);
+  ck_assert_str_eq(line, "");
+  ck_assert_str_eq(kind, "other");
+  char tiny[8]; /* truncates, terminated */
+  pio_kvxfer_ucx_summarize(shm_info, tiny, sizeof tiny, &kind);
+  ck_assert_uint_lt(strlen(tiny), sizeof tiny);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("kvxfer_wire");
   TCase *t = tcase_create("wire");
@@ -246,6 +278,7 @@ static Suite *suite(void) {
   tcase_add_test(t, test_a_frame_that_overflows_its_buffer_is_not_sent);
   tcase_add_test(t, test_shape_differences_are_named_from_the_readers_side);
   tcase_add_test(t, test_verdict_and_prepare_round_trip);
+  tcase_add_test(t, test_endpoint_info_is_summarized_with_its_kind);
   suite_add_tcase(s, t);
   return s;
 }
