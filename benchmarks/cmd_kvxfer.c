@@ -28,6 +28,7 @@ static const char kvxfer_usage[] =
     "memcpy of the pages, and for TCP a plain socket between the ranks; names the\n"
     "transports UCX chose and flags one far below its own limit.  Both ranks must\n"
     "be given the same model and KV options; UCX_* variables tune UCX as usual.\n"
+    "kvbench's spellings work too: --page_size, --access_pattern.\n"
     "\n"
     "  --model NAME         preset or Hugging Face model folder\n"
     "  --listen [ADDR:]PORT this rank is the target; PORT 0 picks a free one\n"
@@ -69,6 +70,8 @@ static const struct option kvxfer_long_options[] = {
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
+    /* NVIDIA kvbench's spelling (--page_size comes with the request's). */
+    {"access_pattern", required_argument, NULL, OPT_ACCESS},
     {NULL, 0, NULL, 0}};
 
 static int kvxfer_take(void *ctx, int id, const char *v) {
@@ -133,8 +136,13 @@ pio_status pio_kvxfer_shape_of(const pio_kvxfer_options *o, const pio_bench_mode
   return PIO_OK;
 }
 
-static int report_failure(const char *role, const pio_error *err) {
-  fprintf(stderr, "pio-bench kvxfer%s: %s\n", role, err->message);
+/* role "" for this rank; " (target)" for the forked target, which says
+ * it on stderr only: stdout is the initiator's table or JSON. */
+static int report_failure(const pio_kvxfer_options *o, const char *role, const pio_error *err) {
+  if (role[0] == '\0')
+    pio_bench_report_error("kvxfer", o->json, err);
+  else
+    fprintf(stderr, "pio-bench kvxfer%s: %s\n", role, err->message);
   return PIO_BENCH_STATUS_FAILED;
 }
 
@@ -143,7 +151,7 @@ static int target_rank(const pio_kvxfer_options *o, const pio_kvxfer_shape *shap
                        const char *role) {
   pio_error err = {0};
   if (pio_kvxfer_run_target(o, shape, listen_fd, &err) != PIO_OK)
-    return report_failure(role, &err);
+    return report_failure(o, role, &err);
   return PIO_BENCH_STATUS_OK;
 }
 
@@ -156,7 +164,7 @@ static int initiator_rank(const pio_kvxfer_options *o, const pio_bench_model *m,
   pio_status s = pio_kvxfer_run_initiator(o, shape, host, port, &r, &err);
   r.figures = *figures;
   if (s != PIO_OK)
-    status = report_failure("", &err);
+    status = report_failure(o, "", &err);
   else if (o->json)
     status = pio_kvxfer_print_json(o, m, &r, stdout) == 0 ? PIO_BENCH_STATUS_OK
                                                           : PIO_BENCH_STATUS_FAILED;
@@ -166,14 +174,15 @@ static int initiator_rank(const pio_kvxfer_options *o, const pio_bench_model *m,
   return status;
 }
 
-static int listen_on(const char *text, int *fd, char bound[PIO_KVXFER_HOST_MAX + 16]) {
+static int listen_on(const pio_kvxfer_options *o, const char *text, int *fd,
+                     char bound[PIO_KVXFER_HOST_MAX + 16]) {
   char host[PIO_KVXFER_HOST_MAX], port[8];
   pio_error err = {0};
   if (pio_kvxfer_parse_address(text, 0, host, port, &err) != PIO_OK) {
     pio_bench_usage_error("kvxfer", "--listen %s", err.message);
     return PIO_BENCH_STATUS_USAGE;
   }
-  if (pio_kvxfer_listen(host, port, fd, bound, &err) != PIO_OK) return report_failure("", &err);
+  if (pio_kvxfer_listen(host, port, fd, bound, &err) != PIO_OK) return report_failure(o, "", &err);
   return PIO_BENCH_STATUS_OK;
 }
 
@@ -205,7 +214,7 @@ static int both_ranks(const pio_kvxfer_options *o, pio_bench_model *m,
                       const pio_kvxfer_shape *shape, const pio_kv_figures *figures) {
   int fd = -1;
   char bound[PIO_KVXFER_HOST_MAX + 16];
-  int status = listen_on("127.0.0.1:0", &fd, bound);
+  int status = listen_on(o, "127.0.0.1:0", &fd, bound);
   if (status != PIO_BENCH_STATUS_OK) return status;
   const char *port = strrchr(bound, ':') + 1;
   fflush(NULL);
@@ -240,7 +249,7 @@ static int run_rank(const pio_kvxfer_options *o, pio_bench_model *m,
   if (o->listen == NULL) return both_ranks(o, m, shape, figures);
   int fd = -1;
   char bound[PIO_KVXFER_HOST_MAX + 16];
-  int status = listen_on(o->listen, &fd, bound);
+  int status = listen_on(o, o->listen, &fd, bound);
   if (status != PIO_BENCH_STATUS_OK) return status;
   /* Scripts wait for this line (and read the port when they asked for 0). */
   fprintf(stderr, "pio-bench kvxfer: target listening on %s (%s, %llu bytes of KV pages)\n",
@@ -269,7 +278,7 @@ int pio_bench_cmd_kvxfer(int argc, char **argv) {
   unsigned pools = opts.listen == NULL && opts.connect == NULL ? 2 : 1;
   if (pio_kvxfer_shape_of(&opts, &model, &shape, &figures, &err) != PIO_OK ||
       pio_bench_kv_layout_check_memory(&shape.layout, pools, &err) != PIO_OK) {
-    fprintf(stderr, "pio-bench kvxfer: %s\n", err.message);
+    pio_bench_report_error("kvxfer", opts.json, &err);
     status = PIO_BENCH_STATUS_USAGE;
   } else {
     status = run_rank(&opts, &model, &shape, &figures);

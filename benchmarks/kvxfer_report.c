@@ -6,6 +6,7 @@
 #include <string.h>
 #include <ucp/api/ucp.h>
 
+#include "about.h"
 #include "kvxfer_bench.h"
 #include "units.h"
 
@@ -94,7 +95,7 @@ static json_object *pass_json(const pio_kvxfer_pass *p) {
 
 int pio_kvxfer_print_json(const pio_kvxfer_options *o, const pio_bench_model *m,
                           const pio_kvxfer_result *r, FILE *out) {
-  json_object *j = json_object_new_object();
+  json_object *j = pio_about_json_document("pio-bench", "pio-bench kvxfer");
   if (j == NULL) return -1;
   put_string(j, "model", m->resolved.name);
   put_string(j, "architecture", m->resolved.architecture);

@@ -48,9 +48,7 @@ static void round_trip(pio_bench_io_kind kind, uint32_t qd) {
   memcpy(copy, buf, len);
   pio_bench_io_engine e;
   pio_error err = {0};
-  int files[2] = {fd, -1};
-  ck_assert_int_eq(pio_bench_io_engine_open(kind, qd, buf, len, IO_BYTES, files, &e, &err),
-                   PIO_OK);
+  ck_assert_int_eq(pio_bench_io_engine_open(kind, qd, buf, len, IO_BYTES, &e, &err), PIO_OK);
   pio_bench_io_list list = {N_IOS, scattered, NULL, NULL, NULL};
   ck_assert_int_eq(pio_bench_io_engine_run(&e, fd, 1, &list, &err), PIO_OK);
   /* The file holds buffer slot i at file slot (7 i) % 64. */
@@ -95,7 +93,7 @@ static pio_status failing_run(pio_bench_io_kind kind, int write, int open_flags,
   int use = open(path, open_flags);
   ck_assert_int_ge(use, 0);
   pio_bench_io_engine e;
-  ck_assert_int_eq(pio_bench_io_engine_open(kind, 8, buf, len, IO_BYTES, NULL, &e, err), PIO_OK);
+  ck_assert_int_eq(pio_bench_io_engine_open(kind, 8, buf, len, IO_BYTES, &e, err), PIO_OK);
   pio_bench_io_list list = {N_IOS, scattered, NULL, NULL, NULL};
   pio_status s = pio_bench_io_engine_run(&e, use, write, &list, err);
   pio_bench_io_engine_close(&e);
@@ -129,7 +127,7 @@ START_TEST(test_an_io_larger_than_a_registered_buffer_is_said) {
   pio_bench_io_engine e;
   pio_error err = {0};
   ck_assert_int_eq(pio_bench_io_engine_open(PIO_BENCH_IO_URING, 4, buf, IO_BYTES,
-                                            (2ull << 30), NULL, &e, &err),
+                                            (2ull << 30), &e, &err),
                    PIO_OK);
   if (e.kind == PIO_BENCH_IO_URING) {
     ck_assert_uint_eq(e.n_fixed, 0);
@@ -144,10 +142,10 @@ START_TEST(test_bad_queue_depths_are_refused) {
   uint8_t b[16];
   pio_bench_io_engine e;
   pio_error err = {0};
-  ck_assert_int_eq(pio_bench_io_engine_open(PIO_BENCH_IO_URING, 0, b, 16, 16, NULL, &e, &err),
+  ck_assert_int_eq(pio_bench_io_engine_open(PIO_BENCH_IO_URING, 0, b, 16, 16, &e, &err),
                    PIO_ERR_INVALID_ARGUMENT);
   ck_assert_int_eq(pio_bench_io_engine_open(PIO_BENCH_IO_URING, PIO_BENCH_IO_MAX_QUEUE_DEPTH + 1,
-                                            b, 16, 16, NULL, &e, &err),
+                                            b, 16, 16, &e, &err),
                    PIO_ERR_INVALID_ARGUMENT);
 }
 END_TEST

@@ -100,6 +100,12 @@ class Documents(unittest.TestCase):
                       "--model", "tiny-doc-llama", "--isl", "32", "--reps", "1", "--dir",
                       self.tmp, "--no-progress")
 
+    def test_bench_kvxfer(self):
+        doc = self.document("pio-bench kvxfer", "bench-kvxfer.schema.json", PIO_BENCH, "kvxfer",
+                            "--json", "--model", "tiny-doc-llama", "--isl", "32", "--reps", "1",
+                            "--no-progress")
+        self.assertTrue(all(p["verified"] for p in doc["passes"]))
+
     def test_bench_run(self):
         self.document("pio-bench run", "bench-run.schema.json", PIO_BENCH, "run", "--json",
                       "--model", "tiny-doc-llama", "--synthetic", "--prompt-tokens", "4",
