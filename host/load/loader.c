@@ -141,10 +141,15 @@ static pio_status call_entry(pio_loaded_plugin *plugin, const pio_manifest *mani
   pio_error plugin_err;
   pio_error_clear(&plugin_err);
   const pio_plugin *table = entry(&plugin->host, &plugin_err);
-  if (table == NULL)
-    return pio_error_set(
-        err, PIO_ERR_LOAD, "entry point %s returned no plugin table: %s", manifest->entry_function,
-        plugin_err.message[0] != '\0' ? plugin_err.message : "(the plugin gave no reason)");
+  if (table == NULL) {
+    /* The plugin's own record, carried whole (its code too) and prefixed:
+     * the one way errors climb (docs/abi.md). */
+    pio_status code = plugin_err.code != PIO_OK ? plugin_err.code : PIO_ERR_LOAD;
+    pio_error_set(err, code, "%s",
+                  plugin_err.message[0] != '\0' ? plugin_err.message : "(the plugin gave no reason)");
+    return pio_error_prefix(err, "entry point %s returned no plugin table",
+                            manifest->entry_function);
+  }
   return check_handshake(table, manifest, &plugin->table, err);
 }
 
