@@ -17,7 +17,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_manifest_schema import errors  # noqa: E402
+from test_manifest_schema import errors, schema_loader  # noqa: E402
 
 PIO_BENCH, MODELS, SCHEMAS = sys.argv[1:4]
 del sys.argv[1:4]
@@ -26,9 +26,7 @@ FAST = ["--synthetic", "--gen-tokens", "2", "--repeat", "3", "--no-progress"]
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def schema(name):
-    with open(os.path.join(SCHEMAS, name)) as f:
-        return json.load(f)
+schema = schema_loader(SCHEMAS)
 
 
 class Sweep(unittest.TestCase):

@@ -15,16 +15,14 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_manifest_schema import errors  # noqa: E402
+from test_manifest_schema import errors, schema_loader  # noqa: E402
 
 PIO_HOST, PIO_BENCH, FIXTURES, BUILD_PLUGINS, SCHEMAS, MODELS, PRESETS = sys.argv[1:8]
 del sys.argv[1:8]
 EXERCISED = set()
 
 
-def schema(name):
-    with open(os.path.join(SCHEMAS, name)) as f:
-        return json.load(f)
+schema = schema_loader(SCHEMAS)
 
 
 class Documents(unittest.TestCase):

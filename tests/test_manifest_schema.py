@@ -97,6 +97,14 @@ def errors(value, schema, where="$", resolve=None):
             yield from errors(value, schema[branch], where, resolve)
 
 
+def schema_loader(folder):
+    """A resolve for errors(): a schema file of folder by name ("head.schema.json")."""
+    def load(name):
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            return json.load(f)
+    return load
+
+
 def main():
     schema_path, corpus = sys.argv[1], sys.argv[2]
     with open(schema_path, encoding="utf-8") as f:
