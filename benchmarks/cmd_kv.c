@@ -38,7 +38,9 @@ static const char kv_usage[] =
     "  --memory-gb X        memory of one rank in GB (10^9 bytes): report how many\n"
     "                       tokens and requests fit after the weights (refused when\n"
     "                       the weights alone do not fit)\n"
-    "  --weight-dtype T     element type of the weights for --memory-gb (bf16)\n"
+    "  --weight-dtype T     element type of the weights for --memory-gb (their\n"
+    "                       bytes as config.json's quantization_config stores them,\n"
+    "                       else bf16)\n"
     "  --formula F          pio: real sharding (KV heads split across ranks, copied\n"
     "                       when tp exceeds them; MLA latent on every rank);\n"
     "                       kvbench: NVIDIA kvbench's arithmetic, exactly (pio)\n"
@@ -117,6 +119,7 @@ static int kv_take(pio_bench_kv_options *o, int id, const char *v) {
     case OPT_PREFILL_CHUNK:
       return pio_bench_parse_u32("kv", "--prefill-chunk", v, 0, tokens, &o->prefill_chunk);
     case OPT_WEIGHT_DTYPE:
+      o->weight_dtype_given = 1;
       return pio_bench_parse_dtype("kv", "--weight-dtype", v, &o->weight_dtype);
     case OPT_TP: return pio_bench_parse_u32("kv", "--tp", v, 1, 65536, &o->tp);
     case OPT_PP: return pio_bench_parse_u32("kv", "--pp", v, 1, 65536, &o->pp);

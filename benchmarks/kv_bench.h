@@ -25,7 +25,8 @@ typedef struct pio_bench_kv_options {
   int kv_scales_given;
   pio_dtype state_dtype;    /* recurrent state (Mamba); default bf16 */
   uint32_t prefill_chunk;   /* tokens a prefill step computes; 0: the prompt; default 2048 */
-  pio_dtype weight_dtype;   /* of the weights, for --memory-gb; default bf16 */
+  pio_dtype weight_dtype;   /* of the weights, for --memory-gb; default: as stored, else bf16 */
+  int weight_dtype_given;   /* --weight-dtype was given */
   uint32_t tp, pp;          /* default 1, 1 */
   uint32_t page_size;       /* tokens per page; default 16 */
   pio_kv_access access;     /* default block */
@@ -66,6 +67,7 @@ typedef struct pio_bench_kv_report {
   /* Memory (when options.memory_gb >= 0): per rank. */
   int has_memory;
   uint64_t n_params;
+  const char *stored_weights;    /* how the weights are stored when sized so, else NULL */
   uint64_t memory_bytes;
   uint64_t weight_bytes_rank;    /* ceil(n_params x weight bytes / (tp x pp)) */
   uint64_t kv_budget_rank;       /* memory - weights, 0 when the weights do not fit */

@@ -31,17 +31,23 @@ static pio_status derive_memory(const pio_bench_kv_options *o, const pio_bench_m
   r->n_params = m->summary.n_params;
   if (!r->has_memory) return PIO_OK;
   r->memory_bytes = (uint64_t)(o->memory_gb * 1e9);
+  const pio_model_summary *sm = &m->summary;
   uint64_t weights = mul(r->n_params, pio_dtype_size(o->weight_dtype), bad);
+  if (!o->weight_dtype_given && PIO_TABLE_HAS(sm, pio_model_summary, stored_weights) &&
+      sm->stored_weight_bytes > 0) {
+    weights = sm->stored_weight_bytes;
+    r->stored_weights = sm->stored_weights;
+  }
   r->weight_bytes_rank = ceil_div(weights, (uint64_t)o->tp * o->pp);
   if (r->weight_bytes_rank >= r->memory_bytes) {
     char need[48], params[48];
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "--memory-gb %g: the weights alone take "
-                         "%s of each rank (%s parameters x %zu B (%s) / %u ranks, tp x pp), "
-                         "leaving nothing for the KV cache; raise --memory-gb, --tp or --pp, or "
-                         "give the weights' real --weight-dtype", o->memory_gb,
+                         "%s of each rank (%s parameters, %s, / %u ranks, tp x pp), leaving "
+                         "nothing for the KV cache; raise --memory-gb, --tp or --pp, or give "
+                         "the weights' real --weight-dtype", o->memory_gb,
                          pio_bench_format_bytes(r->weight_bytes_rank, need, sizeof need),
                          pio_bench_format_count(r->n_params, params, sizeof params),
-                         pio_dtype_size(o->weight_dtype), pio_dtype_name(o->weight_dtype),
+                         r->stored_weights ? r->stored_weights : pio_dtype_name(o->weight_dtype),
                          o->tp * o->pp);
   }
   r->kv_budget_rank = r->memory_bytes - r->weight_bytes_rank;
@@ -204,9 +210,14 @@ static void print_classes(const pio_bench_kv_options *o, const pio_bench_kv_repo
 static void print_memory(const pio_bench_kv_options *o, const pio_bench_kv_report *r, FILE *f) {
   char params[48];
   fprintf(f, "\nMemory of one rank: %g GB (10^9 bytes)\n", o->memory_gb);
-  fprintf(f, "  weights assumed: %s parameters x %zu B (%s) / %u ranks (tp x pp), even split\n",
-          pio_bench_format_count(r->n_params, params, sizeof params),
-          pio_dtype_size(o->weight_dtype), pio_dtype_name(o->weight_dtype), o->tp * o->pp);
+  if (r->stored_weights != NULL)
+    fprintf(f, "  weights assumed: %s parameters as stored (%s) / %u ranks (tp x pp), even split\n",
+            pio_bench_format_count(r->n_params, params, sizeof params), r->stored_weights,
+            o->tp * o->pp);
+  else
+    fprintf(f, "  weights assumed: %s parameters x %zu B (%s) / %u ranks (tp x pp), even split\n",
+            pio_bench_format_count(r->n_params, params, sizeof params),
+            pio_dtype_size(o->weight_dtype), pio_dtype_name(o->weight_dtype), o->tp * o->pp);
   row(f, "weights per rank", r->weight_bytes_rank);
   row(f, "left for the KV cache", r->kv_budget_rank);
   row_count(f, "tokens that fit (whole pages)", r->tokens_fit);
@@ -291,7 +302,10 @@ static json_object *memory_json(const pio_bench_kv_options *o, const pio_bench_k
   json_object_object_add(j, "memory_gb", json_object_new_double(o->memory_gb));
   put_u64(j, "memory_bytes", r->memory_bytes);
   json_object_object_add(j, "weight_dtype",
-                         json_object_new_string(pio_dtype_name(o->weight_dtype)));
+                         json_object_new_string(r->stored_weights ? "as stored"
+                                                                  : pio_dtype_name(o->weight_dtype)));
+  json_object_object_add(j, "stored_weights",
+                         r->stored_weights ? json_object_new_string(r->stored_weights) : NULL);
   put_u64(j, "weight_bytes_per_rank", r->weight_bytes_rank);
   put_u64(j, "kv_budget_bytes_per_rank", r->kv_budget_rank);
   put_u64(j, "tokens_fit", r->tokens_fit);

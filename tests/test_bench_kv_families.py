@@ -46,9 +46,9 @@ def attn(d, heads, kv, hd):
     return d * heads * hd + 2 * d * kv * hd + heads * hd * d
 
 
-def qwen3_dense(layers, d, heads, kv, hd, ff, vocab):
+def qwen3_dense(layers, d, heads, kv, hd, ff, vocab, tied=False):
     layer = attn(d, heads, kv, hd) + 2 * hd + 2 * d + 3 * d * ff  # q/k norms, 2 norms
-    return outer(vocab, d, False) + layers * layer
+    return outer(vocab, d, tied) + layers * layer
 
 
 def qwen3_moe(layers, d, heads, kv, hd, experts, top, moe_ff, vocab):
@@ -115,7 +115,7 @@ def jamba_v01():
 
 B = 10 ** 9
 # preset: (total, active, published total in B, published active in B, digits published).
-# Published: the model cards (Qwen3: 8.2B, 32.8B, 235B/22B; Mixtral: 46.7B/12.9B; GPT-OSS:
+# Published: the model cards (Qwen3: 0.6B, 8.2B, 32.8B, 235B/22B; Mixtral: 46.7B/12.9B; GPT-OSS:
 # 116.8B/5.1B and 20.9B/3.6B; Llama 4 Scout: 109B/17B; Jamba: 52B/12B) and the weights'
 # safetensors counts on Hugging Face (Mistral-7B 7.24B, Gemma 3 1B 1.00B, 27B 27.4B, Gemma 2
 # 9B 9.24B).
@@ -124,6 +124,8 @@ GPT120, GPT20 = gpt_oss(36, 128), gpt_oss(24, 32)
 SCOUT, JAMBA = llama4_scout(), jamba_v01()
 G27 = gemma(62, 5376, 32, 16, 128, 21504, 262208, True) + siglip(1152, 4304, 27, 896, 14, 5376)
 PARAMS = {
+    "qwen3-0.6b": (qwen3_dense(28, 1024, 16, 8, 128, 3072, 151936, tied=True),) * 2
+                  + (0.6, None, 1),
     "qwen3-8b": (qwen3_dense(36, 4096, 32, 8, 128, 12288, 151936),) * 2 + (8.2, None, 1),
     "qwen3-32b": (qwen3_dense(64, 5120, 64, 8, 128, 25600, 151936),) * 2 + (32.8, None, 1),
     "qwen3-235b-a22b": QWEN235 + (235, 22, 0),
@@ -387,6 +389,21 @@ class Memory(Env):
         request = -(-(4096 + 1024) // 16) * 16 * 32 * per_layer(8, 128)  # no window: every token
         self.assertEqual(j["memory"]["kv_budget_bytes_per_rank"], budget)
         self.assertEqual(j["memory"]["requests_fit"], budget // request)
+
+    def test_gpt_oss_weights_are_sized_as_stored_in_mxfp4(self):
+        # Experts' matrices in MXFP4 (32 values in 16 bytes + a scale byte), the rest bf16:
+        # 65.2 GB, so GPT-OSS-120B fits one 80 GB rank; in bf16 it would not.
+        total = PARAMS["gpt-oss-120b"][0]
+        matrices = 36 * 128 * (2880 * 2 * 2880 + 2880 * 2880)
+        stored = (total - matrices) * 2 + matrices // 32 * 17
+        self.assertEqual(round(stored / B, 1), 65.2)
+        j = kv_json("gpt-oss-120b", "--memory-gb", "80")
+        self.assertEqual(j["memory"]["weight_bytes_per_rank"], stored)
+        self.assertEqual(j["memory"]["weight_dtype"], "as stored")
+        self.assertIn("MXFP4", j["memory"]["stored_weights"])
+        p = run("kv", "--model", "gpt-oss-120b", "--memory-gb", "80", "--weight-dtype", "bf16",
+                check_rc=2)
+        self.assertIn("the weights alone take", p.stderr)
 
     def test_mistral_requests_fit_by_their_window_pages(self):
         j = kv_json("mistral-7b", "--memory-gb", "80", "--isl", "32768", "--osl", "1024")

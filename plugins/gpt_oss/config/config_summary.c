@@ -20,6 +20,19 @@ void gpt_oss_config_param_counts(const pio_model_config *c, uint64_t *total, uin
   *active = outer + c->d.n_layers * (attention + router + c->n_experts_per_token * expert);
 }
 
+/* MXFP4: 32 four-bit values share one e8m0 scale byte, 17 bytes a block. */
+#define MXFP4_BLOCK 32u
+#define MXFP4_BLOCK_BYTES 17u
+
+/* The checkpoint's bytes: the experts' matrices in MXFP4, everything else
+ * (attention, router, embeddings, the experts' biases) in bf16, as
+ * quantization_config's modules_to_not_convert says. */
+static uint64_t stored_bytes(const pio_model_config *c, uint64_t total) {
+  const uint64_t d = c->d.hidden_size, f = c->d.intermediate_size;
+  const uint64_t matrices = (uint64_t)c->d.n_layers * c->n_experts * (d * 2 * f + f * d);
+  return (total - matrices) * 2 + matrices / MXFP4_BLOCK * MXFP4_BLOCK_BYTES;
+}
+
 pio_status gpt_oss_config_summarize(const pio_model_config *config, pio_model_summary *out,
                                     pio_error *err) {
   if (config == NULL)
@@ -27,6 +40,10 @@ pio_status gpt_oss_config_summarize(const pio_model_config *config, pio_model_su
   pio_model_summary s;
   pio_model_summary_from_decoder(&config->d, &config->kv_scheme, GPT_OSS_ARCHITECTURE, &s);
   gpt_oss_config_param_counts(config, &s.n_params, &s.n_params_active);
+  if (config->mxfp4_experts) {
+    s.stored_weight_bytes = stored_bytes(config, s.n_params);
+    s.stored_weights = "experts' matrices in MXFP4 (4.25 bits a weight), the rest in bf16";
+  }
   s.n_experts = config->n_experts;
   s.n_experts_per_token = config->n_experts_per_token;
   return pio_model_summary_hand_back(&s, out, err);

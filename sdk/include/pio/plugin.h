@@ -104,6 +104,11 @@ typedef struct pio_model_summary {
   int kv_quantized;
   pio_dtype kv_dtype;
   uint32_t kv_scales;
+  /* Bytes of the weights as config.json's quantization_config says they
+   * are stored (GPT-OSS's MXFP4 experts), and how, in one line (static);
+   * 0 and NULL when it says nothing beyond a dtype. */
+  uint64_t stored_weight_bytes;
+  const char *stored_weights;
 } pio_model_summary;
 
 typedef struct pio_config_api {
