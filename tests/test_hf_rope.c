@@ -3,6 +3,7 @@
  * for each rope type, transformers' defaults where a field is absent, and
  * each refusal naming the file, place and field. */
 #include <check.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -116,6 +117,26 @@ START_TEST(test_hf_rope_unknown_type_is_unsupported_and_named) {
 }
 END_TEST
 
+/* Llama 4 Scout's factors are equal: no band is blended, and none is NaN. */
+START_TEST(test_hf_rope_llama3_with_equal_factors_blends_no_band) {
+  const pio_rope_params p = read_ok(
+      "{\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 16.0, "
+      "\"low_freq_factor\": 1.0, \"high_freq_factor\": 1.0, "
+      "\"original_max_position_embeddings\": 8192}, \"rope_theta\": 500000.0}");
+  ck_assert_int_eq(p.type, PIO_ROPE_LLAMA3);
+  float inv_freq[ROTARY / 2];
+  double factor = 0;
+  pio_rope_inv_freq(&p, inv_freq, &factor);
+  for (int i = 0; i < ROTARY / 2; i++) {
+    const double plain = pow(500000.0, -2.0 * i / ROTARY);
+    const double wavelen = 2 * M_PI / plain;
+    const double want = wavelen > 8192 ? plain / 16 : plain;
+    ck_assert_msg(fabs(inv_freq[i] - want) <= 1e-6 * want, "%d: %g, expected %g", i,
+                  (double)inv_freq[i], want);
+  }
+}
+END_TEST
+
 START_TEST(test_hf_rope_bad_values_name_file_and_field) {
   expect_error("{\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, "
                "\"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0}}",
@@ -127,7 +148,7 @@ START_TEST(test_hf_rope_bad_values_name_file_and_field) {
   expect_error("{\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, "
                "\"low_freq_factor\": 4.0, \"high_freq_factor\": 1.0, "
                "\"original_max_position_embeddings\": 8192}}",
-               PIO_ERR_INVALID, "high_freq_factor must be above low_freq_factor");
+               PIO_ERR_INVALID, "high_freq_factor must be at least low_freq_factor");
   expect_error("{\"rope_theta\": 0}", PIO_ERR_INVALID, "rope_theta");
   expect_error("{\"rope_theta\": \"big\"}", PIO_ERR_INVALID, "field 'rope_theta'");
   expect_error("{\"rope_scaling\": [1]}", PIO_ERR_INVALID, "expected an object or null");
@@ -143,6 +164,7 @@ int main(void) {
   Suite *s = suite_create("hf_rope");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_hf_rope_absent_or_null_is_default_with_theta);
+  tcase_add_test(tc, test_hf_rope_llama3_with_equal_factors_blends_no_band);
   tcase_add_test(tc, test_hf_rope_linear_and_llama3);
   tcase_add_test(tc, test_hf_rope_yarn_deepseek_v3);
   tcase_add_test(tc, test_hf_rope_yarn_defaults_as_transformers);

@@ -32,72 +32,41 @@ pio_status pio_hf_config_get_positive(pio_hf_config *doc, const json_object *obj
   return PIO_OK;
 }
 
-/* The fields of a rope_scaling object of kind type into d->rope, with
- * Transformers' defaults (yarn: beta_fast 32, beta_slow 1). */
-static pio_status read_rope_fields(pio_hf_config *doc, const json_object *rs, const char *type,
-                                   pio_hf_decoder *d, pio_error *err) {
-  static const char *const kinds[] = {"default", "linear", "llama3", "yarn"};
-  static const pio_rope_type types[] = {PIO_ROPE_DEFAULT, PIO_ROPE_LINEAR, PIO_ROPE_LLAMA3,
-                                        PIO_ROPE_YARN};
-  pio_rope_params *p = &d->rope;
-  size_t k = 0;
-  while (k < 4 && strcmp(type, kinds[k]) != 0) k++;
-  if (k == 4) return PIO_OK; /* not computable: the forward pass says so */
-  p->type = types[k];
-  p->factor = d->rope_factor;
-  uint32_t original = 0;
-  int truncate = 1;
-  pio_status s = PIO_OK;
-  if (p->type == PIO_ROPE_LLAMA3 || p->type == PIO_ROPE_YARN)
-    s = pio_hf_config_get_u32(doc, rs, "original_max_position_embeddings",
-                              p->type == PIO_ROPE_LLAMA3, 1, PIO_HF_MAX_POSITIONS, &original,
-                              err);
-  if (s == PIO_OK && p->type == PIO_ROPE_LLAMA3)
-    if ((s = pio_hf_config_get_positive(doc, rs, "low_freq_factor", 1e6, &p->low_freq_factor,
-                                        err)) == PIO_OK)
-      s = pio_hf_config_get_positive(doc, rs, "high_freq_factor", 1e6, &p->high_freq_factor, err);
-  if (s == PIO_OK && p->type == PIO_ROPE_YARN &&
-      (s = pio_hf_config_get_positive(doc, rs, "beta_fast", 1e6, &p->beta_fast, err)) == PIO_OK &&
-      (s = pio_hf_config_get_positive(doc, rs, "beta_slow", 1e6, &p->beta_slow, err)) == PIO_OK &&
-      (s = pio_hf_config_get_positive(doc, rs, "mscale", 1e6, &p->mscale, err)) == PIO_OK &&
-      (s = pio_hf_config_get_positive(doc, rs, "mscale_all_dim", 1e6, &p->mscale_all_dim,
-                                      err)) == PIO_OK &&
-      (s = pio_hf_config_get_positive(doc, rs, "attention_factor", 1e6, &p->attention_factor,
-                                      err)) == PIO_OK)
-    s = pio_hf_config_get_bool(doc, rs, "truncate", 0, &truncate, err);
-  /* Transformers' yarn falls back on max_position_embeddings. */
-  p->original_max_position = original ? original : d->max_position;
-  p->yarn_no_truncate = !truncate;
-  d->rope_computable = s == PIO_OK;
-  return s;
-}
-
-/* rope_scaling: null, absent, or an object naming its kind in rope_type
- * (Transformers falls back to the older "type"); factor when given. */
+/* rope_scaling: its kind named (rope_type, or Transformers' older "type")
+ * and factor kept for listings, and the whole of it as pio_rope_params
+ * (pio_hf_config_read_rope) when pio/rope.h computes that kind; another
+ * kind is not an error here (sizing does not depend on it): the forward
+ * pass refuses it. */
 static pio_status read_rope_scaling(pio_hf_config *doc, const json_object *object,
                                     pio_hf_decoder *d, pio_error *err) {
   snprintf(d->rope_type, sizeof d->rope_type, "default");
   d->rope_factor = 1.0;
-  d->rope = (pio_rope_params){.type = PIO_ROPE_DEFAULT, .layout = PIO_ROPE_HALF_SPLIT,
-                              .rotary_dim = d->head_dim, .theta = d->rope_theta};
-  d->rope_computable = 1;
   json_object *rs = NULL;
   pio_status s = pio_hf_config_get_object(doc, object, "rope_scaling", &rs, err);
-  if (s != PIO_OK || rs == NULL) return s;
-  const char *key = !pio_hf_config_given(rs, "rope_type") && pio_hf_config_given(rs, "type")
-                        ? "type"
-                        : "rope_type";
-  const char *type = NULL;
-  if ((s = pio_hf_config_get_string(doc, rs, key, 1, &type, err)) != PIO_OK) return s;
-  if (strlen(type) >= sizeof d->rope_type)
-    return pio_error_set(err, PIO_ERR_INVALID,
-                         "%s: field '%s': expected a rope kind of at "
-                         "most %zu characters, found %zu",
-                         doc->where, key, sizeof d->rope_type - 1, strlen(type));
-  snprintf(d->rope_type, sizeof d->rope_type, "%s", type);
-  d->rope_computable = 0;
-  if ((s = pio_hf_config_get_positive(doc, rs, "factor", 1e6, &d->rope_factor, err))) return s;
-  return read_rope_fields(doc, rs, type, d, err);
+  if (s != PIO_OK) return s;
+  if (rs != NULL) {
+    const char *key = !pio_hf_config_given(rs, "rope_type") && pio_hf_config_given(rs, "type")
+                          ? "type"
+                          : "rope_type";
+    const char *type = NULL;
+    if ((s = pio_hf_config_get_string(doc, rs, key, 1, &type, err)) != PIO_OK) return s;
+    if (strlen(type) >= sizeof d->rope_type)
+      return pio_error_set(err, PIO_ERR_INVALID,
+                           "%s: field '%s': expected a rope kind of at "
+                           "most %zu characters, found %zu",
+                           doc->where, key, sizeof d->rope_type - 1, strlen(type));
+    snprintf(d->rope_type, sizeof d->rope_type, "%s", type);
+    if ((s = pio_hf_config_get_positive(doc, rs, "factor", 1e6, &d->rope_factor, err))) return s;
+  }
+  /* 10000, Transformers' usual default, for a family that states none. */
+  s = pio_hf_config_read_rope(doc, object, d->head_dim, d->max_position,
+                              d->rope_theta > 0 ? d->rope_theta : 10000.0, &d->rope, err);
+  d->rope_computable = s == PIO_OK;
+  if (s == PIO_ERR_UNSUPPORTED) {
+    pio_error_clear(err);
+    return PIO_OK;
+  }
+  return s;
 }
 
 /* head_dim as given, the caller's default, or hidden_size / heads. */

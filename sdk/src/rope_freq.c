@@ -41,8 +41,10 @@ static pio_status check_llama3(const pio_rope_params *p, pio_error *err) {
   if ((s = need_positive(p->low_freq_factor, "rope_scaling.low_freq_factor", err)) ||
       (s = need_positive(p->high_freq_factor, "rope_scaling.high_freq_factor", err)))
     return s;
-  if (!(p->high_freq_factor > p->low_freq_factor))
-    return pio_error_set(err, PIO_ERR_INVALID, "rope_scaling.high_freq_factor must be above "
+  /* Equal factors leave no band between kept and slowed (Llama 4 Scout
+   * publishes 1 and 1). */
+  if (!(p->high_freq_factor >= p->low_freq_factor))
+    return pio_error_set(err, PIO_ERR_INVALID, "rope_scaling.high_freq_factor must be at least "
                          "low_freq_factor (%g), found %g", p->low_freq_factor,
                          p->high_freq_factor);
   return PIO_OK;
@@ -99,7 +101,7 @@ static void llama3_inv_freq(const pio_rope_params *p, float *inv_freq) {
     const float wavelen = (float)two_pi / inv_freq[i];
     float scaled = wavelen > low_freq_wavelen ? inv_freq[i] / factor : inv_freq[i];
     const int medium = !(wavelen < high_freq_wavelen) && !(wavelen > low_freq_wavelen);
-    if (medium) {
+    if (medium && high > low) {
       const float smooth = (old_len / wavelen - low) / (high - low);
       scaled = (1.0f - smooth) * scaled / factor + smooth * scaled;
     }

@@ -186,11 +186,10 @@ typedef struct pio_hf_decoder {
   pio_dtype torch_dtype;
   char rope_type[24];          /* rope_scaling's rope_type (or type); "default" when none */
   double rope_factor;          /* rope_scaling.factor; 1 when none or absent */
-  /* The rotary embedding as pio/rope.h computes it (half-split, every
-   * dimension of a head, rope_theta), when rope_computable: the kinds
-   * "default", "linear", "llama3" and "yarn" with their fields.  Another
-   * kind ("dynamic", "longrope") is kept in rope_type only, for a forward
-   * pass to refuse. */
+  /* The rotary embedding as pio/rope.h computes it (every dimension of a
+   * head; pio_hf_config_read_rope), when rope_computable: the kinds
+   * "default", "linear", "llama3" and "yarn".  Another kind ("dynamic",
+   * "longrope") is kept in rope_type only, for a forward pass to refuse. */
   int rope_computable;
   pio_rope_params rope;
 } pio_hf_decoder;
@@ -204,8 +203,9 @@ typedef struct pio_hf_decoder {
  * left 0 are required; num_key_value_heads left 0 defaults to
  * num_attention_heads, which it must divide; head_dim left 0 is
  * hidden_size / num_attention_heads (which must divide) and must be even
- * (rotary embeddings pair dimensions).  rms_norm_eps, rope_theta and
- * tie_word_embeddings keep the caller's values when absent.  torch_dtype is
+ * (rotary embeddings pair dimensions).  rms_norm_eps, rope_theta (10000
+ * when the caller leaves 0) and tie_word_embeddings keep the caller's
+ * values when absent.  torch_dtype is
  * read from doc->root, rope_scaling from object (any rope_type is kept:
  * what a forward pass cannot compute is its to refuse).  Errors name the
  * file, line:column and field.
