@@ -132,8 +132,9 @@ def main(build, prefix, bindir, libdir, datadir, mandir, guide, sanitize):
     scratch = tempfile.mkdtemp(prefix='pio-test-install-')
     try:
         destdir = os.path.join(scratch, 'dest')
-        run(['meson', 'install', '-C', build, '--destdir', destdir, '--no-rebuild', '--quiet'],
-            dict(os.environ))
+        # Not --no-rebuild: `meson test` builds only what tests depend on, and
+        # install wants every installed target (a CUDA module, say) built.
+        run(['meson', 'install', '-C', build, '--destdir', destdir, '--quiet'], dict(os.environ))
         home = os.path.join(scratch, 'home')
         os.makedirs(home)
         env = clean_env(home)
