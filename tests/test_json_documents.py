@@ -76,6 +76,12 @@ class Documents(unittest.TestCase):
         self.assertEqual(len(doc["generated"]), 4)
         self.assertEqual(doc["plugin"], "llama3_1")
 
+    def test_tokenize(self):
+        tokenizer = os.path.join(os.path.dirname(MODELS), "tokenizers", "gpt2_like.json")
+        doc = self.document("pio-host tokenize", "tokenize.schema.json", PIO_HOST, "tokenize",
+                            tokenizer, "--text", "Hello world", "--json")
+        self.assertEqual(len(doc["ids"]), len(doc["tokens"]))
+
     def test_errors_are_documents_too(self):
         doc = self.document("pio-host info", "error.schema.json", PIO_HOST, "info", "--json",
                             "lama3_1", rc=1)

@@ -136,6 +136,23 @@ int pio_about_print_json(FILE *out, json_object *document) {
   return 0;
 }
 
+int pio_about_print_json_head(FILE *out, const char *tool, const char *kind) {
+  json_object *doc = pio_about_json_document(tool, kind);
+  const char *text = doc != NULL ? json_object_to_json_string_ext(
+                                       doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+                                 : NULL;
+  char *safe = text != NULL ? text_escape_json(text) : NULL;
+  size_t len = safe != NULL ? strlen(safe) : 0;
+  int rc = -1;
+  if (len > 1 && safe[len - 1] == '}') { /* the head's own closing brace goes */
+    fwrite(safe, 1, len - 1, out);
+    rc = 0;
+  }
+  free(safe);
+  json_object_put(doc);
+  return rc;
+}
+
 void pio_about_print_json_error(FILE *out, const char *tool, const char *kind, pio_status code,
                                 const char *message) {
   json_object *doc = pio_about_json_document(tool, kind);

@@ -24,6 +24,12 @@ void pio_about_print_version(FILE *out, const char *tool);
  * NULL when out of memory. */
 json_object *pio_about_json_document(const char *tool, const char *kind);
 
+/* Prints the head of a document of kind on one line without its closing
+ * brace ({"schema_version": 1, ..., "machine": {...}), for a command that
+ * writes the rest of its document itself, starting with a comma.  -1 when
+ * out of memory (nothing printed). */
+int pio_about_print_json_head(FILE *out, const char *tool, const char *kind);
+
 /* Prints on out the document of kind with "error": {"status" (the
  * status's name), "code", "message"} — what a command given --json prints
  * instead of its document when it fails. */

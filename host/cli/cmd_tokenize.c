@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "about.h"
 #include "cli_common.h"
 #include "commands.h"
 #include "text_io.h"
@@ -36,8 +37,12 @@ static void print_help(void) {
       stdout);
 }
 
+/* The document "pio-host tokenize" (docs/json/tokenize.schema.json): the
+ * head every document has, then the ids and their tokens' texts. */
 static void put_json_document(const pio_tokenizer *tok, const pio_token_ids *ids) {
-  fputs("{\"ids\":", stdout);
+  if (pio_about_print_json_head(stdout, "pio-host", "pio-host tokenize") != 0) fputc('{', stdout);
+  else fputc(',', stdout);
+  fputs("\"ids\":", stdout);
   pio_cli_put_ids(stdout, ids->ids, ids->count, 1);
   fputs(",\"tokens\":[", stdout);
   for (size_t i = 0; i < ids->count; i++) {
