@@ -15,7 +15,7 @@ build=${2:-$root/build-fuzz}
 targets=(json manifest registry_cache llama_config deepseek_config family_configs safetensors tokenizer template kvxfer_wire)
 
 if [ ! -d "$build" ]; then
-  CC=clang meson setup "$build" "$root" -Dfuzzers=true -Dtests=disabled -Db_lundef=false
+  CC=clang meson setup "$build" "$root" -Dfuzzers=true -Dcuda=disabled -Dtests=disabled -Db_lundef=false
 fi
 ninja -C "$build" -j"${FUZZ_JOBS:-2}" "${targets[@]/#/fuzz/fuzz_}"
 
