@@ -4,9 +4,11 @@ tiny random Llama whose folder holds a tokenizer.json of
 tests/data/tokenizers, a chat template and generation_config.json: the
 streamed text is the decode of the ids `--tokens` generates, generation
 stops at an EOS id, the same seed gives the same text, a chat reuses its
-KV cache between turns, bad options exit 2.
+KV cache between turns, bad options exit 2; with --json one document
+(docs/json/run.schema.json) holding the text instead of the stream, one a
+turn for --chat, and errors as documents.
 
-usage: test_run_text.py PIO_HOST TOKENIZER_DIR TEMPLATE_DIR
+usage: test_run_text.py PIO_HOST TOKENIZER_DIR TEMPLATE_DIR SCHEMA_DIR
 """
 import json
 import os
@@ -17,9 +19,11 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_tiny_llama import make as make_tiny  # noqa: E402
+from test_manifest_schema import errors, schema_loader  # noqa: E402
 
-PIO_HOST = TOKENIZERS = TEMPLATES = None
+PIO_HOST = TOKENIZERS = TEMPLATES = SCHEMA = None
 TOKENIZER = "llama3_like.json"  # 346 model tokens + <|begin_of_text|> 346, <|eot_id|> 347
 
 
@@ -144,15 +148,65 @@ class RunText(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(b"generated", r.stderr)
 
-    def test_missing_tokenizer_is_named(self):
+    def without_tokenizer(self):
         d = os.path.join(self.tmp, "no-tokenizer")
-        shutil.copytree(self.model, d)
-        os.unlink(os.path.join(d, "tokenizer.json"))
-        r = self.run_host("run", d, "--prompt", "x")
+        if not os.path.isdir(d):
+            shutil.copytree(self.model, d)
+            os.unlink(os.path.join(d, "tokenizer.json"))
+        return d
+
+    def test_missing_tokenizer_is_named(self):
+        r = self.run_host("run", self.without_tokenizer(), "--prompt", "x")
         self.assertEqual(r.returncode, 1)
         self.assertIn(b"tokenizer.json", r.stderr)
+
+    def document(self, text, schema_name="run.schema.json"):
+        doc = json.loads(text)
+        self.assertEqual(list(errors(doc, SCHEMA(schema_name), resolve=SCHEMA)), [], text)
+        self.assertEqual(doc["document"], "pio-host run")
+        return doc
+
+    def test_prompt_json_is_one_document_holding_the_text(self):
+        args = ["run", self.model, "--prompt", "The quick brown fox", "--max-new-tokens", "6",
+                "--temperature", "0.9", "--seed", "5"]
+        streamed = self.run_host(*args)
+        r = self.run_host(*args, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = self.document(r.stdout.decode())
+        self.assertEqual(doc["text"] + "\n", streamed.stdout.decode("utf-8", "replace"))
+        self.assertEqual(doc["prompt"], "The quick brown fox")
+        self.assertEqual((doc["prompt_tokens"], doc["cached_tokens"]), (8, 0))
+        self.assertEqual((doc["sampling"]["temperature"], doc["sampling"]["seed"]), (0.9, 5))
+        self.assertEqual(doc["stop"], "eos" if len(doc["generated"]) < 6 else "max_new_tokens")
+        if doc["generated"]:
+            d = self.run_host("detokenize", self.model, "--skip-special", "--ids",
+                              ",".join(map(str, doc["generated"])))
+            self.assertEqual(d.stdout.decode("utf-8", "replace"), doc["text"])
+        self.assertNotIn(b"tokens/s", r.stderr)  # the timings are in the document
+
+    def test_chat_json_writes_a_document_a_turn(self):
+        r = self.run_host("run", self.model, "--chat", "--json", "--max-new-tokens", "0",
+                          stdin=b"hello\nand again\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        docs = [self.document(line) for line in r.stdout.decode().splitlines()]
+        self.assertEqual([(d["turn"], d["user"]) for d in docs], [(1, "hello"), (2, "and again")])
+        self.assertEqual(docs[0]["cached_tokens"], 0)
+        self.assertEqual(docs[1]["cached_tokens"], docs[0]["prompt_tokens"])
+
+    def test_json_errors_are_documents(self):
+        r = self.run_host("run", self.without_tokenizer(), "--prompt", "x", "--json")
+        self.assertEqual(r.returncode, 1)
+        doc = self.document(r.stdout.decode(), "error.schema.json")
+        self.assertIn("tokenizer.json", doc["error"]["message"])
+
+    def test_help_describes_text_runs(self):
+        r = self.run_host("--help")
+        line = [l for l in r.stdout.decode().splitlines() if l.strip().startswith("run ")][0]
+        self.assertIn("text", line)
+        self.assertNotIn("greedily", line)
 
 
 if __name__ == "__main__":
     PIO_HOST, TOKENIZERS, TEMPLATES = sys.argv[1:4]
-    unittest.main(argv=sys.argv[:1] + sys.argv[4:], verbosity=1)
+    SCHEMA = schema_loader(sys.argv[4])
+    unittest.main(argv=sys.argv[:1] + sys.argv[5:], verbosity=1)

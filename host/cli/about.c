@@ -126,14 +126,21 @@ json_object *pio_about_json_document(const char *tool, const char *kind) {
   return doc;
 }
 
-int pio_about_print_json(FILE *out, json_object *document) {
-  const char *text = json_object_to_json_string_ext(
-      document, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+static int print_json_flags(FILE *out, json_object *document, int flags) {
+  const char *text = json_object_to_json_string_ext(document, flags | JSON_C_TO_STRING_NOSLASHESCAPE);
   char *safe = text != NULL ? text_escape_json(text) : NULL;
   if (safe == NULL) return -1;
   fprintf(out, "%s\n", safe);
   free(safe);
   return 0;
+}
+
+int pio_about_print_json(FILE *out, json_object *document) {
+  return print_json_flags(out, document, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+}
+
+int pio_about_print_json_line(FILE *out, json_object *document) {
+  return print_json_flags(out, document, JSON_C_TO_STRING_PLAIN);
 }
 
 int pio_about_print_json_head(FILE *out, const char *tool, const char *kind) {

@@ -39,5 +39,7 @@ void pio_about_print_json_error(FILE *out, const char *tool, const char *kind, p
 /* Prints a document pretty; strings safe for a terminal and valid UTF-8
  * (text_escape_json).  -1 when out of memory. */
 int pio_about_print_json(FILE *out, json_object *document);
+/* The same on one line (JSON Lines: one document a line). */
+int pio_about_print_json_line(FILE *out, json_object *document);
 
 #endif

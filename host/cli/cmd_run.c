@@ -2,7 +2,9 @@
  * model (a preset or a Hugging Face folder) to its plugin, loads it through
  * libpio-host, runs the prompt, decodes greedily and prints the token ids.
  * --dump-logits writes the prompt's logits, float32 little-endian
- * [n_prompt][vocab], for comparison with a reference.
+ * [n_prompt][vocab], for comparison with a reference.  --prompt and --chat
+ * (text in, text out) go on in run_text.c once the model is made; the
+ * documents of --json are written here for both.
  *
  * Exit status: 0 all well, 1 a model or plugin problem, 2 bad usage. */
 #include <errno.h>
@@ -75,9 +77,12 @@ static void print_help(void) {
         "                         avx512, avx512bf16 or amx_bf16 (default auto: the\n"
         "                         SDK's measured choice)\n" PIO_CLI_COMMON_HELP
         "\n"
-        "Output: the new token ids on one line, comma-separated, on stdout; a\n"
-        "summary with timings on stderr.  With --json, one document on stdout\n"
-        "(docs/json/run.schema.json) holding both.\n"
+        "Output: with --tokens, the new token ids on one line, comma-separated;\n"
+        "with --prompt or --chat, the text as it is generated (a line per\n"
+        "answer); on stdout, with a summary and timings on stderr.  With --json\n"
+        "nothing streams: one document on stdout (docs/json/run.schema.json)\n"
+        "holding ids, text and timings; --chat writes one a turn, on one line\n"
+        "each (JSON Lines).  Errors are documents too.\n"
         "\n"
         "Exit status: 0 all well; 1 a model or plugin problem; 2 bad usage.\n",
         stdout);
@@ -372,36 +377,98 @@ static json_object *text_or_null(const char *text) {
   return text != NULL ? json_object_new_string(text) : NULL;
 }
 
-/* The document "pio-host run" (docs/json/run.schema.json). */
-static int print_json(const run_args *a, const run_state *st, const run_result *r) {
+/* What the run's timings say, in the document. */
+typedef struct run_timing {
+  size_t prompt_tokens, prefilled, decode_steps;
+  double prefill_s, decode_s;
+} run_timing;
+
+/* The document "pio-host run" (docs/json/run.schema.json) with what every
+ * run has: the model, its plugin, the compute path, the timings and the
+ * ids generated.  NULL when out of memory. */
+static json_object *run_document(const run_args *a, const run_state *st,
+                                 const pio_model_stats *stats, const int32_t *generated,
+                                 size_t n_generated, const run_timing *tm) {
   json_object *doc = pio_cli_document(&a->common);
-  if (doc == NULL) return -1;
-  uint32_t decoded = a->max_new > 1 ? a->max_new - 1 : 0;
+  if (doc == NULL) return NULL;
   json_object_object_add(doc, "model", json_object_new_string(a->model));
   json_object_object_add(doc, "plugin", json_object_new_string(st->resolved.record->name));
   json_object_object_add(doc, "config", json_object_new_string(st->resolved.config_path));
   json_object_object_add(doc, "synthetic", json_object_new_boolean(a->synthetic));
-  json_object_object_add(doc, "kernel", text_or_null(r->has_stats ? r->stats.kernel : NULL));
-  json_object_object_add(doc, "threads",
-                         json_object_new_int64(r->has_stats ? r->stats.n_threads : 0));
-  json_object_object_add(doc, "prompt_tokens", json_object_new_int64(a->n_tokens));
+  json_object_object_add(doc, "kernel", text_or_null(stats ? stats->kernel : NULL));
+  json_object_object_add(doc, "threads", json_object_new_int64(stats ? stats->n_threads : 0));
+  json_object_object_add(doc, "prompt_tokens", json_object_new_int64((int64_t)tm->prompt_tokens));
   json_object *ids = json_object_new_array();
-  for (uint32_t i = 0; i < r->n_ids; i++) json_object_array_add(ids, json_object_new_int(r->ids[i]));
+  for (size_t i = 0; i < n_generated; i++) json_object_array_add(ids, json_object_new_int(generated[i]));
   json_object_object_add(doc, "generated", ids);
-  json_object_object_add(doc, "prefill_s", json_object_new_double(r->prefill_s));
+  json_object_object_add(doc, "prefill_s", json_object_new_double(tm->prefill_s));
   json_object_object_add(doc, "prefill_tokens_per_s",
-                         json_object_new_double(per_second(a->n_tokens, r->prefill_s)));
-  json_object_object_add(doc, "decode_tokens", json_object_new_int64(decoded));
-  json_object_object_add(doc, "decode_s", json_object_new_double(r->decode_s));
+                         json_object_new_double(per_second((double)tm->prefilled, tm->prefill_s)));
+  json_object_object_add(doc, "decode_tokens", json_object_new_int64((int64_t)tm->decode_steps));
+  json_object_object_add(doc, "decode_s", json_object_new_double(tm->decode_s));
   json_object_object_add(doc, "decode_tokens_per_s",
-                         json_object_new_double(per_second(decoded, r->decode_s)));
-  const char *note = r->has_stats && PIO_TABLE_HAS(&r->stats, pio_model_stats, weights_note)
-                         ? r->stats.weights_note
+                         json_object_new_double(per_second((double)tm->decode_steps, tm->decode_s)));
+  const char *note = stats && PIO_TABLE_HAS(stats, pio_model_stats, weights_note)
+                         ? stats->weights_note
                          : NULL;
   json_object_object_add(doc, "weights_note", text_or_null(note));
-  int rc = pio_about_print_json(stdout, doc);
+  return doc;
+}
+
+/* Prints doc (pretty, or on one line for a chat's JSON Lines) and frees it. */
+static int print_document(const run_args *a, json_object *doc) {
+  int rc = doc == NULL ? -1 : a->text.chat ? pio_about_print_json_line(stdout, doc)
+                                           : pio_about_print_json(stdout, doc);
   json_object_put(doc);
-  return rc;
+  fflush(stdout);
+  return rc == 0 ? PIO_CLI_EXIT_OK
+                 : pio_cli_fail(&a->common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
+}
+
+static int print_json(const run_args *a, const run_state *st, const run_result *r) {
+  uint32_t decoded = a->max_new > 1 ? a->max_new - 1 : 0;
+  run_timing tm = {a->n_tokens, a->n_tokens, decoded, r->prefill_s, r->decode_s};
+  return print_document(a, run_document(a, st, r->has_stats ? &r->stats : NULL, r->ids, r->n_ids, &tm));
+}
+
+/* What --prompt and --chat hand back for each answer (run_text.h). */
+typedef struct text_context {
+  const run_args *a;
+  const run_state *st;
+} text_context;
+
+static json_object *sampling_object(const pio_sampling *s) {
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "temperature", json_object_new_double(s->temperature));
+  json_object_object_add(o, "top_k", json_object_new_int64(s->top_k));
+  json_object_object_add(o, "top_p", json_object_new_double(s->top_p));
+  json_object_object_add(o, "min_p", json_object_new_double(s->min_p));
+  json_object_object_add(o, "repeat_penalty", json_object_new_double(s->repeat_penalty));
+  json_object_object_add(o, "seed", json_object_new_uint64(s->seed));
+  return o;
+}
+
+static int print_answer(void *ctx, const pio_cli_text_answer *an) {
+  const text_context *c = ctx;
+  pio_model_stats stats;
+  memset(&stats, 0, sizeof stats);
+  stats.struct_size = sizeof stats;
+  pio_error err;
+  pio_error_clear(&err);
+  int has_stats = c->st->table->model->stats(c->st->model, &stats, &err) == PIO_OK;
+  run_timing tm = {an->prompt_tokens, an->prompt_tokens - an->cached_tokens, an->decode_steps,
+                   an->prefill_s, an->decode_s};
+  json_object *doc = run_document(c->a, c->st, has_stats ? &stats : NULL, an->ids, an->n_ids, &tm);
+  if (doc == NULL) return print_document(c->a, NULL);
+  json_object_object_add(doc, c->a->text.chat ? "user" : "prompt",
+                         json_object_new_string_len(an->input, (int)an->input_len));
+  if (c->a->text.chat) json_object_object_add(doc, "turn", json_object_new_int64(an->turn));
+  json_object_object_add(doc, "cached_tokens", json_object_new_int64((int64_t)an->cached_tokens));
+  json_object_object_add(doc, "text", json_object_new_string_len(an->text, (int)an->text_len));
+  json_object_object_add(doc, "stop",
+                         json_object_new_string(an->stopped_at_eos ? "eos" : "max_new_tokens"));
+  json_object_object_add(doc, "sampling", sampling_object(an->sampling));
+  return print_document(c->a, doc);
 }
 
 /* Prefill, optional dump, greedy decode into r->ids. */
@@ -447,8 +514,10 @@ static int run_model(const run_args *a) {
   int rc = open_model(a, &st, &err);
   if (rc == PIO_CLI_EXIT_OK) rc = create_model(a, &st, &sum, &err);
   if (rc == PIO_CLI_EXIT_OK && (a->text.prompt || a->text.chat)) {
+    text_context ctx = {a, &st};
     pio_cli_text_model m = {a->model, st.resolved.weights_dir, st.resolved.record->name, st.table->model,
-                            st.model, (uint32_t)sum.vocab_size, 0, a->max_new, st.logits};
+                            st.model, (uint32_t)sum.vocab_size, 0, a->max_new, st.logits,
+                            &a->common, print_answer, &ctx};
     pio_model_stats stats;
     memset(&stats, 0, sizeof stats);
     stats.struct_size = sizeof stats;
@@ -457,8 +526,7 @@ static int run_model(const run_args *a) {
   } else if (rc == PIO_CLI_EXIT_OK) {
     rc = generate(a, &st, &sum, &result, &err);
     if (rc == PIO_CLI_EXIT_OK && !a->common.json) print_text(a, &st, &result);
-    if (rc == PIO_CLI_EXIT_OK && a->common.json && print_json(a, &st, &result) != 0)
-      rc = pio_cli_fail(&a->common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
+    if (rc == PIO_CLI_EXIT_OK && a->common.json) rc = print_json(a, &st, &result);
   }
   free(result.ids);
   release(&st);

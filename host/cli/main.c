@@ -22,7 +22,7 @@ static const pio_cli_command commands[] = {
     {"tokenize", pio_cli_tokenize, "encode text into token ids with a model's tokenizer.json"},
     {"detokenize", pio_cli_detokenize, "decode token ids into text"},
     {"template", pio_cli_template, "render a model's chat template for a conversation"},
-    {"run", pio_cli_run, "run a model on a prompt of token ids and decode greedily"},
+    {"run", pio_cli_run, "run a model on a prompt (text or token ids), streaming its answer"},
 };
 
 static void print_help(FILE *out) {

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 
 #include "cli_common.h"
 #include "pio/chat_template.h"
@@ -113,14 +114,29 @@ typedef struct text_run {
   pio_generation_config gen;
   pio_token_ids seq; /* the ids the KV cache holds */
   pio_token_ids reply;
+  struct printbuf *text; /* --json: the reply's text, instead of stdout */
+  const pio_sampling *sampling;
+  unsigned turn;
   pio_error err;
 } text_run;
 
 static int fail(text_run *t, const char *what) {
-  fputs("pio-host run: ", stderr);
-  pio_cli_put(stderr, t->m->name);
-  fprintf(stderr, ": %s%s\n", what ? what : "", t->err.message);
-  return PIO_CLI_EXIT_PLUGIN;
+  return pio_cli_fail(t->m->common, PIO_CLI_EXIT_PLUGIN, t->err.code, "%s: %s%s", t->m->name,
+                      what ? what : "", t->err.message);
+}
+
+/* A piece of the reply: streamed to stdout, or kept for the document. */
+static int emit(text_run *t, const char *piece, size_t len) {
+  if (t->text == NULL) {
+    fwrite(piece, 1, len, stdout);
+    fflush(stdout);
+    return 0;
+  }
+  if (len > 0 && printbuf_memappend(t->text, piece, (int)len) < 0) {
+    pio_error_set(&t->err, PIO_ERR_NO_MEMORY, "the reply's text: out of memory");
+    return -1;
+  }
+  return 0;
 }
 
 static int is_eos(const text_run *t, int32_t id) {
@@ -146,7 +162,8 @@ static int feed(text_run *t, const int32_t *ids, size_t n) {
 
 /* Prefills prompt (reusing the cache's common prefix), then streams up to
  * max_new tokens; the ids drawn land in t->reply. */
-static int generate(text_run *t, const pio_token_ids *prompt) {
+static int generate(text_run *t, const pio_token_ids *prompt, const char *input,
+                    size_t input_len) {
   size_t common = 0;
   while (common < t->seq.count && common < prompt->count &&
          t->seq.ids[common] == prompt->ids[common])
@@ -164,8 +181,10 @@ static int generate(text_run *t, const pio_token_ids *prompt) {
   double prefill_s = now_s() - t0;
   pio_decode_stream_reset(t->stream);
   t->reply.count = 0;
+  if (t->text != NULL) printbuf_reset(t->text);
   t0 = now_s();
   int stopped = 0;
+  size_t steps = 0;
   uint32_t decodable = pio_tokenizer_vocab_size(t->tok);
   for (uint32_t i = 0; i < t->m->max_new; i++) {
     /* rows past the tokenizer's vocabulary (padding) name no text */
@@ -177,22 +196,31 @@ static int generate(text_run *t, const pio_token_ids *prompt) {
     }
     const char *piece;
     size_t len;
-    if (pio_decode_stream_push(t->stream, next, &piece, &len, &t->err) != PIO_OK)
+    if (pio_decode_stream_push(t->stream, next, &piece, &len, &t->err) != PIO_OK ||
+        emit(t, piece, len) != 0)
       return fail(t, "decode: ");
-    fwrite(piece, 1, len, stdout);
-    fflush(stdout);
     if (pio_token_ids_push(&t->reply, next, &t->err) != PIO_OK) return fail(t, "");
-    if (i + 1 < t->m->max_new && feed(t, &next, 1) != 0) return fail(t, "decode: ");
+    if (i + 1 < t->m->max_new) {
+      if (feed(t, &next, 1) != 0) return fail(t, "decode: ");
+      steps++;
+    }
   }
   const char *tail;
   size_t tail_len;
-  if (pio_decode_stream_flush(t->stream, &tail, &tail_len, &t->err) != PIO_OK)
+  if (pio_decode_stream_flush(t->stream, &tail, &tail_len, &t->err) != PIO_OK ||
+      emit(t, tail, tail_len) != 0)
     return fail(t, "decode: ");
-  fwrite(tail, 1, tail_len, stdout);
-  fputc('\n', stdout);
-  fflush(stdout);
   double decode_s = now_s() - t0;
   size_t n_prefill = prompt->count - reused;
+  if (t->text != NULL) {
+    pio_cli_text_answer answer = {input, input_len, t->turn, prompt->count, reused,
+                                  t->reply.ids, t->reply.count, t->text->buf,
+                                  (size_t)t->text->bpos, steps, stopped, prefill_s, decode_s,
+                                  t->sampling};
+    return t->m->answer(t->m->ctx, &answer);
+  }
+  fputc('\n', stdout);
+  fflush(stdout);
   fprintf(stderr,
           "pio-host run: %s: prompt %zu tokens (%zu from the cache) in %.3f s (%.1f tokens/s); "
           "generated %zu tokens in %.3f s (%.1f tokens/s)%s\n",
@@ -213,7 +241,7 @@ static int run_prompt(text_run *t, const char *text) {
   int rc = prompt.count == 0
                ? (pio_error_set(&t->err, PIO_ERR_INVALID, "the prompt encodes to no tokens"),
                   fail(t, "--prompt: "))
-               : generate(t, &prompt);
+               : generate(t, &prompt, text, strlen(text));
   pio_token_ids_free(&prompt);
   return rc;
 }
@@ -246,7 +274,9 @@ static int run_chat(text_run *t, const char *system) {
     if (n == 0) continue;
     prompt.count = 0;
     if (pio_tokenizer_session_encode(t->session, line, (size_t)n, 0, &prompt, &t->err) != PIO_OK) {
-      fprintf(stderr, "pio-host run: --chat: %s; the line is skipped\n", t->err.message);
+      fputs("pio-host run: --chat: ", stderr);
+      pio_cli_put(stderr, t->err.message);
+      fputs("; the line is skipped\n", stderr);
       continue;
     }
     json_object_array_add(messages, message("user", line, (size_t)n));
@@ -258,7 +288,8 @@ static int run_chat(text_run *t, const char *system) {
     } else if (pio_tokenizer_session_encode(t->session, text, len, 0, &prompt, &t->err) != PIO_OK) {
       rc = fail(t, "the rendered prompt: ");
     } else {
-      rc = generate(t, &prompt);
+      t->turn++;
+      rc = generate(t, &prompt, line, (size_t)n);
     }
     free(text);
     if (rc != PIO_CLI_EXIT_OK) break;
@@ -277,6 +308,15 @@ static int run_chat(text_run *t, const char *system) {
   json_object_put(vars);
   pio_chat_template_free(tmpl);
   return rc;
+}
+
+static void print_sampling(const pio_sampling *s) {
+  fprintf(stderr, "pio-host run: sampling: %s", s->temperature == 0 ? "greedy" : "");
+  if (s->temperature > 0)
+    fprintf(stderr, "temperature %g, top-k %u, top-p %g, min-p %g, seed %llu", s->temperature,
+            s->top_k, s->top_p, s->min_p, (unsigned long long)s->seed);
+  if (s->repeat_penalty != 1) fprintf(stderr, ", repetition penalty %g", s->repeat_penalty);
+  fputc('\n', stderr);
 }
 
 int pio_cli_run_text(const pio_cli_text_options *o, const pio_cli_text_model *m) {
@@ -314,19 +354,21 @@ int pio_cli_run_text(const pio_cli_text_options *o, const pio_cli_text_model *m)
     rc = fail(&t, "");
     goto done;
   }
+  if (m->common->json && (t.text = printbuf_new()) == NULL) {
+    pio_error_set(&t.err, PIO_ERR_NO_MEMORY, "out of memory");
+    rc = fail(&t, "");
+    goto done;
+  }
+  t.sampling = &s;
   if (t.gen.n_eos == 0)
     fprintf(stderr,
             "pio-host run: %s has no eos_token_id (generation_config.json, config.json): "
             "generating --max-new-tokens\n",
             m->dir);
-  fprintf(stderr, "pio-host run: sampling: %s", s.temperature == 0 ? "greedy" : "");
-  if (s.temperature > 0)
-    fprintf(stderr, "temperature %g, top-k %u, top-p %g, min-p %g, seed %llu", s.temperature,
-            s.top_k, s.top_p, s.min_p, (unsigned long long)s.seed);
-  if (s.repeat_penalty != 1) fprintf(stderr, ", repetition penalty %g", s.repeat_penalty);
-  fputc('\n', stderr);
+  if (t.text == NULL) print_sampling(&s);
   rc = o->chat ? run_chat(&t, o->system) : run_prompt(&t, o->prompt);
 done:
+  if (t.text != NULL) printbuf_free(t.text);
   pio_token_ids_free(&t.seq);
   pio_token_ids_free(&t.reply);
   pio_sampler_free(t.sampler);

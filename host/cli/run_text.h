@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdint.h>
 
+#include "cli_common.h"
 #include "pio/plugin.h"
 #include "pio/sampling.h"
 
@@ -75,6 +76,23 @@ int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg);
 /* Tokens a --prompt of len bytes can be, at most: the KV cache it needs. */
 uint32_t pio_cli_text_prompt_bound(const pio_cli_text_options *o);
 
+/* One answer, for --json: what cmd_run.c writes into its document. */
+typedef struct pio_cli_text_answer {
+  const char *input;    /* the --prompt text, or the chat turn's line */
+  size_t input_len;
+  unsigned turn;        /* --chat: 1 for the first turn; 0 for --prompt */
+  size_t prompt_tokens; /* ids of the prompt (in a chat, of the whole rendering) */
+  size_t cached_tokens; /* of those, already in the KV cache */
+  const int32_t *ids;   /* the ids drawn, EOS excluded */
+  size_t n_ids;
+  const char *text;     /* their decode, as it would have streamed */
+  size_t text_len;
+  size_t decode_steps;  /* one-token forward passes after the prefill */
+  int stopped_at_eos;
+  double prefill_s, decode_s;
+  const pio_sampling *sampling;
+} pio_cli_text_answer;
+
 typedef struct pio_cli_text_model {
   const char *name;   /* as the user wrote it */
   const char *dir;    /* the model folder */
@@ -85,6 +103,11 @@ typedef struct pio_cli_text_model {
   uint32_t max_context;
   uint32_t max_new;
   float *logits; /* [vocab] */
+  /* With --json (common->json) nothing streams: each answer is handed to
+   * answer(ctx, ...), which prints its document, and errors are documents. */
+  const pio_cli_common *common;
+  int (*answer)(void *ctx, const pio_cli_text_answer *answer);
+  void *ctx;
 } pio_cli_text_model;
 
 /* Runs the prompt or the chat; returns the exit status. */
