@@ -64,6 +64,7 @@ typedef struct pio_kvxfer_result {
   double socket_bytes_per_s; /* a plain TCP stream between the ranks; 0 when not tcp */
   char target[PIO_KVXFER_HOST_MAX + 16];
   char transports[512];      /* what UCX chose, in one line */
+  char protocols[512];       /* the RMA lanes' protocols, in one line */
   const char *kind;          /* "shm", "tcp", "rdma", "self", "other" */
   char *ep_info;             /* ucp_ep_print_info text, malloc'd */
   char ucx_note[256];

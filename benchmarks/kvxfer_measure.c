@@ -193,6 +193,7 @@ static pio_status warm_up(pio_kvxfer_initiator *in, pio_kvxfer_result *r, pio_er
   if (s != PIO_OK) return s;
   r->ep_info = pio_kvxfer_ucx_ep_info(&in->ucx);
   pio_kvxfer_ucx_summarize(r->ep_info, r->transports, sizeof r->transports, &r->kind);
+  pio_kvxfer_ucx_protocols(r->ep_info, r->protocols, sizeof r->protocols);
   return PIO_OK;
 }
 

@@ -42,6 +42,7 @@ void pio_kvxfer_print_table(const pio_kvxfer_options *o, const pio_bench_model *
           o->connect == NULL ? " (forked here)" : "");
   fprintf(out, "  transports  %s [%s]\n", r->transports[0] ? r->transports : "(not known)",
           r->kind);
+  if (r->protocols[0] != '\0') fprintf(out, "  rma         %s\n", r->protocols);
   fprintf(out, "  ucx         %s%s%s\n", ucp_get_version_string(), r->ucx_note[0] ? "; " : "",
           r->ucx_note);
   fprintf(out, "  reps        %u; figures are medians; a batch is --batch IOs posted, then a "
@@ -107,6 +108,7 @@ int pio_kvxfer_print_json(const pio_kvxfer_options *o, const pio_bench_model *m,
   put_string(j, "ucx_version", ucp_get_version_string());
   put_string(j, "transports", r->transports);
   put_string(j, "transport_kind", r->kind);
+  put_string(j, "rma_protocols", r->protocols);
   put_string(j, "ucx_endpoint_info", r->ep_info);
   put_string(j, "ucx_note", r->ucx_note);
   json_object *passes = json_object_new_array();

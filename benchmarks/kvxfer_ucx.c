@@ -291,6 +291,43 @@ static void strip_indices(char *flags) {
   *w = '\0';
 }
 
+/* The transport of the lane whose index starts at digits ("0]: ..."):
+ * "sysv/memory.0" into tl; 0 when the info names no such lane. */
+static int lane_of(const char *info, const char *digits, char *tl, size_t size) {
+  unsigned idx = 0;
+  if (sscanf(digits, "%u", &idx) != 1) return 0;
+  char key[32], name[64] = "";
+  snprintf(key, sizeof key, "lane[%u]:", idx);
+  const char *l = strstr(info, key);
+  if (l == NULL || sscanf(l + strlen(key), " %*[0-9]:%63s", name) != 1) return 0;
+  snprintf(tl, size, "%s", name);
+  return 1;
+}
+
+void pio_kvxfer_ucx_protocols(const char *info, char *out, size_t size) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (const char *line = info; line != NULL && *line != '\0';) {
+    const char *end = strchr(line, '\n');
+    size_t n = end ? (size_t)(end - line) : strlen(line);
+    char buf[512], tl[64];
+    snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), line);
+    for (int op = 0; op < 2; op++) {
+      const char *at = strstr(buf, op ? "get[" : "put[");
+      const char *colon = at ? strstr(at, "]:") : NULL;
+      if (colon == NULL || !lane_of(info, at + 4, tl, sizeof tl)) continue;
+      const char *ranges = colon + 2 + strspn(colon + 2, " ");
+      int w = snprintf(out + used, size - used, "%s%s on %s %s", used ? "; " : "",
+                       op ? "get" : "put", tl, ranges);
+      if (w > 0) used += (size_t)w < size - used ? (size_t)w : size - used - 1;
+    }
+    line = end ? end + 1 : NULL;
+  }
+  if (used == 0 && info != NULL && strstr(info, "am_bw") != NULL)
+    snprintf(out, size, "no RMA lane: puts and gets are carried as active messages that the "
+             "target's worker serves");
+}
+
 void pio_kvxfer_ucx_summarize(const char *info, char *out, size_t size, const char **kind) {
   size_t used = 0;
   out[0] = '\0';
@@ -316,17 +353,10 @@ void pio_kvxfer_ucx_summarize(const char *info, char *out, size_t size, const ch
       if (w > 0) used += (size_t)w < size - used ? (size_t)w : size - used - 1;
       if (!have_rma && strstr(flags, "am_bw") != NULL) *kind = kind_of(tl);
     } else if (!have_rma && strstr(buf, "put[") != NULL) {
-      /* "put[N]: ..." names lane N; the lanes came first. */
-      unsigned idx = 0;
-      if (sscanf(strstr(buf, "put[") + 4, "%u", &idx) == 1) {
-        char key[32];
-        snprintf(key, sizeof key, "lane[%u]:", idx);
-        const char *l = strstr(info, key);
-        char tl[64] = "";
-        if (l != NULL && sscanf(l + strlen(key), " %*[0-9]:%63s", tl) == 1) {
-          *kind = kind_of(tl);
-          have_rma = 1;
-        }
+      char tl[64];
+      if (lane_of(info, strstr(buf, "put[") + 4, tl, sizeof tl)) {
+        *kind = kind_of(tl);
+        have_rma = 1;
       }
     }
     line = end ? end + 1 : NULL;

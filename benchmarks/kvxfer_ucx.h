@@ -82,5 +82,9 @@ pio_status pio_kvxfer_ucx_flush(pio_kvxfer_ucx *u, pio_kvxfer_channel *control, 
  * posix/memory.0" into out.  kind receives "shm", "tcp", "rdma" or "self". */
 char *pio_kvxfer_ucx_ep_info(pio_kvxfer_ucx *u);
 void pio_kvxfer_ucx_summarize(const char *info, char *out, size_t size, const char **kind);
+/* The protocols of the RMA lanes, "put on sysv/memory.0 0..<short>..4294967296
+ * ..<bcopy>..(inf); get on ...", or that there are none (software RMA over
+ * active messages, as over TCP). */
+void pio_kvxfer_ucx_protocols(const char *info, char *out, size_t size);
 
 #endif

@@ -259,6 +259,11 @@ START_TEST(test_endpoint_info_is_summarized_with_its_kind) {
   pio_kvxfer_ucx_summarize("", line, sizeof line, &kind);
   ck_assert_str_eq(line, "");
   ck_assert_str_eq(kind, "other");
+  pio_kvxfer_ucx_protocols(shm_info, line, sizeof line);
+  ck_assert_str_eq(line, "put on sysv/memory.0 0..<short>..4294967296..<bcopy>..(inf); "
+                         "get on sysv/memory.0 0..<bcopy>..(inf)");
+  pio_kvxfer_ucx_protocols(tcp_info, line, sizeof line);
+  ck_assert_ptr_nonnull(strstr(line, "no RMA lane"));
   char tiny[8]; /* truncates, terminated */
   pio_kvxfer_ucx_summarize(shm_info, tiny, sizeof tiny, &kind);
   ck_assert_uint_lt(strlen(tiny), sizeof tiny);
