@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """tests/test_family_forward.py — the forward passes of the qwen3 plugin
-(Qwen2, Qwen3, Qwen3-MoE) and the mistral plugin (Mistral, Mixtral), both
-on the SDK's decoder (pio/decoder.h), against the PyTorch reference written
+(Qwen2, Qwen3, Qwen3-MoE), the mistral plugin (Mistral, Mixtral) and the
+gemma plugin (Gemma 2, Gemma 3), all on the SDK's decoder (pio/decoder.h), against the PyTorch reference written
 for the tests (tests/reference/decoder_reference.py), end to end through
 `pio-host run`: tiny random models of each architecture and option (q/k/v
 biases, q/k norms, tied embeddings, sliding windows shorter than the prompt
@@ -11,6 +11,7 @@ a user meets with such weights.
 
     test_family_forward.py PIO_HOST [unittest args]
 """
+import json
 import os
 import sys
 import tempfile
@@ -100,6 +101,35 @@ class Mistral(Case):
         self.check(self.model("mixtral16", "--arch", "mixtral", "--dtype", "f16", "--seed", "12"))
 
 
+class Gemma(Case):
+    def test_gemma2_softcaps_and_sandwich_norms_match_reference(self):
+        # Every second layer slides over 4 tokens; attention and final logits softcapped.
+        self.check(self.model("gemma2", "--arch", "gemma2", "--layers", "3", "--seed", "13"))
+
+    def test_gemma3_local_rope_and_qk_norms_match_reference(self):
+        # Two sliding layers (local base) to one full (linear-scaled base).
+        self.check(self.model("gemma3", "--arch", "gemma3", "--layers", "3", "--seed", "14"))
+
+    def test_gemma3_tied_long_prompt_matches_reference(self):
+        folder = self.model("gemma3t", "--arch", "gemma3", "--tied", "--window", "40", "--seed",
+                            "15")
+        prompt = [(i * 29 + 3) % 256 for i in range(200)]
+        self.check(folder, prompt=prompt)
+
+    def test_gemma3_conditional_generation_is_not_run(self):
+        folder = self.model("gemma3cg", "--arch", "gemma3", "--seed", "16")
+        path = os.path.join(folder, "config.json")
+        with open(path) as f:
+            text = json.load(f)
+        text = {"architectures": ["Gemma3ForConditionalGeneration"], "text_config": text,
+                "vision_config": {"hidden_size": 32, "image_size": 28, "patch_size": 14}}
+        with open(path, "w") as f:
+            json.dump(text, f)
+        rc, _, err = forward_check.run(PIO_HOST, folder, "--tokens", "1,2")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("not the vision tower", err)
+
+
 class Errors(Case):
     def expect_failure(self, folder, *fragments):
         rc, out, err = forward_check.run(PIO_HOST, folder, "--tokens", "1,2")
@@ -132,7 +162,7 @@ class Errors(Case):
         self.expect_failure(folder, "rope_scaling of type \"dynamic\"")
 
     def test_synthetic_weights_run_every_architecture(self):
-        for arch in ("qwen2", "qwen3", "qwen3_moe", "mistral", "mixtral"):
+        for arch in ("qwen2", "qwen3", "qwen3_moe", "mistral", "mixtral", "gemma2", "gemma3"):
             with self.subTest(arch=arch):
                 folder = self.model("synthetic_" + arch, "--arch", arch, "--window", "4")
                 rc, out, err = forward_check.run(PIO_HOST, folder, "--synthetic=3", "--tokens",

@@ -140,6 +140,8 @@ static pio_status build(pio_decoder *d, const pio_model_options *o, pio_error *e
                      : pio_weights_open(&d->set, o->weights_dir, o->weights_load, err);
   if (s == PIO_OK) s = decoder_weights_build(d, err);
   if (s == PIO_OK) s = pio_rope_init(&d->rope, &sp->rope, d->max_context, err);
+  if (s == PIO_OK && sp->local_rope)
+    s = pio_rope_init(&d->rope_local, &sp->rope_local, d->max_context, err);
   if (s == PIO_OK) s = alloc_cache(d, err);
   if (s != PIO_OK) return s;
   /* The MLP's (or the experts') matrices hold most weights: their dtype
@@ -194,6 +196,7 @@ void pio_decoder_destroy(pio_decoder *d) {
       M->rows,    M->out,     M->slots,  M->route};
   for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++) free(buffers[i]);
   pio_rope_free(&d->rope);
+  pio_rope_free(&d->rope_local);
   pio_weights_free(&d->set);
   pio_threadpool_destroy(d->pool);
   free(d);

@@ -33,14 +33,17 @@ static void prepare_qkv(pio_decoder *d, const decoder_layer *L, uint32_t layer, 
   const pio_decoder_spec *sp = &d->spec;
   const size_t hd = sp->head_dim;
   float *qkv = d->qkv;
+  const float eps = (float)sp->rms_norm_eps;
   if (L->q_norm != NULL)
     for (uint32_t t = 0; t < n; t++) {
       float *q = qkv + (size_t)t * d->qkv_dim, *k = q + d->q_dim;
-      pio_rmsnorm_strided(q, hd, L->q_norm, sp->n_heads, hd, (float)sp->rms_norm_eps, 0, q, hd);
-      pio_rmsnorm_strided(k, hd, L->k_norm, sp->n_kv_heads, hd, (float)sp->rms_norm_eps, 0, k, hd);
+      pio_rmsnorm_strided(q, hd, L->q_norm, sp->n_heads, hd, eps, sp->norm_flags, q, hd);
+      pio_rmsnorm_strided(k, hd, L->k_norm, sp->n_kv_heads, hd, eps, sp->norm_flags, k, hd);
     }
-  pio_rope_apply(&d->rope, qkv, n, d->qkv_dim, sp->n_heads, hd, start);
-  pio_rope_apply(&d->rope, qkv + d->q_dim, n, d->qkv_dim, sp->n_kv_heads, hd, start);
+  /* Gemma 3's windowed layers rotate with their own, local, base. */
+  const pio_rope *rope = sp->local_rope && L->window ? &d->rope_local : &d->rope;
+  pio_rope_apply(rope, qkv, n, d->qkv_dim, sp->n_heads, hd, start);
+  pio_rope_apply(rope, qkv + d->q_dim, n, d->qkv_dim, sp->n_kv_heads, hd, start);
   for (uint32_t t = 0; t < n; t++) {
     const float *k = qkv + (size_t)t * d->qkv_dim + d->q_dim, *v = k + d->kv_dim;
     memcpy(k_at(d, layer, start + t), k, d->kv_dim * sizeof *k);
@@ -52,29 +55,57 @@ pio_attention_args decoder_attention_args(const pio_decoder *d, uint32_t layer, 
                                           uint32_t start, uint32_t n) {
   const pio_decoder_spec *sp = &d->spec;
   const size_t hd = sp->head_dim;
-  pio_attention_args a = {.shape = {.n_heads = sp->n_heads,
-                                    .n_kv_heads = sp->n_kv_heads,
-                                    .k_dim = sp->head_dim,
-                                    .v_dim = sp->head_dim},
-                          .n_tokens = n,
-                          .start = start,
-                          .q = d->qkv,
-                          .q_token_stride = d->qkv_dim,
-                          .q_head_stride = hd,
-                          .k = k_at(d, layer, 0),
-                          .k_pos_stride = d->kv_dim,
-                          .k_head_stride = hd,
-                          .v = v_at(d, layer, 0),
-                          .v_pos_stride = d->kv_dim,
-                          .v_head_stride = hd,
-                          .out = d->attn,
-                          .out_token_stride = d->q_dim,
-                          .out_head_stride = hd,
-                          .scale = 1.0f / sqrtf((float)hd),
-                          .window = window,
-                          .scratch = d->attention_scratch,
-                          .scratch_size = d->attention_scratch_size};
+  pio_attention_args a = {
+      .shape = {.n_heads = sp->n_heads,
+                .n_kv_heads = sp->n_kv_heads,
+                .k_dim = sp->head_dim,
+                .v_dim = sp->head_dim},
+      .n_tokens = n,
+      .start = start,
+      .q = d->qkv,
+      .q_token_stride = d->qkv_dim,
+      .q_head_stride = hd,
+      .k = k_at(d, layer, 0),
+      .k_pos_stride = d->kv_dim,
+      .k_head_stride = hd,
+      .v = v_at(d, layer, 0),
+      .v_pos_stride = d->kv_dim,
+      .v_head_stride = hd,
+      .out = d->attn,
+      .out_token_stride = d->q_dim,
+      .out_head_stride = hd,
+      .scale = sp->attention_scale > 0 ? sp->attention_scale : 1.0f / sqrtf((float)hd),
+      .window = window,
+      .softcap = sp->attn_softcap,
+      .scratch = d->attention_scratch,
+      .scratch_size = d->attention_scratch_size};
   return a;
+}
+
+/* x = c tanh(x / c) over n values. */
+static void softcap(float *x, size_t n, float c) {
+  for (size_t i = 0; i < n; i++) x[i] = c * tanhf(x[i] / c);
+}
+
+/* gelu_pytorch_tanh: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). */
+static float gelu_tanh(float x) {
+  const float k = 0.7978845608028654f; /* sqrt(2 / pi) */
+  return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+}
+
+/* proj[n][d] = down(act(gate(xn)) * up(xn)): SwiGLU, or Gemma's GeGLU. */
+static void dense_mlp(pio_decoder *d, const decoder_layer *L, uint32_t n, pio_kernel_path path) {
+  if (d->spec.activation == PIO_DECODER_SILU) {
+    pio_swiglu(d->pool, path, &L->mlp, d->xn, n, d->hidden, d->proj);
+    return;
+  }
+  const size_t d_ff = L->mlp.down.cols;
+  pio_matmul(d->pool, path, &L->mlp.gate_up, d->xn, n, d->hidden); /* hidden[n][gate | up] */
+  for (uint32_t t = 0; t < n; t++) {
+    float *g = d->hidden + (size_t)t * 2 * d_ff;
+    for (size_t i = 0; i < d_ff; i++) g[i] = gelu_tanh(g[i]) * g[d_ff + i];
+  }
+  pio_matmul_strided(d->pool, path, &L->mlp.down, d->hidden, 2 * d_ff, n, d->proj);
 }
 
 /* One layer on n tokens.  On entry xn[n][d] is rmsnorm(x) with this
@@ -85,6 +116,8 @@ static void layer_forward(pio_decoder *d, uint32_t l, uint32_t start, uint32_t n
   const pio_decoder_spec *sp = &d->spec;
   const decoder_layer *L = &d->layers[l];
   const float eps = (float)sp->rms_norm_eps;
+  const size_t dm = sp->d_model;
+  const unsigned flags = sp->norm_flags;
   const pio_kernel_path path = pio_kernel_plan_path(&d->plan, n);
   pio_matmul(d->pool, path, &L->qkv, d->xn, n, d->qkv); /* qkv[n][qkv_dim] */
   if (L->qkv_bias != NULL) add_bias(d->qkv, d->qkv_dim, L->qkv_bias, n, d->qkv_dim);
@@ -92,13 +125,16 @@ static void layer_forward(pio_decoder *d, uint32_t l, uint32_t start, uint32_t n
   const pio_attention_args attention = decoder_attention_args(d, l, L->window, start, n);
   pio_attention(d->pool, &attention);                    /* attn[n][n_heads head_dim] */
   pio_matmul(d->pool, path, &L->o, d->attn, n, d->proj); /* proj[n][d] */
-  if (L->o_bias != NULL) add_bias(d->proj, sp->d_model, L->o_bias, n, sp->d_model);
-  pio_rmsnorm_residual(d->x, d->proj, L->mlp_norm, n, sp->d_model, eps, 0, d->xn);
+  if (L->o_bias != NULL) add_bias(d->proj, dm, L->o_bias, n, dm);
+  if (L->post_attn_norm != NULL)
+    pio_rmsnorm(d->proj, L->post_attn_norm, n, dm, eps, flags, d->proj);
+  pio_rmsnorm_residual(d->x, d->proj, L->mlp_norm, n, dm, eps, flags, d->xn);
   if (L->moe)
     decoder_moe_step(d, L, n); /* proj[n][d] */
   else
-    pio_swiglu(d->pool, path, &L->mlp, d->xn, n, d->hidden, d->proj);
-  pio_rmsnorm_residual(d->x, d->proj, next_norm, n, sp->d_model, eps, 0, d->xn);
+    dense_mlp(d, L, n, path);
+  if (L->post_mlp_norm != NULL) pio_rmsnorm(d->proj, L->post_mlp_norm, n, dm, eps, flags, d->proj);
+  pio_rmsnorm_residual(d->x, d->proj, next_norm, n, dm, eps, flags, d->xn);
 }
 
 void decoder_run_chunk(void *decoder, const int32_t *tokens, uint32_t n, float *logits,
@@ -107,17 +143,20 @@ void decoder_run_chunk(void *decoder, const int32_t *tokens, uint32_t n, float *
   const pio_decoder_spec *sp = &d->spec;
   const uint32_t start = d->position;
   pio_embed_rows(&d->embed, tokens, n, d->x); /* x[n][d] */
-  pio_rmsnorm(d->x, d->layers[0].attn_norm, n, sp->d_model, (float)sp->rms_norm_eps, 0, d->xn);
+  if (sp->embed_scale > 0)
+    for (size_t i = 0; i < (size_t)n * sp->d_model; i++) d->x[i] *= sp->embed_scale;
+  pio_rmsnorm(d->x, d->layers[0].attn_norm, n, sp->d_model, (float)sp->rms_norm_eps, sp->norm_flags,
+              d->xn);
   for (uint32_t l = 0; l < sp->n_layers; l++)
     layer_forward(d, l, start, n,
                   l + 1 < sp->n_layers ? d->layers[l + 1].attn_norm : d->final_norm);
   d->position = start + n;
-  if (all_logits)
-    pio_matmul(d->pool, pio_kernel_plan_path(&d->plan, n), &d->lm_head, d->xn, n,
-               logits); /* logits[n][vocab] */
-  else if (last_chunk)
-    pio_matmul(d->pool, pio_kernel_plan_path(&d->plan, 1), &d->lm_head,
-               d->xn + (size_t)(n - 1) * sp->d_model, 1, logits); /* logits[vocab] */
+  /* logits[rows][vocab]: every token's, or the last one's */
+  const uint32_t rows = all_logits ? n : last_chunk ? 1 : 0;
+  if (rows == 0) return;
+  pio_matmul(d->pool, pio_kernel_plan_path(&d->plan, rows), &d->lm_head,
+             d->xn + (size_t)(n - rows) * sp->d_model, rows, logits);
+  if (sp->final_softcap > 0) softcap(logits, (size_t)rows * sp->vocab_size, sp->final_softcap);
 }
 
 pio_status pio_decoder_forward(pio_decoder *d, const int32_t *tokens, uint32_t n_tokens,

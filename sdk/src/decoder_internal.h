@@ -25,6 +25,7 @@
 
 typedef struct decoder_layer {
   const float *attn_norm, *mlp_norm; /* [d] */
+  const float *post_attn_norm, *post_mlp_norm; /* [d] with sandwich norms, else NULL */
   pio_matrix qkv;                    /* [(H + 2 KV) head_dim][d]: q rows, k rows, v rows */
   const float *qkv_bias;             /* [(H + 2 KV) head_dim] or NULL */
   pio_matrix o;                      /* [d][H head_dim] */
@@ -58,6 +59,7 @@ struct pio_decoder {
   pio_matrix embed, lm_head;
   const float *final_norm;
   pio_rope rope;
+  pio_rope rope_local;         /* windowed layers' when spec.local_rope */
   pio_threadpool *pool;
   pio_kernel_plan plan;
   pio_kernel_path router_path; /* f32 activations: routing as Transformers computes it */

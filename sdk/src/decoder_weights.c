@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "decoder_internal.h"
+#include "pio/norm.h"
 
 #define NAME_MAX_LEN 192
 
@@ -65,11 +66,12 @@ static pio_status build_attention(pio_decoder *d, uint32_t l, decoder_layer *L, 
   if (s == PIO_OK && sp->o_bias)
     s = pio_weights_vector(&d->set, named(name, n->o_bias, l, 0), sp->d_model, 0.0f, 0.02f,
                            &L->o_bias, err);
+  const float norm_fill = sp->norm_flags & PIO_NORM_WEIGHT_PLUS_ONE ? 0.0f : 1.0f;
   if (s == PIO_OK && sp->qk_norm)
-    s = pio_weights_vector(&d->set, named(name, n->q_norm, l, 0), sp->head_dim, 1.0f, 0.1f,
+    s = pio_weights_vector(&d->set, named(name, n->q_norm, l, 0), sp->head_dim, norm_fill, 0.1f,
                            &L->q_norm, err);
   if (s == PIO_OK && sp->qk_norm)
-    s = pio_weights_vector(&d->set, named(name, n->k_norm, l, 0), sp->head_dim, 1.0f, 0.1f,
+    s = pio_weights_vector(&d->set, named(name, n->k_norm, l, 0), sp->head_dim, norm_fill, 0.1f,
                            &L->k_norm, err);
   return s;
 }
@@ -90,18 +92,31 @@ static pio_status build_feed_forward(pio_decoder *d, uint32_t l, decoder_layer *
   return s;
 }
 
+/* A norm's weight [d]; synthetic ones scale by 1 either way (0 under
+ * Gemma's 1 + weight). */
+static pio_status build_norm(pio_decoder *d, const char *pattern, uint32_t l, const float **out,
+                             pio_error *err) {
+  char name[NAME_MAX_LEN];
+  const float fill = d->spec.norm_flags & PIO_NORM_WEIGHT_PLUS_ONE ? 0.0f : 1.0f;
+  return pio_weights_vector(&d->set, named(name, pattern, l, 0), d->spec.d_model, fill, 0.0f, out,
+                            err);
+}
+
 static pio_status build_layer(pio_decoder *d, uint32_t l, pio_error *err) {
   const pio_decoder_spec *sp = &d->spec;
+  const pio_decoder_names *n = sp->names;
   decoder_layer *L = &d->layers[l];
-  char name[NAME_MAX_LEN];
   L->window = sp->window != NULL ? sp->window[l] : 0;
   L->moe = sp->moe_layer != NULL && sp->moe_layer[l];
-  pio_status s = pio_weights_vector(&d->set, named(name, sp->names->attn_norm, l, 0), sp->d_model,
-                                    1.0f, 0.0f, &L->attn_norm, err);
+  pio_status s = build_norm(d, n->attn_norm, l, &L->attn_norm, err);
   if (s == PIO_OK) s = build_attention(d, l, L, err);
-  if (s == PIO_OK)
-    s = pio_weights_vector(&d->set, named(name, sp->names->mlp_norm, l, 0), sp->d_model, 1.0f, 0.0f,
-                           &L->mlp_norm, err);
+  if (s == PIO_OK && sp->sandwich_norms) {
+    if ((s = build_norm(d, n->post_attention_norm, l, &L->post_attn_norm, err)) == PIO_OK &&
+        (s = build_norm(d, n->pre_feedforward_norm, l, &L->mlp_norm, err)) == PIO_OK)
+      s = build_norm(d, n->post_feedforward_norm, l, &L->post_mlp_norm, err);
+  } else if (s == PIO_OK) {
+    s = build_norm(d, n->post_attention_norm, l, &L->mlp_norm, err);
+  }
   if (s == PIO_OK) s = build_feed_forward(d, l, L, err);
   return s;
 }

@@ -1,7 +1,7 @@
 """tests/reference/decoder_reference.py — a float32 PyTorch implementation
 of Hugging Face's Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM,
-MistralForCausalLM and MixtralForCausalLM, written from the Transformers
-semantics for the tests (Debian's python3-torch has no `transformers`).  It
+MistralForCausalLM, MixtralForCausalLM, Gemma2ForCausalLM and
+Gemma3ForCausalLM, written from the Transformers semantics for the tests (Debian's python3-torch has no `transformers`).  It
 shares no code with pio: it reads config.json and the safetensors files
 itself (with llama_reference's reader), and recomputes the whole sequence
 at every step (no KV cache).
@@ -31,22 +31,46 @@ class DecoderReference:
         self.n_kv = cfg.get("num_key_value_heads") or self.n_heads
         self.head_dim = cfg.get("head_dim") or cfg["hidden_size"] // self.n_heads
         self.eps = cfg.get("rms_norm_eps", 1e-6)
-        self.inv_freq = rope_inv_freq(cfg)
+        self.gemma = arch.startswith("Gemma")
+        self.inv_freq = self._inv_freq(cfg.get("rope_theta", 10000.0), cfg.get("rope_scaling"))
+        # Gemma 3's sliding layers rotate on their own base, unscaled.
+        self.local_inv_freq = (self._inv_freq(cfg.get("rope_local_base_freq", 10000.0), None)
+                               if arch == "Gemma3ForCausalLM" else self.inv_freq)
         # Qwen2 always biases q, k and v; Qwen3 all four when attention_bias.
         qwen3 = arch in ("Qwen3ForCausalLM", "Qwen3MoeForCausalLM")
-        self.qk_norm = qwen3
+        self.qk_norm = qwen3 or arch == "Gemma3ForCausalLM"
         self.qkv_bias = arch == "Qwen2ForCausalLM" or (qwen3 and cfg.get("attention_bias", False))
         self.o_bias = qwen3 and cfg.get("attention_bias", False)
         self.windows = self._windows()
         self.experts = self._experts()
-        tied = cfg.get("tie_word_embeddings", False)
+        tied = cfg.get("tie_word_embeddings", self.gemma)
         self.lm_head = tensors["model.embed_tokens.weight" if tied else "lm_head.weight"]
+
+    def _inv_freq(self, theta, scaling):
+        """Transformers' default inverse frequencies; linear scaling divides them,
+        llama3's is llama_reference's."""
+        kind = (scaling or {}).get("rope_type", (scaling or {}).get("type"))
+        if kind == "llama3":
+            return rope_inv_freq(dict(self.cfg, rope_theta=theta, head_dim=self.head_dim))
+        exponents = torch.arange(0, self.head_dim, 2, dtype=torch.int64).float() / self.head_dim
+        inv_freq = 1.0 / (theta ** exponents)
+        return inv_freq / scaling["factor"] if kind == "linear" else inv_freq
+
+    def _norm(self, x, name):
+        """RMSNorm; Gemma's scales by 1 + weight."""
+        weight = self.w[name]
+        return rms_norm(x, 1.0 + weight if self.gemma else weight, self.eps)
 
     def _windows(self):
         """Each layer's sliding window, or None for full attention."""
         cfg, n = self.cfg, self.n_layers
         if self.arch.startswith(("Mistral", "Mixtral")):
             return [cfg.get("sliding_window")] * n
+        if self.gemma:
+            period = 2 if self.arch == "Gemma2ForCausalLM" else cfg.get("sliding_window_pattern", 6)
+            types = cfg.get("layer_types") or [
+                "sliding_attention" if (i + 1) % period else "full_attention" for i in range(n)]
+            return [cfg["sliding_window"] if t == "sliding_attention" else None for t in types]
         window = cfg.get("sliding_window") if cfg.get("use_sliding_window", False) else None
         types = cfg.get("layer_types")
         if types is None:
@@ -84,22 +108,27 @@ class DecoderReference:
             y = y + self.w[p + name + ".bias"]
         return y.view(x.shape[0], heads, self.head_dim)
 
-    def _attention(self, x, layer, cos, sin):
+    def _attention(self, x, layer, rope):
         p = f"model.layers.{layer}.self_attn."
         n = x.shape[0]
         q = self._project(x, p, "q_proj", self.n_heads)
         k = self._project(x, p, "k_proj", self.n_kv)
         v = self._project(x, p, "v_proj", self.n_kv)
-        if self.qk_norm:  # Qwen3: RMSNorm over each head, before RoPE
-            q = rms_norm(q, self.w[p + "q_norm.weight"], self.eps)
-            k = rms_norm(k, self.w[p + "k_norm.weight"], self.eps)
+        if self.qk_norm:  # Qwen3, Gemma 3: RMSNorm over each head, before RoPE
+            q = self._norm(q, p + "q_norm.weight")
+            k = self._norm(k, p + "k_norm.weight")
         q, k, v = (t.transpose(0, 1) for t in (q, k, v))
+        cos, sin = rope[self.windows[layer] is not None]
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         group = self.n_heads // self.n_kv
         k = k.repeat_interleave(group, dim=0)
         v = v.repeat_interleave(group, dim=0)
-        scores = (q @ k.transpose(1, 2)) * self.head_dim ** -0.5
+        scale = self.cfg.get("query_pre_attn_scalar", self.head_dim) ** -0.5
+        scores = (q @ k.transpose(1, 2)) * (scale if self.gemma else self.head_dim ** -0.5)
+        cap = self.cfg.get("attn_logit_softcapping") if self.gemma else None
+        if cap:
+            scores = torch.tanh(scores / cap) * cap
         i = torch.arange(n)[:, None]
         j = torch.arange(n)[None, :]
         allowed = j <= i
@@ -117,7 +146,9 @@ class DecoderReference:
     def _swiglu(self, x, p, names):
         gate = x @ self.w[p + names[0] + ".weight"].T
         up = x @ self.w[p + names[1] + ".weight"].T
-        return (torch.nn.functional.silu(gate) * up) @ self.w[p + names[2] + ".weight"].T
+        act = (torch.nn.functional.gelu(gate, approximate="tanh") if self.gemma
+               else torch.nn.functional.silu(gate))
+        return (act * up) @ self.w[p + names[2] + ".weight"].T
 
     def _moe(self, x, layer, info):
         n_experts, top_k, renormalise, router, expert, names = info
@@ -138,20 +169,35 @@ class DecoderReference:
         """float32 numpy logits [len(tokens)][vocab] of every position."""
         ids = torch.tensor(tokens, dtype=torch.int64)
         x = self.w["model.embed_tokens.weight"][ids]
+        if self.gemma:  # embeddings scaled by sqrt(hidden_size)
+            x = x * self.cfg["hidden_size"] ** 0.5
         positions = torch.arange(len(tokens), dtype=torch.float32)
-        freqs = positions[:, None] * self.inv_freq[None, :]
-        emb = torch.cat((freqs, freqs), dim=-1)
-        cos, sin = emb.cos(), emb.sin()
+        rope = []
+        for inv_freq in (self.inv_freq, self.local_inv_freq):  # [full, sliding]
+            freqs = positions[:, None] * inv_freq[None, :]
+            emb = torch.cat((freqs, freqs), dim=-1)
+            rope.append((emb.cos(), emb.sin()))
+        mlp_names = ("gate_proj", "up_proj", "down_proj")
         for layer in range(self.n_layers):
             p = f"model.layers.{layer}."
-            h = rms_norm(x, self.w[p + "input_layernorm.weight"], self.eps)
-            x = x + self._attention(h, layer, cos, sin)
-            h = rms_norm(x, self.w[p + "post_attention_layernorm.weight"], self.eps)
+            h = self._norm(x, p + "input_layernorm.weight")
+            if self.gemma:  # a norm before and after each sublayer
+                x = x + self._norm(self._attention(h, layer, rope),
+                                   p + "post_attention_layernorm.weight")
+                h = self._norm(x, p + "pre_feedforward_layernorm.weight")
+                x = x + self._norm(self._swiglu(h, p + "mlp.", mlp_names),
+                                   p + "post_feedforward_layernorm.weight")
+                continue
+            x = x + self._attention(h, layer, rope)
+            h = self._norm(x, p + "post_attention_layernorm.weight")
             info = self.experts[layer]
-            x = x + (self._moe(h, layer, info) if info else
-                     self._swiglu(h, p + "mlp.", ("gate_proj", "up_proj", "down_proj")))
-        x = rms_norm(x, self.w["model.norm.weight"], self.eps)
-        return (x @ self.lm_head.T).numpy()
+            x = x + (self._moe(h, layer, info) if info else self._swiglu(h, p + "mlp.", mlp_names))
+        x = self._norm(x, "model.norm.weight")
+        logits = x @ self.lm_head.T
+        cap = self.cfg.get("final_logit_softcapping") if self.gemma else None
+        if cap:
+            logits = torch.tanh(logits / cap) * cap
+        return logits.numpy()
 
     def greedy(self, tokens, n_new):
         """n_new greedily decoded ids after tokens, and the logits of each choice."""

@@ -1,17 +1,19 @@
 #!/usr/bin/python3
 """tests/reference/make_tiny_decoder.py — writes a random tiny Qwen2, Qwen3,
-Qwen3-MoE, Mistral or Mixtral model folder (config.json +
-model.safetensors) for tests.
+Qwen3-MoE, Mistral, Mixtral, Gemma 2 or Gemma 3 model folder (config.json
++ model.safetensors) for tests.
 
-    make_tiny_decoder.py OUT_DIR --arch qwen2|qwen3|qwen3_moe|mistral|mixtral
+    make_tiny_decoder.py OUT_DIR
+        --arch qwen2|qwen3|qwen3_moe|mistral|mixtral|gemma2|gemma3
         [--hidden 64] [--heads 4] [--kv-heads 2] [--head-dim 16] [--layers 2]
         [--ffn 96] [--vocab 256] [--tied] [--bias] [--window N]
         [--max-window-layers N] [--experts 4] [--top-k 2] [--no-norm-topk]
         [--dtype f32|bf16|f16] [--seed S] [--drop NAME] [--set KEY=JSON]
 
 --window makes Mistral/Mixtral layers slide (and Qwen's from
---max-window-layers on, with use_sliding_window); --bias is Qwen3's
-attention_bias; --set overrides a config key; --drop removes a tensor.
+--max-window-layers on, with use_sliding_window; Gemma's sliding layers
+always have one); --bias is Qwen3's attention_bias; --set overrides a
+config key; --drop removes a tensor.
 """
 import argparse
 import json
@@ -25,7 +27,8 @@ from safetensors_writer import write_safetensors  # noqa: E402
 
 ARCHS = {"qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
          "qwen3_moe": "Qwen3MoeForCausalLM", "mistral": "MistralForCausalLM",
-         "mixtral": "MixtralForCausalLM"}
+         "mixtral": "MixtralForCausalLM", "gemma2": "Gemma2ForCausalLM",
+         "gemma3": "Gemma3ForCausalLM"}
 
 
 def config(args):
@@ -47,7 +50,16 @@ def config(args):
         "tie_word_embeddings": bool(args.tied),
         "torch_dtype": {"f32": "float32", "bf16": "bfloat16", "f16": "float16"}[args.dtype],
     }
-    if args.arch in ("mistral", "mixtral"):
+    if args.arch.startswith("gemma"):
+        del cfg["hidden_act"]
+        cfg.update(hidden_activation="gelu_pytorch_tanh", sliding_window=args.window or 4,
+                   query_pre_attn_scalar=args.head_dim * 2)
+        if args.arch == "gemma2":
+            cfg.update(attn_logit_softcapping=50.0, final_logit_softcapping=30.0)
+        else:
+            cfg.update(sliding_window_pattern=3, rope_local_base_freq=10000.0, rope_theta=1e6,
+                       rope_scaling={"rope_type": "linear", "factor": 2.0})
+    elif args.arch in ("mistral", "mixtral"):
         cfg["sliding_window"] = args.window
     else:
         cfg["attention_bias"] = bool(args.bias)
@@ -84,11 +96,19 @@ def tensors(args, cfg, rng):
 
     qwen2 = args.arch == "qwen2"
     qwen3 = args.arch in ("qwen3", "qwen3_moe")
-    out = {"model.embed_tokens.weight": rng.standard_normal((args.vocab, d)).astype(np.float32)}
+    gemma = args.arch.startswith("gemma")
+    one = 0.0 if gemma else 1.0  # Gemma's norms scale by 1 + weight
+    # Gemma scales embeddings by sqrt(d): rows of norm ~1 keep activations unit-sized.
+    embed_std = 1.0 / np.sqrt(d) if gemma else 1.0
+    out = {"model.embed_tokens.weight":
+           (embed_std * rng.standard_normal((args.vocab, d))).astype(np.float32)}
     for layer in range(args.layers):
         p = f"model.layers.{layer}."
-        out[p + "input_layernorm.weight"] = vector(d, 1.0)
-        out[p + "post_attention_layernorm.weight"] = vector(d, 1.0)
+        out[p + "input_layernorm.weight"] = vector(d, one)
+        out[p + "post_attention_layernorm.weight"] = vector(d, one)
+        if gemma:
+            out[p + "pre_feedforward_layernorm.weight"] = vector(d, one)
+            out[p + "post_feedforward_layernorm.weight"] = vector(d, one)
         for name, rows in (("q_proj", q), ("k_proj", kv), ("v_proj", kv)):
             out[p + f"self_attn.{name}.weight"] = matrix(rows, d)
             if qwen2 or (qwen3 and args.bias):
@@ -96,9 +116,9 @@ def tensors(args, cfg, rng):
         out[p + "self_attn.o_proj.weight"] = matrix(d, q)
         if qwen3 and args.bias:
             out[p + "self_attn.o_proj.bias"] = vector(d)
-        if qwen3:
-            out[p + "self_attn.q_norm.weight"] = vector(hd, 1.0)
-            out[p + "self_attn.k_norm.weight"] = vector(hd, 1.0)
+        if qwen3 or args.arch == "gemma3":
+            out[p + "self_attn.q_norm.weight"] = vector(hd, one)
+            out[p + "self_attn.k_norm.weight"] = vector(hd, one)
         if args.arch == "mixtral":
             out[p + "block_sparse_moe.gate.weight"] = matrix(args.experts, d)
             for e in range(args.experts):
@@ -110,7 +130,7 @@ def tensors(args, cfg, rng):
                        cfg["moe_intermediate_size"])
         else:
             swiglu(p + "mlp.", ("gate_proj", "up_proj", "down_proj"), args.ffn)
-    out["model.norm.weight"] = vector(d, 1.0)
+    out["model.norm.weight"] = vector(d, one)
     if not args.tied:
         out["lm_head.weight"] = matrix(args.vocab, d)
     return out

@@ -25,6 +25,17 @@ static void set_defaults(pio_model_config *c) {
   c->query_pre_attn_scalar = 256.0;
   c->attn_logit_softcapping = c->generation == 2 ? 50.0 : 0.0;
   c->final_logit_softcapping = c->generation == 2 ? 30.0 : 0.0;
+  c->rope_local_theta = 10000.0;
+}
+
+/* hidden_activation (Gemma's own key; hidden_act in older files). */
+static pio_status read_activation(pio_hf_config *doc, const json_object *o, pio_model_config *c,
+                                  pio_error *err) {
+  const char *key = pio_hf_config_given(o, "hidden_activation") ? "hidden_activation" : "hidden_act";
+  const char *act = "gelu_pytorch_tanh";
+  pio_status s = pio_hf_config_get_string(doc, o, key, 0, &act, err);
+  c->gelu_tanh = s == PIO_OK && strcmp(act, "gelu_pytorch_tanh") == 0;
+  return s;
 }
 
 /* An optional softcap: absent keeps the default, null means none. */
@@ -102,7 +113,10 @@ static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error
                                       &c->query_pre_attn_scalar, err)) ||
       (s = read_softcap(doc, text, "attn_logit_softcapping", &c->attn_logit_softcapping, err)) ||
       (s = read_softcap(doc, text, "final_logit_softcapping", &c->final_logit_softcapping, err)) ||
-      (s = read_layer_pattern(doc, text, c, err)) || (s = read_vision(doc, c, err)) ||
+      (s = pio_hf_config_get_positive(doc, text, "rope_local_base_freq", 1e12,
+                                      &c->rope_local_theta, err)) ||
+      (s = read_activation(doc, text, c, err)) || (s = read_layer_pattern(doc, text, c, err)) ||
+      (s = read_vision(doc, c, err)) ||
       (s = pio_hf_config_read_kv_scheme(doc, &c->kv_scheme, err)))
     return s;
   if ((c->path = strdup(doc->path)) == NULL)

@@ -37,6 +37,8 @@ struct pio_model_config {
   double query_pre_attn_scalar;
   double attn_logit_softcapping;  /* 0: none (Gemma 3) */
   double final_logit_softcapping; /* 0: none */
+  double rope_local_theta;        /* Gemma 3's rope_local_base_freq: its sliding layers' base */
+  int gelu_tanh;                  /* hidden_activation is gelu_pytorch_tanh (what the pass runs) */
   gemma_vision vision;
   pio_kv_pattern kv; /* sliding and full layers */
   pio_hf_kv_scheme kv_scheme;

@@ -30,21 +30,32 @@ extern "C" {
 typedef struct pio_decoder_names {
   const char *embed;                /* "model.embed_tokens.weight" (model.norm.weight and
                                        lm_head.weight: pio_weights_output_head) */
-  const char *attn_norm, *mlp_norm; /* input_layernorm, post_attention_layernorm */
+  /* input_layernorm, and post_attention_layernorm: the MLP's input norm,
+   * or with sandwich norms (Gemma) the attention output's. */
+  const char *attn_norm, *post_attention_norm;
   const char *q, *k, *v, *o;        /* projections' weights */
   const char *q_bias, *k_bias, *v_bias, *o_bias;
   const char *q_norm, *k_norm;  /* per-head RMSNorm weights [head_dim] */
   const char *gate, *up, *down; /* a dense layer's SwiGLU */
   const char *router;           /* an MoE layer's router [n_experts][d] */
   const char *expert_gate, *expert_up, *expert_down;
+  /* With sandwich norms: pre_feedforward_layernorm (the MLP's input) and
+   * post_feedforward_layernorm (its output's). */
+  const char *pre_feedforward_norm, *post_feedforward_norm;
 } pio_decoder_names;
+
+/* The MLP's gate activation. */
+typedef enum pio_decoder_activation {
+  PIO_DECODER_SILU = 0,     /* SwiGLU: silu(gate) * up */
+  PIO_DECODER_GELU_TANH = 1 /* GeGLU with gelu_pytorch_tanh (Gemma) */
+} pio_decoder_activation;
 
 /* The names of LlamaForCausalLM, which Llama, Mistral, Qwen2 and Qwen3
  * share, as designated initialisers: a family adds its own after them
  * ({PIO_DECODER_LLAMA_NAMES, .router = "..."}). */
 #define PIO_DECODER_LLAMA_NAMES                                                                   \
   .embed = "model.embed_tokens.weight", .attn_norm = "model.layers.%u.input_layernorm.weight",    \
-  .mlp_norm = "model.layers.%u.post_attention_layernorm.weight",                                  \
+  .post_attention_norm = "model.layers.%u.post_attention_layernorm.weight",                       \
   .q = "model.layers.%u.self_attn.q_proj.weight", .k = "model.layers.%u.self_attn.k_proj.weight", \
   .v = "model.layers.%u.self_attn.v_proj.weight", .o = "model.layers.%u.self_attn.o_proj.weight", \
   .q_bias = "model.layers.%u.self_attn.q_proj.bias",                                              \
@@ -74,6 +85,15 @@ typedef struct pio_decoder_spec {
   uint32_t n_experts, n_experts_per_token, d_expert;
   int norm_topk_prob; /* the k chosen weights renormalised to sum 1 */
   const pio_decoder_names *names;
+  /* Gemma's differences (all zero for Llama-like families): */
+  unsigned norm_flags;       /* pio/norm.h flags of every RMSNorm (PIO_NORM_WEIGHT_PLUS_ONE) */
+  int sandwich_norms;        /* each sublayer's output normalised before its residual */
+  pio_decoder_activation activation;
+  float embed_scale;         /* embeddings multiplied by it (0: 1) */
+  float attention_scale;     /* logit = scale * q.k (0: 1 / sqrt(head_dim)) */
+  float attn_softcap, final_softcap; /* c tanh(x / c) of attention and output logits; 0 none */
+  int local_rope;            /* windowed layers rotate with rope_local (Gemma 3) */
+  pio_rope_params rope_local;
   /* Tensors of the files the model may leave unread: non-zero for those;
    * ctx is this spec.  NULL: pio_decoder_ignorable. */
   int (*ignorable)(const char *name, const void *ctx);
