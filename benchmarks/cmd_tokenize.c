@@ -6,7 +6,10 @@
  * encoded one paragraph at a time (a paragraph ends after a blank line), or
  * whole with --whole.  --reference-ids FILE compares the ids with another
  * tokenizer's (one line of comma-separated ids per paragraph, as
- * benchmarks/hf/hf_tokenize.js writes them). */
+ * benchmarks/hf/hf_tokenize.js writes them).  --json prints the document
+ * "pio-bench tokenize" (docs/json/bench-tokenize.schema.json), errors
+ * included. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "about.h"
 #include "bench_options.h"
 #include "pio/tokenizer.h"
 #include "scenarios.h"
@@ -62,7 +66,7 @@ static int parse(int argc, char **argv, tokenize_options *o) {
   optind = 1;
   opterr = 0;
   int opt;
-  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
     switch (opt) {
       case OPT_TEXT:
         o->text_path = optarg;
@@ -84,7 +88,7 @@ static int parse(int argc, char **argv, tokenize_options *o) {
         usage(stdout);
         return 1;
       default:
-        pio_bench_usage_error(SCENARIO, "unknown option '%s'", argv[optind - 1]);
+        pio_bench_option_error(SCENARIO, opt, argv[optind - 1], options);
         return -1;
     }
   }
@@ -157,16 +161,15 @@ static double read_pass(const char *text, size_t len, uint64_t *sink) {
 /* Encodes every paragraph once; ids land in all (one list per paragraph
  * when lists is not NULL). */
 static int encode_pass(pio_tokenizer_session *s, const char *text, const size_t *ends, size_t n,
-                       pio_token_ids *lists, size_t *tokens, double *seconds) {
-  pio_error err = {0};
+                       pio_token_ids *lists, size_t *tokens, double *seconds, pio_error *err) {
   pio_token_ids scratch = {0};
   size_t total = 0, from = 0;
   double t0 = pio_bench_now();
   for (size_t p = 0; p < n; p++) {
     pio_token_ids *out = lists ? &lists[p] : &scratch;
     out->count = 0;
-    if (pio_tokenizer_session_encode(s, text + from, ends[p] - from, 0, out, &err) != PIO_OK) {
-      fprintf(stderr, "pio-bench tokenize: paragraph %zu: %s\n", p + 1, err.message);
+    if (pio_tokenizer_session_encode(s, text + from, ends[p] - from, 0, out, err) != PIO_OK) {
+      pio_error_prefix(err, "paragraph %zu: ", p + 1);
       pio_token_ids_free(&scratch);
       return -1;
     }
@@ -215,7 +218,8 @@ static void report(const tokenize_options *o, size_t bytes, size_t n_par, size_t
                    double encode_s, double read_s, double load_s, long reference) {
   double mb = (double)bytes / 1e6;
   if (o->json) {
-    json_object *j = json_object_new_object();
+    json_object *j = pio_about_json_document("pio-bench", "pio-bench " SCENARIO);
+    if (j == NULL) return;
     json_object_object_add(j, "tokenizer", json_object_new_string(o->dir));
     json_object_object_add(j, "text", json_object_new_string(o->text_path));
     json_object_object_add(j, "bytes", json_object_new_uint64(bytes));
@@ -228,10 +232,13 @@ static void report(const tokenize_options *o, size_t bytes, size_t n_par, size_t
     json_object_object_add(j, "encode_mb_per_s", json_object_new_double(mb / encode_s));
     json_object_object_add(j, "tokens_per_s", json_object_new_double((double)tokens / encode_s));
     json_object_object_add(j, "read_mb_per_s", json_object_new_double(mb / read_s));
-    if (o->reference)
+    if (o->reference) {
       json_object_object_add(j, "reference_ids_identical",
                              json_object_new_boolean(reference == -1));
-    puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+      json_object_object_add(j, "reference_first_difference",
+                             reference >= 0 ? json_object_new_int64(reference + 1) : NULL);
+    }
+    pio_about_print_json(stdout, j);
     json_object_put(j);
     return;
   }
@@ -247,8 +254,6 @@ static void report(const tokenize_options *o, size_t bytes, size_t n_par, size_t
   if (o->reference) {
     if (reference == -1)
       printf("ids identical to %s\n", o->reference);
-    else if (reference == -2)
-      printf("reference %s: cannot be read\n", o->reference);
     else
       printf("ids DIFFER from %s, first in paragraph %ld\n", o->reference, reference + 1);
   }
@@ -259,9 +264,13 @@ int pio_bench_cmd_tokenize(int argc, char **argv) {
   int p = parse(argc, argv, &o);
   if (p != 0) return p > 0 ? PIO_BENCH_STATUS_OK : PIO_BENCH_STATUS_USAGE;
   size_t len = 0;
+  pio_error err = {0};
+  errno = 0;
   char *text = read_file(o.text_path, &len);
   if (text == NULL) {
-    fprintf(stderr, "pio-bench tokenize: %s: cannot be read\n", o.text_path);
+    pio_error_set(&err, PIO_ERR_IO, "--text %s: %s", o.text_path,
+                  errno ? strerror(errno) : "out of memory");
+    pio_bench_report_error(SCENARIO, o.json, &err);
     return PIO_BENCH_STATUS_FAILED;
   }
   char path[4096];
@@ -270,7 +279,6 @@ int pio_bench_cmd_tokenize(int argc, char **argv) {
   snprintf(path, sizeof path, is_dir ? "%s/tokenizer.json" : "%s", o.dir);
   pio_tokenizer *tok = NULL;
   pio_tokenizer_session *s = NULL;
-  pio_error err = {0};
   double t0 = pio_bench_now();
   int rc = PIO_BENCH_STATUS_FAILED;
   size_t n_par = 0, tokens = 0;
@@ -278,23 +286,31 @@ int pio_bench_cmd_tokenize(int argc, char **argv) {
   pio_token_ids *lists = ends ? calloc(n_par, sizeof *lists) : NULL;
   double *enc = calloc(o.repeat, sizeof *enc), *rd = calloc(o.repeat, sizeof *rd);
   if (pio_tokenizer_load(path, &tok, &err) != PIO_OK ||
-      pio_tokenizer_session_new(tok, &s, &err) != PIO_OK) {
-    fprintf(stderr, "pio-bench tokenize: %s\n", err.message);
-    goto done;
-  }
+      pio_tokenizer_session_new(tok, &s, &err) != PIO_OK)
+    goto fail;
   double load_s = pio_bench_now() - t0;
-  if (lists == NULL || enc == NULL || rd == NULL) goto done;
+  if (lists == NULL || enc == NULL || rd == NULL) {
+    pio_error_set(&err, PIO_ERR_NO_MEMORY, "%zu paragraphs: out of memory", n_par);
+    goto fail;
+  }
   /* an untimed pass fills the caches (and the word cache, as any long run would) */
-  if (encode_pass(s, text, ends, n_par, lists, &tokens, &enc[0]) != 0) goto done;
+  if (encode_pass(s, text, ends, n_par, lists, &tokens, &enc[0], &err) != 0) goto fail;
   uint64_t sink = 0;
   for (uint32_t r = 0; r < o.repeat; r++) {
-    if (encode_pass(s, text, ends, n_par, NULL, &tokens, &enc[r]) != 0) goto done;
+    if (encode_pass(s, text, ends, n_par, NULL, &tokens, &enc[r], &err) != 0) goto fail;
     rd[r] = read_pass(text, len, &sink);
   }
   long reference = o.reference ? compare_reference(o.reference, lists, n_par) : -1;
+  if (reference == -2) {
+    pio_error_set(&err, PIO_ERR_IO, "--reference-ids %s: %s", o.reference, strerror(errno));
+    goto fail;
+  }
   report(&o, len, n_par, tokens, pio_bench_median(enc, o.repeat), pio_bench_median(rd, o.repeat),
          load_s, reference);
   rc = o.reference && reference != -1 ? PIO_BENCH_STATUS_FAILED : PIO_BENCH_STATUS_OK;
+  goto done;
+fail:
+  pio_bench_report_error(SCENARIO, o.json, &err);
 done:
   for (size_t i = 0; lists && i < n_par; i++) pio_token_ids_free(&lists[i]);
   free(lists);

@@ -9,6 +9,7 @@ config.json named where a model folder is; and the warning for config
 fields the plugin does not read."""
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -115,6 +116,31 @@ class Documents(unittest.TestCase):
                       "--model", "tiny-doc-llama", "--synthetic", "--prompt-tokens", "4",
                       "--gen-tokens", "2", "--repeat", "1", "--no-progress")
 
+    def test_bench_tokenize(self):
+        tokenizer = os.path.join(os.path.dirname(MODELS), "tokenizers", "gpt2_like.json")
+        paragraphs = ["Hello world\n\n", "Second paragraph\n"]
+        text = os.path.join(self.tmp, "bench-tokenize.txt")
+        with open(text, "w") as f:
+            f.write("".join(paragraphs))
+        ids = [self.run_tool(PIO_HOST, "tokenize", tokenizer, "--text", p).stdout.strip()
+               for p in paragraphs]
+        reference = os.path.join(self.tmp, "bench-tokenize.ids")
+        with open(reference, "w") as f:
+            f.write("\n".join(ids) + "\n")
+        argv = [PIO_BENCH, "tokenize", tokenizer, "--text", text, "--repeat", "1", "--json"]
+        doc = self.document("pio-bench tokenize", "bench-tokenize.schema.json", *argv,
+                            "--reference-ids", reference)
+        self.assertEqual((doc["documents"], doc["reference_ids_identical"]), (2, True))
+        self.assertEqual(doc["tokens"], sum(len(i.split(",")) for i in ids))
+        with open(reference, "w") as f:
+            f.write(ids[0] + "\n0\n")
+        doc = self.document("pio-bench tokenize", "bench-tokenize.schema.json", *argv,
+                            "--reference-ids", reference, rc=1)
+        self.assertEqual(doc["reference_first_difference"], 2)
+        doc = self.document("pio-bench tokenize", "error.schema.json", PIO_BENCH, "tokenize",
+                            tokenizer, "--text", text + ".missing", "--json", rc=1)
+        self.assertIn("bench-tokenize.txt.missing", doc["error"]["message"])
+
     def test_bench_host(self):
         doc = self.document("pio-bench host", "bench-host.schema.json", PIO_BENCH, "host",
                             "--json", "--plugins", "3", "--repeat", "1", "--no-gst")
@@ -205,6 +231,12 @@ class Hints(unittest.TestCase):
             self.assertRegex(out, r"\ncommit: \S+\n")
             self.assertRegex(out, r"\nkernel paths built: scalar")
             self.assertRegex(out, r"\nkernel paths this CPU runs: scalar")
+            # every path named is one --kernel takes
+            built = re.search(r"\nkernel paths built: (.*)\n", out).group(1).split()
+            for path in built:
+                p = subprocess.run([PIO_HOST, "run", "--kernel", path, "--help"],
+                                   capture_output=True, text=True)
+                self.assertEqual(p.returncode, 0, "--kernel %s: %s" % (path, p.stderr))
 
     def test_mistyped_command(self):
         self.hint([PIO_HOST, "lsit"], "did you mean 'list'?")

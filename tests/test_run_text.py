@@ -138,6 +138,15 @@ class RunText(unittest.TestCase):
             r = self.run_host("run", self.model, *args)
             self.assertEqual(r.returncode, 2, args)
 
+    def test_a_prompt_of_many_bytes_but_few_tokens_fits(self):
+        # 600 bytes, 123 tokens (BOS too): the KV cache is sized within the model's 512 positions
+        r = self.run_host("run", self.model, "--prompt", "the quick " * 60, "--max-new-tokens", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"prompt 123 tokens", r.stderr)
+        r = self.run_host("run", self.model, "--prompt", "hello world " * 200, "--max-new-tokens", "2")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"over the KV cache of 512", r.stderr)
+
     def test_a_preset_has_no_tokenizer(self):
         r = self.run_host("run", "llama-3.2-1b", "--synthetic", "--prompt", "hi", "--max-new-tokens", "1")
         self.assertEqual(r.returncode, 2)

@@ -332,7 +332,12 @@ static int create_model(const run_args *a, run_state *st, pio_model_summary *sum
   /* Just the context this run needs, unless asked for more. */
   const uint64_t prompt = a->text.chat ? 0 : a->text.prompt ? pio_cli_text_prompt_bound(&a->text) : a->n_tokens;
   /* a chat takes what the plugin gives by default: min(max_position, 4096) */
-  const uint64_t needed = a->text.chat ? 0 : prompt + (a->max_new > 0 ? a->max_new - 1 : 0);
+  uint64_t needed = a->text.chat ? 0 : prompt + (a->max_new > 0 ? a->max_new - 1 : 0);
+  /* a --prompt's bound (its bytes) can pass what the model holds though its
+   * tokens do not: the model's own limit then, and a prompt really too long
+   * is refused with its token count once encoded */
+  if (a->text.prompt && sum->max_position > 0 && needed > sum->max_position)
+    needed = sum->max_position;
   o.max_context = a->max_context ? a->max_context : (uint32_t)(needed > UINT32_MAX ? UINT32_MAX : needed);
   s = pio_model_options_supported(st->table, &o, err);
   if (s == PIO_OK) s = st->table->model->create(st->config, &o, &st->model, err);
