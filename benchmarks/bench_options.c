@@ -14,8 +14,7 @@
 
 static int bad(const char *scenario, const char *option, const char *expected,
                const char *text) {
-  fprintf(stderr, "pio-bench %s: %s: expected %s, found '%s'\n", scenario, option, expected,
-          text);
+  pio_bench_usage_error(scenario, "%s: expected %s, found '%s'", option, expected, text);
   return -1;
 }
 
@@ -96,10 +95,27 @@ const char *pio_bench_scales_name(pio_kv_scales scales) {
                                                                        : "?";
 }
 
+/* Set by pio_bench_usage_errors_as_json. */
+static int usage_errors_as_json;
+
+void pio_bench_usage_errors_as_json(int argc, char **argv) {
+  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "--json") == 0) usage_errors_as_json = 1;
+}
+
 void pio_bench_usage_error(const char *scenario, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "pio-bench %s: ", scenario);
   va_start(ap, fmt);
+  if (usage_errors_as_json) {
+    pio_error err;
+    pio_error_clear(&err);
+    err.code = PIO_ERR_INVALID_ARGUMENT;
+    vsnprintf(err.message, sizeof err.message, fmt, ap);
+    va_end(ap);
+    pio_bench_report_error(scenario, 1, &err);
+    return;
+  }
+  fprintf(stderr, "pio-bench %s: ", scenario);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fprintf(stderr, " (see pio-bench %s --help)\n", scenario);

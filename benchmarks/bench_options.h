@@ -55,8 +55,14 @@ void pio_bench_option_error(const char *scenario, int opt, const char *given,
  * (docs/json/error.schema.json). */
 void pio_bench_report_error(const char *scenario, int json, const pio_error *err);
 
+/* Makes usage errors documents when a scenario's argv (before "--") holds
+ * --json, which a bad value can come before; main() calls it. */
+void pio_bench_usage_errors_as_json(int argc, char **argv);
+
 /* Prints "pio-bench SCENARIO: MESSAGE (see pio-bench SCENARIO --help)" for
- * an unknown option or a missing value, as getopt reports them. */
+ * an unknown option or a missing value, as getopt reports them; or, after
+ * pio_bench_usage_errors_as_json found --json, the error document (status
+ * "invalid argument") on stdout. */
 void pio_bench_usage_error(const char *scenario, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

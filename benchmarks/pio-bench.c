@@ -50,7 +50,10 @@ int main(int argc, char **argv) {
   }
   const char *names[sizeof scenarios / sizeof scenarios[0]];
   for (size_t i = 0; i < n_scenarios; i++) {
-    if (strcmp(argv[1], scenarios[i].name) == 0) return scenarios[i].run(argc - 1, argv + 1);
+    if (strcmp(argv[1], scenarios[i].name) == 0) {
+      pio_bench_usage_errors_as_json(argc - 1, argv + 1);
+      return scenarios[i].run(argc - 1, argv + 1);
+    }
     names[i] = scenarios[i].name;
   }
   const char *near = pio_suggest(argv[1], names, n_scenarios);

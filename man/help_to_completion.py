@@ -14,6 +14,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from help_to_man import commands, run  # noqa: E402
 
 OPTION = re.compile(r'(?<![\w-])(--[a-z][a-z0-9_-]*)(?:[ =]\[?([A-Za-z0-9_|.,-]+)\]?)?')
+SHORT = re.compile(r'(?<![\w-])(-[a-zA-Z])(?:, |\|)(--[a-z][a-z0-9_-]*)')
+
+
+def short_names(help_text):
+    """{long option: its short form}, from "-o, --output" or "-o|--output"."""
+    return {long: short for short, long in SHORT.findall(help_text)}
 
 
 def options(help_text):
@@ -30,12 +36,13 @@ def options(help_text):
     return found
 
 
-def value_case(opts):
+def value_case(opts, shorts):
     """bash case arms completing the value of the options that take one."""
     arms = []
-    for opt, arg in sorted(opts.items()):
+    for name, arg in sorted(opts.items()):
         if arg is None:
             continue
+        opt = name + ('|' + shorts[name] if name in shorts else '')
         if '|' in arg:
             words = ' '.join(w for w in arg.split('|') if re.match(r'^[a-z0-9_.-]+$', w))
             arms.append('    %s) COMPREPLY=($(compgen -W "%s" -- "$cur")); return;;' % (opt, words))
@@ -55,8 +62,11 @@ def main(tool, output):
     cmds = commands(top)
     all_opts = {}
     per_cmd = {}
+    shorts = {}
     for cmd in cmds:
-        opts = options(run([tool, cmd, '--help']))
+        text = run([tool, cmd, '--help'])
+        opts = options(text)
+        shorts.update(short_names(text))
         per_cmd[cmd] = opts
         for k, v in opts.items():
             if k not in all_opts or all_opts[k] is None or (v is not None and '|' in v):
@@ -71,7 +81,7 @@ def main(tool, output):
              '    return',
              '  fi',
              '  case "$prev" in']
-    lines += value_case(all_opts)
+    lines += value_case(all_opts, shorts)
     lines += ['  esac', '  local opts=""', '  case "$cmd" in']
     for cmd in cmds:
         lines.append('    %s) opts="%s";;' % (cmd, ' '.join(sorted(per_cmd[cmd]))))
@@ -82,8 +92,9 @@ def main(tool, output):
               '  fi']
     if name == 'pio-host':
         lines += ['  case "$cmd" in',
+                  # the names: the table's first column, up to the blank line before its summary
                   '    info|list) COMPREPLY=($(compgen -W "$(%s list 2>/dev/null | '
-                  "awk 'NR > 1 && NF >= 4 {print $1}')\" -- \"$cur\"));;" % name,
+                  "awk 'NR > 1 && NF == 0 {exit} NR > 1 {print $1}')\" -- \"$cur\"));;" % name,
                   '    validate) COMPREPLY=($(compgen -d -- "$cur"));;',
                   '    *) COMPREPLY=($(compgen -f -- "$cur"));;',
                   '  esac']

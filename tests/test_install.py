@@ -6,7 +6,11 @@ own, and still does once moved elsewhere (relocatable):
   - pio-host and pio-bench start (an $ORIGIN-relative rpath finds the
     libraries), and pio-host lists the installed plugins from the installed
     folder, ok, and finds the installed presets;
-  - the man pages, the bash completion and the documentation are there;
+  - the man pages (SYNOPSIS the usage lines, not "Usage:"), the bash
+    completion (it completes plugin names, and the choices of an option
+    such as --kernel and -o) and the documentation are there;
+  - no static library is installed (libpio-host.a's internals carry no
+    pio_ prefix, and there is no static libpio-sdk to link it with);
   - pkg-config's pio-sdk.pc builds the plugin-author guide's plugin out of
     tree, which the installed pio-host validates ok; pio-host.pc builds a
     program that lists plugins through libpio-host.
@@ -58,6 +62,16 @@ def guide_block(guide, heading, lang):
     return m.group(1)
 
 
+def complete(completion, bindir, env, words):
+    """What bash completion offers for the last of words (a list, the
+    tool first) with the installed completion script."""
+    script = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); '
+              '_${1//-/_}; printf "%s\\n" "${COMPREPLY[@]}"')
+    benv = dict(env, PATH=bindir + os.pathsep + env.get('PATH', ''))
+    out = run(['bash', '-c', script, 'complete', completion] + words, benv).stdout
+    return [w for w in out.split('\n') if w]
+
+
 def check_tree(root, rel, env, scratch, guide, sanitize):
     bindir, libdir, datadir, mandir = (os.path.join(root, r) for r in rel)
     pio_host = os.path.join(bindir, 'pio-host')
@@ -78,9 +92,22 @@ def check_tree(root, rel, env, scratch, guide, sanitize):
         page = os.path.join(mandir, 'man1', tool + '.1')
         check(os.path.isfile(page) and open(page).read().startswith('.\\"'),
               'man page %s' % page)
+        synopsis = open(page).read().split('.SH SYNOPSIS\n.nf\n')[1].split('\n')[0]
+        check(synopsis.startswith(tool.replace('-', '\\-') + ' '),
+              '%s SYNOPSIS is its usage: %r' % (page, synopsis))
         completion = os.path.join(datadir, 'bash-completion', 'completions', tool)
         check(os.path.isfile(completion), 'completion %s' % completion)
         run(['bash', '-n', completion], env)
+    host_completion = os.path.join(datadir, 'bash-completion', 'completions', 'pio-host')
+    offered = complete(host_completion, bindir, env, ['pio-host', 'info', ''])
+    check(sorted(offered) == sorted(by_name), 'pio-host info <TAB> offers the plugins: %s' % offered)
+    offered = complete(host_completion, bindir, env, ['pio-host', 'run', '--kernel', ''])
+    check('amx_bf16' in offered and 'auto' in offered, 'run --kernel <TAB>: %s' % offered)
+    offered = complete(os.path.join(datadir, 'bash-completion', 'completions', 'pio-bench'),
+                       bindir, env, ['pio-bench', 'run', '-o', ''])
+    check(sorted(offered) == ['csv', 'jsonl', 'md', 'table'], 'pio-bench run -o <TAB>: %s' % offered)
+    archives = [f for f in os.listdir(libdir) if f.endswith('.a')]
+    check(not archives, 'no static library installed: %s' % archives)
     docs = os.path.join(datadir, 'doc', 'pio')
     for doc in ('README.md', 'user-guide.md', 'plugin-author-guide.md', 'abi.md'):
         check(os.path.isfile(os.path.join(docs, doc)), 'doc %s installed' % doc)

@@ -95,6 +95,36 @@ class Documents(unittest.TestCase):
                             "--model", "no-such-model", rc=2)
         self.assertIn("no-such-model", doc["error"]["message"])
 
+    def test_usage_errors_are_documents_too(self):
+        # a bad value, an unknown option, a missing value: before or after --json
+        for argv in ([PIO_HOST, "run", "tiny-doc-llama", "--max-new-tokens", "x", "--json"],
+                     [PIO_HOST, "list", "--json", "--jsn"],
+                     [PIO_HOST, "run", "--json", "tiny-doc-llama", "--prompt", "x", "--top-p", "0"],
+                     [PIO_HOST, "tokenize", "--json", "--text"],
+                     [PIO_BENCH, "run", "--model", "tiny-doc-llama", "--repeat", "0", "--json"],
+                     [PIO_BENCH, "tokenize", "--json", "--txet", "x", "d"]):
+            kind = "%s %s" % (os.path.basename(argv[0]), argv[1])
+            doc = self.document(kind, "error.schema.json", *argv, rc=2)
+            self.assertEqual(doc["error"]["status"], "invalid argument", argv)
+        doc = self.document("pio-host list", "error.schema.json", PIO_HOST, "list", "--json",
+                            "--jsn", rc=2)
+        self.assertIn("did you mean '--json'?", doc["error"]["message"])
+
+    def test_tokenize_errors_are_documents(self):
+        bad = os.path.join(self.tmp, "bad-tokenizer.json")
+        with open(bad, "w") as f:
+            f.write('{"model": {"type": "Unigram"}')
+        doc = self.document("pio-host tokenize", "error.schema.json", PIO_HOST, "tokenize",
+                            bad, "--text", "x", "--json", rc=1)
+        self.assertIn("bad-tokenizer.json", doc["error"]["message"])
+        tokenizer = os.path.join(os.path.dirname(MODELS), "tokenizers", "gpt2_like.json")
+        p = subprocess.run([PIO_HOST, "tokenize", tokenizer, "--json"], input=b"\xff\xfe",
+                           capture_output=True, env=self.env, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        doc = json.loads(p.stdout)
+        self.assertEqual(list(errors(doc, schema("error.schema.json"), resolve=schema)), [])
+        self.assertIn("stdin", doc["error"]["message"])
+
     def test_bench_kv(self):
         doc = self.document("pio-bench kv", "bench-kv.schema.json", PIO_BENCH, "kv", "--json",
                             "--model", "llama-3.1-8b")

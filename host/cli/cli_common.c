@@ -41,27 +41,41 @@ void pio_cli_common_free(pio_cli_common *common) {
   common->n_plugin_paths = 0;
 }
 
+/* Set by pio_cli_usage_errors_as_json: usage errors are documents. */
+static int usage_errors_as_json;
+
+void pio_cli_usage_errors_as_json(int argc, char **argv) {
+  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "--json") == 0) usage_errors_as_json = 1;
+}
+
 int pio_cli_usage_error(const char *command, const char *fmt, ...) {
+  char message[1024];
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "pio-host %s: ", command);
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\nTry 'pio-host %s --help'.\n", command);
+  vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
+  if (usage_errors_as_json) {
+    char kind[64];
+    snprintf(kind, sizeof kind, "pio-host %s", command);
+    pio_about_print_json_error(stdout, "pio-host", kind, PIO_ERR_INVALID_ARGUMENT, message);
+    return PIO_CLI_EXIT_USAGE;
+  }
+  fprintf(stderr, "pio-host %s: ", command);
+  pio_cli_put(stderr, message);
+  fprintf(stderr, "\nTry 'pio-host %s --help'.\n", command);
   return PIO_CLI_EXIT_USAGE;
 }
 
 int pio_cli_bad_option(const char *command, int opt, char **argv,
                        const struct option *options) {
-  char prefix[64];
-  snprintf(prefix, sizeof prefix, "pio-host %s", command);
-  const char *given = optind > 0 ? argv[optind - 1] : NULL;
-  if (opt == ':')
-    fprintf(stderr, "%s: option '%s' needs a value\n", prefix, given != NULL ? given : "?");
-  else
-    pio_suggest_unknown_option(prefix, given, options);
-  fprintf(stderr, "Try 'pio-host %s --help'.\n", command);
-  return PIO_CLI_EXIT_USAGE;
+  const char *given = optind > 0 && argv[optind - 1] != NULL ? argv[optind - 1] : "?";
+  if (opt == ':') return pio_cli_usage_error(command, "option '%s' needs a value", given);
+  char buf[80];
+  const char *near = pio_suggest_option(given, options, buf, sizeof buf);
+  if (near != NULL)
+    return pio_cli_usage_error(command, "unknown option '%s'; did you mean '%s'?", given, near);
+  return pio_cli_usage_error(command, "unknown option '%s'", given);
 }
 
 void pio_cli_no_plugin_text(const pio_registry *registry, const char *name, char *buf,

@@ -56,8 +56,14 @@ typedef struct pio_cli_common {
 int pio_cli_common_option(pio_cli_common *common, int opt, const char *arg);
 void pio_cli_common_free(pio_cli_common *common);
 
-/* Reports a usage error ("pio-host CMD: message; see --help") on stderr
- * and returns PIO_CLI_EXIT_USAGE. */
+/* Makes usage errors documents when argv (a command's, before "--") holds
+ * --json: a bad value can come before --json is parsed.  main() calls it
+ * for the commands that take --json. */
+void pio_cli_usage_errors_as_json(int argc, char **argv);
+
+/* Reports a usage error ("pio-host CMD: message; see --help") on stderr,
+ * or as the error document (status "invalid argument") on stdout after
+ * pio_cli_usage_errors_as_json found --json; returns PIO_CLI_EXIT_USAGE. */
 int pio_cli_usage_error(const char *command, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

@@ -136,7 +136,7 @@ int pio_cli_detokenize(int argc, char **argv) {
     return pio_cli_usage_error("detokenize", "--ids: not a comma-separated list of ids at '%.20s'",
                                bad);
   }
-  pio_tokenizer *tok = pio_cli_load_tokenizer("detokenize", argv[optind]);
+  pio_tokenizer *tok = pio_cli_load_tokenizer("detokenize", 0, argv[optind]);
   if (tok == NULL) {
     pio_token_ids_free(&ids);
     return PIO_CLI_EXIT_PLUGIN;

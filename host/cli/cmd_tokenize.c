@@ -54,11 +54,12 @@ static void put_json_document(const pio_tokenizer *tok, const pio_token_ids *ids
 }
 
 static int encode_one(pio_tokenizer_session *s, const char *text, size_t len, unsigned flags,
-                      pio_token_ids *ids, const char *where) {
+                      pio_token_ids *ids, const char *where, int json) {
   pio_error err = {0};
   ids->count = 0;
   if (pio_tokenizer_session_encode(s, text, len, flags, ids, &err) != PIO_OK) {
-    fprintf(stderr, "pio-host tokenize: %s%s\n", where, err.message);
+    pio_cli_common common = {.command = "tokenize", .json = json};
+    pio_cli_fail(&common, PIO_CLI_EXIT_PLUGIN, err.code, "%s%s", where, err.message);
     return -1;
   }
   return 0;
@@ -77,7 +78,7 @@ static int jsonl_line(void *ctx, json_object *v, const char *where) {
     return PIO_CLI_EXIT_PLUGIN;
   }
   if (encode_one(st->session, json_object_get_string(v), (size_t)json_object_get_string_len(v),
-                 st->flags, &st->ids, where) != 0)
+                 st->flags, &st->ids, where, 0) != 0)
     return PIO_CLI_EXIT_PLUGIN;
   pio_cli_put_ids(stdout, st->ids.ids, st->ids.count, 1);
   fputc('\n', stdout);
@@ -125,13 +126,13 @@ int pio_cli_tokenize(int argc, char **argv) {
         print_help();
         return PIO_CLI_EXIT_OK;
       default:
-        return pio_cli_usage_error("tokenize", "unknown option '%s'", argv[optind - 1]);
+        return pio_cli_bad_option("tokenize", '?', argv, options);
     }
   }
   if (optind != argc - 1) return pio_cli_usage_error("tokenize", "expected one DIR");
   if (jsonl && (text != NULL || json))
     return pio_cli_usage_error("tokenize", "--jsonl reads stdin: no --text or --json with it");
-  pio_tokenizer *tok = pio_cli_load_tokenizer("tokenize", argv[optind]);
+  pio_tokenizer *tok = pio_cli_load_tokenizer("tokenize", json, argv[optind]);
   if (tok == NULL) return PIO_CLI_EXIT_PLUGIN;
   pio_tokenizer_session *s = NULL;
   pio_error err = {0};
@@ -152,7 +153,8 @@ int pio_cli_tokenize(int argc, char **argv) {
       rc = PIO_CLI_EXIT_PLUGIN;
     pio_token_ids ids = {0};
     if (rc == PIO_CLI_EXIT_OK &&
-        encode_one(s, text ? text : input, len, flags, &ids, text ? "--text: " : "stdin: ") != 0)
+        encode_one(s, text ? text : input, len, flags, &ids, text ? "--text: " : "stdin: ",
+                   json) != 0)
       rc = PIO_CLI_EXIT_PLUGIN;
     if (rc == PIO_CLI_EXIT_OK && json) {
       put_json_document(tok, &ids);

@@ -13,16 +13,17 @@ typedef struct pio_cli_command {
   const char *name;
   int (*run)(int argc, char **argv);
   const char *summary;
+  int json; /* takes --json, and with it gives usage errors as documents */
 } pio_cli_command;
 
 static const pio_cli_command commands[] = {
-    {"list", pio_cli_list, "list every plugin on the plugin path and its status"},
-    {"info", pio_cli_info, "show everything about one plugin"},
-    {"validate", pio_cli_validate, "check a plugin folder, with a trial load in a child"},
-    {"tokenize", pio_cli_tokenize, "encode text into token ids with a model's tokenizer.json"},
-    {"detokenize", pio_cli_detokenize, "decode token ids into text"},
-    {"template", pio_cli_template, "render a model's chat template for a conversation"},
-    {"run", pio_cli_run, "run a model on a prompt (text or token ids), streaming its answer"},
+    {"list", pio_cli_list, "list every plugin on the plugin path and its status", 1},
+    {"info", pio_cli_info, "show everything about one plugin", 1},
+    {"validate", pio_cli_validate, "check a plugin folder, with a trial load in a child", 1},
+    {"tokenize", pio_cli_tokenize, "encode text into token ids with a model's tokenizer.json", 1},
+    {"detokenize", pio_cli_detokenize, "decode token ids into text", 0},
+    {"template", pio_cli_template, "render a model's chat template for a conversation", 0},
+    {"run", pio_cli_run, "run a model on a prompt (text or token ids), streaming its answer", 1},
 };
 
 static void print_help(FILE *out) {
@@ -68,7 +69,10 @@ int main(int argc, char **argv) {
   const size_t n = sizeof commands / sizeof commands[0];
   const char *names[sizeof commands / sizeof commands[0]];
   for (size_t i = 0; i < n; i++) {
-    if (strcmp(name, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    if (strcmp(name, commands[i].name) == 0) {
+      if (commands[i].json) pio_cli_usage_errors_as_json(argc - 1, argv + 1);
+      return commands[i].run(argc - 1, argv + 1);
+    }
     names[i] = commands[i].name;
   }
   fputs("pio-host: unknown command '", stderr);

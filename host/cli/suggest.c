@@ -26,12 +26,3 @@ const char *pio_suggest_option(const char *given, const struct option *options, 
   snprintf(buf, size, "--%s", near);
   return buf;
 }
-
-void pio_suggest_unknown_option(const char *prefix, const char *given,
-                                const struct option *options) {
-  char buf[SUGGEST_MAX + 3];
-  const char *near = given != NULL ? pio_suggest_option(given, options, buf, sizeof buf) : NULL;
-  fprintf(stderr, "%s: unknown option '%s'", prefix, given != NULL ? given : "?");
-  if (near != NULL) fprintf(stderr, "; did you mean '%s'?", near);
-  fputc('\n', stderr);
-}

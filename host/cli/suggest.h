@@ -13,9 +13,4 @@
 const char *pio_suggest_option(const char *given, const struct option *options, char *buf,
                                size_t size);
 
-/* Prints "PREFIX: unknown option 'GIVEN'" and, when one is near, "; did you
- * mean '--OPTION'?" on stderr.  given is argv's word getopt refused. */
-void pio_suggest_unknown_option(const char *prefix, const char *given,
-                                const struct option *options);
-
 #endif

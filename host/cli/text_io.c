@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "cli_common.h"
 #include "text_io.h"
 
 int pio_cli_path_join(char *out, size_t size, const char *dir, const char *name) {
@@ -15,7 +16,8 @@ int pio_cli_path_join(char *out, size_t size, const char *dir, const char *name)
   return written < 0 || (size_t)written >= size ? -1 : 0;
 }
 
-pio_tokenizer *pio_cli_load_tokenizer(const char *command, const char *path) {
+pio_tokenizer *pio_cli_load_tokenizer(const char *command, int json, const char *path) {
+  pio_cli_common common = {.command = command, .json = json};
   char file[PATH_MAX];
   struct stat st;
   size_t n = strlen(path);
@@ -23,7 +25,8 @@ pio_tokenizer *pio_cli_load_tokenizer(const char *command, const char *path) {
       stat(path, &st) == 0 ? !S_ISDIR(st.st_mode) : n >= 5 && strcmp(path + n - 5, ".json") == 0;
   if (!is_file) {
     if (pio_cli_path_join(file, sizeof file, path, "tokenizer.json") != 0) {
-      fprintf(stderr, "pio-host %s: %s: path too long\n", command, path);
+      pio_cli_fail(&common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_INVALID_ARGUMENT, "%s: path too long",
+                   path);
       return NULL;
     }
   } else {
@@ -32,7 +35,7 @@ pio_tokenizer *pio_cli_load_tokenizer(const char *command, const char *path) {
   pio_tokenizer *tok = NULL;
   pio_error err = {0};
   if (pio_tokenizer_load(file, &tok, &err) != PIO_OK) {
-    fprintf(stderr, "pio-host %s: %s\n", command, err.message);
+    pio_cli_fail(&common, PIO_CLI_EXIT_PLUGIN, err.code, "%s", err.message);
     return NULL;
   }
   return tok;

@@ -14,8 +14,9 @@
 #define PIO_CLI_MAX_INPUT (1u << 30)
 
 /* Loads DIR/tokenizer.json, or the file itself when path names a file.
- * Prints the error ("pio-host CMD: ...") and returns NULL on failure. */
-pio_tokenizer *pio_cli_load_tokenizer(const char *command, const char *path);
+ * Reports the error (pio_cli_fail: "pio-host CMD: ...", or the error
+ * document with json) and returns NULL on failure. */
+pio_tokenizer *pio_cli_load_tokenizer(const char *command, int json, const char *path);
 
 /* Joins dir and name into out (size bytes); -1 when it does not fit. */
 int pio_cli_path_join(char *out, size_t size, const char *dir, const char *name);
