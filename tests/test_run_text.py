@@ -126,6 +126,36 @@ class RunText(unittest.TestCase):
         ids = self.run_host("tokenize", self.model, stdin=rendered.stdout).stdout.decode().strip().split(",")
         self.assertEqual(first, len(ids))
 
+    def test_chat_keeps_its_answers_in_the_cache(self):
+        # the ids drawn stay in the cache: the next turn prefills only what the
+        # rendering adds after them (re-encoding the answer's text can give other
+        # ids, which would empty the cache)
+        r = self.run_host("run", self.model, "--chat", "--json", "--max-new-tokens", "8",
+                          stdin=b"hello\nand again\nthird\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        docs = [self.document(line) for line in r.stdout.decode().splitlines()]
+        self.assertEqual(len(docs), 3)
+        for before, after in zip(docs, docs[1:]):
+            run = len(before["generated"]) - (before["stop"] == "max_new_tokens")
+            self.assertGreater(run, 0)
+            self.assertEqual(after["cached_tokens"], before["prompt_tokens"] + run)
+
+    def test_chat_whose_template_rewrites_the_past_starts_over(self):
+        d = os.path.join(self.tmp, "forgetful")
+        shutil.copytree(self.model, d)
+        with open(os.path.join(d, "tokenizer_config.json"), "w") as f:  # only the last message
+            json.dump({"bos_token": "<|begin_of_text|>", "chat_template":
+                       "{% for m in messages %}{% if loop.last %}{{ bos_token + m['content'] }}"
+                       "{% endif %}{% endfor %}"}, f)
+        r = self.run_host("run", d, "--chat", "--json", "--max-new-tokens", "3",
+                          stdin=b"hello\nand again\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        docs = [self.document(line) for line in r.stdout.decode().splitlines()]
+        self.assertEqual([d["cached_tokens"] for d in docs], [0, 0])
+        alone = self.run_host("run", d, "--chat", "--json", "--max-new-tokens", "3",
+                              stdin=b"and again\n")
+        self.assertEqual(json.loads(alone.stdout)["generated"], docs[1]["generated"])
+
     def test_chat_streams_each_answer(self):
         r = self.run_host("run", self.model, "--chat", "--max-new-tokens", "5", stdin=b"one\ntwo\n")
         self.assertEqual(r.returncode, 0, r.stderr)

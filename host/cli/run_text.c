@@ -4,7 +4,7 @@
  * the tokenizer's streaming decoder, flushed each token, until an EOS id
  * of generation_config.json / config.json or --max-new-tokens.  A chat
  * keeps the KV cache between turns: only what the new rendering adds
- * after the ids already run is prefilled. */
+ * after the ids already run is prefilled (encode_turn). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -117,6 +117,8 @@ typedef struct text_run {
   struct printbuf *text; /* --json: the reply's text, instead of stdout */
   const pio_sampling *sampling;
   unsigned turn;
+  char *said; /* --chat: the text the ids of seq spell (NULL: not known) */
+  size_t said_len;
   pio_error err;
 } text_run;
 
@@ -253,6 +255,46 @@ static json_object *message(const char *role, const char *content, size_t len) {
   return m;
 }
 
+/* A chat turn's prompt: the ids of the rendering.  When the rendering goes
+ * on from t->said, the text the cache's ids spell, those ids are kept as
+ * they are (the model's own: re-encoding their text can give others, and
+ * the cache, which cannot be cut back, would be emptied and the whole
+ * conversation prefilled again) and only what follows is encoded. */
+static pio_status encode_turn(text_run *t, const char *text, size_t len, pio_token_ids *prompt) {
+  prompt->count = 0;
+  size_t from = 0;
+  if (t->said != NULL && t->seq.count > 0 && len > t->said_len &&
+      memcmp(text, t->said, t->said_len) == 0) {
+    for (size_t i = 0; i < t->seq.count; i++)
+      if (pio_token_ids_push(prompt, t->seq.ids[i], &t->err) != PIO_OK) return t->err.code;
+    from = t->said_len;
+  }
+  return pio_tokenizer_session_encode(t->session, text + from, len - from, 0, prompt, &t->err);
+}
+
+/* After a turn, t->said: the rendering (its ids begin the cache) and the
+ * text of the reply's ids that were run after it. */
+static pio_status remember_said(text_run *t, const char *text, size_t len, size_t prompt_ids) {
+  char *fed = NULL;
+  size_t fed_len = 0;
+  if (t->seq.count > prompt_ids &&
+      pio_tokenizer_decode(t->tok, t->seq.ids + prompt_ids, t->seq.count - prompt_ids, 0, &fed,
+                           &fed_len, &t->err) != PIO_OK)
+    return t->err.code;
+  char *said = realloc(t->said, len + fed_len + 1);
+  if (said == NULL) {
+    free(fed);
+    return pio_error_set(&t->err, PIO_ERR_NO_MEMORY, "the conversation: out of memory");
+  }
+  memcpy(said, text, len);
+  if (fed_len > 0) memcpy(said + len, fed, fed_len);
+  said[len + fed_len] = '\0';
+  t->said = said;
+  t->said_len = len + fed_len;
+  free(fed);
+  return PIO_OK;
+}
+
 static int run_chat(text_run *t, const char *system) {
   pio_chat_template *tmpl = NULL;
   json_object *vars = NULL;
@@ -285,11 +327,13 @@ static int run_chat(text_run *t, const char *system) {
     prompt.count = 0;
     if (pio_chat_template_render(tmpl, vars, &text, &len, &t->err) != PIO_OK) {
       rc = fail(t, "chat template: ");
-    } else if (pio_tokenizer_session_encode(t->session, text, len, 0, &prompt, &t->err) != PIO_OK) {
+    } else if (encode_turn(t, text, len, &prompt) != PIO_OK) {
       rc = fail(t, "the rendered prompt: ");
     } else {
       t->turn++;
       rc = generate(t, &prompt, line, (size_t)n);
+      if (rc == PIO_CLI_EXIT_OK && remember_said(t, text, len, prompt.count) != PIO_OK)
+        rc = fail(t, "");
     }
     free(text);
     if (rc != PIO_CLI_EXIT_OK) break;
@@ -368,6 +412,7 @@ int pio_cli_run_text(const pio_cli_text_options *o, const pio_cli_text_model *m)
   if (t.text == NULL) print_sampling(&s);
   rc = o->chat ? run_chat(&t, o->system) : run_prompt(&t, o->prompt);
 done:
+  free(t.said);
   if (t.text != NULL) printbuf_free(t.text);
   pio_token_ids_free(&t.seq);
   pio_token_ids_free(&t.reply);
