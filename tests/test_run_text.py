@@ -199,6 +199,23 @@ class RunText(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn(b"tokenizer.json", r.stderr)
 
+    def test_text_mistakes_are_found_before_the_weights_are_read(self):
+        d = os.path.join(self.tmp, "no-weights")
+        if not os.path.isdir(d):
+            shutil.copytree(self.model, d)
+            os.unlink(os.path.join(d, "model.safetensors"))
+        for args, named in ((["--system", "a\udcffb", "--chat"], "--system: the text is not UTF-8"),
+                            (["--prompt", "a\udcffb"], "--prompt: the text is not UTF-8")):
+            r = self.run_host("run", d, *args, stdin=b"hi\n")
+            self.assertEqual(r.returncode, 1, args)
+            self.assertIn(named.encode(), r.stderr)
+        shutil.copy(os.path.join(self.model, "tokenizer_config.json"), d)
+        with open(os.path.join(d, "tokenizer_config.json"), "a") as f:
+            f.write("{")  # no longer JSON
+        r = self.run_host("run", d, "--chat", stdin=b"hi\n")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"tokenizer_config.json", r.stderr)
+
     def document(self, text, schema_name="run.schema.json"):
         doc = json.loads(text)
         self.assertEqual(list(errors(doc, SCHEMA(schema_name), resolve=SCHEMA)), [], text)

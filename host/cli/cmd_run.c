@@ -313,8 +313,9 @@ static int open_model(const run_args *a, run_state *st, pio_error *err) {
   return PIO_CLI_EXIT_OK;
 }
 
+/* prompt_tokens: --prompt's ids (run_text.c encoded them). */
 static int create_model(const run_args *a, run_state *st, pio_model_summary *sum,
-                        pio_error *err) {
+                        uint32_t prompt_tokens, pio_error *err) {
   memset(sum, 0, sizeof *sum);
   sum->struct_size = sizeof *sum;
   pio_status s = st->table->config->summarize(st->config, sum, err);
@@ -330,12 +331,12 @@ static int create_model(const run_args *a, run_state *st, pio_model_summary *sum
   o.weights_load = a->weights_load;
   o.kernel = a->kernel;
   /* Just the context this run needs, unless asked for more. */
-  const uint64_t prompt = a->text.chat ? 0 : a->text.prompt ? pio_cli_text_prompt_bound(&a->text) : a->n_tokens;
+  const uint64_t prompt = a->text.prompt ? prompt_tokens : a->n_tokens;
   /* a chat takes what the plugin gives by default: min(max_position, 4096) */
   uint64_t needed = a->text.chat ? 0 : prompt + (a->max_new > 0 ? a->max_new - 1 : 0);
-  /* a --prompt's bound (its bytes) can pass what the model holds though its
-   * tokens do not: the model's own limit then, and a prompt really too long
-   * is refused with its token count once encoded */
+  /* a prompt too long for the model is refused by the prefill, naming its
+   * tokens and the cache, rather than by create naming a max_context the
+   * user never gave */
   if (a->text.prompt && sum->max_position > 0 && needed > sum->max_position)
     needed = sum->max_position;
   o.max_context = a->max_context ? a->max_context : (uint32_t)(needed > UINT32_MAX ? UINT32_MAX : needed);
@@ -516,23 +517,29 @@ static int run_model(const run_args *a) {
   pio_model_summary sum;
   run_result result;
   memset(&result, 0, sizeof result);
+  const int text_run = a->text.prompt || a->text.chat;
+  pio_cli_text *text = NULL; /* read before the weights: its mistakes cost no load */
+  uint32_t prompt_tokens = 0;
   int rc = open_model(a, &st, &err);
-  if (rc == PIO_CLI_EXIT_OK) rc = create_model(a, &st, &sum, &err);
-  if (rc == PIO_CLI_EXIT_OK && (a->text.prompt || a->text.chat)) {
+  if (rc == PIO_CLI_EXIT_OK && text_run)
+    rc = pio_cli_text_open(&a->text, a->model, st.resolved.weights_dir, &a->common, &text,
+                           &prompt_tokens);
+  if (rc == PIO_CLI_EXIT_OK) rc = create_model(a, &st, &sum, prompt_tokens, &err);
+  if (rc == PIO_CLI_EXIT_OK && text_run) {
     text_context ctx = {a, &st};
-    pio_cli_text_model m = {a->model, st.resolved.weights_dir, st.resolved.record->name, st.table->model,
-                            st.model, (uint32_t)sum.vocab_size, 0, a->max_new, st.logits,
-                            &a->common, print_answer, &ctx};
+    pio_cli_text_model m = {st.resolved.record->name, st.table->model, st.model,
+                            (uint32_t)sum.vocab_size, 0, a->max_new, st.logits, print_answer, &ctx};
     pio_model_stats stats;
     memset(&stats, 0, sizeof stats);
     stats.struct_size = sizeof stats;
     m.max_context = st.table->model->stats(st.model, &stats, &err) == PIO_OK ? stats.max_context : 0;
-    rc = pio_cli_run_text(&a->text, &m);
+    rc = pio_cli_run_text(text, &m);
   } else if (rc == PIO_CLI_EXIT_OK) {
     rc = generate(a, &st, &sum, &result, &err);
     if (rc == PIO_CLI_EXIT_OK && !a->common.json) print_text(a, &st, &result);
     if (rc == PIO_CLI_EXIT_OK && a->common.json) rc = print_json(a, &st, &result);
   }
+  pio_cli_text_close(text);
   free(result.ids);
   release(&st);
   return rc;

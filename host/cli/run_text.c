@@ -92,38 +92,39 @@ int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg) {
   }
 }
 
-uint32_t pio_cli_text_prompt_bound(const pio_cli_text_options *o) {
-  /* a token is at least one byte; the post-processor adds a few */
-  size_t n = o->prompt ? strlen(o->prompt) + 16 : 0;
-  return n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)n;
-}
-
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* What a text run holds. */
-typedef struct text_run {
-  const pio_cli_text_model *m;
+/* What a text run holds (pio_cli_text of run_text.h). */
+typedef struct pio_cli_text text_run;
+struct pio_cli_text {
+  const pio_cli_text_options *o;
+  const char *name, *dir;
+  const pio_cli_common *common;
+  const pio_cli_text_model *m; /* from pio_cli_run_text on */
   pio_tokenizer *tok;
   pio_tokenizer_session *session;
   pio_decode_stream *stream;
   pio_sampler *sampler;
   pio_generation_config gen;
+  pio_sampling sampling; /* generation_config.json's, then the options' */
+  pio_token_ids prompt;  /* --prompt: its ids */
+  pio_chat_template *tmpl; /* --chat: the template and its variables */
+  json_object *vars;
   pio_token_ids seq; /* the ids the KV cache holds */
   pio_token_ids reply;
   struct printbuf *text; /* --json: the reply's text, instead of stdout */
-  const pio_sampling *sampling;
   unsigned turn;
   char *said; /* --chat: the text the ids of seq spell (NULL: not known) */
   size_t said_len;
   pio_error err;
-} text_run;
+};
 
 static int fail(text_run *t, const char *what) {
-  return pio_cli_fail(t->m->common, PIO_CLI_EXIT_PLUGIN, t->err.code, "%s: %s%s", t->m->name,
+  return pio_cli_fail(t->common, PIO_CLI_EXIT_PLUGIN, t->err.code, "%s: %s%s", t->name,
                       what ? what : "", t->err.message);
 }
 
@@ -218,7 +219,7 @@ static int generate(text_run *t, const pio_token_ids *prompt, const char *input,
     pio_cli_text_answer answer = {input, input_len, t->turn, prompt->count, reused,
                                   t->reply.ids, t->reply.count, t->text->buf,
                                   (size_t)t->text->bpos, steps, stopped, prefill_s, decode_s,
-                                  t->sampling};
+                                  &t->sampling};
     return t->m->answer(t->m->ctx, &answer);
   }
   fputc('\n', stdout);
@@ -233,19 +234,8 @@ static int generate(text_run *t, const pio_token_ids *prompt, const char *input,
   return PIO_CLI_EXIT_OK;
 }
 
-static int run_prompt(text_run *t, const char *text) {
-  pio_token_ids prompt = {0};
-  if (pio_tokenizer_session_encode(t->session, text, strlen(text), PIO_ENCODE_ADD_SPECIAL, &prompt,
-                                   &t->err) != PIO_OK) {
-    pio_token_ids_free(&prompt);
-    return fail(t, "--prompt: ");
-  }
-  int rc = prompt.count == 0
-               ? (pio_error_set(&t->err, PIO_ERR_INVALID, "the prompt encodes to no tokens"),
-                  fail(t, "--prompt: "))
-               : generate(t, &prompt, text, strlen(text));
-  pio_token_ids_free(&prompt);
-  return rc;
+static int run_prompt(text_run *t) {
+  return generate(t, &t->prompt, t->o->prompt, strlen(t->o->prompt));
 }
 
 static json_object *message(const char *role, const char *content, size_t len) {
@@ -295,17 +285,28 @@ static pio_status remember_said(text_run *t, const char *text, size_t len, size_
   return PIO_OK;
 }
 
-static int run_chat(text_run *t, const char *system) {
-  pio_chat_template *tmpl = NULL;
-  json_object *vars = NULL;
-  if (pio_chat_template_load_dir(t->m->dir, &tmpl, &vars, &t->err) != PIO_OK)
+/* --chat, before the model: the template, and --system checked and put
+ * first in the conversation. */
+static int open_chat(text_run *t) {
+  if (pio_chat_template_load_dir(t->dir, &t->tmpl, &t->vars, &t->err) != PIO_OK)
     return fail(t, "--chat: ");
   json_object *messages = json_object_new_array();
-  json_object_object_add(vars, "messages", messages);
-  json_object_object_add(vars, "tools", NULL);
-  json_object_object_add(vars, "documents", NULL);
-  json_object_object_add(vars, "add_generation_prompt", json_object_new_boolean(1));
-  if (system) json_object_array_add(messages, message("system", system, strlen(system)));
+  json_object_object_add(t->vars, "messages", messages);
+  json_object_object_add(t->vars, "tools", NULL);
+  json_object_object_add(t->vars, "documents", NULL);
+  json_object_object_add(t->vars, "add_generation_prompt", json_object_new_boolean(1));
+  const char *system = t->o->system;
+  if (system == NULL) return PIO_CLI_EXIT_OK;
+  pio_token_ids check = {0};
+  pio_status s = pio_tokenizer_session_encode(t->session, system, strlen(system), 0, &check, &t->err);
+  pio_token_ids_free(&check);
+  if (s != PIO_OK) return fail(t, "--system: ");
+  json_object_array_add(messages, message("system", system, strlen(system)));
+  return PIO_CLI_EXIT_OK;
+}
+
+static int run_chat(text_run *t) {
+  json_object *messages = json_object_object_get(t->vars, "messages");
   char *line = NULL;
   size_t cap = 0;
   ssize_t n;
@@ -324,8 +325,7 @@ static int run_chat(text_run *t, const char *system) {
     json_object_array_add(messages, message("user", line, (size_t)n));
     char *text = NULL;
     size_t len = 0;
-    prompt.count = 0;
-    if (pio_chat_template_render(tmpl, vars, &text, &len, &t->err) != PIO_OK) {
+    if (pio_chat_template_render(t->tmpl, t->vars, &text, &len, &t->err) != PIO_OK) {
       rc = fail(t, "chat template: ");
     } else if (encode_turn(t, text, len, &prompt) != PIO_OK) {
       rc = fail(t, "the rendered prompt: ");
@@ -349,8 +349,6 @@ static int run_chat(text_run *t, const char *system) {
   }
   pio_token_ids_free(&prompt);
   free(line);
-  json_object_put(vars);
-  pio_chat_template_free(tmpl);
   return rc;
 }
 
@@ -363,62 +361,98 @@ static void print_sampling(const pio_sampling *s) {
   fputc('\n', stderr);
 }
 
-int pio_cli_run_text(const pio_cli_text_options *o, const pio_cli_text_model *m) {
-  text_run t;
-  memset(&t, 0, sizeof t);
-  t.m = m;
-  int rc = PIO_CLI_EXIT_PLUGIN;
+/* generation_config.json's sampling, then what the options set. */
+static void choose_sampling(text_run *t) {
+  const pio_cli_text_options *o = t->o;
+  pio_sampling *s = &t->sampling;
+  *s = t->gen.sampling;
+  if (o->set & PIO_CLI_SET_TEMPERATURE) s->temperature = o->sampling.temperature;
+  if (o->set & PIO_CLI_SET_TOP_K) s->top_k = o->sampling.top_k;
+  if (o->set & PIO_CLI_SET_TOP_P) s->top_p = o->sampling.top_p;
+  if (o->set & PIO_CLI_SET_MIN_P) s->min_p = o->sampling.min_p;
+  if (o->set & PIO_CLI_SET_PENALTY) s->repeat_penalty = o->sampling.repeat_penalty;
+  if (o->set & PIO_CLI_SET_SEED) s->seed = o->sampling.seed;
+}
+
+/* --prompt, before the model: its ids (BOS and the like added). */
+static int encode_prompt(text_run *t) {
+  const char *text = t->o->prompt;
+  if (pio_tokenizer_session_encode(t->session, text, strlen(text), PIO_ENCODE_ADD_SPECIAL,
+                                   &t->prompt, &t->err) != PIO_OK)
+    return fail(t, "--prompt: ");
+  if (t->prompt.count == 0) {
+    pio_error_set(&t->err, PIO_ERR_INVALID, "the prompt encodes to no tokens");
+    return fail(t, "--prompt: ");
+  }
+  return PIO_CLI_EXIT_OK;
+}
+
+int pio_cli_text_open(const pio_cli_text_options *o, const char *name, const char *dir,
+                      const pio_cli_common *common, pio_cli_text **out, uint32_t *prompt_tokens) {
+  *out = NULL;
+  *prompt_tokens = 0;
+  text_run *t = calloc(1, sizeof *t);
+  if (t == NULL) return pio_cli_fail(common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
+  t->o = o;
+  t->name = name;
+  t->dir = dir;
+  t->common = common;
   char path[4200];
-  if (pio_cli_path_join(path, sizeof path, m->dir, "tokenizer.json") != 0) {
-    pio_error_set(&t.err, PIO_ERR_INVALID, "%s: path too long", m->dir);
-    return fail(&t, "");
+  int rc = PIO_CLI_EXIT_OK;
+  if (pio_cli_path_join(path, sizeof path, dir, "tokenizer.json") != 0) {
+    pio_error_set(&t->err, PIO_ERR_INVALID, "%s: path too long", dir);
+    rc = fail(t, "");
+  } else if (pio_tokenizer_load(path, &t->tok, &t->err) != PIO_OK ||
+             pio_generation_config_read(dir, &t->gen, &t->err) != PIO_OK ||
+             pio_tokenizer_session_new(t->tok, &t->session, &t->err) != PIO_OK ||
+             pio_decode_stream_new(t->tok, PIO_DECODE_SKIP_SPECIAL, &t->stream, &t->err) != PIO_OK) {
+    rc = fail(t, "");
+  } else if (common->json && (t->text = printbuf_new()) == NULL) {
+    pio_error_set(&t->err, PIO_ERR_NO_MEMORY, "out of memory");
+    rc = fail(t, "");
+  } else {
+    choose_sampling(t);
+    rc = o->chat ? open_chat(t) : encode_prompt(t);
   }
-  if (pio_tokenizer_load(path, &t.tok, &t.err) != PIO_OK) return fail(&t, "");
-  if (pio_tokenizer_vocab_size(t.tok) > m->vocab) {
-    pio_error_set(&t.err, PIO_ERR_INVALID,
-                  "%s has %u tokens, more than the model's vocabulary of %u", path,
-                  pio_tokenizer_vocab_size(t.tok), m->vocab);
-    rc = fail(&t, "");
-    goto done;
+  if (rc != PIO_CLI_EXIT_OK) {
+    pio_cli_text_close(t);
+    return rc;
   }
-  if (pio_generation_config_read(m->dir, &t.gen, &t.err) != PIO_OK) {
-    rc = fail(&t, "");
-    goto done;
+  *prompt_tokens = (uint32_t)t->prompt.count;
+  *out = t;
+  return PIO_CLI_EXIT_OK;
+}
+
+void pio_cli_text_close(pio_cli_text *t) {
+  if (t == NULL) return;
+  free(t->said);
+  if (t->text != NULL) printbuf_free(t->text);
+  json_object_put(t->vars);
+  pio_chat_template_free(t->tmpl);
+  pio_token_ids_free(&t->prompt);
+  pio_token_ids_free(&t->seq);
+  pio_token_ids_free(&t->reply);
+  pio_sampler_free(t->sampler);
+  pio_decode_stream_free(t->stream);
+  pio_tokenizer_session_free(t->session);
+  pio_tokenizer_free(t->tok);
+  free(t);
+}
+
+int pio_cli_run_text(pio_cli_text *t, const pio_cli_text_model *m) {
+  t->m = m;
+  if (pio_tokenizer_vocab_size(t->tok) > m->vocab) {
+    pio_error_set(&t->err, PIO_ERR_INVALID,
+                  "%s/tokenizer.json has %u tokens, more than the model's vocabulary of %u",
+                  t->dir, pio_tokenizer_vocab_size(t->tok), m->vocab);
+    return fail(t, "");
   }
-  pio_sampling s = t.gen.sampling;
-  if (o->set & PIO_CLI_SET_TEMPERATURE) s.temperature = o->sampling.temperature;
-  if (o->set & PIO_CLI_SET_TOP_K) s.top_k = o->sampling.top_k;
-  if (o->set & PIO_CLI_SET_TOP_P) s.top_p = o->sampling.top_p;
-  if (o->set & PIO_CLI_SET_MIN_P) s.min_p = o->sampling.min_p;
-  if (o->set & PIO_CLI_SET_PENALTY) s.repeat_penalty = o->sampling.repeat_penalty;
-  if (o->set & PIO_CLI_SET_SEED) s.seed = o->sampling.seed;
-  if (pio_tokenizer_session_new(t.tok, &t.session, &t.err) != PIO_OK ||
-      pio_decode_stream_new(t.tok, PIO_DECODE_SKIP_SPECIAL, &t.stream, &t.err) != PIO_OK ||
-      pio_sampler_new(&s, m->vocab, &t.sampler, &t.err) != PIO_OK) {
-    rc = fail(&t, "");
-    goto done;
-  }
-  if (m->common->json && (t.text = printbuf_new()) == NULL) {
-    pio_error_set(&t.err, PIO_ERR_NO_MEMORY, "out of memory");
-    rc = fail(&t, "");
-    goto done;
-  }
-  t.sampling = &s;
-  if (t.gen.n_eos == 0)
+  if (pio_sampler_new(&t->sampling, m->vocab, &t->sampler, &t->err) != PIO_OK) return fail(t, "");
+  if (t->gen.n_eos == 0)
     fprintf(stderr,
             "pio-host run: %s has no eos_token_id (generation_config.json, config.json): "
             "generating --max-new-tokens\n",
-            m->dir);
-  if (t.text == NULL) print_sampling(&s);
-  rc = o->chat ? run_chat(&t, o->system) : run_prompt(&t, o->prompt);
-done:
-  free(t.said);
-  if (t.text != NULL) printbuf_free(t.text);
-  pio_token_ids_free(&t.seq);
-  pio_token_ids_free(&t.reply);
-  pio_sampler_free(t.sampler);
-  pio_decode_stream_free(t.stream);
-  pio_tokenizer_session_free(t.session);
-  pio_tokenizer_free(t.tok);
-  return rc;
+            t->dir);
+  if (t->text == NULL) print_sampling(&t->sampling);
+  return t->o->chat ? run_chat(t) : run_prompt(t);
 }

@@ -73,8 +73,6 @@ enum {
  * (printed; exit 2). */
 int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg);
 
-/* Tokens a --prompt of len bytes can be, at most: the KV cache it needs. */
-uint32_t pio_cli_text_prompt_bound(const pio_cli_text_options *o);
 
 /* One answer, for --json: what cmd_run.c writes into its document. */
 typedef struct pio_cli_text_answer {
@@ -93,9 +91,20 @@ typedef struct pio_cli_text_answer {
   const pio_sampling *sampling;
 } pio_cli_text_answer;
 
+/* What a text run reads from the model folder before the model is made. */
+typedef struct pio_cli_text pio_cli_text;
+
+/* Reads dir's tokenizer.json and generation_config.json (and for --chat
+ * its chat template), checks --system, and encodes --prompt: every
+ * mistake in the folder or the text found before the weights are loaded.
+ * name is the model as the user wrote it; with common->json errors are
+ * documents.  Returns the exit status; *prompt_tokens is --prompt's ids
+ * (the KV cache it needs; 0 for --chat). */
+int pio_cli_text_open(const pio_cli_text_options *o, const char *name, const char *dir,
+                      const pio_cli_common *common, pio_cli_text **out, uint32_t *prompt_tokens);
+void pio_cli_text_close(pio_cli_text *t);
+
 typedef struct pio_cli_text_model {
-  const char *name;   /* as the user wrote it */
-  const char *dir;    /* the model folder */
   const char *plugin; /* its plugin's name */
   const pio_model_api *api;
   pio_model *model;
@@ -103,14 +112,14 @@ typedef struct pio_cli_text_model {
   uint32_t max_context;
   uint32_t max_new;
   float *logits; /* [vocab] */
-  /* With --json (common->json) nothing streams: each answer is handed to
-   * answer(ctx, ...), which prints its document, and errors are documents. */
-  const pio_cli_common *common;
+  /* With --json nothing streams: each answer is handed to answer(ctx, ...),
+   * which prints its document. */
   int (*answer)(void *ctx, const pio_cli_text_answer *answer);
   void *ctx;
 } pio_cli_text_model;
 
-/* Runs the prompt or the chat; returns the exit status. */
-int pio_cli_run_text(const pio_cli_text_options *o, const pio_cli_text_model *m);
+/* Runs the prompt or the chat t was opened for on m; returns the exit
+ * status. */
+int pio_cli_run_text(pio_cli_text *t, const pio_cli_text_model *m);
 
 #endif
