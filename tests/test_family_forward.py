@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.join(HERE, "reference"))
 sys.path.insert(0, os.path.join(HERE, "tools"))
 import forward_check  # noqa: E402
 from decoder_reference import DecoderReference  # noqa: E402
+from gpt_oss_reference import GptOssReference  # noqa: E402
 from make_tiny_decoder import make  # noqa: E402
 
 PIO_HOST = None
@@ -43,9 +44,11 @@ class Case(unittest.TestCase):
     def model(self, name, *options):
         return make([os.path.join(self.tmp.name, name), *options])
 
+    reference = DecoderReference
+
     def check(self, folder, tolerance=F32_TOLERANCE, prompt=PROMPT, exact_tokens=True,
               extra=()):
-        forward_check.check(self, PIO_HOST, folder, DecoderReference.from_folder(folder), prompt,
+        forward_check.check(self, PIO_HOST, folder, self.reference.from_folder(folder), prompt,
                             STEPS, tolerance, exact_tokens, extra)
 
 
@@ -130,6 +133,49 @@ class Gemma(Case):
         self.assertIn("not the vision tower", err)
 
 
+class GptOss(Case):
+    reference = GptOssReference
+
+    def test_gpt_oss_sinks_window_and_clamped_experts_match_reference(self):
+        # Layers 0 and 2 slide over 4 tokens, layer 1 sees all; top-2 of 4
+        # biased experts; YaRN without truncation.
+        self.check(self.model("gptoss", "--arch", "gpt_oss", "--layers", "3", "--seed", "17"))
+
+    def test_gpt_oss_clamp_that_bites_matches_reference(self):
+        # A limit of 0.3 clamps most gates and ups: the clamp is computed.
+        # On the scalar kernel path: the plugin follows --kernel.
+        self.check(self.model("gptoss_clamp", "--arch", "gpt_oss", "--experts", "6", "--top-k",
+                              "3", "--set", "swiglu_limit=0.3", "--seed", "18"),
+                   extra=("--kernel", "scalar"))
+
+    def test_gpt_oss_layer_types_and_long_prompt_match_reference(self):
+        # 200 tokens over two prefill chunks, a window of 40, layer_types given.
+        folder = self.model("gptoss_long", "--arch", "gpt_oss", "--window", "40", "--set",
+                            'layer_types=["full_attention", "sliding_attention"]', "--seed",
+                            "19")
+        prompt = [(i * 31 + 7) % 256 for i in range(200)]
+        self.check(folder, prompt=prompt)
+
+    def test_gpt_oss_bf16_matches_reference_within_bf16(self):
+        self.check(self.model("gptoss16", "--arch", "gpt_oss", "--dtype", "bf16", "--seed", "20"),
+                   BF16_TOLERANCE, exact_tokens=False)
+
+    def test_gpt_oss_mxfp4_checkpoint_is_refused_with_the_way_out(self):
+        folder = self.model("gptoss_mxfp4", "--arch", "gpt_oss", "--set",
+                            'quantization_config={"quant_method": "mxfp4"}')
+        rc, out, err = forward_check.run(PIO_HOST, folder, "--tokens", "1,2")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(out, "")
+        self.assertIn('quant_method "mxfp4"', err)
+        self.assertIn("dequantize=True", err)
+
+    def test_gpt_oss_misshapen_fused_experts_are_named(self):
+        folder = self.model("gptoss_shape", "--arch", "gpt_oss", "--set", "intermediate_size=48")
+        rc, _, err = forward_check.run(PIO_HOST, folder, "--tokens", "1,2")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("model.layers.0.mlp.experts.gate_up_proj", err)
+
+
 class Errors(Case):
     def expect_failure(self, folder, *fragments):
         rc, out, err = forward_check.run(PIO_HOST, folder, "--tokens", "1,2")
@@ -161,8 +207,19 @@ class Errors(Case):
                             'rope_scaling={"rope_type": "dynamic", "factor": 2.0}')
         self.expect_failure(folder, "rope_scaling of type \"dynamic\"")
 
+    def test_a_field_the_plugin_does_not_read_is_warned_about(self):
+        for arch in ("qwen3", "mixtral", "gemma3", "gpt_oss"):
+            with self.subTest(arch=arch):
+                folder = self.model("unread_" + arch, "--arch", arch, "--set",
+                                    "logit_scale=4.0")
+                rc, out, err = forward_check.run(PIO_HOST, folder, "--tokens", "1,2",
+                                                 "--max-new-tokens", "1")
+                self.assertEqual(rc, 0, err)
+                self.assertIn("does not read field 'logit_scale'", err)
+
     def test_synthetic_weights_run_every_architecture(self):
-        for arch in ("qwen2", "qwen3", "qwen3_moe", "mistral", "mixtral", "gemma2", "gemma3"):
+        for arch in ("qwen2", "qwen3", "qwen3_moe", "mistral", "mixtral", "gemma2", "gemma3",
+                     "gpt_oss"):
             with self.subTest(arch=arch):
                 folder = self.model("synthetic_" + arch, "--arch", arch, "--window", "4")
                 rc, out, err = forward_check.run(PIO_HOST, folder, "--synthetic=3", "--tokens",

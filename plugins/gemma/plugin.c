@@ -13,6 +13,7 @@ static const pio_config_api gemma_config_api = {
     .parse_file = gemma_config_parse_file,
     .free = gemma_config_free,
     .summarize = gemma_config_summarize,
+    .fields = gemma_config_fields,
 };
 
 static const pio_kv_cache_api gemma_kv_cache_api = {

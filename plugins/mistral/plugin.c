@@ -12,6 +12,7 @@ static const pio_config_api mistral_config_api = {
     .parse_file = mistral_config_parse_file,
     .free = mistral_config_free,
     .summarize = mistral_config_summarize,
+    .fields = mistral_config_fields,
 };
 
 static const pio_kv_cache_api mistral_kv_cache_api = {

@@ -13,6 +13,7 @@ static const pio_config_api qwen_config_api = {
     .parse_file = qwen_config_parse_file,
     .free = qwen_config_free,
     .summarize = qwen_config_summarize,
+    .fields = qwen_config_fields,
 };
 
 static const pio_kv_cache_api qwen_kv_cache_api = {

@@ -29,7 +29,7 @@ static pio_status alloc_moe(pio_decoder *d, pio_error *err) {
   const size_t n = d->chunk, dm = sp->d_model, E = sp->n_experts, k = sp->n_experts_per_token;
   M->router = (pio_moe_router){.n_experts = sp->n_experts,
                                .top_k = sp->n_experts_per_token,
-                               .scoring = PIO_MOE_SCORE_SOFTMAX,
+                               .scoring = sp->router_scoring,
                                .n_group = 1,
                                .topk_group = 1,
                                .normalize = sp->norm_topk_prob,
@@ -102,11 +102,8 @@ static void describe(pio_decoder *d) {
   uint32_t dtypes = 1u << d->lm_head.dtype;
   for (uint32_t l = 0; l < sp->n_layers; l++) {
     const decoder_layer *L = &d->layers[l];
-    const pio_matrix *m[4] = {&L->qkv, &L->o, &L->mlp.gate_up, &L->mlp.down};
-    if (L->moe) {
-      m[2] = &L->experts[0].gate_up;
-      m[3] = &L->experts[0].down;
-    }
+    const pio_swiglu_weights *ffn = L->moe ? &L->experts[0].w : &L->mlp.w;
+    const pio_matrix *m[4] = {&L->qkv, &L->o, &ffn->gate_up, &ffn->down};
     const uint64_t share = L->moe ? sp->n_experts_per_token : 1;
     for (int i = 0; i < 4; i++) {
       const uint64_t times = i >= 2 ? share : 1;
@@ -148,7 +145,8 @@ static pio_status build(pio_decoder *d, const pio_model_options *o, pio_error *e
    * picks the plan. */
   const decoder_layer *L0 = &d->layers[0];
   s = pio_kernel_plan_choose(
-      o->kernel, L0->moe ? L0->experts[0].gate_up.dtype : L0->mlp.gate_up.dtype, &d->plan, err);
+      o->kernel, L0->moe ? L0->experts[0].w.gate_up.dtype : L0->mlp.w.gate_up.dtype, &d->plan,
+      err);
   if (s != PIO_OK) return pio_error_prefix(err, "model create");
   const pio_kernel_path decode = d->plan.decode;
   d->router_path = decode == PIO_KERNEL_AVX512_BF16 || decode == PIO_KERNEL_AMX_BF16

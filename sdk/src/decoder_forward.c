@@ -1,6 +1,6 @@
 /* sdk/src/decoder_forward.c — the forward pass of a pio_decoder: embedding,
- * the layers (attention and a SwiGLU or the experts, each behind an RMSNorm
- * with a residual), final norm, lm_head.  Prefill and decode are the same
+ * the layers (attention and a gated MLP or the experts, each behind an
+ * RMSNorm with a residual), final norm, lm_head.  Prefill and decode are the same
  * code: n new tokens at positions [position, position + n), n = 1 for
  * decode.  Shapes are written beside each step; d = d_model. */
 #include <math.h>
@@ -77,6 +77,7 @@ pio_attention_args decoder_attention_args(const pio_decoder *d, uint32_t layer, 
       .scale = sp->attention_scale > 0 ? sp->attention_scale : 1.0f / sqrtf((float)hd),
       .window = window,
       .softcap = sp->attn_softcap,
+      .sinks = d->layers[layer].sinks,
       .scratch = d->attention_scratch,
       .scratch_size = d->attention_scratch_size};
   return a;
@@ -85,27 +86,6 @@ pio_attention_args decoder_attention_args(const pio_decoder *d, uint32_t layer, 
 /* x = c tanh(x / c) over n values. */
 static void softcap(float *x, size_t n, float c) {
   for (size_t i = 0; i < n; i++) x[i] = c * tanhf(x[i] / c);
-}
-
-/* gelu_pytorch_tanh: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). */
-static float gelu_tanh(float x) {
-  const float k = 0.7978845608028654f; /* sqrt(2 / pi) */
-  return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
-}
-
-/* proj[n][d] = down(act(gate(xn)) * up(xn)): SwiGLU, or Gemma's GeGLU. */
-static void dense_mlp(pio_decoder *d, const decoder_layer *L, uint32_t n, pio_kernel_path path) {
-  if (d->spec.activation == PIO_DECODER_SILU) {
-    pio_swiglu(d->pool, path, &L->mlp, d->xn, n, d->hidden, d->proj);
-    return;
-  }
-  const size_t d_ff = L->mlp.down.cols;
-  pio_matmul(d->pool, path, &L->mlp.gate_up, d->xn, n, d->hidden); /* hidden[n][gate | up] */
-  for (uint32_t t = 0; t < n; t++) {
-    float *g = d->hidden + (size_t)t * 2 * d_ff;
-    for (size_t i = 0; i < d_ff; i++) g[i] = gelu_tanh(g[i]) * g[d_ff + i];
-  }
-  pio_matmul_strided(d->pool, path, &L->mlp.down, d->hidden, 2 * d_ff, n, d->proj);
 }
 
 /* One layer on n tokens.  On entry xn[n][d] is rmsnorm(x) with this
@@ -132,7 +112,7 @@ static void layer_forward(pio_decoder *d, uint32_t l, uint32_t start, uint32_t n
   if (L->moe)
     decoder_moe_step(d, L, n); /* proj[n][d] */
   else
-    dense_mlp(d, L, n, path);
+    decoder_ffn_run(d, &L->mlp, d->xn, n, path, d->hidden, d->proj); /* proj[n][d] */
   if (L->post_mlp_norm != NULL) pio_rmsnorm(d->proj, L->post_mlp_norm, n, dm, eps, flags, d->proj);
   pio_rmsnorm_residual(d->x, d->proj, next_norm, n, dm, eps, flags, d->xn);
 }

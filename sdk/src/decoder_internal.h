@@ -23,6 +23,13 @@
 /* KV capacity when the caller leaves max_context at 0. */
 #define DECODER_DEFAULT_CONTEXT 4096u
 
+/* A gated MLP (a dense layer's, or one expert's) and its biases. */
+typedef struct decoder_ffn {
+  pio_swiglu_weights w;      /* gate rows, then up rows; down */
+  const float *gate_up_bias; /* [2 d_ff] in the same order, or NULL */
+  const float *down_bias;    /* [d] or NULL */
+} decoder_ffn;
+
 typedef struct decoder_layer {
   const float *attn_norm, *mlp_norm; /* [d] */
   const float *post_attn_norm, *post_mlp_norm; /* [d] with sandwich norms, else NULL */
@@ -31,11 +38,13 @@ typedef struct decoder_layer {
   pio_matrix o;                      /* [d][H head_dim] */
   const float *o_bias;               /* [d] or NULL */
   const float *q_norm, *k_norm;      /* [head_dim] or NULL */
+  const float *sinks;                /* [n_heads] or NULL */
   uint32_t window;                   /* tokens attended to; 0 all */
   int moe;
-  pio_swiglu_weights mlp;      /* a dense layer's */
-  pio_matrix router;           /* an MoE layer's [n_experts][d] */
-  pio_swiglu_weights *experts; /* [n_experts], in the weight set */
+  decoder_ffn mlp;            /* a dense layer's */
+  pio_matrix router;          /* an MoE layer's [n_experts][d] */
+  const float *router_bias;   /* [n_experts] or NULL */
+  decoder_ffn *experts;       /* [n_experts], in the weight set */
 } decoder_layer;
 
 /* Scratch of the experts, for one chunk of n tokens. */
@@ -75,6 +84,11 @@ struct pio_decoder {
   uint64_t flops_per_token, weight_bytes_per_token;
   uint32_t matmul_dtypes;
 };
+
+/* out[n][d] = f(x[n][d]) with spec.activation, on path; hidden holds
+ * [n][2 d_ff]. */
+void decoder_ffn_run(pio_decoder *d, const decoder_ffn *f, const float *x, uint32_t n,
+                     pio_kernel_path path, float *hidden, float *out);
 
 /* Every tensor of d's spec from d->set (files or synthetic). */
 pio_status decoder_weights_build(pio_decoder *d, pio_error *err);

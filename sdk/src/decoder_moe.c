@@ -1,6 +1,7 @@
 /* sdk/src/decoder_moe.c — the mixture of experts of a pio_decoder layer:
- * each token routed by a softmax over the router's logits to its top k
- * experts (pio/moe.h; Mixtral and Qwen3-MoE renormalise the k weights),
+ * each token routed by a softmax over the router's (biased) logits to its
+ * top k experts (pio/moe.h; Mixtral and Qwen3-MoE renormalise the k
+ * weights; GPT-OSS takes the softmax of the k chosen logits),
  * then every expert some token chose run once over all of its tokens, so
  * an expert's weights are read once a chunk and unchosen ones not at all.
  * Shapes: n tokens, d = d_model, k experts a token, E experts. */
@@ -14,20 +15,22 @@ static void route(pio_decoder *d, const decoder_layer *L, uint32_t n) {
   const uint32_t E = M->router.n_experts, k = M->router.top_k;
   /* logits[n][E] from f32 activations, as Transformers' router computes them */
   pio_matmul(d->pool, d->router_path, &L->router, d->xn, n, M->logits);
+  for (uint32_t t = 0; L->router_bias != NULL && t < n; t++)
+    for (uint32_t e = 0; e < E; e++) M->logits[(size_t)t * E + e] += L->router_bias[e];
   for (uint32_t t = 0; t < n; t++)
     pio_moe_route(&M->router, M->logits + (size_t)t * E, M->route, M->experts + (size_t)t * k,
                   M->weights + (size_t)t * k);
 }
 
 /* One expert on its tokens: slots[token k + slot][d] = expert(xn[token]). */
-static void run_expert(pio_decoder *d, const pio_swiglu_weights *expert, const uint32_t *entries,
+static void run_expert(pio_decoder *d, const decoder_ffn *expert, const uint32_t *entries,
                        uint32_t count, uint32_t k) {
   decoder_moe *M = &d->moe;
   const size_t dm = d->spec.d_model;
   for (uint32_t j = 0; j < count; j++)
     memcpy(M->rows + j * dm, d->xn + (entries[j] / k) * dm, dm * sizeof *M->rows);
-  pio_swiglu(d->pool, pio_kernel_plan_path(&d->plan, count), expert, M->rows, count, d->hidden,
-             M->out); /* out[count][d] */
+  decoder_ffn_run(d, expert, M->rows, count, pio_kernel_plan_path(&d->plan, count), d->hidden,
+                  M->out); /* out[count][d] */
   for (uint32_t j = 0; j < count; j++)
     memcpy(M->slots + (size_t)entries[j] * dm, M->out + j * dm, dm * sizeof *M->out);
 }

@@ -20,15 +20,46 @@ static const char *named(char *name, const char *pattern, uint32_t layer, uint32
 
 /* A SwiGLU of width d_ff: gate and up stacked, then down. */
 static pio_status build_swiglu(pio_decoder *d, const char *gate, const char *up, const char *down,
-                               uint32_t l, uint32_t e, uint32_t d_ff, pio_swiglu_weights *out,
+                               uint32_t l, uint32_t e, uint32_t d_ff, decoder_ffn *out,
                                pio_error *err) {
   char g[NAME_MAX_LEN], u[NAME_MAX_LEN], dn[NAME_MAX_LEN];
   const char *const names[2] = {named(g, gate, l, e), named(u, up, l, e)};
   const uint32_t rows[2] = {d_ff, d_ff};
   const uint32_t dm = d->spec.d_model;
-  pio_status s = pio_weights_stacked(&d->set, names, rows, 2, dm, &out->gate_up, err);
+  pio_status s = pio_weights_stacked(&d->set, names, rows, 2, dm, &out->w.gate_up, err);
   if (s == PIO_OK)
-    s = pio_weights_matrix(&d->set, named(dn, down, l, e), dm, d_ff, &out->down, err);
+    s = pio_weights_matrix(&d->set, named(dn, down, l, e), dm, d_ff, &out->w.down, err);
+  return s;
+}
+
+/* GPT-OSS's experts: each of the layer's fused tensors split (transposed)
+ * into the experts' matrices, with their biases when named. */
+static pio_status build_fused_experts(pio_decoder *d, uint32_t l, decoder_layer *L,
+                                      pio_error *err) {
+  const pio_decoder_spec *sp = &d->spec;
+  const pio_decoder_names *n = sp->names;
+  const uint32_t E = sp->n_experts, f = sp->d_expert, dm = sp->d_model;
+  pio_matrix *gate_up = pio_weights_alloc(&d->set, 2 * E * sizeof *gate_up, err);
+  if (gate_up == NULL) return PIO_ERR_NO_MEMORY;
+  pio_matrix *down = gate_up + E;
+  const float *gate_up_bias = NULL, *down_bias = NULL;
+  char name[NAME_MAX_LEN];
+  pio_status s = pio_weights_experts(&d->set, named(name, n->experts_gate_up, l, 0), E, 2 * f, dm,
+                                     sp->experts_order, gate_up, err);
+  if (s == PIO_OK)
+    s = pio_weights_experts(&d->set, named(name, n->experts_down, l, 0), E, dm, f,
+                            PIO_EXPERTS_IN_ORDER, down, err);
+  if (s == PIO_OK && n->experts_gate_up_bias != NULL)
+    s = pio_weights_expert_biases(&d->set, named(name, n->experts_gate_up_bias, l, 0), E, 2 * f,
+                                  sp->experts_order, 0.02f, &gate_up_bias, err);
+  if (s == PIO_OK && n->experts_down_bias != NULL)
+    s = pio_weights_expert_biases(&d->set, named(name, n->experts_down_bias, l, 0), E, dm,
+                                  PIO_EXPERTS_IN_ORDER, 0.02f, &down_bias, err);
+  for (uint32_t e = 0; s == PIO_OK && e < E; e++)
+    L->experts[e] = (decoder_ffn){
+        .w = {.gate_up = gate_up[e], .down = down[e]},
+        .gate_up_bias = gate_up_bias != NULL ? gate_up_bias + (size_t)e * 2 * f : NULL,
+        .down_bias = down_bias != NULL ? down_bias + (size_t)e * dm : NULL};
   return s;
 }
 
@@ -73,6 +104,9 @@ static pio_status build_attention(pio_decoder *d, uint32_t l, decoder_layer *L, 
   if (s == PIO_OK && sp->qk_norm)
     s = pio_weights_vector(&d->set, named(name, n->k_norm, l, 0), sp->head_dim, norm_fill, 0.1f,
                            &L->k_norm, err);
+  if (s == PIO_OK && n->sinks != NULL)
+    s = pio_weights_vector(&d->set, named(name, n->sinks, l, 0), sp->n_heads, 0.0f, 0.5f,
+                           &L->sinks, err);
   return s;
 }
 
@@ -83,9 +117,14 @@ static pio_status build_feed_forward(pio_decoder *d, uint32_t l, decoder_layer *
   char name[NAME_MAX_LEN];
   pio_status s = pio_weights_matrix(&d->set, named(name, n->router, l, 0), sp->n_experts,
                                     sp->d_model, &L->router, err);
+  if (s == PIO_OK && n->router_bias != NULL)
+    s = pio_weights_vector(&d->set, named(name, n->router_bias, l, 0), sp->n_experts, 0.0f, 0.1f,
+                           &L->router_bias, err);
   if (s != PIO_OK) return s;
   L->experts = pio_weights_alloc(&d->set, sp->n_experts * sizeof *L->experts, err);
   if (L->experts == NULL) return PIO_ERR_NO_MEMORY;
+  memset(L->experts, 0, sp->n_experts * sizeof *L->experts);
+  if (n->experts_gate_up != NULL) return build_fused_experts(d, l, L, err);
   for (uint32_t e = 0; e < sp->n_experts && s == PIO_OK; e++)
     s = build_swiglu(d, n->expert_gate, n->expert_up, n->expert_down, l, e, sp->d_expert,
                      &L->experts[e], err);

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """tests/reference/make_tiny_decoder.py — writes a random tiny Qwen2, Qwen3,
-Qwen3-MoE, Mistral, Mixtral, Gemma 2 or Gemma 3 model folder (config.json
-+ model.safetensors) for tests.
+Qwen3-MoE, Mistral, Mixtral, Gemma 2, Gemma 3 or GPT-OSS model folder
+(config.json + model.safetensors) for tests.
 
     make_tiny_decoder.py OUT_DIR
-        --arch qwen2|qwen3|qwen3_moe|mistral|mixtral|gemma2|gemma3
+        --arch qwen2|qwen3|qwen3_moe|mistral|mixtral|gemma2|gemma3|gpt_oss
         [--hidden 64] [--heads 4] [--kv-heads 2] [--head-dim 16] [--layers 2]
         [--ffn 96] [--vocab 256] [--tied] [--bias] [--window N]
         [--max-window-layers N] [--experts 4] [--top-k 2] [--no-norm-topk]
@@ -12,7 +12,8 @@ Qwen3-MoE, Mistral, Mixtral, Gemma 2 or Gemma 3 model folder (config.json
 
 --window makes Mistral/Mixtral layers slide (and Qwen's from
 --max-window-layers on, with use_sliding_window; Gemma's sliding layers
-always have one); --bias is Qwen3's attention_bias; --set overrides a
+always have one, and GPT-OSS's every other layer from the first);
+--bias is Qwen3's attention_bias (GPT-OSS always has biases); --set overrides a
 config key; --drop removes a tensor.
 """
 import argparse
@@ -28,7 +29,7 @@ from safetensors_writer import write_safetensors  # noqa: E402
 ARCHS = {"qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
          "qwen3_moe": "Qwen3MoeForCausalLM", "mistral": "MistralForCausalLM",
          "mixtral": "MixtralForCausalLM", "gemma2": "Gemma2ForCausalLM",
-         "gemma3": "Gemma3ForCausalLM"}
+         "gemma3": "Gemma3ForCausalLM", "gpt_oss": "GptOssForCausalLM"}
 
 
 def config(args):
@@ -59,6 +60,15 @@ def config(args):
         else:
             cfg.update(sliding_window_pattern=3, rope_local_base_freq=10000.0, rope_theta=1e6,
                        rope_scaling={"rope_type": "linear", "factor": 2.0})
+    elif args.arch == "gpt_oss":
+        # GptOssConfig's shape of things: YaRN without truncation, biases,
+        # every layer's experts (intermediate_size is an expert's width).
+        cfg.update(attention_bias=True, sliding_window=args.window or 4, rms_norm_eps=1e-5,
+                   rope_theta=150000.0, num_local_experts=args.experts,
+                   num_experts_per_tok=args.top_k, swiglu_limit=7.0,
+                   rope_scaling={"rope_type": "yarn", "factor": 32.0, "beta_fast": 32.0,
+                                 "beta_slow": 1.0, "original_max_position_embeddings": 64,
+                                 "truncate": False})
     elif args.arch in ("mistral", "mixtral"):
         cfg["sliding_window"] = args.window
     else:
@@ -94,6 +104,8 @@ def tensors(args, cfg, rng):
         out[prefix + names[1] + ".weight"] = matrix(width, d)
         out[prefix + names[2] + ".weight"] = matrix(d, width)
 
+    if args.arch == "gpt_oss":
+        return gpt_oss_tensors(args, rng)
     qwen2 = args.arch == "qwen2"
     qwen3 = args.arch in ("qwen3", "qwen3_moe")
     gemma = args.arch.startswith("gemma")
@@ -133,6 +145,38 @@ def tensors(args, cfg, rng):
     out["model.norm.weight"] = vector(d, one)
     if not args.tied:
         out["lm_head.weight"] = matrix(args.vocab, d)
+    return out
+
+
+def gpt_oss_tensors(args, rng):
+    """GptOssForCausalLM's parameters as Transformers names and shapes them:
+    the experts fused, input-major ([experts][in][out]), gate and up
+    interleaved in gate_up_proj's last axis."""
+    d, hd, E, f = args.hidden, args.head_dim, args.experts, args.ffn
+    q, kv = args.heads * hd, args.kv_heads * hd
+
+    def normal(*shape, std=1.0):
+        return (std * rng.standard_normal(shape)).astype(np.float32)
+
+    out = {"model.embed_tokens.weight": normal(args.vocab, d),
+           "model.norm.weight": 1.0 + normal(d, std=0.1),
+           "lm_head.weight": normal(args.vocab, d, std=d ** -0.5)}
+    for layer in range(args.layers):
+        p = f"model.layers.{layer}."
+        out[p + "input_layernorm.weight"] = 1.0 + normal(d, std=0.1)
+        out[p + "post_attention_layernorm.weight"] = 1.0 + normal(d, std=0.1)
+        for name, rows in (("q_proj", q), ("k_proj", kv), ("v_proj", kv)):
+            out[p + f"self_attn.{name}.weight"] = normal(rows, d, std=d ** -0.5)
+            out[p + f"self_attn.{name}.bias"] = normal(rows, std=0.1)
+        out[p + "self_attn.o_proj.weight"] = normal(d, q, std=q ** -0.5)
+        out[p + "self_attn.o_proj.bias"] = normal(d, std=0.1)
+        out[p + "self_attn.sinks"] = normal(args.heads)
+        out[p + "mlp.router.weight"] = normal(E, d, std=d ** -0.5)
+        out[p + "mlp.router.bias"] = normal(E, std=0.5)
+        out[p + "mlp.experts.gate_up_proj"] = normal(E, d, 2 * f, std=d ** -0.5)
+        out[p + "mlp.experts.gate_up_proj_bias"] = normal(E, 2 * f, std=0.1)
+        out[p + "mlp.experts.down_proj"] = normal(E, f, d, std=f ** -0.5)
+        out[p + "mlp.experts.down_proj_bias"] = normal(E, d, std=0.1)
     return out
 
 

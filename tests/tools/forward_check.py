@@ -23,6 +23,9 @@ def pio_logits(test, pio_host, folder, prompt, steps, *extra):
     rc, out, err = run(pio_host, folder, "--tokens", ",".join(map(str, prompt)),
                        "--max-new-tokens", str(steps), "--dump-logits", dump, *extra)
     test.assertEqual(rc, 0, err)
+    # Every field of the tests' configs is one the plugin reads (its
+    # pio_config_api.fields): a warning here is a field it ignores.
+    test.assertNotIn("does not read field", err)
     tokens = [int(t) for t in out.strip().split(",")] if steps else []
     return np.fromfile(dump, dtype="<f4"), tokens
 

@@ -18,6 +18,7 @@
 
 /* The architectures served, the plugin's own first; NULL-terminated. */
 extern const char *const gemma_architectures[];
+extern const char *const gemma_config_fields[];
 
 /* SigLIP's vision tower (SiglipVisionConfig) and Gemma 3's projection of
  * its output into the text model. */

@@ -8,6 +8,15 @@
 #include "config/gpt_oss_config.h"
 #include "pio/plugin_kit.h"
 
+/* pio_config_api.fields: the shared decoder's fields, then GPT-OSS's own
+ * (those only training reads included; experts_per_token and
+ * initial_context_length are OpenAI's names of num_experts_per_tok and
+ * rope_scaling's original_max_position_embeddings). */
+const char *const gpt_oss_config_fields[] = {
+    PIO_HF_DECODER_FIELDS, "hidden_act", "attention_bias", "sliding_window", "layer_types",
+    "num_local_experts", "num_experts_per_tok", "experts_per_token", "swiglu_limit",
+    "initial_context_length", "router_aux_loss_coef", "output_router_logits", NULL};
+
 static pio_status read_layer_pattern(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
   const uint32_t n = c->d.n_layers;
   int given = 0;
@@ -45,7 +54,8 @@ static pio_status read_experts(pio_hf_config *doc, pio_model_config *c, pio_erro
   if (qc != NULL && (s = pio_hf_config_get_string(doc, qc, "quant_method", 0, &method, err)))
     return s;
   c->mxfp4_experts = method != NULL && strcmp(method, "mxfp4") == 0;
-  return PIO_OK;
+  c->swiglu_limit = 7.0; /* GptOssConfig's default */
+  return pio_hf_config_get_positive(doc, root, "swiglu_limit", 1e6, &c->swiglu_limit, err);
 }
 
 static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
@@ -55,8 +65,11 @@ static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error
   c->d.n_kv_heads = 8;
   c->attention_bias = 1;
   c->sliding_window = 128;
+  static const char *const silu[] = {"silu", NULL};
+  const char *act = NULL;
   pio_status s;
   if ((s = pio_hf_config_check_architecture(doc, GPT_OSS_ARCHITECTURE, err)) ||
+      (s = pio_hf_config_get_choice(doc, doc->root, "hidden_act", silu, "\"silu\"", &act, err)) ||
       (s = pio_hf_decoder_read(doc, doc->root, 1, &c->d, err)) ||
       (s = pio_hf_config_get_bool(doc, doc->root, "attention_bias", 0, &c->attention_bias, err)) ||
       (s = read_experts(doc, c, err)) || (s = read_layer_pattern(doc, c, err)) ||

@@ -26,9 +26,13 @@ struct pio_model_config {
   uint32_t n_experts;           /* num_local_experts */
   uint32_t n_experts_per_token; /* num_experts_per_tok */
   int mxfp4_experts;            /* quantization_config.quant_method "mxfp4" */
+  double swiglu_limit;          /* the experts' clamp (GptOssConfig: 7) */
   pio_kv_pattern kv;            /* sliding and full layers */
   pio_hf_kv_scheme kv_scheme;
 };
+
+/* pio_config_api.fields */
+extern const char *const gpt_oss_config_fields[];
 
 pio_status gpt_oss_config_parse_file(const char *path, pio_model_config **out, pio_error *err);
 void gpt_oss_config_free(pio_model_config *config);

@@ -17,6 +17,7 @@
 /* The architectures served, the plugin's own first; NULL-terminated (the
  * plugin table's additional_architectures are those after the first). */
 extern const char *const mistral_architectures[];
+extern const char *const mistral_config_fields[];
 
 /* The opaque handle of the config API, defined for this plugin.  Owns
  * path and the KV pattern. */

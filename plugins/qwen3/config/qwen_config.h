@@ -17,6 +17,7 @@
 /* The architectures served, the plugin's own first; NULL-terminated (the
  * plugin table's additional_architectures are those after the first). */
 extern const char *const qwen_architectures[];
+extern const char *const qwen_config_fields[];
 
 typedef enum qwen_variant { QWEN_2 = 0, QWEN_3 = 1, QWEN_3_MOE = 2 } qwen_variant;
 

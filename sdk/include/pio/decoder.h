@@ -2,10 +2,11 @@
  * pio/decoder.h — a whole model instance for every family whose layer is a
  * Llama layer with options: RMSNorm; q, k and v projections (with biases
  * or not; q and k normalised per head or not); RoPE; causal grouped-query
- * attention over every position or a sliding window; the o projection
- * (with a bias or not); RMSNorm; and a SwiGLU MLP or a softmax top-k
- * mixture of SwiGLU experts.  Llama 3, Qwen2, Qwen3, Qwen3-MoE, Mistral and
- * Mixtral are all one pio_decoder_spec: a family's model component says
+ * attention over every position or a sliding window, with sink logits or
+ * not; the o projection (with a bias or not); RMSNorm; and a gated MLP or
+ * a softmax top-k mixture of gated experts (biased or not).  Llama 3,
+ * Qwen2, Qwen3, Qwen3-MoE, Mistral, Mixtral, Gemma 2 and 3 and GPT-OSS are
+ * all one pio_decoder_spec: a family's model component says
  * what its layers are and what its tensors are called, and the SDK owns
  * the weights (pio/weights.h), the KV cache, the scratch and the pass.
  */
@@ -14,9 +15,11 @@
 
 #include <stdint.h>
 
+#include "pio/moe.h"
 #include "pio/plugin.h"
 #include "pio/rope.h"
 #include "pio/status.h"
+#include "pio/weights.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,12 +45,23 @@ typedef struct pio_decoder_names {
   /* With sandwich norms: pre_feedforward_layernorm (the MLP's input) and
    * post_feedforward_layernorm (its output's). */
   const char *pre_feedforward_norm, *post_feedforward_norm;
+  /* GPT-OSS's (each used when named): a sink logit per head [n_heads]; the
+   * router's bias [n_experts]; the experts fused into one tensor each
+   * (pio_weights_experts: gate_up [n_experts][d][2 d_expert] in
+   * spec.experts_order, down [n_experts][d_expert][d]) with their biases
+   * [n_experts][2 d_expert] and [n_experts][d], in place of expert_gate,
+   * expert_up and expert_down. */
+  const char *sinks, *router_bias;
+  const char *experts_gate_up, *experts_gate_up_bias, *experts_down, *experts_down_bias;
 } pio_decoder_names;
 
 /* The MLP's gate activation. */
 typedef enum pio_decoder_activation {
   PIO_DECODER_SILU = 0,     /* SwiGLU: silu(gate) * up */
-  PIO_DECODER_GELU_TANH = 1 /* GeGLU with gelu_pytorch_tanh (Gemma) */
+  PIO_DECODER_GELU_TANH = 1, /* GeGLU with gelu_pytorch_tanh (Gemma) */
+  /* GPT-OSS's: g = min(gate, limit), u = clamp(up, -limit, limit),
+   * (u + 1) g sigmoid(alpha g) */
+  PIO_DECODER_SWIGLU_CLAMPED = 2
 } pio_decoder_activation;
 
 /* The names of LlamaForCausalLM, which Llama, Mistral, Qwen2 and Qwen3
@@ -94,6 +108,10 @@ typedef struct pio_decoder_spec {
   float attn_softcap, final_softcap; /* c tanh(x / c) of attention and output logits; 0 none */
   int local_rope;            /* windowed layers rotate with rope_local (Gemma 3) */
   pio_rope_params rope_local;
+  /* GPT-OSS's differences (zero for the others): */
+  float swiglu_limit, swiglu_alpha; /* of PIO_DECODER_SWIGLU_CLAMPED */
+  pio_moe_scoring router_scoring;   /* PIO_MOE_SCORE_SOFTMAX (0) or _SOFTMAX_CHOSEN */
+  pio_experts_order experts_order;  /* of names->experts_gate_up */
   /* Tensors of the files the model may leave unread: non-zero for those;
    * ctx is this spec.  NULL: pio_decoder_ignorable. */
   int (*ignorable)(const char *name, const void *ctx);

@@ -213,6 +213,21 @@ typedef struct pio_hf_decoder {
 pio_status pio_hf_decoder_read(pio_hf_config *doc, const json_object *object,
                                int need_intermediate, pio_hf_decoder *d, pio_error *err);
 
+/*
+ * The top-level config.json fields that pio_hf_decoder_read (with the rope,
+ * dtype and kv_cache_scheme readers it and a family call) reads, then those
+ * no forward pass needs (training, generation, bookkeeping).  A family's
+ * pio_config_api.fields lists them before its own, NULL last:
+ *   {PIO_HF_DECODER_FIELDS, "sliding_window", NULL}
+ */
+#define PIO_HF_DECODER_FIELDS                                                                   \
+  "architectures", "model_type", "hidden_size", "intermediate_size", "num_hidden_layers",       \
+      "num_attention_heads", "num_key_value_heads", "head_dim", "vocab_size",                   \
+      "max_position_embeddings", "rms_norm_eps", "rope_theta", "rope_scaling",                  \
+      "rope_parameters", "tie_word_embeddings", "torch_dtype", "dtype", "quantization_config",  \
+      "attention_dropout", "initializer_range", "use_cache", "bos_token_id", "eos_token_id",    \
+      "pad_token_id", "transformers_version", "_name_or_path"
+
 /* Embeddings (and lm_head unless tied) plus the final norm: the parameters
  * of a decoder that are outside its layers. */
 uint64_t pio_hf_decoder_outer_params(const pio_hf_decoder *d);

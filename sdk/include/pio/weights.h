@@ -79,6 +79,31 @@ pio_status pio_weights_vector(pio_weights *w, const char *name, uint32_t n, floa
 pio_status pio_weights_stacked(pio_weights *w, const char *const *names, const uint32_t *rows,
                                size_t n_parts, uint32_t cols, pio_matrix *out, pio_error *err);
 
+/* How a fused experts tensor orders an expert's output features. */
+typedef enum pio_experts_order {
+  PIO_EXPERTS_IN_ORDER = 0,   /* as they come (Llama 4: the gate half, then the up half) */
+  PIO_EXPERTS_INTERLEAVED = 1 /* gate 0, up 0, gate 1, up 1, ... (GPT-OSS): even ones
+                                 first, then the odd ones, as pio/mlp.h stacks them */
+} pio_experts_order;
+
+/* Each expert's matrix of a fused tensor as Transformers holds GPT-OSS's
+ * and Llama 4's experts: name[n_experts][cols][rows] (input-major, x . W),
+ * into out[n_experts], each [rows][cols] row-major as pio_matmul reads it,
+ * its rows in order.  From files: transposed into one buffer w owns, in
+ * the tensor's dtype (held: the copy, not the source).  Synthetic: one
+ * random matrix an expert.  Errors name the tensor, the file and the
+ * shapes. */
+pio_status pio_weights_experts(pio_weights *w, const char *name, uint32_t n_experts,
+                               uint32_t rows, uint32_t cols, pio_experts_order order,
+                               pio_matrix *out, pio_error *err);
+
+/* Their biases: name[n_experts][n] widened to f32 into one buffer w owns,
+ * *out[e * n + i], each expert's reordered as pio_weights_experts orders
+ * its rows.  Synthetic: random of standard deviation fill_std. */
+pio_status pio_weights_expert_biases(pio_weights *w, const char *name, uint32_t n_experts,
+                                     uint32_t n, pio_experts_order order, float fill_std,
+                                     const float **out, pio_error *err);
+
 /* The output head of a causal LM: lm_head.weight [vocab][d], or, when
  * tied, *embed itself; a tied checkpoint may still carry lm_head.weight,
  * which (as Transformers does) is not used but must have its shape.  Also
