@@ -14,8 +14,14 @@ const char *const gemma_architectures[] = {"Gemma3ForCausalLM", "Gemma2ForCausal
                                            "Gemma3ForConditionalGeneration", NULL};
 
 /* pio_config_api.fields: the shared decoder's fields, then gemma's own
- * (those only training reads included). */
-const char *const gemma_config_fields[] = {PIO_HF_DECODER_FIELDS, "hidden_activation", "hidden_act", "query_pre_attn_scalar", "attn_logit_softcapping", "final_logit_softcapping", "rope_local_base_freq", "sliding_window", "sliding_window_pattern", "layer_types", "text_config", "vision_config", "cache_implementation", "attention_bias", "boi_token_index", "eoi_token_index", "image_token_index", "mm_tokens_per_image", NULL};
+ * (those only training reads included; Gemma 2's files repeat
+ * sliding_window as sliding_window_size, which Gemma2Config ignores). */
+const char *const gemma_config_fields[] = {
+    PIO_HF_DECODER_FIELDS, "hidden_activation", "hidden_act", "query_pre_attn_scalar",
+    "attn_logit_softcapping", "final_logit_softcapping", "rope_local_base_freq", "sliding_window",
+    "sliding_window_pattern", "layer_types", "text_config", "vision_config", "cache_implementation",
+    "attention_bias", "boi_token_index", "eoi_token_index", "image_token_index",
+    "mm_tokens_per_image", "sliding_window_size", NULL};
 
 /* Transformers' defaults for what a published file may leave out. */
 static void set_defaults(pio_model_config *c) {

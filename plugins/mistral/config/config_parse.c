@@ -12,7 +12,10 @@ const char *const mistral_architectures[] = {"MistralForCausalLM", "MixtralForCa
 
 /* pio_config_api.fields: the shared decoder's fields, then mistral's own
  * (those only training reads included). */
-const char *const mistral_config_fields[] = {PIO_HF_DECODER_FIELDS, "hidden_act", "sliding_window", "num_local_experts", "num_experts_per_tok", "router_aux_loss_coef", "router_jitter_noise", "output_router_logits", NULL};
+const char *const mistral_config_fields[] = {
+    PIO_HF_DECODER_FIELDS, "hidden_act", "sliding_window", "num_local_experts",
+    "num_experts_per_tok", "router_aux_loss_coef", "router_jitter_noise", "output_router_logits",
+    NULL};
 
 static pio_status read_window(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
   const json_object *root = doc->root;

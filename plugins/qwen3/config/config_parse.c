@@ -14,7 +14,11 @@ const char *const qwen_architectures[] = {"Qwen3ForCausalLM", "Qwen2ForCausalLM"
 
 /* pio_config_api.fields: the shared decoder's fields, then qwen3's own
  * (those only training reads included). */
-const char *const qwen_config_fields[] = {PIO_HF_DECODER_FIELDS, "attention_bias", "hidden_act", "use_sliding_window", "sliding_window", "max_window_layers", "layer_types", "num_experts", "num_experts_per_tok", "moe_intermediate_size", "decoder_sparse_step", "norm_topk_prob", "mlp_only_layers", "router_aux_loss_coef", "output_router_logits", NULL};
+const char *const qwen_config_fields[] = {
+    PIO_HF_DECODER_FIELDS, "attention_bias", "hidden_act", "use_sliding_window", "sliding_window",
+    "max_window_layers", "layer_types", "num_experts", "num_experts_per_tok",
+    "moe_intermediate_size", "decoder_sparse_step", "norm_topk_prob", "mlp_only_layers",
+    "router_aux_loss_coef", "output_router_logits", NULL};
 
 static pio_status read_activation(pio_hf_config *doc, pio_error *err) {
   static const char *const silu[] = {"silu", NULL};
