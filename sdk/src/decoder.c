@@ -221,6 +221,22 @@ pio_status pio_decoder_stats(const pio_decoder *d, pio_model_stats *out, pio_err
   return pio_model_stats_copy(&s, out, err);
 }
 
+pio_decoder_spec pio_decoder_spec_from_hf(const pio_hf_decoder *d, const char *architecture) {
+  const pio_decoder_spec spec = {.architecture = architecture,
+                                 .n_layers = d->n_layers,
+                                 .d_model = d->hidden_size,
+                                 .n_heads = d->n_heads,
+                                 .n_kv_heads = d->n_kv_heads,
+                                 .head_dim = d->head_dim,
+                                 .vocab_size = d->vocab_size,
+                                 .max_position = d->max_position,
+                                 .d_ff = d->intermediate_size,
+                                 .rms_norm_eps = d->rms_norm_eps,
+                                 .tie_word_embeddings = d->tie_word_embeddings,
+                                 .rope = d->rope};
+  return spec;
+}
+
 void pio_decoder_model_destroy(pio_model *model) { pio_decoder_destroy((pio_decoder *)model); }
 
 pio_status pio_decoder_model_forward(pio_model *model, const int32_t *tokens, uint32_t n_tokens,

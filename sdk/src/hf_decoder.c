@@ -138,6 +138,14 @@ pio_status pio_hf_decoder_read(pio_hf_config *doc, const json_object *object, in
   return pio_hf_config_read_dtype(doc, &d->has_torch_dtype, &d->torch_dtype, err);
 }
 
+pio_status pio_hf_decoder_check_rope(const pio_hf_decoder *d, const char *path, pio_error *err) {
+  if (d->rope_computable) return PIO_OK;
+  return pio_error_set(err, PIO_ERR_UNSUPPORTED,
+                       "%s: rope_scaling of type \"%s\": this plugin's forward pass computes "
+                       "default, linear, llama3 and yarn",
+                       path, d->rope_type);
+}
+
 uint64_t pio_hf_decoder_outer_params(const pio_hf_decoder *d) {
   const uint64_t embeddings = (uint64_t)d->vocab_size * d->hidden_size;
   return embeddings * (d->tie_word_embeddings ? 1 : 2) + d->hidden_size;

@@ -354,3 +354,10 @@ pio_status pio_kv_gqa_pattern_fill(const pio_kv_query *q, const pio_kv_pattern *
   pio_kv_gqa_by_kind(n_heads, n_kv_heads, head_dim, window, chunk, by_kind);
   return pio_kv_pattern_fill(q, p, by_kind, layout, out, err);
 }
+
+uint32_t *pio_kv_pattern_windows(const pio_kv_pattern *p, uint32_t window) {
+  uint32_t *out = calloc(p->n_layers ? p->n_layers : 1, sizeof *out);
+  for (uint32_t l = 0; out != NULL && l < p->n_layers; l++)
+    if (p->class_kind[p->layer_class[l]] == PIO_KV_LAYER_SLIDING) out[l] = window;
+  return out;
+}

@@ -15,14 +15,11 @@ code with pio and recomputes the whole sequence at every step.
     logits = ref.logits([1, 2, 3])        # float32 [3][vocab]
     tokens, rows = ref.greedy([1, 2, 3], 32)
 """
-import json
 import math
-import os
 
-import numpy as np
 import torch
 
-from llama_reference import read_weights
+from llama_reference import LlamaReference, rms_norm
 
 ALPHA = 1.702  # GptOssExperts.alpha
 
@@ -57,10 +54,6 @@ def yarn_inv_freq(cfg, dim):
     return inv_freq, attention_factor
 
 
-def rms_norm(x, weight, eps):
-    return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
-
-
 def rotate(x, cos, sin):
     """GPT-OSS's _apply_rotary_emb: x [heads][n][dim], cos/sin [n][dim / 2]."""
     first, second = torch.chunk(x, 2, dim=-1)
@@ -85,11 +78,8 @@ class GptOssReference:
         self.windows = [cfg["sliding_window"] if t == "sliding_attention" else None
                         for t in types]
 
-    @classmethod
-    def from_folder(cls, folder):
-        with open(os.path.join(folder, "config.json")) as f:
-            cfg = json.load(f)
-        return cls(cfg, read_weights(folder))
+    # The reference of a model folder: its config.json and safetensors.
+    from_folder = classmethod(LlamaReference.from_folder.__func__)
 
     def _attention(self, x, layer, cos, sin):
         p = f"model.layers.{layer}.self_attn."
@@ -151,15 +141,6 @@ class GptOssReference:
         x = rms_norm(x, self.w["model.norm.weight"], self.eps)
         return (x @ self.w["lm_head.weight"].T).numpy()
 
-    def greedy(self, tokens, n_new):
-        """n_new greedily decoded token ids after tokens, and the logits each
-        choice was made from (for tie-aware comparisons)."""
-        seq = list(tokens)
-        chosen, rows = [], []
-        for _ in range(n_new):
-            row = self.logits(seq)[-1]
-            token = int(np.argmax(row))
-            chosen.append(token)
-            rows.append(row)
-            seq.append(token)
-        return chosen, rows
+    # n_new greedy tokens and the rows they were chosen from, as every
+    # reference of the tests decodes.
+    greedy = LlamaReference.greedy

@@ -38,12 +38,7 @@ static pio_status check_runnable(const pio_model_config *c, pio_error *err) {
                          "MXFP4 blocks; save the model dequantized (Transformers' "
                          "Mxfp4Config(dequantize=True)) to run it (sizing covers MXFP4)",
                          c->path);
-  if (!c->d.rope_computable)
-    return pio_error_set(err, PIO_ERR_UNSUPPORTED,
-                         "%s: rope_scaling of type \"%s\": this plugin's forward pass computes "
-                         "default, linear, llama3 and yarn",
-                         c->path, c->d.rope_type);
-  return PIO_OK;
+  return pio_hf_decoder_check_rope(&c->d, c->path, err);
 }
 
 pio_status gpt_oss_model_create(const pio_model_config *c, const pio_model_options *opts,
@@ -53,7 +48,7 @@ pio_status gpt_oss_model_create(const pio_model_config *c, const pio_model_optio
   pio_status s = check_runnable(c, err);
   if (s != PIO_OK) return s;
   const uint32_t n = c->d.n_layers;
-  uint32_t *window = calloc(n, sizeof *window);
+  uint32_t *window = pio_kv_pattern_windows(&c->kv, c->sliding_window);
   uint8_t *moe = malloc(n);
   if (window == NULL || moe == NULL) {
     free(window);
@@ -61,36 +56,21 @@ pio_status gpt_oss_model_create(const pio_model_config *c, const pio_model_optio
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "model create: out of memory");
   }
   memset(moe, 1, n); /* every layer's MLP is its experts */
-  for (uint32_t l = 0; l < n; l++)
-    if (c->kv.class_kind[c->kv.layer_class[l]] == PIO_KV_LAYER_SLIDING)
-      window[l] = c->sliding_window;
-  uint64_t total = 0, active = 0;
-  gpt_oss_config_param_counts(c, &total, &active);
-  const pio_decoder_spec spec = {.architecture = GPT_OSS_ARCHITECTURE,
-                                 .n_layers = n,
-                                 .d_model = c->d.hidden_size,
-                                 .n_heads = c->d.n_heads,
-                                 .n_kv_heads = c->d.n_kv_heads,
-                                 .head_dim = c->d.head_dim,
-                                 .vocab_size = c->d.vocab_size,
-                                 .max_position = c->d.max_position,
-                                 .rms_norm_eps = c->d.rms_norm_eps,
-                                 .tie_word_embeddings = c->d.tie_word_embeddings,
-                                 .qkv_bias = c->attention_bias,
-                                 .o_bias = c->attention_bias,
-                                 .rope = c->d.rope,
-                                 .window = window,
-                                 .moe_layer = moe,
-                                 .n_experts = c->n_experts,
-                                 .n_experts_per_token = c->n_experts_per_token,
-                                 .d_expert = c->d.intermediate_size,
-                                 .names = &gpt_oss_names,
-                                 .activation = PIO_DECODER_SWIGLU_CLAMPED,
-                                 .swiglu_limit = (float)c->swiglu_limit,
-                                 .swiglu_alpha = GPT_OSS_SWIGLU_ALPHA,
-                                 .router_scoring = PIO_MOE_SCORE_SOFTMAX_CHOSEN,
-                                 .experts_order = PIO_EXPERTS_INTERLEAVED,
-                                 .n_params = total};
+  pio_decoder_spec spec = pio_decoder_spec_from_hf(&c->d, GPT_OSS_ARCHITECTURE);
+  spec.qkv_bias = spec.o_bias = c->attention_bias;
+  spec.window = window;
+  spec.moe_layer = moe;
+  spec.n_experts = c->n_experts;
+  spec.n_experts_per_token = c->n_experts_per_token;
+  spec.d_expert = c->d.intermediate_size;
+  spec.names = &gpt_oss_names;
+  spec.activation = PIO_DECODER_SWIGLU_CLAMPED;
+  spec.swiglu_limit = (float)c->swiglu_limit;
+  spec.swiglu_alpha = GPT_OSS_SWIGLU_ALPHA;
+  spec.router_scoring = PIO_MOE_SCORE_SOFTMAX_CHOSEN;
+  spec.experts_order = PIO_EXPERTS_INTERLEAVED;
+  uint64_t active = 0;
+  gpt_oss_config_param_counts(c, &spec.n_params, &active);
   pio_decoder *d = NULL;
   s = pio_decoder_create(&spec, opts, &d, err);
   free(window);

@@ -21,15 +21,11 @@ pio_status mistral_model_create(const pio_model_config *c, const pio_model_optio
                                 pio_model **out, pio_error *err) {
   if (c == NULL || out == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model create: config or out is NULL");
-  if (!c->d.rope_computable)
-    return pio_error_set(err, PIO_ERR_UNSUPPORTED,
-                         "%s: rope_scaling of type \"%s\": this "
-                         "plugin's forward pass computes default, linear, llama3 and yarn",
-                         c->path, c->d.rope_type);
+  pio_status s = pio_hf_decoder_check_rope(&c->d, c->path, err);
+  if (s != PIO_OK) return s;
   const uint32_t n = c->d.n_layers;
   uint32_t *window = calloc(n, sizeof *window);
   uint8_t *moe = calloc(n, 1);
-  pio_status s = PIO_OK;
   if (window == NULL || moe == NULL) {
     s = pio_error_set(err, PIO_ERR_NO_MEMORY, "model create: out of memory");
   } else {
@@ -37,25 +33,14 @@ pio_status mistral_model_create(const pio_model_config *c, const pio_model_optio
       window[l] = c->sliding_window;
       moe[l] = (uint8_t)c->mixtral;
     }
-    pio_decoder_spec spec = {.architecture = c->architecture,
-                             .n_layers = n,
-                             .d_model = c->d.hidden_size,
-                             .n_heads = c->d.n_heads,
-                             .n_kv_heads = c->d.n_kv_heads,
-                             .head_dim = c->d.head_dim,
-                             .vocab_size = c->d.vocab_size,
-                             .max_position = c->d.max_position,
-                             .d_ff = c->d.intermediate_size,
-                             .rms_norm_eps = c->d.rms_norm_eps,
-                             .tie_word_embeddings = c->d.tie_word_embeddings,
-                             .rope = c->d.rope,
-                             .window = window,
-                             .moe_layer = moe,
-                             .n_experts = c->n_experts,
-                             .n_experts_per_token = c->n_experts_per_token,
-                             .d_expert = c->d.intermediate_size,
-                             .norm_topk_prob = 1, /* Mixtral renormalises */
-                             .names = c->mixtral ? &mixtral_names : &mistral_names};
+    pio_decoder_spec spec = pio_decoder_spec_from_hf(&c->d, c->architecture);
+    spec.window = window;
+    spec.moe_layer = moe;
+    spec.n_experts = c->n_experts;
+    spec.n_experts_per_token = c->n_experts_per_token;
+    spec.d_expert = c->d.intermediate_size;
+    spec.norm_topk_prob = 1; /* Mixtral renormalises */
+    spec.names = c->mixtral ? &mixtral_names : &mistral_names;
     uint64_t active = 0;
     mistral_config_param_counts(c, &spec.n_params, &active);
     pio_decoder *d = NULL;

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "pio/hf_config.h"
 #include "pio/moe.h"
 #include "pio/plugin.h"
 #include "pio/rope.h"
@@ -117,6 +118,12 @@ typedef struct pio_decoder_spec {
   int (*ignorable)(const char *name, const void *ctx);
   uint64_t n_params; /* for stats */
 } pio_decoder_spec;
+
+/* A spec with the shape config.json states (layers, widths, heads,
+ * vocabulary, positions, d_ff = intermediate_size, norm epsilon, tied
+ * embeddings, RoPE) and architecture; the rest zero, for the family to
+ * set. */
+pio_decoder_spec pio_decoder_spec_from_hf(const pio_hf_decoder *d, const char *architecture);
 
 /* What Transformers itself lets pass when loading such a checkpoint:
  * "*.rotary_emb.inv_freq" buffers. */

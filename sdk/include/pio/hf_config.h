@@ -228,6 +228,11 @@ pio_status pio_hf_decoder_read(pio_hf_config *doc, const json_object *object,
       "attention_dropout", "initializer_range", "use_cache", "bos_token_id", "eos_token_id",    \
       "pad_token_id", "transformers_version", "_name_or_path"
 
+/* PIO_OK when a forward pass can compute d's rope_scaling (the default,
+ * linear, llama3 and yarn kinds pio/rope.h computes), else
+ * PIO_ERR_UNSUPPORTED naming path and the kind. */
+pio_status pio_hf_decoder_check_rope(const pio_hf_decoder *d, const char *path, pio_error *err);
+
 /* Embeddings (and lm_head unless tied) plus the final norm: the parameters
  * of a decoder that are outside its layers. */
 uint64_t pio_hf_decoder_outer_params(const pio_hf_decoder *d);

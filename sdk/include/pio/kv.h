@@ -188,6 +188,12 @@ pio_status pio_kv_pattern_init(pio_kv_pattern *p, const uint8_t *kinds, uint32_t
 pio_status pio_kv_pattern_copy(const pio_kv_pattern *from, pio_kv_pattern *to, pio_error *err);
 void pio_kv_pattern_clear(pio_kv_pattern *p);
 
+/* Each layer's attention window as a forward pass takes it
+ * (pio_decoder_spec.window): window for a sliding layer of p, 0 for the
+ * others.  A new array [p->n_layers] the caller frees; NULL when out of
+ * memory. */
+uint32_t *pio_kv_pattern_windows(const pio_kv_pattern *p, uint32_t window);
+
 /* pio_kv_classes_fill for the classes of p, class c described by
  * by_kind[p->class_kind[c]] (by_kind indexed by kind, PIO_KV_MAX_CLASSES
  * entries; those of absent kinds are not read). */
