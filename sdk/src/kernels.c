@@ -11,7 +11,10 @@
  * the pool would cost more than it saves. */
 #define MATMUL_THREADING_MIN_MACS (1u << 15)
 /* The smallest share of weights a thread takes at once. */
-#define MATMUL_MIN_BYTES (64u << 10)
+#ifndef PIO_MATMUL_MIN_KIB
+#define PIO_MATMUL_MIN_KIB 64u
+#endif
+#define MATMUL_MIN_BYTES (PIO_MATMUL_MIN_KIB << 10)
 
 static const pio_k_path_ops *path_ops(pio_kernel_path path) {
   switch (path) {
