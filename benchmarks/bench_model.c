@@ -20,6 +20,13 @@ static int has_kv_cache(const pio_plugin *t) {
          PIO_TABLE_HAS(t->kv_cache, pio_kv_cache_api, figures) && t->kv_cache->figures != NULL;
 }
 
+static int has_variant(const pio_plugin_record *record, const char *name) {
+  const pio_manifest *m = pio_plugin_record_manifest(record);
+  for (size_t i = 0; m != NULL && i < m->n_variants; i++)
+    if (strcmp(m->variants[i].name, name) == 0) return 1;
+  return 0;
+}
+
 static pio_status open_registry(const char *const *paths, size_t n, pio_registry **out,
                                 pio_error *err) {
   pio_registry_options opts;
@@ -32,6 +39,13 @@ static pio_status open_registry(const char *const *paths, size_t n, pio_registry
 pio_status pio_bench_model_open(const char *model, const char *const *plugin_paths,
                                 size_t n_plugin_paths, pio_bench_model *m, int *exit_status,
                                 pio_error *err) {
+  return pio_bench_model_open_variant(model, plugin_paths, n_plugin_paths, NULL, m, exit_status,
+                                      err);
+}
+
+pio_status pio_bench_model_open_variant(const char *model, const char *const *plugin_paths,
+                                        size_t n_plugin_paths, const char *variant,
+                                        pio_bench_model *m, int *exit_status, pio_error *err) {
   memset(m, 0, sizeof *m);
   *exit_status = PIO_BENCH_STATUS_FAILED;
   pio_status s = open_registry(plugin_paths, n_plugin_paths, &m->registry, err);
@@ -48,8 +62,12 @@ pio_status pio_bench_model_open(const char *model, const char *const *plugin_pat
   const pio_plugin_record *record = m->resolved.record;
   snprintf(m->plugin_name, sizeof m->plugin_name, "%s", record->name);
   snprintf(m->plugin_version, sizeof m->plugin_version, "%s", record->version);
-  s = pio_plugin_load(record, &m->plugin, err);
+  s = pio_plugin_load_variant(record, variant, &m->plugin, err);
+  if (s != PIO_OK && variant != NULL && !has_variant(record, variant))
+    *exit_status = PIO_BENCH_STATUS_USAGE; /* a name the manifest lacks: the request's fault */
   if (s == PIO_OK) {
+    const char *loaded = pio_loaded_plugin_variant(m->plugin);
+    snprintf(m->variant, sizeof m->variant, "%s", loaded != NULL ? loaded : "");
     m->table = pio_loaded_plugin_table(m->plugin);
     if (!has_config(m->table))
       s = pio_error_set(err, PIO_ERR_UNSUPPORTED, "plugin '%s' has no config component: it "

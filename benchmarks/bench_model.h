@@ -22,6 +22,7 @@ typedef struct pio_bench_model {
   pio_model_summary summary;     /* strings owned by config */
   char plugin_name[128];
   char plugin_version[64];
+  char variant[40];              /* the manifest variant loaded; "" when it lists none */
 } pio_bench_model;
 
 /*
@@ -34,6 +35,13 @@ typedef struct pio_bench_model {
 pio_status pio_bench_model_open(const char *model, const char *const *plugin_paths,
                                 size_t n_plugin_paths, pio_bench_model *out, int *exit_status,
                                 pio_error *err);
+/* The same, loading the plugin's manifest variant named variant (NULL:
+ * the first this machine runs; pio_plugin_load_variant).  A variant the
+ * manifest lacks is PIO_BENCH_STATUS_USAGE; one this machine cannot run,
+ * PIO_BENCH_STATUS_FAILED. */
+pio_status pio_bench_model_open_variant(const char *model, const char *const *plugin_paths,
+                                        size_t n_plugin_paths, const char *variant,
+                                        pio_bench_model *out, int *exit_status, pio_error *err);
 void pio_bench_model_close(pio_bench_model *m);
 
 /* The plugin's KV figures for query (the plugin must have a kv_cache

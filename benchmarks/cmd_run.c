@@ -19,6 +19,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: pio-bench run --model NAME [--model NAME]... [--synthetic[=SEED]]\n"
           "                     [--dtype bf16|f16|f32] [--weights map|read] [--kernel PATH]\n"
+          "                     [--variant NAME]\n"
           "                     [--prompt-tokens P[,P...]] [--gen-tokens N[,N...]]\n"
           "                     [--threads T[,T...]] [--repeat R] [--json] [--json-out FILE]\n"
           "                     [-o|--output table|csv|jsonl|md] [--plot FILE.svg]\n"
@@ -39,6 +40,8 @@ static void usage(FILE *f) {
           "  --kernel auto|scalar|avx2|avx512|avx512bf16|amx_bf16\n"
           "                      matmul path for every matmul (default auto: the plugin's\n"
           "                      plan, measured here; the table says which ran and why)\n"
+          "  --variant NAME      the plugin's build, as its manifest names it (pio-host\n"
+          "                      info lists them; default: the first this machine runs)\n"
           "  --prompt-tokens P   prefill length, or a comma list of them (default %d)\n"
           "  --gen-tokens N      decode steps after the prompt, or a list (default %d)\n"
           "  --threads T         threads of the model and of the limits, or a list\n"
@@ -60,7 +63,7 @@ static void usage(FILE *f) {
 enum {
   OPT_MODEL = 256, OPT_SYNTHETIC, OPT_DTYPE, OPT_WEIGHTS, OPT_PROMPT, OPT_GEN, OPT_THREADS, OPT_REPEAT,
   OPT_JSON, OPT_JSON_OUT, OPT_BANDWIDTH, OPT_PLUGIN_PATH, OPT_NO_PROGRESS, OPT_KERNEL, OPT_HELP,
-  OPT_OUTPUT, OPT_PLOT
+  OPT_OUTPUT, OPT_PLOT, OPT_VARIANT
 };
 
 static const struct option long_options[] = {
@@ -78,6 +81,7 @@ static const struct option long_options[] = {
     {"plugin-path", required_argument, NULL, OPT_PLUGIN_PATH},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"variant", required_argument, NULL, OPT_VARIANT},
     {"output", required_argument, NULL, OPT_OUTPUT},
     {"plot", required_argument, NULL, OPT_PLOT},
     {"help", no_argument, NULL, OPT_HELP},
@@ -172,6 +176,7 @@ static int apply_option(int c, const char *arg, const char *argv_opt, pio_bench_
       o->kernel = strcmp(arg, "auto") == 0 ? NULL : arg;
       return 0;
     }
+    case OPT_VARIANT: o->variant = arg; return 0;
     case OPT_HELP: return 1;
     default: pio_bench_option_error(SCENARIO, c, argv_opt, long_options); return -1;
   }

@@ -37,6 +37,7 @@ typedef struct pio_bench_run_options {
   int progress;               /* status line on a terminal */
   uint64_t read_buffer_bytes; /* bandwidth buffer; 0: the default */
   const char *kernel;         /* matmul path forced for every matmul; NULL: the plugin's plan */
+  const char *variant;        /* the plugin's manifest variant; NULL: the first this machine runs */
   const char *plugin_paths[PIO_BENCH_MAX_PLUGIN_PATHS];
   size_t n_plugin_paths;
 } pio_bench_run_options;
@@ -45,6 +46,7 @@ typedef struct pio_bench_run_result {
   /* What ran. */
   char plugin_name[128];
   char plugin_version[64];
+  char variant[40];           /* the manifest variant that ran; "" when the manifest lists none */
   char architecture[128];
   char kernel[64];            /* the plugin's kernel paths, e.g. "amx_bf16+avx512bf16" */
   char kernel_prefill[64];    /* path of the prefill's matmuls */

@@ -42,8 +42,9 @@ static int has_model(const pio_plugin *p) {
  * plugin load, config) and checks that it can run as asked. */
 static pio_status open_model(const pio_bench_run_options *opts, session *s, int *exit_code,
                              pio_error *err) {
-  pio_status st = pio_bench_model_open(opts->model, opts->plugin_paths, opts->n_plugin_paths,
-                                       &s->m, exit_code, err);
+  pio_status st = pio_bench_model_open_variant(opts->model, opts->plugin_paths,
+                                               opts->n_plugin_paths, opts->variant, &s->m,
+                                               exit_code, err);
   if (st != PIO_OK) return st;
   s->opened = 1;
   *exit_code = PIO_BENCH_STATUS_FAILED;
@@ -236,6 +237,7 @@ static pio_status read_stats(const pio_bench_run_options *opts, session *s,
   out->used_argmax = plugin_argmax(s->m.table->model);
   copy_text(out->plugin_name, sizeof out->plugin_name, s->m.plugin_name);
   copy_text(out->plugin_version, sizeof out->plugin_version, s->m.plugin_version);
+  copy_text(out->variant, sizeof out->variant, s->m.variant);
   copy_text(out->architecture, sizeof out->architecture, s->m.resolved.architecture);
   return PIO_OK;
 }

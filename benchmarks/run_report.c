@@ -138,8 +138,9 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
   else
     snprintf(weights, sizeof weights, "weights from files, %s",
              opts->weights_load == PIO_WEIGHTS_READ ? "read into memory" : "mapped");
-  fprintf(f, "pio-bench run: %s (plugin %s %s, %s), %s\n", opts->model, r->plugin_name,
-          r->plugin_version, r->architecture, weights);
+  fprintf(f, "pio-bench run: %s (plugin %s %s%s%s, %s), %s\n", opts->model, r->plugin_name,
+          r->plugin_version, r->variant[0] ? " variant " : "", r->variant, r->architecture,
+          weights);
   if (r->on_device)
     fprintf(f, "device: %s (%s); kernel: prefill %s, decode %s; %u prompt + %u generated "
                "tokens, median of %u runs\n",
@@ -312,6 +313,7 @@ static json_object *model_json(const pio_bench_run_options *opts, const pio_benc
   put(o, "name", json_object_new_string(opts->model));
   put(o, "plugin", json_object_new_string(r->plugin_name));
   put(o, "plugin_version", json_object_new_string(r->plugin_version));
+  put(o, "variant", r->variant[0] ? json_object_new_string(r->variant) : NULL);
   put(o, "architecture", json_object_new_string(r->architecture));
   put(o, "weights", json_object_new_string(opts->synthetic ? "synthetic" : "files"));
   if (!opts->synthetic)

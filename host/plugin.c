@@ -8,38 +8,89 @@
 #include "load/loader.h"
 #include "load/module_check.h"
 #include "load/trial_load.h"
+#include "load/variant_choice.h"
+#include "manifest/compat.h"
 #include "pio/host.h"
 #include "registry/registry.h"
 
-/* The record's manifest and its module, resolved again now: the file may
- * have changed since the registry scan.  *module_path owned by the caller
- * (free).  Errors name the plugin. */
-static pio_status record_module(const pio_plugin_record *record, const pio_manifest **manifest,
-                                char **module_path, pio_error *err) {
+/* The build of record to load, as a view of its manifest whose entry
+ * point is that build's: the variant named variant, else the first this
+ * machine runs (pio_plugin_variants), else entry_point when there are no
+ * variants; its module resolved again now (the file may have changed since
+ * the registry scan).  *module_path owned by the caller (free).  Errors
+ * name the plugin. */
+static pio_status record_build(const pio_plugin_record *record, const char *variant,
+                               pio_manifest *view, const char **chosen, char **module_path,
+                               pio_error *err) {
   *module_path = NULL;
-  *manifest = pio_plugin_record_manifest(record);
-  if (*manifest == NULL)
+  *chosen = NULL;
+  const pio_manifest *m = pio_plugin_record_manifest(record);
+  if (m == NULL)
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "plugin %s: " REGISTRY_UNDECODABLE_MANIFEST,
                          record->name);
-  pio_status st = module_resolve(record->dir, (*manifest)->entry_module, module_path, err);
+  *view = *m;
+  if (m->n_variants > 0) {
+    variant_machine machine = {.cuda = NULL};
+    compat_machine_probe(&machine.cpu);
+    size_t i = 0;
+    pio_status st = variant_choose(m, record->dir, variant, &machine, &i, NULL, err);
+    if (st != PIO_OK) return st;
+    *chosen = m->variants[i].name;
+    view->entry_module = m->variants[i].module;
+    view->entry_function = m->variants[i].function;
+  } else if (variant != NULL) {
+    return pio_error_set(err, PIO_ERR_NOT_FOUND, "plugin %s has no variants (its manifest lists "
+                         "none), so no variant '%s'", record->name, variant);
+  }
+  pio_status st = module_resolve(record->dir, view->entry_module, module_path, err);
   if (st != PIO_OK) pio_error_prefix(err, "%s", record->name);
   return st;
 }
 
-pio_status pio_plugin_load(const pio_plugin_record *record, pio_loaded_plugin **out,
-                           pio_error *err) {
+pio_status pio_plugin_variants(const pio_plugin_record *record, pio_variant_verdict *verdicts,
+                               size_t max, size_t *n, pio_error *err) {
+  if (record == NULL || n == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "pio_plugin_variants: no record");
+  *n = 0;
+  const pio_manifest *m = pio_plugin_record_manifest(record);
+  if (m == NULL)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "plugin %s: " REGISTRY_UNDECODABLE_MANIFEST,
+                         record->name);
+  if (m->n_variants == 0) return PIO_OK;
+  if (verdicts == NULL || max < m->n_variants)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "pio_plugin_variants: room for %zu "
+                         "verdicts, plugin %s has %zu variants", max, record->name,
+                         m->n_variants);
+  variant_machine machine = {.cuda = NULL};
+  compat_machine_probe(&machine.cpu);
+  size_t chosen = 0;
+  pio_error ignored;
+  (void)variant_choose(m, record->dir, NULL, &machine, &chosen, verdicts, &ignored);
+  *n = m->n_variants;
+  return PIO_OK;
+}
+
+pio_status pio_plugin_load_variant(const pio_plugin_record *record, const char *variant,
+                                   pio_loaded_plugin **out, pio_error *err) {
   if (record == NULL || out == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "pio_plugin_load: no record");
   if (record->state != PIO_PLUGIN_OK || record->module_path == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "plugin %s is %s: %s", record->name,
                          pio_plugin_state_name(record->state), record->reason);
-  const pio_manifest *manifest;
+  pio_manifest view;
+  const char *chosen;
   char *module_path;
-  pio_status st = record_module(record, &manifest, &module_path, err);
-  if (st == PIO_OK) st = loader_open(module_path, manifest, NULL, NULL, out, err);
+  pio_status st = record_build(record, variant, &view, &chosen, &module_path, err);
+  if (st == PIO_OK) st = loader_open(module_path, &view, NULL, NULL, out, err);
+  if (st == PIO_OK) loader_name_variant(*out, chosen);
   if (st != PIO_OK && module_path != NULL) pio_error_prefix(err, "%s", record->name);
   free(module_path);
   return st;
+}
+
+pio_status pio_plugin_load(const pio_plugin_record *record, pio_loaded_plugin **out,
+                           pio_error *err) {
+  return pio_plugin_load_variant(record, NULL, out, err);
 }
 
 pio_plugin_state pio_plugin_probe(const pio_plugin_record *record, const char *const *config_paths,
@@ -49,10 +100,12 @@ pio_plugin_state pio_plugin_probe(const pio_plugin_record *record, const char *c
     pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "no record");
     return PIO_PLUGIN_FAILED;
   }
-  const pio_manifest *manifest;
+  pio_manifest view;
+  const char *chosen;
   char *module_path;
-  if (record_module(record, &manifest, &module_path, err) != PIO_OK) return PIO_PLUGIN_FAILED;
-  pio_plugin_state state = trial_load_probe(module_path, manifest, TRIAL_LOAD_TIMEOUT_MS,
+  if (record_build(record, NULL, &view, &chosen, &module_path, err) != PIO_OK)
+    return PIO_PLUGIN_FAILED;
+  pio_plugin_state state = trial_load_probe(module_path, &view, TRIAL_LOAD_TIMEOUT_MS,
                                             config_paths, n_configs, result, probes, err);
   free(module_path);
   return state;

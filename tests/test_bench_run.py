@@ -113,6 +113,9 @@ class BenchRun(unittest.TestCase):
         self.assertEqual(j["model"]["weight_dtype"], "bf16")
         self.assertEqual(j["model"]["architecture"], "LlamaForCausalLM")
         self.assertTrue(j["model"]["kernel"])
+        # The manifest variant that ran: llama3_1 lists cuda and cpu where
+        # the build has CUDA, none (null) otherwise.
+        self.assertIn(j["model"]["variant"], ("cpu", "cuda", None))
 
     def test_figures_and_limits_are_positive(self):
         j = self.tiny_run()
@@ -277,6 +280,13 @@ class BenchRun(unittest.TestCase):
         self.assertIn(message, p.stderr)
         self.assertEqual(p.stdout, "")
 
+    def test_unknown_variant_is_a_usage_error(self):
+        p = self.bench("--model", "tiny-bench-llama", "--synthetic", "--variant", "nosuch", *FAST)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertRegex(p.stderr, r"plugin llama3_1 has no variant(s \(its manifest lists none\), "
+                                   r"so no variant 'nosuch'| 'nosuch' \(it has )")
+        self.assertEqual(p.stdout, "")
+
     def test_missing_model_is_a_usage_error(self):
         self.assertUsage(["--synthetic"], "--model NAME is required")
 
@@ -343,6 +353,7 @@ class BenchRun(unittest.TestCase):
         p = self.bench("--help")
         self.assertEqual(p.returncode, 0)
         self.assertIn("usage: pio-bench run --model NAME", p.stdout)
+        self.assertIn("--variant NAME", p.stdout)
 
 
 if __name__ == "__main__":

@@ -334,6 +334,69 @@ class Info(PioHostTest):
         self.assertIn("Mallory \\x1B]0;pwned\\x07", out)
 
 
+class Variants(PioHostTest):
+    """info and validate list a manifest's variants, each judged on this
+    machine from the manifest alone; the CUDA driver is kept out
+    (PIO_CUDA_DRIVER names a file that does not exist), so a variant that
+    needs CUDA is never usable here, whatever the machine has."""
+
+    def setUp(self):
+        super().setUp()
+        self.env["PIO_CUDA_DRIVER"] = os.path.join(self.tmp, "no-libcuda.so.1")
+        self.parent = os.path.join(self.tmp, "plugins")
+        os.makedirs(self.parent)
+        folder = self.copy_fixture("good", self.parent)
+        path = os.path.join(folder, "plugin_manifest.json")
+        with open(path) as f:
+            m = json.load(f)
+        m["variants"] = [
+            {"name": "gpu", "module": "fixture_good", "factory_function": "fixture_good_entry",
+             "needs": {"cuda": {"compute_capability": "9.0", "driver": "12.4", "memory_gb": 8}}},
+            {"name": "gone", "module": "fixture_gone", "factory_function": "fixture_good_entry"},
+            {"name": "plain", "module": "fixture_good", "factory_function": "fixture_good_entry"},
+            {"name": "spare", "module": "fixture_good", "factory_function": "fixture_good_entry"},
+        ]
+        m["entry_point"]["module"] = "fixture_good"
+        with open(path, "w") as f:
+            json.dump(m, f)
+
+    def test_info_shows_each_variant_and_why_it_is_not_chosen(self):
+        rc, out, err = self.run_host("info", "fixture-good", paths=(self.parent,))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Variants (in order of preference", out)
+        gpu = out[out.index("  gpu "):out.index("  gone ")]
+        self.assertIn("fixture_good : fixture_good_entry", gpu)
+        self.assertIn("needs CUDA compute capability 9.0, driver for CUDA 12.4, 8.0 GiB", gpu)
+        self.assertIn("not usable: needs a CUDA device: no CUDA driver (", gpu)
+        gone = out[out.index("  gone "):out.index("  plain ")]
+        self.assertIn("not usable: module fixture_gone: ", gone)
+        plain = out[out.index("  plain "):out.index("  spare ")]
+        self.assertIn("chosen: the one loaded here", plain)
+        spare = out[out.index("  spare "):]
+        self.assertIn("usable, not chosen: an earlier variant is", spare)
+
+    def test_json_has_every_verdict(self):
+        rc, out, err = self.run_host("info", "--json", "fixture-good", paths=(self.parent,))
+        self.assertEqual(rc, 0, err)
+        v = {x["name"]: x for x in json.loads(out)["plugin"]["variants"]}
+        self.assertEqual(list(v), ["gpu", "gone", "plain", "spare"])
+        self.assertEqual(v["gpu"]["cuda"], {"compute_capability": "9.0", "driver": "12.4",
+                                            "memory_gb": 8.0})
+        self.assertEqual((v["gpu"]["usable"], v["gpu"]["chosen"]), (False, False))
+        self.assertIn("no CUDA driver", v["gpu"]["reason"])
+        self.assertEqual((v["plain"]["usable"], v["plain"]["chosen"], v["plain"]["reason"]),
+                         (True, True, None))
+        self.assertEqual((v["spare"]["usable"], v["spare"]["chosen"]), (True, False))
+        self.assertIsNone(v["plain"]["cuda"])
+
+    def test_a_manifest_without_variants_says_nothing_of_them(self):
+        rc, out, err = self.run_host("info", "fixture-good")
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("Variants", out)
+        rc, out, err = self.run_host("info", "--json", "fixture-good")
+        self.assertIsNone(json.loads(out)["plugin"]["variants"])
+
+
 class InfoPresets(PioHostTest):
     """info lists the presets of the plugin's architecture with the figures
     the plugin computes for each through the ABI; the expected KV bytes per

@@ -8,6 +8,7 @@ options.
 
     test_llama3_1_forward.py PIO_HOST [unittest args]
 """
+import json
 import os
 import subprocess
 import sys
@@ -28,11 +29,19 @@ F32_TOLERANCE = 1e-4   # of max |logit|
 BF16_TOLERANCE = 1e-2  # bf16 keeps 8 bits of mantissa: activations round to ~0.4%
 
 
-def run(*args):
+def run(*args, env=None):
     """(exit status, stdout, stderr) of pio-host run ARGS."""
     proc = subprocess.run([PIO_HOST, "run", "--no-cache", *args], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, env=env)
     return proc.returncode, proc.stdout, proc.stderr
+
+
+def llama_variants():
+    """The names of llama3_1's variants in this build: cuda and cpu where
+    the build has CUDA, none otherwise."""
+    proc = subprocess.run([PIO_HOST, "info", "--no-cache", "--json", "llama3_1"],
+                          capture_output=True, text=True, timeout=120, check=True)
+    return [v["name"] for v in json.loads(proc.stdout)["plugin"]["variants"] or []]
 
 
 class ModelCase(unittest.TestCase):
@@ -225,8 +234,50 @@ class TestRunBehaviour(ModelCase):
         rc, out, _ = run("--help")
         self.assertEqual(rc, 0)
         for option in ["--tokens", "--max-new-tokens", "--threads", "--dump-logits",
-                       "--synthetic", "--dtype", "--weights", "--kernel"]:
+                       "--synthetic", "--dtype", "--weights", "--kernel", "--variant"]:
             self.assertIn(option, out)
+
+
+class TestVariants(ModelCase):
+    """--variant NAME: the manifest's builds by name (docs/manifest.md)."""
+
+    def test_unknown_variant_is_refused_naming_those_there_are(self):
+        rc, _, err = run(self.model("variant1", "--seed", "31"), "--tokens", "1", "--variant",
+                         "nosuch")
+        self.assertEqual(rc, 1, err)
+        names = llama_variants()
+        if names:
+            self.assertIn(f"plugin llama3_1 has no variant 'nosuch' (it has "
+                          f"{', '.join(names)})", err)
+        else:
+            self.assertIn("plugin llama3_1 has no variants (its manifest lists none), so no "
+                          "variant 'nosuch'", err)
+
+    def test_cpu_variant_forced_gives_the_default_tokens(self):
+        if "cpu" not in llama_variants():
+            self.skipTest("this build's llama3_1 lists no variants (no CUDA)")
+        folder = self.model("variant2", "--seed", "32")
+        env = dict(os.environ, PIO_CUDA_DRIVER=os.path.join(self.tmp.name, "no-libcuda.so.1"))
+        rc, default, err = run(folder, "--tokens", "1,2,3", "--max-new-tokens", "8", env=env)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("plugin llama3_1 (variant cpu), kernel ", err)
+        rc, forced, err = run(folder, "--tokens", "1,2,3", "--max-new-tokens", "8", "--variant",
+                              "cpu", env=env)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(forced, default)
+        rc, out, err = run(folder, "--tokens", "1", "--variant", "cpu", "--json", env=env)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["variant"], "cpu")
+
+    def test_cuda_variant_without_a_device_is_refused_unloaded(self):
+        if "cuda" not in llama_variants():
+            self.skipTest("this build's llama3_1 has no CUDA variant")
+        env = dict(os.environ, PIO_CUDA_DRIVER=os.path.join(self.tmp.name, "no-libcuda.so.1"))
+        rc, _, err = run(self.model("variant3", "--seed", "33"), "--tokens", "1", "--variant",
+                         "cuda", env=env)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("plugin llama3_1: variant cuda cannot run here: needs a CUDA device: no "
+                      "CUDA driver (", err)
 
 
 class TestWeightErrors(ModelCase):

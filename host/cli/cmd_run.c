@@ -26,7 +26,7 @@
 #define RUN_MAX_TOKENS (1u << 20)
 
 enum { OPT_TOKENS = 0x200, OPT_MAX_NEW, OPT_THREADS, OPT_DUMP, OPT_SYNTHETIC, OPT_DTYPE, OPT_WEIGHTS,
-       OPT_MAX_CONTEXT, OPT_KERNEL };
+       OPT_MAX_CONTEXT, OPT_KERNEL, OPT_VARIANT };
 
 typedef struct run_args {
   pio_cli_common common;
@@ -44,6 +44,7 @@ typedef struct run_args {
   uint32_t weights_load; /* PIO_WEIGHTS_MAP or PIO_WEIGHTS_READ */
   pio_cli_text_options text; /* --prompt / --chat and sampling (run_text.c) */
   const char *kernel;    /* matmul kernel path, NULL: the plugin's plan */
+  const char *variant;   /* the plugin's variant to load, NULL: the best this machine runs */
 } run_args;
 
 static void print_help(void) {
@@ -75,7 +76,10 @@ static void print_help(void) {
         "                         files changing afterwards)\n"
         "  --kernel auto|scalar|avx2|avx512|avx512bf16|amx_bf16\n"
         "                         the matmul kernel path for every matmul (default\n"
-        "                         auto: the SDK's measured choice)\n" PIO_CLI_COMMON_HELP
+        "                         auto: the SDK's measured choice)\n"
+        "  --variant NAME         the plugin's build to load, as its manifest names\n"
+        "                         it (pio-host info lists them); default: the\n"
+        "                         first this machine runs\n" PIO_CLI_COMMON_HELP
         "\n"
         "Output: with --tokens, the new token ids on one line, comma-separated;\n"
         "with --prompt or --chat, the text as it is generated (a line per\n"
@@ -167,6 +171,7 @@ static int parse_option(run_args *a, int opt, const char *arg) {
       a->kernel = arg;
       return PIO_CLI_EXIT_OK;
     }
+    case OPT_VARIANT: a->variant = arg; return PIO_CLI_EXIT_OK;
     case OPT_DTYPE:
       if (pio_dtype_parse(arg, &a->dtype) != 0 ||
           (a->dtype != PIO_DTYPE_F32 && a->dtype != PIO_DTYPE_BF16 && a->dtype != PIO_DTYPE_F16))
@@ -193,6 +198,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
       {"weights", required_argument, NULL, OPT_WEIGHTS},
       {"max-context", required_argument, NULL, OPT_MAX_CONTEXT},
       {"kernel", required_argument, NULL, OPT_KERNEL},
+      {"variant", required_argument, NULL, OPT_VARIANT},
       PIO_CLI_TEXT_OPTIONS,
       PIO_CLI_COMMON_OPTIONS,
       {NULL, 0, NULL, 0}};
@@ -299,7 +305,7 @@ static int open_model(const run_args *a, run_state *st, pio_error *err) {
                   "or name a Hugging Face model folder");
     return report(a, err, PIO_CLI_EXIT_USAGE);
   }
-  s = pio_plugin_load(st->resolved.record, &st->plugin, err);
+  s = pio_plugin_load_variant(st->resolved.record, a->variant, &st->plugin, err);
   if (s != PIO_OK) return report(a, err, PIO_CLI_EXIT_PLUGIN);
   st->table = pio_loaded_plugin_table(st->plugin);
   if (!has_model(st->table)) {
@@ -368,10 +374,12 @@ static void print_text(const run_args *a, const run_state *st, const run_result 
   putchar('\n');
   fflush(stdout);
   uint32_t decoded = a->max_new > 1 ? a->max_new - 1 : 0;
+  const char *variant = pio_loaded_plugin_variant(st->plugin);
   if (r->has_stats)
-    fprintf(stderr, "pio-host run: plugin %s, kernel %s, %u threads: prefill %u tokens in "
+    fprintf(stderr, "pio-host run: plugin %s%s%s%s, kernel %s, %u threads: prefill %u tokens in "
             "%.3f s (%.1f tokens/s); decode %u tokens in %.3f s (%.1f tokens/s)\n",
-            st->resolved.record->name, r->stats.kernel ? r->stats.kernel : "?",
+            st->resolved.record->name, variant ? " (variant " : "", variant ? variant : "",
+            variant ? ")" : "", r->stats.kernel ? r->stats.kernel : "?",
             r->stats.n_threads, a->n_tokens, r->prefill_s, per_second(a->n_tokens, r->prefill_s),
             decoded, r->decode_s, per_second(decoded, r->decode_s));
   if (r->has_stats && PIO_TABLE_HAS(&r->stats, pio_model_stats, weights_note) &&
@@ -399,6 +407,7 @@ static json_object *run_document(const run_args *a, const run_state *st,
   if (doc == NULL) return NULL;
   json_object_object_add(doc, "model", json_object_new_string(a->model));
   json_object_object_add(doc, "plugin", json_object_new_string(st->resolved.record->name));
+  json_object_object_add(doc, "variant", text_or_null(pio_loaded_plugin_variant(st->plugin)));
   json_object_object_add(doc, "config", json_object_new_string(st->resolved.config_path));
   json_object_object_add(doc, "synthetic", json_object_new_boolean(a->synthetic));
   json_object_object_add(doc, "kernel", text_or_null(stats ? stats->kernel : NULL));

@@ -109,6 +109,66 @@ static void dependencies(FILE *out, const pio_manifest *m) {
   }
 }
 
+/* A variant's needs in one line: "CPU avx512f; CUDA 9.0, driver 12.4, 4 GiB". */
+static void variant_needs(FILE *out, const pio_manifest_variant *v) {
+  int any = 0;
+  if (v->cpu_features.count > 0) {
+    fputs("CPU", out);
+    for (size_t i = 0; i < v->cpu_features.count; i++) {
+      fputc(i ? ',' : ' ', out);
+      pio_cli_put(out, v->cpu_features.items[i]);
+    }
+    any = 1;
+  }
+  if (v->needs_cuda) {
+    fprintf(out, "%sCUDA compute capability %u.%u", any ? "; " : "",
+            (unsigned)(v->cuda_min_capability / 10), (unsigned)(v->cuda_min_capability % 10));
+    if (v->cuda_min_driver)
+      fprintf(out, ", driver for CUDA %u.%u", (unsigned)(v->cuda_min_driver / 1000),
+              (unsigned)(v->cuda_min_driver % 1000 / 10));
+    if (v->cuda_min_memory_gb > 0) fprintf(out, ", %.1f GiB", v->cuda_min_memory_gb);
+    any = 1;
+  }
+  if (!any) fputs("nothing", out);
+}
+
+/* Every variant, which one loads here and why each other does not. */
+static void variants(FILE *out, const pio_plugin_record *rec, const pio_manifest *m) {
+  if (m->n_variants == 0) return;
+  fputs("\nVariants (in order of preference; judged from the manifest, none loaded to "
+        "decide):\n", out);
+  pio_variant_verdict v[16];
+  size_t n = 0;
+  pio_error err;
+  if (pio_plugin_variants(rec, v, 16, &n, &err) != PIO_OK) {
+    fputs("  unknown: ", out);
+    pio_cli_put(out, err.message);
+    fputc('\n', out);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const pio_manifest_variant *mv = &m->variants[i];
+    fputs("  ", out);
+    pio_cli_put_padded(out, mv->name, 12);
+    fputc(' ', out);
+    pio_cli_put(out, mv->module);
+    fputs(" : ", out);
+    pio_cli_put(out, mv->function);
+    fputs("\n      needs ", out);
+    variant_needs(out, mv);
+    fputs("\n      ", out);
+    if (v[i].chosen) {
+      fputs("chosen: the one loaded here\n", out);
+    } else if (v[i].usable) {
+      fputs("usable, not chosen: an earlier variant is\n", out);
+    } else {
+      fputs("not usable: ", out);
+      pio_cli_put(out, v[i].reason);
+      fputc('\n', out);
+    }
+  }
+}
+
 static void components(FILE *out, const pio_trial_result *trial, pio_plugin_state state) {
   fputs("\nComponents (from the plugin table, loaded in a child process):\n", out);
   if (trial == NULL || trial->state != PIO_PLUGIN_OK) {
@@ -187,6 +247,7 @@ void pio_cli_describe(FILE *out, const pio_plugin_record *record, pio_plugin_sta
   const pio_manifest *m = pio_plugin_record_manifest(record);
   if (m != NULL) {
     compatibility(out, &m->compatibility);
+    variants(out, record, m);
     dependencies(out, m);
     components(out, trial, state);
     if (presets != NULL) presets_section(out, record, presets, state);

@@ -3,6 +3,7 @@
  * document safe for a terminal (text_escape_json). */
 #include "describe_json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cli_common.h"
@@ -84,7 +85,48 @@ static json_object *dependencies_json(const pio_manifest *m) {
   return array;
 }
 
-static void add_manifest(json_object *obj, const pio_manifest *m) {
+/* The variants with this machine's verdicts; JSON null when the manifest
+ * lists none. */
+static json_object *variants_json(const pio_plugin_record *rec, const pio_manifest *m) {
+  if (m->n_variants == 0) return NULL;
+  pio_variant_verdict v[16];
+  size_t n = 0;
+  pio_error err;
+  const int judged = pio_plugin_variants(rec, v, 16, &n, &err) == PIO_OK;
+  json_object *array = json_object_new_array();
+  for (size_t i = 0; array != NULL && i < m->n_variants; i++) {
+    const pio_manifest_variant *mv = &m->variants[i];
+    json_object *o = json_object_new_object();
+    if (o == NULL) continue;
+    json_object_object_add(o, "name", json_text(mv->name));
+    json_object_object_add(o, "module", json_text(mv->module));
+    json_object_object_add(o, "factory_function", json_text(mv->function));
+    json_object_object_add(o, "cpu_features", json_list(&mv->cpu_features));
+    json_object *cuda = NULL;
+    if (mv->needs_cuda && (cuda = json_object_new_object()) != NULL) {
+      char text[32]; /* "major.minor", as the manifest writes them */
+      snprintf(text, sizeof text, "%u.%u", (unsigned)(mv->cuda_min_capability / 10),
+               (unsigned)(mv->cuda_min_capability % 10));
+      json_object_object_add(cuda, "compute_capability", json_text(text));
+      snprintf(text, sizeof text, "%u.%u", (unsigned)(mv->cuda_min_driver / 1000),
+               (unsigned)(mv->cuda_min_driver % 1000 / 10));
+      json_object_object_add(cuda, "driver", mv->cuda_min_driver ? json_text(text) : NULL);
+      json_object_object_add(cuda, "memory_gb", mv->cuda_min_memory_gb > 0
+                                                    ? json_object_new_double(mv->cuda_min_memory_gb)
+                                                    : NULL);
+    }
+    json_object_object_add(o, "cuda", cuda);
+    json_object_object_add(o, "usable", judged ? json_object_new_boolean(v[i].usable) : NULL);
+    json_object_object_add(o, "chosen", judged ? json_object_new_boolean(v[i].chosen) : NULL);
+    json_object_object_add(o, "reason",
+                           judged && !v[i].usable ? json_text(v[i].reason)
+                                                  : judged ? NULL : json_text(err.message));
+    json_object_array_add(array, o);
+  }
+  return array;
+}
+
+static void add_manifest(json_object *obj, const pio_plugin_record *rec, const pio_manifest *m) {
   json_object_object_add(obj, "description", json_text(m->description));
   json_object_object_add(obj, "author", json_text(m->author));
   json_object_object_add(obj, "license", json_text(m->license));
@@ -109,6 +151,7 @@ static void add_manifest(json_object *obj, const pio_manifest *m) {
   json_object_object_add(obj, "entry_point", entry);
   json_object_object_add(obj, "compatibility", compatibility_json(&m->compatibility));
   json_object_object_add(obj, "dependencies", dependencies_json(m));
+  json_object_object_add(obj, "variants", variants_json(rec, m));
 }
 
 /* What the loaded table says of itself; NULL (JSON null) when not loaded. */
@@ -157,7 +200,7 @@ json_object *pio_cli_describe_json(const pio_plugin_record *rec, pio_plugin_stat
   json_object *obj = pio_cli_record_json(rec, state, reason, trial);
   if (obj == NULL) return NULL;
   const pio_manifest *m = pio_plugin_record_manifest(rec);
-  if (m != NULL) add_manifest(obj, m);
+  if (m != NULL) add_manifest(obj, rec, m);
   json_object_object_add(obj, "table", table_json(trial));
   if (presets != NULL) json_object_object_add(obj, "presets", presets_json(presets));
   return obj;

@@ -4,6 +4,7 @@
 
 #include <ltdl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@ struct pio_loaded_plugin {
   lt_dlhandle handle;
   pio_host_services host; /* the plugin may keep this pointer until unload */
   pio_plugin table;       /* the plugin's table, normalised to this host's size */
+  char variant[40];       /* the manifest variant loaded; "" when none was named */
 };
 
 /* libltdl keeps one global state (init count, lt_dlerror): every call into
@@ -191,6 +193,14 @@ void loader_close(pio_loaded_plugin *plugin, load_phase_fn on_phase, void *ctx) 
 
 const pio_plugin *pio_loaded_plugin_table(const pio_loaded_plugin *plugin) {
   return plugin != NULL ? &plugin->table : NULL;
+}
+
+void loader_name_variant(pio_loaded_plugin *plugin, const char *variant) {
+  snprintf(plugin->variant, sizeof plugin->variant, "%s", variant != NULL ? variant : "");
+}
+
+const char *pio_loaded_plugin_variant(const pio_loaded_plugin *plugin) {
+  return plugin != NULL && plugin->variant[0] != '\0' ? plugin->variant : NULL;
 }
 
 void pio_plugin_unload(pio_loaded_plugin *plugin) { loader_close(plugin, NULL, NULL); }

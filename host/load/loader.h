@@ -28,6 +28,9 @@ typedef void (*load_phase_fn)(void *ctx, load_phase phase);
 pio_status loader_open(const char *module_path, const pio_manifest *manifest,
                        load_phase_fn on_phase, void *ctx, pio_loaded_plugin **out, pio_error *err);
 
+/* Records the manifest variant plugin was loaded as (pio_loaded_plugin_variant). */
+void loader_name_variant(pio_loaded_plugin *plugin, const char *variant);
+
 /* Same as pio_plugin_unload, telling on_phase before lt_dlclose. */
 void loader_close(pio_loaded_plugin *plugin, load_phase_fn on_phase, void *ctx);
 

@@ -140,8 +140,40 @@ typedef struct pio_loaded_plugin pio_loaded_plugin;
  * by the caller (pio_plugin_unload); it keeps no pointer into the registry. */
 PIO_HOST_API pio_status pio_plugin_load(const pio_plugin_record *record, pio_loaded_plugin **out,
                                         pio_error *err);
+/* One of a plugin's variants (its manifest's builds, pio/manifest.h) as
+ * this machine judges them, from the manifest alone: no build is loaded to
+ * decide. */
+typedef struct pio_variant_verdict {
+  const char *name;  /* the variant's name; valid while the registry is open */
+  int usable;        /* its needs are met and its module is in the folder */
+  int chosen;        /* the one pio_plugin_load loads: the first usable */
+  char reason[384];  /* when not usable, every unmet need, joined by "; " */
+} pio_variant_verdict;
+
+/* The verdicts on record's variants, verdicts[i] for its manifest's
+ * variants[i], *n of them (0 when the manifest lists none: entry_point is
+ * then the only build); max is the room in verdicts (16 holds any).  The
+ * NVIDIA driver is asked (once a process) only when a variant needs CUDA.
+ * PIO_OK also when none is usable (none is chosen then). */
+PIO_HOST_API pio_status pio_plugin_variants(const pio_plugin_record *record,
+                                            pio_variant_verdict *verdicts, size_t max,
+                                            size_t *n, pio_error *err);
+
+/* pio_plugin_load of the variant named variant (NULL: the one
+ * pio_plugin_load chooses).  A name the manifest lacks is
+ * PIO_ERR_NOT_FOUND listing the names; a variant this machine cannot run
+ * is PIO_ERR_INCOMPATIBLE with its reason, never loaded (it could crash the
+ * host). */
+PIO_HOST_API pio_status pio_plugin_load_variant(const pio_plugin_record *record,
+                                                const char *variant, pio_loaded_plugin **out,
+                                                pio_error *err);
+
 /* The plugin's table: valid until pio_plugin_unload. */
 PIO_HOST_API const pio_plugin *pio_loaded_plugin_table(const pio_loaded_plugin *plugin);
+
+/* The name of the manifest variant plugin was loaded as; NULL when its
+ * manifest lists none (entry_point was loaded).  Valid until unload. */
+PIO_HOST_API const char *pio_loaded_plugin_variant(const pio_loaded_plugin *plugin);
 
 /* PIO_OK when the plugin, built for table->abi_minor, reads every option
  * set in opts.  A plugin built before a field existed would ignore it

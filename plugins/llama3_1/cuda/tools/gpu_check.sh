@@ -15,20 +15,19 @@ export LD_LIBRARY_PATH="$here/lib:$(dirname "${cublas:-/nonexistent/x}")${LD_LIB
 export PIO_MODELS_PATH="$here/models"
 export XDG_CACHE_HOME="$out/cache"
 b=$here/build
-# Until the host picks variants from the manifest: a plugin folder holding
-# the CUDA module under a manifest that names it.
-plugins=$here/cuda-plugins
-mkdir -p "$plugins/llama3_1"
-cp "$b/plugins/llama3_1/pio_llama3_1_cuda.so" "$plugins/llama3_1/"
-sed -e 's/"module": "pio_llama3_1"/"module": "pio_llama3_1_cuda"/' \
-    -e 's/"factory_function": "pio_llama3_1_entry"/"factory_function": "pio_llama3_1_cuda_entry"/' \
-    "$b/plugins/llama3_1/plugin_manifest.json" > "$plugins/llama3_1/plugin_manifest.json"
+# The build's llama3_1 folder lists the variants cuda and cpu; the host
+# chooses cuda where the driver and device meet its needs (pio-host info
+# says why not), and --variant cuda below refuses rather than falling back.
+plugins=$b/plugins
 chmod -R go-w "$here"
 
 step() { echo; echo "=== $*"; }
 step "machine"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv 2>&1
 echo "cuBLASLt: ${cublas:-not found}"
+step "the variants as the host judges them"
+"$b/host/pio-host" info --plugin-path "$plugins" llama3_1 2>&1 | sed -n '/^Variants/,/^$/p' |
+  tee "$out/variants.log"
 step "correctness: CUDA module vs CPU module"
 "$b/tests/test_llama3_1_cuda" "$b/plugins/llama3_1" 2>&1 | tee "$out/test.log"
 echo "test exit: ${PIPESTATUS[0]}"
@@ -39,7 +38,7 @@ for model in ${PIO_GPU_CHECK_TUNE_MODELS-llama-3.2-1b llama-3.1-8b}; do
 done
 bench() { # NAME PROMPT GEN: pio-bench run of the CUDA variant, table and JSON
   step "pio-bench run $1 ($2 prompt + $3 generated)"
-  "$b/benchmarks/pio-bench" run --plugin-path "$plugins" --model "$1" --synthetic \
+  "$b/benchmarks/pio-bench" run --plugin-path "$plugins" --variant cuda --model "$1" --synthetic \
     --prompt-tokens "$2" --gen-tokens "$3" --repeat 5 --no-progress \
     --json-out "$out/bench-$1-$2.json" 2>&1 | tee "$out/bench-$1-$2.log"
 }
