@@ -13,12 +13,10 @@
 #include "pio/host.h"
 #include "registry/registry.h"
 
-/* The build of record to load, as a view of its manifest whose entry
- * point is that build's: the variant named variant, else the first this
- * machine runs (pio_plugin_variants), else entry_point when there are no
- * variants; its module resolved again now (the file may have changed since
- * the registry scan).  *module_path owned by the caller (free).  Errors
- * name the plugin. */
+/* The build of record to load (variant_build: the variant named variant,
+ * else the one this machine runs first, else entry_point), its module
+ * resolved again now: the file may have changed since the registry scan.
+ * *module_path owned by the caller (free).  Errors name the plugin. */
 static pio_status record_build(const pio_plugin_record *record, const char *variant,
                                pio_manifest *view, const char **chosen, char **module_path,
                                pio_error *err) {
@@ -28,21 +26,9 @@ static pio_status record_build(const pio_plugin_record *record, const char *vari
   if (m == NULL)
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "plugin %s: " REGISTRY_UNDECODABLE_MANIFEST,
                          record->name);
-  *view = *m;
-  if (m->n_variants > 0) {
-    variant_machine machine = {.cuda = NULL};
-    compat_machine_probe(&machine.cpu);
-    size_t i = 0;
-    pio_status st = variant_choose(m, record->dir, variant, &machine, &i, NULL, err);
-    if (st != PIO_OK) return st;
-    *chosen = m->variants[i].name;
-    view->entry_module = m->variants[i].module;
-    view->entry_function = m->variants[i].function;
-  } else if (variant != NULL) {
-    return pio_error_set(err, PIO_ERR_NOT_FOUND, "plugin %s has no variants (its manifest lists "
-                         "none), so no variant '%s'", record->name, variant);
-  }
-  pio_status st = module_resolve(record->dir, view->entry_module, module_path, err);
+  pio_status st = variant_build(m, record->dir, variant, view, chosen, err);
+  if (st != PIO_OK) return st;
+  st = module_resolve(record->dir, view->entry_module, module_path, err);
   if (st != PIO_OK) pio_error_prefix(err, "%s", record->name);
   return st;
 }

@@ -389,6 +389,53 @@ class Variants(PioHostTest):
         self.assertEqual((v["spare"]["usable"], v["spare"]["chosen"]), (True, False))
         self.assertIsNone(v["plain"]["cuda"])
 
+    def rewrite_variants(self, variants):
+        path = os.path.join(self.parent, "good", "plugin_manifest.json")
+        with open(path) as f:
+            m = json.load(f)
+        m["variants"] = variants
+        with open(path, "w") as f:
+            json.dump(m, f)
+
+    def test_list_names_the_variant_a_load_would_load(self):
+        rc, out, err = self.run_host("list", paths=(self.parent,))
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"fixture-good\s+\S+\s+\S+\s+ok \(variant plain\)\n")
+        rc, out, err = self.run_host("list", "--json", paths=(self.parent,))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["plugins"][0]["variant"], "plain")
+        rc, out, err = self.run_host("list", "--json")
+        self.assertIsNone(json.loads(out)["plugins"][0]["variant"])
+
+    def test_no_variant_running_here_makes_the_plugin_incompatible(self):
+        self.rewrite_variants([
+            {"name": "gpu", "module": "fixture_good", "factory_function": "fixture_good_entry",
+             "needs": {"cuda": {"compute_capability": "9.0"}}},
+            {"name": "gone", "module": "fixture_gone", "factory_function": "fixture_good_entry"}])
+        rc, out, err = self.run_host("list", paths=(self.parent,))
+        self.assertEqual(rc, 1, err)
+        self.assertIn("incompatible: plugin fixture-good: no variant runs here (gpu: needs a CUDA "
+                      "device: no CUDA driver (", out)
+        self.assertIn("; gone: module fixture_gone: ", out)
+        rc, out, err = self.run_host("list", "--json", paths=(self.parent,))
+        p = json.loads(out)["plugins"][0]
+        self.assertEqual((p["status"], p["variant"]), ("incompatible", None))
+
+    def test_check_load_tries_the_variant_a_load_would_load(self):
+        # entry_point is the good module; the chosen variant's crashes in
+        # its constructor, and the trial load says so.
+        shutil.copy(os.path.join(FIXTURES, "ctor_crash", "fixture_ctor_crash.so"),
+                    os.path.join(self.parent, "good"))
+        self.rewrite_variants([
+            {"name": "crashy", "module": "fixture_ctor_crash",
+             "factory_function": "fixture_ctor_crash_entry"},
+            {"name": "plain", "module": "fixture_good", "factory_function": "fixture_good_entry"}])
+        rc, out, err = self.run_host("list", "--check-load", paths=(self.parent,))
+        self.assertEqual(rc, 1, err)
+        self.assertIn("crashed: ", out)
+        rc, out, err = self.run_host("list", "--check-load", "--json", paths=(self.parent,))
+        self.assertEqual(json.loads(out)["plugins"][0]["status"], "crashed")
+
     def test_a_manifest_without_variants_says_nothing_of_them(self):
         rc, out, err = self.run_host("info", "fixture-good")
         self.assertEqual(rc, 0, err)

@@ -69,7 +69,7 @@ static int choose(const char *parent, const char *forced, const char *driver,
                   pio_variant_verdict *v, pio_status *status, pio_error *err) {
   pio_manifest *m = read_manifest(parent);
   cuda_machine cuda;
-  cuda_machine_probe_library(driver != NULL ? driver : "/nonexistent/libcuda.so.1", &cuda);
+  cuda_machine_probe_library(driver != NULL ? driver : "/nonexistent/libcuda.so.1", 5000, &cuda);
   variant_machine machine = {.cuda = &cuda};
   compat_machine_probe(&machine.cpu);
   char dir[PATH_MAX];
@@ -164,15 +164,39 @@ START_TEST(test_a_driver_answering_nonsense_is_not_believed) {
   }
   cuda_machine cuda;
   setenv("FAKE_CUDA_NAME", "Evil\x1b]0;pwned\x07GPU\x7f", 1);
-  cuda_machine_probe_library(PIO_TEST_FAKE_CUDA, &cuda);
+  cuda_machine_probe_library(PIO_TEST_FAKE_CUDA, 5000, &cuda);
   ck_assert(cuda.available);
   ck_assert_str_eq(cuda.device_name, "Evil?]0;pwned?GPU?");
   unsetenv("FAKE_CUDA_NAME");
   setenv("FAKE_CUDA_NAME_UNTERMINATED", "1", 1);
-  cuda_machine_probe_library(PIO_TEST_FAKE_CUDA, &cuda);
+  cuda_machine_probe_library(PIO_TEST_FAKE_CUDA, 5000, &cuda);
   ck_assert(cuda.available);
   ck_assert_uint_eq(strlen(cuda.device_name), sizeof cuda.device_name - 1);
   unsetenv("FAKE_CUDA_NAME_UNTERMINATED");
+  helper_remove_tree(parent);
+}
+END_TEST
+
+/* The driver is asked in a child: one that crashes or hangs there rules
+ * its variant out, saying so, and the host goes on to the next. */
+START_TEST(test_a_driver_that_crashes_or_hangs_costs_only_its_variant) {
+  char parent[PATH_MAX];
+  make_plugin(parent, sizeof parent,
+              "[" CUDA_VARIANT("{\"compute_capability\": \"9.0\"}") ", " CPU_VARIANT "]");
+  pio_variant_verdict v[2];
+  pio_status s;
+  pio_error err;
+  setenv("FAKE_CUDA_CRASH", "1", 1);
+  ck_assert_int_eq(choose(parent, NULL, PIO_TEST_FAKE_CUDA, v, &s, &err), 1);
+  ASSERT_HAS(v[0].reason, "the CUDA driver crashed (SIGSEGV");
+  ck_assert(v[1].chosen);
+  unsetenv("FAKE_CUDA_CRASH");
+  setenv("FAKE_CUDA_HANG", "1", 1);
+  cuda_machine cuda;
+  cuda_machine_probe_library(PIO_TEST_FAKE_CUDA, 300, &cuda);
+  ck_assert(!cuda.available);
+  ASSERT_HAS(cuda.reason, "the CUDA driver did not answer within 300 ms (killed)");
+  unsetenv("FAKE_CUDA_HANG");
   helper_remove_tree(parent);
 }
 END_TEST
@@ -290,6 +314,7 @@ int main(void) {
   tcase_add_test(t, test_cuda_variant_is_chosen_when_the_driver_meets_its_needs);
   tcase_add_test(t, test_cuda_needs_are_each_named_when_unmet);
   tcase_add_test(t, test_a_driver_answering_nonsense_is_not_believed);
+  tcase_add_test(t, test_a_driver_that_crashes_or_hangs_costs_only_its_variant);
   tcase_add_test(t, test_cpu_features_this_cpu_lacks_rule_a_variant_out);
   tcase_add_test(t, test_a_variant_whose_module_is_missing_is_not_usable);
   tcase_add_test(t, test_forced_variants_are_checked_by_name_and_needs);

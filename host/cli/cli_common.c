@@ -183,8 +183,25 @@ void pio_cli_put_padded(FILE *out, const char *text, size_t width) {
   }
 }
 
+const char *pio_cli_chosen_variant(const pio_plugin_record *record) {
+  pio_variant_verdict v[16];
+  size_t n = 0;
+  pio_error err;
+  if (record->state != PIO_PLUGIN_OK || pio_plugin_variants(record, v, 16, &n, &err) != PIO_OK)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (v[i].chosen) return v[i].name;
+  return NULL;
+}
+
 void pio_cli_put_status(FILE *out, const pio_plugin_record *record) {
   fputs(pio_plugin_state_name(record->state), out);
+  const char *variant = pio_cli_chosen_variant(record);
+  if (variant != NULL) {
+    fputs(" (variant ", out);
+    pio_cli_put(out, variant);
+    fputc(')', out);
+  }
   if (record->reason != NULL && record->reason[0] != '\0') {
     fputs(": ", out);
     pio_cli_put(out, record->reason);

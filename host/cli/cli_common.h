@@ -113,7 +113,12 @@ size_t pio_cli_columns(const char *text);
 extern const char *const pio_cli_component_names[];
 extern const size_t pio_cli_component_count;
 
-/* "ok", or "STATE: REASON". */
+/* "ok", "ok (variant NAME)" for a plugin with variants, or "STATE: REASON". */
 void pio_cli_put_status(FILE *out, const pio_plugin_record *record);
+
+/* The manifest variant a load without --variant loads for record here
+ * (pio_plugin_variants' chosen one); NULL when the record is not ok, its
+ * manifest lists none, or none runs here.  Valid while the registry is. */
+const char *pio_cli_chosen_variant(const pio_plugin_record *record);
 
 #endif

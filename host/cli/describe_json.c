@@ -35,6 +35,7 @@ json_object *pio_cli_record_json(const pio_plugin_record *rec, pio_plugin_state 
   json_object_object_add(obj, "reason", json_text(reason != NULL ? reason : ""));
   json_object_object_add(obj, "dir", json_text(rec->dir));
   json_object_object_add(obj, "module", json_text(rec->module_path));
+  json_object_object_add(obj, "variant", json_text(pio_cli_chosen_variant(rec)));
   json_object *warnings = json_object_new_array();
   for (size_t i = 0; warnings != NULL && rec->warnings != NULL && rec->warnings[i] != NULL; i++)
     json_object_array_add(warnings, json_text(rec->warnings[i]));

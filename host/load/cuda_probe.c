@@ -1,14 +1,21 @@
 /* host/load/cuda_probe.c — the NVIDIA driver asked through its C API
  * (cuInit, cuDeviceGetCount, cuDeviceGetAttribute, cuDeviceTotalMem,
- * cuDriverGetVersion), opened with dlopen: pio links no CUDA library, and
- * no plugin code runs to decide whether a CUDA build can. */
+ * cuDriverGetVersion), opened with dlopen in a child process: pio links no
+ * CUDA library, no plugin code runs to decide whether a CUDA build can, and
+ * a driver that crashes or hangs costs the host a child, not itself. */
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "load/cuda_probe.h"
+#include "load/trial_load.h"
 
 /* The driver API's types and the attributes asked, as cuda.h defines them. */
 typedef int cu_result;
@@ -89,17 +96,86 @@ static int describe(const driver *d, cuda_machine *out) {
   return 1;
 }
 
-void cuda_machine_probe_library(const char *path, cuda_machine *out) {
-  memset(out, 0, sizeof *out);
+/* In the child: asks the driver, writes the answer to fd, never returns.
+ * Crash signals get their default action back, so that a sanitizer's
+ * handler cannot turn a driver's crash into an ordinary exit. */
+static void probe_child(int fd, const char *path) {
+  static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+  for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+    signal(crash_signals[i], SIG_DFL);
+  dup2(STDERR_FILENO, STDOUT_FILENO); /* a chatty driver keeps the parent's stdout clean */
+  cuda_machine answer;
+  memset(&answer, 0, sizeof answer);
   void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (lib == NULL) {
     const char *why = dlerror();
-    snprintf(out->reason, sizeof out->reason, "no CUDA driver (%s)", why ? why : path);
+    snprintf(answer.reason, sizeof answer.reason, "no CUDA driver (%s)", why ? why : path);
+  } else {
+    driver d;
+    answer.available = bind(lib, &d, &answer) && describe(&d, &answer);
+  }
+  const char *p = (const char *)&answer;
+  for (size_t left = sizeof answer; left > 0;) {
+    ssize_t w = write(fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    p += w;
+    left -= (size_t)w;
+  }
+  _exit(0);
+}
+
+/* How the child ended when it gave no whole answer, as the reason. */
+static void child_failed(long n, int wstatus, unsigned timeout_ms, cuda_machine *out) {
+  if (n < 0) {
+    snprintf(out->reason, sizeof out->reason,
+             "the CUDA driver did not answer within %u ms (killed)", timeout_ms);
+  } else if (WIFSIGNALED(wstatus)) {
+    char abbrev[32];
+    const char *descr;
+    trial_signal_name(WTERMSIG(wstatus), abbrev, sizeof abbrev, &descr);
+    snprintf(out->reason, sizeof out->reason,
+             "the CUDA driver crashed (%s, %s) when asked about the device", abbrev, descr);
+  } else {
+    snprintf(out->reason, sizeof out->reason,
+             "the CUDA driver's probe ended without an answer (exit status %d)",
+             WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+  }
+}
+
+void cuda_machine_probe_library(const char *path, unsigned timeout_ms, cuda_machine *out) {
+  memset(out, 0, sizeof *out);
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    snprintf(out->reason, sizeof out->reason, "CUDA probe: pipe: %s", strerror(errno));
     return;
   }
-  driver d;
-  out->available = bind(lib, &d, out) && describe(&d, out);
-  if (!out->available) dlclose(lib); /* else the driver stays, as in any CUDA program */
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    probe_child(fds[1], path);
+  }
+  close(fds[1]);
+  if (pid < 0) {
+    close(fds[0]);
+    snprintf(out->reason, sizeof out->reason, "CUDA probe: fork: %s", strerror(errno));
+    return;
+  }
+  cuda_machine answer;
+  long n = trial_read_pipe(fds[0], timeout_ms, (char *)&answer, sizeof answer);
+  close(fds[0]);
+  if (n < 0) kill(pid, SIGKILL);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {}
+  if (n == (long)sizeof answer && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+    *out = answer;
+    /* Whatever the child wrote, the text fields end inside their arrays. */
+    out->reason[sizeof out->reason - 1] = '\0';
+    out->device_name[sizeof out->device_name - 1] = '\0';
+    out->available = out->available != 0;
+    return;
+  }
+  child_failed(n, wstatus, timeout_ms, out);
 }
 
 static cuda_machine probed;
@@ -107,7 +183,8 @@ static pthread_once_t probed_once = PTHREAD_ONCE_INIT;
 
 static void probe_once(void) {
   const char *path = getenv("PIO_CUDA_DRIVER");
-  cuda_machine_probe_library(path != NULL && path[0] != '\0' ? path : "libcuda.so.1", &probed);
+  cuda_machine_probe_library(path != NULL && path[0] != '\0' ? path : "libcuda.so.1",
+                             CUDA_PROBE_TIMEOUT_MS, &probed);
 }
 
 const cuda_machine *cuda_machine_probe(void) {

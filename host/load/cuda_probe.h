@@ -19,13 +19,19 @@ typedef struct cuda_machine {
   char device_name[128];
 } cuda_machine;
 
-/* Asks the driver once a process (later calls return the first answer).
- * The library is PIO_CUDA_DRIVER when set (tests name a stand-in), else
- * libcuda.so.1.  A driver that answers stays loaded, as in every CUDA
- * program. */
+/* How long the driver may take to answer (cuInit on a cold multi-GPU
+ * machine takes seconds) before its child is killed. */
+#define CUDA_PROBE_TIMEOUT_MS 20000u
+
+/* Asks the driver once a process (later calls return the first answer),
+ * in a child process: a driver that crashes or hangs there is a reason
+ * ("the CUDA driver crashed (SIGSEGV, ...)"), never the host's end.  The
+ * library is PIO_CUDA_DRIVER when set (tests name a stand-in), else
+ * libcuda.so.1.  Ask before this process initialises CUDA itself: a
+ * forked child cannot use a parent's CUDA context. */
 const cuda_machine *cuda_machine_probe(void);
 
-/* The same for the library at path, not cached (tests). */
-void cuda_machine_probe_library(const char *path, cuda_machine *out);
+/* The same for the library at path with a timeout, not cached (tests). */
+void cuda_machine_probe_library(const char *path, unsigned timeout_ms, cuda_machine *out);
 
 #endif

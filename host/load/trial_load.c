@@ -101,9 +101,7 @@ static long elapsed_ms(const struct timespec *start) {
   return (long)(now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
-/* Reads until EOF or the deadline.  Returns the bytes read, or -1 on
- * timeout. */
-static long read_report(int fd, unsigned timeout_ms, char *buf, size_t cap) {
+long trial_read_pipe(int fd, unsigned timeout_ms, char *buf, size_t cap) {
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
   size_t got = 0;
@@ -164,7 +162,7 @@ static const char *phase_words(const child_trace *t, const pio_manifest *manifes
   }
 }
 
-static void describe_signal(int sig, char *abbrev, size_t abbrev_cap, const char **descr) {
+void trial_signal_name(int sig, char *abbrev, size_t abbrev_cap, const char **descr) {
 #if PIO_HAVE_SIGABBREV_NP
   const char *a = sigabbrev_np(sig);
   const char *d = sigdescr_np(sig);
@@ -182,7 +180,7 @@ static pio_plugin_state crashed(int sig, const child_trace *trace, const pio_man
                                 pio_trial_result *result, pio_error *err) {
   char abbrev[32], where[PIO_ERROR_MESSAGE_MAX];
   const char *descr;
-  describe_signal(sig, abbrev, sizeof abbrev, &descr);
+  trial_signal_name(sig, abbrev, sizeof abbrev, &descr);
   result->signal = sig;
   pio_error_set(err, PIO_ERR_CRASHED, "%s (%s) %s", abbrev, descr,
                 phase_words(trace, manifest, where, sizeof where));
@@ -278,7 +276,7 @@ pio_plugin_state trial_load_probe(const char *module_path, const pio_manifest *m
     pio_error_set(err, PIO_ERR_IO, "trial load: fork: %s", strerror(errno));
     return PIO_PLUGIN_FAILED;
   }
-  long n = read_report(fds[0], timeout_ms, buf, cap);
+  long n = trial_read_pipe(fds[0], timeout_ms, buf, cap);
   close(fds[0]);
   if (n < 0) kill(pid, SIGKILL);
   int wstatus = 0;

@@ -32,4 +32,14 @@ pio_plugin_state trial_load_probe(const char *module_path, const pio_manifest *m
                                   size_t n_configs, pio_trial_result *result,
                                   pio_config_probe *probes, pio_error *err);
 
+/* A child's report: reads fd until EOF or timeout_ms, keeping the first
+ * cap bytes in buf (the rest is drained).  The bytes read, or -1 on
+ * timeout.  For every probe run in a child (trial loads, the CUDA
+ * driver's). */
+long trial_read_pipe(int fd, unsigned timeout_ms, char *buf, size_t cap);
+
+/* "SIGSEGV" into abbrev and "Segmentation fault" in *descr (static text),
+ * or "signal N" where the C library cannot name it. */
+void trial_signal_name(int sig, char *abbrev, size_t abbrev_cap, const char **descr);
+
 #endif

@@ -122,3 +122,36 @@ pio_status variant_choose(const pio_manifest *m, const char *dir, const char *fo
   *index = pick;
   return PIO_OK;
 }
+
+pio_status variant_build(const pio_manifest *m, const char *dir, const char *forced,
+                         pio_manifest *view, const char **chosen, pio_error *err) {
+  *view = *m;
+  *chosen = NULL;
+  if (m->n_variants == 0) {
+    if (forced == NULL) return PIO_OK;
+    return pio_error_set(err, PIO_ERR_NOT_FOUND, "plugin %s has no variants (its manifest lists "
+                         "none), so no variant '%s'", m->name, forced);
+  }
+  variant_machine machine = {.cuda = NULL};
+  compat_machine_probe(&machine.cpu);
+  size_t i = 0;
+  pio_status st = variant_choose(m, dir, forced, &machine, &i, NULL, err);
+  if (st != PIO_OK) return st;
+  *chosen = m->variants[i].name;
+  view->entry_module = m->variants[i].module;
+  view->entry_function = m->variants[i].function;
+  return PIO_OK;
+}
+
+int variant_some_usable(const pio_manifest *m, const char *dir, pio_error *err) {
+  variant_machine machine = {.cuda = NULL};
+  compat_machine_probe(&machine.cpu);
+  for (size_t i = 0; i < m->n_variants; i++) {
+    pio_variant_verdict v;
+    if (!m->variants[i].needs_cuda &&
+        (variant_judge(&m->variants[i], dir, &machine, &v), v.usable))
+      return 1;
+  }
+  size_t index;
+  return variant_choose(m, dir, NULL, &machine, &index, NULL, err) == PIO_OK;
+}

@@ -34,4 +34,17 @@ pio_status variant_choose(const pio_manifest *m, const char *dir, const char *fo
                           variant_machine *machine, size_t *index,
                           pio_variant_verdict *verdicts, pio_error *err);
 
+/* The build of the plugin in dir to load, as a view of m (*view: m's
+ * fields, entry_module and entry_function the build's): the variant named
+ * forced, else the first usable (variant_choose; *chosen its name), else,
+ * when m lists no variants, entry_point (*chosen NULL; a forced name is
+ * then PIO_ERR_NOT_FOUND).  The view's pointers are m's. */
+pio_status variant_build(const pio_manifest *m, const char *dir, const char *forced,
+                         pio_manifest *view, const char **chosen, pio_error *err);
+
+/* 1 when some variant of m can run here, judged as cheaply as may be:
+ * those that need no CUDA first, the driver asked only when none of them
+ * is usable.  0 with err saying why of each (variant_choose's message). */
+int variant_some_usable(const pio_manifest *m, const char *dir, pio_error *err);
+
 #endif

@@ -1,13 +1,16 @@
 /* host/registry/registry.c — the registry: every plugin folder on the plugin path,
  * each with its manifest, module, state and a one-line reason.  Listing
- * reads manifests and checks module files; code is loaded only by a trial
- * load in a child (check_load). */
+ * reads manifests and checks module files (and, for a plugin whose only
+ * usable variants need CUDA, asks the driver in a child); plugin code is
+ * loaded only by a trial load in a child (check_load). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "load/module_check.h"
 #include "load/trial_load.h"
+#include "load/variant_choice.h"
 #include "registry/registry.h"
 
 int registry_append(pio_registry *registry, registry_record *rec) {
@@ -104,14 +107,42 @@ static int check_dependencies(pio_registry *registry) {
   return 0;
 }
 
+/* A plugin with variants none of which this machine runs is
+ * incompatible, saying why of each.  Judged on every open, never cached:
+ * the driver, the device and the variants' modules are not among what the
+ * cache's keys cover. */
+static int check_variants(pio_registry *registry) {
+  for (size_t i = 0; i < registry->count; i++) {
+    registry_record *rec = registry->records[i];
+    if (rec->pub.state != PIO_PLUGIN_OK) continue;
+    const pio_manifest *manifest;
+    if (manifest_for_checks(registry, rec, &manifest) != 0) return -1;
+    if (manifest == NULL || manifest->n_variants == 0) continue;
+    pio_error err;
+    pio_error_clear(&err);
+    if (!variant_some_usable(manifest, rec->pub.dir, &err) &&
+        record_set_reason(rec, registry->arenas[0], PIO_PLUGIN_INCOMPATIBLE, err.message) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* The trial load of the build pio_plugin_load would load: the variant this
+ * machine runs first, or entry_point. */
 static int trial_load(pio_registry *registry, registry_record *rec) {
   pio_error err;
   pio_error_clear(&err);
   const pio_manifest *manifest;
   if (manifest_for_checks(registry, rec, &manifest) != 0) return -1;
   if (manifest == NULL) return 0;
-  pio_plugin_state state =
-      trial_load_module(rec->pub.module_path, manifest, TRIAL_LOAD_TIMEOUT_MS, &rec->trial, &err);
+  pio_manifest view;
+  const char *chosen;
+  char *module_path = NULL;
+  pio_plugin_state state = PIO_PLUGIN_FAILED;
+  if (variant_build(manifest, rec->pub.dir, NULL, &view, &chosen, &err) == PIO_OK &&
+      module_resolve(rec->pub.dir, view.entry_module, &module_path, &err) == PIO_OK)
+    state = trial_load_module(module_path, &view, TRIAL_LOAD_TIMEOUT_MS, &rec->trial, &err);
+  free(module_path);
   rec->trial_done = 1;
   if (state == PIO_PLUGIN_OK) return 0;
   return record_set_reason(rec, registry->arenas[0], state, err.message);
@@ -128,7 +159,8 @@ static pio_status trial_load_ok_records(pio_registry *registry, pio_error *err) 
 
 /* The checks that look across records, then the trial loads. */
 static pio_status finish(pio_registry *registry, int check_load, pio_error *err) {
-  if (mark_shadowed(registry) != 0 || check_dependencies(registry) != 0)
+  if (mark_shadowed(registry) != 0 || check_dependencies(registry) != 0 ||
+      check_variants(registry) != 0)
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
   if (check_load) return trial_load_ok_records(registry, err);
   return PIO_OK;
@@ -142,11 +174,14 @@ static regcache *open_cache(const char *cache_dir) {
 }
 
 /* Remembers the trial loads' verdicts and writes the cache.  A cache that
- * cannot be written only costs speed next time, so its error is dropped. */
+ * cannot be written only costs speed next time, so its error is dropped.
+ * A plugin with variants keeps its verdict to this run: which build it
+ * tried depends on what the cache's keys do not cover (check_variants). */
 static void commit_cache(pio_registry *registry) {
   for (size_t i = 0; i < registry->count; i++) {
     registry_record *rec = registry->records[i];
-    if (rec->trial_done)
+    const pio_manifest *m = rec->trial_done ? record_manifest(rec) : NULL;
+    if (m != NULL && m->n_variants == 0)
       regcache_store(registry->cache, rec->ticket, &rec->pub, record_manifest(rec), 1);
   }
   pio_error ignored;

@@ -1,13 +1,16 @@
-/* tests/fixtures/fake_cuda/fake_cuda.c — a stand-in for libcuda.so.1 with
+/* tests/fake_cuda/fake_cuda.c — a stand-in for libcuda.so.1 with
  * the seven driver calls pio's CUDA probe makes, answering what the
  * environment says (FAKE_CUDA_DEVICES, FAKE_CUDA_CAPABILITY as 10 x major +
  * minor, FAKE_CUDA_DRIVER as CUDA encodes it, FAKE_CUDA_MEMORY_GIB,
  * FAKE_CUDA_INIT_ERROR, FAKE_CUDA_NAME), so variant choice can be tested
- * on any machine, also against a driver answering nonsense.
+ * on any machine, also against a driver answering nonsense, crashing
+ * (FAKE_CUDA_CRASH=1: SIGSEGV in cuInit) or hanging (FAKE_CUDA_HANG=1).
  * Named by PIO_CUDA_DRIVER. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -26,6 +29,8 @@ EXPORT int cuDeviceGetName(char *name, int size, int device);
 
 int cuInit(unsigned flags) {
   (void)flags;
+  if (env("FAKE_CUDA_CRASH", 0)) raise(SIGSEGV);
+  while (env("FAKE_CUDA_HANG", 0)) pause();
   return env("FAKE_CUDA_INIT_ERROR", 0);
 }
 
