@@ -753,10 +753,18 @@ static void forge_version(pio_plugin_record *rec, pio_manifest *m) {
 }
 
 /* A manifest no decoder accepts (a required text absent), in an entry
- * whose checksum is right: what only a forger, or a bug, could write. */
-static void forge_undecodable_manifest(pio_plugin_record *rec, pio_manifest *m) {
+ * whose checksum is right: what only a forger, or a bug, could write.  The
+ * fixture's variants are kept: the registry judges them at every open, so
+ * it asks for the manifest. */
+static void forge_undecodable_manifest_with_variants(pio_plugin_record *rec, pio_manifest *m) {
   (void)rec;
   m->entry_module = NULL;
+}
+
+/* The same without variants: no check at open needs the manifest. */
+static void forge_undecodable_manifest(pio_plugin_record *rec, pio_manifest *m) {
+  forge_undecodable_manifest_with_variants(rec, m);
+  m->n_variants = 0;
 }
 
 /* The same, in a manifest that also needs another plugin: the registry's
@@ -880,6 +888,11 @@ START_TEST(test_undecodable_cached_manifest_fails_the_dependency_check_cleanly) 
 }
 END_TEST
 
+START_TEST(test_undecodable_cached_manifest_fails_the_variant_check_cleanly) {
+  check_undecodable_manifest_makes_record_invalid(forge_undecodable_manifest_with_variants, 0);
+}
+END_TEST
+
 START_TEST(test_undecodable_cached_manifest_fails_the_trial_load_cleanly) {
   check_undecodable_manifest_makes_record_invalid(forge_undecodable_manifest, 1);
 }
@@ -981,6 +994,7 @@ static Suite *registry_cache_suite(void) {
   tcase_add_test(tc, test_registry_sees_a_changed_manifest_despite_the_cache);
   tcase_add_test(tc, test_cached_manifest_that_does_not_decode_fails_the_load_cleanly);
   tcase_add_test(tc, test_undecodable_cached_manifest_fails_the_dependency_check_cleanly);
+  tcase_add_test(tc, test_undecodable_cached_manifest_fails_the_variant_check_cleanly);
   tcase_add_test(tc, test_undecodable_cached_manifest_fails_the_trial_load_cleanly);
   tcase_add_test(tc, test_cache_folder_and_file_are_private);
   tcase_add_test(tc, test_pio_host_list_reads_the_cache_and_no_cache_bypasses_it);

@@ -63,6 +63,7 @@ int record_set_reason(registry_record *rec, struct arena *arena, pio_plugin_stat
 static void adopt_manifest(registry_record *rec, pio_manifest *manifest) {
   atomic_init(&rec->manifest, manifest);
   rec->n_dependencies = manifest->n_dependencies;
+  rec->n_variants = manifest->n_variants;
   rec->pub.name = manifest->name != NULL ? manifest->name : "";
   rec->pub.version = manifest->version != NULL ? manifest->version : "";
   rec->pub.model_architecture =
@@ -106,6 +107,7 @@ registry_record *record_from_cache(struct arena *arena, const regcache_entry *en
   rec->manifest_bytes = entry->manifest;
   rec->manifest_len = entry->manifest_len;
   rec->n_dependencies = entry->n_dependencies;
+  rec->n_variants = entry->n_variants;
   return rec;
 }
 

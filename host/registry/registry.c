@@ -114,10 +114,10 @@ static int check_dependencies(pio_registry *registry) {
 static int check_variants(pio_registry *registry) {
   for (size_t i = 0; i < registry->count; i++) {
     registry_record *rec = registry->records[i];
-    if (rec->pub.state != PIO_PLUGIN_OK) continue;
+    if (rec->pub.state != PIO_PLUGIN_OK || rec->n_variants == 0) continue;
     const pio_manifest *manifest;
     if (manifest_for_checks(registry, rec, &manifest) != 0) return -1;
-    if (manifest == NULL || manifest->n_variants == 0) continue;
+    if (manifest == NULL) continue;
     pio_error err;
     pio_error_clear(&err);
     if (!variant_some_usable(manifest, rec->pub.dir, &err) &&
@@ -180,8 +180,7 @@ static regcache *open_cache(const char *cache_dir) {
 static void commit_cache(pio_registry *registry) {
   for (size_t i = 0; i < registry->count; i++) {
     registry_record *rec = registry->records[i];
-    const pio_manifest *m = rec->trial_done ? record_manifest(rec) : NULL;
-    if (m != NULL && m->n_variants == 0)
+    if (rec->trial_done && rec->n_variants == 0)
       regcache_store(registry->cache, rec->ticket, &rec->pub, record_manifest(rec), 1);
   }
   pio_error ignored;

@@ -33,6 +33,7 @@ typedef struct registry_record {
   const unsigned char *manifest_bytes; /* from the cache: its encoding, in the cache file */
   size_t manifest_len;
   size_t n_dependencies;   /* the manifest's, known without decoding it */
+  size_t n_variants;       /* the same */
   const char *folder_name; /* pub.name while no manifest could be read */
   /* The cache lookup's ticket, for storing the record after its trial
    * load (kept only when a trial load will run, or for a miss); NULL:

@@ -245,7 +245,8 @@ void regcache_encode_entry(regcache_buffer *buf, const char *manifest_path, cons
   put_u32(buf, trial_done ? 1u : 0u);
   put_u32(buf, manifest != NULL);
   if (manifest == NULL) return;
-  put_u32(buf, (uint32_t)manifest->n_dependencies); /* the registry's checks need only this */
+  put_u32(buf, (uint32_t)manifest->n_dependencies); /* the registry's checks need only these */
+  put_u32(buf, (uint32_t)manifest->n_variants);
   put_manifest(buf, manifest); /* the rest of the entry: decoded when first needed */
 }
 
@@ -381,6 +382,7 @@ int regcache_decode_entry(const unsigned char *bytes, size_t len, struct arena *
   out->trial_done = (int)trial;
   if (has_manifest) {
     out->n_dependencies = get_u32(&r);
+    out->n_variants = get_u32(&r);
     out->manifest = r.bad ? NULL : bytes + r.pos;
     out->manifest_len = len - r.pos;
     r.pos = len;

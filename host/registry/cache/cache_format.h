@@ -19,11 +19,12 @@
  *            path_hash; offset/length locate the entry in the file
  *   entries  encoded entries, back to back: u32 and u64 fields, texts as
  *            u32 length + bytes + NUL (UINT32_MAX: absent), the record,
- *            then the manifest's dependency count and the manifest last
+ *            then the manifest's dependency and variant counts and the
+ *            manifest last
  * The checksum covers the whole file but its own field.
  */
 #define REGCACHE_MAGIC "PIOREG\r\n" /* \r\n: a text-mode copy is caught */
-#define REGCACHE_FORMAT_VERSION 5u
+#define REGCACHE_FORMAT_VERSION 6u
 #define REGCACHE_BYTE_ORDER 0x01020304u
 #define REGCACHE_HEADER_SIZE 64u
 #define REGCACHE_INDEX_ITEM_SIZE 16u
@@ -88,6 +89,7 @@ typedef struct regcache_entry {
   const unsigned char *manifest; /* its encoding; NULL when unreadable */
   size_t manifest_len;
   size_t n_dependencies; /* the manifest's, known without decoding it */
+  size_t n_variants;     /* the same */
   void *owned;           /* the warnings' array when malloc'd */
 } regcache_entry;
 
