@@ -63,11 +63,21 @@ static pio_manifest *read_manifest(const char *parent) {
   return m;
 }
 
+/* The manifest choose() read last: the verdicts' names point into it, so
+ * it lives until the next choose() or the end of the test. */
+static pio_manifest *judged;
+
+static void forget_judged(void) {
+  manifest_free(judged);
+  judged = NULL;
+}
+
 /* The verdicts with the stand-in driver answering per env (NULL: no
  * driver at all); returns the chosen index or -1. */
 static int choose(const char *parent, const char *forced, const char *driver,
                   pio_variant_verdict *v, pio_status *status, pio_error *err) {
-  pio_manifest *m = read_manifest(parent);
+  forget_judged();
+  pio_manifest *m = judged = read_manifest(parent);
   cuda_machine cuda;
   cuda_machine_probe_library(driver != NULL ? driver : "/nonexistent/libcuda.so.1", 5000, &cuda);
   variant_machine machine = {.cuda = &cuda};
@@ -76,7 +86,6 @@ static int choose(const char *parent, const char *forced, const char *driver,
   helper_path(dir, sizeof dir, "%s/plug", parent);
   size_t index = 99;
   *status = variant_choose(m, dir, forced, &machine, &index, v, err);
-  manifest_free(m);
   return *status == PIO_OK ? (int)index : -1;
 }
 
@@ -310,6 +319,7 @@ int main(void) {
   setenv("PIO_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1);
   Suite *s = suite_create("variants");
   TCase *t = tcase_create("choice");
+  tcase_add_checked_fixture(t, NULL, forget_judged);
   tcase_add_test(t, test_cuda_variant_without_a_driver_falls_back_to_the_next);
   tcase_add_test(t, test_cuda_variant_is_chosen_when_the_driver_meets_its_needs);
   tcase_add_test(t, test_cuda_needs_are_each_named_when_unmet);

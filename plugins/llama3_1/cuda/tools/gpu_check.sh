@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # plugins/llama3_1/cuda/tools/gpu_check.sh [OUT] — on a GPU machine, from a
-# folder made by bundle.sh: the CUDA module's correctness test against the
-# CPU module, the decode settings timed (pio-cuda-tune), and pio-bench run
-# for llama-3.2-1b and llama-3.1-8b shapes with the device's limits.  Logs
-# and JSON go to OUT (default ./out).
+# folder made by bundle.sh: the host's choice of llama3_1's variant (cuda
+# where the driver and device meet its needs; cpu when the driver is ruled
+# out), the CUDA module's correctness test against the CPU module, the
+# decode settings timed (pio-cuda-tune), and pio-bench run for llama-3.2-1b
+# and llama-3.1-8b shapes with the device's limits, in the variant the host
+# chose.  Logs and JSON go to OUT (default ./out).  PIO_GPU_CHECK_TORCH,
+# _NCU, _SANITIZER=0 and PIO_GPU_CHECK_TUNE_MODELS= leave parts out;
+# PIO_GPU_CHECK_PREFILL=0 the 8B prefill run.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-${OUT:-$here/out}}
@@ -15,10 +19,9 @@ export LD_LIBRARY_PATH="$here/lib:$(dirname "${cublas:-/nonexistent/x}")${LD_LIB
 export PIO_MODELS_PATH="$here/models"
 export XDG_CACHE_HOME="$out/cache"
 b=$here/build
-# The build's llama3_1 folder lists the variants cuda and cpu; the host
-# chooses cuda where the driver and device meet its needs (pio-host info
-# says why not), and --variant cuda below refuses rather than falling back.
-plugins=$b/plugins
+# The build's plugins, as a user points at a bundle: its llama3_1 folder
+# lists the variants cuda and cpu, and the host chooses (no --variant).
+export PIO_PLUGIN_PATH=$b/plugins
 chmod -R go-w "$here"
 
 step() { echo; echo "=== $*"; }
@@ -26,8 +29,15 @@ step "machine"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv 2>&1
 echo "cuBLASLt: ${cublas:-not found}"
 step "the variants as the host judges them"
-"$b/host/pio-host" info --plugin-path "$plugins" llama3_1 2>&1 | sed -n '/^Variants/,/^$/p' |
-  tee "$out/variants.log"
+"$b/host/pio-host" list 2>&1 | tee "$out/list.log"
+"$b/host/pio-host" info llama3_1 2>&1 | sed -n '/^Variants/,/^$/p' | tee "$out/variants.log"
+"$b/host/pio-host" list --json llama3_1 > "$out/list.json"
+chosen=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plugins"][0]["variant"])' \
+         "$out/list.json" 2>&1)
+echo "variant chosen for llama3_1: $chosen"
+[ "$chosen" = cuda ] || echo "CHECK FAILED: the host did not choose the cuda variant"
+echo "with the driver ruled out (PIO_CUDA_DRIVER names no file):"
+PIO_CUDA_DRIVER=/nonexistent/libcuda.so.1 "$b/host/pio-host" list llama3_1 2>&1 | sed -n 2p
 step "correctness: CUDA module vs CPU module"
 "$b/tests/test_llama3_1_cuda" "$b/plugins/llama3_1" 2>&1 | tee "$out/test.log"
 echo "test exit: ${PIPESTATUS[0]}"
@@ -36,15 +46,20 @@ for model in ${PIO_GPU_CHECK_TUNE_MODELS-llama-3.2-1b llama-3.1-8b}; do
   "$b/plugins/llama3_1/cuda/pio-cuda-tune" "$PIO_MODELS_PATH/$model.json" 128 50 2>&1 |
     tee "$out/tune-$model.log"
 done
-bench() { # NAME PROMPT GEN: pio-bench run of the CUDA variant, table and JSON
+bench() { # NAME PROMPT GEN: pio-bench run in the variant the host chooses, table and JSON
   step "pio-bench run $1 ($2 prompt + $3 generated)"
-  "$b/benchmarks/pio-bench" run --plugin-path "$plugins" --variant cuda --model "$1" --synthetic \
+  timeout 60 "$b/benchmarks/pio-bench" run --model "$1" --synthetic \
     --prompt-tokens "$2" --gen-tokens "$3" --repeat 5 --no-progress \
     --json-out "$out/bench-$1-$2.json" 2>&1 | tee "$out/bench-$1-$2.log"
+  python3 - "$out/bench-$1-$2.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["model"]
+print("variant run:", m.get("variant"), "" if m.get("variant") == "cuda" else "CHECK FAILED: not cuda")
+PY
 }
 bench llama-3.2-1b 128 128
 bench llama-3.1-8b 128 128
-bench llama-3.1-8b 512 16
+[ "${PIO_GPU_CHECK_PREFILL:-1}" = 1 ] && bench llama-3.1-8b 512 16
 if [ "${PIO_GPU_CHECK_TORCH:-1}" = 1 ] && python3 -c 'import torch' 2>/dev/null; then
   step "PyTorch on the same device, for comparison (not a limit pio-bench uses)"
   python3 - <<'PY' 2>&1 | tee "$out/torch.log"
