@@ -54,6 +54,18 @@ static void make_plugin(char *parent, size_t size, const char *variants) {
   "{\"name\": \"cuda\", \"module\": \"fixture_good_cuda\", \"factory_function\": "          \
   "\"fixture_good_entry\", \"needs\": {\"cuda\": " needs "}}"
 
+/* A CUDA variant needing compute capability 9.0, CUDA 12.4 and 40 GiB. */
+#define EVERY_CUDA_NEED \
+  "{\"compute_capability\": \"9.0\", \"driver\": \"12.4\", \"memory_gb\": 40}"
+
+/* What the stand-in driver says of device 0: compute capability as 10 x
+ * major + minor, the CUDA version as the driver encodes it, GiB. */
+static void fake_device(const char *capability, const char *driver, const char *gib) {
+  setenv("FAKE_CUDA_CAPABILITY", capability, 1);
+  setenv("FAKE_CUDA_DRIVER", driver, 1);
+  setenv("FAKE_CUDA_MEMORY_GIB", gib, 1);
+}
+
 static pio_manifest *read_manifest(const char *parent) {
   char path[PATH_MAX];
   helper_path(path, sizeof path, "%s/plug/plugin_manifest.json", parent);
@@ -108,11 +120,8 @@ END_TEST
 START_TEST(test_cuda_variant_is_chosen_when_the_driver_meets_its_needs) {
   char parent[PATH_MAX];
   make_plugin(parent, sizeof parent,
-              "[" CUDA_VARIANT("{\"compute_capability\": \"9.0\", \"driver\": \"12.4\", "
-                               "\"memory_gb\": 40}") ", " CPU_VARIANT "]");
-  setenv("FAKE_CUDA_CAPABILITY", "90", 1);
-  setenv("FAKE_CUDA_DRIVER", "13000", 1);
-  setenv("FAKE_CUDA_MEMORY_GIB", "80", 1);
+              "[" CUDA_VARIANT(EVERY_CUDA_NEED) ", " CPU_VARIANT "]");
+  fake_device("90", "13000", "80");
   pio_variant_verdict v[2];
   pio_status s;
   pio_error err;
@@ -126,11 +135,8 @@ END_TEST
 START_TEST(test_cuda_needs_are_each_named_when_unmet) {
   char parent[PATH_MAX];
   make_plugin(parent, sizeof parent,
-              "[" CUDA_VARIANT("{\"compute_capability\": \"9.0\", \"driver\": \"12.4\", "
-                               "\"memory_gb\": 40}") ", " CPU_VARIANT "]");
-  setenv("FAKE_CUDA_CAPABILITY", "80", 1);
-  setenv("FAKE_CUDA_DRIVER", "12020", 1);
-  setenv("FAKE_CUDA_MEMORY_GIB", "24", 1);
+              "[" CUDA_VARIANT(EVERY_CUDA_NEED) ", " CPU_VARIANT "]");
+  fake_device("80", "12020", "24");
   pio_variant_verdict v[2];
   pio_status s;
   pio_error err;
