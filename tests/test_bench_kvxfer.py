@@ -71,17 +71,41 @@ class Target:
         return self.p.returncode, out, self.first_line + err
 
 
-def ucx_leftovers():
-    """What UCX could leave behind on this machine: SysV segments (by id),
-    /dev/shm files."""
+def pid_alive(pid):
     try:
-        segs = subprocess.run(["ipcs", "-m"], capture_output=True, text=True).stdout
-        ids = {l.split()[1] for l in segs.splitlines() if re.match(r"0x[0-9a-f]+\s", l)}
-    except FileNotFoundError:
-        ids = set()
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphan_segments():
+    """SysV segments nobody holds whose creator has exited: what a process
+    left behind.  Segments of processes still running (other tests, other
+    programs on the machine) are not counted: their owners may still remove
+    them."""
+    try:
+        with open("/proc/sysvipc/shm") as f:
+            rows = f.read().splitlines()
+    except OSError:
+        return set()
+    head = rows[0].split()
+    ids = set()
+    for row in rows[1:]:
+        field = dict(zip(head, row.split()))
+        if int(field["nattch"]) == 0 and not pid_alive(int(field["cpid"])):
+            ids.add(field["shmid"])
+    return ids
+
+
+def ucx_leftovers():
+    """What UCX could leave behind on this machine: orphaned SysV segments
+    (by id), /dev/shm files."""
     shm = {f for f in os.listdir("/dev/shm") if f.startswith("ucx")} if os.path.isdir(
         "/dev/shm") else set()
-    return ids | shm
+    return orphan_segments() | shm
 
 
 class Env(unittest.TestCase):
