@@ -178,6 +178,17 @@ class ParameterCounts(Env):
                     used = active - ACTIVE_LESS.get(name, 0)
                     self.assertEqual(round(used / B, digits), pub_active)
 
+    def test_a_field_the_plugin_does_not_read_is_warned_about(self):
+        # Every family lists the config.json fields it reads
+        # (pio_config_api.fields); one no plugin reads is named.
+        for preset in ("qwen3-8b", "mixtral-8x7b", "gemma-2-9b", "gpt-oss-20b", "llama-4-scout",
+                       "jamba-v0.1"):
+            with self.subTest(preset=preset):
+                folder = self.folder("unread_" + preset, preset, logit_scale=4.0)
+                p = run("kv", "--model", folder, check_rc=0)
+                self.assertIn("does not read field 'logit_scale'", p.stderr)
+                self.assertEqual(p.stderr.count("warning"), 1, p.stderr)
+
     def test_moe_presets_name_their_experts(self):
         for name, experts, top in (("qwen3-235b-a22b", 128, 8), ("mixtral-8x7b", 8, 2),
                                    ("gpt-oss-120b", 128, 4), ("llama-4-scout", 16, 1),

@@ -9,6 +9,7 @@ static const pio_config_api jamba_config_api = {
     .parse_file = jamba_config_parse_file,
     .free = jamba_config_free,
     .summarize = jamba_config_summarize,
+    .fields = jamba_config_fields,
 };
 
 static const pio_kv_cache_api jamba_kv_cache_api = {

@@ -10,6 +10,7 @@ static const pio_config_api llama4_config_api = {
     .parse_file = llama4_config_parse_file,
     .free = llama4_config_free,
     .summarize = llama4_config_summarize,
+    .fields = llama4_config_fields,
 };
 
 static const pio_kv_cache_api llama4_kv_cache_api = {

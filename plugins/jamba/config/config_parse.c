@@ -8,6 +8,16 @@
 #include "config/jamba_config.h"
 #include "pio/plugin_kit.h"
 
+/* pio_config_api.fields: the shared decoder's fields, Jamba's own, then
+ * those only a forward pass or training reads (this plugin sizes and
+ * counts; it has none). */
+const char *const jamba_config_fields[] = {
+    PIO_HF_DECODER_FIELDS, "attn_layer_offset", "attn_layer_period", "expert_layer_offset",
+    "expert_layer_period", "mamba_conv_bias", "mamba_d_conv", "mamba_d_state", "mamba_dt_rank",
+    "mamba_expand", "mamba_proj_bias", "num_experts", "num_experts_per_tok", "sliding_window",
+    "hidden_act", "use_mamba_kernels", "num_logits_to_keep", "router_aux_loss_coef",
+    "output_router_logits", NULL};
+
 int jamba_config_is_attention(const pio_model_config *c, uint32_t layer) {
   return layer % c->attn_layer_period == c->attn_layer_offset;
 }

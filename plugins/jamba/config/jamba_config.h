@@ -36,6 +36,9 @@ struct pio_model_config {
   pio_hf_kv_scheme kv_scheme;
 };
 
+/* pio_config_api.fields */
+extern const char *const jamba_config_fields[];
+
 pio_status jamba_config_parse_file(const char *path, pio_model_config **out, pio_error *err);
 void jamba_config_free(pio_model_config *config);
 

@@ -13,6 +13,19 @@
 const char *const llama4_architectures[] = {"Llama4ForConditionalGeneration", "Llama4ForCausalLM",
                                             NULL};
 
+/* pio_config_api.fields: the shared decoder's fields, Llama 4's own, the
+ * multimodal wrapper's, then those only a forward pass or training reads
+ * (this plugin sizes and counts; it has none).  attention_bias is not
+ * among them: the counts assume no biases, so a file saying otherwise is
+ * warned about. */
+const char *const llama4_config_fields[] = {
+    PIO_HF_DECODER_FIELDS, "attention_chunk_size", "intermediate_size_mlp",
+    "interleave_moe_layer_step", "moe_layers", "no_rope_layer_interval", "no_rope_layers",
+    "num_experts_per_tok", "num_local_experts", "use_qk_norm", "text_config", "vision_config",
+    "boi_token_index", "eoi_token_index", "image_token_index", "hidden_act", "attn_scale",
+    "attn_temperature_tuning", "floor_scale", "router_aux_loss_coef", "router_jitter_noise",
+    "output_router_logits", "for_llm_compressor", NULL};
+
 static pio_status get_u32(pio_hf_config *doc, const json_object *o, const char *key, uint32_t max,
                           uint32_t *out, pio_error *err) {
   return pio_hf_config_get_u32(doc, o, key, 0, 1, max, out, err);

@@ -19,6 +19,7 @@
 
 /* The architectures served, the plugin's own first; NULL-terminated. */
 extern const char *const llama4_architectures[];
+extern const char *const llama4_config_fields[];
 
 /* Llama4VisionConfig: the encoder, its pixel-shuffle adapter and the
  * projector into the text model. */
