@@ -189,6 +189,21 @@ class ParameterCounts(Env):
                 self.assertIn("does not read field 'logit_scale'", p.stderr)
                 self.assertEqual(p.stderr.count("warning"), 1, p.stderr)
 
+    def test_llama4_text_config_counts_attention_biases_it_says_it_has(self):
+        with open(os.path.join(PRESETS, "llama-4-scout.json")) as f:
+            text = json.load(f)["text_config"]
+        counts = {}
+        for bias in (False, True):
+            path = os.path.join(self.tmp, f"scout_text_{bias}")
+            os.makedirs(path)
+            with open(os.path.join(path, "config.json"), "w") as f:
+                json.dump(dict(text, architectures=["Llama4ForCausalLM"], attention_bias=bias), f)
+            p = run("kv", "--model", path, "--json", check_rc=0)
+            self.assertNotIn("warning", p.stderr)
+            counts[bias] = json.loads(p.stdout)["n_params"]
+        # q, k, v and o biases on each of 48 layers: 40 x 128 + 2 x 8 x 128 + 5120.
+        self.assertEqual(counts[True] - counts[False], 48 * (40 * 128 + 2 * 8 * 128 + 5120))
+
     def test_moe_presets_name_their_experts(self):
         for name, experts, top in (("qwen3-235b-a22b", 128, 8), ("mixtral-8x7b", 8, 2),
                                    ("gpt-oss-120b", 128, 4), ("llama-4-scout", 16, 1),

@@ -15,14 +15,12 @@ const char *const llama4_architectures[] = {"Llama4ForConditionalGeneration", "L
 
 /* pio_config_api.fields: the shared decoder's fields, Llama 4's own, the
  * multimodal wrapper's, then those only a forward pass or training reads
- * (this plugin sizes and counts; it has none).  attention_bias is not
- * among them: the counts assume no biases, so a file saying otherwise is
- * warned about. */
+ * (this plugin sizes and counts; it has none). */
 const char *const llama4_config_fields[] = {
     PIO_HF_DECODER_FIELDS, "attention_chunk_size", "intermediate_size_mlp",
     "interleave_moe_layer_step", "moe_layers", "no_rope_layer_interval", "no_rope_layers",
-    "num_experts_per_tok", "num_local_experts", "use_qk_norm", "text_config", "vision_config",
-    "boi_token_index", "eoi_token_index", "image_token_index", "hidden_act", "attn_scale",
+    "num_experts_per_tok", "num_local_experts", "use_qk_norm", "attention_bias", "text_config",
+    "vision_config", "boi_token_index", "eoi_token_index", "image_token_index", "hidden_act", "attn_scale",
     "attn_temperature_tuning", "floor_scale", "router_aux_loss_coef", "router_jitter_noise",
     "output_router_logits", "for_llm_compressor", NULL};
 
@@ -47,7 +45,8 @@ static pio_status read_experts(pio_hf_config *doc, const json_object *t, pio_mod
       (s = get_u32(doc, t, "intermediate_size_mlp", PIO_HF_MAX_INTERMEDIATE,
                    &c->intermediate_size_mlp, err)) ||
       (s = get_u32(doc, t, "interleave_moe_layer_step", PIO_HF_MAX_LAYERS, &step, err)) ||
-      (s = pio_hf_config_get_bool(doc, t, "use_qk_norm", 0, &c->use_qk_norm, err)))
+      (s = pio_hf_config_get_bool(doc, t, "use_qk_norm", 0, &c->use_qk_norm, err)) ||
+      (s = pio_hf_config_get_bool(doc, t, "attention_bias", 0, &c->attention_bias, err)))
     return s;
   if ((c->moe_layer = calloc(n, 1)) == NULL)
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", doc->path);

@@ -23,7 +23,11 @@ static uint64_t vision_params(const llama4_vision *v, uint64_t text_hidden) {
 
 void llama4_config_param_counts(const pio_model_config *c, uint64_t *total, uint64_t *active) {
   const uint64_t d = c->d.hidden_size;
-  const uint64_t attention = pio_hf_decoder_attention_params(&c->d) + 2 * d; /* + 2 norms */
+  const uint64_t q = (uint64_t)c->d.n_heads * c->d.head_dim;
+  const uint64_t kv = (uint64_t)c->d.n_kv_heads * c->d.head_dim;
+  const uint64_t biases = c->attention_bias ? q + 2 * kv + d : 0;
+  const uint64_t attention =
+      pio_hf_decoder_attention_params(&c->d) + biases + 2 * d; /* + 2 norms */
   const uint64_t expert = 3 * d * c->d.intermediate_size;
   const uint64_t dense = 3 * d * c->intermediate_size_mlp;
   const uint64_t router = d * c->n_experts;

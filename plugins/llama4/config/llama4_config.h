@@ -39,6 +39,7 @@ struct pio_model_config {
   uint32_t attention_chunk_size;  /* tokens per chunk of a chunked layer */
   uint32_t n_experts, n_experts_per_token;
   int use_qk_norm;    /* L2 norm of q and k (no weights) */
+  int attention_bias; /* q, k, v and o biases (Llama4TextConfig: false) */
   uint8_t *moe_layer; /* [n_layers]: 1 for an MoE layer */
   llama4_vision vision;
   pio_kv_pattern kv; /* chunked (RoPE) and full (NoPE) layers */
