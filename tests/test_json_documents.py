@@ -277,6 +277,13 @@ class Hints(unittest.TestCase):
         self.hint([PIO_HOST, "run", "--max-nwe-tokens=3", "m"],
                   "did you mean '--max-new-tokens'?")
 
+    def test_plugin_path_that_is_not_a_folder_is_warned_about(self):
+        p = subprocess.run([PIO_HOST, "list", "--plugin-path", "/nonexistent/plugins", "--json"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertIn("pio-host list: warning: --plugin-path /nonexistent/plugins: No such file",
+                      p.stderr)
+        json.loads(p.stdout)  # the listing goes on
+
     def test_far_from_everything_gets_no_guess(self):
         p = subprocess.run([PIO_HOST, "list", "--zzzzzzzz"], capture_output=True, text=True)
         self.assertEqual(p.returncode, 2)
