@@ -55,9 +55,12 @@ START_TEST(test_v3_preset_parses_published_shapes) {
   ck_assert_uint_eq(c->moe_intermediate_size, 2048);
   ck_assert_uint_eq(c->first_k_dense_replace, 3);
   ck_assert_int_eq(c->score_correction_bias, 1);
-  ck_assert_int_eq(c->rope_scaling.enabled, 1);
-  ck_assert_double_eq(c->rope_scaling.factor, 40.0);
-  ck_assert_uint_eq(c->rope_scaling.original_max_position, 4096);
+  ck_assert_int_eq(c->rope.type, PIO_ROPE_YARN);
+  ck_assert_int_eq(c->rope.layout, PIO_ROPE_INTERLEAVED);
+  ck_assert_uint_eq(c->rope.rotary_dim, 64);
+  ck_assert_double_eq(c->rope.factor, 40.0);
+  ck_assert_uint_eq(c->rope.original_max_position, 4096);
+  ck_assert_double_eq(c->rope.mscale_all_dim, 1.0);
   ck_assert_int_eq(c->weights_fp8, 1);
   ck_assert_int_eq(c->torch_dtype, PIO_DTYPE_BF16);
   ck_assert_int_eq(deepseek_config_layer_is_moe(c, 2), 0);
@@ -176,15 +179,45 @@ START_TEST(test_unknown_topk_method_is_refused) {
 }
 END_TEST
 
-START_TEST(test_rope_scaling_of_another_type_is_refused) {
-  write_with("rope_scaling", "type", "\"linear\"");
-  expect_error(PIO_ERR_INVALID, "'type'", "yarn");
+/* The rope fields go through the SDK's reader, as every family's do. */
+START_TEST(test_rope_scaling_of_a_type_not_computed_is_unsupported) {
+  write_with("rope_scaling", "type", "\"dynamic\"");
+  expect_error(PIO_ERR_UNSUPPORTED, "'type'", "dynamic");
 }
 END_TEST
 
-START_TEST(test_rope_scaling_without_factor_is_refused) {
+START_TEST(test_rope_scaling_of_type_linear_is_read) {
+  write_with("", "rope_scaling", "{\"type\": \"linear\", \"factor\": 4.0}");
+  pio_model_config *c = parse_ok(config_path);
+  unlink(config_path);
+  ck_assert_int_eq(c->rope.type, PIO_ROPE_LINEAR);
+  ck_assert_double_eq(c->rope.factor, 4.0);
+  deepseek_config_free(c);
+}
+END_TEST
+
+/* Transformers' standardize_rope_params: the context's growth. */
+START_TEST(test_yarn_without_factor_takes_max_over_original_positions) {
   write_with("rope_scaling", "factor", NULL);
-  expect_error(PIO_ERR_INVALID, "factor", "missing");
+  pio_model_config *c = parse_ok(config_path);
+  unlink(config_path);
+  ck_assert_double_eq(c->rope.factor, 163840.0 / 4096.0);
+  deepseek_config_free(c);
+}
+END_TEST
+
+START_TEST(test_rope_scaling_zero_factor_is_refused) {
+  write_with("rope_scaling", "factor", "0");
+  expect_error(PIO_ERR_INVALID, "'factor'", "above 0");
+}
+END_TEST
+
+START_TEST(test_rope_interleave_false_pairs_halves) {
+  write_with("", "rope_interleave", "false");
+  pio_model_config *c = parse_ok(config_path);
+  unlink(config_path);
+  ck_assert_int_eq(c->rope.layout, PIO_ROPE_HALF_SPLIT);
+  deepseek_config_free(c);
 }
 END_TEST
 
@@ -550,8 +583,11 @@ static Suite *suite(void) {
   tcase_add_test(t, test_topk_group_above_n_group_is_refused);
   tcase_add_test(t, test_first_k_dense_replace_past_the_layers_is_refused);
   tcase_add_test(t, test_unknown_topk_method_is_refused);
-  tcase_add_test(t, test_rope_scaling_of_another_type_is_refused);
-  tcase_add_test(t, test_rope_scaling_without_factor_is_refused);
+  tcase_add_test(t, test_rope_scaling_of_a_type_not_computed_is_unsupported);
+  tcase_add_test(t, test_rope_scaling_of_type_linear_is_read);
+  tcase_add_test(t, test_yarn_without_factor_takes_max_over_original_positions);
+  tcase_add_test(t, test_rope_scaling_zero_factor_is_refused);
+  tcase_add_test(t, test_rope_interleave_false_pairs_halves);
   tcase_add_test(t, test_other_architecture_is_refused);
   tcase_add_test(t, test_architecture_item_must_be_a_string);
   tcase_add_test(t, test_unknown_torch_dtype_is_refused);

@@ -157,44 +157,19 @@ static pio_status read_moe(pio_hf_config *doc, pio_model_config *c, pio_error *e
   return read_router(doc, c, err);
 }
 
-/* YaRN's numbers inside rope_scaling, with DeepseekV3's defaults; mscale
- * and mscale_all_dim stay 0 when absent, which Transformers tells apart
- * from any value given. */
-static pio_status read_yarn(pio_hf_config *doc, const json_object *rs, deepseek_yarn *y,
-                            pio_error *err) {
-  pio_status s;
-  y->beta_fast = 32.0;
-  y->beta_slow = 1.0;
-  y->mscale = 0.0;
-  y->mscale_all_dim = 0.0;
-  if ((s = pio_hf_config_get_double(doc, rs, "factor", 1, 1.0, 1e6, &y->factor, err)) ||
-      (s = pio_hf_config_get_u32(doc, rs, "original_max_position_embeddings", 1, 1,
-                                 DEEPSEEK_MAX_POSITIONS, &y->original_max_position, err)) ||
-      (s = pio_hf_config_get_double(doc, rs, "beta_fast", 0, 0.0, 1e6, &y->beta_fast, err)) ||
-      (s = pio_hf_config_get_double(doc, rs, "beta_slow", 0, 0.0, 1e6, &y->beta_slow, err)) ||
-      (s = pio_hf_config_get_double(doc, rs, "mscale", 0, 0.0, 1e6, &y->mscale, err)) ||
-      (s = pio_hf_config_get_double(doc, rs, "mscale_all_dim", 0, 0.0, 1e6, &y->mscale_all_dim,
-                                    err)))
-    return s;
-  y->enabled = 1;
+/* The shared reader (pio_hf_config_read_rope): YaRN as DeepSeek-V3 ships
+ * it, or any other type pio/rope.h computes, as Transformers' DeepseekV3
+ * accepts any; DeepseekV3Config's rope_theta default 10000.  Read after
+ * rope_interleave, which picks the pairs. */
+static pio_status read_rope(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
+  pio_status s = pio_hf_config_get_bool(doc, doc->root, "rope_interleave", 0,
+                                        &c->rope_interleave, err);
+  if (s != PIO_OK) return s;
+  s = pio_hf_config_read_rope(doc, doc->root, c->qk_rope_head_dim, c->max_position, 10000.0,
+                              &c->rope, err);
+  if (s != PIO_OK) return s;
+  c->rope.layout = c->rope_interleave ? PIO_ROPE_INTERLEAVED : PIO_ROPE_HALF_SPLIT;
   return PIO_OK;
-}
-
-/* "rope_scaling": null, or {"type" (or "rope_type"): "yarn", ...}. */
-static pio_status read_rope_scaling(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
-  static const char *const kinds[] = {"yarn", NULL};
-  json_object *rs = NULL;
-  pio_status s = pio_hf_config_get_object(doc, doc->root, "rope_scaling", &rs, err);
-  if (s != PIO_OK || rs == NULL) return s;
-  const char *key = pio_hf_config_given(rs, "rope_type") ? "rope_type" : "type";
-  const char *kind = NULL;
-  if ((s = pio_hf_config_get_choice(doc, rs, key, kinds, "\"yarn\"", &kind, err)) != PIO_OK)
-    return s;
-  if (kind == NULL)
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'rope_scaling': missing required "
-                         "field 'type' (expected \"yarn\")",
-                         pio_hf_config_where(doc, doc->root, "rope_scaling", NULL));
-  return read_yarn(doc, rs, &c->rope_scaling, err);
 }
 
 /* quantization_config's fp8 weights. */
@@ -219,14 +194,10 @@ static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error
       (s = read_moe(doc, c, err)))
     return s;
   c->rms_norm_eps = 1e-6; /* DeepseekV3Config's defaults */
-  c->rope_theta = 10000.0;
   c->rope_interleave = 1;
   if ((s = pio_hf_config_get_double(doc, root, "rms_norm_eps", 0, 1e-30, 1.0, &c->rms_norm_eps,
                                     err)) ||
-      (s = pio_hf_config_get_double(doc, root, "rope_theta", 0, 1.0, 1e12, &c->rope_theta,
-                                    err)) ||
-      (s = read_rope_scaling(doc, c, err)) ||
-      (s = pio_hf_config_get_bool(doc, root, "rope_interleave", 0, &c->rope_interleave, err)) ||
+      (s = read_rope(doc, c, err)) ||
       (s = pio_hf_config_get_bool(doc, root, "tie_word_embeddings", 0, &c->tie_word_embeddings,
                                   err)) ||
       (s = pio_hf_config_get_u32(doc, root, "num_nextn_predict_layers", 0, 0,
@@ -286,7 +257,8 @@ void deepseek_config_free(pio_model_config *config) {
 const char *const deepseek_config_fields[] = {
     "architectures", "model_type", "hidden_size", "intermediate_size", "moe_intermediate_size",
     "num_attention_heads", "num_key_value_heads", "num_hidden_layers", "vocab_size",
-    "max_position_embeddings", "rms_norm_eps", "rope_theta", "rope_scaling", "rope_interleave",
+    "max_position_embeddings", "rms_norm_eps", "rope_theta", "rope_scaling", "rope_parameters",
+    "rope_interleave",
     "hidden_act", "attention_bias", "tie_word_embeddings", "torch_dtype", "kv_lora_rank",
     "q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "n_routed_experts",
     "n_shared_experts", "num_experts_per_tok", "moe_layer_freq", "first_k_dense_replace",

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "pio/plugin.h"
+#include "pio/rope.h"
 
 #define DEEPSEEK_ARCHITECTURE "DeepseekV3ForCausalLM"
 
@@ -38,17 +39,6 @@ typedef enum deepseek_topk_method {
   DEEPSEEK_TOPK_GROUP_LIMITED_GREEDY = 1, /* within the topk_group groups of best expert */
   DEEPSEEK_TOPK_NOAUX_TC = 2              /* biased scores, groups ranked by their best two */
 } deepseek_topk_method;
-
-/* rope_scaling of type "yarn" (DeepSeek-V3: factor 40 over 4096 positions). */
-typedef struct deepseek_yarn {
-  int enabled;                    /* 0: rope_scaling null or absent */
-  double factor;                  /* >= 1 */
-  uint32_t original_max_position; /* original_max_position_embeddings */
-  double beta_fast;               /* default 32 */
-  double beta_slow;               /* default 1 */
-  double mscale;                  /* 0 when absent */
-  double mscale_all_dim;          /* 0 when absent */
-} deepseek_yarn;
 
 /* The opaque handle of the config API, defined for this plugin.  Owns its
  * strings. */
@@ -86,9 +76,11 @@ struct pio_model_config {
   double routed_scaling_factor;   /* then multiply them by this; default 2.5 */
   uint32_t n_nextn_predict_layers; /* multi-token-prediction modules (not counted) */
   double rms_norm_eps;
-  double rope_theta;
-  deepseek_yarn rope_scaling;
-  int rope_interleave;            /* RoPE pairs (2i, 2i+1), not (i, i + d/2); default true */
+  /* rope_theta and rope_scaling (or rope_parameters) as the SDK reads them
+   * (pio_hf_config_read_rope) over the qk_rope_head_dim dimensions; the
+   * layout follows rope_interleave: pairs (2i, 2i+1) unless it is false. */
+  pio_rope_params rope;
+  int rope_interleave;            /* default true */
   int tie_word_embeddings;
   int has_torch_dtype;
   pio_dtype torch_dtype;          /* F32, BF16 or F16 when present */

@@ -1,7 +1,7 @@
 /* rotary/rotary.h — DeepSeek's decoupled RoPE: the qk_rope_head_dim
- * dimensions of each query head and the one shared key, rotated with YaRN
- * (rope_scaling type "yarn") or plain RoPE, in the interleaved pair layout
- * of DeepSeek's checkpoints unless rope_interleave is false; and the
+ * dimensions of each query head and the one shared key, rotated as the
+ * config says (YaRN in DeepSeek-V3, or no scaling), in the interleaved pair
+ * layout of DeepSeek's checkpoints unless rope_interleave is false; and the
  * softmax scale YaRN's mscale_all_dim changes. */
 #ifndef PIO_DEEPSEEK_R1_ROTARY_H
 #define PIO_DEEPSEEK_R1_ROTARY_H
