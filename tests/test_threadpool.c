@@ -1,6 +1,6 @@
 /* tests/test_threadpool.c — the SDK thread pool: every share runs once per
- * run, runs after the workers went to sleep, pio_split_range covers each
- * item exactly once. */
+ * run, runs after the workers went to sleep, pio_split_range and
+ * pio_chunks cover each item exactly once. */
 #include <check.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -157,6 +157,55 @@ START_TEST(test_split_range_balances_blocks) {
 }
 END_TEST
 
+/* Guided chunks: in order, whole blocks (the last may end at total), none
+ * above 1/(8 n) of the total unless min_items asks more, every item once. */
+START_TEST(test_chunks_cover_every_item_once_in_blocks) {
+  const size_t totals[] = {0, 1, 15, 16, 100, 5000};
+  for (size_t s = 0; s < sizeof totals / sizeof totals[0]; s++)
+    for (uint32_t n = 1; n <= 4; n++) {
+      pio_chunks chunks;
+      pio_chunks_init(&chunks, totals[s], 16, 16, n);
+      size_t next = 0, b, e;
+      while (pio_chunks_take(&chunks, &b, &e)) {
+        ck_assert_uint_eq(b, next);
+        ck_assert_uint_eq(b % 16, 0);
+        ck_assert(e == totals[s] || e % 16 == 0);
+        ck_assert_uint_le(e - b, totals[s] / (8 * n) > 16 ? totals[s] / (8 * n) + 15 : 16);
+        next = e;
+      }
+      ck_assert_uint_eq(next, totals[s]);
+    }
+}
+END_TEST
+
+typedef struct chunk_ctx {
+  pio_chunks chunks;
+  atomic_uint seen[3000];
+} chunk_ctx;
+
+static void chunk_task(void *ctx_ptr, uint32_t i, uint32_t n) {
+  (void)i;
+  (void)n;
+  chunk_ctx *ctx = ctx_ptr;
+  size_t b, e;
+  while (pio_chunks_take(&ctx->chunks, &b, &e))
+    for (size_t k = b; k < e; k++) atomic_fetch_add(&ctx->seen[k], 1);
+}
+
+START_TEST(test_chunks_taken_by_a_pool_cover_every_item_once) {
+  pio_threadpool *pool = NULL;
+  ck_assert_int_eq(pio_threadpool_create(4, &pool, NULL), PIO_OK);
+  static chunk_ctx ctx;
+  for (int run = 0; run < 50; run++) {
+    for (size_t k = 0; k < 3000; k++) atomic_init(&ctx.seen[k], 0);
+    pio_chunks_init(&ctx.chunks, 3000, 4, 1, 4);
+    pio_threadpool_run(pool, chunk_task, &ctx);
+    for (size_t k = 0; k < 3000; k++) ck_assert_uint_eq(atomic_load(&ctx.seen[k]), 1);
+  }
+  pio_threadpool_destroy(pool);
+}
+END_TEST
+
 /* Kept scratch: the same 64-byte-aligned buffer while it is big enough, a
  * larger one when asked, one per share and one for the caller. */
 START_TEST(test_scratch_is_kept_per_slot_and_grows_on_demand) {
@@ -194,6 +243,8 @@ int main(void) {
   tcase_add_test(tc, test_threadpool_shares_see_caller_data_and_results_come_back);
   tcase_add_test(tc, test_split_range_covers_every_item_once_in_aligned_blocks);
   tcase_add_test(tc, test_split_range_balances_blocks);
+  tcase_add_test(tc, test_chunks_cover_every_item_once_in_blocks);
+  tcase_add_test(tc, test_chunks_taken_by_a_pool_cover_every_item_once);
   suite_add_tcase(suite, tc);
   SRunner *runner = srunner_create(suite);
   srunner_run_all(runner, CK_NORMAL);

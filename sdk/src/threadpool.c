@@ -270,3 +270,32 @@ void pio_split_range(size_t n, size_t align, uint32_t i, uint32_t n_threads, siz
   *begin = b < n ? b : n;
   *end = e < n ? e : n;
 }
+
+void pio_chunks_init(pio_chunks *chunks, size_t total, size_t block, size_t min_items,
+                     uint32_t n_shares) {
+  if (block == 0) block = 1;
+  if (n_shares == 0) n_shares = 1;
+  *chunks = (pio_chunks){.total = total, .block = block, .min_items = min_items > 0 ? min_items : 1,
+                         .max_items = total / (8 * (size_t)n_shares), .n_shares = n_shares};
+}
+
+int pio_chunks_take(pio_chunks *chunks, size_t *begin, size_t *end) {
+  const size_t total = chunks->total, block = chunks->block;
+  size_t at = __atomic_load_n(&chunks->next, __ATOMIC_RELAXED);
+  for (;;) {
+    if (at >= total) return 0;
+    size_t size = (total - at) / (2 * (size_t)chunks->n_shares);
+    if (size > chunks->max_items) size = chunks->max_items;
+    if (size < chunks->min_items) size = chunks->min_items;
+    size = (size + block - 1) / block * block;
+    const size_t stop = total - at > size ? at + size : total;
+    /* relaxed: a chunk's items are the caller's data, published by the
+     * pool's run and read back after it */
+    if (__atomic_compare_exchange_n(&chunks->next, &at, stop, 1, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED)) {
+      *begin = at;
+      *end = stop;
+      return 1;
+    }
+  }
+}

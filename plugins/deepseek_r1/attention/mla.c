@@ -23,9 +23,9 @@ static void add_bias(float *y, uint32_t n, size_t stride, const float *b, size_t
 }
 
 /* For every head h and token t: dst(t, h)[rows] = w[h] . src(t, h)[cols],
- * a matmul per head over all n tokens.  The heads are shared out between
- * the threads, each running its matmuls alone, so a decoded token makes
- * one pool run for all heads rather than one per head. */
+ * a matmul per head over all n tokens.  The threads take heads one at a
+ * time (pio_chunks), each running its matmuls alone, so a decoded token
+ * makes one pool run for all heads rather than one per head. */
 typedef struct head_products {
   const pio_model *m;
   const pio_matrix *w; /* [n_heads] */
@@ -34,24 +34,32 @@ typedef struct head_products {
   size_t src_token, src_head;
   float *dst;
   size_t dst_token, dst_head;
+  pio_chunks heads;
 } head_products;
 
 static void head_products_task(void *ctx, uint32_t share, uint32_t n_shares) {
-  const head_products *p = ctx;
+  (void)n_shares;
+  head_products *p = ctx;
   const deepseek_attn_scratch *S = &p->m->attn;
   float *gather = S->gather + share * S->per_thread, *product = S->product + share * S->per_thread;
   size_t begin, end;
-  pio_split_range(p->n_heads, 1, share, n_shares, &begin, &end);
-  for (size_t h = begin; h < end; h++) {
-    const pio_matrix *w = &p->w[h];
-    for (uint32_t t = 0; t < p->n; t++)
-      memcpy(gather + (size_t)t * w->cols, p->src + t * p->src_token + h * p->src_head,
-             w->cols * sizeof *gather);
-    pio_matmul(NULL, deepseek_path(p->m, p->n), w, gather, p->n, product); /* product[n][rows] */
-    for (uint32_t t = 0; t < p->n; t++)
-      memcpy(p->dst + t * p->dst_token + h * p->dst_head, product + (size_t)t * w->rows,
-             w->rows * sizeof *product);
-  }
+  while (pio_chunks_take(&p->heads, &begin, &end))
+    for (size_t h = begin; h < end; h++) {
+      const pio_matrix *w = &p->w[h];
+      for (uint32_t t = 0; t < p->n; t++)
+        memcpy(gather + (size_t)t * w->cols, p->src + t * p->src_token + h * p->src_head,
+               w->cols * sizeof *gather);
+      pio_matmul(NULL, deepseek_path(p->m, p->n), w, gather, p->n, product); /* [n][rows] */
+      for (uint32_t t = 0; t < p->n; t++)
+        memcpy(p->dst + t * p->dst_token + h * p->dst_head, product + (size_t)t * w->rows,
+               w->rows * sizeof *product);
+    }
+}
+
+/* One pool run of p over all heads. */
+static void head_products_run(pio_model *m, head_products *p) {
+  pio_chunks_init(&p->heads, p->n_heads, 1, 1, pio_threadpool_size(m->pool));
+  pio_threadpool_run(m->pool, head_products_task, p);
 }
 
 /* The cache rows of the new tokens: c_kv normalised, k_rope rotated. */
@@ -87,7 +95,7 @@ static void absorbed_queries(pio_model *m, const deepseek_attn_weights *A, const
   }
   head_products p = {.m = m, .w = A->uk_t, .n_heads = H, .n = n, .src = q, .src_token = q_token,
                      .src_head = qk, .dst = q_lat, .dst_token = (size_t)H * row, .dst_head = row};
-  pio_threadpool_run(m->pool, head_products_task, &p);
+  head_products_run(m, &p);
 }
 
 /* The attention arguments of n tokens at start over layer l's cache. */
@@ -132,7 +140,7 @@ void deepseek_mla(pio_model *m, uint32_t l, uint32_t start, uint32_t n) {
   head_products p = {.m = m, .w = A->uv, .n_heads = H, .n = n, .src = S->lat,
                      .src_token = (size_t)H * r, .src_head = r, .dst = S->heads,
                      .dst_token = (size_t)H * v, .dst_head = v};
-  pio_threadpool_run(m->pool, head_products_task, &p); /* heads[n][H][v] */
+  head_products_run(m, &p); /* heads[n][H][v] */
   pio_matmul(m->pool, deepseek_path(m, n), &A->o, S->heads, n, m->proj); /* proj[n][d] */
   if (A->o_bias) add_bias(m->proj, n, c->hidden_size, A->o_bias, c->hidden_size);
 }

@@ -39,10 +39,14 @@ static void run_expert(pio_model *m, const pio_swiglu_weights *expert, const uin
 
 /* ---- one token: every chosen expert and the shared ones in two runs ---- */
 
-/* The matrices of one run, their rows laid end to end and shared out
- * between the threads, each thread multiplying its slice of every matrix;
- * y[i] receives matrix i's outputs, x[i] is its input. */
+/* The matrices of one run, their rows laid end to end and handed out to
+ * the threads in guided chunks (pio_chunks), each thread multiplying the
+ * slices of the matrices its chunks cover; y[i] receives matrix i's
+ * outputs, x[i] is its input.  Chunks rather than fixed halves: on a
+ * shared machine a descheduled thread then holds up one chunk, not half
+ * of the token's experts. */
 #define RUN_MAX_PARTS 65
+#define RUN_ROW_BLOCK 16 /* rows of a chunk: whole 6-row kernel blocks but for the last */
 typedef struct decode_run {
   const pio_model *m;
   const pio_matrix *w[RUN_MAX_PARTS];
@@ -50,12 +54,12 @@ typedef struct decode_run {
   float *y[RUN_MAX_PARTS];
   uint32_t n_parts;
   size_t rows; /* of all parts */
+  pio_chunks chunks;
 } decode_run;
 
-static void decode_run_task(void *ctx, uint32_t share, uint32_t n_shares) {
-  const decode_run *r = ctx;
-  size_t begin, end, first = 0;
-  pio_split_range(r->rows, 16, share, n_shares, &begin, &end);
+/* Rows [begin, end) of the parts laid end to end. */
+static void decode_run_rows(const decode_run *r, size_t begin, size_t end) {
+  size_t first = 0;
   for (uint32_t i = 0; i < r->n_parts && first < end; first += r->w[i]->rows, i++) {
     const pio_matrix *w = r->w[i];
     const size_t lo = begin > first ? begin - first : 0;
@@ -66,6 +70,20 @@ static void decode_run_task(void *ctx, uint32_t share, uint32_t n_shares) {
                               .dtype = w->dtype, .rows = (uint32_t)(hi - lo), .cols = w->cols};
     pio_matmul(NULL, deepseek_path(r->m, 1), &slice, r->x[i], 1, r->y[i] + lo);
   }
+}
+
+static void decode_run_task(void *ctx, uint32_t share, uint32_t n_shares) {
+  (void)share;
+  (void)n_shares;
+  decode_run *r = ctx;
+  size_t begin, end;
+  while (pio_chunks_take(&r->chunks, &begin, &end)) decode_run_rows(r, begin, end);
+}
+
+static void decode_run_go(pio_model *m, decode_run *r) {
+  pio_chunks_init(&r->chunks, r->rows, RUN_ROW_BLOCK, RUN_ROW_BLOCK,
+                  pio_threadpool_size(m->pool));
+  pio_threadpool_run(m->pool, decode_run_task, r);
 }
 
 /* proj[d] of one token: its k experts (weights[k]) and the shared experts,
@@ -90,9 +108,9 @@ static void decode_experts(pio_model *m, const deepseek_moe_weights *M) {
     down.y[i] = S->slots + i * d;
     down.rows += mlps[i]->down.rows;
   }
-  pio_threadpool_run(m->pool, decode_run_task, &up);
+  decode_run_go(m, &up);
   for (uint32_t i = 0; i < n; i++) pio_swiglu_pack(up.y[i], 1, mlps[i]->down.cols);
-  pio_threadpool_run(m->pool, decode_run_task, &down);
+  decode_run_go(m, &down);
   pio_moe_weighted_sum(S->slots, d, S->weights, k, d, m->proj);
   if (n > k)
     for (size_t i = 0; i < d; i++) m->proj[i] += S->slots[k * d + i];

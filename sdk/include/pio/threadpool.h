@@ -46,6 +46,25 @@ void *pio_threadpool_scratch(pio_threadpool *pool, uint32_t slot, size_t bytes);
 void pio_split_range(size_t n, size_t align, uint32_t i, uint32_t n_threads, size_t *begin,
                      size_t *end);
 
+/* Items [0, total) handed out to the shares of a run in guided chunks, for
+ * work whose shares should not be fixed halves: a share takes 1/(2 n) of
+ * what is left (n the shares), at most 1/(8 n) of the total and at least
+ * min_items, in whole blocks of `block` items.  A thread descheduled by
+ * other work then holds up one small chunk while the others take the rest,
+ * and chunks shrink towards the end so the threads finish together.  Set
+ * up before the run (pio_chunks_init), taken by any share during it. */
+typedef struct pio_chunks {
+  size_t next; /* first item not taken; only through pio_chunks_take */
+  size_t total, block, min_items, max_items;
+  uint32_t n_shares;
+} pio_chunks;
+
+void pio_chunks_init(pio_chunks *chunks, size_t total, size_t block, size_t min_items,
+                     uint32_t n_shares);
+/* The next chunk [*begin, *end): 1, or 0 when every item is taken.
+ * Thread-safe. */
+int pio_chunks_take(pio_chunks *chunks, size_t *begin, size_t *end);
+
 /* Online cores of this machine (>= 1). */
 uint32_t pio_online_cores(void);
 
