@@ -68,12 +68,14 @@ START_TEST(test_config_8b_parses_every_field) {
   ck_assert_uint_eq(c->vocab_size, 128256);
   ck_assert_uint_eq(c->max_position, 131072);
   ck_assert_double_eq(c->rms_norm_eps, 1e-5);
-  ck_assert_double_eq(c->rope_theta, 500000.0);
-  ck_assert_int_eq(c->rope_scaling.enabled, 1);
-  ck_assert_double_eq(c->rope_scaling.factor, 8.0);
-  ck_assert_double_eq(c->rope_scaling.low_freq_factor, 1.0);
-  ck_assert_double_eq(c->rope_scaling.high_freq_factor, 4.0);
-  ck_assert_uint_eq(c->rope_scaling.original_max_position, 8192);
+  ck_assert_double_eq(c->rope.theta, 500000.0);
+  ck_assert_int_eq(c->rope.type, PIO_ROPE_LLAMA3);
+  ck_assert_int_eq(c->rope.layout, PIO_ROPE_HALF_SPLIT);
+  ck_assert_uint_eq(c->rope.rotary_dim, c->head_dim);
+  ck_assert_double_eq(c->rope.factor, 8.0);
+  ck_assert_double_eq(c->rope.low_freq_factor, 1.0);
+  ck_assert_double_eq(c->rope.high_freq_factor, 4.0);
+  ck_assert_uint_eq(c->rope.original_max_position, 8192);
   ck_assert_int_eq(c->tie_word_embeddings, 0);
   ck_assert_int_eq(c->has_torch_dtype, 1);
   ck_assert_int_eq(c->torch_dtype, PIO_DTYPE_BF16);
@@ -101,7 +103,7 @@ END_TEST
 START_TEST(test_config_null_rope_scaling_is_no_scaling) {
   write_with("", "rope_scaling", "null");
   pio_model_config *c = parse_ok();
-  ck_assert_int_eq(c->rope_scaling.enabled, 0);
+  ck_assert_int_eq(c->rope.type, PIO_ROPE_DEFAULT);
   llama_config_free(c);
 }
 END_TEST
@@ -109,7 +111,7 @@ END_TEST
 START_TEST(test_config_default_rope_type_is_no_scaling) {
   write_with("", "rope_scaling", "{\"rope_type\": \"default\"}");
   pio_model_config *c = parse_ok();
-  ck_assert_int_eq(c->rope_scaling.enabled, 0);
+  ck_assert_int_eq(c->rope.type, PIO_ROPE_DEFAULT);
   llama_config_free(c);
 }
 END_TEST
@@ -118,8 +120,8 @@ START_TEST(test_config_old_type_key_names_llama3) {
   write_with("", "rope_scaling", "{\"type\": \"llama3\", \"factor\": 32.0, \"low_freq_factor\": "
              "1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}");
   pio_model_config *c = parse_ok();
-  ck_assert_int_eq(c->rope_scaling.enabled, 1);
-  ck_assert_double_eq(c->rope_scaling.factor, 32.0);
+  ck_assert_int_eq(c->rope.type, PIO_ROPE_LLAMA3);
+  ck_assert_double_eq(c->rope.factor, 32.0);
   llama_config_free(c);
 }
 END_TEST
@@ -131,7 +133,8 @@ START_TEST(test_config_absent_optionals_take_llama_defaults) {
                     "\"max_position_embeddings\": 256}");
   pio_model_config *c = parse_ok();
   ck_assert_double_eq(c->rms_norm_eps, 1e-6);
-  ck_assert_double_eq(c->rope_theta, 10000.0);
+  ck_assert_double_eq(c->rope.theta, 10000.0);
+  ck_assert_int_eq(c->rope.type, PIO_ROPE_DEFAULT);
   ck_assert_int_eq(c->tie_word_embeddings, 0);
   ck_assert_int_eq(c->has_torch_dtype, 0);
   ck_assert_uint_eq(c->head_dim, 16);
@@ -249,32 +252,61 @@ START_TEST(test_config_architecture_item_must_be_string) {
 }
 END_TEST
 
-START_TEST(test_config_unknown_rope_type_is_unsupported) {
-  write_with("", "rope_scaling", "{\"rope_type\": \"yarn\", \"factor\": 4.0}");
-  expect_error(PIO_ERR_UNSUPPORTED, "'rope_type'", "found \"yarn\"");
+/* The rope fields go through the SDK's reader, as every family's do: the
+ * types pio/rope.h computes are read (Transformers' Llama takes any), the
+ * others refused as unsupported. */
+START_TEST(test_config_rope_type_not_computed_is_unsupported) {
+  write_with("", "rope_scaling", "{\"rope_type\": \"dynamic\", \"factor\": 4.0}");
+  expect_error(PIO_ERR_UNSUPPORTED, "'rope_type'", "dynamic");
+}
+END_TEST
+
+START_TEST(test_config_yarn_and_linear_rope_are_read) {
+  write_with("", "rope_scaling", "{\"rope_type\": \"yarn\", \"factor\": 4.0, "
+             "\"original_max_position_embeddings\": 8192}");
+  pio_model_config *c = parse_ok();
+  ck_assert_int_eq(c->rope.type, PIO_ROPE_YARN);
+  ck_assert_double_eq(c->rope.factor, 4.0);
+  llama_config_free(c);
+  write_with("", "rope_scaling", "{\"type\": \"linear\", \"factor\": 2.0}");
+  c = parse_ok();
+  ck_assert_int_eq(c->rope.type, PIO_ROPE_LINEAR);
+  ck_assert_double_eq(c->rope.factor, 2.0);
+  llama_config_free(c);
+}
+END_TEST
+
+/* Without a rope_type (or type), transformers reads "default". */
+START_TEST(test_config_rope_scaling_without_type_is_default) {
+  write_with("rope_scaling", "rope_type", NULL);
+  pio_model_config *c = parse_ok();
+  ck_assert_int_eq(c->rope.type, PIO_ROPE_DEFAULT);
+  llama_config_free(c);
 }
 END_TEST
 
 static const char *const rope_fields[] = {"factor", "low_freq_factor", "high_freq_factor",
-                                          "original_max_position_embeddings", "rope_type"};
+                                          "original_max_position_embeddings"};
 
 START_TEST(test_config_rope_scaling_missing_field_is_named) {
   write_with("rope_scaling", rope_fields[_i], NULL);
   char quoted[64];
   snprintf(quoted, sizeof quoted, "'%s'", rope_fields[_i]);
-  expect_error(PIO_ERR_INVALID, "rope_scaling", quoted);
+  expect_error(PIO_ERR_INVALID, "missing required field", quoted);
 }
 END_TEST
 
 START_TEST(test_config_rope_scaling_factor_must_be_positive) {
   write_with("rope_scaling", "factor", "0");
-  expect_error(PIO_ERR_INVALID, "rope_scaling: field 'factor'", "above 0");
+  expect_error(PIO_ERR_INVALID, "field 'factor'", "above 0");
 }
 END_TEST
 
-START_TEST(test_config_high_freq_factor_must_exceed_low) {
-  write_with("rope_scaling", "high_freq_factor", "1.0");
-  expect_error(PIO_ERR_INVALID, "'high_freq_factor'", "above low_freq_factor (1)");
+/* Equal factors blend no band (Llama 4 Scout publishes 1 and 1); below is
+ * refused. */
+START_TEST(test_config_high_freq_factor_must_not_be_below_low) {
+  write_with("rope_scaling", "high_freq_factor", "0.5");
+  expect_error(PIO_ERR_INVALID, "high_freq_factor", "at least low_freq_factor (1)");
 }
 END_TEST
 
@@ -425,11 +457,13 @@ static Suite *config_suite(void) {
   tcase_add_test(t, test_config_other_architecture_is_refused);
   tcase_add_test(t, test_config_empty_architectures_is_refused);
   tcase_add_test(t, test_config_architecture_item_must_be_string);
-  tcase_add_test(t, test_config_unknown_rope_type_is_unsupported);
+  tcase_add_test(t, test_config_rope_type_not_computed_is_unsupported);
+  tcase_add_test(t, test_config_yarn_and_linear_rope_are_read);
+  tcase_add_test(t, test_config_rope_scaling_without_type_is_default);
   tcase_add_loop_test(t, test_config_rope_scaling_missing_field_is_named, 0,
                       sizeof rope_fields / sizeof rope_fields[0]);
   tcase_add_test(t, test_config_rope_scaling_factor_must_be_positive);
-  tcase_add_test(t, test_config_high_freq_factor_must_exceed_low);
+  tcase_add_test(t, test_config_high_freq_factor_must_not_be_below_low);
   tcase_add_test(t, test_config_non_silu_activation_is_unsupported);
   tcase_add_test(t, test_config_attention_bias_is_unsupported);
   tcase_add_test(t, test_config_unknown_torch_dtype_is_refused);

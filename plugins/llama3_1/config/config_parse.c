@@ -10,23 +10,6 @@
 
 #define LLAMA_ARCHITECTURE "LlamaForCausalLM"
 
-/* A positive number up to max (min is exclusive: 0 is refused); parent
- * names the enclosing object in messages (NULL at the top). */
-static pio_status get_positive(pio_hf_config *doc, const json_object *o, const char *parent,
-                               const char *key, int required, double max, double *out,
-                               pio_error *err) {
-  if (!required && !pio_hf_config_given(o, key)) return PIO_OK;
-  double value = *out;
-  pio_status s = pio_json_get_double(o, pio_hf_config_where(doc, o, key, parent), key, required,
-                                     0.0, max, &value, err);
-  if (s != PIO_OK) return s;
-  if (!(value > 0.0))
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field '%s': expected a number above 0 "
-                         "and up to %g, found %g", doc->where, key, max, value);
-  *out = value;
-  return PIO_OK;
-}
-
 /* Fields that change the computation in ways this plugin does not
  * implement are refused rather than silently ignored. */
 static pio_status read_unsupported(pio_hf_config *doc, pio_error *err) {
@@ -44,41 +27,6 @@ static pio_status read_unsupported(pio_hf_config *doc, pio_error *err) {
       return pio_error_set(err, PIO_ERR_UNSUPPORTED, "%s: field '%s': expected false (this "
                            "plugin has no bias terms), found true", doc->where, biases[i]);
   }
-  return PIO_OK;
-}
-
-/* "rope_scaling": null, {"rope_type": "default"} or the llama3 kind. */
-static pio_status read_rope_scaling(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
-  json_object *rs = NULL;
-  pio_status s = pio_hf_config_get_object(doc, doc->root, "rope_scaling", &rs, err);
-  if (s != PIO_OK || rs == NULL) return s;
-  /* Transformers reads "rope_type" and falls back to the older "type". */
-  const char *key = !pio_hf_config_given(rs, "rope_type") && pio_hf_config_given(rs, "type")
-                        ? "type" : "rope_type";
-  const char *type = NULL;
-  s = pio_json_get_string(rs, pio_hf_config_where(doc, rs, key, "rope_scaling"), key,
-                                     1, &type, err);
-  if (s != PIO_OK) return s;
-  if (strcmp(type, "default") == 0) return PIO_OK;
-  if (strcmp(type, "llama3") != 0)
-    return pio_error_set(err, PIO_ERR_UNSUPPORTED, "%s: field '%s': expected \"llama3\" or "
-                         "\"default\", found \"%s\"", doc->where, key, type);
-  llama_rope_scaling *sc = &c->rope_scaling;
-  if ((s = get_positive(doc, rs, "rope_scaling", "factor", 1, 1e6, &sc->factor, err)) ||
-      (s = get_positive(doc, rs, "rope_scaling", "low_freq_factor", 1, 1e6,
-                        &sc->low_freq_factor, err)) ||
-      (s = get_positive(doc, rs, "rope_scaling", "high_freq_factor", 1, 1e6,
-                        &sc->high_freq_factor, err)))
-    return s;
-  if (!(sc->high_freq_factor > sc->low_freq_factor))
-    return pio_error_set(err, PIO_ERR_INVALID, "%s: field 'high_freq_factor': expected a "
-                         "number above low_freq_factor (%g), found %g", doc->where,
-                         sc->low_freq_factor, sc->high_freq_factor);
-  const char *original = "original_max_position_embeddings";
-  s = pio_json_get_u32(rs, pio_hf_config_where(doc, rs, original, "rope_scaling"), original, 1, 1,
-                       LLAMA_MAX_POSITIONS, &sc->original_max_position, err);
-  if (s != PIO_OK) return s;
-  sc->enabled = 1;
   return PIO_OK;
 }
 
@@ -144,10 +92,13 @@ static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error
       (s = read_unsupported(doc, err)) || (s = read_shapes(doc, c, err)))
     return s;
   c->rms_norm_eps = 1e-6; /* LlamaConfig's default */
-  c->rope_theta = 10000.0;
-  if ((s = get_positive(doc, doc->root, NULL, "rms_norm_eps", 0, 1.0, &c->rms_norm_eps, err)) ||
-      (s = get_positive(doc, doc->root, NULL, "rope_theta", 0, 1e12, &c->rope_theta, err)) ||
-      (s = read_rope_scaling(doc, c, err)) ||
+  /* rope_theta (LlamaConfig's default 10000) and rope_scaling, or
+   * rope_parameters, by the reader every family shares; the whole head
+   * rotated in rotate_half pairs. */
+  if ((s = pio_hf_config_get_positive(doc, doc->root, "rms_norm_eps", 1.0, &c->rms_norm_eps,
+                                      err)) ||
+      (s = pio_hf_config_read_rope(doc, doc->root, c->head_dim, c->max_position, 10000.0,
+                                   &c->rope, err)) ||
       (s = pio_hf_config_get_bool(doc, doc->root, "tie_word_embeddings", 0,
                                   &c->tie_word_embeddings, err)) ||
       (s = pio_hf_config_read_dtype(doc, &c->has_torch_dtype, &c->torch_dtype, err)))
@@ -203,7 +154,8 @@ pio_status llama_config_copy(const pio_model_config *config, pio_model_config **
 const char *const llama_config_fields[] = {
     "architectures", "model_type", "hidden_size", "intermediate_size", "num_attention_heads",
     "num_key_value_heads", "num_hidden_layers", "head_dim", "vocab_size",
-    "max_position_embeddings", "rms_norm_eps", "rope_theta", "rope_scaling", "hidden_act",
+    "max_position_embeddings", "rms_norm_eps", "rope_theta", "rope_scaling", "rope_parameters",
+    "hidden_act",
     "attention_bias", "mlp_bias", "tie_word_embeddings", "torch_dtype", "attention_dropout",
     "initializer_range", "pretraining_tp", "use_cache", "bos_token_id", "eos_token_id",
     "pad_token_id", "transformers_version", "_name_or_path", NULL};

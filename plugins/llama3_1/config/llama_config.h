@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "pio/plugin.h"
+#include "pio/rope.h"
 
 /* Largest values accepted.  Generous next to every published Llama (405B:
  * 126 layers, 16384 hidden, 53248 intermediate, 128256 vocabulary, 131072
@@ -22,15 +23,6 @@
 #define LLAMA_CONFIG_MAX_BYTES (1u << 20)
 #define LLAMA_CONFIG_MAX_DEPTH 16
 
-/* rope_scaling with rope_type "llama3" (Llama 3.1 and later). */
-typedef struct llama_rope_scaling {
-  int enabled;                      /* 0: rope_scaling null, absent or "default" */
-  double factor;                    /* > 0 */
-  double low_freq_factor;           /* > 0 */
-  double high_freq_factor;          /* > low_freq_factor */
-  uint32_t original_max_position;   /* original_max_position_embeddings */
-} llama_rope_scaling;
-
 /* The opaque handle of the config API, defined for this plugin.  Owns its
  * strings. */
 struct pio_model_config {
@@ -45,8 +37,8 @@ struct pio_model_config {
   uint32_t vocab_size;
   uint32_t max_position;       /* max_position_embeddings */
   double rms_norm_eps;         /* > 0 */
-  double rope_theta;           /* > 0, default 10000 */
-  llama_rope_scaling rope_scaling;
+  pio_rope_params rope;        /* rope_theta (default 10000), rope_scaling: default, linear,
+                                  llama3 or yarn (pio_hf_config_read_rope), half-split */
   int tie_word_embeddings;     /* default false, as LlamaConfig */
   int has_torch_dtype;         /* torch_dtype (or dtype) present */
   pio_dtype torch_dtype;       /* F32, BF16 or F16 when present */
