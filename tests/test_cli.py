@@ -364,6 +364,9 @@ class Variants(PioHostTest):
         rc, out, err = self.run_host("info", "fixture-good", paths=(self.parent,))
         self.assertEqual(rc, 0, err)
         self.assertIn("Variants (in order of preference", out)
+        self.assertIn("  Variant loaded       plain (the first of Variants below this machine runs)\n",
+                      out)
+        out = out[out.index("Variants ("):]
         gpu = out[out.index("  gpu "):out.index("  gone ")]
         self.assertIn("fixture_good : fixture_good_entry", gpu)
         self.assertIn("needs CUDA compute capability 9.0, driver for CUDA 12.4, 8.0 GiB", gpu)
@@ -439,7 +442,7 @@ class Variants(PioHostTest):
     def test_a_manifest_without_variants_says_nothing_of_them(self):
         rc, out, err = self.run_host("info", "fixture-good")
         self.assertEqual(rc, 0, err)
-        self.assertNotIn("Variants", out)
+        self.assertNotIn("Variant", out)
         rc, out, err = self.run_host("info", "--json", "fixture-good")
         self.assertIsNone(json.loads(out)["plugin"]["variants"])
 

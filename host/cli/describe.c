@@ -244,6 +244,14 @@ void pio_cli_describe(FILE *out, const pio_plugin_record *record, pio_plugin_sta
     pio_cli_put(out, reason);
   }
   fputc('\n', out);
+  /* Module and Entry point above are entry_point's; a plugin with variants
+   * loads the chosen one's instead. */
+  const char *chosen = state == PIO_PLUGIN_OK ? pio_cli_chosen_variant(record) : NULL;
+  if (chosen != NULL) {
+    fprintf(out, "  %-20s ", "Variant loaded");
+    pio_cli_put(out, chosen);
+    fputs(" (the first of Variants below this machine runs)\n", out);
+  }
   const pio_manifest *m = pio_plugin_record_manifest(record);
   if (m != NULL) {
     compatibility(out, &m->compatibility);
