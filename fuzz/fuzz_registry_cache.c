@@ -4,12 +4,16 @@
  * fuzzer at the door), every entry the index names is decoded, a folder is
  * looked up, and a record is stored and committed, which copies the old
  * entries into a new file that must then open cleanly. */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "manifest/manifest.h"
@@ -25,18 +29,65 @@ static void require(int condition, const char *what) {
   }
 }
 
-static char dir[64];
+static char dir[96];
 static char cache_file[128];
 static char plugin_dir[128];
 static char manifest_path[160];
 
-/* One scratch folder per process, with a plugin folder to look up. */
+/* rm -r of the scratch folder: two levels deep, as prepare made it. */
+static void remove_folder(const char *path) {
+  DIR *d = opendir(path);
+  struct dirent *ent;
+  while (d != NULL && (ent = readdir(d)) != NULL) {
+    if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0) continue;
+    if (unlinkat(dirfd(d), ent->d_name, 0) != 0 && errno == EISDIR) {
+      char sub[512];
+      snprintf(sub, sizeof sub, "%s/%s", path, ent->d_name);
+      remove_folder(sub);
+    }
+  }
+  if (d != NULL) closedir(d);
+  rmdir(path);
+}
+
+static void remove_scratch(void) {
+  if (dir[0] != '\0') remove_folder(dir);
+}
+
+/* Scratch folders of earlier runs that died before their atexit (a crash
+ * found, a timeout): pio-fuzz-cache-PID-XXXXXX whose PID is gone, or an
+ * hour old (and the older pio-fuzz-cache-XXXXXX, never removed). */
+static void remove_stale_scratch(const char *root) {
+  DIR *d = opendir(root);
+  struct dirent *ent;
+  time_t now = time(NULL);
+  while (d != NULL && (ent = readdir(d)) != NULL) {
+    static const char prefix[] = "pio-fuzz-cache-";
+    if (strncmp(ent->d_name, prefix, sizeof prefix - 1) != 0) continue;
+    char *end = NULL;
+    long pid = strtol(ent->d_name + sizeof prefix - 1, &end, 10);
+    int dead = *end == '-' && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    struct stat st;
+    int old = fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+              st.st_uid == geteuid() && now - st.st_mtime > 3600;
+    if (!dead && !old) continue;
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", root, ent->d_name);
+    remove_folder(path);
+  }
+  if (d != NULL) closedir(d);
+}
+
+/* One scratch folder per process, with a plugin folder to look up;
+ * removed at exit. */
 static void prepare(void) {
   if (dir[0] != '\0') return;
   /* In memory when possible: the fuzzer writes a file per input. */
-  snprintf(dir, sizeof dir, "%s/pio-fuzz-cache-XXXXXX",
-           access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+  const char *root = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+  remove_stale_scratch(root);
+  snprintf(dir, sizeof dir, "%s/pio-fuzz-cache-%ld-XXXXXX", root, (long)getpid());
   require(mkdtemp(dir) != NULL, "scratch folder");
+  atexit(remove_scratch);
   snprintf(cache_file, sizeof cache_file, "%s/registry.bin", dir);
   snprintf(plugin_dir, sizeof plugin_dir, "%s/plugin", dir);
   snprintf(manifest_path, sizeof manifest_path, "%s/plugin_manifest.json", plugin_dir);
@@ -112,9 +163,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                            .manifest_path = manifest_path, .dir = plugin_dir,
                            .state = PIO_PLUGIN_INVALID, .reason = "fuzz", .warnings = warnings};
   ticket.hit = 0; /* stored as a miss would be, whatever the lookup said */
-  regcache_store(cache, &ticket, &rec, NULL, 0);
+  regcache_store(cache, &ticket, &rec, NULL, NULL);
   pio_error err;
-  require(regcache_commit(cache, &err) == PIO_OK, "commit succeeds");
+  /* A file that is not a cache is never replaced; once it is gone the
+   * same commit succeeds. */
+  int foreign = size > 0 && (size < 6 || memcmp(data, REGCACHE_MAGIC, 6) != 0);
+  pio_status committed = regcache_commit(cache, &err);
+  require(committed == (foreign ? PIO_ERR_INVALID : PIO_OK), "commit refuses only a foreign file");
+  if (foreign) {
+    unlink(cache_file);
+    require(regcache_commit(cache, &err) == PIO_OK, "commit succeeds");
+  }
   regcache_close(cache);
   /* What was written is a sound file holding at least the stored entry. */
   cache = regcache_open(cache_file, never_racy);

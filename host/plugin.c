@@ -15,12 +15,14 @@
 
 /* The build of record to load (variant_build: the variant named variant,
  * else the one this machine runs first, else entry_point), its module
- * resolved again now: the file may have changed since the registry scan.
- * *module_path owned by the caller (free).  Errors name the plugin. */
+ * checked again now and opened: the file may have changed since the
+ * registry scan (or since the cache entry that gave the record), and what
+ * is loaded is the file those checks looked at (module_open).  *module
+ * owned by the caller (module_file_close).  Errors name the plugin. */
 static pio_status record_build(const pio_plugin_record *record, const char *variant,
-                               pio_manifest *view, const char **chosen, char **module_path,
+                               pio_manifest *view, const char **chosen, module_file *module,
                                pio_error *err) {
-  *module_path = NULL;
+  *module = (module_file){NULL, NULL, -1, {0}};
   *chosen = NULL;
   const pio_manifest *m = pio_plugin_record_manifest(record);
   if (m == NULL)
@@ -28,7 +30,7 @@ static pio_status record_build(const pio_plugin_record *record, const char *vari
                          record->name);
   pio_status st = variant_build(m, record->dir, variant, view, chosen, err);
   if (st != PIO_OK) return st;
-  st = module_resolve(record->dir, view->entry_module, module_path, err);
+  st = module_open(record->dir, view->entry_module, module, err);
   if (st != PIO_OK) pio_error_prefix(err, "%s", record->name);
   return st;
 }
@@ -65,12 +67,14 @@ pio_status pio_plugin_load_variant(const pio_plugin_record *record, const char *
                          pio_plugin_state_name(record->state), record->reason);
   pio_manifest view;
   const char *chosen;
-  char *module_path;
-  pio_status st = record_build(record, variant, &view, &chosen, &module_path, err);
-  if (st == PIO_OK) st = loader_open(module_path, &view, NULL, NULL, out, err);
-  if (st == PIO_OK) loader_name_variant(*out, chosen);
-  if (st != PIO_OK && module_path != NULL) pio_error_prefix(err, "%s", record->name);
-  free(module_path);
+  module_file module;
+  pio_status st = record_build(record, variant, &view, &chosen, &module, err);
+  if (st == PIO_OK) {
+    st = loader_open(&module, &view, NULL, NULL, out, err);
+    if (st == PIO_OK) loader_name_variant(*out, chosen);
+    else pio_error_prefix(err, "%s", record->name);
+  }
+  module_file_close(&module);
   return st;
 }
 
@@ -88,12 +92,12 @@ pio_plugin_state pio_plugin_probe(const pio_plugin_record *record, const char *c
   }
   pio_manifest view;
   const char *chosen;
-  char *module_path;
-  if (record_build(record, NULL, &view, &chosen, &module_path, err) != PIO_OK)
-    return PIO_PLUGIN_FAILED;
-  pio_plugin_state state = trial_load_probe(module_path, &view, TRIAL_LOAD_TIMEOUT_MS,
-                                            config_paths, n_configs, result, probes, err);
-  free(module_path);
+  module_file module;
+  pio_plugin_state state = PIO_PLUGIN_FAILED;
+  if (record_build(record, NULL, &view, &chosen, &module, err) == PIO_OK)
+    state = trial_load_probe(&module, &view, TRIAL_LOAD_TIMEOUT_MS, config_paths, n_configs,
+                             result, probes, err);
+  module_file_close(&module);
   return state;
 }
 

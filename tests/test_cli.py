@@ -163,7 +163,7 @@ class List(PioHostTest):
 
     def test_json_has_the_documented_fields(self):
         plugins = self.list_json()
-        self.assertEqual(len(plugins), 17)
+        self.assertEqual(len(plugins), 19)
         for p in plugins.values():
             for key in ("name", "version", "model_architecture", "path", "status", "reason",
                         "dir", "module", "warnings"):

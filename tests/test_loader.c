@@ -35,6 +35,17 @@ static const pio_plugin_record *fixture(const char *name) {
   return rec;
 }
 
+/* The record's module, checked and opened as the host does before a load. */
+static module_file opened(const pio_plugin_record *rec) {
+  module_file module;
+  pio_error err;
+  ck_assert_ptr_nonnull(rec->module_path);
+  ck_assert_msg(module_open(rec->dir, pio_plugin_record_manifest(rec)->entry_module, &module,
+                            &err) == PIO_OK,
+                "%s", err.message);
+  return module;
+}
+
 /* Loads fixture name expecting failure with code; returns the message. */
 static const char *load_fails(const char *name, pio_status code) {
   static pio_error err;
@@ -165,6 +176,48 @@ START_TEST(test_load_checks_the_module_file_again) {
 }
 END_TEST
 
+/* The module is loaded from the descriptor its checks looked at: a file
+ * renamed over the path between the checks and the load (another
+ * plugin's module here) is not what runs. */
+START_TEST(test_the_file_checked_is_the_file_loaded) {
+  char root[PATH_MAX], module_path[PATH_MAX], other[PATH_MAX], swapped_in[PATH_MAX];
+  helper_temp_dir(root, sizeof root);
+  helper_copy_fixture("good", root, "good");
+  const char *paths[] = {root};
+  pio_registry_options opts;
+  pio_registry_options_init(&opts);
+  opts.plugin_paths = paths;
+  opts.n_plugin_paths = 1;
+  opts.skip_environment = opts.skip_default_paths = opts.no_cache = 1;
+  pio_registry *own = NULL;
+  pio_error err;
+  ck_assert_int_eq(pio_registry_open(&opts, &own, &err), PIO_OK);
+  const pio_plugin_record *rec = pio_registry_find(own, "fixture-good");
+  module_file module = opened(rec);
+  helper_path(module_path, sizeof module_path, "%s/good/fixture_good.so", root);
+  helper_path(other, sizeof other, "%s/name_mismatch/fixture_name_mismatch.so",
+              PIO_TEST_FIXTURE_DIR);
+  helper_path(swapped_in, sizeof swapped_in, "%s/good/swapped.so", root);
+  helper_copy_file(other, swapped_in, 0755);
+  ck_assert_int_eq(rename(swapped_in, module_path), 0);
+  pio_loaded_plugin *plugin = NULL;
+  ck_assert_msg(loader_open(&module, pio_plugin_record_manifest(rec), NULL, NULL, &plugin,
+                            &err) == PIO_OK,
+                "%s", err.message);
+  module_file_close(&module); /* the plugin keeps a descriptor of its own */
+  ck_assert_str_eq(pio_loaded_plugin_table(plugin)->name, "fixture-good");
+  pio_plugin_unload(plugin);
+  /* Checked again, the path now holds the other module, which has no such
+   * entry point; the message names the file, not its descriptor. */
+  ck_assert_msg(pio_plugin_load(rec, &plugin, &err) == PIO_ERR_NOT_FOUND, "%s", err.message);
+  ck_assert_ptr_nonnull(strstr(err.message, "fixture_good_entry not found"));
+  ck_assert_ptr_nonnull(strstr(err.message, module_path));
+  ck_assert_ptr_null(strstr(err.message, "/proc/self/fd"));
+  pio_registry_close(own);
+  helper_remove_tree(root);
+}
+END_TEST
+
 /* Loads and unloads the good fixture many times; returns NULL when every
  * load worked and the table was right, else the failing message. */
 static void *load_repeatedly(void *arg) {
@@ -242,10 +295,12 @@ END_TEST
 
 static pio_plugin_state trial(const char *name, pio_trial_result *result, pio_error *err) {
   const pio_plugin_record *rec = fixture(name);
-  ck_assert_ptr_nonnull(rec->module_path);
+  module_file module = opened(rec);
   pio_error_clear(err);
-  return trial_load_module(rec->module_path, pio_plugin_record_manifest(rec), TRIAL_LOAD_TIMEOUT_MS,
-                           result, err);
+  pio_plugin_state state = trial_load_module(&module, pio_plugin_record_manifest(rec),
+                                             TRIAL_LOAD_TIMEOUT_MS, result, err);
+  module_file_close(&module);
+  return state;
 }
 
 START_TEST(test_trial_load_of_good_plugin_is_ok) {
@@ -293,8 +348,10 @@ START_TEST(test_trial_load_that_never_finishes_is_failed) {
   pio_trial_result result;
   pio_error err;
   pio_error_clear(&err);
+  module_file module = opened(rec);
   pio_plugin_state state =
-      trial_load_module(rec->module_path, pio_plugin_record_manifest(rec), 300, &result, &err);
+      trial_load_module(&module, pio_plugin_record_manifest(rec), 300, &result, &err);
+  module_file_close(&module);
   unsetenv("PIO_FIXTURE_HANG");
   ck_assert_int_eq(state, PIO_PLUGIN_FAILED);
   ck_assert_ptr_nonnull(strstr(err.message, "did not finish within 300 ms"));
@@ -318,12 +375,13 @@ static const char *const probe_paths[] = {"/nonexistent/first/config.json",
 
 START_TEST(test_trial_load_probe_hands_back_one_result_per_config) {
   const pio_plugin_record *rec = fixture("fixture-good");
+  module_file module = opened(rec);
   pio_config_probe probes[2];
   memset(probes, 0x5a, sizeof probes); /* every byte must come from the child */
   pio_trial_result result;
   pio_error err;
   pio_error_clear(&err);
-  ck_assert_int_eq(trial_load_probe(rec->module_path, pio_plugin_record_manifest(rec),
+  ck_assert_int_eq(trial_load_probe(&module, pio_plugin_record_manifest(rec),
                                     TRIAL_LOAD_TIMEOUT_MS, probe_paths, 2, &result, probes, &err),
                    PIO_PLUGIN_OK);
   ck_assert_uint_eq(result.struct_size, sizeof(pio_plugin));
@@ -334,22 +392,25 @@ START_TEST(test_trial_load_probe_hands_back_one_result_per_config) {
                   probes[i].message);
     ck_assert_ptr_nonnull(strstr(probes[i].message, probe_paths[i]));
   }
+  module_file_close(&module);
 }
 END_TEST
 
 START_TEST(test_crash_while_reading_a_config_is_crashed_naming_the_config) {
   const pio_plugin_record *rec = fixture("fixture-config-crash");
+  module_file module = opened(rec);
   pio_config_probe probes[2];
   pio_trial_result result;
   pio_error err;
   pio_error_clear(&err);
-  ck_assert_int_eq(trial_load_probe(rec->module_path, pio_plugin_record_manifest(rec),
+  ck_assert_int_eq(trial_load_probe(&module, pio_plugin_record_manifest(rec),
                                     TRIAL_LOAD_TIMEOUT_MS, probe_paths, 2, &result, probes, &err),
                    PIO_PLUGIN_CRASHED);
   ck_assert_int_eq(result.signal, SIGSEGV);
   ck_assert_msg(strstr(err.message, "SIGSEGV (Segmentation fault) while computing its figures "
                                     "for the model config /nonexistent/first/config.json") != NULL,
                 "%s", err.message);
+  module_file_close(&module);
 }
 END_TEST
 
@@ -363,13 +424,15 @@ END_TEST
 
 START_TEST(test_trial_load_probe_without_room_for_results_is_refused) {
   const pio_plugin_record *rec = fixture("fixture-good");
+  module_file module = opened(rec);
   pio_error err;
   pio_error_clear(&err);
-  ck_assert_int_eq(trial_load_probe(rec->module_path, pio_plugin_record_manifest(rec),
+  ck_assert_int_eq(trial_load_probe(&module, pio_plugin_record_manifest(rec),
                                     TRIAL_LOAD_TIMEOUT_MS, probe_paths, 2, NULL, NULL, &err),
                    PIO_PLUGIN_FAILED);
   ck_assert_int_eq(err.code, PIO_ERR_INVALID_ARGUMENT);
   ck_assert_ptr_nonnull(strstr(err.message, "without room"));
+  module_file_close(&module);
 }
 END_TEST
 
@@ -399,6 +462,7 @@ static Suite *loader_suite(void) {
   tcase_add_test(tc, test_entry_returning_null_is_an_error_with_the_plugin_reason);
   tcase_add_test(tc, test_incompatible_plugin_is_not_loaded);
   tcase_add_test(tc, test_load_checks_the_module_file_again);
+  tcase_add_test(tc, test_the_file_checked_is_the_file_loaded);
   tcase_add_test(tc, test_options_an_older_plugin_cannot_read_are_refused);
   tcase_add_test(tc, test_weights_load_words_parse_and_name);
   tcase_add_test(tc, test_loads_from_several_threads_at_once_all_succeed);

@@ -23,13 +23,14 @@ static void teardown(void) { helper_remove_tree(root); }
 static const char *resolve_expecting(const char *module, pio_status want, char **path) {
   static pio_error err;
   pio_error_clear(&err);
-  char *resolved = NULL;
+  module_file resolved;
   pio_status st = module_resolve(dir, module, &resolved, &err);
   ck_assert_msg(st == want, "status %d, want %d: %s", st, want, err.message);
-  if (path != NULL)
-    *path = resolved;
-  else
-    free(resolved);
+  if (path != NULL) {
+    *path = resolved.path;
+    resolved.path = NULL;
+  }
+  module_file_close(&resolved);
   return err.message;
 }
 

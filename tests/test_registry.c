@@ -77,14 +77,14 @@ static void write_manifest_with(const char *dir, const char *extra) {
 
 START_TEST(test_every_fixture_folder_is_listed_sorted_by_folder_name) {
   pio_registry *registry = open_fixtures(0);
-  ck_assert_uint_eq(pio_registry_count(registry), 17);
+  ck_assert_uint_eq(pio_registry_count(registry), 19);
   const char *prev = "";
   for (size_t i = 0; i < pio_registry_count(registry); i++) {
     const char *dir = pio_registry_at(registry, i)->dir;
     ck_assert_msg(strcmp(prev, dir) < 0, "%s listed after %s", dir, prev);
     prev = dir;
   }
-  ck_assert_ptr_null(pio_registry_at(registry, 17));
+  ck_assert_ptr_null(pio_registry_at(registry, 19));
   pio_registry_close(registry);
 }
 END_TEST

@@ -123,9 +123,9 @@ static int look_up(regcache *cache, fixture *fx, regcache_entry *entry) {
 }
 
 /* Stores the record the registry would build from fx now. */
-static void store_fixture(regcache *cache, fixture *fx, int trial_done) {
+static void store_fixture(regcache *cache, fixture *fx) {
   const pio_plugin_record *rec = fixture_record(fx);
-  regcache_store(cache, &fx->ticket, rec, fx->manifest, trial_done);
+  regcache_store(cache, &fx->ticket, rec, NULL, fx->manifest);
 }
 
 static regcache *open_cache(void) {
@@ -136,13 +136,12 @@ static regcache *open_cache(void) {
 
 /* One run of the registry over fx: lookup, and on a miss store.  Returns
  * whether it was a hit. */
-static int scan(fixture *fx, int trial_done) {
+static int scan(fixture *fx) {
   regcache *cache = open_cache();
   regcache_entry entry;
   int hit = look_up(cache, fx, &entry);
   regcache_entry_clear(&entry);
-  if (!hit || trial_done)
-    store_fixture(cache, fx, trial_done);
+  if (!hit) store_fixture(cache, fx);
   pio_error err;
   ck_assert_int_eq(regcache_commit(cache, &err), PIO_OK);
   regcache_close(cache);
@@ -160,7 +159,7 @@ static regcache_stats stats_of_fresh_open(void) {
 START_TEST(test_stored_record_comes_back_whole) {
   fixture fx;
   fixture_make(&fx, "alpha");
-  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx), 0);
   regcache *cache = open_cache();
   regcache_entry e;
   ck_assert_int_eq(look_up(cache, &fx, &e), 1);
@@ -173,7 +172,6 @@ START_TEST(test_stored_record_comes_back_whole) {
   ck_assert_uint_eq(e.n_warnings, 1);
   ck_assert_ptr_nonnull(strstr(e.warnings[0], "surprise"));
   ck_assert_ptr_null(e.warnings[1]);
-  ck_assert_int_eq(e.trial_done, 0);
   ck_assert_uint_eq(e.n_dependencies, 0);
   pio_manifest *m = regcache_decode_manifest(e.manifest, e.manifest_len, fx.manifest_path);
   ck_assert_ptr_nonnull(m);
@@ -214,10 +212,10 @@ END_TEST
 START_TEST(test_unchanged_folder_is_a_hit_and_writes_nothing) {
   fixture fx;
   fixture_make(&fx, "alpha");
-  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx), 0);
   struct stat before, after;
   ck_assert_int_eq(stat(cache_file, &before), 0);
-  ck_assert_int_eq(scan(&fx, 0), 1);
+  ck_assert_int_eq(scan(&fx), 1);
   ck_assert_int_eq(stat(cache_file, &after), 0);
   ck_assert_uint_eq(before.st_ino, after.st_ino); /* not rewritten */
   fixture_free(&fx);
@@ -227,10 +225,10 @@ END_TEST
 START_TEST(test_changed_manifest_is_read_again) {
   fixture fx;
   fixture_make(&fx, "alpha");
-  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx), 0);
   write_manifest(&fx, "alpha", "1.2.40");
-  ck_assert_int_eq(scan(&fx, 0), 0);
-  ck_assert_int_eq(scan(&fx, 0), 1);
+  ck_assert_int_eq(scan(&fx), 0);
+  ck_assert_int_eq(scan(&fx), 1);
   regcache *cache = open_cache();
   regcache_entry e;
   ck_assert_int_eq(look_up(cache, &fx, &e), 1);
@@ -245,10 +243,10 @@ END_TEST
 START_TEST(test_manifest_with_new_mtime_only_is_read_again) {
   fixture fx;
   fixture_make(&fx, "alpha");
-  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx), 0);
   struct timespec times[2] = {{.tv_sec = 1000000000, .tv_nsec = 5}, {.tv_sec = 1000000000, .tv_nsec = 5}};
   ck_assert_int_eq(utimensat(AT_FDCWD, fx.manifest_path, times, 0), 0);
-  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx), 0);
   fixture_free(&fx);
 }
 END_TEST
@@ -256,10 +254,10 @@ END_TEST
 START_TEST(test_changed_module_is_read_again) {
   fixture fx;
   fixture_make(&fx, "alpha");
-  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx), 0);
   write_file(fx.module_path, "a longer, different, rebuilt module");
-  ck_assert_int_eq(scan(&fx, 0), 0);
-  ck_assert_int_eq(scan(&fx, 0), 1);
+  ck_assert_int_eq(scan(&fx), 0);
+  ck_assert_int_eq(scan(&fx), 1);
   fixture_free(&fx);
 }
 END_TEST
@@ -274,11 +272,11 @@ START_TEST(test_module_replaced_through_a_symlink_is_read_again) {
   write_file(real_b, "module b, another size");
   ck_assert_int_eq(unlink(fx.module_path), 0);
   ck_assert_int_eq(symlink("a.so", fx.module_path), 0);
-  ck_assert_int_eq(scan(&fx, 0), 0);
-  ck_assert_int_eq(scan(&fx, 0), 1);
+  ck_assert_int_eq(scan(&fx), 0);
+  ck_assert_int_eq(scan(&fx), 1);
   /* Same link, other target content: the link's own lstat does not change. */
   write_file(real_a, "module a, rebuilt larger");
-  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx), 0);
   fixture_free(&fx);
 }
 END_TEST
@@ -298,12 +296,12 @@ START_TEST(test_module_appearing_in_the_folder_is_seen) {
   rec.module_path = NULL;
   rec.state = PIO_PLUGIN_INVALID;
   rec.reason = "entry_point.module: mod.so not found";
-  regcache_store(cache, &fx.ticket, &rec, fx.manifest, 0);
+  regcache_store(cache, &fx.ticket, &rec, NULL, fx.manifest);
   pio_error err;
   ck_assert_int_eq(regcache_commit(cache, &err), PIO_OK);
   regcache_close(cache);
   write_file(fx.module_path, "now built");
-  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx), 0);
   fixture_free(&fx);
 }
 END_TEST
@@ -311,35 +309,37 @@ END_TEST
 START_TEST(test_folder_made_writable_by_others_is_read_again) {
   fixture fx;
   fixture_make(&fx, "alpha");
-  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx), 0);
   ck_assert_int_eq(chmod(fx.dir, 0777), 0);
-  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx), 0);
   fixture_free(&fx);
 }
 END_TEST
 
-START_TEST(test_trial_verdict_is_kept) {
+START_TEST(test_a_hit_is_not_stored_again_whatever_its_state_became) {
   fixture fx;
   fixture_make(&fx, "alpha");
-  ck_assert_int_eq(scan(&fx, 0), 0);
-  /* A later run trial-loads the hit and finds it crashes. */
+  ck_assert_int_eq(scan(&fx), 0);
+  /* A later run trial-loads the hit and finds it crashes: a verdict that
+   * depends on more than the folder's files, never kept. */
   regcache *cache = open_cache();
   regcache_entry e;
   ck_assert_int_eq(look_up(cache, &fx, &e), 1);
-  ck_assert_int_eq(e.trial_done, 0);
   regcache_entry_clear(&e);
   pio_plugin_record rec = *fixture_record(&fx);
   rec.state = PIO_PLUGIN_CRASHED;
   rec.reason = "SIGSEGV (Segmentation fault) in the entry point";
-  regcache_store(cache, &fx.ticket, &rec, fx.manifest, 1);
+  regcache_store(cache, &fx.ticket, &rec, NULL, fx.manifest);
   pio_error err;
   ck_assert_int_eq(regcache_commit(cache, &err), PIO_OK);
+  regcache_stats stats;
+  regcache_get_stats(cache, &stats);
+  ck_assert_uint_eq(stats.stored, 0);
   regcache_close(cache);
   cache = open_cache();
   ck_assert_int_eq(look_up(cache, &fx, &e), 1);
-  ck_assert_int_eq(e.state, PIO_PLUGIN_CRASHED);
-  ck_assert_int_eq(e.trial_done, 1);
-  ck_assert_str_eq(e.reason, "SIGSEGV (Segmentation fault) in the entry point");
+  ck_assert_int_eq(e.state, PIO_PLUGIN_OK);
+  ck_assert_str_eq(e.reason, "");
   regcache_entry_clear(&e);
   regcache_close(cache);
   fixture_free(&fx);
@@ -354,7 +354,7 @@ START_TEST(test_shadowed_record_is_not_stored) {
   ck_assert_int_eq(look_up(cache, &fx, &e), 0);
   pio_plugin_record rec = *fixture_record(&fx);
   rec.state = PIO_PLUGIN_SHADOWED;
-  regcache_store(cache, &fx.ticket, &rec, fx.manifest, 0);
+  regcache_store(cache, &fx.ticket, &rec, NULL, fx.manifest);
   regcache_stats stats;
   regcache_get_stats(cache, &stats);
   ck_assert_uint_eq(stats.stored, 0);
@@ -369,7 +369,7 @@ START_TEST(test_files_changed_during_the_scan_are_not_stored) {
   regcache *cache = regcache_open(cache_file, REGCACHE_RACY_MARGIN_NS);
   regcache_entry e;
   ck_assert_int_eq(look_up(cache, &fx, &e), 0);
-  store_fixture(cache, &fx, 0);
+  store_fixture(cache, &fx);
   regcache_stats stats;
   regcache_get_stats(cache, &stats);
   ck_assert_uint_eq(stats.stored, 0);
@@ -385,8 +385,8 @@ START_TEST(test_record_never_looked_up_is_not_stored) {
   fixture fx;
   fixture_make(&fx, "alpha");
   regcache *cache = open_cache();
-  regcache_store(cache, NULL, fixture_record(&fx), fx.manifest, 0); /* no ticket */
-  store_fixture(cache, &fx, 0);                                     /* a ticket no lookup filled */
+  regcache_store(cache, NULL, fixture_record(&fx), NULL, fx.manifest); /* no ticket */
+  store_fixture(cache, &fx);                                     /* a ticket no lookup filled */
   regcache_stats stats;
   regcache_get_stats(cache, &stats);
   ck_assert_uint_eq(stats.stored, 0);
@@ -407,8 +407,8 @@ START_TEST(test_folder_reached_through_a_symlink_is_cached) {
   snprintf(seen.dir, sizeof seen.dir, "%s", link_dir);
   snprintf(seen.manifest_path, sizeof seen.manifest_path, "%s/plugin_manifest.json", link_dir);
   seen.manifest = NULL;
-  ck_assert_int_eq(scan(&seen, 0), 0);
-  ck_assert_int_eq(scan(&seen, 0), 1);
+  ck_assert_int_eq(scan(&seen), 0);
+  ck_assert_int_eq(scan(&seen), 1);
   fixture_free(&seen);
   fixture_free(&fx);
 }
@@ -426,11 +426,11 @@ START_TEST(test_entry_with_module_outside_its_folder_is_refused) {
   ck_assert_int_eq(look_up(cache, &fx, &e), 0);
   pio_plugin_record rec = *fixture_record(&fx);
   rec.module_path = outside;
-  regcache_store(cache, &fx.ticket, &rec, fx.manifest, 0);
+  regcache_store(cache, &fx.ticket, &rec, NULL, fx.manifest);
   pio_error err;
   ck_assert_int_eq(regcache_commit(cache, &err), PIO_OK);
   regcache_close(cache);
-  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx), 0);
   fixture_free(&fx);
 }
 END_TEST
@@ -438,7 +438,7 @@ END_TEST
 /* Writes a good cache of one entry and returns its bytes (caller frees). */
 static unsigned char *good_cache_bytes(fixture *fx, size_t *len) {
   fixture_make(fx, "alpha");
-  ck_assert_int_eq(scan(fx, 0), 0);
+  ck_assert_int_eq(scan(fx), 0);
   FILE *f = fopen(cache_file, "rb");
   ck_assert_ptr_nonnull(f);
   unsigned char *bytes = malloc(1 << 20);
@@ -461,11 +461,11 @@ static void assert_ignored_then_rebuilt(fixture *fx) {
   regcache_stats stats = stats_of_fresh_open();
   ck_assert_int_eq(stats.file_ignored, 1);
   ck_assert_uint_eq(stats.loaded, 0);
-  ck_assert_int_eq(scan(fx, 0), 0);
+  ck_assert_int_eq(scan(fx), 0);
   stats = stats_of_fresh_open();
   ck_assert_int_eq(stats.file_ignored, 0);
   ck_assert_uint_eq(stats.loaded, 1);
-  ck_assert_int_eq(scan(fx, 0), 1);
+  ck_assert_int_eq(scan(fx), 1);
 }
 
 START_TEST(test_cache_with_a_flipped_byte_is_ignored_and_rebuilt) {
@@ -495,13 +495,42 @@ START_TEST(test_truncated_cache_is_ignored_and_rebuilt) {
 }
 END_TEST
 
-START_TEST(test_foreign_file_is_ignored_and_rebuilt) {
+/* A file at the cache's place that is not a cache (PIO_REGISTRY naming
+ * the wrong file, a link the user made) is ignored and never replaced:
+ * the commit says why, the file stays as it was. */
+static void assert_ignored_and_kept(fixture *fx, const char *why) {
+  struct stat before, after;
+  ck_assert_int_eq(lstat(cache_file, &before), 0);
+  regcache *cache = open_cache();
+  regcache_stats stats;
+  regcache_get_stats(cache, &stats);
+  ck_assert_int_eq(stats.file_ignored, 1);
+  regcache_entry e;
+  ck_assert_int_eq(look_up(cache, fx, &e), 0);
+  store_fixture(cache, fx);
+  pio_error err;
+  pio_error_clear(&err);
+  ck_assert_int_eq(regcache_commit(cache, &err), PIO_ERR_INVALID);
+  ck_assert_msg(strstr(err.message, why) != NULL, "%s", err.message);
+  regcache_close(cache);
+  ck_assert_int_eq(lstat(cache_file, &after), 0);
+  ck_assert_uint_eq(after.st_ino, before.st_ino);
+  ck_assert_uint_eq(after.st_size, before.st_size);
+}
+
+START_TEST(test_foreign_file_is_ignored_and_never_replaced) {
   fixture fx;
   size_t len;
   unsigned char *bytes = good_cache_bytes(&fx, &len);
-  write_file(cache_file, "this is some other program's file, not a pio registry at all, "
-                         "long enough to hold a header and then some more bytes");
-  assert_ignored_then_rebuilt(&fx);
+  static const char text[] = "this is some other program's file, not a pio registry at all, "
+                             "long enough to hold a header and then some more bytes";
+  write_file(cache_file, text);
+  assert_ignored_and_kept(&fx, "is not a pio registry cache");
+  FILE *f = fopen(cache_file, "rb");
+  char back[sizeof text] = {0};
+  ck_assert_uint_eq(fread(back, 1, sizeof back, f), sizeof text - 1);
+  fclose(f);
+  ck_assert_str_eq(back, text);
   free(bytes);
   fixture_free(&fx);
 }
@@ -575,8 +604,8 @@ START_TEST(test_malformed_entry_with_good_checksum_is_a_miss) {
   put_cache_bytes(bytes, len);
   regcache_stats stats = stats_of_fresh_open();
   ck_assert_uint_eq(stats.loaded, 1); /* the file is sound, the entry is not */
-  ck_assert_int_eq(scan(&fx, 0), 0);
-  ck_assert_int_eq(scan(&fx, 0), 1);
+  ck_assert_int_eq(scan(&fx), 0);
+  ck_assert_int_eq(scan(&fx), 1);
   free(bytes);
   fixture_free(&fx);
 }
@@ -604,7 +633,7 @@ START_TEST(test_cache_that_is_a_symlink_is_ignored) {
   snprintf(elsewhere, sizeof elsewhere, "%s/elsewhere.bin", tmpdir);
   ck_assert_int_eq(rename(cache_file, elsewhere), 0);
   ck_assert_int_eq(symlink(elsewhere, cache_file), 0);
-  assert_ignored_then_rebuilt(&fx);
+  assert_ignored_and_kept(&fx, "is not a regular file");
   free(bytes);
   fixture_free(&fx);
 }
@@ -614,13 +643,13 @@ START_TEST(test_folders_not_visited_stay_while_their_manifest_exists) {
   fixture a, b;
   fixture_make(&a, "alpha");
   fixture_make(&b, "beta");
-  ck_assert_int_eq(scan(&a, 0), 0);
-  ck_assert_int_eq(scan(&b, 0), 0); /* writes alpha (kept) and beta */
+  ck_assert_int_eq(scan(&a), 0);
+  ck_assert_int_eq(scan(&b), 0); /* writes alpha (kept) and beta */
   ck_assert_uint_eq(stats_of_fresh_open().loaded, 2);
-  ck_assert_int_eq(scan(&a, 0), 1);
+  ck_assert_int_eq(scan(&a), 1);
   sh("rm -rf '%s'", a.dir);
   write_file(b.module_path, "beta rebuilt, so that something is written");
-  ck_assert_int_eq(scan(&b, 0), 0);
+  ck_assert_int_eq(scan(&b), 0);
   ck_assert_uint_eq(stats_of_fresh_open().loaded, 1);
   fixture_free(&a);
   fixture_free(&b);
@@ -634,7 +663,7 @@ START_TEST(test_unwritable_cache_folder_is_an_error_not_a_crash) {
   ck_assert_ptr_nonnull(cache);
   regcache_entry e;
   ck_assert_int_eq(look_up(cache, &fx, &e), 0);
-  store_fixture(cache, &fx, 0);
+  store_fixture(cache, &fx);
   pio_error err;
   ck_assert_int_eq(regcache_commit(cache, &err), PIO_ERR_IO);
   ck_assert_ptr_nonnull(strstr(err.message, "/proc/no-such-place/pio/registry.bin"));
@@ -648,7 +677,7 @@ START_TEST(test_null_cache_does_nothing) {
   regcache_folder folder = {AT_FDCWD, "/x", "/x/plugin_manifest.json", NULL};
   regcache_ticket ticket;
   ck_assert_int_eq(regcache_lookup(NULL, &folder, NULL, &ticket, &e), 0);
-  regcache_store(NULL, &ticket, NULL, NULL, 0);
+  regcache_store(NULL, &ticket, NULL, NULL, NULL);
   pio_error err;
   ck_assert_int_eq(regcache_commit(NULL, &err), PIO_OK);
   regcache_close(NULL);
@@ -712,7 +741,7 @@ START_TEST(test_processes_writing_at_once_leave_a_valid_file) {
       char version[16];
       snprintf(version, sizeof version, "1.0.%d", round); /* news every round */
       rec.version = version;
-      regcache_store(cache, &fx[p].ticket, &rec, fx[p].manifest, round & 1);
+      regcache_store(cache, &fx[p].ticket, &rec, NULL, fx[p].manifest);
       pio_error err;
       if (regcache_commit(cache, &err) != PIO_OK) _exit(4);
       regcache_close(cache);
@@ -785,7 +814,7 @@ static void forge_entry_with(fixture *fx, const char *cache_dir, forgery change)
   ck_assert_int_eq(look_up(cache, fx, &e), 0);
   pio_plugin_record rec = *fixture_record(fx);
   change(&rec, fx->manifest);
-  regcache_store(cache, &fx->ticket, &rec, fx->manifest, 0);
+  regcache_store(cache, &fx->ticket, &rec, NULL, fx->manifest);
   pio_error err;
   ck_assert_int_eq(regcache_commit(cache, &err), PIO_OK);
   regcache_close(cache);
@@ -836,6 +865,33 @@ START_TEST(test_registry_reads_the_cache_and_no_cache_bypasses_it) {
   ck_assert_str_eq(fresh, "1.2.3");
   free(cached);
   free(fresh);
+  fixture_free(&fx);
+}
+END_TEST
+
+/* An embedding program keeps a registry open while another process
+ * truncates or rewrites the cache file (pio-host rebuilding it, the user):
+ * what the records hold was read into memory, so every text and the
+ * manifest decoded later are still there, and nothing raises SIGBUS. */
+START_TEST(test_cache_file_truncated_under_an_open_registry_changes_nothing) {
+  fixture fx;
+  fixture_make(&fx, "alpha");
+  char cache_dir[128];
+  snprintf(cache_dir, sizeof cache_dir, "%s/cache", tmpdir);
+  forge_entry(&fx, cache_dir);
+  pio_registry *registry = open_registry(cache_dir, 0, 0);
+  char *file = regcache_default_file(cache_dir);
+  ck_assert_int_eq(truncate(file, 0), 0);
+  free(file);
+  const pio_plugin_record *rec = pio_registry_find(registry, "alpha");
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_str_eq(rec->version, "9.9.9"); /* from the cache: it was read */
+  ck_assert_str_eq(rec->dir, fx.dir);
+  ck_assert_ptr_nonnull(strstr(rec->warnings[0], "surprise"));
+  const pio_manifest *m = pio_plugin_record_manifest(rec);
+  ck_assert_ptr_nonnull(m);
+  ck_assert_str_eq(m->entry_module, "mod");
+  pio_registry_close(registry);
   fixture_free(&fx);
 }
 END_TEST
@@ -915,7 +971,7 @@ END_TEST
 START_TEST(test_cache_folder_and_file_are_private) {
   fixture fx;
   fixture_make(&fx, "alpha");
-  ck_assert_int_eq(scan(&fx, 0), 0);
+  ck_assert_int_eq(scan(&fx), 0);
   struct stat st;
   char folder[128];
   snprintf(folder, sizeof folder, "%s/cache", tmpdir);
@@ -969,7 +1025,7 @@ static Suite *registry_cache_suite(void) {
   tcase_add_test(tc, test_module_replaced_through_a_symlink_is_read_again);
   tcase_add_test(tc, test_module_appearing_in_the_folder_is_seen);
   tcase_add_test(tc, test_folder_made_writable_by_others_is_read_again);
-  tcase_add_test(tc, test_trial_verdict_is_kept);
+  tcase_add_test(tc, test_a_hit_is_not_stored_again_whatever_its_state_became);
   tcase_add_test(tc, test_shadowed_record_is_not_stored);
   tcase_add_test(tc, test_files_changed_during_the_scan_are_not_stored);
   tcase_add_test(tc, test_record_never_looked_up_is_not_stored);
@@ -977,7 +1033,7 @@ static Suite *registry_cache_suite(void) {
   tcase_add_test(tc, test_folder_reached_through_a_symlink_is_cached);
   tcase_add_test(tc, test_cache_with_a_flipped_byte_is_ignored_and_rebuilt);
   tcase_add_test(tc, test_truncated_cache_is_ignored_and_rebuilt);
-  tcase_add_test(tc, test_foreign_file_is_ignored_and_rebuilt);
+  tcase_add_test(tc, test_foreign_file_is_ignored_and_never_replaced);
   tcase_add_test(tc, test_cache_of_another_format_version_is_ignored);
   tcase_add_test(tc, test_cache_of_another_byte_order_is_ignored);
   tcase_add_test(tc, test_cache_from_another_machine_or_build_is_ignored);
@@ -991,6 +1047,7 @@ static Suite *registry_cache_suite(void) {
   tcase_add_test(tc, test_cache_file_location_follows_options_then_environment);
   tcase_add_test(tc, test_processes_writing_at_once_leave_a_valid_file);
   tcase_add_test(tc, test_registry_reads_the_cache_and_no_cache_bypasses_it);
+  tcase_add_test(tc, test_cache_file_truncated_under_an_open_registry_changes_nothing);
   tcase_add_test(tc, test_registry_sees_a_changed_manifest_despite_the_cache);
   tcase_add_test(tc, test_cached_manifest_that_does_not_decode_fails_the_load_cleanly);
   tcase_add_test(tc, test_undecodable_cached_manifest_fails_the_dependency_check_cleanly);

@@ -1,6 +1,7 @@
 /* host/cli/main.c — pio-host: list, inspect and validate pio plugins.  The
  * command table below maps a name to its function (one file per command,
  * host/cli/cmd_*.c); this file only dispatches. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,9 @@ static void print_help(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+  /* Past a file size limit (ulimit -f) a write fails with EFBIG, which
+   * each command reports, instead of SIGXFSZ killing pio-host mid-line. */
+  signal(SIGXFSZ, SIG_IGN);
   if (argc < 2) {
     print_help(stderr);
     return PIO_CLI_EXIT_USAGE;

@@ -1,15 +1,22 @@
 /* host/load/loader.c — loading a plugin through libltdl: lt_dlopenadvise with
- * local symbols, the entry function, the handshake, and unloading. */
+ * local symbols on the descriptor the module checks opened, the entry
+ * function, the handshake, and unloading. */
 #include "load/loader.h"
 
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
 #include <ltdl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct pio_loaded_plugin {
   lt_dlhandle handle;
+  int fd; /* the module's descriptor, open while loaded: its /proc/self/fd name stays ours */
   pio_host_services host; /* the plugin may keep this pointer until unload */
   pio_plugin table;       /* the plugin's table, normalised to this host's size */
   char variant[40];       /* the manifest variant loaded; "" when none was named */
@@ -27,21 +34,87 @@ static const char *ltdl_message(void) {
   return msg != NULL ? msg : "unknown libltdl error";
 }
 
+/* A loaded object named name, as the dynamic linker keeps it. */
+static int name_is_loaded(struct dl_phdr_info *info, size_t size, void *name) {
+  (void)size;
+  return info->dlpi_name != NULL && strcmp(info->dlpi_name, name) == 0;
+}
+
+/* The name to load the descriptor *fd by, in name[cap]: /proc/self/fd/N,
+ * the file that was checked whatever the path points at now.  The dynamic
+ * linker (and libltdl) answer a name they already hold with the object
+ * loaded under it, and an object that cannot be unloaded keeps its name
+ * after its descriptor is closed and the number reused: a number whose
+ * name is taken is traded for a higher one.  0, or -1 when none is free
+ * or /proc is not mounted. */
+static int descriptor_name(int *fd, char *name, size_t cap) {
+  for (int tries = 0; tries < 64; tries++) {
+    snprintf(name, cap, "/proc/self/fd/%d", *fd);
+    if (dl_iterate_phdr(name_is_loaded, name) == 0) return access(name, R_OK) == 0 ? 0 : -1;
+    int higher = fcntl(*fd, F_DUPFD_CLOEXEC, *fd + 1);
+    if (higher < 0) return -1;
+    close(*fd);
+    *fd = higher;
+  }
+  return -1;
+}
+
+/* Why the dynamic linker refused fd_name: libltdl reports a module whose
+ * dependency is missing as "file not found", so the one dlopen it made is
+ * made again, with its flags, for dlerror's own words ("libfoo.so.1:
+ * cannot open shared object file").  Should that one succeed (what failed
+ * was passing), it is closed again. */
+static const char *dlopen_reason(const char *fd_name) {
+  void *handle = dlopen(fd_name, RTLD_LAZY | RTLD_LOCAL);
+  if (handle != NULL) {
+    dlclose(handle);
+    return NULL;
+  }
+  return dlerror();
+}
+
+/* msg with the first /proc/self/fd/N in it replaced by the module's path,
+ * into buf: the dynamic linker names the file by the name it was given. */
+static const char *with_module_path(const char *msg, const char *module_path, char *buf,
+                                    size_t cap) {
+  const char *at = strstr(msg, "/proc/self/fd/");
+  if (at == NULL) return msg;
+  const char *end = at + strlen("/proc/self/fd/");
+  while (*end >= '0' && *end <= '9') end++;
+  snprintf(buf, cap, "%.*s%s%s", (int)(at - msg), msg, module_path, end);
+  return buf;
+}
+
+/* The dynamic linker's message, saying which file: the module, or the
+ * library it needs that was not found. */
+static pio_status load_error(const char *module_path, const char *fd_name, pio_error *err) {
+  const char *msg = dlopen_reason(fd_name);
+  if (msg == NULL) msg = ltdl_message();
+  char buf[PIO_ERROR_MESSAGE_MAX];
+  return pio_error_set(err, PIO_ERR_LOAD, "cannot load module %s: %s", module_path,
+                       with_module_path(msg, module_path, buf, sizeof buf));
+}
+
 /* Called with ltdl_lock held.  On success *handle is open and lt_dlinit is
- * counted once for it. */
-static pio_status open_module(const char *module_path, lt_dlhandle *handle, pio_error *err) {
+ * counted once for it.  No extension search: the module checks chose the
+ * file, and libltdl's own search would look for names beside it. */
+static pio_status open_module(const char *module_path, int *fd, lt_dlhandle *handle,
+                              pio_error *err) {
+  char fd_name[64];
+  if (descriptor_name(fd, fd_name, sizeof fd_name) != 0)
+    return pio_error_set(err, PIO_ERR_LOAD,
+                         "cannot load module %s: no /proc/self/fd name free for its descriptor "
+                         "(is /proc mounted?)",
+                         module_path);
   if (lt_dlinit() != 0)
     return pio_error_set(err, PIO_ERR_LOAD, "libltdl initialisation failed: %s", ltdl_message());
   lt_dladvise advise;
   pio_status st = PIO_OK;
-  if (lt_dladvise_init(&advise) != 0 || lt_dladvise_local(&advise) != 0 ||
-      lt_dladvise_ext(&advise) != 0) {
+  if (lt_dladvise_init(&advise) != 0 || lt_dladvise_local(&advise) != 0) {
     st = pio_error_set(err, PIO_ERR_LOAD, "libltdl advise: %s", ltdl_message());
   } else {
-    *handle = lt_dlopenadvise(module_path, advise);
-    if (*handle == NULL)
-      st = pio_error_set(err, PIO_ERR_LOAD, "cannot load module %s: %s", module_path,
-                         ltdl_message());
+    *handle = lt_dlopenadvise(fd_name, advise);
+    if (*handle == NULL) st = load_error(module_path, fd_name, err);
   }
   lt_dladvise_destroy(&advise);
   if (st != PIO_OK) lt_dlexit();
@@ -128,13 +201,15 @@ static void tell(load_phase_fn on_phase, void *ctx, load_phase phase) {
   if (on_phase != NULL) on_phase(ctx, phase);
 }
 
-static pio_status call_entry(pio_loaded_plugin *plugin, const pio_manifest *manifest,
-                             pio_error *err) {
+static pio_status call_entry(pio_loaded_plugin *plugin, const char *module_path,
+                             const pio_manifest *manifest, pio_error *err) {
+  char buf[PIO_ERROR_MESSAGE_MAX];
   loader_lock();
   void *symbol = lt_dlsym(plugin->handle, manifest->entry_function);
   if (symbol == NULL) /* lt_dlerror is global: read it under the lock */
     pio_error_set(err, PIO_ERR_NOT_FOUND, "entry point %s not found in the module: %s",
-                  manifest->entry_function, ltdl_message());
+                  manifest->entry_function,
+                  with_module_path(ltdl_message(), module_path, buf, sizeof buf));
   loader_unlock();
   if (symbol == NULL) return PIO_ERR_NOT_FOUND;
 
@@ -155,9 +230,10 @@ static pio_status call_entry(pio_loaded_plugin *plugin, const pio_manifest *mani
   return check_handshake(table, manifest, &plugin->table, err);
 }
 
-pio_status loader_open(const char *module_path, const pio_manifest *manifest,
+pio_status loader_open(const module_file *module, const pio_manifest *manifest,
                        load_phase_fn on_phase, void *ctx, pio_loaded_plugin **out, pio_error *err) {
-  if (module_path == NULL || manifest == NULL || manifest->entry_function == NULL || out == NULL)
+  if (module == NULL || module->fd < 0 || manifest == NULL || manifest->entry_function == NULL ||
+      out == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "plugin load: missing module or manifest");
   pio_loaded_plugin *plugin = calloc(1, sizeof *plugin);
   if (plugin == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "plugin load: out of memory");
@@ -165,17 +241,25 @@ pio_status loader_open(const char *module_path, const pio_manifest *manifest,
   plugin->host.abi_major = PIO_ABI_MAJOR;
   plugin->host.abi_minor = PIO_ABI_MINOR;
   plugin->host.host_version = PIO_VERSION_STRING;
+  /* Its own descriptor: the caller's may close while the plugin stays. */
+  plugin->fd = fcntl(module->fd, F_DUPFD_CLOEXEC, 0);
+  if (plugin->fd < 0) {
+    free(plugin);
+    return pio_error_set(err, PIO_ERR_IO, "cannot load module %s: %s", module->path,
+                         strerror(errno));
+  }
 
   tell(on_phase, ctx, LOAD_PHASE_OPEN);
   loader_lock();
-  pio_status st = open_module(module_path, &plugin->handle, err);
+  pio_status st = open_module(module->path, &plugin->fd, &plugin->handle, err);
   loader_unlock();
   if (st != PIO_OK) {
+    close(plugin->fd);
     free(plugin);
     return st;
   }
   tell(on_phase, ctx, LOAD_PHASE_ENTRY);
-  st = call_entry(plugin, manifest, err);
+  st = call_entry(plugin, module->path, manifest, err);
   if (st != PIO_OK) {
     loader_close(plugin, on_phase, ctx);
     return st;
@@ -188,6 +272,7 @@ void loader_close(pio_loaded_plugin *plugin, load_phase_fn on_phase, void *ctx) 
   if (plugin == NULL) return;
   tell(on_phase, ctx, LOAD_PHASE_UNLOAD);
   close_module(plugin->handle);
+  close(plugin->fd);
   free(plugin);
 }
 

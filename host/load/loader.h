@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "load/module_check.h"
 #include "manifest/manifest.h"
 #include "pio/host.h"
 
@@ -21,11 +22,12 @@ typedef enum load_phase {
 
 typedef void (*load_phase_fn)(void *ctx, load_phase phase);
 
-/* Opens module_path (already checked by module_resolve), finds
- * manifest->entry_function, calls it and checks the handshake against the
- * manifest.  on_phase (may be NULL) is told before each step.  *out owned by
- * the caller (pio_plugin_unload). */
-pio_status loader_open(const char *module_path, const pio_manifest *manifest,
+/* Loads the file module_open checked and opened (module->fd, whatever its
+ * path points at now), finds manifest->entry_function, calls it and checks
+ * the handshake against the manifest.  on_phase (may be NULL) is told
+ * before each step.  *out owned by the caller (pio_plugin_unload); it keeps
+ * its own duplicate of the descriptor, so module may be closed at once. */
+pio_status loader_open(const module_file *module, const pio_manifest *manifest,
                        load_phase_fn on_phase, void *ctx, pio_loaded_plugin **out, pio_error *err);
 
 /* Records the manifest variant plugin was loaded as (pio_loaded_plugin_variant). */

@@ -1,9 +1,11 @@
 /* host/load/module_check.c — module file security: plain name, resolved inside
  * the plugin folder, regular file, not writable by others nor by a group
- * other than the user's or root's, trusted owner. */
+ * other than the user's or root's, trusted owner; for a load, those checks
+ * made on the open file that is then loaded. */
 #include "load/module_check.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,9 +62,31 @@ static pio_status check_trust(const char *what, const char *path, const struct s
   return PIO_OK;
 }
 
+/* What check_file does with the file it accepts. */
+typedef enum { CHECK_STAT, CHECK_OPEN } check_mode;
+
+/* The resolved file, stat'ed or opened: opened, the checks look at the
+ * descriptor, so that what passed them is what is loaded.  O_NOFOLLOW: a
+ * link put at the resolved path after realpath is refused, not followed;
+ * O_NONBLOCK: a FIFO there does not block. */
+static pio_status take_file(const char *resolved, check_mode mode, module_file *out,
+                            pio_error *err) {
+  out->fd = -1;
+  if (mode == CHECK_STAT) {
+    if (stat(resolved, &out->st) == 0) return PIO_OK;
+  } else {
+    out->fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    if (out->fd >= 0 && fstat(out->fd, &out->st) == 0) return PIO_OK;
+  }
+  pio_status st = pio_error_set(err, PIO_ERR_IO, "module %s: %s", resolved, strerror(errno));
+  if (out->fd >= 0) close(out->fd);
+  out->fd = -1;
+  return st;
+}
+
 /* Checks one candidate file.  PIO_ERR_NOT_FOUND when it does not exist. */
-static pio_status check_file(const char *real_dir, const char *file_name, char **out_path,
-                             pio_error *err) {
+static pio_status check_file(const char *real_dir, const char *file_name, check_mode mode,
+                             module_file *out, pio_error *err) {
   char *candidate = NULL;
   if (asprintf(&candidate, "%s/%s", real_dir, file_name) < 0)
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "module check: out of memory");
@@ -88,16 +112,19 @@ static pio_status check_file(const char *real_dir, const char *file_name, char *
     return st;
   }
   free(candidate);
-  struct stat st;
-  if (stat(resolved, &st) != 0)
-    return pio_error_set(err, PIO_ERR_IO, "module %s: %s", resolved, strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    return pio_error_set(err, PIO_ERR_INVALID, "module %s is not a regular file", resolved);
-  pio_status status = check_trust("module", resolved, &st, err);
+  module_file file = {NULL, NULL, -1, {0}};
+  pio_status status = take_file(resolved, mode, &file, err);
   if (status != PIO_OK) return status;
-  *out_path = strdup(resolved);
-  if (*out_path == NULL)
-    return pio_error_set(err, PIO_ERR_NO_MEMORY, "module check: out of memory");
+  if (!S_ISREG(file.st.st_mode))
+    status = pio_error_set(err, PIO_ERR_INVALID, "module %s is not a regular file", resolved);
+  if (status == PIO_OK) status = check_trust("module", resolved, &file.st, err);
+  if (status == PIO_OK && (file.path = strdup(resolved)) == NULL)
+    status = pio_error_set(err, PIO_ERR_NO_MEMORY, "module check: out of memory");
+  if (status != PIO_OK) {
+    module_file_close(&file);
+    return status;
+  }
+  *out = file;
   return PIO_OK;
 }
 
@@ -126,14 +153,14 @@ static char *libtool_dlname(const char *la_path, pio_error *err) {
  * must also be a plain name in the same folder.  The object is what gets
  * opened, so that libltdl cannot follow the archive's libdir elsewhere. */
 static pio_status resolve_libtool_archive(const char *real_dir, const char *la_path,
-                                          char **out_path, pio_error *err) {
+                                          check_mode mode, module_file *out, pio_error *err) {
   char *dlname = libtool_dlname(la_path, err);
   if (dlname == NULL) return err != NULL ? err->code : PIO_ERR_INVALID;
   pio_status st = module_check_name(dlname, err);
   if (st != PIO_OK) {
     pio_error_prefix(err, "libtool archive %s: dlname", la_path);
   } else {
-    st = check_file(real_dir, dlname, out_path, err);
+    st = check_file(real_dir, dlname, mode, out, err);
   }
   free(dlname);
   return st;
@@ -150,7 +177,9 @@ static pio_status check_folder(const char *dir, char *real_dir, pio_error *err) 
   return check_trust("plugin folder", real_dir, &st, err);
 }
 
-pio_status module_resolve(const char *dir, const char *module, char **out_path, pio_error *err) {
+static pio_status find_module(const char *dir, const char *module, check_mode mode,
+                              module_file *out, pio_error *err) {
+  *out = (module_file){NULL, NULL, -1, {0}};
   pio_status st = module_check_name(module, err);
   if (st != PIO_OK) return st;
   char real_dir[PATH_MAX];
@@ -159,19 +188,39 @@ pio_status module_resolve(const char *dir, const char *module, char **out_path, 
 
   char so_name[NAME_MAX + 1];
   snprintf(so_name, sizeof so_name, "%s.so", module);
-  st = check_file(real_dir, so_name, out_path, err);
+  st = check_file(real_dir, so_name, mode, out, err);
   if (st != PIO_ERR_NOT_FOUND) return st;
 
   char la_name[NAME_MAX + 1];
   snprintf(la_name, sizeof la_name, "%s.la", module);
-  char *la_path = NULL;
-  st = check_file(real_dir, la_name, &la_path, err);
+  module_file la;
+  st = check_file(real_dir, la_name, CHECK_STAT, &la, err);
   if (st == PIO_ERR_NOT_FOUND)
     return pio_error_set(err, PIO_ERR_NOT_FOUND,
                          "module not found: looked for %s and %s in %s (is the plugin built?)",
                          so_name, la_name, real_dir);
   if (st != PIO_OK) return st;
-  st = resolve_libtool_archive(real_dir, la_path, out_path, err);
-  free(la_path);
+  st = resolve_libtool_archive(real_dir, la.path, mode, out, err);
+  if (st == PIO_OK) {
+    out->archive = la.path; /* the archive is keyed too: editing it changes the module */
+    la.path = NULL;
+  }
+  module_file_close(&la);
   return st;
+}
+
+pio_status module_resolve(const char *dir, const char *module, module_file *out, pio_error *err) {
+  return find_module(dir, module, CHECK_STAT, out, err);
+}
+
+pio_status module_open(const char *dir, const char *module, module_file *out, pio_error *err) {
+  return find_module(dir, module, CHECK_OPEN, out, err);
+}
+
+void module_file_close(module_file *m) {
+  if (m == NULL) return;
+  free(m->path);
+  free(m->archive);
+  if (m->fd >= 0) close(m->fd);
+  *m = (module_file){NULL, NULL, -1, {0}};
 }

@@ -1,7 +1,9 @@
 /* host/load/trial_load.c — trial load in a child process: fork, load + handshake
  * (+ the plugin's figures for some config.json files) + unload there, report
  * back through a pipe; a signal is `crashed`, a timeout or a handshake error
- * is `failed`, and the parent lives on. */
+ * is `failed`, and the parent lives on.  The child leads its own process
+ * group, which is ended with it: a process a constructor started does not
+ * outlive the trial, nor keep the parent waiting on the pipe. */
 #include "load/trial_load.h"
 
 #include <errno.h>
@@ -10,7 +12,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,9 +57,16 @@ static void child_phase(void *ctx, load_phase phase) {
 }
 
 /* Never returns.  Crash signals get their default action back so that a
- * sanitizer's handler does not turn a crash into an ordinary exit. */
-static void run_child(int fd, const char *module_path, const pio_manifest *manifest,
-                      const char *const *config_paths, size_t n_configs) {
+ * sanitizer's handler does not turn a crash into an ordinary exit.  The
+ * child leads a process group of its own (the parent ends the group), and
+ * dies with the parent: out of the terminal's group, a Ctrl-C reaches only
+ * the parent. */
+static void run_child(int fd, pid_t parent, const module_file *module,
+                      const pio_manifest *manifest, const char *const *config_paths,
+                      size_t n_configs) {
+  setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(4); /* the parent died before prctl */
   static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
   for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
     signal(crash_signals[i], SIG_DFL);
@@ -67,7 +79,7 @@ static void run_child(int fd, const char *module_path, const pio_manifest *manif
   pio_loaded_plugin *plugin = NULL;
   pio_config_probe *probes = n_configs > 0 ? calloc(n_configs, sizeof *probes) : NULL;
   if (n_configs > 0 && probes == NULL) _exit(3); /* the parent reports the exit status */
-  if (loader_open(module_path, manifest, child_phase, &fd, &plugin, &err) == PIO_OK) {
+  if (loader_open(module, manifest, child_phase, &fd, &plugin, &err) == PIO_OK) {
     const pio_plugin *table = pio_loaded_plugin_table(plugin);
     report.state = PIO_PLUGIN_OK;
     report.components = table->components;
@@ -121,6 +133,95 @@ long trial_read_pipe(int fd, unsigned timeout_ms, char *buf, size_t cap) {
     if (n <= 0) return (long)got;
     if (got < cap) got += (size_t)n;
   }
+}
+
+/* The child being waited for: its pid, a pidfd when the kernel gives one
+ * (readable once it exits), and its status once reaped. */
+typedef struct child_watch {
+  pid_t pid;
+  int pidfd;
+  int reaped, wstatus;
+} child_watch;
+
+static int pidfd_for(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+/* Reaps the child when it has exited; 1 once reaped. */
+static int child_exited(child_watch *c) {
+  if (!c->reaped && waitpid(c->pid, &c->wstatus, WNOHANG) == c->pid) c->reaped = 1;
+  return c->reaped;
+}
+
+/* Appends what the pipe holds now (non-blocking) to buf; 0 at EOF. */
+static int read_some(int fd, char *buf, size_t cap, size_t *got) {
+  for (;;) {
+    char sink[256];
+    char *dst = *got < cap ? buf + *got : sink;
+    size_t room = *got < cap ? cap - *got : sizeof sink;
+    ssize_t n = read(fd, dst, room);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) return 0;
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : 0;
+    if (*got < cap) *got += (size_t)n;
+  }
+}
+
+/* Reads the child's report until the child has exited and the pipe holds
+ * no more (a process the plugin started may keep the pipe open after the
+ * child is gone: its exit ends the wait, not EOF), or the deadline.
+ * Returns the bytes read, or -1 on timeout. */
+static long read_report(int fd, child_watch *child, unsigned timeout_ms, char *buf, size_t cap) {
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  size_t got = 0;
+  int open_pipe = 1;
+  for (;;) {
+    if (open_pipe) open_pipe = read_some(fd, buf, cap, &got);
+    if (child_exited(child)) {
+      if (open_pipe) read_some(fd, buf, cap, &got); /* what it wrote before exiting */
+      return (long)got;
+    }
+    long left = (long)timeout_ms - elapsed_ms(&start);
+    if (left <= 0) return -1;
+    /* Without a pidfd, the child's exit is polled for every 20 ms. */
+    struct pollfd pfd[2] = {{open_pipe ? fd : -1, POLLIN, 0}, {child->pidfd, POLLIN, 0}};
+    int wait_ms = child->pidfd >= 0 ? (int)left : (int)(left < 20 ? left : 20);
+    if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR) return (long)got;
+  }
+}
+
+/* Whether a process of the group pgid is still alive (a zombie is not:
+ * one the plugin started and that already ended may wait to be reaped). */
+static int group_has_live_process(pid_t pgid) {
+  if (kill(-pgid, 0) != 0) return 0;
+  DIR *proc = opendir("/proc");
+  if (proc == NULL) return 1;
+  int alive = 0;
+  struct dirent *ent;
+  while (!alive && (ent = readdir(proc)) != NULL) {
+    if (ent->d_name[0] < '0' || ent->d_name[0] > '9') continue;
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%.20s/stat", ent->d_name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) continue;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    const char *after_name = strrchr(line, ')'); /* the name may hold spaces and ')' */
+    char state = 0;
+    int ppid = 0, pgrp = 0;
+    if (after_name != NULL && sscanf(after_name + 1, " %c %d %d", &state, &ppid, &pgrp) == 3)
+      alive = pgrp == pgid && state != 'Z' && state != 'X';
+  }
+  closedir(proc);
+  return alive;
 }
 
 /* What the child wrote before 'R': the last phase mark, and for 'P' the
@@ -230,12 +331,12 @@ static pio_plugin_state conclude(const char *buf, long n, int wstatus, const pio
   return result->state = PIO_PLUGIN_FAILED;
 }
 
-pio_plugin_state trial_load_module(const char *module_path, const pio_manifest *manifest,
+pio_plugin_state trial_load_module(const module_file *module, const pio_manifest *manifest,
                                    unsigned timeout_ms, pio_trial_result *result, pio_error *err) {
-  return trial_load_probe(module_path, manifest, timeout_ms, NULL, 0, result, NULL, err);
+  return trial_load_probe(module, manifest, timeout_ms, NULL, 0, result, NULL, err);
 }
 
-pio_plugin_state trial_load_probe(const char *module_path, const pio_manifest *manifest,
+pio_plugin_state trial_load_probe(const module_file *module, const pio_manifest *manifest,
                                   unsigned timeout_ms, const char *const *config_paths,
                                   size_t n_configs, pio_trial_result *result,
                                   pio_config_probe *probes, pio_error *err) {
@@ -262,12 +363,13 @@ pio_plugin_state trial_load_probe(const char *module_path, const pio_manifest *m
     return PIO_PLUGIN_FAILED;
   }
   /* No other thread may hold the loader lock across fork (see loader.h). */
+  pid_t parent = getpid();
   loader_lock();
   pid_t pid = fork();
   loader_unlock();
   if (pid == 0) {
     close(fds[0]);
-    run_child(fds[1], module_path, manifest, config_paths, n_configs);
+    run_child(fds[1], parent, module, manifest, config_paths, n_configs);
   }
   close(fds[1]);
   if (pid < 0) {
@@ -276,17 +378,28 @@ pio_plugin_state trial_load_probe(const char *module_path, const pio_manifest *m
     pio_error_set(err, PIO_ERR_IO, "trial load: fork: %s", strerror(errno));
     return PIO_PLUGIN_FAILED;
   }
-  long n = trial_read_pipe(fds[0], timeout_ms, buf, cap);
+  setpgid(pid, pid); /* as the child does: whichever runs first, the group exists */
+  child_watch child = {pid, pidfd_for(pid), 0, 0};
+  long n = read_report(fds[0], &child, timeout_ms, buf, cap);
   close(fds[0]);
-  if (n < 0) kill(pid, SIGKILL);
-  int wstatus = 0;
-  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {}
+  if (n < 0) kill(-pid, SIGKILL);
+  while (!child.reaped && waitpid(pid, &child.wstatus, 0) < 0 && errno == EINTR) {}
+  if (child.pidfd >= 0) close(child.pidfd);
+  int left_behind = group_has_live_process(pid);
+  kill(-pid, SIGKILL); /* whatever the plugin started ends with its trial */
   pio_plugin_state state;
   if (n < 0) {
     pio_error_set(err, PIO_ERR_LOAD, "the trial load did not finish within %u ms", timeout_ms);
     state = result->state = PIO_PLUGIN_FAILED;
   } else {
-    state = conclude(buf, n, wstatus, manifest, config_paths, n_configs, result, probes, err);
+    state = conclude(buf, n, child.wstatus, manifest, config_paths, n_configs, result, probes, err);
+    if (state == PIO_PLUGIN_OK && left_behind) {
+      pio_error_set(err, PIO_ERR_LOAD,
+                    "the module left a process running after the trial load (started by a "
+                    "constructor or the entry point %s; ended with the trial)",
+                    manifest->entry_function);
+      state = result->state = PIO_PLUGIN_FAILED;
+    }
   }
   free(buf);
   return state;

@@ -7,19 +7,22 @@
 #include <stdint.h>
 
 #include "load/config_probe.h"
+#include "load/module_check.h"
 #include "manifest/manifest.h"
 #include "pio/host.h"
 
 /* How long a child may take before it is killed and the load is `failed`. */
 #define TRIAL_LOAD_TIMEOUT_MS 30000u
 
-/* Forks; the child loads module_path, checks the handshake, unloads, and
- * reports through a pipe.  Returns the state (ok, failed or crashed) and
- * fills *result (may be NULL); err holds the reason when not ok, without the
- * state word, e.g.
+/* Forks; the child loads the module module_open checked (its descriptor),
+ * checks the handshake, unloads, and reports through a pipe.  Returns the
+ * state (ok, failed or crashed) and fills *result (may be NULL); err holds
+ * the reason when not ok, without the state word, e.g.
  * "SIGSEGV (Segmentation fault) in a constructor while loading
- * the module".  A child alive after timeout_ms is killed: failed. */
-pio_plugin_state trial_load_module(const char *module_path, const pio_manifest *manifest,
+ * the module".  A child alive after timeout_ms is killed: failed.  The
+ * child's process group is ended after it: a process the module started
+ * and left running makes an otherwise ok load failed. */
+pio_plugin_state trial_load_module(const module_file *module, const pio_manifest *manifest,
                                    unsigned timeout_ms, pio_trial_result *result, pio_error *err);
 
 /* The same trial load; while the plugin is loaded, the child also runs
@@ -27,7 +30,7 @@ pio_plugin_state trial_load_module(const char *module_path, const pio_manifest *
  * results back into probes[n_configs] (caller-owned; filled only when the
  * state is ok).  A plugin crashing while it reads a config is `crashed`
  * "... while computing its figures for the model config PATH". */
-pio_plugin_state trial_load_probe(const char *module_path, const pio_manifest *manifest,
+pio_plugin_state trial_load_probe(const module_file *module, const pio_manifest *manifest,
                                   unsigned timeout_ms, const char *const *config_paths,
                                   size_t n_configs, pio_trial_result *result,
                                   pio_config_probe *probes, pio_error *err);

@@ -72,15 +72,15 @@ void variant_judge(const pio_manifest_variant *v, const char *dir, variant_machi
   memset(out, 0, sizeof *out);
   out->name = v->name;
   judge_cpu(v, &machine->cpu, out);
-  char *path = NULL;
+  module_file module;
   pio_error err;
   pio_error_clear(&err);
-  if (module_resolve(dir, v->module, &path, &err) != PIO_OK) {
+  if (module_resolve(dir, v->module, &module, &err) != PIO_OK) {
     char text[PIO_ERROR_MESSAGE_MAX + 64];
     snprintf(text, sizeof text, "module %s: %s", v->module, err.message);
     add_reason(out, text);
   }
-  free(path);
+  module_file_close(&module);
   judge_cuda(v, machine, out);
   out->usable = out->reason[0] == '\0';
 }

@@ -82,10 +82,14 @@ int record_examine(registry_record *rec, const compat_machine *machine, struct a
   if (manifest_load(rec->pub.manifest_path, arena, &manifest, &err) != PIO_OK)
     return record_set_reason(rec, arena, PIO_PLUGIN_INVALID, err.message);
   adopt_manifest(rec, manifest);
-  char *module_path = NULL;
-  if (module_resolve(rec->pub.dir, manifest->entry_module, &module_path, &err) != PIO_OK)
+  module_file module;
+  if (module_resolve(rec->pub.dir, manifest->entry_module, &module, &err) != PIO_OK)
     return record_set_reason(rec, arena, PIO_PLUGIN_INVALID, err.message);
-  if (move_into(arena, module_path, &rec->pub.module_path) != 0) return -1;
+  int moved = move_into(arena, module.path, &rec->pub.module_path);
+  moved |= move_into(arena, module.archive, &rec->module_archive);
+  module.path = module.archive = NULL; /* moved: freed either way */
+  module_file_close(&module);
+  if (moved != 0) return -1;
   if (compat_check(manifest, machine, &err) != PIO_OK)
     return record_set_reason(rec, arena, PIO_PLUGIN_INCOMPATIBLE, err.message);
   return 0;
@@ -102,6 +106,7 @@ registry_record *record_from_cache(struct arena *arena, const regcache_entry *en
   rec->pub.model_architecture = entry->model_architecture;
   rec->pub.warnings = entry->warnings;
   rec->pub.module_path = entry->module_path;
+  rec->module_archive = entry->module_archive;
   rec->pub.state = entry->state;
   rec->pub.reason = entry->reason;
   rec->manifest_bytes = entry->manifest;

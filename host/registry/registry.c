@@ -128,7 +128,10 @@ static int check_variants(pio_registry *registry) {
 }
 
 /* The trial load of the build pio_plugin_load would load: the variant this
- * machine runs first, or entry_point. */
+ * machine runs first, or entry_point.  Its module is checked again and
+ * opened first: the record may come from the cache, and earlier trial
+ * loads of a long listing give time to replace the file; what the child
+ * loads is the file those checks saw. */
 static int trial_load(pio_registry *registry, registry_record *rec) {
   pio_error err;
   pio_error_clear(&err);
@@ -137,12 +140,14 @@ static int trial_load(pio_registry *registry, registry_record *rec) {
   if (manifest == NULL) return 0;
   pio_manifest view;
   const char *chosen;
-  char *module_path = NULL;
-  pio_plugin_state state = PIO_PLUGIN_FAILED;
-  if (variant_build(manifest, rec->pub.dir, NULL, &view, &chosen, &err) == PIO_OK &&
-      module_resolve(rec->pub.dir, view.entry_module, &module_path, &err) == PIO_OK)
-    state = trial_load_module(module_path, &view, TRIAL_LOAD_TIMEOUT_MS, &rec->trial, &err);
-  free(module_path);
+  if (variant_build(manifest, rec->pub.dir, NULL, &view, &chosen, &err) != PIO_OK)
+    return record_set_reason(rec, registry->arenas[0], PIO_PLUGIN_FAILED, err.message);
+  module_file module;
+  if (module_open(rec->pub.dir, view.entry_module, &module, &err) != PIO_OK)
+    return record_set_reason(rec, registry->arenas[0], PIO_PLUGIN_INVALID, err.message);
+  pio_plugin_state state =
+      trial_load_module(&module, &view, TRIAL_LOAD_TIMEOUT_MS, &rec->trial, &err);
+  module_file_close(&module);
   rec->trial_done = 1;
   if (state == PIO_PLUGIN_OK) return 0;
   return record_set_reason(rec, registry->arenas[0], state, err.message);
@@ -173,16 +178,9 @@ static regcache *open_cache(const char *cache_dir) {
   return cache;
 }
 
-/* Remembers the trial loads' verdicts and writes the cache.  A cache that
- * cannot be written only costs speed next time, so its error is dropped.
- * A plugin with variants keeps its verdict to this run: which build it
- * tried depends on what the cache's keys do not cover (check_variants). */
+/* Writes the cache.  A cache that cannot be written only costs speed next
+ * time, so its error is dropped. */
 static void commit_cache(pio_registry *registry) {
-  for (size_t i = 0; i < registry->count; i++) {
-    registry_record *rec = registry->records[i];
-    if (rec->trial_done && rec->n_variants == 0)
-      regcache_store(registry->cache, rec->ticket, &rec->pub, record_manifest(rec), 1);
-  }
   pio_error ignored;
   regcache_commit(registry->cache, &ignored);
 }
@@ -202,7 +200,6 @@ pio_status pio_registry_open(const pio_registry_options *opts, pio_registry **ou
   if (st == PIO_OK && (registry->arenas[0] = arena_new()) == NULL)
     st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
   if (!opts->no_cache) registry->cache = open_cache(opts->cache_dir);
-  registry->check_load = opts->check_load;
   for (size_t i = 0; st == PIO_OK && i < registry->path.count; i++)
     st = registry_scan_folder(registry, registry->path.entries[i].dir, err);
   if (st == PIO_OK) st = finish(registry, opts->check_load, err);

@@ -35,9 +35,10 @@ typedef struct registry_record {
   size_t n_dependencies;   /* the manifest's, known without decoding it */
   size_t n_variants;       /* the same */
   const char *folder_name; /* pub.name while no manifest could be read */
-  /* The cache lookup's ticket, for storing the record after its trial
-   * load (kept only when a trial load will run, or for a miss); NULL:
-   * not stored again. */
+  /* The libtool archive (.la) that named the module; NULL when none. */
+  const char *module_archive;
+  /* A cache miss's lookup ticket, for storing the record once examined;
+   * NULL for a hit (nothing to store) or without a cache. */
   const regcache_ticket *ticket;
   int trial_done;
   pio_trial_result trial;
@@ -51,7 +52,6 @@ struct pio_registry {
   /* NULL: no cache.  Records from the cache point into its file, so it
    * stays open as long as the registry (host/registry/cache/cache.h). */
   regcache *cache;
-  int check_load; /* trial loads follow the scan */
   /* The records, their texts and their manifests (host/registry/arena.h): one
    * arena for each thread that reads folders, created as needed; NULL ones
    * unused.  arenas[0] also takes the reasons set after the scan. */

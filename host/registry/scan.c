@@ -109,9 +109,8 @@ static int folder_paths(const char *dir, const char *name, char *buf, const char
 }
 
 /* The cache lookup for one folder: 1 on a hit, -1 when out of memory.
- * The ticket is kept (in arena, for the record) when the record will be
- * stored: a miss now, a hit after its trial load; a warm listing keeps
- * none. */
+ * A miss's ticket is kept (in arena, for the record), to store the record
+ * once examined; a warm listing keeps none. */
 static int look_up(const scan_job *job, const scan_item *item, const regcache_key *manifest_key,
                    struct arena *arena, const regcache_ticket **kept, regcache_entry *entry) {
   char buf[2 * PATH_MAX];
@@ -123,7 +122,7 @@ static int look_up(const scan_job *job, const scan_item *item, const regcache_ke
   if (job->registry->cache == NULL) return 0;
   if (folder_paths(job->dir, item->name, buf, &folder.dir, &folder.manifest_path) != 0) return 0;
   hit = regcache_lookup(job->registry->cache, &folder, arena, &ticket, entry);
-  if (!hit || job->registry->check_load) {
+  if (!hit) {
     regcache_ticket *copy = arena_alloc(arena, sizeof *copy);
     if (copy == NULL) return -1;
     *copy = ticket;
@@ -193,8 +192,8 @@ static pio_status collect(const scan_job *job, pio_error *err) {
       st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
     registry_record *rec = item->rec;
     if (rec == NULL || st != PIO_OK) continue; /* items_free releases its manifest */
-    if (rec->ticket != NULL && !rec->ticket->hit)
-      regcache_store(registry->cache, rec->ticket, &rec->pub, rec->manifest, 0);
+    if (rec->ticket != NULL)
+      regcache_store(registry->cache, rec->ticket, &rec->pub, rec->module_archive, rec->manifest);
     if (registry_append(registry, rec) != 0)
       st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
     else

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -46,8 +45,11 @@ char *regcache_default_file(const char *cache_dir) {
 
 /* ------------------------------------------------------------------ */
 /* Fingerprint: what else the cached verdicts depend on.  A file written
- * by another pio build, for another ABI, or on a machine with other CPU
- * features or memory is foreign and ignored. */
+ * by another pio build, for another ABI, on a machine with other CPU
+ * features or memory, or by the same user in another effective group
+ * (the module checks trust the effective group: a module writable by the
+ * group one run trusted must not pass as checked in a run under another
+ * group) is foreign and ignored. */
 
 static void add_text(uint64_t *h, const char *text) {
   *h = regcache_hash(text, strlen(text) + 1, *h);
@@ -67,19 +69,22 @@ static uint64_t compute_fingerprint(void) {
   add_u64(&h, (uint64_t)machine.cpu_features);
   add_u64(&h, (uint64_t)(machine.memory_gib * 1048576.0)); /* KiB, as MemTotal says */
   add_text(&h, PIO_BUILD_ID); /* a changed check must not trust what its predecessor cached */
+  add_u64(&h, (uint64_t)geteuid());
+  add_u64(&h, (uint64_t)getegid());
   return h;
 }
 
 /* ------------------------------------------------------------------ */
 /* Reading the old file.                                               */
 
-/* The index and every entry slice lie inside the file, in order. */
-static int index_is_sane(const unsigned char *bytes, size_t len, uint32_t n) {
+/* The index (n items read from a file of len bytes) and every entry
+ * slice lie inside the file, in order. */
+static int index_is_sane(const unsigned char *index, size_t len, uint32_t n) {
   size_t entries_start = REGCACHE_HEADER_SIZE + (size_t)n * REGCACHE_INDEX_ITEM_SIZE;
   if (entries_start > len) return 0;
   uint64_t prev_hash = 0;
   for (uint32_t i = 0; i < n; i++) {
-    const unsigned char *item = bytes + REGCACHE_HEADER_SIZE + (size_t)i * REGCACHE_INDEX_ITEM_SIZE;
+    const unsigned char *item = index + (size_t)i * REGCACHE_INDEX_ITEM_SIZE;
     uint64_t hash;
     uint32_t off, elen;
     memcpy(&hash, item, 8);
@@ -92,24 +97,28 @@ static int index_is_sane(const unsigned char *bytes, size_t len, uint32_t n) {
   return 1;
 }
 
-/* Checks everything that can be checked before use.  Returns 0 when the
- * file may be used. */
-static int check_file(const unsigned char *bytes, size_t len, uint64_t fingerprint,
-                      uint32_t *n_entries) {
-  regcache_header h;
-  if (len < REGCACHE_HEADER_SIZE) return -1;
-  memcpy(&h, bytes, sizeof h);
-  if (memcmp(h.magic, REGCACHE_MAGIC, 8) != 0 || h.format_version != REGCACHE_FORMAT_VERSION ||
-      h.byte_order != REGCACHE_BYTE_ORDER || h.file_size != len ||
-      h.index_offset != REGCACHE_HEADER_SIZE || h.n_entries > REGCACHE_MAX_ENTRIES)
+/* The header alone, before anything else is read: a file that is not a
+ * cache of this format and size (a sparse gigabyte of zeros, say) is
+ * refused for the price of 64 bytes.  0 when it may be read on. */
+static int check_header(const unsigned char *bytes, size_t len, regcache_header *h) {
+  memcpy(h, bytes, sizeof *h);
+  if (memcmp(h->magic, REGCACHE_MAGIC, 8) != 0 || h->format_version != REGCACHE_FORMAT_VERSION ||
+      h->byte_order != REGCACHE_BYTE_ORDER || h->file_size != len ||
+      h->index_offset != REGCACHE_HEADER_SIZE || h->n_entries > REGCACHE_MAX_ENTRIES ||
+      REGCACHE_HEADER_SIZE + (size_t)h->n_entries * REGCACHE_INDEX_ITEM_SIZE > len)
     return -1;
-#ifndef PIO_FUZZING_BUILD /* fuzzers reach the structure checks below */
-  if (h.checksum != regcache_checksum(bytes, len) || h.fingerprint != fingerprint) return -1;
+  return 0;
+}
+
+/* The whole file, once read: checksum and fingerprint (the index was
+ * checked as soon as it was read). */
+static int check_file(const unsigned char *bytes, size_t len, const regcache_header *h,
+                      uint64_t fingerprint) {
+#ifndef PIO_FUZZING_BUILD /* fuzzers reach the structure checks */
+  if (h->checksum != regcache_checksum(bytes, len) || h->fingerprint != fingerprint) return -1;
 #else
-  (void)fingerprint;
+  (void)bytes, (void)len, (void)h, (void)fingerprint;
 #endif
-  if (!index_is_sane(bytes, len, h.n_entries)) return -1;
-  *n_entries = h.n_entries;
   return 0;
 }
 
@@ -119,10 +128,51 @@ static int file_is_ours(const struct stat *st) {
   return S_ISREG(st->st_mode) && st->st_uid == geteuid() && (st->st_mode & 022) == 0;
 }
 
-/* Maps the file whole (MAP_POPULATE: one call instead of a page fault per
- * page).  A mapped file truncated under us would raise SIGBUS; this one is
- * only ever replaced by rename, never truncated in place, and only its
- * owner could truncate it (file_is_ours). */
+/* Exactly len bytes at offset; -1 when the file ends first (it shrank
+ * since fstat) or cannot be read. */
+static int read_at(int fd, unsigned char *buf, size_t len, off_t offset) {
+  while (len > 0) {
+    ssize_t n = pread(fd, buf, len, offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    buf += n;
+    len -= (size_t)n;
+    offset += n;
+  }
+  return 0;
+}
+
+/* The file's bytes, read in three steps (header, index, entries), each
+ * checked before the next is read or memory for it is taken, so that a
+ * file that is not a cache costs what its first part costs; NULL when it
+ * is refused.  Read, not mapped: records point into these bytes for the
+ * registry's life, and a mapping would turn a truncation of the file by
+ * another process (a pio-host rebuilding it, the user) into SIGBUS. */
+static unsigned char *read_file(int fd, size_t len, uint64_t fingerprint, uint32_t *n_entries) {
+  unsigned char head[REGCACHE_HEADER_SIZE];
+  regcache_header h;
+  if (read_at(fd, head, sizeof head, 0) != 0 || check_header(head, len, &h) != 0) return NULL;
+  size_t index_len = (size_t)h.n_entries * REGCACHE_INDEX_ITEM_SIZE;
+  unsigned char *index = malloc(index_len ? index_len : 1);
+  int ok = index != NULL && read_at(fd, index, index_len, REGCACHE_HEADER_SIZE) == 0 &&
+           index_is_sane(index, len, h.n_entries);
+  unsigned char *bytes = ok ? malloc(len) : NULL;
+  if (bytes != NULL) {
+    size_t index_end = REGCACHE_HEADER_SIZE + index_len;
+    memcpy(bytes, head, sizeof head);
+    memcpy(bytes + sizeof head, index, index_len);
+    ok = read_at(fd, bytes + index_end, len - index_end, (off_t)index_end) == 0 &&
+         check_file(bytes, len, &h, fingerprint) == 0;
+  }
+  free(index);
+  if (bytes == NULL || !ok) {
+    free(bytes);
+    return NULL;
+  }
+  *n_entries = h.n_entries;
+  return bytes;
+}
+
 static void load_old(regcache *cache) {
   int fd = open(cache->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
@@ -132,17 +182,15 @@ static void load_old(regcache *cache) {
   struct stat st;
   unsigned char *bytes = NULL;
   size_t len = 0;
+  uint32_t n = 0;
   if (fstat(fd, &st) == 0 && file_is_ours(&st) && st.st_size >= (off_t)REGCACHE_HEADER_SIZE &&
       st.st_size <= (off_t)REGCACHE_MAX_FILE_BYTES) {
     len = (size_t)st.st_size;
-    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    bytes = map != MAP_FAILED ? map : NULL;
+    bytes = read_file(fd, len, cache->fingerprint, &n);
   }
   close(fd);
-  uint32_t n = 0;
-  if (bytes == NULL || check_file(bytes, len, cache->fingerprint, &n) != 0 ||
-      (cache->old_state = calloc((size_t)n + 1, 1)) == NULL) {
-    if (bytes != NULL) munmap(bytes, len);
+  if (bytes == NULL || (cache->old_state = calloc((size_t)n + 1, 1)) == NULL) {
+    free(bytes);
     cache->stats.file_ignored = 1;
     return;
   }
@@ -176,7 +224,7 @@ regcache *regcache_open(const char *file, int64_t racy_margin_ns) {
 void regcache_close(regcache *cache) {
   if (cache == NULL) return;
   free(cache->file);
-  if (cache->old != NULL) munmap(cache->old, cache->old_len);
+  free(cache->old);
   free(cache->old_state);
   regcache_buffer_free(&cache->fresh);
   free(cache->fresh_items);
@@ -250,10 +298,14 @@ static int is_child_of(const char *path, const char *dir) {
  * through a symbolic link is compared by its real path. */
 static int entry_is_confined(const regcache_entry *e, const char *dir, const char *manifest_path) {
   if (strcmp(e->dir, dir) != 0 || strcmp(e->manifest_path, manifest_path) != 0) return 0;
-  if (e->module_path == NULL) return !e->module_key.present;
-  if (is_child_of(e->module_path, dir)) return 1;
+  if (e->module_path == NULL) return !e->module_key.present && e->module_archive == NULL;
+  if (e->module_archive == NULL && e->archive_key.present) return 0;
+  if (is_child_of(e->module_path, dir) &&
+      (e->module_archive == NULL || is_child_of(e->module_archive, dir)))
+    return 1;
   char *real = realpath(dir, NULL);
-  int inside = real != NULL && is_child_of(e->module_path, real);
+  int inside = real != NULL && is_child_of(e->module_path, real) &&
+               (e->module_archive == NULL || is_child_of(e->module_archive, real));
   free(real);
   return inside;
 }
@@ -279,7 +331,10 @@ static int entry_is_fresh(const regcache_folder *f, const char *at_dir, const re
   if (e->module_path == NULL) return 1;
   regcache_key now;
   take_key(f, at_dir, e->module_path, &now);
-  return regcache_key_equal(&e->module_key, &now);
+  if (!regcache_key_equal(&e->module_key, &now)) return 0;
+  if (e->module_archive == NULL) return 1;
+  take_key(f, at_dir, e->module_archive, &now);
+  return regcache_key_equal(&e->archive_key, &now);
 }
 
 /* The old entry for the folder, checked: 1 when it may be used. */
@@ -318,7 +373,6 @@ int regcache_lookup(regcache *cache, const regcache_folder *folder, struct arena
     take_key(folder, at_dir, folder->manifest_path, &ticket->keys.manifest);
   int hit = look_up_old(cache, folder, at_dir, arena, &ticket->keys, entry);
   ticket->hit = hit;
-  ticket->hit_trial_done = hit && entry->trial_done;
   atomic_fetch_add_explicit(hit ? &cache->hits : &cache->misses, 1, memory_order_relaxed);
   return hit;
 }
@@ -346,21 +400,22 @@ static regcache_pending *new_fresh_item(regcache *cache) {
 }
 
 void regcache_store(regcache *cache, const regcache_ticket *ticket, const pio_plugin_record *record,
-                    const pio_manifest *manifest, int trial_done) {
+                    const char *module_archive, const pio_manifest *manifest) {
   if (cache == NULL || ticket == NULL || record == NULL || record->manifest_path == NULL ||
       record->dir == NULL || record->state == PIO_PLUGIN_SHADOWED)
     return;
   if (!ticket->keys.manifest.present) return; /* no lookup saw a manifest there */
-  if (ticket->hit && (!trial_done || ticket->hit_trial_done)) return;
-  regcache_key module_key;
-  regcache_key_take(record->module_path, &module_key);
+  if (ticket->hit) return;
+  regcache_entry_keys keys = {ticket->keys.dir, ticket->keys.manifest, {0}, {0}};
+  regcache_key_take(record->module_path, &keys.module);
+  regcache_key_take(module_archive, &keys.archive);
   regcache_pending *item = new_fresh_item(cache);
-  if (item == NULL || is_racy(cache, &ticket->keys.dir) || is_racy(cache, &ticket->keys.manifest) ||
-      is_racy(cache, &module_key))
+  if (item == NULL || is_racy(cache, &keys.dir) || is_racy(cache, &keys.manifest) ||
+      is_racy(cache, &keys.module) || is_racy(cache, &keys.archive))
     return;
   size_t start = cache->fresh.len;
-  regcache_encode_entry(&cache->fresh, record->manifest_path, record->dir, &ticket->keys.dir,
-                        &ticket->keys.manifest, &module_key, record, manifest, trial_done);
+  regcache_encode_entry(&cache->fresh, record->manifest_path, record->dir, &keys, record,
+                        module_archive, manifest);
   if (cache->fresh.failed) return;
   if (cache->fresh.len - start > UINT32_MAX) {
     cache->fresh.len = start;

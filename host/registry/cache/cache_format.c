@@ -225,15 +225,16 @@ static void put_manifest(regcache_buffer *buf, const pio_manifest *m) {
 }
 
 void regcache_encode_entry(regcache_buffer *buf, const char *manifest_path, const char *dir,
-                           const regcache_key *dir_key, const regcache_key *manifest_key,
-                           const regcache_key *module_key, const pio_plugin_record *record,
-                           const pio_manifest *manifest, int trial_done) {
+                           const regcache_entry_keys *keys, const pio_plugin_record *record,
+                           const char *module_archive, const pio_manifest *manifest) {
   put_str(buf, manifest_path); /* first: regcache_peek_path reads it alone */
   put_str(buf, dir);
-  put_key(buf, dir_key);
-  put_key(buf, manifest_key);
-  put_key(buf, module_key);
+  put_key(buf, &keys->dir);
+  put_key(buf, &keys->manifest);
+  put_key(buf, &keys->module);
   put_str(buf, record->module_path);
+  put_str(buf, module_archive);
+  put_key(buf, &keys->archive);
   put_str(buf, record->name);
   put_str(buf, record->version);
   put_str(buf, record->model_architecture);
@@ -242,7 +243,6 @@ void regcache_encode_entry(regcache_buffer *buf, const char *manifest_path, cons
   size_t n = 0;
   while (record->warnings != NULL && record->warnings[n] != NULL) n++;
   put_list(buf, (char *const *)record->warnings, n);
-  put_u32(buf, trial_done ? 1u : 0u);
   put_u32(buf, manifest != NULL);
   if (manifest == NULL) return;
   put_u32(buf, (uint32_t)manifest->n_dependencies); /* the registry's checks need only these */
@@ -369,6 +369,8 @@ int regcache_decode_entry(const unsigned char *bytes, size_t len, struct arena *
   get_key(&r, &out->manifest_key);
   get_key(&r, &out->module_key);
   out->module_path = get_str(&r);
+  out->module_archive = get_str(&r);
+  get_key(&r, &out->archive_key);
   out->name = get_str_required(&r);
   out->version = get_str_required(&r);
   out->model_architecture = get_str_required(&r);
@@ -377,9 +379,8 @@ int regcache_decode_entry(const unsigned char *bytes, size_t len, struct arena *
   out->state = (pio_plugin_state)state;
   out->reason = get_str_required(&r);
   out->warnings = get_warnings(&r, arena, &out->n_warnings, &out->owned);
-  uint32_t trial = get_u32(&r), has_manifest = get_u32(&r);
-  if (trial > 1 || has_manifest > 1) r.bad = 1;
-  out->trial_done = (int)trial;
+  uint32_t has_manifest = get_u32(&r);
+  if (has_manifest > 1) r.bad = 1;
   if (has_manifest) {
     out->n_dependencies = get_u32(&r);
     out->n_variants = get_u32(&r);

@@ -18,7 +18,9 @@
  *   index    n_entries x {u64 path_hash, u32 offset, u32 length}, sorted by
  *            path_hash; offset/length locate the entry in the file
  *   entries  encoded entries, back to back: u32 and u64 fields, texts as
- *            u32 length + bytes + NUL (UINT32_MAX: absent), the record,
+ *            u32 length + bytes + NUL (UINT32_MAX: absent), the record of
+ *            the checks that read files (manifest, module, machine: never a
+ *            trial load's verdict, which depends on more than the files),
  *            then the manifest's dependency and variant counts and the
  *            manifest last
  * The checksum covers the whole file but its own field.
@@ -80,12 +82,16 @@ typedef struct regcache_entry {
   const char *dir;
   regcache_key dir_key, manifest_key, module_key;
   const char *module_path; /* NULL when none was resolved */
+  /* The libtool archive (.la) that named the module, and its key: editing
+   * it in place changes the module without touching the folder.  NULL
+   * (and an absent key) when the module was found as <module>.so. */
+  const char *module_archive;
+  regcache_key archive_key;
   const char *name, *version, *model_architecture;
   pio_plugin_state state;
   const char *reason;
   const char *const *warnings; /* NULL-terminated */
   size_t n_warnings;
-  int trial_done;                /* the state includes a trial load's verdict */
   const unsigned char *manifest; /* its encoding; NULL when unreadable */
   size_t manifest_len;
   size_t n_dependencies; /* the manifest's, known without decoding it */
@@ -106,12 +112,17 @@ typedef struct regcache_buffer {
 void regcache_buffer_append(regcache_buffer *buf, const void *bytes, size_t len);
 void regcache_buffer_free(regcache_buffer *buf);
 
+/* The keys of an entry's files. */
+typedef struct regcache_entry_keys {
+  regcache_key dir, manifest, module, archive;
+} regcache_entry_keys;
+
 /* Appends the encoding of entry's fields (the const view the registry has:
- * a record, its manifest when readable, its keys, its trial flag). */
+ * a record, its module's libtool archive (NULL: none), its manifest when
+ * readable, its keys). */
 void regcache_encode_entry(regcache_buffer *buf, const char *manifest_path, const char *dir,
-                           const regcache_key *dir_key, const regcache_key *manifest_key,
-                           const regcache_key *module_key, const pio_plugin_record *record,
-                           const pio_manifest *manifest, int trial_done);
+                           const regcache_entry_keys *keys, const pio_plugin_record *record,
+                           const char *module_archive, const pio_manifest *manifest);
 
 /* Decodes bytes[0..len) into *out, which then points into bytes; the
  * warnings' array comes from arena (host/registry/arena.h) when not NULL, else

@@ -22,7 +22,7 @@ enum { REGCACHE_OLD_UNSEEN = 0, REGCACHE_OLD_HIT = 1, REGCACHE_OLD_STALE = 2 };
 
 struct regcache {
   char *file;
-  unsigned char *old; /* the whole old file, mapped and checked; NULL when none */
+  unsigned char *old; /* the whole old file, read and checked (malloc); NULL when none */
   size_t old_len;
   uint32_t n_old;
   /* REGCACHE_OLD_* per old entry; entry i's byte is written only by the

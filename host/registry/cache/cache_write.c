@@ -1,12 +1,19 @@
 /* host/registry/cache/cache_write.c — writing the registry cache: the entries
  * kept from the old file and those stored in this run, sorted by path hash,
  * one per path, laid out with their index and checksum, and put in place
- * atomically (temporary file, fsync, rename). */
+ * atomically (temporary file, fsync, rename) — never over a file that is
+ * not a cache, never past the file size limit, never leaving a temporary
+ * file behind (and removing those of writers that were killed). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "registry/cache/cache_internal.h"
@@ -127,15 +134,131 @@ static int make_parents(const char *file) {
   return 0;
 }
 
+/* SIGXFSZ held back from this thread while it writes: past the file size
+ * limit (ulimit -f) write() then fails with EFBIG instead of the signal
+ * killing the process, which is the library's caller's to decide.  A
+ * SIGXFSZ the writes raised is taken back before the mask is restored;
+ * one that was pending before stays pending. */
+typedef struct xfsz_hold {
+  sigset_t old_mask;
+  int was_pending;
+} xfsz_hold;
+
+static void xfsz_hold_begin(xfsz_hold *h) {
+  sigset_t xfsz, pending;
+  sigemptyset(&xfsz);
+  sigaddset(&xfsz, SIGXFSZ);
+  pthread_sigmask(SIG_BLOCK, &xfsz, &h->old_mask);
+  h->was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ);
+}
+
+static void xfsz_hold_end(xfsz_hold *h) {
+  sigset_t xfsz, pending;
+  sigemptyset(&xfsz);
+  sigaddset(&xfsz, SIGXFSZ);
+  if (!h->was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ)) {
+    const struct timespec now = {0, 0};
+    sigtimedwait(&xfsz, NULL, &now);
+  }
+  pthread_sigmask(SIG_SETMASK, &h->old_mask, NULL);
+}
+
 static int write_all(int fd, const unsigned char *bytes, size_t len) {
+  xfsz_hold hold;
+  xfsz_hold_begin(&hold);
+  int rc = 0;
   while (len > 0) {
     ssize_t put = write(fd, bytes, len);
     if (put < 0 && errno == EINTR) continue;
-    if (put <= 0) return -1;
+    if (put <= 0) {
+      if (put == 0) errno = ENOSPC;
+      rc = -1;
+      break;
+    }
     bytes += put;
     len -= (size_t)put;
   }
-  return 0;
+  int e = errno;
+  xfsz_hold_end(&hold);
+  errno = e;
+  return rc;
+}
+
+/* A file at the cache's place may be replaced only when it is a cache (or
+ * empty): PIO_REGISTRY=~/notes.txt must cost the user a slower listing,
+ * not their notes.  PIO_OK when absent or replaceable. */
+static pio_status check_replaceable(const char *file, pio_error *err) {
+  struct stat st;
+  if (lstat(file, &st) != 0)
+    return errno == ENOENT ? PIO_OK
+                           : pio_error_set(err, PIO_ERR_IO, "%s: %s", file, strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s is not a regular file: not replaced by a registry cache", file);
+  if (st.st_uid != geteuid())
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s belongs to uid %u: not replaced by a registry cache", file,
+                         (unsigned)st.st_uid);
+  if (st.st_size == 0) return PIO_OK;
+  char head[6] = {0};
+  int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  ssize_t got = fd >= 0 ? pread(fd, head, sizeof head, 0) : -1;
+  if (fd >= 0) close(fd);
+  if (got != (ssize_t)sizeof head || memcmp(head, REGCACHE_MAGIC, sizeof head) != 0)
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s is not a pio registry cache (it does not begin with \"PIOREG\"): "
+                         "not replaced",
+                         file);
+  return PIO_OK;
+}
+
+/* A file of len bytes must fit under the file size limit (ulimit -f):
+ * known before anything is written, so no temporary file is started. */
+static pio_status check_size_limit(const char *file, size_t len, pio_error *err) {
+  struct rlimit lim;
+  if (getrlimit(RLIMIT_FSIZE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY ||
+      (rlim_t)len <= lim.rlim_cur)
+    return PIO_OK;
+  return pio_error_set(err, PIO_ERR_LIMIT,
+                       "%s: the registry cache is %zu bytes, over the file size limit of %llu "
+                       "bytes (ulimit -f): not written",
+                       file, len, (unsigned long long)lim.rlim_cur);
+}
+
+/* Writers that die between mkstemp and rename (killed, SIGXFSZ in an older
+ * pio) leave FILE.tmp-PID-XXXXXX behind.  One is stale when its PID is not
+ * running, or when it is an hour old whatever the PID says (a PID of
+ * another PID namespace, or the older FILE.tmp-XXXXXX form).  A writer in
+ * another PID namespace whose file is removed loses only its rename. */
+static int temporary_is_stale(const char *suffix, const struct stat *st, time_t now) {
+  char *end = NULL;
+  long pid = strtol(suffix, &end, 10);
+  if (end != suffix && *end == '-' && pid > 0 && pid != (long)getpid() &&
+      kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+    return 1;
+  return now - st->st_mtime > 3600;
+}
+
+static void remove_stale_temporaries(const char *file) {
+  const char *slash = strrchr(file, '/');
+  if (slash == NULL) return;
+  char *folder = strndup(file, (size_t)(slash - file));
+  char *prefix = text_join3(slash + 1, ".tmp-", "");
+  DIR *d = folder != NULL && prefix != NULL ? opendir(folder[0] != '\0' ? folder : "/") : NULL;
+  size_t plen = prefix != NULL ? strlen(prefix) : 0;
+  time_t now = time(NULL);
+  struct dirent *ent;
+  while (d != NULL && (ent = readdir(d)) != NULL) {
+    struct stat st;
+    if (strncmp(ent->d_name, prefix, plen) != 0 ||
+        fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_uid != geteuid())
+      continue;
+    if (temporary_is_stale(ent->d_name + plen, &st, now)) unlinkat(dirfd(d), ent->d_name, 0);
+  }
+  if (d != NULL) closedir(d);
+  free(folder);
+  free(prefix);
 }
 
 /* A temporary file beside the target, renamed over it: another pio-host
@@ -145,11 +268,17 @@ static pio_status write_atomically(const char *file, const regcache_buffer *buf,
   if (make_parents(file) != 0)
     return pio_error_set(err, PIO_ERR_IO, "%s: cannot create its folder: %s", file,
                          strerror(errno));
-  char *tmp = text_join3(file, ".tmp-XXXXXX", "");
+  pio_status s = check_replaceable(file, err);
+  if (s == PIO_OK) s = check_size_limit(file, buf->len, err);
+  if (s != PIO_OK) return s;
+  remove_stale_temporaries(file);
+  char pid[32];
+  snprintf(pid, sizeof pid, ".tmp-%ld-XXXXXX", (long)getpid());
+  char *tmp = text_join3(file, pid, "");
   if (tmp == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", file);
   int fd = mkstemp(tmp);
   if (fd < 0) {
-    pio_status s = pio_error_set(err, PIO_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    s = pio_error_set(err, PIO_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
     free(tmp);
     return s;
   }
@@ -166,7 +295,6 @@ static pio_status write_atomically(const char *file, const regcache_buffer *buf,
     failed = 1;
     e = errno;
   }
-  pio_status s = PIO_OK;
   if (failed) {
     unlink(tmp);
     s = pio_error_set(err, PIO_ERR_IO, "%s: cannot write the registry cache: %s", file,
