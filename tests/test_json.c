@@ -170,6 +170,54 @@ START_TEST(test_invalid_utf8_is_refused) {
 }
 END_TEST
 
+/* RFC 3629 forms json-c's UTF-8 check lets through: each is refused
+ * where it stands, in a value or in a key. */
+START_TEST(test_overlong_surrogate_and_too_large_utf8_are_refused) {
+  static const char *const bad[] = {
+      "{\"a\": \"\xc0\xaf\"}",             /* '/' in two bytes */
+      "{\"a\": \"\xe0\x80\xaf\"}",         /* '/' in three */
+      "{\"a\": \"\xf0\x80\x80\xaf\"}",     /* '/' in four */
+      "{\"a\": \"\xed\xa0\x80\"}",         /* U+D800 encoded */
+      "{\"a\": \"\xed\xbf\xbf\"}",         /* U+DFFF encoded */
+      "{\"a\": \"\xf4\x90\x80\x80\"}",     /* U+110000 */
+      "{\"a\": \"\xf5\x80\x80\x80\"}",     /* lead byte past U+10FFFF */
+      "{\"hidden\xc0\xafsize\": 1}",       /* in a key */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    pio_error err = {0};
+    ck_assert_msg(parse_str(bad[i], &err) == PIO_ERR_PARSE, "case %zu accepted", i);
+    ASSERT_HAS(err.message, "not valid UTF-8");
+    ASSERT_HAS(err.message, "doc.json:1:");
+  }
+  /* The largest code points of each length are fine. */
+  pio_error err = {0};
+  ck_assert_int_eq(parse_str("{\"a\": \"\x7f \xdf\xbf \xef\xbf\xbf \xf4\x8f\xbf\xbf\"}", &err),
+                   PIO_OK);
+}
+END_TEST
+
+/* json-c's keys are C strings: "hidden_size\u0000x" would be read as
+ * hidden_size (a tensor name likewise), so it is refused. */
+START_TEST(test_nul_escape_inside_a_key_is_refused) {
+  pio_error err = {0};
+  ck_assert_int_eq(parse_str("{\"hidden_size\": 1, \"hidden_size\\u0000x\": 2}", &err),
+                   PIO_ERR_PARSE);
+  ASSERT_HAS(err.message, "doc.json:1:32:");
+  ASSERT_HAS(err.message, "\\u0000 inside a key");
+  ck_assert_int_eq(parse_str("{\"\\u0000\": 1}", &err), PIO_ERR_PARSE);
+}
+END_TEST
+
+START_TEST(test_lone_surrogate_escape_is_refused) {
+  pio_error err = {0};
+  ck_assert_int_eq(parse_str("{\"a\": \"x\\ud800y\"}", &err), PIO_ERR_PARSE);
+  ASSERT_HAS(err.message, "doc.json:1:9:");
+  ASSERT_HAS(err.message, "lone surrogate");
+  ck_assert_int_eq(parse_str("{\"a\": \"\\udc00\"}", &err), PIO_ERR_PARSE);
+  ck_assert_int_eq(parse_str("{\"a\": \"\\ud83d\\ude00\"}", &err), PIO_OK); /* a pair */
+}
+END_TEST
+
 START_TEST(test_duplicate_key_is_refused) {
   pio_error err = {0};
   ck_assert_int_eq(parse_str("{\"a\": 1,\n \"a\": 2}", &err), PIO_ERR_PARSE);
@@ -450,6 +498,21 @@ START_TEST(test_get_string_and_bool_read_values) {
 }
 END_TEST
 
+/* A value may hold \u0000 (JSON allows it) but every C reader would stop
+ * there: the typed getter refuses it, naming the field. */
+START_TEST(test_get_string_refuses_a_nul_inside_the_value) {
+  json_object *o = doc("{\"architectures\": \"LlamaForCausalLM\\u0000evil\"}");
+  const char *s = NULL;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_json_get_string(o, "config.json", "architectures", 1, &s, &err),
+                   PIO_ERR_INVALID);
+  ck_assert_ptr_null(s);
+  ASSERT_HAS(err.message, "config.json: \"architectures\"");
+  ASSERT_HAS(err.message, "NUL character");
+  json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_get_on_non_object_is_an_argument_error) {
   json_object *o = doc("[1]");
   uint32_t v = 0;
@@ -496,6 +559,9 @@ int main(void) {
   tcase_add_test(p, test_empty_document_is_refused);
   tcase_add_test(p, test_nul_byte_is_refused_with_position);
   tcase_add_test(p, test_invalid_utf8_is_refused);
+  tcase_add_test(p, test_overlong_surrogate_and_too_large_utf8_are_refused);
+  tcase_add_test(p, test_nul_escape_inside_a_key_is_refused);
+  tcase_add_test(p, test_lone_surrogate_escape_is_refused);
   tcase_add_test(p, test_duplicate_key_is_refused);
   tcase_add_test(p, test_duplicate_key_spelled_with_escape_is_refused);
   tcase_add_test(p, test_same_key_in_different_objects_is_fine);
@@ -524,6 +590,7 @@ int main(void) {
   tcase_add_test(g, test_get_u32_refuses_values_above_u32);
   tcase_add_test(g, test_get_double_accepts_integers_and_checks_range);
   tcase_add_test(g, test_get_string_and_bool_read_values);
+  tcase_add_test(g, test_get_string_refuses_a_nul_inside_the_value);
   tcase_add_test(g, test_get_on_non_object_is_an_argument_error);
   tcase_add_test(g, test_quote_escapes_controls_and_bad_bytes);
   tcase_add_test(g, test_quote_truncates_long_text);

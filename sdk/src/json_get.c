@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pio/json.h"
+#include "json_internal.h"
 
 const char *pio_json_type_phrase(json_type type) {
   switch (type) {
@@ -127,23 +127,14 @@ pio_status pio_json_get_string(const json_object *object, const char *where, con
   if (s != PIO_OK) return s;
   if (!json_object_is_type(value, json_type_string))
     return wrong_type(where, key, "a string", value, err);
-  *out = json_object_get_string(value);
+  /* json-c keeps a \u0000 inside a string, but every C reader would stop
+   * there and read "Llama\u0000x" as "Llama". */
+  const char *text = json_object_get_string(value);
+  if (strlen(text) != (size_t)json_object_get_string_len(value))
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s: \"%s\": the string holds a NUL character (\\u0000)", where, key);
+  *out = text;
   return PIO_OK;
-}
-
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one.
- * Overlong forms and surrogates count as invalid. */
-static size_t utf8_sequence(const unsigned char *p) {
-  if (p[0] < 0x80) return 1;
-  size_t n = p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 && p[0] < 0xE0 ? 2 : 0;
-  if (n == 0 || (p[0] >= 0xF5)) return 0;
-  for (size_t i = 1; i < n; i++)
-    if ((p[i] & 0xC0) != 0x80) return 0;
-  if (n == 3 && p[0] == 0xE0 && p[1] < 0xA0) return 0;
-  if (n == 3 && p[0] == 0xED && p[1] >= 0xA0) return 0;
-  if (n == 4 && p[0] == 0xF0 && p[1] < 0x90) return 0;
-  if (n == 4 && p[0] == 0xF4 && p[1] >= 0x90) return 0;
-  return n;
 }
 
 char *pio_json_quote(const char *text, char *out, size_t size) {
@@ -162,7 +153,7 @@ char *pio_json_quote(const char *text, char *out, size_t size) {
   out[used++] = '"';
   while (*p) {
     char piece[8];
-    size_t n = utf8_sequence(p);
+    size_t n = pio_json_utf8_sequence(p, strnlen((const char *)p, 4));
     size_t take = n ? n : 1;
     if (n == 1 && (*p < 0x20 || *p == 0x7F)) {
       static const char short_escapes[] = "\b\f\n\r\t";

@@ -22,10 +22,19 @@ void pio_json_advance_line_column(const char *text, size_t from, size_t to, int 
 void pio_json_offset_to_line_column(const char *text, size_t len, size_t offset, int *line,
                                     int *column);
 
+/* Length (1..4) of the UTF-8 sequence at p, of which avail bytes may be
+ * read, or 0 when it is not well-formed UTF-8 as RFC 3629 defines it: no
+ * overlong form, no encoded surrogate (U+D800..U+DFFF), nothing above
+ * U+10FFFF, no truncated sequence. */
+size_t pio_json_utf8_sequence(const unsigned char *p, size_t avail);
+
 /*
  * Walks text (already accepted by json-c as root) a second time, refusing
  * what RFC 8259 forbids but json-c accepts (single-quoted strings, NaN,
- * Infinity, raw control characters in strings) and duplicate object keys.
+ * Infinity, raw control characters in strings, text that is not UTF-8 by
+ * RFC 3629, lone surrogate escapes), a \u0000 inside a key (json-c's keys
+ * are C strings: "hidden_size\u0000x" would be read as "hidden_size") and
+ * duplicate object keys.
  * When positions is not NULL it receives the table of where each value
  * starts (caller frees with pio_json_positions_free).  Errors are
  * PIO_ERR_PARSE "name:line:column: ...".

@@ -181,8 +181,25 @@ static int key_push_utf8(walker *w, size_t *n, unsigned cp) {
   return 0;
 }
 
-/* Reads a double-quoted string at w->pos; when decode is set the decoded
- * text lands in w->key.  Returns PIO_OK or a parse error. */
+size_t pio_json_utf8_sequence(const unsigned char *p, size_t avail) {
+  if (avail == 0) return 0;
+  if (p[0] < 0x80) return 1;
+  size_t n = p[0] >= 0xF0 && p[0] <= 0xF4   ? 4
+             : p[0] >= 0xE0 && p[0] < 0xF0 ? 3
+             : p[0] >= 0xC2 && p[0] < 0xE0 ? 2
+                                           : 0;
+  if (n == 0 || n > avail) return 0;
+  for (size_t i = 1; i < n; i++)
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  if (n == 3 && p[0] == 0xE0 && p[1] < 0xA0) return 0;  /* overlong */
+  if (n == 3 && p[0] == 0xED && p[1] >= 0xA0) return 0; /* a surrogate */
+  if (n == 4 && p[0] == 0xF0 && p[1] < 0x90) return 0;  /* overlong */
+  if (n == 4 && p[0] == 0xF4 && p[1] >= 0x90) return 0; /* above U+10FFFF */
+  return n;
+}
+
+/* Reads a double-quoted string at w->pos; when decode is set (a key) the
+ * decoded text lands in w->key.  Returns PIO_OK or a parse error. */
 static pio_status read_string(walker *w, int decode) {
   if (peek(w) != '"') return fail(w, w->pos, "expected a string in double quotes");
   size_t n = 0;
@@ -196,6 +213,17 @@ static pio_status read_string(walker *w, int decode) {
       return PIO_OK;
     }
     if (c < 0x20) return fail(w, w->pos, "control character inside a string (write it escaped)");
+    if (c >= 0x80) {
+      size_t k = pio_json_utf8_sequence((const unsigned char *)w->text + w->pos, w->len - w->pos);
+      if (k == 0)
+        return fail(w, w->pos,
+                    "text is not valid UTF-8 (a stray byte, an overlong form, an encoded "
+                    "surrogate or a code point above U+10FFFF)");
+      for (size_t i = 0; i < k; i++)
+        if (decode && key_push(w, &n, (unsigned char)w->text[w->pos + i]) != 0) goto oom;
+      w->pos += k;
+      continue;
+    }
     if (c != '\\') {
       if (decode && key_push(w, &n, c) != 0) goto oom;
       w->pos++;
@@ -213,6 +241,9 @@ static pio_status read_string(walker *w, int decode) {
     unsigned cp;
     if (e != 'u' || w->pos + 6 > w->len || hex4(w->text + w->pos + 2, &cp) != 0)
       return fail(w, w->pos, "invalid escape in a string");
+    if (cp == 0 && decode)
+      return fail(w, w->pos, "\\u0000 inside a key (every reader would end the key there)");
+    size_t escape_at = w->pos;
     w->pos += 6;
     if (cp >= 0xD800 && cp <= 0xDBFF && w->pos + 6 <= w->len && w->text[w->pos] == '\\' &&
         w->text[w->pos + 1] == 'u') {
@@ -222,7 +253,8 @@ static pio_status read_string(walker *w, int decode) {
         w->pos += 6;
       }
     }
-    if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD; /* lone surrogate, as json-c does */
+    if (cp >= 0xD800 && cp <= 0xDFFF)
+      return fail(w, escape_at, "a lone surrogate escape (\\uD800 to \\uDFFF without its pair)");
     if (decode && key_push_utf8(w, &n, cp) != 0) goto oom;
   }
   return fail(w, w->len, "unterminated string");
