@@ -13,7 +13,7 @@
 
 #include "pio/status.h"
 
-static void fuzz_require(int condition, const char *what) {
+static inline void fuzz_require(int condition, const char *what) {
   if (!condition) {
     fprintf(stderr, "fuzzer: broken promise: %s\n", what);
     abort();
@@ -23,7 +23,7 @@ static void fuzz_require(int condition, const char *what) {
 /* Writes data to the process's scratch file and returns a path that opens
  * it.  The file lives in memory (memfd, a regular file to fstat and mmap),
  * so that disk writes do not slow the fuzzer ten-fold. */
-static const char *fuzz_write_file(const uint8_t *data, size_t size) {
+static inline const char *fuzz_write_file(const uint8_t *data, size_t size) {
   static char path[64];
   static int fd = -1;
   if (fd < 0) {
@@ -36,7 +36,7 @@ static const char *fuzz_write_file(const uint8_t *data, size_t size) {
   return path;
 }
 
-static void fuzz_check_error(pio_status status, const pio_error *err) {
+static inline void fuzz_check_error(pio_status status, const pio_error *err) {
   fuzz_require(err->code == status, "error code equals the returned status");
   fuzz_require(memchr(err->message, '\0', sizeof err->message) != NULL, "message is terminated");
   fuzz_require(err->message[0] != '\0', "message is not empty");

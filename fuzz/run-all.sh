@@ -12,7 +12,8 @@ set -euo pipefail
 seconds=${1:?usage: fuzz/run-all.sh SECONDS [BUILD_DIR]}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${2:-$root/build-fuzz}
-targets=(json manifest registry_cache llama_config deepseek_config family_configs safetensors tokenizer template kvxfer_wire)
+targets=(json manifest registry_cache llama_config deepseek_config family_configs safetensors safetensors_index
+         tokenizer template kvxfer_wire)
 
 if [ ! -d "$build" ]; then
   CC=clang meson setup "$build" "$root" -Dfuzzers=true -Dcuda=disabled -Dtests=disabled -Db_lundef=false

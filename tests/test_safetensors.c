@@ -262,6 +262,28 @@ START_TEST(test_safetensors_index_without_weight_map_is_refused) {
 }
 END_TEST
 
+/* Nothing to sort: an empty map is refused by name, and a file with no
+ * tensor opens empty (neither reaches qsort with NULL, which UBSan
+ * reports). */
+START_TEST(test_safetensors_index_with_an_empty_weight_map_is_refused) {
+  write_index("{}");
+  ASSERT_HAS(dir_fails(PIO_ERR_INVALID), "weight_map is empty");
+}
+END_TEST
+
+START_TEST(test_safetensors_file_with_no_tensor_opens_empty) {
+  write_bytes("z.safetensors", "\x02\0\0\0\0\0\0\0{}", 10);
+  char path[512];
+  snprintf(path, sizeof path, "%s/z.safetensors", tmpdir);
+  pio_safetensors *set = NULL;
+  pio_error err;
+  ck_assert_int_eq(pio_safetensors_open_file(path, &set, &err), PIO_OK);
+  ck_assert_uint_eq(pio_safetensors_count(set), 0);
+  ck_assert_ptr_null(pio_safetensors_find(set, "a"));
+  pio_safetensors_close(set);
+}
+END_TEST
+
 START_TEST(test_safetensors_empty_file_is_refused) {
   write_bytes("e.safetensors", "", 0);
   ASSERT_HAS(open_fails("e.safetensors", PIO_ERR_PARSE), "0 bytes is too short");
@@ -453,6 +475,8 @@ int main(void) {
   tcase_add_test(tc, test_safetensors_index_tensor_absent_from_its_shard_is_refused);
   tcase_add_test(tc, test_safetensors_tensor_in_two_shards_is_refused);
   tcase_add_test(tc, test_safetensors_index_without_weight_map_is_refused);
+  tcase_add_test(tc, test_safetensors_index_with_an_empty_weight_map_is_refused);
+  tcase_add_test(tc, test_safetensors_file_with_no_tensor_opens_empty);
   tcase_add_test(tc, test_safetensors_empty_file_is_refused);
   tcase_add_test(tc, test_safetensors_truncated_header_length_is_refused);
   tcase_add_test(tc, test_safetensors_header_length_past_the_file_is_refused);

@@ -353,7 +353,8 @@ static int by_name(const void *a, const void *b) {
 
 pio_status pio_st_complete(pio_safetensors *set, pio_error *err) {
   char qn[QUOTE_MAX];
-  qsort(set->tensors, set->n_tensors, sizeof *set->tensors, by_name);
+  if (set->n_tensors > 1) /* none: tensors may be NULL, which qsort may not be given */
+    qsort(set->tensors, set->n_tensors, sizeof *set->tensors, by_name);
   for (size_t i = 1; i < set->n_tensors; i++) {
     if (strcmp(set->tensors[i].name, set->tensors[i - 1].name) == 0)
       return pio_error_set(err, PIO_ERR_INVALID, "%s: tensor %s is in both %s and %s", set->where,

@@ -43,6 +43,10 @@ static pio_status weight_map_of(const char *index_path, json_object *root, json_
       !json_object_is_type(*map, json_type_object))
     return pio_error_set(err, PIO_ERR_INVALID, "%s: expected an object with a 'weight_map' object",
                          index_path);
+  if (json_object_object_length(*map) == 0)
+    return pio_error_set(err, PIO_ERR_INVALID,
+                         "%s: weight_map is empty: the index names no tensor and no shard",
+                         index_path);
   char qt[QUOTE_MAX], qs[QUOTE_MAX];
   json_object_object_foreach(*map, tensor, shard) {
     if (!json_object_is_type(shard, json_type_string))
