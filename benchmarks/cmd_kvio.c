@@ -31,7 +31,7 @@ static const char kvio_usage[] =
     "  --dir DIR            folder for the file (default: a new folder under\n"
     "                       $TMPDIR or /var/tmp, removed afterwards)\n"
     "  --reps N             timed repetitions; figures are medians (5)\n"
-    "  --queue-depth N      IOs in flight, 1-1024 (32)\n"
+    "  --queue-depth N      IOs in flight, 1-4096 (1024)\n"
     "  --io-engine E        io_uring or psync (pread/pwrite, one IO at a time)\n"
     "                       (io_uring; psync where io_uring is unavailable)\n"
     "  --buffered           never use O_DIRECT\n"

@@ -12,7 +12,7 @@
 
 #include "pio/status.h"
 
-#define PIO_BENCH_IO_MAX_QUEUE_DEPTH 1024u
+#define PIO_BENCH_IO_MAX_QUEUE_DEPTH 4096u
 
 typedef enum pio_bench_io_kind {
   PIO_BENCH_IO_URING = 0,

@@ -20,7 +20,7 @@
 
 #define PIO_BENCH_KVIO_MAX_REPS 100u
 /* The default queue depth: see docs/benchmarks.md for the runs that chose it. */
-#define PIO_BENCH_KVIO_QUEUE_DEPTH 32u
+#define PIO_BENCH_KVIO_QUEUE_DEPTH 1024u
 
 typedef struct pio_bench_kvio_options {
   pio_bench_kv_request req;
@@ -45,9 +45,14 @@ typedef struct pio_bench_kvio_pass {
   double write_s, read_s;  /* medians over reps */
   double write_bytes_per_s, read_bytes_per_s;
   double write_iops, read_iops;
+  /* The pass's limit in a rep: the faster of it and the rep's 16 MiB pass,
+   * which write and read the same file front to back; medians over reps. */
+  double write_limit_bytes_per_s, read_limit_bytes_per_s;
   /* Medians over reps of this pass's rate over the rep's limit. */
   double write_of_limit, read_of_limit;
   int verified;            /* every byte read back matched, every rep */
+  /* Each rep's seconds, in rep order: how noisy the medians are. */
+  double write_each_s[PIO_BENCH_KVIO_MAX_REPS], read_each_s[PIO_BENCH_KVIO_MAX_REPS];
 } pio_bench_kvio_pass;
 
 typedef struct pio_bench_kvio_result {
@@ -55,9 +60,6 @@ typedef struct pio_bench_kvio_result {
   pio_bench_kv_layout layout;
   pio_bench_kvio_pass seq;   /* IOs of PIO_BENCH_SEQ_IO_BYTES */
   pio_bench_kvio_pass block, layer;
-  /* The file's sequential bandwidth: in each rep, its fastest pass (every
-   * pass writes and reads the file front to back); medians over reps. */
-  pio_bench_kvio_pass limit;
   double memcpy_bytes_per_s;
   uint32_t reps;
   pio_bench_io_kind engine; /* what ran, after any fallback */

@@ -41,6 +41,14 @@ static void engine_line(FILE *out, const pio_bench_kvio_result *r) {
   fputc('\n', out);
 }
 
+static void limit_row(FILE *out, const char *name, const pio_bench_kvio_pass *p) {
+  char wr[32], rd[32];
+  if (!p->measured) return;
+  fprintf(out, "    %-38s %s write, %s read\n", name,
+          pio_bench_format_rate(p->write_limit_bytes_per_s, wr, sizeof wr),
+          pio_bench_format_rate(p->read_limit_bytes_per_s, rd, sizeof rd));
+}
+
 void pio_bench_kvio_print_table(const pio_bench_kvio_options *o, const pio_bench_model *m,
                                 const pio_bench_kvio_file *f, const pio_bench_kvio_result *r,
                                 FILE *out) {
@@ -57,8 +65,8 @@ void pio_bench_kvio_print_table(const pio_bench_kvio_options *o, const pio_bench
   if (f->in_memory)
     fprintf(out, "  note     %s is in memory: these are not device figures (use --dir)\n",
             f->fs_type);
-  fprintf(out, "  reps     %u; figures are medians; writes include fsync; \"of limit\" is the\n"
-               "           median over reps of the rate over the file's limit in that rep\n\n",
+  fprintf(out, "  reps     %u; figures are medians; writes include fsync; \"of lim\" is the\n"
+               "           median over reps of the rate over the row's limit in that rep\n\n",
           r->reps);
   fprintf(out, "  %-10s %-11s %8s %4s %11s %7s %10s %11s %7s %10s   %s\n", "access", "IO size",
           "IOs", "QD", "write", "of lim", "write IOPS", "read", "of lim", "read IOPS",
@@ -68,16 +76,17 @@ void pio_bench_kvio_print_table(const pio_bench_kvio_options *o, const pio_bench
   fprintf(out, "\nLimits measured in this run, rep by rep beside the above\n");
   fprintf(out, "  %-40s %s\n", "memcpy",
           pio_bench_format_rate(r->memcpy_bytes_per_s, rate, sizeof rate));
-  fprintf(out, "  file, sequential: each rep's fastest pass, queue depth %u (%s)\n",
-          r->queue_depth, cache_policy(f, r->seq.direct));
+  fprintf(out, "  file, sequential: %s IOs, queue depth %u (%s)\n",
+          pio_bench_format_bytes(r->seq.io_bytes, rate, sizeof rate), r->queue_depth,
+          cache_policy(f, r->seq.direct));
   fprintf(out, "  %-40s %s\n", "  write + fsync",
-          pio_bench_format_rate(r->limit.write_bytes_per_s, rate, sizeof rate));
+          pio_bench_format_rate(r->seq.write_bytes_per_s, rate, sizeof rate));
   fprintf(out, "  %-40s %s\n", "  read",
-          pio_bench_format_rate(r->limit.read_bytes_per_s, rate, sizeof rate));
-  char wr[32];
-  fprintf(out, "  %-40s %s write, %s read\n", "  of which, the 16 MiB IO pass",
-          pio_bench_format_rate(r->seq.write_bytes_per_s, wr, sizeof wr),
           pio_bench_format_rate(r->seq.read_bytes_per_s, rate, sizeof rate));
+  fprintf(out, "  a row's limit in a rep: the faster of that rep's sequential pass and the row's\n"
+               "  own (both move the whole file front to back); medians\n");
+  limit_row(out, "block", &r->block);
+  limit_row(out, "layer", &r->layer);
 }
 
 static void put_u64(json_object *o, const char *key, uint64_t v) {
@@ -88,7 +97,14 @@ static void put_double(json_object *o, const char *key, double v) {
   json_object_object_add(o, key, json_object_new_double(v));
 }
 
-static json_object *pass_json(const pio_bench_kvio_file *f, const pio_bench_kvio_pass *p) {
+static json_object *seconds_json(const double *each, uint32_t n) {
+  json_object *a = json_object_new_array();
+  for (uint32_t i = 0; i < n; i++) json_object_array_add(a, json_object_new_double(each[i]));
+  return a;
+}
+
+static json_object *pass_json(const pio_bench_kvio_file *f, const pio_bench_kvio_pass *p,
+                              uint32_t reps) {
   if (!p->measured) return NULL;
   json_object *j = json_object_new_object();
   put_u64(j, "io_bytes", p->io_bytes);
@@ -97,10 +113,14 @@ static json_object *pass_json(const pio_bench_kvio_file *f, const pio_bench_kvio
   json_object_object_add(j, "cache_policy", json_object_new_string(cache_policy(f, p->direct)));
   put_double(j, "write_seconds", p->write_s);
   put_double(j, "read_seconds", p->read_s);
+  json_object_object_add(j, "write_seconds_each_rep", seconds_json(p->write_each_s, reps));
+  json_object_object_add(j, "read_seconds_each_rep", seconds_json(p->read_each_s, reps));
   put_double(j, "write_gb_per_s", p->write_bytes_per_s / 1e9);
   put_double(j, "read_gb_per_s", p->read_bytes_per_s / 1e9);
   put_double(j, "write_iops", p->write_iops);
   put_double(j, "read_iops", p->read_iops);
+  put_double(j, "write_limit_gb_per_s", p->write_limit_bytes_per_s / 1e9);
+  put_double(j, "read_limit_gb_per_s", p->read_limit_bytes_per_s / 1e9);
   put_double(j, "write_of_limit", p->write_of_limit);
   put_double(j, "read_of_limit", p->read_of_limit);
   json_object_object_add(j, "verified", json_object_new_boolean(p->verified));
@@ -117,8 +137,10 @@ static json_object *limits_json(const pio_bench_kvio_file *f, const pio_bench_kv
                          json_object_new_string(cache_policy(f, r->seq.direct)));
   put_double(j, "seq_write_gb_per_s", r->seq.write_bytes_per_s / 1e9);
   put_double(j, "seq_read_gb_per_s", r->seq.read_bytes_per_s / 1e9);
-  put_double(j, "file_write_gb_per_s", r->limit.write_bytes_per_s / 1e9);
-  put_double(j, "file_read_gb_per_s", r->limit.read_bytes_per_s / 1e9);
+  json_object_object_add(j, "seq_write_seconds_each_rep",
+                         seconds_json(r->seq.write_each_s, r->reps));
+  json_object_object_add(j, "seq_read_seconds_each_rep",
+                         seconds_json(r->seq.read_each_s, r->reps));
   return j;
 }
 
@@ -143,8 +165,8 @@ int pio_bench_kvio_print_json(const pio_bench_kvio_options *o, const pio_bench_m
   put_u64(j, "direct_align", f->direct_align);
   json_object_object_add(j, "direct_note",
                          f->fd_direct >= 0 ? NULL : json_object_new_string(f->direct_note));
-  json_object_object_add(j, "block", pass_json(f, &r->block));
-  json_object_object_add(j, "layer", pass_json(f, &r->layer));
+  json_object_object_add(j, "block", pass_json(f, &r->block, r->reps));
+  json_object_object_add(j, "layer", pass_json(f, &r->layer, r->reps));
   json_object_object_add(j, "limits", limits_json(f, r));
   const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
                                                            JSON_C_TO_STRING_NOSLASHESCAPE);

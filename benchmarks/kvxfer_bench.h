@@ -87,6 +87,11 @@ pio_status pio_kvxfer_run_initiator(const pio_kvxfer_options *o, const pio_kvxfe
                                     pio_error *err);
 void pio_kvxfer_result_free(pio_kvxfer_result *r);
 
+/* Fills r->advice when r's transport moved far below its own limit (TCP
+ * below half the plain socket, shared memory below a quarter of memcpy),
+ * naming the settings to change; from the first measured pass's raw limit. */
+void pio_kvxfer_advise(pio_kvxfer_result *r);
+
 void pio_kvxfer_print_table(const pio_kvxfer_options *o, const pio_bench_model *m,
                             const pio_kvxfer_result *r, FILE *out);
 int pio_kvxfer_print_json(const pio_kvxfer_options *o, const pio_bench_model *m,

@@ -197,28 +197,6 @@ static pio_status warm_up(pio_kvxfer_initiator *in, pio_kvxfer_result *r, pio_er
   return PIO_OK;
 }
 
-/* A transport far below its own limit is named with what to change. */
-static void advise(pio_kvxfer_result *r) {
-  const pio_kvxfer_pass *p = &r->pass[0][PIO_KVXFER_PUT];
-  if (!p->measured) p = &r->pass[1][PIO_KVXFER_PUT];
-  if (!p->measured) p = &r->pass[0][PIO_KVXFER_GET];
-  if (!p->measured) p = &r->pass[1][PIO_KVXFER_GET];
-  double raw = p->raw_bytes_per_s;
-  if (strcmp(r->kind, "tcp") == 0 && r->socket_bytes_per_s > 0 &&
-      raw < 0.5 * r->socket_bytes_per_s)
-    snprintf(r->advice, sizeof r->advice, "UCX's tcp transport moved %.3f GB/s, %.0f%% of the "
-             "%.3f GB/s a plain TCP socket carries between these ranks.  Its default segments "
-             "are small for KV pages: set UCX_TCP_TX_SEG_SIZE=256K UCX_TCP_RX_SEG_SIZE=1M "
-             "(and larger UCX_TCP_SNDBUF/UCX_TCP_RCVBUF on long links) on both ranks, or use "
-             "an RDMA transport (UCX_TLS=rc,...) where the NICs have it.", raw / 1e9,
-             100.0 * raw / r->socket_bytes_per_s, r->socket_bytes_per_s / 1e9);
-  else if (strcmp(r->kind, "shm") == 0 && raw < 0.25 * r->memcpy_bytes_per_s)
-    snprintf(r->advice, sizeof r->advice, "UCX's shared-memory transport moved %.2f GB/s, "
-             "%.0f%% of memcpy on this machine (%.2f GB/s): check UCX_TLS (sysv,posix,cma) "
-             "and that both ranks share /dev/shm.", raw / 1e9,
-             100.0 * raw / r->memcpy_bytes_per_s, r->memcpy_bytes_per_s / 1e9);
-}
-
 pio_status pio_kvxfer_measure(pio_kvxfer_initiator *in, pio_kvxfer_result *r, pio_error *err) {
   const pio_kvxfer_options *o = in->o;
   const pio_bench_kv_layout *l = &in->shape->layout;
@@ -262,6 +240,6 @@ pio_status pio_kvxfer_measure(pio_kvxfer_initiator *in, pio_kvxfer_result *r, pi
   if (s != PIO_OK) return s;
   r->reps = o->reps;
   if (tcp) r->socket_bytes_per_s = pio_bench_median(socket, o->reps);
-  advise(r);
+  pio_kvxfer_advise(r);
   return PIO_OK;
 }

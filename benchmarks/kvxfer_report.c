@@ -32,6 +32,28 @@ static void pass_row(FILE *out, const pio_kvxfer_pass *p) {
           p->verified ? "yes" : "NO");
 }
 
+/* A transport far below its own limit is named with what to change. */
+void pio_kvxfer_advise(pio_kvxfer_result *r) {
+  const pio_kvxfer_pass *p = &r->pass[0][PIO_KVXFER_PUT];
+  if (!p->measured) p = &r->pass[1][PIO_KVXFER_PUT];
+  if (!p->measured) p = &r->pass[0][PIO_KVXFER_GET];
+  if (!p->measured) p = &r->pass[1][PIO_KVXFER_GET];
+  double raw = p->raw_bytes_per_s;
+  if (strcmp(r->kind, "tcp") == 0 && r->socket_bytes_per_s > 0 &&
+      raw < 0.5 * r->socket_bytes_per_s)
+    snprintf(r->advice, sizeof r->advice, "UCX's tcp transport moved %.3f GB/s, %.0f%% of the "
+             "%.3f GB/s a plain TCP socket carries between these ranks.  Its default segments "
+             "are small for KV pages: set UCX_TCP_TX_SEG_SIZE=256K UCX_TCP_RX_SEG_SIZE=1M "
+             "(and larger UCX_TCP_SNDBUF/UCX_TCP_RCVBUF on long links) on both ranks, or use "
+             "an RDMA transport (UCX_TLS=rc,...) where the NICs have it.", raw / 1e9,
+             100.0 * raw / r->socket_bytes_per_s, r->socket_bytes_per_s / 1e9);
+  else if (strcmp(r->kind, "shm") == 0 && raw < 0.25 * r->memcpy_bytes_per_s)
+    snprintf(r->advice, sizeof r->advice, "UCX's shared-memory transport moved %.2f GB/s, "
+             "%.0f%% of memcpy on this machine (%.2f GB/s): check UCX_TLS (sysv,posix,cma) "
+             "and that both ranks share /dev/shm.", raw / 1e9,
+             100.0 * raw / r->memcpy_bytes_per_s, r->memcpy_bytes_per_s / 1e9);
+}
+
 void pio_kvxfer_print_table(const pio_kvxfer_options *o, const pio_bench_model *m,
                             const pio_kvxfer_result *r, FILE *out) {
   char rate[32];
