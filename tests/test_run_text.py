@@ -156,6 +156,20 @@ class RunText(unittest.TestCase):
                               stdin=b"and again\n")
         self.assertEqual(json.loads(alone.stdout)["generated"], docs[1]["generated"])
 
+    def test_chat_typed_at_a_terminal_shows_where_a_turn_goes(self):
+        master, slave = os.openpty()
+        p = subprocess.Popen([PIO_HOST, "run", self.model, "--chat", "--max-new-tokens", "2"],
+                             stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.close(slave)
+        os.write(master, b"hello\n\x04")  # a line, then end of input (^D)
+        out, err = p.communicate(timeout=120)
+        os.close(master)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(err.count(b"> "), 2, err)  # before the turn and before the end
+        self.assertNotIn(b"> ", out)
+        r = self.run_host("run", self.model, "--chat", "--max-new-tokens", "2", stdin=b"hello\n")
+        self.assertNotIn(b"> ", r.stderr)  # not when stdin is a pipe
+
     def test_chat_streams_each_answer(self):
         r = self.run_host("run", self.model, "--chat", "--max-new-tokens", "5", stdin=b"one\ntwo\n")
         self.assertEqual(r.returncode, 0, r.stderr)

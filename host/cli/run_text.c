@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <json-c/printbuf.h>
@@ -305,6 +306,16 @@ static int open_chat(text_run *t) {
   return PIO_CLI_EXIT_OK;
 }
 
+/* The next line of stdin.  Someone typing it is shown "> " first, on
+ * stderr (stdout holds the answers only), and a new line at the end. */
+static ssize_t read_turn(char **line, size_t *cap, int typed) {
+  if (typed) fputs("> ", stderr);
+  fflush(stderr);
+  ssize_t n = getline(line, cap, stdin);
+  if (typed && n <= 0) fputc('\n', stderr);
+  return n;
+}
+
 static int run_chat(text_run *t) {
   json_object *messages = json_object_object_get(t->vars, "messages");
   char *line = NULL;
@@ -312,7 +323,8 @@ static int run_chat(text_run *t) {
   ssize_t n;
   int rc = PIO_CLI_EXIT_OK;
   pio_token_ids prompt = {0};
-  while (rc == PIO_CLI_EXIT_OK && (n = getline(&line, &cap, stdin)) > 0) {
+  const int typed = isatty(STDIN_FILENO);
+  while (rc == PIO_CLI_EXIT_OK && (n = read_turn(&line, &cap, typed)) > 0) {
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
     if (n == 0) continue;
     prompt.count = 0;

@@ -61,7 +61,8 @@ enum {
   "  --chat                 read user turns from stdin, a line each; render the\n"   \
   "                         chat template each turn, keep the KV cache between\n"    \
   "                         turns, stream each answer (default --max-context:\n"     \
-  "                         the smaller of max_position_embeddings and 4096)\n"      \
+  "                         the smaller of max_position_embeddings and 4096);\n"     \
+  "                         at a terminal, \"> \" asks for a turn, ^D ends\n"          \
   "  --system TEXT          a system message for --chat\n"                           \
   "  --temperature T        0 is greedy (defaults: generation_config.json)\n"        \
   "  --top-k K, --top-p P, --min-p P, --repeat-penalty R\n"                          \
