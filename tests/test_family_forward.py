@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(HERE, "tools"))
 import forward_check  # noqa: E402
 from decoder_reference import DecoderReference  # noqa: E402
 from gpt_oss_reference import GptOssReference  # noqa: E402
+from llama4_reference import Llama4Reference  # noqa: E402
 from make_tiny_decoder import make  # noqa: E402
 
 PIO_HOST = None
@@ -176,6 +177,40 @@ class GptOss(Case):
         self.assertIn("model.layers.0.mlp.experts.gate_up_proj", err)
 
 
+class Llama4(Case):
+    reference = Llama4Reference
+
+    def test_llama4_chunks_nope_temperature_and_routed_inputs_match_reference(self):
+        # 4 layers: 0-2 rotate and attend within chunks of 5, 3 is NoPE with
+        # its query temperature (floor 4); 1 and 3 route top-1 of 4 experts
+        # beside a shared one, 0 and 2 are dense.
+        self.check(self.model("llama4", "--arch", "llama4", "--layers", "4", "--top-k", "1",
+                              "--seed", "21"))
+
+    def test_llama4_top2_long_prompt_matches_reference(self):
+        folder = self.model("llama4_long", "--arch", "llama4", "--layers", "4", "--window",
+                            "48", "--seed", "22")
+        prompt = [(i * 23 + 5) % 256 for i in range(200)]
+        self.check(folder, prompt=prompt)
+
+    def test_llama4_bf16_matches_reference_within_bf16(self):
+        self.check(self.model("llama4bf16", "--arch", "llama4", "--layers", "4", "--top-k", "1",
+                              "--dtype", "bf16", "--seed", "23"),
+                   BF16_TOLERANCE, exact_tokens=False)
+
+    def test_llama4_conditional_generation_is_not_run(self):
+        folder = self.model("llama4cg", "--arch", "llama4", "--layers", "4")
+        path = os.path.join(folder, "config.json")
+        with open(path) as f:
+            text = json.load(f)
+        with open(path, "w") as f:
+            json.dump({"architectures": ["Llama4ForConditionalGeneration"], "text_config": text},
+                      f)
+        rc, _, err = forward_check.run(PIO_HOST, folder, "--tokens", "1,2")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("not the vision encoder", err)
+
+
 class Errors(Case):
     def expect_failure(self, folder, *fragments):
         rc, out, err = forward_check.run(PIO_HOST, folder, "--tokens", "1,2")
@@ -208,7 +243,7 @@ class Errors(Case):
         self.expect_failure(folder, "rope_scaling of type \"dynamic\"")
 
     def test_a_field_the_plugin_does_not_read_is_warned_about(self):
-        for arch in ("qwen3", "mixtral", "gemma3", "gpt_oss"):
+        for arch in ("qwen3", "mixtral", "gemma3", "gpt_oss", "llama4"):
             with self.subTest(arch=arch):
                 folder = self.model("unread_" + arch, "--arch", arch, "--set",
                                     "logit_scale=4.0")
@@ -219,7 +254,7 @@ class Errors(Case):
 
     def test_synthetic_weights_run_every_architecture(self):
         for arch in ("qwen2", "qwen3", "qwen3_moe", "mistral", "mixtral", "gemma2", "gemma3",
-                     "gpt_oss"):
+                     "gpt_oss", "llama4"):
             with self.subTest(arch=arch):
                 folder = self.model("synthetic_" + arch, "--arch", arch, "--window", "4")
                 rc, out, err = forward_check.run(PIO_HOST, folder, "--synthetic=3", "--tokens",

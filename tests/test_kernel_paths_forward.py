@@ -5,8 +5,8 @@ kernel plan: `pio-host run --kernel PATH` runs PATH (the plugin reports it)
 and gives the PyTorch reference's logits on tiny bf16 models, within the
 f32 tolerance on the f32-activation paths and bf16's on the bf16 ones; a
 path this machine lacks is refused with the reason, before any weight is
-read.  Families: qwen3 (qwen3, qwen3_moe), mistral, gemma (gemma2) and
-gpt_oss on the SDK's decoder, and deepseek_r1.
+read.  Families: qwen3 (qwen3, qwen3_moe), mistral, gemma (gemma2),
+gpt_oss and llama4 on the SDK's decoder, and deepseek_r1.
 
     test_kernel_paths_forward.py PIO_HOST [unittest args]
 """
@@ -24,6 +24,7 @@ import make_tiny_deepseek  # noqa: E402
 from decoder_reference import DecoderReference  # noqa: E402
 from deepseek_reference import DeepseekReference  # noqa: E402
 from gpt_oss_reference import GptOssReference  # noqa: E402
+from llama4_reference import Llama4Reference  # noqa: E402
 
 PIO_HOST = None
 PROMPT = [1, 7, 42, 3, 99, 250, 17, 5, 64, 128, 2, 200]
@@ -82,6 +83,10 @@ class KernelPaths(unittest.TestCase):
 
     def test_gpt_oss(self):
         self.decoder("gpt_oss", "--arch", "gpt_oss", "--seed", "36", reference=GptOssReference)
+
+    def test_llama4(self):
+        self.decoder("llama4", "--arch", "llama4", "--layers", "4", "--top-k", "1", "--seed",
+                     "37", reference=Llama4Reference)
 
     def test_deepseek_r1(self):
         folder = make_tiny_deepseek.make([os.path.join(self.tmp.name, "deepseek"), "--dtype",

@@ -80,6 +80,8 @@ typedef struct attn_call {
 static void visible(const pio_attention_args *a, uint32_t t, uint32_t *lo, uint32_t *hi) {
   *hi = a->start + t + 1;
   *lo = a->window != 0 && *hi > a->window ? *hi - a->window : 0;
+  const uint32_t chunk_lo = a->chunk != 0 ? (*hi - 1) / a->chunk * a->chunk : 0;
+  if (chunk_lo > *lo) *lo = chunk_lo;
 }
 
 static uint32_t split_count(const pio_attention_args *a, uint32_t n_tiles, uint32_t span) {

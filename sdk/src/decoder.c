@@ -54,7 +54,8 @@ static pio_status alloc_scratch(pio_decoder *d, pio_error *err) {
   const pio_decoder_spec *sp = &d->spec;
   const size_t n = d->chunk, dm = sp->d_model;
   const uint32_t threads = pio_threadpool_size(d->pool);
-  const size_t widest = max_size(sp->d_ff, any_moe(sp) ? sp->d_expert : 0);
+  const size_t widest =
+      max_size(max_size(sp->d_ff, any_moe(sp) ? sp->d_expert : 0), sp->d_shared);
   const pio_attention_shape shape = {.n_heads = sp->n_heads,
                                      .n_kv_heads = sp->n_kv_heads,
                                      .k_dim = sp->head_dim,
@@ -112,8 +113,11 @@ static void describe(pio_decoder *d) {
       dtypes |= 1u << m[i]->dtype;
     }
     if (L->moe) {
-      macs += (uint64_t)L->router.rows * L->router.cols;
-      bytes += pio_matrix_bytes(&L->router);
+      const pio_matrix *extra[3] = {&L->router, &L->shared.w.gate_up, &L->shared.w.down};
+      for (int i = 0; i < 3; i++) {
+        macs += (uint64_t)extra[i]->rows * extra[i]->cols;
+        bytes += pio_matrix_bytes(extra[i]);
+      }
     }
   }
   d->flops_per_token = 2 * macs;
@@ -177,6 +181,8 @@ pio_status pio_decoder_create(const pio_decoder_spec *spec, const pio_model_opti
   pio_status s = build(d, &o, err);
   d->spec.window = NULL; /* the caller's arrays are read while building only */
   d->spec.moe_layer = NULL;
+  d->spec.rope_layer = NULL;
+  d->spec.chunk = NULL;
   if (s != PIO_OK) {
     pio_decoder_destroy(d);
     return s;

@@ -42,8 +42,17 @@ static void prepare_qkv(pio_decoder *d, const decoder_layer *L, uint32_t layer, 
     }
   /* Gemma 3's windowed layers rotate with their own, local, base. */
   const pio_rope *rope = sp->local_rope && L->window ? &d->rope_local : &d->rope;
-  pio_rope_apply(rope, qkv, n, d->qkv_dim, sp->n_heads, hd, start);
-  pio_rope_apply(rope, qkv + d->q_dim, n, d->qkv_dim, sp->n_kv_heads, hd, start);
+  if (L->rope) {
+    pio_rope_apply(rope, qkv, n, d->qkv_dim, sp->n_heads, hd, start);
+    pio_rope_apply(rope, qkv + d->q_dim, n, d->qkv_dim, sp->n_kv_heads, hd, start);
+  } else if (sp->attn_temperature_floor > 0) {
+    for (uint32_t t = 0; t < n; t++) { /* Llama 4's NoPE layers: q[t] *= its temperature */
+      const float f = floorf((float)(start + t + 1) / sp->attn_temperature_floor);
+      const float scale = logf(f + 1.0f) * sp->attn_temperature_scale + 1.0f;
+      float *q = qkv + (size_t)t * d->qkv_dim;
+      for (size_t i = 0; i < d->q_dim; i++) q[i] *= scale;
+    }
+  }
   for (uint32_t t = 0; t < n; t++) {
     const float *k = qkv + (size_t)t * d->qkv_dim + d->q_dim, *v = k + d->kv_dim;
     memcpy(k_at(d, layer, start + t), k, d->kv_dim * sizeof *k);
@@ -78,6 +87,7 @@ pio_attention_args decoder_attention_args(const pio_decoder *d, uint32_t layer, 
       .window = window,
       .softcap = sp->attn_softcap,
       .sinks = d->layers[layer].sinks,
+      .chunk = d->layers[layer].chunk,
       .scratch = d->attention_scratch,
       .scratch_size = d->attention_scratch_size};
   return a;

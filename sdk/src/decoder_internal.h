@@ -39,12 +39,15 @@ typedef struct decoder_layer {
   const float *o_bias;               /* [d] or NULL */
   const float *q_norm, *k_norm;      /* [head_dim] or NULL */
   const float *sinks;                /* [n_heads] or NULL */
+  int rope;                          /* q and k rotate */
+  uint32_t chunk;                    /* tokens per attention chunk; 0 none */
   uint32_t window;                   /* tokens attended to; 0 all */
   int moe;
   decoder_ffn mlp;            /* a dense layer's */
   pio_matrix router;          /* an MoE layer's [n_experts][d] */
   const float *router_bias;   /* [n_experts] or NULL */
   decoder_ffn *experts;       /* [n_experts], in the weight set */
+  decoder_ffn shared;         /* the shared expert (shared.w.down.rows 0: none) */
 } decoder_layer;
 
 /* Scratch of the experts, for one chunk of n tokens. */

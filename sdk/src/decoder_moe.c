@@ -27,8 +27,13 @@ static void run_expert(pio_decoder *d, const decoder_ffn *expert, const uint32_t
                        uint32_t count, uint32_t k) {
   decoder_moe *M = &d->moe;
   const size_t dm = d->spec.d_model;
-  for (uint32_t j = 0; j < count; j++)
-    memcpy(M->rows + j * dm, d->xn + (entries[j] / k) * dm, dm * sizeof *M->rows);
+  for (uint32_t j = 0; j < count; j++) {
+    float *row = M->rows + j * dm;
+    memcpy(row, d->xn + (entries[j] / k) * dm, dm * sizeof *M->rows);
+    /* Llama 4 weighs what an expert reads (entries[j] is token k + slot). */
+    if (d->spec.expert_input_weighted)
+      for (size_t i = 0; i < dm; i++) row[i] *= M->weights[entries[j]];
+  }
   decoder_ffn_run(d, expert, M->rows, count, pio_kernel_plan_path(&d->plan, count), d->hidden,
                   M->out); /* out[count][d] */
   for (uint32_t j = 0; j < count; j++)
@@ -45,7 +50,13 @@ void decoder_moe_step(pio_decoder *d, const decoder_layer *L, uint32_t n) {
     if (M->offsets[e + 1] > M->offsets[e])
       run_expert(d, &L->experts[e], M->entries + M->offsets[e], M->offsets[e + 1] - M->offsets[e],
                  k);
+  if (d->spec.expert_input_weighted) /* weighed already: each slot counts once */
+    for (size_t i = 0; i < (size_t)n * k; i++) M->weights[i] = 1.0f;
   for (uint32_t t = 0; t < n; t++) /* proj[t] = sum_j weights[t][j] slots[t k + j] */
     pio_moe_weighted_sum(M->slots + (size_t)t * k * dm, dm, M->weights + (size_t)t * k, k, dm,
                          d->proj + t * dm);
+  if (L->shared.w.down.rows == 0) return;
+  /* Llama 4's shared expert, on every token: proj += shared(xn) */
+  decoder_ffn_run(d, &L->shared, d->xn, n, pio_kernel_plan_path(&d->plan, n), d->hidden, M->out);
+  for (size_t i = 0; i < (size_t)n * dm; i++) d->proj[i] += M->out[i];
 }

@@ -98,6 +98,14 @@ static pio_status build_attention(pio_decoder *d, uint32_t l, decoder_layer *L, 
     s = pio_weights_vector(&d->set, named(name, n->o_bias, l, 0), sp->d_model, 0.0f, 0.02f,
                            &L->o_bias, err);
   const float norm_fill = sp->norm_flags & PIO_NORM_WEIGHT_PLUS_ONE ? 0.0f : 1.0f;
+  if (s == PIO_OK && sp->qk_l2_norm && L->rope) {
+    /* Llama 4's L2 norm is an RMSNorm of unit weight; normalising before
+     * or after the rotation is the same, a rotation keeping the norm. */
+    float *ones = pio_weights_alloc(&d->set, sp->head_dim * sizeof *ones, err);
+    if (ones == NULL) return PIO_ERR_NO_MEMORY;
+    for (uint32_t i = 0; i < sp->head_dim; i++) ones[i] = 1.0f;
+    L->q_norm = L->k_norm = ones;
+  }
   if (s == PIO_OK && sp->qk_norm)
     s = pio_weights_vector(&d->set, named(name, n->q_norm, l, 0), sp->head_dim, norm_fill, 0.1f,
                            &L->q_norm, err);
@@ -124,6 +132,10 @@ static pio_status build_feed_forward(pio_decoder *d, uint32_t l, decoder_layer *
   L->experts = pio_weights_alloc(&d->set, sp->n_experts * sizeof *L->experts, err);
   if (L->experts == NULL) return PIO_ERR_NO_MEMORY;
   memset(L->experts, 0, sp->n_experts * sizeof *L->experts);
+  if (n->shared_gate != NULL)
+    s = build_swiglu(d, n->shared_gate, n->shared_up, n->shared_down, l, 0, sp->d_shared,
+                     &L->shared, err);
+  if (s != PIO_OK) return s;
   if (n->experts_gate_up != NULL) return build_fused_experts(d, l, L, err);
   for (uint32_t e = 0; e < sp->n_experts && s == PIO_OK; e++)
     s = build_swiglu(d, n->expert_gate, n->expert_up, n->expert_down, l, e, sp->d_expert,
@@ -146,6 +158,8 @@ static pio_status build_layer(pio_decoder *d, uint32_t l, pio_error *err) {
   const pio_decoder_names *n = sp->names;
   decoder_layer *L = &d->layers[l];
   L->window = sp->window != NULL ? sp->window[l] : 0;
+  L->chunk = sp->chunk != NULL ? sp->chunk[l] : 0;
+  L->rope = sp->rope_layer == NULL || sp->rope_layer[l];
   L->moe = sp->moe_layer != NULL && sp->moe_layer[l];
   pio_status s = build_norm(d, n->attn_norm, l, &L->attn_norm, err);
   if (s == PIO_OK) s = build_attention(d, l, L, err);

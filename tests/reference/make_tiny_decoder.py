@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """tests/reference/make_tiny_decoder.py — writes a random tiny Qwen2, Qwen3,
-Qwen3-MoE, Mistral, Mixtral, Gemma 2, Gemma 3 or GPT-OSS model folder
+Qwen3-MoE, Mistral, Mixtral, Gemma 2, Gemma 3, GPT-OSS or Llama 4 (text) model folder
 (config.json + model.safetensors) for tests.
 
     make_tiny_decoder.py OUT_DIR
-        --arch qwen2|qwen3|qwen3_moe|mistral|mixtral|gemma2|gemma3|gpt_oss
+        --arch qwen2|qwen3|qwen3_moe|mistral|mixtral|gemma2|gemma3|gpt_oss|llama4
         [--hidden 64] [--heads 4] [--kv-heads 2] [--head-dim 16] [--layers 2]
         [--ffn 96] [--vocab 256] [--tied] [--bias] [--window N]
         [--max-window-layers N] [--experts 4] [--top-k 2] [--no-norm-topk]
@@ -13,7 +13,8 @@ Qwen3-MoE, Mistral, Mixtral, Gemma 2, Gemma 3 or GPT-OSS model folder
 --window makes Mistral/Mixtral layers slide (and Qwen's from
 --max-window-layers on, with use_sliding_window; Gemma's sliding layers
 always have one, and GPT-OSS's every other layer from the first);
---bias is Qwen3's attention_bias (GPT-OSS always has biases); --set overrides a
+--window is Llama 4's attention_chunk_size; --bias is Qwen3's attention_bias
+(GPT-OSS always has biases); --set overrides a
 config key; --drop removes a tensor.
 """
 import argparse
@@ -29,7 +30,7 @@ from safetensors_writer import write_safetensors  # noqa: E402
 ARCHS = {"qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
          "qwen3_moe": "Qwen3MoeForCausalLM", "mistral": "MistralForCausalLM",
          "mixtral": "MixtralForCausalLM", "gemma2": "Gemma2ForCausalLM",
-         "gemma3": "Gemma3ForCausalLM", "gpt_oss": "GptOssForCausalLM"}
+         "gemma3": "Gemma3ForCausalLM", "gpt_oss": "GptOssForCausalLM", "llama4": "Llama4ForCausalLM"}
 
 
 def config(args):
@@ -69,6 +70,18 @@ def config(args):
                    rope_scaling={"rope_type": "yarn", "factor": 32.0, "beta_fast": 32.0,
                                  "beta_slow": 1.0, "original_max_position_embeddings": 64,
                                  "truncate": False})
+    elif args.arch == "llama4":
+        # Llama4TextConfig's shape: NoPE every 4th layer, MoE every 2nd, a
+        # temperature floor low enough to act within the tests' prompts.
+        cfg.update(model_type="llama4_text", attention_bias=False, rms_norm_eps=1e-5,
+                   rope_theta=500000.0, intermediate_size_mlp=2 * args.ffn,
+                   num_local_experts=args.experts, num_experts_per_tok=args.top_k,
+                   interleave_moe_layer_step=2, no_rope_layer_interval=4,
+                   attention_chunk_size=args.window or 5, use_qk_norm=True,
+                   attn_temperature_tuning=True, floor_scale=4, attn_scale=0.1,
+                   rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                 "high_freq_factor": 4.0,
+                                 "original_max_position_embeddings": 64})
     elif args.arch in ("mistral", "mixtral"):
         cfg["sliding_window"] = args.window
     else:
@@ -106,6 +119,8 @@ def tensors(args, cfg, rng):
 
     if args.arch == "gpt_oss":
         return gpt_oss_tensors(args, rng)
+    if args.arch == "llama4":
+        return llama4_tensors(args, cfg, rng)
     qwen2 = args.arch == "qwen2"
     qwen3 = args.arch in ("qwen3", "qwen3_moe")
     gemma = args.arch.startswith("gemma")
@@ -177,6 +192,42 @@ def gpt_oss_tensors(args, rng):
         out[p + "mlp.experts.gate_up_proj_bias"] = normal(E, 2 * f, std=0.1)
         out[p + "mlp.experts.down_proj"] = normal(E, f, d, std=f ** -0.5)
         out[p + "mlp.experts.down_proj_bias"] = normal(E, d, std=0.1)
+    return out
+
+
+def llama4_tensors(args, cfg, rng):
+    """Llama4ForCausalLM's parameters as Transformers names and shapes them:
+    MoE layers' experts fused input-major (gate_up_proj [experts][hidden][2
+    x intermediate], the gate half first), a shared expert beside them."""
+    d, hd, E, f = args.hidden, args.head_dim, args.experts, args.ffn
+    q, kv = args.heads * hd, args.kv_heads * hd
+
+    def normal(*shape, std=1.0):
+        return (std * rng.standard_normal(shape)).astype(np.float32)
+
+    out = {"model.embed_tokens.weight": normal(args.vocab, d),
+           "model.norm.weight": 1.0 + normal(d, std=0.1),
+           "lm_head.weight": normal(args.vocab, d, std=d ** -0.5)}
+    step = cfg["interleave_moe_layer_step"]
+    for layer in range(args.layers):
+        p = f"model.layers.{layer}."
+        out[p + "input_layernorm.weight"] = 1.0 + normal(d, std=0.1)
+        out[p + "post_attention_layernorm.weight"] = 1.0 + normal(d, std=0.1)
+        for name, rows in (("q_proj", q), ("k_proj", kv), ("v_proj", kv)):
+            out[p + f"self_attn.{name}.weight"] = normal(rows, d, std=d ** -0.5)
+        out[p + "self_attn.o_proj.weight"] = normal(d, q, std=q ** -0.5)
+        ff = p + "feed_forward."
+        if (layer + 1) % step == 0:
+            out[ff + "router.weight"] = normal(E, d, std=d ** -0.5)
+            out[ff + "experts.gate_up_proj"] = normal(E, d, 2 * f, std=d ** -0.5)
+            out[ff + "experts.down_proj"] = normal(E, f, d, std=f ** -0.5)
+            names, width = ("shared_expert.gate_proj", "shared_expert.up_proj",
+                            "shared_expert.down_proj"), f
+        else:
+            names, width = ("gate_proj", "up_proj", "down_proj"), cfg["intermediate_size_mlp"]
+        out[ff + names[0] + ".weight"] = normal(width, d, std=d ** -0.5)
+        out[ff + names[1] + ".weight"] = normal(width, d, std=d ** -0.5)
+        out[ff + names[2] + ".weight"] = normal(d, width, std=width ** -0.5)
     return out
 
 

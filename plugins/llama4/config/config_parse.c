@@ -13,9 +13,9 @@
 const char *const llama4_architectures[] = {"Llama4ForConditionalGeneration", "Llama4ForCausalLM",
                                             NULL};
 
-/* pio_config_api.fields: the shared decoder's fields, Llama 4's own, the
- * multimodal wrapper's, then those only a forward pass or training reads
- * (this plugin sizes and counts; it has none). */
+/* pio_config_api.fields: the shared decoder's fields, Llama 4's own (its
+ * forward pass's included), the multimodal wrapper's, then those only
+ * training or tools read. */
 const char *const llama4_config_fields[] = {
     PIO_HF_DECODER_FIELDS, "attention_chunk_size", "intermediate_size_mlp",
     "interleave_moe_layer_step", "moe_layers", "no_rope_layer_interval", "no_rope_layers",
@@ -106,6 +106,33 @@ static pio_status read_vision(pio_hf_config *doc, pio_model_config *c, pio_error
                                      g->image_size, err);
 }
 
+/* What only the forward pass reads: the activation, and the temperature
+ * of the NoPE layers' queries (Llama4TextConfig: on, 8192, 0.1). */
+static pio_status read_compute(pio_hf_config *doc, const json_object *t, pio_model_config *c,
+                               pio_error *err) {
+  int tuning = 1;
+  const char *act = NULL;
+  c->temperature_floor = 8192.0;
+  c->temperature_scale = 0.1;
+  /* Early Llama 4 files say 4 (Llama4TextConfig once took an int): any
+   * number but 0 turns it on, as Python's truth does. */
+  json_object *value = NULL;
+  const int numeric = json_object_object_get_ex(t, "attn_temperature_tuning", &value) &&
+                      (json_object_is_type(value, json_type_int) ||
+                       json_object_is_type(value, json_type_double));
+  if (numeric) tuning = json_object_get_double(value) != 0.0;
+  pio_status s;
+  if ((s = pio_hf_config_get_string(doc, t, "hidden_act", 0, &act, err)) ||
+      (!numeric &&
+       (s = pio_hf_config_get_bool(doc, t, "attn_temperature_tuning", 0, &tuning, err))) ||
+      (s = pio_hf_config_get_positive(doc, t, "floor_scale", 1e12, &c->temperature_floor, err)) ||
+      (s = pio_hf_config_get_positive(doc, t, "attn_scale", 1e6, &c->temperature_scale, err)))
+    return s;
+  c->silu = act == NULL || strcmp(act, "silu") == 0;
+  if (!tuning) c->temperature_floor = 0.0;
+  return PIO_OK;
+}
+
 static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error *err) {
   pio_status s =
       pio_hf_config_check_architectures(doc, llama4_architectures, &c->architecture, err);
@@ -128,6 +155,7 @@ static pio_status read_config(pio_hf_config *doc, pio_model_config *c, pio_error
   c->d.rope_theta = 500000.0;
   if ((s = pio_hf_decoder_read(doc, text, 1, &c->d, err)) ||
       (s = read_experts(doc, text, c, err)) || (s = read_layer_pattern(doc, text, c, err)) ||
+      (s = read_compute(doc, text, c, err)) ||
       (s = read_vision(doc, c, err)) || (s = pio_hf_config_read_kv_scheme(doc, &c->kv_scheme, err)))
     return s;
   if ((c->path = strdup(doc->path)) == NULL)

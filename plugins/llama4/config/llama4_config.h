@@ -40,6 +40,9 @@ struct pio_model_config {
   uint32_t n_experts, n_experts_per_token;
   int use_qk_norm;    /* L2 norm of q and k (no weights) */
   int attention_bias; /* q, k, v and o biases (Llama4TextConfig: false) */
+  int silu;           /* hidden_act is "silu" (the forward pass's) */
+  /* attn_temperature_tuning of the NoPE layers: floor_scale (0: off) and attn_scale */
+  double temperature_floor, temperature_scale;
   uint8_t *moe_layer; /* [n_layers]: 1 for an MoE layer */
   llama4_vision vision;
   pio_kv_pattern kv; /* chunked (RoPE) and full (NoPE) layers */

@@ -82,6 +82,10 @@ typedef struct pio_attention_args {
    * bytes, 64-byte aligned; owned by the caller, reused across calls. */
   void *scratch;
   size_t scratch_size;
+  /* 0, or c > 0: a token at position P sees only the positions of its own
+   * chunk of c, [P - P mod c, P] (Llama 4's chunked attention; with a
+   * window too, the narrower of the two). */
+  uint32_t chunk;
 } pio_attention_args;
 
 /* Bytes of scratch a call of this shape needs on a pool of n_threads

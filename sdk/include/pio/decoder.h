@@ -54,6 +54,9 @@ typedef struct pio_decoder_names {
    * expert_up and expert_down. */
   const char *sinks, *router_bias;
   const char *experts_gate_up, *experts_gate_up_bias, *experts_down, *experts_down_bias;
+  /* Llama 4's shared expert beside the routed ones (used when named):
+   * SwiGLU [spec.d_shared][d] gate and up, [d][d_shared] down. */
+  const char *shared_gate, *shared_up, *shared_down;
 } pio_decoder_names;
 
 /* The MLP's gate activation. */
@@ -69,6 +72,11 @@ typedef enum pio_decoder_activation {
  * share, as designated initialisers: a family adds its own after them
  * ({PIO_DECODER_LLAMA_NAMES, .router = "..."}). */
 #define PIO_DECODER_LLAMA_NAMES                                                                   \
+  PIO_DECODER_LLAMA_ATTENTION_NAMES, .gate = "model.layers.%u.mlp.gate_proj.weight",              \
+  .up = "model.layers.%u.mlp.up_proj.weight", .down = "model.layers.%u.mlp.down_proj.weight"
+
+/* The same without the MLP's (a family naming its own). */
+#define PIO_DECODER_LLAMA_ATTENTION_NAMES                                                         \
   .embed = "model.embed_tokens.weight", .attn_norm = "model.layers.%u.input_layernorm.weight",    \
   .post_attention_norm = "model.layers.%u.post_attention_layernorm.weight",                       \
   .q = "model.layers.%u.self_attn.q_proj.weight", .k = "model.layers.%u.self_attn.k_proj.weight", \
@@ -78,9 +86,7 @@ typedef enum pio_decoder_activation {
   .v_bias = "model.layers.%u.self_attn.v_proj.bias",                                              \
   .o_bias = "model.layers.%u.self_attn.o_proj.bias",                                              \
   .q_norm = "model.layers.%u.self_attn.q_norm.weight",                                            \
-  .k_norm = "model.layers.%u.self_attn.k_norm.weight",                                            \
-  .gate = "model.layers.%u.mlp.gate_proj.weight", .up = "model.layers.%u.mlp.up_proj.weight",     \
-  .down = "model.layers.%u.mlp.down_proj.weight"
+  .k_norm = "model.layers.%u.self_attn.k_norm.weight"
 
 /* What a family's config says of its layers.  window and moe_layer are
  * read during pio_decoder_create only; architecture and names must outlive
@@ -113,6 +119,15 @@ typedef struct pio_decoder_spec {
   float swiglu_limit, swiglu_alpha; /* of PIO_DECODER_SWIGLU_CLAMPED */
   pio_moe_scoring router_scoring;   /* PIO_MOE_SCORE_SOFTMAX (0) or _SOFTMAX_CHOSEN */
   pio_experts_order experts_order;  /* of names->experts_gate_up */
+  /* Llama 4's (zero or NULL for the others; arrays read during create): */
+  const uint8_t *rope_layer; /* [n_layers]: 0 for a NoPE layer; NULL: every layer rotates */
+  const uint32_t *chunk;     /* [n_layers]: tokens per attention chunk, 0 none; NULL: none */
+  int qk_l2_norm;            /* q and k heads of rotating layers RMS-normalised, no weights */
+  /* NoPE layers' queries at position p times log(floor((p + 1) / floor)
+   * + 1) * scale + 1 (attn_temperature_tuning); floor 0: none. */
+  float attn_temperature_floor, attn_temperature_scale;
+  int expert_input_weighted; /* the router's weight scales an expert's input, not output */
+  uint32_t d_shared;         /* the shared expert's width */
   /* Tensors of the files the model may leave unread: non-zero for those;
    * ctx is this spec.  NULL: pio_decoder_ignorable. */
   int (*ignorable)(const char *name, const void *ctx);
