@@ -158,7 +158,10 @@ class GptOss(Case):
         self.check(folder, prompt=prompt)
 
     def test_gpt_oss_bf16_matches_reference_within_bf16(self):
-        self.check(self.model("gptoss16", "--arch", "gpt_oss", "--dtype", "bf16", "--seed", "20"),
+        # A seed without a near-tie of router scores: bf16 activations may
+        # rightly choose the other of two experts within their rounding
+        # (seed 20's tiny model does, at the 4th generated token).
+        self.check(self.model("gptoss16", "--arch", "gpt_oss", "--dtype", "bf16", "--seed", "24"),
                    BF16_TOLERANCE, exact_tokens=False)
 
     def test_gpt_oss_mxfp4_checkpoint_is_refused_with_the_way_out(self):

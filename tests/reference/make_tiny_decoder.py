@@ -163,16 +163,19 @@ def tensors(args, cfg, rng):
     return out
 
 
-def gpt_oss_tensors(args, rng):
-    """GptOssForCausalLM's parameters as Transformers names and shapes them:
-    the experts fused, input-major ([experts][in][out]), gate and up
-    interleaved in gate_up_proj's last axis."""
-    d, hd, E, f = args.hidden, args.head_dim, args.experts, args.ffn
-    q, kv = args.heads * hd, args.kv_heads * hd
-
+def normal_of(rng):
+    """normal(*shape, std): float32 draws from rng."""
     def normal(*shape, std=1.0):
         return (std * rng.standard_normal(shape)).astype(np.float32)
+    return normal
 
+
+def untied_layers(args, normal, biases):
+    """Embeddings, final norm, untied lm_head, and each layer's two norms
+    and q/k/v/o projections (with biases or not), as GPT-OSS and Llama 4
+    name them."""
+    d, hd = args.hidden, args.head_dim
+    q, kv = args.heads * hd, args.kv_heads * hd
     out = {"model.embed_tokens.weight": normal(args.vocab, d),
            "model.norm.weight": 1.0 + normal(d, std=0.1),
            "lm_head.weight": normal(args.vocab, d, std=d ** -0.5)}
@@ -180,11 +183,23 @@ def gpt_oss_tensors(args, rng):
         p = f"model.layers.{layer}."
         out[p + "input_layernorm.weight"] = 1.0 + normal(d, std=0.1)
         out[p + "post_attention_layernorm.weight"] = 1.0 + normal(d, std=0.1)
-        for name, rows in (("q_proj", q), ("k_proj", kv), ("v_proj", kv)):
-            out[p + f"self_attn.{name}.weight"] = normal(rows, d, std=d ** -0.5)
-            out[p + f"self_attn.{name}.bias"] = normal(rows, std=0.1)
-        out[p + "self_attn.o_proj.weight"] = normal(d, q, std=q ** -0.5)
-        out[p + "self_attn.o_proj.bias"] = normal(d, std=0.1)
+        for name, rows, cols in (("q_proj", q, d), ("k_proj", kv, d), ("v_proj", kv, d),
+                                 ("o_proj", d, q)):
+            out[p + f"self_attn.{name}.weight"] = normal(rows, cols, std=cols ** -0.5)
+            if biases:
+                out[p + f"self_attn.{name}.bias"] = normal(rows, std=0.1)
+    return out
+
+
+def gpt_oss_tensors(args, rng):
+    """GptOssForCausalLM's parameters as Transformers names and shapes them:
+    the experts fused, input-major ([experts][in][out]), gate and up
+    interleaved in gate_up_proj's last axis."""
+    d, E, f = args.hidden, args.experts, args.ffn
+    normal = normal_of(rng)
+    out = untied_layers(args, normal, biases=True)
+    for layer in range(args.layers):
+        p = f"model.layers.{layer}."
         out[p + "self_attn.sinks"] = normal(args.heads)
         out[p + "mlp.router.weight"] = normal(E, d, std=d ** -0.5)
         out[p + "mlp.router.bias"] = normal(E, std=0.5)
@@ -199,24 +214,12 @@ def llama4_tensors(args, cfg, rng):
     """Llama4ForCausalLM's parameters as Transformers names and shapes them:
     MoE layers' experts fused input-major (gate_up_proj [experts][hidden][2
     x intermediate], the gate half first), a shared expert beside them."""
-    d, hd, E, f = args.hidden, args.head_dim, args.experts, args.ffn
-    q, kv = args.heads * hd, args.kv_heads * hd
-
-    def normal(*shape, std=1.0):
-        return (std * rng.standard_normal(shape)).astype(np.float32)
-
-    out = {"model.embed_tokens.weight": normal(args.vocab, d),
-           "model.norm.weight": 1.0 + normal(d, std=0.1),
-           "lm_head.weight": normal(args.vocab, d, std=d ** -0.5)}
+    d, E, f = args.hidden, args.experts, args.ffn
+    normal = normal_of(rng)
+    out = untied_layers(args, normal, biases=False)
     step = cfg["interleave_moe_layer_step"]
     for layer in range(args.layers):
-        p = f"model.layers.{layer}."
-        out[p + "input_layernorm.weight"] = 1.0 + normal(d, std=0.1)
-        out[p + "post_attention_layernorm.weight"] = 1.0 + normal(d, std=0.1)
-        for name, rows in (("q_proj", q), ("k_proj", kv), ("v_proj", kv)):
-            out[p + f"self_attn.{name}.weight"] = normal(rows, d, std=d ** -0.5)
-        out[p + "self_attn.o_proj.weight"] = normal(d, q, std=q ** -0.5)
-        ff = p + "feed_forward."
+        ff = f"model.layers.{layer}.feed_forward."
         if (layer + 1) % step == 0:
             out[ff + "router.weight"] = normal(E, d, std=d ** -0.5)
             out[ff + "experts.gate_up_proj"] = normal(E, d, 2 * f, std=d ** -0.5)

@@ -20,9 +20,9 @@ const char *const llama4_config_fields[] = {
     PIO_HF_DECODER_FIELDS, "attention_chunk_size", "intermediate_size_mlp",
     "interleave_moe_layer_step", "moe_layers", "no_rope_layer_interval", "no_rope_layers",
     "num_experts_per_tok", "num_local_experts", "use_qk_norm", "attention_bias", "text_config",
-    "vision_config", "boi_token_index", "eoi_token_index", "image_token_index", "hidden_act", "attn_scale",
-    "attn_temperature_tuning", "floor_scale", "router_aux_loss_coef", "router_jitter_noise",
-    "output_router_logits", "for_llm_compressor", NULL};
+    "vision_config", "boi_token_index", "eoi_token_index", "image_token_index", "hidden_act",
+    "attn_scale", "attn_temperature_tuning", "floor_scale", "router_aux_loss_coef",
+    "router_jitter_noise", "output_router_logits", "for_llm_compressor", NULL};
 
 static pio_status get_u32(pio_hf_config *doc, const json_object *o, const char *key, uint32_t max,
                           uint32_t *out, pio_error *err) {
