@@ -85,8 +85,11 @@ class KernelPaths(unittest.TestCase):
         self.decoder("gpt_oss", "--arch", "gpt_oss", "--seed", "36", reference=GptOssReference)
 
     def test_llama4(self):
+        # Top-1 routing parts on any near-tie of two experts' scores (seed
+        # 37's model has one: 12 % of max |logit| on bf16 activations, 0.3-0.6 %
+        # on seeds 38-45); this seed has none.
         self.decoder("llama4", "--arch", "llama4", "--layers", "4", "--top-k", "1", "--seed",
-                     "37", reference=Llama4Reference)
+                     "38", reference=Llama4Reference)
 
     def test_deepseek_r1(self):
         folder = make_tiny_deepseek.make([os.path.join(self.tmp.name, "deepseek"), "--dtype",
