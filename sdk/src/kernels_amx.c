@@ -123,9 +123,68 @@ typedef struct a_source {
   unsigned char *save;       /* where to store the loaded tiles in tile order; or NULL */
 } a_source;
 
+static void prefetch_next(const a_source *a, size_t s) {
+  if (a->next != NULL)
+    for (size_t r = 0; r < PREFETCH_ROWS; r++)
+      _mm_prefetch((const char *)(a->next + s * a->step + r * a->stride), _MM_HINT_T1);
+}
+
+/* Step s's A tiles into tiles 4 and 5 (stored in tile order when the
+ * first pass keeps a copy). */
+#define LOAD_A0(s)                                                                  \
+  do {                                                                              \
+    TILE_LOAD(4, a->base + (s) * a->step, a->stride);                               \
+    if (a->save != NULL) TILE_STORE(4, a->save + (s) * 2 * TILE_BYTES, 64);         \
+  } while (0)
+#define LOAD_A1(s)                                                                  \
+  do {                                                                              \
+    TILE_LOAD(5, a->base + (s) * a->step + a->half, a->stride);                     \
+    if (a->save != NULL) TILE_STORE(5, a->save + (s) * 2 * TILE_BYTES + TILE_BYTES, 64); \
+  } while (0)
+
+/* 32 rows x 16 tokens: C0 += A0 B0, C2 += A1 B0. */
+static void steps_one(const a_source *a, const unsigned char *b0, size_t steps) {
+  for (size_t s = 0; s < steps; s++) {
+    prefetch_next(a, s);
+    LOAD_A0(s);
+    LOAD_A1(s);
+    TILE_LOAD(6, b0 + s * TILE_BYTES, 64);
+    TILE_DP(0, 4, 6);
+    TILE_DP(2, 5, 6);
+  }
+}
+
+/* 32 rows x 32 tokens: C0 += A0 B0, C1 += A0 B1, C2 += A1 B0, C3 += A1 B1.
+ * Pipelined, there being no tiles to spare for a second operand set: each
+ * operand tile is reloaded for step s + 1 right after its last product of
+ * step s has issued (A0 after C1, B0 after C2, B1 and A1 after C3), so the
+ * loads run under the remaining products instead of every load of a step
+ * waiting for all of the step before. */
+static void steps_two(const a_source *a, const unsigned char *b0, size_t b_gap, size_t steps) {
+  LOAD_A0(0);
+  TILE_LOAD(6, b0, 64);
+  TILE_LOAD(7, b0 + b_gap, 64);
+  LOAD_A1(0);
+  for (size_t s = 0; s < steps; s++) {
+    const int more = s + 1 < steps;
+    const unsigned char *b = b0 + (s + 1) * TILE_BYTES;
+    prefetch_next(a, s);
+    TILE_DP(0, 4, 6);
+    TILE_DP(1, 4, 7);
+    if (more) LOAD_A0(s + 1);
+    TILE_DP(2, 5, 6);
+    if (more) TILE_LOAD(6, b, 64);
+    TILE_DP(3, 5, 7);
+    if (more) {
+      TILE_LOAD(7, b + b_gap, 64);
+      LOAD_A1(s + 1);
+    }
+  }
+}
+
 /* c[4][16][16] (+)= the block's 32 rows x 32 (or 16: !two) tokens over
- * `steps` k-steps: C0 = A0 B0, C1 = A0 B1, C2 = A1 B0, C3 = A1 B1.  b0 is B
- * of the first token block, b1 = b0 + b_gap of the second. */
+ * `steps` k-steps.  b0 is B of the first token block, b1 = b0 + b_gap of
+ * the second. */
 static void tile_block(const a_source *a, const unsigned char *b0, size_t b_gap, size_t steps,
                        int two, int first, float *c) {
   if (first) {
@@ -139,26 +198,10 @@ static void tile_block(const a_source *a, const unsigned char *b0, size_t b_gap,
     TILE_LOAD(2, c + 512, 64);
     TILE_LOAD(3, c + 768, 64);
   }
-  for (size_t s = 0; s < steps; s++) {
-    const unsigned char *a0 = a->base + s * a->step, *b = b0 + s * TILE_BYTES;
-    if (a->next != NULL)
-      for (size_t r = 0; r < PREFETCH_ROWS; r++)
-        _mm_prefetch((const char *)(a->next + s * a->step + r * a->stride), _MM_HINT_T1);
-    TILE_LOAD(4, a0, a->stride);
-    TILE_LOAD(5, a0 + a->half, a->stride);
-    TILE_LOAD(6, b, 64);
-    TILE_DP(0, 4, 6);
-    TILE_DP(2, 5, 6);
-    if (two) {
-      TILE_LOAD(7, b + b_gap, 64);
-      TILE_DP(1, 4, 7);
-      TILE_DP(3, 5, 7);
-    }
-    if (a->save != NULL) {
-      TILE_STORE(4, a->save + s * 2 * TILE_BYTES, 64);
-      TILE_STORE(5, a->save + s * 2 * TILE_BYTES + TILE_BYTES, 64);
-    }
-  }
+  if (two)
+    steps_two(a, b0, b_gap, steps);
+  else
+    steps_one(a, b0, steps);
   TILE_STORE(0, c, 64);
   TILE_STORE(1, c + 256, 64);
   TILE_STORE(2, c + 512, 64);
@@ -192,14 +235,22 @@ static size_t in_range(size_t at, size_t end) {
 }
 
 /* c[4][16][16], the accumulators of the block of rows [r0, r1) (at most
- * 32) and the 16 or 32 tokens from t0, into y[n][rows]. */
+ * 32) and the 16 or 32 tokens from t0, into y[n][rows]: each 16x16 tile
+ * transposed in registers, a token's 16 rows stored as one vector (masked
+ * at the matrix's last rows).  One element at a time this took about as
+ * long as the tile products of a 128-token matmul of 2048 columns. */
 static void write_out(const float *c, size_t r0, size_t r1, size_t t0, size_t n, size_t rows,
                       float *y) {
   for (size_t q = 0; q < 4; q++) {
     size_t row0 = r0 + (q / 2) * 16, tok0 = t0 + (q % 2) * 16;
     size_t nr = in_range(row0, r1), nt = in_range(tok0, n);
+    if (nr == 0 || nt == 0) continue;
+    __m512i t[16];
+    for (int i = 0; i < 16; i++) t[i] = _mm512_loadu_si512(c + q * 256 + i * 16);
+    transpose16_epi32(t);
+    const __mmask16 keep = nr == 16 ? (__mmask16)0xffff : (__mmask16)((1u << nr) - 1u);
     for (size_t j = 0; j < nt; j++)
-      for (size_t i = 0; i < nr; i++) y[(tok0 + j) * rows + row0 + i] = c[q * 256 + i * 16 + j];
+      _mm512_mask_storeu_ps(y + (tok0 + j) * rows + row0, keep, _mm512_castsi512_ps(t[j]));
   }
 }
 
