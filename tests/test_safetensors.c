@@ -284,6 +284,29 @@ START_TEST(test_safetensors_file_with_no_tensor_opens_empty) {
 }
 END_TEST
 
+/* Read into memory, a terabyte (sparse here, with a header that holds
+ * it) is refused before a page is taken, naming the file and what is
+ * available, not "page allocation failed". */
+START_TEST(test_safetensors_read_of_a_huge_sparse_file_is_refused_naming_it) {
+  write_st("model.safetensors",
+           "{\"w\":{\"dtype\":\"F32\",\"shape\":[274877906944],"
+           "\"data_offsets\":[0,1099511627776]}}", 0);
+  ck_assert_int_eq(truncate(path_in("model.safetensors"), 8 + 77 + ((off_t)1 << 40)), 0);
+  pio_safetensors *set = NULL;
+  pio_error err;
+  ck_assert_int_eq(pio_safetensors_open_dir_with(tmpdir, PIO_SAFETENSORS_READ, &set, &err),
+                   PIO_ERR_NO_MEMORY);
+  ck_assert_ptr_null(set);
+  ASSERT_HAS(err.message, "/model.safetensors: reading it into memory (--weights read");
+  ASSERT_HAS(err.message, "needs 1024.0 GiB");
+  ASSERT_HAS(err.message, "is available (MemAvailable");
+  /* Mapped, it opens: the pages stay in the file. */
+  ck_assert_int_eq(pio_safetensors_open_dir_with(tmpdir, PIO_SAFETENSORS_MAP, &set, &err), PIO_OK);
+  ck_assert_uint_eq(pio_safetensors_count(set), 1);
+  pio_safetensors_close(set);
+}
+END_TEST
+
 START_TEST(test_safetensors_empty_file_is_refused) {
   write_bytes("e.safetensors", "", 0);
   ASSERT_HAS(open_fails("e.safetensors", PIO_ERR_PARSE), "0 bytes is too short");
@@ -477,6 +500,7 @@ int main(void) {
   tcase_add_test(tc, test_safetensors_index_without_weight_map_is_refused);
   tcase_add_test(tc, test_safetensors_index_with_an_empty_weight_map_is_refused);
   tcase_add_test(tc, test_safetensors_file_with_no_tensor_opens_empty);
+  tcase_add_test(tc, test_safetensors_read_of_a_huge_sparse_file_is_refused_naming_it);
   tcase_add_test(tc, test_safetensors_empty_file_is_refused);
   tcase_add_test(tc, test_safetensors_truncated_header_length_is_refused);
   tcase_add_test(tc, test_safetensors_header_length_past_the_file_is_refused);

@@ -23,55 +23,76 @@ static int any_moe(const pio_decoder_spec *sp) {
   return 0;
 }
 
-static pio_status alloc_moe(pio_decoder *d, pio_error *err) {
-  const pio_decoder_spec *sp = &d->spec;
-  decoder_moe *M = &d->moe;
-  const size_t n = d->chunk, dm = sp->d_model, E = sp->n_experts, k = sp->n_experts_per_token;
-  M->router = (pio_moe_router){.n_experts = sp->n_experts,
-                               .top_k = sp->n_experts_per_token,
-                               .scoring = sp->router_scoring,
-                               .n_group = 1,
-                               .topk_group = 1,
-                               .normalize = sp->norm_topk_prob,
-                               .scale = 1.0f};
-  pio_status s = pio_moe_router_check(&M->router, err);
-  if (s != PIO_OK) return pio_error_prefix(err, "%s experts", sp->architecture);
-  M->logits = buffer(n * E * sizeof(float), &s);
-  M->experts = buffer(n * k * sizeof(uint32_t), &s);
-  M->weights = buffer(n * k * sizeof(float), &s);
-  M->offsets = buffer((E + 1) * sizeof(uint32_t), &s);
-  M->entries = buffer(n * k * sizeof(uint32_t), &s);
-  M->rows = buffer(n * dm * sizeof(float), &s);
-  M->out = buffer(n * dm * sizeof(float), &s);
-  M->slots = buffer(n * k * dm * sizeof(float), &s);
-  M->route = buffer(pio_moe_route_scratch_bytes(&M->router), &s);
-  if (s != PIO_OK)
-    return pio_error_set(err, s, "expert scratch for %u tokens: out of memory", d->chunk);
-  return PIO_OK;
+/* The experts' router of an MoE spec. */
+static pio_moe_router moe_router(const pio_decoder_spec *sp) {
+  return (pio_moe_router){.n_experts = sp->n_experts,
+                          .top_k = sp->n_experts_per_token,
+                          .scoring = sp->router_scoring,
+                          .n_group = 1,
+                          .topk_group = 1,
+                          .normalize = sp->norm_topk_prob,
+                          .scale = 1.0f};
 }
 
-static pio_status alloc_scratch(pio_decoder *d, pio_error *err) {
+/* Every scratch buffer of a pass over n tokens on threads threads, and its
+ * size, in one list (the experts' only for an MoE spec): what is allocated
+ * and what is counted before allocating are the same.  Returns the count. */
+enum { DECODER_SCRATCH_MAX = 17 };
+static size_t scratch_slots(pio_decoder *d, size_t n, uint32_t threads,
+                            void **slots[DECODER_SCRATCH_MAX], size_t sizes[DECODER_SCRATCH_MAX]) {
   const pio_decoder_spec *sp = &d->spec;
-  const size_t n = d->chunk, dm = sp->d_model;
-  const uint32_t threads = pio_threadpool_size(d->pool);
+  const size_t dm = sp->d_model, f = sizeof(float);
   const size_t widest =
       max_size(max_size(sp->d_ff, any_moe(sp) ? sp->d_expert : 0), sp->d_shared);
   const pio_attention_shape shape = {.n_heads = sp->n_heads,
                                      .n_kv_heads = sp->n_kv_heads,
                                      .k_dim = sp->head_dim,
                                      .v_dim = sp->head_dim};
+  const size_t q_dim = (size_t)sp->n_heads * sp->head_dim;
+  const size_t qkv_dim = q_dim + 2 * (size_t)sp->n_kv_heads * sp->head_dim;
+  size_t k = 0;
+#define SLOT(field, bytes) (slots[k] = (void **)&(field), sizes[k++] = (bytes))
+  SLOT(d->x, n * dm * f);
+  SLOT(d->xn, n * dm * f);
+  SLOT(d->proj, n * dm * f);
+  SLOT(d->qkv, n * qkv_dim * f);
+  SLOT(d->attn, n * q_dim * f);
+  SLOT(d->hidden, n * 2 * widest * f);
+  SLOT(d->attention_scratch, pio_attention_scratch_size(&shape, threads));
+  if (any_moe(sp)) {
+    decoder_moe *M = &d->moe;
+    const size_t E = sp->n_experts, top = sp->n_experts_per_token;
+    const pio_moe_router router = moe_router(sp);
+    SLOT(M->logits, n * E * f);
+    SLOT(M->experts, n * top * sizeof(uint32_t));
+    SLOT(M->weights, n * top * f);
+    SLOT(M->offsets, (E + 1) * sizeof(uint32_t));
+    SLOT(M->entries, n * top * sizeof(uint32_t));
+    SLOT(M->rows, n * dm * f);
+    SLOT(M->out, n * dm * f);
+    SLOT(M->slots, n * top * dm * f);
+    SLOT(M->route, pio_moe_route_scratch_bytes(&router));
+  }
+#undef SLOT
+  return k;
+}
+
+static pio_status alloc_scratch(pio_decoder *d, pio_error *err) {
+  const pio_decoder_spec *sp = &d->spec;
+  const uint32_t threads = pio_threadpool_size(d->pool);
+  if (any_moe(sp)) {
+    d->moe.router = moe_router(sp);
+    pio_status s = pio_moe_router_check(&d->moe.router, err);
+    if (s != PIO_OK) return pio_error_prefix(err, "%s experts", sp->architecture);
+  }
+  void **slots[DECODER_SCRATCH_MAX];
+  size_t sizes[DECODER_SCRATCH_MAX];
+  const size_t count = scratch_slots(d, d->chunk, threads, slots, sizes);
   pio_status s = PIO_OK;
-  d->x = buffer(n * dm * sizeof(float), &s);
-  d->xn = buffer(n * dm * sizeof(float), &s);
-  d->proj = buffer(n * dm * sizeof(float), &s);
-  d->qkv = buffer(n * d->qkv_dim * sizeof(float), &s);
-  d->attn = buffer(n * d->q_dim * sizeof(float), &s);
-  d->hidden = buffer(n * 2 * widest * sizeof(float), &s);
-  d->attention_scratch_size = pio_attention_scratch_size(&shape, threads);
-  d->attention_scratch = buffer(d->attention_scratch_size, &s);
+  for (size_t i = 0; i < count; i++) *slots[i] = buffer(sizes[i], &s);
+  d->attention_scratch_size = sizes[6];
   if (s != PIO_OK)
     return pio_error_set(err, s, "model scratch for %u tokens: out of memory", d->chunk);
-  if (any_moe(sp) && (s = alloc_moe(d, err)) != PIO_OK) return s;
   /* The attention trusts its arguments: check what this model will pass,
    * once, here. */
   const pio_attention_args probe = decoder_attention_args(d, 0, 0, 0, d->chunk);
@@ -81,16 +102,37 @@ static pio_status alloc_scratch(pio_decoder *d, pio_error *err) {
 /* f32 keys and values of every position of every layer: what the KV
  * figures say for fp32 on one rank (a windowed layer's older positions are
  * masked, not evicted). */
+static uint64_t cache_bytes(const pio_decoder *d) {
+  return 2 * (uint64_t)d->spec.n_layers * d->max_context * d->kv_dim * sizeof(float);
+}
+
 static pio_status alloc_cache(pio_decoder *d, pio_error *err) {
-  const uint64_t numbers = (uint64_t)d->spec.n_layers * d->max_context * d->kv_dim;
-  d->kv_bytes = 2 * numbers * sizeof(float);
+  d->kv_bytes = cache_bytes(d);
   pio_status s = PIO_OK;
-  d->k_cache = buffer((size_t)numbers * sizeof(float), &s);
-  d->v_cache = buffer((size_t)numbers * sizeof(float), &s);
+  d->k_cache = buffer((size_t)(d->kv_bytes / 2), &s);
+  d->v_cache = buffer((size_t)(d->kv_bytes / 2), &s);
   if (s != PIO_OK)
     return pio_error_set(err, s, "KV cache of %u tokens (%llu bytes): out of memory",
                          d->max_context, (unsigned long long)d->kv_bytes);
   return PIO_OK;
+}
+
+/* What the model will hold, checked against the memory the process may
+ * take before any of it is allocated: synthetic weights of the spec's
+ * parameters in their dtype, the KV cache, the scratch of the larger of
+ * the two chunk sizes (measured on a copy: nothing is allocated). */
+static pio_status check_footprint(const pio_decoder *d, const pio_model_options *o,
+                                  pio_error *err) {
+  pio_decoder probe = *d;
+  const uint32_t chunk = DECODER_CHUNK_TILES > DECODER_CHUNK ? DECODER_CHUNK_TILES : DECODER_CHUNK;
+  void **slots[DECODER_SCRATCH_MAX];
+  size_t sizes[DECODER_SCRATCH_MAX];
+  const size_t count = scratch_slots(&probe, d->max_context < chunk ? d->max_context : chunk,
+                                     pio_threadpool_size(d->pool), slots, sizes);
+  pio_model_footprint f = {.synthetic_weights = d->spec.n_params * pio_dtype_size(o->weight_dtype),
+                           .kv_cache = cache_bytes(d)};
+  for (size_t i = 0; i < count; i++) f.scratch += (sizes[i] + 63) / 64 * 64;
+  return pio_model_footprint_check(o, &f, d->max_context, err);
 }
 
 /* Multiply-adds x 2 of one token through the matrices it reads, the bytes
@@ -136,6 +178,7 @@ static pio_status build(pio_decoder *d, const pio_model_options *o, pio_error *e
   if (s == PIO_OK && o->kernel != NULL)
     s = pio_kernel_plan_choose(o->kernel, PIO_DTYPE_BF16, &d->plan, err);
   if (s == PIO_OK) s = pio_threadpool_create(o->n_threads, &d->pool, err);
+  if (s == PIO_OK) s = check_footprint(d, o, err);
   if (s == PIO_OK)
     s = o->synthetic ? pio_weights_synthetic(&d->set, o->weight_dtype, o->seed, d->pool, err)
                      : pio_weights_open(&d->set, o->weights_dir, o->weights_load, err);

@@ -1,8 +1,13 @@
 /* sdk/src/instance.c — model instance plumbing every plugin shares
  * (pio/instance.h). */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pio/instance.h"
+#include "pio/memory.h"
 
 pio_model_options pio_model_options_read(const pio_model_options *opts) {
   pio_model_options o;
@@ -32,6 +37,47 @@ pio_status pio_model_context_size(uint32_t max_position, uint32_t asked,
                          "max_position_embeddings %u", asked, max_position);
   *out = asked;
   return PIO_OK;
+}
+
+/* Bytes of the *.safetensors files of dir: what reading them costs. */
+static uint64_t safetensors_bytes(const char *dir) {
+  DIR *d = dir != NULL ? opendir(dir) : NULL;
+  uint64_t total = 0;
+  struct dirent *ent;
+  while (d != NULL && (ent = readdir(d)) != NULL) {
+    size_t n = strlen(ent->d_name);
+    struct stat st;
+    if (n > 12 && strcmp(ent->d_name + n - 12, ".safetensors") == 0 &&
+        fstatat(dirfd(d), ent->d_name, &st, 0) == 0 && S_ISREG(st.st_mode))
+      total += (uint64_t)st.st_size;
+  }
+  if (d != NULL) closedir(d);
+  return total;
+}
+
+pio_status pio_model_footprint_check(const pio_model_options *o, const pio_model_footprint *f,
+                                     uint32_t max_context, pio_error *err) {
+  if (o == NULL || f == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model footprint: no options");
+  const char *held = "mapped from the files";
+  uint64_t weights = 0;
+  if (o->synthetic) {
+    weights = f->synthetic_weights;
+    held = "as built";
+  } else if (o->weights_load == PIO_WEIGHTS_READ) {
+    weights = safetensors_bytes(o->weights_dir);
+    held = "read into memory (--weights map keeps them in the files)";
+  }
+  const double gib = 1024.0 * 1024.0 * 1024.0;
+  char what[320];
+  snprintf(what, sizeof what,
+           "model create: the model (weights %.1f GiB %s, KV cache %.1f GiB for %u tokens, "
+           "scratch %.1f GiB)",
+           (double)weights / gib, held, (double)f->kv_cache / gib, max_context,
+           (double)f->scratch / gib);
+  uint64_t total = weights + f->kv_cache + f->scratch;
+  if (total < weights) total = UINT64_MAX; /* cannot happen with real sizes; never wraps */
+  return pio_memory_check(total, what, err);
 }
 
 pio_status pio_model_stats_copy(const pio_model_stats *stats, pio_model_stats *out,

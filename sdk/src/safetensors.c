@@ -4,6 +4,7 @@
  * never an out-of-bounds read.  Also the set's lookups. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -273,7 +274,12 @@ static pio_status load_file(const char *path, pio_safetensors_load load, pio_st_
   unsigned char *bytes = NULL;
   pio_status status = PIO_OK;
   if (load == PIO_SAFETENSORS_READ) {
-    status = read_pages(fd, path, size, &bytes, err);
+    /* A huge (or sparse) file is refused before its pages are taken. */
+    char what[PIO_ERROR_MESSAGE_MAX / 2];
+    snprintf(what, sizeof what, "%s: reading it into memory (--weights read; --weights map "
+             "keeps it in the file)", path);
+    status = pio_memory_check(size, what, err);
+    if (status == PIO_OK) status = read_pages(fd, path, size, &bytes, err);
   } else {
     void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED)

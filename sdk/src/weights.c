@@ -58,6 +58,12 @@ void *pio_weights_alloc(pio_weights *w, size_t bytes, pio_error *err) {
   }
   pio_weight_buffer b = {NULL, bytes ? bytes : 1, bytes >= PAGES_FROM};
   if (b.pages) {
+    /* A large buffer is filled at once (a synthetic tensor, a copy out of
+     * the mapping, a stack): what the model's footprint check could not
+     * count for mapped weights is checked here, before it is touched. */
+    char what[96];
+    snprintf(what, sizeof what, "weights: a buffer of %zu bytes", bytes);
+    if (pio_memory_check(bytes, what, err) != PIO_OK) return NULL;
     if (pio_pages_alloc(b.bytes, &b.data, err) != PIO_OK) return NULL;
   } else {
     /* 64-byte alignment: the kernels' vector loads never split a line. */

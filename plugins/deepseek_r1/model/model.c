@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "model/model.h"
+#include "kv_cache/kv_figures.h"
 #include "pio/instance.h"
+#include "pio/kv.h"
 #include "rotary/rotary.h"
 
 static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
@@ -16,33 +18,6 @@ static void *scratch(size_t bytes, pio_status *s) {
   void *p = aligned_alloc(64, (max_size(bytes, 1) + 63) / 64 * 64);
   if (p == NULL) *s = PIO_ERR_NO_MEMORY;
   return p;
-}
-
-static pio_status alloc_attention(pio_model *m, pio_error *err) {
-  const pio_model_config *c = m->config;
-  deepseek_attn_scratch *S = &m->attn;
-  const size_t n = m->chunk, H = c->n_heads, r = c->kv_lora_rank, row = m->cache.row;
-  const size_t qk = (size_t)c->qk_nope_head_dim + c->qk_rope_head_dim;
-  const uint32_t threads = pio_threadpool_size(m->pool);
-  const size_t in_rows = m->weights.layers[0].attn.in.rows;
-  pio_status s = PIO_OK;
-  S->per_thread = n * max_size(max_size(c->qk_nope_head_dim, r), c->v_head_dim);
-  S->in = scratch(n * in_rows * sizeof(float), &s);
-  S->q_a = scratch(n * c->q_lora_rank * sizeof(float), &s);
-  S->q = scratch(n * H * qk * sizeof(float), &s);
-  S->q_lat = scratch(n * H * row * sizeof(float), &s);
-  S->lat = scratch(n * H * r * sizeof(float), &s);
-  S->heads = scratch(n * H * c->v_head_dim * sizeof(float), &s);
-  S->gather = scratch(threads * S->per_thread * sizeof(float), &s);
-  S->product = scratch(threads * S->per_thread * sizeof(float), &s);
-  const pio_attention_shape shape = {.n_heads = c->n_heads, .n_kv_heads = 1,
-                                     .k_dim = (uint32_t)row, .v_dim = c->kv_lora_rank};
-  S->attention_bytes = pio_attention_scratch_size(&shape, threads);
-  S->attention = scratch(S->attention_bytes, &s);
-  if (s != PIO_OK)
-    return pio_error_set(err, s, "attention scratch for %u tokens: out of memory", m->chunk);
-  const pio_attention_args probe = deepseek_mla_args(m, 0, 0, m->chunk);
-  return pio_attention_check(&probe, threads, err);
 }
 
 /* The router's rules from config.json (pio/moe.h). */
@@ -71,46 +46,97 @@ static size_t widest_mlp(const pio_model_config *c) {
   return widest;
 }
 
-static pio_status alloc_moe(pio_model *m, pio_error *err) {
-  const pio_model_config *c = m->config;
-  deepseek_moe_scratch *S = &m->moe;
-  const size_t n = m->chunk, d = c->hidden_size;
-  pio_status s = PIO_OK;
-  S->widest = widest_mlp(c);
+/* Every scratch buffer of a pass over n tokens of config c on threads
+ * threads, and its size, in one list: what is allocated and what is
+ * counted before allocating are the same.  Fills the sizes m's passes
+ * read (per_thread, attention_bytes, widest) and returns the count. */
+enum { SCRATCH_MAX = 22 };
+static size_t scratch_slots(pio_model *m, const pio_model_config *c, size_t n, uint32_t threads,
+                            void **slots[SCRATCH_MAX], size_t sizes[SCRATCH_MAX]) {
+  deepseek_attn_scratch *A = &m->attn;
+  deepseek_moe_scratch *M = &m->moe;
+  const size_t H = c->n_heads, r = c->kv_lora_rank, d = c->hidden_size, f = sizeof(float);
+  const size_t qk = (size_t)c->qk_nope_head_dim + c->qk_rope_head_dim;
+  const size_t row = r + c->qk_rope_head_dim; /* a cached position: latent, then k_rope */
+  /* The stacked input projection: q (or its low rank), then the latent and k_rope. */
+  const size_t in_rows = (c->q_lora_rank > 0 ? c->q_lora_rank : H * qk) + row;
+  const pio_attention_shape shape = {.n_heads = c->n_heads, .n_kv_heads = 1,
+                                     .k_dim = (uint32_t)row, .v_dim = c->kv_lora_rank};
+  A->per_thread = n * max_size(max_size(c->qk_nope_head_dim, r), c->v_head_dim);
+  A->attention_bytes = pio_attention_scratch_size(&shape, threads);
+  M->widest = widest_mlp(c);
+  size_t k = 0;
+#define SLOT(field, bytes) (slots[k] = (void **)&(field), sizes[k++] = (bytes))
+  SLOT(m->x, n * d * f);
+  SLOT(m->xn, n * d * f);
+  SLOT(m->proj, n * d * f);
+  SLOT(A->in, n * in_rows * f);
+  SLOT(A->q_a, n * c->q_lora_rank * f);
+  SLOT(A->q, n * H * qk * f);
+  SLOT(A->q_lat, n * H * row * f);
+  SLOT(A->lat, n * H * r * f);
+  SLOT(A->heads, n * H * c->v_head_dim * f);
+  SLOT(A->gather, threads * A->per_thread * f);
+  SLOT(A->product, threads * A->per_thread * f);
+  SLOT(A->attention, A->attention_bytes);
   /* A decoded token's k experts and the shared ones fit: chunk >= k + 1 is
    * not promised (a tiny max_context), so take the larger. */
   const size_t rows = max_size(n, (size_t)c->n_experts_per_tok + 1);
-  S->hidden = scratch(rows * 2 * S->widest * sizeof(float), &s);
-  S->out = scratch(n * d * sizeof(float), &s);
-  if (s == PIO_OK && c->n_routed_experts > 0) {
-    S->router = router_of(c);
-    if ((s = pio_moe_router_check(&S->router, err)) != PIO_OK)
-      return pio_error_prefix(err, "%s", c->path);
-    const size_t E = c->n_routed_experts, k = c->n_experts_per_tok;
-    S->logits = scratch(n * E * sizeof(float), &s);
-    S->experts = scratch(n * k * sizeof(uint32_t), &s);
-    S->weights = scratch(n * k * sizeof(float), &s);
-    S->offsets = scratch((E + 1) * sizeof(uint32_t), &s);
-    S->entries = scratch(n * k * sizeof(uint32_t), &s);
-    S->rows = scratch(n * d * sizeof(float), &s);
-    S->slots = scratch(max_size(n * k, k + 1) * d * sizeof(float), &s);
-    S->route = scratch(pio_moe_route_scratch_bytes(&S->router), &s);
+  SLOT(M->hidden, rows * 2 * M->widest * f);
+  SLOT(M->out, n * d * f);
+  if (c->n_routed_experts > 0) {
+    const size_t E = c->n_routed_experts, top = c->n_experts_per_tok;
+    const pio_moe_router router = router_of(c);
+    SLOT(M->logits, n * E * f);
+    SLOT(M->experts, n * top * sizeof(uint32_t));
+    SLOT(M->weights, n * top * f);
+    SLOT(M->offsets, (E + 1) * sizeof(uint32_t));
+    SLOT(M->entries, n * top * sizeof(uint32_t));
+    SLOT(M->rows, n * d * f);
+    SLOT(M->slots, max_size(n * top, top + 1) * d * f);
+    SLOT(M->route, pio_moe_route_scratch_bytes(&router));
   }
-  if (s != PIO_OK)
-    return pio_error_set(err, s, "MoE scratch for %u tokens: out of memory", m->chunk);
-  return PIO_OK;
+#undef SLOT
+  return k;
 }
 
 static pio_status alloc_scratch(pio_model *m, pio_error *err) {
-  const size_t rows = (size_t)m->chunk * m->config->hidden_size * sizeof(float);
+  const pio_model_config *c = m->config;
+  const uint32_t threads = pio_threadpool_size(m->pool);
+  if (c->n_routed_experts > 0) {
+    m->moe.router = router_of(c);
+    pio_status s = pio_moe_router_check(&m->moe.router, err);
+    if (s != PIO_OK) return pio_error_prefix(err, "%s", c->path);
+  }
+  void **slots[SCRATCH_MAX];
+  size_t sizes[SCRATCH_MAX];
+  const size_t count = scratch_slots(m, c, m->chunk, threads, slots, sizes);
   pio_status s = PIO_OK;
-  m->x = scratch(rows, &s);
-  m->xn = scratch(rows, &s);
-  m->proj = scratch(rows, &s);
+  for (size_t i = 0; i < count; i++) *slots[i] = scratch(sizes[i], &s);
   if (s != PIO_OK)
     return pio_error_set(err, s, "model scratch for %u tokens: out of memory", m->chunk);
-  if ((s = alloc_attention(m, err)) != PIO_OK) return s;
-  return alloc_moe(m, err);
+  const pio_attention_args probe = deepseek_mla_args(m, 0, 0, m->chunk);
+  return pio_attention_check(&probe, threads, err);
+}
+
+/* What the model will hold, checked against the memory the process may
+ * take before any of it is allocated: the synthetic weights as built (a
+ * pool of routed experts may stand in for the rest), the MLA cache, the
+ * scratch of a chunk (sized on a copy: nothing is allocated). */
+static pio_status check_footprint(const pio_model *m, const pio_model_config *c,
+                                  const pio_model_options *o, uint32_t max_context,
+                                  pio_error *err) {
+  pio_model probe = *m;
+  pio_model_footprint f = {0};
+  pio_status s = deepseek_weights_synthetic_bytes(c, o->weight_dtype, &f.synthetic_weights, err);
+  if (s == PIO_OK) s = pio_kv_cache_bytes(deepseek_kv_figures, c, max_context, &f.kv_cache, err);
+  if (s != PIO_OK) return s;
+  void **slots[SCRATCH_MAX];
+  size_t sizes[SCRATCH_MAX];
+  const uint32_t chunk = max_context < DEEPSEEK_PREFILL_CHUNK ? max_context : DEEPSEEK_PREFILL_CHUNK;
+  const size_t count = scratch_slots(&probe, c, chunk, pio_threadpool_size(m->pool), slots, sizes);
+  for (size_t i = 0; i < count; i++) f.scratch += (max_size(sizes[i], 1) + 63) / 64 * 64;
+  return pio_model_footprint_check(o, &f, max_context, err);
 }
 
 /* Says how the weights are held when it is not plain: a synthetic pool of
@@ -146,6 +172,7 @@ static pio_status build(pio_model *m, const pio_model_config *config,
   if (s == PIO_OK && o->kernel != NULL)
     s = pio_kernel_plan_choose(o->kernel, PIO_DTYPE_BF16, &m->plan, err);
   if (s == PIO_OK) s = pio_threadpool_create(o->n_threads, &m->pool, err);
+  if (s == PIO_OK) s = check_footprint(m, config, o, max_context, err);
   if (s == PIO_OK)
     s = o->synthetic ? deepseek_weights_synthetic(&m->weights, config, o->weight_dtype, o->seed,
                                                   m->pool, err)

@@ -75,6 +75,17 @@ uint32_t deepseek_expert_pool_size(const pio_model_config *c, pio_dtype dtype) {
   return n < slots ? (uint32_t)n : 0;
 }
 
+pio_status deepseek_weights_synthetic_bytes(const pio_model_config *config, pio_dtype dtype,
+                                            uint64_t *bytes, pio_error *err) {
+  pio_model_summary summary = {.struct_size = sizeof summary};
+  pio_status s = deepseek_config_summarize(config, &summary, err);
+  if (s != PIO_OK) return s;
+  *bytes = summary.n_params * pio_dtype_size(dtype);
+  const uint32_t pool = deepseek_expert_pool_size(config, dtype);
+  if (pool > 0) *bytes -= (routed_slots(config) - pool) * expert_bytes(config, dtype);
+  return PIO_OK;
+}
+
 /* Slot s of the model takes pool expert s % pool, built when s < pool. */
 static pio_status expert_from_pool(deepseek_builder *b, const char *prefix,
                                    pio_swiglu_weights *out, pio_error *err) {

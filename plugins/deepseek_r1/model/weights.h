@@ -89,6 +89,11 @@ void deepseek_weights_free(deepseek_weights *w);
  * dtype: 0 when every slot gets its own, else the pool's size. */
 uint32_t deepseek_expert_pool_size(const pio_model_config *config, pio_dtype dtype);
 
+/* Bytes deepseek_weights_synthetic builds for config in dtype: every
+ * parameter in dtype, less the routed-expert slots a pool stands in for. */
+pio_status deepseek_weights_synthetic_bytes(const pio_model_config *config, pio_dtype dtype,
+                                            uint64_t *bytes, pio_error *err);
+
 /* Bytes one decoded token reads: attention, the dense MLP or the router,
  * shared experts and num_experts_per_tok routed experts of each layer, the
  * norms, lm_head and one embedding row. */

@@ -4,18 +4,47 @@
 #include <string.h>
 
 #include "attention/attention.h"
+#include "kv_cache/kv_figures.h"
 #include "model/model.h"
 #include "pio/instance.h"
+#include "pio/kv.h"
 #include "rotary/rope_params.h"
+
+/* The pass buffers' sizes for chunk tokens of config. */
+static llama_pass_dims pass_dims(const pio_model_config *c, uint32_t chunk, uint32_t n_threads) {
+  const pio_attention_shape attention = {.n_heads = c->n_heads, .n_kv_heads = c->n_kv_heads,
+                                         .k_dim = c->head_dim, .v_dim = c->head_dim};
+  return (llama_pass_dims){.chunk = chunk, .d_model = c->hidden_size,
+                           .qkv_dim = (c->n_heads + 2 * c->n_kv_heads) * c->head_dim,
+                           .attn_dim = c->n_heads * c->head_dim,
+                           .mlp_dim = 2 * c->intermediate_size, .attention = attention,
+                           .n_threads = n_threads};
+}
+
+/* What the model will hold, checked against the memory the process may
+ * take before any of it is allocated: synthetic weights of the config's
+ * parameters in their dtype, the KV cache for max_context tokens, the
+ * pass buffers for the larger of the two chunk sizes. */
+static pio_status check_footprint(const pio_model_config *c, const pio_model_options *o,
+                                  uint32_t max_context, uint32_t n_threads, pio_error *err) {
+  pio_model_summary summary = {.struct_size = sizeof summary};
+  pio_model_footprint f = {0};
+  pio_status s = llama_config_summarize(c, &summary, err);
+  if (s == PIO_OK) s = pio_kv_cache_bytes(llama_kv_figures, c, max_context, &f.kv_cache, err);
+  if (s != PIO_OK) return s;
+  f.synthetic_weights = summary.n_params * pio_dtype_size(o->weight_dtype);
+  const uint32_t chunk = LLAMA_PREFILL_CHUNK_TILES > LLAMA_PREFILL_CHUNK
+                             ? LLAMA_PREFILL_CHUNK_TILES
+                             : LLAMA_PREFILL_CHUNK;
+  const llama_pass_dims dims = pass_dims(c, max_context < chunk ? max_context : chunk, n_threads);
+  f.scratch = llama_pass_buffers_bytes(&dims);
+  return pio_model_footprint_check(o, &f, max_context, err);
+}
 
 static pio_status alloc_scratch(pio_model *m, pio_error *err) {
   const pio_model_config *c = m->config;
-  m->qkv_dim = (c->n_heads + 2 * c->n_kv_heads) * c->head_dim;
-  const llama_pass_dims dims = {.chunk = m->chunk, .d_model = c->hidden_size,
-                                .qkv_dim = m->qkv_dim, .attn_dim = c->n_heads * c->head_dim,
-                                .mlp_dim = 2 * c->intermediate_size,
-                                .attention = llama_attention_shape(&m->cache, c->n_heads),
-                                .n_threads = pio_threadpool_size(m->pool)};
+  const llama_pass_dims dims = pass_dims(c, m->chunk, pio_threadpool_size(m->pool));
+  m->qkv_dim = dims.qkv_dim;
   pio_status s = llama_pass_buffers_alloc(&m->buf, &dims, err);
   if (s != PIO_OK) return s;
   /* The attention trusts its arguments: check the shapes and strides this
@@ -60,6 +89,8 @@ static pio_status build(pio_model *m, const pio_model_config *config,
   if (s == PIO_OK && o->kernel != NULL)
     s = pio_kernel_plan_choose(o->kernel, PIO_DTYPE_BF16, &m->plan, err);
   if (s == PIO_OK) s = pio_threadpool_create(o->n_threads, &m->pool, err);
+  if (s == PIO_OK)
+    s = check_footprint(config, o, max_context, pio_threadpool_size(m->pool), err);
   if (s == PIO_OK)
     s = o->synthetic ? llama_weights_synthetic(&m->weights, config, o->weight_dtype, o->seed,
                                                m->pool, err)

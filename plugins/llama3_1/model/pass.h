@@ -41,5 +41,7 @@ typedef struct llama_pass_buffers {
 pio_status llama_pass_buffers_alloc(llama_pass_buffers *b, const llama_pass_dims *dims,
                                     pio_error *err);
 void llama_pass_buffers_free(llama_pass_buffers *b);
+/* What llama_pass_buffers_alloc takes for dims, in bytes. */
+size_t llama_pass_buffers_bytes(const llama_pass_dims *dims);
 
 #endif
