@@ -2,7 +2,7 @@
  * CPU runs against a naive double-precision softmax attention written
  * here: MHA, GQA, MQA, key and value heads of different sizes in one
  * shared cache row (absorbed MLA), prefill over many tiles, decode split
- * over positions, sliding windows, sinks and soft-cap; the same bits for
+ * over positions, sliding windows, chunks, sinks and soft-cap; the same bits for
  * any thread count; and the argument checks. */
 #include <check.h>
 #include <math.h>
@@ -22,6 +22,7 @@ static float rand_unit(void) { /* uniform in [-1, 1) */
 typedef struct cas {
   pio_attention_shape shape;
   uint32_t n_tokens, start, window;
+  uint32_t chunk; /* Llama 4's chunked attention */
   float softcap;
   int with_sinks;
   int mla;        /* value = the first v_dim floats of the key row */
@@ -74,6 +75,7 @@ static void setup(const cas *c, uint32_t n_threads, bufs *b) {
   a->out_head_stride = o_head;
   a->scale = 1.0f / sqrtf((float)s->k_dim);
   a->window = c->window;
+  a->chunk = c->chunk;
   a->sinks = b->sinks;
   a->softcap = c->softcap;
   a->scratch_size = pio_attention_scratch_size(s, n_threads);
@@ -96,7 +98,8 @@ static void reference(const pio_attention_args *a, uint32_t t, uint32_t h, doubl
                       double *scale_out) {
   const pio_attention_shape *s = &a->shape;
   const uint32_t g = h / (s->n_heads / s->n_kv_heads), pos = a->start + t;
-  const uint32_t lo = a->window && pos + 1 > a->window ? pos + 1 - a->window : 0;
+  uint32_t lo = a->window && pos + 1 > a->window ? pos + 1 - a->window : 0;
+  if (a->chunk && pos / a->chunk * a->chunk > lo) lo = pos / a->chunk * a->chunk;
   const float *q = a->q + t * a->q_token_stride + h * a->q_head_stride;
   double *logit = malloc((pos + 1) * sizeof *logit), top = -INFINITY;
   for (uint32_t p = lo; p <= pos; p++) {
@@ -187,6 +190,12 @@ static const cas cases[] = {
     {.shape = {8, 2, 64, 64}, .n_tokens = 20, .start = 4, .with_sinks = 1, .q_range = 1},
     {.shape = {8, 2, 64, 64}, .n_tokens = 1, .start = 1800, .with_sinks = 1, .window = 128,
      .q_range = 1},
+    /* Llama 4 chunks: prefill across chunk starts, split decode late in a
+     * chunk, a decode at a chunk's first position, a window inside chunks. */
+    {.shape = {4, 2, 16, 16}, .n_tokens = 70, .start = 10, .chunk = 32, .q_range = 1},
+    {.shape = {8, 2, 64, 64}, .n_tokens = 1, .start = 2999, .chunk = 1024, .q_range = 1},
+    {.shape = {8, 2, 64, 64}, .n_tokens = 1, .start = 2048, .chunk = 1024, .q_range = 1},
+    {.shape = {4, 2, 16, 16}, .n_tokens = 40, .start = 30, .chunk = 24, .window = 9, .q_range = 1},
     /* Gemma 2 soft-cap, peaked logits. */
     {.shape = {4, 2, 32, 32}, .n_tokens = 17, .start = 3, .softcap = 5.0f, .q_range = 8},
     /* A value head wider than the key (v_dim over 64: several column groups). */
