@@ -3,6 +3,7 @@
  * advice for a transport far below its own; as a table or as JSON. */
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <ucp/api/ucp.h>
 
@@ -39,15 +40,27 @@ void pio_kvxfer_advise(pio_kvxfer_result *r) {
   if (!p->measured) p = &r->pass[0][PIO_KVXFER_GET];
   if (!p->measured) p = &r->pass[1][PIO_KVXFER_GET];
   double raw = p->raw_bytes_per_s;
-  if (strcmp(r->kind, "tcp") == 0 && r->socket_bytes_per_s > 0 &&
-      raw < 0.5 * r->socket_bytes_per_s)
-    snprintf(r->advice, sizeof r->advice, "UCX's tcp transport moved %.3f GB/s, %.0f%% of the "
-             "%.3f GB/s a plain TCP socket carries between these ranks.  Its default segments "
-             "are small for KV pages: set UCX_TCP_TX_SEG_SIZE=256K UCX_TCP_RX_SEG_SIZE=1M "
-             "(and larger UCX_TCP_SNDBUF/UCX_TCP_RCVBUF on long links) on both ranks, or use "
-             "an RDMA transport (UCX_TLS=rc,...) where the NICs have it.", raw / 1e9,
-             100.0 * raw / r->socket_bytes_per_s, r->socket_bytes_per_s / 1e9);
-  else if (strcmp(r->kind, "shm") == 0 && raw < 0.25 * r->memcpy_bytes_per_s)
+  const char *tx = getenv("UCX_TCP_TX_SEG_SIZE"), *rx = getenv("UCX_TCP_RX_SEG_SIZE");
+  int slow_tcp = strcmp(r->kind, "tcp") == 0 && r->socket_bytes_per_s > 0 &&
+                 raw < 0.5 * r->socket_bytes_per_s;
+  int n = 0;
+  if (slow_tcp)
+    n = snprintf(r->advice, sizeof r->advice, "UCX's tcp transport moved %.3f GB/s, %.0f%% of "
+                 "the %.3f GB/s a plain TCP socket carries between these ranks.  ", raw / 1e9,
+                 100.0 * raw / r->socket_bytes_per_s, r->socket_bytes_per_s / 1e9);
+  if (slow_tcp && tx != NULL && rx != NULL && n > 0 && (size_t)n < sizeof r->advice)
+    /* Advising what is already set would send the user round in a circle. */
+    snprintf(r->advice + n, sizeof r->advice - (size_t)n, "This rank has UCX_TCP_TX_SEG_SIZE=%.32s "
+             "UCX_TCP_RX_SEG_SIZE=%.32s (the target needs them too); what remains is UCX 1.13 "
+             "carrying puts and gets over TCP as active messages through its own buffers: use "
+             "an RDMA transport (UCX_TLS=rc,...) where the NICs have it, larger "
+             "UCX_TCP_SNDBUF/UCX_TCP_RCVBUF on long links.", tx, rx);
+  else if (slow_tcp && n > 0 && (size_t)n < sizeof r->advice)
+    snprintf(r->advice + n, sizeof r->advice - (size_t)n, "Its default segments are small for "
+             "KV pages: set UCX_TCP_TX_SEG_SIZE=256K UCX_TCP_RX_SEG_SIZE=1M (and larger "
+             "UCX_TCP_SNDBUF/UCX_TCP_RCVBUF on long links) on both ranks, or use an RDMA "
+             "transport (UCX_TLS=rc,...) where the NICs have it.");
+  else if (!slow_tcp && strcmp(r->kind, "shm") == 0 && raw < 0.25 * r->memcpy_bytes_per_s)
     snprintf(r->advice, sizeof r->advice, "UCX's shared-memory transport moved %.2f GB/s, "
              "%.0f%% of memcpy on this machine (%.2f GB/s): check UCX_TLS (sysv,posix,cma) "
              "and that both ranks share /dev/shm.", raw / 1e9,

@@ -288,6 +288,16 @@ START_TEST(test_a_slow_transport_is_flagged_with_the_settings_to_change) {
   pio_kvxfer_advise(&r);
   ck_assert_ptr_nonnull(strstr(r.advice, "0.050 GB/s, 4% of the 1.400 GB/s"));
   ck_assert_ptr_nonnull(strstr(r.advice, "UCX_TCP_TX_SEG_SIZE=256K UCX_TCP_RX_SEG_SIZE=1M"));
+  /* Already set on this rank: the advice says so and goes further. */
+  setenv("UCX_TCP_TX_SEG_SIZE", "256K", 1);
+  setenv("UCX_TCP_RX_SEG_SIZE", "1M", 1);
+  r = measured("tcp", 0.23e9, 0.48e9, 10e9);
+  pio_kvxfer_advise(&r);
+  ck_assert_ptr_nonnull(strstr(r.advice, "This rank has UCX_TCP_TX_SEG_SIZE=256K "
+                                         "UCX_TCP_RX_SEG_SIZE=1M (the target needs them too)"));
+  ck_assert_ptr_null(strstr(r.advice, "Its default segments"));
+  unsetenv("UCX_TCP_TX_SEG_SIZE");
+  unsetenv("UCX_TCP_RX_SEG_SIZE");
   r = measured("tcp", 0.9e9, 1.4e9, 10e9); /* near the socket: nothing to say */
   pio_kvxfer_advise(&r);
   ck_assert_str_eq(r.advice, "");
