@@ -137,6 +137,7 @@ typedef struct matmul_task {
   int packed_owned;      /* packed is this call's (freed at its end), not the pool's */
   pio_threadpool *pool;  /* whose kept scratch the shares use, or NULL */
   unsigned char *scratch; /* without a pool: the one share's scratch, or NULL */
+  int scratch_owned;      /* scratch is this call's (freed at its end), not the thread's */
   size_t scratch_bytes;   /* each share's */
   size_t n;
   float *y;              /* y[n][rows] */
@@ -199,7 +200,8 @@ static void pack_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads) 
 
 /* Memory of a matmul: the pool's kept scratch (slot n_threads for the
  * packed x, slot i for share i), so a model's matmuls do not fault in fresh
- * pages every call; without a pool, malloc'd and freed by the call. */
+ * pages every call; without a pool, the thread's kept buffer (see
+ * pack_activations); malloc'd and freed by the call only when those fail. */
 static void *call_buffer(pio_threadpool *pool, size_t bytes, int *owned) {
   void *p = pool != NULL ? pio_threadpool_scratch(pool, pio_threadpool_size(pool), bytes) : NULL;
   *owned = p == NULL;
@@ -221,14 +223,24 @@ static void pack_activations(pio_threadpool *pool, matmul_task *task) {
   for (uint32_t i = 0; pool != NULL && task->scratch_bytes > 0 && i < pio_threadpool_size(pool);
        i++)
     if (pio_threadpool_scratch(pool, i, task->scratch_bytes) == NULL) return;
-  if (pool == NULL && task->scratch_bytes > 0) {
-    task->scratch = aligned_alloc(64, task->scratch_bytes);
-    if (task->scratch == NULL) return;
+  /* Without a pool, one buffer this thread keeps holds the scratch and then
+   * the packed x: no allocation per call. */
+  unsigned char *kept = pool == NULL ? pio_k_thread_buffer(task->scratch_bytes + bytes) : NULL;
+  if (kept != NULL) {
+    task->scratch = task->scratch_bytes > 0 ? kept : NULL;
+    task->packed = kept + task->scratch_bytes;
+  } else {
+    if (pool == NULL && task->scratch_bytes > 0) {
+      task->scratch = aligned_alloc(64, task->scratch_bytes);
+      if (task->scratch == NULL) return;
+      task->scratch_owned = 1;
+    }
+    task->packed = call_buffer(pool, bytes, &task->packed_owned);
   }
-  task->packed = call_buffer(pool, bytes, &task->packed_owned);
   if (task->packed == NULL) {
-    free(task->scratch);
+    if (task->scratch_owned) free(task->scratch);
     task->scratch = NULL;
+    task->scratch_owned = 0;
     return;
   }
   task->pack_units = ops->pack_units(task->n, task->w->cols);
@@ -277,7 +289,7 @@ void pio_matmul_strided(pio_threadpool *pool, pio_kernel_path path, const pio_ma
   task.max_rows = w->rows / (8 * (size_t)task.n_threads);
   pio_threadpool_run(pool, matmul_task_run, &task);
   if (task.packed_owned) free(task.packed);
-  free(task.scratch);
+  if (task.scratch_owned) free(task.scratch);
   free(dense);
 }
 

@@ -16,6 +16,11 @@
 #define PIO_HIDDEN
 #endif
 
+/* This thread's kept buffer of at least bytes bytes, 64-byte aligned,
+ * uninitialised, valid until its next call on this thread; NULL when out of
+ * memory (sdk/src/thread_buffer.c). */
+PIO_HIDDEN void *pio_k_thread_buffer(size_t bytes);
+
 /* Rows [row_begin, row_end) of y[n][w->rows] = x[n][w->cols] . w^T.
  * Row ranges handed to a path start at a multiple of its row block. */
 typedef void (*pio_k_matmul_rows_fn)(const pio_matrix *w, const float *x, size_t n, float *y,
