@@ -75,16 +75,23 @@ static void adopt_manifest(registry_record *rec, pio_manifest *manifest) {
 
 /* A broken folder is invalid wherever it goes, so those checks come before
  * the ones about this machine. */
+/* Invalid for what err says; a failure of the system rather than of the
+ * files (an I/O error, memory) is marked so that it is not cached. */
+static int examined_invalid(registry_record *rec, struct arena *arena, const pio_error *err) {
+  rec->transient = err->code == PIO_ERR_IO || err->code == PIO_ERR_NO_MEMORY;
+  return record_set_reason(rec, arena, PIO_PLUGIN_INVALID, err->message);
+}
+
 int record_examine(registry_record *rec, const compat_machine *machine, struct arena *arena) {
   pio_error err;
   pio_error_clear(&err);
   pio_manifest *manifest = NULL;
   if (manifest_load(rec->pub.manifest_path, arena, &manifest, &err) != PIO_OK)
-    return record_set_reason(rec, arena, PIO_PLUGIN_INVALID, err.message);
+    return examined_invalid(rec, arena, &err);
   adopt_manifest(rec, manifest);
   module_file module;
   if (module_resolve(rec->pub.dir, manifest->entry_module, &module, &err) != PIO_OK)
-    return record_set_reason(rec, arena, PIO_PLUGIN_INVALID, err.message);
+    return examined_invalid(rec, arena, &err);
   int moved = move_into(arena, module.path, &rec->pub.module_path);
   moved |= move_into(arena, module.archive, &rec->module_archive);
   module.path = module.archive = NULL; /* moved: freed either way */

@@ -40,6 +40,9 @@ typedef struct registry_record {
   /* A cache miss's lookup ticket, for storing the record once examined;
    * NULL for a hit (nothing to store) or without a cache. */
   const regcache_ticket *ticket;
+  /* Examined with an error that is not a property of the files (an I/O
+   * error, memory: EMFILE, EIO, ENOMEM): never cached, found afresh. */
+  int transient;
   int trial_done;
   pio_trial_result trial;
 } registry_record;

@@ -192,7 +192,7 @@ static pio_status collect(const scan_job *job, pio_error *err) {
       st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
     registry_record *rec = item->rec;
     if (rec == NULL || st != PIO_OK) continue; /* items_free releases its manifest */
-    if (rec->ticket != NULL)
+    if (rec->ticket != NULL && !rec->transient)
       regcache_store(registry->cache, rec->ticket, &rec->pub, rec->module_archive, rec->manifest);
     if (registry_append(registry, rec) != 0)
       st = pio_error_set(err, PIO_ERR_NO_MEMORY, "registry: out of memory");
