@@ -112,6 +112,19 @@ START_TEST(test_plan_switches_paths_at_its_prefill_size) {
 }
 END_TEST
 
+START_TEST(test_f32_path_keeps_f32_activations_and_forced_paths) {
+  const pio_kernel_path decode[] = {PIO_KERNEL_SCALAR, PIO_KERNEL_AVX2, PIO_KERNEL_AVX512,
+                                    PIO_KERNEL_AVX512_BF16, PIO_KERNEL_AMX_BF16};
+  const pio_kernel_path want[] = {PIO_KERNEL_SCALAR, PIO_KERNEL_AVX2, PIO_KERNEL_AVX512,
+                                  PIO_KERNEL_AVX512, PIO_KERNEL_AVX512};
+  for (size_t i = 0; i < sizeof decode / sizeof decode[0]; i++) {
+    pio_kernel_plan plan = {.prefill = PIO_KERNEL_AMX_BF16, .decode = decode[i],
+                            .prefill_min_tokens = 16};
+    ck_assert_int_eq(pio_kernel_plan_f32_path(&plan), want[i]);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *suite = suite_create("kernel_plan");
   TCase *tc = tcase_create("core");
@@ -123,6 +136,7 @@ int main(void) {
   tcase_add_test(tc, test_unavailable_path_is_refused_with_the_reason);
   tcase_add_test(tc, test_weights_no_matmul_takes_are_refused);
   tcase_add_test(tc, test_plan_switches_paths_at_its_prefill_size);
+  tcase_add_test(tc, test_f32_path_keeps_f32_activations_and_forced_paths);
   suite_add_tcase(suite, tc);
   SRunner *runner = srunner_create(suite);
   srunner_run_all(runner, CK_NORMAL);

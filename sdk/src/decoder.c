@@ -195,10 +195,7 @@ static pio_status build(pio_decoder *d, const pio_model_options *o, pio_error *e
       o->kernel, L0->moe ? L0->experts[0].w.gate_up.dtype : L0->mlp.w.gate_up.dtype, &d->plan,
       err);
   if (s != PIO_OK) return pio_error_prefix(err, "model create");
-  const pio_kernel_path decode = d->plan.decode;
-  d->router_path = decode == PIO_KERNEL_AVX512_BF16 || decode == PIO_KERNEL_AMX_BF16
-                       ? PIO_KERNEL_AVX512
-                       : decode;
+  d->router_path = pio_kernel_plan_f32_path(&d->plan);
   const uint32_t chunk =
       d->plan.prefill == PIO_KERNEL_AMX_BF16 ? DECODER_CHUNK_TILES : DECODER_CHUNK;
   d->chunk = d->max_context < chunk ? d->max_context : chunk;

@@ -192,3 +192,9 @@ pio_status pio_kernel_plan_choose(const char *request, pio_dtype dtype, pio_kern
 pio_kernel_path pio_kernel_plan_path(const pio_kernel_plan *plan, size_t n_tokens) {
   return n_tokens >= plan->prefill_min_tokens ? plan->prefill : plan->decode;
 }
+
+pio_kernel_path pio_kernel_plan_f32_path(const pio_kernel_plan *plan) {
+  return plan->decode == PIO_KERNEL_AVX512_BF16 || plan->decode == PIO_KERNEL_AMX_BF16
+             ? PIO_KERNEL_AVX512
+             : plan->decode;
+}

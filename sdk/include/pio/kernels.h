@@ -91,6 +91,12 @@ pio_status pio_kernel_plan_choose(const char *request, pio_dtype dtype, pio_kern
                                   pio_error *err);
 /* The path of a matmul of n_tokens tokens under plan. */
 pio_kernel_path pio_kernel_plan_path(const pio_kernel_plan *plan, size_t n_tokens);
+/* The plan's decode path with f32 activations: avx512 where decode (or the
+ * forced path) rounds them to bf16 (avx512bf16, amx_bf16), else decode.
+ * For matmuls whose inputs must not be rounded, such as MoE routers, where
+ * a bf16 rounding can flip which experts are chosen; --kernel scalar or
+ * avx2 still reaches them. */
+pio_kernel_path pio_kernel_plan_f32_path(const pio_kernel_plan *plan);
 
 /* x[n] = softmax(x[n]), subtracting the max first. */
 void pio_softmax(float *x, size_t n);
