@@ -65,6 +65,14 @@ static int only_whitespace(const char *text, size_t len) {
   return 1;
 }
 
+/* The text is the literal null, whitespace around it. */
+static int is_null_literal(const char *text, size_t len) {
+  size_t b = 0, e = len;
+  while (b < e && only_whitespace(text + b, 1)) b++;
+  while (e > b && only_whitespace(text + e - 1, 1)) e--;
+  return e - b == 4 && memcmp(text + b, "null", 4) == 0;
+}
+
 /* Runs json-c over the whole buffer.  A top-level number or literal is only
  * complete once json-c sees the end, hence the final one-byte "" call. */
 static pio_status run_tokener(const char *name, const char *text, size_t len, int max_depth,
@@ -82,6 +90,10 @@ static pio_status run_tokener(const char *name, const char *text, size_t len, in
     offset = len; /* json-c restarts its count for the final call */
   }
   json_tokener_free(tok);
+  /* json-c reports success with no object when an allocation failed inside
+   * it: only the literal null may give NULL. */
+  if (jerr == json_tokener_success && root == NULL && !is_null_literal(text, len))
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory while parsing", name);
   if (jerr == json_tokener_success) {
     *out = root;
     return PIO_OK;
