@@ -12,6 +12,7 @@
  * in name order, each miss is stored in the cache for next time and each
  * record appended. */
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,7 +205,16 @@ static pio_status collect(const scan_job *job, pio_error *err) {
 
 pio_status registry_scan_folder(pio_registry *registry, const char *dir, pio_error *err) {
   DIR *d = opendir(dir);
-  if (d == NULL) return PIO_OK; /* a folder that cannot be read holds no plugins */
+  if (d == NULL) {
+    /* Missing, not a folder, not ours to read: it holds no plugins.  A
+     * failure of the system is said: skipping the folder would list
+     * fewer plugins with exit 0. */
+    int e = errno;
+    if (e == ENOMEM || e == EMFILE || e == ENFILE || e == EIO)
+      return pio_error_set(err, e == ENOMEM ? PIO_ERR_NO_MEMORY : PIO_ERR_IO,
+                           "%s: cannot read the folder: %s", dir, strerror(e));
+    return PIO_OK;
+  }
   scan_item *items = NULL;
   long n = list_entries(d, &items);
   pio_threadpool *pool = n > 0 ? pool_for(registry, (size_t)n) : NULL;
