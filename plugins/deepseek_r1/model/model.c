@@ -185,9 +185,9 @@ static pio_status build(pio_model *m, const pio_model_config *config,
   if (s != PIO_OK) return pio_error_prefix(err, "model create");
   m->chunk = max_context < DEEPSEEK_PREFILL_CHUNK ? max_context : DEEPSEEK_PREFILL_CHUNK;
   /* The bf16 dot-product path rounds activations to bf16; the router's
-   * choice is kept on f32 activations, as Transformers computes it. */
-  const pio_kernel_path best = pio_kernel_best();
-  m->router_path = best == PIO_KERNEL_AVX512_BF16 ? PIO_KERNEL_AVX512 : best;
+   * choice is kept on f32 activations, as Transformers computes it, on the
+   * plan's path otherwise (--kernel scalar or avx2 reaches it too). */
+  m->router_path = pio_kernel_plan_f32_path(&m->plan);
   m->softmax_scale = deepseek_softmax_scale(config);
   m->flops_per_token = deepseek_weights_flops_per_token(&m->weights, config);
   m->weight_bytes_per_token = deepseek_weights_bytes_per_token(&m->weights, config);
