@@ -25,6 +25,8 @@ export PIO_PLUGIN_PATH=$b/plugins
 chmod -R go-w "$here"
 
 step() { echo; echo "=== $*"; }
+failures=0
+check_failed() { echo "CHECK FAILED: $*"; failures=$((failures + 1)); }
 step "machine"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv 2>&1
 echo "cuBLASLt: ${cublas:-not found}"
@@ -35,12 +37,14 @@ step "the variants as the host judges them"
 chosen=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plugins"][0]["variant"])' \
          "$out/list.json" 2>&1)
 echo "variant chosen for llama3_1: $chosen"
-[ "$chosen" = cuda ] || echo "CHECK FAILED: the host did not choose the cuda variant"
+[ "$chosen" = cuda ] || check_failed "the host did not choose the cuda variant"
 echo "with the driver ruled out (PIO_CUDA_DRIVER names no file):"
 PIO_CUDA_DRIVER=/nonexistent/libcuda.so.1 "$b/host/pio-host" list llama3_1 2>&1 | sed -n 2p
 step "correctness: CUDA module vs CPU module"
 "$b/tests/test_llama3_1_cuda" "$b/plugins/llama3_1" 2>&1 | tee "$out/test.log"
-echo "test exit: ${PIPESTATUS[0]}"
+test_rc=${PIPESTATUS[0]}
+echo "test exit: $test_rc"
+[ "$test_rc" = 0 ] || check_failed "test_llama3_1_cuda exit $test_rc"
 for model in ${PIO_GPU_CHECK_TUNE_MODELS-llama-3.2-1b llama-3.1-8b}; do
   step "decode settings: $model"
   "$b/plugins/llama3_1/cuda/pio-cuda-tune" "$PIO_MODELS_PATH/$model.json" 128 50 2>&1 |
@@ -51,10 +55,13 @@ bench() { # NAME PROMPT GEN: pio-bench run in the variant the host chooses, tabl
   timeout 60 "$b/benchmarks/pio-bench" run --model "$1" --synthetic \
     --prompt-tokens "$2" --gen-tokens "$3" --repeat 5 --no-progress \
     --json-out "$out/bench-$1-$2.json" 2>&1 | tee "$out/bench-$1-$2.log"
-  python3 - "$out/bench-$1-$2.json" <<'PY'
+  local rc=${PIPESTATUS[0]}
+  [ "$rc" = 0 ] || { check_failed "pio-bench run $1 exit $rc"; return; }
+  python3 - "$out/bench-$1-$2.json" <<'PY' || check_failed "pio-bench run $1 did not run the cuda variant"
 import json, sys
 m = json.load(open(sys.argv[1]))["model"]
-print("variant run:", m.get("variant"), "" if m.get("variant") == "cuda" else "CHECK FAILED: not cuda")
+print("variant run:", m.get("variant"))
+sys.exit(m.get("variant") != "cuda")
 PY
 }
 bench llama-3.2-1b 128 128
@@ -115,5 +122,13 @@ if [ "${PIO_GPU_CHECK_SANITIZER:-1}" = 1 ] && command -v compute-sanitizer >/dev
   step "compute-sanitizer memcheck on the correctness test"
   timeout 240 compute-sanitizer --tool memcheck --error-exitcode 9 \
     "$b/tests/test_llama3_1_cuda" "$b/plugins/llama3_1" > "$out/memcheck.log" 2>&1
-  echo "memcheck exit: $?"; tail -25 "$out/memcheck.log"
+  memcheck_rc=$?
+  echo "memcheck exit: $memcheck_rc"; tail -25 "$out/memcheck.log"
+  [ "$memcheck_rc" = 0 ] || check_failed "compute-sanitizer memcheck exit $memcheck_rc"
 fi
+step "summary"
+if [ "$failures" -gt 0 ]; then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "every check passed"
