@@ -210,15 +210,13 @@ pio_status pio_decoder_create(const pio_decoder_spec *spec, const pio_model_opti
                          "model create: no spec, names, layers "
                          "or output given");
   *out = NULL;
-  const pio_model_options o = pio_model_options_read(opts);
-  if (!o.synthetic && o.weights_dir == NULL)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
-                         "model create: neither weights_dir "
-                         "nor synthetic weights given");
+  pio_model_options o;
+  pio_status s = pio_model_options_take(opts, &o, err);
+  if (s != PIO_OK) return s;
   pio_decoder *d = calloc(1, sizeof *d);
   if (d == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "model create: out of memory");
   d->spec = *spec;
-  pio_status s = build(d, &o, err);
+  s = build(d, &o, err);
   d->spec.window = NULL; /* the caller's arrays are read while building only */
   d->spec.moe_layer = NULL;
   d->spec.rope_layer = NULL;

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -24,6 +25,37 @@ pio_model_options pio_model_options_read(const pio_model_options *opts) {
   if (PIO_TABLE_HAS(opts, pio_model_options, weights_load)) o.weights_load = opts->weights_load;
   if (PIO_TABLE_HAS(opts, pio_model_options, kernel)) o.kernel = opts->kernel;
   return o;
+}
+
+pio_status pio_model_options_take(const pio_model_options *opts, pio_model_options *o,
+                                  pio_error *err) {
+  *o = pio_model_options_read(opts);
+  if (!o->synthetic && o->weights_dir == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                         "model create: neither weights_dir "
+                         "nor synthetic weights given");
+  return PIO_OK;
+}
+
+pio_status pio_model_instance_create(const pio_model_config *config, const pio_model_options *opts,
+                                     size_t instance_size, pio_model_build_fn build,
+                                     void (*destroy)(pio_model *m), pio_model **out,
+                                     pio_error *err) {
+  if (config == NULL || out == NULL)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model create: config or out is NULL");
+  *out = NULL;
+  pio_model_options o;
+  pio_status s = pio_model_options_take(opts, &o, err);
+  if (s != PIO_OK) return s;
+  pio_model *m = calloc(1, instance_size);
+  if (m == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "model create: out of memory");
+  s = build(m, config, &o, err);
+  if (s != PIO_OK) {
+    destroy(m);
+    return s;
+  }
+  *out = m;
+  return PIO_OK;
 }
 
 pio_status pio_model_context_size(uint32_t max_position, uint32_t asked,

@@ -229,22 +229,8 @@ static pio_status build(pio_model *m, const pio_model_config *config,
 
 pio_status lc_model_create(const pio_model_config *config, const pio_model_options *opts,
                            pio_model **out, pio_error *err) {
-  if (config == NULL || out == NULL)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model create: config or out is NULL");
-  *out = NULL;
-  const pio_model_options o = pio_model_options_read(opts);
-  if (!o.synthetic && o.weights_dir == NULL)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "model create: neither weights_dir "
-                         "nor synthetic weights given");
-  pio_model *m = calloc(1, sizeof *m);
-  if (m == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "model create: out of memory");
-  pio_status s = build(m, config, &o, err);
-  if (s != PIO_OK) {
-    lc_model_destroy(m);
-    return s;
-  }
-  *out = m;
-  return PIO_OK;
+  return pio_model_instance_create(config, opts, sizeof(pio_model), build, lc_model_destroy, out,
+                                   err);
 }
 
 static void dfree(void *p) {

@@ -1,11 +1,12 @@
 /* pio/instance.h — what every model component's create and stats do the
  * same way: reading the caller's options whatever ABI minor built them,
- * choosing the KV capacity, refusing a model that will not fit in memory
+ * allocating and building an instance, choosing the KV capacity, refusing a model that will not fit in memory
  * before allocating it, and copying stats out within the caller's
  * struct_size. */
 #ifndef PIO_INSTANCE_H
 #define PIO_INSTANCE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pio/plugin.h"
@@ -18,6 +19,28 @@ extern "C" {
  * files, all cores, the default context) where its older table stops or
  * opts is NULL. */
 pio_model_options pio_model_options_read(const pio_model_options *opts);
+
+/* The caller's options read (pio_model_options_read) into *o, refused
+ * (PIO_ERR_INVALID_ARGUMENT) when they name neither a weights_dir nor
+ * synthetic weights. */
+pio_status pio_model_options_take(const pio_model_options *opts, pio_model_options *o,
+                                  pio_error *err);
+
+/* A plugin's build: fills m, zeroed, from config and the options read.  On
+ * failure it may leave m half built: the destroy given beside it frees
+ * what is there. */
+typedef pio_status (*pio_model_build_fn)(pio_model *m, const pio_model_config *config,
+                                         const pio_model_options *o, pio_error *err);
+
+/* A model API's create: checks config and out, takes the options
+ * (pio_model_options_take), allocates a zeroed instance of instance_size
+ * bytes (sizeof of the plugin's struct pio_model) and builds it.  On
+ * success *out owns it (free it with destroy); on failure destroy has
+ * freed the half-built instance and *out is NULL. */
+pio_status pio_model_instance_create(const pio_model_config *config, const pio_model_options *opts,
+                                     size_t instance_size, pio_model_build_fn build,
+                                     void (*destroy)(pio_model *m), pio_model **out,
+                                     pio_error *err);
 
 /* The KV capacity: asked, or when asked is 0 min(max_position,
  * default_context).  asked above max_position is PIO_ERR_INVALID_ARGUMENT
