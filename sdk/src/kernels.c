@@ -1,11 +1,11 @@
 /* sdk/src/kernels.c — picks a kernel path by CPU feature and build, and
  * spreads matmuls over the thread pool by output rows. */
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels_internal.h"
 #include "pio/cpu.h"
+#include "pio/threadpool.h"
 
 /* Below this many multiply-adds a matmul runs on the caller's thread: waking
  * the pool would cost more than it saves. */
@@ -123,11 +123,7 @@ static const pio_k_path_ops *best_ops(void) {
 }
 
 typedef struct matmul_task {
-  atomic_size_t next_row; /* first row of the next chunk to take */
-  size_t block;           /* chunks are whole multiples of this many rows */
-  size_t min_rows;        /* smallest chunk: ~64 KiB of weights */
-  size_t max_rows;        /* largest: 1/(8·threads) of the rows */
-  uint32_t n_threads;
+  pio_chunks rows; /* w's rows in guided chunks: whole row blocks, >= ~64 KiB of weights */
   const pio_k_path_ops *ops;
   const pio_matrix *w;
   const float *x;        /* x[n][x_stride] */
@@ -143,30 +139,6 @@ typedef struct matmul_task {
   float *y;              /* y[n][rows] */
 } matmul_task;
 
-/* Guided chunks: a thread takes 1/(2·threads) of the rows left, at most
- * 1/(8·threads) of all rows and at least min_rows, in whole row blocks;
- * *begin..*end, or 0 when none is left.  Small chunks at the end mean the
- * threads finish within microseconds of each other; the cap means a thread
- * descheduled by other work holds up little. */
-static int take_rows(matmul_task *task, size_t *begin, size_t *end) {
-  const size_t rows = task->w->rows, block = task->block;
-  size_t at = atomic_load_explicit(&task->next_row, memory_order_relaxed);
-  for (;;) {
-    if (at >= rows) return 0;
-    size_t size = (rows - at) / (2 * (size_t)task->n_threads);
-    if (size > task->max_rows) size = task->max_rows;
-    if (size < task->min_rows) size = task->min_rows;
-    size = (size + block - 1) / block * block;
-    size_t stop = at + size < rows ? at + size : rows;
-    if (atomic_compare_exchange_weak_explicit(&task->next_row, &at, stop, memory_order_relaxed,
-                                              memory_order_relaxed)) {
-      *begin = at;
-      *end = stop;
-      return 1;
-    }
-  }
-}
-
 /* Share thread_index's scratch of the packed route, or NULL. */
 static void *share_scratch(matmul_task *task, uint32_t thread_index) {
   if (task->scratch_bytes == 0) return NULL;
@@ -174,13 +146,13 @@ static void *share_scratch(matmul_task *task, uint32_t thread_index) {
   return pio_threadpool_scratch(task->pool, thread_index, task->scratch_bytes);
 }
 
-/* Threads take rows from a shared counter rather than fixed shares: on a
+/* Threads take rows in guided chunks (pio_chunks) rather than fixed shares: on a
  * machine where other work steals a core for a while, the other threads
  * take up its rows instead of waiting for it. */
 static void matmul_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads) {
   matmul_task *task = ctx;
   size_t begin, end;
-  while (take_rows(task, &begin, &end)) {
+  while (pio_chunks_take(&task->rows, &begin, &end)) {
     if (task->packed != NULL)
       task->ops->matmul_rows_packed(task->w, task->packed, task->n, task->y, begin, end,
                                     share_scratch(task, thread_index));
@@ -279,14 +251,12 @@ void pio_matmul_strided(pio_threadpool *pool, pio_kernel_path path, const pio_ma
     task.x = dense;
     task.x_stride = w->cols;
   }
-  atomic_init(&task.next_row, 0);
-  task.block = task.packed != NULL ? task.ops->packed_row_block : task.ops->row_block;
-  task.n_threads = pio_threadpool_size(pool);
+  const size_t block = task.packed != NULL ? task.ops->packed_row_block : task.ops->row_block;
   size_t row_bytes = (size_t)w->cols * pio_dtype_size(w->dtype) + 1;
-  task.min_rows = (size_t)MATMUL_MIN_BYTES / row_bytes + 1;
-  if (task.packed != NULL && task.min_rows < task.ops->packed_min_rows)
-    task.min_rows = task.ops->packed_min_rows;
-  task.max_rows = w->rows / (8 * (size_t)task.n_threads);
+  size_t min_rows = (size_t)MATMUL_MIN_BYTES / row_bytes + 1;
+  if (task.packed != NULL && min_rows < task.ops->packed_min_rows)
+    min_rows = task.ops->packed_min_rows;
+  pio_chunks_init(&task.rows, w->rows, block, min_rows, pio_threadpool_size(pool));
   pio_threadpool_run(pool, matmul_task_run, &task);
   if (task.packed_owned) free(task.packed);
   if (task.scratch_owned) free(task.scratch);
