@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "about.h"
+#include "plugin_path_warning.h"
 #include "suggest.h"
 
 static int bad(const char *scenario, const char *option, const char *expected,
@@ -97,6 +98,20 @@ const char *pio_bench_scales_name(pio_kv_scales scales) {
 
 /* Set by pio_bench_usage_errors_as_json. */
 static int usage_errors_as_json;
+
+int pio_bench_take_plugin_path(const char *scenario, const char *dir, const char **paths,
+                               size_t *n) {
+  if (*n == PIO_BENCH_MAX_PLUGIN_PATHS) {
+    pio_bench_usage_error(scenario, "--plugin-path: at most %d folders",
+                          PIO_BENCH_MAX_PLUGIN_PATHS);
+    return -1;
+  }
+  paths[(*n)++] = dir;
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "pio-bench %s", scenario);
+  pio_warn_plugin_path(stderr, prefix, dir);
+  return 0;
+}
 
 void pio_bench_usage_errors_as_json(int argc, char **argv) {
   for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)

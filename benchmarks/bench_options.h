@@ -5,6 +5,7 @@
 #ifndef PIO_BENCH_OPTIONS_H
 #define PIO_BENCH_OPTIONS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pio/dtype.h"
@@ -19,6 +20,12 @@ enum {
 
 /* The most --plugin-path options one run takes. */
 #define PIO_BENCH_MAX_PLUGIN_PATHS 16
+
+/* --plugin-path DIR: appends dir to paths[*n] (of PIO_BENCH_MAX_PLUGIN_PATHS),
+ * warning on stderr as pio-host does when dir is not a folder
+ * (pio_warn_plugin_path); -1 after a usage error when paths is full. */
+int pio_bench_take_plugin_path(const char *scenario, const char *dir, const char **paths,
+                               size_t *n);
 
 int pio_bench_parse_u32(const char *scenario, const char *option, const char *text,
                         uint32_t min, uint32_t max, uint32_t *out);

@@ -134,13 +134,7 @@ static int kv_take(pio_bench_kv_options *o, int id, const char *v) {
     case OPT_FORMULA: return pio_bench_parse_formula("kv", "--formula", v, &o->formula);
     case OPT_JSON: o->json = 1; return 0;
     case OPT_PLUGIN_PATH:
-      if (o->n_plugin_paths == PIO_BENCH_MAX_PLUGIN_PATHS) {
-        pio_bench_usage_error("kv", "--plugin-path: at most %d folders",
-                              PIO_BENCH_MAX_PLUGIN_PATHS);
-        return -1;
-      }
-      o->plugin_paths[o->n_plugin_paths++] = v;
-      return 0;
+      return pio_bench_take_plugin_path("kv", v, o->plugin_paths, &o->n_plugin_paths);
   }
   return -1;
 }

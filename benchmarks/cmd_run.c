@@ -158,13 +158,7 @@ static int apply_option(int c, const char *arg, const char *argv_opt, pio_bench_
       o->read_buffer_bytes = mib << 20;
       return 0;
     case OPT_PLUGIN_PATH:
-      if (o->n_plugin_paths == PIO_BENCH_MAX_PLUGIN_PATHS) {
-        pio_bench_usage_error(SCENARIO, "--plugin-path: at most %d folders",
-                              PIO_BENCH_MAX_PLUGIN_PATHS);
-        return -1;
-      }
-      o->plugin_paths[o->n_plugin_paths++] = arg;
-      return 0;
+      return pio_bench_take_plugin_path(SCENARIO, arg, o->plugin_paths, &o->n_plugin_paths);
     case OPT_NO_PROGRESS: o->progress = 0; return 0;
     case OPT_KERNEL: {
       pio_kernel_path path;

@@ -31,13 +31,8 @@ int pio_bench_kv_request_take(pio_bench_kv_request *r, const char *scenario, int
       rc = pio_bench_parse_u32(scenario, "--isl", v, 1, 1u << 24, &r->isl);
       break;
     case PIO_BENCH_KV_OPT_PLUGIN_PATH:
-      if (r->n_plugin_paths == PIO_BENCH_MAX_PLUGIN_PATHS) {
-        pio_bench_usage_error(scenario, "--plugin-path: at most %d folders",
-                              PIO_BENCH_MAX_PLUGIN_PATHS);
-        return -1;
-      }
-      r->plugin_paths[r->n_plugin_paths++] = v;
-      return 1;
+      rc = pio_bench_take_plugin_path(scenario, v, r->plugin_paths, &r->n_plugin_paths);
+      break;
     default: return 0;
   }
   return rc == 0 ? 1 : -1;

@@ -146,6 +146,29 @@ class Documents(unittest.TestCase):
                       "--model", "tiny-doc-llama", "--synthetic", "--prompt-tokens", "4",
                       "--gen-tokens", "2", "--repeat", "1", "--no-progress")
 
+    def test_bench_plugin_path_that_is_not_a_folder_is_warned_about(self):
+        # as pio-host warns (above), in each scenario's option parser; the run goes on
+        not_a_folder = os.path.join(self.tmp, "plugins-file")
+        with open(not_a_folder, "w") as f:
+            f.write("a file, not a folder\n")
+        runs = (("kv", "bench-kv.schema.json", ["--model", "llama-3.1-8b"]),
+                ("kvio", "bench-kvio.schema.json",
+                 ["--model", "tiny-doc-llama", "--isl", "32", "--reps", "1", "--dir", self.tmp,
+                  "--no-progress"]),
+                ("run", "bench-run.schema.json",
+                 ["--model", "tiny-doc-llama", "--synthetic", "--prompt-tokens", "4",
+                  "--gen-tokens", "2", "--repeat", "1", "--no-progress"]))
+        for scenario, schema_name, args in runs:
+            with self.subTest(scenario=scenario):
+                argv = [PIO_BENCH, scenario, "--json", "--plugin-path", "/nonexistent/plugins",
+                        "--plugin-path", not_a_folder, *args]
+                p = self.run_tool(*argv)
+                self.assertIn("pio-bench %s: warning: --plugin-path /nonexistent/plugins: "
+                              "No such file or directory\n" % scenario, p.stderr)
+                self.assertIn("pio-bench %s: warning: --plugin-path %s: not a folder\n"
+                              % (scenario, not_a_folder), p.stderr)
+                self.document("pio-bench " + scenario, schema_name, *argv)
+
     def test_bench_tokenize(self):
         tokenizer = os.path.join(os.path.dirname(MODELS), "tokenizers", "gpt2_like.json")
         paragraphs = ["Hello world\n\n", "Second paragraph\n"]

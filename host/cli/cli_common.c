@@ -3,13 +3,12 @@
  * returns errors. */
 #include "cli_common.h"
 
-#include <errno.h>
 #include <stdarg.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "about.h"
+#include "plugin_path_warning.h"
 #include "suggest.h"
 #include "text_escape.h"
 
@@ -26,18 +25,10 @@ int pio_cli_common_option(pio_cli_common *common, int opt, const char *arg) {
       if (grown == NULL) return -1;
       common->plugin_paths = grown;
       common->plugin_paths[common->n_plugin_paths++] = arg;
-      /* searched all the same (it may appear later), but a folder named on
-       * the command line that is not there is most likely a typo */
-      struct stat st;
-      const char *why = stat(arg, &st) != 0 ? strerror(errno)
-                        : !S_ISDIR(st.st_mode) ? "not a folder"
-                                               : NULL;
-      if (why != NULL) {
-        fprintf(stderr, "pio-host %s: warning: --plugin-path ",
-                common->command != NULL ? common->command : "");
-        pio_cli_put(stderr, arg);
-        fprintf(stderr, ": %s\n", why);
-      }
+      char prefix[64];
+      snprintf(prefix, sizeof prefix, "pio-host %s",
+               common->command != NULL ? common->command : "");
+      pio_warn_plugin_path(stderr, prefix, arg);
       return 1;
     }
     case PIO_CLI_OPT_NO_CACHE: common->no_cache = 1; return 1;
