@@ -480,8 +480,12 @@ static int print_answer(void *ctx, const pio_cli_text_answer *an) {
   if (c->a->text.chat) json_object_object_add(doc, "turn", json_object_new_int64(an->turn));
   json_object_object_add(doc, "cached_tokens", json_object_new_int64((int64_t)an->cached_tokens));
   json_object_object_add(doc, "text", json_object_new_string_len(an->text, (int)an->text_len));
-  json_object_object_add(doc, "stop",
-                         json_object_new_string(an->stopped_at_eos ? "eos" : "max_new_tokens"));
+  static const char *const stop_names[] = {
+      [PIO_CLI_STOP_EOS] = "eos",
+      [PIO_CLI_STOP_MAX_NEW] = "max_new_tokens",
+      [PIO_CLI_STOP_INTERRUPT] = "interrupted",
+  };
+  json_object_object_add(doc, "stop", json_object_new_string(stop_names[an->stop]));
   json_object_object_add(doc, "sampling", sampling_object(an->sampling));
   return print_document(c->a, doc);
 }

@@ -2,9 +2,10 @@
  * prompt encoded (or the conversation rendered with the chat template and
  * encoded), prefilled, then tokens drawn one by one and streamed through
  * the tokenizer's streaming decoder, flushed each token, until an EOS id
- * of generation_config.json / config.json or --max-new-tokens.  A chat
- * keeps the KV cache between turns: only what the new rendering adds
- * after the ids already run is prefilled (encode_turn). */
+ * of generation_config.json / config.json or --max-new-tokens (or, in a
+ * chat, Ctrl-C: interrupt.h).  A chat keeps the KV cache between turns:
+ * only what the new rendering adds after the ids already run is prefilled
+ * (encode_turn). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <json-c/printbuf.h>
 
 #include "cli_common.h"
+#include "interrupt.h"
 #include "pio/chat_template.h"
 #include "pio/generation_config.h"
 #include "pio/tokenizer.h"
@@ -121,6 +123,7 @@ struct pio_cli_text {
   unsigned turn;
   char *said; /* --chat: the text the ids of seq spell (NULL: not known) */
   size_t said_len;
+  int interruptible; /* --chat: SIGINT stops an answer (interrupt.h) */
   pio_error err;
 };
 
@@ -164,8 +167,15 @@ static int feed(text_run *t, const int32_t *ids, size_t n) {
   return 0;
 }
 
+static const char *const stop_words[] = {
+    [PIO_CLI_STOP_EOS] = "stopped at EOS",
+    [PIO_CLI_STOP_MAX_NEW] = "stopped at --max-new-tokens",
+    [PIO_CLI_STOP_INTERRUPT] = "stopped by Ctrl-C",
+};
+
 /* Prefills prompt (reusing the cache's common prefix), then streams up to
- * max_new tokens; the ids drawn land in t->reply. */
+ * max_new tokens; the ids drawn land in t->reply.  In a chat a SIGINT,
+ * asked between tokens, ends the answer where it is. */
 static int generate(text_run *t, const pio_token_ids *prompt, const char *input,
                     size_t input_len) {
   size_t common = 0;
@@ -187,15 +197,19 @@ static int generate(text_run *t, const pio_token_ids *prompt, const char *input,
   t->reply.count = 0;
   if (t->text != NULL) printbuf_reset(t->text);
   t0 = now_s();
-  int stopped = 0;
+  pio_cli_stop stop = PIO_CLI_STOP_MAX_NEW;
   size_t steps = 0;
   uint32_t decodable = pio_tokenizer_vocab_size(t->tok);
   for (uint32_t i = 0; i < t->m->max_new; i++) {
+    if (t->interruptible && pio_cli_interrupt_take()) {
+      stop = PIO_CLI_STOP_INTERRUPT;
+      break;
+    }
     /* rows past the tokenizer's vocabulary (padding) name no text */
     for (uint32_t k = decodable; k < t->m->vocab; k++) t->m->logits[k] = -INFINITY;
     int32_t next = pio_sampler_sample(t->sampler, t->m->logits, t->seq.ids, t->seq.count);
     if (is_eos(t, next)) {
-      stopped = 1;
+      stop = PIO_CLI_STOP_EOS;
       break;
     }
     const char *piece;
@@ -217,21 +231,30 @@ static int generate(text_run *t, const pio_token_ids *prompt, const char *input,
   double decode_s = now_s() - t0;
   size_t n_prefill = prompt->count - reused;
   if (t->text != NULL) {
-    pio_cli_text_answer answer = {input, input_len, t->turn, prompt->count, reused,
-                                  t->reply.ids, t->reply.count, t->text->buf,
-                                  (size_t)t->text->bpos, steps, stopped, prefill_s, decode_s,
-                                  &t->sampling};
+    pio_cli_text_answer answer = {.input = input,
+                                  .input_len = input_len,
+                                  .turn = t->turn,
+                                  .prompt_tokens = prompt->count,
+                                  .cached_tokens = reused,
+                                  .ids = t->reply.ids,
+                                  .n_ids = t->reply.count,
+                                  .text = t->text->buf,
+                                  .text_len = (size_t)t->text->bpos,
+                                  .decode_steps = steps,
+                                  .stop = stop,
+                                  .prefill_s = prefill_s,
+                                  .decode_s = decode_s,
+                                  .sampling = &t->sampling};
     return t->m->answer(t->m->ctx, &answer);
   }
   fputc('\n', stdout);
   fflush(stdout);
   fprintf(stderr,
           "pio-host run: %s: prompt %zu tokens (%zu from the cache) in %.3f s (%.1f tokens/s); "
-          "generated %zu tokens in %.3f s (%.1f tokens/s)%s\n",
+          "generated %zu tokens in %.3f s (%.1f tokens/s), %s\n",
           t->m->plugin, prompt->count, reused, prefill_s,
           n_prefill / (prefill_s > 0 ? prefill_s : 1e-9), t->reply.count, decode_s,
-          t->reply.count / (decode_s > 0 ? decode_s : 1e-9),
-          stopped ? ", stopped at EOS" : ", stopped at --max-new-tokens");
+          t->reply.count / (decode_s > 0 ? decode_s : 1e-9), stop_words[stop]);
   return PIO_CLI_EXIT_OK;
 }
 
@@ -306,12 +329,14 @@ static int open_chat(text_run *t) {
   return PIO_CLI_EXIT_OK;
 }
 
-/* The next line of stdin.  Someone typing it is shown "> " first, on
- * stderr (stdout holds the answers only), and a new line at the end. */
+/* The next line of stdin, or -1 at its end or at Ctrl-C (a SIGINT that
+ * came after the last answer ended counts: it was meant for the prompt).
+ * Someone typing it is shown "> " first, on stderr (stdout holds the
+ * answers only), and a new line at the end. */
 static ssize_t read_turn(char **line, size_t *cap, int typed) {
   if (typed) fputs("> ", stderr);
   fflush(stderr);
-  ssize_t n = getline(line, cap, stdin);
+  ssize_t n = pio_cli_interrupt_pending() ? -1 : getline(line, cap, stdin);
   if (typed && n <= 0) fputc('\n', stderr);
   return n;
 }
@@ -324,6 +349,8 @@ static int run_chat(text_run *t) {
   int rc = PIO_CLI_EXIT_OK;
   pio_token_ids prompt = {0};
   const int typed = isatty(STDIN_FILENO);
+  pio_cli_interrupt sigint = {0};
+  t->interruptible = pio_cli_interrupt_catch(&sigint) == 0;
   while (rc == PIO_CLI_EXIT_OK && (n = read_turn(&line, &cap, typed)) > 0) {
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
     if (n == 0) continue;
@@ -359,6 +386,8 @@ static int run_chat(text_run *t) {
     json_object_array_add(messages, message("assistant", reply, reply_len));
     free(reply);
   }
+  pio_cli_interrupt_release(&sigint);
+  t->interruptible = 0;
   pio_token_ids_free(&prompt);
   free(line);
   return rc;

@@ -62,7 +62,8 @@ enum {
   "                         chat template each turn, keep the KV cache between\n"    \
   "                         turns, stream each answer (default --max-context:\n"     \
   "                         the smaller of max_position_embeddings and 4096);\n"     \
-  "                         at a terminal, \"> \" asks for a turn, ^D ends\n"          \
+  "                         at a terminal, \"> \" asks for a turn; Ctrl-C stops\n"   \
+  "                         an answer, at the prompt it ends the chat (as ^D)\n"     \
   "  --system TEXT          a system message for --chat\n"                           \
   "  --temperature T        0 is greedy (defaults: generation_config.json)\n"        \
   "  --top-k K, --top-p P, --min-p P, --repeat-penalty R\n"                          \
@@ -74,6 +75,12 @@ enum {
  * (printed; exit 2). */
 int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg);
 
+/* Why an answer ended. */
+typedef enum pio_cli_stop {
+  PIO_CLI_STOP_EOS,      /* an EOS id was drawn */
+  PIO_CLI_STOP_MAX_NEW,  /* --max-new-tokens were drawn */
+  PIO_CLI_STOP_INTERRUPT /* --chat: Ctrl-C (SIGINT) */
+} pio_cli_stop;
 
 /* One answer, for --json: what cmd_run.c writes into its document. */
 typedef struct pio_cli_text_answer {
@@ -87,7 +94,7 @@ typedef struct pio_cli_text_answer {
   const char *text;     /* their decode, as it would have streamed */
   size_t text_len;
   size_t decode_steps;  /* one-token forward passes after the prefill */
-  int stopped_at_eos;
+  pio_cli_stop stop;
   double prefill_s, decode_s;
   const pio_sampling *sampling;
 } pio_cli_text_answer;
