@@ -70,4 +70,9 @@ double pio_bench_peak_round_flop(pio_bench_peak peak, uint32_t variant);
  */
 double pio_bench_peak_run(pio_bench_peak peak, uint32_t variant, uint64_t rounds);
 
+/* Configures the eight AMX tiles as 16 rows of 64 bytes (palette 1), as
+ * the AMX loops and kernels use them.  x86-64 only, and only once the
+ * kernel granted tile data (pio_bench_peak_available(PIO_BENCH_PEAK_AMX_BF16)). */
+void pio_bench_amx_configure(void);
+
 #endif

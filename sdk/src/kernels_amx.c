@@ -120,6 +120,7 @@ typedef struct a_source {
   size_t step;               /* bytes between k-steps */
   size_t half;               /* bytes from A0 to A1 (16 rows down) */
   const unsigned char *next; /* the next block's A0, prefetched on the first pass; or NULL */
+  int direct;                /* straight from the weights (the first pass) */
   unsigned char *save;       /* where to store the loaded tiles in tile order; or NULL */
 } a_source;
 
@@ -129,16 +130,41 @@ static void prefetch_next(const a_source *a, size_t s) {
       _mm_prefetch((const char *)(a->next + s * a->step + r * a->stride), _MM_HINT_T1);
 }
 
+/* k-steps ahead that a block's own A tiles are asked into L1 (0: not). */
+#ifndef PIO_AMX_PREFETCH_A
+#define PIO_AMX_PREFETCH_A 0
+#endif
+
+static void prefetch_own(const a_source *a, size_t s, size_t steps) {
+  if (PIO_AMX_PREFETCH_A == 0 || !a->direct || s + PIO_AMX_PREFETCH_A >= steps) return;
+  const unsigned char *p = a->base + (s + PIO_AMX_PREFETCH_A) * a->step;
+  for (size_t r = 0; r < 16; r++) {
+    _mm_prefetch((const char *)(p + r * a->stride), _MM_HINT_T0);
+    _mm_prefetch((const char *)(p + a->half + r * a->stride), _MM_HINT_T0);
+  }
+}
+
+/* A tiles of the later passes (from the copy) with the streaming hint
+ * (tileloaddt1), so they do not push the panel's B tiles out of L1. */
+#ifndef PIO_AMX_STREAM_A
+#define PIO_AMX_STREAM_A 0
+#endif
+#define TILE_LOAD_A(t, base, stride)                                   \
+  do {                                                                 \
+    if (PIO_AMX_STREAM_A && !a->direct) TILE_STREAM_LOAD(t, base, stride); \
+    else TILE_LOAD(t, base, stride);                                   \
+  } while (0)
+
 /* Step s's A tiles into tiles 4 and 5 (stored in tile order when the
  * first pass keeps a copy). */
 #define LOAD_A0(s)                                                                  \
   do {                                                                              \
-    TILE_LOAD(4, a->base + (s) * a->step, a->stride);                               \
+    TILE_LOAD_A(4, a->base + (s) * a->step, a->stride);                             \
     if (a->save != NULL) TILE_STORE(4, a->save + (s) * 2 * TILE_BYTES, 64);         \
   } while (0)
 #define LOAD_A1(s)                                                                  \
   do {                                                                              \
-    TILE_LOAD(5, a->base + (s) * a->step + a->half, a->stride);                     \
+    TILE_LOAD_A(5, a->base + (s) * a->step + a->half, a->stride);                     \
     if (a->save != NULL) TILE_STORE(5, a->save + (s) * 2 * TILE_BYTES + TILE_BYTES, 64); \
   } while (0)
 
@@ -169,6 +195,7 @@ static void steps_two(const a_source *a, const unsigned char *b0, size_t b_gap, 
     const int more = s + 1 < steps;
     const unsigned char *b = b0 + (s + 1) * TILE_BYTES;
     prefetch_next(a, s);
+    prefetch_own(a, s, steps);
     TILE_DP(0, 4, 6);
     TILE_DP(1, 4, 7);
     if (more) LOAD_A0(s + 1);
@@ -306,6 +333,7 @@ static a_source block_source(const pio_matrix *w, size_t rb, size_t s0, size_t s
   if (rb + BLOCK_ROWS <= rows && s1 <= w->cols / STEP_COLS) {
     const unsigned char *base = (const unsigned char *)w->data + rb * row_bytes + s0 * 64;
     return (a_source){.base = base, .stride = row_bytes, .step = 64, .half = 16 * row_bytes,
+                      .direct = 1,
                       .next = rb + 2 * BLOCK_ROWS <= rows ? base + BLOCK_ROWS * row_bytes : NULL,
                       .save = keep ? copy_at : NULL};
   }

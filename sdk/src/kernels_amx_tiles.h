@@ -74,6 +74,7 @@ static inline void emulated_dpbf16ps(int c, int a, int b) {
 #define TILE_RELEASE() memset(&emulated, 0, sizeof emulated)
 #define TILE_ZERO(t) memset(emulated.data[t], 0, sizeof emulated.data[t])
 #define TILE_LOAD(t, base, stride) emulated_load(t, base, stride)
+#define TILE_STREAM_LOAD(t, base, stride) emulated_load(t, base, stride)
 #define TILE_STORE(t, base, stride) emulated_store(t, base, stride)
 #define TILE_DP(c, a, b) emulated_dpbf16ps(c, a, b)
 #else
@@ -83,6 +84,7 @@ static inline void emulated_dpbf16ps(int c, int a, int b) {
 #define TILE_RELEASE() _tile_release()
 #define TILE_ZERO(t) _tile_zero(t)
 #define TILE_LOAD(t, base, stride) _tile_loadd(t, base, (long)(stride))
+#define TILE_STREAM_LOAD(t, base, stride) _tile_stream_loadd(t, base, (long)(stride))
 #define TILE_STORE(t, base, stride) _tile_stored(t, base, (long)(stride))
 #define TILE_DP(c, a, b) _tile_dpbf16ps(c, a, b)
 #endif

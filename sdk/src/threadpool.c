@@ -4,10 +4,12 @@
  * while after each task and only then sleep on a condition variable; the
  * caller runs share 0 itself and spins (then sleeps) until the rest finish.
  *
- * Shares 1..n-1 are tickets that workers take: on a machine where a worker
- * is descheduled (2 cores shared with a compiler), the caller takes back
- * the shares nobody started and runs them itself, rather than waiting for
- * the scheduler to bring the worker back. */
+ * Share i (1..n-1) is worker i's, claimed by one compare-and-swap on a
+ * cache line of its own, so starting a run on 16 threads is not 15 threads
+ * fighting over one counter; on a machine where a worker is descheduled (2
+ * cores shared with a compiler), the caller claims the shares nobody
+ * started and runs them itself, rather than waiting for the scheduler to
+ * bring the worker back. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -35,9 +37,19 @@
  * keeps a hostile --threads from exhausting the process. */
 #define MAX_THREADS 1024
 
+/* Share i's claim: the last generation whose share i somebody (worker i or
+ * the caller) took.  Every run's every share is taken, so before run g it
+ * holds g - 1, and one compare-and-swap from g - 1 to g takes it. */
+typedef struct share_slot {
+  _Alignas(64) atomic_uint_fast64_t taken;
+  struct pio_threadpool *pool;
+  uint32_t share;
+} share_slot;
+
 struct pio_threadpool {
   uint32_t n_threads; /* workers + the caller */
   pthread_t *workers; /* n_threads - 1 */
+  share_slot *slots;  /* n_threads; slot 0 unused */
   uint32_t n_started;
 
   /* The task of the current generation; written before generation moves. */
@@ -45,7 +57,6 @@ struct pio_threadpool {
   void *ctx;
 
   atomic_uint_fast64_t generation; /* bumped once per run */
-  atomic_uint tickets;             /* shares 1..tickets not yet taken */
   atomic_uint pending;             /* shares 1..n-1 not yet finished */
   atomic_int stop;
 
@@ -94,14 +105,11 @@ static void wait_for_generation(pio_threadpool *pool, uint64_t seen) {
   pthread_mutex_unlock(&pool->lock);
 }
 
-/* Takes one share: its index, or 0 when none is left. */
-static uint32_t take_ticket(pio_threadpool *pool) {
-  unsigned v = atomic_load_explicit(&pool->tickets, memory_order_acquire);
-  while (v > 0 && !atomic_compare_exchange_weak_explicit(&pool->tickets, &v, v - 1,
-                                                          memory_order_acq_rel,
-                                                          memory_order_acquire)) {
-  }
-  return v;
+/* Takes share `slot` of run `generation`: 1 when this thread got it. */
+static int take_share(share_slot *slot, uint64_t generation) {
+  uint_fast64_t expected = generation - 1;
+  return atomic_compare_exchange_strong_explicit(&slot->taken, &expected, generation,
+                                                 memory_order_acq_rel, memory_order_relaxed);
 }
 
 static void finish_shares(pio_threadpool *pool, unsigned count) {
@@ -115,17 +123,19 @@ static void finish_shares(pio_threadpool *pool, unsigned count) {
   }
 }
 
-static void *worker_main(void *pool_ptr) {
-  pio_threadpool *pool = pool_ptr;
+static void *worker_main(void *slot_ptr) {
+  share_slot *slot = slot_ptr;
+  pio_threadpool *pool = slot->pool;
   uint64_t seen = 0;
   for (;;) {
     wait_for_generation(pool, seen);
     if (atomic_load_explicit(&pool->stop, memory_order_acquire)) return NULL;
     seen = atomic_load_explicit(&pool->generation, memory_order_acquire);
-    /* A ticket taken (acquire) shows the fn and ctx of its run, even when
-     * this worker saw the generation late. */
-    for (uint32_t share; (share = take_ticket(pool)) != 0;) {
-      pool->fn(pool->ctx, share, pool->n_threads);
+    /* Run `seen` cannot end before its share is taken and finished, so a
+     * share taken here is of the run whose fn and ctx this thread reads;
+     * a worker that saw the generation late finds it taken and waits on. */
+    if (take_share(slot, seen)) {
+      pool->fn(pool->ctx, slot->share, pool->n_threads);
       finish_shares(pool, 1);
     }
   }
@@ -146,7 +156,9 @@ static void stop_workers(pio_threadpool *pool) {
 
 static pio_status start_workers(pio_threadpool *pool, pio_error *err) {
   for (uint32_t i = 1; i < pool->n_threads; i++) {
-    int rc = pthread_create(&pool->workers[i - 1], NULL, worker_main, pool);
+    pool->slots[i].pool = pool;
+    pool->slots[i].share = i;
+    int rc = pthread_create(&pool->workers[i - 1], NULL, worker_main, &pool->slots[i]);
     if (rc != 0)
       return pio_error_set(err, PIO_ERR_INTERNAL,
                            "thread pool: cannot start worker %u of %u: %s", i,
@@ -169,7 +181,6 @@ pio_status pio_threadpool_create(uint32_t n_threads, pio_threadpool **out, pio_e
   pool->n_threads = n_threads;
   atomic_init(&pool->generation, 0);
   atomic_init(&pool->pending, 0);
-  atomic_init(&pool->tickets, 0);
   atomic_init(&pool->stop, 0);
   atomic_init(&pool->sleeping_workers, 0);
   atomic_init(&pool->caller_sleeping, 0);
@@ -177,9 +188,13 @@ pio_status pio_threadpool_create(uint32_t n_threads, pio_threadpool **out, pio_e
   pthread_cond_init(&pool->wake, NULL);
   pthread_cond_init(&pool->done, NULL);
   pool->workers = calloc(n_threads, sizeof *pool->workers);
+  pool->slots = aligned_alloc(_Alignof(share_slot), (size_t)n_threads * sizeof *pool->slots);
+  for (uint32_t i = 0; pool->slots != NULL && i < n_threads; i++)
+    atomic_init(&pool->slots[i].taken, 0);
   pool->scratch = calloc((size_t)n_threads + 1, sizeof *pool->scratch);
   pool->scratch_bytes = calloc((size_t)n_threads + 1, sizeof *pool->scratch_bytes);
-  if (pool->workers == NULL || pool->scratch == NULL || pool->scratch_bytes == NULL) {
+  if (pool->workers == NULL || pool->slots == NULL || pool->scratch == NULL ||
+      pool->scratch_bytes == NULL) {
     pio_threadpool_destroy(pool);
     return pio_error_set(err, PIO_ERR_NO_MEMORY, "thread pool: out of memory");
   }
@@ -202,6 +217,7 @@ void pio_threadpool_destroy(pio_threadpool *pool) {
   free(pool->scratch);
   free(pool->scratch_bytes);
   free(pool->workers);
+  free(pool->slots);
   free(pool);
 }
 
@@ -241,18 +257,25 @@ void pio_threadpool_run(pio_threadpool *pool, pio_task_fn fn, void *ctx) {
   pool->fn = fn;
   pool->ctx = ctx;
   atomic_store_explicit(&pool->pending, pool->n_threads - 1, memory_order_relaxed);
-  atomic_store_explicit(&pool->tickets, pool->n_threads - 1, memory_order_release);
-  atomic_fetch_add(&pool->generation, 1); /* seq_cst: publishes fn, ctx, pending */
+  /* seq_cst: publishes fn, ctx, pending */
+  const uint64_t generation = atomic_fetch_add(&pool->generation, 1) + 1;
   if (atomic_load(&pool->sleeping_workers) != 0) {
     pthread_mutex_lock(&pool->lock);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
   }
   fn(ctx, 0, pool->n_threads);
-  /* Shares still untaken are 1..left (workers take from the top). */
-  unsigned left = atomic_exchange_explicit(&pool->tickets, 0, memory_order_acq_rel);
-  for (unsigned share = 1; share <= left; share++) fn(ctx, share, pool->n_threads);
-  if (left > 0) finish_shares(pool, left);
+  /* The shares no worker has started: a plain read first, so the shares
+   * already taken cost no locked instruction. */
+  unsigned ran = 0;
+  for (uint32_t share = 1; share < pool->n_threads; share++) {
+    share_slot *slot = &pool->slots[share];
+    if (atomic_load_explicit(&slot->taken, memory_order_relaxed) == generation) continue;
+    if (!take_share(slot, generation)) continue;
+    fn(ctx, share, pool->n_threads);
+    ran++;
+  }
+  if (ran > 0) finish_shares(pool, ran);
   wait_for_workers(pool);
 }
 
