@@ -268,25 +268,34 @@ typedef struct tile_config {
   uint8_t rows[16];
 } tile_config;
 
+/* A constant in memory: GCC 12's _tile_loadconfig tells the compiler it
+ * reads 8 bytes only, so the stores of a configuration built on the stack
+ * just before it can be dropped (and the first tile load is then SIGILL). */
+static const tile_config tiles_16x64 = {
+    .palette = 1,
+    .colsb = {64, 64, 64, 64, 64, 64, 64, 64},
+    .rows = {16, 16, 16, 16, 16, 16, 16, 16},
+};
+
 __attribute__((target("amx-tile"))) void pio_bench_amx_configure(void) {
-  tile_config cfg = {.palette = 1};
-  for (int t = 0; t < 8; t++) {
-    cfg.colsb[t] = 64;
-    cfg.rows[t] = 16;
-  }
-  _tile_loadconfig(&cfg);
+  _tile_loadconfig(&tiles_16x64);
 }
 
 /* Tiles 0..N-1 accumulate A (tile 6) x B (tile 7), both all 0.5 and 0.25
  * in bf16; every tile 16 rows of 64 bytes. */
 #define AMX_LOOP(N)                                                                      \
   __attribute__((target("amx-tile,amx-bf16"))) static double amx_##N(uint64_t rounds) { \
+    tile_config cfg = {.palette = 1};                                                    \
+    for (int t = 0; t < 8; t++) {                                                        \
+      cfg.colsb[t] = 64;                                                                 \
+      cfg.rows[t] = 16;                                                                  \
+    }                                                                                    \
     uint16_t a[16 * 32], b[16 * 32];                                                     \
     for (int i = 0; i < 16 * 32; i++) {                                                  \
       a[i] = 0x3f00; /* 0.5 */                                                           \
       b[i] = 0x3e80; /* 0.25 */                                                          \
     }                                                                                    \
-    pio_bench_amx_configure();                                                           \
+    _tile_loadconfig(&cfg);                                                              \
     _tile_loadd(6, a, 64);                                                               \
     _tile_loadd(7, b, 64);                                                               \
     AMX_ZERO_##N;                                                                        \

@@ -147,7 +147,7 @@ static void prefetch_own(const a_source *a, size_t s, size_t steps) {
 /* A tiles of the later passes (from the copy) with the streaming hint
  * (tileloaddt1), so they do not push the panel's B tiles out of L1. */
 #ifndef PIO_AMX_STREAM_A
-#define PIO_AMX_STREAM_A 0
+#define PIO_AMX_STREAM_A 1
 #endif
 #define TILE_LOAD_A(t, base, stride)                                   \
   do {                                                                 \
