@@ -40,6 +40,11 @@ int pio_cli_common_option(pio_cli_common *common, int opt, const char *arg) {
   }
 }
 
+int pio_cli_option_failed(const pio_cli_common *common, int result) {
+  if (result < 0) return pio_cli_fail(common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
+  return pio_cli_usage_error(common->command != NULL ? common->command : "", "bad option");
+}
+
 void pio_cli_common_free(pio_cli_common *common) {
   free(common->plugin_paths);
   common->plugin_paths = NULL;

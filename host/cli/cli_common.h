@@ -54,6 +54,10 @@ typedef struct pio_cli_common {
 /* Handles opt when it is a common option: returns 1 when it was one, 0
  * when not, -1 when out of memory. */
 int pio_cli_common_option(pio_cli_common *common, int opt, const char *arg);
+/* What a command returns when pio_cli_common_option gave result (0 or -1)
+ * for an option: a usage error (exit 2) for 0, "out of memory" (exit 1)
+ * for -1. */
+int pio_cli_option_failed(const pio_cli_common *common, int result);
 void pio_cli_common_free(pio_cli_common *common);
 
 /* Makes usage errors documents when argv (a command's, before "--") holds

@@ -48,8 +48,8 @@ static int parse_args(int argc, char **argv, info_args *args) {
   args->common.command = "info";
   while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
     if (opt == '?' || opt == ':') return pio_cli_bad_option("info", opt, argv, options);
-    if (pio_cli_common_option(&args->common, opt, optarg) != 1)
-      return pio_cli_usage_error("info", "bad option");
+    int common = pio_cli_common_option(&args->common, opt, optarg);
+    if (common != 1) return pio_cli_option_failed(&args->common, common);
   }
   if (args->common.help) return PIO_CLI_EXIT_OK;
   if (argc - optind != 1)

@@ -56,8 +56,9 @@ static int parse_args(int argc, char **argv, list_args *args) {
       args->check_load = 1;
     } else if (opt == '?' || opt == ':') {
       return pio_cli_bad_option("list", opt, argv, options);
-    } else if (pio_cli_common_option(&args->common, opt, optarg) != 1) {
-      return pio_cli_usage_error("list", "bad option");
+    } else {
+      int common = pio_cli_common_option(&args->common, opt, optarg);
+      if (common != 1) return pio_cli_option_failed(&args->common, common);
     }
   }
   args->names = argv + optind;

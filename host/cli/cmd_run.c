@@ -182,7 +182,7 @@ static int parse_option(run_args *a, int opt, const char *arg) {
       int text = pio_cli_text_option(&a->text, opt, arg);
       if (text != 0) return text > 0 ? PIO_CLI_EXIT_OK : PIO_CLI_EXIT_USAGE;
       int common = pio_cli_common_option(&a->common, opt, arg);
-      return common == 1 ? PIO_CLI_EXIT_OK : pio_cli_usage_error("run", "bad option");
+      return common == 1 ? PIO_CLI_EXIT_OK : pio_cli_option_failed(&a->common, common);
     }
   }
 }

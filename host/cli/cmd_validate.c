@@ -36,8 +36,8 @@ static int parse_args(int argc, char **argv, pio_cli_common *common, const char 
   common->command = "validate";
   while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
     if (opt == '?' || opt == ':') return pio_cli_bad_option("validate", opt, argv, options);
-    if (pio_cli_common_option(common, opt, optarg) != 1)
-      return pio_cli_usage_error("validate", "bad option");
+    int taken = pio_cli_common_option(common, opt, optarg);
+    if (taken != 1) return pio_cli_option_failed(common, taken);
   }
   if (common->help) return PIO_CLI_EXIT_OK;
   if (argc - optind != 1)

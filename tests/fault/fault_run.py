@@ -17,6 +17,12 @@ usage: fault_run.py SCENARIO --pio-host PIO_HOST --shim LIB --fixtures DIR
             load   pio-host run of a tiny Llama from a safetensors file
   --points K  at most K values of N per family, spread evenly (default:
               every N)
+  --first K --stride S   the first K calls of each call site (the shim's
+              PIO_FAULT_SITES: the caller's return address), the first K N
+              and every S-th N (0: none)
+  --log FILE  every broken N, one line each
+A leak that is all json-c 0.16's own (jsonc_leak) is counted apart, not
+as broken.
 Prints one line per family (runs, outcomes); exit 1 on any broken promise.
 """
 import argparse
@@ -58,7 +64,7 @@ class Scenario:
                 "--max-new-tokens", "2", "--threads", "1"]
 
 
-def environment(shim, fault=None, counts=None):
+def environment(shim, fault=None, counts=None, sites=None, full_stacks=False):
     env = dict(os.environ)
     for name in ("PIO_PLUGIN_PATH", "PIO_REGISTRY", "PIO_MODELS_PATH"):
         env.pop(name, None)
@@ -66,20 +72,24 @@ def environment(shim, fault=None, counts=None):
     # The shim precedes the sanitizer's runtime; leaks and UB reports end
     # the run with a status of their own.
     env["ASAN_OPTIONS"] = "detect_leaks=1:verify_asan_link_order=0:exitcode=86"
+    if full_stacks:  # slow: only to tell json-c's leak from pio's
+        env["ASAN_OPTIONS"] += ":fast_unwind_on_malloc=0"
     env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:exitcode=87"
     env.pop("PIO_FAULT", None)
     if fault is not None:
         env["PIO_FAULT"] = fault
     if counts is not None:
         env["PIO_FAULT_COUNTS"] = counts
+    if sites is not None:
+        env["PIO_FAULT_SITES"] = sites
     return env
 
 
-def run(scenario, shim, fault, workdir, counts=None):
+def run(scenario, shim, fault, workdir, counts=None, sites=None, full_stacks=False):
     """(exit status, stdout, stderr, cache_dir) of one run in workdir."""
     cache_dir = os.path.join(workdir, "cache")
     os.makedirs(workdir, exist_ok=True)
-    env = environment(shim, fault, counts)
+    env = environment(shim, fault, counts, sites, full_stacks)
     env["XDG_CACHE_HOME"] = os.path.join(workdir, "xdg")
     env["XDG_DATA_HOME"] = os.path.join(workdir, "data")
     proc = subprocess.run(scenario.argv(cache_dir), env=env, capture_output=True, timeout=300)
@@ -87,11 +97,45 @@ def run(scenario, shim, fault, workdir, counts=None):
             proc.stderr.decode("utf-8", "replace"), cache_dir)
 
 
+JSONC_LEAK = "json-c"  # check()'s verdict for json-c's own leak, see jsonc_leak
+
+
+def jsonc_leak(err):
+    """True when all the sanitizer reported is what json-c 0.16's tokener
+    leaks when an allocation fails inside it (the key and the value it could
+    not insert: json_object_object_add_ex and the tokener drop both;
+    json-c PR #962 fixes the key upstream).  Every leaked block
+    must have been allocated by json_tokener_parse_ex with no pio frame
+    between: a parsed document pio forgot to free is reported by the
+    fault-free run and by every other N."""
+    if "ERROR: AddressSanitizer" in err or "runtime error:" in err:
+        return False
+    blocks = err.split("leak of")[1:]
+    if not blocks:
+        return False
+    for block in blocks:
+        frames = [line for line in block.splitlines() if line.strip().startswith("#")]
+        seen_tokener = False
+        for frame in frames:
+            if "json_tokener_parse_ex" in frame:
+                seen_tokener = True
+                break
+            if "libjson-c" not in frame and "malloc" not in frame and "realloc" not in frame \
+                    and "calloc" not in frame and "strdup" not in frame:
+                return False
+        if not seen_tokener:
+            return False
+    return True
+
+
 def check(scenario, baseline, result):
-    """None when the run kept its promises, else what it broke."""
+    """None when the run kept its promises, JSONC_LEAK for json-c's known
+    leak (jsonc_leak), else what it broke."""
     rc, out, err, cache_dir = result
     if rc < 0:
         return "killed by signal %d" % -rc
+    if rc == 86 and jsonc_leak(err):
+        return JSONC_LEAK
     if rc not in (0, 1, 2):
         return "exit status %d: %s" % (rc, err.strip()[-600:])
     for word in SANITIZER:
@@ -134,6 +178,36 @@ def spread(total, points):
     return sorted({1 + (i * (total - 1)) // (points - 1) for i in range(points)})
 
 
+def sampled(total, sites, first, stride):
+    """The N to run: every N when first is None; else the first `first`
+    calls of each call site (sites: N -> caller), the first `first` N of
+    the run, the last N and every `stride`-th N."""
+    if first is None:
+        return list(range(1, total + 1))
+    chosen, seen = set(range(1, min(first, total) + 1)), {}
+    for n in range(1, total + 1):
+        site = sites.get(n)
+        seen[site] = seen.get(site, 0) + 1
+        if seen[site] <= first or (stride and n % stride == 0):
+            chosen.add(n)
+    if total:
+        chosen.add(total)
+    return sorted(chosen)
+
+
+def read_sites(path):
+    """{family: {N: caller}} from a PIO_FAULT_SITES file (a forked child's
+    calls go on from its parent's count: the first caller of an N wins)."""
+    sites = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3:
+                    sites.setdefault(parts[0], {}).setdefault(int(parts[1]), parts[2])
+    return sites
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scenario", choices=("list", "cache", "info", "load"))
@@ -142,16 +216,22 @@ def main():
     ap.add_argument("--fixtures", required=True)
     ap.add_argument("--families", default=",".join(FAMILIES))
     ap.add_argument("--points", type=int, default=None)
+    ap.add_argument("--first", type=int, default=None)
+    ap.add_argument("--stride", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--log", default=None)
     args = ap.parse_args()
     args.pio_host, args.shim, args.fixtures = (os.path.abspath(p) for p in
                                                (args.pio_host, args.shim, args.fixtures))
     scratch = tempfile.mkdtemp(prefix="pio-fault-")
+    log = open(args.log, "w") if args.log else None
     try:
         scenario = Scenario(args.scenario, args, scratch)
         counts_file = os.path.join(scratch, "counts")
+        sites_file = os.path.join(scratch, "sites")
         base = os.path.join(scratch, "base")
-        baseline = run(scenario, args.shim, None, base, counts_file)
+        baseline = run(scenario, args.shim, None, base, counts_file,
+                       sites_file if args.first is not None else None)
         if baseline[0] not in (0, 1) or any(w in baseline[2] for w in SANITIZER):
             print("fault_run: the fault-free run failed (%d): %s" % (baseline[0], baseline[2]))
             return 1
@@ -160,28 +240,46 @@ def main():
             for line in f:
                 family, n = line.split()
                 totals[family] = max(totals.get(family, 0), int(n))
+        sites = read_sites(sites_file)
         broken = 0
         for family in args.families.split(","):
-            ns = spread(totals.get(family, 0), args.points)
+            total = totals.get(family, 0)
+            if args.first is not None:
+                ns = sampled(total, sites.get(family, {}), args.first, args.stride)
+            else:
+                ns = spread(total, args.points)
 
             def one(n, family=family):
                 work = os.path.join(scratch, "%s-%d" % (family, n))
+                fault = "%s:%d" % (family, n)
                 try:
-                    return n, check(scenario, baseline,
-                                    run(scenario, args.shim, "%s:%d" % (family, n), work))
+                    result = run(scenario, args.shim, fault, work)
+                    if result[0] == 86 and "LeakSanitizer" in result[2]:
+                        # Again with whole stacks, to tell json-c's leak.
+                        shutil.rmtree(work, ignore_errors=True)
+                        result = run(scenario, args.shim, fault, work, full_stacks=True)
+                    return n, check(scenario, baseline, result)
                 finally:
                     shutil.rmtree(work, ignore_errors=True)
 
             with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
                 outcomes = list(pool.map(one, ns))
-            failures = [(n, why) for n, why in outcomes if why is not None]
-            print("%-6s %-6s %5d calls, %5d runs, %d broken" %
-                  (args.scenario, family, totals.get(family, 0), len(ns), len(failures)))
+            failures = [(n, why) for n, why in outcomes if why not in (None, JSONC_LEAK)]
+            jsonc = [n for n, why in outcomes if why == JSONC_LEAK]
+            print("%-6s %-6s %5d calls, %5d runs, %5d passed, %3d json-c leak, %d broken" %
+                  (args.scenario, family, total, len(ns), len(ns) - len(failures) - len(jsonc),
+                   len(jsonc), len(failures)), flush=True)
             for n, why in failures[:5]:
                 print("  %s:%d: %s" % (family, n, why))
+            if log is not None:
+                for n, why in failures:
+                    log.write("%s:%d: %s\n" % (family, n, " | ".join(why.strip().splitlines()[-3:])))
+                log.flush()
             broken += len(failures)
         return 1 if broken else 0
     finally:
+        if log is not None:
+            log.close()
         shutil.rmtree(scratch, ignore_errors=True)
 
 

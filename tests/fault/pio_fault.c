@@ -11,6 +11,10 @@
  *   PIO_FAULT_COUNTS=FILE  at exit (and at _exit, a trial load's child),
  *                          each family's count is appended to FILE as
  *                          "FAMILY N" lines: the driver's range of N
+ *   PIO_FAULT_SITES=FILE   every call is appended to FILE as a line
+ *                          "FAMILY N OBJECT+OFFSET", the caller's return
+ *                          address: the driver samples the N of each call
+ *                          site (its first ones, then a stride)
  *
  * Counting starts when this library is initialised, so the dynamic
  * loader's own start-up is never faulted; a forked child goes on counting
@@ -40,11 +44,16 @@ static _Atomic unsigned long counts[F_COUNT];
 static int fault_family = -1;
 static unsigned long fault_at;
 static int ready; /* counting: set once the environment was read */
+static int sites_fd = -1;
+
+static void note_site(enum family f, unsigned long n, const void *caller);
 
 /* 1 when this call of family is the one to fail (errno then set). */
-static int fails(enum family f) {
+#define fails(f) fails_at((f), __builtin_return_address(0))
+static int fails_at(enum family f, const void *caller) {
   if (!ready) return 0;
   unsigned long n = atomic_fetch_add_explicit(&counts[f], 1, memory_order_relaxed) + 1;
+  if (sites_fd >= 0) note_site(f, n, caller);
   if ((int)f != fault_family || n != fault_at) return 0;
   errno = family_errno[f];
   return 1;
@@ -134,6 +143,24 @@ static void write_counts(void) {
   close(fd);
 }
 
+/* One line per call for PIO_FAULT_SITES; dladdr takes no memory. */
+static void note_site(enum family f, unsigned long n, const void *caller) {
+  Dl_info info;
+  const char *object = "?";
+  unsigned long offset = (unsigned long)caller;
+  if (dladdr(caller, &info) != 0 && info.dli_fname != NULL) {
+    const char *slash = strrchr(info.dli_fname, '/');
+    object = slash != NULL ? slash + 1 : info.dli_fname;
+    offset = (unsigned long)((const char *)caller - (const char *)info.dli_fbase);
+  }
+  char line[256];
+  int used = snprintf(line, sizeof line, "%s %lu %s+%lx\n", family_names[f], n, object, offset);
+  if (used > 0 && (size_t)used < sizeof line) {
+    ssize_t ignored = get_write()(sites_fd, line, (size_t)used);
+    (void)ignored;
+  }
+}
+
 /* A forked child (a trial load) leaves by _exit: its counts too. */
 void _exit(int status) {
   write_counts();
@@ -153,6 +180,9 @@ __attribute__((constructor)) static void pio_fault_init(void) {
         fault_at = strtoul(colon + 1, NULL, 10);
       }
   }
+  const char *sites = getenv("PIO_FAULT_SITES");
+  if (sites != NULL)
+    sites_fd = get_open()(sites, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   atexit(write_counts);
   ready = 1;
 }
