@@ -122,35 +122,7 @@ typedef struct a_source {
   const unsigned char *next; /* the next block's A0, prefetched on the first pass; or NULL */
   int direct;                /* straight from the weights (the first pass) */
   unsigned char *save;       /* where to store the loaded tiles in tile order; or NULL */
-  struct panel_prefetch *ahead; /* the next panel's weights, asked for a few a k-step; or NULL */
 } a_source;
-
-/* The next panel's weights asked into L2 while the tiles work on this one
- * (PIO_AMX_PREFETCH_PANEL, off: on the Xeon it moved neither the kernel
- * nor pio-bench beyond the run-to-run noise, docs/kernels.md): a first
- * pass that loads A straight from memory runs at a sixth of the tile rate
- * (pio-amx-micro), from L2 at two thirds.  The panel's lines (one per row
- * and k-step) are spread over every k-step of the current panel's passes. */
-#ifndef PIO_AMX_PREFETCH_PANEL
-#define PIO_AMX_PREFETCH_PANEL 0
-#endif
-
-typedef struct panel_prefetch {
-  const unsigned char *rows; /* the first row's first line of the next panel; NULL: none */
-  size_t row_bytes;
-  size_t lines_per_row;      /* k-steps of the next panel */
-  size_t lines;              /* rows x lines_per_row */
-  size_t done;               /* lines asked for so far */
-  size_t per_step;           /* lines to ask for each k-step */
-} panel_prefetch;
-
-static void prefetch_panel(panel_prefetch *p) {
-  if (!PIO_AMX_PREFETCH_PANEL || p == NULL || p->rows == NULL) return;
-  for (size_t i = 0; i < p->per_step && p->done < p->lines; i++, p->done++) {
-    const size_t r = p->done / p->lines_per_row, line = p->done % p->lines_per_row;
-    _mm_prefetch((const char *)(p->rows + r * p->row_bytes + line * 64), _MM_HINT_T1);
-  }
-}
 
 static void prefetch_next(const a_source *a, size_t s) {
   if (a->next != NULL)
@@ -200,7 +172,6 @@ static void prefetch_own(const a_source *a, size_t s, size_t steps) {
 static void steps_one(const a_source *a, const unsigned char *b0, size_t steps) {
   for (size_t s = 0; s < steps; s++) {
     prefetch_next(a, s);
-    prefetch_panel(a->ahead);
     LOAD_A0(s);
     LOAD_A1(s);
     TILE_LOAD(6, b0 + s * TILE_BYTES, 64);
@@ -224,7 +195,6 @@ static void steps_two(const a_source *a, const unsigned char *b0, size_t b_gap, 
     const int more = s + 1 < steps;
     const unsigned char *b = b0 + (s + 1) * TILE_BYTES;
     prefetch_next(a, s);
-    prefetch_panel(a->ahead);
     prefetch_own(a, s, steps);
     TILE_DP(0, 4, 6);
     TILE_DP(1, 4, 7);
@@ -314,7 +284,7 @@ static void write_out(const float *c, size_t r0, size_t r1, size_t t0, size_t n,
 /* Every tile 16 rows of 64 bytes, palette 1.  A constant: GCC 12's
  * _tile_loadconfig claims to read 8 bytes of its operand, so a config built
  * on the stack had its column stores dropped when the code around it
- * changed (the panel prefetch's first build died of SIGILL on the Xeon). */
+ * changed (a build died of SIGILL on the Xeon). */
 static const pio_k_tile_config tiles_16x64 = {
     .palette = 1,
     .colsb = {64, 64, 64, 64, 64, 64, 64, 64},
@@ -352,11 +322,10 @@ size_t pio_k_amx_scratch_bytes(size_t n, size_t cols) {
 
 /* The A tiles of block rb for k-steps [s0, s1) on pass `pass` over the
  * token pairs: straight from w on the first pass (the next block's rows
- * prefetched unless the whole panel was asked for already (`fetched`),
- * the tiles stored into copy_at for the later passes), from copy_at after;
- * an edge block is zero-padded into copy_at first. */
+ * prefetched, the tiles stored into copy_at for the later passes), from
+ * copy_at after; an edge block is zero-padded into copy_at first. */
 static a_source block_source(const pio_matrix *w, size_t rb, size_t s0, size_t s1, size_t pass,
-                             int keep, int fetched, unsigned char *copy_at) {
+                             int keep, unsigned char *copy_at) {
   const size_t rows = w->rows, row_bytes = (size_t)w->cols * 2;
   const a_source copied = {.base = copy_at, .stride = 64, .step = 2 * TILE_BYTES,
                            .half = TILE_BYTES};
@@ -365,9 +334,7 @@ static a_source block_source(const pio_matrix *w, size_t rb, size_t s0, size_t s
     const unsigned char *base = (const unsigned char *)w->data + rb * row_bytes + s0 * 64;
     return (a_source){.base = base, .stride = row_bytes, .step = 64, .half = 16 * row_bytes,
                       .direct = 1,
-                      .next = !fetched && rb + 2 * BLOCK_ROWS <= rows
-                                  ? base + BLOCK_ROWS * row_bytes
-                                  : NULL,
+                      .next = rb + 2 * BLOCK_ROWS <= rows ? base + BLOCK_ROWS * row_bytes : NULL,
                       .save = keep ? copy_at : NULL};
   }
   pack_block(w, rb, s0, s1, copy_at);
@@ -388,35 +355,18 @@ void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n, fl
   const unsigned char *xb = packed;
   float *acc = scratch;
   unsigned char *copy = (unsigned char *)scratch + acc_bytes(n);
-  const size_t row_bytes = (size_t)w->cols * 2;
   configure_tiles();
   for (size_t r0 = row_begin; r0 < row_end; r0 += CHUNK_ROWS) {
     const size_t r1 = r0 + CHUNK_ROWS < row_end ? r0 + CHUNK_ROWS : row_end;
     for (size_t s0 = 0; s0 < steps; s0 += PANEL_STEPS) {
       const size_t s1 = s0 + PANEL_STEPS < steps ? s0 + PANEL_STEPS : steps;
-      /* The next panel: this chunk's next k-steps, or the next chunk's
-       * first ones; asked for over this panel's k-steps. */
-      const size_t nr0 = s1 < steps ? r0 : r1;
-      const size_t nr1 = s1 < steps ? r1 : nr0 + CHUNK_ROWS < row_end ? nr0 + CHUNK_ROWS : row_end;
-      const size_t ns0 = s1 < steps ? s1 : 0;
-      const size_t ns1 = ns0 + PANEL_STEPS < steps ? ns0 + PANEL_STEPS : steps;
-      const size_t work = pairs * ((r1 - r0 + BLOCK_ROWS - 1) / BLOCK_ROWS) * (s1 - s0);
-      panel_prefetch ahead = {.rows = nr0 < nr1 ? (const unsigned char *)w->data +
-                                                      nr0 * row_bytes + ns0 * 64
-                                                : NULL,
-                              .row_bytes = row_bytes,
-                              .lines_per_row = ns1 - ns0,
-                              .lines = (nr1 - nr0) * (ns1 - ns0)};
-      ahead.per_step = (ahead.lines + work - 1) / work;
-      const int fetched = PIO_AMX_PREFETCH_PANEL && (s0 > 0 || r0 > row_begin);
       for (size_t pass = 0; pass < pairs; pass++) {
         const size_t tb = 2 * pass;
         const unsigned char *b0 = xb + (tb * steps + s0) * TILE_BYTES;
         for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS) {
           const size_t block = (rb - r0) / BLOCK_ROWS;
-          a_source a = block_source(w, rb, s0, s1, pass, pairs > 1, fetched,
+          a_source a = block_source(w, rb, s0, s1, pass, pairs > 1,
                                     copy + block * PANEL_STEPS * 2 * TILE_BYTES);
-          a.ahead = &ahead;
           tile_block(&a, b0, steps * TILE_BYTES, s1 - s0, tb + 1 < blocks, s0 == 0,
                      acc + (block * pairs + pass) * 4 * 256);
         }
