@@ -30,7 +30,7 @@ typedef struct pio_bench_limits_options {
 typedef struct pio_bench_peak_figure {
   int measured;               /* 1 when taken in this run */
   uint32_t accumulators;      /* independent registers (tiles) the calibration chose */
-  double flops_per_s;         /* the limit: best pass, all threads; a multiply-add = 2 FLOP */
+  double flops_per_s;         /* the limit: best pass, all threads pinned; a multiply-add = 2 FLOP */
   double median_flops_per_s;  /* median pass */
 } pio_bench_peak_figure;
 
@@ -66,9 +66,13 @@ pio_status pio_bench_measure_read_bandwidth(pio_threadpool *pool, pio_bench_isa 
  * calibrated, every thread running the loops of each width in turn (more
  * accumulators each time) until the rate stops rising, so the loop hides
  * the instruction's latency on this CPU; then `passes` passes of about
- * pass_seconds each with the best width, each rated all threads' FLOP over
- * its wall time; out->flops_per_s is the best pass, median_flops_per_s the
- * median.
+ * pass_seconds each with the best width.  In a pass share i runs pinned to
+ * the i-th CPU this thread may use (its mask restored after), first a
+ * quarter of its rounds untimed (the warm-up: a tile or vector unit that
+ * was idle runs slower at first), then its timed rounds; the pass's rate
+ * is the sum of the shares' own rates, so a share the pool started late
+ * does not count as time lost.  out->flops_per_s is the best pass,
+ * median_flops_per_s the median.
  * PIO_ERR_UNSUPPORTED when this CPU cannot run the instruction.
  */
 pio_status pio_bench_measure_peak(pio_threadpool *pool, pio_bench_peak peak, uint32_t passes,

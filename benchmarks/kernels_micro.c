@@ -4,7 +4,10 @@
  *
  *   pio-kernels-micro [--path NAME] [--dtype bf16] [--rows R] [--cols C]
  *                     [--n TOKENS] [--threads T] [--reps K] [--mib M] [--fill]
- *                     [--small-pages]
+ *                     [--small-pages] [--peaks]
+ *
+ * --peaks prints every compute peak this CPU has (compute_limits.h: pinned
+ * shares after a warm-up, best and median of --reps passes) and exits.
  *
  * Each timed pass is followed by a read-bandwidth pass over a buffer of the
  * same size, so the ratio of the two medians holds even on a loaded
@@ -24,7 +27,7 @@ typedef struct options {
   pio_dtype dtype;
   uint32_t rows, cols, threads;
   size_t n, reps, mib;
-  int fill, small_pages;
+  int fill, small_pages, peaks;
 } options;
 
 static double now_s(void) {
@@ -55,6 +58,7 @@ static int parse_options(int argc, char **argv, options *o) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--fill") == 0) { o->fill = 1; continue; }
     if (strcmp(a, "--small-pages") == 0) { o->small_pages = 1; continue; }
+    if (strcmp(a, "--peaks") == 0) { o->peaks = 1; continue; }
     if (v == NULL) return -1;
     i++;
     if (strcmp(a, "--path") == 0) { if (parse_path(v, &o->path) != 0) return -1; }
@@ -68,6 +72,22 @@ static int parse_options(int argc, char **argv, options *o) {
     else return -1;
   }
   return o->rows && o->cols && o->n && o->reps ? 0 : -1;
+}
+
+/* Every compute peak this CPU has, o->reps passes each. */
+static int bench_peaks(const options *o, pio_threadpool *pool) {
+  uint32_t passes = o->reps < 1000 ? (uint32_t)o->reps : 1000;
+  for (int p = 0; p < PIO_BENCH_PEAK_COUNT; p++) {
+    if (!pio_bench_peak_available((pio_bench_peak)p)) continue;
+    pio_bench_peak_figure fig = {0};
+    pio_error err = {0};
+    if (pio_bench_measure_peak(pool, (pio_bench_peak)p, passes, 0.0, &fig, &err) != PIO_OK)
+      return fprintf(stderr, "%s\n", err.message), 1;
+    printf("peak %s threads=%u: best %.1f GFLOP/s, median %.1f (%u accumulators, %u passes)\n",
+           pio_bench_peak_instruction((pio_bench_peak)p), pio_threadpool_size(pool),
+           fig.flops_per_s * 1e-9, fig.median_flops_per_s * 1e-9, fig.accumulators, passes);
+  }
+  return 0;
 }
 
 /* Times filling o->mib MiB of weights. */
@@ -96,7 +116,7 @@ int main(int argc, char **argv) {
   if (parse_options(argc, argv, &o) != 0) {
     fprintf(stderr, "usage: %s [--path scalar|avx2|avx512|avx512bf16|amx_bf16] [--dtype bf16]"
                     " [--rows R] [--cols C] [--n TOKENS] [--threads T] [--reps K] [--mib M]"
-                    " [--fill] [--small-pages]\n",
+                    " [--fill] [--small-pages] [--peaks]\n",
             argv[0]);
     return 2;
   }
@@ -105,6 +125,11 @@ int main(int argc, char **argv) {
   if (pio_threadpool_create(o.threads, &pool, &err) != PIO_OK)
     return fprintf(stderr, "%s\n", err.message), 1;
   if (o.fill) return bench_fill(&o, pool);
+  if (o.peaks) {
+    int rc = bench_peaks(&o, pool);
+    pio_threadpool_destroy(pool);
+    return rc;
+  }
   if (!pio_kernel_path_available(o.path))
     return fprintf(stderr, "path %s not available here\n", pio_kernel_path_name(o.path)), 1;
 
