@@ -281,3 +281,55 @@ void pio_to_f32_on(pio_kernel_path path, const void *src, pio_dtype dtype, size_
                    float *dst) {
   usable_ops(path)->to_f32(src, dtype, n, dst);
 }
+
+/* ---- AMX tile order (pio/kernels.h) ---------------------------------------- */
+
+#define TILE_ORDER_ROWS 32u  /* rows of a block: two tiles of 16 */
+#define TILE_ORDER_STEP 64u  /* bytes of a tile row: 32 bf16 */
+
+static size_t tile_order_steps(const pio_matrix *w) { return ((size_t)w->cols + 31) / 32; }
+static size_t tile_order_blocks(const pio_matrix *w) {
+  return ((size_t)w->rows + TILE_ORDER_ROWS - 1) / TILE_ORDER_ROWS;
+}
+
+size_t pio_matrix_tiles_bytes(const pio_matrix *w) {
+  return tile_order_blocks(w) * tile_order_steps(w) * 2 * 1024;
+}
+
+typedef struct tiles_task {
+  const pio_matrix *w;
+  unsigned char *dst;
+} tiles_task;
+
+/* Blocks of rows [b0, b1): each source row read once, in order. */
+static void tiles_blocks(const pio_matrix *w, unsigned char *dst, size_t b0, size_t b1) {
+  const size_t steps = tile_order_steps(w), row_bytes = (size_t)w->cols * 2;
+  const unsigned char *src = w->data;
+  for (size_t b = b0; b < b1; b++) {
+    unsigned char *block = dst + b * steps * 2048;
+    for (size_t r = 0; r < TILE_ORDER_ROWS; r++) {
+      const size_t row = b * TILE_ORDER_ROWS + r;
+      unsigned char *out = block + (r / 16) * 1024 + (r % 16) * TILE_ORDER_STEP;
+      for (size_t s = 0; s < steps; s++, out += 2048) {
+        const size_t at = s * TILE_ORDER_STEP;
+        const size_t width = row >= w->rows             ? 0
+                             : row_bytes - at < TILE_ORDER_STEP ? row_bytes - at
+                                                                : TILE_ORDER_STEP;
+        if (width > 0) memcpy(out, src + row * row_bytes + at, width);
+        if (width < TILE_ORDER_STEP) memset(out + width, 0, TILE_ORDER_STEP - width);
+      }
+    }
+  }
+}
+
+static void tiles_task_run(void *ctx, uint32_t i, uint32_t n) {
+  const tiles_task *t = ctx;
+  size_t b0, b1;
+  pio_split_range(tile_order_blocks(t->w), 1, i, n, &b0, &b1);
+  tiles_blocks(t->w, t->dst, b0, b1);
+}
+
+void pio_matrix_tiles_fill(pio_threadpool *pool, const pio_matrix *w, void *dst) {
+  tiles_task t = {.w = w, .dst = dst};
+  pio_threadpool_run(pool, tiles_task_run, &t);
+}
