@@ -53,6 +53,32 @@ static pio_status parse_str(const char *text, pio_error *err) {
 
 /* Positions are found in one pass over the text: every member of a long
  * document, nested values included, still has its own line and column. */
+/* A constructor that failed (NULL) fails the document; a value that
+ * cannot be inserted (no parent: it failed) is freed, not leaked (ASan). */
+START_TEST(test_build_failure_frees_values_and_fails_the_document) {
+  pio_json_build b = {0};
+  json_object *doc = pio_json_made(&b, json_object_new_object());
+  pio_json_set(&b, doc, "null", NULL); /* JSON null, not a failure */
+  pio_json_set(&b, doc, "text", pio_json_text(&b, NULL));
+  ck_assert_int_eq(b.failed, 0);
+  pio_json_set(&b, NULL, "lost", pio_json_text(&b, "freed"));
+  ck_assert_int_ne(b.failed, 0);
+  pio_json_build c = {0};
+  pio_json_push(&c, NULL, json_object_new_int(7));
+  ck_assert_int_ne(c.failed, 0);
+  pio_json_build d = {0};
+  ck_assert_ptr_null(pio_json_made(&d, NULL));
+  ck_assert_int_ne(d.failed, 0);
+  ck_assert_ptr_null(pio_json_done(&b, doc)); /* doc freed */
+  pio_json_build e = {0};
+  json_object *ok = pio_json_made(&e, json_object_new_array());
+  pio_json_push(&e, ok, pio_json_text(&e, "kept"));
+  ck_assert_ptr_eq(pio_json_done(&e, ok), ok);
+  ck_assert_int_eq((int)json_object_array_length(ok), 1);
+  json_object_put(ok);
+}
+END_TEST
+
 START_TEST(test_positions_of_a_long_document_are_each_right) {
   enum { members = 400 };
   char *text = malloc(members * 64 + 16);
@@ -595,6 +621,7 @@ int main(void) {
   tcase_add_test(g, test_quote_escapes_controls_and_bad_bytes);
   tcase_add_test(g, test_quote_truncates_long_text);
   tcase_add_test(g, test_type_phrases);
+  tcase_add_test(g, test_build_failure_frees_values_and_fails_the_document);
   suite_add_tcase(s, g);
   SRunner *r = srunner_create(s);
   srunner_run_all(r, CK_NORMAL);

@@ -434,6 +434,85 @@ class SparseCacheFile(Case):
         self.assertLess(usage.ru_maxrss, 256 * 1024, "resident KiB at most")
 
 
+class SystemCallFails(Case):
+    """One open, read or write failing (tests/fault/pio_fault.c, as the
+    fault harness does): info and run name what failed instead of "no plugin
+    named" or a report the trial load lost without a reason."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.shim_dir = tempfile.mkdtemp(prefix="pio-test-fault-shim-")
+        cls.shim = os.path.join(cls.shim_dir, "pio_fault.so")
+        source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fault", "pio_fault.c")
+        subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", cls.shim, source, "-ldl"],
+                       check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.shim_dir)
+
+    def each_fault(self, family, argv):
+        """(rc, stdout, stderr) of argv fault-free, then of each N of family."""
+        counts = os.path.join(self.tmp, "counts")
+        env = dict(self.env, LD_PRELOAD=self.shim, PIO_FAULT_COUNTS=counts)
+        # Under ASan the shim precedes the sanitizer's runtime.
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
+        base = subprocess.run(argv, env=env, capture_output=True, timeout=120)
+        self.assertEqual(base.returncode, 0, base.stderr)
+        with open(counts) as f:
+            total = max(int(n) for fam, n in (line.split() for line in f) if fam == family)
+        env.pop("PIO_FAULT_COUNTS")
+        runs = []
+        for n in range(1, total + 1):
+            proc = subprocess.run(argv, env=dict(env, PIO_FAULT="%s:%d" % (family, n)),
+                                  capture_output=True, timeout=120)
+            self.assertIn(proc.returncode, (0, 1), "%s:%d: %s" % (family, n, proc.stderr))
+            if proc.returncode == 0:
+                self.assertEqual(proc.stdout, base.stdout, "%s:%d" % (family, n))
+            runs.append((n, proc.returncode, proc.stdout.decode(), proc.stderr.decode()))
+        return runs
+
+    def test_info_names_the_folder_whose_manifest_could_not_be_read(self):
+        self.copy_fixture("good")
+        argv = [PIO_HOST, "info", "--plugin-path", self.plugins, "--no-cache", "fixture-good"]
+        said = 0
+        for family, words in (("open", "Too many open files"), ("read", "Input/output error")):
+            for n, rc, out, err in self.each_fault(family, argv):
+                if "no plugin named" in err:
+                    self.assertIn("/good could not be read: ", err, "%s:%d" % (family, n))
+                    self.assertIn(words, err, "%s:%d" % (family, n))
+                    said += 1
+        self.assertGreater(said, 0)
+
+    def test_info_says_why_the_trial_load_report_was_lost(self):
+        self.copy_fixture("good")
+        argv = [PIO_HOST, "info", "--plugin-path", self.plugins, "--no-cache", "fixture-good"]
+        said = set()
+        for family, words in (("write", "the trial-load child could not write its report: "
+                                         "No space left on device"),
+                              ("read", "reading the trial-load child's report: "
+                                        "Input/output error")):
+            for n, rc, out, err in self.each_fault(family, argv):
+                self.assertNotIn("before reporting", out + err, "%s:%d" % (family, n))
+                if words in out:
+                    said.add(family)
+        self.assertEqual(said, {"write", "read"})
+
+    def test_run_names_the_folder_whose_manifest_could_not_be_read(self):
+        config = os.path.join(self.tmp, "config.json")
+        with open(config, "w") as f:
+            json.dump(TINY_CONFIG, f)
+        argv = [PIO_HOST, "run", "--no-cache", config, "--synthetic", "--tokens", "1,2",
+                "--max-new-tokens", "1", "--threads", "1"]
+        said = 0
+        for n, rc, out, err in self.each_fault("open", argv):
+            self.assertNotIn("no plugin serves", err, "open:%d" % n)
+            if "could not be read: " in err:
+                self.assertIn("Too many open files", err)
+                said += 1
+        self.assertGreater(said, 0)
+
+
 if __name__ == "__main__":
     PIO_HOST, PIO_BENCH, FIXTURES, CACHE_FUZZ_REPLAY = [os.path.abspath(a) for a in sys.argv[1:5]]
     del sys.argv[1:5]

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "pio/cpu.h"
+#include "pio/json.h"
 #include "pio/kernels.h"
 #include "pio/version.h"
 #include "pio_build_info.h"
@@ -62,72 +63,72 @@ void pio_about_print_version(FILE *out, const char *tool) {
   fprintf(out, "CPU: %s\n", model);
 }
 
-static json_object *words(const char *text) {
-  json_object *list = json_object_new_array();
+static json_object *words(pio_json_build *b, const char *text) {
+  json_object *list = pio_json_made(b, json_object_new_array());
   char *copy = strdup(text);
-  if (list == NULL || copy == NULL) {
-    free(copy);
-    return list;
-  }
+  if (copy == NULL) b->failed = 1;
   char *save = NULL;
-  for (char *w = strtok_r(copy, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save))
-    json_object_array_add(list, json_object_new_string(w));
+  for (char *w = copy != NULL ? strtok_r(copy, " ", &save) : NULL; w != NULL;
+       w = strtok_r(NULL, " ", &save))
+    pio_json_push(b, list, pio_json_text(b, w));
   free(copy);
   return list;
 }
 
-static json_object *tool_json(const char *tool) {
-  json_object *t = json_object_new_object();
+static json_object *tool_json(pio_json_build *b, const char *tool) {
+  json_object *t = pio_json_made(b, json_object_new_object());
   char abi[32], built[256];
   snprintf(abi, sizeof abi, "%d.%d", PIO_ABI_MAJOR, PIO_ABI_MINOR);
   snprintf(built, sizeof built, "scalar %s", PIO_BUILD_KERNEL_PATHS);
-  json_object_object_add(t, "name", json_object_new_string(tool));
-  json_object_object_add(t, "version", json_object_new_string(PIO_VERSION_STRING));
-  json_object_object_add(t, "commit", json_object_new_string(commit()));
-  json_object_object_add(t, "plugin_abi", json_object_new_string(abi));
-  json_object_object_add(t, "kernel_paths_built", words(built));
+  pio_json_set(b, t, "name", pio_json_text(b, tool));
+  pio_json_set(b, t, "version", pio_json_text(b, PIO_VERSION_STRING));
+  pio_json_set(b, t, "commit", pio_json_text(b, commit()));
+  pio_json_set(b, t, "plugin_abi", pio_json_text(b, abi));
+  pio_json_set(b, t, "kernel_paths_built", words(b, built));
   return t;
 }
 
-static json_object *machine_json(void) {
-  json_object *m = json_object_new_object();
+static json_object *machine_json(pio_json_build *b) {
+  json_object *m = pio_json_made(b, json_object_new_object());
   struct utsname u;
   char model[256];
   cpu_model(model, sizeof model);
   int have_uname = uname(&u) == 0;
   for (char *c = u.sysname; have_uname && *c != '\0'; c++) *c = (char)tolower((unsigned char)*c);
   /* "linux", as manifests spell it */
-  json_object_object_add(m, "os", json_object_new_string(have_uname ? u.sysname : "unknown"));
-  json_object_object_add(m, "arch", json_object_new_string(have_uname ? u.machine : "unknown"));
-  json_object_object_add(m, "cpu_model", json_object_new_string(model));
-  json_object *features = json_object_new_array();
+  pio_json_set(b, m, "os", pio_json_text(b, have_uname ? u.sysname : "unknown"));
+  pio_json_set(b, m, "arch", pio_json_text(b, have_uname ? u.machine : "unknown"));
+  pio_json_set(b, m, "cpu_model", pio_json_text(b, model));
+  json_object *features = pio_json_made(b, json_object_new_array());
   for (int f = 0; f < PIO_CPU_FEATURE_COUNT; f++)
     if (pio_cpu_has((pio_cpu_feature)f))
-      json_object_array_add(features,
-                            json_object_new_string(pio_cpu_feature_name((pio_cpu_feature)f)));
-  json_object_object_add(m, "cpu_features", features);
-  json_object *paths = json_object_new_array();
+      pio_json_push(b, features, pio_json_text(b, pio_cpu_feature_name((pio_cpu_feature)f)));
+  pio_json_set(b, m, "cpu_features", features);
+  json_object *paths = pio_json_made(b, json_object_new_array());
   for (int p = 0; p < PIO_KERNEL_PATH_COUNT; p++)
     if (pio_kernel_path_available((pio_kernel_path)p))
-      json_object_array_add(paths, json_object_new_string(pio_kernel_path_name((pio_kernel_path)p)));
-  json_object_object_add(m, "kernel_paths", paths);
-  json_object_object_add(m, "cores", json_object_new_int64(sysconf(_SC_NPROCESSORS_ONLN)));
-  json_object_object_add(m, "memory_gib", json_object_new_double(memory_gib()));
+      pio_json_push(b, paths, pio_json_text(b, pio_kernel_path_name((pio_kernel_path)p)));
+  pio_json_set(b, m, "kernel_paths", paths);
+  pio_json_set(b, m, "cores",
+               pio_json_made(b, json_object_new_int64(sysconf(_SC_NPROCESSORS_ONLN))));
+  pio_json_set(b, m, "memory_gib", pio_json_made(b, json_object_new_double(memory_gib())));
   return m;
 }
 
 json_object *pio_about_json_document(const char *tool, const char *kind) {
-  json_object *doc = json_object_new_object();
-  if (doc == NULL) return NULL;
-  json_object_object_add(doc, "schema_version", json_object_new_int(PIO_JSON_SCHEMA_VERSION));
-  json_object_object_add(doc, "document", json_object_new_string(kind));
-  json_object_object_add(doc, "tool", tool_json(tool));
-  json_object_object_add(doc, "machine", machine_json());
-  return doc;
+  pio_json_build b = {0};
+  json_object *doc = pio_json_made(&b, json_object_new_object());
+  pio_json_set(&b, doc, "schema_version",
+               pio_json_made(&b, json_object_new_int(PIO_JSON_SCHEMA_VERSION)));
+  pio_json_set(&b, doc, "document", pio_json_text(&b, kind));
+  pio_json_set(&b, doc, "tool", tool_json(&b, tool));
+  pio_json_set(&b, doc, "machine", machine_json(&b));
+  return pio_json_done(&b, doc);
 }
 
 static int print_json_flags(FILE *out, json_object *document, int flags) {
-  const char *text = json_object_to_json_string_ext(document, flags | JSON_C_TO_STRING_NOSLASHESCAPE);
+  const char *text =
+      json_object_to_json_string_ext(document, flags | JSON_C_TO_STRING_NOSLASHESCAPE);
   char *safe = text != NULL ? text_escape_json(text) : NULL;
   if (safe == NULL) return -1;
   fprintf(out, "%s\n", safe);
@@ -162,12 +163,15 @@ int pio_about_print_json_head(FILE *out, const char *tool, const char *kind) {
 
 void pio_about_print_json_error(FILE *out, const char *tool, const char *kind, pio_status code,
                                 const char *message) {
-  json_object *doc = pio_about_json_document(tool, kind);
-  json_object *e = json_object_new_object();
-  json_object_object_add(e, "status", json_object_new_string(pio_status_name(code)));
-  json_object_object_add(e, "code", json_object_new_int((int)code));
-  json_object_object_add(e, "message", json_object_new_string(message));
-  json_object_object_add(doc, "error", e);
-  if (pio_about_print_json(out, doc) != 0) fputs("{\"error\": \"out of memory\"}\n", out);
+  pio_json_build b = {0};
+  json_object *doc = pio_json_made(&b, pio_about_json_document(tool, kind));
+  json_object *e = pio_json_made(&b, json_object_new_object());
+  pio_json_set(&b, e, "status", pio_json_text(&b, pio_status_name(code)));
+  pio_json_set(&b, e, "code", pio_json_made(&b, json_object_new_int((int)code)));
+  pio_json_set(&b, e, "message", pio_json_text(&b, message));
+  pio_json_set(&b, doc, "error", e);
+  doc = pio_json_done(&b, doc);
+  if (doc == NULL || pio_about_print_json(out, doc) != 0)
+    fputs("{\"error\": \"out of memory\"}\n", out);
   json_object_put(doc);
 }

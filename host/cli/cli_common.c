@@ -99,8 +99,17 @@ void pio_cli_no_plugin_text(const pio_registry *registry, const char *name, char
   }
   int len = snprintf(buf, size, "no plugin named '%s' on the plugin path", name);
   if (near != NULL && len >= 0 && (size_t)len < size)
-    snprintf(buf + len, size - (size_t)len, "; did you mean '%s'?", near);
+    len += snprintf(buf + len, size - (size_t)len, "; did you mean '%s'?", near);
   free(names);
+  if (names == NULL && len >= 0 && (size_t)len < size)
+    len += snprintf(buf + len, size - (size_t)len, " (out of memory)");
+  /* A folder that could not be read may hold it: say why it was not. */
+  for (size_t i = 0; i < n && len >= 0 && (size_t)len < size; i++) {
+    const pio_plugin_record *rec = pio_registry_at(registry, i);
+    if (pio_plugin_record_unread(rec))
+      len += snprintf(buf + len, size - (size_t)len, "; %s could not be read: %s", rec->dir,
+                      rec->reason);
+  }
 }
 
 void pio_cli_no_plugin(const pio_registry *registry, const char *command, const char *name) {

@@ -87,11 +87,13 @@ static int describe(const pio_registry *registry, const pio_plugin_record *rec,
   }
   int rc = state == PIO_PLUGIN_OK ? PIO_CLI_EXIT_OK : PIO_CLI_EXIT_PLUGIN;
   if (common->json) {
-    json_object *doc = pio_cli_document(common);
-    json_object *obj = pio_cli_describe_json(rec, state, reason, loaded ? &trial : NULL, &presets);
-    if (doc != NULL && obj != NULL) json_object_object_add(doc, "plugin", obj);
-    else json_object_put(obj);
-    if (doc == NULL || obj == NULL || pio_about_print_json(stdout, doc) != 0)
+    pio_json_build b = {0};
+    json_object *doc = pio_json_made(&b, pio_cli_document(common));
+    pio_json_set(&b, doc, "plugin",
+                 pio_json_made(&b, pio_cli_describe_json(rec, state, reason, loaded ? &trial : NULL,
+                                                         &presets)));
+    doc = pio_json_done(&b, doc);
+    if (doc == NULL || pio_about_print_json(stdout, doc) != 0)
       rc = pio_cli_fail(common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
     json_object_put(doc);
   } else {

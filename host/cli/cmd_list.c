@@ -76,30 +76,27 @@ static int is_selected(const list_args *args, const pio_plugin_record *rec) {
 /* The document "pio-host list" (docs/json/list.schema.json): every plugin
  * listed, and the NAMEs asked for that are not on the path. */
 static int print_json(const pio_registry *registry, const list_args *args) {
-  json_object *doc = pio_cli_document(&args->common);
-  json_object *plugins = json_object_new_array(), *missing = json_object_new_array();
-  int ok = doc != NULL && plugins != NULL && missing != NULL;
-  for (size_t i = 0; ok && i < pio_registry_count(registry); i++) {
+  pio_json_build b = {0};
+  json_object *doc = pio_json_made(&b, pio_cli_document(&args->common));
+  json_object *plugins = pio_json_made(&b, json_object_new_array());
+  json_object *missing = pio_json_made(&b, json_object_new_array());
+  for (size_t i = 0; !b.failed && i < pio_registry_count(registry); i++) {
     const pio_plugin_record *rec = pio_registry_at(registry, i);
-    if (!is_selected(args, rec)) continue;
-    json_object *obj =
-        pio_cli_record_json(rec, rec->state, rec->reason, pio_plugin_record_trial(rec));
-    ok = obj != NULL && json_object_array_add(plugins, obj) == 0;
-    if (!ok) json_object_put(obj);
+    if (is_selected(args, rec))
+      pio_json_push(&b, plugins,
+                    pio_json_made(&b, pio_cli_record_json(rec, rec->state, rec->reason,
+                                                          pio_plugin_record_trial(rec))));
   }
-  for (int i = 0; ok && i < args->n_names; i++)
+  for (int i = 0; !b.failed && i < args->n_names; i++)
     if (pio_registry_find(registry, args->names[i]) == NULL)
-      json_object_array_add(missing, json_object_new_string(args->names[i]));
-  if (ok) {
-    json_object_object_add(doc, "plugins", plugins);
-    json_object_object_add(doc, "missing", missing);
-    plugins = missing = NULL;
-    ok = pio_about_print_json(stdout, doc) == 0;
-  }
-  json_object_put(plugins);
-  json_object_put(missing);
+      pio_json_push(&b, missing, pio_json_text(&b, args->names[i]));
+  pio_json_set(&b, doc, "plugins", plugins);
+  pio_json_set(&b, doc, "missing", missing);
+  doc = pio_json_done(&b, doc);
+  int ok = doc != NULL && pio_about_print_json(stdout, doc) == 0;
   json_object_put(doc);
-  if (!ok) return pio_cli_fail(&args->common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
+  if (!ok)
+    return pio_cli_fail(&args->common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
   return PIO_CLI_EXIT_OK;
 }
 

@@ -18,6 +18,7 @@
 #include "cli_common.h"
 #include "config_warning.h"
 #include "commands.h"
+#include "pio/json.h"
 #include "pio/kernels.h"
 #include "pio/models.h"
 #include "run_text.h"
@@ -387,63 +388,71 @@ static void print_text(const run_args *a, const run_state *st, const run_result 
     fprintf(stderr, "pio-host run: weights: %s\n", r->stats.weights_note);
 }
 
-static json_object *text_or_null(const char *text) {
-  return text != NULL ? json_object_new_string(text) : NULL;
-}
-
 /* What the run's timings say, in the document. */
 typedef struct run_timing {
   size_t prompt_tokens, prefilled, decode_steps;
   double prefill_s, decode_s;
 } run_timing;
 
-/* The document "pio-host run" (docs/json/run.schema.json) with what every
- * run has: the model, its plugin, the compute path, the timings and the
- * ids generated.  NULL when out of memory. */
-static json_object *run_document(const run_args *a, const run_state *st,
-                                 const pio_model_stats *stats, const int32_t *generated,
-                                 size_t n_generated, const run_timing *tm) {
-  json_object *doc = pio_cli_document(&a->common);
-  if (doc == NULL) return NULL;
-  json_object_object_add(doc, "model", json_object_new_string(a->model));
-  json_object_object_add(doc, "plugin", json_object_new_string(st->resolved.record->name));
-  json_object_object_add(doc, "variant", text_or_null(pio_loaded_plugin_variant(st->plugin)));
-  json_object_object_add(doc, "config", json_object_new_string(st->resolved.config_path));
-  json_object_object_add(doc, "synthetic", json_object_new_boolean(a->synthetic));
-  json_object_object_add(doc, "kernel", text_or_null(stats ? stats->kernel : NULL));
-  json_object_object_add(doc, "threads", json_object_new_int64(stats ? stats->n_threads : 0));
-  json_object_object_add(doc, "prompt_tokens", json_object_new_int64((int64_t)tm->prompt_tokens));
-  json_object *ids = json_object_new_array();
-  for (size_t i = 0; i < n_generated; i++) json_object_array_add(ids, json_object_new_int(generated[i]));
-  json_object_object_add(doc, "generated", ids);
-  json_object_object_add(doc, "prefill_s", json_object_new_double(tm->prefill_s));
-  json_object_object_add(doc, "prefill_tokens_per_s",
-                         json_object_new_double(per_second((double)tm->prefilled, tm->prefill_s)));
-  json_object_object_add(doc, "decode_tokens", json_object_new_int64((int64_t)tm->decode_steps));
-  json_object_object_add(doc, "decode_s", json_object_new_double(tm->decode_s));
-  json_object_object_add(doc, "decode_tokens_per_s",
-                         json_object_new_double(per_second((double)tm->decode_steps, tm->decode_s)));
-  const char *note = stats && PIO_TABLE_HAS(stats, pio_model_stats, weights_note)
-                         ? stats->weights_note
-                         : NULL;
-  json_object_object_add(doc, "weights_note", text_or_null(note));
-  return doc;
+static json_object *json_int(pio_json_build *b, int64_t v) {
+  return pio_json_made(b, json_object_new_int64(v));
 }
 
-/* Prints doc (pretty, or on one line for a chat's JSON Lines) and frees it. */
-static int print_document(const run_args *a, json_object *doc) {
-  int rc = doc == NULL ? -1 : a->text.chat ? pio_about_print_json_line(stdout, doc)
-                                           : pio_about_print_json(stdout, doc);
+static json_object *json_double(pio_json_build *b, double v) {
+  return pio_json_made(b, json_object_new_double(v));
+}
+
+/* The document "pio-host run" (docs/json/run.schema.json) with what every
+ * run has: the model, its plugin, the compute path, the timings and the
+ * ids generated, in b's document doc. */
+static void run_document(pio_json_build *b, json_object *doc, const run_args *a,
+                         const run_state *st, const pio_model_stats *stats,
+                         const int32_t *generated, size_t n_generated, const run_timing *tm) {
+  pio_json_set(b, doc, "model", pio_json_text(b, a->model));
+  pio_json_set(b, doc, "plugin", pio_json_text(b, st->resolved.record->name));
+  pio_json_set(b, doc, "variant", pio_json_text(b, pio_loaded_plugin_variant(st->plugin)));
+  pio_json_set(b, doc, "config", pio_json_text(b, st->resolved.config_path));
+  pio_json_set(b, doc, "synthetic", pio_json_made(b, json_object_new_boolean(a->synthetic)));
+  pio_json_set(b, doc, "kernel", pio_json_text(b, stats ? stats->kernel : NULL));
+  pio_json_set(b, doc, "threads", json_int(b, stats ? stats->n_threads : 0));
+  pio_json_set(b, doc, "prompt_tokens", json_int(b, (int64_t)tm->prompt_tokens));
+  json_object *ids = pio_json_made(b, json_object_new_array());
+  for (size_t i = 0; ids != NULL && i < n_generated; i++)
+    pio_json_push(b, ids, json_int(b, generated[i]));
+  pio_json_set(b, doc, "generated", ids);
+  pio_json_set(b, doc, "prefill_s", json_double(b, tm->prefill_s));
+  pio_json_set(b, doc, "prefill_tokens_per_s",
+               json_double(b, per_second((double)tm->prefilled, tm->prefill_s)));
+  pio_json_set(b, doc, "decode_tokens", json_int(b, (int64_t)tm->decode_steps));
+  pio_json_set(b, doc, "decode_s", json_double(b, tm->decode_s));
+  pio_json_set(b, doc, "decode_tokens_per_s",
+               json_double(b, per_second((double)tm->decode_steps, tm->decode_s)));
+  const char *note =
+      stats && PIO_TABLE_HAS(stats, pio_model_stats, weights_note) ? stats->weights_note : NULL;
+  pio_json_set(b, doc, "weights_note", pio_json_text(b, note));
+}
+
+/* Prints b's document doc (pretty, or on one line for a chat's JSON
+ * Lines) and frees it. */
+static int print_document(const run_args *a, pio_json_build *b, json_object *doc) {
+  doc = pio_json_done(b, doc);
+  int rc = doc == NULL    ? -1
+           : a->text.chat ? pio_about_print_json_line(stdout, doc)
+                          : pio_about_print_json(stdout, doc);
   json_object_put(doc);
   fflush(stdout);
-  return rc == 0 ? PIO_CLI_EXIT_OK
-                 : pio_cli_fail(&a->common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
+  return rc == 0
+             ? PIO_CLI_EXIT_OK
+             : pio_cli_fail(&a->common, PIO_CLI_EXIT_PLUGIN, PIO_ERR_NO_MEMORY, "out of memory");
 }
 
 static int print_json(const run_args *a, const run_state *st, const run_result *r) {
   uint32_t decoded = a->max_new > 1 ? a->max_new - 1 : 0;
   run_timing tm = {a->n_tokens, a->n_tokens, decoded, r->prefill_s, r->decode_s};
-  return print_document(a, run_document(a, st, r->has_stats ? &r->stats : NULL, r->ids, r->n_ids, &tm));
+  pio_json_build b = {0};
+  json_object *doc = pio_json_made(&b, pio_cli_document(&a->common));
+  run_document(&b, doc, a, st, r->has_stats ? &r->stats : NULL, r->ids, r->n_ids, &tm);
+  return print_document(a, &b, doc);
 }
 
 /* What --prompt and --chat hand back for each answer (run_text.h). */
@@ -452,14 +461,14 @@ typedef struct text_context {
   const run_state *st;
 } text_context;
 
-static json_object *sampling_object(const pio_sampling *s) {
-  json_object *o = json_object_new_object();
-  json_object_object_add(o, "temperature", json_object_new_double(s->temperature));
-  json_object_object_add(o, "top_k", json_object_new_int64(s->top_k));
-  json_object_object_add(o, "top_p", json_object_new_double(s->top_p));
-  json_object_object_add(o, "min_p", json_object_new_double(s->min_p));
-  json_object_object_add(o, "repeat_penalty", json_object_new_double(s->repeat_penalty));
-  json_object_object_add(o, "seed", json_object_new_uint64(s->seed));
+static json_object *sampling_object(pio_json_build *b, const pio_sampling *s) {
+  json_object *o = pio_json_made(b, json_object_new_object());
+  pio_json_set(b, o, "temperature", json_double(b, s->temperature));
+  pio_json_set(b, o, "top_k", json_int(b, s->top_k));
+  pio_json_set(b, o, "top_p", json_double(b, s->top_p));
+  pio_json_set(b, o, "min_p", json_double(b, s->min_p));
+  pio_json_set(b, o, "repeat_penalty", json_double(b, s->repeat_penalty));
+  pio_json_set(b, o, "seed", pio_json_made(b, json_object_new_uint64(s->seed)));
   return o;
 }
 
@@ -473,21 +482,23 @@ static int print_answer(void *ctx, const pio_cli_text_answer *an) {
   int has_stats = c->st->table->model->stats(c->st->model, &stats, &err) == PIO_OK;
   run_timing tm = {an->prompt_tokens, an->prompt_tokens - an->cached_tokens, an->decode_steps,
                    an->prefill_s, an->decode_s};
-  json_object *doc = run_document(c->a, c->st, has_stats ? &stats : NULL, an->ids, an->n_ids, &tm);
-  if (doc == NULL) return print_document(c->a, NULL);
-  json_object_object_add(doc, c->a->text.chat ? "user" : "prompt",
-                         json_object_new_string_len(an->input, (int)an->input_len));
-  if (c->a->text.chat) json_object_object_add(doc, "turn", json_object_new_int64(an->turn));
-  json_object_object_add(doc, "cached_tokens", json_object_new_int64((int64_t)an->cached_tokens));
-  json_object_object_add(doc, "text", json_object_new_string_len(an->text, (int)an->text_len));
+  pio_json_build b = {0};
+  json_object *doc = pio_json_made(&b, pio_cli_document(&c->a->common));
+  run_document(&b, doc, c->a, c->st, has_stats ? &stats : NULL, an->ids, an->n_ids, &tm);
+  pio_json_set(&b, doc, c->a->text.chat ? "user" : "prompt",
+               pio_json_made(&b, json_object_new_string_len(an->input, (int)an->input_len)));
+  if (c->a->text.chat) pio_json_set(&b, doc, "turn", json_int(&b, an->turn));
+  pio_json_set(&b, doc, "cached_tokens", json_int(&b, (int64_t)an->cached_tokens));
+  pio_json_set(&b, doc, "text",
+               pio_json_made(&b, json_object_new_string_len(an->text, (int)an->text_len)));
   static const char *const stop_names[] = {
       [PIO_CLI_STOP_EOS] = "eos",
       [PIO_CLI_STOP_MAX_NEW] = "max_new_tokens",
       [PIO_CLI_STOP_INTERRUPT] = "interrupted",
   };
-  json_object_object_add(doc, "stop", json_object_new_string(stop_names[an->stop]));
-  json_object_object_add(doc, "sampling", sampling_object(an->sampling));
-  return print_document(c->a, doc);
+  pio_json_set(&b, doc, "stop", pio_json_text(&b, stop_names[an->stop]));
+  pio_json_set(&b, doc, "sampling", sampling_object(&b, an->sampling));
+  return print_document(c->a, &b, doc);
 }
 
 /* Prefill, optional dump, greedy decode into r->ids. */

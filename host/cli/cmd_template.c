@@ -68,8 +68,9 @@ static int add_var(json_object *vars, const char *spec) {
   size_t n = (size_t)(eq - spec) < sizeof name - 1 ? (size_t)(eq - spec) : sizeof name - 1;
   memcpy(name, spec, n);
   name[n] = '\0';
-  json_object_object_add(vars, name, v);
-  return 0;
+  pio_json_build b = {0};
+  pio_json_set(&b, vars, name, v);
+  return b.failed ? -2 : 0;
 }
 
 int pio_cli_template(int argc, char **argv) {
@@ -101,12 +102,17 @@ int pio_cli_template(int argc, char **argv) {
       case OPT_TOOLS:
         tools = optarg;
         break;
-      case OPT_VAR:
-        if (add_var(extra, optarg) != 0) {
-          json_object_put(extra);
-          return pio_cli_usage_error("template", "--var: expected NAME=JSON, found '%s'", optarg);
+      case OPT_VAR: {
+        int added = add_var(extra, optarg);
+        if (added != 0) json_object_put(extra);
+        if (added == -2) {
+          fprintf(stderr, "pio-host template: --var: out of memory\n");
+          return PIO_CLI_EXIT_PLUGIN;
         }
+        if (added != 0)
+          return pio_cli_usage_error("template", "--var: expected NAME=JSON, found '%s'", optarg);
         break;
+      }
       case 'h':
         json_object_put(extra);
         print_help();
@@ -135,14 +141,23 @@ int pio_cli_template(int argc, char **argv) {
     json_object_put(list);
     goto done;
   }
-  json_object_object_add(vars, "messages", list);
+  pio_json_build b = {0};
+  pio_json_set(&b, vars, "messages", list);
   json_object *tool_list = NULL;
   if (tools != NULL && (tool_list = read_json("--tools", tools)) == NULL) goto done;
-  json_object_object_add(vars, "tools", tool_list);
-  json_object_object_add(vars, "documents", NULL);
-  json_object_object_add(vars, "add_generation_prompt", json_object_new_boolean(generation));
-  json_object_object_foreach(extra, key, value)
-      json_object_object_add(vars, key, json_object_get(value));
+  pio_json_set(&b, vars, "tools", tool_list);
+  pio_json_set(&b, vars, "documents", NULL);
+  pio_json_set(&b, vars, "add_generation_prompt",
+               pio_json_made(&b, json_object_new_boolean(generation)));
+  if (extra == NULL) {
+    b.failed = 1;
+  } else {
+    json_object_object_foreach(extra, key, value) pio_json_set(&b, vars, key, json_object_get(value));
+  }
+  if (b.failed) {
+    fprintf(stderr, "pio-host template: out of memory\n");
+    goto done;
+  }
   char *text = NULL;
   size_t len = 0;
   if (pio_chat_template_render(tmpl, vars, &text, &len, &err) != PIO_OK) {

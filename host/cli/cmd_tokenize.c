@@ -39,9 +39,12 @@ static void print_help(void) {
 
 /* The document "pio-host tokenize" (docs/json/tokenize.schema.json): the
  * head every document has, then the ids and their tokens' texts. */
-static void put_json_document(const pio_tokenizer *tok, const pio_token_ids *ids) {
-  if (pio_about_print_json_head(stdout, "pio-host", "pio-host tokenize") != 0) fputc('{', stdout);
-  else fputc(',', stdout);
+static int put_json_document(const pio_tokenizer *tok, const pio_token_ids *ids) {
+  if (pio_about_print_json_head(stdout, "pio-host", "pio-host tokenize") != 0) {
+    fprintf(stderr, "pio-host tokenize: out of memory\n");
+    return PIO_CLI_EXIT_PLUGIN;
+  }
+  fputc(',', stdout);
   fputs("\"ids\":", stdout);
   pio_cli_put_ids(stdout, ids->ids, ids->count, 1);
   fputs(",\"tokens\":[", stdout);
@@ -51,6 +54,7 @@ static void put_json_document(const pio_tokenizer *tok, const pio_token_ids *ids
     pio_cli_put_json_string(stdout, t, strlen(t));
   }
   fputs("]}\n", stdout);
+  return PIO_CLI_EXIT_OK;
 }
 
 static int encode_one(pio_tokenizer_session *s, const char *text, size_t len, unsigned flags,
@@ -157,7 +161,7 @@ int pio_cli_tokenize(int argc, char **argv) {
                    json) != 0)
       rc = PIO_CLI_EXIT_PLUGIN;
     if (rc == PIO_CLI_EXIT_OK && json) {
-      put_json_document(tok, &ids);
+      rc = put_json_document(tok, &ids);
     } else if (rc == PIO_CLI_EXIT_OK) {
       pio_cli_put_ids(stdout, ids.ids, ids.count, 0);
       fputc('\n', stdout);

@@ -53,17 +53,14 @@ static int parse_args(int argc, char **argv, pio_cli_common *common, const char 
 /* The document "pio-host validate" (docs/json/validate.schema.json): the
  * plugin as info describes it, and the result in one word. */
 static int print_json(const pio_cli_common *common, const pio_plugin_record *rec) {
-  json_object *doc = pio_cli_document(common);
-  json_object *obj =
-      pio_cli_describe_json(rec, rec->state, rec->reason, pio_plugin_record_trial(rec), NULL);
-  int rc = -1;
-  if (doc != NULL && obj != NULL) {
-    json_object_object_add(doc, "plugin", obj);
-    obj = NULL;
-    json_object_object_add(doc, "result", json_object_new_string(pio_plugin_state_name(rec->state)));
-    rc = pio_about_print_json(stdout, doc);
-  }
-  json_object_put(obj);
+  pio_json_build b = {0};
+  json_object *doc = pio_json_made(&b, pio_cli_document(common));
+  pio_json_set(&b, doc, "plugin",
+               pio_json_made(&b, pio_cli_describe_json(rec, rec->state, rec->reason,
+                                                       pio_plugin_record_trial(rec), NULL)));
+  pio_json_set(&b, doc, "result", pio_json_text(&b, pio_plugin_state_name(rec->state)));
+  doc = pio_json_done(&b, doc);
+  int rc = doc != NULL ? pio_about_print_json(stdout, doc) : -1;
   json_object_put(doc);
   return rc;
 }

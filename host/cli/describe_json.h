@@ -9,6 +9,7 @@
 
 #include "load/trial_load.h"
 #include "pio/host.h"
+#include "pio/json.h"
 #include "presets.h"
 
 /* name, version, model_architecture, path, status, reason, dir, module,

@@ -18,6 +18,7 @@
 #include <json-c/printbuf.h>
 
 #include "cli_common.h"
+#include "pio/json.h"
 #include "interrupt.h"
 #include "pio/chat_template.h"
 #include "pio/generation_config.h"
@@ -262,11 +263,17 @@ static int run_prompt(text_run *t) {
   return generate(t, &t->prompt, t->o->prompt, strlen(t->o->prompt));
 }
 
-static json_object *message(const char *role, const char *content, size_t len) {
-  json_object *m = json_object_new_object();
-  json_object_object_add(m, "role", json_object_new_string(role));
-  json_object_object_add(m, "content", json_object_new_string_len(content, (int)len));
-  return m;
+/* Appends {role, content} to the conversation; PIO_ERR_NO_MEMORY (in
+ * t->err) when it could not be. */
+static pio_status add_message(text_run *t, json_object *messages, const char *role,
+                              const char *content, size_t len) {
+  pio_json_build b = {0};
+  json_object *m = pio_json_made(&b, json_object_new_object());
+  pio_json_set(&b, m, "role", pio_json_text(&b, role));
+  pio_json_set(&b, m, "content", pio_json_made(&b, json_object_new_string_len(content, (int)len)));
+  pio_json_push(&b, messages, pio_json_done(&b, m));
+  if (b.failed) return pio_error_set(&t->err, PIO_ERR_NO_MEMORY, "the conversation: out of memory");
+  return PIO_OK;
 }
 
 /* A chat turn's prompt: the ids of the rendering.  When the rendering goes
@@ -314,18 +321,23 @@ static pio_status remember_said(text_run *t, const char *text, size_t len, size_
 static int open_chat(text_run *t) {
   if (pio_chat_template_load_dir(t->dir, &t->tmpl, &t->vars, &t->err) != PIO_OK)
     return fail(t, "--chat: ");
-  json_object *messages = json_object_new_array();
-  json_object_object_add(t->vars, "messages", messages);
-  json_object_object_add(t->vars, "tools", NULL);
-  json_object_object_add(t->vars, "documents", NULL);
-  json_object_object_add(t->vars, "add_generation_prompt", json_object_new_boolean(1));
+  pio_json_build b = {0};
+  json_object *messages = pio_json_made(&b, json_object_new_array());
+  pio_json_set(&b, t->vars, "messages", messages);
+  pio_json_set(&b, t->vars, "tools", NULL);
+  pio_json_set(&b, t->vars, "documents", NULL);
+  pio_json_set(&b, t->vars, "add_generation_prompt", pio_json_made(&b, json_object_new_boolean(1)));
+  if (b.failed) {
+    pio_error_set(&t->err, PIO_ERR_NO_MEMORY, "out of memory");
+    return fail(t, "--chat: ");
+  }
   const char *system = t->o->system;
   if (system == NULL) return PIO_CLI_EXIT_OK;
   pio_token_ids check = {0};
   pio_status s = pio_tokenizer_session_encode(t->session, system, strlen(system), 0, &check, &t->err);
   pio_token_ids_free(&check);
   if (s != PIO_OK) return fail(t, "--system: ");
-  json_object_array_add(messages, message("system", system, strlen(system)));
+  if (add_message(t, messages, "system", system, strlen(system)) != PIO_OK) return fail(t, "");
   return PIO_CLI_EXIT_OK;
 }
 
@@ -361,10 +373,11 @@ static int run_chat(text_run *t) {
       fputs("; the line is skipped\n", stderr);
       continue;
     }
-    json_object_array_add(messages, message("user", line, (size_t)n));
     char *text = NULL;
     size_t len = 0;
-    if (pio_chat_template_render(t->tmpl, t->vars, &text, &len, &t->err) != PIO_OK) {
+    if (add_message(t, messages, "user", line, (size_t)n) != PIO_OK) {
+      rc = fail(t, "");
+    } else if (pio_chat_template_render(t->tmpl, t->vars, &text, &len, &t->err) != PIO_OK) {
       rc = fail(t, "chat template: ");
     } else if (encode_turn(t, text, len, &prompt) != PIO_OK) {
       rc = fail(t, "the rendered prompt: ");
@@ -383,7 +396,7 @@ static int run_chat(text_run *t) {
       rc = fail(t, "decode: ");
       break;
     }
-    json_object_array_add(messages, message("assistant", reply, reply_len));
+    if (add_message(t, messages, "assistant", reply, reply_len) != PIO_OK) rc = fail(t, "");
     free(reply);
   }
   pio_cli_interrupt_release(&sigint);

@@ -112,13 +112,28 @@ void pio_cli_put_ids(FILE *out, const int32_t *ids, size_t n, int json) {
   if (json) fputc(']', out);
 }
 
+/* As json-c writes a string (JSON_C_TO_STRING_NOSLASHESCAPE), without
+ * taking memory: a failed allocation cannot turn the text into "". */
 void pio_cli_put_json_string(FILE *out, const char *text, size_t len) {
-  json_object *s = json_object_new_string_len(text, (int)len);
-  fputs(
-      s ? json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-        : "\"\"",
-      out);
-  json_object_put(s);
+  fputc('"', out);
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)text[i];
+    const char *named = c == '"'    ? "\\\""
+                        : c == '\\' ? "\\\\"
+                        : c == '\b'  ? "\\b"
+                        : c == '\f'  ? "\\f"
+                        : c == '\n'  ? "\\n"
+                        : c == '\r'  ? "\\r"
+                        : c == '\t'  ? "\\t"
+                                     : NULL;
+    if (named != NULL)
+      fputs(named, out);
+    else if (c < 0x20)
+      fprintf(out, "\\u%04x", c);
+    else
+      fputc(c, out);
+  }
+  fputc('"', out);
 }
 
 int pio_cli_each_jsonl(FILE *in, pio_cli_jsonl_fn fn, void *ctx) {

@@ -29,8 +29,12 @@ static pthread_mutex_t ltdl_lock = PTHREAD_MUTEX_INITIALIZER;
 void loader_lock(void) { pthread_mutex_lock(&ltdl_lock); }
 void loader_unlock(void) { pthread_mutex_unlock(&ltdl_lock); }
 
+/* lt_dlerror's words; "out of memory" when an allocation failed inside
+ * libltdl (errno ENOMEM, cleared before the call), which it may report as
+ * another error ("invalid loader", "file not found"). */
 static const char *ltdl_message(void) {
   const char *msg = lt_dlerror();
+  if (errno == ENOMEM) return "out of memory";
   return msg != NULL ? msg : "unknown libltdl error";
 }
 
@@ -85,11 +89,12 @@ static const char *with_module_path(const char *msg, const char *module_path, ch
   return buf;
 }
 
-/* The dynamic linker's message, saying which file: the module, or the
- * library it needs that was not found. */
-static pio_status load_error(const char *module_path, const char *fd_name, pio_error *err) {
-  const char *msg = dlopen_reason(fd_name);
-  if (msg == NULL) msg = ltdl_message();
+/* The dynamic linker's message msg (dlopen_reason; NULL: libltdl's),
+ * saying which file: the module, or the library it needs that was not
+ * found. */
+static pio_status load_error(const char *module_path, const char *msg, int no_memory,
+                             pio_error *err) {
+  if (msg == NULL) msg = no_memory ? "out of memory" : ltdl_message();
   char buf[PIO_ERROR_MESSAGE_MAX];
   return pio_error_set(err, PIO_ERR_LOAD, "cannot load module %s: %s", module_path,
                        with_module_path(msg, module_path, buf, sizeof buf));
@@ -106,15 +111,29 @@ static pio_status open_module(const char *module_path, int *fd, lt_dlhandle *han
                          "cannot load module %s: no /proc/self/fd name free for its descriptor "
                          "(is /proc mounted?)",
                          module_path);
-  if (lt_dlinit() != 0)
-    return pio_error_set(err, PIO_ERR_LOAD, "libltdl initialisation failed: %s", ltdl_message());
+  errno = 0;
+  if (lt_dlinit() != 0) {
+    pio_error_set(err, PIO_ERR_LOAD, "libltdl initialisation failed: %s", ltdl_message());
+    /* lt_dlinit counts itself even when it fails: its lt_dlexit frees
+     * what it had opened, and the next lt_dlinit starts afresh. */
+    lt_dlexit();
+    return err->code;
+  }
   lt_dladvise advise;
   pio_status st = PIO_OK;
+  errno = 0;
   if (lt_dladvise_init(&advise) != 0 || lt_dladvise_local(&advise) != 0) {
     st = pio_error_set(err, PIO_ERR_LOAD, "libltdl advise: %s", ltdl_message());
   } else {
     *handle = lt_dlopenadvise(fd_name, advise);
-    if (*handle == NULL) st = load_error(module_path, fd_name, err);
+    if (*handle == NULL) {
+      int no_memory = errno == ENOMEM;
+      const char *why = dlopen_reason(fd_name);
+      /* The dynamic linker loads it now: what failed inside libltdl (an
+       * allocation, which it reports as "file not found") has passed. */
+      if (why == NULL) *handle = lt_dlopenadvise(fd_name, advise);
+      if (*handle == NULL) st = load_error(module_path, why, no_memory, err);
+    }
   }
   lt_dladvise_destroy(&advise);
   if (st != PIO_OK) lt_dlexit();
@@ -205,6 +224,7 @@ static pio_status call_entry(pio_loaded_plugin *plugin, const char *module_path,
                              const pio_manifest *manifest, pio_error *err) {
   char buf[PIO_ERROR_MESSAGE_MAX];
   loader_lock();
+  errno = 0;
   void *symbol = lt_dlsym(plugin->handle, manifest->entry_function);
   if (symbol == NULL) /* lt_dlerror is global: read it under the lock */
     pio_error_set(err, PIO_ERR_NOT_FOUND, "entry point %s not found in the module: %s",

@@ -40,12 +40,26 @@ static size_t report_max(size_t n_configs) {
   return 64 + sizeof(child_report) + n_configs * (1 + sizeof(pio_config_probe));
 }
 
+/* The child's exit statuses besides 0: out of memory before loading, and
+ * a report it could not write, TRIAL_EXIT_WRITE + the write's errno (the
+ * pipe is what failed, so the status carries why). */
+#define TRIAL_EXIT_NO_MEMORY 3
+#define TRIAL_EXIT_PARENT_GONE 4
+#define TRIAL_EXIT_WRITE 64
+#define TRIAL_EXIT_WRITE_ERRNO_MAX 127
+
+/* The errno of the child's first failed write to the pipe, 0 when none. */
+static int child_write_errno;
+
 static void write_all(int fd, const void *data, size_t n) {
   const char *p = data;
-  while (n > 0) {
+  while (n > 0 && child_write_errno == 0) {
     ssize_t w = write(fd, p, n);
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
+    if (w <= 0) {
+      child_write_errno = w < 0 && errno > 0 && errno <= TRIAL_EXIT_WRITE_ERRNO_MAX ? errno : EIO;
+      return;
+    }
     p += w;
     n -= (size_t)w;
   }
@@ -66,7 +80,7 @@ static void run_child(int fd, pid_t parent, const module_file *module,
                       size_t n_configs) {
   setpgid(0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(4); /* the parent died before prctl */
+  if (getppid() != parent) _exit(TRIAL_EXIT_PARENT_GONE); /* it died before prctl */
   static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
   for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
     signal(crash_signals[i], SIG_DFL);
@@ -78,7 +92,7 @@ static void run_child(int fd, pid_t parent, const module_file *module,
   pio_error_clear(&err);
   pio_loaded_plugin *plugin = NULL;
   pio_config_probe *probes = n_configs > 0 ? calloc(n_configs, sizeof *probes) : NULL;
-  if (n_configs > 0 && probes == NULL) _exit(3); /* the parent reports the exit status */
+  if (n_configs > 0 && probes == NULL) _exit(TRIAL_EXIT_NO_MEMORY);
   if (loader_open(module, manifest, child_phase, &fd, &plugin, &err) == PIO_OK) {
     const pio_plugin *table = pio_loaded_plugin_table(plugin);
     report.state = PIO_PLUGIN_OK;
@@ -104,7 +118,7 @@ static void run_child(int fd, pid_t parent, const module_file *module,
   if (report.state == PIO_PLUGIN_OK && n_configs > 0)
     write_all(fd, probes, n_configs * sizeof *probes);
   free(probes);
-  _exit(0);
+  _exit(child_write_errno != 0 ? TRIAL_EXIT_WRITE + child_write_errno : 0);
 }
 
 static long elapsed_ms(const struct timespec *start) {
@@ -158,8 +172,9 @@ static int child_exited(child_watch *c) {
   return c->reaped;
 }
 
-/* Appends what the pipe holds now (non-blocking) to buf; 0 at EOF. */
-static int read_some(int fd, char *buf, size_t cap, size_t *got) {
+/* Appends what the pipe holds now (non-blocking) to buf; 0 at EOF or on
+ * an error (its errno in *read_errno). */
+static int read_some(int fd, char *buf, size_t cap, size_t *got, int *read_errno) {
   for (;;) {
     char sink[256];
     char *dst = *got < cap ? buf + *got : sink;
@@ -167,7 +182,11 @@ static int read_some(int fd, char *buf, size_t cap, size_t *got) {
     ssize_t n = read(fd, dst, room);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) return 0;
-    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : 0;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+    if (n < 0) {
+      *read_errno = errno;
+      return 0;
+    }
     if (*got < cap) *got += (size_t)n;
   }
 }
@@ -176,16 +195,17 @@ static int read_some(int fd, char *buf, size_t cap, size_t *got) {
  * no more (a process the plugin started may keep the pipe open after the
  * child is gone: its exit ends the wait, not EOF), or the deadline.
  * Returns the bytes read, or -1 on timeout. */
-static long read_report(int fd, child_watch *child, unsigned timeout_ms, char *buf, size_t cap) {
+static long read_report(int fd, child_watch *child, unsigned timeout_ms, char *buf, size_t cap,
+                        int *read_errno) {
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   size_t got = 0;
   int open_pipe = 1;
   for (;;) {
-    if (open_pipe) open_pipe = read_some(fd, buf, cap, &got);
+    if (open_pipe) open_pipe = read_some(fd, buf, cap, &got, read_errno);
     if (child_exited(child)) {
-      if (open_pipe) read_some(fd, buf, cap, &got); /* what it wrote before exiting */
+      if (open_pipe) read_some(fd, buf, cap, &got, read_errno); /* what it wrote before exiting */
       return (long)got;
     }
     long left = (long)timeout_ms - elapsed_ms(&start);
@@ -288,14 +308,40 @@ static pio_plugin_state crashed(int sig, const child_trace *trace, const pio_man
   return result->state = PIO_PLUGIN_CRASHED;
 }
 
+/* A report cut short by the system rather than by the plugin: the pipe
+ * could not be read or written, or the child ran out of memory.  NULL
+ * when it was none of those. */
+static const char *report_failure(int wstatus, int read_errno, char *buf, size_t cap) {
+  int status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+  if (read_errno != 0)
+    snprintf(buf, cap, "reading the trial-load child's report: %s", strerror(read_errno));
+  else if (status > TRIAL_EXIT_WRITE && status <= TRIAL_EXIT_WRITE + TRIAL_EXIT_WRITE_ERRNO_MAX)
+    snprintf(buf, cap, "the trial-load child could not write its report: %s",
+             strerror(status - TRIAL_EXIT_WRITE));
+  else if (status == TRIAL_EXIT_NO_MEMORY)
+    snprintf(buf, cap, "the trial-load child ran out of memory");
+  else
+    return NULL;
+  return buf;
+}
+
 /* Turns what the child wrote and how it ended into a state. */
-static pio_plugin_state conclude(const char *buf, long n, int wstatus, const pio_manifest *manifest,
-                                 const char *const *config_paths, size_t n_configs,
-                                 pio_trial_result *result, pio_config_probe *probes,
-                                 pio_error *err) {
+static pio_plugin_state conclude(const char *buf, long n, int wstatus, int read_errno,
+                                 const pio_manifest *manifest, const char *const *config_paths,
+                                 size_t n_configs, pio_trial_result *result,
+                                 pio_config_probe *probes, pio_error *err) {
   long i = 0;
   child_trace trace = trace_of(buf, n, config_paths, n_configs, &i);
   if (WIFSIGNALED(wstatus)) return crashed(WTERMSIG(wstatus), &trace, manifest, result, err);
+  char why[PIO_ERROR_MESSAGE_MAX];
+  const int cut_short = i >= n || (size_t)(n - i - 1) < sizeof(child_report) + n_configs *
+                                                                                  sizeof *probes;
+  if (cut_short && report_failure(wstatus, read_errno, why, sizeof why) != NULL) {
+    pio_error_set(err, WEXITSTATUS(wstatus) == TRIAL_EXIT_NO_MEMORY ? PIO_ERR_NO_MEMORY
+                                                                    : PIO_ERR_IO,
+                  "%s", why);
+    return result->state = PIO_PLUGIN_FAILED;
+  }
   if (i >= n || (size_t)(n - i - 1) < sizeof(child_report)) {
     char where[PIO_ERROR_MESSAGE_MAX];
     pio_error_set(err, PIO_ERR_LOAD, "the trial-load child exited with status %d %s",
@@ -380,7 +426,8 @@ pio_plugin_state trial_load_probe(const module_file *module, const pio_manifest 
   }
   setpgid(pid, pid); /* as the child does: whichever runs first, the group exists */
   child_watch child = {pid, pidfd_for(pid), 0, 0};
-  long n = read_report(fds[0], &child, timeout_ms, buf, cap);
+  int read_errno = 0;
+  long n = read_report(fds[0], &child, timeout_ms, buf, cap, &read_errno);
   close(fds[0]);
   if (n < 0) kill(-pid, SIGKILL);
   while (!child.reaped && waitpid(pid, &child.wstatus, 0) < 0 && errno == EINTR) {}
@@ -392,7 +439,8 @@ pio_plugin_state trial_load_probe(const module_file *module, const pio_manifest 
     pio_error_set(err, PIO_ERR_LOAD, "the trial load did not finish within %u ms", timeout_ms);
     state = result->state = PIO_PLUGIN_FAILED;
   } else {
-    state = conclude(buf, n, child.wstatus, manifest, config_paths, n_configs, result, probes, err);
+    state = conclude(buf, n, child.wstatus, read_errno, manifest, config_paths, n_configs, result,
+                     probes, err);
     if (state == PIO_PLUGIN_OK && left_behind) {
       pio_error_set(err, PIO_ERR_LOAD,
                     "the module left a process running after the trial load (started by a "

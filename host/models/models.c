@@ -108,6 +108,15 @@ static pio_status find_plugin(const pio_registry *registry, const char *architec
         "%s: architecture %s is served by plugin '%s' (%s), which is %s: %s", config_path, arch,
         r->name, r->dir, pio_plugin_state_name(r->state), r->reason);
   }
+  /* A folder that could not be read may hold it: say why it was not. */
+  for (size_t i = 0; i < pio_registry_count(registry); i++) {
+    r = pio_registry_at(registry, i);
+    if (pio_plugin_record_unread(r))
+      return pio_error_set(err, PIO_ERR_IO,
+                           "%s: no plugin read serves architecture %s; the plugin folder %s "
+                           "could not be read: %s",
+                           config_path, arch, r->dir, r->reason);
+  }
   char found[512];
   plugins_text(registry, found, sizeof found);
   return pio_error_set(err, PIO_ERR_NOT_FOUND,

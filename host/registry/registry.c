@@ -322,6 +322,10 @@ const pio_manifest *pio_plugin_record_manifest(const pio_plugin_record *record) 
   return record != NULL ? record_manifest((registry_record *)record) : NULL;
 }
 
+int pio_plugin_record_unread(const pio_plugin_record *record) {
+  return record != NULL && ((const registry_record *)record)->transient;
+}
+
 const pio_trial_result *pio_plugin_record_trial(const pio_plugin_record *record) {
   const registry_record *rec = (const registry_record *)record;
   return rec != NULL && rec->trial_done ? &rec->trial : NULL;

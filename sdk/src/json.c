@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/printbuf.h>
+
 #include "json_internal.h"
 
 void pio_json_advance_line_column(const char *text, size_t from, size_t to, int *line,
@@ -79,7 +81,15 @@ static pio_status run_tokener(const char *name, const char *text, size_t len, in
                               json_object **out, pio_error *err) {
   /* json-c counts a scalar as a level of its own; pio counts containers. */
   struct json_tokener *tok = json_tokener_new_ex(max_depth + 1);
+  /* json-c's tokener ignores a failed growth of its string buffer and
+   * goes on with the string cut short: room for the longest string or
+   * number the text can hold (no longer than the text) is taken first. */
+  if (tok != NULL && printbuf_memset(tok->pb, 0, 0, (int)len + 2) < 0) {
+    json_tokener_free(tok);
+    tok = NULL;
+  }
   if (tok == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", name);
+  printbuf_reset(tok->pb);
   json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
   json_object *root = json_tokener_parse_ex(tok, text, (int)len);
   enum json_tokener_error jerr = json_tokener_get_error(tok);

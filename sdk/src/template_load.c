@@ -89,7 +89,9 @@ static pio_status specials_of(const char *path, json_object *root, json_object *
     if (!json_object_is_type(v, json_type_string))
       return pio_error_set(err, PIO_ERR_INVALID, "%s: %s: expected a string or {\"content\": ...}",
                            path, keys[k]);
-    json_object_object_add(out, keys[k], json_object_new_string(json_object_get_string(v)));
+    pio_json_build b = {0};
+    pio_json_set(&b, out, keys[k], pio_json_text(&b, json_object_get_string(v)));
+    if (b.failed) return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", path);
   }
   return PIO_OK;
 }

@@ -21,8 +21,8 @@ usage: fault_run.py SCENARIO --pio-host PIO_HOST --shim LIB --fixtures DIR
               PIO_FAULT_SITES: the caller's return address), the first K N
               and every S-th N (0: none)
   --log FILE  every broken N, one line each
-A leak that is all json-c 0.16's own (jsonc_leak) is counted apart, not
-as broken.
+A leak that is all json-c 0.16's or libltdl's own (library_leak) is
+counted apart, not as broken.
 Prints one line per family (runs, outcomes); exit 1 on any broken promise.
 """
 import argparse
@@ -97,45 +97,59 @@ def run(scenario, shim, fault, workdir, counts=None, sites=None, full_stacks=Fal
             proc.stderr.decode("utf-8", "replace"), cache_dir)
 
 
-JSONC_LEAK = "json-c"  # check()'s verdict for json-c's own leak, see jsonc_leak
+JSONC_LEAK = "json-c"  # check()'s verdicts for a library's own leak, see library_leak
+LTDL_LEAK = "libltdl"
+# (verdict, the library's object, the function of it every leaked block
+# must have been allocated under)
+LIBRARY_LEAKS = ((JSONC_LEAK, "libjson-c", "json_tokener_parse_ex"),
+                 (LTDL_LEAK, "libltdl", "lt_dlpreload_open"))
 
 
-def jsonc_leak(err):
-    """True when all the sanitizer reported is what json-c 0.16's tokener
-    leaks when an allocation fails inside it (the key and the value it could
-    not insert: json_object_object_add_ex and the tokener drop both;
-    json-c PR #962 fixes the key upstream).  Every leaked block
-    must have been allocated by json_tokener_parse_ex with no pio frame
-    between: a parsed document pio forgot to free is reported by the
-    fault-free run and by every other N."""
+def library_leak(err):
+    """JSONC_LEAK or LTDL_LEAK when all the sanitizer reported is what that
+    library leaks when an allocation fails inside it, else None.  json-c
+    0.16's tokener drops the key and the value it could not insert
+    (json_object_object_add_ex and the tokener drop both; json-c PR #962
+    fixes the key upstream); libltdl 2.4's lt_dlinit drops the handle of the
+    preloaded module it was opening (lt_dlpreload_open: pio is never given
+    those).  Every leaked block must have been allocated by that function
+    with only the library's own frames between: a parsed document or a
+    handle pio forgot to free is reported by the fault-free run and by every
+    other N."""
     if "ERROR: AddressSanitizer" in err or "runtime error:" in err:
-        return False
+        return None
     blocks = err.split("leak of")[1:]
     if not blocks:
-        return False
+        return None
+    verdicts = set()
     for block in blocks:
         frames = [line for line in block.splitlines() if line.strip().startswith("#")]
-        seen_tokener = False
-        for frame in frames:
-            if "json_tokener_parse_ex" in frame:
-                seen_tokener = True
+        verdict = None
+        for name, library, entry in LIBRARY_LEAKS:
+            for frame in frames:
+                if entry in frame:
+                    verdict = name
+                    break
+                if library not in frame and "malloc" not in frame and "realloc" not in frame \
+                        and "calloc" not in frame and "strdup" not in frame:
+                    break
+            if verdict is not None:
                 break
-            if "libjson-c" not in frame and "malloc" not in frame and "realloc" not in frame \
-                    and "calloc" not in frame and "strdup" not in frame:
-                return False
-        if not seen_tokener:
-            return False
-    return True
+        if verdict is None:
+            return None
+        verdicts.add(verdict)
+    return verdicts.pop() if len(verdicts) == 1 else JSONC_LEAK if verdicts else None
 
 
 def check(scenario, baseline, result):
-    """None when the run kept its promises, JSONC_LEAK for json-c's known
-    leak (jsonc_leak), else what it broke."""
+    """None when the run kept its promises, JSONC_LEAK or LTDL_LEAK for a
+    library's known leak (library_leak), else what it broke."""
     rc, out, err, cache_dir = result
     if rc < 0:
         return "killed by signal %d" % -rc
-    if rc == 86 and jsonc_leak(err):
-        return JSONC_LEAK
+    leaked = library_leak(err) if rc == 86 else None
+    if leaked is not None:
+        return leaked
     if rc not in (0, 1, 2):
         return "exit status %d: %s" % (rc, err.strip()[-600:])
     for word in SANITIZER:
@@ -264,11 +278,14 @@ def main():
 
             with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
                 outcomes = list(pool.map(one, ns))
-            failures = [(n, why) for n, why in outcomes if why not in (None, JSONC_LEAK)]
+            failures = [(n, why) for n, why in outcomes
+                        if why not in (None, JSONC_LEAK, LTDL_LEAK)]
             jsonc = [n for n, why in outcomes if why == JSONC_LEAK]
-            print("%-6s %-6s %5d calls, %5d runs, %5d passed, %3d json-c leak, %d broken" %
-                  (args.scenario, family, total, len(ns), len(ns) - len(failures) - len(jsonc),
-                   len(jsonc), len(failures)), flush=True)
+            ltdl = [n for n, why in outcomes if why == LTDL_LEAK]
+            print("%-6s %-6s %5d calls, %5d runs, %5d passed, %3d json-c leak, %d libltdl leak, "
+                  "%d broken" % (args.scenario, family, total, len(ns),
+                                 len(ns) - len(failures) - len(jsonc) - len(ltdl), len(jsonc),
+                                 len(ltdl), len(failures)), flush=True)
             for n, why in failures[:5]:
                 print("  %s:%d: %s" % (family, n, why))
             if log is not None:

@@ -116,6 +116,12 @@ PIO_HOST_API const char *pio_registry_path_source_at(const pio_registry *registr
  * Owned by the registry: valid until pio_registry_close. */
 PIO_HOST_API const pio_manifest *pio_plugin_record_manifest(const pio_plugin_record *record);
 
+/* 1 when record's folder could not be examined for a failure of the
+ * system (an I/O error, out of memory or of descriptors: EIO, ENOMEM,
+ * EMFILE) rather than of its files: the record is invalid, its name is the
+ * folder's, and its reason says what failed.  0 otherwise. */
+PIO_HOST_API int pio_plugin_record_unread(const pio_plugin_record *record);
+
 /* What a trial load learnt from a plugin's table (valid when state is ok). */
 typedef struct pio_trial_result {
   pio_plugin_state state;

@@ -67,6 +67,30 @@ pio_status pio_json_get_string(const json_object *object, const char *where, con
                                int required, const char **out, pio_error *err);
 
 /*
+ * Building a document.  json-c's constructors return NULL and its
+ * insertions -1 when memory runs out, and an insertion that fails keeps
+ * the value it was given.  A builder carries one flag instead of a check at
+ * every call: each function below takes any value it is given (put when it
+ * cannot be inserted), marks b failed, and pio_json_done gives the whole
+ * document or NULL.  A NULL value is JSON null; only pio_json_made tells a
+ * constructor's failure from it.
+ */
+typedef struct pio_json_build {
+  int failed; /* nonzero once something could not be made or inserted */
+} pio_json_build;
+
+/* v (a json_object_new_* result), marking b failed when it is NULL. */
+json_object *pio_json_made(pio_json_build *b, json_object *v);
+/* A new string of text; NULL (JSON null) when text is NULL. */
+json_object *pio_json_text(pio_json_build *b, const char *text);
+/* obj[key] = v, v owned by obj from now on (put on failure; obj NULL fails). */
+void pio_json_set(pio_json_build *b, json_object *obj, const char *key, json_object *v);
+/* Appends v to array, likewise. */
+void pio_json_push(pio_json_build *b, json_object *array, json_object *v);
+/* doc when nothing failed, else NULL (doc put). */
+json_object *pio_json_done(pio_json_build *b, json_object *doc);
+
+/*
  * Writes text into out (size bytes, always terminated) as a double-quoted,
  * escaped quotation fit for a message: control characters, quotes and
  * backslashes escaped as in JSON, bytes that are not UTF-8 as \xNN, and
