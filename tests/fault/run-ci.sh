@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/fault/run-ci.sh BUILD_DIR — the fault-injection runs CI makes
 # (.ci/run): every N of open, read, mmap, write, fsync and rename along a
-# plain listing and along a listing that writes the registry cache, and
+# plain listing, a listing that writes the registry cache, an `info` (a
+# trial load in a child) and a `run` of a tiny Llama (a model load), and
 # malloc sampled (the first 3 calls of each call site, the first 3 N,
 # every 10th N), with BUILD_DIR's pio-host (the ASan build: leaks and
 # memory errors end a run with a status of their own).  Every N of malloc:
@@ -14,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 cc -shared -fPIC -O1 -o "$work/pio_fault.so" "$root/tests/fault/pio_fault.c" -ldl
 mkdir "$work/plugins"
 cp -r "$build/tests/fixtures/good" "$build/tests/fixtures/missing_symbol" "$work/plugins/"
-for scenario in list cache; do
+for scenario in list cache info load; do
   /usr/bin/python3 "$root/tests/fault/fault_run.py" "$scenario" --pio-host "$build/host/pio-host" \
     --shim "$work/pio_fault.so" --fixtures "$work/plugins" \
     --families open,read,mmap,write,fsync,rename --jobs 2
