@@ -18,6 +18,7 @@
 #include "host_scale.h"
 #include "host_scale_run.h"
 #include "pio/host.h"
+#include "pio/json.h"
 #include "scenarios.h"
 
 static const char host_usage[] =
@@ -236,51 +237,60 @@ static void print_sweep(const pio_host_bench_point *points, size_t n) {
          " still counts)\n");
 }
 
-static json_object *ms_or_null(double seconds) {
-  return isnan(seconds) ? NULL : json_object_new_double(seconds * 1e3);
+static json_object *ms_or_null(pio_json_build *b, double seconds) {
+  return isnan(seconds) ? NULL : pio_json_made(b, json_object_new_double(seconds * 1e3));
 }
 
-static json_object *point_json(const pio_host_bench_point *p) {
-  json_object *o = json_object_new_object();
-  json_object_object_add(o, "plugins_made", json_object_new_uint64(p->n_made));
-  json_object_object_add(o, "plugins_listed", json_object_new_uint64(p->listed));
-  json_object_object_add(o, "plugins_ok", json_object_new_uint64(p->n_ok));
-  json_object_object_add(o, "cold_no_cache_ms", ms_or_null(p->cold_no_cache));
-  json_object_object_add(o, "cold_fresh_cache_ms", ms_or_null(p->cold_fresh_cache));
-  json_object_object_add(o, "warm_ms", ms_or_null(p->warm));
-  json_object_object_add(o, "cpu_cold_no_cache_ms", ms_or_null(p->cpu_cold_no_cache));
-  json_object_object_add(o, "cpu_cold_fresh_cache_ms", ms_or_null(p->cpu_cold_fresh_cache));
-  json_object_object_add(o, "cpu_warm_ms", ms_or_null(p->cpu_warm));
-  json_object_object_add(o, "load_ms", ms_or_null(p->load));
-  json_object_object_add(o, "floor_start_ms", ms_or_null(p->floor_start));
-  json_object_object_add(o, "floor_stat_ms", ms_or_null(p->floor_stat));
-  json_object_object_add(o, "cache_agrees", json_object_new_boolean(p->agree));
+static json_object *point_json(pio_json_build *b, const pio_host_bench_point *p) {
+  json_object *o = pio_json_made(b, json_object_new_object());
+  pio_json_set(b, o, "plugins_made", pio_json_made(b, json_object_new_uint64(p->n_made)));
+  pio_json_set(b, o, "plugins_listed", pio_json_made(b, json_object_new_uint64(p->listed)));
+  pio_json_set(b, o, "plugins_ok", pio_json_made(b, json_object_new_uint64(p->n_ok)));
+  pio_json_set(b, o, "cold_no_cache_ms", ms_or_null(b, p->cold_no_cache));
+  pio_json_set(b, o, "cold_fresh_cache_ms", ms_or_null(b, p->cold_fresh_cache));
+  pio_json_set(b, o, "warm_ms", ms_or_null(b, p->warm));
+  pio_json_set(b, o, "cpu_cold_no_cache_ms", ms_or_null(b, p->cpu_cold_no_cache));
+  pio_json_set(b, o, "cpu_cold_fresh_cache_ms", ms_or_null(b, p->cpu_cold_fresh_cache));
+  pio_json_set(b, o, "cpu_warm_ms", ms_or_null(b, p->cpu_warm));
+  pio_json_set(b, o, "load_ms", ms_or_null(b, p->load));
+  pio_json_set(b, o, "floor_start_ms", ms_or_null(b, p->floor_start));
+  pio_json_set(b, o, "floor_stat_ms", ms_or_null(b, p->floor_stat));
+  pio_json_set(b, o, "cache_agrees", pio_json_made(b, json_object_new_boolean(p->agree)));
   return o;
 }
 
-static void print_json(const pio_host_bench_options *o, const pio_host_bench_point *points,
-                       size_t n_points, const pio_host_bench_gst *g) {
-  json_object *root = pio_about_json_document("pio-bench", "pio-bench host");
-  json_object_object_add(root, "scenario", json_object_new_string("host"));
-  json_object_object_add(root, "repeat", json_object_new_uint64(o->repeat));
-  json_object_object_add(root, "source_plugin", json_object_new_string(o->source));
-  json_object *pio = json_object_new_array();
-  for (size_t i = 0; i < n_points; i++) json_object_array_add(pio, point_json(&points[i]));
-  json_object_object_add(root, "pio", pio);
-  json_object *gst = json_object_new_object();
-  json_object_object_add(gst, "ran", json_object_new_boolean(g->ran));
+/* 0, or -1 (said on stderr) when out of memory. */
+static int print_json(const pio_host_bench_options *o, const pio_host_bench_point *points,
+                      size_t n_points, const pio_host_bench_gst *g) {
+  pio_json_build build = {0}, *b = &build;
+  json_object *root = pio_json_made(b, pio_about_json_document("pio-bench", "pio-bench host"));
+  pio_json_set(b, root, "scenario", pio_json_made(b, json_object_new_string("host")));
+  pio_json_set(b, root, "repeat", pio_json_made(b, json_object_new_uint64(o->repeat)));
+  pio_json_set(b, root, "source_plugin", pio_json_made(b, json_object_new_string(o->source)));
+  json_object *pio = pio_json_made(b, json_object_new_array());
+  for (size_t i = 0; i < n_points; i++) pio_json_push(b, pio, point_json(b, &points[i]));
+  pio_json_set(b, root, "pio", pio);
+  json_object *gst = pio_json_made(b, json_object_new_object());
+  pio_json_set(b, gst, "ran", pio_json_made(b, json_object_new_boolean(g->ran)));
   if (g->ran) {
-    json_object_object_add(gst, "plugins", json_object_new_uint64(g->plugins));
-    json_object_object_add(gst, "cold_ms", ms_or_null(g->cold));
-    json_object_object_add(gst, "warm_ms", ms_or_null(g->warm));
-    json_object_object_add(gst, "cpu_cold_ms", ms_or_null(g->cpu_cold));
-    json_object_object_add(gst, "cpu_warm_ms", ms_or_null(g->cpu_warm));
+    pio_json_set(b, gst, "plugins", pio_json_made(b, json_object_new_uint64(g->plugins)));
+    pio_json_set(b, gst, "cold_ms", ms_or_null(b, g->cold));
+    pio_json_set(b, gst, "warm_ms", ms_or_null(b, g->warm));
+    pio_json_set(b, gst, "cpu_cold_ms", ms_or_null(b, g->cpu_cold));
+    pio_json_set(b, gst, "cpu_warm_ms", ms_or_null(b, g->cpu_warm));
   } else {
-    json_object_object_add(gst, "why", json_object_new_string(g->why));
+    pio_json_set(b, gst, "why", pio_json_made(b, json_object_new_string(g->why)));
   }
-  json_object_object_add(root, "gstreamer", gst);
-  puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
+  pio_json_set(b, root, "gstreamer", gst);
+  root = pio_json_done(b, root);
+  const char *text =
+      root != NULL ? json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY) : NULL;
+  if (text != NULL)
+    puts(text);
+  else
+    fputs("pio-bench host: out of memory\n", stderr);
   json_object_put(root);
+  return text != NULL ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -312,7 +322,7 @@ int pio_bench_cmd_host(int argc, char **argv) {
   rc = pio_host_bench_run(&o, source, sizes, n_sizes, points, &gst, &err);
   if (rc == 0) {
     if (o.json) {
-      print_json(&o, points, n_sizes, &gst);
+      if (print_json(&o, points, n_sizes, &gst) != 0) rc = 1;
     } else {
       print_table(&o, &points[n_sizes > 2 ? 2 : n_sizes - 1], &gst);
       if (o.sweep) print_sweep(points, n_sizes);

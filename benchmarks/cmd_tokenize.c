@@ -20,6 +20,7 @@
 
 #include "about.h"
 #include "bench_options.h"
+#include "pio/json.h"
 #include "pio/tokenizer.h"
 #include "scenarios.h"
 #include "stats.h"
@@ -214,33 +215,37 @@ static long compare_reference(const char *path, const pio_token_ids *lists, size
   return first;
 }
 
-static void report(const tokenize_options *o, size_t bytes, size_t n_par, size_t tokens,
-                   double encode_s, double read_s, double load_s, long reference) {
+/* 0, or -1 (said on stderr) when out of memory. */
+static int report(const tokenize_options *o, size_t bytes, size_t n_par, size_t tokens,
+                  double encode_s, double read_s, double load_s, long reference) {
   double mb = (double)bytes / 1e6;
   if (o->json) {
-    json_object *j = pio_about_json_document("pio-bench", "pio-bench " SCENARIO);
-    if (j == NULL) return;
-    json_object_object_add(j, "tokenizer", json_object_new_string(o->dir));
-    json_object_object_add(j, "text", json_object_new_string(o->text_path));
-    json_object_object_add(j, "bytes", json_object_new_uint64(bytes));
-    json_object_object_add(j, "documents", json_object_new_uint64(n_par));
-    json_object_object_add(j, "tokens", json_object_new_uint64(tokens));
-    json_object_object_add(j, "repeat", json_object_new_int((int)o->repeat));
-    json_object_object_add(j, "threads", json_object_new_int(1));
-    json_object_object_add(j, "load_s", json_object_new_double(load_s));
-    json_object_object_add(j, "encode_s_median", json_object_new_double(encode_s));
-    json_object_object_add(j, "encode_mb_per_s", json_object_new_double(mb / encode_s));
-    json_object_object_add(j, "tokens_per_s", json_object_new_double((double)tokens / encode_s));
-    json_object_object_add(j, "read_mb_per_s", json_object_new_double(mb / read_s));
+    pio_json_build build = {0}, *b = &build;
+    json_object *j = pio_json_made(b, pio_about_json_document("pio-bench", "pio-bench " SCENARIO));
+    pio_json_set(b, j, "tokenizer", pio_json_made(b, json_object_new_string(o->dir)));
+    pio_json_set(b, j, "text", pio_json_made(b, json_object_new_string(o->text_path)));
+    pio_json_set(b, j, "bytes", pio_json_made(b, json_object_new_uint64(bytes)));
+    pio_json_set(b, j, "documents", pio_json_made(b, json_object_new_uint64(n_par)));
+    pio_json_set(b, j, "tokens", pio_json_made(b, json_object_new_uint64(tokens)));
+    pio_json_set(b, j, "repeat", pio_json_made(b, json_object_new_int((int)o->repeat)));
+    pio_json_set(b, j, "threads", pio_json_made(b, json_object_new_int(1)));
+    pio_json_set(b, j, "load_s", pio_json_made(b, json_object_new_double(load_s)));
+    pio_json_set(b, j, "encode_s_median", pio_json_made(b, json_object_new_double(encode_s)));
+    pio_json_set(b, j, "encode_mb_per_s", pio_json_made(b, json_object_new_double(mb / encode_s)));
+    pio_json_set(b, j, "tokens_per_s",
+                 pio_json_made(b, json_object_new_double((double)tokens / encode_s)));
+    pio_json_set(b, j, "read_mb_per_s", pio_json_made(b, json_object_new_double(mb / read_s)));
     if (o->reference) {
-      json_object_object_add(j, "reference_ids_identical",
-                             json_object_new_boolean(reference == -1));
-      json_object_object_add(j, "reference_first_difference",
-                             reference >= 0 ? json_object_new_int64(reference + 1) : NULL);
+      pio_json_set(b, j, "reference_ids_identical",
+                   pio_json_made(b, json_object_new_boolean(reference == -1)));
+      pio_json_set(b, j, "reference_first_difference",
+                   reference >= 0 ? pio_json_made(b, json_object_new_int64(reference + 1)) : NULL);
     }
-    pio_about_print_json(stdout, j);
+    j = pio_json_done(b, j);
+    int printed = j != NULL && pio_about_print_json(stdout, j) == 0;
+    if (!printed) fputs("pio-bench " SCENARIO ": out of memory\n", stderr);
     json_object_put(j);
-    return;
+    return printed ? 0 : -1;
   }
   printf("tokenizer   %s (loaded in %.3f s)\n", o->dir, load_s);
   printf("text        %s: %.2f MB, %zu %s, %zu tokens\n", o->text_path, mb, n_par,
@@ -257,6 +262,7 @@ static void report(const tokenize_options *o, size_t bytes, size_t n_par, size_t
     else
       printf("ids DIFFER from %s, first in paragraph %ld\n", o->reference, reference + 1);
   }
+  return 0;
 }
 
 int pio_bench_cmd_tokenize(int argc, char **argv) {
@@ -305,9 +311,10 @@ int pio_bench_cmd_tokenize(int argc, char **argv) {
     pio_error_set(&err, PIO_ERR_IO, "--reference-ids %s: %s", o.reference, strerror(errno));
     goto fail;
   }
-  report(&o, len, n_par, tokens, pio_bench_median(enc, o.repeat), pio_bench_median(rd, o.repeat),
-         load_s, reference);
+  int reported = report(&o, len, n_par, tokens, pio_bench_median(enc, o.repeat),
+                        pio_bench_median(rd, o.repeat), load_s, reference);
   rc = o.reference && reference != -1 ? PIO_BENCH_STATUS_FAILED : PIO_BENCH_STATUS_OK;
+  if (reported != 0) rc = PIO_BENCH_STATUS_FAILED;
   goto done;
 fail:
   pio_bench_report_error(SCENARIO, o.json, &err);

@@ -1,6 +1,7 @@
 /* benchmarks/host_scale.c — scratch plugin folders, timed child processes
  * and cleanup for `pio-bench host` (see host_scale.h). */
 #include "host_scale.h"
+#include "pio/json.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -76,7 +77,12 @@ static pio_status write_manifest(const char *source_dir, const char *path, const
   snprintf(from, sizeof from, "%s/plugin_manifest.json", source_dir);
   json_object *m = json_object_from_file(from);
   if (m == NULL) return pio_error_set(err, PIO_ERR_PARSE, "%s: cannot read", from);
-  if (name != NULL) json_object_object_add(m, "name", json_object_new_string(name));
+  pio_json_build b = {0};
+  if (name != NULL) pio_json_set(&b, m, "name", pio_json_text(&b, name));
+  if (b.failed) {
+    json_object_put(m);
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "%s: out of memory", path);
+  }
   int rc = json_object_to_file_ext(path, m, JSON_C_TO_STRING_PRETTY);
   json_object_put(m);
   if (rc != 0) return pio_error_set(err, PIO_ERR_IO, "%s: cannot write", path);

@@ -8,6 +8,7 @@
 #include "about.h"
 #include "kv_bench.h"
 #include "kv_sequence.h"
+#include "pio/json.h"
 #include "pio/kv.h"
 #include "units.h"
 
@@ -267,107 +268,116 @@ void pio_bench_kv_print_table(const pio_bench_kv_options *o, const pio_bench_mod
 
 /* ---- JSON ---- */
 
-static void put_u64(json_object *o, const char *key, uint64_t v) {
-  json_object_object_add(o, key, json_object_new_uint64(v));
+static void put_u64(pio_json_build *b, json_object *o, const char *key, uint64_t v) {
+  pio_json_set(b, o, key, pio_json_made(b, json_object_new_uint64(v)));
 }
 
-static json_object *classes_json(const pio_bench_kv_report *r) {
+static json_object *classes_json(pio_json_build *b, const pio_bench_kv_report *r) {
   const pio_kv_figures *k = &r->figures;
-  json_object *list = json_object_new_array();
+  json_object *list = pio_json_made(b, json_object_new_array());
   for (uint32_t c = 0; list != NULL && c < k->n_classes && c < PIO_KV_MAX_CLASSES; c++) {
     const pio_kv_class *x = &k->classes[c];
-    json_object *j = json_object_new_object();
-    json_object_object_add(j, "kind", json_object_new_string(kind_name(x->kind)));
-    put_u64(j, "window", x->window);
-    put_u64(j, "layers", x->n_layers);
-    put_u64(j, "layers_per_rank", x->layers_per_rank);
-    put_u64(j, "kv_heads_per_rank", x->kv_heads_per_rank);
-    put_u64(j, "replication", x->replication);
-    put_u64(j, "kv_bytes_per_token_per_layer", x->bytes_per_token_per_layer);
-    put_u64(j, "kv_bytes_per_token_per_layer_per_rank", x->bytes_per_token_per_layer_per_rank);
-    put_u64(j, "scale_bytes_per_token_per_layer_per_rank",
+    json_object *j = pio_json_made(b, json_object_new_object());
+    pio_json_set(b, j, "kind", pio_json_made(b, json_object_new_string(kind_name(x->kind))));
+    put_u64(b, j, "window", x->window);
+    put_u64(b, j, "layers", x->n_layers);
+    put_u64(b, j, "layers_per_rank", x->layers_per_rank);
+    put_u64(b, j, "kv_heads_per_rank", x->kv_heads_per_rank);
+    put_u64(b, j, "replication", x->replication);
+    put_u64(b, j, "kv_bytes_per_token_per_layer", x->bytes_per_token_per_layer);
+    put_u64(b, j, "kv_bytes_per_token_per_layer_per_rank", x->bytes_per_token_per_layer_per_rank);
+    put_u64(b, j, "scale_bytes_per_token_per_layer_per_rank",
             x->scale_bytes_per_token_per_layer_per_rank);
-    put_u64(j, "state_bytes_per_layer", x->state_bytes_per_layer);
-    put_u64(j, "state_bytes_per_layer_per_rank", x->state_bytes_per_layer_per_rank);
-    put_u64(j, "tokens_held", r->class_tokens[c]);
-    put_u64(j, "pages_per_request", r->class_pages[c]);
-    json_object_array_add(list, j);
+    put_u64(b, j, "state_bytes_per_layer", x->state_bytes_per_layer);
+    put_u64(b, j, "state_bytes_per_layer_per_rank", x->state_bytes_per_layer_per_rank);
+    put_u64(b, j, "tokens_held", r->class_tokens[c]);
+    put_u64(b, j, "pages_per_request", r->class_pages[c]);
+    pio_json_push(b, list, j);
   }
   return list;
 }
 
-static json_object *memory_json(const pio_bench_kv_options *o, const pio_bench_kv_report *r) {
+static json_object *memory_json(pio_json_build *b, const pio_bench_kv_options *o,
+                                const pio_bench_kv_report *r) {
   if (!r->has_memory) return NULL;
-  json_object *j = json_object_new_object();
-  json_object_object_add(j, "memory_gb", json_object_new_double(o->memory_gb));
-  put_u64(j, "memory_bytes", r->memory_bytes);
-  json_object_object_add(j, "weight_dtype",
-                         json_object_new_string(r->stored_weights ? "as stored"
-                                                                  : pio_dtype_name(o->weight_dtype)));
-  json_object_object_add(j, "stored_weights",
-                         r->stored_weights ? json_object_new_string(r->stored_weights) : NULL);
-  put_u64(j, "weight_bytes_per_rank", r->weight_bytes_rank);
-  put_u64(j, "kv_budget_bytes_per_rank", r->kv_budget_rank);
-  put_u64(j, "tokens_fit", r->tokens_fit);
-  put_u64(j, "requests_fit", r->requests_fit);
+  json_object *j = pio_json_made(b, json_object_new_object());
+  pio_json_set(b, j, "memory_gb", pio_json_made(b, json_object_new_double(o->memory_gb)));
+  put_u64(b, j, "memory_bytes", r->memory_bytes);
+  pio_json_set(
+      b, j, "weight_dtype",
+      pio_json_made(b, json_object_new_string(
+                           r->stored_weights ? "as stored" : pio_dtype_name(o->weight_dtype))));
+  pio_json_set(
+      b, j, "stored_weights",
+      r->stored_weights ? pio_json_made(b, json_object_new_string(r->stored_weights)) : NULL);
+  put_u64(b, j, "weight_bytes_per_rank", r->weight_bytes_rank);
+  put_u64(b, j, "kv_budget_bytes_per_rank", r->kv_budget_rank);
+  put_u64(b, j, "tokens_fit", r->tokens_fit);
+  put_u64(b, j, "requests_fit", r->requests_fit);
   return j;
 }
 
 int pio_bench_kv_print_json(const pio_bench_kv_options *o, const pio_bench_model *m,
                             const pio_bench_kv_report *r, FILE *f) {
   const pio_kv_figures *k = &r->figures;
-  json_object *j = pio_about_json_document("pio-bench", "pio-bench kv");
-  if (j == NULL) return -1;
-  json_object_object_add(j, "model", json_object_new_string(m->resolved.name));
-  json_object_object_add(j, "architecture", json_object_new_string(m->resolved.architecture));
-  json_object_object_add(j, "plugin", json_object_new_string(m->plugin_name));
-  json_object_object_add(j, "plugin_version", json_object_new_string(m->plugin_version));
-  json_object_object_add(j, "config_path", json_object_new_string(m->resolved.config_path));
-  json_object_object_add(j, "formula", json_object_new_string(formula_name(o->formula)));
-  json_object_object_add(j, "kv_dtype", json_object_new_string(pio_dtype_name(r->kv_dtype)));
-  json_object_object_add(j, "kv_dtype_source",
-                         json_object_new_string(source_name(r->kv_source)));
-  json_object_object_add(j, "kv_scales",
-                         json_object_new_string(pio_bench_scales_name(r->kv_scales)));
-  json_object_object_add(j, "state_dtype",
-                         json_object_new_string(pio_dtype_name(o->state_dtype)));
-  put_u64(j, "prefill_chunk", o->prefill_chunk);
-  put_u64(j, "tp", o->tp);
-  put_u64(j, "pp", o->pp);
-  put_u64(j, "page_size", o->page_size);
-  json_object_object_add(j, "access", json_object_new_string(access_name(o->access)));
-  put_u64(j, "isl", o->isl);
-  put_u64(j, "osl", o->osl);
-  put_u64(j, "batch", o->batch);
-  json_object_object_add(j, "layout", k->layout ? json_object_new_string(k->layout) : NULL);
-  put_u64(j, "kv_bytes_per_token", k->bytes_per_token);
-  put_u64(j, "kv_bytes_per_token_per_rank", k->bytes_per_token_per_rank);
-  put_u64(j, "kv_bytes_per_token_per_layer_per_rank", k->bytes_per_token_per_layer_per_rank);
-  put_u64(j, "layers_per_rank", k->layers_per_rank);
-  put_u64(j, "kv_heads_per_rank", k->kv_heads_per_rank);
-  put_u64(j, "replication", k->replication);
-  put_u64(j, "io_bytes_per_page", k->io_bytes_per_page);
-  put_u64(j, "io_bytes_per_page_block", r->io_block);
-  put_u64(j, "io_bytes_per_page_layer", r->io_layer);
-  put_u64(j, "kv_bytes_isl", r->kv_isl);
-  put_u64(j, "kv_bytes_osl", r->kv_osl);
-  put_u64(j, "kv_bytes_total", r->kv_total);
-  put_u64(j, "kv_bytes_batch", r->kv_batch);
-  put_u64(j, "kv_bytes_isl_per_rank", r->kv_isl_rank);
-  put_u64(j, "kv_bytes_osl_per_rank", r->kv_osl_rank);
-  put_u64(j, "kv_bytes_total_per_rank", r->kv_total_rank);
-  put_u64(j, "kv_bytes_batch_per_rank", r->kv_batch_rank);
-  put_u64(j, "pages_per_request", r->pages_per_request);
-  put_u64(j, "page_bytes_per_rank", r->page_bytes_rank);
-  put_u64(j, "kv_bytes_request_paged_per_rank", r->request_paged_rank);
-  put_u64(j, "n_params", r->n_params);
-  put_u64(j, "n_params_active", m->summary.n_params_active);
+  pio_json_build build = {0}, *b = &build;
+  json_object *j = pio_json_made(b, pio_about_json_document("pio-bench", "pio-bench kv"));
+  pio_json_set(b, j, "model", pio_json_made(b, json_object_new_string(m->resolved.name)));
+  pio_json_set(b, j, "architecture",
+               pio_json_made(b, json_object_new_string(m->resolved.architecture)));
+  pio_json_set(b, j, "plugin", pio_json_made(b, json_object_new_string(m->plugin_name)));
+  pio_json_set(b, j, "plugin_version", pio_json_made(b, json_object_new_string(m->plugin_version)));
+  pio_json_set(b, j, "config_path",
+               pio_json_made(b, json_object_new_string(m->resolved.config_path)));
+  pio_json_set(b, j, "formula", pio_json_made(b, json_object_new_string(formula_name(o->formula))));
+  pio_json_set(b, j, "kv_dtype",
+               pio_json_made(b, json_object_new_string(pio_dtype_name(r->kv_dtype))));
+  pio_json_set(b, j, "kv_dtype_source",
+               pio_json_made(b, json_object_new_string(source_name(r->kv_source))));
+  pio_json_set(b, j, "kv_scales",
+               pio_json_made(b, json_object_new_string(pio_bench_scales_name(r->kv_scales))));
+  pio_json_set(b, j, "state_dtype",
+               pio_json_made(b, json_object_new_string(pio_dtype_name(o->state_dtype))));
+  put_u64(b, j, "prefill_chunk", o->prefill_chunk);
+  put_u64(b, j, "tp", o->tp);
+  put_u64(b, j, "pp", o->pp);
+  put_u64(b, j, "page_size", o->page_size);
+  pio_json_set(b, j, "access", pio_json_made(b, json_object_new_string(access_name(o->access))));
+  put_u64(b, j, "isl", o->isl);
+  put_u64(b, j, "osl", o->osl);
+  put_u64(b, j, "batch", o->batch);
+  pio_json_set(b, j, "layout",
+               k->layout ? pio_json_made(b, json_object_new_string(k->layout)) : NULL);
+  put_u64(b, j, "kv_bytes_per_token", k->bytes_per_token);
+  put_u64(b, j, "kv_bytes_per_token_per_rank", k->bytes_per_token_per_rank);
+  put_u64(b, j, "kv_bytes_per_token_per_layer_per_rank", k->bytes_per_token_per_layer_per_rank);
+  put_u64(b, j, "layers_per_rank", k->layers_per_rank);
+  put_u64(b, j, "kv_heads_per_rank", k->kv_heads_per_rank);
+  put_u64(b, j, "replication", k->replication);
+  put_u64(b, j, "io_bytes_per_page", k->io_bytes_per_page);
+  put_u64(b, j, "io_bytes_per_page_block", r->io_block);
+  put_u64(b, j, "io_bytes_per_page_layer", r->io_layer);
+  put_u64(b, j, "kv_bytes_isl", r->kv_isl);
+  put_u64(b, j, "kv_bytes_osl", r->kv_osl);
+  put_u64(b, j, "kv_bytes_total", r->kv_total);
+  put_u64(b, j, "kv_bytes_batch", r->kv_batch);
+  put_u64(b, j, "kv_bytes_isl_per_rank", r->kv_isl_rank);
+  put_u64(b, j, "kv_bytes_osl_per_rank", r->kv_osl_rank);
+  put_u64(b, j, "kv_bytes_total_per_rank", r->kv_total_rank);
+  put_u64(b, j, "kv_bytes_batch_per_rank", r->kv_batch_rank);
+  put_u64(b, j, "pages_per_request", r->pages_per_request);
+  put_u64(b, j, "page_bytes_per_rank", r->page_bytes_rank);
+  put_u64(b, j, "kv_bytes_request_paged_per_rank", r->request_paged_rank);
+  put_u64(b, j, "n_params", r->n_params);
+  put_u64(b, j, "n_params_active", m->summary.n_params_active);
   const int experts = PIO_TABLE_HAS(&m->summary, pio_model_summary, n_experts_per_token);
-  put_u64(j, "n_experts", experts ? m->summary.n_experts : 0);
-  put_u64(j, "n_experts_per_token", experts ? m->summary.n_experts_per_token : 0);
-  put_u64(j, "n_layers", k->n_layers);
-  json_object_object_add(j, "layer_classes", classes_json(r));
-  json_object_object_add(j, "memory", memory_json(o, r));
+  put_u64(b, j, "n_experts", experts ? m->summary.n_experts : 0);
+  put_u64(b, j, "n_experts_per_token", experts ? m->summary.n_experts_per_token : 0);
+  put_u64(b, j, "n_layers", k->n_layers);
+  pio_json_set(b, j, "layer_classes", classes_json(b, r));
+  pio_json_set(b, j, "memory", memory_json(b, o, r));
+  j = pio_json_done(b, j);
+  if (j == NULL) return -1;
   const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
   int ok = text != NULL && fprintf(f, "%s\n", text) >= 0;

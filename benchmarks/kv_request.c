@@ -1,6 +1,7 @@
 /* benchmarks/kv_request.c — the KV request's options and the shared getopt
  * loop of pio-bench's KV page scenarios. */
 #include "kv_request.h"
+#include "pio/json.h"
 
 #include <string.h>
 
@@ -102,18 +103,19 @@ void pio_bench_kv_request_print(FILE *out, int width, const pio_bench_kv_request
           layout_name ? layout_name : "(not given)");
 }
 
-static void put_u64(json_object *o, const char *key, uint64_t v) {
-  json_object_object_add(o, key, json_object_new_uint64(v));
+static void put_u64(pio_json_build *b, json_object *o, const char *key, uint64_t v) {
+  pio_json_set(b, o, key, pio_json_made(b, json_object_new_uint64(v)));
 }
 
-void pio_bench_kv_request_json(json_object *j, const pio_bench_kv_request *r,
+void pio_bench_kv_request_json(pio_json_build *b, json_object *j, const pio_bench_kv_request *r,
                                const pio_bench_kv_layout *l) {
-  json_object_object_add(j, "kv_dtype", json_object_new_string(pio_dtype_name(r->kv_dtype)));
-  put_u64(j, "tp", r->tp);
-  put_u64(j, "pp", r->pp);
-  put_u64(j, "page_size", r->page_size);
-  put_u64(j, "isl", r->isl);
-  put_u64(j, "pages", l->pages);
-  put_u64(j, "layers_per_rank", l->layers);
-  put_u64(j, "total_bytes", l->total_bytes);
+  pio_json_set(b, j, "kv_dtype",
+               pio_json_made(b, json_object_new_string(pio_dtype_name(r->kv_dtype))));
+  put_u64(b, j, "tp", r->tp);
+  put_u64(b, j, "pp", r->pp);
+  put_u64(b, j, "page_size", r->page_size);
+  put_u64(b, j, "isl", r->isl);
+  put_u64(b, j, "pages", l->pages);
+  put_u64(b, j, "layers_per_rank", l->layers);
+  put_u64(b, j, "total_bytes", l->total_bytes);
 }

@@ -16,6 +16,7 @@
 #include "bench_options.h"
 #include "kv_layout.h"
 #include "pio/dtype.h"
+#include "pio/json.h"
 
 typedef struct pio_bench_kv_request {
   const char *model;
@@ -72,7 +73,7 @@ void pio_bench_kv_request_print(FILE *out, int width, const pio_bench_kv_request
                                 const pio_bench_kv_layout *l, const char *layout_name);
 /* The same as JSON members of j: kv_dtype, tp, pp, page_size, isl, pages,
  * layers_per_rank, total_bytes. */
-void pio_bench_kv_request_json(json_object *j, const pio_bench_kv_request *r,
+void pio_bench_kv_request_json(pio_json_build *b, json_object *j, const pio_bench_kv_request *r,
                                const pio_bench_kv_layout *l);
 
 /* "a", "b" or "both" into *fa and *fb; -1 (reported) for anything else. */

@@ -7,6 +7,7 @@
 
 #include "about.h"
 #include "kvio_bench.h"
+#include "pio/json.h"
 #include "units.h"
 
 /* How the page cache was kept out of the read figures, in words. */
@@ -89,85 +90,92 @@ void pio_bench_kvio_print_table(const pio_bench_kvio_options *o, const pio_bench
   limit_row(out, "layer", &r->layer);
 }
 
-static void put_u64(json_object *o, const char *key, uint64_t v) {
-  json_object_object_add(o, key, json_object_new_uint64(v));
+static void put_u64(pio_json_build *b, json_object *o, const char *key, uint64_t v) {
+  pio_json_set(b, o, key, pio_json_made(b, json_object_new_uint64(v)));
 }
 
-static void put_double(json_object *o, const char *key, double v) {
-  json_object_object_add(o, key, json_object_new_double(v));
+static void put_double(pio_json_build *b, json_object *o, const char *key, double v) {
+  pio_json_set(b, o, key, pio_json_made(b, json_object_new_double(v)));
 }
 
-static json_object *seconds_json(const double *each, uint32_t n) {
-  json_object *a = json_object_new_array();
-  for (uint32_t i = 0; i < n; i++) json_object_array_add(a, json_object_new_double(each[i]));
+static json_object *seconds_json(pio_json_build *b, const double *each, uint32_t n) {
+  json_object *a = pio_json_made(b, json_object_new_array());
+  for (uint32_t i = 0; i < n; i++)
+    pio_json_push(b, a, pio_json_made(b, json_object_new_double(each[i])));
   return a;
 }
 
-static json_object *pass_json(const pio_bench_kvio_file *f, const pio_bench_kvio_pass *p,
-                              uint32_t reps) {
+static json_object *pass_json(pio_json_build *b, const pio_bench_kvio_file *f,
+                              const pio_bench_kvio_pass *p, uint32_t reps) {
   if (!p->measured) return NULL;
-  json_object *j = json_object_new_object();
-  put_u64(j, "io_bytes", p->io_bytes);
-  put_u64(j, "n_ios", p->n_ios);
-  json_object_object_add(j, "direct", json_object_new_boolean(p->direct));
-  json_object_object_add(j, "cache_policy", json_object_new_string(cache_policy(f, p->direct)));
-  put_double(j, "write_seconds", p->write_s);
-  put_double(j, "read_seconds", p->read_s);
-  json_object_object_add(j, "write_seconds_each_rep", seconds_json(p->write_each_s, reps));
-  json_object_object_add(j, "read_seconds_each_rep", seconds_json(p->read_each_s, reps));
-  put_double(j, "write_gb_per_s", p->write_bytes_per_s / 1e9);
-  put_double(j, "read_gb_per_s", p->read_bytes_per_s / 1e9);
-  put_double(j, "write_iops", p->write_iops);
-  put_double(j, "read_iops", p->read_iops);
-  put_double(j, "write_limit_gb_per_s", p->write_limit_bytes_per_s / 1e9);
-  put_double(j, "read_limit_gb_per_s", p->read_limit_bytes_per_s / 1e9);
-  put_double(j, "write_of_limit", p->write_of_limit);
-  put_double(j, "read_of_limit", p->read_of_limit);
-  json_object_object_add(j, "verified", json_object_new_boolean(p->verified));
+  json_object *j = pio_json_made(b, json_object_new_object());
+  put_u64(b, j, "io_bytes", p->io_bytes);
+  put_u64(b, j, "n_ios", p->n_ios);
+  pio_json_set(b, j, "direct", pio_json_made(b, json_object_new_boolean(p->direct)));
+  pio_json_set(b, j, "cache_policy",
+               pio_json_made(b, json_object_new_string(cache_policy(f, p->direct))));
+  put_double(b, j, "write_seconds", p->write_s);
+  put_double(b, j, "read_seconds", p->read_s);
+  pio_json_set(b, j, "write_seconds_each_rep", seconds_json(b, p->write_each_s, reps));
+  pio_json_set(b, j, "read_seconds_each_rep", seconds_json(b, p->read_each_s, reps));
+  put_double(b, j, "write_gb_per_s", p->write_bytes_per_s / 1e9);
+  put_double(b, j, "read_gb_per_s", p->read_bytes_per_s / 1e9);
+  put_double(b, j, "write_iops", p->write_iops);
+  put_double(b, j, "read_iops", p->read_iops);
+  put_double(b, j, "write_limit_gb_per_s", p->write_limit_bytes_per_s / 1e9);
+  put_double(b, j, "read_limit_gb_per_s", p->read_limit_bytes_per_s / 1e9);
+  put_double(b, j, "write_of_limit", p->write_of_limit);
+  put_double(b, j, "read_of_limit", p->read_of_limit);
+  pio_json_set(b, j, "verified", pio_json_made(b, json_object_new_boolean(p->verified)));
   return j;
 }
 
-static json_object *limits_json(const pio_bench_kvio_file *f, const pio_bench_kvio_result *r) {
-  json_object *j = json_object_new_object();
-  put_double(j, "memcpy_gb_per_s", r->memcpy_bytes_per_s / 1e9);
-  put_u64(j, "seq_io_bytes", r->seq.io_bytes);
-  put_u64(j, "seq_queue_depth", r->queue_depth);
-  json_object_object_add(j, "seq_direct", json_object_new_boolean(r->seq.direct));
-  json_object_object_add(j, "seq_cache_policy",
-                         json_object_new_string(cache_policy(f, r->seq.direct)));
-  put_double(j, "seq_write_gb_per_s", r->seq.write_bytes_per_s / 1e9);
-  put_double(j, "seq_read_gb_per_s", r->seq.read_bytes_per_s / 1e9);
-  json_object_object_add(j, "seq_write_seconds_each_rep",
-                         seconds_json(r->seq.write_each_s, r->reps));
-  json_object_object_add(j, "seq_read_seconds_each_rep",
-                         seconds_json(r->seq.read_each_s, r->reps));
+static json_object *limits_json(pio_json_build *b, const pio_bench_kvio_file *f,
+                                const pio_bench_kvio_result *r) {
+  json_object *j = pio_json_made(b, json_object_new_object());
+  put_double(b, j, "memcpy_gb_per_s", r->memcpy_bytes_per_s / 1e9);
+  put_u64(b, j, "seq_io_bytes", r->seq.io_bytes);
+  put_u64(b, j, "seq_queue_depth", r->queue_depth);
+  pio_json_set(b, j, "seq_direct", pio_json_made(b, json_object_new_boolean(r->seq.direct)));
+  pio_json_set(b, j, "seq_cache_policy",
+               pio_json_made(b, json_object_new_string(cache_policy(f, r->seq.direct))));
+  put_double(b, j, "seq_write_gb_per_s", r->seq.write_bytes_per_s / 1e9);
+  put_double(b, j, "seq_read_gb_per_s", r->seq.read_bytes_per_s / 1e9);
+  pio_json_set(b, j, "seq_write_seconds_each_rep", seconds_json(b, r->seq.write_each_s, r->reps));
+  pio_json_set(b, j, "seq_read_seconds_each_rep", seconds_json(b, r->seq.read_each_s, r->reps));
   return j;
 }
 
 int pio_bench_kvio_print_json(const pio_bench_kvio_options *o, const pio_bench_model *m,
                               const pio_bench_kvio_file *f, const pio_bench_kvio_result *r,
                               FILE *out) {
-  json_object *j = pio_about_json_document("pio-bench", "pio-bench kvio");
+  pio_json_build build = {0}, *b = &build;
+  json_object *j = pio_json_made(b, pio_about_json_document("pio-bench", "pio-bench kvio"));
+  pio_json_set(b, j, "model", pio_json_made(b, json_object_new_string(m->resolved.name)));
+  pio_json_set(b, j, "architecture",
+               pio_json_made(b, json_object_new_string(m->resolved.architecture)));
+  pio_json_set(b, j, "plugin", pio_json_made(b, json_object_new_string(m->plugin_name)));
+  pio_bench_kv_request_json(b, j, &o->req, &r->layout);
+  put_u64(b, j, "reps", r->reps);
+  pio_json_set(b, j, "io_engine",
+               pio_json_made(b, json_object_new_string(pio_bench_io_kind_name(r->engine))));
+  put_u64(b, j, "queue_depth", r->queue_depth);
+  put_u64(b, j, "registered_buffers", r->n_fixed);
+  pio_json_set(b, j, "engine_note",
+               r->engine_note[0] ? pio_json_made(b, json_object_new_string(r->engine_note)) : NULL);
+  pio_json_set(b, j, "file", pio_json_made(b, json_object_new_string(f->path)));
+  pio_json_set(b, j, "fs_type", pio_json_made(b, json_object_new_string(f->fs_type)));
+  pio_json_set(b, j, "in_memory", pio_json_made(b, json_object_new_boolean(f->in_memory)));
+  pio_json_set(b, j, "direct_available",
+               pio_json_made(b, json_object_new_boolean(f->fd_direct >= 0)));
+  put_u64(b, j, "direct_align", f->direct_align);
+  pio_json_set(b, j, "direct_note",
+               f->fd_direct >= 0 ? NULL : pio_json_made(b, json_object_new_string(f->direct_note)));
+  pio_json_set(b, j, "block", pass_json(b, f, &r->block, r->reps));
+  pio_json_set(b, j, "layer", pass_json(b, f, &r->layer, r->reps));
+  pio_json_set(b, j, "limits", limits_json(b, f, r));
+  j = pio_json_done(b, j);
   if (j == NULL) return -1;
-  json_object_object_add(j, "model", json_object_new_string(m->resolved.name));
-  json_object_object_add(j, "architecture", json_object_new_string(m->resolved.architecture));
-  json_object_object_add(j, "plugin", json_object_new_string(m->plugin_name));
-  pio_bench_kv_request_json(j, &o->req, &r->layout);
-  put_u64(j, "reps", r->reps);
-  json_object_object_add(j, "io_engine", json_object_new_string(pio_bench_io_kind_name(r->engine)));
-  put_u64(j, "queue_depth", r->queue_depth);
-  put_u64(j, "registered_buffers", r->n_fixed);
-  json_object_object_add(j, "engine_note", r->engine_note[0] ? json_object_new_string(r->engine_note) : NULL);
-  json_object_object_add(j, "file", json_object_new_string(f->path));
-  json_object_object_add(j, "fs_type", json_object_new_string(f->fs_type));
-  json_object_object_add(j, "in_memory", json_object_new_boolean(f->in_memory));
-  json_object_object_add(j, "direct_available", json_object_new_boolean(f->fd_direct >= 0));
-  put_u64(j, "direct_align", f->direct_align);
-  json_object_object_add(j, "direct_note",
-                         f->fd_direct >= 0 ? NULL : json_object_new_string(f->direct_note));
-  json_object_object_add(j, "block", pass_json(f, &r->block, r->reps));
-  json_object_object_add(j, "layer", pass_json(f, &r->layer, r->reps));
-  json_object_object_add(j, "limits", limits_json(f, r));
   const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
   int ok = text != NULL && fprintf(out, "%s\n", text) >= 0;

@@ -9,6 +9,7 @@
 
 #include "about.h"
 #include "kvxfer_bench.h"
+#include "pio/json.h"
 #include "units.h"
 
 static const char *const access_names[2] = {"block", "layer"};
@@ -99,64 +100,69 @@ void pio_kvxfer_print_table(const pio_kvxfer_options *o, const pio_bench_model *
   if (r->advice[0] != '\0') fprintf(out, "\nnote: %s\n", r->advice);
 }
 
-static void put_u64(json_object *o, const char *key, uint64_t v) {
-  json_object_object_add(o, key, json_object_new_uint64(v));
+static void put_u64(pio_json_build *b, json_object *o, const char *key, uint64_t v) {
+  pio_json_set(b, o, key, pio_json_made(b, json_object_new_uint64(v)));
 }
 
-static void put_double(json_object *o, const char *key, double v) {
-  json_object_object_add(o, key, json_object_new_double(v));
+static void put_double(pio_json_build *b, json_object *o, const char *key, double v) {
+  pio_json_set(b, o, key, pio_json_made(b, json_object_new_double(v)));
 }
 
-static void put_string(json_object *o, const char *key, const char *v) {
-  json_object_object_add(o, key, v != NULL && v[0] != '\0' ? json_object_new_string(v) : NULL);
+static void put_string(pio_json_build *b, json_object *o, const char *key, const char *v) {
+  pio_json_set(b, o, key,
+               v != NULL && v[0] != '\0' ? pio_json_made(b, json_object_new_string(v)) : NULL);
 }
 
-static json_object *pass_json(const pio_kvxfer_pass *p) {
-  json_object *j = json_object_new_object();
-  put_string(j, "access", access_names[p->access == PIO_KV_ACCESS_LAYER]);
-  put_string(j, "op", op_names[p->op]);
-  put_u64(j, "io_bytes", p->io_bytes);
-  put_u64(j, "n_ios", p->n_ios);
-  put_u64(j, "batch", p->batch);
-  put_double(j, "seconds", p->seconds);
-  put_double(j, "gb_per_s", p->bytes_per_s / 1e9);
-  put_double(j, "ios_per_s", p->ios_per_s);
-  put_double(j, "batch_p50_seconds", p->p50_s);
-  put_double(j, "batch_p99_seconds", p->p99_s);
-  put_double(j, "raw_gb_per_s", p->raw_bytes_per_s / 1e9);
-  put_double(j, "of_raw", p->of_raw);
-  json_object_object_add(j, "verified", json_object_new_boolean(p->verified));
+static json_object *pass_json(pio_json_build *b, const pio_kvxfer_pass *p) {
+  json_object *j = pio_json_made(b, json_object_new_object());
+  put_string(b, j, "access", access_names[p->access == PIO_KV_ACCESS_LAYER]);
+  put_string(b, j, "op", op_names[p->op]);
+  put_u64(b, j, "io_bytes", p->io_bytes);
+  put_u64(b, j, "n_ios", p->n_ios);
+  put_u64(b, j, "batch", p->batch);
+  put_double(b, j, "seconds", p->seconds);
+  put_double(b, j, "gb_per_s", p->bytes_per_s / 1e9);
+  put_double(b, j, "ios_per_s", p->ios_per_s);
+  put_double(b, j, "batch_p50_seconds", p->p50_s);
+  put_double(b, j, "batch_p99_seconds", p->p99_s);
+  put_double(b, j, "raw_gb_per_s", p->raw_bytes_per_s / 1e9);
+  put_double(b, j, "of_raw", p->of_raw);
+  pio_json_set(b, j, "verified", pio_json_made(b, json_object_new_boolean(p->verified)));
   return j;
 }
 
 int pio_kvxfer_print_json(const pio_kvxfer_options *o, const pio_bench_model *m,
                           const pio_kvxfer_result *r, FILE *out) {
-  json_object *j = pio_about_json_document("pio-bench", "pio-bench kvxfer");
-  if (j == NULL) return -1;
-  put_string(j, "model", m->resolved.name);
-  put_string(j, "architecture", m->resolved.architecture);
-  put_string(j, "plugin", m->plugin_name);
-  pio_bench_kv_request_json(j, &o->req, &r->shape.layout);
-  put_u64(j, "reps", r->reps);
-  put_string(j, "target", r->target);
-  json_object_object_add(j, "forked", json_object_new_boolean(o->connect == NULL));
-  put_string(j, "ucx_version", ucp_get_version_string());
-  put_string(j, "transports", r->transports);
-  put_string(j, "transport_kind", r->kind);
-  put_string(j, "rma_protocols", r->protocols);
-  put_string(j, "ucx_endpoint_info", r->ep_info);
-  put_string(j, "ucx_note", r->ucx_note);
-  json_object *passes = json_object_new_array();
+  pio_json_build build = {0}, *b = &build;
+  json_object *j = pio_json_made(b, pio_about_json_document("pio-bench", "pio-bench kvxfer"));
+  put_string(b, j, "model", m->resolved.name);
+  put_string(b, j, "architecture", m->resolved.architecture);
+  put_string(b, j, "plugin", m->plugin_name);
+  pio_bench_kv_request_json(b, j, &o->req, &r->shape.layout);
+  put_u64(b, j, "reps", r->reps);
+  put_string(b, j, "target", r->target);
+  pio_json_set(b, j, "forked", pio_json_made(b, json_object_new_boolean(o->connect == NULL)));
+  put_string(b, j, "ucx_version", ucp_get_version_string());
+  put_string(b, j, "transports", r->transports);
+  put_string(b, j, "transport_kind", r->kind);
+  put_string(b, j, "rma_protocols", r->protocols);
+  put_string(b, j, "ucx_endpoint_info", r->ep_info);
+  put_string(b, j, "ucx_note", r->ucx_note);
+  json_object *passes = pio_json_made(b, json_object_new_array());
   for (int a = 0; a < 2; a++)
     for (int op = 0; op < 2; op++)
-      if (r->pass[a][op].measured) json_object_array_add(passes, pass_json(&r->pass[a][op]));
-  json_object_object_add(j, "passes", passes);
-  json_object *limits = json_object_new_object();
-  put_double(limits, "memcpy_gb_per_s", r->memcpy_bytes_per_s / 1e9);
-  json_object_object_add(limits, "socket_gb_per_s", r->socket_bytes_per_s > 0
-                         ? json_object_new_double(r->socket_bytes_per_s / 1e9) : NULL);
-  json_object_object_add(j, "limits", limits);
-  put_string(j, "advice", r->advice);
+      if (r->pass[a][op].measured) pio_json_push(b, passes, pass_json(b, &r->pass[a][op]));
+  pio_json_set(b, j, "passes", passes);
+  json_object *limits = pio_json_made(b, json_object_new_object());
+  put_double(b, limits, "memcpy_gb_per_s", r->memcpy_bytes_per_s / 1e9);
+  pio_json_set(b, limits, "socket_gb_per_s",
+               r->socket_bytes_per_s > 0
+                   ? pio_json_made(b, json_object_new_double(r->socket_bytes_per_s / 1e9))
+                   : NULL);
+  pio_json_set(b, j, "limits", limits);
+  put_string(b, j, "advice", r->advice);
+  j = pio_json_done(b, j);
+  if (j == NULL) return -1;
   const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
   int ok = text != NULL && fprintf(out, "%s\n", text) >= 0;

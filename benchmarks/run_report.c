@@ -10,6 +10,7 @@
 
 #include "about.h"
 #include "pio/host.h"
+#include "pio/json.h"
 #include "run_bench.h"
 #include "run_sweep.h"
 
@@ -230,18 +231,14 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
 
 /* ---- JSON --------------------------------------------------------------- */
 
-static void put(json_object *o, const char *key, json_object *value) {
-  json_object_object_add(o, key, value);
-}
-
-static json_object *num(double v) {
+static json_object *num(pio_json_build *b, double v) {
   /* JSON has no NaN or infinity; a figure that could not be formed is null. */
-  return isfinite(v) ? json_object_new_double(v) : NULL;
+  return isfinite(v) ? pio_json_made(b, json_object_new_double(v)) : NULL;
 }
 
-static json_object *array_of(const double *v, uint32_t n) {
-  json_object *a = json_object_new_array();
-  for (uint32_t i = 0; i < n; i++) json_object_array_add(a, num(v[i]));
+static json_object *array_of(pio_json_build *b, const double *v, uint32_t n) {
+  json_object *a = pio_json_made(b, json_object_new_array());
+  for (uint32_t i = 0; i < n; i++) pio_json_push(b, a, num(b, v[i]));
   return a;
 }
 
@@ -255,145 +252,172 @@ static pio_bench_peak widest_fma(const pio_bench_limits *l) {
   return PIO_BENCH_PEAK_COUNT;
 }
 
-static json_object *peak_json(const pio_bench_limits *l, pio_bench_peak p) {
-  return p < PIO_BENCH_PEAK_COUNT && l->peaks[p].measured ? num(l->peaks[p].flops_per_s) : NULL;
+static json_object *peak_json(pio_json_build *b, const pio_bench_limits *l, pio_bench_peak p) {
+  return p < PIO_BENCH_PEAK_COUNT && l->peaks[p].measured ? num(b, l->peaks[p].flops_per_s) : NULL;
 }
 
-static json_object *limits_json(const pio_bench_limits *l) {
-  json_object *o = json_object_new_object();
-  put(o, "threads", json_object_new_int64(l->n_threads));
-  put(o, "passes", json_object_new_int64(l->passes));
-  put(o, "memory_read_bytes_per_second", num(l->read_bytes_per_s));
-  put(o, "memory_read_median_bytes_per_second", num(l->read_median_bytes_per_s));
-  put(o, "memory_read_isa", json_object_new_string(pio_bench_isa_name(l->read_isa)));
-  put(o, "memory_read_buffer_bytes", json_object_new_int64((int64_t)l->read_buffer_bytes));
+static json_object *limits_json(pio_json_build *b, const pio_bench_limits *l) {
+  json_object *o = pio_json_made(b, json_object_new_object());
+  pio_json_set(b, o, "threads", pio_json_made(b, json_object_new_int64(l->n_threads)));
+  pio_json_set(b, o, "passes", pio_json_made(b, json_object_new_int64(l->passes)));
+  pio_json_set(b, o, "memory_read_bytes_per_second", num(b, l->read_bytes_per_s));
+  pio_json_set(b, o, "memory_read_median_bytes_per_second", num(b, l->read_median_bytes_per_s));
+  pio_json_set(b, o, "memory_read_isa",
+               pio_json_made(b, json_object_new_string(pio_bench_isa_name(l->read_isa))));
+  pio_json_set(b, o, "memory_read_buffer_bytes",
+               pio_json_made(b, json_object_new_int64((int64_t)l->read_buffer_bytes)));
   pio_bench_peak fma = widest_fma(l);
-  put(o, "f32_fma_flops_per_second", peak_json(l, fma));
-  put(o, "f32_fma_instruction",
-      fma < PIO_BENCH_PEAK_COUNT ? json_object_new_string(pio_bench_peak_instruction(fma)) : NULL);
-  put(o, "bf16_dot_flops_per_second", peak_json(l, PIO_BENCH_PEAK_BF16_DOT));
-  put(o, "amx_bf16_flops_per_second", peak_json(l, PIO_BENCH_PEAK_AMX_BF16));
-  json_object *peaks = json_object_new_object();
+  pio_json_set(b, o, "f32_fma_flops_per_second", peak_json(b, l, fma));
+  pio_json_set(b, o, "f32_fma_instruction",
+               fma < PIO_BENCH_PEAK_COUNT
+                   ? pio_json_made(b, json_object_new_string(pio_bench_peak_instruction(fma)))
+                   : NULL);
+  pio_json_set(b, o, "bf16_dot_flops_per_second", peak_json(b, l, PIO_BENCH_PEAK_BF16_DOT));
+  pio_json_set(b, o, "amx_bf16_flops_per_second", peak_json(b, l, PIO_BENCH_PEAK_AMX_BF16));
+  json_object *peaks = pio_json_made(b, json_object_new_object());
   for (int p = 0; p < PIO_BENCH_PEAK_COUNT; p++) {
     if (!l->peaks[p].measured) continue;
-    json_object *one = json_object_new_object();
-    put(one, "flops_per_second", num(l->peaks[p].flops_per_s));
-    put(one, "median_flops_per_second", num(l->peaks[p].median_flops_per_s));
-    put(one, "instruction", json_object_new_string(pio_bench_peak_instruction((pio_bench_peak)p)));
-    put(one, "accumulators", json_object_new_int64(l->peaks[p].accumulators));
-    put(peaks, pio_bench_peak_key((pio_bench_peak)p), one);
+    json_object *one = pio_json_made(b, json_object_new_object());
+    pio_json_set(b, one, "flops_per_second", num(b, l->peaks[p].flops_per_s));
+    pio_json_set(b, one, "median_flops_per_second", num(b, l->peaks[p].median_flops_per_s));
+    pio_json_set(
+        b, one, "instruction",
+        pio_json_made(b, json_object_new_string(pio_bench_peak_instruction((pio_bench_peak)p))));
+    pio_json_set(b, one, "accumulators",
+                 pio_json_made(b, json_object_new_int64(l->peaks[p].accumulators)));
+    pio_json_set(b, peaks, pio_bench_peak_key((pio_bench_peak)p), one);
   }
-  put(o, "peaks", peaks);
+  pio_json_set(b, o, "peaks", peaks);
   return o;
 }
 
-static json_object *device_limits_json(const pio_bench_device_limits *l) {
-  json_object *o = json_object_new_object();
-  put(o, "device", json_object_new_string(l->device_name));
-  put(o, "passes", json_object_new_int64(l->passes));
-  put(o, "hbm_read_bytes_per_second", num(l->read_bytes_per_s));
-  put(o, "hbm_read_median_bytes_per_second", num(l->read_median_bytes_per_s));
-  put(o, "hbm_read_kernel", json_object_new_string(l->read_kernel));
-  put(o, "hbm_read_buffer_bytes", json_object_new_uint64(l->read_buffer_bytes));
-  put(o, "bf16_gemm_flops_per_second", num(l->bf16_flops_per_s));
-  put(o, "bf16_gemm_median_flops_per_second", num(l->bf16_median_flops_per_s));
-  put(o, "bf16_gemm_size", json_object_new_int64(l->gemm_size));
+static json_object *device_limits_json(pio_json_build *b, const pio_bench_device_limits *l) {
+  json_object *o = pio_json_made(b, json_object_new_object());
+  pio_json_set(b, o, "device", pio_json_made(b, json_object_new_string(l->device_name)));
+  pio_json_set(b, o, "passes", pio_json_made(b, json_object_new_int64(l->passes)));
+  pio_json_set(b, o, "hbm_read_bytes_per_second", num(b, l->read_bytes_per_s));
+  pio_json_set(b, o, "hbm_read_median_bytes_per_second", num(b, l->read_median_bytes_per_s));
+  pio_json_set(b, o, "hbm_read_kernel", pio_json_made(b, json_object_new_string(l->read_kernel)));
+  pio_json_set(b, o, "hbm_read_buffer_bytes",
+               pio_json_made(b, json_object_new_uint64(l->read_buffer_bytes)));
+  pio_json_set(b, o, "bf16_gemm_flops_per_second", num(b, l->bf16_flops_per_s));
+  pio_json_set(b, o, "bf16_gemm_median_flops_per_second", num(b, l->bf16_median_flops_per_s));
+  pio_json_set(b, o, "bf16_gemm_size", pio_json_made(b, json_object_new_int64(l->gemm_size)));
   return o;
 }
 
-static json_object *dtypes_json(uint32_t mask) {
-  json_object *a = json_object_new_array();
+static json_object *dtypes_json(pio_json_build *b, uint32_t mask) {
+  json_object *a = pio_json_made(b, json_object_new_array());
   for (int d = 0; d < PIO_DTYPE_COUNT; d++)
-    if ((mask >> d) & 1u) json_object_array_add(a, json_object_new_string(pio_dtype_name(d)));
+    if ((mask >> d) & 1u)
+      pio_json_push(b, a, pio_json_made(b, json_object_new_string(pio_dtype_name(d))));
   return a;
 }
 
-static json_object *model_json(const pio_bench_run_options *opts, const pio_bench_run_result *r) {
-  json_object *o = json_object_new_object();
-  put(o, "name", json_object_new_string(opts->model));
-  put(o, "plugin", json_object_new_string(r->plugin_name));
-  put(o, "plugin_version", json_object_new_string(r->plugin_version));
-  put(o, "variant", r->variant[0] ? json_object_new_string(r->variant) : NULL);
-  put(o, "architecture", json_object_new_string(r->architecture));
-  put(o, "weights", json_object_new_string(opts->synthetic ? "synthetic" : "files"));
+static json_object *model_json(pio_json_build *b, const pio_bench_run_options *opts,
+                               const pio_bench_run_result *r) {
+  json_object *o = pio_json_made(b, json_object_new_object());
+  pio_json_set(b, o, "name", pio_json_made(b, json_object_new_string(opts->model)));
+  pio_json_set(b, o, "plugin", pio_json_made(b, json_object_new_string(r->plugin_name)));
+  pio_json_set(b, o, "plugin_version", pio_json_made(b, json_object_new_string(r->plugin_version)));
+  pio_json_set(b, o, "variant",
+               r->variant[0] ? pio_json_made(b, json_object_new_string(r->variant)) : NULL);
+  pio_json_set(b, o, "architecture", pio_json_made(b, json_object_new_string(r->architecture)));
+  pio_json_set(b, o, "weights",
+               pio_json_made(b, json_object_new_string(opts->synthetic ? "synthetic" : "files")));
   if (!opts->synthetic)
-    put(o, "weights_load",
-        json_object_new_string(pio_weights_load_name(opts->weights_load)));
+    pio_json_set(
+        b, o, "weights_load",
+        pio_json_made(b, json_object_new_string(pio_weights_load_name(opts->weights_load))));
   if (opts->synthetic) {
-    put(o, "seed", json_object_new_uint64(opts->seed));
-    put(o, "weight_dtype", json_object_new_string(pio_dtype_name(opts->dtype)));
+    pio_json_set(b, o, "seed", pio_json_made(b, json_object_new_uint64(opts->seed)));
+    pio_json_set(b, o, "weight_dtype",
+                 pio_json_made(b, json_object_new_string(pio_dtype_name(opts->dtype))));
   }
-  put(o, "n_params", json_object_new_uint64(r->stats.n_params));
-  put(o, "weight_bytes", json_object_new_uint64(r->stats.weight_bytes));
-  put(o, "flops_per_token", json_object_new_uint64(r->stats.flops_per_token));
-  put(o, "kv_bytes", json_object_new_uint64(r->stats.kv_bytes));
-  put(o, "kernel_requested", json_object_new_string(opts->kernel != NULL ? opts->kernel : "auto"));
-  put(o, "kernel", json_object_new_string(r->kernel));
-  put(o, "kernel_prefill", json_object_new_string(r->kernel_prefill));
-  put(o, "kernel_decode", json_object_new_string(r->kernel_decode));
-  put(o, "kernel_why", r->kernel_why[0] != '\0' ? json_object_new_string(r->kernel_why) : NULL);
-  put(o, "matmul_dtypes", dtypes_json(r->matmul_dtypes));
-  put(o, "device", json_object_new_string(r->device));
-  if (r->on_device) put(o, "device_name", json_object_new_string(r->device_name));
+  pio_json_set(b, o, "n_params", pio_json_made(b, json_object_new_uint64(r->stats.n_params)));
+  pio_json_set(b, o, "weight_bytes",
+               pio_json_made(b, json_object_new_uint64(r->stats.weight_bytes)));
+  pio_json_set(b, o, "flops_per_token",
+               pio_json_made(b, json_object_new_uint64(r->stats.flops_per_token)));
+  pio_json_set(b, o, "kv_bytes", pio_json_made(b, json_object_new_uint64(r->stats.kv_bytes)));
+  pio_json_set(
+      b, o, "kernel_requested",
+      pio_json_made(b, json_object_new_string(opts->kernel != NULL ? opts->kernel : "auto")));
+  pio_json_set(b, o, "kernel", pio_json_made(b, json_object_new_string(r->kernel)));
+  pio_json_set(b, o, "kernel_prefill", pio_json_made(b, json_object_new_string(r->kernel_prefill)));
+  pio_json_set(b, o, "kernel_decode", pio_json_made(b, json_object_new_string(r->kernel_decode)));
+  pio_json_set(
+      b, o, "kernel_why",
+      r->kernel_why[0] != '\0' ? pio_json_made(b, json_object_new_string(r->kernel_why)) : NULL);
+  pio_json_set(b, o, "matmul_dtypes", dtypes_json(b, r->matmul_dtypes));
+  pio_json_set(b, o, "device", pio_json_made(b, json_object_new_string(r->device)));
+  if (r->on_device)
+    pio_json_set(b, o, "device_name", pio_json_made(b, json_object_new_string(r->device_name)));
   return o;
 }
 
-static json_object *spread_json(pio_bench_spread sp) {
-  json_object *o = json_object_new_object();
-  put(o, "min", num(sp.min));
-  put(o, "max", num(sp.max));
-  put(o, "percent", num(sp.percent));
+static json_object *spread_json(pio_json_build *b, pio_bench_spread sp) {
+  json_object *o = pio_json_made(b, json_object_new_object());
+  pio_json_set(b, o, "min", num(b, sp.min));
+  pio_json_set(b, o, "max", num(b, sp.max));
+  pio_json_set(b, o, "percent", num(b, sp.percent));
   return o;
 }
 
 json_object *pio_bench_run_json_object(const pio_bench_run_options *opts,
                                        const pio_bench_run_result *r, int with_head) {
-  json_object *o = with_head ? pio_about_json_document("pio-bench", "pio-bench run")
-                             : json_object_new_object();
-  if (o == NULL) return NULL;
-  put(o, "scenario", json_object_new_string("run"));
-  put(o, "model", model_json(opts, r));
-  put(o, "threads", json_object_new_int64(r->stats.n_threads));
-  put(o, "prompt_tokens", json_object_new_int64(opts->prompt_tokens));
-  put(o, "gen_tokens", json_object_new_int64(opts->gen_tokens));
-  put(o, "repeat", json_object_new_int64(r->repeat));
-  put(o, "first_token", json_object_new_int64(r->first_token));
-  put(o, "load_seconds", num(r->load_s));
-  put(o, "time_to_first_token_seconds", num(r->ttft_median_s));
-  put(o, "prefill_tokens_per_second", num(r->prefill_tok_s));
-  put(o, "prefill_limit_tokens_per_second", num(r->prefill_limit_tok_s));
-  put(o, "prefill_percent_of_limit", num(r->prefill_percent));
-  put(o, "prefill_peak", json_object_new_string(peak_key(r)));
-  put(o, "prefill_peak_flops_per_second", num(r->prefill_peak_flops));
-  put(o, "prefill_flops", num(r->prefill_flops));
-  put(o, "prefill_tokens_per_second_spread",
-      spread_json(pio_bench_rate_spread(r->prefill_s, r->repeat, opts->prompt_tokens,
-                                        r->prefill_tok_s)));
-  put(o, "decode_tokens_per_second", num(r->decode_tok_s));
-  put(o, "decode_tokens_per_second_spread",
-      spread_json(pio_bench_rate_spread(r->decode_s, r->repeat, opts->gen_tokens,
-                                        r->decode_tok_s)));
-  put(o, "time_to_first_token_spread",
-      spread_json(pio_bench_time_spread(r->ttft_s, r->repeat, r->ttft_median_s)));
-  put(o, "decode_limit_tokens_per_second", num(r->decode_limit_tok_s));
-  put(o, "decode_percent_of_limit", num(r->decode_percent));
-  put(o, "weight_bytes_per_token", json_object_new_uint64(r->stats.weight_bytes_per_token));
-  put(o, "effective_bytes_per_second", num(r->effective_bytes_per_s));
-  put(o, "effective_percent_of_bandwidth", num(percent(r->effective_bytes_per_s, read_rate(r))));
-  put(o, "tokens_chosen_by_plugin", json_object_new_boolean(r->used_argmax));
-  put(o, "peak_rss_bytes", json_object_new_uint64(r->peak_rss_bytes));
-  put(o, "weights_note",
-      r->weights_note[0] != '\0' ? json_object_new_string(r->weights_note) : NULL);
+  pio_json_build build = {0}, *b = &build;
+  json_object *o =
+      pio_json_made(b, with_head ? pio_about_json_document("pio-bench", "pio-bench run")
+                                 : json_object_new_object());
+  pio_json_set(b, o, "scenario", pio_json_made(b, json_object_new_string("run")));
+  pio_json_set(b, o, "model", model_json(b, opts, r));
+  pio_json_set(b, o, "threads", pio_json_made(b, json_object_new_int64(r->stats.n_threads)));
+  pio_json_set(b, o, "prompt_tokens", pio_json_made(b, json_object_new_int64(opts->prompt_tokens)));
+  pio_json_set(b, o, "gen_tokens", pio_json_made(b, json_object_new_int64(opts->gen_tokens)));
+  pio_json_set(b, o, "repeat", pio_json_made(b, json_object_new_int64(r->repeat)));
+  pio_json_set(b, o, "first_token", pio_json_made(b, json_object_new_int64(r->first_token)));
+  pio_json_set(b, o, "load_seconds", num(b, r->load_s));
+  pio_json_set(b, o, "time_to_first_token_seconds", num(b, r->ttft_median_s));
+  pio_json_set(b, o, "prefill_tokens_per_second", num(b, r->prefill_tok_s));
+  pio_json_set(b, o, "prefill_limit_tokens_per_second", num(b, r->prefill_limit_tok_s));
+  pio_json_set(b, o, "prefill_percent_of_limit", num(b, r->prefill_percent));
+  pio_json_set(b, o, "prefill_peak", pio_json_made(b, json_object_new_string(peak_key(r))));
+  pio_json_set(b, o, "prefill_peak_flops_per_second", num(b, r->prefill_peak_flops));
+  pio_json_set(b, o, "prefill_flops", num(b, r->prefill_flops));
+  pio_json_set(b, o, "prefill_tokens_per_second_spread",
+               spread_json(b, pio_bench_rate_spread(r->prefill_s, r->repeat, opts->prompt_tokens,
+                                                    r->prefill_tok_s)));
+  pio_json_set(b, o, "decode_tokens_per_second", num(b, r->decode_tok_s));
+  pio_json_set(b, o, "decode_tokens_per_second_spread",
+               spread_json(b, pio_bench_rate_spread(r->decode_s, r->repeat, opts->gen_tokens,
+                                                    r->decode_tok_s)));
+  pio_json_set(b, o, "time_to_first_token_spread",
+               spread_json(b, pio_bench_time_spread(r->ttft_s, r->repeat, r->ttft_median_s)));
+  pio_json_set(b, o, "decode_limit_tokens_per_second", num(b, r->decode_limit_tok_s));
+  pio_json_set(b, o, "decode_percent_of_limit", num(b, r->decode_percent));
+  pio_json_set(b, o, "weight_bytes_per_token",
+               pio_json_made(b, json_object_new_uint64(r->stats.weight_bytes_per_token)));
+  pio_json_set(b, o, "effective_bytes_per_second", num(b, r->effective_bytes_per_s));
+  pio_json_set(b, o, "effective_percent_of_bandwidth",
+               num(b, percent(r->effective_bytes_per_s, read_rate(r))));
+  pio_json_set(b, o, "tokens_chosen_by_plugin",
+               pio_json_made(b, json_object_new_boolean(r->used_argmax)));
+  pio_json_set(b, o, "peak_rss_bytes", pio_json_made(b, json_object_new_uint64(r->peak_rss_bytes)));
+  pio_json_set(b, o, "weights_note",
+               r->weights_note[0] != '\0'
+                   ? pio_json_made(b, json_object_new_string(r->weights_note))
+                   : NULL);
   if (r->on_device)
-    put(o, "device_limits", device_limits_json(&r->device_limits));
+    pio_json_set(b, o, "device_limits", device_limits_json(b, &r->device_limits));
   else
-    put(o, "limits", limits_json(&r->limits));
-  json_object *reps = json_object_new_object();
-  put(reps, "prefill_seconds", array_of(r->prefill_s, r->repeat));
-  put(reps, "time_to_first_token_seconds", array_of(r->ttft_s, r->repeat));
-  put(reps, "decode_seconds", array_of(r->decode_s, r->repeat));
-  put(o, "repetitions", reps);
-  return o;
+    pio_json_set(b, o, "limits", limits_json(b, &r->limits));
+  json_object *reps = pio_json_made(b, json_object_new_object());
+  pio_json_set(b, reps, "prefill_seconds", array_of(b, r->prefill_s, r->repeat));
+  pio_json_set(b, reps, "time_to_first_token_seconds", array_of(b, r->ttft_s, r->repeat));
+  pio_json_set(b, reps, "decode_seconds", array_of(b, r->decode_s, r->repeat));
+  pio_json_set(b, o, "repetitions", reps);
+  return pio_json_done(b, o);
 }
 
 char *pio_bench_json_text(json_object *o, int pretty) {

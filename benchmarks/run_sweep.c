@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "about.h"
+#include "pio/json.h"
 
 int pio_bench_out_format_parse(const char *text, pio_bench_out_format *out) {
   static const char *const names[] = {"table", "csv", "jsonl", "md"};
@@ -67,36 +68,40 @@ pio_bench_spread pio_bench_time_spread(const double *seconds, uint32_t n, double
   return spread_of(lo, hi, median);
 }
 
-static json_object *text_list(const char *const *items, size_t n, const char *fallback) {
-  json_object *a = json_object_new_array();
+static json_object *text_list(pio_json_build *b, const char *const *items, size_t n,
+                              const char *fallback) {
+  json_object *a = pio_json_made(b, json_object_new_array());
   for (size_t i = 0; i < axis(n); i++)
-    json_object_array_add(a, json_object_new_string(n > 0 ? items[i] : fallback));
+    pio_json_push(b, a, pio_json_made(b, json_object_new_string(n > 0 ? items[i] : fallback)));
   return a;
 }
 
-static json_object *count_list(const uint32_t *items, size_t n, uint32_t fallback) {
-  json_object *a = json_object_new_array();
+static json_object *count_list(pio_json_build *b, const uint32_t *items, size_t n,
+                               uint32_t fallback) {
+  json_object *a = pio_json_made(b, json_object_new_array());
   for (size_t i = 0; i < axis(n); i++)
-    json_object_array_add(a, json_object_new_int64(n > 0 ? items[i] : fallback));
+    pio_json_push(b, a, pio_json_made(b, json_object_new_int64(n > 0 ? items[i] : fallback)));
   return a;
 }
 
 char *pio_bench_sweep_json(const pio_bench_run_sweep *s, const pio_bench_run_point *points,
                            size_t n) {
-  json_object *doc = pio_about_json_document("pio-bench", "pio-bench run");
-  if (doc == NULL) return NULL;
-  json_object_object_add(doc, "scenario", json_object_new_string("run"));
-  json_object *sweep = json_object_new_object();
-  json_object_object_add(sweep, "models", text_list(s->models, s->n_models, s->base.model));
-  json_object_object_add(sweep, "prompt_tokens",
-                         count_list(s->prompt_tokens, s->n_prompt_tokens, s->base.prompt_tokens));
-  json_object_object_add(sweep, "gen_tokens",
-                         count_list(s->gen_tokens, s->n_gen_tokens, s->base.gen_tokens));
-  json_object_object_add(sweep, "threads", count_list(s->threads, s->n_threads, s->base.threads));
-  json_object_object_add(doc, "sweep", sweep);
-  json_object *runs = json_object_new_array();
+  pio_json_build build = {0}, *b = &build;
+  json_object *doc = pio_json_made(b, pio_about_json_document("pio-bench", "pio-bench run"));
+  pio_json_set(b, doc, "scenario", pio_json_made(b, json_object_new_string("run")));
+  json_object *sweep = pio_json_made(b, json_object_new_object());
+  pio_json_set(b, sweep, "models", text_list(b, s->models, s->n_models, s->base.model));
+  pio_json_set(b, sweep, "prompt_tokens",
+               count_list(b, s->prompt_tokens, s->n_prompt_tokens, s->base.prompt_tokens));
+  pio_json_set(b, sweep, "gen_tokens",
+               count_list(b, s->gen_tokens, s->n_gen_tokens, s->base.gen_tokens));
+  pio_json_set(b, sweep, "threads", count_list(b, s->threads, s->n_threads, s->base.threads));
+  pio_json_set(b, doc, "sweep", sweep);
+  json_object *runs = pio_json_made(b, json_object_new_array());
   for (size_t i = 0; i < n; i++)
-    json_object_array_add(runs, pio_bench_run_json_object(&points[i].opts, &points[i].result, 0));
-  json_object_object_add(doc, "runs", runs);
-  return pio_bench_json_text(doc, 1);
+    pio_json_push(
+        b, runs,
+        pio_json_made(b, pio_bench_run_json_object(&points[i].opts, &points[i].result, 0)));
+  pio_json_set(b, doc, "runs", runs);
+  return pio_bench_json_text(pio_json_done(b, doc), 1);
 }
