@@ -1,7 +1,9 @@
 /* sdk/src/json_positions.c — the second pass over a JSON text json-c has
  * accepted: it enforces what json-c's strict mode still lets through, refuses
- * duplicate keys (json-c would silently keep the last), and records where
- * each value starts so that later errors can say line:column. */
+ * duplicate keys (json-c would silently keep the last), finds every member
+ * and element of the text in json-c's tree (json-c drops one it could not
+ * insert for want of memory), and records where each value starts so that
+ * later errors can say line:column. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,6 +317,12 @@ static pio_status record(walker *w, const void *owner, const char *key, size_t o
   return PIO_OK;
 }
 
+/* A member or element of the text that json-c's tree lacks: json-c 0.16
+ * drops what it could not insert for want of memory and reports success. */
+static pio_status dropped(walker *w) {
+  return pio_error_set(w->err, PIO_ERR_NO_MEMORY, "%s: out of memory while parsing", w->name);
+}
+
 static pio_status walk_object(walker *w, json_object *node) {
   w->pos++; /* '{' */
   skip_ws(w);
@@ -328,8 +336,9 @@ static pio_status walk_object(walker *w, json_object *node) {
     pio_status s = read_string(w, 1);
     if (s != PIO_OK) return s;
     json_object *child = NULL;
-    if (node != NULL && json_object_is_type(node, json_type_object))
-      json_object_object_get_ex(node, w->key, &child);
+    if (node != NULL && json_object_is_type(node, json_type_object) &&
+        !json_object_object_get_ex(node, w->key, &child))
+      return dropped(w);
     if (node != NULL && (s = record(w, node, w->key, key_at)) != PIO_OK) return s;
     skip_ws(w);
     if (peek(w) != ':') return fail(w, w->pos, "expected ':' after the key");
@@ -361,9 +370,10 @@ static pio_status walk_array(walker *w, json_object *node) {
   for (size_t i = 0;; i++) {
     skip_ws(w);
     json_object *child = NULL;
-    if (node != NULL && json_object_is_type(node, json_type_array) &&
-        i < json_object_array_length(node))
+    if (node != NULL && json_object_is_type(node, json_type_array)) {
+      if (i >= json_object_array_length(node)) return dropped(w);
       child = json_object_array_get_idx(node, i);
+    }
     pio_status s = walk_value(w, child);
     if (s != PIO_OK) return s;
     skip_ws(w);
