@@ -11,21 +11,14 @@
  * previous kernel's tail overlap with its reads. */
 #include "common.cuh"
 #include "launch.h"
+#include "ring.cuh"
 
 namespace {
 
 constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
-constexpr uint32_t kChunkBytes = 2048;             /* of one row, a stage */
-constexpr uint32_t kChunk = kChunkBytes / 2;       /* columns a stage covers */
-constexpr uint32_t kStageBytes = 2 * kChunkBytes;  /* two rows */
-constexpr uint32_t kMaxStages = 8;
-constexpr uint32_t kPerLane = kChunk / (32 * 8);   /* 16-byte loads a row a lane a stage */
-
-__host__ __device__ constexpr size_t align_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
 /* Shared memory: xs (bf16) | mbarriers | rings. */
-__host__ __device__ inline size_t xs_bytes(uint32_t cols) { return align_up((size_t)cols * 2, 128); }
 constexpr size_t kBarrierBytes = (size_t)kWarps * kMaxStages * 8;
 
 /* The input's 4 floats at slot i (of cols / 4), to normalise (NORM,
@@ -38,9 +31,6 @@ __device__ __forceinline__ float4 input_at(const lc_gemv_input &in, uint32_t col
   return reinterpret_cast<const float4 *>(in.x)[i];
 }
 
-__device__ __forceinline__ uint2 pack4(float4 v) {
-  return make_uint2(lc_pack_bf16(v.x, v.y), lc_pack_bf16(v.z, v.w));
-}
 
 /* xs[cols] (bf16) = the input vector, as lc_gemv_input says.  The first
  * four slots a thread reads stay in registers for the normalising pass
@@ -100,44 +90,6 @@ __host__ __device__ inline uint32_t blocks_per_sm(const lc_decode_tuning *t) {
   return t->blocks_per_sm == 0 ? 1 : t->blocks_per_sm > 2 ? 2 : t->blocks_per_sm;
 }
 
-/* ---- the bulk copy engine and its barriers ---------------------------- */
-
-__device__ __forceinline__ uint32_t smem_addr(const void *p) {
-  return (uint32_t)__cvta_generic_to_shared(p);
-}
-
-__device__ __forceinline__ void mbar_init(uint64_t *bar) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(smem_addr(bar)) : "memory");
-}
-
-/* One arrival that also expects `bytes` from the copy engine. */
-__device__ __forceinline__ void mbar_expect(uint64_t *bar, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_addr(bar)),
-               "r"(bytes)
-               : "memory");
-}
-
-__device__ __forceinline__ void mbar_wait(uint64_t *bar, uint32_t parity) {
-  uint32_t done = 0;
-  while (!done) {
-    asm volatile(
-        "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-        " selp.u32 %0, 1, 0, p;\n}"
-        : "=r"(done)
-        : "r"(smem_addr(bar)), "r"(parity)
-        : "memory");
-  }
-}
-
-/* bytes from global src to shared dst, completing on bar. */
-__device__ __forceinline__ void bulk_copy(void *dst, const void *src, uint32_t bytes,
-                                          uint64_t *bar) {
-  asm volatile(
-      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
-      ::"r"(smem_addr(dst)), "l"(src), "r"(bytes), "r"(smem_addr(bar))
-      : "memory");
-}
-
 /* Where a warp is in its sequence of (unit, column chunk). */
 struct Cursor {
   uint32_t u, c0, a, b;
@@ -178,18 +130,6 @@ __device__ __forceinline__ void issue(const uint16_t *__restrict__ w, uint32_t c
   if (f.b_valid) bulk_copy(stage + kChunkBytes, w + (size_t)f.b * cols + f.c0, n * 2u, bar);
 }
 
-/* acc + 8 bf16 weights . 8 bf16 inputs. */
-__device__ __forceinline__ float dot8_bf16(uint4 w, uint4 x, float acc) {
-  acc = fmaf(lc_bf16_lo(w.x), lc_bf16_lo(x.x), acc);
-  acc = fmaf(lc_bf16_hi(w.x), lc_bf16_hi(x.x), acc);
-  acc = fmaf(lc_bf16_lo(w.y), lc_bf16_lo(x.y), acc);
-  acc = fmaf(lc_bf16_hi(w.y), lc_bf16_hi(x.y), acc);
-  acc = fmaf(lc_bf16_lo(w.z), lc_bf16_lo(x.z), acc);
-  acc = fmaf(lc_bf16_hi(w.z), lc_bf16_hi(x.z), acc);
-  acc = fmaf(lc_bf16_lo(w.w), lc_bf16_lo(x.w), acc);
-  acc = fmaf(lc_bf16_hi(w.w), lc_bf16_hi(x.w), acc);
-  return acc;
-}
 
 /* The GEMV skeleton.  A unit is two rows (E::rows gives them); warps take
  * units in turn; E::finish gets both sums (every lane has them) and
@@ -367,11 +307,6 @@ struct SwiGlu {
   __device__ void done(State &, int, float *) const {}
 };
 
-/* True when (v, i) should replace (best, best_i): larger, or equal with
- * a lower index. */
-__device__ __forceinline__ bool better(float v, uint32_t i, float best, uint32_t best_i) {
-  return v > best || (v == best && i < best_i);
-}
 
 /* Rows (2u, 2u + 1) of lm_head into logits, and the argmax over all rows:
  * each warp keeps its best, each block reduces its warps, the last block

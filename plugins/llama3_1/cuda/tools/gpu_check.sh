@@ -41,13 +41,13 @@ echo "variant chosen for llama3_1: $chosen"
 echo "with the driver ruled out (PIO_CUDA_DRIVER names no file):"
 PIO_CUDA_DRIVER=/nonexistent/libcuda.so.1 "$b/host/pio-host" list llama3_1 2>&1 | sed -n 2p
 step "correctness: CUDA module vs CPU module"
-"$b/tests/test_llama3_1_cuda" "$b/plugins/llama3_1" 2>&1 | tee "$out/test.log"
+timeout 300 "$b/tests/test_llama3_1_cuda" "$b/plugins/llama3_1" 2>&1 | tee "$out/test.log"
 test_rc=${PIPESTATUS[0]}
 echo "test exit: $test_rc"
 [ "$test_rc" = 0 ] || check_failed "test_llama3_1_cuda exit $test_rc"
 for model in ${PIO_GPU_CHECK_TUNE_MODELS-llama-3.2-1b llama-3.1-8b}; do
   step "decode settings: $model"
-  "$b/plugins/llama3_1/cuda/pio-cuda-tune" "$PIO_MODELS_PATH/$model.json" 128 50 2>&1 |
+  timeout 100 "$b/plugins/llama3_1/cuda/pio-cuda-tune" "$PIO_MODELS_PATH/$model.json" 128 50 2>&1 |
     tee "$out/tune-$model.log"
 done
 bench() { # NAME PROMPT GEN: pio-bench run in the variant the host chooses, table and JSON
