@@ -87,6 +87,47 @@ INLINE void micro_kernel(const pio_matrix *w, pio_dtype dtype, const float *x, f
     for (int r = 0; r < R; r++) y[(t0 + t) * rows + r0 + r] = hsum(acc[r][t]);
 }
 
+/* y[t0][r0..r0+R) for bf16 weights and one token, 16 columns a step: a
+ * 32-byte load of a row holds 16 bf16, and interleaving it with zeros
+ * (unpacklo/hi) widens them to f32 in two registers that x, its 128-bit
+ * halves regrouped to match, multiplies.  Against micro_kernel's 16-byte
+ * widening loads this issues half the loads and a third fewer
+ * instructions a byte, which lets decode keep up with the memory when it
+ * delivers the most (docs/kernels.md, "AVX2 one-token bf16"). */
+INLINE void bf16_one_token(const pio_matrix *w, const float *x, float *y, size_t r0, size_t t0,
+                           int R) {
+  const size_t cols = w->cols;
+  const uint16_t *row = (const uint16_t *)w->data + r0 * cols;
+  const float *xt = x + t0 * cols;
+  const __m256i zero = _mm256_setzero_si256();
+  __m256 lo[ROWS], hi[ROWS];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++) lo[r] = hi[r] = _mm256_setzero_ps();
+  size_t k = 0;
+  for (; k + 16 <= cols; k += 16) {
+    __m256 a = _mm256_loadu_ps(xt + k), b = _mm256_loadu_ps(xt + k + 8);
+    __m256 x_lo = _mm256_permute2f128_ps(a, b, 0x20), x_hi = _mm256_permute2f128_ps(a, b, 0x31);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+      __m256i wv = _mm256_loadu_si256((const __m256i *)(row + r * cols + k));
+      lo[r] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, wv)), x_lo, lo[r]);
+      hi[r] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, wv)), x_hi, hi[r]);
+    }
+  }
+  for (; k < cols; k += 8) {
+    size_t left = cols - k;
+    __m256 xv = left >= 8 ? _mm256_loadu_ps(xt + k) : load_x_tail(xt + k, left);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+      size_t i = r * cols + k;
+      __m256 wv = left >= 8 ? load_w(row, i, PIO_DTYPE_BF16) : load_w_tail(row, i, PIO_DTYPE_BF16, left);
+      lo[r] = _mm256_fmadd_ps(wv, xv, lo[r]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++) y[t0 * w->rows + r0 + r] = hsum(_mm256_add_ps(lo[r], hi[r]));
+}
+
 typedef void (*block_fn)(const pio_matrix *w, const float *x, float *y, size_t r0, size_t t0);
 
 #define DEFINE_BLOCK(NAME, DTYPE, R, T)                                                      \
@@ -103,8 +144,19 @@ typedef void (*block_fn)(const pio_matrix *w, const float *x, float *y, size_t r
                                                     {NAME##_4x1, NAME##_4x2}};
 
 DEFINE_BLOCKS(f32, PIO_DTYPE_F32)
-DEFINE_BLOCKS(bf16, PIO_DTYPE_BF16)
 DEFINE_BLOCKS(f16, PIO_DTYPE_F16)
+
+/* bf16: one token through bf16_one_token, two through micro_kernel. */
+#define DEFINE_BF16_ONE_TOKEN(R)                                                              \
+  static void bf16_##R##x1(const pio_matrix *w, const float *x, float *y, size_t r0,         \
+                           size_t t0) {                                                     \
+    bf16_one_token(w, x, y, r0, t0, R);                                                     \
+  }
+DEFINE_BF16_ONE_TOKEN(4)
+DEFINE_BF16_ONE_TOKEN(1)
+DEFINE_BLOCK(bf16, PIO_DTYPE_BF16, 4, 2)
+DEFINE_BLOCK(bf16, PIO_DTYPE_BF16, 1, 2)
+static const block_fn bf16_blocks[2][TOKENS] = {{bf16_1x1, bf16_1x2}, {bf16_4x1, bf16_4x2}};
 
 /* Rows outer, tokens inner, as in the AVX-512 path. */
 static void avx2_matmul_rows(const pio_matrix *w, const float *x, size_t n, float *y,
