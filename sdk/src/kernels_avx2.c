@@ -95,7 +95,7 @@ INLINE void micro_kernel(const pio_matrix *w, pio_dtype dtype, const float *x, f
  * instructions a byte, which lets decode keep up with the memory when it
  * delivers the most (docs/kernels.md, "AVX2 one-token bf16"). */
 INLINE void bf16_one_token(const pio_matrix *w, const float *x, float *y, size_t r0, size_t t0,
-                           int R) {
+                           int R, size_t step) {
   const size_t cols = w->cols;
   const uint16_t *row = (const uint16_t *)w->data + r0 * cols;
   const float *xt = x + t0 * cols;
@@ -109,7 +109,7 @@ INLINE void bf16_one_token(const pio_matrix *w, const float *x, float *y, size_t
     __m256 x_lo = _mm256_permute2f128_ps(a, b, 0x20), x_hi = _mm256_permute2f128_ps(a, b, 0x31);
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
-      __m256i wv = _mm256_loadu_si256((const __m256i *)(row + r * cols + k));
+      __m256i wv = _mm256_loadu_si256((const __m256i *)(row + r * step * cols + k));
       lo[r] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, wv)), x_lo, lo[r]);
       hi[r] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, wv)), x_hi, hi[r]);
     }
@@ -119,13 +119,13 @@ INLINE void bf16_one_token(const pio_matrix *w, const float *x, float *y, size_t
     __m256 xv = left >= 8 ? _mm256_loadu_ps(xt + k) : load_x_tail(xt + k, left);
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
-      size_t i = r * cols + k;
+      size_t i = r * step * cols + k;
       __m256 wv = left >= 8 ? load_w(row, i, PIO_DTYPE_BF16) : load_w_tail(row, i, PIO_DTYPE_BF16, left);
       lo[r] = _mm256_fmadd_ps(wv, xv, lo[r]);
     }
   }
 #pragma GCC unroll 4
-  for (int r = 0; r < R; r++) y[t0 * w->rows + r0 + r] = hsum(_mm256_add_ps(lo[r], hi[r]));
+  for (int r = 0; r < R; r++) y[t0 * w->rows + r0 + r * step] = hsum(_mm256_add_ps(lo[r], hi[r]));
 }
 
 typedef void (*block_fn)(const pio_matrix *w, const float *x, float *y, size_t r0, size_t t0);
@@ -150,7 +150,7 @@ DEFINE_BLOCKS(f16, PIO_DTYPE_F16)
 #define DEFINE_BF16_ONE_TOKEN(R)                                                              \
   static void bf16_##R##x1(const pio_matrix *w, const float *x, float *y, size_t r0,         \
                            size_t t0) {                                                     \
-    bf16_one_token(w, x, y, r0, t0, R);                                                     \
+    bf16_one_token(w, x, y, r0, t0, R, 1);                                                  \
   }
 DEFINE_BF16_ONE_TOKEN(4)
 DEFINE_BF16_ONE_TOKEN(1)
@@ -159,8 +159,22 @@ DEFINE_BLOCK(bf16, PIO_DTYPE_BF16, 1, 2)
 static const block_fn bf16_blocks[2][TOKENS] = {{bf16_1x1, bf16_1x2}, {bf16_4x1, bf16_4x2}};
 
 /* Rows outer, tokens inner, as in the AVX-512 path. */
+/* One token's rows [begin, end) of bf16 weights, four rows at a time from
+ * the four quarters of the range: each quarter is one sequential stream
+ * through memory, row after row, whatever the row length. */
+static void bf16_one_token_rows(const pio_matrix *w, const float *x, float *y, size_t begin,
+                                size_t end) {
+  const size_t quarter = (end - begin) / ROWS;
+  for (size_t i = 0; i < quarter; i++) bf16_one_token(w, x, y, begin + i, 0, ROWS, quarter);
+  for (size_t r = begin + quarter * ROWS; r < end; r++) bf16_one_token(w, x, y, r, 0, 1, 1);
+}
+
 static void avx2_matmul_rows(const pio_matrix *w, const float *x, size_t n, float *y,
                              size_t row_begin, size_t row_end) {
+  if (n == 1 && w->dtype == PIO_DTYPE_BF16) {
+    bf16_one_token_rows(w, x, y, row_begin, row_end);
+    return;
+  }
   const block_fn(*blocks)[TOKENS] = w->dtype == PIO_DTYPE_BF16  ? bf16_blocks
                                     : w->dtype == PIO_DTYPE_F16 ? f16_blocks
                                                                 : f32_blocks;
