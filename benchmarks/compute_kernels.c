@@ -54,11 +54,24 @@ static uint64_t read_sum_scalar(const uint64_t *words, size_t n_words) {
 }
 
 #if PIO_BENCH_X86
+/* The vector loops read a range as four streams, one from each quarter,
+ * as the decode matmuls read four rows at once: a core keeps more lines in
+ * flight over several streams than over one, and a limit read as one
+ * stream was measured below the matmul it bounds (2 cores of an EPYC). */
+#define READ_STREAMS 4
+
 __attribute__((target("avx2"))) static uint64_t read_sum_avx2(const uint64_t *words,
                                                               size_t n_words) {
   __m256i s0 = _mm256_setzero_si256(), s1 = s0;
-  /* words[n_words], 8 words (one 64-byte line) per round. */
-  for (size_t i = 0; i < n_words; i += 8) {
+  /* words[n_words], 8 words (one 64-byte line) per stream and round. */
+  const size_t quarter = n_words / 8 / READ_STREAMS * 8;
+  for (size_t i = 0; i < quarter; i += 8)
+    for (int q = 0; q < READ_STREAMS; q++) {
+      const uint64_t *line = words + q * quarter + i;
+      s0 = _mm256_add_epi64(s0, _mm256_load_si256((const __m256i *)line));
+      s1 = _mm256_add_epi64(s1, _mm256_load_si256((const __m256i *)(line + 4)));
+    }
+  for (size_t i = READ_STREAMS * quarter; i < n_words; i += 8) {
     s0 = _mm256_add_epi64(s0, _mm256_load_si256((const __m256i *)(words + i)));
     s1 = _mm256_add_epi64(s1, _mm256_load_si256((const __m256i *)(words + i + 4)));
   }
@@ -69,21 +82,19 @@ __attribute__((target("avx2"))) static uint64_t read_sum_avx2(const uint64_t *wo
 
 __attribute__((target("avx512f"))) static uint64_t read_sum_avx512(const uint64_t *words,
                                                                    size_t n_words) {
-  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-  size_t i = 0;
-  /* Four lines per round while they last, then one line per round. */
-  for (; i + 32 <= n_words; i += 32) {
-    s0 = _mm512_add_epi64(s0, _mm512_load_si512(words + i));
-    s1 = _mm512_add_epi64(s1, _mm512_load_si512(words + i + 8));
-    s2 = _mm512_add_epi64(s2, _mm512_load_si512(words + i + 16));
-    s3 = _mm512_add_epi64(s3, _mm512_load_si512(words + i + 24));
-  }
-  for (; i < n_words; i += 8) s0 = _mm512_add_epi64(s0, _mm512_load_si512(words + i));
-  __m512i s = _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3));
+  __m512i s[READ_STREAMS];
+  for (int q = 0; q < READ_STREAMS; q++) s[q] = _mm512_setzero_si512();
+  const size_t quarter = n_words / 8 / READ_STREAMS * 8;
+  for (size_t i = 0; i < quarter; i += 8)
+    for (int q = 0; q < READ_STREAMS; q++)
+      s[q] = _mm512_add_epi64(s[q], _mm512_load_si512(words + q * quarter + i));
+  for (size_t i = READ_STREAMS * quarter; i < n_words; i += 8)
+    s[0] = _mm512_add_epi64(s[0], _mm512_load_si512(words + i));
+  __m512i sum_v = _mm512_add_epi64(_mm512_add_epi64(s[0], s[1]), _mm512_add_epi64(s[2], s[3]));
   /* Summed as unsigned: the checksum wraps by design, and GCC's
    * _mm512_reduce_add_epi64 adds signed (UBSan reports the wrap). */
   uint64_t lanes[8];
-  _mm512_storeu_si512(lanes, s);
+  _mm512_storeu_si512(lanes, sum_v);
   uint64_t sum = 0;
   for (int lane = 0; lane < 8; lane++) sum += lanes[lane];
   return sum;
