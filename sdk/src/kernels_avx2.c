@@ -93,7 +93,7 @@ INLINE void micro_kernel(const pio_matrix *w, pio_dtype dtype, const float *x, f
  * halves regrouped to match, multiplies.  Against micro_kernel's 16-byte
  * widening loads this issues half the loads and a third fewer
  * instructions a byte, which lets decode keep up with the memory when it
- * delivers the most (docs/kernels.md, "AVX2 one-token bf16"). */
+ * delivers the most (docs/deepseek.md, "Session 6"). */
 INLINE void bf16_one_token(const pio_matrix *w, const float *x, float *y, size_t r0, size_t t0,
                            int R, size_t step) {
   const size_t cols = w->cols;
@@ -158,7 +158,6 @@ DEFINE_BLOCK(bf16, PIO_DTYPE_BF16, 4, 2)
 DEFINE_BLOCK(bf16, PIO_DTYPE_BF16, 1, 2)
 static const block_fn bf16_blocks[2][TOKENS] = {{bf16_1x1, bf16_1x2}, {bf16_4x1, bf16_4x2}};
 
-/* Rows outer, tokens inner, as in the AVX-512 path. */
 /* One token's rows [begin, end) of bf16 weights, four rows at a time from
  * the four quarters of the range: each quarter is one sequential stream
  * through memory, row after row, whatever the row length. */
@@ -169,6 +168,8 @@ static void bf16_one_token_rows(const pio_matrix *w, const float *x, float *y, s
   for (size_t r = begin + quarter * ROWS; r < end; r++) bf16_one_token(w, x, y, r, 0, 1, 1);
 }
 
+/* Rows outer, tokens inner, as in the AVX-512 path; one token of bf16
+ * weights by quarters. */
 static void avx2_matmul_rows(const pio_matrix *w, const float *x, size_t n, float *y,
                              size_t row_begin, size_t row_end) {
   if (n == 1 && w->dtype == PIO_DTYPE_BF16) {
