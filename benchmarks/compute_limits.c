@@ -443,6 +443,11 @@ pio_status pio_bench_limits_sample(pio_bench_limits_sampler *s, uint32_t passes,
   return PIO_OK;
 }
 
+pio_status pio_bench_limits_read_now(pio_bench_limits_sampler *s, double *bytes_per_s,
+                                     pio_error *err) {
+  return read_pass(&s->read, bytes_per_s, err);
+}
+
 /* Median of the first n of rates, on a copy: the sampler may take more. */
 static double median_copy(const double *rates, uint32_t n, double *tmp) {
   memcpy(tmp, rates, n * sizeof *tmp);

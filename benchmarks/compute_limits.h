@@ -115,6 +115,10 @@ void pio_bench_limits_sampler_destroy(pio_bench_limits_sampler *sampler);
 /* Takes `passes` timed passes of each limit; PIO_ERR_LIMIT past max_passes. */
 pio_status pio_bench_limits_sample(pio_bench_limits_sampler *sampler, uint32_t passes,
                                    pio_error *err);
+/* One timed pass of the read loop alone, not counted among the passes
+ * above: the bandwidth of this moment, for a figure timed just beside it. */
+pio_status pio_bench_limits_read_now(pio_bench_limits_sampler *sampler, double *bytes_per_s,
+                                     pio_error *err);
 /* Best and median of every pass taken so far (0 figures when none). */
 void pio_bench_limits_sampler_result(const pio_bench_limits_sampler *sampler,
                                      pio_bench_limits *out);

@@ -84,6 +84,16 @@ typedef struct pio_bench_run_result {
   double prefill_limit_tok_s; /* prefill peak / FLOP per token */
   double decode_percent;      /* 100 x decode_tok_s / decode_limit_tok_s */
   double prefill_percent;
+  /* Decode once more (CPU), a read pass before each token and after the
+   * last: on a machine whose neighbours move its bandwidth by the second,
+   * each token beside the bandwidth of its own moment.  paired_tokens is 0
+   * when not measured (a device, no generated tokens). */
+  uint32_t paired_tokens;
+  double *paired_token_s;     /* paired_tokens entries */
+  double *paired_read_bytes_per_s; /* paired_tokens + 1 passes: before token i, i + 1 after */
+  double paired_tok_s;        /* median of the tokens' rates */
+  double paired_read_median_bytes_per_s;
+  double paired_percent;      /* median over tokens of its rate / the faster pass beside it */
 } pio_bench_run_result;
 
 /* Loads opts->model through libpio-host, times it and the machine limits,

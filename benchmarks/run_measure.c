@@ -328,8 +328,57 @@ static void finish_limits(limits_run *l, pio_bench_run_result *out, int ok) {
   pio_threadpool_destroy(l->pool);
 }
 
+/* Medians of the paired decode: each token's rate, the passes, and each
+ * token's rate over the faster of the two passes beside it. */
+static void summarize_paired(pio_bench_run_result *out) {
+  const uint32_t n = out->paired_tokens;
+  const double bytes = (double)out->stats.weight_bytes_per_token;
+  double *tmp = calloc(n + 1, sizeof *tmp);
+  if (tmp == NULL) return;
+  for (uint32_t i = 0; i < n; i++) tmp[i] = 1.0 / out->paired_token_s[i];
+  out->paired_tok_s = pio_bench_median(tmp, n);
+  for (uint32_t i = 0; i < n; i++) {
+    double before = out->paired_read_bytes_per_s[i], after = out->paired_read_bytes_per_s[i + 1];
+    tmp[i] = 100.0 * bytes / out->paired_token_s[i] / (before > after ? before : after);
+  }
+  out->paired_percent = pio_bench_median(tmp, n);
+  memcpy(tmp, out->paired_read_bytes_per_s, (n + 1) * sizeof *tmp);
+  out->paired_read_median_bytes_per_s = pio_bench_median(tmp, n + 1);
+  free(tmp);
+}
+
+/* One more decode from a fresh prefill (untimed), a read pass before each
+ * token and one after the last, each token timed alone. */
+static pio_status time_paired_decode(const pio_bench_run_options *opts, session *s,
+                                     limits_run *l, pio_bench_run_result *out, pio_error *err) {
+  const uint32_t n = opts->gen_tokens;
+  if (l->cpu == NULL || n == 0 || out->stats.weight_bytes_per_token == 0) return PIO_OK;
+  out->paired_token_s = calloc(n, sizeof *out->paired_token_s);
+  out->paired_read_bytes_per_s = calloc(n + 1, sizeof *out->paired_read_bytes_per_s);
+  if (out->paired_token_s == NULL || out->paired_read_bytes_per_s == NULL)
+    return pio_error_set(err, PIO_ERR_NO_MEMORY, "cannot allocate the paired decode's timings");
+  s->m.table->model->reset(s->model);
+  int32_t token = 0;
+  if (next_token(s, s->tokens, opts->prompt_tokens, &token, err) != PIO_OK)
+    return pio_error_prefix(err, "paired decode: prefill of %u tokens", opts->prompt_tokens);
+  for (uint32_t i = 0; i <= n; i++) {
+    settle();
+    if (pio_bench_limits_read_now(l->cpu, &out->paired_read_bytes_per_s[i], err) != PIO_OK)
+      return err->code;
+    if (i == n) break;
+    settle();
+    double t0 = pio_bench_now();
+    if (next_token(s, &token, 1, &token, err) != PIO_OK)
+      return pio_error_prefix(err, "paired decode step %u", i + 1);
+    out->paired_token_s[i] = pio_bench_now() - t0;
+  }
+  out->paired_tokens = n;
+  summarize_paired(out);
+  return PIO_OK;
+}
+
 /* Warm-up, then R repetitions, each followed by passes of the limits so
- * that on a shared machine both see the same load. */
+ * that on a shared machine both see the same load; then the paired decode. */
 static pio_status time_repetitions(const pio_bench_run_options *opts, session *s,
                                    pio_bench_progress *progress, pio_bench_run_result *out,
                                    pio_error *err) {
@@ -364,6 +413,10 @@ static pio_status time_repetitions(const pio_bench_run_options *opts, session *s
     settle();
     if (st == PIO_OK) st = sample_limits(&limits, limit_passes_per_repetition(opts->repeat), err);
   }
+  if (st == PIO_OK) {
+    pio_bench_progress_update(progress, "run %s: decode between read passes", opts->model);
+    st = time_paired_decode(opts, s, &limits, out, err);
+  }
   finish_limits(&limits, out, st == PIO_OK);
   s->m.table->model->reset(s->model);
   return st;
@@ -390,5 +443,8 @@ void pio_bench_run_result_free(pio_bench_run_result *result) {
   free(result->prefill_s);
   free(result->ttft_s);
   free(result->decode_s);
+  free(result->paired_token_s);
+  free(result->paired_read_bytes_per_s);
   result->prefill_s = result->ttft_s = result->decode_s = NULL;
+  result->paired_token_s = result->paired_read_bytes_per_s = NULL;
 }

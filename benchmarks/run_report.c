@@ -102,6 +102,13 @@ pio_status pio_bench_run_check(const pio_bench_run_result *r, pio_error *err) {
                          (unsigned long long)((r->on_device ? r->device_limits.read_buffer_bytes
                                                             : r->limits.read_buffer_bytes) >> 20),
                          (unsigned long long)r->stats.weight_bytes_per_token);
+  if (r->paired_percent > 100.0)
+    return pio_error_set(err, PIO_ERR_INTERNAL,
+                         "decode between read passes ran at %.1f %% of the faster pass beside "
+                         "each token (median of %u tokens; passes' median %.2f GB/s): the read "
+                         "loop is no bound, so the measurement is wrong; no figures reported",
+                         r->paired_percent, r->paired_tokens,
+                         r->paired_read_median_bytes_per_s / 1e9);
   return PIO_OK;
 }
 
@@ -184,6 +191,13 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
            r->on_device ? "HBM " : "", read_rate(r) / 1e9);
   snprintf(pct, sizeof pct, "%.1f %%", r->decode_percent);
   table_row(f, "decode", v, lim, pct);
+  if (r->paired_tokens > 0) {
+    snprintf(v, sizeof v, "%.2f tok/s", r->paired_tok_s);
+    snprintf(lim, sizeof lim, "read passes between its tokens (median %.2f GB/s)",
+             r->paired_read_median_bytes_per_s / 1e9);
+    snprintf(pct, sizeof pct, "%.1f %%", r->paired_percent);
+    table_row(f, "decode, read beside tokens", v, lim, pct);
+  }
   table_row(f, "weight bytes per token", wpt, "", "");
   snprintf(v, sizeof v, "%.2f GB/s", r->effective_bytes_per_s / 1e9);
   snprintf(lim, sizeof lim, "%.2f GB/s (%s read bandwidth)", read_rate(r) / 1e9,
@@ -364,6 +378,20 @@ static json_object *spread_json(pio_json_build *b, pio_bench_spread sp) {
   return o;
 }
 
+/* The decode between read passes; null when it was not measured. */
+static json_object *paired_json(pio_json_build *b, const pio_bench_run_result *r) {
+  if (r->paired_tokens == 0) return NULL;
+  json_object *o = pio_json_made(b, json_object_new_object());
+  pio_json_set(b, o, "tokens", pio_json_made(b, json_object_new_int64(r->paired_tokens)));
+  pio_json_set(b, o, "tokens_per_second", num(b, r->paired_tok_s));
+  pio_json_set(b, o, "read_median_bytes_per_second", num(b, r->paired_read_median_bytes_per_s));
+  pio_json_set(b, o, "percent_of_read_beside", num(b, r->paired_percent));
+  pio_json_set(b, o, "token_seconds", array_of(b, r->paired_token_s, r->paired_tokens));
+  pio_json_set(b, o, "read_bytes_per_second",
+               array_of(b, r->paired_read_bytes_per_s, r->paired_tokens + 1));
+  return o;
+}
+
 json_object *pio_bench_run_json_object(const pio_bench_run_options *opts,
                                        const pio_bench_run_result *r, int with_head) {
   pio_json_build build = {0}, *b = &build;
@@ -401,6 +429,7 @@ json_object *pio_bench_run_json_object(const pio_bench_run_options *opts,
   pio_json_set(b, o, "effective_bytes_per_second", num(b, r->effective_bytes_per_s));
   pio_json_set(b, o, "effective_percent_of_bandwidth",
                num(b, percent(r->effective_bytes_per_s, read_rate(r))));
+  pio_json_set(b, o, "paired_decode", paired_json(b, r));
   pio_json_set(b, o, "tokens_chosen_by_plugin",
                pio_json_made(b, json_object_new_boolean(r->used_argmax)));
   pio_json_set(b, o, "peak_rss_bytes", pio_json_made(b, json_object_new_uint64(r->peak_rss_bytes)));

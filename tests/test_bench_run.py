@@ -187,6 +187,30 @@ class BenchRun(unittest.TestCase):
         for t, p in zip(reps["time_to_first_token_seconds"], reps["prefill_seconds"]):
             self.assertGreaterEqual(t, p)
 
+    def test_paired_decode_is_each_token_beside_the_read_passes_around_it(self):
+        j = self.tiny_run()
+        p = j["paired_decode"]
+        n, wpt = j["gen_tokens"], j["weight_bytes_per_token"]
+        ts, rb = p["token_seconds"], p["read_bytes_per_second"]
+        self.assertEqual((p["tokens"], len(ts), len(rb)), (n, n, n + 1))
+        self.assertTrue(all(v > 0 for v in ts + rb))
+        self.assertClose(p["tokens_per_second"], statistics.median(1 / t for t in ts),
+                         "paired decode rate")
+        self.assertClose(p["read_median_bytes_per_second"], statistics.median(rb),
+                         "paired read median")
+        # Each token over the faster of the passes just before and after it.
+        self.assertClose(p["percent_of_read_beside"],
+                         statistics.median(100 * wpt / t / max(rb[i], rb[i + 1])
+                                           for i, t in enumerate(ts)), "paired percent")
+        self.assertLessEqual(p["percent_of_read_beside"], 100)
+
+    def test_table_shows_the_paired_decode(self):
+        p = self.bench("--model", "tiny-bench-llama", "--synthetic", "--prompt-tokens", "3",
+                       "--gen-tokens", "2", "--repeat", "1", *FAST)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"decode, read beside tokens +[0-9.]+ tok/s +read passes "
+                                   r"between its tokens \(median [0-9.]+ GB/s\) +[0-9.]+ %")
+
     def test_bytes_per_token_fit_inside_the_weights(self):
         j = self.tiny_run()
         m = j["model"]
