@@ -23,6 +23,7 @@ lc_decode_tuning lc_decode_tuning_default(const pio_model *m) {
     t.persistent = 1;
     t.blocks_per_sm = 1;
     t.warps = 16;
+    t.barrier = 3;
   }
   return t;
 }
@@ -122,10 +123,10 @@ static cudaError_t record(pio_model *m, const lc_decode_tuning *t, cudaGraph_t *
 pio_status lc_decode_capture(pio_model *m, const lc_decode_tuning *t, pio_error *err) {
   if (t->blocks_per_sm < 1 || t->blocks_per_sm > 2 || t->attn_splits < 1 ||
       t->attn_splits > 32 || t->stages < 2 || t->stages > lc_gemv_max_stages() ||
-      t->warps > 16 || t->barrier < 0 || t->barrier > 1)
+      t->warps > 16 || t->barrier < 0 || t->barrier > 3)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "decode tuning: blocks_per_sm %u "
                          "(1-2), attn_splits %u (1-32), stages %u (2-%u), warps %u (0-16) "
-                         "or barrier %d (0-1) out of range",
+                         "or barrier %d (0-3) out of range",
                          t->blocks_per_sm, t->attn_splits, t->stages, lc_gemv_max_stages(),
                          t->warps, t->barrier);
   if (t->persistent) {

@@ -50,39 +50,51 @@ __device__ __forceinline__ unsigned long long globaltimer() {
   return t;
 }
 
-/* Every block of the grid arrives at *counter, then waits for all. */
-__device__ __forceinline__ void st_release(uint32_t *p, uint32_t v) {
-  asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
+/* Options of the barrier (lc_decode_tuning.barrier, bits). */
+constexpr int kLightSync = 1; /* the barrier's and the attention merge's atomics on lane 1, which
+                               * issues no bulk copies, with release/acquire instead of full
+                               * fences */
+constexpr int kEarlyNorm = 2; /* a phase's norm weights read before its barrier */
+
+/* The sync words: a line (32 words) a phase's counter, then [H] attention
+ * heads and lm_head's counter on lines of their own. */
+constexpr uint32_t kLine = 32;
+__host__ __device__ inline uint32_t heads_offset(uint32_t n_layers) {
+  return (5 * n_layers + 1) * kLine;
 }
 
-/* Words of sync before the release flags: the counters, [H] attention
- * heads, lm_head's, on cache lines of their own. */
-__host__ __device__ inline uint32_t flags_offset(uint32_t n_layers, uint32_t n_heads) {
-  return (5 * n_layers + 1 + n_heads + 1 + 31) / 32 * 32;
+__device__ __forceinline__ void red_release(uint32_t *p, uint32_t v) {
+  asm volatile("red.release.gpu.global.add.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
 }
 
-/* Every block of the grid arrives at *counter, then waits for all: by
- * polling the counter (barrier 0), or (barrier 1) for *flag, which the
- * last block to arrive sets, so the polls do not contend with the
- * arrivals on one line. */
-__device__ __forceinline__ void grid_sync(uint32_t *counter, uint32_t *flag, int mode,
+__device__ __forceinline__ uint32_t atom_add_acq_rel(uint32_t *p, uint32_t v) {
+  uint32_t old;
+  asm volatile("atom.acq_rel.gpu.global.add.u32 %0, [%1], %2;"
+               : "=r"(old)
+               : "l"(p), "r"(v)
+               : "memory");
+  return old;
+}
+
+/* Every block of the grid arrives at *counter, then waits for all: thread
+ * 0 with full fences around a relaxed add (barrier 0), or (kLightSync)
+ * thread 1, which issues no bulk copies, with a release add and acquire
+ * polls. */
+__device__ __forceinline__ void grid_sync(uint32_t *counter, int mode,
                                           unsigned long long *arrival) {
   __syncthreads();
-  if (threadIdx.x == 0) {
-    if (arrival != nullptr) *arrival = globaltimer();
-    __threadfence();
-    const uint32_t before = atomicAdd(counter, 1u);
-    if (mode == 1) {
-      if (before == gridDim.x - 1) {
-        __threadfence();
-        st_release(flag, 1u);
-      } else {
-        while (ld_acquire(flag) == 0) {
-        }
-      }
-    } else {
+  if (mode & kLightSync) {
+    if (threadIdx.x == 1) {
+      if (arrival != nullptr) *arrival = globaltimer();
+      red_release(counter, 1u);
       while (ld_acquire(counter) < gridDim.x) {
       }
+    }
+  } else if (threadIdx.x == 0) {
+    if (arrival != nullptr) *arrival = globaltimer();
+    __threadfence();
+    atomicAdd(counter, 1u);
+    while (ld_acquire(counter) < gridDim.x) {
     }
     __threadfence();
   }
@@ -199,7 +211,7 @@ __device__ __forceinline__ float4 input_at(const lc_persist_args &a, bool embed,
 /* xs = rmsnorm(x) * norm (x the embedding row when embed; block 0 then
  * stores it as the residual). */
 __device__ void load_norm(const lc_persist_args &a, bool embed, int32_t token, const float *norm,
-                          uint2 *xs, float *red) {
+                          const float4 (&g_early)[4], bool early, uint2 *xs, float *red) {
   const uint32_t n4 = a.d / 4, nt = blockDim.x;
   float ss = 0.0f;
   float4 keep[4];
@@ -226,7 +238,7 @@ __device__ void load_norm(const lc_persist_args &a, bool embed, int32_t token, c
   for (int m = 0; m < 4; m++) {
     const uint32_t i = threadIdx.x + (uint32_t)m * nt;
     if (i < n4) {
-      const float4 v = keep[m], g = w4[i];
+      const float4 v = keep[m], g = early ? g_early[m] : w4[i];
       xs[i] = pack4(make_float4((v.x * inv) * g.x, (v.y * inv) * g.y, (v.z * inv) * g.z,
                                 (v.w * inv) * g.w));
     }
@@ -312,7 +324,7 @@ __device__ void attention_preload(const lc_persist_args &a, uint32_t layer, uint
 template <int D>
 __device__ void attention_item(const lc_persist_args &a, uint32_t layer, uint32_t h,
                                uint32_t split, uint32_t pos, uint32_t *head_counters,
-                               KvBatch<D> &kb, bool preloaded) {
+                               KvBatch<D> &kb, bool preloaded, bool light) {
   constexpr int E = D / 32;
   constexpr int kBatch = KvBatch<D>::kBatch;
   using V = typename Vec<E>::T;
@@ -365,13 +377,21 @@ __device__ void attention_item(const lc_persist_args &a, uint32_t layer, uint32_
     mine[D] = m;
     mine[D + 1] = l;
   }
-  __threadfence();
-  __syncwarp();
+  uint32_t *counter = head_counters + (size_t)h * kLine;
   uint32_t last = 0;
-  if (lane == 0) last = atomicAdd(&head_counters[h], 1u) == S - 1;
-  last = __shfl_sync(0xffffffffu, last, 0);
-  if (!last) return;
-  __threadfence();
+  if (light) { /* lane 1 issues no bulk copies: its fence waits on none */
+    __syncwarp();
+    if (lane == 1) last = atom_add_acq_rel(counter, 1u) == S - 1;
+    last = __shfl_sync(0xffffffffu, last, 1);
+    if (!last) return;
+  } else {
+    __threadfence();
+    __syncwarp();
+    if (lane == 0) last = atomicAdd(counter, 1u) == S - 1;
+    last = __shfl_sync(0xffffffffu, last, 0);
+    if (!last) return;
+    __threadfence();
+  }
   const float *all = a.attn_partial + (size_t)h * S * (D + 2);
   const uint32_t active = (length + chunk - 1) / chunk;
   const float sm = lane < (int)active ? __ldcg(all + lane * (D + 2) + D) : -INFINITY;
@@ -391,7 +411,7 @@ __device__ void attention_item(const lc_persist_args &a, uint32_t layer, uint32_
   __nv_bfloat16 *out = reinterpret_cast<__nv_bfloat16 *>(a.attn) + (size_t)h * D + lane * E;
 #pragma unroll
   for (int e = 0; e < E; e++) out[e] = lc_bf16(o[e] / total);
-  if (lane == 0) head_counters[h] = 0;
+  if (lane == 0) *counter = 0;
 }
 
 
@@ -446,9 +466,8 @@ __device__ void argmax_done(const lc_persist_args &a, float best, uint32_t best_
   *counter = 0;
 }
 
-/* sync: [n_phases - 1] barriers, the end counter, [H] attention heads,
- * lm_head's counter, then from flags_offset [n_phases - 1] release flags;
- * all zero at the start and left so. */
+/* sync (a line each): [n_phases - 1] barriers, the end counter, [H]
+ * attention heads, lm_head's counter; all zero at the start and left so. */
 template <int D>
 __global__ void __launch_bounds__(kMaxWarps * 32, 1) persistent_kernel(lc_persist_args a) {
   extern __shared__ __align__(128) char smem[];
@@ -466,7 +485,7 @@ __global__ void __launch_bounds__(kMaxWarps * 32, 1) persistent_kernel(lc_persis
                (size_t)warp * stages * kStageBytes;
   for (uint32_t p = threadIdx.x; p < np; p += blockDim.x) table[p] = phase_geo(a, p);
   __syncthreads();
-  uint32_t *head_counters = a.sync + np;
+  uint32_t *head_counters = a.sync + heads_offset(a.n_layers);
   if (lane == 0) {
     for (uint32_t s = 0; s < stages; s++) mbar_init(&bars[s]);
     asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
@@ -491,8 +510,20 @@ __global__ void __launch_bounds__(kMaxWarps * 32, 1) persistent_kernel(lc_persis
     const uint32_t n_items = a.n_heads * a.splits;
     if (kind == kAttn && gw < n_items)
       attention_preload<D>(a, layer, gw / a.splits, gw % a.splits, pos, kb);
+    const lc_persist_layer *L = kind == kLm ? nullptr : &a.layers[layer];
+    const float *norm = kind == kQkv ? L->attn_norm : kind == kGateUp ? L->mlp_norm
+                        : kind == kLm ? a.final_norm : nullptr;
+    /* The norm's weights depend on nothing: read them before the wait. */
+    const bool early = (a.barrier & kEarlyNorm) != 0 && norm != nullptr;
+    float4 g_early[4];
+#pragma unroll
+    for (int m = 0; m < 4; m++) {
+      const uint32_t i = threadIdx.x + (uint32_t)m * blockDim.x;
+      g_early[m] = early && i < a.d / 4 ? reinterpret_cast<const float4 *>(norm)[i]
+                                        : make_float4(0, 0, 0, 0);
+    }
     if (p > 0)
-      grid_sync(a.sync + p - 1, a.sync + flags_offset(a.n_layers, a.n_heads) + p - 1, a.barrier,
+      grid_sync(a.sync + (size_t)(p - 1) * kLine, a.barrier,
                 a.stamps == nullptr ? nullptr
                                 : a.stamps + (size_t)(np + p - 1) * gridDim.x + blockIdx.x);
     if (a.stamps != nullptr && threadIdx.x == 0)
@@ -500,16 +531,11 @@ __global__ void __launch_bounds__(kMaxWarps * 32, 1) persistent_kernel(lc_persis
     if (kind == kAttn) {
       for (uint32_t it = gw; it < n_items; it += n_warps)
         attention_item<D>(a, layer, it / a.splits, it % a.splits, pos, head_counters, kb,
-                          it == gw);
+                          it == gw, (a.barrier & kLightSync) != 0);
       continue;
     }
-    const lc_persist_layer *L = kind == kLm ? nullptr : &a.layers[layer];
-    if (kind == kQkv)
-      load_norm(a, layer == 0, token, L->attn_norm, xs, red);
-    else if (kind == kGateUp)
-      load_norm(a, false, token, L->mlp_norm, xs, red);
-    else if (kind == kLm)
-      load_norm(a, false, token, a.final_norm, xs, red);
+    if (norm != nullptr)
+      load_norm(a, kind == kQkv && layer == 0, token, norm, g_early, early, xs, red);
     else if (kind == kOproj)
       load_copy(a.attn, a.n_heads * a.head_dim, xs);
     else
@@ -594,7 +620,8 @@ __global__ void __launch_bounds__(kMaxWarps * 32, 1) persistent_kernel(lc_persis
       }
       slot = slot + 1 == stages ? 0 : slot + 1;
     }
-    if (kind == kLm) argmax_done(a, best, best_i, a.sync + np + a.n_heads);
+    if (kind == kLm)
+      argmax_done(a, best, best_i, a.sync + heads_offset(a.n_layers) + a.n_heads * kLine);
   }
   /* The last block to get here clears the barriers: every other block
    * has passed all of them. */
@@ -603,10 +630,8 @@ __global__ void __launch_bounds__(kMaxWarps * 32, 1) persistent_kernel(lc_persis
     if (a.stamps != nullptr)
       a.stamps[(size_t)(2 * np - 1) * gridDim.x + blockIdx.x] = globaltimer();
     __threadfence();
-    if (atomicAdd(a.sync + np - 1, 1u) == gridDim.x - 1) {
-      uint32_t *flags = a.sync + flags_offset(a.n_layers, a.n_heads);
-      for (uint32_t i = 0; i < np; i++) a.sync[i] = 0;
-      for (uint32_t i = 0; i + 1 < np; i++) flags[i] = 0;
+    if (atomicAdd(a.sync + (size_t)(np - 1) * kLine, 1u) == gridDim.x - 1) {
+      for (uint32_t i = 0; i < np; i++) a.sync[(size_t)i * kLine] = 0;
       __threadfence();
     }
   }
@@ -643,7 +668,7 @@ const void *kernel_for(uint32_t head_dim) {
 } // namespace
 
 extern "C" uint32_t lc_decode_persistent_sync_words(uint32_t n_layers, uint32_t n_heads) {
-  return flags_offset(n_layers, n_heads) + 5 * n_layers;
+  return heads_offset(n_layers) + (n_heads + 1) * kLine;
 }
 
 extern "C" cudaError_t lc_decode_persistent_prepare(const lc_decode_tuning *t,

@@ -32,8 +32,10 @@ typedef struct lc_decode_tuning {
   int persistent;         /* the step as one persistent kernel (decode_persistent.cu) instead
                            * of five kernels a layer; pdl does not apply to it */
   uint32_t warps;         /* persistent: warps a block (1-16; 0 = 8) */
-  int barrier;            /* persistent: 0 = blocks poll the barrier's counter, 1 = they poll
-                           * a flag the last block to arrive sets */
+  int barrier;            /* persistent, bits: 1 = the barrier's and the attention merge's
+                           * atomics on a thread that issues no bulk copies, release/acquire
+                           * instead of full fences; 2 = the norm's weights read before the
+                           * barrier */
 } lc_decode_tuning;
 
 /* What the GEMV launchers size their grids and rings by. */

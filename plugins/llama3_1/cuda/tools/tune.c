@@ -93,11 +93,30 @@ int main(int argc, char **argv) {
   m->dec.host_step->pos = prompt;
   /* pdl, blocks a multiprocessor, ring stages, attention splits,
    * persistent, warps a block (persistent) */
-  const lc_decode_tuning sweep[] = {
-      {1, 1, 8, 32, 1, 16, 0}, {1, 2, 8, 32, 0, 0, 0},  {1, 1, 8, 32, 1, 16, 1},
-      {1, 1, 8, 32, 1, 8, 1},  {1, 2, 8, 32, 1, 8, 1},  {1, 1, 8, 16, 1, 16, 1},
-      {1, 1, 8, 32, 1, 12, 1}, {1, 2, 8, 16, 0, 0, 0},  {0, 2, 8, 32, 0, 0, 0},
+  lc_decode_tuning sweep[32] = {
+      {1, 2, 8, 32, 0, 0, 0},  {1, 1, 8, 32, 1, 16, 0}, {1, 1, 8, 32, 1, 16, 1},
+      {1, 1, 8, 32, 1, 16, 2}, {1, 1, 8, 32, 1, 16, 3}, {1, 2, 8, 32, 1, 8, 3},
+      {1, 1, 8, 32, 1, 12, 3}, {1, 2, 8, 32, 0, 0, 0},
   };
+  size_t n_sweep = 8;
+  /* PIO_TUNE_SWEEP="pdl,blk,stages,splits,persistent,warps,barrier;...":
+   * these settings instead. */
+  const char *spec = getenv("PIO_TUNE_SWEEP");
+  if (spec != NULL && spec[0] != '\0') {
+    n_sweep = 0;
+    for (const char *q = spec; *q != '\0' && n_sweep < sizeof sweep / sizeof sweep[0];) {
+      lc_decode_tuning t = {0};
+      int used = 0;
+      if (sscanf(q, "%d,%u,%u,%u,%d,%u,%d%n", &t.pdl, &t.blocks_per_sm, &t.stages,
+                 &t.attn_splits, &t.persistent, &t.warps, &t.barrier, &used) != 7) {
+        fprintf(stderr, "PIO_TUNE_SWEEP: bad setting at '%s'\n", q);
+        return 2;
+      }
+      sweep[n_sweep++] = t;
+      q += used;
+      if (*q == ';') q++;
+    }
+  }
   printf("%-4s %-7s %-7s %-7s %-6s %-7s %10s %9s %8s  %s\n", "pdl", "blk/sm", "stages", "splits",
          "warps", "barrier", "us/step", "tok/s", "GB/s", "max |logit - first's|");
   const size_t vocab = c->vocab_size;
@@ -105,7 +124,7 @@ int main(int argc, char **argv) {
   int have_ref = 0;
   /* PIO_TUNE_DEFAULT_ONLY=1: the first setting only (for a profiler). */
   const char *only = getenv("PIO_TUNE_DEFAULT_ONLY");
-  const size_t n_settings = only != NULL && only[0] == '1' ? 1 : sizeof sweep / sizeof sweep[0];
+  const size_t n_settings = only != NULL && only[0] == '1' ? 1 : n_sweep;
   for (size_t i = 0; i < n_settings; i++) {
     if (lc_decode_capture(m, &sweep[i], &err) != PIO_OK) {
       printf("%-4d %-7u %-7u %-7u %-6u capture failed: %s\n", sweep[i].pdl,
@@ -143,12 +162,11 @@ int main(int argc, char **argv) {
    * start of the phase to last start of the next; work: a block's time in
    * the phase, mean over blocks; tail: last block done - mean block done;
    * barrier: last block done to last start of the next phase. */
-  for (int barrier = 0; barrier < 2; barrier++) {
+  for (size_t si = 0; si < n_settings; si++) {
+    if (!sweep[si].persistent) continue;
     const uint32_t np = 5 * c->n_layers + 1;
-    lc_decode_tuning pt = lc_decode_tuning_default(m);
-    pt.persistent = 1;
-    pt.barrier = barrier;
-    if (pt.warps == 0) pt.warps = 16, pt.blocks_per_sm = 1;
+    const lc_decode_tuning pt = sweep[si];
+    const int barrier = pt.barrier;
     const uint32_t grid = m->sm_count * (pt.blocks_per_sm == 2 ? 2 : 1);
     const size_t n = 2 * (size_t)np * grid;
     unsigned long long *stamps = NULL, *host = calloc(n, sizeof *host);
