@@ -4,7 +4,6 @@
  * with its argmax, and the chosen token copied out.  Kernels are chained
  * with programmatic dependent launch, so each starts streaming its
  * weights while the one before finishes. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "cuda/cuda_model.h"
@@ -12,37 +11,10 @@
 
 lc_decode_tuning lc_decode_tuning_default(const pio_model *m) {
   (void)m;
-  /* Measured on an H200 (docs/cuda.md): five kernels a layer, two blocks
-   * a multiprocessor, the deepest rings that leaves room for, up to 32
-   * splits of the context.  PIO_CUDA_PERSISTENT=1 asks for the step as
-   * one persistent kernel (one block of 16 warps a multiprocessor), which
-   * measured slower there. */
+  /* Measured on an H200 (docs/cuda.md): two blocks a multiprocessor, the
+   * deepest rings that leaves room for, up to 32 splits of the context. */
   lc_decode_tuning t = {.pdl = 1, .blocks_per_sm = 2, .stages = 8, .attn_splits = 32};
-  const char *env = getenv("PIO_CUDA_PERSISTENT");
-  if (env != NULL && strcmp(env, "1") == 0) {
-    t.persistent = 1;
-    t.blocks_per_sm = 1;
-    t.warps = 16;
-    t.barrier = 3;
-  }
   return t;
-}
-
-/* The persistent step's arguments (the launcher sets stages and splits). */
-static lc_persist_args persist_args(const pio_model *m) {
-  const pio_model_config *c = m->config;
-  const lc_decode_buffers *b = &m->dec;
-  lc_persist_args a = {
-      .layers = b->layers, .n_layers = c->n_layers, .d = c->hidden_size,
-      .n_heads = c->n_heads, .n_kv_heads = c->n_kv_heads, .head_dim = c->head_dim,
-      .ff = c->intermediate_size, .vocab = c->vocab_size, .max_context = m->max_context,
-      .eps = (float)c->rms_norm_eps, .embed = m->w.embed, .lm_head = m->w.lm_head,
-      .final_norm = m->w.final_norm, .cos = m->rope_cos, .sin = m->rope_sin,
-      .step = b->step, .x = b->x, .q = b->q, .attn = b->attn, .h = b->h,
-      .logits = b->logits, .next = b->next, .attn_partial = b->attn_partial,
-      .lm_value = b->lm_value, .lm_index = b->lm_index, .sync = b->sync,
-      .stamps = b->stamps};
-  return a;
 }
 
 static lc_gemv_input input_copy(const uint16_t *x_bf16) {
@@ -64,10 +36,6 @@ static cudaError_t enqueue_kernels(pio_model *m, const lc_decode_tuning *t) {
   const size_t layer_cache = (size_t)c->n_kv_heads * m->max_context * c->head_dim;
   const lc_device dev = {.sm_count = m->sm_count, .smem_per_block = m->smem_per_block};
   cudaError_t e = cudaSuccess;
-  if (t->persistent) {
-    const lc_persist_args a = persist_args(m);
-    return lc_decode_persistent(m->stream, t, &dev, &a);
-  }
   for (uint32_t l = 0; l < c->n_layers && e == cudaSuccess; l++) {
     const lc_layer *L = &m->w.layers[l];
     uint16_t *k = m->k_cache + l * layer_cache, *v = m->v_cache + l * layer_cache;
@@ -122,23 +90,10 @@ static cudaError_t record(pio_model *m, const lc_decode_tuning *t, cudaGraph_t *
 
 pio_status lc_decode_capture(pio_model *m, const lc_decode_tuning *t, pio_error *err) {
   if (t->blocks_per_sm < 1 || t->blocks_per_sm > 2 || t->attn_splits < 1 ||
-      t->attn_splits > 32 || t->stages < 2 || t->stages > lc_gemv_max_stages() ||
-      t->warps > 16 || t->barrier < 0 || t->barrier > 3)
+      t->attn_splits > 32 || t->stages < 2 || t->stages > lc_gemv_max_stages())
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "decode tuning: blocks_per_sm %u "
-                         "(1-2), attn_splits %u (1-32), stages %u (2-%u), warps %u (0-16) "
-                         "or barrier %d (0-3) out of range",
-                         t->blocks_per_sm, t->attn_splits, t->stages, lc_gemv_max_stages(),
-                         t->warps, t->barrier);
-  if (t->persistent) {
-    const lc_device dev = {.sm_count = m->sm_count, .smem_per_block = m->smem_per_block};
-    const lc_persist_args a = persist_args(m);
-    const cudaError_t pe = lc_decode_persistent_prepare(t, &dev, &a);
-    if (pe != cudaSuccess) {
-      (void)cudaGetLastError();
-      return lc_cuda_check(pe, err, "the persistent decode step (%u blocks of %u warps a "
-                           "multiprocessor, %u stages)", t->blocks_per_sm, t->warps, t->stages);
-    }
-  }
+                         "(1-2), attn_splits %u (1-32) or stages %u (2-%u) out of range",
+                         t->blocks_per_sm, t->attn_splits, t->stages, lc_gemv_max_stages());
   if (m->step_graph != NULL) {
     cudaGraphExecDestroy(m->step_graph);
     m->step_graph = NULL;
@@ -150,8 +105,7 @@ pio_status lc_decode_capture(pio_model *m, const lc_decode_tuning *t, pio_error 
   if (e != cudaSuccess) {
     (void)cudaGetLastError(); /* a failed capture is not sticky; clear it */
     m->step_graph = NULL;
-    return lc_cuda_check(e, err, "capturing the decode step (%s)",
-                         t->persistent ? "persistent" : t->pdl ? "PDL on" : "PDL off");
+    return lc_cuda_check(e, err, "capturing the decode step (PDL %s)", t->pdl ? "on" : "off");
   }
   m->tuning = *t;
   return PIO_OK;

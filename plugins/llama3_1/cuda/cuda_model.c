@@ -162,27 +162,6 @@ static pio_status alloc_decode(pio_model *m, pio_error *err) {
                       err, "clearing counters");
   if (s == PIO_OK) s = dalloc(&b->lm_value, lm, sizeof(float), "lm_head partials", err);
   if (s == PIO_OK) s = dalloc(&b->lm_index, lm, sizeof(uint32_t), "lm_head partials", err);
-  const uint32_t sync = lc_decode_persistent_sync_words(c->n_layers, c->n_heads);
-  if (s == PIO_OK) s = dalloc(&b->sync, sync, sizeof(uint32_t), "step barriers", err);
-  if (s == PIO_OK)
-    s = lc_cuda_check(cudaMemsetAsync(b->sync, 0, sync * sizeof(uint32_t), m->stream), err,
-                      "clearing step barriers");
-  if (s == PIO_OK) s = dalloc(&b->layers, c->n_layers, sizeof(lc_persist_layer), "layer table", err);
-  if (s != PIO_OK) return s;
-  lc_persist_layer *host = calloc(c->n_layers, sizeof *host);
-  if (host == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "layer table");
-  const size_t layer_cache = (size_t)c->n_kv_heads * m->max_context * c->head_dim;
-  for (uint32_t l = 0; l < c->n_layers; l++) {
-    const lc_layer *L = &m->w.layers[l];
-    host[l] = (lc_persist_layer){.qkv = L->qkv, .o = L->o, .gate_up = L->gate_up,
-                                 .down = L->down, .attn_norm = L->attn_norm,
-                                 .mlp_norm = L->mlp_norm, .k = m->k_cache + l * layer_cache,
-                                 .v = m->v_cache + l * layer_cache};
-  }
-  s = lc_cuda_check(cudaMemcpy(b->layers, host, c->n_layers * sizeof *host,
-                               cudaMemcpyHostToDevice),
-                    err, "copying the layer table");
-  free(host);
   return s;
 }
 
@@ -204,7 +183,7 @@ static void describe(pio_model *m) {
   m->weight_bytes_per_token = 2 * per_token + norms + 2ull * c->hidden_size;
   m->weight_bytes = 2 * (per_token + (c->tie_word_embeddings ? 0 : embed)) + norms;
   snprintf(m->kernel, sizeof m->kernel, "cuda sm_90 (graph%s, cuBLASLt)",
-           m->tuning.persistent ? ", persistent step" : m->tuning.pdl ? " + PDL" : "");
+           m->tuning.pdl ? " + PDL" : "");
 }
 
 static pio_status build(pio_model *m, const pio_model_config *config,
@@ -236,12 +215,6 @@ static pio_status build(pio_model *m, const pio_model_config *config,
   if (s == PIO_OK) {
     lc_decode_tuning t = lc_decode_tuning_default(m);
     s = lc_decode_capture(m, &t, err);
-    if (s != PIO_OK && t.persistent) {
-      /* A driver that cannot capture the cooperative kernel, or a shape
-       * whose rings do not fit: five kernels a layer. */
-      t.persistent = 0;
-      s = lc_decode_capture(m, &t, err);
-    }
     if (s != PIO_OK && t.pdl) {
       /* A driver that cannot put programmatic dependencies in a graph:
        * the same kernels, launched one after another. */
@@ -272,7 +245,7 @@ void lc_model_destroy(pio_model *m) {
   void *device[] = {p->tokens, p->x, p->xn, p->qkv, p->q, p->attn, p->gate_up, p->h, p->logits,
                     m->dec.step, m->dec.next, m->dec.x, m->dec.q, m->dec.attn, m->dec.h,
                     m->dec.logits, m->dec.attn_partial, m->dec.counters, m->dec.lm_value,
-                    m->dec.lm_index, m->dec.sync, m->dec.layers, m->k_cache, m->v_cache, m->rope_cos, m->rope_sin};
+                    m->dec.lm_index, m->k_cache, m->v_cache, m->rope_cos, m->rope_sin};
   for (size_t i = 0; i < sizeof device / sizeof device[0]; i++) dfree(device[i]);
   if (m->dec.host_step != NULL) cudaFreeHost(m->dec.host_step);
   if (m->dec.host_next != NULL) cudaFreeHost(m->dec.host_next);

@@ -68,10 +68,6 @@ typedef struct lc_decode_buffers {
   uint32_t *counters;     /* [KV + 1]: attention per KV head, then lm_head */
   float *lm_value;        /* [lc_decode_lm_head_partials] */
   uint32_t *lm_index;
-  uint32_t *sync;         /* [lc_decode_persistent_sync_words], zeroed: the persistent step's */
-  lc_persist_layer *layers; /* device [n_layers]: the persistent step's pointers */
-  unsigned long long *stamps; /* NULL, or device [5 n_layers + 2]: phase start times the
-                               * persistent step writes (pio-cuda-tune sets it, owns it) */
 } lc_decode_buffers;
 
 struct pio_model {

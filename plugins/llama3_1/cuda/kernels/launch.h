@@ -29,13 +29,6 @@ typedef struct lc_decode_tuning {
   uint32_t stages;        /* GEMV: most ring stages a warp, 2 to lc_gemv_max_stages(); fewer
                            * when shared memory runs out */
   uint32_t attn_splits;   /* most splits of the context in decode attention (1-32) */
-  int persistent;         /* the step as one persistent kernel (decode_persistent.cu) instead
-                           * of five kernels a layer; pdl does not apply to it */
-  uint32_t warps;         /* persistent: warps a block (1-16; 0 = 8) */
-  int barrier;            /* persistent, bits: 1 = the barrier's and the attention merge's
-                           * atomics on a thread that issues no bulk copies, release/acquire
-                           * instead of full fences; 2 = the norm's weights read before the
-                           * barrier */
 } lc_decode_tuning;
 
 /* What the GEMV launchers size their grids and rings by. */
@@ -100,49 +93,6 @@ cudaError_t lc_decode_lm_head(cudaStream_t s, const lc_decode_tuning *t, const l
                               uint32_t *counter);
 /* Entries partial_value and partial_index need at most. */
 uint32_t lc_decode_lm_head_partials(const lc_decode_tuning *t, const lc_device *dev);
-
-/* One layer's device pointers, for the persistent step. */
-typedef struct lc_persist_layer {
-  const uint16_t *qkv, *o, *gate_up, *down;
-  const float *attn_norm, *mlp_norm;
-  uint16_t *k, *v; /* the layer's cache [KV][max_context][D] */
-} lc_persist_layer;
-
-/* The whole decode step as one persistent kernel: for each layer qkv + RoPE
- * + KV write, attention, o_proj + residual, gate/up + SwiGLU, down +
- * residual, then the final norm, lm_head and its argmax into *next; a
- * grid-wide barrier between phases.  x is the residual [d]; q, attn, h,
- * logits, attn_partial, lm_value, lm_index as the kernel-per-phase step
- * uses them; sync: lc_decode_persistent_sync_words() zeroed words, left
- * zeroed.  stages and splits are set by the launcher. */
-typedef struct lc_persist_args {
-  const lc_persist_layer *layers; /* device [n_layers] */
-  uint32_t n_layers, d, n_heads, n_kv_heads, head_dim, ff, vocab, max_context;
-  uint32_t splits, stages;
-  int barrier;
-  float eps;
-  const uint16_t *embed, *lm_head;
-  const float *final_norm, *cos, *sin;
-  const lc_step *step;
-  float *x, *q;
-  uint16_t *attn, *h;
-  float *logits;
-  int32_t *next;
-  float *attn_partial, *lm_value;
-  uint32_t *lm_index, *sync;
-  unsigned long long *stamps; /* NULL, or [2][n_phases][grid]: %globaltimer as each block
-                               * starts each phase, then as it is done with it
-                               * (pio-cuda-tune) */
-} lc_persist_args;
-
-uint32_t lc_decode_persistent_sync_words(uint32_t n_layers, uint32_t n_heads);
-
-/* Raises the kernel's shared memory limit for t and checks that its grid
- * can be resident at once; call before capturing. */
-cudaError_t lc_decode_persistent_prepare(const lc_decode_tuning *t, const lc_device *dev,
-                                         const lc_persist_args *a);
-cudaError_t lc_decode_persistent(cudaStream_t s, const lc_decode_tuning *t, const lc_device *dev,
-                                 const lc_persist_args *a);
 
 /* Attention of one new token (decode), split over the context:
  * out[H][D] (bf16) = softmax(q k^T / sqrt(D)) v over positions [0, step->pos],

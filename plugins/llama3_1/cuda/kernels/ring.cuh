@@ -1,6 +1,5 @@
-/* cuda/kernels/ring.cuh — what the decode GEMVs (gemv.cu) and the
- * persistent step (decode_persistent.cu) share: the ring's stage sizes,
- * the bulk copy engine and its mbarriers, the bf16 dot product of a
+/* cuda/kernels/ring.cuh — the decode GEMVs' (gemv.cu) ring: its stage
+ * sizes, the bulk copy engine and its mbarriers, the bf16 dot product of a
  * stage, and the argmax's order. */
 #ifndef PIO_LLAMA3_1_CUDA_RING_CUH
 #define PIO_LLAMA3_1_CUDA_RING_CUH

@@ -7,7 +7,9 @@
  *
  * Prints, per setting, the median time of one decode step (the graph
  * replayed STEPS times between CUDA events, three times) and the weight
- * bytes per token over it, beside nothing: the limit is pio-bench run's. */
+ * bytes per token over it, beside nothing: the limit is pio-bench run's.
+ * PIO_TUNE_SWEEP="pdl,blk,stages,splits;..." times those settings instead
+ * of the built-in sweep. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +55,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s CONFIG.json [PROMPT_TOKENS] [STEPS]\n", argv[0]);
     return 2;
   }
-  setvbuf(stdout, NULL, _IOLBF, 0); /* a killed run keeps what it printed */
   const uint32_t prompt = argc > 2 ? (uint32_t)atoi(argv[2]) : 128;
   const uint32_t steps = argc > 3 ? (uint32_t)atoi(argv[3]) : 50;
   pio_error err = {0};
@@ -91,24 +92,21 @@ int main(int argc, char **argv) {
   /* Decode settings: the step graph at position `prompt`, replayed. */
   m->dec.host_step->token = next;
   m->dec.host_step->pos = prompt;
-  /* pdl, blocks a multiprocessor, ring stages, attention splits,
-   * persistent, warps a block (persistent) */
+  /* pdl, blocks a multiprocessor, ring stages, attention splits */
   lc_decode_tuning sweep[32] = {
-      {1, 2, 8, 32, 0, 0, 0},  {1, 1, 8, 32, 1, 16, 0}, {1, 1, 8, 32, 1, 16, 1},
-      {1, 1, 8, 32, 1, 16, 2}, {1, 1, 8, 32, 1, 16, 3}, {1, 2, 8, 32, 1, 8, 3},
-      {1, 1, 8, 32, 1, 12, 3}, {1, 2, 8, 32, 0, 0, 0},
+      {1, 2, 8, 32}, {1, 2, 8, 16}, {0, 2, 8, 32}, {1, 1, 8, 32}, {1, 1, 4, 32},
+      {1, 2, 3, 32}, {1, 2, 2, 32}, {1, 1, 8, 16}, {1, 2, 8, 8},
   };
-  size_t n_sweep = 8;
-  /* PIO_TUNE_SWEEP="pdl,blk,stages,splits,persistent,warps,barrier;...":
-   * these settings instead. */
+  size_t n_sweep = 9;
+  /* PIO_TUNE_SWEEP="pdl,blk,stages,splits;...": these settings instead. */
   const char *spec = getenv("PIO_TUNE_SWEEP");
   if (spec != NULL && spec[0] != '\0') {
     n_sweep = 0;
     for (const char *q = spec; *q != '\0' && n_sweep < sizeof sweep / sizeof sweep[0];) {
       lc_decode_tuning t = {0};
       int used = 0;
-      if (sscanf(q, "%d,%u,%u,%u,%d,%u,%d%n", &t.pdl, &t.blocks_per_sm, &t.stages,
-                 &t.attn_splits, &t.persistent, &t.warps, &t.barrier, &used) != 7) {
+      if (sscanf(q, "%d,%u,%u,%u%n", &t.pdl, &t.blocks_per_sm, &t.stages, &t.attn_splits,
+                 &used) != 4) {
         fprintf(stderr, "PIO_TUNE_SWEEP: bad setting at '%s'\n", q);
         return 2;
       }
@@ -117,8 +115,8 @@ int main(int argc, char **argv) {
       if (*q == ';') q++;
     }
   }
-  printf("%-4s %-7s %-7s %-7s %-6s %-7s %10s %9s %8s  %s\n", "pdl", "blk/sm", "stages", "splits",
-         "warps", "barrier", "us/step", "tok/s", "GB/s", "max |logit - first's|");
+  printf("%-4s %-7s %-7s %-7s %10s %9s %8s  %s\n", "pdl", "blk/sm", "stages", "splits",
+         "us/step", "tok/s", "GB/s", "max |logit - first's|");
   const size_t vocab = c->vocab_size;
   float *ref = malloc(vocab * sizeof *ref), *got = malloc(vocab * sizeof *got);
   int have_ref = 0;
@@ -127,9 +125,8 @@ int main(int argc, char **argv) {
   const size_t n_settings = only != NULL && only[0] == '1' ? 1 : n_sweep;
   for (size_t i = 0; i < n_settings; i++) {
     if (lc_decode_capture(m, &sweep[i], &err) != PIO_OK) {
-      printf("%-4d %-7u %-7u %-7u %-6u capture failed: %s\n", sweep[i].pdl,
-             sweep[i].blocks_per_sm, sweep[i].stages, sweep[i].attn_splits,
-             sweep[i].persistent ? sweep[i].warps : 0, err.message);
+      printf("%-4d %-7u %-7u %-7u capture failed: %s\n", sweep[i].pdl, sweep[i].blocks_per_sm,
+             sweep[i].stages, sweep[i].attn_splits, err.message);
       continue;
     }
     const double t = time_steps(m, steps, &err);
@@ -151,79 +148,9 @@ int main(int argc, char **argv) {
       const float dlt = got[v] > ref[v] ? got[v] - ref[v] : ref[v] - got[v];
       if (!(dlt <= worst)) worst = dlt;
     }
-    printf("%-4d %-7u %-7u %-7u %-6u %-7d %10.1f %9.1f %8.1f  %g\n", sweep[i].pdl,
-           sweep[i].blocks_per_sm, sweep[i].stages, sweep[i].attn_splits,
-           sweep[i].persistent ? sweep[i].warps : 0, sweep[i].barrier, t * 1e6, 1.0 / t,
+    printf("%-4d %-7u %-7u %-7u %10.1f %9.1f %8.1f  %g\n", sweep[i].pdl, sweep[i].blocks_per_sm,
+           sweep[i].stages, sweep[i].attn_splits, t * 1e6, 1.0 / t,
            m->weight_bytes_per_token / t / 1e9, worst);
-  }
-  /* Where the persistent step's time goes: the default captured with
-   * stamps (each block's start of each phase and when it was done with
-   * it), summed over layers by kind, averaged over replays.  wall: last
-   * start of the phase to last start of the next; work: a block's time in
-   * the phase, mean over blocks; tail: last block done - mean block done;
-   * barrier: last block done to last start of the next phase. */
-  for (size_t si = 0; si < n_settings; si++) {
-    if (!sweep[si].persistent) continue;
-    const uint32_t np = 5 * c->n_layers + 1;
-    const lc_decode_tuning pt = sweep[si];
-    const int barrier = pt.barrier;
-    const uint32_t grid = m->sm_count * (pt.blocks_per_sm == 2 ? 2 : 1);
-    const size_t n = 2 * (size_t)np * grid;
-    unsigned long long *stamps = NULL, *host = calloc(n, sizeof *host);
-    double wall[6] = {0}, work[6] = {0}, tail[6] = {0}, bar[6] = {0};
-    const int reps = 20;
-    if (host != NULL && cudaMalloc((void **)&stamps, n * sizeof *stamps) == cudaSuccess) {
-      m->dec.stamps = stamps;
-      if (lc_decode_capture(m, &pt, &err) == PIO_OK) {
-        for (int r = 0; r < reps + 3; r++) {
-          cudaGraphLaunch(m->step_graph, m->stream);
-          cudaStreamSynchronize(m->stream);
-          cudaMemcpy(host, stamps, n * sizeof *host, cudaMemcpyDeviceToHost);
-          if (r < 3) continue;
-          for (uint32_t p = 0; p < np; p++) {
-            const unsigned long long *st = host + (size_t)p * grid,
-                                     *ar = host + (size_t)(np + p) * grid;
-            double max_st = 0, max_ar = 0, mean_ar = 0, mean_wk = 0, nxt = 0;
-            for (uint32_t b = 0; b < grid; b++) {
-              if (st[b] > max_st) max_st = (double)st[b];
-              if (ar[b] > max_ar) max_ar = (double)ar[b];
-              mean_ar += (double)ar[b] / grid;
-              mean_wk += (double)(ar[b] - st[b]) / grid;
-              if (p + 1 < np && st[grid + b] > nxt) nxt = (double)st[grid + b];
-            }
-            if (p + 1 == np) nxt = max_ar;
-            const int kd = p == np - 1 ? 5 : (int)(p % 5);
-            wall[kd] += (nxt - max_st) / reps;
-            work[kd] += mean_wk / reps;
-            tail[kd] += (max_ar - mean_ar) / reps;
-            bar[kd] += (nxt - max_ar) / reps;
-          }
-        }
-        const uint64_t d = c->hidden_size, ff = c->intermediate_size,
-                       hd = (uint64_t)c->n_heads * c->head_dim;
-        const double bytes[6] = {
-            2.0 * c->n_layers * (c->n_heads + 2.0 * c->n_kv_heads) * c->head_dim * d, 0,
-            2.0 * c->n_layers * d * hd, 4.0 * c->n_layers * ff * d, 2.0 * c->n_layers * d * ff,
-            2.0 * c->vocab_size * d};
-        const char *names[6] = {"qkv", "attention", "o_proj", "gate_up", "down", "lm_head"};
-        double total = 0;
-        for (int i = 0; i < 6; i++) total += wall[i];
-        printf("persistent step by phase (%d replays, %u blk/sm x %u warps, barrier %d, us "
-               "summed over layers): %.1f us\n", reps, pt.blocks_per_sm, pt.warps, barrier,
-               total / 1e3);
-        printf("  %-10s %9s %9s %9s %9s %9s %9s\n", "phase", "wall", "work", "tail", "barrier",
-               "MB", "GB/s wall");
-        for (int i = 0; i < 6; i++)
-          printf("  %-10s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", names[i], wall[i] / 1e3,
-                 work[i] / 1e3, tail[i] / 1e3, bar[i] / 1e3, bytes[i] / 1e6,
-                 wall[i] > 0 ? bytes[i] / wall[i] : 0.0);
-      } else {
-        printf("persistent step with stamps: capture failed: %s\n", err.message);
-      }
-      m->dec.stamps = NULL;
-      cudaFree(stamps);
-    }
-    free(host);
   }
   /* The default again, end to end as forward_argmax runs it (host sync
    * and the token copied back each step). */
