@@ -4,11 +4,8 @@
  *
  *   pio-kernels-micro [--path NAME] [--dtype bf16] [--rows R] [--cols C]
  *                     [--n TOKENS] [--threads T] [--reps K] [--mib M] [--fill]
- *                     [--small-pages] [--peaks] [--tiles]
+ *                     [--small-pages] [--peaks]
  *
- * --tiles gives every matrix its copy in AMX tile order
- * (pio_matrix_tiles_fill) first, as a model planned for amx_bf16 does,
- * and says how long writing them took.
  * --peaks prints every compute peak this CPU has (compute_limits.h: pinned
  * shares after a warm-up, best and median of --reps passes) and exits.
  *
@@ -30,7 +27,7 @@ typedef struct options {
   pio_dtype dtype;
   uint32_t rows, cols, threads;
   size_t n, reps, mib;
-  int fill, small_pages, peaks, tiles;
+  int fill, small_pages, peaks;
 } options;
 
 static double now_s(void) {
@@ -62,7 +59,6 @@ static int parse_options(int argc, char **argv, options *o) {
     if (strcmp(a, "--fill") == 0) { o->fill = 1; continue; }
     if (strcmp(a, "--small-pages") == 0) { o->small_pages = 1; continue; }
     if (strcmp(a, "--peaks") == 0) { o->peaks = 1; continue; }
-    if (strcmp(a, "--tiles") == 0) { o->tiles = 1; continue; }
     if (v == NULL) return -1;
     i++;
     if (strcmp(a, "--path") == 0) { if (parse_path(v, &o->path) != 0) return -1; }
@@ -120,7 +116,7 @@ int main(int argc, char **argv) {
   if (parse_options(argc, argv, &o) != 0) {
     fprintf(stderr, "usage: %s [--path scalar|avx2|avx512|avx512bf16|amx_bf16] [--dtype bf16]"
                     " [--rows R] [--cols C] [--n TOKENS] [--threads T] [--reps K] [--mib M]"
-                    " [--fill] [--small-pages] [--peaks] [--tiles]\n",
+                    " [--fill] [--small-pages] [--peaks]\n",
             argv[0]);
     return 2;
   }
@@ -153,32 +149,12 @@ int main(int argc, char **argv) {
                      copies * matrix_bytes / pio_dtype_size(o.dtype), &err);
   pio_synthetic_fill(pool, 1, 2, PIO_SYNTHETIC_NORMAL, 0, 1, PIO_DTYPE_F32, x, o.n * o.cols, &err);
 
-  pio_matrix w0 = {.data = weights, .dtype = o.dtype, .rows = o.rows, .cols = o.cols};
-  const size_t tile_bytes = o.tiles ? pio_matrix_tiles_bytes(&w0) : 0;
-  char *tiles = NULL;
-  if (o.tiles) {
-    if (pio_pages_alloc(copies * tile_bytes, (void **)&tiles, &err) != PIO_OK) {
-      fprintf(stderr, "%s\n", err.message);
-      free(x);
-      free(y);
-      return 1;
-    }
-    double t0 = now_s();
-    for (size_t c = 0; c < copies; c++) {
-      pio_matrix w = w0;
-      w.data = weights + c * matrix_bytes;
-      pio_matrix_tiles_fill(pool, &w, tiles + c * tile_bytes);
-    }
-    double dt = now_s() - t0;
-    printf("tile order: %zu MiB written in %.3f s (%.2f GB/s, first touch)\n",
-           copies * tile_bytes >> 20, dt, (double)(copies * tile_bytes) / dt * 1e-9);
-  }
   double *times = malloc(o.reps * sizeof *times), *bws = malloc(o.reps * sizeof *bws);
   for (size_t rep = 0; rep < o.reps + 2; rep++) { /* 2 warm-up passes */
     double t0 = now_s();
     for (size_t c = 0; c < copies; c++) {
       pio_matrix w = {.data = weights + c * matrix_bytes, .dtype = o.dtype, .rows = o.rows,
-                      .cols = o.cols, .tiles = tiles != NULL ? tiles + c * tile_bytes : NULL};
+                      .cols = o.cols};
       pio_matmul(pool, o.path, &w, x, o.n, y);
     }
     if (rep >= 2) {
@@ -194,16 +170,15 @@ int main(int argc, char **argv) {
          bws[o.reps - 1] * 1e-9);
   double median = times[o.reps / 2], best = times[0];
   double flop = 2.0 * o.rows * o.cols * (double)o.n;
-  printf("%s%s %s rows=%u cols=%u n=%zu threads=%u: median %.1f us  %.1f GB/s  %.1f GFLOP/s"
+  printf("%s %s rows=%u cols=%u n=%zu threads=%u: median %.1f us  %.1f GB/s  %.1f GFLOP/s"
          "  (best %.1f GB/s %.1f GFLOP/s)\n",
-         pio_kernel_path_name(o.path), o.tiles ? " (tile order)" : "", pio_dtype_name(o.dtype), o.rows, o.cols, o.n,
+         pio_kernel_path_name(o.path), pio_dtype_name(o.dtype), o.rows, o.cols, o.n,
          pio_threadpool_size(pool), median * 1e6, matrix_bytes / median * 1e-9,
          flop / median * 1e-9, matrix_bytes / best * 1e-9, flop / best * 1e-9);
   free(times);
   free(bws);
   if (o.small_pages) free(weights);
   else pio_pages_free(weights, copies * matrix_bytes);
-  if (tiles != NULL) pio_pages_free(tiles, copies * tile_bytes);
   free(x);
   free(y);
   pio_threadpool_destroy(pool);

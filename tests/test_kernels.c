@@ -175,43 +175,6 @@ START_TEST(test_kernels_strided_x_gives_the_contiguous_result) {
 }
 END_TEST
 
-/* The AMX tile order (pio/kernels.h) element by element, zero past the
- * matrix, on shapes that fill no tile and with a pool of three threads. */
-START_TEST(test_kernels_tile_order_puts_every_weight_where_the_tiles_read_it) {
-  static const uint32_t tile_shapes[][2] = {{1, 1}, {17, 33}, {33, 65}, {64, 64}, {31, 2050}, {100, 96}};
-  pio_error err = {0};
-  pio_threadpool *pool = NULL;
-  ck_assert_int_eq(pio_threadpool_create(3, &pool, &err), PIO_OK);
-  for (size_t i = 0; i < sizeof tile_shapes / sizeof tile_shapes[0]; i++) {
-    const uint32_t rows = tile_shapes[i][0], cols = tile_shapes[i][1];
-    uint16_t *w = malloc((size_t)rows * cols * sizeof *w);
-    ck_assert_ptr_nonnull(w);
-    for (size_t k = 0; k < (size_t)rows * cols; k++) w[k] = (uint16_t)(k % 65521 + 1);
-    pio_matrix m = {.data = w, .dtype = PIO_DTYPE_BF16, .rows = rows, .cols = cols};
-    const size_t steps = (cols + 31) / 32, blocks = (rows + 31) / 32;
-    ck_assert_uint_eq(pio_matrix_tiles_bytes(&m), blocks * steps * 2048);
-    uint16_t *t = aligned_alloc(64, pio_matrix_tiles_bytes(&m));
-    ck_assert_ptr_nonnull(t);
-    memset(t, 0xab, pio_matrix_tiles_bytes(&m));
-    pio_matrix_tiles_fill(pool, &m, t);
-    for (size_t b = 0; b < blocks; b++)
-      for (size_t s = 0; s < steps; s++)
-        for (size_t h = 0; h < 2; h++)
-          for (size_t r = 0; r < 16; r++)
-            for (size_t c = 0; c < 32; c++) {
-              const size_t row = b * 32 + h * 16 + r, col = s * 32 + c;
-              const uint16_t want = row < rows && col < cols ? w[row * cols + col] : 0;
-              const uint16_t got = t[(((b * steps + s) * 2 + h) * 1024 + r * 64) / 2 + c];
-              ck_assert_msg(got == want, "%ux%u: block %zu step %zu half %zu row %zu col %zu: "
-                            "%u, expected %u", rows, cols, b, s, h, r, c, got, want);
-            }
-    free(t);
-    free(w);
-  }
-  pio_threadpool_destroy(pool);
-}
-END_TEST
-
 START_TEST(test_kernels_softmax_matches_reference_and_sums_to_one) {
   pio_kernel_path path = (pio_kernel_path)_i;
   if (skip_unavailable(path)) return;
@@ -315,7 +278,6 @@ int main(void) {
   tcase_add_loop_test(tc, test_kernels_to_f32_converts_every_dtype_exactly, 0,
                       PIO_KERNEL_PATH_COUNT);
   tcase_add_test(tc, test_kernels_path_names_and_best_is_available);
-  tcase_add_test(tc, test_kernels_tile_order_puts_every_weight_where_the_tiles_read_it);
   suite_add_tcase(suite, tc);
   SRunner *runner = srunner_create(suite);
   srunner_run_all(runner, CK_NORMAL);

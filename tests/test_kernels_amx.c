@@ -4,8 +4,7 @@
  *
  * Built twice (tests/meson.build):
  * - test_kernels_amx: pio_matmul on PIO_KERNEL_AMX_BF16 through libpio-sdk,
- *   on one thread and on three, with and without the weights' copy in
- *   tile order (pio_matrix_tiles_fill), where the CPU has AMX and the kernel grants
+ *   on one thread and on three, where the CPU has AMX and the kernel grants
  *   tile data (else exit 77, saying why); and, where the CPU has AMX, the
  *   refusal path: a child process whose arch_prctl(ARCH_REQ_XCOMP_PERM) a
  *   seccomp filter makes fail must see the path unavailable, with the
@@ -55,9 +54,6 @@ static const size_t shapes[][3] = {
     {96, 8200, 40}, {300, 4096, 128}, {128, 2048, 64}, {800, 96, 40},  {600, 600, 100},
 };
 
-/* 1: the matrices also carry their copy in tile order (pio_matrix_tiles_fill). */
-static int with_tiles;
-
 typedef void (*matmul_fn)(const pio_matrix *w, const float *x, size_t n, float *y, void *ctx);
 
 /* Fails (returns 1, printing the first bad element) unless y matches the
@@ -75,15 +71,7 @@ static int check_shape(matmul_fn run, void *ctx, size_t rows, size_t cols, size_
   for (size_t i = 0; i < n * rows; i++) y[i] = NAN;
   pio_matrix m = {.data = w, .dtype = PIO_DTYPE_BF16, .rows = (uint32_t)rows,
                   .cols = (uint32_t)cols};
-  void *tiles = NULL;
-  if (with_tiles) { /* the weights again in tile order, as a model makes them */
-    tiles = aligned_alloc(64, pio_matrix_tiles_bytes(&m));
-    memset(tiles, 0xff, pio_matrix_tiles_bytes(&m)); /* NaN bf16: a tile not written shows */
-    pio_matrix_tiles_fill(NULL, &m, tiles);
-    m.tiles = tiles;
-  }
   run(&m, x, n, y, ctx);
-  free(tiles);
   int bad = 0;
   for (size_t t = 0; t < n && !bad; t++) {
     for (size_t r = 0; r < rows && !bad; r++) {
@@ -142,8 +130,6 @@ int main(void) {
     return SKIP;
   }
   int failed = check_all_shapes(emulated_matmul, NULL, "emulated tiles");
-  with_tiles = 1;
-  failed += check_all_shapes(emulated_matmul, NULL, "emulated tiles, weights in tile order");
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
@@ -219,10 +205,6 @@ int main(void) {
   pio_error err = {0};
   if (pio_threadpool_create(3, &pool, &err) != PIO_OK) return EXIT_FAILURE;
   failed += check_all_shapes(real_matmul, pool, "amx_bf16, three threads");
-  with_tiles = 1;
-  failed += check_all_shapes(real_matmul, NULL, "amx_bf16, weights in tile order, one thread");
-  failed += check_all_shapes(real_matmul, pool, "amx_bf16, weights in tile order, three threads");
-  with_tiles = 0;
   pio_threadpool_destroy(pool);
   pio_kernel_plan plan;
   if (pio_kernel_plan_choose(NULL, PIO_DTYPE_BF16, &plan, &err) != PIO_OK) return EXIT_FAILURE;

@@ -3,11 +3,9 @@
  * 16x16 f32: 8,192 multiply-adds, issued every 16 cycles, 16 times the FMA
  * rate of a core.
  *
- * A tile of 16 weight rows x 32 columns (A operand) comes from the
- * matrix's copy in tile order when the model made one (w->tiles,
- * pio_matrix_tiles_fill: each tile one contiguous KiB), else straight from
+ * A tile of 16 weight rows x 32 columns (A operand) comes straight from
  * the row-major matrix (16 rows of 64 bytes a row apart) on the first pass
- * and from a copy the first pass makes after.  The activations, rounded to bf16 once per matmul, are packed
+ * and from a copy in tile order the first pass makes after.  The activations, rounded to bf16 once per matmul, are packed
  * into the order the other operand wants (B: 16 rows of column pairs, each
  * row the pairs of 16 tokens), so y comes out as [weight row][token] tiles
  * that are transposed into y[token][row] at the end.
@@ -329,18 +327,6 @@ size_t pio_k_amx_scratch_bytes(size_t n, size_t cols) {
 static a_source block_source(const pio_matrix *w, size_t rb, size_t s0, size_t s1, size_t pass,
                              int keep, unsigned char *copy_at) {
   const size_t rows = w->rows, row_bytes = (size_t)w->cols * 2;
-  if (w->tiles != NULL) {
-    /* The weights in tile order (pio_matrix_tiles_fill): block rb / 32's
-     * tiles one after another, edges already zero; no copy.  The first
-     * pass loads them into the caches (the next block's step prefetched
-     * into L2), the later ones stream them from L2. */
-    const size_t steps = k_steps(w->cols), block_bytes = steps * 2 * TILE_BYTES;
-    const unsigned char *base =
-        (const unsigned char *)w->tiles + rb / BLOCK_ROWS * block_bytes + s0 * 2 * TILE_BYTES;
-    return (a_source){.base = base, .stride = 64, .step = 2 * TILE_BYTES, .half = TILE_BYTES,
-                      .direct = pass == 0,
-                      .next = pass == 0 && rb + BLOCK_ROWS < rows ? base + block_bytes : NULL};
-  }
   const a_source copied = {.base = copy_at, .stride = 64, .step = 2 * TILE_BYTES,
                            .half = TILE_BYTES};
   if (pass > 0) return copied;

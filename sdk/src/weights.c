@@ -107,18 +107,6 @@ static pio_status random_matrix(pio_weights *w, const char *name, uint32_t rows,
   return PIO_OK;
 }
 
-pio_status pio_weights_tile_order(pio_weights *w, pio_threadpool *pool, pio_matrix *m,
-                                  pio_error *err) {
-  if (m->dtype != PIO_DTYPE_BF16 || m->rows == 0 || m->cols == 0) return PIO_OK;
-  const size_t bytes = pio_matrix_tiles_bytes(m);
-  void *tiles = pio_weights_alloc(w, bytes, err);
-  if (tiles == NULL) return pio_error_prefix(err, "weights in tile order");
-  pio_matrix_tiles_fill(pool, m, tiles);
-  m->tiles = tiles;
-  w->tile_bytes += bytes;
-  return PIO_OK;
-}
-
 pio_status pio_weights_matrix(pio_weights *w, const char *name, uint32_t rows, uint32_t cols,
                               pio_matrix *out, pio_error *err) {
   if (w->files == NULL) return random_matrix(w, name, rows, cols, out, err);

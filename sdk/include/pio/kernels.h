@@ -47,26 +47,7 @@ typedef struct pio_matrix {
   pio_dtype dtype; /* F32, BF16 or F16 */
   uint32_t rows;   /* output features */
   uint32_t cols;   /* input features */
-  /* The same bf16 weights again in AMX tile order (pio_matrix_tiles_fill),
-   * not owned, or NULL: the amx_bf16 path then reads data as stored. */
-  const void *tiles;
 } pio_matrix;
-
-/* AMX tile order of a bf16 matrix: blocks of 32 rows, each its k-steps of
- * 32 columns in turn, each step two 1 KiB tiles (rows 0-15, then 16-31 of
- * the block), a tile 16 rows of the step's 32 bf16 (64 bytes), zero past
- * the matrix:
- *   tiles + ((block * steps + step) * 2 + half) * 1024 + row * 64
- * holds w[block * 32 + half * 16 + row][step * 32 .. + 32), steps =
- * ceil(cols / 32).  Every tile the amx_bf16 path loads is then one
- * contiguous KiB, read in order, instead of 64 bytes of 16 rows a row's
- * length apart (and no tile needs a zero-padded copy at the matrix's
- * edges).  The bytes that takes: ceil(rows / 32) * steps * 2048. */
-size_t pio_matrix_tiles_bytes(const pio_matrix *w);
-/* Writes w (bf16) in tile order into dst (pio_matrix_tiles_bytes(w) bytes,
- * 64-byte aligned), blocks of rows shared among pool's threads (pool may
- * be NULL). */
-void pio_matrix_tiles_fill(pio_threadpool *pool, const pio_matrix *w, void *dst);
 
 /* y[n][w.rows] = x[n][w.cols] . w^T, threaded over pool (may be NULL).
  * A path that is not available runs scalar.  With bf16 weights the

@@ -41,7 +41,6 @@ typedef struct pio_weights {
   pio_weight_buffer *owned;   /* buffers to free */
   size_t n_owned, cap_owned;
   uint64_t bytes;             /* every tensor held, as stored (a copy counts, its source not) */
-  uint64_t tile_bytes;        /* the copies in AMX tile order (pio_weights_tile_order) */
 } pio_weights;
 
 /* Opens the safetensors of dir (pio_safetensors_open_dir_with), mapped
@@ -58,14 +57,6 @@ pio_status pio_weights_synthetic(pio_weights *w, pio_dtype dtype, uint64_t seed,
  * 2 MiB up).  Not counted in w->bytes; NULL with err filled when out of
  * memory. */
 void *pio_weights_alloc(pio_weights *w, size_t bytes, pio_error *err);
-
-/* m (bf16) once more in AMX tile order (pio_matrix_tiles_fill) in a
- * buffer w owns, written by pool's threads (may be NULL); m->tiles points
- * there.  For a plan whose prefill takes amx_bf16: its tile loads then
- * read contiguous KiBs.  The copy is counted in w->tile_bytes, not
- * w->bytes; a matrix of another dtype is left as it is (PIO_OK). */
-pio_status pio_weights_tile_order(pio_weights *w, pio_threadpool *pool, pio_matrix *m,
-                                  pio_error *err);
 
 /* The matrix name[rows][cols].  From files: the tensor with exactly that
  * shape (missing or misshapen: an error naming the tensor and the file),
