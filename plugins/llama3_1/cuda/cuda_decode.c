@@ -12,8 +12,11 @@
 lc_decode_tuning lc_decode_tuning_default(const pio_model *m) {
   (void)m;
   /* Measured on an H200 (docs/cuda.md): two blocks a multiprocessor, the
-   * deepest rings that leaves room for, up to 32 splits of the context. */
-  lc_decode_tuning t = {.pdl = 1, .blocks_per_sm = 2, .stages = 8, .attn_splits = 32};
+   * deepest rings that leaves room for, up to 32 splits of the context of
+   * at least 8 positions each (shorter ranges cost more to merge than they
+   * save). */
+  lc_decode_tuning t = {.pdl = 1, .blocks_per_sm = 2, .stages = 8, .attn_splits = 32,
+                        .attn_min_positions = 8};
   return t;
 }
 
@@ -90,10 +93,13 @@ static cudaError_t record(pio_model *m, const lc_decode_tuning *t, cudaGraph_t *
 
 pio_status lc_decode_capture(pio_model *m, const lc_decode_tuning *t, pio_error *err) {
   if (t->blocks_per_sm < 1 || t->blocks_per_sm > 2 || t->attn_splits < 1 ||
-      t->attn_splits > 32 || t->stages < 2 || t->stages > lc_gemv_max_stages())
+      t->attn_splits > 32 || t->stages < 2 || t->stages > lc_gemv_max_stages() ||
+      t->attn_min_positions < 1 || t->attn_min_positions > 1024)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "decode tuning: blocks_per_sm %u "
-                         "(1-2), attn_splits %u (1-32) or stages %u (2-%u) out of range",
-                         t->blocks_per_sm, t->attn_splits, t->stages, lc_gemv_max_stages());
+                         "(1-2), attn_splits %u (1-32), stages %u (2-%u) or "
+                         "attn_min_positions %u (1-1024) out of range",
+                         t->blocks_per_sm, t->attn_splits, t->stages, lc_gemv_max_stages(),
+                         t->attn_min_positions);
   if (m->step_graph != NULL) {
     cudaGraphExecDestroy(m->step_graph);
     m->step_graph = NULL;

@@ -136,7 +136,8 @@ static pio_status alloc_decode(pio_model *m, pio_error *err) {
   lc_decode_buffers *b = &m->dec;
   const size_t hd = (size_t)c->n_heads * c->head_dim;
   /* Sized for the largest tuning lc_decode_capture accepts. */
-  const lc_decode_tuning most = {.pdl = 1, .blocks_per_sm = 2, .stages = 2, .attn_splits = 32};
+  const lc_decode_tuning most = {.pdl = 1, .blocks_per_sm = 2, .stages = 2, .attn_splits = 32,
+                                 .attn_min_positions = 1};
   const lc_device dev = {.sm_count = m->sm_count, .smem_per_block = m->smem_per_block};
   const size_t partials = lc_decode_attention_partial_floats(&most, c->n_heads, c->head_dim);
   const size_t lm = lc_decode_lm_head_partials(&most, &dev);

@@ -11,9 +11,6 @@
 
 namespace {
 
-/* Fewest positions a split takes: shorter ranges cost more to merge than
- * they save. */
-constexpr uint32_t kMinSplitPositions = 8;
 constexpr int kBatch = 16; /* positions whose keys and values are loaded together */
 
 template <int E> struct Vec;          /* E bf16 of one lane */
@@ -39,6 +36,7 @@ struct Args {
   const float *q;               /* [H][D] */
   const uint16_t *k, *v;        /* [KV][max_context][D] */
   uint32_t max_context, group, splits;
+  uint32_t min_positions;       /* fewest positions a split takes */
   const lc_step *step;
   float *partial;               /* [H][splits][D + 2]: acc[D], max, sum */
   uint32_t *counters;           /* [KV] */
@@ -55,7 +53,7 @@ __global__ void __launch_bounds__(1024) attention_decode_kernel(Args a) {
   const uint32_t h = kv * a.group + (uint32_t)warp;
   const uint32_t pos = a.step->pos, length = pos + 1;
   uint32_t chunk = (length + a.splits - 1) / a.splits;
-  if (chunk < kMinSplitPositions) chunk = kMinSplitPositions;
+  if (chunk < a.min_positions) chunk = a.min_positions;
   const uint32_t p0 = split * chunk;
   const uint32_t p1 = p0 + chunk < length ? p0 + chunk : length;
   const uint16_t *kbase = a.k + (size_t)kv * a.max_context * D;
@@ -179,6 +177,7 @@ extern "C" cudaError_t lc_decode_attention(cudaStream_t s, const lc_decode_tunin
   a.max_context = max_context;
   a.group = group;
   a.splits = t->attn_splits ? t->attn_splits : 1;
+  a.min_positions = t->attn_min_positions ? t->attn_min_positions : 1;
   a.step = step;
   a.partial = partial;
   a.counters = counters;

@@ -29,6 +29,8 @@ typedef struct lc_decode_tuning {
   uint32_t stages;        /* GEMV: most ring stages a warp, 2 to lc_gemv_max_stages(); fewer
                            * when shared memory runs out */
   uint32_t attn_splits;   /* most splits of the context in decode attention (1-32) */
+  uint32_t attn_min_positions; /* fewest positions a split takes (1-1024): a short context
+                                * uses fewer splits */
 } lc_decode_tuning;
 
 /* What the GEMV launchers size their grids and rings by. */

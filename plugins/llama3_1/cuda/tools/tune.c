@@ -8,7 +8,7 @@
  * Prints, per setting, the median time of one decode step (the graph
  * replayed STEPS times between CUDA events, three times) and the weight
  * bytes per token over it, beside nothing: the limit is pio-bench run's.
- * PIO_TUNE_SWEEP="pdl,blk,stages,splits;..." times those settings instead
+ * PIO_TUNE_SWEEP="pdl,blk,stages,splits,min;..." times those settings instead
  * of the built-in sweep. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,21 +92,23 @@ int main(int argc, char **argv) {
   /* Decode settings: the step graph at position `prompt`, replayed. */
   m->dec.host_step->token = next;
   m->dec.host_step->pos = prompt;
-  /* pdl, blocks a multiprocessor, ring stages, attention splits */
+  /* pdl, blocks a multiprocessor, ring stages, attention splits, fewest
+   * positions a split */
   lc_decode_tuning sweep[32] = {
-      {1, 2, 8, 32}, {1, 2, 8, 16}, {0, 2, 8, 32}, {1, 1, 8, 32}, {1, 1, 4, 32},
-      {1, 2, 3, 32}, {1, 2, 2, 32}, {1, 1, 8, 16}, {1, 2, 8, 8},
+      {1, 2, 8, 32, 8},  {1, 2, 8, 32, 16}, {1, 2, 8, 32, 32}, {0, 2, 8, 32, 8},
+      {1, 1, 8, 32, 8},  {1, 1, 4, 32, 8},  {1, 1, 4, 32, 16}, {1, 2, 3, 32, 8},
+      {1, 2, 8, 8, 8},   {1, 2, 8, 32, 8},
   };
-  size_t n_sweep = 9;
-  /* PIO_TUNE_SWEEP="pdl,blk,stages,splits;...": these settings instead. */
+  size_t n_sweep = 10;
+  /* PIO_TUNE_SWEEP="pdl,blk,stages,splits,min;...": these settings instead. */
   const char *spec = getenv("PIO_TUNE_SWEEP");
   if (spec != NULL && spec[0] != '\0') {
     n_sweep = 0;
     for (const char *q = spec; *q != '\0' && n_sweep < sizeof sweep / sizeof sweep[0];) {
       lc_decode_tuning t = {0};
       int used = 0;
-      if (sscanf(q, "%d,%u,%u,%u%n", &t.pdl, &t.blocks_per_sm, &t.stages, &t.attn_splits,
-                 &used) != 4) {
+      if (sscanf(q, "%d,%u,%u,%u,%u%n", &t.pdl, &t.blocks_per_sm, &t.stages, &t.attn_splits,
+                 &t.attn_min_positions, &used) != 5) {
         fprintf(stderr, "PIO_TUNE_SWEEP: bad setting at '%s'\n", q);
         return 2;
       }
@@ -115,7 +117,7 @@ int main(int argc, char **argv) {
       if (*q == ';') q++;
     }
   }
-  printf("%-4s %-7s %-7s %-7s %10s %9s %8s  %s\n", "pdl", "blk/sm", "stages", "splits",
+  printf("%-4s %-7s %-7s %-7s %-5s %10s %9s %8s  %s\n", "pdl", "blk/sm", "stages", "splits", "min",
          "us/step", "tok/s", "GB/s", "max |logit - first's|");
   const size_t vocab = c->vocab_size;
   float *ref = malloc(vocab * sizeof *ref), *got = malloc(vocab * sizeof *got);
@@ -125,8 +127,9 @@ int main(int argc, char **argv) {
   const size_t n_settings = only != NULL && only[0] == '1' ? 1 : n_sweep;
   for (size_t i = 0; i < n_settings; i++) {
     if (lc_decode_capture(m, &sweep[i], &err) != PIO_OK) {
-      printf("%-4d %-7u %-7u %-7u capture failed: %s\n", sweep[i].pdl, sweep[i].blocks_per_sm,
-             sweep[i].stages, sweep[i].attn_splits, err.message);
+      printf("%-4d %-7u %-7u %-7u %-5u capture failed: %s\n", sweep[i].pdl,
+             sweep[i].blocks_per_sm, sweep[i].stages, sweep[i].attn_splits,
+             sweep[i].attn_min_positions, err.message);
       continue;
     }
     const double t = time_steps(m, steps, &err);
@@ -148,8 +151,9 @@ int main(int argc, char **argv) {
       const float dlt = got[v] > ref[v] ? got[v] - ref[v] : ref[v] - got[v];
       if (!(dlt <= worst)) worst = dlt;
     }
-    printf("%-4d %-7u %-7u %-7u %10.1f %9.1f %8.1f  %g\n", sweep[i].pdl, sweep[i].blocks_per_sm,
-           sweep[i].stages, sweep[i].attn_splits, t * 1e6, 1.0 / t,
+    printf("%-4d %-7u %-7u %-7u %-5u %10.1f %9.1f %8.1f  %g\n", sweep[i].pdl,
+           sweep[i].blocks_per_sm, sweep[i].stages, sweep[i].attn_splits,
+           sweep[i].attn_min_positions, t * 1e6, 1.0 / t,
            m->weight_bytes_per_token / t / 1e9, worst);
   }
   /* The default again, end to end as forward_argmax runs it (host sync
