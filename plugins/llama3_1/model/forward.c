@@ -11,20 +11,64 @@
 #include "pio/mlp.h"
 #include "pio/norm.h"
 
-/* Rotates q and k of every new token and stores k, v in the cache.
+/* A prompt's tokens shared among the pool's threads for the steps between
+ * the matmuls (one token, decode: the caller alone).  Done by one thread,
+ * RoPE and the two norms of a layer took as long as a tenth of a 128-token
+ * prefill on 16 cores (docs/kernels.md, session 7). */
+typedef struct token_task {
+  pio_model *m;
+  uint32_t layer, start, n;
+  const float *delta, *weight; /* the norm's residual and weight */
+} token_task;
+
+static void token_range(const token_task *t, uint32_t i, uint32_t n_threads, uint32_t *b,
+                        uint32_t *e) {
+  *b = (uint32_t)((uint64_t)t->n * i / n_threads);
+  *e = (uint32_t)((uint64_t)t->n * (i + 1) / n_threads);
+}
+
+/* Rotates q and k of tokens [b, e) and stores k, v in the cache.
  * qkv[n][qkv_dim] holds q[n_heads][head_dim], k and v[n_kv_heads][head_dim]. */
-static void rotate_and_cache(pio_model *m, uint32_t layer, uint32_t start, uint32_t n) {
+static void rotate_and_cache_run(void *ctx, uint32_t i, uint32_t n_threads) {
+  const token_task *task = ctx;
+  pio_model *m = task->m;
   const pio_model_config *c = m->config;
   const size_t q_dim = (size_t)c->n_heads * c->head_dim;
   const size_t kv_dim = (size_t)c->n_kv_heads * c->head_dim;
-  float *qkv = m->buf.qkv;
-  pio_rope_apply(&m->rope, qkv, n, m->qkv_dim, c->n_heads, c->head_dim, start);
-  pio_rope_apply(&m->rope, qkv + q_dim, n, m->qkv_dim, c->n_kv_heads, c->head_dim, start);
-  for (uint32_t t = 0; t < n; t++) {
-    const float *k = qkv + (size_t)t * m->qkv_dim + q_dim, *v = k + kv_dim;
-    memcpy(llama_kv_k(&m->cache, layer, start + t), k, kv_dim * sizeof *k);
-    memcpy(llama_kv_v(&m->cache, layer, start + t), v, kv_dim * sizeof *v);
+  uint32_t b, e;
+  token_range(task, i, n_threads, &b, &e);
+  if (b == e) return;
+  float *qkv = m->buf.qkv + (size_t)b * m->qkv_dim;
+  pio_rope_apply(&m->rope, qkv, e - b, m->qkv_dim, c->n_heads, c->head_dim, task->start + b);
+  pio_rope_apply(&m->rope, qkv + q_dim, e - b, m->qkv_dim, c->n_kv_heads, c->head_dim,
+                 task->start + b);
+  for (uint32_t t = b; t < e; t++) {
+    const float *k = m->buf.qkv + (size_t)t * m->qkv_dim + q_dim, *v = k + kv_dim;
+    memcpy(llama_kv_k(&m->cache, task->layer, task->start + t), k, kv_dim * sizeof *k);
+    memcpy(llama_kv_v(&m->cache, task->layer, task->start + t), v, kv_dim * sizeof *v);
   }
+}
+
+static void rotate_and_cache(pio_model *m, uint32_t layer, uint32_t start, uint32_t n) {
+  token_task t = {.m = m, .layer = layer, .start = start, .n = n};
+  pio_threadpool_run(n > 1 ? m->pool : NULL, rotate_and_cache_run, &t);
+}
+
+/* x[t] += delta[t], xn[t] = rmsnorm(x[t]) * weight for tokens [b, e). */
+static void norm_residual_run(void *ctx, uint32_t i, uint32_t n_threads) {
+  const token_task *task = ctx;
+  pio_model *m = task->m;
+  const size_t d = m->config->hidden_size;
+  uint32_t b, e;
+  token_range(task, i, n_threads, &b, &e);
+  if (b == e) return;
+  pio_rmsnorm_residual(m->buf.x + b * d, task->delta + b * d, task->weight, e - b, d,
+                       (float)m->config->rms_norm_eps, 0, m->buf.xn + b * d);
+}
+
+static void norm_residual(pio_model *m, const float *delta, const float *weight, uint32_t n) {
+  token_task t = {.m = m, .n = n, .delta = delta, .weight = weight};
+  pio_threadpool_run(n > 1 ? m->pool : NULL, norm_residual_run, &t);
 }
 
 /* One decoder layer on n tokens.  On entry xn[n][d] is rmsnorm(x) with this
@@ -35,8 +79,6 @@ static void layer_forward(pio_model *m, uint32_t l, uint32_t start, uint32_t n,
   const pio_model_config *c = m->config;
   const llama_layer_weights *L = &m->weights.layers[l];
   llama_pass_buffers *b = &m->buf;
-  const float eps = (float)c->rms_norm_eps;
-  const size_t d = c->hidden_size;
   const pio_kernel_path path = pio_kernel_plan_path(&m->plan, n);
   pio_matmul(m->pool, path, &L->qkv, b->xn, n, b->qkv); /* qkv[n][qkv_dim] */
   rotate_and_cache(m, l, start, n);
@@ -45,9 +87,9 @@ static void layer_forward(pio_model *m, uint32_t l, uint32_t start, uint32_t n,
                            b->attention_scratch, b->attention_scratch_size);
   pio_attention(m->pool, &attention);                        /* attn[n][n_heads * head_dim] */
   pio_matmul(m->pool, path, &L->o, b->attn, n, b->proj);     /* proj[n][d] */
-  pio_rmsnorm_residual(b->x, b->proj, L->mlp_norm, n, d, eps, 0, b->xn);
+  norm_residual(m, b->proj, L->mlp_norm, n);
   pio_swiglu(m->pool, path, &L->mlp, b->xn, n, b->mlp, b->proj); /* proj[n][d] */
-  pio_rmsnorm_residual(b->x, b->proj, next_norm, n, d, eps, 0, b->xn);
+  norm_residual(m, b->proj, next_norm, n);
 }
 
 /* Runs n <= chunk tokens at the current position; writes logits[n][vocab]
