@@ -256,6 +256,17 @@ void pio_matmul_strided(pio_threadpool *pool, pio_kernel_path path, const pio_ma
   size_t min_rows = (size_t)MATMUL_MIN_BYTES / row_bytes + 1;
   if (task.packed != NULL && min_rows < task.ops->packed_min_rows)
     min_rows = task.ops->packed_min_rows;
+  /* The packed route: when an even share of whole blocks (rows / threads)
+   * is at most two minimum chunks, each thread takes one share instead of
+   * guided chunks of the minimum (qkv's 3072 rows were 24 chunks of 128 on
+   * 16 threads, a second round for half of them). */
+  if (task.packed != NULL) {
+    const size_t shares = pio_threadpool_size(pool);
+    const size_t even = (w->rows + shares - 1) / shares;
+    const size_t even_blocks = (even + block - 1) / block * block;
+    if (even_blocks <= 2 * task.ops->packed_min_rows && even_blocks > min_rows)
+      min_rows = even_blocks;
+  }
   pio_chunks_init(&task.rows, w->rows, block, min_rows, pio_threadpool_size(pool));
   pio_threadpool_run(pool, matmul_task_run, &task);
   if (task.packed_owned) free(task.packed);
