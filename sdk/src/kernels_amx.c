@@ -33,10 +33,6 @@
 #define PIO_AMX_PANEL_STEPS 16u
 #endif
 #define PANEL_STEPS PIO_AMX_PANEL_STEPS
-/* How far ahead the first pass over a chunk asks for the next block's
- * weight rows: one block of rows, the same k-step. */
-#define PREFETCH_ROWS BLOCK_ROWS
-
 static size_t k_steps(size_t cols) { return (cols + STEP_COLS - 1) / STEP_COLS; }
 static size_t token_blocks(size_t n) { return (n + TOKENS_PER_TILE - 1) / TOKENS_PER_TILE; }
 
@@ -119,30 +115,9 @@ typedef struct a_source {
   size_t stride;             /* bytes between tile rows */
   size_t step;               /* bytes between k-steps */
   size_t half;               /* bytes from A0 to A1 (16 rows down) */
-  const unsigned char *next; /* the next block's A0, prefetched on the first pass; or NULL */
   int direct;                /* straight from the weights (the first pass) */
   unsigned char *save;       /* where to store the loaded tiles in tile order; or NULL */
 } a_source;
-
-static void prefetch_next(const a_source *a, size_t s) {
-  if (a->next != NULL)
-    for (size_t r = 0; r < PREFETCH_ROWS; r++)
-      _mm_prefetch((const char *)(a->next + s * a->step + r * a->stride), _MM_HINT_T1);
-}
-
-/* k-steps ahead that a block's own A tiles are asked into L1 (0: not). */
-#ifndef PIO_AMX_PREFETCH_A
-#define PIO_AMX_PREFETCH_A 0
-#endif
-
-static void prefetch_own(const a_source *a, size_t s, size_t steps) {
-  if (PIO_AMX_PREFETCH_A == 0 || !a->direct || s + PIO_AMX_PREFETCH_A >= steps) return;
-  const unsigned char *p = a->base + (s + PIO_AMX_PREFETCH_A) * a->step;
-  for (size_t r = 0; r < 16; r++) {
-    _mm_prefetch((const char *)(p + r * a->stride), _MM_HINT_T0);
-    _mm_prefetch((const char *)(p + a->half + r * a->stride), _MM_HINT_T0);
-  }
-}
 
 /* A tiles of the later passes (from the copy) with the streaming hint
  * (tileloaddt1), so they do not push the panel's B tiles out of L1. */
@@ -171,7 +146,6 @@ static void prefetch_own(const a_source *a, size_t s, size_t steps) {
 /* 32 rows x 16 tokens: C0 += A0 B0, C2 += A1 B0. */
 static void steps_one(const a_source *a, const unsigned char *b0, size_t steps) {
   for (size_t s = 0; s < steps; s++) {
-    prefetch_next(a, s);
     LOAD_A0(s);
     LOAD_A1(s);
     TILE_LOAD(6, b0 + s * TILE_BYTES, 64);
@@ -194,8 +168,6 @@ static void steps_two(const a_source *a, const unsigned char *b0, size_t b_gap, 
   for (size_t s = 0; s < steps; s++) {
     const int more = s + 1 < steps;
     const unsigned char *b = b0 + (s + 1) * TILE_BYTES;
-    prefetch_next(a, s);
-    prefetch_own(a, s, steps);
     TILE_DP(0, 4, 6);
     TILE_DP(1, 4, 7);
     if (more) LOAD_A0(s + 1);
@@ -321,9 +293,9 @@ size_t pio_k_amx_scratch_bytes(size_t n, size_t cols) {
 }
 
 /* The A tiles of block rb for k-steps [s0, s1) on pass `pass` over the
- * token pairs: straight from w on the first pass (the next block's rows
- * prefetched, the tiles stored into copy_at for the later passes), from
- * copy_at after; an edge block is zero-padded into copy_at first. */
+ * token pairs: straight from w on the first pass (the tiles stored into
+ * copy_at for the later passes), from copy_at after; an edge block is
+ * zero-padded into copy_at first. */
 static a_source block_source(const pio_matrix *w, size_t rb, size_t s0, size_t s1, size_t pass,
                              int keep, unsigned char *copy_at) {
   const size_t rows = w->rows, row_bytes = (size_t)w->cols * 2;
@@ -333,9 +305,7 @@ static a_source block_source(const pio_matrix *w, size_t rb, size_t s0, size_t s
   if (rb + BLOCK_ROWS <= rows && s1 <= w->cols / STEP_COLS) {
     const unsigned char *base = (const unsigned char *)w->data + rb * row_bytes + s0 * 64;
     return (a_source){.base = base, .stride = row_bytes, .step = 64, .half = 16 * row_bytes,
-                      .direct = 1,
-                      .next = rb + 2 * BLOCK_ROWS <= rows ? base + BLOCK_ROWS * row_bytes : NULL,
-                      .save = keep ? copy_at : NULL};
+                      .direct = 1, .save = keep ? copy_at : NULL};
   }
   pack_block(w, rb, s0, s1, copy_at);
   return copied;
