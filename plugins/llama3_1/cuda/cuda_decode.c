@@ -4,20 +4,69 @@
  * with its argmax, and the chosen token copied out.  Kernels are chained
  * with programmatic dependent launch, so each starts streaming its
  * weights while the one before finishes. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cuda/cuda_model.h"
 #include "cuda/cuda_status.h"
 
 lc_decode_tuning lc_decode_tuning_default(const pio_model *m) {
-  (void)m;
-  /* Measured on an H200 (docs/cuda.md): two blocks a multiprocessor, the
-   * deepest rings that leaves room for, up to 32 splits of the context of
-   * at least 8 positions each (shorter ranges cost more to merge than they
-   * save). */
-  lc_decode_tuning t = {.pdl = 1, .blocks_per_sm = 2, .stages = 8, .attn_splits = 32,
-                        .attn_min_positions = 8};
+  /* Measured on an H200 (docs/cuda.md, pio-cuda-tune, session 8): up to 32
+   * splits of the context of at least 8 positions each (shorter ranges
+   * cost more to merge than they save; 8 splits are faster at a 128-token
+   * context and far slower at 1024).  llama-3.2-1b shapes (hidden 2048):
+   * two GEMV blocks a multiprocessor with the deepest rings that leaves
+   * room for, down_proj (whose d/2 units fill one block a multiprocessor)
+   * one block with 4 stages: 814.8 us a step against 826.0.  llama-3.1-8b
+   * shapes (hidden 4096): one block with 4 stages for every GEMV, 4055 us
+   * against 4137; giving any one GEMV two blocks back was slower. */
+  const int wide = m != NULL && m->config != NULL && m->config->hidden_size >= 4096;
+  lc_decode_tuning t = {.pdl = 1, .blocks_per_sm = wide ? 1 : 2, .stages = wide ? 4 : 8,
+                        .attn_splits = 32, .attn_min_positions = 8};
+  if (!wide) {
+    t.kind_blocks_per_sm[LC_GEMV_DOWN] = 1;
+    t.kind_stages[LC_GEMV_DOWN] = 4;
+  }
+  /* PIO_CUDA_DECODE (lc_decode_tuning_parse's form): another setting for
+   * this process, for measuring (pio-bench, the tests); lc_decode_capture
+   * checks its ranges.  Text of another form is a setting capture refuses,
+   * so a mistyped measurement fails instead of timing the default. */
+  const char *env = getenv("PIO_CUDA_DECODE");
+  if (env != NULL && env[0] != '\0') {
+    const char *end = lc_decode_tuning_parse(env, &t);
+    if (end == NULL || *end != '\0') t.stages = 0;
+  }
   return t;
+}
+
+const char *lc_decode_tuning_parse(const char *text, lc_decode_tuning *out) {
+  lc_decode_tuning t;
+  memset(&t, 0, sizeof t);
+  int used = 0;
+  if (sscanf(text, "%d,%u,%u,%u,%u%n", &t.pdl, &t.blocks_per_sm, &t.stages, &t.attn_splits,
+             &t.attn_min_positions, &used) != 5)
+    return NULL;
+  text += used;
+  while (*text == '/') {
+    unsigned kind = 0, blocks = 0, stages = 0;
+    if (sscanf(text, "/%u:%u:%u%n", &kind, &blocks, &stages, &used) != 3 ||
+        kind >= LC_GEMV_KINDS)
+      return NULL;
+    t.kind_blocks_per_sm[kind] = blocks;
+    t.kind_stages[kind] = stages;
+    text += used;
+  }
+  *out = t;
+  return text;
+}
+
+/* t with kind's own GEMV settings, where it has them. */
+static lc_decode_tuning for_kind(const lc_decode_tuning *t, lc_gemv_kind kind) {
+  lc_decode_tuning k = *t;
+  if (t->kind_blocks_per_sm[kind] != 0) k.blocks_per_sm = t->kind_blocks_per_sm[kind];
+  if (t->kind_stages[kind] != 0) k.stages = t->kind_stages[kind];
+  return k;
 }
 
 static lc_gemv_input input_copy(const uint16_t *x_bf16) {
@@ -43,7 +92,9 @@ static cudaError_t enqueue_kernels(pio_model *m, const lc_decode_tuning *t) {
     const lc_layer *L = &m->w.layers[l];
     uint16_t *k = m->k_cache + l * layer_cache, *v = m->v_cache + l * layer_cache;
     lc_gemv_input in = input_norm(b->x, L->attn_norm, eps);
-    lc_decode_tuning first = *t;
+    lc_decode_tuning first = for_kind(t, LC_GEMV_QKV);
+    const lc_decode_tuning o = for_kind(t, LC_GEMV_O), gate_up = for_kind(t, LC_GEMV_GATE_UP),
+                           down = for_kind(t, LC_GEMV_DOWN);
     if (l == 0) {
       /* Layer 0 reads the embedding row of the step's token; block 0 also
        * stores it as the residual.  It follows a copy, not a kernel. */
@@ -61,17 +112,18 @@ static cudaError_t enqueue_kernels(pio_model *m, const lc_decode_tuning *t) {
                               m->max_context, b->step, b->attn_partial, b->counters, b->attn);
     in = input_copy(b->attn);
     if (e == cudaSuccess)
-      e = lc_decode_residual(m->stream, t, &dev, L->o, d, hd, &in, b->x);
+      e = lc_decode_residual(m->stream, &o, &dev, L->o, d, hd, &in, b->x);
     in = input_norm(b->x, L->mlp_norm, eps);
     if (e == cudaSuccess)
-      e = lc_decode_swiglu(m->stream, t, &dev, L->gate_up, ff, d, &in, b->h);
+      e = lc_decode_swiglu(m->stream, &gate_up, &dev, L->gate_up, ff, d, &in, b->h);
     in = input_copy(b->h);
     if (e == cudaSuccess)
-      e = lc_decode_residual(m->stream, t, &dev, L->down, d, ff, &in, b->x);
+      e = lc_decode_residual(m->stream, &down, &dev, L->down, d, ff, &in, b->x);
   }
   lc_gemv_input in = input_norm(b->x, m->w.final_norm, eps);
+  const lc_decode_tuning head = for_kind(t, LC_GEMV_LM_HEAD);
   if (e == cudaSuccess)
-    e = lc_decode_lm_head(m->stream, t, &dev, m->w.lm_head, c->vocab_size, d, &in,
+    e = lc_decode_lm_head(m->stream, &head, &dev, m->w.lm_head, c->vocab_size, d, &in,
                           b->logits, b->next, b->lm_value, b->lm_index,
                           b->counters + c->n_kv_heads);
   return e;
@@ -92,12 +144,20 @@ static cudaError_t record(pio_model *m, const lc_decode_tuning *t, cudaGraph_t *
 }
 
 pio_status lc_decode_capture(pio_model *m, const lc_decode_tuning *t, pio_error *err) {
+  for (int k = 0; k < LC_GEMV_KINDS; k++)
+    if (t->kind_blocks_per_sm[k] > 2 ||
+        (t->kind_stages[k] != 0 && (t->kind_stages[k] < 2 ||
+                                    t->kind_stages[k] > lc_gemv_max_stages())))
+      return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "decode tuning (PIO_CUDA_DECODE "
+                           "where set): GEMV %d: blocks_per_sm %u (0-2) or stages %u (0, "
+                           "2-%u) out of range", k,
+                           t->kind_blocks_per_sm[k], t->kind_stages[k], lc_gemv_max_stages());
   if (t->blocks_per_sm < 1 || t->blocks_per_sm > 2 || t->attn_splits < 1 ||
       t->attn_splits > 32 || t->stages < 2 || t->stages > lc_gemv_max_stages() ||
       t->attn_min_positions < 1 || t->attn_min_positions > 1024)
-    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "decode tuning: blocks_per_sm %u "
-                         "(1-2), attn_splits %u (1-32), stages %u (2-%u) or "
-                         "attn_min_positions %u (1-1024) out of range",
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "decode tuning (PIO_CUDA_DECODE "
+                         "where set): blocks_per_sm %u (1-2), attn_splits %u (1-32), stages "
+                         "%u (2-%u) or attn_min_positions %u (1-1024) out of range",
                          t->blocks_per_sm, t->attn_splits, t->stages, lc_gemv_max_stages(),
                          t->attn_min_positions);
   if (m->step_graph != NULL) {

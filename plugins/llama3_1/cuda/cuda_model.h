@@ -118,7 +118,13 @@ void lc_weights_free(lc_weights *w);
 pio_status lc_decode_capture(pio_model *m, const lc_decode_tuning *tuning, pio_error *err);
 pio_status lc_decode_step(pio_model *m, int32_t token, float *logits, int32_t *next,
                           pio_error *err);
-/* What lc_decode_capture uses when nothing else is asked. */
+/* What lc_decode_capture uses when nothing else is asked (or what
+ * PIO_CUDA_DECODE says). */
 lc_decode_tuning lc_decode_tuning_default(const pio_model *m);
+/* A tuning from text: "pdl,blocks_per_sm,stages,attn_splits,attn_min_positions",
+ * then for any GEMV kind (lc_gemv_kind) "/kind:blocks_per_sm:stages".
+ * Returns the text after it, or NULL when it is not that form; ranges are
+ * lc_decode_capture's to check. */
+const char *lc_decode_tuning_parse(const char *text, lc_decode_tuning *out);
 
 #endif

@@ -22,6 +22,16 @@ typedef struct lc_step {
   uint32_t pos; /* the token's position: the cache holds pos tokens before it */
 } lc_step;
 
+/* The decode step's GEMVs, for settings of their own. */
+typedef enum lc_gemv_kind {
+  LC_GEMV_QKV = 0,
+  LC_GEMV_O = 1,
+  LC_GEMV_GATE_UP = 2,
+  LC_GEMV_DOWN = 3,
+  LC_GEMV_LM_HEAD = 4,
+  LC_GEMV_KINDS = 5
+} lc_gemv_kind;
+
 /* How decode kernels are launched (tuning; lc_decode_tuning_default). */
 typedef struct lc_decode_tuning {
   int pdl;                /* launch with programmatic dependent launch */
@@ -31,6 +41,8 @@ typedef struct lc_decode_tuning {
   uint32_t attn_splits;   /* most splits of the context in decode attention (1-32) */
   uint32_t attn_min_positions; /* fewest positions a split takes (1-1024): a short context
                                 * uses fewer splits */
+  uint32_t kind_blocks_per_sm[LC_GEMV_KINDS]; /* 0, or blocks_per_sm for that GEMV */
+  uint32_t kind_stages[LC_GEMV_KINDS];        /* 0, or stages for that GEMV */
 } lc_decode_tuning;
 
 /* What the GEMV launchers size their grids and rings by. */

@@ -5,11 +5,12 @@
  *
  *   pio-cuda-tune CONFIG.json [PROMPT_TOKENS] [STEPS]
  *
- * Prints, per setting, the median time of one decode step (the graph
- * replayed STEPS times between CUDA events, three times) and the weight
- * bytes per token over it, beside nothing: the limit is pio-bench run's.
- * PIO_TUNE_SWEEP="pdl,blk,stages,splits,min;..." times those settings instead
- * of the built-in sweep. */
+ * Prints, per setting (the model's default first and last), the median
+ * time of one decode step (the graph replayed STEPS times between CUDA
+ * events, three times) and the weight bytes per token over it, beside
+ * nothing: the limit is pio-bench run's.
+ * PIO_TUNE_SWEEP="pdl,blk,stages,splits,min[/kind:blk:stages...];..." times
+ * those settings instead of the built-in sweep. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,18 @@ static double now(void) {
 static int cmp_float(const void *a, const void *b) {
   const float x = *(const float *)a, y = *(const float *)b;
   return (x > y) - (x < y);
+}
+
+/* t's settings of single GEMVs, "/kind:blocks:stages" each ("" if none). */
+static const char *kinds_text(const lc_decode_tuning *t) {
+  static char buf[128];
+  size_t n = 0;
+  buf[0] = '\0';
+  for (int k = 0; k < LC_GEMV_KINDS && n < sizeof buf; k++)
+    if (t->kind_blocks_per_sm[k] != 0 || t->kind_stages[k] != 0)
+      n += (size_t)snprintf(buf + n, sizeof buf - n, "/%d:%u:%u", k, t->kind_blocks_per_sm[k],
+                            t->kind_stages[k]);
+  return buf;
 }
 
 /* Median seconds of one step over 3 timed runs of `steps` replays. */
@@ -92,33 +105,33 @@ int main(int argc, char **argv) {
   /* Decode settings: the step graph at position `prompt`, replayed. */
   m->dec.host_step->token = next;
   m->dec.host_step->pos = prompt;
-  /* pdl, blocks a multiprocessor, ring stages, attention splits, fewest
-   * positions a split */
-  lc_decode_tuning sweep[32] = {
-      {1, 2, 8, 32, 8},  {1, 2, 8, 32, 16}, {1, 2, 8, 32, 32}, {0, 2, 8, 32, 8},
-      {1, 1, 8, 32, 8},  {1, 1, 4, 32, 8},  {1, 1, 4, 32, 16}, {1, 2, 3, 32, 8},
-      {1, 2, 8, 8, 8},   {1, 2, 8, 32, 8},
-  };
-  size_t n_sweep = 10;
-  /* PIO_TUNE_SWEEP="pdl,blk,stages,splits,min;...": these settings instead. */
+  /* Settings as lc_decode_tuning_parse reads them: pdl, blocks a
+   * multiprocessor, ring stages, attention splits, fewest positions a
+   * split, then any GEMV's own blocks and stages (/kind:blocks:stages;
+   * kinds 0-4: qkv, o_proj, gate_up, down, lm_head).  The model's default
+   * first and last; PIO_TUNE_SWEEP="...;..." times those instead. */
+  lc_decode_tuning sweep[48];
+  size_t n_sweep = 0;
   const char *spec = getenv("PIO_TUNE_SWEEP");
-  if (spec != NULL && spec[0] != '\0') {
-    n_sweep = 0;
-    for (const char *q = spec; *q != '\0' && n_sweep < sizeof sweep / sizeof sweep[0];) {
-      lc_decode_tuning t = {0};
-      int used = 0;
-      if (sscanf(q, "%d,%u,%u,%u,%u%n", &t.pdl, &t.blocks_per_sm, &t.stages, &t.attn_splits,
-                 &t.attn_min_positions, &used) != 5) {
-        fprintf(stderr, "PIO_TUNE_SWEEP: bad setting at '%s'\n", q);
-        return 2;
-      }
-      sweep[n_sweep++] = t;
-      q += used;
-      if (*q == ';') q++;
-    }
+  const int own = spec == NULL || spec[0] == '\0';
+  if (own) {
+    spec = "1,2,8,32,8;1,1,4,32,8;1,2,8,8,8;1,1,4,8,8;1,2,8,32,16;1,1,4,32,16;1,1,5,32,8;"
+           "0,2,8,32,8";
+    sweep[n_sweep++] = lc_decode_tuning_default(m);
   }
-  printf("%-4s %-7s %-7s %-7s %-5s %10s %9s %8s  %s\n", "pdl", "blk/sm", "stages", "splits", "min",
-         "us/step", "tok/s", "GB/s", "max |logit - first's|");
+  for (const char *q = spec; *q != '\0' && n_sweep + 1 < sizeof sweep / sizeof sweep[0];) {
+    const char *end = lc_decode_tuning_parse(q, &sweep[n_sweep]);
+    if (end == NULL) {
+      fprintf(stderr, "PIO_TUNE_SWEEP: bad setting at '%s'\n", q);
+      return 2;
+    }
+    n_sweep++;
+    q = end;
+    if (*q == ';') q++;
+  }
+  if (own) sweep[n_sweep++] = lc_decode_tuning_default(m);
+  printf("%-4s %-7s %-7s %-7s %-5s %10s %9s %8s  %-22s %s\n", "pdl", "blk/sm", "stages", "splits",
+         "min", "us/step", "tok/s", "GB/s", "max |logit - first's|", "GEMV kind:blk:stages");
   const size_t vocab = c->vocab_size;
   float *ref = malloc(vocab * sizeof *ref), *got = malloc(vocab * sizeof *got);
   int have_ref = 0;
@@ -151,10 +164,10 @@ int main(int argc, char **argv) {
       const float dlt = got[v] > ref[v] ? got[v] - ref[v] : ref[v] - got[v];
       if (!(dlt <= worst)) worst = dlt;
     }
-    printf("%-4d %-7u %-7u %-7u %-5u %10.1f %9.1f %8.1f  %g\n", sweep[i].pdl,
+    printf("%-4d %-7u %-7u %-7u %-5u %10.1f %9.1f %8.1f  %-22g %s\n", sweep[i].pdl,
            sweep[i].blocks_per_sm, sweep[i].stages, sweep[i].attn_splits,
            sweep[i].attn_min_positions, t * 1e6, 1.0 / t,
-           m->weight_bytes_per_token / t / 1e9, worst);
+           m->weight_bytes_per_token / t / 1e9, worst, kinds_text(&sweep[i]));
   }
   /* The default again, end to end as forward_argmax runs it (host sync
    * and the token copied back each step). */
