@@ -54,24 +54,27 @@ static uint64_t read_sum_scalar(const uint64_t *words, size_t n_words) {
 }
 
 #if PIO_BENCH_X86
-/* The vector loops read a range as four streams, one from each quarter,
- * as the decode matmuls read four rows at once: a core keeps more lines in
- * flight over several streams than over one, and a limit read as one
- * stream was measured below the matmul it bounds (2 cores of an EPYC). */
-#define READ_STREAMS 4
+/* The vector loops read a range as several streams, one from each equal
+ * part, as the decode matmuls read several rows at once: a core keeps more
+ * lines in flight over several streams than over one, and a limit read as
+ * one stream was measured below the matmul it bounds (2 cores of an EPYC). */
+static size_t stream_part(size_t n_words, uint32_t streams) {
+  return n_words / 8 / streams * 8;
+}
 
-__attribute__((target("avx2"))) static uint64_t read_sum_avx2(const uint64_t *words,
-                                                              size_t n_words) {
+__attribute__((target("avx2"), always_inline)) static inline uint64_t read_sum_avx2_streams(
+    const uint64_t *words, size_t n_words, uint32_t streams) {
   __m256i s0 = _mm256_setzero_si256(), s1 = s0;
   /* words[n_words], 8 words (one 64-byte line) per stream and round. */
-  const size_t quarter = n_words / 8 / READ_STREAMS * 8;
-  for (size_t i = 0; i < quarter; i += 8)
-    for (int q = 0; q < READ_STREAMS; q++) {
-      const uint64_t *line = words + q * quarter + i;
+  const size_t part = stream_part(n_words, streams);
+  for (size_t i = 0; i < part; i += 8)
+#pragma GCC unroll 8
+    for (uint32_t q = 0; q < streams; q++) {
+      const uint64_t *line = words + q * part + i;
       s0 = _mm256_add_epi64(s0, _mm256_load_si256((const __m256i *)line));
       s1 = _mm256_add_epi64(s1, _mm256_load_si256((const __m256i *)(line + 4)));
     }
-  for (size_t i = READ_STREAMS * quarter; i < n_words; i += 8) {
+  for (size_t i = streams * part; i < n_words; i += 8) {
     s0 = _mm256_add_epi64(s0, _mm256_load_si256((const __m256i *)(words + i)));
     s1 = _mm256_add_epi64(s1, _mm256_load_si256((const __m256i *)(words + i + 4)));
   }
@@ -80,17 +83,21 @@ __attribute__((target("avx2"))) static uint64_t read_sum_avx2(const uint64_t *wo
   return lanes[0] + lanes[1] + lanes[2] + lanes[3];
 }
 
-__attribute__((target("avx512f"))) static uint64_t read_sum_avx512(const uint64_t *words,
-                                                                   size_t n_words) {
-  __m512i s[READ_STREAMS];
-  for (int q = 0; q < READ_STREAMS; q++) s[q] = _mm512_setzero_si512();
-  const size_t quarter = n_words / 8 / READ_STREAMS * 8;
-  for (size_t i = 0; i < quarter; i += 8)
-    for (int q = 0; q < READ_STREAMS; q++)
-      s[q] = _mm512_add_epi64(s[q], _mm512_load_si512(words + q * quarter + i));
-  for (size_t i = READ_STREAMS * quarter; i < n_words; i += 8)
+__attribute__((target("avx512f"), always_inline)) static inline uint64_t read_sum_avx512_streams(
+    const uint64_t *words, size_t n_words, uint32_t streams) {
+  __m512i s[PIO_BENCH_READ_STREAMS_MAX];
+#pragma GCC unroll 8
+  for (uint32_t q = 0; q < streams; q++) s[q] = _mm512_setzero_si512();
+  const size_t part = stream_part(n_words, streams);
+  for (size_t i = 0; i < part; i += 8)
+#pragma GCC unroll 8
+    for (uint32_t q = 0; q < streams; q++)
+      s[q] = _mm512_add_epi64(s[q], _mm512_load_si512(words + q * part + i));
+  for (size_t i = streams * part; i < n_words; i += 8)
     s[0] = _mm512_add_epi64(s[0], _mm512_load_si512(words + i));
-  __m512i sum_v = _mm512_add_epi64(_mm512_add_epi64(s[0], s[1]), _mm512_add_epi64(s[2], s[3]));
+  __m512i sum_v = s[0];
+#pragma GCC unroll 8
+  for (uint32_t q = 1; q < streams; q++) sum_v = _mm512_add_epi64(sum_v, s[q]);
   /* Summed as unsigned: the checksum wraps by design, and GCC's
    * _mm512_reduce_add_epi64 adds signed (UBSan reports the wrap). */
   uint64_t lanes[8];
@@ -99,12 +106,44 @@ __attribute__((target("avx512f"))) static uint64_t read_sum_avx512(const uint64_
   for (int lane = 0; lane < 8; lane++) sum += lanes[lane];
   return sum;
 }
+
+/* Each stream count compiled on its own, so the streams' accumulators stay
+ * in registers and the inner loop is unrolled over them. */
+#define READ_SUM_WITH(ISA, TARGET, N)                                                      \
+  __attribute__((target(TARGET))) static uint64_t read_sum_##ISA##_##N(const uint64_t *w, \
+                                                                       size_t n) {        \
+    return read_sum_##ISA##_streams(w, n, N);                                              \
+  }
+READ_SUM_WITH(avx2, "avx2", 2)
+READ_SUM_WITH(avx2, "avx2", 4)
+READ_SUM_WITH(avx2, "avx2", 6)
+READ_SUM_WITH(avx2, "avx2", 8)
+READ_SUM_WITH(avx512, "avx512f", 2)
+READ_SUM_WITH(avx512, "avx512f", 4)
+READ_SUM_WITH(avx512, "avx512f", 6)
+READ_SUM_WITH(avx512, "avx512f", 8)
+
+typedef uint64_t (*read_sum_fn)(const uint64_t *words, size_t n_words);
+
+static read_sum_fn read_sum_loop(pio_bench_isa isa, uint32_t streams) {
+  static const read_sum_fn avx2[] = {read_sum_avx2_2, read_sum_avx2_4, read_sum_avx2_6,
+                                     read_sum_avx2_8};
+  static const read_sum_fn avx512[] = {read_sum_avx512_2, read_sum_avx512_4,
+                                       read_sum_avx512_6, read_sum_avx512_8};
+  uint32_t k = streams / 2 - 1;
+  return isa == PIO_BENCH_ISA_AVX512 ? avx512[k] : avx2[k];
+}
 #endif
 
-uint64_t pio_bench_read_sum(pio_bench_isa isa, const uint64_t *words, size_t n_words) {
+const uint32_t pio_bench_read_streams[PIO_BENCH_READ_STREAM_COUNTS] = {2, 4, 6, 8};
+
+uint64_t pio_bench_read_sum(pio_bench_isa isa, uint32_t streams, const uint64_t *words,
+                            size_t n_words) {
 #if PIO_BENCH_X86
-  if (isa == PIO_BENCH_ISA_AVX512) return read_sum_avx512(words, n_words);
-  if (isa == PIO_BENCH_ISA_AVX2) return read_sum_avx2(words, n_words);
+  if (isa == PIO_BENCH_ISA_AVX512 || isa == PIO_BENCH_ISA_AVX2)
+    return read_sum_loop(isa, streams)(words, n_words);
+#else
+  (void)streams;
 #endif
   return read_sum_scalar(words, n_words);
 }

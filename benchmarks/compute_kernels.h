@@ -25,11 +25,20 @@ pio_bench_isa pio_bench_isa_best(void);
 /* "scalar", "avx2", "avx512". */
 const char *pio_bench_isa_name(pio_bench_isa isa);
 
+/* The stream counts a vector read loop can take, increasing. */
+#define PIO_BENCH_READ_STREAM_COUNTS 4
+#define PIO_BENCH_READ_STREAMS_MAX 8
+extern const uint32_t pio_bench_read_streams[PIO_BENCH_READ_STREAM_COUNTS];
+
 /* Sum of the 64-bit words words[0..n_words) modulo 2^64, reading each
- * exactly once with the loads of isa (which must be available).  words must
- * be 64-byte aligned and n_words a multiple of 8.  Every path returns the
- * same sum; the sum is what keeps the compiler from dropping the loads. */
-uint64_t pio_bench_read_sum(pio_bench_isa isa, const uint64_t *words, size_t n_words);
+ * exactly once with the loads of isa (which must be available) as
+ * `streams` concurrent streams, one from each equal part of the range
+ * (streams one of pio_bench_read_streams; the scalar loop ignores it).
+ * words must be 64-byte aligned and n_words a multiple of 8.  Every path
+ * returns the same sum; the sum is what keeps the compiler from dropping
+ * the loads. */
+uint64_t pio_bench_read_sum(pio_bench_isa isa, uint32_t streams, const uint64_t *words,
+                            size_t n_words);
 
 /* The arithmetic instructions whose peak bounds a matmul path. */
 typedef enum pio_bench_peak {

@@ -41,6 +41,7 @@ typedef struct read_task {
   uint64_t *sums;  /* sums[n_threads]: each thread's share of the checksum */
   uint32_t n_threads;
   uint32_t sweeps; /* reads of the whole buffer a pass makes */
+  uint32_t streams; /* concurrent streams of the read loop, as calibrated */
   int fill;        /* 1: write the pattern instead of reading */
   pio_chunks chunks; /* lines a read pass hands out */
 } read_task;
@@ -64,7 +65,7 @@ static void read_task_run(void *ctx, uint32_t i, uint32_t n) {
   uint64_t sum = 0;
   while (pio_chunks_take(&t->chunks, &begin, &end))
     for (uint32_t k = 0; k < t->sweeps; k++)
-      sum += pio_bench_read_sum(t->isa, t->words + begin * LINE_WORDS, (end - begin) * LINE_WORDS);
+      sum += pio_bench_read_sum(t->isa, t->streams, t->words + begin * LINE_WORDS, (end - begin) * LINE_WORDS);
   t->sums[i] = sum;
 }
 
@@ -103,6 +104,33 @@ static pio_status read_pass(read_task *t, double *bytes_per_s, pio_error *err) {
   return PIO_OK;
 }
 
+/* Best pass of this many is a stream count's rate in the calibration. */
+#define STREAM_CALIBRATION_TRIES 3
+
+/* Picks the stream count the read loop runs fastest with on this CPU, as
+ * the peaks pick their width: how many rows a core can stream at once
+ * differs between cores (four were enough on Zen 3 and Sapphire Rapids; a
+ * Zen 5 matmul reading six rows ran above a four-stream loop), and a bound
+ * must be the fastest way this machine reads, not one pattern of it.  The
+ * tries of the counts are interleaved, so a minute of load elsewhere does
+ * not decide for one count. */
+static pio_status calibrate_streams(read_task *t, pio_error *err) {
+  double best[PIO_BENCH_READ_STREAM_COUNTS] = {0};
+  for (int k = 0; k < STREAM_CALIBRATION_TRIES; k++)
+    for (uint32_t c = 0; c < PIO_BENCH_READ_STREAM_COUNTS; c++) {
+      t->streams = pio_bench_read_streams[c];
+      double rate = 0.0;
+      pio_status s = read_pass(t, &rate, err);
+      if (s != PIO_OK) return s;
+      if (rate > best[c]) best[c] = rate;
+    }
+  uint32_t pick = 0;
+  for (uint32_t c = 1; c < PIO_BENCH_READ_STREAM_COUNTS; c++)
+    if (best[c] > best[pick]) pick = c;
+  t->streams = pio_bench_read_streams[pick];
+  return PIO_OK;
+}
+
 /* Allocates and fills the buffer, then reads it once untimed. */
 static pio_status read_init(read_task *t, pio_threadpool *pool, pio_bench_isa isa,
                             uint64_t bytes, pio_error *err) {
@@ -136,6 +164,7 @@ static pio_status read_init(read_task *t, pio_threadpool *pool, pio_bench_isa is
    * waking the pool does not count as time spent reading: the limit of a
    * model whose weights sit in a cache is that cache's rate. */
   t->sweeps = 1;
+  t->streams = pio_bench_read_streams[PIO_BENCH_READ_STREAM_COUNTS - 1];
   double rate = 0.0;
   pio_status s = read_pass(t, &rate, err);
   for (int i = 0; i < 2 && s == PIO_OK; i++) { /* the first pass may fault pages in */
@@ -143,6 +172,7 @@ static pio_status read_init(read_task *t, pio_threadpool *pool, pio_bench_isa is
     if (seconds < READ_PASS_SECONDS) t->sweeps = (uint32_t)(READ_PASS_SECONDS / seconds) + 1;
     s = read_pass(t, &rate, err);
   }
+  if (s == PIO_OK) s = calibrate_streams(t, err);
   if (s != PIO_OK) read_free(t);
   return s;
 }
@@ -460,6 +490,7 @@ void pio_bench_limits_sampler_result(const pio_bench_limits_sampler *s, pio_benc
   out->passes = s->count;
   out->read_buffer_bytes = (uint64_t)s->read.n_lines * 64;
   out->read_isa = s->read.isa;
+  out->read_streams = s->read.streams;
   double *tmp = calloc(s->count > 0 ? s->count : 1, sizeof *tmp);
   if (tmp == NULL || s->count == 0) {
     free(tmp);

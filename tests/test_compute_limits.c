@@ -59,16 +59,22 @@ static uint64_t *pattern(size_t n) {
 }
 
 START_TEST(test_read_sum_of_every_path_counts_every_word_once) {
-  /* 40 lines: not a multiple of the AVX-512 loop's 4-line round. */
-  size_t n = 40 * 8;
-  uint64_t *w = pattern(n);
-  uint64_t expected = 3 * (uint64_t)n * (n - 1) / 2 + n;
-  for (int isa = 0; isa < PIO_BENCH_ISA_COUNT; isa++) {
-    if (!pio_bench_isa_available((pio_bench_isa)isa)) continue;
-    ck_assert_msg(pio_bench_read_sum((pio_bench_isa)isa, w, n) == expected, "%s read sum",
-                  pio_bench_isa_name((pio_bench_isa)isa));
+  /* 40 and 43 lines: not a multiple of any stream count's round. */
+  const size_t line_counts[] = {40, 43, 1};
+  for (size_t l = 0; l < sizeof line_counts / sizeof line_counts[0]; l++) {
+    size_t n = line_counts[l] * 8;
+    uint64_t *w = pattern(n);
+    uint64_t expected = 3 * (uint64_t)n * (n - 1) / 2 + n;
+    for (int isa = 0; isa < PIO_BENCH_ISA_COUNT; isa++) {
+      if (!pio_bench_isa_available((pio_bench_isa)isa)) continue;
+      for (int c = 0; c < PIO_BENCH_READ_STREAM_COUNTS; c++)
+        ck_assert_msg(pio_bench_read_sum((pio_bench_isa)isa, pio_bench_read_streams[c], w, n) ==
+                          expected,
+                      "%s read sum, %u streams, %zu lines", pio_bench_isa_name((pio_bench_isa)isa),
+                      pio_bench_read_streams[c], line_counts[l]);
+    }
+    free(w);
   }
-  free(w);
 }
 END_TEST
 
