@@ -130,6 +130,8 @@ class BenchRun(unittest.TestCase):
         self.assertEqual(lim["threads"], 2)
         wpt = j["weight_bytes_per_token"]
         self.assertEqual(lim["memory_read_buffer_bytes"], max(wpt // 4096 * 4096, 64 << 10))
+        # The stream count the read loop's calibration chose.
+        self.assertIn(lim["memory_read_streams"], [2, 4, 6, 8])
         bf16 = lim["bf16_dot_flops_per_second"]
         self.assertTrue(bf16 is None or bf16 > 0)
 
