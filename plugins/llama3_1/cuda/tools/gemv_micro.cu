@@ -33,27 +33,18 @@
 namespace micro {
 
 template <int LD> __device__ __forceinline__ uint4 ldw(const uint4 *p);
-template <> __device__ __forceinline__ uint4 ldw<0>(const uint4 *p) {
-  uint4 v;
-  asm volatile("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(p));
-  return v;
-}
-template <> __device__ __forceinline__ uint4 ldw<1>(const uint4 *p) {
-  uint4 v;
-  asm volatile("ld.global.v4.u32 {%0, %1, %2, %3}, [%4];"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(p));
-  return v;
-}
-template <> __device__ __forceinline__ uint4 ldw<2>(const uint4 *p) {
-  uint4 v;
-  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(p));
-  return v;
-}
+/* ldw<LD>: one 16-byte weight load with LD's cache hints. */
+#define MICRO_LDW(LD, INSN)                                                          \
+  template <> __device__ __forceinline__ uint4 ldw<LD>(const uint4 *p) {            \
+    uint4 v;                                                                         \
+    asm volatile(INSN " {%0, %1, %2, %3}, [%4];"                                     \
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)                        \
+                 : "l"(p));                                                          \
+    return v;                                                                        \
+  }
+MICRO_LDW(0, "ld.global.nc.L1::no_allocate.L2::256B.v4.u32")
+MICRO_LDW(1, "ld.global.v4.u32")
+MICRO_LDW(2, "ld.global.nc.L1::no_allocate.v4.u32")
 
 /* A warp takes R rows and a KS-th of their columns; a block of WPB warps
  * takes WPB / KS row groups (the KS warps of a group sum through shared
