@@ -11,6 +11,7 @@
 #define INLINE static inline __attribute__((always_inline))
 #define ROWS 6   /* rows of w per micro-kernel */
 #define TOKENS 4 /* rows of x per micro-kernel: 24 accumulators + 6 weights + x */
+#define ONE_TOKEN_ROWS 4 /* rows, each from its own part of the range, of one token */
 
 /* 16 weights from element i of row data, widened to f32. */
 INLINE __m512 load_w(const void *data, size_t i, pio_dtype dtype) {
@@ -73,6 +74,46 @@ INLINE void micro_kernel(const pio_matrix *w, pio_dtype dtype, const float *x, f
     for (int r = 0; r < R; r++) y[(t0 + t) * rows + r0 + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
+/* One token (decode): rows r0, r0 + step, ... (R of them) of y, two
+ * accumulators a row so the adds do not wait on each other. */
+INLINE void one_token(const pio_matrix *w, pio_dtype dtype, const float *x, float *y, size_t r0,
+                      size_t step, int R) {
+  const size_t cols = w->cols;
+  __m512 lo[ONE_TOKEN_ROWS], hi[ONE_TOKEN_ROWS];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++) lo[r] = hi[r] = _mm512_setzero_ps();
+  size_t k = 0;
+  for (; k + 32 <= cols; k += 32) {
+    __m512 x0 = _mm512_loadu_ps(x + k), x1 = _mm512_loadu_ps(x + k + 16);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+      size_t i = (r0 + r * step) * cols + k;
+      lo[r] = _mm512_fmadd_ps(load_w(w->data, i, dtype), x0, lo[r]);
+      hi[r] = _mm512_fmadd_ps(load_w(w->data, i + 16, dtype), x1, hi[r]);
+    }
+  }
+  for (; k < cols; k += 16) {
+    __mmask16 mask = cols - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cols - k)) - 1u);
+    __m512 xv = _mm512_maskz_loadu_ps(mask, x + k);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+      lo[r] = _mm512_fmadd_ps(load_w_tail(w->data, (r0 + r * step) * cols + k, dtype, mask), xv,
+                              lo[r]);
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; r++) y[r0 + r * step] = _mm512_reduce_add_ps(_mm512_add_ps(lo[r], hi[r]));
+}
+
+/* One token's rows [begin, end), ONE_TOKEN_ROWS at a time from as many
+ * equal parts of the range, each part one sequential stream through
+ * memory (as the avx2 and avx512bf16 paths read a token's rows). */
+static void one_token_rows(const pio_matrix *w, const float *x, float *y, size_t begin,
+                           size_t end) {
+  const size_t part = (end - begin) / ONE_TOKEN_ROWS;
+  for (size_t i = 0; i < part; i++) one_token(w, w->dtype, x, y, begin + i, part, ONE_TOKEN_ROWS);
+  for (size_t r = begin + part * ONE_TOKEN_ROWS; r < end; r++) one_token(w, w->dtype, x, y, r, 1, 1);
+}
+
 typedef void (*block_fn)(const pio_matrix *w, const float *x, float *y, size_t r0, size_t t0);
 
 #define DEFINE_BLOCK(NAME, DTYPE, R, T)                                                      \
@@ -101,6 +142,10 @@ DEFINE_BLOCKS(f16, PIO_DTYPE_F16)
  * every token passes over it, so weights stream from memory once. */
 void pio_k_avx512_matmul_rows(const pio_matrix *w, const float *x, size_t n, float *y,
                               size_t row_begin, size_t row_end) {
+  if (n == 1) {
+    one_token_rows(w, x, y, row_begin, row_end);
+    return;
+  }
   const block_fn(*blocks)[TOKENS] = w->dtype == PIO_DTYPE_BF16  ? bf16_blocks
                                     : w->dtype == PIO_DTYPE_F16 ? f16_blocks
                                                                 : f32_blocks;
