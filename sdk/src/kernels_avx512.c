@@ -74,34 +74,33 @@ INLINE void micro_kernel(const pio_matrix *w, pio_dtype dtype, const float *x, f
     for (int r = 0; r < R; r++) y[(t0 + t) * rows + r0 + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
-/* One token (decode): rows r0, r0 + step, ... (R of them) of y, two
- * accumulators a row so the adds do not wait on each other. */
+/* One token (decode): rows r0, r0 + step, ... (R of them) of y, summed
+ * in the order micro_kernel sums a token (one accumulator a row, 16
+ * columns a step), so a token's logits do not depend on how many tokens
+ * a call holds. */
 INLINE void one_token(const pio_matrix *w, pio_dtype dtype, const float *x, float *y, size_t r0,
                       size_t step, int R) {
   const size_t cols = w->cols;
-  __m512 lo[ONE_TOKEN_ROWS], hi[ONE_TOKEN_ROWS];
+  __m512 acc[ONE_TOKEN_ROWS];
 #pragma GCC unroll 4
-  for (int r = 0; r < R; r++) lo[r] = hi[r] = _mm512_setzero_ps();
+  for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
   size_t k = 0;
-  for (; k + 32 <= cols; k += 32) {
-    __m512 x0 = _mm512_loadu_ps(x + k), x1 = _mm512_loadu_ps(x + k + 16);
+  for (; k + 16 <= cols; k += 16) {
+    __m512 xv = _mm512_loadu_ps(x + k);
 #pragma GCC unroll 4
-    for (int r = 0; r < R; r++) {
-      size_t i = (r0 + r * step) * cols + k;
-      lo[r] = _mm512_fmadd_ps(load_w(w->data, i, dtype), x0, lo[r]);
-      hi[r] = _mm512_fmadd_ps(load_w(w->data, i + 16, dtype), x1, hi[r]);
-    }
+    for (int r = 0; r < R; r++)
+      acc[r] = _mm512_fmadd_ps(load_w(w->data, (r0 + r * step) * cols + k, dtype), xv, acc[r]);
   }
-  for (; k < cols; k += 16) {
-    __mmask16 mask = cols - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cols - k)) - 1u);
+  if (k < cols) {
+    __mmask16 mask = (__mmask16)((1u << (cols - k)) - 1u);
     __m512 xv = _mm512_maskz_loadu_ps(mask, x + k);
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
-      lo[r] = _mm512_fmadd_ps(load_w_tail(w->data, (r0 + r * step) * cols + k, dtype, mask), xv,
-                              lo[r]);
+      acc[r] = _mm512_fmadd_ps(load_w_tail(w->data, (r0 + r * step) * cols + k, dtype, mask), xv,
+                               acc[r]);
   }
 #pragma GCC unroll 4
-  for (int r = 0; r < R; r++) y[r0 + r * step] = _mm512_reduce_add_ps(_mm512_add_ps(lo[r], hi[r]));
+  for (int r = 0; r < R; r++) y[r0 + r * step] = _mm512_reduce_add_ps(acc[r]);
 }
 
 /* One token's rows [begin, end), ONE_TOKEN_ROWS at a time from as many
