@@ -38,12 +38,15 @@ static void *make_weights(pio_dtype dtype, size_t count, float *exact) {
 static const pio_dtype weight_dtypes[] = {PIO_DTYPE_F32, PIO_DTYPE_BF16, PIO_DTYPE_F16};
 
 /* rows, cols, n: odd sizes around the vector widths (8, 16, 32), the row
- * and token blocks of the vector paths, and (last two) activations too big
- * for one column panel of the avx512bf16 path, whose last panel is partial. */
+ * and token blocks of the vector paths, activations too big for one column
+ * panel of the avx512bf16 path, whose last panel is partial ({13, 1557,
+ * 128}, {7, 3100, 64}), and that path's outer-product route (96 tokens or
+ * more) over whole 48-row blocks with row and token tails ({100, 1031,
+ * 97}, {150, 70, 96}, {61, 3100, 100}). */
 static const size_t shapes[][3] = {
     {1, 1, 1},   {3, 7, 1},    {5, 33, 2},   {17, 100, 3}, {8, 16, 1},    {33, 257, 5},
     {64, 512, 8}, {67, 1031, 13}, {129, 64, 1}, {6, 48, 7},  {13, 95, 20}, {200, 300, 1},
-    {13, 1557, 128}, {7, 3100, 64},
+    {13, 1557, 128}, {7, 3100, 64}, {100, 1031, 97}, {150, 70, 96}, {61, 3100, 100},
 };
 
 /* Checks pio_matmul on `path` for every dtype and shape against the

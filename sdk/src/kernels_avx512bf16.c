@@ -155,6 +155,9 @@ static const block_fn blocks[2][TOKENS] = {{block_1x1, block_1x2, block_1x3, blo
  * block of the chunk passes over it. */
 #define PANEL_BYTES (384u << 10)
 
+/* Columns rounded up to whole 32-column vectors. */
+static size_t packed_cols(size_t cols) { return (cols + 31) / 32 * 32; }
+
 /* Columns per panel for n tokens: all of them when x is small (decode), else
  * a multiple of 32 whose n rows fit PANEL_BYTES. */
 static size_t panel_cols(size_t n, size_t cols) {
@@ -167,8 +170,8 @@ static size_t panel_cols(size_t n, size_t cols) {
  * is read once, and the activations of a panel are reused from L2 by every
  * row block (without panels, x of 128 tokens x 8192 columns spills to L3
  * once per row block).  Later panels add to y. */
-static void bf16x_matmul_rows(const pio_matrix *w, const uint16_t *xb, size_t stride, size_t n,
-                              float *y, size_t row_begin, size_t row_end) {
+static void dot_matmul_rows(const pio_matrix *w, const uint16_t *xb, size_t stride, size_t n,
+                            float *y, size_t row_begin, size_t row_end) {
   if (n == 1) {
     bf16_one_token_rows(w, xb, y, row_begin, row_end);
     return;
@@ -192,13 +195,219 @@ static void bf16x_matmul_rows(const pio_matrix *w, const uint16_t *xb, size_t st
   }
 }
 
+/*
+ * The outer-product route, for OUTER_MIN_TOKENS tokens or more (a full
+ * prefill chunk of 128): each vdpbf16ps multiplies 16 weight rows' pair of
+ * columns (k, k+1) by one token's pair broadcast, so the accumulators are
+ * y's own 16-row vectors and no horizontal sum is left at the end (the dot
+ * route reduces 24 vectors every panel).  That needs the weights in pairs across rows: each
+ * row block's panel is copied into the thread's scratch in that order
+ * (wp[pair][rows][2]) and reused by every token of the call, so the copy
+ * is 1/n of the products' work.  Micro-kernel: OUTER_V vectors of 16 rows
+ * x OUTER_T tokens = 24 accumulators, 3 weight loads and 8 broadcasts per
+ * pair of columns.
+ */
+#define OUTER_MIN_TOKENS 96 /* below it the dot route (slower at 16-48 tokens, even at 64-96) */
+#define OUTER_V 3
+#define OUTER_T 8
+#define OUTER_ROWS (16 * OUTER_V)
+
+/* The scratch of a call: one row block's weight panel. */
+static size_t bf16_scratch_bytes(size_t n, size_t cols) {
+  if (n < OUTER_MIN_TOKENS) return 0;
+  return (size_t)OUTER_ROWS * packed_cols(panel_cols(n, cols)) * sizeof(uint16_t);
+}
+
+/* The 16x16 transpose of 32-bit elements (column pairs) of a[16]: on
+ * return a[q] holds pair q of the 16 rows, in row order. */
+INLINE void transpose16(__m512i a[16]) {
+  __m512i b[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 2) {
+    b[i] = _mm512_unpacklo_epi32(a[i], a[i + 1]);
+    b[i + 1] = _mm512_unpackhi_epi32(a[i], a[i + 1]);
+  }
+  /* a[i + j], i = 0, 4, 8, 12: per 128-bit lane L, pair 4L + j of rows i..i+3 */
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 4) {
+    a[i] = _mm512_unpacklo_epi64(b[i], b[i + 2]);
+    a[i + 1] = _mm512_unpackhi_epi64(b[i], b[i + 2]);
+    a[i + 2] = _mm512_unpacklo_epi64(b[i + 1], b[i + 3]);
+    a[i + 3] = _mm512_unpackhi_epi64(b[i + 1], b[i + 3]);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 8)
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+      b[i + j] = _mm512_shuffle_i32x4(a[i + j], a[i + 4 + j], 0x88);
+      b[i + 4 + j] = _mm512_shuffle_i32x4(a[i + j], a[i + 4 + j], 0xdd);
+    }
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; j++) {
+    a[j] = _mm512_shuffle_i32x4(b[j], b[j + 8], 0x88);
+    a[j + 8] = _mm512_shuffle_i32x4(b[j], b[j + 8], 0xdd);
+  }
+}
+
+/* Rows [r0, r0 + 16 * nv) x columns [k0, k1) of w into wp[(k - k0) / 2][16 * nv][2]
+ * (pairs up to k1 rounded to 32); rows from row_end on and columns from
+ * cols on are zeros, as the packed x is past cols. */
+static void pack_weight_panel(const pio_matrix *w, size_t r0, size_t row_end, int nv, size_t k0,
+                              size_t k1, uint16_t *wp) {
+  const size_t cols = w->cols;
+  const uint16_t *wd = w->data;
+  for (size_t k = k0; k < k1; k += 32) {
+    __mmask32 m = k1 - k >= 32 ? (__mmask32)0xffffffffu : (__mmask32)((1u << (k1 - k)) - 1u);
+    for (int v = 0; v < nv; v++) {
+      __m512i a[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; i++) {
+        size_t r = r0 + 16 * (size_t)v + (size_t)i;
+        a[i] = r < row_end ? _mm512_maskz_loadu_epi16(m, wd + r * cols + k)
+                           : _mm512_setzero_si512();
+      }
+      transpose16(a);
+      uint16_t *dst = wp + ((k - k0) / 2 * (size_t)nv + (size_t)v) * 32;
+#pragma GCC unroll 16
+      for (int q = 0; q < 16; q++) _mm512_store_si512(dst + (size_t)q * nv * 32, a[q]);
+    }
+  }
+}
+
+/* Weights to bring into cache while a micro-kernel runs: rows lines of
+ * len bytes, stride bytes apart, from at (the next row block's panel). */
+typedef struct prefetch_walk {
+  const char *at;
+  size_t off, len, stride, rows;
+} prefetch_walk;
+
+/* One 64-byte line of the walk into cache, or nothing when it is done.  asm
+ * rather than _mm_prefetch: GCC deletes a prefetch whose loop does nothing
+ * else (docs/kernels.md, session 8). */
+INLINE void prefetch_step(prefetch_walk *pw) {
+  if (pw->rows == 0) return;
+  __asm__ volatile("prefetcht1 %0" : : "m"(*(const char *)(pw->at + pw->off)));
+  pw->off += 64;
+  if (pw->off >= pw->len) {
+    pw->off = 0;
+    pw->at += pw->stride;
+    pw->rows--;
+  }
+}
+
+/* y[t0..t0+T)[r0 .. r0 + 16 * V) (rows from row_end on not written) over the
+ * pairs of wp, stored (first) or added to y.  x32: x's 32-bit column pairs,
+ * token rows s32 apart, at the panel's first pair.  One line of pw every 4
+ * pairs. */
+INLINE void outer_kernel(const uint16_t *wp, const uint32_t *x32, size_t s32, size_t pairs,
+                         float *y, size_t rows, size_t r0, size_t row_end, size_t t0, int first,
+                         prefetch_walk *pw, int V, int T) {
+  __m512 acc[OUTER_V][OUTER_T];
+#pragma GCC unroll 8
+  for (int v = 0; v < V; v++)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; t++) acc[v][t] = _mm512_setzero_ps();
+  const uint32_t *xt = x32 + t0 * s32;
+  for (size_t p = 0; p < pairs; p++) {
+    if ((p & 3) == 0) prefetch_step(pw);
+    __m512i wv[OUTER_V];
+#pragma GCC unroll 8
+    for (int v = 0; v < V; v++) wv[v] = _mm512_load_si512(wp + (p * (size_t)V + (size_t)v) * 32);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; t++) {
+      __m512i xv = _mm512_set1_epi32((int)xt[(size_t)t * s32 + p]);
+#pragma GCC unroll 8
+      for (int v = 0; v < V; v++) acc[v][t] = _mm512_dpbf16_ps(acc[v][t], as_bh(wv[v]), as_bh(xv));
+    }
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < V; v++) {
+    size_t r = r0 + 16 * (size_t)v;
+    size_t left = row_end > r ? row_end - r : 0;
+    __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; t++) {
+      float *out = y + (t0 + (size_t)t) * rows + r;
+      __m512 o = first ? acc[v][t] : _mm512_add_ps(_mm512_maskz_loadu_ps(m, out), acc[v][t]);
+      _mm512_mask_storeu_ps(out, m, o);
+    }
+  }
+}
+
+typedef void (*outer_fn)(const uint16_t *wp, const uint32_t *x32, size_t s32, size_t pairs,
+                         float *y, size_t rows, size_t r0, size_t row_end, size_t t0, int first,
+                         prefetch_walk *pw);
+
+#define DEFINE_OUTER(V, T)                                                                    \
+  static void outer_##V##x##T(const uint16_t *wp, const uint32_t *x32, size_t s32, size_t pairs, \
+                              float *y, size_t rows, size_t r0, size_t row_end, size_t t0,    \
+                              int first, prefetch_walk *pw) {                                 \
+    outer_kernel(wp, x32, s32, pairs, y, rows, r0, row_end, t0, first, pw, V, T);             \
+  }
+#define DEFINE_OUTER_V(V)                                                                     \
+  DEFINE_OUTER(V, 1)                                                                          \
+  DEFINE_OUTER(V, 2)                                                                          \
+  DEFINE_OUTER(V, 3)                                                                          \
+  DEFINE_OUTER(V, 4)                                                                          \
+  DEFINE_OUTER(V, 5)                                                                          \
+  DEFINE_OUTER(V, 6)                                                                          \
+  DEFINE_OUTER(V, 7)                                                                          \
+  DEFINE_OUTER(V, 8)
+DEFINE_OUTER_V(1)
+DEFINE_OUTER_V(2)
+DEFINE_OUTER_V(3)
+
+#define OUTER_ROW(V)                                                                          \
+  {outer_##V##x1, outer_##V##x2, outer_##V##x3, outer_##V##x4,                                \
+   outer_##V##x5, outer_##V##x6, outer_##V##x7, outer_##V##x8}
+static const outer_fn outers[OUTER_V][OUTER_T] = {OUTER_ROW(1), OUTER_ROW(2), OUTER_ROW(3)};
+
+/* Panels of columns outermost (as the dot route), then row blocks, each
+ * block's weight panel copied once, then tokens.  The copy reads the
+ * weights from memory, 16 rows at a time: without help it waits on every
+ * line (it took a third of the time on Zen 5), so the micro-kernels of a
+ * block bring the next block's lines into cache as they go, 1/groups of
+ * them each. */
+static void outer_matmul_rows(const pio_matrix *w, const uint16_t *xb, size_t stride, size_t n,
+                              float *y, size_t row_begin, size_t row_end, uint16_t *wp) {
+  const size_t cols = w->cols, kc = panel_cols(n, cols), groups = (n + OUTER_T - 1) / OUTER_T;
+  const size_t row_bytes = cols * sizeof(uint16_t);
+  const uint32_t *x32 = (const uint32_t *)(const void *)xb;
+  for (size_t k0 = 0; k0 < cols; k0 += kc) {
+    size_t k1 = k0 + kc < cols ? k0 + kc : cols;
+    size_t pairs = packed_cols(k1 - k0) / 2;
+    for (size_t r = row_begin; r < row_end; r += OUTER_ROWS) {
+      size_t left = row_end - r;
+      int nv = left >= OUTER_ROWS ? OUTER_V : (int)((left + 15) / 16);
+      pack_weight_panel(w, r, row_end, nv, k0, k1, wp);
+      /* the next block: later rows of this panel, else the next panel's first */
+      size_t nr = r + OUTER_ROWS, nk0 = k0;
+      if (nr >= row_end) nr = row_begin, nk0 = k0 + kc;
+      size_t nk1 = nk0 + kc < cols ? nk0 + kc : cols;
+      size_t n_rows = nk0 < cols ? (row_end - nr < OUTER_ROWS ? row_end - nr : OUTER_ROWS) : 0;
+      size_t per_group = (n_rows + groups - 1) / groups;
+      const char *next = n_rows > 0 ? (const char *)w->data + nr * row_bytes +
+                                          nk0 * sizeof(uint16_t)
+                                    : NULL;
+      for (size_t t = 0, g = 0; t < n; t += OUTER_T, g++) {
+        size_t tn = n - t < OUTER_T ? n - t : OUTER_T;
+        size_t g0 = g * per_group < n_rows ? g * per_group : n_rows;
+        size_t g1 = g0 + per_group < n_rows ? g0 + per_group : n_rows;
+        prefetch_walk pw = {.at = next != NULL ? next + g0 * row_bytes : NULL, .len = (nk1 - nk0) * sizeof(uint16_t),
+                            .stride = row_bytes, .rows = g1 - g0};
+        outers[nv - 1][tn - 1](wp, x32 + k0 / 2, stride / 2, pairs, y, w->rows, r, row_end, t,
+                               k0 == 0, &pw);
+      }
+    }
+  }
+}
+
 /* The packed activations of this path: x rounded to bf16 (to nearest
  * even, as vcvtneps2bf16 does), rows padded with zeros to a multiple of 32
- * so the dot-product loop reads whole vectors. */
-static size_t packed_stride(size_t cols) { return (cols + 31) / 32 * 32; }
+ * (packed_cols) so the dot-product loop reads whole vectors. */
 
 static size_t bf16_packed_bytes(size_t n, size_t cols) {
-  return n * packed_stride(cols) * sizeof(uint16_t);
+  return n * packed_cols(cols) * sizeof(uint16_t);
 }
 
 static size_t bf16_pack_units(size_t n, size_t cols) {
@@ -210,7 +419,7 @@ static size_t bf16_pack_units(size_t n, size_t cols) {
 static void bf16_pack(const float *x, size_t x_stride, size_t n, size_t cols, void *packed,
                       size_t t_begin, size_t t_end) {
   (void)n;
-  const size_t stride = packed_stride(cols);
+  const size_t stride = packed_cols(cols);
   for (size_t t = t_begin; t < t_end; t++) {
     const float *src = x + t * x_stride;
     uint16_t *dst = (uint16_t *)packed + t * stride;
@@ -225,8 +434,10 @@ static void bf16_pack(const float *x, size_t x_stride, size_t n, size_t cols, vo
 
 static void bf16_matmul_rows_packed(const pio_matrix *w, const void *packed, size_t n, float *y,
                                     size_t row_begin, size_t row_end, void *scratch) {
-  (void)scratch;
-  bf16x_matmul_rows(w, packed, packed_stride(w->cols), n, y, row_begin, row_end);
+  if (scratch != NULL && n >= OUTER_MIN_TOKENS)
+    outer_matmul_rows(w, packed, packed_cols(w->cols), n, y, row_begin, row_end, scratch);
+  else
+    dot_matmul_rows(w, packed, packed_cols(w->cols), n, y, row_begin, row_end);
 }
 
 const pio_k_path_ops pio_k_avx512bf16_ops = {
@@ -236,7 +447,8 @@ const pio_k_path_ops pio_k_avx512bf16_ops = {
     .pack_units = bf16_pack_units,
     .pack = bf16_pack,
     .matmul_rows_packed = bf16_matmul_rows_packed,
-    .packed_row_block = 2 * ROWS,
+    .packed_row_block = OUTER_ROWS, /* whole blocks of both routes (6 and 48 rows) */
+    .scratch_bytes = bf16_scratch_bytes,
     .softmax = pio_k_avx512_softmax,
     .silu_mul = pio_k_avx512_silu_mul,
     .to_f32 = pio_k_avx512_to_f32,
