@@ -65,7 +65,8 @@ static void read_task_run(void *ctx, uint32_t i, uint32_t n) {
   uint64_t sum = 0;
   while (pio_chunks_take(&t->chunks, &begin, &end))
     for (uint32_t k = 0; k < t->sweeps; k++)
-      sum += pio_bench_read_sum(t->isa, t->streams, t->words + begin * LINE_WORDS, (end - begin) * LINE_WORDS);
+      sum += pio_bench_read_sum(t->isa, t->streams, t->words + begin * LINE_WORDS,
+                                (end - begin) * LINE_WORDS);
   t->sums[i] = sum;
 }
 

@@ -105,12 +105,23 @@ INLINE void one_token(const pio_matrix *w, pio_dtype dtype, const float *x, floa
 
 /* One token's rows [begin, end), ONE_TOKEN_ROWS at a time from as many
  * equal parts of the range, each part one sequential stream through
- * memory (as the avx2 and avx512bf16 paths read a token's rows). */
+ * memory (as the avx2 and avx512bf16 paths read a token's rows).  dtype is
+ * a constant at each call, so the widening is chosen outside the loop. */
+INLINE void one_token_parts(const pio_matrix *w, pio_dtype dtype, const float *x, float *y,
+                            size_t begin, size_t end) {
+  const size_t part = (end - begin) / ONE_TOKEN_ROWS;
+  for (size_t i = 0; i < part; i++) one_token(w, dtype, x, y, begin + i, part, ONE_TOKEN_ROWS);
+  for (size_t r = begin + part * ONE_TOKEN_ROWS; r < end; r++) one_token(w, dtype, x, y, r, 1, 1);
+}
+
 static void one_token_rows(const pio_matrix *w, const float *x, float *y, size_t begin,
                            size_t end) {
-  const size_t part = (end - begin) / ONE_TOKEN_ROWS;
-  for (size_t i = 0; i < part; i++) one_token(w, w->dtype, x, y, begin + i, part, ONE_TOKEN_ROWS);
-  for (size_t r = begin + part * ONE_TOKEN_ROWS; r < end; r++) one_token(w, w->dtype, x, y, r, 1, 1);
+  if (w->dtype == PIO_DTYPE_BF16)
+    one_token_parts(w, PIO_DTYPE_BF16, x, y, begin, end);
+  else if (w->dtype == PIO_DTYPE_F16)
+    one_token_parts(w, PIO_DTYPE_F16, x, y, begin, end);
+  else
+    one_token_parts(w, PIO_DTYPE_F32, x, y, begin, end);
 }
 
 typedef void (*block_fn)(const pio_matrix *w, const float *x, float *y, size_t r0, size_t t0);

@@ -112,7 +112,8 @@ INLINE void one_token(const pio_matrix *w, const uint16_t *xb, float *y, size_t 
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
       acc[r] = _mm512_dpbf16_ps(
-          acc[r], as_bh(_mm512_maskz_loadu_epi16(mask, wd + (r0 + r * step) * cols + k)), as_bh(xv));
+          acc[r], as_bh(_mm512_maskz_loadu_epi16(mask, wd + (r0 + r * step) * cols + k)),
+          as_bh(xv));
   }
 #pragma GCC unroll 8
   for (int r = 0; r < R; r++) y[r0 + r * step] = _mm512_reduce_add_ps(acc[r]);
@@ -393,8 +394,10 @@ static void outer_matmul_rows(const pio_matrix *w, const uint16_t *xb, size_t st
         size_t tn = n - t < OUTER_T ? n - t : OUTER_T;
         size_t g0 = g * per_group < n_rows ? g * per_group : n_rows;
         size_t g1 = g0 + per_group < n_rows ? g0 + per_group : n_rows;
-        prefetch_walk pw = {.at = next != NULL ? next + g0 * row_bytes : NULL, .len = (nk1 - nk0) * sizeof(uint16_t),
-                            .stride = row_bytes, .rows = g1 - g0};
+        prefetch_walk pw = {.at = next != NULL ? next + g0 * row_bytes : NULL,
+                            .len = (nk1 - nk0) * sizeof(uint16_t),
+                            .stride = row_bytes,
+                            .rows = g1 - g0};
         outers[nv - 1][tn - 1](wp, x32 + k0 / 2, stride / 2, pairs, y, w->rows, r, row_end, t,
                                k0 == 0, &pw);
       }
