@@ -4,7 +4,10 @@
  *
  *   pio-kernels-micro [--path NAME] [--dtype bf16] [--rows R] [--cols C]
  *                     [--n TOKENS] [--threads T] [--reps K] [--mib M] [--fill]
- *                     [--small-pages] [--peaks]
+ *                     [--small-pages] [--peaks] [--tiles]
+ *
+ * --tiles rewrites the weights into the AMX tile layout first (pio/kernels.h)
+ * as a model on the tile path holds them.
  *
  * --peaks prints every compute peak this CPU has (compute_limits.h: pinned
  * shares after a warm-up, best and median of --reps passes) and exits.
@@ -27,7 +30,7 @@ typedef struct options {
   pio_dtype dtype;
   uint32_t rows, cols, threads;
   size_t n, reps, mib;
-  int fill, small_pages, peaks;
+  int fill, small_pages, peaks, tiles;
 } options;
 
 static double now_s(void) {
@@ -59,6 +62,7 @@ static int parse_options(int argc, char **argv, options *o) {
     if (strcmp(a, "--fill") == 0) { o->fill = 1; continue; }
     if (strcmp(a, "--small-pages") == 0) { o->small_pages = 1; continue; }
     if (strcmp(a, "--peaks") == 0) { o->peaks = 1; continue; }
+    if (strcmp(a, "--tiles") == 0) { o->tiles = 1; continue; }
     if (v == NULL) return -1;
     i++;
     if (strcmp(a, "--path") == 0) { if (parse_path(v, &o->path) != 0) return -1; }
@@ -116,7 +120,7 @@ int main(int argc, char **argv) {
   if (parse_options(argc, argv, &o) != 0) {
     fprintf(stderr, "usage: %s [--path scalar|avx2|avx512|avx512bf16|amx_bf16] [--dtype bf16]"
                     " [--rows R] [--cols C] [--n TOKENS] [--threads T] [--reps K] [--mib M]"
-                    " [--fill] [--small-pages] [--peaks]\n",
+                    " [--fill] [--small-pages] [--peaks] [--tiles]\n",
             argv[0]);
     return 2;
   }
@@ -149,14 +153,20 @@ int main(int argc, char **argv) {
                      copies * matrix_bytes / pio_dtype_size(o.dtype), &err);
   pio_synthetic_fill(pool, 1, 2, PIO_SYNTHETIC_NORMAL, 0, 1, PIO_DTYPE_F32, x, o.n * o.cols, &err);
 
+  /* --tiles: each copy rewritten into the tile layout first, as a model on
+   * the AMX path holds its matrices. */
+  pio_matrix *mats = malloc(copies * sizeof *mats);
+  if (mats == NULL) return fprintf(stderr, "out of memory\n"), 1;
+  for (size_t c = 0; c < copies; c++) {
+    mats[c] = (pio_matrix){.data = weights + c * matrix_bytes, .dtype = o.dtype, .rows = o.rows,
+                           .cols = o.cols};
+    if (o.tiles && pio_matrix_tile(pool, &mats[c], weights + c * matrix_bytes, &err) != PIO_OK)
+      return fprintf(stderr, "--tiles: %s\n", err.message), 1;
+  }
   double *times = malloc(o.reps * sizeof *times), *bws = malloc(o.reps * sizeof *bws);
   for (size_t rep = 0; rep < o.reps + 2; rep++) { /* 2 warm-up passes */
     double t0 = now_s();
-    for (size_t c = 0; c < copies; c++) {
-      pio_matrix w = {.data = weights + c * matrix_bytes, .dtype = o.dtype, .rows = o.rows,
-                      .cols = o.cols};
-      pio_matmul(pool, o.path, &w, x, o.n, y);
-    }
+    for (size_t c = 0; c < copies; c++) pio_matmul(pool, o.path, &mats[c], x, o.n, y);
     if (rep >= 2) {
       times[rep - 2] = (now_s() - t0) / (double)copies;
       if (pio_bench_measure_read_bandwidth(pool, pio_bench_isa_best(), copies * matrix_bytes, 1,
@@ -170,13 +180,15 @@ int main(int argc, char **argv) {
          bws[o.reps - 1] * 1e-9);
   double median = times[o.reps / 2], best = times[0];
   double flop = 2.0 * o.rows * o.cols * (double)o.n;
-  printf("%s %s rows=%u cols=%u n=%zu threads=%u: median %.1f us  %.1f GB/s  %.1f GFLOP/s"
+  printf("%s %s%s rows=%u cols=%u n=%zu threads=%u: median %.1f us  %.1f GB/s  %.1f GFLOP/s"
          "  (best %.1f GB/s %.1f GFLOP/s)\n",
-         pio_kernel_path_name(o.path), pio_dtype_name(o.dtype), o.rows, o.cols, o.n,
+         pio_kernel_path_name(o.path), pio_dtype_name(o.dtype), o.tiles ? " tiles" : "", o.rows,
+         o.cols, o.n,
          pio_threadpool_size(pool), median * 1e6, matrix_bytes / median * 1e-9,
          flop / median * 1e-9, matrix_bytes / best * 1e-9, flop / best * 1e-9);
   free(times);
   free(bws);
+  free(mats);
   if (o.small_pages) free(weights);
   else pio_pages_free(weights, copies * matrix_bytes);
   free(x);

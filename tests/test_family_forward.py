@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import unittest
+import unittest.mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "reference"))
@@ -80,6 +81,24 @@ class Qwen(Case):
     def test_qwen3_bf16_matches_reference_within_bf16(self):
         self.check(self.model("qwen3bf16", "--arch", "qwen3", "--dtype", "bf16", "--seed", "7"),
                    BF16_TOLERANCE, exact_tokens=False)
+
+
+class TileOrder(Case):
+    # PIO_AMX_LAYOUT=tiles: every matrix that fits (bf16, multiples of 32)
+    # held in the AMX tile layout, whatever the plan, so the tiled kernels
+    # run on every CPU: attention's and the experts' matrices here.
+    def check_tiled(self, folder):
+        with unittest.mock.patch.dict(os.environ, {"PIO_AMX_LAYOUT": "tiles"}):
+            self.check(folder, BF16_TOLERANCE, exact_tokens=False)
+
+    def test_qwen3_moe_bf16_in_tile_order_matches_reference(self):
+        self.check_tiled(self.model("moe_tiles", "--arch", "qwen3_moe", "--layers", "3",
+                                    "--experts", "6", "--top-k", "2", "--dtype", "bf16",
+                                    "--seed", "31"))
+
+    def test_mistral_bf16_in_tile_order_matches_reference(self):
+        self.check_tiled(self.model("mistral_tiles", "--arch", "mistral", "--window", "6",
+                                    "--dtype", "bf16", "--seed", "32"))
 
 
 class Mistral(Case):

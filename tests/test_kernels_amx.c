@@ -54,12 +54,20 @@ static const size_t shapes[][3] = {
     {96, 8200, 40}, {300, 4096, 128}, {128, 2048, 64}, {800, 96, 40},  {600, 600, 100},
 };
 
+/* Shapes for weights in tile order (PIO_LAYOUT_TILES: rows and cols
+ * multiples of 32): one block, one token, several panels of 16 k-steps and
+ * row chunks of 256 rows, 1,000 tokens. */
+static const size_t tiled_shapes[][3] = {
+    {32, 32, 1}, {64, 512, 16}, {128, 2048, 64}, {800, 96, 40}, {96, 8192, 33}, {320, 640, 1000},
+};
+
 typedef void (*matmul_fn)(const pio_matrix *w, const float *x, size_t n, float *y, void *ctx);
 
 /* Fails (returns 1, printing the first bad element) unless y matches the
  * double dot of the stored bf16 weights with x rounded to bf16, within the
  * bound docs/kernels.md states for the bf16 paths. */
-static int check_shape(matmul_fn run, void *ctx, size_t rows, size_t cols, size_t n) {
+static int check_shape(matmul_fn run, void *ctx, size_t rows, size_t cols, size_t n,
+                       int tiled) {
   uint16_t *w = malloc(rows * cols * sizeof *w);
   float *exact = malloc(rows * cols * sizeof *exact), *x = malloc(n * cols * sizeof *x);
   float *y = malloc(n * rows * sizeof *y);
@@ -71,6 +79,11 @@ static int check_shape(matmul_fn run, void *ctx, size_t rows, size_t cols, size_
   for (size_t i = 0; i < n * rows; i++) y[i] = NAN;
   pio_matrix m = {.data = w, .dtype = PIO_DTYPE_BF16, .rows = (uint32_t)rows,
                   .cols = (uint32_t)cols};
+  pio_error err = {0};
+  if (tiled && pio_matrix_tile(NULL, &m, w, &err) != PIO_OK) {
+    fprintf(stderr, "FAIL: %s\n", err.message);
+    return 1;
+  }
   run(&m, x, n, y, ctx);
   int bad = 0;
   for (size_t t = 0; t < n && !bad; t++) {
@@ -83,8 +96,8 @@ static int check_shape(matmul_fn run, void *ctx, size_t rows, size_t cols, size_
       }
       double got = y[t * rows + r], tol = 1e-5 * mag + 1e-6;
       if (!(fabs(got - ref) <= tol)) {
-        fprintf(stderr, "FAIL rows=%zu cols=%zu n=%zu: y[%zu][%zu] = %.9g, expected %.9g "
-                "(tol %g)\n", rows, cols, n, t, r, got, ref, tol);
+        fprintf(stderr, "FAIL%s rows=%zu cols=%zu n=%zu: y[%zu][%zu] = %.9g, expected %.9g "
+                "(tol %g)\n", tiled ? " tiled" : "", rows, cols, n, t, r, got, ref, tol);
         bad = 1;
       }
     }
@@ -96,11 +109,17 @@ static int check_shape(matmul_fn run, void *ctx, size_t rows, size_t cols, size_
   return bad;
 }
 
+/* Every shape with row-major weights, then the tiled shapes in tile order. */
 static int check_all_shapes(matmul_fn run, void *ctx, const char *how) {
   int failed = 0;
-  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-    failed += check_shape(run, ctx, shapes[s][0], shapes[s][1], shapes[s][2]);
-  fprintf(stderr, "%s: %zu shapes, %d failed\n", how, sizeof shapes / sizeof shapes[0], failed);
+  const size_t n_rows = sizeof shapes / sizeof shapes[0];
+  const size_t n_tiled = sizeof tiled_shapes / sizeof tiled_shapes[0];
+  for (size_t s = 0; s < n_rows; s++)
+    failed += check_shape(run, ctx, shapes[s][0], shapes[s][1], shapes[s][2], 0);
+  for (size_t s = 0; s < n_tiled; s++)
+    failed += check_shape(run, ctx, tiled_shapes[s][0], tiled_shapes[s][1], tiled_shapes[s][2], 1);
+  fprintf(stderr, "%s: %zu row-major and %zu tiled shapes, %d failed\n", how, n_rows, n_tiled,
+          failed);
   return failed;
 }
 

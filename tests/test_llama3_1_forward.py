@@ -58,18 +58,18 @@ class ModelCase(unittest.TestCase):
     def model(self, name, *options):
         return make([os.path.join(self.tmp.name, name), *options])
 
-    def pio_logits(self, folder, prompt, *extra):
+    def pio_logits(self, folder, prompt, *extra, env=None):
         dump = os.path.join(folder, "logits.bin")
         rc, out, err = run(folder, "--tokens", ",".join(map(str, prompt)), "--max-new-tokens",
-                           str(STEPS), "--dump-logits", dump, *extra)
+                           str(STEPS), "--dump-logits", dump, *extra, env=env)
         self.assertEqual(rc, 0, err)
         tokens = [int(t) for t in out.strip().split(",")]
         logits = np.fromfile(dump, dtype="<f4")
         return logits, tokens
 
     def check_against_reference(self, folder, tolerance, prompt=PROMPT, exact_tokens=True,
-                                extra=()):
-        logits, tokens = self.pio_logits(folder, prompt, *extra)
+                                extra=(), env=None):
+        logits, tokens = self.pio_logits(folder, prompt, *extra, env=env)
         ref = LlamaReference.from_folder(folder)
         want = ref.logits(prompt)
         self.assertEqual(logits.size, want.size, "dump holds [n_prompt][vocab] floats")
@@ -138,6 +138,23 @@ class TestAgainstReference(ModelCase):
                 self.check_against_reference(folder, BF16_TOLERANCE if bf16_path
                                              else F32_TOLERANCE, exact_tokens=not bf16_path,
                                              extra=["--kernel", path])
+
+    def test_weights_in_tile_order_match_reference(self):
+        # PIO_AMX_LAYOUT=tiles holds every matrix in the AMX tile layout
+        # whatever the plan (all of them fit: multiples of 32), so the tiled
+        # kernels run here too: avx512's with f32 activations within the f32
+        # tolerance, the default plan (AMX tiles where there are) within bf16's.
+        folder = self.model("tiles", "--heads", "4", "--kv-heads", "2", "--ffn", "192",
+                            "--dtype", "bf16", "--rope-scaling", "--seed", "23")
+        env = dict(os.environ, PIO_AMX_LAYOUT="tiles")
+        rc, _, err = run(folder, "--tokens", "1,2", "--max-new-tokens", "1", "--kernel", "avx512",
+                         env=env)
+        if rc == 0:
+            self.check_against_reference(folder, F32_TOLERANCE, extra=["--kernel", "avx512"],
+                                         env=env)
+        else:
+            self.assertIn("kernel path avx512 cannot run here: ", err)
+        self.check_against_reference(folder, BF16_TOLERANCE, exact_tokens=False, env=env)
 
     def test_f16_weights_match_reference(self):
         folder = self.model("f16", "--heads", "4", "--kv-heads", "2", "--dtype", "f16",

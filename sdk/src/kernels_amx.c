@@ -5,7 +5,9 @@
  *
  * A tile of 16 weight rows x 32 columns (A operand) comes straight from
  * the row-major matrix (16 rows of 64 bytes a row apart) on the first pass
- * and from a copy in tile order the first pass makes after.  The activations, rounded to bf16 once per matmul, are packed
+ * and from a copy in tile order the first pass makes after; weights held in
+ * tile order (PIO_LAYOUT_TILES) are read as they lie on every pass, each
+ * tile one contiguous KiB.  The activations, rounded to bf16 once per matmul, are packed
  * into the order the other operand wants (B: 16 rows of column pairs, each
  * row the pairs of 16 tokens), so y comes out as [weight row][token] tiles
  * that are transposed into y[token][row] at the end.
@@ -293,14 +295,21 @@ size_t pio_k_amx_scratch_bytes(size_t n, size_t cols) {
 }
 
 /* The A tiles of block rb for k-steps [s0, s1) on pass `pass` over the
- * token pairs: straight from w on the first pass (the tiles stored into
- * copy_at for the later passes), from copy_at after; an edge block is
- * zero-padded into copy_at first. */
+ * token pairs: from tiled weights (PIO_LAYOUT_TILES) on every pass, the
+ * later passes finding them in L2; from row-major weights, straight from w
+ * on the first pass (the tiles stored into copy_at for the later passes),
+ * from copy_at after; an edge block is zero-padded into copy_at first. */
 static a_source block_source(const pio_matrix *w, size_t rb, size_t s0, size_t s1, size_t pass,
                              int keep, unsigned char *copy_at) {
   const size_t rows = w->rows, row_bytes = (size_t)w->cols * 2;
   const a_source copied = {.base = copy_at, .stride = 64, .step = 2 * TILE_BYTES,
                            .half = TILE_BYTES};
+  if (w->layout == PIO_LAYOUT_TILES) { /* rb's two panels, each its k-steps in turn */
+    const size_t steps = w->cols / STEP_COLS;
+    const unsigned char *panel = (const unsigned char *)w->data + (rb / 16 * steps + s0) * TILE_BYTES;
+    return (a_source){.base = panel, .stride = 64, .step = TILE_BYTES, .half = steps * TILE_BYTES,
+                      .direct = pass == 0};
+  }
   if (pass > 0) return copied;
   if (rb + BLOCK_ROWS <= rows && s1 <= w->cols / STEP_COLS) {
     const unsigned char *base = (const unsigned char *)w->data + rb * row_bytes + s0 * 64;
@@ -358,7 +367,9 @@ const pio_k_path_ops pio_k_amx_ops = {
     .packed_bytes = pio_k_amx_packed_bytes,
     .pack_units = pio_k_amx_pack_units,
     .pack = pio_k_amx_pack,
+    .matmul_rows_tiles = pio_k_avx512_matmul_rows_tiles,
     .matmul_rows_packed = pio_k_amx_matmul_rows,
+    .packed_reads_tiles = 1,
     .packed_row_block = BLOCK_ROWS,
     .packed_min_rows = PIO_AMX_MIN_ROWS,
     .scratch_bytes = pio_k_amx_scratch_bytes,

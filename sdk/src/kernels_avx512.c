@@ -173,6 +173,51 @@ void pio_k_avx512_matmul_rows(const pio_matrix *w, const float *x, size_t n, flo
   }
 }
 
+/* One token's 16 sums of a panel of tiled bf16 weights (PIO_LAYOUT_TILES):
+ * the panel's tiles in order, each row's 32 bf16 of a step one 64-byte
+ * load whose even elements (the low half of each dword) and odd elements
+ * (the high half) widen with a shift and a mask, against x's even and odd
+ * columns of the step. */
+static void panel_one_token(const uint16_t *panel, size_t steps, const float *x, float *out) {
+  const __m512i even_idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                             28, 30);
+  const __m512i odd_idx = _mm512_add_epi32(even_idx, _mm512_set1_epi32(1));
+  const __m512i high = _mm512_set1_epi32((int)0xffff0000u);
+  __m512 acc[16];
+#pragma GCC unroll 16
+  for (int r = 0; r < 16; r++) acc[r] = _mm512_setzero_ps();
+  for (size_t s = 0; s < steps; s++) {
+    const __m512 x0 = _mm512_loadu_ps(x + 32 * s), x1 = _mm512_loadu_ps(x + 32 * s + 16);
+    const __m512 xe = _mm512_permutex2var_ps(x0, even_idx, x1);
+    const __m512 xo = _mm512_permutex2var_ps(x0, odd_idx, x1);
+    const uint16_t *tile = panel + s * 16 * 32;
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; r++) {
+      const __m512i raw = _mm512_loadu_si512(tile + r * 32);
+      acc[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(raw, 16)), xe, acc[r]);
+      acc[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(raw, high)), xo, acc[r]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < 16; r++) out[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+/* Rows [row_begin, row_end) (whole panels) of y[n][rows] for tiled bf16
+ * weights: a share's panels stream in order, each token passing over a
+ * panel while it is in cache. */
+void pio_k_avx512_matmul_rows_tiles(const pio_matrix *w, const float *x, size_t n, float *y,
+                                    size_t row_begin, size_t row_end) {
+  const size_t steps = w->cols / 32;
+  for (size_t r = row_begin; r < row_end; r += 16) {
+    const uint16_t *panel = (const uint16_t *)w->data + r * w->cols;
+    for (size_t t = 0; t < n; t++) {
+      float sums[16];
+      panel_one_token(panel, steps, x + t * w->cols, sums);
+      memcpy(y + t * w->rows + r, sums, sizeof sums);
+    }
+  }
+}
+
 void pio_k_avx512_softmax(float *x, size_t n) {
   if (n == 0) return;
   __m512 vmax = _mm512_set1_ps(x[0]);
@@ -217,6 +262,7 @@ void pio_k_avx512_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst)
 
 const pio_k_path_ops pio_k_avx512_ops = {
     .matmul_rows = pio_k_avx512_matmul_rows,
+    .matmul_rows_tiles = pio_k_avx512_matmul_rows_tiles,
     .softmax = pio_k_avx512_softmax,
     .silu_mul = pio_k_avx512_silu_mul,
     .to_f32 = pio_k_avx512_to_f32,

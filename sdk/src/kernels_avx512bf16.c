@@ -445,6 +445,7 @@ static void bf16_matmul_rows_packed(const pio_matrix *w, const void *packed, siz
 
 const pio_k_path_ops pio_k_avx512bf16_ops = {
     .matmul_rows = pio_k_avx512_matmul_rows,
+    .matmul_rows_tiles = pio_k_avx512_matmul_rows_tiles,
     .row_block = 12, /* whole blocks of the avx512 path (6 rows), as packed ones */
     .packed_bytes = bf16_packed_bytes,
     .pack_units = bf16_pack_units,

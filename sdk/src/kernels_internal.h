@@ -37,6 +37,9 @@ typedef void (*pio_k_matmul_rows_packed_fn)(const pio_matrix *w, const void *pac
 typedef struct pio_k_path_ops {
   pio_k_matmul_rows_fn matmul_rows;
   uint32_t row_block; /* matmul_rows' row ranges are split in multiples of this */
+  /* The same for bf16 weights in PIO_LAYOUT_TILES, on ranges of whole
+   * 32-row blocks (the f32-activation route of a tiled matrix). */
+  pio_k_matmul_rows_fn matmul_rows_tiles;
   /* Non-NULL when bf16 weights take a packed-activation route: x rounded to
    * bf16 and laid out for the path's dot products, packed_bytes(n, cols)
    * bytes (64-byte aligned), written in pack_units(n, cols) independent
@@ -47,6 +50,7 @@ typedef struct pio_k_path_ops {
   void (*pack)(const float *x, size_t x_stride, size_t n, size_t cols, void *packed,
                size_t unit_begin, size_t unit_end);
   pio_k_matmul_rows_packed_fn matmul_rows_packed;
+  int packed_reads_tiles; /* matmul_rows_packed also takes PIO_LAYOUT_TILES weights */
   uint32_t packed_row_block;
   uint32_t packed_min_rows; /* smallest range a thread takes on that route (0: by bytes) */
   size_t (*scratch_bytes)(size_t n, size_t cols); /* per thread on that route; NULL: none */
@@ -56,6 +60,9 @@ typedef struct pio_k_path_ops {
 } pio_k_path_ops;
 
 PIO_HIDDEN extern const pio_k_path_ops pio_k_scalar_ops;
+/* The scalar matmul of tiled weights, for the paths without their own. */
+PIO_HIDDEN void pio_k_scalar_matmul_rows_tiles(const pio_matrix *w, const float *x, size_t n,
+                                               float *y, size_t row_begin, size_t row_end);
 #if defined(PIO_HAVE_AVX2)
 PIO_HIDDEN extern const pio_k_path_ops pio_k_avx2_ops;
 #endif
@@ -67,6 +74,8 @@ PIO_HIDDEN void pio_k_avx512_matmul_rows(const pio_matrix *w, const float *x, si
 PIO_HIDDEN void pio_k_avx512_softmax(float *x, size_t n);
 PIO_HIDDEN void pio_k_avx512_silu_mul(float *gate, const float *up, size_t n);
 PIO_HIDDEN void pio_k_avx512_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst);
+PIO_HIDDEN void pio_k_avx512_matmul_rows_tiles(const pio_matrix *w, const float *x, size_t n,
+                                               float *y, size_t row_begin, size_t row_end);
 #endif
 #if defined(PIO_HAVE_AVX512_BF16)
 PIO_HIDDEN extern const pio_k_path_ops pio_k_avx512bf16_ops;

@@ -15,6 +15,36 @@ uint64_t pio_matrix_bytes(const pio_matrix *m) {
   return (uint64_t)m->rows * m->cols * pio_dtype_size(m->dtype);
 }
 
+/* Whether [p, p + bytes) lies inside a buffer w owns. */
+static int owns(const pio_weights *w, const void *p, size_t bytes) {
+  const unsigned char *at = p;
+  for (size_t i = 0; i < w->n_owned; i++) {
+    const unsigned char *b = w->owned[i].data;
+    if (at >= b && at + bytes <= b + w->owned[i].bytes) return 1;
+  }
+  return 0;
+}
+
+pio_status pio_weights_tile(pio_weights *w, pio_threadpool *pool, pio_matrix *m,
+                            pio_error *err) {
+  if (!pio_matrix_tiles_fit(m)) return pio_matrix_tile(pool, m, NULL, err); /* says why */
+  const size_t bytes = (size_t)pio_matrix_bytes(m);
+  void *dst = owns(w, m->data, bytes) ? (void *)m->data : pio_weights_alloc(w, bytes, err);
+  return dst != NULL ? pio_matrix_tile(pool, m, dst, err) : PIO_ERR_NO_MEMORY;
+}
+
+pio_status pio_weights_tile_asked(pio_weights *w, pio_threadpool *pool, pio_matrix *const *mats,
+                                  size_t n, uint64_t *tiled_bytes, pio_error *err) {
+  if (pio_matrix_layout_asked() != PIO_LAYOUT_TILES) return PIO_OK;
+  for (size_t i = 0; i < n; i++) {
+    if (!pio_matrix_tiles_fit(mats[i])) continue;
+    pio_status s = pio_weights_tile(w, pool, mats[i], err);
+    if (s != PIO_OK) return s;
+    *tiled_bytes += pio_matrix_bytes(mats[i]);
+  }
+  return PIO_OK;
+}
+
 pio_status pio_weights_open(pio_weights *w, const char *dir, uint32_t load, pio_error *err) {
   memset(w, 0, sizeof *w);
   if (dir == NULL)

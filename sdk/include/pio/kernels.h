@@ -41,13 +41,43 @@ const char *pio_kernel_path_name(pio_kernel_path path);
 /* The path of that name; -1 for an unknown name. */
 int pio_kernel_path_parse(const char *name, pio_kernel_path *out);
 
-/* A weight matrix w[rows][cols], row-major, as stored (not owned). */
+/* How a matrix's elements lie in memory. */
+typedef enum pio_matrix_layout {
+  PIO_LAYOUT_ROWS = 0,  /* row-major [rows][cols], as stored in the files */
+  /* bf16 in AMX tile order (pio_matrix_tile): panels of 16 rows one after
+   * another, each panel its cols / 32 tiles in turn, a tile 16 rows of 32
+   * elements (1 KiB).  Element (r, c) lies at
+   * ((r / 16 * cols / 32 + c / 32) * 16 + r % 16) * 32 + c % 32.
+   * The tile path loads each tile with one contiguous read, and one-token
+   * matmuls stream a share's panels in order. */
+  PIO_LAYOUT_TILES = 1
+} pio_matrix_layout;
+
+/* A weight matrix w[rows][cols] as stored (not owned): row-major unless
+ * layout says otherwise (a zeroed layout is PIO_LAYOUT_ROWS). */
 typedef struct pio_matrix {
   const void *data;
   pio_dtype dtype; /* F32, BF16 or F16 */
   uint32_t rows;   /* output features */
   uint32_t cols;   /* input features */
+  pio_matrix_layout layout;
 } pio_matrix;
+
+/* The layout the environment asks a model to hold its matrices in:
+ * PIO_AMX_LAYOUT=tiles gives PIO_LAYOUT_TILES (every path reads it; the
+ * AMX path loads each tile with one contiguous read), anything else
+ * PIO_LAYOUT_ROWS, the default while what tiles are worth on an AMX
+ * machine is not measured (docs/kernels.md). */
+pio_matrix_layout pio_matrix_layout_asked(void);
+/* Whether m (row-major) can be put in PIO_LAYOUT_TILES: bf16, rows and
+ * cols multiples of 32. */
+int pio_matrix_tiles_fit(const pio_matrix *m);
+/* m's elements rewritten in tile order into dst (m->rows * m->cols bf16,
+ * 64-byte aligned), threaded over pool (may be NULL); dst may be m->data
+ * itself (then writable), rewritten one panel at a time.  m then points at
+ * dst with layout PIO_LAYOUT_TILES.  PIO_ERR_INVALID when m does not fit
+ * (pio_matrix_tiles_fit), PIO_ERR_NO_MEMORY for the panel scratch. */
+pio_status pio_matrix_tile(pio_threadpool *pool, pio_matrix *m, void *dst, pio_error *err);
 
 /* y[n][w.rows] = x[n][w.cols] . w^T, threaded over pool (may be NULL).
  * A path that is not available runs scalar.  With bf16 weights the
@@ -89,6 +119,9 @@ typedef struct pio_kernel_plan {
  */
 pio_status pio_kernel_plan_choose(const char *request, pio_dtype dtype, pio_kernel_plan *out,
                                   pio_error *err);
+/* Appends to plan->why that bytes of the model's weights were rewritten
+ * into PIO_LAYOUT_TILES at load (pio_weights_tile). */
+void pio_kernel_plan_note_tiles(pio_kernel_plan *plan, uint64_t bytes);
 /* The path of a matmul of n_tokens tokens under plan. */
 pio_kernel_path pio_kernel_plan_path(const pio_kernel_plan *plan, size_t n_tokens);
 /* The plan's decode path with f32 activations: avx512 where decode (or the
