@@ -148,15 +148,15 @@ int main(int argc, char **argv) {
   if (o.small_pages) weights = malloc(copies * matrix_bytes);
   else if (pio_pages_alloc(copies * matrix_bytes, (void **)&weights, &err) != PIO_OK) weights = NULL;
   float *x = malloc(o.n * o.cols * sizeof *x), *y = malloc(o.n * o.rows * sizeof *y);
-  if (weights == NULL || x == NULL || y == NULL) return fprintf(stderr, "out of memory\n"), 1;
+  pio_matrix *mats = malloc(copies * sizeof *mats);
+  if (weights == NULL || x == NULL || y == NULL || mats == NULL)
+    return fprintf(stderr, "out of memory\n"), 1;
   pio_synthetic_fill(pool, 1, 1, PIO_SYNTHETIC_NORMAL, 0, 0.02f, o.dtype, weights,
                      copies * matrix_bytes / pio_dtype_size(o.dtype), &err);
   pio_synthetic_fill(pool, 1, 2, PIO_SYNTHETIC_NORMAL, 0, 1, PIO_DTYPE_F32, x, o.n * o.cols, &err);
 
   /* --tiles: each copy rewritten into the tile layout first, as a model on
    * the AMX path holds its matrices. */
-  pio_matrix *mats = malloc(copies * sizeof *mats);
-  if (mats == NULL) return fprintf(stderr, "out of memory\n"), 1;
   for (size_t c = 0; c < copies; c++) {
     mats[c] = (pio_matrix){.data = weights + c * matrix_bytes, .dtype = o.dtype, .rows = o.rows,
                            .cols = o.cols};
