@@ -117,6 +117,14 @@ static int skip_unavailable(pio_kernel_path path) {
   return 1;
 }
 
+static void check_matmul_path_on_three_threads(pio_kernel_path path, int tiled) {
+  pio_threadpool *pool = NULL;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_threadpool_create(3, &pool, &err), PIO_OK);
+  check_matmul_path(path, pool, tiled);
+  pio_threadpool_destroy(pool);
+}
+
 START_TEST(test_kernels_matmul_matches_reference_single_thread) {
   pio_kernel_path path = (pio_kernel_path)_i;
   if (skip_unavailable(path)) return;
@@ -130,11 +138,7 @@ START_TEST(test_kernels_tiled_weights_match_reference_on_one_and_three_threads) 
   if (skip_unavailable(path)) return;
   rng_state = 11 + (uint64_t)_i;
   check_matmul_path(path, NULL, 1);
-  pio_threadpool *pool = NULL;
-  pio_error err = {0};
-  ck_assert_int_eq(pio_threadpool_create(3, &pool, &err), PIO_OK);
-  check_matmul_path(path, pool, 1);
-  pio_threadpool_destroy(pool);
+  check_matmul_path_on_three_threads(path, 1);
 }
 END_TEST
 
@@ -175,11 +179,7 @@ START_TEST(test_kernels_matmul_matches_reference_on_three_threads) {
   pio_kernel_path path = (pio_kernel_path)_i;
   if (skip_unavailable(path)) return;
   rng_state = 7 + (uint64_t)_i;
-  pio_threadpool *pool = NULL;
-  pio_error err = {0};
-  ck_assert_int_eq(pio_threadpool_create(3, &pool, &err), PIO_OK);
-  check_matmul_path(path, pool, 0);
-  pio_threadpool_destroy(pool);
+  check_matmul_path_on_three_threads(path, 0);
 }
 END_TEST
 
