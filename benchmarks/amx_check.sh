@@ -6,7 +6,7 @@
 # PyTorch reference with the weights in tile order, the tile kernel alone
 # at 16 threads with row-major and tiled weights, the one-token kernel on
 # both layouts, and pio-bench run for llama-3.2-1b alternating
-# PIO_AMX_LAYOUT=rows and tiles.  Logs go to OUT (default ./amx-out); the
+# PIO_WEIGHT_LAYOUT=rows and tiles.  Logs go to OUT (default ./amx-out); the
 # last lines sum up each figure per layout (medians of the runs).
 # PIO_AMX_CHECK_RUNS (default 2) pio-bench runs a layout; PIO_AMX_CHECK_THREADS
 # (default: every core); PIO_AMX_CHECK_PYTHON the Python with numpy and torch
@@ -41,11 +41,11 @@ for t in test_kernels_amx test_kernels_amx_emulated test_kernels test_weights te
 done
 if "$py" -c "import numpy, torch" 2>/dev/null; then
   for layout in rows tiles; do
-    PIO_AMX_LAYOUT=$layout timeout 300 "$py" "$src/tests/test_llama3_1_forward.py" \
+    PIO_WEIGHT_LAYOUT=$layout timeout 300 "$py" "$src/tests/test_llama3_1_forward.py" \
       "$b/host/pio-host" -k reference > "$out/forward-$layout.log" 2>&1
     rc=$?
     echo "forward vs reference, $layout: exit $rc, $(tail -1 "$out/forward-$layout.log")"
-    [ "$rc" = 0 ] || check_failed "forward vs reference with PIO_AMX_LAYOUT=$layout"
+    [ "$rc" = 0 ] || check_failed "forward vs reference with PIO_WEIGHT_LAYOUT=$layout"
   done
 else
   echo "forward vs reference: skipped ($py lacks numpy or torch)"
@@ -63,21 +63,21 @@ for round in 1 2; do
                "2048 8192 512"; do
     set -- $shape
     micro "r$round rows " --path amx_bf16 --rows "$1" --cols "$2" --n "$3" --reps 7
-    micro "r$round tiles" --path amx_bf16 --rows "$1" --cols "$2" --n "$3" --reps 7 --tiles
+    micro "r$round tiles" --path amx_bf16 --rows "$1" --cols "$2" --n "$3" --reps 7 --layout tiles
   done
 done
 
 step "one token (decode's kernel), $threads threads"
 for round in 1 2; do
   micro "r$round rows " --path avx512 --rows 8192 --cols 2048 --n 1 --reps 15
-  micro "r$round tiles" --path avx512 --rows 8192 --cols 2048 --n 1 --reps 15 --tiles
+  micro "r$round tiles" --path avx512 --rows 8192 --cols 2048 --n 1 --reps 15 --layout tiles
 done
 
 step "pio-bench run llama-3.2-1b, $threads threads, layouts alternating"
 for i in $(seq "$runs"); do
   for layout in rows tiles; do
     log=$out/bench-$layout-$i.log
-    PIO_AMX_LAYOUT=$layout timeout 300 "$b/benchmarks/pio-bench" run --model llama-3.2-1b \
+    PIO_WEIGHT_LAYOUT=$layout timeout 300 "$b/benchmarks/pio-bench" run --model llama-3.2-1b \
       --synthetic --threads "$threads" --prompt-tokens 128,512 --gen-tokens 16 --repeat 5 \
       --no-progress --json-out "$out/bench-$layout-$i.json" > "$log" 2>&1
     rc=$?

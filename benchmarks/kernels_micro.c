@@ -4,10 +4,10 @@
  *
  *   pio-kernels-micro [--path NAME] [--dtype bf16] [--rows R] [--cols C]
  *                     [--n TOKENS] [--threads T] [--reps K] [--mib M] [--fill]
- *                     [--small-pages] [--peaks] [--tiles]
+ *                     [--small-pages] [--peaks] [--layout rows|tiles|pairs]
  *
- * --tiles rewrites the weights into the AMX tile layout first (pio/kernels.h)
- * as a model on the tile path holds them.
+ * --layout rewrites the weights into that layout first (pio/kernels.h), as
+ * a model holds them (pio_kernel_plan_layout).
  *
  * --peaks prints every compute peak this CPU has (compute_limits.h: pinned
  * shares after a warm-up, best and median of --reps passes) and exits.
@@ -30,7 +30,8 @@ typedef struct options {
   pio_dtype dtype;
   uint32_t rows, cols, threads;
   size_t n, reps, mib;
-  int fill, small_pages, peaks, tiles;
+  int fill, small_pages, peaks;
+  pio_matrix_layout layout;
 } options;
 
 static double now_s(void) {
@@ -54,6 +55,16 @@ static int parse_path(const char *name, pio_kernel_path *out) {
   return -1;
 }
 
+static int parse_layout(const char *name, pio_matrix_layout *out) {
+  for (int l = PIO_LAYOUT_ROWS; l <= PIO_LAYOUT_PAIRS; l++) {
+    if (strcmp(name, pio_matrix_layout_name((pio_matrix_layout)l)) == 0) {
+      *out = (pio_matrix_layout)l;
+      return 0;
+    }
+  }
+  return -1;
+}
+
 static int parse_options(int argc, char **argv, options *o) {
   *o = (options){.path = pio_kernel_best(), .dtype = PIO_DTYPE_BF16, .rows = 2048,
                  .cols = 8192, .threads = 0, .n = 1, .reps = 20, .mib = 512};
@@ -62,7 +73,6 @@ static int parse_options(int argc, char **argv, options *o) {
     if (strcmp(a, "--fill") == 0) { o->fill = 1; continue; }
     if (strcmp(a, "--small-pages") == 0) { o->small_pages = 1; continue; }
     if (strcmp(a, "--peaks") == 0) { o->peaks = 1; continue; }
-    if (strcmp(a, "--tiles") == 0) { o->tiles = 1; continue; }
     if (v == NULL) return -1;
     i++;
     if (strcmp(a, "--path") == 0) { if (parse_path(v, &o->path) != 0) return -1; }
@@ -73,6 +83,7 @@ static int parse_options(int argc, char **argv, options *o) {
     else if (strcmp(a, "--threads") == 0) o->threads = (uint32_t)strtoul(v, NULL, 10);
     else if (strcmp(a, "--reps") == 0) o->reps = strtoul(v, NULL, 10);
     else if (strcmp(a, "--mib") == 0) o->mib = strtoul(v, NULL, 10);
+    else if (strcmp(a, "--layout") == 0) { if (parse_layout(v, &o->layout) != 0) return -1; }
     else return -1;
   }
   return o->rows && o->cols && o->n && o->reps ? 0 : -1;
@@ -120,7 +131,7 @@ int main(int argc, char **argv) {
   if (parse_options(argc, argv, &o) != 0) {
     fprintf(stderr, "usage: %s [--path scalar|avx2|avx512|avx512bf16|amx_bf16] [--dtype bf16]"
                     " [--rows R] [--cols C] [--n TOKENS] [--threads T] [--reps K] [--mib M]"
-                    " [--fill] [--small-pages] [--peaks] [--tiles]\n",
+                    " [--fill] [--small-pages] [--peaks] [--layout rows|tiles|pairs]\n",
             argv[0]);
     return 2;
   }
@@ -155,13 +166,14 @@ int main(int argc, char **argv) {
                      copies * matrix_bytes / pio_dtype_size(o.dtype), &err);
   pio_synthetic_fill(pool, 1, 2, PIO_SYNTHETIC_NORMAL, 0, 1, PIO_DTYPE_F32, x, o.n * o.cols, &err);
 
-  /* --tiles: each copy rewritten into the tile layout first, as a model on
-   * the AMX path holds its matrices. */
+  /* --layout: each copy rewritten into that layout first, as a model holds
+   * its matrices. */
   for (size_t c = 0; c < copies; c++) {
     mats[c] = (pio_matrix){.data = weights + c * matrix_bytes, .dtype = o.dtype, .rows = o.rows,
                            .cols = o.cols};
-    if (o.tiles && pio_matrix_tile(pool, &mats[c], weights + c * matrix_bytes, &err) != PIO_OK)
-      return fprintf(stderr, "--tiles: %s\n", err.message), 1;
+    if (o.layout != PIO_LAYOUT_ROWS &&
+        pio_matrix_set_layout(pool, &mats[c], o.layout, weights + c * matrix_bytes, &err) != PIO_OK)
+      return fprintf(stderr, "--layout: %s\n", err.message), 1;
   }
   double *times = malloc(o.reps * sizeof *times), *bws = malloc(o.reps * sizeof *bws);
   for (size_t rep = 0; rep < o.reps + 2; rep++) { /* 2 warm-up passes */
@@ -180,9 +192,9 @@ int main(int argc, char **argv) {
          bws[o.reps - 1] * 1e-9);
   double median = times[o.reps / 2], best = times[0];
   double flop = 2.0 * o.rows * o.cols * (double)o.n;
-  printf("%s %s%s rows=%u cols=%u n=%zu threads=%u: median %.1f us  %.1f GB/s  %.1f GFLOP/s"
+  printf("%s %s %s rows=%u cols=%u n=%zu threads=%u: median %.1f us  %.1f GB/s  %.1f GFLOP/s"
          "  (best %.1f GB/s %.1f GFLOP/s)\n",
-         pio_kernel_path_name(o.path), pio_dtype_name(o.dtype), o.tiles ? " tiles" : "", o.rows,
+         pio_kernel_path_name(o.path), pio_dtype_name(o.dtype), pio_matrix_layout_name(o.layout), o.rows,
          o.cols, o.n,
          pio_threadpool_size(pool), median * 1e6, matrix_bytes / median * 1e-9,
          flop / median * 1e-9, matrix_bytes / best * 1e-9, flop / best * 1e-9);

@@ -83,22 +83,24 @@ class Qwen(Case):
                    BF16_TOLERANCE, exact_tokens=False)
 
 
-class TileOrder(Case):
-    # PIO_AMX_LAYOUT=tiles: every matrix that fits (bf16, multiples of 32)
-    # held in the AMX tile layout, whatever the plan, so the tiled kernels
-    # run on every CPU: attention's and the experts' matrices here.
-    def check_tiled(self, folder):
-        with unittest.mock.patch.dict(os.environ, {"PIO_AMX_LAYOUT": "tiles"}):
-            self.check(folder, BF16_TOLERANCE, exact_tokens=False)
+class Layouts(Case):
+    # PIO_WEIGHT_LAYOUT: every matrix that fits (bf16, multiples of 32) held
+    # in that layout whatever the plan, so each layout's kernels run on every
+    # CPU: attention's and the experts' matrices here.
+    def check_laid_out(self, folder):
+        for layout in ["tiles", "pairs"]:
+            with self.subTest(layout=layout):
+                with unittest.mock.patch.dict(os.environ, {"PIO_WEIGHT_LAYOUT": layout}):
+                    self.check(folder, BF16_TOLERANCE, exact_tokens=False)
 
-    def test_qwen3_moe_bf16_in_tile_order_matches_reference(self):
-        self.check_tiled(self.model("moe_tiles", "--arch", "qwen3_moe", "--layers", "3",
-                                    "--experts", "6", "--top-k", "2", "--dtype", "bf16",
-                                    "--seed", "31"))
+    def test_qwen3_moe_bf16_in_each_layout_matches_reference(self):
+        self.check_laid_out(self.model("moe_laid_out", "--arch", "qwen3_moe", "--layers", "3",
+                                       "--experts", "6", "--top-k", "2", "--dtype", "bf16",
+                                       "--seed", "31"))
 
-    def test_mistral_bf16_in_tile_order_matches_reference(self):
-        self.check_tiled(self.model("mistral_tiles", "--arch", "mistral", "--window", "6",
-                                    "--dtype", "bf16", "--seed", "32"))
+    def test_mistral_bf16_in_each_layout_matches_reference(self):
+        self.check_laid_out(self.model("mistral_laid_out", "--arch", "mistral", "--window", "6",
+                                       "--dtype", "bf16", "--seed", "32"))
 
 
 class Mistral(Case):

@@ -49,29 +49,34 @@ static const size_t shapes[][3] = {
     {13, 1557, 128}, {7, 3100, 64}, {100, 1031, 97}, {150, 70, 96}, {61, 3100, 100},
 };
 
-/* Shapes the tile layout takes (rows and cols multiples of 32): one panel
- * pair, shares of 32-row blocks on three threads, one token, a few, the
- * AMX route's 16-token tiles with tails, more than one 16-step panel. */
-static const size_t tiled_shapes[][3] = {
+/* Shapes the bf16 layouts take (rows and cols multiples of 32): one
+ * panel pair, shares of 32-row blocks on three threads, one token, a few,
+ * the AMX route's 16-token tiles with tails, the avx512bf16 route's 48-row
+ * blocks with a 16- and a 32-row tail, more than one 16-step panel. */
+static const size_t laid_out_shapes[][3] = {
     {32, 32, 1}, {64, 64, 3}, {32, 512, 16}, {96, 1024, 1}, {128, 2048, 40}, {64, 96, 97},
-    {256, 640, 17},
+    {256, 640, 17}, {160, 64, 9},
 };
 
 /* Checks pio_matmul on `path` for every dtype and shape against the
  * double-precision dot of the stored weights with x — rounded to bf16 first
- * where the path does that for bf16 weights.  tiled: bf16 weights in
- * PIO_LAYOUT_TILES (rewritten in place) on the shapes that layout takes. */
-static void check_matmul_path(pio_kernel_path path, pio_threadpool *pool, int tiled) {
-  const size_t n_shapes = tiled ? sizeof tiled_shapes / sizeof tiled_shapes[0]
-                                : sizeof shapes / sizeof shapes[0];
-  for (size_t d = tiled ? 1 : 0; d < (tiled ? 2 : 3); d++) {
+ * where the path does that for bf16 weights.  layout other than rows: bf16
+ * weights in it (rewritten in place) on the shapes it takes. */
+static void check_matmul_path(pio_kernel_path path, pio_threadpool *pool,
+                              pio_matrix_layout layout) {
+  const int laid_out = layout != PIO_LAYOUT_ROWS;
+  const size_t n_shapes = laid_out ? sizeof laid_out_shapes / sizeof laid_out_shapes[0]
+                                   : sizeof shapes / sizeof shapes[0];
+  for (size_t d = laid_out ? 1 : 0; d < (laid_out ? 2 : 3); d++) {
     pio_dtype dtype = weight_dtypes[d];
     int rounds_x = (path == PIO_KERNEL_AVX512_BF16 || path == PIO_KERNEL_AMX_BF16) &&
                    dtype == PIO_DTYPE_BF16;
-    /* Tiled weights take the AMX route or f32 activations on the others. */
-    if (tiled) rounds_x = path == PIO_KERNEL_AMX_BF16;
+    /* Tiles take the AMX route, pairs the avx512bf16 one; elsewhere f32
+     * activations. */
+    if (layout == PIO_LAYOUT_TILES) rounds_x = path == PIO_KERNEL_AMX_BF16;
+    if (layout == PIO_LAYOUT_PAIRS) rounds_x = path == PIO_KERNEL_AVX512_BF16;
     for (size_t s = 0; s < n_shapes; s++) {
-      const size_t *shape = tiled ? tiled_shapes[s] : shapes[s];
+      const size_t *shape = laid_out ? laid_out_shapes[s] : shapes[s];
       size_t rows = shape[0], cols = shape[1], n = shape[2];
       float *exact = malloc(rows * cols * sizeof *exact);
       void *data = make_weights(dtype, rows * cols, exact);
@@ -81,7 +86,7 @@ static void check_matmul_path(pio_kernel_path path, pio_threadpool *pool, int ti
       for (size_t i = 0; i < n * rows; i++) y[i] = NAN;
       pio_matrix w = {.data = data, .dtype = dtype, .rows = (uint32_t)rows, .cols = (uint32_t)cols};
       pio_error err = {0};
-      if (tiled) ck_assert_int_eq(pio_matrix_tile(pool, &w, data, &err), PIO_OK);
+      if (laid_out) ck_assert_int_eq(pio_matrix_set_layout(pool, &w, layout, data, &err), PIO_OK);
       pio_matmul(pool, path, &w, x, n, y);
       for (size_t t = 0; t < n; t++) {
         for (size_t r = 0; r < rows; r++) {
@@ -98,9 +103,9 @@ static void check_matmul_path(pio_kernel_path path, pio_threadpool *pool, int ti
            * that and far below any real bug (wrong element, missed tail). */
           double tol = 1e-5 * mag + 1e-6;
           if (!(fabs(got - ref) <= tol))
-            ck_abort_msg("%s %s%s rows=%zu cols=%zu n=%zu: y[%zu][%zu] = %.9g, expected %.9g "
+            ck_abort_msg("%s %s %s rows=%zu cols=%zu n=%zu: y[%zu][%zu] = %.9g, expected %.9g "
                          "(tol %g)", pio_kernel_path_name(path), pio_dtype_name(dtype),
-                         tiled ? " tiled" : "", rows, cols, n, t, r, got, ref, tol);
+                         pio_matrix_layout_name(layout), rows, cols, n, t, r, got, ref, tol);
         }
       }
       free(exact);
@@ -117,11 +122,11 @@ static int skip_unavailable(pio_kernel_path path) {
   return 1;
 }
 
-static void check_matmul_path_on_three_threads(pio_kernel_path path, int tiled) {
+static void check_matmul_path_on_three_threads(pio_kernel_path path, pio_matrix_layout layout) {
   pio_threadpool *pool = NULL;
   pio_error err = {0};
   ck_assert_int_eq(pio_threadpool_create(3, &pool, &err), PIO_OK);
-  check_matmul_path(path, pool, tiled);
+  check_matmul_path(path, pool, layout);
   pio_threadpool_destroy(pool);
 }
 
@@ -129,45 +134,57 @@ START_TEST(test_kernels_matmul_matches_reference_single_thread) {
   pio_kernel_path path = (pio_kernel_path)_i;
   if (skip_unavailable(path)) return;
   rng_state = 42 + (uint64_t)_i;
-  check_matmul_path(path, NULL, 0);
+  check_matmul_path(path, NULL, PIO_LAYOUT_ROWS);
 }
 END_TEST
 
-START_TEST(test_kernels_tiled_weights_match_reference_on_one_and_three_threads) {
+START_TEST(test_kernels_laid_out_weights_match_reference_on_one_and_three_threads) {
   pio_kernel_path path = (pio_kernel_path)_i;
   if (skip_unavailable(path)) return;
   rng_state = 11 + (uint64_t)_i;
-  check_matmul_path(path, NULL, 1);
-  check_matmul_path_on_three_threads(path, 1);
+  for (pio_matrix_layout layout = PIO_LAYOUT_TILES; layout <= PIO_LAYOUT_PAIRS; layout++) {
+    check_matmul_path(path, NULL, layout);
+    check_matmul_path_on_three_threads(path, layout);
+  }
 }
 END_TEST
 
-/* The layout: element (r, c) where pio/kernels.h says; in place and into
+/* Where element (r, c) of a rows x cols matrix lies in layout, by
+ * pio/kernels.h's formulas. */
+static size_t documented_at(pio_matrix_layout layout, size_t r, size_t c, size_t cols) {
+  return layout == PIO_LAYOUT_TILES ? ((r / 16 * cols / 32 + c / 32) * 16 + r % 16) * 32 + c % 32
+                                    : ((r / 16 * cols / 2 + c / 2) * 16 + r % 16) * 2 + c % 2;
+}
+
+/* Each layout: element (r, c) where pio/kernels.h says; in place and into
  * another buffer alike; a matrix it does not take is refused, unchanged. */
-START_TEST(test_kernels_tile_layout_puts_each_element_where_documented) {
+START_TEST(test_kernels_layouts_put_each_element_where_documented) {
+  const pio_matrix_layout layout = _i ? PIO_LAYOUT_PAIRS : PIO_LAYOUT_TILES;
   const size_t rows = 64, cols = 96;
   uint16_t *src = malloc(rows * cols * 2), *copy = malloc(rows * cols * 2);
   for (size_t i = 0; i < rows * cols; i++) src[i] = (uint16_t)i;
   pio_matrix a = {.data = src, .dtype = PIO_DTYPE_BF16, .rows = rows, .cols = cols};
   pio_matrix b = a;
   pio_error err = {0};
-  ck_assert_int_eq(pio_matrix_tile(NULL, &a, copy, &err), PIO_OK);
+  ck_assert_int_eq(pio_matrix_set_layout(NULL, &a, layout, copy, &err), PIO_OK);
   ck_assert_ptr_eq(a.data, copy);
-  ck_assert_int_eq(a.layout, PIO_LAYOUT_TILES);
+  ck_assert_int_eq(a.layout, layout);
   for (size_t r = 0; r < rows; r++)
     for (size_t c = 0; c < cols; c++)
-      ck_assert_uint_eq(copy[((r / 16 * cols / 32 + c / 32) * 16 + r % 16) * 32 + c % 32],
-                        (uint16_t)(r * cols + c));
+      ck_assert_uint_eq(copy[documented_at(layout, r, c, cols)], (uint16_t)(r * cols + c));
   pio_threadpool *pool = NULL;
   ck_assert_int_eq(pio_threadpool_create(3, &pool, &err), PIO_OK);
-  ck_assert_int_eq(pio_matrix_tile(pool, &b, src, &err), PIO_OK);
+  ck_assert_int_eq(pio_matrix_set_layout(pool, &b, layout, src, &err), PIO_OK);
   ck_assert_mem_eq(src, copy, rows * cols * 2);
-  pio_matrix tiled_twice = b, odd = {.data = copy, .dtype = PIO_DTYPE_BF16, .rows = 48, .cols = 96};
+  pio_matrix twice = b, odd = {.data = copy, .dtype = PIO_DTYPE_BF16, .rows = 48, .cols = 96};
   pio_matrix f32 = {.data = copy, .dtype = PIO_DTYPE_F32, .rows = 32, .cols = 32};
-  ck_assert_int_eq(pio_matrix_tile(NULL, &tiled_twice, copy, &err), PIO_ERR_INVALID);
-  ck_assert_int_eq(pio_matrix_tile(NULL, &odd, copy, &err), PIO_ERR_INVALID);
+  pio_matrix rows_again = a;
+  ck_assert_int_eq(pio_matrix_set_layout(NULL, &twice, layout, copy, &err), PIO_ERR_INVALID);
+  ck_assert_int_eq(pio_matrix_set_layout(NULL, &odd, layout, copy, &err), PIO_ERR_INVALID);
   ck_assert_ptr_nonnull(strstr(err.message, "48x96"));
-  ck_assert_int_eq(pio_matrix_tile(NULL, &f32, copy, &err), PIO_ERR_INVALID);
+  ck_assert_int_eq(pio_matrix_set_layout(NULL, &f32, layout, copy, &err), PIO_ERR_INVALID);
+  ck_assert_int_eq(pio_matrix_set_layout(NULL, &rows_again, PIO_LAYOUT_ROWS, copy, &err),
+                   PIO_ERR_INVALID);
   ck_assert_int_eq(odd.layout, PIO_LAYOUT_ROWS);
   pio_threadpool_destroy(pool);
   free(src);
@@ -179,7 +196,7 @@ START_TEST(test_kernels_matmul_matches_reference_on_three_threads) {
   pio_kernel_path path = (pio_kernel_path)_i;
   if (skip_unavailable(path)) return;
   rng_state = 7 + (uint64_t)_i;
-  check_matmul_path_on_three_threads(path, 0);
+  check_matmul_path_on_three_threads(path, PIO_LAYOUT_ROWS);
 }
 END_TEST
 
@@ -334,9 +351,9 @@ int main(void) {
                       PIO_KERNEL_PATH_COUNT);
   tcase_add_loop_test(tc, test_kernels_matmul_matches_reference_on_three_threads, 0,
                       PIO_KERNEL_PATH_COUNT);
-  tcase_add_loop_test(tc, test_kernels_tiled_weights_match_reference_on_one_and_three_threads, 0,
+  tcase_add_loop_test(tc, test_kernels_laid_out_weights_match_reference_on_one_and_three_threads, 0,
                       PIO_KERNEL_PATH_COUNT);
-  tcase_add_test(tc, test_kernels_tile_layout_puts_each_element_where_documented);
+  tcase_add_loop_test(tc, test_kernels_layouts_put_each_element_where_documented, 0, 2);
   tcase_add_loop_test(tc, test_kernels_bf16_activation_error_stays_within_bf16_precision, 0, 2);
   tcase_add_loop_test(tc, test_kernels_strided_x_gives_the_contiguous_result, 0,
                       PIO_KERNEL_PATH_COUNT);

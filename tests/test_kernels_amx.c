@@ -80,7 +80,7 @@ static int check_shape(matmul_fn run, void *ctx, size_t rows, size_t cols, size_
   pio_matrix m = {.data = w, .dtype = PIO_DTYPE_BF16, .rows = (uint32_t)rows,
                   .cols = (uint32_t)cols};
   pio_error err = {0};
-  if (tiled && pio_matrix_tile(NULL, &m, w, &err) != PIO_OK) {
+  if (tiled && pio_matrix_set_layout(NULL, &m, PIO_LAYOUT_TILES, w, &err) != PIO_OK) {
     fprintf(stderr, "FAIL: %s\n", err.message);
     return 1;
   }

@@ -139,22 +139,25 @@ class TestAgainstReference(ModelCase):
                                              else F32_TOLERANCE, exact_tokens=not bf16_path,
                                              extra=["--kernel", path])
 
-    def test_weights_in_tile_order_match_reference(self):
-        # PIO_AMX_LAYOUT=tiles holds every matrix in the AMX tile layout
-        # whatever the plan (all of them fit: multiples of 32), so the tiled
-        # kernels run here too: avx512's with f32 activations within the f32
-        # tolerance, the default plan (AMX tiles where there are) within bf16's.
-        folder = self.model("tiles", "--heads", "4", "--kv-heads", "2", "--ffn", "192",
+    def test_weights_in_each_layout_match_reference(self):
+        # PIO_WEIGHT_LAYOUT holds every matrix that fits (here all: multiples
+        # of 32) in that layout whatever the plan, so each layout's kernels
+        # run on every CPU: avx512's with f32 activations within the f32
+        # tolerance, the default plan (AMX tiles or vdpbf16ps pairs where
+        # they are) within bf16's.
+        folder = self.model("layouts", "--heads", "4", "--kv-heads", "2", "--ffn", "192",
                             "--dtype", "bf16", "--rope-scaling", "--seed", "23")
-        env = dict(os.environ, PIO_AMX_LAYOUT="tiles")
-        rc, _, err = run(folder, "--tokens", "1,2", "--max-new-tokens", "1", "--kernel", "avx512",
-                         env=env)
-        if rc == 0:
-            self.check_against_reference(folder, F32_TOLERANCE, extra=["--kernel", "avx512"],
-                                         env=env)
-        else:
-            self.assertIn("kernel path avx512 cannot run here: ", err)
-        self.check_against_reference(folder, BF16_TOLERANCE, exact_tokens=False, env=env)
+        for layout in ["rows", "tiles", "pairs"]:
+            with self.subTest(layout=layout):
+                env = dict(os.environ, PIO_WEIGHT_LAYOUT=layout)
+                rc, _, err = run(folder, "--tokens", "1,2", "--max-new-tokens", "1", "--kernel",
+                                 "avx512", env=env)
+                if rc == 0:
+                    self.check_against_reference(folder, F32_TOLERANCE,
+                                                 extra=["--kernel", "avx512"], env=env)
+                else:
+                    self.assertIn("kernel path avx512 cannot run here: ", err)
+                self.check_against_reference(folder, BF16_TOLERANCE, exact_tokens=False, env=env)
 
     def test_f16_weights_match_reference(self):
         folder = self.model("f16", "--heads", "4", "--kv-heads", "2", "--dtype", "f16",

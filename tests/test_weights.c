@@ -145,16 +145,19 @@ START_TEST(test_parts_apart_or_of_two_dtypes_are_copied_in_order) {
 }
 END_TEST
 
-/* Element (r, c) of a tiled matrix (pio/kernels.h's formula), as f32. */
-static float tiled_at(const pio_matrix *m, size_t r, size_t c) {
-  return pio_bf16_to_f32(((const uint16_t *)m->data)[((r / 16 * m->cols / 32 + c / 32) * 16 +
-                                                      r % 16) * 32 + c % 32]);
+/* Element (r, c) of a matrix in the tiles or pairs layout (pio/kernels.h's
+ * formulas), as f32. */
+static float laid_out_at(const pio_matrix *m, size_t r, size_t c) {
+  const size_t at = m->layout == PIO_LAYOUT_TILES
+                        ? ((r / 16 * m->cols / 32 + c / 32) * 16 + r % 16) * 32 + c % 32
+                        : ((r / 16 * m->cols / 2 + c / 2) * 16 + r % 16) * 2 + c % 2;
+  return pio_bf16_to_f32(((const uint16_t *)m->data)[at]);
 }
 
 /* What the file's bf16 holds for the value v. */
 static float as_bf16(float v) { return pio_bf16_to_f32(pio_f32_to_bf16(v)); }
 
-START_TEST(test_tiling_copies_a_view_and_rewrites_an_owned_matrix_in_place) {
+START_TEST(test_layouts_copy_a_view_and_rewrite_an_owned_matrix_in_place) {
   /* "gate" and "up" lie apart, so their stack is a copy the set owns. */
   const tensor t[] = {{"view", 32, 64, "BF16", 0.0f}, {"gate", 16, 32, "BF16", 0.0f},
                       {"mid", 1, 2, "F32", 0.0f}, {"up", 16, 32, "BF16", 1000.0f}};
@@ -170,24 +173,28 @@ START_TEST(test_tiling_copies_a_view_and_rewrites_an_owned_matrix_in_place) {
   const void *mapped = view.data, *stacked = stack.data;
   const uint64_t bytes = w.bytes;
   const size_t owned = w.n_owned;
-  ck_assert_int_eq(pio_weights_tile(&w, NULL, &view, &err), PIO_OK);
+  ck_assert_int_eq(pio_weights_set_layout(&w, NULL, &view, PIO_LAYOUT_TILES, &err), PIO_OK);
   ck_assert_ptr_ne(view.data, mapped); /* the mapping is read-only: a copy */
+  /* its pages given back, the mapping still reads the file's values */
+  const pio_matrix as_mapped = {.data = mapped, .dtype = PIO_DTYPE_BF16, .rows = 32, .cols = 64};
+  for (size_t i = 0; i < 32 * 64; i += 97) ck_assert_float_eq(at(&as_mapped, i), as_bf16((float)i));
   ck_assert_uint_eq(w.n_owned, owned + 1);
-  ck_assert_int_eq(pio_weights_tile(&w, NULL, &stack, &err), PIO_OK);
+  ck_assert_int_eq(pio_weights_set_layout(&w, NULL, &stack, PIO_LAYOUT_PAIRS, &err), PIO_OK);
   ck_assert_ptr_eq(stack.data, stacked); /* the set's own buffer: in place */
   ck_assert_uint_eq(w.n_owned, owned + 1);
   ck_assert_uint_eq(w.bytes, bytes);
   ck_assert_int_eq(view.layout, PIO_LAYOUT_TILES);
+  ck_assert_int_eq(stack.layout, PIO_LAYOUT_PAIRS);
   for (size_t r = 0; r < 32; r++)
     for (size_t c = 0; c < 64; c++) {
-      ck_assert_float_eq(tiled_at(&view, r, c), as_bf16((float)(r * 64 + c)));
+      ck_assert_float_eq(laid_out_at(&view, r, c), as_bf16((float)(r * 64 + c)));
       if (c < 32)
-        ck_assert_float_eq(tiled_at(&stack, r, c),
+        ck_assert_float_eq(laid_out_at(&stack, r, c),
                            as_bf16((r < 16 ? 0.0f : 1000.0f) + (float)(r % 16 * 32 + c)));
     }
   ck_assert_int_eq(pio_weights_matrix(&w, "mid", 1, 2, &odd, NULL), PIO_OK);
-  ck_assert_int_eq(pio_weights_tile(&w, NULL, &odd, &err), PIO_ERR_INVALID);
-  ck_assert_ptr_nonnull(strstr(err.message, "matrix 1x2 (fp32)"));
+  ck_assert_int_eq(pio_weights_set_layout(&w, NULL, &odd, PIO_LAYOUT_TILES, &err), PIO_ERR_INVALID);
+  ck_assert_ptr_nonnull(strstr(err.message, "matrix 1x2 (fp32, rows): the tiles layout"));
   ck_assert_int_eq(odd.layout, PIO_LAYOUT_ROWS);
   pio_weights_free(&w);
 }
@@ -357,7 +364,7 @@ int main(void) {
   tcase_add_test(files, test_matrix_is_viewed_in_place_and_counted);
   tcase_add_test(files, test_adjacent_parts_stack_in_place);
   tcase_add_test(files, test_parts_apart_or_of_two_dtypes_are_copied_in_order);
-  tcase_add_test(files, test_tiling_copies_a_view_and_rewrites_an_owned_matrix_in_place);
+  tcase_add_test(files, test_layouts_copy_a_view_and_rewrite_an_owned_matrix_in_place);
   tcase_add_test(files, test_vectors_are_widened_and_ignorable_tensors_pass);
   tcase_add_test(files, test_missing_and_misshapen_tensors_name_tensor_and_place);
   suite_add_tcase(s, files);

@@ -167,26 +167,28 @@ static void describe(pio_decoder *d) {
   d->matmul_dtypes = dtypes;
 }
 
-/* An FFN's two matrices in tile order when asked (pio_weights_tile_asked). */
-static pio_status tile_ffn(pio_decoder *d, decoder_ffn *f, uint64_t *tiled, pio_error *err) {
+/* An FFN's two matrices in layout (pio_weights_set_layouts). */
+static pio_status lay_out_ffn(pio_decoder *d, decoder_ffn *f, pio_matrix_layout layout,
+                              uint64_t *bytes, pio_error *err) {
   pio_matrix *const mats[] = {&f->w.gate_up, &f->w.down};
-  return pio_weights_tile_asked(&d->set, d->pool, mats, 2, tiled, err);
+  return pio_weights_set_layouts(&d->set, d->pool, mats, 2, layout, bytes, err);
 }
 
-/* Every layer's matrices but the router's in tile order when the
- * environment asks for it, which the plan's reason then says. */
-static pio_status tile_layers(pio_decoder *d, pio_error *err) {
-  uint64_t tiled = 0;
+/* Every layer's matrices but the router's in the plan's layout
+ * (pio_kernel_plan_layout), which the plan's reason then says. */
+static pio_status lay_out_layers(pio_decoder *d, pio_error *err) {
+  const pio_matrix_layout layout = pio_kernel_plan_layout(&d->plan);
+  uint64_t bytes = 0;
   pio_status s = PIO_OK;
   for (uint32_t l = 0; s == PIO_OK && l < d->spec.n_layers; l++) {
     decoder_layer *L = &d->layers[l];
     pio_matrix *const attention[] = {&L->qkv, &L->o};
-    s = pio_weights_tile_asked(&d->set, d->pool, attention, 2, &tiled, err);
+    s = pio_weights_set_layouts(&d->set, d->pool, attention, 2, layout, &bytes, err);
     for (uint32_t e = 0; s == PIO_OK && L->moe && e < d->spec.n_experts; e++)
-      s = tile_ffn(d, &L->experts[e], &tiled, err);
-    if (s == PIO_OK) s = tile_ffn(d, L->moe ? &L->shared : &L->mlp, &tiled, err);
+      s = lay_out_ffn(d, &L->experts[e], layout, &bytes, err);
+    if (s == PIO_OK) s = lay_out_ffn(d, L->moe ? &L->shared : &L->mlp, layout, &bytes, err);
   }
-  if (s == PIO_OK && tiled > 0) pio_kernel_plan_note_tiles(&d->plan, tiled);
+  if (s == PIO_OK && bytes > 0) pio_kernel_plan_note_layout(&d->plan, layout, bytes);
   return s;
 }
 
@@ -217,7 +219,7 @@ static pio_status build(pio_decoder *d, const pio_model_options *o, pio_error *e
   s = pio_kernel_plan_choose(
       o->kernel, L0->moe ? L0->experts[0].w.gate_up.dtype : L0->mlp.w.gate_up.dtype, &d->plan,
       err);
-  if (s == PIO_OK) s = tile_layers(d, err);
+  if (s == PIO_OK) s = lay_out_layers(d, err);
   if (s != PIO_OK) return pio_error_prefix(err, "model create");
   d->router_path = pio_kernel_plan_f32_path(&d->plan);
   const uint32_t chunk =

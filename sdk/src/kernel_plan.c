@@ -199,9 +199,10 @@ pio_kernel_path pio_kernel_plan_f32_path(const pio_kernel_plan *plan) {
              : plan->decode;
 }
 
-void pio_kernel_plan_note_tiles(pio_kernel_plan *plan, uint64_t bytes) {
+void pio_kernel_plan_note_layout(pio_kernel_plan *plan, pio_matrix_layout layout,
+                                 uint64_t bytes) {
   const size_t used = strlen(plan->why);
   snprintf(plan->why + used, sizeof plan->why - used,
-           "; %.1f MiB of weights in AMX tile order (rewritten at load; off amx_bf16 they take "
-           "f32 activations)", (double)bytes / 1048576.0);
+           "; %.1f MiB of weights in %s order, rewritten at load", (double)bytes / 1048576.0,
+           pio_matrix_layout_name(layout));
 }

@@ -15,8 +15,8 @@
 #define PIO_MATMUL_MIN_KIB 64u
 #endif
 #define MATMUL_MIN_BYTES (PIO_MATMUL_MIN_KIB << 10)
-/* Rows of a share of a tiled matrix come in whole 32-row blocks (two panels). */
-#define TILE_ROW_BLOCK 32u
+/* A share of a matrix in a bf16 layout is whole 32-row blocks (two panels). */
+#define LAID_OUT_ROW_BLOCK 32u
 
 static const pio_k_path_ops *path_ops(pio_kernel_path path) {
   switch (path) {
@@ -160,6 +160,8 @@ static void matmul_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads
                                     share_scratch(task, thread_index));
     else if (task->w->layout == PIO_LAYOUT_TILES)
       task->ops->matmul_rows_tiles(task->w, task->x, task->n, task->y, begin, end);
+    else if (task->w->layout == PIO_LAYOUT_PAIRS)
+      task->ops->matmul_rows_pairs(task->w, task->x, task->n, task->y, begin, end);
     else
       task->ops->matmul_rows(task->w, task->x, task->n, task->y, begin, end);
   }
@@ -244,9 +246,9 @@ void pio_matmul_strided(pio_threadpool *pool, pio_kernel_path path, const pio_ma
                       .y = y};
   float *dense = NULL;
   if ((double)n * w->rows * w->cols < MATMUL_THREADING_MIN_MACS) pool = NULL;
-  const int tiles = w->layout == PIO_LAYOUT_TILES;
+  const int laid_out = w->layout != PIO_LAYOUT_ROWS;
   if (w->dtype == PIO_DTYPE_BF16 && task.ops->pack != NULL && w->cols > 0 &&
-      (!tiles || task.ops->packed_reads_tiles))
+      (task.ops->packed_layouts & 1u << w->layout))
     pack_activations(pool, &task);
   if (task.packed == NULL && x_stride != w->cols) {
     dense = gather_rows(x, x_stride, n, w->cols);
@@ -257,9 +259,9 @@ void pio_matmul_strided(pio_threadpool *pool, pio_kernel_path path, const pio_ma
     task.x = dense;
     task.x_stride = w->cols;
   }
-  const size_t block = task.packed != NULL ? task.ops->packed_row_block
-                       : tiles              ? TILE_ROW_BLOCK
-                                            : task.ops->row_block;
+  const size_t block = laid_out           ? LAID_OUT_ROW_BLOCK
+                       : task.packed != NULL ? task.ops->packed_row_block
+                                             : task.ops->row_block;
   size_t row_bytes = (size_t)w->cols * pio_dtype_size(w->dtype) + 1;
   size_t min_rows = (size_t)MATMUL_MIN_BYTES / row_bytes + 1;
   if (task.packed != NULL && min_rows < task.ops->packed_min_rows)

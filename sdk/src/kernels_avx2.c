@@ -249,7 +249,8 @@ static void avx2_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst) 
 
 const pio_k_path_ops pio_k_avx2_ops = {
     .matmul_rows = avx2_matmul_rows,
-    .matmul_rows_tiles = pio_k_scalar_matmul_rows_tiles,
+    .matmul_rows_tiles = pio_k_scalar_matmul_rows_laid_out,
+    .matmul_rows_pairs = pio_k_scalar_matmul_rows_laid_out,
     .softmax = avx2_softmax,
     .silu_mul = avx2_silu_mul,
     .to_f32 = avx2_to_f32,

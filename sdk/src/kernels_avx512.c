@@ -218,6 +218,42 @@ void pio_k_avx512_matmul_rows_tiles(const pio_matrix *w, const float *x, size_t 
   }
 }
 
+/* One token's 16 sums of a panel of paired bf16 weights (PIO_LAYOUT_PAIRS):
+ * each pair (16 rows' two columns, 64 bytes) widened by a shift (the even
+ * column) and a mask (the odd one), times the token's two columns
+ * broadcast; four partial sums over the pairs in turn. */
+static void pairs_panel_one_token(const uint32_t *panel, size_t pairs, const float *x,
+                                  float *out) {
+  const __m512i high = _mm512_set1_epi32((int)0xffff0000u);
+  __m512 acc[4];
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; j++) acc[j] = _mm512_setzero_ps();
+  for (size_t p = 0; p < pairs; p += 4) {
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+      const __m512i raw = _mm512_loadu_si512(panel + (p + (size_t)j) * 16);
+      const float *xp = x + 2 * (p + (size_t)j);
+      acc[j] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(raw, 16)),
+                               _mm512_set1_ps(xp[0]), acc[j]);
+      acc[j] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(raw, high)),
+                               _mm512_set1_ps(xp[1]), acc[j]);
+    }
+  }
+  _mm512_storeu_ps(out, _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+}
+
+/* Rows [row_begin, row_end) (whole panels) of y[n][rows] for paired bf16
+ * weights: a share's panels stream in order, each token passing over a
+ * panel while it is in cache (cols a multiple of 32: whole groups of 4). */
+void pio_k_avx512_matmul_rows_pairs(const pio_matrix *w, const float *x, size_t n, float *y,
+                                    size_t row_begin, size_t row_end) {
+  for (size_t r = row_begin; r < row_end; r += 16) {
+    const uint32_t *panel = (const uint32_t *)w->data + r * w->cols / 2;
+    for (size_t t = 0; t < n; t++)
+      pairs_panel_one_token(panel, w->cols / 2, x + t * w->cols, y + t * w->rows + r);
+  }
+}
+
 void pio_k_avx512_softmax(float *x, size_t n) {
   if (n == 0) return;
   __m512 vmax = _mm512_set1_ps(x[0]);
@@ -263,6 +299,7 @@ void pio_k_avx512_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst)
 const pio_k_path_ops pio_k_avx512_ops = {
     .matmul_rows = pio_k_avx512_matmul_rows,
     .matmul_rows_tiles = pio_k_avx512_matmul_rows_tiles,
+    .matmul_rows_pairs = pio_k_avx512_matmul_rows_pairs,
     .softmax = pio_k_avx512_softmax,
     .silu_mul = pio_k_avx512_silu_mul,
     .to_f32 = pio_k_avx512_to_f32,

@@ -297,12 +297,14 @@ INLINE void prefetch_step(prefetch_walk *pw) {
 }
 
 /* y[t0..t0+T)[r0 .. r0 + 16 * V) (rows from row_end on not written) over the
- * pairs of wp, stored (first) or added to y.  x32: x's 32-bit column pairs,
- * token rows s32 apart, at the panel's first pair.  One line of pw every 4
- * pairs. */
-INLINE void outer_kernel(const uint16_t *wp, const uint32_t *x32, size_t s32, size_t pairs,
-                         float *y, size_t rows, size_t r0, size_t row_end, size_t t0, int first,
-                         prefetch_walk *pw, int V, int T) {
+ * pairs of wp, stored (first) or added to y: pair p of the 16 rows of
+ * vector v at wp + p * pstride + v * vstep (a panel copied into scratch:
+ * V * 32 and 32; weights in PIO_LAYOUT_PAIRS: 32 and 16 * cols, each
+ * vector its own stream).  x32: x's 32-bit column pairs, token rows s32
+ * apart, at the panel's first pair.  One line of pw every 4 pairs. */
+INLINE void outer_kernel(const uint16_t *wp, size_t pstride, size_t vstep, const uint32_t *x32,
+                         size_t s32, size_t pairs, float *y, size_t rows, size_t r0,
+                         size_t row_end, size_t t0, int first, prefetch_walk *pw, int V, int T) {
   __m512 acc[OUTER_V][OUTER_T];
 #pragma GCC unroll 8
   for (int v = 0; v < V; v++)
@@ -313,7 +315,7 @@ INLINE void outer_kernel(const uint16_t *wp, const uint32_t *x32, size_t s32, si
     if ((p & 3) == 0) prefetch_step(pw);
     __m512i wv[OUTER_V];
 #pragma GCC unroll 8
-    for (int v = 0; v < V; v++) wv[v] = _mm512_load_si512(wp + (p * (size_t)V + (size_t)v) * 32);
+    for (int v = 0; v < V; v++) wv[v] = _mm512_loadu_si512(wp + p * pstride + (size_t)v * vstep);
 #pragma GCC unroll 8
     for (int t = 0; t < T; t++) {
       __m512i xv = _mm512_set1_epi32((int)xt[(size_t)t * s32 + p]);
@@ -335,15 +337,17 @@ INLINE void outer_kernel(const uint16_t *wp, const uint32_t *x32, size_t s32, si
   }
 }
 
-typedef void (*outer_fn)(const uint16_t *wp, const uint32_t *x32, size_t s32, size_t pairs,
-                         float *y, size_t rows, size_t r0, size_t row_end, size_t t0, int first,
-                         prefetch_walk *pw);
+typedef void (*outer_fn)(const uint16_t *wp, size_t pstride, size_t vstep, const uint32_t *x32,
+                         size_t s32, size_t pairs, float *y, size_t rows, size_t r0,
+                         size_t row_end, size_t t0, int first, prefetch_walk *pw);
 
 #define DEFINE_OUTER(V, T)                                                                    \
-  static void outer_##V##x##T(const uint16_t *wp, const uint32_t *x32, size_t s32, size_t pairs, \
-                              float *y, size_t rows, size_t r0, size_t row_end, size_t t0,    \
-                              int first, prefetch_walk *pw) {                                 \
-    outer_kernel(wp, x32, s32, pairs, y, rows, r0, row_end, t0, first, pw, V, T);             \
+  static void outer_##V##x##T(const uint16_t *wp, size_t pstride, size_t vstep,           \
+                              const uint32_t *x32, size_t s32, size_t pairs, float *y,        \
+                              size_t rows, size_t r0, size_t row_end, size_t t0, int first,   \
+                              prefetch_walk *pw) {                                            \
+    outer_kernel(wp, pstride, vstep, x32, s32, pairs, y, rows, r0, row_end, t0, first, pw, V, \
+                 T);                                                                          \
   }
 #define DEFINE_OUTER_V(V)                                                                     \
   DEFINE_OUTER(V, 1)                                                                          \
@@ -398,8 +402,32 @@ static void outer_matmul_rows(const pio_matrix *w, const uint16_t *xb, size_t st
                             .len = (nk1 - nk0) * sizeof(uint16_t),
                             .stride = row_bytes,
                             .rows = g1 - g0};
-        outers[nv - 1][tn - 1](wp, x32 + k0 / 2, stride / 2, pairs, y, w->rows, r, row_end, t,
-                               k0 == 0, &pw);
+        outers[nv - 1][tn - 1](wp, 32 * (size_t)nv, 32, x32 + k0 / 2, stride / 2, pairs, y,
+                               w->rows, r, row_end, t, k0 == 0, &pw);
+      }
+    }
+  }
+}
+
+/* The outer-product route over weights in pair order (PIO_LAYOUT_PAIRS),
+ * for every token count, one included: the micro-kernels read each 16
+ * rows' pairs straight from the weights, one sequential stream a vector,
+ * with no copy and nothing to prefetch.  Loops as outer_matmul_rows. */
+static void pairs_matmul_rows(const pio_matrix *w, const uint16_t *xb, size_t stride, size_t n,
+                              float *y, size_t row_begin, size_t row_end) {
+  const size_t cols = w->cols, kc = panel_cols(n, cols);
+  const uint32_t *x32 = (const uint32_t *)(const void *)xb;
+  prefetch_walk nothing = {0};
+  for (size_t k0 = 0; k0 < cols; k0 += kc) {
+    const size_t k1 = k0 + kc < cols ? k0 + kc : cols, pairs = (k1 - k0) / 2;
+    for (size_t r = row_begin; r < row_end; r += OUTER_ROWS) {
+      const size_t left = row_end - r;
+      const int nv = left >= OUTER_ROWS ? OUTER_V : (int)(left / 16);
+      const uint16_t *wp = (const uint16_t *)w->data + r * cols + k0 * 16;
+      for (size_t t = 0; t < n; t += OUTER_T) {
+        const size_t tn = n - t < OUTER_T ? n - t : OUTER_T;
+        outers[nv - 1][tn - 1](wp, 32, 16 * cols, x32 + k0 / 2, stride / 2, pairs, y, w->rows, r,
+                               row_end, t, k0 == 0, &nothing);
       }
     }
   }
@@ -435,9 +463,45 @@ static void bf16_pack(const float *x, size_t x_stride, size_t n, size_t cols, vo
   }
 }
 
+/* One token over weights in pair order: the share's panels of 16 rows in
+ * ONE_TOKEN_ROWS equal parts, a panel of each part at a time, so each part
+ * is one sequential stream (as bf16_one_token_rows reads rows); each
+ * panel's 16 sums accumulate over its pairs in turn, as the outer-product
+ * kernel sums them, so a token's result does not depend on its call's
+ * token count (up to the panels of columns of a long prompt). */
+static void pairs_one_token_rows(const pio_matrix *w, const uint16_t *xb, float *y, size_t begin,
+                                 size_t end) {
+  const size_t pairs = w->cols / 2, panel = 16 * (size_t)w->cols;
+  const size_t panels = (end - begin) / 16, part = (panels + ONE_TOKEN_ROWS - 1) / ONE_TOKEN_ROWS;
+  const uint32_t *x32 = (const uint32_t *)(const void *)xb;
+  const uint16_t *first = (const uint16_t *)w->data + begin * w->cols;
+  for (size_t i = 0; i < part; i++) {
+    __m512 acc[ONE_TOKEN_ROWS];
+    const uint16_t *at[ONE_TOKEN_ROWS];
+    int live = 0; /* the parts that still have a panel i */
+#pragma GCC unroll 4
+    for (int j = 0; j < ONE_TOKEN_ROWS; j++) {
+      acc[j] = _mm512_setzero_ps();
+      at[j] = first + ((size_t)j * part + i) * panel;
+      live += (size_t)j * part + i < panels;
+    }
+    for (size_t p = 0; p < pairs; p++) {
+      const __m512bh xv = as_bh(_mm512_set1_epi32((int)x32[p]));
+#pragma GCC unroll 4
+      for (int j = 0; j < ONE_TOKEN_ROWS; j++)
+        if (j < live) acc[j] = _mm512_dpbf16_ps(acc[j], as_bh(_mm512_loadu_si512(at[j] + 32 * p)), xv);
+    }
+    for (int j = 0; j < live; j++) _mm512_storeu_ps(y + begin + ((size_t)j * part + i) * 16, acc[j]);
+  }
+}
+
 static void bf16_matmul_rows_packed(const pio_matrix *w, const void *packed, size_t n, float *y,
                                     size_t row_begin, size_t row_end, void *scratch) {
-  if (scratch != NULL && n >= OUTER_MIN_TOKENS)
+  if (w->layout == PIO_LAYOUT_PAIRS && n == 1)
+    pairs_one_token_rows(w, packed, y, row_begin, row_end);
+  else if (w->layout == PIO_LAYOUT_PAIRS)
+    pairs_matmul_rows(w, packed, packed_cols(w->cols), n, y, row_begin, row_end);
+  else if (scratch != NULL && n >= OUTER_MIN_TOKENS)
     outer_matmul_rows(w, packed, packed_cols(w->cols), n, y, row_begin, row_end, scratch);
   else
     dot_matmul_rows(w, packed, packed_cols(w->cols), n, y, row_begin, row_end);
@@ -446,11 +510,13 @@ static void bf16_matmul_rows_packed(const pio_matrix *w, const void *packed, siz
 const pio_k_path_ops pio_k_avx512bf16_ops = {
     .matmul_rows = pio_k_avx512_matmul_rows,
     .matmul_rows_tiles = pio_k_avx512_matmul_rows_tiles,
+    .matmul_rows_pairs = pio_k_avx512_matmul_rows_pairs,
     .row_block = 12, /* whole blocks of the avx512 path (6 rows), as packed ones */
     .packed_bytes = bf16_packed_bytes,
     .pack_units = bf16_pack_units,
     .pack = bf16_pack,
     .matmul_rows_packed = bf16_matmul_rows_packed,
+    .packed_layouts = 1u << PIO_LAYOUT_ROWS | 1u << PIO_LAYOUT_PAIRS,
     .packed_row_block = OUTER_ROWS, /* whole blocks of both routes (6 and 48 rows) */
     .scratch_bytes = bf16_scratch_bytes,
     .softmax = pio_k_avx512_softmax,

@@ -37,9 +37,10 @@ typedef void (*pio_k_matmul_rows_packed_fn)(const pio_matrix *w, const void *pac
 typedef struct pio_k_path_ops {
   pio_k_matmul_rows_fn matmul_rows;
   uint32_t row_block; /* matmul_rows' row ranges are split in multiples of this */
-  /* The same for bf16 weights in PIO_LAYOUT_TILES, on ranges of whole
-   * 32-row blocks (the f32-activation route of a tiled matrix). */
+  /* The same for bf16 weights in PIO_LAYOUT_TILES and PIO_LAYOUT_PAIRS, on
+   * ranges of whole 32-row blocks (their f32-activation route). */
   pio_k_matmul_rows_fn matmul_rows_tiles;
+  pio_k_matmul_rows_fn matmul_rows_pairs;
   /* Non-NULL when bf16 weights take a packed-activation route: x rounded to
    * bf16 and laid out for the path's dot products, packed_bytes(n, cols)
    * bytes (64-byte aligned), written in pack_units(n, cols) independent
@@ -50,7 +51,7 @@ typedef struct pio_k_path_ops {
   void (*pack)(const float *x, size_t x_stride, size_t n, size_t cols, void *packed,
                size_t unit_begin, size_t unit_end);
   pio_k_matmul_rows_packed_fn matmul_rows_packed;
-  int packed_reads_tiles; /* matmul_rows_packed also takes PIO_LAYOUT_TILES weights */
+  uint32_t packed_layouts; /* bit 1 << layout for each layout matmul_rows_packed reads */
   uint32_t packed_row_block;
   uint32_t packed_min_rows; /* smallest range a thread takes on that route (0: by bytes) */
   size_t (*scratch_bytes)(size_t n, size_t cols); /* per thread on that route; NULL: none */
@@ -60,9 +61,10 @@ typedef struct pio_k_path_ops {
 } pio_k_path_ops;
 
 PIO_HIDDEN extern const pio_k_path_ops pio_k_scalar_ops;
-/* The scalar matmul of tiled weights, for the paths without their own. */
-PIO_HIDDEN void pio_k_scalar_matmul_rows_tiles(const pio_matrix *w, const float *x, size_t n,
-                                               float *y, size_t row_begin, size_t row_end);
+/* The scalar matmul of bf16 weights in any layout, for the paths without
+ * their own. */
+PIO_HIDDEN void pio_k_scalar_matmul_rows_laid_out(const pio_matrix *w, const float *x, size_t n,
+                                                  float *y, size_t row_begin, size_t row_end);
 #if defined(PIO_HAVE_AVX2)
 PIO_HIDDEN extern const pio_k_path_ops pio_k_avx2_ops;
 #endif
@@ -75,6 +77,8 @@ PIO_HIDDEN void pio_k_avx512_softmax(float *x, size_t n);
 PIO_HIDDEN void pio_k_avx512_silu_mul(float *gate, const float *up, size_t n);
 PIO_HIDDEN void pio_k_avx512_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst);
 PIO_HIDDEN void pio_k_avx512_matmul_rows_tiles(const pio_matrix *w, const float *x, size_t n,
+                                               float *y, size_t row_begin, size_t row_end);
+PIO_HIDDEN void pio_k_avx512_matmul_rows_pairs(const pio_matrix *w, const float *x, size_t n,
                                                float *y, size_t row_begin, size_t row_end);
 #endif
 #if defined(PIO_HAVE_AVX512_BF16)

@@ -38,20 +38,24 @@ static void scalar_matmul_rows(const pio_matrix *w, const float *x, size_t n, fl
   }
 }
 
-/* The same for bf16 weights in tile order (PIO_LAYOUT_TILES): row r's 32
- * columns of step s lie at ((r / 16 * steps + s) * 16 + r % 16) * 32. */
-void pio_k_scalar_matmul_rows_tiles(const pio_matrix *w, const float *x, size_t n, float *y,
-                                    size_t row_begin, size_t row_end) {
+/* Where element (r, c) of w lies in its layout (pio/kernels.h). */
+static size_t element_at(const pio_matrix *w, size_t r, size_t c) {
+  switch (w->layout) {
+    case PIO_LAYOUT_TILES: return ((r / 16 * (w->cols / 32) + c / 32) * 16 + r % 16) * 32 + c % 32;
+    case PIO_LAYOUT_PAIRS: return ((r / 16 * (w->cols / 2) + c / 2) * 16 + r % 16) * 2 + c % 2;
+    default: return r * w->cols + c;
+  }
+}
+
+/* The same for bf16 weights in any layout, element by element. */
+void pio_k_scalar_matmul_rows_laid_out(const pio_matrix *w, const float *x, size_t n, float *y,
+                                       size_t row_begin, size_t row_end) {
   const uint16_t *data = w->data;
-  const size_t steps = w->cols / 32;
   for (size_t r = row_begin; r < row_end; r++) {
-    const uint16_t *panel_row = data + (r / 16 * steps * 16 + r % 16) * 32;
     for (size_t t = 0; t < n; t++) {
       const float *xt = x + t * w->cols;
       float sum = 0;
-      for (size_t s = 0; s < steps; s++)
-        for (size_t c = 0; c < 32; c++)
-          sum += xt[s * 32 + c] * pio_bf16_to_f32(panel_row[s * 16 * 32 + c]);
+      for (size_t c = 0; c < w->cols; c++) sum += xt[c] * pio_bf16_to_f32(data[element_at(w, r, c)]);
       y[t * w->rows + r] = sum;
     }
   }
@@ -84,7 +88,8 @@ static void scalar_to_f32(const void *src, pio_dtype dtype, size_t n, float *dst
 
 const pio_k_path_ops pio_k_scalar_ops = {
     .matmul_rows = scalar_matmul_rows,
-    .matmul_rows_tiles = pio_k_scalar_matmul_rows_tiles,
+    .matmul_rows_tiles = pio_k_scalar_matmul_rows_laid_out,
+    .matmul_rows_pairs = pio_k_scalar_matmul_rows_laid_out,
     .softmax = scalar_softmax,
     .silu_mul = scalar_silu_mul,
     .to_f32 = scalar_to_f32,

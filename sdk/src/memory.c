@@ -38,3 +38,9 @@ void pio_pages_free(void *ptr, size_t bytes) {
   if (ptr == NULL || bytes == 0) return;
   munmap(ptr, round_up(bytes, PIO_PAGES_ALIGN));
 }
+
+void pio_pages_discard_mapped(const void *ptr, size_t bytes) {
+  const uintptr_t page = 4096, begin = round_up((uintptr_t)ptr, page);
+  const uintptr_t end = ((uintptr_t)ptr + bytes) / page * page;
+  if (end > begin) madvise((void *)begin, end - begin, MADV_DONTNEED);
+}

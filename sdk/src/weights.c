@@ -25,22 +25,28 @@ static int owns(const pio_weights *w, const void *p, size_t bytes) {
   return 0;
 }
 
-pio_status pio_weights_tile(pio_weights *w, pio_threadpool *pool, pio_matrix *m,
-                            pio_error *err) {
-  if (!pio_matrix_tiles_fit(m)) return pio_matrix_tile(pool, m, NULL, err); /* says why */
+pio_status pio_weights_set_layout(pio_weights *w, pio_threadpool *pool, pio_matrix *m,
+                                  pio_matrix_layout layout, pio_error *err) {
+  if (!pio_matrix_layout_fits(m, layout)) /* says why */
+    return pio_matrix_set_layout(pool, m, layout, NULL, err);
   const size_t bytes = (size_t)pio_matrix_bytes(m);
-  void *dst = owns(w, m->data, bytes) ? (void *)m->data : pio_weights_alloc(w, bytes, err);
-  return dst != NULL ? pio_matrix_tile(pool, m, dst, err) : PIO_ERR_NO_MEMORY;
+  const void *src = m->data;
+  const int in_place = owns(w, src, bytes);
+  void *dst = in_place ? (void *)src : pio_weights_alloc(w, bytes, err);
+  if (dst == NULL) return PIO_ERR_NO_MEMORY;
+  pio_status s = pio_matrix_set_layout(pool, m, layout, dst, err);
+  if (s == PIO_OK && !in_place && w->mapped) pio_pages_discard_mapped(src, bytes);
+  return s;
 }
 
-pio_status pio_weights_tile_asked(pio_weights *w, pio_threadpool *pool, pio_matrix *const *mats,
-                                  size_t n, uint64_t *tiled_bytes, pio_error *err) {
-  if (pio_matrix_layout_asked() != PIO_LAYOUT_TILES) return PIO_OK;
-  for (size_t i = 0; i < n; i++) {
-    if (!pio_matrix_tiles_fit(mats[i])) continue;
-    pio_status s = pio_weights_tile(w, pool, mats[i], err);
+pio_status pio_weights_set_layouts(pio_weights *w, pio_threadpool *pool, pio_matrix *const *mats,
+                                   size_t n, pio_matrix_layout layout, uint64_t *bytes,
+                                   pio_error *err) {
+  for (size_t i = 0; layout != PIO_LAYOUT_ROWS && i < n; i++) {
+    if (!pio_matrix_layout_fits(mats[i], layout)) continue;
+    pio_status s = pio_weights_set_layout(w, pool, mats[i], layout, err);
     if (s != PIO_OK) return s;
-    *tiled_bytes += pio_matrix_bytes(mats[i]);
+    *bytes += pio_matrix_bytes(mats[i]);
   }
   return PIO_OK;
 }
@@ -52,6 +58,7 @@ pio_status pio_weights_open(pio_weights *w, const char *dir, uint32_t load, pio_
   if (load != PIO_WEIGHTS_MAP && load != PIO_WEIGHTS_READ)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
                          "weights: unknown weights_load %u (0 maps, 1 reads)", (unsigned)load);
+  w->mapped = load == PIO_WEIGHTS_MAP;
   w->dir = strdup(dir);
   if (w->dir == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "weights: out of memory");
   pio_status s = pio_safetensors_open_dir_with(

@@ -78,18 +78,20 @@ static uint32_t matmul_dtypes(const llama_weights *w) {
   return mask;
 }
 
-/* The layers' matrices in tile order when the environment asks for it
- * (pio_weights_tile_asked), which the plan's reason then says. */
-static pio_status tile_layers(pio_model *m, pio_error *err) {
+/* The layers' matrices in the plan's layout (pio_kernel_plan_layout), which
+ * the plan's reason then says. */
+static pio_status lay_out_layers(pio_model *m, pio_error *err) {
   llama_weights *w = &m->weights;
-  uint64_t tiled = 0;
+  const pio_matrix_layout layout = pio_kernel_plan_layout(&m->plan);
+  uint64_t bytes = 0;
   pio_status s = PIO_OK;
   for (uint32_t l = 0; s == PIO_OK && l < w->n_layers; l++) {
     llama_layer_weights *L = &w->layers[l];
     pio_matrix *const mats[] = {&L->qkv, &L->o, &L->mlp.gate_up, &L->mlp.down};
-    s = pio_weights_tile_asked(&w->set, m->pool, mats, sizeof mats / sizeof mats[0], &tiled, err);
+    s = pio_weights_set_layouts(&w->set, m->pool, mats, sizeof mats / sizeof mats[0], layout,
+                                &bytes, err);
   }
-  if (s == PIO_OK && tiled > 0) pio_kernel_plan_note_tiles(&m->plan, tiled);
+  if (s == PIO_OK && bytes > 0) pio_kernel_plan_note_layout(&m->plan, layout, bytes);
   return s;
 }
 
@@ -121,7 +123,7 @@ static pio_status build(pio_model *m, const pio_model_config *config,
   const llama_weights *w = &m->weights;
   s = pio_kernel_plan_choose(o->kernel, w->n_layers > 0 ? w->layers[0].mlp.gate_up.dtype
                                                          : w->lm_head.dtype, &m->plan, err);
-  if (s == PIO_OK) s = tile_layers(m, err);
+  if (s == PIO_OK) s = lay_out_layers(m, err);
   if (s != PIO_OK) return pio_error_prefix(err, "model create");
   const uint32_t chunk = m->plan.prefill == PIO_KERNEL_AMX_BF16 ? LLAMA_PREFILL_CHUNK_TILES
                                                                  : LLAMA_PREFILL_CHUNK;

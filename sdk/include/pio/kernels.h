@@ -41,16 +41,21 @@ const char *pio_kernel_path_name(pio_kernel_path path);
 /* The path of that name; -1 for an unknown name. */
 int pio_kernel_path_parse(const char *name, pio_kernel_path *out);
 
-/* How a matrix's elements lie in memory. */
+/* How a matrix's elements lie in memory.  The two bf16 layouts keep panels
+ * of 16 rows one after another (a panel's bytes are its rows' in every
+ * layout) and order each panel for one kernel's loads. */
 typedef enum pio_matrix_layout {
   PIO_LAYOUT_ROWS = 0,  /* row-major [rows][cols], as stored in the files */
-  /* bf16 in AMX tile order (pio_matrix_tile): panels of 16 rows one after
-   * another, each panel its cols / 32 tiles in turn, a tile 16 rows of 32
-   * elements (1 KiB).  Element (r, c) lies at
-   * ((r / 16 * cols / 32 + c / 32) * 16 + r % 16) * 32 + c % 32.
-   * The tile path loads each tile with one contiguous read, and one-token
-   * matmuls stream a share's panels in order. */
-  PIO_LAYOUT_TILES = 1
+  /* AMX tile order: a panel's cols / 32 tiles in turn, a tile its 16 rows'
+   * 32 columns (1 KiB), the A operand of tdpbf16ps as one contiguous read.
+   * Element (r, c) at ((r / 16 * cols / 32 + c / 32) * 16 + r % 16) * 32 + c % 32. */
+  PIO_LAYOUT_TILES = 1,
+  /* Pair order: a panel's cols / 2 column pairs in turn, a pair its 16
+   * rows' two columns (64 bytes), which one vdpbf16ps multiplies by a
+   * token's pair: the weights of each 16 rows one sequential stream, and
+   * no copy per call.  Element (r, c) at
+   * ((r / 16 * cols / 2 + c / 2) * 16 + r % 16) * 2 + c % 2. */
+  PIO_LAYOUT_PAIRS = 2
 } pio_matrix_layout;
 
 /* A weight matrix w[rows][cols] as stored (not owned): row-major unless
@@ -63,21 +68,18 @@ typedef struct pio_matrix {
   pio_matrix_layout layout;
 } pio_matrix;
 
-/* The layout the environment asks a model to hold its matrices in:
- * PIO_AMX_LAYOUT=tiles gives PIO_LAYOUT_TILES (every path reads it; the
- * AMX path loads each tile with one contiguous read), anything else
- * PIO_LAYOUT_ROWS, the default while what tiles are worth on an AMX
- * machine is not measured (docs/kernels.md). */
-pio_matrix_layout pio_matrix_layout_asked(void);
-/* Whether m (row-major) can be put in PIO_LAYOUT_TILES: bf16, rows and
- * cols multiples of 32. */
-int pio_matrix_tiles_fit(const pio_matrix *m);
-/* m's elements rewritten in tile order into dst (m->rows * m->cols bf16,
- * 64-byte aligned), threaded over pool (may be NULL); dst may be m->data
- * itself (then writable), rewritten one panel at a time.  m then points at
- * dst with layout PIO_LAYOUT_TILES.  PIO_ERR_INVALID when m does not fit
- * (pio_matrix_tiles_fit), PIO_ERR_NO_MEMORY for the panel scratch. */
-pio_status pio_matrix_tile(pio_threadpool *pool, pio_matrix *m, void *dst, pio_error *err);
+/* "rows", "tiles", "pairs". */
+const char *pio_matrix_layout_name(pio_matrix_layout layout);
+/* Whether m (row-major) can be put in layout (TILES or PAIRS): bf16, rows
+ * and cols multiples of 32. */
+int pio_matrix_layout_fits(const pio_matrix *m, pio_matrix_layout layout);
+/* m's elements rewritten in layout into dst (m->rows * m->cols bf16),
+ * threaded over pool (may be NULL); dst may be m->data itself (then
+ * writable), rewritten one panel at a time.  m then points at dst in that
+ * layout.  PIO_ERR_INVALID when m does not fit (pio_matrix_layout_fits,
+ * the message naming the shape), PIO_ERR_NO_MEMORY for the panel copy. */
+pio_status pio_matrix_set_layout(pio_threadpool *pool, pio_matrix *m, pio_matrix_layout layout,
+                                 void *dst, pio_error *err);
 
 /* y[n][w.rows] = x[n][w.cols] . w^T, threaded over pool (may be NULL).
  * A path that is not available runs scalar.  With bf16 weights the
@@ -119,9 +121,16 @@ typedef struct pio_kernel_plan {
  */
 pio_status pio_kernel_plan_choose(const char *request, pio_dtype dtype, pio_kernel_plan *out,
                                   pio_error *err);
+/* The layout a model under plan holds its matrices in: PIO_LAYOUT_PAIRS
+ * when both phases take avx512bf16 (its kernels read pairs without a copy
+ * per call), else PIO_LAYOUT_ROWS.  The environment's PIO_WEIGHT_LAYOUT
+ * (rows, tiles or pairs) overrides it, for measuring: every path reads
+ * every layout, the others with f32 activations. */
+pio_matrix_layout pio_kernel_plan_layout(const pio_kernel_plan *plan);
 /* Appends to plan->why that bytes of the model's weights were rewritten
- * into PIO_LAYOUT_TILES at load (pio_weights_tile). */
-void pio_kernel_plan_note_tiles(pio_kernel_plan *plan, uint64_t bytes);
+ * into layout at load (pio_weights_set_layouts). */
+void pio_kernel_plan_note_layout(pio_kernel_plan *plan, pio_matrix_layout layout,
+                                 uint64_t bytes);
 /* The path of a matmul of n_tokens tokens under plan. */
 pio_kernel_path pio_kernel_plan_path(const pio_kernel_plan *plan, size_t n_tokens);
 /* The plan's decode path with f32 activations: avx512 where decode (or the

@@ -30,6 +30,12 @@ extern "C" {
 pio_status pio_pages_alloc(size_t bytes, void **out, pio_error *err);
 /* Frees a block from pio_pages_alloc; bytes as allocated.  NULL is a no-op. */
 void pio_pages_free(void *ptr, size_t bytes);
+/* Gives back to the kernel the whole pages inside [ptr, ptr + bytes) of a
+ * read-only file mapping whose contents were copied elsewhere: they leave
+ * the process's resident set, and a later read maps them from the file
+ * again.  Only for mappings nothing writes (MAP_PRIVATE pages a write
+ * touched would lose it). */
+void pio_pages_discard_mapped(const void *ptr, size_t bytes);
 
 /* The memory this process may still take, in bytes. */
 typedef struct pio_memory_budget {

@@ -38,6 +38,7 @@ typedef struct pio_weights {
   pio_dtype dtype;
   uint64_t seed;
   pio_threadpool *pool;       /* not owned; may be NULL */
+  int mapped;                 /* the files are mapped (PIO_WEIGHTS_MAP) */
   pio_weight_buffer *owned;   /* buffers to free */
   size_t n_owned, cap_owned;
   uint64_t bytes;             /* every tensor held, as stored (a copy counts, its source not) */
@@ -125,18 +126,20 @@ pio_status pio_weights_check_unused(const pio_weights *w, const char *architectu
                                     int (*ignorable)(const char *name, const void *ctx),
                                     const void *ctx, pio_error *err);
 
-/* *m rewritten into the AMX tile layout (pio_matrix_tile, pio/kernels.h),
+/* *m rewritten into layout (pio_matrix_set_layout, pio/kernels.h),
  * threaded over pool (may be NULL): in place when m lies in a buffer w
  * owns (a stack, a synthetic or widened tensor), else into a new buffer w
- * owns (a view into the files: their pages stay mapped, clean, for the
- * kernel to reclaim).  PIO_ERR_INVALID when m does not fit the layout. */
-pio_status pio_weights_tile(pio_weights *w, pio_threadpool *pool, pio_matrix *m,
-                            pio_error *err);
-/* When the environment asks for tiles (pio_matrix_layout_asked), each of
- * mats[n] that fits (pio_matrix_tiles_fit) rewritten by pio_weights_tile,
- * *tiled_bytes growing by its bytes; otherwise nothing changes. */
-pio_status pio_weights_tile_asked(pio_weights *w, pio_threadpool *pool, pio_matrix *const *mats,
-                                  size_t n, uint64_t *tiled_bytes, pio_error *err);
+ * owns (a view into the files, whose mapped pages are then given back:
+ * pio_pages_discard_mapped).  PIO_ERR_INVALID when m does not fit the
+ * layout. */
+pio_status pio_weights_set_layout(pio_weights *w, pio_threadpool *pool, pio_matrix *m,
+                                  pio_matrix_layout layout, pio_error *err);
+/* Each of mats[n] that fits layout (pio_matrix_layout_fits) rewritten by
+ * pio_weights_set_layout, *bytes growing by its bytes; nothing for
+ * PIO_LAYOUT_ROWS. */
+pio_status pio_weights_set_layouts(pio_weights *w, pio_threadpool *pool, pio_matrix *const *mats,
+                                   size_t n, pio_matrix_layout layout, uint64_t *bytes,
+                                   pio_error *err);
 /* Bytes of a matrix as stored. */
 uint64_t pio_matrix_bytes(const pio_matrix *m);
 
