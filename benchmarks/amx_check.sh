@@ -3,10 +3,10 @@
 # whose BUILD was made elsewhere (docs/kernels.md, "Measuring on the AMX
 # machine": the Debian libraries it links carried beside it and named in
 # LD_LIBRARY_PATH): the AMX and kernel tests, the forward pass against the
-# PyTorch reference with the weights in tile order, the tile kernel alone
-# at 16 threads with row-major and tiled weights, the one-token kernel on
-# both layouts, and pio-bench run for llama-3.2-1b alternating
-# PIO_WEIGHT_LAYOUT=rows and tiles.  Logs go to OUT (default ./amx-out); the
+# PyTorch reference in each weight layout, the tile kernel alone at 16
+# threads with row-major, tiled (A operand) and paired (B operand) weights,
+# the one-token kernel on each layout, and pio-bench run for llama-3.2-1b
+# alternating PIO_WEIGHT_LAYOUT=rows, tiles and pairs.  Logs go to OUT (default ./amx-out); the
 # last lines sum up each figure per layout (medians of the runs).
 # PIO_AMX_CHECK_RUNS (default 2) pio-bench runs a layout; PIO_AMX_CHECK_THREADS
 # (default: every core); PIO_AMX_CHECK_PYTHON the Python with numpy and torch
@@ -40,7 +40,7 @@ for t in test_kernels_amx test_kernels_amx_emulated test_kernels test_weights te
   [ "$rc" = 0 ] || [ "$rc" = 77 ] || check_failed "$t exit $rc"
 done
 if "$py" -c "import numpy, torch" 2>/dev/null; then
-  for layout in rows tiles; do
+  for layout in rows tiles pairs; do
     PIO_WEIGHT_LAYOUT=$layout timeout 300 "$py" "$src/tests/test_llama3_1_forward.py" \
       "$b/host/pio-host" -k reference > "$out/forward-$layout.log" 2>&1
     rc=$?
@@ -62,20 +62,23 @@ for round in 1 2; do
   for shape in "3072 2048 128" "16384 2048 128" "2048 8192 128" "16384 2048 512" \
                "2048 8192 512"; do
     set -- $shape
-    micro "r$round rows " --path amx_bf16 --rows "$1" --cols "$2" --n "$3" --reps 7
-    micro "r$round tiles" --path amx_bf16 --rows "$1" --cols "$2" --n "$3" --reps 7 --layout tiles
+    for layout in rows tiles pairs; do
+      micro "r$round $layout" --path amx_bf16 --rows "$1" --cols "$2" --n "$3" --reps 7 \
+        --layout "$layout"
+    done
   done
 done
 
 step "one token (decode's kernel), $threads threads"
 for round in 1 2; do
-  micro "r$round rows " --path avx512 --rows 8192 --cols 2048 --n 1 --reps 15
-  micro "r$round tiles" --path avx512 --rows 8192 --cols 2048 --n 1 --reps 15 --layout tiles
+  for layout in rows tiles pairs; do
+    micro "r$round $layout" --path avx512 --rows 8192 --cols 2048 --n 1 --reps 15 --layout "$layout"
+  done
 done
 
 step "pio-bench run llama-3.2-1b, $threads threads, layouts alternating"
 for i in $(seq "$runs"); do
-  for layout in rows tiles; do
+  for layout in rows tiles pairs; do
     log=$out/bench-$layout-$i.log
     PIO_WEIGHT_LAYOUT=$layout timeout 300 "$b/benchmarks/pio-bench" run --model llama-3.2-1b \
       --synthetic --threads "$threads" --prompt-tokens 128,512 --gen-tokens 16 --repeat 5 \
@@ -93,7 +96,7 @@ import glob, json, statistics, sys
 out = sys.argv[1]
 FIELDS = ("prefill_tokens_per_second", "prefill_percent_of_limit", "decode_tokens_per_second",
           "decode_percent_of_limit", "load_seconds", "peak_rss_bytes")
-for layout in ("rows", "tiles"):
+for layout in ("rows", "tiles", "pairs"):
     figures = {}
     for path in sorted(glob.glob(f"{out}/bench-{layout}-*.json")):
         try:

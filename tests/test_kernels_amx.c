@@ -54,9 +54,9 @@ static const size_t shapes[][3] = {
     {96, 8200, 40}, {300, 4096, 128}, {128, 2048, 64}, {800, 96, 40},  {600, 600, 100},
 };
 
-/* Shapes for weights in tile order (PIO_LAYOUT_TILES: rows and cols
- * multiples of 32): one block, one token, several panels of 16 k-steps and
- * row chunks of 256 rows, 1,000 tokens. */
+/* Shapes for weights in tile order or pairs (rows and cols multiples of
+ * 32): one block, one token, an odd count of token blocks, several panels
+ * of 16 k-steps and row chunks of 256 rows, 1,000 tokens. */
 static const size_t tiled_shapes[][3] = {
     {32, 32, 1}, {64, 512, 16}, {128, 2048, 64}, {800, 96, 40}, {96, 8192, 33}, {320, 640, 1000},
 };
@@ -67,7 +67,7 @@ typedef void (*matmul_fn)(const pio_matrix *w, const float *x, size_t n, float *
  * double dot of the stored bf16 weights with x rounded to bf16, within the
  * bound docs/kernels.md states for the bf16 paths. */
 static int check_shape(matmul_fn run, void *ctx, size_t rows, size_t cols, size_t n,
-                       int tiled) {
+                       pio_matrix_layout layout) {
   uint16_t *w = malloc(rows * cols * sizeof *w);
   float *exact = malloc(rows * cols * sizeof *exact), *x = malloc(n * cols * sizeof *x);
   float *y = malloc(n * rows * sizeof *y);
@@ -80,7 +80,7 @@ static int check_shape(matmul_fn run, void *ctx, size_t rows, size_t cols, size_
   pio_matrix m = {.data = w, .dtype = PIO_DTYPE_BF16, .rows = (uint32_t)rows,
                   .cols = (uint32_t)cols};
   pio_error err = {0};
-  if (tiled && pio_matrix_set_layout(NULL, &m, PIO_LAYOUT_TILES, w, &err) != PIO_OK) {
+  if (layout != PIO_LAYOUT_ROWS && pio_matrix_set_layout(NULL, &m, layout, w, &err) != PIO_OK) {
     fprintf(stderr, "FAIL: %s\n", err.message);
     return 1;
   }
@@ -96,8 +96,8 @@ static int check_shape(matmul_fn run, void *ctx, size_t rows, size_t cols, size_
       }
       double got = y[t * rows + r], tol = 1e-5 * mag + 1e-6;
       if (!(fabs(got - ref) <= tol)) {
-        fprintf(stderr, "FAIL%s rows=%zu cols=%zu n=%zu: y[%zu][%zu] = %.9g, expected %.9g "
-                "(tol %g)\n", tiled ? " tiled" : "", rows, cols, n, t, r, got, ref, tol);
+        fprintf(stderr, "FAIL %s rows=%zu cols=%zu n=%zu: y[%zu][%zu] = %.9g, expected %.9g "
+                "(tol %g)\n", pio_matrix_layout_name(layout), rows, cols, n, t, r, got, ref, tol);
         bad = 1;
       }
     }
@@ -109,17 +109,19 @@ static int check_shape(matmul_fn run, void *ctx, size_t rows, size_t cols, size_
   return bad;
 }
 
-/* Every shape with row-major weights, then the tiled shapes in tile order. */
+/* Every shape with row-major weights, then the laid-out shapes in tile
+ * order (A operand) and in pairs (B operand). */
 static int check_all_shapes(matmul_fn run, void *ctx, const char *how) {
   int failed = 0;
   const size_t n_rows = sizeof shapes / sizeof shapes[0];
-  const size_t n_tiled = sizeof tiled_shapes / sizeof tiled_shapes[0];
+  const size_t n_laid = sizeof tiled_shapes / sizeof tiled_shapes[0];
   for (size_t s = 0; s < n_rows; s++)
-    failed += check_shape(run, ctx, shapes[s][0], shapes[s][1], shapes[s][2], 0);
-  for (size_t s = 0; s < n_tiled; s++)
-    failed += check_shape(run, ctx, tiled_shapes[s][0], tiled_shapes[s][1], tiled_shapes[s][2], 1);
-  fprintf(stderr, "%s: %zu row-major and %zu tiled shapes, %d failed\n", how, n_rows, n_tiled,
-          failed);
+    failed += check_shape(run, ctx, shapes[s][0], shapes[s][1], shapes[s][2], PIO_LAYOUT_ROWS);
+  for (pio_matrix_layout l = PIO_LAYOUT_TILES; l <= PIO_LAYOUT_PAIRS; l++)
+    for (size_t s = 0; s < n_laid; s++)
+      failed += check_shape(run, ctx, tiled_shapes[s][0], tiled_shapes[s][1], tiled_shapes[s][2], l);
+  fprintf(stderr, "%s: %zu row-major shapes and %zu in each of tiles and pairs, %d failed\n", how,
+          n_rows, n_laid, failed);
   return failed;
 }
 
@@ -131,8 +133,8 @@ static void emulated_matmul(const pio_matrix *w, const float *x, size_t n, float
   (void)ctx;
   size_t units = pio_k_amx_pack_units(n, w->cols), bytes = pio_k_amx_packed_bytes(n, w->cols);
   void *packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
-  pio_k_amx_pack(x, w->cols, n, w->cols, packed, 0, units / 2);
-  pio_k_amx_pack(x, w->cols, n, w->cols, packed, units / 2, units);
+  pio_k_amx_pack(x, w->cols, n, w->cols, w->layout, packed, 0, units / 2);
+  pio_k_amx_pack(x, w->cols, n, w->cols, w->layout, packed, units / 2, units);
   void *scratch = aligned_alloc(64, (pio_k_amx_scratch_bytes(n, w->cols) + 63) / 64 * 64);
   size_t cut1 = w->rows / 3 / 32 * 32, cut2 = 2 * w->rows / 3 / 32 * 32;
   pio_k_amx_matmul_rows(w, packed, n, y, 0, cut1, scratch);

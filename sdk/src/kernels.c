@@ -173,7 +173,8 @@ static void pack_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads) 
   size_t begin = task->pack_units * thread_index / n_threads;
   size_t end = task->pack_units * (thread_index + 1) / n_threads;
   if (begin < end)
-    task->ops->pack(task->x, task->x_stride, task->n, task->w->cols, task->packed, begin, end);
+    task->ops->pack(task->x, task->x_stride, task->n, task->w->cols, task->w->layout, task->packed,
+                    begin, end);
 }
 
 /* Memory of a matmul: the pool's kept scratch (slot n_threads for the

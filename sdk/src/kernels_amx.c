@@ -7,10 +7,13 @@
  * the row-major matrix (16 rows of 64 bytes a row apart) on the first pass
  * and from a copy in tile order the first pass makes after; weights held in
  * tile order (PIO_LAYOUT_TILES) are read as they lie on every pass, each
- * tile one contiguous KiB.  The activations, rounded to bf16 once per matmul, are packed
- * into the order the other operand wants (B: 16 rows of column pairs, each
- * row the pairs of 16 tokens), so y comes out as [weight row][token] tiles
- * that are transposed into y[token][row] at the end.
+ * tile one contiguous KiB.  The activations, rounded to bf16 once per
+ * matmul, are packed into the order the other operand wants (B: 16 rows of
+ * column pairs, each row the pairs of 16 tokens), so y comes out as
+ * [weight row][token] tiles that are transposed into y[token][row] at the
+ * end.  Weights in pairs (PIO_LAYOUT_PAIRS) swap the roles: 16 of a panel's
+ * pairs are a B tile as they lie, x is packed as A tiles (16 tokens' 32
+ * columns), and y comes out as [token][row] tiles, stored as they are.
  *
  * f32 and f16 weights, and the vector helpers, are the avx512 path's.
  * Compiled with the AVX-512 BF16 and AMX flags and called only once
@@ -88,12 +91,16 @@ static __m512i token_pairs(const float *row, size_t k0, size_t cols) {
   return (__m512i)_mm512_cvtne2ps_pbh(b, a);
 }
 
-/* Units [unit_begin, unit_end) of the packed activations: unit u is the B
- * tile of token block u / k_steps and k-step u % k_steps,
- *   tile[pair][token][2] = bf16(x[block * 16 + token][step * 32 + 2 pair + {0,1}]),
+/* Units [unit_begin, unit_end) of the packed activations: unit u is the
+ * tile of token block u / k_steps and k-step u % k_steps.  For row-major
+ * and tiled weights (the A operand) it is the B tile
+ *   tile[pair][token][2] = bf16(x[block * 16 + token][step * 32 + 2 pair + {0,1}]);
+ * for weights in pairs (the B operand) the A tile, the tokens' columns as
+ * they lie,
+ *   tile[token][k] = bf16(x[block * 16 + token][step * 32 + k]);
  * zero for tokens past n and columns past cols. */
-void pio_k_amx_pack(const float *x, size_t x_stride, size_t n, size_t cols, void *packed,
-                    size_t unit_begin, size_t unit_end) {
+void pio_k_amx_pack(const float *x, size_t x_stride, size_t n, size_t cols,
+                    pio_matrix_layout layout, void *packed, size_t unit_begin, size_t unit_end) {
   const size_t steps = k_steps(cols);
   for (size_t u = unit_begin; u < unit_end; u++) {
     size_t block = u / steps, k0 = (u % steps) * STEP_COLS;
@@ -102,9 +109,9 @@ void pio_k_amx_pack(const float *x, size_t x_stride, size_t n, size_t cols, void
       size_t token = block * TOKENS_PER_TILE + t;
       r[t] = token < n ? token_pairs(x + token * x_stride, k0, cols) : _mm512_setzero_si512();
     }
-    transpose16_epi32(r);
+    if (layout != PIO_LAYOUT_PAIRS) transpose16_epi32(r);
     __m512i *tile = (__m512i *)((unsigned char *)packed + u * TILE_BYTES);
-    for (int pair = 0; pair < 16; pair++) _mm512_storeu_si512(tile + pair, r[pair]);
+    for (int row = 0; row < 16; row++) _mm512_storeu_si512(tile + row, r[row]);
   }
 }
 
@@ -119,6 +126,7 @@ typedef struct a_source {
   size_t half;               /* bytes from A0 to A1 (16 rows down) */
   int direct;                /* straight from the weights (the first pass) */
   unsigned char *save;       /* where to store the loaded tiles in tile order; or NULL */
+  int stream_b;              /* B tiles with the streaming hint (weights in pairs, later passes) */
 } a_source;
 
 /* A tiles of the later passes (from the copy) with the streaming hint
@@ -130,6 +138,12 @@ typedef struct a_source {
   do {                                                                 \
     if (PIO_AMX_STREAM_A && !a->direct) TILE_STREAM_LOAD(t, base, stride); \
     else TILE_LOAD(t, base, stride);                                   \
+  } while (0)
+
+#define TILE_LOAD_B(t, base)                       \
+  do {                                             \
+    if (a->stream_b) TILE_STREAM_LOAD(t, base, 64); \
+    else TILE_LOAD(t, base, 64);                   \
   } while (0)
 
 /* Step s's A tiles into tiles 4 and 5 (stored in tile order when the
@@ -164,8 +178,8 @@ static void steps_one(const a_source *a, const unsigned char *b0, size_t steps) 
  * waiting for all of the step before. */
 static void steps_two(const a_source *a, const unsigned char *b0, size_t b_gap, size_t steps) {
   LOAD_A0(0);
-  TILE_LOAD(6, b0, 64);
-  TILE_LOAD(7, b0 + b_gap, 64);
+  TILE_LOAD_B(6, b0);
+  TILE_LOAD_B(7, b0 + b_gap);
   LOAD_A1(0);
   for (size_t s = 0; s < steps; s++) {
     const int more = s + 1 < steps;
@@ -174,10 +188,10 @@ static void steps_two(const a_source *a, const unsigned char *b0, size_t b_gap, 
     TILE_DP(1, 4, 7);
     if (more) LOAD_A0(s + 1);
     TILE_DP(2, 5, 6);
-    if (more) TILE_LOAD(6, b, 64);
+    if (more) TILE_LOAD_B(6, b);
     TILE_DP(3, 5, 7);
     if (more) {
-      TILE_LOAD(7, b + b_gap, 64);
+      TILE_LOAD_B(7, b + b_gap);
       LOAD_A1(s + 1);
     }
   }
@@ -255,6 +269,18 @@ static void write_out(const float *c, size_t r0, size_t r1, size_t t0, size_t n,
   }
 }
 
+/* The same for the route over weights in pairs, whose accumulators are
+ * [token][row] tiles (C0 tokens 0-15 x rows 0-15, C1 x rows 16-31, C2 and
+ * C3 tokens 16-31): each tile row is a token's 16 rows as they go to y. */
+static void write_out_pairs(const float *c, size_t r0, size_t t0, size_t n, size_t rows,
+                            float *y) {
+  for (size_t q = 0; q < 4; q++) {
+    const size_t row0 = r0 + (q % 2) * 16, tok0 = t0 + (q / 2) * 16, nt = in_range(tok0, n);
+    for (size_t j = 0; j < nt; j++)
+      _mm512_storeu_ps(y + (tok0 + j) * rows + row0, _mm512_loadu_ps(c + q * 256 + j * 16));
+  }
+}
+
 /* Every tile 16 rows of 64 bytes, palette 1.  A constant: GCC 12's
  * _tile_loadconfig claims to read 8 bytes of its operand, so a config built
  * on the stack had its column stores dropped when the code around it
@@ -320,8 +346,21 @@ static a_source block_source(const pio_matrix *w, size_t rb, size_t s0, size_t s
   return copied;
 }
 
-/* Rows [row_begin, row_end) of y[n][rows] = x[n][cols] . w^T, bf16 w, x
- * packed by pio_k_amx_pack, scratch of pio_k_amx_scratch_bytes.  Loops:
+/* For weights in pairs (PIO_LAYOUT_PAIRS) the roles swap: x's tiles of the
+ * pass's two token blocks are the A operand (loaded plainly: they stay in
+ * L1 while the chunk's row blocks pass), the weights the B operand (with
+ * the streaming hint after the first pass, when they come from L2).  An odd
+ * last token block is computed twice, its copy never stored. */
+static a_source x_source(const unsigned char *xb, size_t tb, size_t s0, size_t steps,
+                         size_t blocks, size_t pass) {
+  return (a_source){.base = xb + (tb * steps + s0) * TILE_BYTES, .stride = 64,
+                    .step = TILE_BYTES, .half = tb + 1 < blocks ? steps * TILE_BYTES : 0,
+                    .direct = 1, .stream_b = PIO_AMX_STREAM_A && pass > 0};
+}
+
+/* Rows [row_begin, row_end) of y[n][rows] = x[n][cols] . w^T, bf16 w (in
+ * rows, tiles or pairs), x packed by pio_k_amx_pack for w's layout, scratch
+ * of pio_k_amx_scratch_bytes.  Loops:
  * chunks of rows; panels of k-steps; pairs of token blocks (passes);
  * blocks of 32 rows; k-steps.  A panel's B tiles (32 KiB) stay in L1 while
  * the chunk's row blocks pass over them; the panel of the chunk's weights
@@ -334,6 +373,8 @@ void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n, fl
   const unsigned char *xb = packed;
   float *acc = scratch;
   unsigned char *copy = (unsigned char *)scratch + acc_bytes(n);
+  const int weights_b = w->layout == PIO_LAYOUT_PAIRS;
+  const unsigned char *wd = w->data;
   configure_tiles();
   for (size_t r0 = row_begin; r0 < row_end; r0 += CHUNK_ROWS) {
     const size_t r1 = r0 + CHUNK_ROWS < row_end ? r0 + CHUNK_ROWS : row_end;
@@ -342,20 +383,28 @@ void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n, fl
       for (size_t pass = 0; pass < pairs; pass++) {
         const size_t tb = 2 * pass;
         const unsigned char *b0 = xb + (tb * steps + s0) * TILE_BYTES;
+        const a_source x = x_source(xb, tb, s0, steps, blocks, pass);
         for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS) {
           const size_t block = (rb - r0) / BLOCK_ROWS;
+          float *c = acc + (block * pairs + pass) * 4 * 256;
+          if (weights_b) {
+            tile_block(&x, wd + (rb / 16 * steps + s0) * TILE_BYTES, steps * TILE_BYTES, s1 - s0,
+                       1, s0 == 0, c);
+            continue;
+          }
           a_source a = block_source(w, rb, s0, s1, pass, pairs > 1,
                                     copy + block * PANEL_STEPS * 2 * TILE_BYTES);
-          tile_block(&a, b0, steps * TILE_BYTES, s1 - s0, tb + 1 < blocks, s0 == 0,
-                     acc + (block * pairs + pass) * 4 * 256);
+          tile_block(&a, b0, steps * TILE_BYTES, s1 - s0, tb + 1 < blocks, s0 == 0, c);
         }
       }
     }
     for (size_t pass = 0; pass < pairs; pass++)
-      for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS)
-        write_out(acc + ((rb - r0) / BLOCK_ROWS * pairs + pass) * 4 * 256, rb,
-                  rb + BLOCK_ROWS < r1 ? rb + BLOCK_ROWS : r1, 2 * pass * TOKENS_PER_TILE, n,
-                  rows, y);
+      for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS) {
+        const float *c = acc + ((rb - r0) / BLOCK_ROWS * pairs + pass) * 4 * 256;
+        const size_t t0 = 2 * pass * TOKENS_PER_TILE;
+        if (weights_b) write_out_pairs(c, rb, t0, n, rows, y);
+        else write_out(c, rb, rb + BLOCK_ROWS < r1 ? rb + BLOCK_ROWS : r1, t0, n, rows, y);
+      }
   }
   TILE_RELEASE();
 }
@@ -370,7 +419,7 @@ const pio_k_path_ops pio_k_amx_ops = {
     .matmul_rows_tiles = pio_k_avx512_matmul_rows_tiles,
     .matmul_rows_pairs = pio_k_avx512_matmul_rows_pairs,
     .matmul_rows_packed = pio_k_amx_matmul_rows,
-    .packed_layouts = 1u << PIO_LAYOUT_ROWS | 1u << PIO_LAYOUT_TILES,
+    .packed_layouts = 1u << PIO_LAYOUT_ROWS | 1u << PIO_LAYOUT_TILES | 1u << PIO_LAYOUT_PAIRS,
     .packed_row_block = BLOCK_ROWS,
     .packed_min_rows = PIO_AMX_MIN_ROWS,
     .scratch_bytes = pio_k_amx_scratch_bytes,

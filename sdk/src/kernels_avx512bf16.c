@@ -447,9 +447,10 @@ static size_t bf16_pack_units(size_t n, size_t cols) {
 }
 
 /* Tokens [t_begin, t_end) of x (rows x_stride apart) into packed[n][stride]. */
-static void bf16_pack(const float *x, size_t x_stride, size_t n, size_t cols, void *packed,
-                      size_t t_begin, size_t t_end) {
+static void bf16_pack(const float *x, size_t x_stride, size_t n, size_t cols,
+                      pio_matrix_layout layout, void *packed, size_t t_begin, size_t t_end) {
   (void)n;
+  (void)layout; /* both routes read the rows as they are */
   const size_t stride = packed_cols(cols);
   for (size_t t = t_begin; t < t_end; t++) {
     const float *src = x + t * x_stride;

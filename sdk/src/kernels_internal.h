@@ -44,12 +44,13 @@ typedef struct pio_k_path_ops {
   /* Non-NULL when bf16 weights take a packed-activation route: x rounded to
    * bf16 and laid out for the path's dot products, packed_bytes(n, cols)
    * bytes (64-byte aligned), written in pack_units(n, cols) independent
-   * units (for threads) by pack(x, x_stride, n, cols, packed, unit_begin,
-   * unit_end), x's rows x_stride floats apart. */
+   * units (for threads) by pack(x, x_stride, n, cols, layout, packed,
+   * unit_begin, unit_end), x's rows x_stride floats apart, in the order the
+   * route for weights in layout reads. */
   size_t (*packed_bytes)(size_t n, size_t cols);
   size_t (*pack_units)(size_t n, size_t cols);
-  void (*pack)(const float *x, size_t x_stride, size_t n, size_t cols, void *packed,
-               size_t unit_begin, size_t unit_end);
+  void (*pack)(const float *x, size_t x_stride, size_t n, size_t cols, pio_matrix_layout layout,
+               void *packed, size_t unit_begin, size_t unit_end);
   pio_k_matmul_rows_packed_fn matmul_rows_packed;
   uint32_t packed_layouts; /* bit 1 << layout for each layout matmul_rows_packed reads */
   uint32_t packed_row_block;
@@ -92,7 +93,8 @@ PIO_HIDDEN extern const pio_k_path_ops pio_k_amx_ops;
 PIO_HIDDEN size_t pio_k_amx_packed_bytes(size_t n, size_t cols);
 PIO_HIDDEN size_t pio_k_amx_pack_units(size_t n, size_t cols);
 PIO_HIDDEN void pio_k_amx_pack(const float *x, size_t x_stride, size_t n, size_t cols,
-                               void *packed, size_t unit_begin, size_t unit_end);
+                               pio_matrix_layout layout, void *packed, size_t unit_begin,
+                               size_t unit_end);
 PIO_HIDDEN size_t pio_k_amx_scratch_bytes(size_t n, size_t cols);
 PIO_HIDDEN void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n,
                                       float *y, size_t row_begin, size_t row_end, void *scratch);

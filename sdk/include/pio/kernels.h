@@ -53,7 +53,8 @@ typedef enum pio_matrix_layout {
   /* Pair order: a panel's cols / 2 column pairs in turn, a pair its 16
    * rows' two columns (64 bytes), which one vdpbf16ps multiplies by a
    * token's pair: the weights of each 16 rows one sequential stream, and
-   * no copy per call.  Element (r, c) at
+   * no copy per call; 16 pairs are a B tile of tdpbf16ps (1 KiB), the AMX
+   * path's other operand order.  Element (r, c) at
    * ((r / 16 * cols / 2 + c / 2) * 16 + r % 16) * 2 + c % 2. */
   PIO_LAYOUT_PAIRS = 2
 } pio_matrix_layout;
