@@ -236,6 +236,15 @@ class Llama4(Case):
 
 
 class Errors(Case):
+    def test_unknown_weight_layout_is_refused_naming_it(self):
+        folder = self.model("badlayout", "--arch", "qwen3", "--seed", "33")
+        with unittest.mock.patch.dict(os.environ, {"PIO_WEIGHT_LAYOUT": "tile"}):
+            rc, out, err = forward_check.run(PIO_HOST, folder, "--tokens", "1", "--max-new-tokens",
+                                             "1")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("PIO_WEIGHT_LAYOUT=tile in the environment: expected rows, tiles or pairs",
+                      err)
+
     def expect_failure(self, folder, *fragments):
         rc, out, err = forward_check.run(PIO_HOST, folder, "--tokens", "1,2")
         self.assertEqual(rc, 1, err)

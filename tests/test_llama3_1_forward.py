@@ -159,6 +159,15 @@ class TestAgainstReference(ModelCase):
                     self.assertIn("kernel path avx512 cannot run here: ", err)
                 self.check_against_reference(folder, BF16_TOLERANCE, exact_tokens=False, env=env)
 
+    def test_unknown_weight_layout_is_refused_naming_it(self):
+        folder = self.model("badlayout", "--dtype", "bf16", "--seed", "24")
+        rc, out, err = run(folder, "--tokens", "1,2", "--max-new-tokens", "1",
+                           env=dict(os.environ, PIO_WEIGHT_LAYOUT="pair"))
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(out, "")
+        self.assertIn("PIO_WEIGHT_LAYOUT=pair in the environment: expected rows, tiles or pairs",
+                      err)
+
     def test_f16_weights_match_reference(self):
         folder = self.model("f16", "--heads", "4", "--kv-heads", "2", "--dtype", "f16",
                             "--seed", "6")

@@ -177,9 +177,9 @@ static pio_status lay_out_ffn(pio_decoder *d, decoder_ffn *f, pio_matrix_layout 
 /* Every layer's matrices but the router's in the plan's layout
  * (pio_kernel_plan_layout), which the plan's reason then says. */
 static pio_status lay_out_layers(pio_decoder *d, pio_error *err) {
-  const pio_matrix_layout layout = pio_kernel_plan_layout(&d->plan);
+  pio_matrix_layout layout;
   uint64_t bytes = 0;
-  pio_status s = PIO_OK;
+  pio_status s = pio_kernel_plan_layout(&d->plan, &layout, err);
   for (uint32_t l = 0; s == PIO_OK && l < d->spec.n_layers; l++) {
     decoder_layer *L = &d->layers[l];
     pio_matrix *const attention[] = {&L->qkv, &L->o};
@@ -199,9 +199,12 @@ static pio_status build(pio_decoder *d, const pio_model_options *o, pio_error *e
   d->qkv_dim = d->q_dim + 2 * d->kv_dim;
   pio_status s = pio_model_context_size(sp->max_position, o->max_context, DECODER_DEFAULT_CONTEXT,
                                         &d->max_context, err);
-  /* A kernel path that cannot run here is refused before any weight is read. */
+  /* A kernel path that cannot run here, or a layout asked for that does not
+   * exist, is refused before any weight is read. */
   if (s == PIO_OK && o->kernel != NULL)
     s = pio_kernel_plan_choose(o->kernel, PIO_DTYPE_BF16, &d->plan, err);
+  pio_matrix_layout layout;
+  if (s == PIO_OK) s = pio_kernel_plan_layout(&d->plan, &layout, err);
   if (s == PIO_OK) s = pio_threadpool_create(o->n_threads, &d->pool, err);
   if (s == PIO_OK) s = check_footprint(d, o, err);
   if (s == PIO_OK)

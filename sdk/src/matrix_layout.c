@@ -19,13 +19,22 @@ const char *pio_matrix_layout_name(pio_matrix_layout layout) {
                                                                           : "unknown";
 }
 
-pio_matrix_layout pio_kernel_plan_layout(const pio_kernel_plan *plan) {
+pio_status pio_kernel_plan_layout(const pio_kernel_plan *plan, pio_matrix_layout *out,
+                                  pio_error *err) {
   const char *asked = getenv("PIO_WEIGHT_LAYOUT");
-  for (unsigned l = 0; asked != NULL && l < sizeof layout_names / sizeof layout_names[0]; l++)
-    if (strcmp(asked, layout_names[l]) == 0) return (pio_matrix_layout)l;
-  return plan->prefill == PIO_KERNEL_AVX512_BF16 && plan->decode == PIO_KERNEL_AVX512_BF16
+  *out = plan->prefill == PIO_KERNEL_AVX512_BF16 && plan->decode == PIO_KERNEL_AVX512_BF16
              ? PIO_LAYOUT_PAIRS
              : PIO_LAYOUT_ROWS;
+  if (asked == NULL) return PIO_OK;
+  for (unsigned l = 0; l < sizeof layout_names / sizeof layout_names[0]; l++) {
+    if (strcmp(asked, layout_names[l]) == 0) {
+      *out = (pio_matrix_layout)l;
+      return PIO_OK;
+    }
+  }
+  return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT,
+                       "PIO_WEIGHT_LAYOUT=%.64s%s in the environment: expected rows, tiles or "
+                       "pairs", asked, strlen(asked) > 64 ? "..." : "");
 }
 
 int pio_matrix_layout_fits(const pio_matrix *m, pio_matrix_layout layout) {

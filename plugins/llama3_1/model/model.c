@@ -82,9 +82,9 @@ static uint32_t matmul_dtypes(const llama_weights *w) {
  * the plan's reason then says. */
 static pio_status lay_out_layers(pio_model *m, pio_error *err) {
   llama_weights *w = &m->weights;
-  const pio_matrix_layout layout = pio_kernel_plan_layout(&m->plan);
+  pio_matrix_layout layout;
   uint64_t bytes = 0;
-  pio_status s = PIO_OK;
+  pio_status s = pio_kernel_plan_layout(&m->plan, &layout, err);
   for (uint32_t l = 0; s == PIO_OK && l < w->n_layers; l++) {
     llama_layer_weights *L = &w->layers[l];
     pio_matrix *const mats[] = {&L->qkv, &L->o, &L->mlp.gate_up, &L->mlp.down};
@@ -102,9 +102,12 @@ static pio_status build(pio_model *m, const pio_model_config *config,
   if (s == PIO_OK)
     s = pio_model_context_size(config->max_position, o->max_context, LLAMA_DEFAULT_CONTEXT,
                                &max_context, err);
-  /* A kernel path that cannot run here is refused before any weight is read. */
+  /* A kernel path that cannot run here, or a layout asked for that does not
+   * exist, is refused before any weight is read. */
   if (s == PIO_OK && o->kernel != NULL)
     s = pio_kernel_plan_choose(o->kernel, PIO_DTYPE_BF16, &m->plan, err);
+  pio_matrix_layout layout;
+  if (s == PIO_OK) s = pio_kernel_plan_layout(&m->plan, &layout, err);
   if (s == PIO_OK) s = pio_threadpool_create(o->n_threads, &m->pool, err);
   if (s == PIO_OK)
     s = check_footprint(config, o, max_context, pio_threadpool_size(m->pool), err);

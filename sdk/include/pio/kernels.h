@@ -122,12 +122,15 @@ typedef struct pio_kernel_plan {
  */
 pio_status pio_kernel_plan_choose(const char *request, pio_dtype dtype, pio_kernel_plan *out,
                                   pio_error *err);
-/* The layout a model under plan holds its matrices in: PIO_LAYOUT_PAIRS
- * when both phases take avx512bf16 (its kernels read pairs without a copy
- * per call), else PIO_LAYOUT_ROWS.  The environment's PIO_WEIGHT_LAYOUT
- * (rows, tiles or pairs) overrides it, for measuring: every path reads
- * every layout, the others with f32 activations. */
-pio_matrix_layout pio_kernel_plan_layout(const pio_kernel_plan *plan);
+/* *out = the layout a model under plan holds its matrices in:
+ * PIO_LAYOUT_PAIRS when both phases take avx512bf16 (its kernels read pairs
+ * without a copy per call), else PIO_LAYOUT_ROWS.  The environment's
+ * PIO_WEIGHT_LAYOUT (rows, tiles or pairs) overrides it, for measuring:
+ * every path reads every layout, the others with f32 activations; any other
+ * value is PIO_ERR_INVALID_ARGUMENT naming it (a measurement must not run
+ * the default by a typo). */
+pio_status pio_kernel_plan_layout(const pio_kernel_plan *plan, pio_matrix_layout *out,
+                                  pio_error *err);
 /* Appends to plan->why that bytes of the model's weights were rewritten
  * into layout at load (pio_weights_set_layouts). */
 void pio_kernel_plan_note_layout(pio_kernel_plan *plan, pio_matrix_layout layout,
