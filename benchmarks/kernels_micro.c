@@ -194,8 +194,8 @@ int main(int argc, char **argv) {
   double flop = 2.0 * o.rows * o.cols * (double)o.n;
   printf("%s %s %s rows=%u cols=%u n=%zu threads=%u: median %.1f us  %.1f GB/s  %.1f GFLOP/s"
          "  (best %.1f GB/s %.1f GFLOP/s)\n",
-         pio_kernel_path_name(o.path), pio_dtype_name(o.dtype), pio_matrix_layout_name(o.layout), o.rows,
-         o.cols, o.n,
+         pio_kernel_path_name(o.path), pio_dtype_name(o.dtype), pio_matrix_layout_name(o.layout),
+         o.rows, o.cols, o.n,
          pio_threadpool_size(pool), median * 1e6, matrix_bytes / median * 1e-9,
          flop / median * 1e-9, matrix_bytes / best * 1e-9, flop / best * 1e-9);
   free(times);

@@ -119,7 +119,8 @@ static int check_all_shapes(matmul_fn run, void *ctx, const char *how) {
     failed += check_shape(run, ctx, shapes[s][0], shapes[s][1], shapes[s][2], PIO_LAYOUT_ROWS);
   for (pio_matrix_layout l = PIO_LAYOUT_TILES; l <= PIO_LAYOUT_PAIRS; l++)
     for (size_t s = 0; s < n_laid; s++)
-      failed += check_shape(run, ctx, tiled_shapes[s][0], tiled_shapes[s][1], tiled_shapes[s][2], l);
+      failed +=
+          check_shape(run, ctx, tiled_shapes[s][0], tiled_shapes[s][1], tiled_shapes[s][2], l);
   fprintf(stderr, "%s: %zu row-major shapes and %zu in each of tiles and pairs, %d failed\n", how,
           n_rows, n_laid, failed);
   return failed;

@@ -332,7 +332,8 @@ static a_source block_source(const pio_matrix *w, size_t rb, size_t s0, size_t s
                            .half = TILE_BYTES};
   if (w->layout == PIO_LAYOUT_TILES) { /* rb's two panels, each its k-steps in turn */
     const size_t steps = w->cols / STEP_COLS;
-    const unsigned char *panel = (const unsigned char *)w->data + (rb / 16 * steps + s0) * TILE_BYTES;
+    const unsigned char *panel =
+        (const unsigned char *)w->data + (rb / 16 * steps + s0) * TILE_BYTES;
     return (a_source){.base = panel, .stride = 64, .step = TILE_BYTES, .half = steps * TILE_BYTES,
                       .direct = pass == 0};
   }

@@ -239,7 +239,8 @@ static void pairs_panel_one_token(const uint32_t *panel, size_t pairs, const flo
                                _mm512_set1_ps(xp[1]), acc[j]);
     }
   }
-  _mm512_storeu_ps(out, _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+  _mm512_storeu_ps(out,
+                   _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
 }
 
 /* Rows [row_begin, row_end) (whole panels) of y[n][rows] for paired bf16

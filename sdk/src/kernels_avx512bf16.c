@@ -490,9 +490,11 @@ static void pairs_one_token_rows(const pio_matrix *w, const uint16_t *xb, float 
       const __m512bh xv = as_bh(_mm512_set1_epi32((int)x32[p]));
 #pragma GCC unroll 4
       for (int j = 0; j < ONE_TOKEN_ROWS; j++)
-        if (j < live) acc[j] = _mm512_dpbf16_ps(acc[j], as_bh(_mm512_loadu_si512(at[j] + 32 * p)), xv);
+        if (j < live)
+          acc[j] = _mm512_dpbf16_ps(acc[j], as_bh(_mm512_loadu_si512(at[j] + 32 * p)), xv);
     }
-    for (int j = 0; j < live; j++) _mm512_storeu_ps(y + begin + ((size_t)j * part + i) * 16, acc[j]);
+    for (int j = 0; j < live; j++)
+      _mm512_storeu_ps(y + begin + ((size_t)j * part + i) * 16, acc[j]);
   }
 }
 

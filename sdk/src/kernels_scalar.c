@@ -55,7 +55,8 @@ void pio_k_scalar_matmul_rows_laid_out(const pio_matrix *w, const float *x, size
     for (size_t t = 0; t < n; t++) {
       const float *xt = x + t * w->cols;
       float sum = 0;
-      for (size_t c = 0; c < w->cols; c++) sum += xt[c] * pio_bf16_to_f32(data[element_at(w, r, c)]);
+      for (size_t c = 0; c < w->cols; c++)
+        sum += xt[c] * pio_bf16_to_f32(data[element_at(w, r, c)]);
       y[t * w->rows + r] = sum;
     }
   }
