@@ -57,7 +57,7 @@ static const size_t shapes[][3] = {
 /* Shapes for weights in tile order or pairs (rows and cols multiples of
  * 32): one block, one token, an odd count of token blocks, several panels
  * of 16 k-steps and row chunks of 256 rows, 1,000 tokens. */
-static const size_t tiled_shapes[][3] = {
+static const size_t laid_out_shapes[][3] = {
     {32, 32, 1}, {64, 512, 16}, {128, 2048, 64}, {800, 96, 40}, {96, 8192, 33}, {320, 640, 1000},
 };
 
@@ -114,13 +114,14 @@ static int check_shape(matmul_fn run, void *ctx, size_t rows, size_t cols, size_
 static int check_all_shapes(matmul_fn run, void *ctx, const char *how) {
   int failed = 0;
   const size_t n_rows = sizeof shapes / sizeof shapes[0];
-  const size_t n_laid = sizeof tiled_shapes / sizeof tiled_shapes[0];
+  const size_t n_laid = sizeof laid_out_shapes / sizeof laid_out_shapes[0];
   for (size_t s = 0; s < n_rows; s++)
     failed += check_shape(run, ctx, shapes[s][0], shapes[s][1], shapes[s][2], PIO_LAYOUT_ROWS);
   for (pio_matrix_layout l = PIO_LAYOUT_TILES; l <= PIO_LAYOUT_PAIRS; l++)
-    for (size_t s = 0; s < n_laid; s++)
-      failed +=
-          check_shape(run, ctx, tiled_shapes[s][0], tiled_shapes[s][1], tiled_shapes[s][2], l);
+    for (size_t s = 0; s < n_laid; s++) {
+      const size_t *shape = laid_out_shapes[s];
+      failed += check_shape(run, ctx, shape[0], shape[1], shape[2], l);
+    }
   fprintf(stderr, "%s: %zu row-major shapes and %zu in each of tiles and pairs, %d failed\n", how,
           n_rows, n_laid, failed);
   return failed;
