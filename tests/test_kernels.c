@@ -71,10 +71,10 @@ static void check_matmul_path(pio_kernel_path path, pio_threadpool *pool,
     pio_dtype dtype = weight_dtypes[d];
     int rounds_x = (path == PIO_KERNEL_AVX512_BF16 || path == PIO_KERNEL_AMX_BF16) &&
                    dtype == PIO_DTYPE_BF16;
-    /* Tiles take the AMX route, pairs the avx512bf16 one; elsewhere f32
-     * activations. */
+    /* Tiles take only the AMX route; pairs the avx512bf16 and AMX routes,
+     * both rounding x, as for rows; the avx512 path reads every layout with
+     * f32 activations. */
     if (layout == PIO_LAYOUT_TILES) rounds_x = path == PIO_KERNEL_AMX_BF16;
-    if (layout == PIO_LAYOUT_PAIRS) rounds_x = path == PIO_KERNEL_AVX512_BF16;
     for (size_t s = 0; s < n_shapes; s++) {
       const size_t *shape = laid_out ? laid_out_shapes[s] : shapes[s];
       size_t rows = shape[0], cols = shape[1], n = shape[2];
