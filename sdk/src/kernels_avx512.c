@@ -11,7 +11,13 @@
 #define INLINE static inline __attribute__((always_inline))
 #define ROWS 6   /* rows of w per micro-kernel */
 #define TOKENS 4 /* rows of x per micro-kernel: 24 accumulators + 6 weights + x */
-#define ONE_TOKEN_ROWS 4 /* rows, each from its own part of the range, of one token */
+/* Rows of one token at a time, each from its own part of the range: as
+ * many sequential streams.  6 read 7-10 % faster than 4 on the 16-core
+ * Xeon (docs/kernels.md, session 11) and the same on Zen 5; 8 no faster. */
+#ifndef PIO_ONE_TOKEN_ROWS
+#define PIO_ONE_TOKEN_ROWS 6
+#endif
+#define ONE_TOKEN_ROWS PIO_ONE_TOKEN_ROWS
 
 /* 16 weights from element i of row data, widened to f32. */
 INLINE __m512 load_w(const void *data, size_t i, pio_dtype dtype) {
@@ -82,24 +88,24 @@ INLINE void one_token(const pio_matrix *w, pio_dtype dtype, const float *x, floa
                       size_t step, int R) {
   const size_t cols = w->cols;
   __m512 acc[ONE_TOKEN_ROWS];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
   size_t k = 0;
   for (; k + 16 <= cols; k += 16) {
     __m512 xv = _mm512_loadu_ps(x + k);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < R; r++)
       acc[r] = _mm512_fmadd_ps(load_w(w->data, (r0 + r * step) * cols + k, dtype), xv, acc[r]);
   }
   if (k < cols) {
     __mmask16 mask = (__mmask16)((1u << (cols - k)) - 1u);
     __m512 xv = _mm512_maskz_loadu_ps(mask, x + k);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < R; r++)
       acc[r] = _mm512_fmadd_ps(load_w_tail(w->data, (r0 + r * step) * cols + k, dtype, mask), xv,
                                acc[r]);
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int r = 0; r < R; r++) y[r0 + r * step] = _mm512_reduce_add_ps(acc[r]);
 }
 
