@@ -1,7 +1,8 @@
 /* tests/test_llama3_1_cuda_tuning.c — the CUDA module's decode settings
  * without a device: lc_decode_tuning_parse (the form of PIO_CUDA_DECODE
  * and pio-cuda-tune's PIO_TUNE_SWEEP) refuses what is not its form, bad
- * input first, and reads each GEMV's own settings; the default follows the
+ * input first, and reads each GEMV's own settings, the attention fields and
+ * the timing probes (which capture refuses out of range); the default follows the
  * hidden size as measured (docs/cuda.md) and a malformed PIO_CUDA_DECODE
  * becomes a setting capture refuses, not the default. */
 #include <check.h>
@@ -24,6 +25,10 @@ START_TEST(test_bad_text_is_refused) {
   ck_assert(!parses("1,2,8,32,8/5:1:4"));  /* kinds are 0-4 */
   ck_assert(!parses("1,2,8,32,8/3:1"));    /* a kind's field short */
   ck_assert(!parses("1,2,8,32,8/3:1:4/"));
+  ck_assert(!parses("1,2,8,32,8,"));       /* attn_block_splits missing */
+  ck_assert(!parses("1,2,8,32,8,2,"));     /* attn_bound missing */
+  ck_assert(!parses("1,2,8,32,8!"));       /* a probe mask missing */
+  ck_assert(!parses("1,2,8,32,8!x"));
 }
 END_TEST
 
@@ -48,6 +53,53 @@ START_TEST(test_settings_are_read) {
   ck_assert_ptr_nonnull(end);
   ck_assert_str_eq(end, "");
   ck_assert_uint_eq(t.kind_blocks_per_sm[LC_GEMV_DOWN], 0); /* none left from before */
+  ck_assert_uint_eq(t.attn_block_splits, 0);
+  ck_assert_uint_eq(t.attn_bound, 0);
+  ck_assert_uint_eq(t.probe, 0);
+}
+END_TEST
+
+START_TEST(test_attention_fields_and_probes_are_read) {
+  lc_decode_tuning t;
+  const char *end = lc_decode_tuning_parse("1,1,4,8,8,2,512/1:1:5!272;next", &t);
+  ck_assert_ptr_nonnull(end);
+  ck_assert_str_eq(end, ";next");
+  ck_assert_uint_eq(t.attn_splits, 8);
+  ck_assert_uint_eq(t.attn_block_splits, 2);
+  ck_assert_uint_eq(t.attn_bound, 512);
+  ck_assert_uint_eq(t.kind_stages[LC_GEMV_O], 5);
+  ck_assert_uint_eq(t.probe, LC_PROBE_O_NO_WAIT | LC_PROBE_ATTN_NO_WAIT);
+  end = lc_decode_tuning_parse("1,1,4,32,8,4!1", &t);
+  ck_assert_ptr_nonnull(end);
+  ck_assert_str_eq(end, "");
+  ck_assert_uint_eq(t.attn_block_splits, 4);
+  ck_assert_uint_eq(t.attn_bound, 0);
+  ck_assert_uint_eq(t.probe, LC_PROBE_NO_ATTENTION);
+}
+END_TEST
+
+/* lc_decode_capture refuses these before it touches the device. */
+START_TEST(test_capture_refuses_bad_attention_settings) {
+  pio_model_config c;
+  memset(&c, 0, sizeof c);
+  c.hidden_size = 4096;
+  c.n_heads = 32;
+  c.n_kv_heads = 8; /* 4 query heads a KV head */
+  pio_model m;
+  memset(&m, 0, sizeof m);
+  m.config = &c;
+  const char *bad[] = {"1,1,4,32,8,3",      /* 3 does not divide 32 */
+                       "1,1,4,32,16,16",    /* 16 x 4 warps > 32 */
+                       "1,1,4,32,8,1,256",  /* attn_bound 0, 512 or 1024 */
+                       "1,1,4,32,8!2",      /* no such probe */
+                       "1,1,4,32,8!1024"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    lc_decode_tuning t;
+    ck_assert_ptr_nonnull(lc_decode_tuning_parse(bad[i], &t));
+    pio_error err = {0};
+    ck_assert_msg(lc_decode_capture(&m, &t, &err) == PIO_ERR_INVALID_ARGUMENT, "%s", bad[i]);
+    ck_assert_ptr_nonnull(strstr(err.message, "attn_block_splits"));
+  }
 }
 END_TEST
 
@@ -100,6 +152,8 @@ int main(void) {
   TCase *t = tcase_create("tuning");
   tcase_add_test(t, test_bad_text_is_refused);
   tcase_add_test(t, test_settings_are_read);
+  tcase_add_test(t, test_attention_fields_and_probes_are_read);
+  tcase_add_test(t, test_capture_refuses_bad_attention_settings);
   tcase_add_test(t, test_default_follows_the_hidden_size);
   tcase_add_test(t, test_the_environment_replaces_the_default);
   suite_add_tcase(s, t);

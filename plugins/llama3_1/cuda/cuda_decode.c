@@ -36,6 +36,9 @@ lc_decode_tuning lc_decode_tuning_default(const pio_model *m) {
   if (env != NULL && env[0] != '\0') {
     const char *end = lc_decode_tuning_parse(env, &t);
     if (end == NULL || *end != '\0') t.stages = 0;
+    else if (t.probe != 0)
+      fprintf(stderr, "PIO_CUDA_DECODE=%s: probe !%u is for timing only; the logits are "
+              "wrong\n", env, t.probe);
   }
   return t;
 }
@@ -48,6 +51,15 @@ const char *lc_decode_tuning_parse(const char *text, lc_decode_tuning *out) {
              &t.attn_min_positions, &used) != 5)
     return NULL;
   text += used;
+  /* Optional sixth and seventh fields: attn_block_splits, attn_bound. */
+  if (*text == ',') {
+    if (sscanf(text, ",%u%n", &t.attn_block_splits, &used) != 1) return NULL;
+    text += used;
+    if (*text == ',') {
+      if (sscanf(text, ",%u%n", &t.attn_bound, &used) != 1) return NULL;
+      text += used;
+    }
+  }
   while (*text == '/') {
     unsigned kind = 0, blocks = 0, stages = 0;
     if (sscanf(text, "/%u:%u:%u%n", &kind, &blocks, &stages, &used) != 3 ||
@@ -55,6 +67,10 @@ const char *lc_decode_tuning_parse(const char *text, lc_decode_tuning *out) {
       return NULL;
     t.kind_blocks_per_sm[kind] = blocks;
     t.kind_stages[kind] = stages;
+    text += used;
+  }
+  if (*text == '!') { /* timing probes (LC_PROBE_*) */
+    if (sscanf(text, "!%u%n", &t.probe, &used) != 1) return NULL;
     text += used;
   }
   *out = t;
@@ -91,7 +107,10 @@ static cudaError_t enqueue_kernels(pio_model *m, const lc_decode_tuning *t) {
   for (uint32_t l = 0; l < c->n_layers && e == cudaSuccess; l++) {
     const lc_layer *L = &m->w.layers[l];
     uint16_t *k = m->k_cache + l * layer_cache, *v = m->v_cache + l * layer_cache;
-    lc_gemv_input in = input_norm(b->x, L->attn_norm, eps);
+    const uint32_t probe = t->probe;
+    /* LC_PROBE_NO_NORM: a stale bf16 vector of at least d in place of the norms. */
+    lc_gemv_input in = probe & LC_PROBE_NO_NORM && l > 0 ? input_copy(b->h)
+                                                : input_norm(b->x, L->attn_norm, eps);
     lc_decode_tuning first = for_kind(t, LC_GEMV_QKV);
     const lc_decode_tuning o = for_kind(t, LC_GEMV_O), gate_up = for_kind(t, LC_GEMV_GATE_UP),
                            down = for_kind(t, LC_GEMV_DOWN);
@@ -107,13 +126,14 @@ static cudaError_t enqueue_kernels(pio_model *m, const lc_decode_tuning *t) {
     e = lc_decode_qkv(m->stream, &first, &dev, L->qkv, d, &in, c->n_heads,
                       c->n_kv_heads, c->head_dim, m->max_context, m->rope_cos, m->rope_sin,
                       b->step, b->q, k, v);
-    if (e == cudaSuccess)
+    if (e == cudaSuccess && !(probe & LC_PROBE_NO_ATTENTION))
       e = lc_decode_attention(m->stream, t, b->q, k, v, c->n_heads, c->n_kv_heads, c->head_dim,
                               m->max_context, b->step, b->attn_partial, b->counters, b->attn);
     in = input_copy(b->attn);
+    in.no_wait = (probe & LC_PROBE_O_NO_WAIT) != 0;
     if (e == cudaSuccess)
       e = lc_decode_residual(m->stream, &o, &dev, L->o, d, hd, &in, b->x);
-    in = input_norm(b->x, L->mlp_norm, eps);
+    in = probe & LC_PROBE_NO_NORM ? input_copy(b->h) : input_norm(b->x, L->mlp_norm, eps);
     if (e == cudaSuccess)
       e = lc_decode_swiglu(m->stream, &gate_up, &dev, L->gate_up, ff, d, &in, b->h);
     in = input_copy(b->h);
@@ -160,6 +180,16 @@ pio_status lc_decode_capture(pio_model *m, const lc_decode_tuning *t, pio_error 
                          "%u (2-%u) or attn_min_positions %u (1-1024) out of range",
                          t->blocks_per_sm, t->attn_splits, t->stages, lc_gemv_max_stages(),
                          t->attn_min_positions);
+  const uint32_t group = m->config->n_kv_heads ? m->config->n_heads / m->config->n_kv_heads : 0;
+  const uint32_t S = t->attn_block_splits ? t->attn_block_splits : 1;
+  if (t->attn_splits % S != 0 || S * group > 32 ||
+      (t->attn_bound != 0 && t->attn_bound != 512 && t->attn_bound != 1024) ||
+      (t->probe & ~(uint32_t)LC_PROBES) != 0)
+    return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "decode tuning (PIO_CUDA_DECODE "
+                         "where set): attn_block_splits %u (must divide attn_splits %u, and "
+                         "x %u query heads a KV head at most 32), attn_bound %u (0, 512, 1024) "
+                         "or probe %u (bits of %u) out of range", t->attn_block_splits,
+                         t->attn_splits, group, t->attn_bound, t->probe, (unsigned)LC_PROBES);
   if (m->step_graph != NULL) {
     cudaGraphExecDestroy(m->step_graph);
     m->step_graph = NULL;

@@ -122,7 +122,9 @@ pio_status lc_decode_step(pio_model *m, int32_t token, float *logits, int32_t *n
  * PIO_CUDA_DECODE says). */
 lc_decode_tuning lc_decode_tuning_default(const pio_model *m);
 /* A tuning from text: "pdl,blocks_per_sm,stages,attn_splits,attn_min_positions",
- * then for any GEMV kind (lc_gemv_kind) "/kind:blocks_per_sm:stages".
+ * optionally ",attn_block_splits" and then ",attn_bound", then for any GEMV
+ * kind (lc_gemv_kind) "/kind:blocks_per_sm:stages", then optionally
+ * "!MASK", timing probes (LC_PROBE_*: wrong logits).
  * Returns the text after it, or NULL when it is not that form; ranges are
  * lc_decode_capture's to check. */
 const char *lc_decode_tuning_parse(const char *text, lc_decode_tuning *out);

@@ -5,7 +5,9 @@
  * sum and weighted value sum (online softmax), and the last block of a KV
  * head to finish merges the ranges.  One kernel, whatever the context:
  * the grid is fixed (the step is a CUDA graph) and each block reads the
- * position from the step. */
+ * position from the step.  With attn_block_splits S > 1 a block takes S
+ * consecutive splits of its KV head (a warp a split and query head) and
+ * merges them in shared memory before anything goes to global memory. */
 #include "common.cuh"
 #include "launch.h"
 
@@ -36,21 +38,30 @@ struct Args {
   const float *q;               /* [H][D] */
   const uint16_t *k, *v;        /* [KV][max_context][D] */
   uint32_t max_context, group, splits;
+  uint32_t block_splits;        /* S: splits a block takes (a warp a split and query head) */
   uint32_t min_positions;       /* fewest positions a split takes */
+  uint32_t probe;               /* LC_PROBE_ATTN_* bits (timing only) */
   const lc_step *step;
-  float *partial;               /* [H][splits][D + 2]: acc[D], max, sum */
+  float *partial;               /* [H][splits / S][D + 2]: acc[D], max, sum */
   uint32_t *counters;           /* [KV] */
   uint16_t *out;                /* [H][D], bf16: the next GEMV's input as it holds it */
   float scale;
 };
 
-template <int D>
-__global__ void __launch_bounds__(1024) attention_decode_kernel(Args a) {
+/* MAXT: the __launch_bounds__ it is built with; 1024 caps it at 64
+ * registers a thread, which spills the preloaded keys and values at
+ * D = 128 (nvcc -Xptxas -v: 168 B of spill stores), 512 gives it 128. */
+template <int D, int MAXT, bool MULTI> /* MULTI: block_splits > 1 */
+__global__ void __launch_bounds__(MAXT) attention_decode_kernel(Args a) {
   constexpr int E = D / 32;
   using V = typename Vec<E>::T;
+  extern __shared__ float merge_smem[]; /* S > 1: [S x group][D + 2] */
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const uint32_t kv = blockIdx.y, split = blockIdx.x;
-  const uint32_t h = kv * a.group + (uint32_t)warp;
+  const uint32_t S = MULTI ? a.block_splits : 1;
+  const uint32_t sub = MULTI ? (uint32_t)warp / a.group : 0;
+  const uint32_t g = MULTI ? (uint32_t)warp % a.group : (uint32_t)warp;
+  const uint32_t kv = blockIdx.y, split = blockIdx.x * S + sub;
+  const uint32_t h = kv * a.group + g;
   const uint32_t pos = a.step->pos, length = pos + 1;
   uint32_t chunk = (length + a.splits - 1) / a.splits;
   if (chunk < a.min_positions) chunk = a.min_positions;
@@ -62,7 +73,7 @@ __global__ void __launch_bounds__(1024) attention_decode_kernel(Args a) {
    * range and load the first batch of them into registers while the new
    * token's q, k and v are computed; only position pos waits. */
   const uint32_t old_end = p1 < pos ? p1 : pos;
-  if (threadIdx.x == 0 && old_end > p0 + kBatch) {
+  if (lane == 0 && g == 0 && old_end > p0 + kBatch) {
     lc_prefetch_l2(kbase + (size_t)(p0 + kBatch) * D, (old_end - p0 - kBatch) * D * 2u);
     lc_prefetch_l2(vbase + (size_t)(p0 + kBatch) * D, (old_end - p0 - kBatch) * D * 2u);
   }
@@ -75,7 +86,8 @@ __global__ void __launch_bounds__(1024) attention_decode_kernel(Args a) {
     }
   }
   lc_start_next();
-  lc_wait_previous();
+  if (!(a.probe & LC_PROBE_ATTN_NO_WAIT)) lc_wait_previous();
+  if (a.probe & LC_PROBE_ATTN_EMPTY) return;
 
   float q[E], acc[E];
 #pragma unroll
@@ -111,25 +123,63 @@ __global__ void __launch_bounds__(1024) attention_decode_kernel(Args a) {
       m = m_new;
     }
   }
-  float *mine = a.partial + ((size_t)h * a.splits + split) * (D + 2);
+  const uint32_t n_blocks = gridDim.x; /* splits / S */
+  if (MULTI) {
+    /* The block's S splits of each query head merged in shared memory
+     * (an empty split, p0 == p1, has m = -inf and weighs 0). */
+    float *slot = merge_smem + (size_t)warp * (D + 2);
+#pragma unroll
+    for (int e = 0; e < E; e++) slot[lane * E + e] = acc[e];
+    if (lane == 0) {
+      slot[D] = m;
+      slot[D + 1] = l;
+    }
+    __syncthreads();
+    if (sub != 0) return;
+    float best = -INFINITY;
+    for (uint32_t t = 0; t < S; t++) best = fmaxf(best, merge_smem[(t * a.group + g) * (D + 2) + D]);
+    l = 0.0f;
+#pragma unroll
+    for (int e = 0; e < E; e++) acc[e] = 0.0f;
+    for (uint32_t t = 0; t < S; t++) {
+      const float *o = merge_smem + (size_t)(t * a.group + g) * (D + 2);
+      const float f = o[D] == -INFINITY ? 0.0f : expf(o[D] - best);
+      l = fmaf(o[D + 1], f, l);
+#pragma unroll
+      for (int e = 0; e < E; e++) acc[e] = fmaf(o[lane * E + e], f, acc[e]);
+    }
+    m = best;
+    if (n_blocks == 1) { /* one block a KV head: nothing goes through global memory */
+      __nv_bfloat16 *out = reinterpret_cast<__nv_bfloat16 *>(a.out) + (size_t)h * D + lane * E;
+#pragma unroll
+      for (int e = 0; e < E; e++) out[e] = lc_bf16(acc[e] / l);
+      return;
+    }
+  }
+  float *mine = a.partial + ((size_t)h * n_blocks + blockIdx.x) * (D + 2);
 #pragma unroll
   for (int e = 0; e < E; e++) mine[lane * E + e] = acc[e];
   if (lane == 0) {
     mine[D] = m;
     mine[D + 1] = l;
   }
+  if (a.probe & LC_PROBE_ATTN_NO_MERGE) return;
   __threadfence();
-  __syncthreads();
+  /* From here only the first S-th of the warps (sub 0) are left when S > 1. */
+  if (MULTI) asm volatile("bar.sync 1, %0;" ::"r"(32u * a.group) : "memory");
+  else __syncthreads();
   __shared__ bool last;
-  if (threadIdx.x == 0) last = atomicAdd(&a.counters[kv], 1u) == a.splits - 1;
-  __syncthreads();
+  if (threadIdx.x == 0) last = atomicAdd(&a.counters[kv], 1u) == n_blocks - 1;
+  if (MULTI) asm volatile("bar.sync 1, %0;" ::"r"(32u * a.group) : "memory");
+  else __syncthreads();
   if (!last) return;
   __threadfence();
   /* The last block of this KV head merges every split of its query heads:
    * lane j reads split j's max and sum, then every split's values are read
    * with no branch between them, so the loads overlap. */
-  const float *all = a.partial + (size_t)h * a.splits * (D + 2);
-  const uint32_t active = (length + chunk - 1) / chunk; /* splits that had positions */
+  const float *all = a.partial + (size_t)h * n_blocks * (D + 2);
+  const uint32_t active_splits = (length + chunk - 1) / chunk; /* splits that had positions */
+  const uint32_t active = (active_splits + S - 1) / S;        /* blocks that had positions */
   const float sm = lane < (int)active ? __ldcg(all + lane * (D + 2) + D) : -INFINITY;
   const float sl = lane < (int)active ? __ldcg(all + lane * (D + 2) + D + 1) : 0.0f;
   const float best = lc_warp_max(sm);
@@ -148,6 +198,15 @@ __global__ void __launch_bounds__(1024) attention_decode_kernel(Args a) {
 #pragma unroll
   for (int e = 0; e < E; e++) out[e] = lc_bf16(o[e] / total);
   if (threadIdx.x == 0) a.counters[kv] = 0;
+}
+
+template <int D>
+cudaError_t launch_attention(const LcLaunch &l, const Args &a, int bound512) {
+  if (a.block_splits > 1)
+    return bound512 ? cudaLaunchKernelEx(&l.cfg, attention_decode_kernel<D, 512, true>, a)
+                    : cudaLaunchKernelEx(&l.cfg, attention_decode_kernel<D, 1024, true>, a);
+  return bound512 ? cudaLaunchKernelEx(&l.cfg, attention_decode_kernel<D, 512, false>, a)
+                  : cudaLaunchKernelEx(&l.cfg, attention_decode_kernel<D, 1024, false>, a);
 }
 
 } // namespace
@@ -170,21 +229,29 @@ extern "C" cudaError_t lc_decode_attention(cudaStream_t s, const lc_decode_tunin
   const uint32_t group = n_heads / n_kv_heads;
   if (group == 0 || group * n_kv_heads != n_heads || group > 32 || t->attn_splits > 32)
     return cudaErrorInvalidValue;
+  const uint32_t splits = t->attn_splits ? t->attn_splits : 1;
+  const uint32_t S = t->attn_block_splits ? t->attn_block_splits : 1;
+  if (splits % S != 0 || S * group > 32) return cudaErrorInvalidValue;
   Args a;
   a.q = q;
   a.k = k_cache;
   a.v = v_cache;
   a.max_context = max_context;
   a.group = group;
-  a.splits = t->attn_splits ? t->attn_splits : 1;
+  a.splits = splits;
+  a.block_splits = S;
   a.min_positions = t->attn_min_positions ? t->attn_min_positions : 1;
+  a.probe = t->probe;
   a.step = step;
   a.partial = partial;
   a.counters = counters;
   a.out = out;
   a.scale = 1.0f / sqrtf((float)head_dim);
-  const LcLaunch l(dim3(a.splits, n_kv_heads), dim3(32 * group), 0, s, t->pdl);
-  if (head_dim == 64) return cudaLaunchKernelEx(&l.cfg, attention_decode_kernel<64>, a);
-  if (head_dim == 128) return cudaLaunchKernelEx(&l.cfg, attention_decode_kernel<128>, a);
+  const uint32_t threads = 32 * group * S;
+  const size_t smem = S > 1 ? (size_t)S * group * (head_dim + 2) * sizeof(float) : 0;
+  const int bound512 = t->attn_bound == 512 && threads <= 512;
+  const LcLaunch l(dim3(splits / S, n_kv_heads), dim3(threads), smem, s, t->pdl);
+  if (head_dim == 64) return launch_attention<64>(l, a, bound512);
+  if (head_dim == 128) return launch_attention<128>(l, a, bound512);
   return cudaErrorInvalidValue;
 }

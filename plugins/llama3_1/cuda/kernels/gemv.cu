@@ -163,7 +163,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     cursor_next(f, ep, cols, n_units, n_warps);
   }
   lc_start_next();
-  lc_wait_previous();
+  if (!in.no_wait) lc_wait_previous();
   if (k.u < n_units) ep.prepare(k.u, k.a, k.b, k.b_valid, lane, st);
   load_input(in, cols, xs, red);
 

@@ -43,7 +43,30 @@ typedef struct lc_decode_tuning {
                                 * uses fewer splits */
   uint32_t kind_blocks_per_sm[LC_GEMV_KINDS]; /* 0, or blocks_per_sm for that GEMV */
   uint32_t kind_stages[LC_GEMV_KINDS];        /* 0, or stages for that GEMV */
+  uint32_t attn_block_splits; /* 0 or 1: a block a split; S: a block takes S splits of one KV
+                               * head (a warp a split and query head) and merges them in shared
+                               * memory; S divides attn_splits, S x the group at most 32 warps */
+  uint32_t attn_bound;        /* 0 or 1024: the attention kernel built with
+                               * __launch_bounds__(1024) (64 registers a thread; spills at
+                               * head_dim 128); 512: built with (512) where its block has at
+                               * most 512 threads (no spills), (1024) otherwise */
+  uint32_t probe;             /* LC_PROBE_* bits: timing only, the logits are WRONG */
 } lc_decode_tuning;
+
+/* Timing probes (lc_decode_tuning.probe, "!MASK" after a setting): each
+ * leaves a part of the step out, so the step's logits are wrong; only for
+ * pio-cuda-tune's PIO_TUNE_SWEEP and PIO_CUDA_DECODE (lc_decode_capture
+ * refuses them from anywhere else and warns when they come from there). */
+enum {
+  LC_PROBE_NO_ATTENTION = 1,   /* no attention kernel: o_proj reads a stale input and follows qkv */
+  LC_PROBE_ATTN_NO_MERGE = 4,  /* attention's blocks write their split and return (no merge) */
+  LC_PROBE_ATTN_EMPTY = 8,     /* attention's blocks return at griddepcontrol.wait */
+  LC_PROBE_O_NO_WAIT = 16,     /* o_proj does not wait for attention */
+  LC_PROBE_NO_NORM = 128,      /* qkv and gate_up copy a stale bf16 vector (no RMSNorm; layer 0
+                                * still reads its embedding row) */
+  LC_PROBE_ATTN_NO_WAIT = 256, /* attention does not wait for qkv (stale q, k, v) */
+  LC_PROBES = 1 | 4 | 8 | 16 | 128 | 256
+};
 
 /* What the GEMV launchers size their grids and rings by. */
 typedef struct lc_device {
@@ -67,6 +90,7 @@ typedef struct lc_gemv_input {
   const uint16_t *embed;   /* [vocab][cols] */
   const lc_step *step;
   float *x_out;            /* [cols] */
+  int no_wait;             /* probe LC_PROBE_O_NO_WAIT: skip griddepcontrol.wait (wrong results) */
 } lc_gemv_input;
 
 /* Lets the GEMVs use up to smem_per_block bytes of shared memory (the
