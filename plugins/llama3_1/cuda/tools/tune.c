@@ -9,8 +9,13 @@
  * time of one decode step (the graph replayed STEPS times between CUDA
  * events, three times) and the weight bytes per token over it, beside
  * nothing: the limit is pio-bench run's.
- * PIO_TUNE_SWEEP="pdl,blk,stages,splits,min[/kind:blk:stages...];..." times
- * those settings instead of the built-in sweep. */
+ * PIO_TUNE_SWEEP="pdl,blk,stages,splits,min[,S[,bound]][/kind:blk:stages...][!MASK];..."
+ * times those settings instead of the built-in sweep (S: attn_block_splits;
+ * bound: attn_bound, 512 or 1024; !MASK: timing probes, LC_PROBE_* in
+ * kernels/launch.h, whose logits are wrong).  PIO_TUNE_ROUNDS=N times the
+ * whole sweep N times, interleaved (each setting captured again each
+ * round), and prints each setting's median over the rounds with its
+ * fastest and slowest round. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +46,24 @@ static const char *kinds_text(const lc_decode_tuning *t) {
       n += (size_t)snprintf(buf + n, sizeof buf - n, "/%d:%u:%u", k, t->kind_blocks_per_sm[k],
                             t->kind_stages[k]);
   return buf;
+}
+
+/* t as lc_decode_tuning_parse reads it. */
+static const char *setting_text(const lc_decode_tuning *t) {
+  static char buf[256];
+  int n = snprintf(buf, sizeof buf, "%d,%u,%u,%u,%u", t->pdl, t->blocks_per_sm, t->stages,
+                   t->attn_splits, t->attn_min_positions);
+  if (t->attn_block_splits != 0 || t->attn_bound != 0)
+    n += snprintf(buf + n, sizeof buf - (size_t)n, ",%u", t->attn_block_splits);
+  if (t->attn_bound != 0) n += snprintf(buf + n, sizeof buf - (size_t)n, ",%u", t->attn_bound);
+  n += snprintf(buf + n, sizeof buf - (size_t)n, "%s", kinds_text(t));
+  if (t->probe != 0) snprintf(buf + n, sizeof buf - (size_t)n, "!%u", t->probe);
+  return buf;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
 }
 
 /* Median seconds of one step over 3 timed runs of `steps` replays. */
@@ -110,7 +133,8 @@ int main(int argc, char **argv) {
    * split, then any GEMV's own blocks and stages (/kind:blocks:stages;
    * kinds 0-4: qkv, o_proj, gate_up, down, lm_head).  The model's default
    * first and last; PIO_TUNE_SWEEP="...;..." times those instead. */
-  lc_decode_tuning sweep[48];
+  enum { MAX_SWEEP = 64, MAX_ROUNDS = 15 };
+  static lc_decode_tuning sweep[MAX_SWEEP];
   size_t n_sweep = 0;
   const char *spec = getenv("PIO_TUNE_SWEEP");
   const int own = spec == NULL || spec[0] == '\0';
@@ -119,9 +143,9 @@ int main(int argc, char **argv) {
            "0,2,8,32,8";
     sweep[n_sweep++] = lc_decode_tuning_default(m);
   }
-  for (const char *q = spec; *q != '\0' && n_sweep + 1 < sizeof sweep / sizeof sweep[0];) {
+  for (const char *q = spec; *q != '\0' && n_sweep + 1 < MAX_SWEEP;) {
     const char *end = lc_decode_tuning_parse(q, &sweep[n_sweep]);
-    if (end == NULL) {
+    if (end == NULL || (*end != ';' && *end != '\0')) {
       fprintf(stderr, "PIO_TUNE_SWEEP: bad setting at '%s'\n", q);
       return 2;
     }
@@ -130,44 +154,70 @@ int main(int argc, char **argv) {
     if (*q == ';') q++;
   }
   if (own) sweep[n_sweep++] = lc_decode_tuning_default(m);
-  printf("%-4s %-7s %-7s %-7s %-5s %10s %9s %8s  %-22s %s\n", "pdl", "blk/sm", "stages", "splits",
-         "min", "us/step", "tok/s", "GB/s", "max |logit - first's|", "GEMV kind:blk:stages");
+  const char *rounds_env = getenv("PIO_TUNE_ROUNDS");
+  int rounds = rounds_env != NULL && rounds_env[0] != '\0' ? atoi(rounds_env) : 1;
+  if (rounds < 1 || rounds > MAX_ROUNDS) {
+    fprintf(stderr, "PIO_TUNE_ROUNDS: 1-%d\n", MAX_ROUNDS);
+    return 2;
+  }
   const size_t vocab = c->vocab_size;
   float *ref = malloc(vocab * sizeof *ref), *got = malloc(vocab * sizeof *got);
   int have_ref = 0;
   /* PIO_TUNE_DEFAULT_ONLY=1: the first setting only (for a profiler). */
   const char *only = getenv("PIO_TUNE_DEFAULT_ONLY");
   const size_t n_settings = only != NULL && only[0] == '1' ? 1 : n_sweep;
+  static double times[MAX_SWEEP][MAX_ROUNDS];
+  static float worst_of[MAX_SWEEP];
+  static char failed[MAX_SWEEP][160];
+  for (int r = 0; r < rounds; r++)
+    for (size_t i = 0; i < n_settings; i++) {
+      times[i][r] = -1;
+      if (failed[i][0] != '\0') continue;
+      if (lc_decode_capture(m, &sweep[i], &err) != PIO_OK) {
+        snprintf(failed[i], sizeof failed[i], "capture failed: %.140s", err.message);
+        continue;
+      }
+      const double t = time_steps(m, steps, &err);
+      if (t < 0) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+      }
+      times[i][r] = t;
+      /* The same math in every setting (a row's sum does not depend on
+       * which warp takes it), so logits must agree bit for bit where the
+       * splits agree: a difference means a race between kernels.  The
+       * first setting that is not a probe is the reference. */
+      if (lc_cuda_check(cudaMemcpy(got, m->dec.logits, vocab * sizeof *got,
+                                   cudaMemcpyDeviceToHost), &err, "logits") != PIO_OK) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+      }
+      if (!have_ref && sweep[i].probe == 0) memcpy(ref, got, vocab * sizeof *ref), have_ref = 1;
+      float worst = 0;
+      for (size_t v = 0; v < vocab; v++) {
+        const float dlt = got[v] > ref[v] ? got[v] - ref[v] : ref[v] - got[v];
+        if (!(dlt <= worst)) worst = dlt;
+      }
+      if (r == 0 || !(worst <= worst_of[i])) worst_of[i] = worst;
+    }
+  printf("%10s %9s %8s %9s %9s  %-22s %s (median of %d round%s)\n", "us/step", "tok/s", "GB/s",
+         "fastest", "slowest", "max |logit - first's|", "setting", rounds, rounds > 1 ? "s" : "");
   for (size_t i = 0; i < n_settings; i++) {
-    if (lc_decode_capture(m, &sweep[i], &err) != PIO_OK) {
-      printf("%-4d %-7u %-7u %-7u %-5u capture failed: %s\n", sweep[i].pdl,
-             sweep[i].blocks_per_sm, sweep[i].stages, sweep[i].attn_splits,
-             sweep[i].attn_min_positions, err.message);
+    if (failed[i][0] != '\0') {
+      printf("%10s %9s %8s %9s %9s  %-22s %s  %s\n", "-", "-", "-", "-", "-", "-",
+             setting_text(&sweep[i]), failed[i]);
       continue;
     }
-    const double t = time_steps(m, steps, &err);
-    if (t < 0) {
-      fprintf(stderr, "%s\n", err.message);
-      return 1;
-    }
-    /* The same math in every setting (a row's sum does not depend on which
-     * warp takes it), so logits must agree bit for bit where the splits
-     * agree: a difference means a race between kernels. */
-    if (lc_cuda_check(cudaMemcpy(got, m->dec.logits, vocab * sizeof *got,
-                                 cudaMemcpyDeviceToHost), &err, "logits") != PIO_OK) {
-      fprintf(stderr, "%s\n", err.message);
-      return 1;
-    }
-    if (!have_ref) memcpy(ref, got, vocab * sizeof *ref), have_ref = 1;
-    float worst = 0;
-    for (size_t v = 0; v < vocab; v++) {
-      const float dlt = got[v] > ref[v] ? got[v] - ref[v] : ref[v] - got[v];
-      if (!(dlt <= worst)) worst = dlt;
-    }
-    printf("%-4d %-7u %-7u %-7u %-5u %10.1f %9.1f %8.1f  %-22g %s\n", sweep[i].pdl,
-           sweep[i].blocks_per_sm, sweep[i].stages, sweep[i].attn_splits,
-           sweep[i].attn_min_positions, t * 1e6, 1.0 / t,
-           m->weight_bytes_per_token / t / 1e9, worst, kinds_text(&sweep[i]));
+    double v[MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++) v[r] = times[i][r];
+    qsort(v, (size_t)rounds, sizeof v[0], cmp_double);
+    const double t = rounds % 2 ? v[rounds / 2] : (v[rounds / 2 - 1] + v[rounds / 2]) / 2;
+    char dl[32];
+    if (sweep[i].probe != 0) snprintf(dl, sizeof dl, "probe (wrong)");
+    else snprintf(dl, sizeof dl, "%g", worst_of[i]);
+    printf("%10.1f %9.1f %8.1f %9.1f %9.1f  %-22s %s\n", t * 1e6, 1.0 / t,
+           m->weight_bytes_per_token / t / 1e9, v[0] * 1e6, v[rounds - 1] * 1e6, dl,
+           setting_text(&sweep[i]));
   }
   /* The default again, end to end as forward_argmax runs it (host sync
    * and the token copied back each step). */
