@@ -213,7 +213,7 @@ int main(int argc, char **argv) {
     qsort(v, (size_t)rounds, sizeof v[0], cmp_double);
     const double t = rounds % 2 ? v[rounds / 2] : (v[rounds / 2 - 1] + v[rounds / 2]) / 2;
     char dl[32];
-    if (sweep[i].probe != 0) snprintf(dl, sizeof dl, "probe (wrong)");
+    if (sweep[i].probe != 0) snprintf(dl, sizeof dl, "probe,wrong");
     else snprintf(dl, sizeof dl, "%g", worst_of[i]);
     printf("%10.1f %9.1f %8.1f %9.1f %9.1f  %-22s %s\n", t * 1e6, 1.0 / t,
            m->weight_bytes_per_token / t / 1e9, v[0] * 1e6, v[rounds - 1] * 1e6, dl,
