@@ -15,8 +15,10 @@
 #      twice (three times when the time allows);
 #   4. pio-cuda-tune of new/ for 8B at a 1024-token context (default and the
 #      attention candidates), if time is left;
-#   5. a summary (also in OUT/summary.txt).
-# Logs and JSON go to OUT (default DIR/out).
+#   5. compute-sanitizer memcheck of the test under attn_block_splits 2, if
+#      time is left;
+#   6. a summary (also in OUT/summary.txt), printed last.
+# Logs and JSON go to OUT (the device tool's $OUT where set, else DIR/out).
 set -uo pipefail
 dir=$(cd "$1" && pwd)
 out=${2:-${OUT:-$dir/out}}
@@ -126,7 +128,21 @@ else
   echo "(8B at 1024 skipped: time)"
 fi
 
-# 5. Summary.
+# 5. The shared-memory merge under compute-sanitizer, if time is left.
+if [ "$(left)" -gt 90 ] && command -v compute-sanitizer >/dev/null; then
+  step "compute-sanitizer memcheck, test_llama3_1_cuda with attn_block_splits 2 (bound 512)"
+  PIO_CUDA_DECODE="1,2,8,32,1,2,512$K1" timeout $(($(left) - 30)) compute-sanitizer --tool memcheck \
+    --error-exitcode 9 "$new/build/tests/test_llama3_1_cuda" "$new/build/plugins/llama3_1" \
+    > "$out/memcheck.log" 2>&1
+  rc=$?
+  echo "memcheck exit $rc (124: out of time, not a failure)"; tail -5 "$out/memcheck.log"
+  echo "memcheck-bsplit2 $rc - 1,2,8,32,1,2,512$K1 (compute-sanitizer)" >> "$out/tests.txt"
+  [ "$rc" = 0 ] || [ "$rc" = 124 ] || check_failed "memcheck exit $rc"
+else
+  echo "(memcheck skipped: time or no compute-sanitizer)"
+fi
+
+# 6. Summary.
 step "summary"
 python3 - "$out" <<'PY' 2>&1 | tee "$out/summary.txt"
 import glob, json, os, re, statistics, sys
