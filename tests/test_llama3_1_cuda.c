@@ -231,6 +231,35 @@ START_TEST(test_synthetic_models_match_the_cpu) {
 }
 END_TEST
 
+/* The attention settings of session 11's device run (docs/cuda.md), each
+ * against the CPU through PIO_CUDA_DECODE as pio-bench would take them: the
+ * kernel bound to 512 threads; two splits a block with many short splits;
+ * four a block (1024 threads for eight query heads a KV head); one block a
+ * KV head (no partials in global memory).  Head sizes 128 and 64, one and
+ * eight query heads a KV head.  The process's own setting is restored. */
+static const char *const attention_settings[] = {
+    "1,2,8,32,8,0,512/3:1:4", "1,2,8,32,1,2,512/3:1:4", "1,2,8,32,8,4/3:1:4",
+    "1,2,8,4,8,4,512/3:1:4"};
+
+START_TEST(test_attention_settings_match_the_cpu) {
+  const char *had = getenv("PIO_CUDA_DECODE");
+  char *saved = had != NULL ? strdup(had) : NULL;
+  setenv("PIO_CUDA_DECODE", attention_settings[_i], 1);
+  const int which[] = {1, 3};
+  for (size_t k = 0; k < sizeof which / sizeof which[0]; k++) {
+    const shape *s = &shapes[which[k]];
+    char name[96];
+    snprintf(name, sizeof name, "%s, shape %d", attention_settings[_i], which[k]);
+    pair pr = make_pair(s, 256, NULL);
+    compare_run(&pr, 37, 40, name);
+    free_pair(&pr);
+  }
+  if (saved != NULL) setenv("PIO_CUDA_DECODE", saved, 1);
+  else unsetenv("PIO_CUDA_DECODE");
+  free(saved);
+}
+END_TEST
+
 /* A prompt longer than one prefill chunk (1024) and past 64-token tiles. */
 START_TEST(test_long_prompt_runs_in_chunks) {
   const shape s = {128, 256, 2, 2, 1, 64, 300, 0, 1};
@@ -490,6 +519,8 @@ int main(int argc, char **argv) {
   tcase_add_test(t, test_bad_calls_fail_and_change_nothing);
   tcase_add_test(t, test_unsupported_models_are_refused_by_name);
   tcase_add_test(t, test_weights_from_files_match_the_cpu);
+  tcase_add_loop_test(t, test_attention_settings_match_the_cpu, 0,
+                      (int)(sizeof attention_settings / sizeof attention_settings[0]));
   suite_add_tcase(s, t);
   SRunner *r = srunner_create(s);
   /* One process: CUDA does not survive fork(). */
