@@ -37,6 +37,12 @@ unset PIO_CUDA_DECODE PIO_TUNE_SWEEP PIO_TUNE_DEFAULT_ONLY
 chmod -R go-w "$dir" 2>/dev/null
 step() { echo; echo "=== [$SECONDS s] $*"; }
 left() { echo $((budget - SECONDS)); }
+cap() { # at most $1 s, and no more than 40 s past the budget
+  local t=$(($(left) + 40))
+  [ "$t" -gt "$1" ] && t=$1
+  [ "$t" -lt 5 ] && t=5
+  echo "$t"
+}
 failures=0
 check_failed() { echo "CHECK FAILED: $*" | tee -a "$out/failures.txt"; failures=$((failures + 1)); }
 
@@ -59,7 +65,7 @@ done
 run_test() { # NAME SETTING (empty: the default)
   step "test_llama3_1_cuda ($1${2:+: PIO_CUDA_DECODE=$2})"
   local t0=$SECONDS
-  PIO_CUDA_DECODE="$2" timeout 150 "$new/build/tests/test_llama3_1_cuda" \
+  PIO_CUDA_DECODE="$2" timeout "$(cap 150)" "$new/build/tests/test_llama3_1_cuda" \
     "$new/build/plugins/llama3_1" > "$out/test-$1.log" 2>&1
   local rc=$?
   grep -E 'worst row error|Checks|SKIP|Failure|Error' "$out/test-$1.log" | head -20
@@ -85,7 +91,7 @@ done
 # 2. The step's settings timed, interleaved rounds.
 tune() { # NAME MODEL CONTEXT SWEEP
   step "pio-cuda-tune $2 at $3 ($rounds rounds): $1"
-  PIO_TUNE_ROUNDS=$rounds PIO_TUNE_SWEEP="$4" timeout 200 \
+  PIO_TUNE_ROUNDS=$rounds PIO_TUNE_SWEEP="$4" timeout "$(cap 200)" \
     "$new/build/plugins/llama3_1/cuda/pio-cuda-tune" "$PIO_MODELS_PATH/$2.json" "$3" 50 \
     > "$out/tune-$1.log" 2>&1
   local rc=$?
@@ -104,7 +110,7 @@ tune 1b-128 llama-3.2-1b 128 "$(sweep $D1 $K1)"
 bench() { # BUILD NAME MODEL ROUND [SETTING]
   local b=$dir/$1 tag=$2-$3-r$4
   step "pio-bench $3, $2 (round $4)${5:+ PIO_CUDA_DECODE=$5}"
-  PIO_PLUGIN_PATH="$b/build/plugins" PIO_CUDA_DECODE="${5:-}" timeout 90 \
+  PIO_PLUGIN_PATH="$b/build/plugins" PIO_CUDA_DECODE="${5:-}" timeout "$(cap 90)" \
     "$b/build/benchmarks/pio-bench" run --model "$3" --variant cuda --synthetic --prompt-tokens 128 \
     --gen-tokens 128 --repeat 5 --no-progress --json-out "$out/bench-$tag.json" \
     > "$out/bench-$tag.log" 2>&1
