@@ -121,10 +121,12 @@ START_TEST(test_default_follows_the_hidden_size) {
   ck_assert_uint_eq(t.kind_blocks_per_sm[LC_GEMV_DOWN], 1);
   ck_assert_uint_eq(t.kind_stages[LC_GEMV_DOWN], 4);
   ck_assert_uint_eq(t.attn_splits, 32);
+  ck_assert_uint_eq(t.attn_bound, 512);
   t = default_for(4096); /* llama-3.1-8b */
   ck_assert_uint_eq(t.blocks_per_sm, 1);
   ck_assert_uint_eq(t.stages, 4);
   ck_assert_uint_eq(t.kind_stages[LC_GEMV_DOWN], 0);
+  ck_assert_uint_eq(t.attn_bound, 512);
 }
 END_TEST
 

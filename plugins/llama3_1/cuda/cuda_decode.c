@@ -20,10 +20,12 @@ lc_decode_tuning lc_decode_tuning_default(const pio_model *m) {
    * room for, down_proj (whose d/2 units fill one block a multiprocessor)
    * one block with 4 stages: 814.8 us a step against 826.0.  llama-3.1-8b
    * shapes (hidden 4096): one block with 4 stages for every GEMV, 4055 us
-   * against 4137; giving any one GEMV two blocks back was slower. */
+   * against 4137; giving any one GEMV two blocks back was slower.  The
+   * attention kernel built for 512 threads (no spills; session 11, H100):
+   * 8B 5290.7 us a step against 5357.5, 1B 1016.4 against 1017.8. */
   const int wide = m != NULL && m->config != NULL && m->config->hidden_size >= 4096;
   lc_decode_tuning t = {.pdl = 1, .blocks_per_sm = wide ? 1 : 2, .stages = wide ? 4 : 8,
-                        .attn_splits = 32, .attn_min_positions = 8};
+                        .attn_splits = 32, .attn_min_positions = 8, .attn_bound = 512};
   if (!wide) {
     t.kind_blocks_per_sm[LC_GEMV_DOWN] = 1;
     t.kind_stages[LC_GEMV_DOWN] = 4;
