@@ -208,7 +208,7 @@ int main(int argc, char **argv) {
              setting_text(&sweep[i]), failed[i]);
       continue;
     }
-    double v[MAX_ROUNDS];
+    double v[MAX_ROUNDS] = {0};
     for (int r = 0; r < rounds; r++) v[r] = times[i][r];
     qsort(v, (size_t)rounds, sizeof v[0], cmp_double);
     const double t = rounds % 2 ? v[rounds / 2] : (v[rounds / 2 - 1] + v[rounds / 2]) / 2;
