@@ -91,6 +91,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s CONFIG.json [PROMPT_TOKENS] [STEPS]\n", argv[0]);
     return 2;
   }
+  /* PIO_TUNE_ROUNDS, checked before any model is made. */
+  enum { MAX_SWEEP = 64, MAX_ROUNDS = 15 };
+  const char *rounds_env = getenv("PIO_TUNE_ROUNDS");
+  const int rounds = rounds_env != NULL && rounds_env[0] != '\0' ? atoi(rounds_env) : 1;
+  if (rounds < 1 || rounds > MAX_ROUNDS) {
+    fprintf(stderr, "PIO_TUNE_ROUNDS=%.32s: expected 1-%d\n", rounds_env, MAX_ROUNDS);
+    return 2;
+  }
   const uint32_t prompt = argc > 2 ? (uint32_t)atoi(argv[2]) : 128;
   const uint32_t steps = argc > 3 ? (uint32_t)atoi(argv[3]) : 50;
   pio_error err = {0};
@@ -133,7 +141,6 @@ int main(int argc, char **argv) {
    * split, then any GEMV's own blocks and stages (/kind:blocks:stages;
    * kinds 0-4: qkv, o_proj, gate_up, down, lm_head).  The model's default
    * first and last; PIO_TUNE_SWEEP="...;..." times those instead. */
-  enum { MAX_SWEEP = 64, MAX_ROUNDS = 15 };
   static lc_decode_tuning sweep[MAX_SWEEP];
   size_t n_sweep = 0;
   const char *spec = getenv("PIO_TUNE_SWEEP");
@@ -154,12 +161,6 @@ int main(int argc, char **argv) {
     if (*q == ';') q++;
   }
   if (own) sweep[n_sweep++] = lc_decode_tuning_default(m);
-  const char *rounds_env = getenv("PIO_TUNE_ROUNDS");
-  int rounds = rounds_env != NULL && rounds_env[0] != '\0' ? atoi(rounds_env) : 1;
-  if (rounds < 1 || rounds > MAX_ROUNDS) {
-    fprintf(stderr, "PIO_TUNE_ROUNDS: 1-%d\n", MAX_ROUNDS);
-    return 2;
-  }
   const size_t vocab = c->vocab_size;
   float *ref = malloc(vocab * sizeof *ref), *got = malloc(vocab * sizeof *got);
   int have_ref = 0;
