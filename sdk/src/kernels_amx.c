@@ -359,35 +359,6 @@ static a_source x_source(const unsigned char *xb, size_t tb, size_t s0, size_t s
                     .direct = 1, .stream_b = PIO_AMX_STREAM_A && pass > 0};
 }
 
-/* PIO_AMX_BLOCK_PASSES 1: for weights as the A operand, a row block takes
- * every pass of a panel before the next block's first pass (its A tiles
- * kept in L1, in one block-sized copy for row-major weights; the B tiles
- * from L2 with the streaming hint), so that each core alternates a
- * block's read from memory with its products instead of every core
- * streaming the panel at once and then computing with memory idle. */
-#ifndef PIO_AMX_BLOCK_PASSES
-#define PIO_AMX_BLOCK_PASSES 0
-#endif
-
-/* The chunk's row blocks of panel [s0, s1), each block through every
- * pass in turn (PIO_AMX_BLOCK_PASSES). */
-static void block_passes(const pio_matrix *w, const unsigned char *xb, size_t n, size_t r0,
-                         size_t r1, size_t s0, size_t s1, float *acc, unsigned char *copy) {
-  const size_t steps = k_steps(w->cols), blocks = token_blocks(n), pairs = token_pairs_of(n);
-  for (size_t rb = r0; rb < r1; rb += BLOCK_ROWS) {
-    const size_t block = (rb - r0) / BLOCK_ROWS;
-    for (size_t pass = 0; pass < pairs; pass++) {
-      const size_t tb = 2 * pass;
-      float *c = acc + (block * pairs + pass) * 4 * 256;
-      a_source a = block_source(w, rb, s0, s1, pass, pairs > 1, copy);
-      a.direct = 1;          /* later passes find A in L1: plain loads */
-      a.stream_b = pairs > 1; /* B, every pass's panel, passes through from L2 */
-      tile_block(&a, xb + (tb * steps + s0) * TILE_BYTES, steps * TILE_BYTES, s1 - s0,
-                 tb + 1 < blocks, s0 == 0, c);
-    }
-  }
-}
-
 /* Rows [row_begin, row_end) of y[n][rows] = x[n][cols] . w^T, bf16 w (in
  * rows, tiles or pairs), x packed by pio_k_amx_pack for w's layout, scratch
  * of pio_k_amx_scratch_bytes.  Loops:
@@ -410,10 +381,6 @@ void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n, fl
     const size_t r1 = r0 + CHUNK_ROWS < row_end ? r0 + CHUNK_ROWS : row_end;
     for (size_t s0 = 0; s0 < steps; s0 += PANEL_STEPS) {
       const size_t s1 = s0 + PANEL_STEPS < steps ? s0 + PANEL_STEPS : steps;
-      if (PIO_AMX_BLOCK_PASSES && !weights_b) {
-        block_passes(w, xb, n, r0, r1, s0, s1, acc, copy);
-        continue;
-      }
       for (size_t pass = 0; pass < pairs; pass++) {
         const size_t tb = 2 * pass;
         const unsigned char *b0 = xb + (tb * steps + s0) * TILE_BYTES;
