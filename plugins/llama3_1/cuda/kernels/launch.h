@@ -54,9 +54,10 @@ typedef struct lc_decode_tuning {
 } lc_decode_tuning;
 
 /* Timing probes (lc_decode_tuning.probe, "!MASK" after a setting): each
- * leaves a part of the step out, so the step's logits are wrong; only for
- * pio-cuda-tune's PIO_TUNE_SWEEP and PIO_CUDA_DECODE (lc_decode_capture
- * refuses them from anywhere else and warns when they come from there). */
+ * leaves a part of the step out, so the step's logits are wrong; only a
+ * setting parsed from PIO_TUNE_SWEEP (pio-cuda-tune) or PIO_CUDA_DECODE
+ * (which warns) carries one, the default never; lc_decode_capture refuses
+ * unknown bits. */
 enum {
   LC_PROBE_NO_ATTENTION = 1,   /* no attention kernel: o_proj reads a stale input and follows qkv */
   LC_PROBE_ATTN_NO_MERGE = 4,  /* attention's blocks write their split and return (no merge) */
