@@ -20,6 +20,7 @@
 
 #include "compute_kernels.h"
 #include "stats.h"
+#include "tool_number.h"
 #include "pio/cpu.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
@@ -186,12 +187,14 @@ static double register_rate(size_t reps) {
 #endif
 
 int main(int argc, char **argv) {
-  size_t reps = 9;
+  uint64_t reps = 9;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps = strtoul(argv[++i], NULL, 10);
-    else return fprintf(stderr, "usage: %s [--reps K]\n", argv[0]), 2;
+    if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
+      if (pio_tool_number("pio-amx-micro", "--reps", argv[++i], 1, 100000, &reps) != 0) return 2;
+    } else {
+      return fprintf(stderr, "usage: %s [--reps K]\n", argv[0]), 2;
+    }
   }
-  if (reps == 0) reps = 1;
   const char *why = NULL;
   if (!AMX_MICRO_X86 || !pio_cpu_has(PIO_CPU_AMX_BF16) || !pio_cpu_amx_granted(&why))
     return fprintf(stderr, "pio-amx-micro: no AMX here (%s)\n", why != NULL ? why : "no amx_bf16"),

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "about.h"
+#include "pio/number.h"
 #include "plugin_path_warning.h"
 #include "suggest.h"
 
@@ -24,14 +25,8 @@ int pio_bench_parse_u64(const char *scenario, const char *option, const char *te
   char expected[96];
   snprintf(expected, sizeof expected, "a whole number from %llu to %llu",
            (unsigned long long)min, (unsigned long long)max);
-  if (text == NULL || text[0] < '0' || text[0] > '9') return bad(scenario, option, expected,
-                                                                 text ? text : "");
-  errno = 0;
-  char *end = NULL;
-  unsigned long long v = strtoull(text, &end, 10);
-  if (errno != 0 || *end != '\0' || v < min || v > max)
-    return bad(scenario, option, expected, text);
-  *out = v;
+  if (pio_parse_u64(text, min, max, out) != 0)
+    return bad(scenario, option, expected, text != NULL ? text : "");
   return 0;
 }
 

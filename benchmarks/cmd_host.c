@@ -19,6 +19,7 @@
 #include "host_scale_run.h"
 #include "pio/host.h"
 #include "pio/json.h"
+#include "pio/number.h"
 #include "scenarios.h"
 
 static const char host_usage[] =
@@ -70,10 +71,8 @@ static const struct option host_long_options[] = {
 
 /* A positive count no larger than max, or 0 when text is not one. */
 static size_t parse_count(const char *text, size_t max) {
-  char *end;
-  unsigned long long v = strtoull(text, &end, 10);
-  if (text[0] < '0' || text[0] > '9' || *end != '\0' || v == 0 || v > max) return 0;
-  return (size_t)v;
+  uint64_t v = 0;
+  return pio_parse_u64(text, 1, max, &v) == 0 ? (size_t)v : 0;
 }
 
 static int usage_error(const char *fmt, const char *arg) {

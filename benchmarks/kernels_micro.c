@@ -24,6 +24,7 @@
 #include "pio/kernels.h"
 #include "pio/memory.h"
 #include "pio/synthetic.h"
+#include "tool_number.h"
 
 typedef struct options {
   pio_kernel_path path;
@@ -65,6 +66,33 @@ static int parse_layout(const char *name, pio_matrix_layout *out) {
   return -1;
 }
 
+/* --rows, --cols, --n, --threads, --reps or --mib: 1 when `option` is
+ * one of them and `text` its value in range, 0 when it is none of them,
+ * -1 (after a message) when the value is wrong. */
+static int number_option(const char *option, const char *text, options *o) {
+  static const struct {
+    const char *name;
+    uint64_t min, max;
+  } spec[] = {{"--rows", 1, 1u << 20}, {"--cols", 1, 1u << 20}, {"--n", 1, 1u << 16},
+              {"--threads", 0, 4096},  {"--reps", 1, 100000},   {"--mib", 1, 1u << 20}};
+  for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
+    if (strcmp(option, spec[i].name) != 0) continue;
+    uint64_t v = 0;
+    if (pio_tool_number("pio-kernels-micro", option, text, spec[i].min, spec[i].max, &v) != 0)
+      return -1;
+    switch (i) {
+      case 0: o->rows = (uint32_t)v; break;
+      case 1: o->cols = (uint32_t)v; break;
+      case 2: o->n = (size_t)v; break;
+      case 3: o->threads = (uint32_t)v; break;
+      case 4: o->reps = (size_t)v; break;
+      default: o->mib = (size_t)v; break;
+    }
+    return 1;
+  }
+  return 0;
+}
+
 static int parse_options(int argc, char **argv, options *o) {
   *o = (options){.path = pio_kernel_best(), .dtype = PIO_DTYPE_BF16, .rows = 2048,
                  .cols = 8192, .threads = 0, .n = 1, .reps = 20, .mib = 512};
@@ -75,18 +103,15 @@ static int parse_options(int argc, char **argv, options *o) {
     if (strcmp(a, "--peaks") == 0) { o->peaks = 1; continue; }
     if (v == NULL) return -1;
     i++;
+    const int number = number_option(a, v, o);
+    if (number < 0) return -1;
+    if (number > 0) continue;
     if (strcmp(a, "--path") == 0) { if (parse_path(v, &o->path) != 0) return -1; }
     else if (strcmp(a, "--dtype") == 0) { if (pio_dtype_parse(v, &o->dtype) != 0) return -1; }
-    else if (strcmp(a, "--rows") == 0) o->rows = (uint32_t)strtoul(v, NULL, 10);
-    else if (strcmp(a, "--cols") == 0) o->cols = (uint32_t)strtoul(v, NULL, 10);
-    else if (strcmp(a, "--n") == 0) o->n = strtoul(v, NULL, 10);
-    else if (strcmp(a, "--threads") == 0) o->threads = (uint32_t)strtoul(v, NULL, 10);
-    else if (strcmp(a, "--reps") == 0) o->reps = strtoul(v, NULL, 10);
-    else if (strcmp(a, "--mib") == 0) o->mib = strtoul(v, NULL, 10);
     else if (strcmp(a, "--layout") == 0) { if (parse_layout(v, &o->layout) != 0) return -1; }
     else return -1;
   }
-  return o->rows && o->cols && o->n && o->reps ? 0 : -1;
+  return 0;
 }
 
 /* Every compute peak this CPU has, o->reps passes each. */

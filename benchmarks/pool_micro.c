@@ -13,6 +13,7 @@
 
 #include "pio/kernels.h"
 #include "stats.h"
+#include "tool_number.h"
 #include "pio/threadpool.h"
 
 static double now_us(void) { return pio_bench_now() * 1e6; }
@@ -33,18 +34,23 @@ static void report(const char *what, double *t, size_t runs) {
          pio_bench_percentile(t, runs, 90));
 }
 
+#define TOOL "pio-pool-micro"
+
 int main(int argc, char **argv) {
-  uint32_t threads = 0;
-  size_t runs = 2000;
+  uint64_t threads = 0, runs = 2000;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = (uint32_t)atoi(argv[++i]);
-    else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = strtoul(argv[++i], NULL, 10);
-    else return fprintf(stderr, "usage: %s [--threads T] [--runs K]\n", argv[0]), 2;
+    const int has_value = i + 1 < argc;
+    if (has_value && strcmp(argv[i], "--threads") == 0) {
+      if (pio_tool_number(TOOL, "--threads", argv[++i], 0, 4096, &threads) != 0) return 2;
+    } else if (has_value && strcmp(argv[i], "--runs") == 0) {
+      if (pio_tool_number(TOOL, "--runs", argv[++i], 10, 10000000, &runs) != 0) return 2;
+    } else {
+      return fprintf(stderr, "usage: %s [--threads T] [--runs K]\n", argv[0]), 2;
+    }
   }
-  if (runs < 10) runs = 10;
   pio_threadpool *pool = NULL;
   pio_error err = {0};
-  if (pio_threadpool_create(threads, &pool, &err) != PIO_OK)
+  if (pio_threadpool_create((uint32_t)threads, &pool, &err) != PIO_OK)
     return fprintf(stderr, "%s\n", err.message), 1;
   double *t = malloc(runs * sizeof *t);
   if (t == NULL) return fprintf(stderr, "out of memory\n"), 1;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "about.h"
+#include "pio/number.h"
 #include "cli_common.h"
 #include "config_warning.h"
 #include "commands.h"
@@ -93,21 +94,10 @@ static void print_help(void) {
         stdout);
 }
 
-/* A decimal in [min, max] into *out; -1 when it is not one. */
-static int parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out) {
-  if (text == NULL || *text < '0' || *text > '9') return -1;
-  errno = 0;
-  char *end = NULL;
-  unsigned long long v = strtoull(text, &end, 10);
-  if (errno != 0 || *end != '\0' || v < min || v > max) return -1;
-  *out = v;
-  return 0;
-}
-
 static int parse_u32_option(const char *name, const char *text, uint32_t min, uint32_t max,
                             uint32_t *out) {
   uint64_t v = 0;
-  if (parse_u64(text, min, max, &v) != 0)
+  if (pio_parse_u64(text, min, max, &v) != 0)
     return pio_cli_usage_error("run", "%s: expected a whole number from %u to %u, found '%s'",
                                name, min, max, text);
   *out = (uint32_t)v;
@@ -130,7 +120,7 @@ static int parse_tokens(const char *text, run_args *a) {
   char *save = NULL;
   for (char *item = strtok_r(copy, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
     uint64_t v = 0;
-    if (parse_u64(item, 0, INT32_MAX, &v) != 0) {
+    if (pio_parse_u64(item, 0, INT32_MAX, &v) != 0) {
       rc = pio_cli_usage_error("run", "--tokens: expected token ids (whole numbers from 0) "
                                "separated by commas, found '%s'", item);
       break;
@@ -155,7 +145,7 @@ static int parse_option(run_args *a, int opt, const char *arg) {
     case OPT_DUMP: a->dump_path = arg; return PIO_CLI_EXIT_OK;
     case OPT_SYNTHETIC:
       a->synthetic = 1;
-      if (arg != NULL && parse_u64(arg, 0, UINT64_MAX, &seed) != 0)
+      if (arg != NULL && pio_parse_u64(arg, 0, UINT64_MAX, &seed) != 0)
         return pio_cli_usage_error("run", "--synthetic: expected a whole-number seed, found "
                                    "'%s'", arg);
       a->seed = seed;

@@ -19,6 +19,7 @@
 #include "pio/mlp.h"
 #include "pio/moe.h"
 #include "pio/norm.h"
+#include "pio/number.h"
 #include "pio/plugin.h"
 #include "pio/plugin_kit.h"
 #include "pio/rope.h"

@@ -24,6 +24,7 @@
 #include "config/llama_config.h"
 #include "cuda/cuda_model.h"
 #include "cuda/cuda_status.h"
+#include "pio/number.h"
 
 static double now(void) {
   struct timespec ts;
@@ -86,21 +87,31 @@ static double time_steps(pio_model *m, uint32_t steps, pio_error *err) {
   return ms[1] / 1e3 / steps;
 }
 
+/* A whole number from 1 to max into *out, or a message naming it. */
+static int count(const char *what, const char *text, uint32_t max, uint32_t *out) {
+  uint64_t v = 0;
+  if (pio_parse_u64(text, 1, max, &v) != 0) {
+    fprintf(stderr, "%s%.32s: expected 1-%u\n", what, text, max);
+    return -1;
+  }
+  *out = (uint32_t)v;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s CONFIG.json [PROMPT_TOKENS] [STEPS]\n", argv[0]);
     return 2;
   }
-  /* PIO_TUNE_ROUNDS, checked before any model is made. */
+  /* The numbers, checked before any model is made. */
   enum { MAX_SWEEP = 64, MAX_ROUNDS = 15 };
   const char *rounds_env = getenv("PIO_TUNE_ROUNDS");
-  const int rounds = rounds_env != NULL && rounds_env[0] != '\0' ? atoi(rounds_env) : 1;
-  if (rounds < 1 || rounds > MAX_ROUNDS) {
-    fprintf(stderr, "PIO_TUNE_ROUNDS=%.32s: expected 1-%d\n", rounds_env, MAX_ROUNDS);
+  uint32_t rounds = 1, prompt = 128, steps = 50;
+  if (rounds_env != NULL && rounds_env[0] != '\0' &&
+      count("PIO_TUNE_ROUNDS=", rounds_env, MAX_ROUNDS, &rounds) != 0)
     return 2;
-  }
-  const uint32_t prompt = argc > 2 ? (uint32_t)atoi(argv[2]) : 128;
-  const uint32_t steps = argc > 3 ? (uint32_t)atoi(argv[3]) : 50;
+  if (argc > 2 && count("PROMPT_TOKENS ", argv[2], 1u << 16, &prompt) != 0) return 2;
+  if (argc > 3 && count("STEPS ", argv[3], 100000, &steps) != 0) return 2;
   pio_error err = {0};
   pio_model_config *c = NULL;
   if (llama_config_parse_file(argv[1], &c, &err) != PIO_OK) {
@@ -170,7 +181,7 @@ int main(int argc, char **argv) {
   static double times[MAX_SWEEP][MAX_ROUNDS];
   static float worst_of[MAX_SWEEP];
   static char failed[MAX_SWEEP][160];
-  for (int r = 0; r < rounds; r++)
+  for (uint32_t r = 0; r < rounds; r++)
     for (size_t i = 0; i < n_settings; i++) {
       times[i][r] = -1;
       if (failed[i][0] != '\0') continue;
@@ -202,7 +213,7 @@ int main(int argc, char **argv) {
       if (r == 0 || !(worst <= worst_of[i])) worst_of[i] = worst;
     }
   printf("%10s %9s %8s %9s %9s  %-22s %s (median of %d round%s)\n", "us/step", "tok/s", "GB/s",
-         "fastest", "slowest", "max |logit - first's|", "setting", rounds, rounds > 1 ? "s" : "");
+         "fastest", "slowest", "max |logit - first's|", "setting", (int)rounds, rounds > 1 ? "s" : "");
   for (size_t i = 0; i < n_settings; i++) {
     if (failed[i][0] != '\0') {
       printf("%10s %9s %8s %9s %9s  %-22s %s  %s\n", "-", "-", "-", "-", "-", "-",
@@ -210,7 +221,7 @@ int main(int argc, char **argv) {
       continue;
     }
     double v[MAX_ROUNDS] = {0};
-    for (int r = 0; r < rounds; r++) v[r] = times[i][r];
+    for (uint32_t r = 0; r < rounds; r++) v[r] = times[i][r];
     qsort(v, (size_t)rounds, sizeof v[0], cmp_double);
     const double t = rounds % 2 ? v[rounds / 2] : (v[rounds / 2 - 1] + v[rounds / 2]) / 2;
     char dl[32];

@@ -1,0 +1,21 @@
+/* pio/number.h — whole numbers as people type them on command lines and
+ * in environment variables. */
+#ifndef PIO_NUMBER_H
+#define PIO_NUMBER_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A plain decimal in [min, max] into *out: digits only (no sign, space,
+ * suffix or empty text), no overflow.  Returns 0, or -1 with *out
+ * untouched. */
+int pio_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,49 @@
+/* tests/test_number.c — pio_parse_u64: what a command line or an
+ * environment variable may hold, taken or refused whole. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "pio/number.h"
+
+START_TEST(test_plain_decimals_in_range_are_taken) {
+  uint64_t v = 0;
+  ck_assert_int_eq(pio_parse_u64("0", 0, 10, &v), 0);
+  ck_assert_uint_eq(v, 0);
+  ck_assert_int_eq(pio_parse_u64("007", 0, 10, &v), 0);
+  ck_assert_uint_eq(v, 7);
+  ck_assert_int_eq(pio_parse_u64("10", 1, 10, &v), 0); /* both ends belong */
+  ck_assert_uint_eq(v, 10);
+  ck_assert_int_eq(pio_parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
+  ck_assert_uint_eq(v, UINT64_MAX);
+}
+END_TEST
+
+START_TEST(test_anything_else_is_refused_and_leaves_out_alone) {
+  static const char *const bad[] = {"", " 1", "1 ", "+1", "-1", "1x", "3.0", "0x10", "1e3",
+                                    "18446744073709551616", "99999999999999999999999"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    uint64_t v = 42;
+    ck_assert_msg(pio_parse_u64(bad[i], 0, UINT64_MAX, &v) == -1, "'%s' was taken", bad[i]);
+    ck_assert_uint_eq(v, 42);
+  }
+  uint64_t v = 42;
+  ck_assert_int_eq(pio_parse_u64(NULL, 0, 10, &v), -1);
+  ck_assert_int_eq(pio_parse_u64("0", 1, 10, &v), -1);  /* below min */
+  ck_assert_int_eq(pio_parse_u64("11", 1, 10, &v), -1); /* above max */
+  ck_assert_uint_eq(v, 42);
+}
+END_TEST
+
+int main(void) {
+  Suite *suite = suite_create("number");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, test_plain_decimals_in_range_are_taken);
+  tcase_add_test(tc, test_anything_else_is_refused_and_leaves_out_alone);
+  suite_add_tcase(suite, tc);
+  SRunner *runner = srunner_create(suite);
+  srunner_run_all(runner, CK_NORMAL);
+  int failed = srunner_ntests_failed(runner);
+  srunner_free(runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
