@@ -330,6 +330,51 @@ START_TEST(test_kernels_to_f32_converts_every_dtype_exactly) {
 }
 END_TEST
 
+/* A decode-sized one-token matmul (bf16, rows and pairs) takes many chunks
+ * of rows, of other sizes on other thread counts: every row is written, and
+ * each row's sum is the same bits on 1, 2, 3 and 4 threads (a row's result
+ * never depends on the chunk it fell in). */
+START_TEST(test_kernels_one_token_rows_same_bits_on_any_thread_count) {
+  pio_kernel_path path = (pio_kernel_path)_i;
+  if (skip_unavailable(path)) return;
+  rng_state = 3 + (uint64_t)_i;
+  const size_t rows = 1536, cols = 2048;
+  float *exact = malloc(rows * cols * sizeof *exact), *x = malloc(cols * sizeof *x);
+  uint16_t *data = make_weights(PIO_DTYPE_BF16, rows * cols, exact);
+  uint16_t *paired = malloc(rows * cols * sizeof *paired);
+  float *one = malloc(rows * sizeof *one), *y = malloc(rows * sizeof *y);
+  for (size_t k = 0; k < cols; k++) x[k] = rand_unit();
+  for (pio_matrix_layout layout = PIO_LAYOUT_ROWS; layout <= PIO_LAYOUT_PAIRS; layout++) {
+    if (layout == PIO_LAYOUT_TILES) continue; /* the AMX route's, not a one-token one */
+    pio_matrix w = {.data = data, .dtype = PIO_DTYPE_BF16, .rows = rows, .cols = cols};
+    pio_error err = {0};
+    if (layout != PIO_LAYOUT_ROWS)
+      ck_assert_int_eq(pio_matrix_set_layout(NULL, &w, layout, paired, &err), PIO_OK);
+    for (size_t r = 0; r < rows; r++) one[r] = NAN;
+    pio_matmul(NULL, path, &w, x, 1, one);
+    for (size_t r = 0; r < rows; r++) ck_assert_msg(isfinite(one[r]), "row %zu not written", r);
+    for (uint32_t threads = 2; threads <= 4; threads++) {
+      pio_threadpool *pool = NULL;
+      ck_assert_int_eq(pio_threadpool_create(threads, &pool, &err), PIO_OK);
+      for (size_t r = 0; r < rows; r++) y[r] = NAN;
+      pio_matmul(pool, path, &w, x, 1, y);
+      for (size_t r = 0; r < rows; r++)
+        if (memcmp(&y[r], &one[r], sizeof y[r]) != 0)
+          ck_abort_msg("%s %s, %u threads: y[%zu] = %.9g, %.9g on one thread",
+                       pio_kernel_path_name(path), pio_matrix_layout_name(layout), threads, r,
+                       y[r], one[r]);
+      pio_threadpool_destroy(pool);
+    }
+  }
+  free(exact);
+  free(x);
+  free(data);
+  free(paired);
+  free(one);
+  free(y);
+}
+END_TEST
+
 START_TEST(test_kernels_path_names_and_best_is_available) {
   ck_assert_str_eq(pio_kernel_path_name(PIO_KERNEL_SCALAR), "scalar");
   ck_assert_str_eq(pio_kernel_path_name(PIO_KERNEL_AVX2), "avx2");
@@ -361,6 +406,8 @@ int main(void) {
                       PIO_KERNEL_PATH_COUNT);
   tcase_add_loop_test(tc, test_kernels_silu_mul_matches_reference, 0, PIO_KERNEL_PATH_COUNT);
   tcase_add_loop_test(tc, test_kernels_to_f32_converts_every_dtype_exactly, 0,
+                      PIO_KERNEL_PATH_COUNT);
+  tcase_add_loop_test(tc, test_kernels_one_token_rows_same_bits_on_any_thread_count, 0,
                       PIO_KERNEL_PATH_COUNT);
   tcase_add_test(tc, test_kernels_path_names_and_best_is_available);
   suite_add_tcase(suite, tc);
