@@ -157,7 +157,7 @@ static void matmul_task_run(void *ctx, uint32_t thread_index, uint32_t n_threads
   while (pio_chunks_take(&task->rows, &begin, &end)) {
     if (task->packed != NULL)
       task->ops->matmul_rows_packed(task->w, task->packed, task->n, task->y, begin, end,
-                                    share_scratch(task, thread_index), thread_index);
+                                    share_scratch(task, thread_index));
     else if (task->w->layout == PIO_LAYOUT_TILES)
       task->ops->matmul_rows_tiles(task->w, task->x, task->n, task->y, begin, end);
     else if (task->w->layout == PIO_LAYOUT_PAIRS)

@@ -359,34 +359,16 @@ static a_source x_source(const unsigned char *xb, size_t tb, size_t s0, size_t s
                     .direct = 1, .stream_b = PIO_AMX_STREAM_A && pass > 0};
 }
 
-/* Staggered shares: the first pass over a panel streams the chunk's
- * weights from memory, the later passes compute on them in L1 and L2, and
- * shares that start together keep that phase together (at 16 threads the
- * memory bus sat idle while every core computed, docs/kernels.md session
- * 11).  With PIO_AMX_STAGGER an odd share's first panel of each chunk is
- * half a panel, which moves its later panel boundaries by half a panel, so
- * that it streams while the even shares compute.  Only where a panel ends
- * moves; every accumulator still takes its k-steps in order, so y is the
- * same to the bit. */
-#ifndef PIO_AMX_STAGGER
-#define PIO_AMX_STAGGER 0
-#endif
-
-static size_t first_panel_steps(uint32_t share) {
-  return PIO_AMX_STAGGER && share % 2 == 1 ? PANEL_STEPS - PANEL_STEPS / 2 : PANEL_STEPS;
-}
-
 /* Rows [row_begin, row_end) of y[n][rows] = x[n][cols] . w^T, bf16 w (in
  * rows, tiles or pairs), x packed by pio_k_amx_pack for w's layout, scratch
- * of pio_k_amx_scratch_bytes, share the pool share calling (the phase of its
- * panels, above).  Loops:
+ * of pio_k_amx_scratch_bytes.  Loops:
  * chunks of rows; panels of k-steps; pairs of token blocks (passes);
  * blocks of 32 rows; k-steps.  A panel's B tiles (32 KiB) stay in L1 while
  * the chunk's row blocks pass over them; the panel of the chunk's weights
  * stays in L2 for every pair of token blocks; each weight comes from memory
  * once, each B tile from L2 or L3 once per chunk. */
 void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n, float *y,
-                           size_t row_begin, size_t row_end, void *scratch, uint32_t share) {
+                           size_t row_begin, size_t row_end, void *scratch) {
   const size_t rows = w->rows, steps = k_steps(w->cols);
   const size_t blocks = token_blocks(n), pairs = token_pairs_of(n);
   const unsigned char *xb = packed;
@@ -394,13 +376,11 @@ void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n, fl
   unsigned char *copy = (unsigned char *)scratch + acc_bytes(n);
   const int weights_b = w->layout == PIO_LAYOUT_PAIRS;
   const unsigned char *wd = w->data;
-  const size_t first_panel = first_panel_steps(share);
   configure_tiles();
   for (size_t r0 = row_begin; r0 < row_end; r0 += CHUNK_ROWS) {
     const size_t r1 = r0 + CHUNK_ROWS < row_end ? r0 + CHUNK_ROWS : row_end;
-    for (size_t s0 = 0, s1; s0 < steps; s0 = s1) {
-      const size_t panel = s0 == 0 ? first_panel : PANEL_STEPS;
-      s1 = s0 + panel < steps ? s0 + panel : steps;
+    for (size_t s0 = 0; s0 < steps; s0 += PANEL_STEPS) {
+      const size_t s1 = s0 + PANEL_STEPS < steps ? s0 + PANEL_STEPS : steps;
       for (size_t pass = 0; pass < pairs; pass++) {
         const size_t tb = 2 * pass;
         const unsigned char *b0 = xb + (tb * steps + s0) * TILE_BYTES;

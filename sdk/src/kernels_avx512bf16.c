@@ -499,9 +499,7 @@ static void pairs_one_token_rows(const pio_matrix *w, const uint16_t *xb, float 
 }
 
 static void bf16_matmul_rows_packed(const pio_matrix *w, const void *packed, size_t n, float *y,
-                                    size_t row_begin, size_t row_end, void *scratch,
-                                    uint32_t share) {
-  (void)share;
+                                    size_t row_begin, size_t row_end, void *scratch) {
   if (w->layout == PIO_LAYOUT_PAIRS && n == 1)
     pairs_one_token_rows(w, packed, y, row_begin, row_end);
   else if (w->layout == PIO_LAYOUT_PAIRS)

@@ -29,12 +29,10 @@ typedef void (*pio_k_matmul_rows_fn)(const pio_matrix *w, const float *x, size_t
 /* Rows [row_begin, row_end) of the same for bf16 weights, with activations
  * packed once per matmul by the path's pack (in its own layout); scratch:
  * the calling thread's scratch_bytes(n, cols) bytes (64-byte aligned), or
- * NULL when the path asks for none; share: the index of the pool share
- * running the call (0 without a pool), by which a path may set the phase of
- * its work so that the shares do not all read memory at the same time. */
+ * NULL when the path asks for none. */
 typedef void (*pio_k_matmul_rows_packed_fn)(const pio_matrix *w, const void *packed, size_t n,
                                             float *y, size_t row_begin, size_t row_end,
-                                            void *scratch, uint32_t share);
+                                            void *scratch);
 
 typedef struct pio_k_path_ops {
   pio_k_matmul_rows_fn matmul_rows;
@@ -99,7 +97,6 @@ PIO_HIDDEN void pio_k_amx_pack(const float *x, size_t x_stride, size_t n, size_t
                                size_t unit_end);
 PIO_HIDDEN size_t pio_k_amx_scratch_bytes(size_t n, size_t cols);
 PIO_HIDDEN void pio_k_amx_matmul_rows(const pio_matrix *w, const void *packed, size_t n,
-                                      float *y, size_t row_begin, size_t row_end, void *scratch,
-                                      uint32_t share);
+                                      float *y, size_t row_begin, size_t row_end, void *scratch);
 
 #endif
