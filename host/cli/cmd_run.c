@@ -15,13 +15,13 @@
 #include <time.h>
 
 #include "about.h"
-#include "pio/number.h"
 #include "cli_common.h"
 #include "config_warning.h"
 #include "commands.h"
 #include "pio/json.h"
 #include "pio/kernels.h"
 #include "pio/models.h"
+#include "pio/number.h"
 #include "run_text.h"
 
 /* Longest prompt accepted on the command line. */
