@@ -65,7 +65,9 @@ int tok_map_put(tok_map *map, const char *key, size_t len, int32_t value) {
     s->value = value;
     return 0;
   }
-  if (map->pool_len + len > map->pool_cap) {
+  /* the pool exists once any key is in, even an empty one: offsets into a
+   * NULL pool would be undefined */
+  if (map->pool == NULL || map->pool_len + len > map->pool_cap) {
     size_t cap = map->pool_cap ? map->pool_cap : 4096;
     while (cap < map->pool_len + len) cap *= 2;
     char *pool = realloc(map->pool, cap);
