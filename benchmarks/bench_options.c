@@ -22,12 +22,10 @@ static int bad(const char *scenario, const char *option, const char *expected,
 
 int pio_bench_parse_u64(const char *scenario, const char *option, const char *text,
                         uint64_t min, uint64_t max, uint64_t *out) {
-  char expected[96];
-  snprintf(expected, sizeof expected, "a whole number from %llu to %llu",
-           (unsigned long long)min, (unsigned long long)max);
-  if (pio_parse_u64(text, min, max, out) != 0)
-    return bad(scenario, option, expected, text != NULL ? text : "");
-  return 0;
+  char why[160];
+  if (pio_parse_u64_explained(text, min, max, out, why, sizeof why) == 0) return 0;
+  pio_bench_usage_error(scenario, "%s: %s", option, why);
+  return -1;
 }
 
 int pio_bench_parse_u32(const char *scenario, const char *option, const char *text,

@@ -1,8 +1,9 @@
-/* tests/test_number.c — pio_parse_u64: what a command line or an
+/* tests/test_number.c — pio_parse_u64 and pio_parse_u64_explained: what a command line or an
  * environment variable may hold, taken or refused whole. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pio/number.h"
 
@@ -35,11 +36,30 @@ START_TEST(test_anything_else_is_refused_and_leaves_out_alone) {
 }
 END_TEST
 
+START_TEST(test_a_refusal_says_the_range_and_what_was_found) {
+  uint64_t v = 42;
+  char why[64];
+  ck_assert_int_eq(pio_parse_u64_explained("12abc", 1, 256, &v, why, sizeof why), -1);
+  ck_assert_str_eq(why, "expected a whole number from 1 to 256, found '12abc'");
+  ck_assert_uint_eq(v, 42);
+  ck_assert_int_eq(pio_parse_u64_explained(NULL, 0, 9, &v, why, sizeof why), -1);
+  ck_assert_str_eq(why, "expected a whole number from 0 to 9, found ''");
+  char small[16]; /* a huge value is cut, never overrun */
+  ck_assert_int_eq(pio_parse_u64_explained("x", 0, 9, &v, small, sizeof small), -1);
+  ck_assert_uint_eq(strlen(small), sizeof small - 1);
+  strcpy(why, "untouched");
+  ck_assert_int_eq(pio_parse_u64_explained("7", 0, 9, &v, why, sizeof why), 0);
+  ck_assert_uint_eq(v, 7);
+  ck_assert_str_eq(why, "untouched");
+}
+END_TEST
+
 int main(void) {
   Suite *suite = suite_create("number");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_plain_decimals_in_range_are_taken);
   tcase_add_test(tc, test_anything_else_is_refused_and_leaves_out_alone);
+  tcase_add_test(tc, test_a_refusal_says_the_range_and_what_was_found);
   suite_add_tcase(suite, tc);
   SRunner *runner = srunner_create(suite);
   srunner_run_all(runner, CK_NORMAL);

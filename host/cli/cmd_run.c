@@ -97,9 +97,9 @@ static void print_help(void) {
 static int parse_u32_option(const char *name, const char *text, uint32_t min, uint32_t max,
                             uint32_t *out) {
   uint64_t v = 0;
-  if (pio_parse_u64(text, min, max, &v) != 0)
-    return pio_cli_usage_error("run", "%s: expected a whole number from %u to %u, found '%s'",
-                               name, min, max, text);
+  char why[160];
+  if (pio_parse_u64_explained(text, min, max, &v, why, sizeof why) != 0)
+    return pio_cli_usage_error("run", "%s: %s", name, why);
   *out = (uint32_t)v;
   return PIO_CLI_EXIT_OK;
 }

@@ -2,6 +2,7 @@
 #include "pio/number.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int pio_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out) {
@@ -12,4 +13,12 @@ int pio_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out) {
   if (errno != 0 || *end != '\0' || v < min || v > max) return -1;
   *out = v;
   return 0;
+}
+
+int pio_parse_u64_explained(const char *text, uint64_t min, uint64_t max, uint64_t *out,
+                            char *why, size_t why_size) {
+  if (pio_parse_u64(text, min, max, out) == 0) return 0;
+  snprintf(why, why_size, "expected a whole number from %llu to %llu, found '%s'",
+           (unsigned long long)min, (unsigned long long)max, text != NULL ? text : "");
+  return -1;
 }

@@ -3,6 +3,7 @@
 #ifndef PIO_NUMBER_H
 #define PIO_NUMBER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -13,6 +14,12 @@ extern "C" {
  * suffix or empty text), no overflow.  Returns 0, or -1 with *out
  * untouched. */
 int pio_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
+/* pio_parse_u64, and when it refuses, why: "expected a whole number from
+ * MIN to MAX, found 'TEXT'" in why (why_size bytes at most, terminated),
+ * the words every tool prints after its own "TOOL: OPTION: ". */
+int pio_parse_u64_explained(const char *text, uint64_t min, uint64_t max, uint64_t *out,
+                            char *why, size_t why_size);
 
 #ifdef __cplusplus
 }

@@ -90,8 +90,9 @@ static double time_steps(pio_model *m, uint32_t steps, pio_error *err) {
 /* A whole number from 1 to max into *out, or a message naming it. */
 static int count(const char *what, const char *text, uint32_t max, uint32_t *out) {
   uint64_t v = 0;
-  if (pio_parse_u64(text, 1, max, &v) != 0) {
-    fprintf(stderr, "%s%.32s: expected 1-%u\n", what, text, max);
+  char why[160];
+  if (pio_parse_u64_explained(text, 1, max, &v, why, sizeof why) != 0) {
+    fprintf(stderr, "pio-cuda-tune: %s: %s\n", what, why);
     return -1;
   }
   *out = (uint32_t)v;
@@ -108,10 +109,10 @@ int main(int argc, char **argv) {
   const char *rounds_env = getenv("PIO_TUNE_ROUNDS");
   uint32_t rounds = 1, prompt = 128, steps = 50;
   if (rounds_env != NULL && rounds_env[0] != '\0' &&
-      count("PIO_TUNE_ROUNDS=", rounds_env, MAX_ROUNDS, &rounds) != 0)
+      count("PIO_TUNE_ROUNDS", rounds_env, MAX_ROUNDS, &rounds) != 0)
     return 2;
-  if (argc > 2 && count("PROMPT_TOKENS ", argv[2], 1u << 16, &prompt) != 0) return 2;
-  if (argc > 3 && count("STEPS ", argv[3], 100000, &steps) != 0) return 2;
+  if (argc > 2 && count("PROMPT_TOKENS", argv[2], 1u << 16, &prompt) != 0) return 2;
+  if (argc > 3 && count("STEPS", argv[3], 100000, &steps) != 0) return 2;
   pio_error err = {0};
   pio_model_config *c = NULL;
   if (llama_config_parse_file(argv[1], &c, &err) != PIO_OK) {
