@@ -9,7 +9,14 @@
 
 #define INLINE static inline __attribute__((always_inline))
 #define ROWS 6   /* rows of w per micro-kernel */
-#define ONE_TOKEN_ROWS 4 /* rows, each from its own part of the range, of one token */
+/* Rows of one token at a time, each from its own part of a share: 2
+ * streams a core read 95-99 % of a plain read of the same bytes on Zen 5
+ * (1 thread), 4 read 87-93 % and 1 (one dependent chain) 88-91 %
+ * (docs/kernels.md, session 13).  A build switch for measuring elsewhere. */
+#ifndef PIO_ONE_TOKEN_ROWS_BF16
+#define PIO_ONE_TOKEN_ROWS_BF16 2
+#endif
+#define ONE_TOKEN_ROWS PIO_ONE_TOKEN_ROWS_BF16
 #define TOKENS 4 /* 24 accumulators + 6 weights + x of the 32 registers; 6x4
                   * measured faster than 4x6, 8x3 and 4x4 on Zen 5 */
 
