@@ -11,7 +11,7 @@
 #define ROWS 6   /* rows of w per micro-kernel */
 /* Rows of one token at a time, each from its own part of a share: 2
  * streams a core read 95-99 % of a plain read of the same bytes on Zen 5
- * (1 thread), 4 read 87-93 % and 1 (one dependent chain) 88-91 %
+ * (1 thread), 4 read 87-93 % and 1 (one dependent chain) 87-91 %
  * (docs/kernels.md, session 13).  A build switch for measuring elsewhere. */
 #ifndef PIO_ONE_TOKEN_ROWS_BF16
 #define PIO_ONE_TOKEN_ROWS_BF16 2
