@@ -97,6 +97,11 @@ pio_status pio_tokenizer_decode(const pio_tokenizer *tok, const int32_t *ids, si
  * Streaming decode: ids go in one at a time, text comes out as soon as it is
  * final.  A token that ends inside a UTF-8 character gives nothing until the
  * character is complete; what the pieces add up to is the decode of all ids.
+ * Not quite always, as in Hugging Face's DecodeStream: a run of byte tokens
+ * ("<0x20>") that is valid UTF-8 so far is given out, and when a later byte
+ * of the run makes it invalid, the decode of all ids has U+FFFD for each of
+ * its bytes instead.  Runs that encode gives are whole characters unless the
+ * vocabulary is odd (one id for two tokens, an added token spelled "<0xF0>").
  * Each push returns the new text in *text (*len bytes, NUL-terminated, valid
  * until the next call on the stream; *len 0 when there is nothing yet).
  */
