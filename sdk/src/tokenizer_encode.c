@@ -89,8 +89,11 @@ void pio_tokenizer_session_free(pio_tokenizer_session *s) {
   free(s);
 }
 
-static pio_status append_ids(pio_token_ids *out, const int32_t *ids, size_t n, pio_error *err) {
-  for (size_t i = 0; i < n; i++) {
+/* ids[from, from + n) onto out; ids may be NULL when n is 0 (a list that
+ * holds nothing yet), so no pointer arithmetic on it before the loop. */
+static pio_status append_ids(pio_token_ids *out, const int32_t *ids, size_t from, size_t n,
+                             pio_error *err) {
+  for (size_t i = from; i < from + n; i++) {
     pio_status st = pio_token_ids_push(out, ids[i], err);
     if (st != PIO_OK) return st;
   }
@@ -107,7 +110,7 @@ static pio_status model_word(pio_tokenizer_session *s, const char *word, size_t 
   if (cacheable) {
     int32_t k = tok_map_get(&s->cache, word, len);
     if (k >= 0)
-      return append_ids(&s->body, s->cache_ids.ids + s->entries[k].off, s->entries[k].count, err);
+      return append_ids(&s->body, s->cache_ids.ids, s->entries[k].off, s->entries[k].count, err);
   }
   size_t before = s->body.count;
   pio_status st = tok_bpe_tokenize(bpe, word, len, &s->bpe, &s->body, err);
@@ -121,7 +124,7 @@ static pio_status model_word(pio_tokenizer_session *s, const char *word, size_t 
   size_t count = s->body.count - before;
   cache_entry e = {(uint32_t)s->cache_ids.count, (uint32_t)count};
   pio_error ignored;
-  if (append_ids(&s->cache_ids, s->body.ids + before, count, &ignored) != PIO_OK ||
+  if (append_ids(&s->cache_ids, s->body.ids, before, count, &ignored) != PIO_OK ||
       tok_map_put(&s->cache, word, len, (int32_t)s->n_entries) != 0) {
     cache_clear(s);
     return PIO_OK;
@@ -245,11 +248,11 @@ static pio_status post_process(pio_tokenizer_session *s, unsigned flags, pio_tok
                                pio_error *err) {
   const tok_post *post = &s->tok->post;
   if (!(flags & PIO_ENCODE_ADD_SPECIAL) || post->single == NULL)
-    return append_ids(out, s->body.ids, s->body.count, err);
+    return append_ids(out, s->body.ids, 0, s->body.count, err);
   for (size_t i = 0; i < post->n_single; i++) {
     const tok_post_piece *p = &post->single[i];
-    pio_status st = p->is_sequence ? append_ids(out, s->body.ids, s->body.count, err)
-                                   : append_ids(out, p->ids, p->n_ids, err);
+    pio_status st = p->is_sequence ? append_ids(out, s->body.ids, 0, s->body.count, err)
+                                   : append_ids(out, p->ids, 0, p->n_ids, err);
     if (st != PIO_OK) return st;
   }
   return PIO_OK;
