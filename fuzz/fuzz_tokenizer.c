@@ -41,7 +41,10 @@ static int contains_replacement_char(const char *text, size_t len) {
   return 0;
 }
 
-/* Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF. */
+/* Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
+ * Written here rather than calling the SDK's tok_utf8_check: the decoders
+ * use that function to decide what they give out, so it cannot also be the
+ * judge of what they gave. */
 static int is_utf8(const unsigned char *s, size_t len) {
   for (size_t i = 0; i < len;) {
     unsigned char c = s[i];
