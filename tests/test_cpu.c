@@ -17,16 +17,16 @@ static const char *kernel_flag(pio_cpu_feature f) {
   }
 }
 
-/* Reads the flags line of the first processor into buf (space padded on
- * both sides); returns 0 when found. */
-static int read_cpuinfo_flags(char *buf, size_t size) {
+/* Reads the first processor's line named key (or alt, which may be NULL)
+ * into buf, its value space padded on both sides; returns 0 when found. */
+static int read_cpuinfo_line(const char *key, const char *alt, char *buf, size_t size) {
   FILE *f = fopen("/proc/cpuinfo", "r");
   if (f == NULL) return -1;
   char *line = NULL;
   size_t cap = 0;
   int found = -1;
   while (getline(&line, &cap, f) > 0) {
-    if (strncmp(line, "flags", 5) == 0 || strncmp(line, "Features", 8) == 0) {
+    if (strncmp(line, key, strlen(key)) == 0 || (alt != NULL && strncmp(line, alt, strlen(alt)) == 0)) {
       char *colon = strchr(line, ':');
       if (colon == NULL) continue;
       line[strcspn(line, "\n")] = '\0';
@@ -42,7 +42,8 @@ static int read_cpuinfo_flags(char *buf, size_t size) {
 
 START_TEST(test_detected_features_match_proc_cpuinfo) {
   static char flags[16384];
-  if (read_cpuinfo_flags(flags, sizeof flags) != 0) return; /* not Linux: nothing to compare */
+  if (read_cpuinfo_line("flags", "Features", flags, sizeof flags) != 0)
+    return; /* not Linux: nothing to compare */
 #if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__)
   return;
 #endif
@@ -59,6 +60,21 @@ START_TEST(test_detected_features_match_proc_cpuinfo) {
                   pio_cpu_feature_name((pio_cpu_feature)i), pio_cpu_has((pio_cpu_feature)i),
                   kernel);
   }
+}
+END_TEST
+
+START_TEST(test_intel_is_what_proc_cpuinfo_says) {
+  char vendor[256];
+  const int listed = read_cpuinfo_line("vendor_id", NULL, vendor, sizeof vendor) == 0;
+  const int intel = listed && strstr(vendor, " GenuineIntel ") != NULL;
+#if !defined(__x86_64__) && !defined(__i386__)
+  ck_assert_int_eq(pio_cpu_is_intel(), 0);
+  return;
+#endif
+  if (!listed) return; /* not Linux: nothing to compare */
+  ck_assert_msg(pio_cpu_is_intel() == intel, "pio says Intel %d, /proc/cpuinfo says%s",
+                pio_cpu_is_intel(), vendor);
+  ck_assert_int_eq(pio_cpu_is_intel(), intel); /* the cached answer */
 }
 END_TEST
 
@@ -134,6 +150,7 @@ int main(void) {
   Suite *s = suite_create("cpu");
   TCase *t = tcase_create("cpu");
   tcase_add_test(t, test_detected_features_match_proc_cpuinfo);
+  tcase_add_test(t, test_intel_is_what_proc_cpuinfo_says);
   tcase_add_test(t, test_wider_features_imply_narrower_ones);
   tcase_add_test(t, test_features_of_the_other_architecture_are_absent);
   tcase_add_test(t, test_detection_is_stable_across_threads);

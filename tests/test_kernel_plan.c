@@ -4,9 +4,11 @@
  * unavailable names are refused with the reason, and the plan switches
  * paths at its prefill size. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pio/cpu.h"
 #include "pio/kernels.h"
 
 START_TEST(test_auto_plan_for_bf16_uses_available_paths_and_says_why) {
@@ -112,6 +114,23 @@ START_TEST(test_plan_switches_paths_at_its_prefill_size) {
 }
 END_TEST
 
+/* The avx512 one-token kernel prefetches 4 KiB ahead on Intel CPUs only,
+ * and a plan that decodes there says so. */
+START_TEST(test_one_token_prefetch_follows_the_vendor_and_is_explained) {
+  const size_t ahead = pio_kernel_one_token_prefetch();
+#ifndef PIO_ONE_TOKEN_PREFETCH
+  ck_assert_uint_eq(ahead, pio_cpu_is_intel() ? 4096u : 0u);
+#endif
+  if (!pio_kernel_path_available(PIO_KERNEL_AVX512)) return;
+  pio_kernel_plan plan;
+  pio_error err = {0};
+  ck_assert_int_eq(pio_kernel_plan_choose("avx512", PIO_DTYPE_BF16, &plan, &err), PIO_OK);
+  char expect[96];
+  snprintf(expect, sizeof expect, "avx512 one-token rows prefetched %zu bytes ahead", ahead);
+  ck_assert_msg((strstr(plan.why, expect) != NULL) == (ahead != 0), "why: %s", plan.why);
+}
+END_TEST
+
 START_TEST(test_f32_path_keeps_f32_activations_and_forced_paths) {
   const pio_kernel_path decode[] = {PIO_KERNEL_SCALAR, PIO_KERNEL_AVX2, PIO_KERNEL_AVX512,
                                     PIO_KERNEL_AVX512_BF16, PIO_KERNEL_AMX_BF16};
@@ -137,6 +156,7 @@ int main(void) {
   tcase_add_test(tc, test_weights_no_matmul_takes_are_refused);
   tcase_add_test(tc, test_plan_switches_paths_at_its_prefill_size);
   tcase_add_test(tc, test_f32_path_keeps_f32_activations_and_forced_paths);
+  tcase_add_test(tc, test_one_token_prefetch_follows_the_vendor_and_is_explained);
   suite_add_tcase(suite, tc);
   SRunner *runner = srunner_create(suite);
   srunner_run_all(runner, CK_NORMAL);

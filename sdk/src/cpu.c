@@ -63,6 +63,12 @@ static pio_cpu_features detect(void) {
   return f;
 }
 
+static int detect_intel(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(0, &a, &b, &c, &d)) return 0;
+  return b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu; /* "Genu" "ineI" "ntel" */
+}
+
 #elif defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 
@@ -84,6 +90,9 @@ static pio_cpu_features detect(void) {
 #else
 static pio_cpu_features detect(void) { return 0; }
 #endif
+#if !defined(__x86_64__) && !defined(__i386__)
+static int detect_intel(void) { return 0; }
+#endif
 
 /* Bit 63 marks "computed": detection is idempotent, so two threads racing
  * on first use both store the same value. */
@@ -97,6 +106,18 @@ pio_cpu_features pio_cpu_detect(void) {
     atomic_store_explicit(&cpu_cache, v, memory_order_release);
   }
   return v & ~CPU_KNOWN;
+}
+
+/* 0: not yet asked; 1: not Intel; 2: Intel. */
+static _Atomic int intel_cache;
+
+int pio_cpu_is_intel(void) {
+  int v = atomic_load_explicit(&intel_cache, memory_order_relaxed);
+  if (v == 0) {
+    v = detect_intel() ? 2 : 1;
+    atomic_store_explicit(&intel_cache, v, memory_order_relaxed);
+  }
+  return v == 2;
 }
 
 int pio_cpu_has(pio_cpu_feature feature) {

@@ -144,6 +144,23 @@ static void explain(const probe *pr, pio_kernel_plan *plan) {
     snprintf(w + used, size - used, "; amx_bf16 not used: %s", no_amx);
 }
 
+/* Why the avx512 one-token kernel prefetches as it does here. */
+#ifdef PIO_ONE_TOKEN_PREFETCH
+#define PREFETCH_REASON "as built"
+#else
+#define PREFETCH_REASON "an Intel CPU"
+#endif
+
+/* "; avx512 one-token rows prefetched 4096 bytes ahead (an Intel CPU)"
+ * when the plan decodes there and this CPU takes the prefetch. */
+static void note_prefetch(pio_kernel_plan *plan) {
+  const size_t ahead = pio_kernel_one_token_prefetch();
+  if (plan->decode != PIO_KERNEL_AVX512 || ahead == 0) return;
+  const size_t used = strlen(plan->why);
+  snprintf(plan->why + used, sizeof plan->why - used,
+           "; avx512 one-token rows prefetched %zu bytes ahead (%s)", ahead, PREFETCH_REASON);
+}
+
 static pio_status forced(const char *request, pio_kernel_plan *out, pio_error *err) {
   pio_kernel_path p;
   if (pio_kernel_path_parse(request, &p) != 0)
@@ -158,6 +175,7 @@ static pio_status forced(const char *request, pio_kernel_plan *out, pio_error *e
   out->prefill_min_tokens = 1;
   set_name(out);
   snprintf(out->why, sizeof out->why, "%s asked for, for every matmul", request);
+  note_prefetch(out);
   return PIO_OK;
 }
 
@@ -176,6 +194,7 @@ pio_status pio_kernel_plan_choose(const char *request, pio_dtype dtype, pio_kern
     snprintf(out->why, sizeof out->why, "%s weights are widened to f32 on every vector path "
              "(the bf16 paths run the f32 FMA code for them): %s, the widest here",
              pio_dtype_name(dtype), out->name);
+    note_prefetch(out);
     return PIO_OK;
   }
   probe pr;
@@ -186,6 +205,7 @@ pio_status pio_kernel_plan_choose(const char *request, pio_dtype dtype, pio_kern
   out->prefill_min_tokens = out->prefill == out->decode ? 1 : AMX_MIN_TOKENS;
   set_name(out);
   explain(&pr, out);
+  note_prefetch(out);
   return PIO_OK;
 }
 

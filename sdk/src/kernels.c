@@ -79,6 +79,14 @@ const char *pio_kernel_path_unavailable_reason(pio_kernel_path path) {
   }
 }
 
+size_t pio_kernel_one_token_prefetch(void) {
+#ifdef PIO_ONE_TOKEN_PREFETCH
+  return PIO_ONE_TOKEN_PREFETCH;
+#else
+  return pio_cpu_is_intel() ? 4096u : 0u;
+#endif
+}
+
 int pio_kernel_path_parse(const char *name, pio_kernel_path *out) {
   for (int p = 0; name != NULL && p < PIO_KERNEL_PATH_COUNT; p++) {
     if (strcmp(name, pio_kernel_path_name((pio_kernel_path)p)) == 0) {

@@ -3,6 +3,7 @@
  * Compiled with -mavx512f -mavx512bw -mavx512vl; only called when the CPU
  * has them (kernels.c checks). */
 #include <immintrin.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "kernels_internal.h"
@@ -80,18 +81,28 @@ INLINE void micro_kernel(const pio_matrix *w, pio_dtype dtype, const float *x, f
     for (int r = 0; r < R; r++) y[(t0 + t) * rows + r0 + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
+/* The line at address `at` into L1 (it may lie past the matrix: a prefetch
+ * never faults).  An asm statement: GCC 12 deletes _mm_prefetch in a loop
+ * once that loop is inlined into another (docs/kernels.md). */
+INLINE void prefetch_line(uintptr_t at) { __asm__ volatile("prefetcht0 (%0)" : : "r"(at)); }
+
 /* One token (decode): rows r0, r0 + step, ... (R of them) of y, summed
  * in the order micro_kernel sums a token (one accumulator a row, 16
  * columns a step), so a token's logits do not depend on how many tokens
  * a call holds. */
 INLINE void one_token(const pio_matrix *w, pio_dtype dtype, const float *x, float *y, size_t r0,
-                      size_t step, int R) {
+                      size_t step, int R, size_t ahead) {
   const size_t cols = w->cols;
   __m512 acc[ONE_TOKEN_ROWS];
 #pragma GCC unroll 8
   for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+  const size_t width = dtype == PIO_DTYPE_F32 ? 4 : 2;
   size_t k = 0;
   for (; k + 16 <= cols; k += 16) {
+    if (ahead != 0 && (width == 4 || k % 32 == 0)) /* a new line */
+#pragma GCC unroll 8
+      for (int r = 0; r < R; r++)
+        prefetch_line((uintptr_t)w->data + ((r0 + r * step) * cols + k) * width + ahead);
     __m512 xv = _mm512_loadu_ps(x + k);
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
@@ -114,20 +125,31 @@ INLINE void one_token(const pio_matrix *w, pio_dtype dtype, const float *x, floa
  * memory (as the avx2 and avx512bf16 paths read a token's rows).  dtype is
  * a constant at each call, so the widening is chosen outside the loop. */
 INLINE void one_token_parts(const pio_matrix *w, pio_dtype dtype, const float *x, float *y,
-                            size_t begin, size_t end) {
+                            size_t begin, size_t end, size_t ahead) {
   const size_t part = (end - begin) / ONE_TOKEN_ROWS;
-  for (size_t i = 0; i < part; i++) one_token(w, dtype, x, y, begin + i, part, ONE_TOKEN_ROWS);
-  for (size_t r = begin + part * ONE_TOKEN_ROWS; r < end; r++) one_token(w, dtype, x, y, r, 1, 1);
+  for (size_t i = 0; i < part; i++)
+    one_token(w, dtype, x, y, begin + i, part, ONE_TOKEN_ROWS, ahead);
+  for (size_t r = begin + part * ONE_TOKEN_ROWS; r < end; r++)
+    one_token(w, dtype, x, y, r, 1, 1, ahead);
+}
+
+/* With the prefetch distance this CPU takes (pio_kernel_one_token_prefetch);
+ * a literal 0 compiles the prefetches out. */
+INLINE void one_token_range(const pio_matrix *w, pio_dtype dtype, const float *x, float *y,
+                            size_t begin, size_t end) {
+  const size_t ahead = pio_kernel_one_token_prefetch();
+  if (ahead == 0) one_token_parts(w, dtype, x, y, begin, end, 0);
+  else one_token_parts(w, dtype, x, y, begin, end, ahead);
 }
 
 static void one_token_rows(const pio_matrix *w, const float *x, float *y, size_t begin,
                            size_t end) {
   if (w->dtype == PIO_DTYPE_BF16)
-    one_token_parts(w, PIO_DTYPE_BF16, x, y, begin, end);
+    one_token_range(w, PIO_DTYPE_BF16, x, y, begin, end);
   else if (w->dtype == PIO_DTYPE_F16)
-    one_token_parts(w, PIO_DTYPE_F16, x, y, begin, end);
+    one_token_range(w, PIO_DTYPE_F16, x, y, begin, end);
   else
-    one_token_parts(w, PIO_DTYPE_F32, x, y, begin, end);
+    one_token_range(w, PIO_DTYPE_F32, x, y, begin, end);
 }
 
 typedef void (*block_fn)(const pio_matrix *w, const float *x, float *y, size_t r0, size_t t0);

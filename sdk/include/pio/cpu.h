@@ -43,6 +43,12 @@ const char *pio_cpu_feature_name(pio_cpu_feature feature);
 /* -1 when name is not a known feature ("amx" is accepted for amx_tile). */
 int pio_cpu_feature_parse(const char *name, pio_cpu_feature *out);
 
+/* Whether the CPU says it is Intel's (cpuid's vendor "GenuineIntel"); 0
+ * on other CPUs and architectures.  Computed once, thread-safe.  For tuning
+ * that measurement found to differ between vendors, never for what a CPU
+ * can run (pio_cpu_has). */
+int pio_cpu_is_intel(void);
+
 /* Whether this process may run AMX bf16 tile instructions: the CPU has
  * amx_tile and amx_bf16, the OS saves tile state, and Linux granted the
  * process tile data (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA),

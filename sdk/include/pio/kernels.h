@@ -36,6 +36,12 @@ const char *pio_kernel_path_unavailable_reason(pio_kernel_path path);
  * one for the element-wise helpers below.  Matmuls should follow a plan
  * (pio_kernel_plan_choose), which picks by measurement and token count. */
 pio_kernel_path pio_kernel_best(void);
+/* How far ahead (bytes) each stream of the avx512 path's one-token kernel
+ * asks for its next lines with prefetcht0, 0 for not at all: 4096 on
+ * Intel CPUs, where it made decode 13 % faster on a 16-core Xeon, and 0
+ * elsewhere (on Zen 5 it made the kernel 12-15 % slower); docs/kernels.md,
+ * session 14.  A build with -DPIO_ONE_TOKEN_PREFETCH=N takes N everywhere. */
+size_t pio_kernel_one_token_prefetch(void);
 /* "scalar", "avx2", "avx512", "avx512bf16", "amx_bf16". */
 const char *pio_kernel_path_name(pio_kernel_path path);
 /* The path of that name; -1 for an unknown name. */
