@@ -270,6 +270,29 @@ START_TEST(test_gpt_oss_fields_are_checked) {
 }
 END_TEST
 
+/* A family's default top-k is checked against the experts too: without
+ * num_experts_per_tok, a one-expert Mixtral (top-2), gpt-oss (top-4) or
+ * Jamba (top-2) is refused, not summarized with more active parameters
+ * than it has (found by fuzz_family_configs). */
+START_TEST(test_a_default_top_k_above_the_experts_is_refused) {
+  static const struct {
+    entry_fn entry;
+    const char *name, *experts_key, *top_k;
+  } cases[] = {
+      {pio_mistral_entry, "mixtral-8x7b", "num_local_experts", "its default 2"},
+      {pio_gpt_oss_entry, "gpt-oss-20b", "num_local_experts", "its default 4"},
+      {pio_jamba_entry, "jamba-v0.1", "num_experts", "its default 2"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    json_object *base = preset(cases[i].name);
+    json_object_object_del(base, "num_experts_per_tok");
+    config_write_with(base, "", cases[i].experts_key, "1");
+    config_expect_error(plugin_of(cases[i].entry)->config->parse_file, PIO_ERR_INVALID,
+                        "field 'num_experts_per_tok' is absent", cases[i].top_k);
+  }
+}
+END_TEST
+
 START_TEST(test_llama4_fields_are_checked) {
   expect_refused(pio_llama4_entry, "llama-4-scout", "text_config", "no_rope_layers", "[1, 0]",
                  PIO_ERR_INVALID, "field 'no_rope_layers'", "48 entries");
@@ -361,6 +384,7 @@ int main(void) {
   tcase_add_test(t, test_gemma_fields_are_checked);
   tcase_add_test(t, test_gemma_patterns_without_layer_types);
   tcase_add_test(t, test_gpt_oss_fields_are_checked);
+  tcase_add_test(t, test_a_default_top_k_above_the_experts_is_refused);
   tcase_add_test(t, test_llama4_fields_are_checked);
   tcase_add_test(t, test_llama4_derives_nope_layers);
   tcase_add_test(t, test_jamba_fields_are_checked);

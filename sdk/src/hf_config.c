@@ -95,6 +95,20 @@ pio_status pio_hf_config_get_string(pio_hf_config *doc, const json_object *objec
                              required, out, err);
 }
 
+pio_status pio_hf_config_get_experts_per_token(pio_hf_config *doc, const json_object *object,
+                                               const char *key, const char *experts_key,
+                                               uint32_t n_experts, uint32_t *out,
+                                               pio_error *err) {
+  if (pio_hf_config_given(object, key))
+    return pio_hf_config_get_u32(doc, object, key, 1, 1, n_experts, out, err);
+  if (*out <= n_experts) return PIO_OK;
+  return pio_error_set(err, PIO_ERR_INVALID,
+                       "%s: field '%s' is absent: its default %u is more than the %u expert%s of "
+                       "'%s'",
+                       pio_hf_config_where(doc, object, experts_key, NULL), key, *out, n_experts,
+                       n_experts == 1 ? "" : "s", experts_key);
+}
+
 pio_status pio_hf_config_get_object(pio_hf_config *doc, const json_object *object,
                                     const char *key, json_object **out, pio_error *err) {
   *out = NULL;

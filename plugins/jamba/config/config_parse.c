@@ -76,7 +76,9 @@ static pio_status read_pattern(pio_hf_config *doc, pio_model_config *c, pio_erro
       (s = read_period(doc, "expert_layer_period", "expert_layer_offset", &c->expert_layer_period,
                        &c->expert_layer_offset, err)) ||
       (s = get_u32(doc, "num_experts", 1, PIO_HF_MAX_EXPERTS, &c->n_experts, err)) ||
-      (s = get_u32(doc, "num_experts_per_tok", 1, c->n_experts, &c->n_experts_per_token, err)) ||
+      (s = pio_hf_config_get_experts_per_token(doc, doc->root, "num_experts_per_tok",
+                                               "num_experts", c->n_experts,
+                                               &c->n_experts_per_token, err)) ||
       (s = get_u32(doc, "sliding_window", 1, PIO_HF_MAX_POSITIONS, &c->sliding_window, err)))
     return s;
   uint8_t *kinds = malloc(c->d.n_layers);

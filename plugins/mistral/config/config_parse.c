@@ -42,8 +42,9 @@ static pio_status read_experts(pio_hf_config *doc, pio_model_config *c, pio_erro
   pio_status s = pio_hf_config_get_u32(doc, doc->root, "num_local_experts", 0, 1,
                                        PIO_HF_MAX_EXPERTS, &c->n_experts, err);
   if (s == PIO_OK)
-    s = pio_hf_config_get_u32(doc, doc->root, "num_experts_per_tok", 0, 1, c->n_experts,
-                              &c->n_experts_per_token, err);
+    s = pio_hf_config_get_experts_per_token(doc, doc->root, "num_experts_per_tok",
+                                            "num_local_experts", c->n_experts,
+                                            &c->n_experts_per_token, err);
   return s;
 }
 

@@ -93,6 +93,20 @@ pio_status pio_hf_config_get_string(pio_hf_config *doc, const json_object *objec
                                     pio_error *err);
 
 /*
+ * How many experts each token is routed to (num_experts_per_tok): an
+ * optional member from 1 to n_experts, the experts that experts_key (e.g.
+ * "num_local_experts") gave.  Absent or null, *out keeps the family's
+ * default, which must be no more than n_experts either: Transformers' top-2
+ * of a one-expert Mixtral names no model.  Such a default is PIO_ERR_INVALID
+ * "field 'key' is absent: its default 2 is more than the 1 expert of
+ * 'experts_key'", placed at experts_key.
+ */
+pio_status pio_hf_config_get_experts_per_token(pio_hf_config *doc, const json_object *object,
+                                               const char *key, const char *experts_key,
+                                               uint32_t n_experts, uint32_t *out,
+                                               pio_error *err);
+
+/*
  * An optional member that must be an object or null (rope_scaling,
  * quantization_config).  Given: *out points to it, inside doc->root;
  * absent or null: *out = NULL.  Anything else is PIO_ERR_INVALID "field
