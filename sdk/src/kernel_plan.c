@@ -175,13 +175,12 @@ static pio_status forced(const char *request, pio_kernel_plan *out, pio_error *e
   out->prefill_min_tokens = 1;
   set_name(out);
   snprintf(out->why, sizeof out->why, "%s asked for, for every matmul", request);
-  note_prefetch(out);
   return PIO_OK;
 }
 
-pio_status pio_kernel_plan_choose(const char *request, pio_dtype dtype, pio_kernel_plan *out,
-                                  pio_error *err) {
-  memset(out, 0, sizeof *out);
+/* The paths and why, before the prefetch note. */
+static pio_status choose_paths(const char *request, pio_dtype dtype, pio_kernel_plan *out,
+                               pio_error *err) {
   if (dtype != PIO_DTYPE_F32 && dtype != PIO_DTYPE_BF16 && dtype != PIO_DTYPE_F16)
     return pio_error_set(err, PIO_ERR_UNSUPPORTED, "kernel plan: matmuls take f32, bf16 or f16 "
                          "weights, not %s", pio_dtype_name(dtype));
@@ -194,7 +193,6 @@ pio_status pio_kernel_plan_choose(const char *request, pio_dtype dtype, pio_kern
     snprintf(out->why, sizeof out->why, "%s weights are widened to f32 on every vector path "
              "(the bf16 paths run the f32 FMA code for them): %s, the widest here",
              pio_dtype_name(dtype), out->name);
-    note_prefetch(out);
     return PIO_OK;
   }
   probe pr;
@@ -205,8 +203,15 @@ pio_status pio_kernel_plan_choose(const char *request, pio_dtype dtype, pio_kern
   out->prefill_min_tokens = out->prefill == out->decode ? 1 : AMX_MIN_TOKENS;
   set_name(out);
   explain(&pr, out);
-  note_prefetch(out);
   return PIO_OK;
+}
+
+pio_status pio_kernel_plan_choose(const char *request, pio_dtype dtype, pio_kernel_plan *out,
+                                  pio_error *err) {
+  memset(out, 0, sizeof *out);
+  pio_status st = choose_paths(request, dtype, out, err);
+  if (st == PIO_OK) note_prefetch(out);
+  return st;
 }
 
 pio_kernel_path pio_kernel_plan_path(const pio_kernel_plan *plan, size_t n_tokens) {
