@@ -94,31 +94,25 @@ static pio_cpu_features detect(void) { return 0; }
 static int detect_intel(void) { return 0; }
 #endif
 
-/* Bit 63 marks "computed": detection is idempotent, so two threads racing
- * on first use both store the same value. */
+/* Bit 63 marks "computed", bit 62 an Intel CPU: detection is idempotent,
+ * so two threads racing on first use both store the same value. */
 #define CPU_KNOWN (1ull << 63)
+#define CPU_INTEL (1ull << 62)
+_Static_assert(PIO_CPU_FEATURE_COUNT < 62, "feature bits would meet the cache's own");
 static _Atomic uint64_t cpu_cache;
 
-pio_cpu_features pio_cpu_detect(void) {
+static uint64_t cached(void) {
   uint64_t v = atomic_load_explicit(&cpu_cache, memory_order_acquire);
   if (!(v & CPU_KNOWN)) {
-    v = detect() | CPU_KNOWN;
+    v = detect() | (detect_intel() ? CPU_INTEL : 0) | CPU_KNOWN;
     atomic_store_explicit(&cpu_cache, v, memory_order_release);
   }
-  return v & ~CPU_KNOWN;
+  return v;
 }
 
-/* 0: not yet asked; 1: not Intel; 2: Intel. */
-static _Atomic int intel_cache;
+pio_cpu_features pio_cpu_detect(void) { return cached() & ~(CPU_KNOWN | CPU_INTEL); }
 
-int pio_cpu_is_intel(void) {
-  int v = atomic_load_explicit(&intel_cache, memory_order_relaxed);
-  if (v == 0) {
-    v = detect_intel() ? 2 : 1;
-    atomic_store_explicit(&intel_cache, v, memory_order_relaxed);
-  }
-  return v == 2;
-}
+int pio_cpu_is_intel(void) { return (cached() & CPU_INTEL) != 0; }
 
 int pio_cpu_has(pio_cpu_feature feature) {
   if ((unsigned)feature >= PIO_CPU_FEATURE_COUNT) return 0;
