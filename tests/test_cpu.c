@@ -26,7 +26,9 @@ static int read_cpuinfo_line(const char *key, const char *alt, char *buf, size_t
   size_t cap = 0;
   int found = -1;
   while (getline(&line, &cap, f) > 0) {
-    if (strncmp(line, key, strlen(key)) == 0 || (alt != NULL && strncmp(line, alt, strlen(alt)) == 0)) {
+    const int named = strncmp(line, key, strlen(key)) == 0 ||
+                      (alt != NULL && strncmp(line, alt, strlen(alt)) == 0);
+    if (named) {
       char *colon = strchr(line, ':');
       if (colon == NULL) continue;
       line[strcspn(line, "\n")] = '\0';
