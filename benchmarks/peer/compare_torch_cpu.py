@@ -105,7 +105,10 @@ def main(argv):
     except ImportError as e:
         sys.exit(f"PyTorch is needed (Debian: python3-torch, run with /usr/bin/python3): {e}")
     torch.set_num_threads(a.threads)
+    name = PEAK_OF_PATH[a.path]
     peaks_before = measure_peaks(a)
+    if peaks_before.get(name, 0.0) <= 0:  # before the rounds: without it nothing can be bounded
+        sys.exit(f"pio-kernels-micro --peaks measured no {name} peak on this CPU")
     samples = {s: {"pio": [], "torch": []} for s in shapes}
     for _ in range(a.rounds):
         for s in shapes:
@@ -113,10 +116,7 @@ def main(argv):
             samples[s]["pio"].append(seconds)
             samples[s]["torch"].append(torch_matmul(torch, *s, mib, a.reps))
     peaks_after = measure_peaks(a)
-    name = PEAK_OF_PATH[a.path]
-    peak = max(peaks_before.get(name, 0.0), peaks_after.get(name, 0.0))
-    if peak <= 0:
-        sys.exit(f"pio-kernels-micro --peaks measured no {name} peak on this CPU")
+    peak = max(peaks_before[name], peaks_after.get(name, 0.0))
     print(f"{a.path} against PyTorch {torch.__version__} (oneDNN), bf16, {a.threads} threads, "
           f"median of {a.rounds} rounds x {a.reps} reps; {name} peak {peak:.0f} GFLOP/s (best pass)")
     print(f"{'rows x cols x tokens':<22} {'pio us':>9} {'GFLOP/s':>8} {'% peak':>7} "
