@@ -19,9 +19,11 @@ COMPARE = None
 FAKE_MICRO = """#!/bin/sh
 # prints what pio-kernels-micro prints, with the figures of $FAKE_PEAK and $FAKE_US
 case " $* " in
-  *" --peaks "*) echo "peak tdpbf16ps threads=1: best $FAKE_PEAK GFLOP/s, median 1 (2 accumulators, 20 passes)";;
+  *" --peaks "*) [ -n "$FAKE_NO_PEAK" ] && { echo "peak vfmadd231ps zmm threads=1: best 9.0 GFLOP/s, median 9.0"; exit 0; }
+     echo "peak tdpbf16ps threads=1: best $FAKE_PEAK GFLOP/s, median 1 (2 accumulators, 20 passes)";;
   *) [ -n "$FAKE_FAIL" ] && { echo "no AMX here" >&2; exit 3; }
      echo "read bandwidth, interleaved: median 10.0 GB/s (best 11.0) over 1 MiB"
+     [ -n "$FAKE_NO_TIMING" ] && exit 0
      echo "amx_bf16 bf16 rows rows=64 cols=64 n=16 threads=1: median $FAKE_US us  1.0 GB/s  1.0 GFLOP/s  (best 1.0 GB/s 1.0 GFLOP/s)";;
 esac
 """
@@ -39,11 +41,12 @@ class CompareTorchCpu(unittest.TestCase):
     def tearDown(self):
         self.dir.cleanup()
 
-    def run_compare(self, peak, us, shapes="64x64x16", fail=False):
-        env = dict(os.environ, FAKE_PEAK=str(peak), FAKE_US=str(us), FAKE_FAIL="1" if fail else "")
+    def run_compare(self, peak, us, shapes="64x64x16", rounds="2", **fake):
+        env = dict(os.environ, FAKE_PEAK=str(peak), FAKE_US=str(us))
+        env.update({"FAKE_FAIL": "", "FAKE_NO_PEAK": "", "FAKE_NO_TIMING": "", **fake})
         return subprocess.run([sys.executable, COMPARE, "--kernels-micro", self.micro,
                                "--threads", "1", "--shapes", shapes, "--reps", "3",
-                               "--rounds", "2", "--json-out", self.json],
+                               "--rounds", rounds, "--json-out", self.json],
                               capture_output=True, text=True, env=env)
 
     def test_rates_and_ratio_follow_from_the_timings(self):
@@ -72,10 +75,36 @@ class CompareTorchCpu(unittest.TestCase):
         self.assertIn("'12x0x4'", p.stderr)
 
     def test_a_failing_tool_is_named(self):
-        p = self.run_compare(peak=1e9, us=250.0, fail=True)
+        p = self.run_compare(peak=1e9, us=250.0, FAKE_FAIL="1")
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("failed (3)", p.stderr)
         self.assertIn("no AMX here", p.stderr)
+
+    def test_no_rounds_is_refused(self):
+        p = self.run_compare(peak=1e9, us=250.0, rounds="0")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("--threads, --reps and --rounds must be at least 1", p.stderr)
+
+    def test_a_tool_without_the_path_s_peak_is_named(self):
+        p = self.run_compare(peak=1e9, us=250.0, FAKE_NO_PEAK="1")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("measured no tdpbf16ps peak", p.stderr)
+
+    def test_a_tool_that_prints_no_timing_is_named(self):
+        p = self.run_compare(peak=1e9, us=250.0, FAKE_NO_TIMING="1")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("printed no timing for 64x64x16", p.stderr)
+
+    def test_missing_pytorch_is_named(self):
+        hide = os.path.join(self.dir.name, "hide", "torch")
+        os.makedirs(hide)
+        with open(os.path.join(hide, "__init__.py"), "w") as f:
+            f.write("raise ImportError('no torch in this test')\n")
+        env = dict(os.environ, PYTHONPATH=os.path.dirname(hide))
+        p = subprocess.run([sys.executable, COMPARE, "--kernels-micro", self.micro],
+                           capture_output=True, text=True, env=env)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("PyTorch is needed (Debian: python3-torch", p.stderr)
 
 
 if __name__ == "__main__":
