@@ -120,7 +120,14 @@ static char *read_file(const char *path, size_t *len) {
       cap *= 2;
     }
   }
+  /* a read error (a folder: EISDIR) is no text, not an empty one */
+  int why = ferror(f) ? errno : 0;
   fclose(f);
+  if (why != 0) {
+    free(buf);
+    errno = why;
+    return NULL;
+  }
   if (buf) buf[n] = '\0';
   *len = n;
   return buf;

@@ -255,6 +255,15 @@ class TokenizeBench(unittest.TestCase):
             self.assertEqual(r.returncode, 1)
             self.assertIn(b"DIFFER", r.stdout)
 
+    def test_bench_text_that_is_a_folder_is_refused(self):
+        # fread of a folder fails (EISDIR): not an empty text measured at 0 MB/s
+        with tempfile.TemporaryDirectory() as d:
+            r = subprocess.run([PIO_BENCH, "tokenize", os.path.join(DATA, "llama3_like.json"),
+                                "--text", d, "--repeat", "1"], capture_output=True, timeout=60)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn(f"--text {d}: Is a directory".encode(), r.stderr)
+            self.assertEqual(r.stdout, b"")
+
 
 if __name__ == "__main__":
     PIO_HOST, PIO_BENCH, DATA = sys.argv[1:4]
