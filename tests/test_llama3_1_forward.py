@@ -230,6 +230,12 @@ class TestRunBehaviour(ModelCase):
         self.assertEqual(rc, 2, err)
         self.assertIn("no-such-model-anywhere", err)
 
+    def test_empty_model_name_is_bad_usage(self):
+        rc, out, err = run("", "--synthetic", "--tokens", "1")
+        self.assertEqual(rc, 2, err)
+        self.assertIn("MODEL is empty", err)
+        self.assertEqual(out, "")
+
     def test_missing_tokens_is_bad_usage(self):
         rc, _, err = run(self.model("usage", "--seed", "12"))
         self.assertEqual(rc, 2)

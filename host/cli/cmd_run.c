@@ -207,6 +207,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
   if (argc - optind != 1)
     return pio_cli_usage_error("run", "expected one MODEL, got %d arguments", argc - optind);
   a->model = argv[optind];
+  if (a->model[0] == '\0') return pio_cli_usage_error("run", "MODEL is empty");
   int inputs = (a->n_tokens > 0) + (a->text.prompt != NULL) + a->text.chat;
   if (inputs != 1) return pio_cli_usage_error("run", "give one of --tokens, --prompt or --chat");
   if ((a->text.prompt || a->text.chat) && a->dump_path)
