@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench_options.h"
+#include "output_file.h"
 #include "pio/host.h"
 #include "pio/kernels.h"
 #include "run_bench.h"
@@ -245,10 +246,9 @@ static int write_json_file(const char *path, const char *json) {
     fprintf(stderr, "pio-bench run: cannot write %s: %s\n", path, strerror(errno));
     return -1;
   }
-  int ok = fputs(json, f) >= 0;
-  ok = (fclose(f) == 0) && ok;
-  if (!ok) fprintf(stderr, "pio-bench run: cannot write %s: %s\n", path, strerror(errno));
-  return ok ? 0 : -1;
+  if (pio_output_file_close(f, path, fputs(json, f) >= 0) == 0) return 0;
+  fprintf(stderr, "pio-bench run: cannot write %s: %s\n", path, strerror(errno));
+  return -1;
 }
 
 /* One configuration alone, as pio-bench run has always printed it, unless

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "output_file.h"
 #include "run_sweep.h"
 
 #define PLOT_WIDTH 960
@@ -95,6 +96,7 @@ pio_status pio_bench_sweep_plot(const char *path, const pio_bench_run_point *poi
   for (size_t p = 0; p < sizeof phases / sizeof phases[0]; p++)
     y = panel(f, &phases[p], points, n, y);
   fputs("</svg>\n", f);
-  if (fclose(f) != 0) return pio_error_set(err, PIO_ERR_IO, "--plot %s: %s", path, strerror(errno));
+  if (pio_output_file_close(f, path, 1) != 0)
+    return pio_error_set(err, PIO_ERR_IO, "--plot %s: %s", path, strerror(errno));
   return PIO_OK;
 }

@@ -155,6 +155,35 @@ class FileSizeLimit(Case):
         self.assertIn(b"File too large", proc.stderr)
         self.assertEqual(os.listdir(pages), [])
 
+    def tiny_config(self):
+        config = os.path.join(self.tmp, "config.json")
+        with open(config, "w") as f:
+            json.dump(TINY_CONFIG, f)
+        return config
+
+    def limited(self, *argv):
+        return subprocess.run(["/bin/sh", "-c", self.LIMIT + ' exec "$@"', "sh", *argv],
+                              env=self.env, capture_output=True, timeout=120)
+
+    def test_run_leaves_no_partial_logits_file(self):
+        dump = os.path.join(self.tmp, "logits.bin")  # 4 rows of the vocabulary: past 1 KiB
+        proc = self.limited(PIO_HOST, "run", self.tiny_config(), "--synthetic", "--tokens",
+                            "1,2,3,4", "--max-new-tokens", "1", "--dump-logits", dump)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn(f"--dump-logits {dump}: File too large".encode(), proc.stderr)
+        self.assertFalse(os.path.exists(dump))
+
+    def test_bench_run_leaves_no_partial_json_or_plot(self):
+        for option, name in (("--json-out", "run.json"), ("--plot", "run.svg")):
+            with self.subTest(option=option):
+                out = os.path.join(self.tmp, name)
+                proc = self.limited(PIO_BENCH, "run", "--model", self.tiny_config(), "--synthetic",
+                                    "--prompt-tokens", "2", "--gen-tokens", "1", "--repeat", "1",
+                                    "--bandwidth-mib", "1", "--no-progress", option, out)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertIn(b"File too large", proc.stderr)
+                self.assertFalse(os.path.exists(out))
+
 
 class TrialVerdicts(Case):
     """4 and 11: a trial load's verdict depends on more than the plugin's

@@ -17,6 +17,7 @@
 #include "about.h"
 #include "cli_common.h"
 #include "config_warning.h"
+#include "output_file.h"
 #include "commands.h"
 #include "pio/json.h"
 #include "pio/kernels.h"
@@ -275,8 +276,8 @@ static pio_status dump_logits(const char *path, const float *logits, size_t coun
                            (unsigned char)(bits >> 16), (unsigned char)(bits >> 24)};
     ok = fwrite(le, 1, 4, f) == 4;
   }
-  if (fclose(f) != 0) ok = 0;
-  if (!ok) return pio_error_set(err, PIO_ERR_IO, "--dump-logits %s: write failed", path);
+  if (pio_output_file_close(f, path, ok) != 0)
+    return pio_error_set(err, PIO_ERR_IO, "--dump-logits %s: %s", path, strerror(errno));
   return PIO_OK;
 }
 
