@@ -197,7 +197,10 @@ double pio_host_scale_time_command(char *const argv[], char *const env[],
   double start = pio_bench_now();
   int rc = posix_spawnp(&pid, argv[0], &actions, NULL, argv, env);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1.0;
+  if (rc != 0) {
+    errno = rc;
+    return -1.0;
+  }
   int status = 0;
   struct rusage usage;
   memset(&usage, 0, sizeof usage);

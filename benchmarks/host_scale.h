@@ -39,7 +39,7 @@ char **pio_host_scale_env_with(char *const *env, const char *name, const char *v
  * Runs argv (argv[0] a path or a name searched on PATH) with env, stdout to
  * stdout_path (/dev/null when NULL) and stderr to /dev/null, and returns
  * the wall-clock seconds from spawn to exit, or a negative value when it
- * could not be started.  *exit_status gets the exit code (128 + signal when
+ * could not be started (errno says why).  *exit_status gets the exit code (128 + signal when
  * killed); *cpu (may be NULL) the child's user + system CPU seconds, which
  * other load on the machine disturbs far less than the wall clock.
  */

@@ -3,6 +3,7 @@
  * with a controlled environment, and loads one plugin in this process. */
 #include "host_scale_run.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
@@ -48,9 +49,14 @@ static double run_list(bench_run *b, const char *cache_arg, int json, const char
   argv[k] = NULL;
   int status = 0;
   double t = pio_host_scale_time_command(argv, b->env, out, &status, cpu);
-  if (t < 0 || status > 1) {
-    pio_error_set(err, PIO_ERR_LOAD, "%s list --plugin-path %s: %s %d", b->o->pio_host,
-                  b->plugins_dir, t < 0 ? "cannot run, error" : "exit status", status);
+  if (t < 0) {
+    pio_error_set(err, PIO_ERR_LOAD, "%s list --plugin-path %s: cannot run: %s", b->o->pio_host,
+                  b->plugins_dir, strerror(errno));
+    return -1;
+  }
+  if (status > 1) {
+    pio_error_set(err, PIO_ERR_LOAD, "%s list --plugin-path %s: exit status %d", b->o->pio_host,
+                  b->plugins_dir, status);
     return -1;
   }
   return t;

@@ -80,6 +80,13 @@ class Host(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("no_such_plugin", err)
 
+    def test_pio_host_that_cannot_run_says_why(self):
+        missing = os.path.join(tempfile.gettempdir(), "no-such-dir-pio", "pio-host")
+        rc, _, err = run("--pio-host", missing, "--plugins", "2", "--repeat", "1", "--no-gst")
+        self.assertEqual(rc, 1, err)
+        self.assertIn(f"{missing} list --plugin-path ", err)
+        self.assertIn(": cannot run: No such file or directory", err)
+
     def test_help_describes_the_options(self):
         rc, out, _ = run("--help")
         self.assertEqual(rc, 0)
