@@ -199,6 +199,14 @@ static int apply_axis(int c, const char *arg, const char *argv_opt, pio_bench_ru
   }
 }
 
+/* A usage error for an output file that cannot be written, before the
+ * measurements it would hold; 0 when it can be (or none was asked for). */
+static int check_output(const char *option, const char *path) {
+  if (path == NULL || pio_output_file_check(path) == 0) return 0;
+  pio_bench_usage_error(SCENARIO, "%s %s: %s", option, path, strerror(errno));
+  return -1;
+}
+
 /* 0: run; 1: help printed; -1: bad arguments (message printed). */
 static int parse_args(int argc, char **argv, pio_bench_run_sweep *s) {
   memset(s, 0, sizeof *s);
@@ -237,6 +245,8 @@ static int parse_args(int argc, char **argv, pio_bench_run_sweep *s) {
                           pio_bench_sweep_count(s), PIO_BENCH_SWEEP_MAX_POINTS);
     return -1;
   }
+  if (check_output("--json-out", o->json_out) != 0 || check_output("--plot", s->plot_path) != 0)
+    return -1;
   return 0;
 }
 

@@ -313,6 +313,17 @@ class BenchRun(unittest.TestCase):
                                    r"so no variant 'nosuch'| 'nosuch' \(it has )")
         self.assertEqual(p.stdout, "")
 
+    def test_unwritable_outputs_are_refused_before_measuring(self):
+        missing = os.path.join(self.tmp, "no-such-folder", "out")
+        for option, path, why in (("--json-out", missing, "No such file or directory"),
+                                  ("--plot", self.tmp, "Is a directory"),
+                                  ("--json-out", "", "No such file or directory")):
+            with self.subTest(option=option, path=path):
+                self.assertUsage(["--model", "tiny-bench-llama", "--synthetic", "--prompt-tokens",
+                                  "3", "--gen-tokens", "2", "--repeat", "1", option, path, *FAST],
+                                 f"{option} {path}: {why}")
+        self.assertFalse(os.path.exists(os.path.dirname(missing)))
+
     def test_missing_model_is_a_usage_error(self):
         self.assertUsage(["--synthetic"], "--model NAME is required")
 

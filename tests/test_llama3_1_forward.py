@@ -236,6 +236,16 @@ class TestRunBehaviour(ModelCase):
         self.assertIn("MODEL is empty", err)
         self.assertEqual(out, "")
 
+    def test_unwritable_dump_is_bad_usage_before_the_load(self):
+        missing = os.path.join(tempfile.gettempdir(), "no-such-folder-pio", "logits.bin")
+        for path, why in ((missing, "No such file or directory"),
+                          (tempfile.gettempdir(), "Is a directory")):
+            rc, out, err = run(self.model("usage5", "--seed", "23"), "--tokens", "1",
+                               "--dump-logits", path)
+            self.assertEqual(rc, 2, err)
+            self.assertIn(f"--dump-logits {path}: {why}", err)
+            self.assertEqual(out, "")
+
     def test_missing_tokens_is_bad_usage(self):
         rc, _, err = run(self.model("usage", "--seed", "12"))
         self.assertEqual(rc, 2)

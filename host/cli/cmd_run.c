@@ -213,6 +213,8 @@ static int parse_args(int argc, char **argv, run_args *a) {
   if (inputs != 1) return pio_cli_usage_error("run", "give one of --tokens, --prompt or --chat");
   if ((a->text.prompt || a->text.chat) && a->dump_path)
     return pio_cli_usage_error("run", "--dump-logits goes with --tokens");
+  if (a->dump_path != NULL && pio_output_file_check(a->dump_path) != 0)
+    return pio_cli_usage_error("run", "--dump-logits %s: %s", a->dump_path, strerror(errno));
   return PIO_CLI_EXIT_OK;
 }
 

@@ -6,6 +6,12 @@
 
 #include <stdio.h>
 
+/* 0 when path can be opened for writing (a new file there, or the one
+ * there); else -1 with errno saying why (no such folder, a folder, no
+ * permission).  Leaves nothing behind: a file it had to make is removed.
+ * For refusing a bad output path before the work whose result it holds. */
+int pio_output_file_check(const char *path);
+
 /* Closes f, opened for writing path.  When a write failed (ok 0, or f's
  * error flag set; errno saying why) or the close fails, removes path when
  * it is a regular file (never a device such as /dev/full) and returns -1
