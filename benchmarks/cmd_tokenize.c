@@ -200,7 +200,7 @@ static long compare_reference(const char *path, const pio_token_ids *lists, size
   long first = -1;
   for (size_t p = 0; p < n && first < 0; p++) {
     if (getline(&line, &cap, f) < 0) {
-      first = (long)p;
+      first = ferror(f) ? -2 : (long)p; /* a read error (a folder) is no answer */
       break;
     }
     const char *c = line;

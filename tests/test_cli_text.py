@@ -264,6 +264,18 @@ class TokenizeBench(unittest.TestCase):
             self.assertIn(f"--text {d}: Is a directory".encode(), r.stderr)
             self.assertEqual(r.stdout, b"")
 
+    def test_bench_reference_ids_that_cannot_be_read_are_not_a_difference(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "text.txt")
+            with open(path, "w") as f:
+                f.write("hello\n")
+            r = subprocess.run([PIO_BENCH, "tokenize", os.path.join(DATA, "llama3_like.json"),
+                                "--text", path, "--repeat", "1", "--reference-ids", d],
+                               capture_output=True, timeout=60)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn(f"--reference-ids {d}: Is a directory".encode(), r.stderr)
+            self.assertNotIn(b"DIFFER", r.stdout)
+
 
 if __name__ == "__main__":
     PIO_HOST, PIO_BENCH, DATA = sys.argv[1:4]
