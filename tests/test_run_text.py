@@ -182,6 +182,23 @@ class RunText(unittest.TestCase):
             r = self.run_host("run", self.model, *args)
             self.assertEqual(r.returncode, 2, args)
 
+    def test_sampling_values_out_of_range_name_the_range(self):
+        for option, value, message in (
+                ("--temperature", "1e30", "--temperature: expected a number from 0 (greedy) to "
+                                          "1000000, found '1e30'"),
+                ("--repeat-penalty", "1e30", "--repeat-penalty: expected a number above 0 "
+                                             "(1: off) up to 1000000, found '1e30'"),
+                ("--top-k", "1e3", "--top-k: expected a whole number from 0 (off) to "
+                                   "1000000000, found '1e3'"),
+                ("--top-k", "5.0", "found '5.0'"), ("--top-k", " 5", "found ' 5'"),
+                ("--top-k", "0x10", "found '0x10'"),
+                ("--seed", " 5", "--seed: expected a whole number, found ' 5'"),
+                ("--seed", "+5", "--seed: expected a whole number, found '+5'")):
+            with self.subTest(option=option, value=value):
+                r = self.run_host("run", self.model, "--prompt", "x", option, value)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(message.encode(), r.stderr)
+
     def test_a_prompt_of_many_bytes_but_few_tokens_fits(self):
         # 600 bytes, 123 tokens (BOS too): the KV cache is sized within the model's 512 positions
         r = self.run_host("run", self.model, "--prompt", "the quick " * 60, "--max-new-tokens", "2")

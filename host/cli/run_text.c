@@ -19,6 +19,7 @@
 
 #include "cli_common.h"
 #include "pio/json.h"
+#include "pio/number.h"
 #include "interrupt.h"
 #include "pio/chat_template.h"
 #include "pio/generation_config.h"
@@ -42,6 +43,7 @@ static int parse_double(const char *arg, double min, double max, double *out) {
 
 int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg) {
   double v = 0;
+  uint64_t n = 0;
   switch (opt) {
     case PIO_CLI_OPT_PROMPT:
       o->prompt = arg;
@@ -54,14 +56,14 @@ int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg) {
       return 1;
     case PIO_CLI_OPT_TEMPERATURE:
       if (parse_double(arg, 0, 1e6, &v) != 0)
-        return bad("--temperature", "0 (greedy) or more", arg);
+        return bad("--temperature", "a number from 0 (greedy) to 1000000", arg);
       o->sampling.temperature = v;
       o->set |= PIO_CLI_SET_TEMPERATURE;
       return 1;
     case PIO_CLI_OPT_TOP_K:
-      if (parse_double(arg, 0, 1e9, &v) != 0 || v != floor(v))
-        return bad("--top-k", "a whole number (0: off)", arg);
-      o->sampling.top_k = (uint32_t)v;
+      if (pio_parse_u64(arg, 0, 1000000000, &n) != 0)
+        return bad("--top-k", "a whole number from 0 (off) to 1000000000", arg);
+      o->sampling.top_k = (uint32_t)n;
       o->set |= PIO_CLI_SET_TOP_K;
       return 1;
     case PIO_CLI_OPT_TOP_P:
@@ -77,20 +79,15 @@ int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg) {
       return 1;
     case PIO_CLI_OPT_PENALTY:
       if (parse_double(arg, 1e-9, 1e6, &v) != 0)
-        return bad("--repeat-penalty", "more than 0 (1: off)", arg);
+        return bad("--repeat-penalty", "a number above 0 (1: off) up to 1000000", arg);
       o->sampling.repeat_penalty = v;
       o->set |= PIO_CLI_SET_PENALTY;
       return 1;
-    case PIO_CLI_OPT_SEED: {
-      char *end = NULL;
-      errno = 0;
-      unsigned long long s = strtoull(arg, &end, 10);
-      if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-')
-        return bad("--seed", "a whole number", arg);
-      o->sampling.seed = s;
+    case PIO_CLI_OPT_SEED:
+      if (pio_parse_u64(arg, 0, UINT64_MAX, &n) != 0) return bad("--seed", "a whole number", arg);
+      o->sampling.seed = n;
       o->set |= PIO_CLI_SET_SEED;
       return 1;
-    }
     default:
       return 0;
   }
