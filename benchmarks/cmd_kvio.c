@@ -83,7 +83,13 @@ static int kvio_take(void *ctx, int id, const char *v) {
     case OPT_ACCESS:
       return pio_bench_parse_pair("kvio", "--access", v, "block", "layer", &o->access_block,
                                   &o->access_layer);
-    case OPT_DIR: o->dir = v; return 0;
+    case OPT_DIR:
+      if (v[0] == '\0') { /* not "" + "/pio-kvio-XXXXXX": a file in the root folder */
+        pio_bench_usage_error("kvio", "--dir: expected a folder, found ''");
+        return -1;
+      }
+      o->dir = v;
+      return 0;
     case OPT_REPS:
       return pio_bench_parse_u32("kvio", "--reps", v, 1, PIO_BENCH_KVIO_MAX_REPS, &o->reps);
     case OPT_QUEUE_DEPTH:

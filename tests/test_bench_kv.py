@@ -438,7 +438,9 @@ class Kvio(Env):
         for args, words in ((["--access", "both-ways"], "both"), (["--reps", "0"], "--reps"),
                             (["--isl", "0"], "--isl"), (["--queue-depth", "0"], "--queue-depth"),
                             (["--queue-depth", "5000"], "--queue-depth"),
-                            (["--io-engine", "aio"], "--io-engine")):
+                            (["--io-engine", "aio"], "--io-engine"),
+                            # not "" + "/pio-kvio-XXXXXX": a file in the root folder
+                            (["--dir", ""], "--dir: expected a folder, found ''")):
             with self.subTest(args=args):
                 p = run("kvio", "--model", "llama-3.2-1b", *args, check_rc=2)
                 self.assertIn(words, p.stderr)
