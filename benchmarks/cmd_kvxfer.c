@@ -90,7 +90,14 @@ static int kvxfer_take(void *ctx, int id, const char *v) {
       return pio_bench_parse_u32("kvxfer", "--batch", v, 1, PIO_KVXFER_MAX_BATCH, &o->batch);
     case OPT_REPS:
       return pio_bench_parse_u32("kvxfer", "--reps", v, 1, PIO_KVXFER_MAX_REPS, &o->reps);
-    case OPT_TRANSPORTS: o->transports = v; return 0;
+    case OPT_TRANSPORTS:
+      if (v[0] == '\0') { /* UCX_TLS="" is UCX's error, three lines long, after the setup */
+        pio_bench_usage_error("kvxfer", "--transports: expected a UCX transport list such as "
+                              "tcp, found ''");
+        return -1;
+      }
+      o->transports = v;
+      return 0;
     case OPT_TIMEOUT:
       return pio_bench_parse_double("kvxfer", "--timeout", v, 0.1, 86400.0, &o->timeout_s);
     case OPT_NO_PROGRESS: o->progress = 0; return 0;

@@ -317,7 +317,9 @@ class Options(Env):
                             (["--access", "diagonal"], "--access"),
                             (["--connect", "nohost"], "HOST:PORT"),
                             (["--connect", "h:0"], "port"), (["--listen", "99999"], "port"),
-                            (["--timeout", "0"], "--timeout")):
+                            (["--timeout", "0"], "--timeout"),
+                            (["--transports", ""], "--transports: expected a UCX transport "
+                                                   "list such as tcp, found ''")):
             with self.subTest(args=args):
                 p = run(*SMALL, *args, check_rc=2)
                 self.assertIn(words, p.stderr)
