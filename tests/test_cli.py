@@ -112,9 +112,18 @@ class Usage(PioHostTest):
         self.assertEqual(rc, 2)
 
     def test_validate_of_a_missing_folder_is_bad_usage(self):
-        rc, _, err = self.run_host("validate", os.path.join(self.tmp, "absent"))
+        absent = os.path.join(self.tmp, "absent")
+        rc, _, err = self.run_host("validate", absent)
         self.assertEqual(rc, 2)
-        self.assertIn("not a folder", err)
+        self.assertIn(f"'{absent}': No such file or directory", err)
+        rc, _, err = self.run_host("validate", "")
+        self.assertEqual(rc, 2)
+        self.assertIn("'': No such file or directory", err)
+        a_file = os.path.join(self.tmp, "a-file")
+        open(a_file, "w").close()
+        rc, _, err = self.run_host("validate", a_file)
+        self.assertEqual(rc, 2)
+        self.assertIn(f"'{a_file}' is not a folder", err)
 
 
 class List(PioHostTest):

@@ -6,6 +6,7 @@
  *
  * Exit status: 0 when the plugin is ok, 1 when not, 2 on bad usage (DIR
  * missing or not a folder). */
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -45,8 +46,9 @@ static int parse_args(int argc, char **argv, pio_cli_common *common, const char 
                                argc - optind);
   *dir = argv[optind];
   struct stat st;
-  if (stat(*dir, &st) != 0 || !S_ISDIR(st.st_mode))
-    return pio_cli_usage_error("validate", "%s is not a folder", *dir);
+  if (stat(*dir, &st) != 0)
+    return pio_cli_usage_error("validate", "'%s': %s", *dir, strerror(errno));
+  if (!S_ISDIR(st.st_mode)) return pio_cli_usage_error("validate", "'%s' is not a folder", *dir);
   return PIO_CLI_EXIT_OK;
 }
 
