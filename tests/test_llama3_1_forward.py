@@ -246,6 +246,13 @@ class TestRunBehaviour(ModelCase):
             self.assertIn(f"--dump-logits {path}: {why}", err)
             self.assertEqual(out, "")
 
+    def test_more_threads_than_the_pool_takes_is_bad_usage(self):
+        rc, out, err = run(self.model("usage6", "--seed", "24"), "--tokens", "1", "--threads",
+                           "1025")
+        self.assertEqual(rc, 2, err)
+        self.assertIn("--threads: expected a whole number from 1 to 1024, found '1025'", err)
+        self.assertEqual(out, "")
+
     def test_missing_tokens_is_bad_usage(self):
         rc, _, err = run(self.model("usage", "--seed", "12"))
         self.assertEqual(rc, 2)

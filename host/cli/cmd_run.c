@@ -23,6 +23,7 @@
 #include "pio/kernels.h"
 #include "pio/models.h"
 #include "pio/number.h"
+#include "pio/threadpool.h"
 #include "run_text.h"
 
 /* Longest prompt accepted on the command line. */
@@ -140,7 +141,8 @@ static int parse_option(run_args *a, int opt, const char *arg) {
   switch (opt) {
     case OPT_TOKENS: return parse_tokens(arg, a);
     case OPT_MAX_NEW: return parse_u32_option("--max-new-tokens", arg, 0, RUN_MAX_TOKENS, &a->max_new);
-    case OPT_THREADS: return parse_u32_option("--threads", arg, 1, 4096, &a->threads);
+    case OPT_THREADS:
+      return parse_u32_option("--threads", arg, 1, PIO_THREADPOOL_MAX_THREADS, &a->threads);
     case OPT_MAX_CONTEXT:
       return parse_u32_option("--max-context", arg, 1, UINT32_MAX, &a->max_context);
     case OPT_DUMP: a->dump_path = arg; return PIO_CLI_EXIT_OK;

@@ -33,10 +33,6 @@
  * idle pool gives the cores back quickly. */
 #define SPIN_NS 200000
 
-/* The most threads one pool may have; far above any machine we target and
- * keeps a hostile --threads from exhausting the process. */
-#define MAX_THREADS 1024
-
 /* Share i's claim: the last generation whose share i somebody (worker i or
  * the caller) took.  Every run's every share is taken, so before run g it
  * holds g - 1, and one compare-and-swap from g - 1 to g takes it. */
@@ -173,9 +169,9 @@ pio_status pio_threadpool_create(uint32_t n_threads, pio_threadpool **out, pio_e
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "thread pool: out is NULL");
   *out = NULL;
   if (n_threads == 0) n_threads = pio_online_cores();
-  if (n_threads > MAX_THREADS)
+  if (n_threads > PIO_THREADPOOL_MAX_THREADS)
     return pio_error_set(err, PIO_ERR_LIMIT, "thread pool: %u threads asked, at most %u",
-                         n_threads, (unsigned)MAX_THREADS);
+                         n_threads, (unsigned)PIO_THREADPOOL_MAX_THREADS);
   pio_threadpool *pool = calloc(1, sizeof *pool);
   if (pool == NULL) return pio_error_set(err, PIO_ERR_NO_MEMORY, "thread pool: out of memory");
   pool->n_threads = n_threads;

@@ -17,8 +17,14 @@ typedef struct pio_threadpool pio_threadpool;
 /* Work of one thread: thread_index in [0, n_threads). */
 typedef void (*pio_task_fn)(void *ctx, uint32_t thread_index, uint32_t n_threads);
 
-/* Creates a pool of n_threads (0: the online cores), the caller's thread
- * counting as one.  *out owned by the caller (pio_threadpool_destroy). */
+/* The most threads one pool may have; far above any machine we target and
+ * keeps a hostile --threads from exhausting the process.  Tools refuse
+ * more as bad usage, before loading anything. */
+#define PIO_THREADPOOL_MAX_THREADS 1024u
+
+/* Creates a pool of n_threads (0: the online cores; at most
+ * PIO_THREADPOOL_MAX_THREADS), the caller's thread counting as one.  *out
+ * owned by the caller (pio_threadpool_destroy). */
 pio_status pio_threadpool_create(uint32_t n_threads, pio_threadpool **out, pio_error *err);
 void pio_threadpool_destroy(pio_threadpool *pool);
 uint32_t pio_threadpool_size(const pio_threadpool *pool);
