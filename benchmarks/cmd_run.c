@@ -245,6 +245,11 @@ static int parse_args(int argc, char **argv, pio_bench_run_sweep *s) {
                           pio_bench_sweep_count(s), PIO_BENCH_SWEEP_MAX_POINTS);
     return -1;
   }
+  if (o->json && s->format != PIO_BENCH_OUT_TABLE) {
+    pio_bench_usage_error(SCENARIO, "--json and -o %s: one format on stdout (--json-out FILE "
+                          "writes the JSON beside it)", pio_bench_out_format_name(s->format));
+    return -1;
+  }
   if (check_output("--json-out", o->json_out) != 0 || check_output("--plot", s->plot_path) != 0)
     return -1;
   return 0;

@@ -9,14 +9,19 @@
 #include "about.h"
 #include "pio/json.h"
 
+static const char *const format_names[] = {"table", "csv", "jsonl", "md"};
+
 int pio_bench_out_format_parse(const char *text, pio_bench_out_format *out) {
-  static const char *const names[] = {"table", "csv", "jsonl", "md"};
   for (int i = 0; i < 4; i++)
-    if (strcmp(text, names[i]) == 0) {
+    if (strcmp(text, format_names[i]) == 0) {
       *out = (pio_bench_out_format)i;
       return 0;
     }
   return -1;
+}
+
+const char *pio_bench_out_format_name(pio_bench_out_format format) {
+  return (size_t)format < sizeof format_names / sizeof format_names[0] ? format_names[format] : "?";
 }
 
 /* An axis left empty takes the base options' one value. */

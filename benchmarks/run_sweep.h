@@ -27,6 +27,8 @@ typedef enum pio_bench_out_format {
 
 /* "table", "csv", "jsonl" or "md" into *out; -1 for any other word. */
 int pio_bench_out_format_parse(const char *text, pio_bench_out_format *out);
+/* The word of pio_bench_out_format_parse for format. */
+const char *pio_bench_out_format_name(pio_bench_out_format format);
 
 typedef struct pio_bench_run_sweep {
   pio_bench_run_options base; /* everything but the axes; base.model unused */

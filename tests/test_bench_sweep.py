@@ -130,9 +130,14 @@ class Sweep(unittest.TestCase):
                               (["--threads", "0,2"], "--threads"),
                               (["--gen-tokens", "2,x"], "--gen-tokens"),
                               (["-o", "xml"], "expected table, csv, jsonl or md"),
+                              # two formats for one stdout: neither silently wins
+                              (["--json", "-o", "csv"], "--json and -o csv: one format on "
+                                                        "stdout (--json-out FILE writes the "
+                                                        "JSON beside it)"),
                               (["--prompt-tokens", ",".join(["4"] * 17)], "at most 16 values")):
             p = self.bench("--model", TINY, "--synthetic", *args, rc=2)
-            self.assertIn(message, p.stderr)
+            # with --json the usage error is the error document on stdout
+            self.assertIn(message, p.stdout if "--json" in args else p.stderr)
         many = ",".join(str(i) for i in range(1, 17))
         p = self.bench("--model", TINY, "--synthetic", "--prompt-tokens", many,
                        "--gen-tokens", many, "--threads", "1,2", rc=2)
