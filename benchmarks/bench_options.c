@@ -2,8 +2,6 @@
  * checked with messages a person can act on. */
 #include "bench_options.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,13 +38,8 @@ int pio_bench_parse_double(const char *scenario, const char *option, const char 
                            double min, double max, double *out) {
   char expected[96];
   snprintf(expected, sizeof expected, "a number from %g to %g", min, max);
-  errno = 0;
-  char *end = NULL;
-  double v = text ? strtod(text, &end) : NAN;
-  if (text == NULL || end == text || *end != '\0' || errno != 0 || !isfinite(v) || v < min ||
-      v > max)
+  if (pio_parse_double(text, min, max, out) != 0)
     return bad(scenario, option, expected, text ? text : "");
-  *out = v;
   return 0;
 }
 

@@ -273,6 +273,10 @@ class BadOptions(Env):
                  (["--tp", "0"], "--tp"), (["--access", "diagonal"], "block or layer"),
                  (["--formula", "mine"], "pio or kvbench"), (["--isl", "-5"], "--isl"),
                  (["--memory-gb", "lots"], "--memory-gb"), (["--frobnicate"], "unknown option"),
+                 # a number as typed, whole: no space before it (none is taken after
+                 # it either), no hex, no sign but a minus
+                 (["--memory-gb", " 80"], "found ' 80'"), (["--memory-gb", "0x50"], "found '0x50'"),
+                 (["--memory-gb", "+80"], "found '+80'"),
                  (["--tp"], "missing value")]
         for args, words in cases:
             with self.subTest(args=args):

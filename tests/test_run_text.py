@@ -182,7 +182,7 @@ class RunText(unittest.TestCase):
             r = self.run_host("run", self.model, *args)
             self.assertEqual(r.returncode, 2, args)
 
-    def test_sampling_values_out_of_range_name_the_range(self):
+    def test_sampling_values_are_read_whole_and_refusals_name_the_range(self):
         for option, value, message in (
                 ("--temperature", "1e30", "--temperature: expected a number from 0 (greedy) to "
                                           "1000000, found '1e30'"),
@@ -192,6 +192,8 @@ class RunText(unittest.TestCase):
                                    "1000000000, found '1e3'"),
                 ("--top-k", "5.0", "found '5.0'"), ("--top-k", " 5", "found ' 5'"),
                 ("--top-k", "0x10", "found '0x10'"),
+                ("--temperature", " 0.5", "found ' 0.5'"), ("--temperature", "0x1", "found '0x1'"),
+                ("--min-p", "+0.1", "found '+0.1'"),
                 ("--seed", " 5", "--seed: expected a whole number, found ' 5'"),
                 ("--seed", "+5", "--seed: expected a whole number, found '+5'")):
             with self.subTest(option=option, value=value):

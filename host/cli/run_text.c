@@ -6,7 +6,6 @@
  * chat, Ctrl-C: interrupt.h).  A chat keeps the KV cache between turns:
  * only what the new rendering adds after the ids already run is prefilled
  * (encode_turn). */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,15 +31,6 @@ static int bad(const char *option, const char *what, const char *arg) {
   return -1;
 }
 
-static int parse_double(const char *arg, double min, double max, double *out) {
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(arg, &end);
-  if (errno != 0 || end == arg || *end != '\0' || !(v >= min && v <= max)) return -1;
-  *out = v;
-  return 0;
-}
-
 int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg) {
   double v = 0;
   uint64_t n = 0;
@@ -55,7 +45,7 @@ int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg) {
       o->system = arg;
       return 1;
     case PIO_CLI_OPT_TEMPERATURE:
-      if (parse_double(arg, 0, 1e6, &v) != 0)
+      if (pio_parse_double(arg, 0, 1e6, &v) != 0)
         return bad("--temperature", "a number from 0 (greedy) to 1000000", arg);
       o->sampling.temperature = v;
       o->set |= PIO_CLI_SET_TEMPERATURE;
@@ -67,18 +57,18 @@ int pio_cli_text_option(pio_cli_text_options *o, int opt, const char *arg) {
       o->set |= PIO_CLI_SET_TOP_K;
       return 1;
     case PIO_CLI_OPT_TOP_P:
-      if (parse_double(arg, 1e-9, 1, &v) != 0)
+      if (pio_parse_double(arg, 1e-9, 1, &v) != 0)
         return bad("--top-p", "more than 0 and at most 1", arg);
       o->sampling.top_p = v;
       o->set |= PIO_CLI_SET_TOP_P;
       return 1;
     case PIO_CLI_OPT_MIN_P:
-      if (parse_double(arg, 0, 1, &v) != 0) return bad("--min-p", "0 to 1", arg);
+      if (pio_parse_double(arg, 0, 1, &v) != 0) return bad("--min-p", "0 to 1", arg);
       o->sampling.min_p = v;
       o->set |= PIO_CLI_SET_MIN_P;
       return 1;
     case PIO_CLI_OPT_PENALTY:
-      if (parse_double(arg, 1e-9, 1e6, &v) != 0)
+      if (pio_parse_double(arg, 1e-9, 1e6, &v) != 0)
         return bad("--repeat-penalty", "a number above 0 (1: off) up to 1000000", arg);
       o->sampling.repeat_penalty = v;
       o->set |= PIO_CLI_SET_PENALTY;

@@ -1,5 +1,5 @@
-/* pio/number.h — whole numbers as people type them on command lines and
- * in environment variables. */
+/* pio/number.h — numbers as people type them on command lines and in
+ * environment variables. */
 #ifndef PIO_NUMBER_H
 #define PIO_NUMBER_H
 
@@ -20,6 +20,12 @@ int pio_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
  * the words every tool prints after its own "TOOL: OPTION: ". */
 int pio_parse_u64_explained(const char *text, uint64_t min, uint64_t max, uint64_t *out,
                             char *why, size_t why_size);
+
+/* A decimal number in [min, max] into *out: digits with a point and an
+ * exponent as strtod reads them, a leading '-' the only sign; no space,
+ * hex, inf, nan or empty text, and nothing after it.  Returns 0, or -1
+ * with *out untouched. */
+int pio_parse_double(const char *text, double min, double max, double *out);
 
 #ifdef __cplusplus
 }
