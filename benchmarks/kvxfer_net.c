@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "pio/number.h"
 #include "stats.h"
 
 pio_status pio_kvxfer_parse_address(const char *text, int need_host, char host[PIO_KVXFER_HOST_MAX],
@@ -29,10 +30,8 @@ pio_status pio_kvxfer_parse_address(const char *text, int need_host, char host[P
   }
   if (need_host && colon == NULL)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "'%s': expected HOST:PORT", text);
-  char *end = NULL;
-  errno = 0;
-  unsigned long n = strtoul(p, &end, 10);
-  if (*p == '\0' || *end != '\0' || errno != 0 || n > 65535 || (need_host && n == 0))
+  uint64_t n = 0;
+  if (pio_parse_u64(p, need_host ? 1 : 0, 65535, &n) != 0)
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "'%s': the port must be a number from "
                          "%d to 65535", text, need_host ? 1 : 0);
   if (need_host && host_len == 0)
@@ -41,7 +40,7 @@ pio_status pio_kvxfer_parse_address(const char *text, int need_host, char host[P
     return pio_error_set(err, PIO_ERR_INVALID_ARGUMENT, "'%s': the host name is too long", text);
   memcpy(host, h, host_len);
   host[host_len] = '\0';
-  snprintf(port, 8, "%lu", n);
+  snprintf(port, 8, "%u", (unsigned)n);
   return PIO_OK;
 }
 

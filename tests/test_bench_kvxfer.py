@@ -317,6 +317,7 @@ class Options(Env):
                             (["--access", "diagonal"], "--access"),
                             (["--connect", "nohost"], "HOST:PORT"),
                             (["--connect", "h:0"], "port"), (["--listen", "99999"], "port"),
+                            (["--listen", " 5000"], "port"), (["--connect", "h:+1"], "port"),
                             (["--timeout", "0"], "--timeout"),
                             (["--transports", ""], "--transports: expected a UCX transport "
                                                    "list such as tcp, found ''")):
