@@ -23,7 +23,8 @@ int pio_output_file_check(const char *path) {
 }
 
 int pio_output_file_close(FILE *f, const char *path, int ok) {
-  int why = ok && !ferror(f) ? 0 : errno;
+  /* a failed write that left errno 0 is still a failure */
+  int why = ok && !ferror(f) ? 0 : (errno != 0 ? errno : EIO);
   struct stat st;
   int regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
   if (fclose(f) != 0 && why == 0) why = errno;
