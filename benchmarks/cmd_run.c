@@ -11,6 +11,7 @@
 #include "output_file.h"
 #include "pio/host.h"
 #include "pio/kernels.h"
+#include "pio/threadpool.h"
 #include "run_bench.h"
 #include "run_sweep.h"
 
@@ -190,7 +191,8 @@ static int apply_axis(int c, const char *arg, const char *argv_opt, pio_bench_ru
     case OPT_PROMPT:
       return parse_list("--prompt-tokens", arg, 1, 1u << 20, s->prompt_tokens, &s->n_prompt_tokens);
     case OPT_GEN: return parse_list("--gen-tokens", arg, 1, 1u << 20, s->gen_tokens, &s->n_gen_tokens);
-    case OPT_THREADS: return parse_list("--threads", arg, 1, 1024, s->threads, &s->n_threads);
+    case OPT_THREADS:
+      return parse_list("--threads", arg, 1, PIO_THREADPOOL_MAX_THREADS, s->threads, &s->n_threads);
     case OPT_OUTPUT:
       if (pio_bench_out_format_parse(arg, &s->format) == 0) return 0;
       pio_bench_usage_error(SCENARIO, "-o: expected table, csv, jsonl or md, found '%s'", arg);

@@ -10,9 +10,10 @@
 #include "pio/json.h"
 
 static const char *const format_names[] = {"table", "csv", "jsonl", "md"};
+#define FORMAT_COUNT (sizeof format_names / sizeof format_names[0])
 
 int pio_bench_out_format_parse(const char *text, pio_bench_out_format *out) {
-  for (int i = 0; i < 4; i++)
+  for (size_t i = 0; i < FORMAT_COUNT; i++)
     if (strcmp(text, format_names[i]) == 0) {
       *out = (pio_bench_out_format)i;
       return 0;
@@ -21,7 +22,7 @@ int pio_bench_out_format_parse(const char *text, pio_bench_out_format *out) {
 }
 
 const char *pio_bench_out_format_name(pio_bench_out_format format) {
-  return (size_t)format < sizeof format_names / sizeof format_names[0] ? format_names[format] : "?";
+  return (size_t)format < FORMAT_COUNT ? format_names[format] : "?";
 }
 
 /* An axis left empty takes the base options' one value. */
