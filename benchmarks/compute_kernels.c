@@ -62,8 +62,15 @@ static size_t stream_part(size_t n_words, uint32_t streams) {
   return n_words / 8 / streams * 8;
 }
 
+/* The line at `line + ahead` bytes into L1 (past the buffer is fine: a
+ * prefetch never faults).  An asm statement, as the SDK's: GCC deletes
+ * _mm_prefetch in a loop once that loop is inlined into another. */
+static inline void prefetch_ahead(const uint64_t *line, uint32_t ahead) {
+  __asm__ volatile("prefetcht0 (%0)" : : "r"((uintptr_t)line + ahead));
+}
+
 __attribute__((target("avx2"), always_inline)) static inline uint64_t read_sum_avx2_streams(
-    const uint64_t *words, size_t n_words, uint32_t streams) {
+    const uint64_t *words, size_t n_words, uint32_t streams, uint32_t ahead) {
   __m256i s0 = _mm256_setzero_si256(), s1 = s0;
   /* words[n_words], 8 words (one 64-byte line) per stream and round. */
   const size_t part = stream_part(n_words, streams);
@@ -71,6 +78,7 @@ __attribute__((target("avx2"), always_inline)) static inline uint64_t read_sum_a
 #pragma GCC unroll 8
     for (uint32_t q = 0; q < streams; q++) {
       const uint64_t *line = words + q * part + i;
+      if (ahead != 0) prefetch_ahead(line, ahead);
       s0 = _mm256_add_epi64(s0, _mm256_load_si256((const __m256i *)line));
       s1 = _mm256_add_epi64(s1, _mm256_load_si256((const __m256i *)(line + 4)));
     }
@@ -84,15 +92,17 @@ __attribute__((target("avx2"), always_inline)) static inline uint64_t read_sum_a
 }
 
 __attribute__((target("avx512f"), always_inline)) static inline uint64_t read_sum_avx512_streams(
-    const uint64_t *words, size_t n_words, uint32_t streams) {
+    const uint64_t *words, size_t n_words, uint32_t streams, uint32_t ahead) {
   __m512i s[PIO_BENCH_READ_STREAMS_MAX];
 #pragma GCC unroll 8
   for (uint32_t q = 0; q < streams; q++) s[q] = _mm512_setzero_si512();
   const size_t part = stream_part(n_words, streams);
   for (size_t i = 0; i < part; i += 8)
 #pragma GCC unroll 8
-    for (uint32_t q = 0; q < streams; q++)
+    for (uint32_t q = 0; q < streams; q++) {
+      if (ahead != 0) prefetch_ahead(words + q * part + i, ahead);
       s[q] = _mm512_add_epi64(s[q], _mm512_load_si512(words + q * part + i));
+    }
   for (size_t i = streams * part; i < n_words; i += 8)
     s[0] = _mm512_add_epi64(s[0], _mm512_load_si512(words + i));
   __m512i sum_v = s[0];
@@ -107,12 +117,17 @@ __attribute__((target("avx512f"), always_inline)) static inline uint64_t read_su
   return sum;
 }
 
-/* Each stream count compiled on its own, so the streams' accumulators stay
- * in registers and the inner loop is unrolled over them. */
-#define READ_SUM_WITH(ISA, TARGET, N)                                                      \
-  __attribute__((target(TARGET))) static uint64_t read_sum_##ISA##_##N(const uint64_t *w, \
-                                                                       size_t n) {        \
-    return read_sum_##ISA##_streams(w, n, N);                                              \
+/* Each stream count compiled on its own, with and without the prefetch,
+ * so the streams' accumulators stay in registers and the inner loop is
+ * unrolled over them. */
+#define READ_SUM_WITH(ISA, TARGET, N)                                                        \
+  __attribute__((target(TARGET))) static uint64_t read_sum_##ISA##_##N(const uint64_t *w,   \
+                                                                       size_t n) {          \
+    return read_sum_##ISA##_streams(w, n, N, 0);                                             \
+  }                                                                                          \
+  __attribute__((target(TARGET))) static uint64_t read_sum_##ISA##_##N##_prefetch(           \
+      const uint64_t *w, size_t n) {                                                         \
+    return read_sum_##ISA##_streams(w, n, N, PIO_BENCH_READ_PREFETCH);                       \
   }
 READ_SUM_WITH(avx2, "avx2", 2)
 READ_SUM_WITH(avx2, "avx2", 4)
@@ -125,25 +140,30 @@ READ_SUM_WITH(avx512, "avx512f", 8)
 
 typedef uint64_t (*read_sum_fn)(const uint64_t *words, size_t n_words);
 
-static read_sum_fn read_sum_loop(pio_bench_isa isa, uint32_t streams) {
-  static const read_sum_fn avx2[] = {read_sum_avx2_2, read_sum_avx2_4, read_sum_avx2_6,
-                                     read_sum_avx2_8};
-  static const read_sum_fn avx512[] = {read_sum_avx512_2, read_sum_avx512_4,
-                                       read_sum_avx512_6, read_sum_avx512_8};
-  uint32_t k = streams / 2 - 1;
-  return isa == PIO_BENCH_ISA_AVX512 ? avx512[k] : avx2[k];
+static read_sum_fn read_sum_loop(pio_bench_isa isa, uint32_t streams, int prefetch) {
+  static const read_sum_fn avx2[2][PIO_BENCH_READ_STREAM_COUNTS] = {
+      {read_sum_avx2_2, read_sum_avx2_4, read_sum_avx2_6, read_sum_avx2_8},
+      {read_sum_avx2_2_prefetch, read_sum_avx2_4_prefetch, read_sum_avx2_6_prefetch,
+       read_sum_avx2_8_prefetch}};
+  static const read_sum_fn avx512[2][PIO_BENCH_READ_STREAM_COUNTS] = {
+      {read_sum_avx512_2, read_sum_avx512_4, read_sum_avx512_6, read_sum_avx512_8},
+      {read_sum_avx512_2_prefetch, read_sum_avx512_4_prefetch, read_sum_avx512_6_prefetch,
+       read_sum_avx512_8_prefetch}};
+  const uint32_t k = streams / 2 - 1;
+  return isa == PIO_BENCH_ISA_AVX512 ? avx512[prefetch != 0][k] : avx2[prefetch != 0][k];
 }
 #endif
 
 const uint32_t pio_bench_read_streams[PIO_BENCH_READ_STREAM_COUNTS] = {2, 4, 6, 8};
 
-uint64_t pio_bench_read_sum(pio_bench_isa isa, uint32_t streams, const uint64_t *words,
-                            size_t n_words) {
+uint64_t pio_bench_read_sum(pio_bench_isa isa, uint32_t streams, int prefetch,
+                            const uint64_t *words, size_t n_words) {
 #if PIO_BENCH_X86
   if (isa == PIO_BENCH_ISA_AVX512 || isa == PIO_BENCH_ISA_AVX2)
-    return read_sum_loop(isa, streams)(words, n_words);
+    return read_sum_loop(isa, streams, prefetch)(words, n_words);
 #else
   (void)streams;
+  (void)prefetch;
 #endif
   return read_sum_scalar(words, n_words);
 }

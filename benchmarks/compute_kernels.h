@@ -29,16 +29,23 @@ const char *pio_bench_isa_name(pio_bench_isa isa);
 #define PIO_BENCH_READ_STREAM_COUNTS 4
 #define PIO_BENCH_READ_STREAMS_MAX 8
 extern const uint32_t pio_bench_read_streams[PIO_BENCH_READ_STREAM_COUNTS];
+/* How far ahead a read loop that prefetches asks for each stream's lines
+ * (prefetcht0): the distance the SDK's avx512 one-token kernel prefetches
+ * at on Intel CPUs (pio_kernel_one_token_prefetch), where a loop without
+ * it read below the decode it bounds (docs/benchmarks.md). */
+#define PIO_BENCH_READ_PREFETCH 4096u
+#define PIO_BENCH_READ_PREFETCH_TEXT "4096 bytes"
 
 /* Sum of the 64-bit words words[0..n_words) modulo 2^64, reading each
  * exactly once with the loads of isa (which must be available) as
  * `streams` concurrent streams, one from each equal part of the range
- * (streams one of pio_bench_read_streams; the scalar loop ignores it).
- * words must be 64-byte aligned and n_words a multiple of 8.  Every path
- * returns the same sum; the sum is what keeps the compiler from dropping
- * the loads. */
-uint64_t pio_bench_read_sum(pio_bench_isa isa, uint32_t streams, const uint64_t *words,
-                            size_t n_words);
+ * (streams one of pio_bench_read_streams; the scalar loop ignores it),
+ * each stream's line PIO_BENCH_READ_PREFETCH bytes ahead prefetched when
+ * prefetch is set (the vector loops only).  words must be 64-byte aligned
+ * and n_words a multiple of 8.  Every path returns the same sum; the sum is
+ * what keeps the compiler from dropping the loads. */
+uint64_t pio_bench_read_sum(pio_bench_isa isa, uint32_t streams, int prefetch,
+                            const uint64_t *words, size_t n_words);
 
 /* The arithmetic instructions whose peak bounds a matmul path. */
 typedef enum pio_bench_peak {

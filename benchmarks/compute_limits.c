@@ -42,6 +42,7 @@ typedef struct read_task {
   uint32_t n_threads;
   uint32_t sweeps; /* reads of the whole buffer a pass makes */
   uint32_t streams; /* concurrent streams of the read loop, as calibrated */
+  int prefetch;     /* whether the read loop prefetches ahead, as calibrated */
   int fill;        /* 1: write the pattern instead of reading */
   pio_chunks chunks; /* lines a read pass hands out */
 } read_task;
@@ -65,7 +66,7 @@ static void read_task_run(void *ctx, uint32_t i, uint32_t n) {
   uint64_t sum = 0;
   while (pio_chunks_take(&t->chunks, &begin, &end))
     for (uint32_t k = 0; k < t->sweeps; k++)
-      sum += pio_bench_read_sum(t->isa, t->streams, t->words + begin * LINE_WORDS,
+      sum += pio_bench_read_sum(t->isa, t->streams, t->prefetch, t->words + begin * LINE_WORDS,
                                 (end - begin) * LINE_WORDS);
   t->sums[i] = sum;
 }
@@ -108,27 +109,32 @@ static pio_status read_pass(read_task *t, double *bytes_per_s, pio_error *err) {
 /* Best pass of this many is a stream count's rate in the calibration. */
 #define STREAM_CALIBRATION_TRIES 3
 
-/* Picks the stream count the read loop runs fastest with on this CPU, as
- * the peaks pick their width: how many rows a core can stream at once
- * differs between cores (four were enough on Zen 3 and Sapphire Rapids; a
- * Zen 5 matmul reading six rows ran above a four-stream loop), and a bound
- * must be the fastest way this machine reads, not one pattern of it.  The
- * tries of the counts are interleaved, so a minute of load elsewhere does
- * not decide for one count. */
+/* Picks the stream count, and whether to prefetch, that the read loop
+ * runs fastest with on this CPU, as the peaks pick their width: how many
+ * rows a core can stream at once differs between cores (four were enough
+ * on Zen 3 and Sapphire Rapids; a Zen 5 matmul reading six rows ran above
+ * a four-stream loop), and on an Intel Xeon without avx512_bf16 the decode,
+ * which prefetches 4 KiB ahead there, ran above every loop that did not.
+ * A bound must be the fastest way this machine reads, not one pattern of
+ * it.  The tries of the patterns are interleaved, so a minute of load
+ * elsewhere does not decide for one. */
 static pio_status calibrate_streams(read_task *t, pio_error *err) {
-  double best[PIO_BENCH_READ_STREAM_COUNTS] = {0};
+  enum { PATTERNS = 2 * PIO_BENCH_READ_STREAM_COUNTS }; /* pattern c: streams c / 2, prefetch c % 2 */
+  double best[PATTERNS] = {0};
   for (int k = 0; k < STREAM_CALIBRATION_TRIES; k++)
-    for (uint32_t c = 0; c < PIO_BENCH_READ_STREAM_COUNTS; c++) {
-      t->streams = pio_bench_read_streams[c];
+    for (uint32_t c = 0; c < PATTERNS; c++) {
+      t->streams = pio_bench_read_streams[c / 2];
+      t->prefetch = (int)(c % 2);
       double rate = 0.0;
       pio_status s = read_pass(t, &rate, err);
       if (s != PIO_OK) return s;
       if (rate > best[c]) best[c] = rate;
     }
   uint32_t pick = 0;
-  for (uint32_t c = 1; c < PIO_BENCH_READ_STREAM_COUNTS; c++)
+  for (uint32_t c = 1; c < PATTERNS; c++)
     if (best[c] > best[pick]) pick = c;
-  t->streams = pio_bench_read_streams[pick];
+  t->streams = pio_bench_read_streams[pick / 2];
+  t->prefetch = (int)(pick % 2);
   return PIO_OK;
 }
 
@@ -492,6 +498,7 @@ void pio_bench_limits_sampler_result(const pio_bench_limits_sampler *s, pio_benc
   out->read_buffer_bytes = (uint64_t)s->read.n_lines * 64;
   out->read_isa = s->read.isa;
   out->read_streams = s->read.streams;
+  out->read_prefetch = s->read.isa != PIO_BENCH_ISA_SCALAR && s->read.prefetch;
   double *tmp = calloc(s->count > 0 ? s->count : 1, sizeof *tmp);
   if (tmp == NULL || s->count == 0) {
     free(tmp);

@@ -40,6 +40,7 @@ typedef struct pio_bench_limits {
   uint64_t read_buffer_bytes;
   pio_bench_isa read_isa;
   uint32_t read_streams;      /* concurrent streams the read loop's calibration chose */
+  int read_prefetch;          /* 1: it chose to prefetch PIO_BENCH_READ_PREFETCH bytes ahead */
   double read_bytes_per_s;    /* the limit: best pass, all threads reading */
   double read_median_bytes_per_s; /* median pass */
   pio_bench_peak_figure peaks[PIO_BENCH_PEAK_COUNT];

@@ -228,9 +228,10 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
     return;
   }
   fprintf(f, "limits (%u threads, best of %u passes): memory read %.2f GB/s (%s loads, %u "
-             "streams, %llu MiB buffer)",
+             "streams%s, %llu MiB buffer)",
           r->limits.n_threads, r->limits.passes, r->limits.read_bytes_per_s / 1e9,
           pio_bench_isa_name(r->limits.read_isa), r->limits.read_streams,
+          r->limits.read_prefetch ? ", each prefetched " PIO_BENCH_READ_PREFETCH_TEXT " ahead" : "",
           (unsigned long long)(r->limits.read_buffer_bytes >> 20));
   for (int p = 0; p < PIO_BENCH_PEAK_COUNT; p++) {
     const pio_bench_peak_figure *pk = &r->limits.peaks[p];
@@ -280,6 +281,9 @@ static json_object *limits_json(pio_json_build *b, const pio_bench_limits *l) {
                pio_json_made(b, json_object_new_string(pio_bench_isa_name(l->read_isa))));
   pio_json_set(b, o, "memory_read_streams",
                pio_json_made(b, json_object_new_int64(l->read_streams)));
+  pio_json_set(b, o, "memory_read_prefetch_bytes",
+               pio_json_made(b, json_object_new_int64(l->read_prefetch ? PIO_BENCH_READ_PREFETCH
+                                                                       : 0)));
   pio_json_set(b, o, "memory_read_buffer_bytes",
                pio_json_made(b, json_object_new_int64((int64_t)l->read_buffer_bytes)));
   pio_bench_peak fma = widest_fma(l);

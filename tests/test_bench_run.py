@@ -132,6 +132,10 @@ class BenchRun(unittest.TestCase):
         self.assertEqual(lim["memory_read_buffer_bytes"], max(wpt // 4096 * 4096, 64 << 10))
         # The stream count the read loop's calibration chose.
         self.assertIn(lim["memory_read_streams"], [2, 4, 6, 8])
+        # ... and whether it prefetches ahead (vector loops only).
+        self.assertIn(lim["memory_read_prefetch_bytes"], [0, 4096])
+        if lim["memory_read_isa"] == "scalar":
+            self.assertEqual(lim["memory_read_prefetch_bytes"], 0)
         bf16 = lim["bf16_dot_flops_per_second"]
         self.assertTrue(bf16 is None or bf16 > 0)
 

@@ -68,10 +68,12 @@ START_TEST(test_read_sum_of_every_path_counts_every_word_once) {
     for (int isa = 0; isa < PIO_BENCH_ISA_COUNT; isa++) {
       if (!pio_bench_isa_available((pio_bench_isa)isa)) continue;
       for (int c = 0; c < PIO_BENCH_READ_STREAM_COUNTS; c++)
-        ck_assert_msg(pio_bench_read_sum((pio_bench_isa)isa, pio_bench_read_streams[c], w, n) ==
-                          expected,
-                      "%s read sum, %u streams, %zu lines", pio_bench_isa_name((pio_bench_isa)isa),
-                      pio_bench_read_streams[c], line_counts[l]);
+        for (int prefetch = 0; prefetch < 2; prefetch++)
+          ck_assert_msg(pio_bench_read_sum((pio_bench_isa)isa, pio_bench_read_streams[c], prefetch,
+                                           w, n) == expected,
+                        "%s read sum, %u streams, prefetch %d, %zu lines",
+                        pio_bench_isa_name((pio_bench_isa)isa), pio_bench_read_streams[c],
+                        prefetch, line_counts[l]);
     }
     free(w);
   }
