@@ -176,6 +176,152 @@ DEFINE_BLOCKS(f32, PIO_DTYPE_F32)
 DEFINE_BLOCKS(bf16, PIO_DTYPE_BF16)
 DEFINE_BLOCKS(f16, PIO_DTYPE_F16)
 
+/*
+ * The outer-product route, for OUTER_MIN_TOKENS tokens or more: each FMA
+ * multiplies 16 weight rows' column k (one vector) by one token's x[k]
+ * broadcast, so the accumulators are y's own 16-row vectors, and nothing is
+ * widened or summed across lanes in the loop.  The row-dot blocks below
+ * widen every bf16 weight again for each 4 tokens (two more uops on the
+ * FMA ports for 4 FMAs) and reduce 24 vectors at the end: on an Intel Xeon
+ * without avx512_bf16 their prefill ran at 36-42 % of the FMA peak and
+ * below llama.cpp (docs/kernels.md, session 18).  The route needs each
+ * block's weights across rows in f32: a block's panel of OUTER_PANEL_COLS
+ * columns is widened and transposed once into the thread's kept buffer
+ * (wp[k][16 V]) and read by every token, 1/n of the products' work.
+ * Micro-kernel: OUTER_V vectors of 16 rows x OUTER_T tokens = 24
+ * accumulators, 3 weight loads and 8 broadcasts a column.
+ */
+#define OUTER_MIN_TOKENS 64
+#define OUTER_V 3
+#define OUTER_T 8
+#define OUTER_ROWS (16 * OUTER_V)
+#define OUTER_PANEL_COLS 512 /* wp: 48 rows x 512 x 4 bytes = 96 KiB, in L2 */
+
+/* Rows [r0, r0 + 16 nv) x columns [k0, k1) of w, widened, into
+ * wp[k - k0][16 nv]; rows from row_end on are zeros. */
+static void pack_f32_panel(const pio_matrix *w, pio_dtype dtype, size_t r0, size_t row_end,
+                           int nv, size_t k0, size_t k1, float *wp) {
+  const size_t cols = w->cols;
+  for (size_t k = k0; k < k1; k += 16) {
+    const size_t width = k1 - k < 16 ? k1 - k : 16;
+    const __mmask16 m = pio_avx512_tail_mask(width);
+    for (int v = 0; v < nv; v++) {
+      __m512i a[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; i++) {
+        const size_t r = r0 + 16 * (size_t)v + (size_t)i;
+        a[i] = r < row_end ? _mm512_castps_si512(load_w_tail(w->data, r * cols + k, dtype, m))
+                           : _mm512_setzero_si512();
+      }
+      pio_avx512_transpose16(a);
+      float *dst = wp + ((k - k0) * (size_t)nv + (size_t)v) * 16;
+      for (size_t q = 0; q < width; q++)
+        _mm512_store_ps(dst + q * (size_t)nv * 16, _mm512_castsi512_ps(a[q]));
+    }
+  }
+}
+
+/* y[t0..t0+T)[r0 .. r0 + 16 V) (rows from row_end on not written) over the
+ * kn columns of wp (16 V floats a column), stored (first) or added to y;
+ * x: token t0's row at the panel's first column, rows cols apart. */
+INLINE void outer_kernel(const float *wp, size_t kn, const float *x, size_t cols, float *y,
+                         size_t rows, size_t r0, size_t row_end, size_t t0, int first, int V,
+                         int T) {
+  __m512 acc[OUTER_V][OUTER_T];
+#pragma GCC unroll 8
+  for (int v = 0; v < V; v++)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; t++) acc[v][t] = _mm512_setzero_ps();
+  for (size_t k = 0; k < kn; k++) {
+    __m512 wv[OUTER_V];
+#pragma GCC unroll 8
+    for (int v = 0; v < V; v++) wv[v] = _mm512_load_ps(wp + (k * (size_t)V + (size_t)v) * 16);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; t++) {
+      const __m512 xv = _mm512_set1_ps(x[(size_t)t * cols + k]);
+#pragma GCC unroll 8
+      for (int v = 0; v < V; v++) acc[v][t] = _mm512_fmadd_ps(wv[v], xv, acc[v][t]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < V; v++) {
+    const size_t r = r0 + 16 * (size_t)v;
+    const __mmask16 m = pio_avx512_tail_mask(row_end > r ? row_end - r : 0);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; t++) {
+      float *out = y + (t0 + (size_t)t) * rows + r;
+      const __m512 o = first ? acc[v][t] : _mm512_add_ps(_mm512_maskz_loadu_ps(m, out), acc[v][t]);
+      _mm512_mask_storeu_ps(out, m, o);
+    }
+  }
+}
+
+typedef void (*outer_fn)(const float *wp, size_t kn, const float *x, size_t cols, float *y,
+                         size_t rows, size_t r0, size_t row_end, size_t t0, int first);
+
+#define DEFINE_OUTER(V, T)                                                                    \
+  static void outer_##V##x##T(const float *wp, size_t kn, const float *x, size_t cols,       \
+                              float *y, size_t rows, size_t r0, size_t row_end, size_t t0,    \
+                              int first) {                                                    \
+    outer_kernel(wp, kn, x, cols, y, rows, r0, row_end, t0, first, V, T);                     \
+  }
+#define DEFINE_OUTER_V(V)                                                                     \
+  DEFINE_OUTER(V, 1)                                                                          \
+  DEFINE_OUTER(V, 2)                                                                          \
+  DEFINE_OUTER(V, 3)                                                                          \
+  DEFINE_OUTER(V, 4)                                                                          \
+  DEFINE_OUTER(V, 5)                                                                          \
+  DEFINE_OUTER(V, 6)                                                                          \
+  DEFINE_OUTER(V, 7)                                                                          \
+  DEFINE_OUTER(V, 8)
+DEFINE_OUTER_V(1)
+DEFINE_OUTER_V(2)
+DEFINE_OUTER_V(3)
+
+#define OUTER_ROW(V)                                                                          \
+  {outer_##V##x1, outer_##V##x2, outer_##V##x3, outer_##V##x4,                                \
+   outer_##V##x5, outer_##V##x6, outer_##V##x7, outer_##V##x8}
+static const outer_fn outers[OUTER_V][OUTER_T] = {OUTER_ROW(1), OUTER_ROW(2), OUTER_ROW(3)};
+
+/* Panels of columns outermost, then blocks of OUTER_ROWS rows, each block's
+ * panel widened once into wp, then tokens: each weight is read from memory
+ * once and x's panel stays in L2 while the row blocks pass over it.  Later
+ * panels add to y. */
+static void outer_matmul_rows(const pio_matrix *w, pio_dtype dtype, const float *x, size_t n,
+                              float *y, size_t row_begin, size_t row_end, float *wp) {
+  const size_t cols = w->cols;
+  for (size_t k0 = 0; k0 < cols; k0 += OUTER_PANEL_COLS) {
+    const size_t k1 = k0 + OUTER_PANEL_COLS < cols ? k0 + OUTER_PANEL_COLS : cols;
+    for (size_t r = row_begin; r < row_end; r += OUTER_ROWS) {
+      const size_t left = row_end - r;
+      const int nv = left >= OUTER_ROWS ? OUTER_V : (int)((left + 15) / 16);
+      pack_f32_panel(w, dtype, r, row_end, nv, k0, k1, wp);
+      for (size_t t = 0; t < n; t += OUTER_T) {
+        const size_t tn = n - t < OUTER_T ? n - t : OUTER_T;
+        outers[nv - 1][tn - 1](wp, k1 - k0, x + t * cols + k0, cols, y, w->rows, r, row_end, t,
+                               k0 == 0);
+      }
+    }
+  }
+}
+
+/* The outer-product route where it applies and this thread's buffer could
+ * be had; 0 when the caller should take the row-dot blocks. */
+static int outer_route(const pio_matrix *w, const float *x, size_t n, float *y,
+                       size_t row_begin, size_t row_end) {
+  if (n < OUTER_MIN_TOKENS) return 0;
+  const size_t panel = w->cols < OUTER_PANEL_COLS ? w->cols : OUTER_PANEL_COLS;
+  float *wp = pio_k_thread_buffer((size_t)OUTER_ROWS * panel * sizeof *wp);
+  if (wp == NULL) return 0;
+  if (w->dtype == PIO_DTYPE_BF16)
+    outer_matmul_rows(w, PIO_DTYPE_BF16, x, n, y, row_begin, row_end, wp);
+  else if (w->dtype == PIO_DTYPE_F16)
+    outer_matmul_rows(w, PIO_DTYPE_F16, x, n, y, row_begin, row_end, wp);
+  else
+    outer_matmul_rows(w, PIO_DTYPE_F32, x, n, y, row_begin, row_end, wp);
+  return 1;
+}
+
 /* Rows outer, tokens inner: a block of weight rows stays in cache while
  * every token passes over it, so weights stream from memory once. */
 void pio_k_avx512_matmul_rows(const pio_matrix *w, const float *x, size_t n, float *y,
@@ -184,6 +330,7 @@ void pio_k_avx512_matmul_rows(const pio_matrix *w, const float *x, size_t n, flo
     one_token_rows(w, x, y, row_begin, row_end);
     return;
   }
+  if (outer_route(w, x, n, y, row_begin, row_end)) return;
   const block_fn(*blocks)[TOKENS] = w->dtype == PIO_DTYPE_BF16  ? bf16_blocks
                                     : w->dtype == PIO_DTYPE_F16 ? f16_blocks
                                                                 : f32_blocks;

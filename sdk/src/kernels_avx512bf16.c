@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include "kernels_internal.h"
+#include "simd_avx512.h"
 
 #define INLINE static inline __attribute__((always_inline))
 #define ROWS 6   /* rows of w per micro-kernel */
@@ -226,37 +227,6 @@ static size_t bf16_scratch_bytes(size_t n, size_t cols) {
   return (size_t)OUTER_ROWS * packed_cols(panel_cols(n, cols)) * sizeof(uint16_t);
 }
 
-/* The 16x16 transpose of 32-bit elements (column pairs) of a[16]: on
- * return a[q] holds pair q of the 16 rows, in row order. */
-INLINE void transpose16(__m512i a[16]) {
-  __m512i b[16];
-#pragma GCC unroll 16
-  for (int i = 0; i < 16; i += 2) {
-    b[i] = _mm512_unpacklo_epi32(a[i], a[i + 1]);
-    b[i + 1] = _mm512_unpackhi_epi32(a[i], a[i + 1]);
-  }
-  /* a[i + j], i = 0, 4, 8, 12: per 128-bit lane L, pair 4L + j of rows i..i+3 */
-#pragma GCC unroll 16
-  for (int i = 0; i < 16; i += 4) {
-    a[i] = _mm512_unpacklo_epi64(b[i], b[i + 2]);
-    a[i + 1] = _mm512_unpackhi_epi64(b[i], b[i + 2]);
-    a[i + 2] = _mm512_unpacklo_epi64(b[i + 1], b[i + 3]);
-    a[i + 3] = _mm512_unpackhi_epi64(b[i + 1], b[i + 3]);
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < 16; i += 8)
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; j++) {
-      b[i + j] = _mm512_shuffle_i32x4(a[i + j], a[i + 4 + j], 0x88);
-      b[i + 4 + j] = _mm512_shuffle_i32x4(a[i + j], a[i + 4 + j], 0xdd);
-    }
-#pragma GCC unroll 8
-  for (int j = 0; j < 8; j++) {
-    a[j] = _mm512_shuffle_i32x4(b[j], b[j + 8], 0x88);
-    a[j + 8] = _mm512_shuffle_i32x4(b[j], b[j + 8], 0xdd);
-  }
-}
-
 /* Rows [r0, r0 + 16 * nv) x columns [k0, k1) of w into wp[(k - k0) / 2][16 * nv][2]
  * (pairs up to k1 rounded to 32); rows from row_end on and columns from
  * cols on are zeros, as the packed x is past cols. */
@@ -274,7 +244,7 @@ static void pack_weight_panel(const pio_matrix *w, size_t r0, size_t row_end, in
         a[i] = r < row_end ? _mm512_maskz_loadu_epi16(m, wd + r * cols + k)
                            : _mm512_setzero_si512();
       }
-      transpose16(a);
+      pio_avx512_transpose16(a);
       uint16_t *dst = wp + ((k - k0) / 2 * (size_t)nv + (size_t)v) * 32;
 #pragma GCC unroll 16
       for (int q = 0; q < 16; q++) _mm512_store_si512(dst + (size_t)q * nv * 32, a[q]);

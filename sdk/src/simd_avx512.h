@@ -1,5 +1,6 @@
 /* sdk/src/simd_avx512.h — AVX-512 helpers shared by the files compiled with
- * the avx512 flags (kernels_avx512.c, norm_avx512.c, attention_avx512.c).
+ * the avx512 flags (kernels_avx512.c, kernels_avx512bf16.c, norm_avx512.c,
+ * attention_avx512.c).
  * Static inline on purpose: included only by files built with those flags,
  * so no copy is ever emitted for a CPU without them. */
 #ifndef PIO_SDK_SIMD_AVX512_H
@@ -30,6 +31,37 @@ static inline __m512 pio_avx512_exp(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
   p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
   return _mm512_scalef_ps(p, n);
+}
+
+/* The 16x16 transpose of the 32-bit elements of a[16] (16 rows of 16): on
+ * return a[q] holds element q of the 16 rows, in row order. */
+static inline void pio_avx512_transpose16(__m512i a[16]) {
+  __m512i b[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 2) {
+    b[i] = _mm512_unpacklo_epi32(a[i], a[i + 1]);
+    b[i + 1] = _mm512_unpackhi_epi32(a[i], a[i + 1]);
+  }
+  /* a[i + j], i = 0, 4, 8, 12: per 128-bit lane L, pair 4L + j of rows i..i+3 */
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 4) {
+    a[i] = _mm512_unpacklo_epi64(b[i], b[i + 2]);
+    a[i + 1] = _mm512_unpackhi_epi64(b[i], b[i + 2]);
+    a[i + 2] = _mm512_unpacklo_epi64(b[i + 1], b[i + 3]);
+    a[i + 3] = _mm512_unpackhi_epi64(b[i + 1], b[i + 3]);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 8)
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+      b[i + j] = _mm512_shuffle_i32x4(a[i + j], a[i + 4 + j], 0x88);
+      b[i + 4 + j] = _mm512_shuffle_i32x4(a[i + j], a[i + 4 + j], 0xdd);
+    }
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; j++) {
+    a[j] = _mm512_shuffle_i32x4(b[j], b[j + 8], 0x88);
+    a[j + 8] = _mm512_shuffle_i32x4(b[j], b[j + 8], 0xdd);
+  }
 }
 
 #endif
