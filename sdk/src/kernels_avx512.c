@@ -265,23 +265,8 @@ typedef void (*outer_fn)(const float *wp, size_t kn, const float *x, size_t cols
                               int first) {                                                    \
     outer_kernel(wp, kn, x, cols, y, rows, r0, row_end, t0, first, V, T);                     \
   }
-#define DEFINE_OUTER_V(V)                                                                     \
-  DEFINE_OUTER(V, 1)                                                                          \
-  DEFINE_OUTER(V, 2)                                                                          \
-  DEFINE_OUTER(V, 3)                                                                          \
-  DEFINE_OUTER(V, 4)                                                                          \
-  DEFINE_OUTER(V, 5)                                                                          \
-  DEFINE_OUTER(V, 6)                                                                          \
-  DEFINE_OUTER(V, 7)                                                                          \
-  DEFINE_OUTER(V, 8)
-DEFINE_OUTER_V(1)
-DEFINE_OUTER_V(2)
-DEFINE_OUTER_V(3)
-
-#define OUTER_ROW(V)                                                                          \
-  {outer_##V##x1, outer_##V##x2, outer_##V##x3, outer_##V##x4,                                \
-   outer_##V##x5, outer_##V##x6, outer_##V##x7, outer_##V##x8}
-static const outer_fn outers[OUTER_V][OUTER_T] = {OUTER_ROW(1), OUTER_ROW(2), OUTER_ROW(3)};
+PIO_AVX512_OUTER_KERNELS(DEFINE_OUTER)
+static const outer_fn outers[OUTER_V][OUTER_T] = PIO_AVX512_OUTER_TABLE(outer);
 
 /* Panels of columns outermost, then blocks of OUTER_ROWS rows, each block's
  * panel widened once into wp, then tokens: each weight is read from memory

@@ -64,4 +64,18 @@ static inline void pio_avx512_transpose16(__m512i a[16]) {
   }
 }
 
+/* The outer-product routes' micro-kernels come in V x T sizes (V = 1..3
+ * vectors of 16 rows, T = 1..8 tokens): DEF(V, T) for each, and the
+ * [3][8] table of their NAME_VxT functions. */
+#define PIO_AVX512_FOR_TOKENS_1_TO_8(DEF, V) \
+  DEF(V, 1) DEF(V, 2) DEF(V, 3) DEF(V, 4) DEF(V, 5) DEF(V, 6) DEF(V, 7) DEF(V, 8)
+#define PIO_AVX512_OUTER_KERNELS(DEF) \
+  PIO_AVX512_FOR_TOKENS_1_TO_8(DEF, 1) PIO_AVX512_FOR_TOKENS_1_TO_8(DEF, 2) \
+  PIO_AVX512_FOR_TOKENS_1_TO_8(DEF, 3)
+#define PIO_AVX512_TOKENS_ROW(NAME, V)                                                      \
+  {NAME##_##V##x1, NAME##_##V##x2, NAME##_##V##x3, NAME##_##V##x4,                          \
+   NAME##_##V##x5, NAME##_##V##x6, NAME##_##V##x7, NAME##_##V##x8}
+#define PIO_AVX512_OUTER_TABLE(NAME) \
+  {PIO_AVX512_TOKENS_ROW(NAME, 1), PIO_AVX512_TOKENS_ROW(NAME, 2), PIO_AVX512_TOKENS_ROW(NAME, 3)}
+
 #endif
