@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pio/kernels.h"
+
 typedef enum pio_bench_isa {
   PIO_BENCH_ISA_SCALAR = 0,
   PIO_BENCH_ISA_AVX2 = 1,   /* AVX2 + FMA */
@@ -31,10 +33,9 @@ const char *pio_bench_isa_name(pio_bench_isa isa);
 extern const uint32_t pio_bench_read_streams[PIO_BENCH_READ_STREAM_COUNTS];
 /* How far ahead a read loop that prefetches asks for each stream's lines
  * (prefetcht0): the distance the SDK's avx512 one-token kernel prefetches
- * at on Intel CPUs (pio_kernel_one_token_prefetch), where a loop without
- * it read below the decode it bounds (docs/benchmarks.md). */
-#define PIO_BENCH_READ_PREFETCH 4096u
-#define PIO_BENCH_READ_PREFETCH_TEXT "4096 bytes"
+ * at on Intel CPUs, where a loop without it read below the decode it
+ * bounds (docs/benchmark-run.md). */
+#define PIO_BENCH_READ_PREFETCH PIO_KERNEL_ONE_TOKEN_PREFETCH_INTEL
 
 /* Sum of the 64-bit words words[0..n_words) modulo 2^64, reading each
  * exactly once with the loads of isa (which must be available) as

@@ -228,11 +228,11 @@ void pio_bench_run_print_table(const pio_bench_run_options *opts, const pio_benc
     return;
   }
   fprintf(f, "limits (%u threads, best of %u passes): memory read %.2f GB/s (%s loads, %u "
-             "streams%s, %llu MiB buffer)",
-          r->limits.n_threads, r->limits.passes, r->limits.read_bytes_per_s / 1e9,
-          pio_bench_isa_name(r->limits.read_isa), r->limits.read_streams,
-          r->limits.read_prefetch ? ", each prefetched " PIO_BENCH_READ_PREFETCH_TEXT " ahead" : "",
-          (unsigned long long)(r->limits.read_buffer_bytes >> 20));
+             "streams", r->limits.n_threads, r->limits.passes, r->limits.read_bytes_per_s / 1e9,
+          pio_bench_isa_name(r->limits.read_isa), r->limits.read_streams);
+  if (r->limits.read_prefetch)
+    fprintf(f, ", each prefetched %u bytes ahead", PIO_BENCH_READ_PREFETCH);
+  fprintf(f, ", %llu MiB buffer)", (unsigned long long)(r->limits.read_buffer_bytes >> 20));
   for (int p = 0; p < PIO_BENCH_PEAK_COUNT; p++) {
     const pio_bench_peak_figure *pk = &r->limits.peaks[p];
     if (pk->measured)

@@ -83,7 +83,7 @@ size_t pio_kernel_one_token_prefetch(void) {
 #ifdef PIO_ONE_TOKEN_PREFETCH
   return PIO_ONE_TOKEN_PREFETCH;
 #else
-  return pio_cpu_is_intel() ? 4096u : 0u;
+  return pio_cpu_is_intel() ? PIO_KERNEL_ONE_TOKEN_PREFETCH_INTEL : 0u;
 #endif
 }
 

@@ -42,6 +42,8 @@ pio_kernel_path pio_kernel_best(void);
  * elsewhere (on Zen 5 it made the kernel 12-15 % slower); docs/kernels.md,
  * session 14.  A build with -DPIO_ONE_TOKEN_PREFETCH=N takes N everywhere. */
 size_t pio_kernel_one_token_prefetch(void);
+/* The distance pio_kernel_one_token_prefetch gives on Intel CPUs. */
+#define PIO_KERNEL_ONE_TOKEN_PREFETCH_INTEL 4096u
 /* "scalar", "avx2", "avx512", "avx512bf16", "amx_bf16". */
 const char *pio_kernel_path_name(pio_kernel_path path);
 /* The path of that name; -1 for an unknown name. */
