@@ -119,10 +119,12 @@ static pio_status read_pass(read_task *t, double *bytes_per_s, pio_error *err) {
  * it.  The tries of the patterns are interleaved, so a minute of load
  * elsewhere does not decide for one. */
 static pio_status calibrate_streams(read_task *t, pio_error *err) {
-  enum { PATTERNS = 2 * PIO_BENCH_READ_STREAM_COUNTS }; /* pattern c: streams c / 2, prefetch c % 2 */
+  /* Pattern c: streams c / 2, prefetch c % 2; the scalar loop takes no prefetch. */
+  enum { PATTERNS = 2 * PIO_BENCH_READ_STREAM_COUNTS };
+  const uint32_t step = t->isa == PIO_BENCH_ISA_SCALAR ? 2 : 1;
   double best[PATTERNS] = {0};
   for (int k = 0; k < STREAM_CALIBRATION_TRIES; k++)
-    for (uint32_t c = 0; c < PATTERNS; c++) {
+    for (uint32_t c = 0; c < PATTERNS; c += step) {
       t->streams = pio_bench_read_streams[c / 2];
       t->prefetch = (int)(c % 2);
       double rate = 0.0;
@@ -131,7 +133,7 @@ static pio_status calibrate_streams(read_task *t, pio_error *err) {
       if (rate > best[c]) best[c] = rate;
     }
   uint32_t pick = 0;
-  for (uint32_t c = 1; c < PATTERNS; c++)
+  for (uint32_t c = step; c < PATTERNS; c += step)
     if (best[c] > best[pick]) pick = c;
   t->streams = pio_bench_read_streams[pick / 2];
   t->prefetch = (int)(pick % 2);
@@ -326,9 +328,8 @@ static void size_rounds(compute_task *t, double seconds) {
 #define MAX_WIDTHS 16
 
 static void calibrate_width(compute_task *t, double pass_seconds) {
-  const uint32_t widths = pio_bench_peak_variants(t->peak) < MAX_WIDTHS
-                              ? pio_bench_peak_variants(t->peak)
-                              : MAX_WIDTHS;
+  const uint32_t variants = pio_bench_peak_variants(t->peak);
+  const uint32_t widths = variants < MAX_WIDTHS ? variants : MAX_WIDTHS;
   double rates[MAX_WIDTHS] = {0}, best = 0.0;
   uint64_t rounds[MAX_WIDTHS] = {0};
   for (uint32_t v = 0; v < widths; v++) {
@@ -505,7 +506,7 @@ void pio_bench_limits_sampler_result(const pio_bench_limits_sampler *s, pio_benc
   out->read_buffer_bytes = (uint64_t)s->read.n_lines * 64;
   out->read_isa = s->read.isa;
   out->read_streams = s->read.streams;
-  out->read_prefetch = s->read.isa != PIO_BENCH_ISA_SCALAR && s->read.prefetch;
+  out->read_prefetch = s->read.prefetch;
   double *tmp = calloc(s->count > 0 ? s->count : 1, sizeof *tmp);
   if (tmp == NULL || s->count == 0) {
     free(tmp);
